@@ -1,0 +1,3 @@
+"""omnicx: one customer identity across every channel a business talks on."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Workspaces, users, memberships and roles, teams, API tokens, sessions, audit log and the RBAC dependency."""

@@ -1,0 +1,150 @@
+"""REST API of the auth domain under /api/v1: the caller, members, teams, tokens and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from omnicx.auth import service
+from omnicx.auth.permissions import PERMISSIONS, Action
+from omnicx.auth.schemas import (
+    AuditPublic,
+    MePublic,
+    MemberCreate,
+    MemberCreated,
+    MemberPublic,
+    MemberUpdate,
+    Page,
+    Principal,
+    TeamCreate,
+    TeamMemberAdd,
+    TeamPublic,
+    TeamUpdate,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    UserPublic,
+)
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.schemas import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, require(Action.MEMBERS_READ)]
+MemberManager = Annotated[Principal, require(Action.MEMBERS_MANAGE)]
+TeamManager = Annotated[Principal, require(Action.TEAMS_MANAGE)]
+TokenManager = Annotated[Principal, require(Action.TOKENS_MANAGE)]
+AuditReader = Annotated[Principal, require(Action.AUDIT_READ)]
+Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
+
+
+@router.get("/me", response_model=MePublic)
+def me(session: SessionDep, principal: Anyone) -> MePublic:
+    """Who the credentials belong to, in which workspace, and what they may do."""
+    user = None
+    if principal.user_id is not None:
+        user = next(
+            (
+                UserPublic(id=m.user_id, email=m.email, name=m.name, language=None)
+                for m in service.list_members(session, workspace_id=principal.workspace_id)
+                if m.user_id == principal.user_id
+            ),
+            None,
+        )
+    return MePublic(
+        user=user,
+        workspace=service.get_workspace(session, workspace_id=principal.workspace_id),
+        role=principal.role,
+        actions=sorted(a.value for a in PERMISSIONS[principal.role]),
+    )
+
+
+@router.get("/members", response_model=list[MemberPublic])
+def list_members(session: SessionDep, principal: Reader) -> list[MemberPublic]:
+    return service.list_members(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/members", response_model=MemberCreated, status_code=201)
+def add_member(data: MemberCreate, session: SessionDep, principal: MemberManager) -> MemberCreated:
+    """Add a person; if they have no account yet one is created and its generated password returned once."""
+    return service.add_member(session, principal=principal, data=data)
+
+
+@router.patch("/members/{member_id}", response_model=MemberPublic)
+def change_role(member_id: uuid.UUID, data: MemberUpdate, session: SessionDep, principal: MemberManager) -> MemberPublic:
+    return service.change_role(session, principal=principal, member_id=member_id, role=data.role)
+
+
+@router.delete("/members/{member_id}", status_code=204)
+def remove_member(member_id: uuid.UUID, session: SessionDep, principal: MemberManager) -> Response:
+    service.remove_member(session, principal=principal, member_id=member_id)
+    return Response(status_code=204)
+
+
+@router.get("/teams", response_model=list[TeamPublic])
+def list_teams(session: SessionDep, principal: Reader) -> list[TeamPublic]:
+    return service.list_teams(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/teams", response_model=TeamPublic, status_code=201)
+def create_team(data: TeamCreate, session: SessionDep, principal: TeamManager) -> TeamPublic:
+    return service.create_team(session, principal=principal, data=data)
+
+
+@router.get("/teams/{team_id}", response_model=TeamPublic)
+def get_team(team_id: uuid.UUID, session: SessionDep, principal: Reader) -> TeamPublic:
+    return service.get_team(session, workspace_id=principal.workspace_id, team_id=team_id)
+
+
+@router.patch("/teams/{team_id}", response_model=TeamPublic)
+def update_team(team_id: uuid.UUID, data: TeamUpdate, session: SessionDep, principal: TeamManager) -> TeamPublic:
+    return service.update_team(session, principal=principal, team_id=team_id, data=data)
+
+
+@router.delete("/teams/{team_id}", status_code=204)
+def delete_team(team_id: uuid.UUID, session: SessionDep, principal: TeamManager) -> Response:
+    service.delete_team(session, principal=principal, team_id=team_id)
+    return Response(status_code=204)
+
+
+@router.post("/teams/{team_id}/members", response_model=TeamPublic)
+def add_team_member(team_id: uuid.UUID, data: TeamMemberAdd, session: SessionDep, principal: TeamManager) -> TeamPublic:
+    return service.add_team_member(session, principal=principal, team_id=team_id, member_id=data.member_id)
+
+
+@router.delete("/teams/{team_id}/members/{member_id}", response_model=TeamPublic)
+def remove_team_member(
+    team_id: uuid.UUID, member_id: uuid.UUID, session: SessionDep, principal: TeamManager
+) -> TeamPublic:
+    return service.remove_team_member(session, principal=principal, team_id=team_id, member_id=member_id)
+
+
+@router.get("/tokens", response_model=list[TokenPublic])
+def list_tokens(session: SessionDep, principal: TokenManager) -> list[TokenPublic]:
+    return service.list_tokens(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201)
+def create_token(data: TokenCreate, session: SessionDep, principal: TokenManager) -> TokenCreated:
+    """Create a token; the `secret` in the answer is shown this once and cannot be read again."""
+    return service.create_token(
+        session, workspace_id=principal.workspace_id, name=data.name, role=data.role, principal=principal
+    )
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenPublic)
+def revoke_token(token_id: uuid.UUID, session: SessionDep, principal: TokenManager) -> TokenPublic:
+    return service.revoke_token(session, principal=principal, token_id=token_id)
+
+
+@router.get("/audit", response_model=Page[AuditPublic])
+def list_audit(
+    session: SessionDep,
+    principal: AuditReader,
+    action: str | None = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[AuditPublic]:
+    return service.list_audit(session, workspace_id=principal.workspace_id, action=action, offset=offset, limit=limit)

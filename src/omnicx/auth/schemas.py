@@ -1,0 +1,168 @@
+"""Contracts of the auth domain (request and response models)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from omnicx.auth.permissions import Role
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, in which workspace, with which role: the input of every authorisation decision."""
+
+    workspace_id: uuid.UUID
+    role: Role
+    user_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    label: str = ""
+    ip: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "token" if self.token_id else "user"
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WorkspaceCreate(BaseModel):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "UTC"
+    default_language: str = "en"
+
+
+class WorkspacePublic(_Public):
+    id: uuid.UUID
+    slug: str
+    name: str
+    timezone: str
+    default_language: str
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+    language: str | None = None
+
+
+class UserPublic(_Public):
+    id: uuid.UUID
+    email: str
+    name: str
+    language: str | None
+
+
+class MemberCreate(BaseModel):
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+    role: Role
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class MemberUpdate(BaseModel):
+    role: Role
+
+
+class MemberPublic(_Public):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class MemberCreated(BaseModel):
+    member: MemberPublic
+    generated_password: str | None = Field(
+        default=None, description="Only present when omnicx generated the password; shown once."
+    )
+
+
+class TeamCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=500)
+
+
+class TeamUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class TeamPublic(_Public):
+    id: uuid.UUID
+    name: str
+    description: str
+    member_ids: list[uuid.UUID] = []
+    created_at: datetime
+
+
+class TeamMemberAdd(BaseModel):
+    member_id: uuid.UUID
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    role: Role = Role.ANALYST
+
+
+class TokenPublic(_Public):
+    id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    token: TokenPublic
+    secret: str = Field(description="The token itself. Shown once; only its hash is stored.")
+
+
+class AuditPublic(_Public):
+    id: uuid.UUID
+    actor_label: str
+    action: str
+    target_type: str
+    target_id: str
+    detail: dict[str, Any]
+    ip: str
+    at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class MePublic(BaseModel):
+    user: UserPublic | None
+    workspace: WorkspacePublic
+    role: Role
+    actions: list[str]
+
+
+class SignedIn(BaseModel):
+    session_token: str
+    user: UserPublic
+    workspace: WorkspacePublic
+    role: Role

@@ -1,0 +1,61 @@
+"""Secrets at rest: argon2 for passwords, SHA-256 for high-entropy tokens, HMAC for CSRF tokens.
+
+Tokens are random 256-bit values, so a fast hash is enough to make a stolen database useless; passwords are
+low-entropy, so they get a memory-hard hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+# A real hash to verify against when the user does not exist, so timing does not reveal which emails exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def use_cheap_password_hashing() -> None:
+    """Test runs only: still argon2id, with the cheapest parameters, so fixtures with many users stay fast."""
+    global _hasher, _DUMMY_HASH  # noqa: PLW0603
+    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+TOKEN_PREFIX = "omx_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_token(prefix: str = TOKEN_PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token(secret: str, anchor: str) -> str:
+    """A CSRF token bound to one session (or pre-session cookie): nothing to store, nothing to leak."""
+    return hmac.new(secret.encode(), f"csrf:{anchor}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(secret: str, anchor: str, presented: str | None) -> bool:
+    if not presented:
+        return False
+    return hmac.compare_digest(csrf_token(secret, anchor), presented)

@@ -1,0 +1,63 @@
+"""Public face of the auth domain. Other domains import from here only."""
+
+from omnicx.auth.service.audit import list_audit, record_audit
+from omnicx.auth.service.members import add_member, change_role, list_members, remove_member
+from omnicx.auth.service.sessions import (
+    authenticate_session,
+    authenticate_token,
+    sign_in,
+    sign_out,
+    switch_workspace,
+)
+from omnicx.auth.service.teams import (
+    add_team_member,
+    create_team,
+    delete_team,
+    get_team,
+    list_teams,
+    remove_team_member,
+    update_team,
+)
+from omnicx.auth.service.tokens import create_token, list_tokens, revoke_token
+from omnicx.auth.service.workspaces import (
+    create_user,
+    create_workspace,
+    ensure_membership,
+    get_workspace,
+    get_workspace_by_slug,
+    list_user_workspaces,
+    set_user_language,
+    set_user_password,
+)
+
+__all__ = [
+    "add_member",
+    "add_team_member",
+    "authenticate_session",
+    "authenticate_token",
+    "change_role",
+    "create_team",
+    "create_token",
+    "create_user",
+    "create_workspace",
+    "delete_team",
+    "ensure_membership",
+    "get_team",
+    "get_workspace",
+    "get_workspace_by_slug",
+    "list_audit",
+    "list_members",
+    "list_teams",
+    "list_tokens",
+    "list_user_workspaces",
+    "record_audit",
+    "remove_member",
+    "remove_team_member",
+    "revoke_token",
+    "set_user_language",
+    "set_user_password",
+    "sign_in",
+    "sign_out",
+    "switch_workspace",
+    "update_team",
+]

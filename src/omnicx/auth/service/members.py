@@ -1,0 +1,131 @@
+"""Memberships: who belongs to a workspace and with which role."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicx.auth.errors import DuplicateMember, LastOwner, MemberNotFound, RoleNotAssignable
+from omnicx.auth.models import Membership, User
+from omnicx.auth.permissions import Role, assignable_roles
+from omnicx.auth.schemas import MemberCreate, MemberCreated, MemberPublic, Principal, UserCreate
+from omnicx.auth.service.audit import record_audit
+from omnicx.auth.service.workspaces import create_user, find_user
+
+
+def _public(membership: Membership, user: User) -> MemberPublic:
+    return MemberPublic(
+        id=membership.id,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=membership.role,
+        created_at=membership.created_at,
+    )
+
+
+def _load(session: Session, workspace_id: uuid.UUID, member_id: uuid.UUID) -> tuple[Membership, User]:
+    row = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.id == member_id, Membership.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        raise MemberNotFound(f"member {member_id} not found")
+    return row[0], row[1]
+
+
+def _check_assignable(principal: Principal, role: Role) -> None:
+    if role not in assignable_roles(principal.role):
+        raise RoleNotAssignable(f"a {principal.role} cannot grant the {role} role")
+
+
+def list_members(session: Session, *, workspace_id: uuid.UUID) -> list[MemberPublic]:
+    rows = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace_id)
+        .order_by(User.email)
+    )
+    return [_public(m, u) for m, u in rows]
+
+
+def add_member(session: Session, *, principal: Principal, data: MemberCreate) -> MemberCreated:
+    _check_assignable(principal, data.role)
+    user = find_user(session, email=data.email)
+    generated: str | None = None
+    if user is None:
+        public, generated = create_user(
+            session, data=UserCreate(email=data.email, name=data.name, password=data.password)
+        )
+        user = session.get(User, public.id)
+        assert user is not None
+    exists = session.scalar(
+        select(Membership.id).where(Membership.workspace_id == principal.workspace_id, Membership.user_id == user.id)
+    )
+    if exists:
+        raise DuplicateMember(f"{user.email} is already a member")
+    membership = Membership(workspace_id=principal.workspace_id, user_id=user.id, role=data.role)
+    session.add(membership)
+    session.flush()
+    record_audit(
+        session,
+        workspace_id=principal.workspace_id,
+        principal=principal,
+        action="member.added",
+        target_type="member",
+        target_id=str(membership.id),
+        detail={"email": user.email, "role": data.role.value},
+    )
+    session.commit()
+    return MemberCreated(member=_public(membership, user), generated_password=generated)
+
+
+def _owner_count(session: Session, workspace_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(Membership.workspace_id == workspace_id, Membership.role == Role.OWNER)
+        )
+        or 0
+    )
+
+
+def change_role(session: Session, *, principal: Principal, member_id: uuid.UUID, role: Role) -> MemberPublic:
+    membership, user = _load(session, principal.workspace_id, member_id)
+    _check_assignable(principal, role)
+    _check_assignable(principal, membership.role)
+    if membership.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, membership.workspace_id) <= 1:
+        raise LastOwner("the workspace must keep at least one owner")
+    previous = membership.role
+    membership.role = role
+    record_audit(
+        session,
+        workspace_id=principal.workspace_id,
+        principal=principal,
+        action="member.role_changed",
+        target_type="member",
+        target_id=str(member_id),
+        detail={"email": user.email, "from": previous.value, "to": role.value},
+    )
+    session.commit()
+    return _public(membership, user)
+
+
+def remove_member(session: Session, *, principal: Principal, member_id: uuid.UUID) -> None:
+    membership, user = _load(session, principal.workspace_id, member_id)
+    _check_assignable(principal, membership.role)
+    if membership.role is Role.OWNER and _owner_count(session, membership.workspace_id) <= 1:
+        raise LastOwner("the workspace must keep at least one owner")
+    session.delete(membership)
+    record_audit(
+        session,
+        workspace_id=principal.workspace_id,
+        principal=principal,
+        action="member.removed",
+        target_type="member",
+        target_id=str(member_id),
+        detail={"email": user.email, "role": membership.role.value},
+    )
+    session.commit()

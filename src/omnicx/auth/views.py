@@ -1,0 +1,306 @@
+"""Pages of the auth domain: sign-in/out, workspace switcher, profile, members, teams, tokens, audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from omnicx.auth import service
+from omnicx.auth.errors import CsrfFailed
+from omnicx.auth.permissions import Action, Role, allows, assignable_roles
+from omnicx.auth.schemas import MemberCreate, Principal, TeamCreate
+from omnicx.auth.security import csrf_valid
+from omnicx.errors import DomainError
+from omnicx.i18n import LANGUAGES
+from omnicx.i18n import set_language as set_request_language
+from omnicx.web.deps import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    presented_csrf,
+    require,
+)
+from omnicx.web.middleware import LANGUAGE_COOKIE
+from omnicx.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
+MemberReader = Annotated[Principal, require(Action.MEMBERS_READ)]
+MemberManager = Annotated[Principal, require(Action.MEMBERS_MANAGE)]
+TeamManager = Annotated[Principal, require(Action.TEAMS_MANAGE)]
+TokenManager = Annotated[Principal, require(Action.TOKENS_MANAGE)]
+AuditReader = Annotated[Principal, require(Action.AUDIT_READ)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def pre_session_csrf(
+    request: Request, settings: SettingsDep, csrf: Annotated[str | None, Depends(presented_csrf)]
+) -> None:
+    """Forms shown before sign-in are bound to a pre-session cookie instead of a session."""
+    anchor = request.cookies.get(PRE_SESSION_COOKIE)
+    if not anchor or not csrf_valid(settings.resolved_secret_key, anchor, csrf):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str | None = None, lang: str | None = None) -> HTMLResponse:  # noqa: A002
+    if lang in LANGUAGES:
+        set_request_language(lang)
+    response = render(request, "auth/signin.html", {"next": _safe_next(next), "error": None})
+    if lang in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(pre_session_csrf)])
+def signin(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+) -> Response:
+    try:
+        signed = service.sign_in(
+            session,
+            email=email,
+            password=password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+            max_failures=settings.login_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+            ttl_hours=settings.session_ttl_hours,
+        )
+    except DomainError as error:
+        context = {"next": _safe_next(next), "error": error.message, "email": email}
+        return render(request, "auth/signin.html", context, status=error.status)
+    response = _see_other(_safe_next(next))
+    secure = settings.base_url.startswith("https://")
+    response.set_cookie(
+        SESSION_COOKIE, signed.session_token, httponly=True, samesite="lax", secure=secure,
+        max_age=settings.session_ttl_hours * 3600,
+    )
+    if signed.user.language:
+        response.set_cookie(LANGUAGE_COOKIE, signed.user.language, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, session: SessionDep, principal: Anyone) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        service.sign_out(session, token=token)
+    response = _see_other("/signin")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/workspaces/switch")
+def switch_workspace(
+    request: Request, session: SessionDep, principal: Anyone, workspace_id: Annotated[uuid.UUID, Form()]
+) -> Response:
+    service.switch_workspace(session, token=request.cookies.get(SESSION_COOKIE, ""), workspace_id=workspace_id)
+    return _see_other("/")
+
+
+@router.get("/settings")
+def settings_home(principal: Anyone) -> Response:
+    return _see_other("/settings/profile")
+
+
+@router.get("/settings/profile", response_class=HTMLResponse)
+def profile(request: Request, principal: Anyone) -> HTMLResponse:
+    return render(request, "auth/profile.html", {"saved": False})
+
+
+@router.post("/settings/profile/language")
+def set_language(
+    request: Request, session: SessionDep, principal: Anyone, language: Annotated[str, Form(max_length=8)]
+) -> Response:
+    if principal.user_id is not None:
+        service.set_user_language(session, user_id=principal.user_id, language=language)
+    response = _see_other("/settings/profile")
+    if language in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+def _members_page(
+    request: Request, session: SessionDep, principal: Principal, *, error: str | None = None,
+    created: object = None, status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "members": service.list_members(session, workspace_id=principal.workspace_id),
+        "can_manage": allows(principal.role, Action.MEMBERS_MANAGE),
+        "roles": sorted(assignable_roles(principal.role), key=list(Role).index),
+        "error": error,
+        "created": created,
+    }
+    return render(request, "auth/members.html", context, status=status)
+
+
+@router.get("/settings/members", response_class=HTMLResponse)
+def members(request: Request, session: SessionDep, principal: MemberReader) -> HTMLResponse:
+    return _members_page(request, session, principal)
+
+
+@router.post("/settings/members", response_class=HTMLResponse)
+def add_member(
+    request: Request,
+    session: SessionDep,
+    principal: MemberManager,
+    email: Annotated[str, Form(max_length=320)],
+    role: Annotated[Role, Form()],
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    try:
+        data = MemberCreate(email=email, role=role, name=name)
+        created = service.add_member(session, principal=principal, data=data)
+    except DomainError as error:
+        return _members_page(request, session, principal, error=error.message, status=error.status)
+    except ValueError as error:
+        return _members_page(request, session, principal, error=str(error).splitlines()[0], status=422)
+    return _members_page(request, session, principal, created=created, status=201)
+
+
+@router.post("/settings/members/{member_id}/role", response_class=HTMLResponse)
+def change_member_role(
+    request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager,
+    role: Annotated[Role, Form()],
+) -> Response:
+    try:
+        service.change_role(session, principal=principal, member_id=member_id, role=role)
+    except DomainError as error:
+        return _members_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/members")
+
+
+@router.post("/settings/members/{member_id}/remove", response_class=HTMLResponse)
+def remove_member(request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager) -> Response:
+    try:
+        service.remove_member(session, principal=principal, member_id=member_id)
+    except DomainError as error:
+        return _members_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/members")
+
+
+def _teams_page(
+    request: Request, session: SessionDep, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    members_by_id = {m.id: m for m in service.list_members(session, workspace_id=principal.workspace_id)}
+    context = {
+        "teams": service.list_teams(session, workspace_id=principal.workspace_id),
+        "members_by_id": members_by_id,
+        "can_manage": allows(principal.role, Action.TEAMS_MANAGE),
+        "error": error,
+    }
+    return render(request, "auth/teams.html", context, status=status)
+
+
+@router.get("/settings/teams", response_class=HTMLResponse)
+def teams(request: Request, session: SessionDep, principal: MemberReader) -> HTMLResponse:
+    return _teams_page(request, session, principal)
+
+
+@router.post("/settings/teams", response_class=HTMLResponse)
+def create_team(
+    request: Request, session: SessionDep, principal: TeamManager,
+    name: Annotated[str, Form(min_length=1, max_length=120)],
+    description: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        service.create_team(session, principal=principal, data=TeamCreate(name=name, description=description))
+    except DomainError as error:
+        return _teams_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/teams")
+
+
+@router.post("/settings/teams/{team_id}/members", response_class=HTMLResponse)
+def add_team_member(
+    request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager,
+    member_id: Annotated[uuid.UUID, Form()],
+) -> Response:
+    try:
+        service.add_team_member(session, principal=principal, team_id=team_id, member_id=member_id)
+    except DomainError as error:
+        return _teams_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/teams")
+
+
+@router.post("/settings/teams/{team_id}/delete", response_class=HTMLResponse)
+def delete_team(request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager) -> Response:
+    try:
+        service.delete_team(session, principal=principal, team_id=team_id)
+    except DomainError as error:
+        return _teams_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/teams")
+
+
+def _tokens_page(
+    request: Request, session: SessionDep, principal: Principal, *, created: object = None,
+    error: str | None = None, status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "tokens": service.list_tokens(session, workspace_id=principal.workspace_id),
+        "roles": sorted(assignable_roles(principal.role), key=list(Role).index),
+        "created": created,
+        "error": error,
+    }
+    return render(request, "auth/tokens.html", context, status=status)
+
+
+@router.get("/settings/tokens", response_class=HTMLResponse)
+def tokens(request: Request, session: SessionDep, principal: TokenManager) -> HTMLResponse:
+    return _tokens_page(request, session, principal)
+
+
+@router.post("/settings/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request, session: SessionDep, principal: TokenManager,
+    name: Annotated[str, Form(min_length=1, max_length=120)], role: Annotated[Role, Form()],
+) -> HTMLResponse:
+    try:
+        created = service.create_token(
+            session, workspace_id=principal.workspace_id, name=name, role=role, principal=principal
+        )
+    except DomainError as error:
+        return _tokens_page(request, session, principal, error=error.message, status=error.status)
+    return _tokens_page(request, session, principal, created=created, status=201)
+
+
+@router.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def revoke_token(request: Request, token_id: uuid.UUID, session: SessionDep, principal: TokenManager) -> Response:
+    try:
+        service.revoke_token(session, principal=principal, token_id=token_id)
+    except DomainError as error:
+        return _tokens_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/tokens")
+
+
+@router.get("/settings/audit", response_class=HTMLResponse)
+def audit(
+    request: Request,
+    session: SessionDep,
+    principal: AuditReader,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    page = service.list_audit(session, workspace_id=principal.workspace_id, action=action or None, offset=offset)
+    return render(request, "auth/audit.html", {"page": page, "action": action or ""})

@@ -1,0 +1,6 @@
+"""Imports every domain's models so `Base.metadata` is complete (for Alembic and the model/migration check)."""
+
+from omnicx.auth import models as auth_models
+from omnicx.jobs import models as jobs_models
+
+DOMAIN_MODELS = (auth_models, jobs_models)

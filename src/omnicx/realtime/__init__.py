@@ -1,0 +1,1 @@
+"""Realtime: a publish/subscribe bus (in-process, or Redis across processes) and the SSE endpoint."""

@@ -1,0 +1,44 @@
+"""The process-wide runtime: settings, database engine and session factory, realtime bus.
+
+Built once per process (web server, worker, CLI command) by `build_runtime(settings)` and passed explicitly;
+tests build as many as they need, each against its own database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from omnicx.auth.security import use_cheap_password_hashing
+from omnicx.db import make_engine, make_session_factory
+from omnicx.realtime.bus import Bus, make_bus
+from omnicx.realtime.service import install_publish_after_commit
+from omnicx.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: Bus
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.bus.close()
+            self.engine.dispose()
+            self.closed = True
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.environment == "test":
+        use_cheap_password_hashing()
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_session_factory(engine)
+    bus = make_bus(settings.redis_url)
+    install_publish_after_commit(sessions, bus)
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus)

@@ -1,0 +1,104 @@
+"""The FastAPI application factory.
+
+`create_app(settings)` wires one runtime (database, bus), the error mapping, middleware, static files and every
+domain's API router and pages. Domains are listed explicitly below: reading this file tells what omnicx serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from omnicx import __version__
+from omnicx.auth import routes as auth_routes
+from omnicx.auth import views as auth_views
+from omnicx.jobs import routes as jobs_routes
+from omnicx.jobs import views as jobs_views
+from omnicx.jobs.worker import start_worker_thread
+from omnicx.realtime import routes as realtime_routes
+from omnicx.runtime import Runtime, build_runtime
+from omnicx.settings import Settings
+from omnicx.web import views as web_views
+from omnicx.web.errors import install_error_handlers
+from omnicx.web.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("omnicx.web")
+
+API_DESCRIPTION = """
+omnicx REST API. Authenticate with an API token (`Authorization: Bearer omx_...`, created under Settings → API
+tokens or with `omnicx token create`). Errors are always `{"code": "...", "message": "..."}` with a stable code.
+"""
+
+
+def _lifespan(runtime: Runtime, owns_runtime: bool):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = start_worker_thread(runtime) if runtime.settings.run_worker_in_process else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=10)
+            if owns_runtime:
+                runtime.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_runtime = runtime is None
+    runtime = runtime or build_runtime(settings)
+    app = FastAPI(
+        title="omnicx",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=_lifespan(runtime, owns_runtime),
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    for router in (
+        web_views.router,
+        auth_routes.router,
+        auth_views.router,
+        jobs_routes.router,
+        jobs_views.router,
+        realtime_routes.router,
+    ):
+        app.include_router(router)
+    _add_docs(app)
+    return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        response = get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="omnicx API",
+            swagger_js_url="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+        response.headers["content-security-policy"] = (
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:"
+        )
+        return response

@@ -1,0 +1,74 @@
+// omnicx: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Selects marked data-autosubmit submit their form when changed (role pickers, workspace switcher).
+  function autosubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  // Forms marked data-confirm ask before destructive actions.
+  function confirmForms(root) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
+  // Language links on the sign-in page remember the choice in a cookie.
+  function languageLinks(root) {
+    root.querySelectorAll("[data-set-lang]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        document.cookie = "omnicx_lang=" + link.getAttribute("data-set-lang") + "; path=/; max-age=31536000; samesite=lax";
+        window.location.reload();
+      });
+    });
+  }
+
+  // A live activity feed: subscribes to the workspace's server-sent events and lists the newest first.
+  function liveFeeds(root) {
+    root.querySelectorAll("[data-sse-feed]").forEach(function (card) {
+      var list = card.querySelector("[data-live-feed]");
+      if (!list || !window.EventSource) return;
+      var source = new EventSource(card.getAttribute("data-sse-feed"));
+      source.onmessage = null;
+      source.addEventListener("error", function () { card.setAttribute("data-sse-state", "reconnecting"); });
+      source.addEventListener("open", function () { card.setAttribute("data-sse-state", "open"); });
+      var handler = function (event) {
+        var payload = {};
+        try { payload = JSON.parse(event.data); } catch (e) { return; }
+        var empty = list.querySelector("[data-empty]");
+        if (empty) empty.remove();
+        var item = document.createElement("li");
+        var time = document.createElement("time");
+        var at = payload.at ? new Date(payload.at) : new Date();
+        time.textContent = at.toLocaleTimeString();
+        item.appendChild(time);
+        item.appendChild(document.createTextNode(payload.summary || event.type));
+        list.insertBefore(item, list.firstChild);
+        while (list.children.length > 50) list.removeChild(list.lastChild);
+      };
+      card.__omnicxFeedHandler = handler;
+      source.addEventListener("message", handler);
+      (card.getAttribute("data-sse-topics") || "").split(",").forEach(function (topic) {
+        if (topic) source.addEventListener(topic.trim(), handler);
+      });
+      window.addEventListener("beforeunload", function () { source.close(); });
+    });
+  }
+
+  onReady(function () {
+    autosubmit(document);
+    confirmForms(document);
+    languageLinks(document);
+    liveFeeds(document);
+  });
+})();

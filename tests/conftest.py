@@ -1,0 +1,158 @@
+"""Shared fixtures: a real, migrated database per test (SQLite file or PostgreSQL), runtime, app, clients.
+
+Set OMNICX_TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test to run the suite on PostgreSQL: a private database
+is created from it for the session, migrated once, and emptied between tests. On SQLite a migrated template file
+is copied for every test. Services that a test needs (PostgreSQL, Redis) fail the test loudly when missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from omnicx import models  # noqa: F401
+from omnicx.auth import service as auth_service
+from omnicx.auth.permissions import Role
+from omnicx.auth.schemas import Principal, WorkspaceCreate, WorkspacePublic
+from omnicx.db import Base
+from omnicx.migrations import upgrade_to_head
+from omnicx.runtime import Runtime, build_runtime
+from omnicx.settings import Settings, _normalise_db_url
+
+PG_URL = os.environ.get("OMNICX_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("OMNICX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct horse battery"
+
+
+def _admin_url(url: str) -> str:
+    return _normalise_db_url(url)
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate once per test session; yields a URL (PostgreSQL) or a template file path (SQLite)."""
+    if PG_URL:
+        base = make_url(_admin_url(PG_URL))
+        name = f"omnicx_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        upgrade_to_head(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade_to_head(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(_database_template: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        yield _database_template
+        engine = create_engine(_database_template)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        engine.dispose()
+    else:
+        path = tmp_path / "omnicx.db"
+        shutil.copyfile(_database_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-for-omnicx",
+        job_backoff_base_seconds=0.01,
+        job_backoff_cap_seconds=0.05,
+        job_poll_seconds=0.05,
+        run_worker_in_process=False,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def db(runtime: Runtime) -> Iterator[Session]:
+    with runtime.sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from omnicx.web.app import create_app
+
+    return create_app(runtime.settings, runtime=runtime)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@dataclass
+class Member:
+    email: str
+    password: str
+    role: Role
+    principal: Principal
+    token: str
+
+
+@dataclass
+class World:
+    """A workspace with one member (and one API token) per role."""
+
+    workspace: WorkspacePublic
+    members: dict[Role, Member]
+
+    def token(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.members[role].token}"}
+
+
+def make_world(db: Session, slug: str = "acme") -> World:
+    workspace = auth_service.create_workspace(db, data=WorkspaceCreate(slug=slug, name=slug.title()))
+    members: dict[Role, Member] = {}
+    for role in Role:
+        email = f"{role.value}@{slug}.example.com"
+        user, _ = auth_service.ensure_membership(
+            db, workspace_id=workspace.id, email=email, role=role, password=PASSWORD
+        )
+        created = auth_service.create_token(db, workspace_id=workspace.id, name=f"{role.value}-token", role=role)
+        principal = Principal(workspace_id=workspace.id, role=role, user_id=user.id, label=email)
+        members[role] = Member(email=email, password=PASSWORD, role=role, principal=principal, token=created.secret)
+    return World(workspace=workspace, members=members)
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    return make_world(db, "acme")
+
+
+@pytest.fixture
+def other_world(db: Session) -> World:
+    return make_world(db, "globex")

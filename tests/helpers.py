@@ -1,0 +1,63 @@
+"""Test helpers: signing a browser client in, reading CSRF tokens, walking routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from omnicx.auth.permissions import Action
+from omnicx.auth.security import csrf_token
+from omnicx.web.deps import SESSION_COOKIE, required_action
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_csrf(client: TestClient, path: str = "/signin") -> str:
+    response = client.get(path)
+    match = CSRF_INPUT.search(response.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str) -> None:
+    token = page_csrf(client)
+    response = client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert client.cookies.get(SESSION_COOKIE)
+
+
+def session_csrf(client: TestClient, secret: str) -> dict[str, str]:
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert cookie
+    return {"X-CSRF-Token": csrf_token(secret, cookie)}
+
+
+def _walk(dependant: Any) -> list[Action]:
+    found: list[Action] = []
+    for dep in dependant.dependencies:
+        action = required_action(dep.call)
+        if action is not None:
+            found.append(action)
+        found.extend(_walk(dep))
+    return found
+
+
+def route_action(route: APIRoute) -> Action | None:
+    actions = _walk(route.dependant)
+    return actions[0] if actions else None
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    return [r for r in app.routes if isinstance(r, APIRoute)]
+
+
+def fill_path(path: str, value: str) -> str:
+    return re.sub(r"\{[^}]+\}", value, path)

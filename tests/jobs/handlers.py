@@ -1,0 +1,85 @@
+"""Test-only job kinds, imported by the tests and by the worker subprocesses they start.
+
+Effects go to `jobs_test_effect`, a table the tests create themselves (it is not part of omnicx's schema). A
+row there is written in the job's own transaction, so it exists exactly when the job's completion committed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import Connection, text, update
+
+from omnicx.auth.models import Workspace
+from omnicx.db import transaction
+from omnicx.jobs.models import Job
+from omnicx.jobs.registry import JobContext, job_handler
+
+EFFECTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS jobs_test_effect "
+    "(job_id VARCHAR(36) NOT NULL, attempt INTEGER NOT NULL, pid INTEGER NOT NULL)"
+)
+
+
+def create_effects_table(connection: Connection) -> None:
+    connection.execute(text(EFFECTS_DDL))
+
+
+def drop_effects_table(connection: Connection) -> None:
+    connection.execute(text("DROP TABLE IF EXISTS jobs_test_effect"))
+
+
+@job_handler("test.effect")
+def record_effect(ctx: JobContext) -> None:
+    ctx.session.execute(
+        text("INSERT INTO jobs_test_effect (job_id, attempt, pid) VALUES (:job_id, :attempt, :pid)"),
+        {"job_id": str(ctx.job_id), "attempt": ctx.attempt, "pid": os.getpid()},
+    )
+
+
+def _count_run(counter: Path) -> int:
+    """Count runs in a file: unlike a database row, the count survives the rollback of a failed attempt."""
+    runs = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(runs))
+    return runs
+
+
+@job_handler("test.flaky")
+def flaky(ctx: JobContext) -> None:
+    """Fails its first `failures` runs, then records its effect."""
+    record_effect(ctx)
+    if _count_run(Path(ctx.payload["counter"])) <= ctx.payload["failures"]:
+        raise RuntimeError("the provider is having a bad day")
+
+
+@job_handler("test.always_fails")
+def always_fails(ctx: JobContext) -> None:
+    record_effect(ctx)
+    raise RuntimeError("the provider said no")
+
+
+@job_handler("test.duplicate_workspace")
+def duplicate_workspace(ctx: JobContext) -> None:
+    """Leaves a write pending that can only fail when flushed (the slug is taken)."""
+    ctx.session.add(Workspace(slug=ctx.payload["slug"], name="Duplicate"))
+
+
+@job_handler("test.slow_first")
+def slow_first(ctx: JobContext) -> None:
+    """Writes its effect; on its first run, announces itself with a marker file and sleeps (to be killed)."""
+    record_effect(ctx)
+    marker = Path(ctx.payload["marker"])
+    if not marker.exists():
+        marker.touch()
+        time.sleep(30)
+
+
+@job_handler("test.stolen")
+def stolen(ctx: JobContext) -> None:
+    """Simulates a lease that expired mid-run and was re-claimed by another worker, then writes its effect."""
+    with transaction(ctx.runtime.sessions) as other:
+        reclaim = update(Job).where(Job.id == ctx.job_id)
+        other.execute(reclaim.values(locked_by="another-worker", attempts=Job.attempts + 1))
+    record_effect(ctx)

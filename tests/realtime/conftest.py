@@ -1,0 +1,107 @@
+"""Realtime fixtures: a real uvicorn server in a thread, committed publishing, a Redis-backed runtime."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+import uvicorn
+from fastapi import FastAPI
+
+from omnicx.db import transaction
+from omnicx.realtime.bus import RealtimeEvent
+from omnicx.realtime.service import publish
+from omnicx.runtime import Runtime, build_runtime
+from omnicx.settings import Settings
+from tests.conftest import REDIS_URL
+
+
+def build_app(runtime: Runtime) -> FastAPI:
+    from omnicx.web.app import create_app
+
+    return create_app(runtime.settings, runtime=runtime)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ThreadServer:
+    """uvicorn serving `app` on a loopback port from a background thread (no signal handlers there)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert self.thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, "uvicorn did not start in time"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+        assert not self.thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[str]:
+    """The full omnicx app on a real HTTP server, sharing the test's runtime (database and bus)."""
+    with ThreadServer(build_app(runtime)) as server:
+        yield server.url
+
+
+def commit_events(runtime: Runtime, *events: RealtimeEvent) -> None:
+    """Publish the way services do: queued on a session, sent when its transaction commits."""
+    with transaction(runtime.sessions) as session:
+        for event in events:
+            publish(session, event)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (pub/sub only, nothing stored); if it is unreachable the test fails, it never skips."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is required at {REDIS_URL} (set OMNICX_TEST_REDIS_URL): {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_settings(settings: Settings, redis_url: str) -> Settings:
+    return settings.model_copy(update={"redis_url": redis_url})
+
+
+@pytest.fixture
+def redis_runtime(redis_settings: Settings) -> Iterator[Runtime]:
+    """A second runtime on the same database whose bus is Redis (like a worker process would build)."""
+    rt = build_runtime(redis_settings)
+    yield rt
+    rt.close()

@@ -1,0 +1,66 @@
+"""Bad input gets a clear, structured 4xx; never a 500, never a stack trace."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from omnicx.auth.permissions import Role
+from tests.conftest import World
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("POST", "/api/v1/teams", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
+        ("POST", "/api/v1/teams", {"json": {"name": 42}}, 422, "invalid_request"),
+        ("POST", "/api/v1/teams", {"json": {"name": ""}}, 422, "invalid_request"),
+        ("POST", "/api/v1/tokens", {"json": {"name": "x", "role": "emperor"}}, 422, "invalid_request"),
+        ("PATCH", "/api/v1/members/not-a-uuid", {"json": {"role": "viewer"}}, 422, "invalid_request"),
+        ("GET", f"/api/v1/teams/{uuid.uuid4()}", {}, 404, "team_not_found"),
+        ("DELETE", f"/api/v1/tokens/{uuid.uuid4()}", {}, 404, "token_not_found"),
+        ("GET", "/api/v1/audit?limit=100000", {}, 422, "invalid_request"),
+        ("GET", "/api/v1/nothing-here", {}, 404, "not_found"),
+        ("PUT", "/api/v1/teams", {"json": {}}, 405, "method_not_allowed"),
+        ("POST", "/api/v1/teams", {"content": b"x" * (4 * 1024 * 1024 + 1), "headers": {"content-type": "application/json"}}, 413, "payload_too_large"),
+    ],
+)
+def test_bad_input_is_a_structured_4xx(
+    client: TestClient, world: World, method: str, path: str, kwargs: dict, status: int, code: str  # type: ignore[type-arg]
+) -> None:
+    headers = {**world.token(Role.OWNER), **kwargs.pop("headers", {})}
+    response = client.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert "Traceback" not in response.text
+
+
+def test_chunked_oversize_body_is_refused(client: TestClient, world: World) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(5):
+            yield b"x" * (1024 * 1024)
+
+    response = client.post("/api/v1/teams", content=chunks(), headers=world.token(Role.OWNER))
+    assert response.status_code == 413
+
+
+def test_html_pages_get_an_error_page_not_json(client: TestClient) -> None:
+    response = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "not_found" in response.text
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_security_headers_are_set(client: TestClient) -> None:
+    response = client.get("/signin")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -1,0 +1,32 @@
+"""Migrations reach head on an empty database and describe exactly what the models declare."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from omnicx.db import Base
+from omnicx.migrations import head_revision, is_current
+from omnicx.runtime import Runtime
+
+
+def test_database_is_at_head_and_has_every_table(runtime: Runtime) -> None:
+    assert head_revision() is not None
+    assert is_current(runtime.engine)
+    tables = set(inspect(runtime.engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+def test_models_and_migrations_do_not_differ(runtime: Runtime) -> None:
+    with runtime.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], f"models differ from migrations; generate a migration: {diff}"
+
+
+def test_every_customer_data_table_carries_workspace_id() -> None:
+    global_tables = {"auth_workspace", "auth_user", "auth_session", "auth_login_attempt"}
+    for table in Base.metadata.sorted_tables:
+        if table.name not in global_tables:
+            assert "workspace_id" in table.c, f"{table.name} has no workspace_id"
