@@ -142,9 +142,13 @@ def make_world(db: Session, slug: str = "acme") -> World:
         user, _ = auth_service.ensure_membership(
             db, workspace_id=workspace.id, email=email, role=role, password=PASSWORD
         )
-        created = auth_service.create_token(db, workspace_id=workspace.id, name=f"{role.value}-token", role=role)
+        created = auth_service.create_token(
+            db, workspace_id=workspace.id, name=f"{role.value}-token", role=role
+        )
         principal = Principal(workspace_id=workspace.id, role=role, user_id=user.id, label=email)
-        members[role] = Member(email=email, password=PASSWORD, role=role, principal=principal, token=created.secret)
+        members[role] = Member(
+            email=email, password=PASSWORD, role=role, principal=principal, token=created.secret
+        )
     return World(workspace=workspace, members=members)
 
 

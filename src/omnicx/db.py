@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import uuid6
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, Uuid, create_engine, event, select
@@ -69,7 +69,7 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names, so migrations diff cleanly."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType, uuid.UUID: Uuid}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSONType, uuid.UUID: Uuid}
 
 
 class IdMixin:
@@ -121,13 +121,18 @@ ModelT = TypeVar("ModelT", bound=Base)
 
 def scoped(stmt: Select[Any], model: type[Base], workspace_id: uuid.UUID) -> Select[Any]:
     """Restrict a select to one workspace: the only way customer data is read."""
-    column = model.__table__.c.workspace_id  # type: ignore[attr-defined]
+    column = model.__table__.c.workspace_id
     return stmt.where(column == workspace_id)
 
 
-def get_scoped(session: Session, model: type[ModelT], object_id: uuid.UUID, workspace_id: uuid.UUID) -> ModelT:
+def get_scoped(
+    session: Session, model: type[ModelT], object_id: uuid.UUID, workspace_id: uuid.UUID
+) -> ModelT:
     """Load one row of `model` in `workspace_id` or raise NotFound (never reveal other workspaces' rows)."""
-    row = session.scalars(scoped(select(model), model, workspace_id).where(model.id == object_id)).first()  # type: ignore[attr-defined]
+    id_column = model.__table__.c.id
+    row: ModelT | None = session.scalars(
+        scoped(select(model), model, workspace_id).where(id_column == object_id)
+    ).first()
     if row is None:
         raise NotFound(f"{model.__name__.lower()} {object_id} not found")
     return row

@@ -2,5 +2,6 @@
 
 from omnicx.auth import models as auth_models
 from omnicx.jobs import models as jobs_models
+from omnicx.tracking import models as tracking_models
 
-DOMAIN_MODELS = (auth_models, jobs_models)
+DOMAIN_MODELS = (auth_models, jobs_models, tracking_models)

@@ -56,12 +56,15 @@ def test_repeated_wrong_passwords_lock_the_account(client: TestClient, world: Wo
     member = world.members[Role.VIEWER]
     token = page_csrf(client)
     statuses = [
-        client.post("/signin", data={"email": member.email, "password": "wrong-password", "csrf_token": token}).status_code
+        client.post(
+            "/signin", data={"email": member.email, "password": "wrong-password", "csrf_token": token}
+        ).status_code
         for _ in range(5)
     ]
     assert statuses == [401] * 5
     locked = client.post(
-        "/signin", data={"email": member.email, "password": member.password, "csrf_token": token},
+        "/signin",
+        data={"email": member.email, "password": member.password, "csrf_token": token},
         follow_redirects=False,
     )
     assert locked.status_code == 429
@@ -69,7 +72,9 @@ def test_repeated_wrong_passwords_lock_the_account(client: TestClient, world: Wo
 
 
 def test_token_is_shown_once_and_stored_hashed(client: TestClient, db: Session, world: World) -> None:
-    created = client.post("/api/v1/tokens", json={"name": "ci", "role": "analyst"}, headers=world.token(Role.ADMIN))
+    created = client.post(
+        "/api/v1/tokens", json={"name": "ci", "role": "analyst"}, headers=world.token(Role.ADMIN)
+    )
     assert created.status_code == 201
     secret = created.json()["secret"]
     assert secret.startswith("omx_")
@@ -87,12 +92,18 @@ def test_token_is_shown_once_and_stored_hashed(client: TestClient, db: Session, 
     assert {"token.created", "token.revoked"} <= actions
 
 
-def test_role_change_is_audited_and_cannot_exceed_own_role(client: TestClient, db: Session, world: World) -> None:
+def test_role_change_is_audited_and_cannot_exceed_own_role(
+    client: TestClient, db: Session, world: World
+) -> None:
     members = client.get("/api/v1/members", headers=world.token(Role.ADMIN)).json()
     viewer = next(m for m in members if m["role"] == "viewer")
-    ok = client.patch(f"/api/v1/members/{viewer['id']}", json={"role": "analyst"}, headers=world.token(Role.ADMIN))
+    ok = client.patch(
+        f"/api/v1/members/{viewer['id']}", json={"role": "analyst"}, headers=world.token(Role.ADMIN)
+    )
     assert ok.status_code == 200 and ok.json()["role"] == "analyst"
-    refused = client.patch(f"/api/v1/members/{viewer['id']}", json={"role": "owner"}, headers=world.token(Role.ADMIN))
+    refused = client.patch(
+        f"/api/v1/members/{viewer['id']}", json={"role": "owner"}, headers=world.token(Role.ADMIN)
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "role_not_assignable"
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "member.role_changed"))
     assert entry is not None and entry.detail == {"email": viewer["email"], "from": "viewer", "to": "analyst"}
@@ -101,12 +112,17 @@ def test_role_change_is_audited_and_cannot_exceed_own_role(client: TestClient, d
 def test_last_owner_cannot_be_demoted(client: TestClient, world: World) -> None:
     members = client.get("/api/v1/members", headers=world.token(Role.OWNER)).json()
     owner = next(m for m in members if m["role"] == "owner")
-    response = client.patch(f"/api/v1/members/{owner['id']}", json={"role": "admin"}, headers=world.token(Role.OWNER))
+    response = client.patch(
+        f"/api/v1/members/{owner['id']}", json={"role": "admin"}, headers=world.token(Role.OWNER)
+    )
     assert response.status_code == 422 and response.json()["code"] == "last_owner"
 
 
 def test_objects_of_another_workspace_are_not_found(
-    app, client: TestClient, world: World, other_world: World  # type: ignore[no-untyped-def]
+    app,
+    client: TestClient,
+    world: World,
+    other_world: World,  # type: ignore[no-untyped-def]
 ) -> None:
     theirs = other_world.token(Role.OWNER)
     team = client.post("/api/v1/teams", json={"name": "Secret"}, headers=theirs).json()
@@ -135,16 +151,23 @@ def test_objects_of_another_workspace_are_not_found(
     assert client.get(f"/api/v1/teams/{team['id']}", headers=theirs).status_code == 200
 
 
-def test_switching_to_a_foreign_workspace_is_refused(app, client: TestClient, world: World, other_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_switching_to_a_foreign_workspace_is_refused(
+    app, client: TestClient, world: World, other_world: World
+) -> None:  # type: ignore[no-untyped-def]
     owner = world.members[Role.OWNER]
     sign_in(client, owner.email, owner.password)
     headers = session_csrf(client, app.state.runtime.settings.resolved_secret_key)
     response = client.post(
-        "/workspaces/switch", data={"workspace_id": str(other_world.workspace.id)}, headers=headers,
+        "/workspaces/switch",
+        data={"workspace_id": str(other_world.workspace.id)},
+        headers=headers,
         follow_redirects=False,
     )
     assert response.status_code == 404
     response = client.post(
-        "/workspaces/switch", data={"workspace_id": str(uuid.uuid4())}, headers=headers, follow_redirects=False
+        "/workspaces/switch",
+        data={"workspace_id": str(uuid.uuid4())},
+        headers=headers,
+        follow_redirects=False,
     )
     assert response.status_code == 404

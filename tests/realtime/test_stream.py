@@ -137,5 +137,9 @@ def test_the_stream_is_documented_in_openapi(live_server: str) -> None:
 
     operation = spec["paths"][STREAM_PATH]["get"]
     assert operation["tags"] == ["realtime"]
-    assert "text/event-stream" in operation["responses"]["200"]["content"]
-    assert "RealtimeEventPublic" in spec["components"]["schemas"]
+    [(media_type, content)] = operation["responses"]["200"]["content"].items()
+    assert media_type == "text/event-stream"
+    assert content["schema"] == {"type": "string"}
+    event_data = content["itemSchema"]["properties"]["data"]["contentSchema"]
+    assert event_data["title"] == "RealtimeEventPublic"
+    assert {"id", "workspace_id", "topic", "action", "at", "data"} <= set(event_data["properties"])

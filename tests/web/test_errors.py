@@ -14,7 +14,13 @@ from tests.conftest import World
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "code"),
     [
-        ("POST", "/api/v1/teams", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
+        (
+            "POST",
+            "/api/v1/teams",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            400,
+            "invalid_json",
+        ),
         ("POST", "/api/v1/teams", {"json": {"name": 42}}, 422, "invalid_request"),
         ("POST", "/api/v1/teams", {"json": {"name": ""}}, 422, "invalid_request"),
         ("POST", "/api/v1/tokens", {"json": {"name": "x", "role": "emperor"}}, 422, "invalid_request"),
@@ -24,11 +30,23 @@ from tests.conftest import World
         ("GET", "/api/v1/audit?limit=100000", {}, 422, "invalid_request"),
         ("GET", "/api/v1/nothing-here", {}, 404, "not_found"),
         ("PUT", "/api/v1/teams", {"json": {}}, 405, "method_not_allowed"),
-        ("POST", "/api/v1/teams", {"content": b"x" * (4 * 1024 * 1024 + 1), "headers": {"content-type": "application/json"}}, 413, "payload_too_large"),
+        (
+            "POST",
+            "/api/v1/teams",
+            {"content": b"x" * (4 * 1024 * 1024 + 1), "headers": {"content-type": "application/json"}},
+            413,
+            "payload_too_large",
+        ),
     ],
 )
 def test_bad_input_is_a_structured_4xx(
-    client: TestClient, world: World, method: str, path: str, kwargs: dict, status: int, code: str  # type: ignore[type-arg]
+    client: TestClient,
+    world: World,
+    method: str,
+    path: str,
+    kwargs: dict,
+    status: int,
+    code: str,  # type: ignore[type-arg]
 ) -> None:
     headers = {**world.token(Role.OWNER), **kwargs.pop("headers", {})}
     response = client.request(method, path, headers=headers, **kwargs)

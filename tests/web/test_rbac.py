@@ -31,9 +31,7 @@ def _routes(app):  # type: ignore[no-untyped-def]
 
 
 def test_every_route_declares_an_action_or_is_public(app) -> None:  # type: ignore[no-untyped-def]
-    unguarded = sorted(
-        (method, route.path) for method, route in _routes(app) if route_action(route) is None
-    )
+    unguarded = sorted((method, route.path) for method, route in _routes(app) if route_action(route) is None)
     assert set(unguarded) <= PUBLIC, f"routes without require(...): {set(unguarded) - PUBLIC}"
 
 

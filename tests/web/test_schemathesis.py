@@ -30,7 +30,9 @@ def test_no_server_errors_on_generated_requests(api_schema, world: World) -> Non
             case.headers = {**(case.headers or {}), **headers}
             response = case.call()
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                )
             elif response.status_code >= 400:
                 body = response.json()
                 assert {"code", "message"} <= set(body), (case.method, case.formatted_path, body)

@@ -64,11 +64,13 @@ class OutputFormat(StrEnum):
 @app.command("paths")
 def paths_command(
     file: Annotated[Path, typer.Argument(help="Path file: CSV, gzip-compressed CSV or Parquet.")],
-    model: Annotated[ModelChoice, typer.Option("--model", "-m", help="Model to run, or all side by side.")] = (
+    model: Annotated[ModelChoice, typer.Option("--model", "-m", help="Model, or all side by side.")] = (
         ModelChoice.ALL
     ),
     order: Annotated[int, typer.Option("--order", "-k", min=1, max=3, help="Markov chain order.")] = 1,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.TABLE,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        OutputFormat.TABLE
+    ),
     delimiter: Annotated[str, typer.Option("--delimiter", "-d", help="CSV field delimiter.")] = ";",
     sep: Annotated[str, typer.Option("--sep", "-s", help="Separator between channels in a path.")] = ">",
     direct: Annotated[str, typer.Option(help="Channel skipped by last-non-direct (any case).")] = "direct",

@@ -6,7 +6,7 @@ from omnicx.errors import Invalid
 
 
 class AttributionParameterError(Invalid):
-    """A model parameter is out of range (order not in 1..3, a negative half-life, position weights over 1)."""
+    """A model parameter is out of range (order not in 1..3, a negative half-life, position shares over 1)."""
 
     code = "attribution_parameter_invalid"
 

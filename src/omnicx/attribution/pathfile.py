@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import duckdb
 import numpy as np
@@ -128,41 +128,46 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: _Source) -> dict[str, Any]
     header = _csv_header(source)
     types = {name: "DOUBLE" if name in NUMERIC else "VARCHAR" for name in header}
     compression = "gzip" if source.format is FileFormat.GZIP_CSV else "none"
-    relation = (
-        "read_csv(?, delim = ?, header = true, auto_detect = false, columns = ?, quote = '\"', escape = '\"',"
-        f" compression = '{compression}', store_rejects = true)"
-    )
     selected = ", ".join(f"{_quoted(n) if n in header else '0.0'} AS {_quoted(n)}" for n in (PATH, *NUMERIC))
-    result = con.execute(f"SELECT {selected} FROM {relation}", [str(source.file), source.delimiter, types])
-    data: dict[str, Any] = result.fetchnumpy()
+    # Identifiers are this module's constants, quoted; the file and options are bound parameters.
+    query = (
+        f"SELECT {selected} FROM read_csv(?, delim = ?, header = true, auto_detect = false, columns = ?,"  # noqa: S608
+        f" quote = '\"', escape = '\"', compression = '{compression}', store_rejects = true)"
+    )
+    data: dict[str, Any] = con.execute(query, [str(source.file), source.delimiter, types]).fetchnumpy()
     _raise_rejects(con, source)
     return data
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, source: _Source) -> dict[str, Any]:
-    relation = "read_parquet(?)"
-    header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}", [str(source.file)]).fetchall()]
+    """Parquet columns may hold text: numbers are cast, and a value that does not cast is reported."""
+    file = [str(source.file)]
+    header = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", file).fetchall()]
     _require(header, source)
-    parts = [f"CAST({_quoted(PATH)} AS VARCHAR) AS {_quoted(PATH)}"]
+    query = f"SELECT {', '.join(_parquet_columns(header))} FROM read_parquet(?)"  # noqa: S608 (constants)
+    data: dict[str, Any] = con.execute(query, file).fetchnumpy()
     for name in NUMERIC:
-        col = _quoted(name)
-        if name in header:
-            parts.append(f"TRY_CAST({col} AS DOUBLE) AS {col}")
-            parts.append(f"({col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS NULL) AS {_quoted('bad ' + name)}")
-        else:
-            parts.append(f"0.0 AS {col}")
-            parts.append(f"false AS {_quoted('bad ' + name)}")
-    data: dict[str, Any] = con.execute(f"SELECT {', '.join(parts)} FROM {relation}", [str(source.file)]).fetchnumpy()
-    for name in NUMERIC:
-        bad = np.flatnonzero(np.ma.filled(data.pop("bad " + name), False))
+        bad = np.flatnonzero(np.ma.filled(data.pop(f"bad {name}"), False))
         if bad.size:
             row = int(bad[0])
-            raw = con.execute(
-                f"SELECT CAST({_quoted(name)} AS VARCHAR) FROM {relation} LIMIT 1 OFFSET {row}", [str(source.file)]
-            ).fetchone()
-            shown = raw[0] if raw else "?"
-            raise PathFileError(f"{source.place(row)}, column {name}: {shown!r} is not a number")
+            raw_query = f"SELECT CAST({_quoted(name)} AS VARCHAR) FROM read_parquet(?) LIMIT 1 OFFSET {row}"  # noqa: S608
+            raw = con.execute(raw_query, file).fetchone()
+            raise PathFileError(
+                f"{source.place(row)}, column {name}: {raw[0] if raw else '?'!r} is not a number"
+            )
     return data
+
+
+def _parquet_columns(header: list[str]) -> list[str]:
+    parts = [f"CAST({_quoted(PATH)} AS VARCHAR) AS {_quoted(PATH)}"]
+    for name in NUMERIC:
+        col, flag = _quoted(name), _quoted(f"bad {name}")
+        if name in header:
+            parts.append(f"TRY_CAST({col} AS DOUBLE) AS {col}")
+            parts.append(f"({col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS NULL) AS {flag}")
+        else:
+            parts.extend([f"0.0 AS {col}", f"false AS {flag}"])
+    return parts
 
 
 def _quoted(name: str) -> str:
@@ -234,11 +239,11 @@ def _checked_numbers(source: _Source, name: str, column: Any) -> npt.NDArray[np.
 
 
 def _checked_paths(source: _Source, column: Any) -> list[str]:
-    paths: list[str] = column.tolist()
+    paths: list[str | None] = column.tolist()
     if None in paths:
         row = paths.index(None)
         raise PathFileError(f"{source.place(row)}, column {PATH}: empty path")
-    return paths
+    return cast(list[str], paths)
 
 
 def _line_of_row(source: _Source, row: int) -> int:

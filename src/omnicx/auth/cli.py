@@ -10,7 +10,7 @@ from rich.console import Console
 from omnicx.auth import service
 from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import WorkspaceCreate
-from omnicx.cli_support import open_runtime, fail_on_domain_error
+from omnicx.cli_support import fail_on_domain_error, open_runtime
 
 console = Console()
 workspace_app = typer.Typer(help="Manage workspaces (tenants).", no_args_is_help=True)

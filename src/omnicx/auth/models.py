@@ -38,7 +38,9 @@ class Membership(IdMixin, TimestampMixin, Base):
     __tablename__ = "auth_membership"
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(RoleType)
 
@@ -47,7 +49,9 @@ class Team(IdMixin, TimestampMixin, Base):
     __tablename__ = "auth_team"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(500), default="")
 
@@ -55,17 +59,23 @@ class Team(IdMixin, TimestampMixin, Base):
 class TeamMember(Base):
     __tablename__ = "auth_team_member"
 
-    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_team.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_team.id", ondelete="CASCADE"), primary_key=True
+    )
     membership_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("auth_membership.id", ondelete="CASCADE"), primary_key=True
     )
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ApiToken(IdMixin, TimestampMixin, Base):
     __tablename__ = "auth_api_token"
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[Role] = mapped_column(RoleType)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -100,9 +110,13 @@ class AuditEntry(IdMixin, Base):
     __tablename__ = "auth_audit_log"
     __table_args__ = (Index("ix_auth_audit_log_workspace_at", "workspace_id", "at"),)
 
-    workspace_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE")
+    )
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
-    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_api_token.id", ondelete="SET NULL"))
+    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_api_token.id", ondelete="SET NULL")
+    )
     actor_label: Mapped[str] = mapped_column(String(320), default="")
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(64), default="")

@@ -11,11 +11,11 @@ from omnicx.auth import service
 from omnicx.auth.permissions import PERMISSIONS, Action
 from omnicx.auth.schemas import (
     AuditPublic,
-    MePublic,
     MemberCreate,
     MemberCreated,
     MemberPublic,
     MemberUpdate,
+    MePublic,
     Page,
     Principal,
     TeamCreate,
@@ -73,7 +73,9 @@ def add_member(data: MemberCreate, session: SessionDep, principal: MemberManager
 
 
 @router.patch("/members/{member_id}", response_model=MemberPublic)
-def change_role(member_id: uuid.UUID, data: MemberUpdate, session: SessionDep, principal: MemberManager) -> MemberPublic:
+def change_role(
+    member_id: uuid.UUID, data: MemberUpdate, session: SessionDep, principal: MemberManager
+) -> MemberPublic:
     return service.change_role(session, principal=principal, member_id=member_id, role=data.role)
 
 
@@ -99,7 +101,9 @@ def get_team(team_id: uuid.UUID, session: SessionDep, principal: Reader) -> Team
 
 
 @router.patch("/teams/{team_id}", response_model=TeamPublic)
-def update_team(team_id: uuid.UUID, data: TeamUpdate, session: SessionDep, principal: TeamManager) -> TeamPublic:
+def update_team(
+    team_id: uuid.UUID, data: TeamUpdate, session: SessionDep, principal: TeamManager
+) -> TeamPublic:
     return service.update_team(session, principal=principal, team_id=team_id, data=data)
 
 
@@ -110,7 +114,9 @@ def delete_team(team_id: uuid.UUID, session: SessionDep, principal: TeamManager)
 
 
 @router.post("/teams/{team_id}/members", response_model=TeamPublic)
-def add_team_member(team_id: uuid.UUID, data: TeamMemberAdd, session: SessionDep, principal: TeamManager) -> TeamPublic:
+def add_team_member(
+    team_id: uuid.UUID, data: TeamMemberAdd, session: SessionDep, principal: TeamManager
+) -> TeamPublic:
     return service.add_team_member(session, principal=principal, team_id=team_id, member_id=data.member_id)
 
 
@@ -147,4 +153,6 @@ def list_audit(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditPublic]:
-    return service.list_audit(session, workspace_id=principal.workspace_id, action=action, offset=offset, limit=limit)
+    return service.list_audit(
+        session, workspace_id=principal.workspace_id, action=action, offset=offset, limit=limit
+    )

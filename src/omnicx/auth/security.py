@@ -20,11 +20,12 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 def use_cheap_password_hashing() -> None:
     """Test runs only: still argon2id, with the cheapest parameters, so fixtures with many users stay fast."""
-    global _hasher, _DUMMY_HASH  # noqa: PLW0603
+    global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
-TOKEN_PREFIX = "omx_"
+
+TOKEN_PREFIX = "omx_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_password(password: str) -> str:

@@ -59,7 +59,7 @@ def pre_session_csrf(
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request, next: str | None = None, lang: str | None = None) -> HTMLResponse:  # noqa: A002
+def signin_page(request: Request, next: str | None = None, lang: str | None = None) -> HTMLResponse:
     if lang in LANGUAGES:
         set_request_language(lang)
     response = render(request, "auth/signin.html", {"next": _safe_next(next), "error": None})
@@ -75,7 +75,7 @@ def signin(
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     try:
         signed = service.sign_in(
@@ -94,7 +94,11 @@ def signin(
     response = _see_other(_safe_next(next))
     secure = settings.base_url.startswith("https://")
     response.set_cookie(
-        SESSION_COOKIE, signed.session_token, httponly=True, samesite="lax", secure=secure,
+        SESSION_COOKIE,
+        signed.session_token,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
         max_age=settings.session_ttl_hours * 3600,
     )
     if signed.user.language:
@@ -116,7 +120,9 @@ def signout(request: Request, session: SessionDep, principal: Anyone) -> Respons
 def switch_workspace(
     request: Request, session: SessionDep, principal: Anyone, workspace_id: Annotated[uuid.UUID, Form()]
 ) -> Response:
-    service.switch_workspace(session, token=request.cookies.get(SESSION_COOKIE, ""), workspace_id=workspace_id)
+    service.switch_workspace(
+        session, token=request.cookies.get(SESSION_COOKIE, ""), workspace_id=workspace_id
+    )
     return _see_other("/")
 
 
@@ -143,8 +149,13 @@ def set_language(
 
 
 def _members_page(
-    request: Request, session: SessionDep, principal: Principal, *, error: str | None = None,
-    created: object = None, status: int = 200,
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    created: object = None,
+    status: int = 200,
 ) -> HTMLResponse:
     context = {
         "members": service.list_members(session, workspace_id=principal.workspace_id),
@@ -182,7 +193,10 @@ def add_member(
 
 @router.post("/settings/members/{member_id}/role", response_class=HTMLResponse)
 def change_member_role(
-    request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager,
+    request: Request,
+    member_id: uuid.UUID,
+    session: SessionDep,
+    principal: MemberManager,
     role: Annotated[Role, Form()],
 ) -> Response:
     try:
@@ -193,7 +207,9 @@ def change_member_role(
 
 
 @router.post("/settings/members/{member_id}/remove", response_class=HTMLResponse)
-def remove_member(request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager) -> Response:
+def remove_member(
+    request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager
+) -> Response:
     try:
         service.remove_member(session, principal=principal, member_id=member_id)
     except DomainError as error:
@@ -202,7 +218,12 @@ def remove_member(request: Request, member_id: uuid.UUID, session: SessionDep, p
 
 
 def _teams_page(
-    request: Request, session: SessionDep, principal: Principal, *, error: str | None = None, status: int = 200
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     members_by_id = {m.id: m for m in service.list_members(session, workspace_id=principal.workspace_id)}
     context = {
@@ -221,7 +242,9 @@ def teams(request: Request, session: SessionDep, principal: MemberReader) -> HTM
 
 @router.post("/settings/teams", response_class=HTMLResponse)
 def create_team(
-    request: Request, session: SessionDep, principal: TeamManager,
+    request: Request,
+    session: SessionDep,
+    principal: TeamManager,
     name: Annotated[str, Form(min_length=1, max_length=120)],
     description: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -234,7 +257,10 @@ def create_team(
 
 @router.post("/settings/teams/{team_id}/members", response_class=HTMLResponse)
 def add_team_member(
-    request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager,
+    request: Request,
+    team_id: uuid.UUID,
+    session: SessionDep,
+    principal: TeamManager,
     member_id: Annotated[uuid.UUID, Form()],
 ) -> Response:
     try:
@@ -245,7 +271,9 @@ def add_team_member(
 
 
 @router.post("/settings/teams/{team_id}/delete", response_class=HTMLResponse)
-def delete_team(request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager) -> Response:
+def delete_team(
+    request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager
+) -> Response:
     try:
         service.delete_team(session, principal=principal, team_id=team_id)
     except DomainError as error:
@@ -254,8 +282,13 @@ def delete_team(request: Request, team_id: uuid.UUID, session: SessionDep, princ
 
 
 def _tokens_page(
-    request: Request, session: SessionDep, principal: Principal, *, created: object = None,
-    error: str | None = None, status: int = 200,
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    created: object = None,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     context = {
         "tokens": service.list_tokens(session, workspace_id=principal.workspace_id),
@@ -273,8 +306,11 @@ def tokens(request: Request, session: SessionDep, principal: TokenManager) -> HT
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
 def create_token(
-    request: Request, session: SessionDep, principal: TokenManager,
-    name: Annotated[str, Form(min_length=1, max_length=120)], role: Annotated[Role, Form()],
+    request: Request,
+    session: SessionDep,
+    principal: TokenManager,
+    name: Annotated[str, Form(min_length=1, max_length=120)],
+    role: Annotated[Role, Form()],
 ) -> HTMLResponse:
     try:
         created = service.create_token(
@@ -286,7 +322,9 @@ def create_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(request: Request, token_id: uuid.UUID, session: SessionDep, principal: TokenManager) -> Response:
+def revoke_token(
+    request: Request, token_id: uuid.UUID, session: SessionDep, principal: TokenManager
+) -> Response:
     try:
         service.revoke_token(session, principal=principal, token_id=token_id)
     except DomainError as error:
@@ -302,5 +340,7 @@ def audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
-    page = service.list_audit(session, workspace_id=principal.workspace_id, action=action or None, offset=offset)
+    page = service.list_audit(
+        session, workspace_id=principal.workspace_id, action=action or None, offset=offset
+    )
     return render(request, "auth/audit.html", {"page": page, "action": action or ""})

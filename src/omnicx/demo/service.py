@@ -37,16 +37,11 @@ class DemoCredential:
 
 
 def _reset(session: Session) -> None:
-    from omnicx.auth.models import Workspace
-
     try:
         workspace = auth_service.get_workspace_by_slug(session, slug=DEMO_SLUG)
     except WorkspaceNotFound:
         return
-    row = session.get(Workspace, workspace.id)
-    if row is not None:
-        session.delete(row)
-        session.commit()
+    auth_service.delete_workspace(session, workspace_id=workspace.id)
 
 
 def _ensure_workspace(session: Session) -> tuple[WorkspacePublic, bool]:
@@ -59,12 +54,18 @@ def _ensure_workspace(session: Session) -> tuple[WorkspacePublic, bool]:
 
 def _seed_teams(session: Session, workspace: WorkspacePublic, members: list[MemberPublic]) -> None:
     owner = next(m for m in members if m.role is Role.OWNER)
-    principal = Principal(workspace_id=workspace.id, role=Role.OWNER, user_id=owner.user_id, label=owner.email)
+    principal = Principal(
+        workspace_id=workspace.id, role=Role.OWNER, user_id=owner.user_id, label=owner.email
+    )
     by_role = {m.role: m for m in members}
     for name, (description, roles) in DEMO_TEAMS.items():
-        team = auth_service.create_team(session, principal=principal, data=TeamCreate(name=name, description=description))
+        team = auth_service.create_team(
+            session, principal=principal, data=TeamCreate(name=name, description=description)
+        )
         for role in roles:
-            auth_service.add_team_member(session, principal=principal, team_id=team.id, member_id=by_role[role].id)
+            auth_service.add_team_member(
+                session, principal=principal, team_id=team.id, member_id=by_role[role].id
+            )
 
 
 def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic, list[DemoCredential]]:

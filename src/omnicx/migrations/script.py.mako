@@ -8,6 +8,7 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy import Text  # noqa: F401  (JSONB columns render astext_type=Text())
 from alembic import op
 
 import omnicx.db

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Query
@@ -45,10 +45,26 @@ class _EventStream(EventSourceResponse):
     media_type = "text/event-stream"
 
 
+def _stream_openapi() -> dict[str, Any]:
+    """Describe each event the way OpenAPI 3.2 does (`itemSchema`): `data` is a `RealtimeEventPublic` JSON."""
+    data = {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": RealtimeEventPublic.model_json_schema(),
+    }
+    item = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"event": {"type": "string"}, "id": {"type": "string"}, "data": data},
+    }
+    return {"responses": {"200": {"content": {"text/event-stream": {"itemSchema": item}}}}}
+
+
 @router.get(
     "/api/v1/realtime/stream",
     response_class=_EventStream,
-    responses={200: {"model": RealtimeEventPublic, "description": "A stream of server-sent events."}},
+    response_description="A stream of server-sent events.",
+    openapi_extra=_stream_openapi(),
     summary="Live events of the caller's workspace",
     description=_STREAM_DOC,
 )
@@ -59,7 +75,9 @@ async def stream(
     topics: Annotated[
         str | None, Query(description="Comma-separated topic prefixes, e.g. `inbox,job.dead`; default all.")
     ] = None,
-    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+    last_event_id: Annotated[
+        str | None, Header(description="Sent by a reconnecting browser; answered with `realtime.resync`.")
+    ] = None,
 ) -> EventSourceResponse:
     # The caller is known: give the connection back now. FastAPI closes this request-scoped session only when
     # the response ends, so it would hold a connection (and SQLite's write lock) for the stream's whole life.

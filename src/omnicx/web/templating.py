@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from omnicx import __version__
 from omnicx.auth.schemas import Principal
 from omnicx.auth.security import csrf_token
-from omnicx.i18n import LANGUAGES, set_language, current_language, format_locale, gettext, ngettext
+from omnicx.i18n import LANGUAGES, current_language, format_locale, gettext, ngettext, set_language
 from omnicx.i18n import lazy as N_
 from omnicx.web.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
 from omnicx.web.nav import MAIN, SETTINGS, visible
@@ -126,7 +126,9 @@ def _context(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
     html = environment().get_template(template).render(_context(request, context or {}))
     response = HTMLResponse(html, status_code=status)
     pre = getattr(request.state, "pre_session", None)

@@ -18,6 +18,9 @@ from omnicx.web.templating import render
 
 router = APIRouter()
 
+# Topics the Overview's activity feed lists; domains add theirs as they publish events worth seeing.
+FEED_TOPICS: list[str] = ["audit.recorded", "job.dead"]
+
 
 @router.get("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
@@ -32,7 +35,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         current = is_current(runtime.engine)
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason is reported
+    except Exception as exc:
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     if not current:
         return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
@@ -60,5 +63,11 @@ def overview(
     return render(
         request,
         "overview.html",
-        {"members": members, "roles": roles, "job_stats": job_stats, "audit": audit},
+        {
+            "members": members,
+            "roles": roles,
+            "job_stats": job_stats,
+            "audit": audit,
+            "feed_topics": FEED_TOPICS,
+        },
     )

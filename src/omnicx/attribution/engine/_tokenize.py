@@ -2,11 +2,12 @@
 
 A million paths hold several million touches, and creating one Python string per touch costs more than every
 model together. So paths are joined, a chunk of rows at a time, into one UTF-8 buffer and cut with numpy:
-touches are the byte ranges between separators, each range is read as little-endian 64-bit words (zero past its
-end: with the length, an exact encoding), hashed, and looked up in a table of slots shared by all chunks. Every
-touch is checked word for word against the first touch stored in its slot, so a slot collision is detected,
-never believed; it sends the whole input down an exact route that groups full 64-bit hashes (and checks them
-the same way) and, should even that fail, through plain Python. Chunks keep the working set in cache.
+touches are the byte ranges between separators, each range is read as little-endian 64-bit words (zero past
+its end: with the length, an exact encoding), hashed, and looked up in a table of slots shared by all chunks.
+Every touch is checked word for word against the first touch stored in its slot, so a slot collision is
+detected, never believed; it sends the whole input down an exact route that groups full 64-bit hashes (and
+checks them the same way) and, should even that fail, through plain Python. Chunks keep the working set in
+cache. Whitespace around names is trimmed once per distinct raw name, not once per touch.
 `tokenize_slow` is the plain-Python reference the fast route is tested against.
 """
 
@@ -29,7 +30,8 @@ WHITESPACE = " \t\n\r\x0b\x0c"
 _UNIT_SEPARATOR = "\x1f"
 _NEWLINE = 10
 _WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
-_SLOT_BITS = 20
+_SLOT_BITS = 20  # at most 2^20 slots (8 MB per table); fewer for small inputs, which have few names
+_MIN_SLOT_BITS = 12
 _CHUNK_ROWS = 1 << 13
 _GOLDEN, _MULTIPLIER, _SHIFT = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(31)
 
@@ -46,7 +48,9 @@ class Tokens:
 def check_separator(sep: str) -> None:
     """A separator must be visible text: whitespace is trimmed around channels, newlines split rows."""
     if not sep or sep.strip(WHITESPACE) != sep:
-        raise PathSetError(f"the path separator {sep!r} must be non-empty and not start or end with whitespace")
+        raise PathSetError(
+            f"the path separator {sep!r} must be non-empty and not start or end with whitespace"
+        )
 
 
 def tokenize(paths: list[str], sep: str = ">") -> Tokens:
@@ -62,7 +66,8 @@ def tokenize(paths: list[str], sep: str = ">") -> Tokens:
             return tokenize_slow(paths, sep)
         paths = [p.replace(sep, _UNIT_SEPARATOR) for p in paths]
         sep = _UNIT_SEPARATOR
-    return _ChunkedTokenizer(ord(sep)).run(paths) or _tokenize_whole(paths, ord(sep))
+    bits = min(_SLOT_BITS, max(_MIN_SLOT_BITS, len(paths).bit_length() + 3))
+    return _ChunkedTokenizer(ord(sep), bits).run(paths) or _tokenize_whole(paths, ord(sep))
 
 
 def tokenize_slow(paths: list[str], sep: str = ">") -> Tokens:
@@ -75,7 +80,9 @@ def tokenize_slow(paths: list[str], sep: str = ">") -> Tokens:
         if parts == [""]:
             raise PathSetError("empty path", row=row, column="path")
         if "" in parts:
-            raise PathSetError(f"empty channel name at position {parts.index('') + 1}", row=row, column="path")
+            raise PathSetError(
+                f"empty channel name at position {parts.index('') + 1}", row=row, column="path"
+            )
         raw.extend(parts)
         offsets.append(len(raw))
     names = tuple(sorted(set(raw)))
@@ -148,9 +155,11 @@ def _words(cut: _Cut) -> Words:
     """Bytes of each touch as little-endian 64-bit words, zero beyond its end."""
     unaligned = np.ndarray(shape=(cut.padded.size - 8,), dtype="<u8", buffer=cut.padded, strides=(1,))
     words = []
+    last = unaligned.size - 1
     for word in range((int(cut.lengths.max()) + 7) // 8):
         remaining = np.clip(cut.lengths - 8 * word, 0, 8)
-        words.append(unaligned[cut.starts + 8 * word] & _WORD_MASKS[remaining])
+        at = np.minimum(cut.starts + 8 * word, last)  # touches already read whole are masked to 0 anyway
+        words.append(unaligned[at] & _WORD_MASKS[remaining])
     return words
 
 
@@ -166,12 +175,16 @@ def _hash(words: Words, lengths: IndexArray) -> npt.NDArray[np.uint64]:
 
 @dataclass
 class _ChunkedTokenizer:
-    """The fast route: a table of 2^20 slots, each holding the length and words of the first touch seen there."""
+    """The fast route: 2^bits slots, each holding the length and words of the first touch that hashed there."""
 
     sep_byte: int
-    length: IndexArray = field(default_factory=lambda: np.full(1 << _SLOT_BITS, -1, dtype=np.int64))
-    words: Words = field(default_factory=list)
-    names: dict[int, str] = field(default_factory=dict)
+    bits: int
+    length: IndexArray = field(init=False)
+    words: Words = field(init=False, default_factory=list)
+    names: dict[int, str] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.length = np.full(1 << self.bits, -1, dtype=np.int64)
 
     def run(self, paths: list[str]) -> Tokens | None:
         """Tokens, or None when two different raw channel names share a slot (the caller then takes the exact
@@ -181,19 +194,19 @@ class _ChunkedTokenizer:
         for first in range(0, len(paths), _CHUNK_ROWS):
             cut = _cut(paths[first : first + _CHUNK_ROWS], self.sep_byte)
             words = _words(cut)
-            slot = (_hash(words, cut.lengths) >> np.uint64(64 - _SLOT_BITS)).astype(np.int64)
+            slot = (_hash(words, cut.lengths) >> np.uint64(64 - self.bits)).astype(np.int64)
             if not self._learn(cut, words, slot):
                 return None
             slots.append(slot)
             row_lengths.append(cut.row_lengths)
         offsets = np.concatenate(([0], np.cumsum(np.concatenate(row_lengths)))).astype(np.int64)
         used = np.fromiter(self.names, dtype=np.int64, count=len(self.names))
-        return _numbered(list(self.names.values()), np.concatenate(slots), offsets, 1 << _SLOT_BITS, used)
+        return _numbered(list(self.names.values()), np.concatenate(slots), offsets, 1 << self.bits, used)
 
     def _learn(self, cut: _Cut, words: Words, slot: IndexArray) -> bool:
         """Store touches that open a slot, then check that every touch equals its slot's stored touch."""
         while len(self.words) < len(words):
-            self.words.append(np.zeros(1 << _SLOT_BITS, dtype=np.uint64))
+            self.words.append(np.zeros(1 << self.bits, dtype=np.uint64))
         fresh = np.flatnonzero(self.length[slot] < 0)
         if fresh.size:
             opened = slot[fresh]
@@ -222,6 +235,9 @@ def _tokenize_whole(paths: list[str], sep_byte: int) -> Tokens:
     )
     if not same:
         return tokenize_slow(paths, chr(sep_byte))
-    raw = [cut.buffer[s : s + n].decode("utf-8") for s, n in zip(cut.starts[first], cut.lengths[first], strict=True)]
+    raw = [
+        cut.buffer[s : s + n].decode("utf-8")
+        for s, n in zip(cut.starts[first], cut.lengths[first], strict=True)
+    ]
     offsets = np.concatenate(([0], np.cumsum(cut.row_lengths))).astype(np.int64)
     return _numbered(raw, group.ravel(), offsets, len(raw), np.arange(len(raw)))

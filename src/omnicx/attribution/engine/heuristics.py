@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from omnicx.attribution.engine.pathset import FloatArray, IntArray, PathSet
-from omnicx.attribution.engine.result import AttributionResult, Model, make_result
+from omnicx.attribution.engine.result import AttributionResult, Model, make_result, tally
 from omnicx.attribution.errors import AttributionParameterError
 
 DEFAULT_DIRECT = "direct"
@@ -77,18 +77,20 @@ def time_decay(paths: PathSet, *, half_life_days: float = DEFAULT_HALF_LIFE_DAYS
     """Weight each touch by 2^(-age / half-life), age being the days from the touch to the conversion.
 
     Recent touches pushed the customer over the line, older ones matter less. Paths without times use
-    positions: the k-th touch before the last is taken to be k days old (the last touch is 0 days old), so with
-    the default half-life of 7 days each step back weighs 2^(-1/7) ~ 0.906 of the next one. Weights are
+    positions: the k-th touch before the last is taken to be k days old (the last touch is 0 days old), so
+    with the default half-life of 7 days each step back weighs 2^(-1/7) ~ 0.906 of the next one. Weights are
     normalised within each path; the youngest touch's age is subtracted first so that very old paths do not
     underflow to zero weight.
     """
     if not (math.isfinite(half_life_days) and half_life_days > 0):
-        raise AttributionParameterError(f"the half-life must be a positive number of days, not {half_life_days}")
+        raise AttributionParameterError(
+            f"the half-life must be a positive number of days, not {half_life_days}"
+        )
     if len(paths) == 0:
         return _credit_touches(paths, Model.TIME_DECAY)
     ages = paths.touch_ages
     if ages is None:
-        ages = (paths.lengths - 1)[paths.path_of_touch] - paths.position
+        ages = ((paths.lengths - 1)[paths.path_of_touch] - paths.position).astype(np.float64)
     starts = paths.offsets[:-1]
     youngest = np.minimum.reduceat(ages, starts)
     weight = np.exp2(-(ages - youngest[paths.path_of_touch]) / half_life_days)
@@ -109,8 +111,8 @@ def _credit_one_touch(paths: PathSet, model: Model, channel_of_path: IntArray) -
     return make_result(
         model,
         paths.channels,
-        np.bincount(channel_of_path, weights=paths.conversions, minlength=n),
-        np.bincount(channel_of_path, weights=paths.value, minlength=n),
+        tally(channel_of_path, paths.conversions, n),
+        tally(channel_of_path, paths.value, n),
         total_conversions=paths.total_conversions,
         total_value=paths.total_value,
     )
@@ -131,7 +133,7 @@ def _credit_touches(
         weight = per_path[owner]
         if touch_share is not None:
             weight *= touch_share
-        credits.append(np.bincount(paths.touches, weights=weight, minlength=paths.n_channels))
+        credits.append(tally(paths.touches, weight, paths.n_channels))
     return make_result(
         model,
         paths.channels,

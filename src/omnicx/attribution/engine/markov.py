@@ -11,8 +11,8 @@ The chain
 Removal effects
     Removing channel c sends every state that contains c to (null). Then
     RE_c = 1 - P(conversion without c) / P(conversion), computed by solving the visit equations
-    (I - Q)^T n = e_start with a sparse LU on the states that remain, once per channel. P(conversion) of the full
-    chain equals the share of path weight that converted (the counts are a flow), a useful check.
+    (I - Q)^T n = e_start with a sparse LU on the states that remain, once per channel. P(conversion) of the
+    full chain equals the share of path weight that converted (the counts are a flow), a useful check.
 
 Credit
     Conversions: total conversions * RE_c / sum(RE). Value: the same with value removal effects, where the
@@ -38,6 +38,7 @@ from omnicx.attribution.engine.result import (
     Model,
     TransitionMatrix,
     make_result,
+    tally,
 )
 from omnicx.attribution.errors import AttributionParameterError
 
@@ -73,7 +74,13 @@ def markov(paths: PathSet, *, order: int = 1) -> AttributionResult:
     system = (sp.identity(out.size, format="csr") - sp.diags(scale) @ chain.counts).T.tocsc()
     rewards = np.stack([chain.to_conversion * scale, chain.value_at_end * scale], axis=1)
     full = _absorbed(system, rewards, np.ones(out.size, dtype=np.bool_))
-    removed = np.array([_absorbed(system, rewards, _kept(chain, c)) for c in range(paths.n_channels)])
+    converting = _can_convert(chain)
+    removed = np.array(
+        [
+            _absorbed(system, rewards, _kept(chain, c)) if (chain.contains[:, c] & converting).any() else full
+            for c in range(paths.n_channels)
+        ]
+    )
     effects = _removal_effects(full, removed.reshape(paths.n_channels, 2))
     return make_result(
         Model.MARKOV,
@@ -91,6 +98,20 @@ def markov(paths: PathSet, *, order: int = 1) -> AttributionResult:
             transitions=_transition_matrix(paths, chain, scale),
         ),
     )
+
+
+def _can_convert(chain: _Chain) -> BoolArray:
+    """States from which some walk reaches (conversion). A channel none of whose states can convert has a
+    removal effect of exactly 0, with no solve and no rounding."""
+    graph = chain.counts[1:, 1:].T.tocsr()  # edges reversed, start state dropped
+    reached = np.zeros(graph.shape[0], dtype=np.bool_)
+    frontier = np.flatnonzero(chain.to_conversion[1:] > 0)
+    reached[frontier] = True
+    while frontier.size:
+        following = np.unique(graph[frontier].indices)
+        frontier = following[~reached[following]]
+        reached[frontier] = True
+    return reached
 
 
 def _kept(chain: _Chain, channel: int) -> BoolArray:
@@ -148,9 +169,9 @@ def _build_chain(paths: PathSet, order: int) -> _Chain:
     return _Chain(
         window_channels=window_channels,
         counts=counts,
-        to_conversion=np.bincount(ends, weights=paths.conversions[enders], minlength=n_states),
-        to_null=np.bincount(ends, weights=paths.nulls[enders], minlength=n_states),
-        value_at_end=np.bincount(ends, weights=paths.value[enders], minlength=n_states),
+        to_conversion=tally(ends, paths.conversions[enders], n_states),
+        to_null=tally(ends, paths.nulls[enders], n_states),
+        value_at_end=tally(ends, paths.value[enders], n_states),
         contains=contains,
     )
 

@@ -122,8 +122,8 @@ class PathSet:
     ) -> PathSet:
         """Validate and wrap columns: `touches[offsets[i]:offsets[i + 1]]` are the channel ids of path `i`.
 
-        `touch_ages` are days from each touch to its conversion (>= 0). Arrays are copied only when their dtype
-        differs; the path set keeps read-only views of them.
+        `touch_ages` are days from each touch to its conversion (>= 0). Arrays are copied only when their
+        dtype differs; the path set keeps read-only views of them.
         """
         names = tuple(channels)
         offs = _readonly(np.asarray(offsets, dtype=np.int64))
@@ -180,7 +180,7 @@ class PathSet:
         return float(self.value.sum())
 
     def channel_ids(self, names: Iterable[str], *, casefold: bool = False) -> IntArray:
-        """Ids of the channels named in `names` (case-insensitively if `casefold`); unknown names are skipped."""
+        """Ids of the channels in `names` (case-insensitive if `casefold`); unknown names are skipped."""
         wanted = {n.casefold() if casefold else n for n in names}
         found = [i for i, c in enumerate(self.channels) if (c.casefold() if casefold else c) in wanted]
         return np.asarray(found, dtype=np.int32)
@@ -211,7 +211,9 @@ class PathSet:
         bad = np.flatnonzero(~np.isfinite(ages) | (ages < 0))
         if bad.size:
             row = int(self.path_of_touch[bad[0]])
-            raise PathSetError("a touch is after its conversion or has no time", row=row, column="touch_times")
+            raise PathSetError(
+                "a touch is after its conversion or has no time", row=row, column="touch_times"
+            )
 
 
 def _readonly(array: _A) -> _A:

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from omnicx.attribution.engine.pathset import FloatArray
 
@@ -43,7 +44,7 @@ class TransitionMatrix:
 
     `states[0]` is ``(start)``, the last two are ``(conversion)`` and ``(null)``; the others are windows of
     channels (`state_channels[i]` the channels of `states[i]`, empty for the three special states). `matrix`
-    is a SciPy CSR matrix of probabilities whose rows sum to 1; conversion and null are absorbing (self-loop 1).
+    is a SciPy CSR matrix of probabilities whose rows sum to 1 (conversion and null loop on themselves).
     """
 
     states: tuple[str, ...]
@@ -148,6 +149,11 @@ class ModelComparison:
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """JSON-ready: model name -> `AttributionResult.as_dict()`."""
         return {str(model): result.as_dict() for model, result in self.results.items()}
+
+
+def tally(ids: npt.NDArray[np.integer[Any]], weights: FloatArray, size: int) -> FloatArray:
+    """Sum of `weights` per id in 0..size-1 (a weighted `bincount`, typed as float)."""
+    return np.bincount(ids, weights=weights, minlength=size).astype(np.float64, copy=False)
 
 
 def _at(array: FloatArray | None, i: int) -> float | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from omnicx.attribution.engine.pathset import BoolArray, FloatArray, PathSet
-from omnicx.attribution.engine.result import AttributionResult, Model, make_result
+from omnicx.attribution.engine.result import AttributionResult, Model, make_result, tally
 
 _BITS = 64
 
 
 def shapley(paths: PathSet) -> AttributionResult:
-    """Each path's conversions and value split equally among its distinct channels ("a > a > b": half each)."""
+    """Each path's conversions and value split equally among its distinct channels ("a > a > b": halves)."""
     if len(paths) == 0:
         empty = np.zeros(paths.n_channels)
         credits = [empty, empty]
@@ -52,6 +52,6 @@ def _by_sort(paths: PathSet) -> list[FloatArray]:
     owners, channels = keys // paths.n_channels, keys % paths.n_channels
     distinct = np.bincount(owners, minlength=len(paths)).astype(np.float64)
     return [
-        np.bincount(channels, weights=(amount / distinct)[owners], minlength=paths.n_channels)
+        tally(channels, (amount / distinct)[owners], paths.n_channels)
         for amount in (paths.conversions, paths.value)
     ]

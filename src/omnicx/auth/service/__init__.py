@@ -22,6 +22,7 @@ from omnicx.auth.service.tokens import create_token, list_tokens, revoke_token
 from omnicx.auth.service.workspaces import (
     create_user,
     create_workspace,
+    delete_workspace,
     ensure_membership,
     get_workspace,
     get_workspace_by_slug,
@@ -41,6 +42,7 @@ __all__ = [
     "create_user",
     "create_workspace",
     "delete_team",
+    "delete_workspace",
     "ensure_membership",
     "get_team",
     "get_workspace",

@@ -63,7 +63,9 @@ def add_member(session: Session, *, principal: Principal, data: MemberCreate) ->
         user = session.get(User, public.id)
         assert user is not None
     exists = session.scalar(
-        select(Membership.id).where(Membership.workspace_id == principal.workspace_id, Membership.user_id == user.id)
+        select(Membership.id).where(
+            Membership.workspace_id == principal.workspace_id, Membership.user_id == user.id
+        )
     )
     if exists:
         raise DuplicateMember(f"{user.email} is already a member")
@@ -96,7 +98,11 @@ def change_role(session: Session, *, principal: Principal, member_id: uuid.UUID,
     membership, user = _load(session, principal.workspace_id, member_id)
     _check_assignable(principal, role)
     _check_assignable(principal, membership.role)
-    if membership.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, membership.workspace_id) <= 1:
+    if (
+        membership.role is Role.OWNER
+        and role is not Role.OWNER
+        and _owner_count(session, membership.workspace_id) <= 1
+    ):
         raise LastOwner("the workspace must keep at least one owner")
     previous = membership.role
     membership.role = role

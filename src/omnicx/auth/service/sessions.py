@@ -25,12 +25,16 @@ SESSION_PREFIX = "oms_"
 _IP_FACTOR = 4
 
 
-def _recent_failures(session: Session, *, window: timedelta, email: str | None = None, ip: str | None = None) -> int:
+def _recent_failures(
+    session: Session, *, window: timedelta, email: str | None = None, ip: str | None = None
+) -> int:
     since = utcnow() - window
     stmt = select(func.count()).where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
     if email is not None:
         last_ok = session.scalar(
-            select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(True))
+            select(func.max(LoginAttempt.at)).where(
+                LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+            )
         )
         stmt = stmt.where(LoginAttempt.email == email)
         if last_ok is not None and last_ok > since:
@@ -48,7 +52,9 @@ def _check_lockout(session: Session, *, email: str, ip: str, max_failures: int, 
         raise AccountLocked(f"too many failed sign-ins from this address; try again in {minutes} minutes")
 
 
-def _pick_membership(session: Session, user_id: uuid.UUID, workspace_slug: str | None) -> tuple[Workspace, Membership]:
+def _pick_membership(
+    session: Session, user_id: uuid.UUID, workspace_slug: str | None
+) -> tuple[Workspace, Membership]:
     stmt = (
         select(Workspace, Membership)
         .join(Membership, Membership.workspace_id == Workspace.id)
@@ -79,7 +85,11 @@ def sign_in(
     window = timedelta(seconds=lockout_seconds)
     _check_lockout(session, email=email, ip=ip, max_failures=max_failures, window=window)
     user = find_user(session, email=email)
-    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
+    ok = (
+        verify_password(user.password_hash if user else None, password)
+        and user is not None
+        and user.is_active
+    )
     session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=utcnow()))
     if not ok or user is None:
         session.commit()
@@ -97,8 +107,13 @@ def sign_in(
         )
     )
     record_audit(
-        session, workspace_id=workspace.id, actor_label=user.email, action="auth.signed_in", ip=ip,
-        target_type="user", target_id=str(user.id),
+        session,
+        workspace_id=workspace.id,
+        actor_label=user.email,
+        action="auth.signed_in",
+        ip=ip,
+        target_type="user",
+        target_id=str(user.id),
     )
     session.commit()
     return SignedIn(
@@ -109,14 +124,17 @@ def sign_in(
     )
 
 
-def authenticate_session(session: Session, *, token: str, ip: str = "") -> tuple[Principal, UserPublic] | None:
+def authenticate_session(
+    session: Session, *, token: str, ip: str = ""
+) -> tuple[Principal, UserPublic] | None:
     """The principal behind a session cookie, or None if it is unknown, expired, or its membership is gone."""
     row = session.execute(
         select(BrowserSession, User, Membership)
         .join(User, User.id == BrowserSession.user_id)
         .join(
             Membership,
-            (Membership.user_id == BrowserSession.user_id) & (Membership.workspace_id == BrowserSession.workspace_id),
+            (Membership.user_id == BrowserSession.user_id)
+            & (Membership.workspace_id == BrowserSession.workspace_id),
         )
         .where(BrowserSession.token_hash == hash_token(token))
     ).first()
@@ -162,7 +180,9 @@ def switch_workspace(session: Session, *, token: str, workspace_id: uuid.UUID) -
     if browser is None:
         raise WorkspaceNotFound("no session")
     member = session.scalar(
-        select(Membership.id).where(Membership.user_id == browser.user_id, Membership.workspace_id == workspace_id)
+        select(Membership.id).where(
+            Membership.user_id == browser.user_id, Membership.workspace_id == workspace_id
+        )
     )
     if member is None:
         raise WorkspaceNotFound(f"workspace {workspace_id} not found")

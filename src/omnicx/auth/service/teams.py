@@ -22,11 +22,17 @@ def _load(session: Session, workspace_id: uuid.UUID, team_id: uuid.UUID) -> Team
 def _public(session: Session, team: Team) -> TeamPublic:
     member_ids = list(session.scalars(select(TeamMember.membership_id).where(TeamMember.team_id == team.id)))
     return TeamPublic(
-        id=team.id, name=team.name, description=team.description, member_ids=member_ids, created_at=team.created_at
+        id=team.id,
+        name=team.name,
+        description=team.description,
+        member_ids=member_ids,
+        created_at=team.created_at,
     )
 
 
-def _ensure_unique(session: Session, workspace_id: uuid.UUID, name: str, exclude: uuid.UUID | None = None) -> None:
+def _ensure_unique(
+    session: Session, workspace_id: uuid.UUID, name: str, exclude: uuid.UUID | None = None
+) -> None:
     stmt = select(Team.id).where(Team.workspace_id == workspace_id, Team.name == name)
     if exclude:
         stmt = stmt.where(Team.id != exclude)
@@ -51,7 +57,9 @@ def create_team(session: Session, *, principal: Principal, data: TeamCreate) -> 
     return _public(session, team)
 
 
-def update_team(session: Session, *, principal: Principal, team_id: uuid.UUID, data: TeamUpdate) -> TeamPublic:
+def update_team(
+    session: Session, *, principal: Principal, team_id: uuid.UUID, data: TeamUpdate
+) -> TeamPublic:
     team = _load(session, principal.workspace_id, team_id)
     if data.name is not None:
         _ensure_unique(session, principal.workspace_id, data.name, exclude=team.id)
@@ -72,7 +80,9 @@ def add_team_member(
 ) -> TeamPublic:
     team = _load(session, principal.workspace_id, team_id)
     member = session.scalar(
-        select(Membership).where(Membership.id == member_id, Membership.workspace_id == principal.workspace_id)
+        select(Membership).where(
+            Membership.id == member_id, Membership.workspace_id == principal.workspace_id
+        )
     )
     if member is None:
         raise MemberNotFound(f"member {member_id} not found")

@@ -7,13 +7,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.errors import TokenNotFound
+from omnicx.auth.errors import RoleNotAssignable, TokenNotFound
 from omnicx.auth.models import ApiToken
 from omnicx.auth.permissions import Role, assignable_roles
 from omnicx.auth.schemas import Principal, TokenCreated, TokenPublic
 from omnicx.auth.security import hash_token, new_token
 from omnicx.auth.service.audit import record_audit
-from omnicx.auth.errors import RoleNotAssignable
 from omnicx.db import utcnow
 
 

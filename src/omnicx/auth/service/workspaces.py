@@ -26,6 +26,15 @@ def create_workspace(session: Session, *, data: WorkspaceCreate) -> WorkspacePub
     return WorkspacePublic.model_validate(workspace)
 
 
+def delete_workspace(session: Session, *, workspace_id: uuid.UUID) -> None:
+    """Delete a workspace and, through ON DELETE CASCADE, everything that belongs to it."""
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise WorkspaceNotFound(f"workspace {workspace_id} not found")
+    session.delete(workspace)
+    session.commit()
+
+
 def get_workspace(session: Session, *, workspace_id: uuid.UUID) -> WorkspacePublic:
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
@@ -75,7 +84,13 @@ def create_user(session: Session, *, data: UserCreate) -> tuple[UserPublic, str 
 
 
 def ensure_membership(
-    session: Session, *, workspace_id: uuid.UUID, email: str, role: Role, name: str = "", password: str | None = None
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    email: str,
+    role: Role,
+    name: str = "",
+    password: str | None = None,
 ) -> tuple[UserPublic, str | None]:
     """Create (or find) the user and give them `role` in the workspace; used by the CLI and the demo."""
     user = find_user(session, email=email)

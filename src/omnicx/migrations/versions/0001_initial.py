@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:30:22.062052
+Create Date: 2026-11-23 18:40:42.583657
 """
 
 from __future__ import annotations
@@ -224,6 +224,95 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "tracking_channel_rule",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=100), nullable=False),
+        sa.Column(
+            "conditions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_channel_rule_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_channel_rule")),
+    )
+    with op.batch_alter_table("tracking_channel_rule", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tracking_channel_rule_workspace_position", ["workspace_id", "position"], unique=False
+        )
+
+    op.create_table(
+        "tracking_session",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("started_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("duration_seconds", sa.Double(), nullable=False),
+        sa.Column("device_category", sa.String(length=32), nullable=False),
+        sa.Column("landing_page", sa.Text(), nullable=True),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("medium", sa.String(length=200), nullable=False),
+        sa.Column("campaign", sa.String(length=200), nullable=True),
+        sa.Column("channel", sa.String(length=100), nullable=False),
+        sa.Column("page_views", sa.Integer(), nullable=False),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("engaged", sa.Boolean(), nullable=False),
+        sa.Column("bounced", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_session_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_session")),
+    )
+    with op.batch_alter_table("tracking_session", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tracking_session_workspace_customer_start",
+            ["workspace_id", "customer_id", "started_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "tracking_source",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "web", "app", "server", "import", "other", name="tracking_source_kind", native_enum=False
+            ),
+            nullable=False,
+        ),
+        sa.Column("write_key_hash", sa.String(length=64), nullable=False),
+        sa.Column("write_key_prefix", sa.String(length=16), nullable=False),
+        sa.Column("rotated_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_event_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_source_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_source")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_tracking_source_workspace_id_name")),
+        sa.UniqueConstraint("write_key_hash", name=op.f("uq_tracking_source_write_key_hash")),
+    )
+    with op.batch_alter_table("tracking_source", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tracking_source_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
         "auth_audit_log",
         sa.Column("workspace_id", sa.Uuid(), nullable=True),
         sa.Column("actor_user_id", sa.Uuid(), nullable=True),
@@ -291,11 +380,186 @@ def upgrade() -> None:
     with op.batch_alter_table("auth_team_member", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_team_member_workspace_id"), ["workspace_id"], unique=False)
 
+    op.create_table(
+        "tracking_event",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("message_id", sa.String(length=200), nullable=False),
+        sa.Column("type", sa.String(length=16), nullable=False),
+        sa.Column("event", sa.String(length=200), nullable=True),
+        sa.Column("user_id", sa.String(length=200), nullable=True),
+        sa.Column("anonymous_id", sa.String(length=200), nullable=True),
+        sa.Column("timestamp", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("original_timestamp", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["tracking_source.id"],
+            name=op.f("fk_tracking_event_source_id_tracking_source"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_event_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_event")),
+        sa.UniqueConstraint(
+            "workspace_id", "message_id", name=op.f("uq_tracking_event_workspace_id_message_id")
+        ),
+    )
+    with op.batch_alter_table("tracking_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tracking_event_workspace_anonymous", ["workspace_id", "anonymous_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tracking_event_workspace_customer_ts",
+            ["workspace_id", "customer_id", "timestamp"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_tracking_event_workspace_received", ["workspace_id", "received_at"], unique=False
+        )
+        batch_op.create_index("ix_tracking_event_workspace_user", ["workspace_id", "user_id"], unique=False)
+
+    op.create_table(
+        "tracking_import_progress",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("file_key", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("byte_offset", sa.BigInteger(), nullable=False),
+        sa.Column("lines_done", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("updated_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["tracking_source.id"],
+            name=op.f("fk_tracking_import_progress_source_id_tracking_source"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_import_progress_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_import_progress")),
+        sa.UniqueConstraint(
+            "workspace_id", "file_key", name=op.f("uq_tracking_import_progress_workspace_id_file_key")
+        ),
+    )
+    op.create_table(
+        "tracking_rejected_event",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("received_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("message_id", sa.String(length=200), nullable=True),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["tracking_source.id"],
+            name=op.f("fk_tracking_rejected_event_source_id_tracking_source"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_rejected_event_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_rejected_event")),
+    )
+    with op.batch_alter_table("tracking_rejected_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tracking_rejected_event_workspace_received", ["workspace_id", "received_at"], unique=False
+        )
+
+    op.create_table(
+        "tracking_touchpoint",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("session_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("dedup_key", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["tracking_session.id"],
+            name=op.f("fk_tracking_touchpoint_session_id_tracking_session"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_tracking_touchpoint_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_touchpoint")),
+        sa.UniqueConstraint(
+            "workspace_id", "dedup_key", name=op.f("uq_tracking_touchpoint_workspace_id_dedup_key")
+        ),
+    )
+    with op.batch_alter_table("tracking_touchpoint", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tracking_touchpoint_session_id"), ["session_id"], unique=False)
+        batch_op.create_index(
+            "ix_tracking_touchpoint_workspace_customer_at",
+            ["workspace_id", "customer_id", "at"],
+            unique=False,
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("tracking_touchpoint", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracking_touchpoint_workspace_customer_at")
+        batch_op.drop_index(batch_op.f("ix_tracking_touchpoint_session_id"))
+
+    op.drop_table("tracking_touchpoint")
+    with op.batch_alter_table("tracking_rejected_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracking_rejected_event_workspace_received")
+
+    op.drop_table("tracking_rejected_event")
+    op.drop_table("tracking_import_progress")
+    with op.batch_alter_table("tracking_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracking_event_workspace_user")
+        batch_op.drop_index("ix_tracking_event_workspace_received")
+        batch_op.drop_index("ix_tracking_event_workspace_customer_ts")
+        batch_op.drop_index("ix_tracking_event_workspace_anonymous")
+
+    op.drop_table("tracking_event")
     with op.batch_alter_table("auth_team_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_team_member_workspace_id"))
 
@@ -304,6 +568,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_auth_audit_log_workspace_at")
 
     op.drop_table("auth_audit_log")
+    with op.batch_alter_table("tracking_source", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tracking_source_workspace_id"))
+
+    op.drop_table("tracking_source")
+    with op.batch_alter_table("tracking_session", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracking_session_workspace_customer_start")
+
+    op.drop_table("tracking_session")
+    with op.batch_alter_table("tracking_channel_rule", schema=None) as batch_op:
+        batch_op.drop_index("ix_tracking_channel_rule_workspace_position")
+
+    op.drop_table("tracking_channel_rule")
     with op.batch_alter_table("jobs_job", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_job_workspace_status_created")
         batch_op.drop_index("ix_jobs_job_status_run_at")

@@ -33,13 +33,13 @@
     });
   }
 
-  // A live activity feed: subscribes to the workspace's server-sent events and lists the newest first.
+  // A live activity feed: subscribes to the workspace's server-sent events (the topics listed in
+  // data-sse-topics) and lists the newest first. A resync event means some were missed: reload the page.
   function liveFeeds(root) {
     root.querySelectorAll("[data-sse-feed]").forEach(function (card) {
       var list = card.querySelector("[data-live-feed]");
       if (!list || !window.EventSource) return;
       var source = new EventSource(card.getAttribute("data-sse-feed"));
-      source.onmessage = null;
       source.addEventListener("error", function () { card.setAttribute("data-sse-state", "reconnecting"); });
       source.addEventListener("open", function () { card.setAttribute("data-sse-state", "open"); });
       var handler = function (event) {
@@ -49,18 +49,17 @@
         if (empty) empty.remove();
         var item = document.createElement("li");
         var time = document.createElement("time");
-        var at = payload.at ? new Date(payload.at) : new Date();
-        time.textContent = at.toLocaleTimeString();
+        time.textContent = (payload.at ? new Date(payload.at) : new Date()).toLocaleTimeString();
         item.appendChild(time);
-        item.appendChild(document.createTextNode(payload.summary || event.type));
+        var data = payload.data || {};
+        item.appendChild(document.createTextNode(data.summary || payload.topic || event.type));
         list.insertBefore(item, list.firstChild);
         while (list.children.length > 50) list.removeChild(list.lastChild);
       };
-      card.__omnicxFeedHandler = handler;
-      source.addEventListener("message", handler);
       (card.getAttribute("data-sse-topics") || "").split(",").forEach(function (topic) {
-        if (topic) source.addEventListener(topic.trim(), handler);
+        if (topic.trim()) source.addEventListener(topic.trim(), handler);
       });
+      source.addEventListener("realtime.resync", function () { card.setAttribute("data-sse-state", "resync"); });
       window.addEventListener("beforeunload", function () { source.close(); });
     });
   }

@@ -1,0 +1,1 @@
+"""Identity graph: identifiers linked to one customer, merge rules, suppression, erasure and export."""

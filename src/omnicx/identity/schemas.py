@@ -1,0 +1,156 @@
+"""Contracts of the identity domain: identifiers, customers as the graph knows them, merges, privacy requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IdentifierKind(StrEnum):
+    """What an identifier is; its place in `PRIORITY` decides which customer survives a merge."""
+
+    ANONYMOUS_ID = "anonymous_id"
+    USER_ID = "user_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
+    EXTERNAL = "external"
+
+
+# Strongest first: a user id is asserted by the business, an anonymous id only by a browser cookie.
+PRIORITY: tuple[IdentifierKind, ...] = (
+    IdentifierKind.USER_ID,
+    IdentifierKind.EMAIL,
+    IdentifierKind.PHONE,
+    IdentifierKind.WHATSAPP,
+    IdentifierKind.MESSENGER,
+    IdentifierKind.INSTAGRAM,
+    IdentifierKind.TELEGRAM,
+    IdentifierKind.EXTERNAL,
+    IdentifierKind.ANONYMOUS_ID,
+)
+RANK: dict[IdentifierKind, int] = {kind: len(PRIORITY) - i for i, kind in enumerate(PRIORITY)}
+
+# Per-type limits: how many identifiers of a kind one customer may hold. A merge that would exceed one is
+# refused and logged, so two people who logged in on the same device never become one profile.
+KIND_LIMITS: dict[IdentifierKind, int] = {IdentifierKind.USER_ID: 1}
+
+
+class Identifier(BaseModel, frozen=True):
+    """One way of recognising a person: a kind and a value (normalise it with `identity.service.normalise`)."""
+
+    kind: IdentifierKind
+    value: str
+
+
+class ResolveItem(BaseModel, frozen=True):
+    """One resolution request of a batch (`identity.service.resolve_many`): the identifiers an event carried."""
+
+    identifiers: tuple[Identifier, ...]
+    traits: dict[str, Any] | None = None
+    seen_at: datetime | None = None
+    reason: str = "event"
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class IdentifierPublic(_Public):
+    kind: IdentifierKind
+    value: str
+    created_at: datetime
+
+
+class CustomerPublic(_Public):
+    """A customer profile as the identity graph holds it (`merged_into_id` is set once it merged away)."""
+
+    id: uuid.UUID
+    display_name: str
+    email: str | None
+    phone: str | None
+    traits: dict[str, Any]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    merged_into_id: uuid.UUID | None
+    created_at: datetime
+
+
+class MergeStatus(StrEnum):
+    """`merged`: the source now points at the target; `refused`: a per-type limit kept them apart."""
+
+    MERGED = "merged"
+    REFUSED = "refused"
+
+
+class MergePublic(_Public):
+    id: uuid.UUID
+    source_id: uuid.UUID | None
+    target_id: uuid.UUID
+    status: MergeStatus
+    reason: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class MergeRequest(BaseModel):
+    """Merge `source_id` into the customer of the URL (the source keeps resolving to it)."""
+
+    source_id: uuid.UUID
+    reason: str = Field(default="manual", min_length=1, max_length=64)
+
+
+class SuppressionCreate(BaseModel):
+    kind: IdentifierKind
+    value: str = Field(min_length=1, max_length=320)
+
+
+class SuppressionPublic(_Public):
+    id: uuid.UUID
+    kind: IdentifierKind
+    value: str
+    created_by: str
+    created_at: datetime
+
+
+class ErasureRequest(BaseModel):
+    """Erase a customer; with `suppress`, their identifiers are also suppressed so collection stays stopped."""
+
+    suppress: bool = False
+
+
+class ErasureStatus(BaseModel):
+    """Progress of an erasure, which runs as a durable job (`queued`, `running`, `succeeded`, `dead`)."""
+
+    job_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class CustomerExport(BaseModel):
+    """Everything omnicx holds about one customer, for a data subject access request."""
+
+    exported_at: datetime
+    customer: CustomerPublic
+    merged_customer_ids: list[uuid.UUID]
+    identifiers: list[IdentifierPublic]
+    merges: list[MergePublic]
+    sections: dict[str, Any] = Field(description="What other domains export (timeline, events, orders...).")
+
+
+class CustomerSearch(BaseModel):
+    """Filters of the customer list; `q` matches name, email, phone or any identifier value."""
+
+    q: str | None = None
+    seen_since: datetime | None = None
+    seen_until: datetime | None = None
+    has_email: bool | None = None

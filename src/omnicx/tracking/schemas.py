@@ -1,0 +1,182 @@
+"""Contracts of the tracking domain: sources, events, rejections, sessions, touchpoints, channel rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from omnicx.tracking.channels_rules import Field as RuleField
+from omnicx.tracking.channels_rules import Op
+from omnicx.tracking.models import SourceKind
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SourceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    kind: SourceKind = SourceKind.WEB
+
+
+class SourcePublic(_Public):
+    id: uuid.UUID
+    name: str
+    kind: SourceKind
+    write_key_prefix: str = Field(description="The first characters of the write key, to recognise it.")
+    created_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+    last_event_at: datetime | None
+
+
+class SourceWithKey(BaseModel):
+    source: SourcePublic
+    write_key: str = Field(description="The write key itself. Shown once; only its hash is stored.")
+
+
+class AuthenticatedSource(BaseModel):
+    """Who is sending: the source a write key belongs to and its workspace."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    name: str
+
+
+class IngestResult(BaseModel):
+    """Outcome of one collection request (the HTTP answer is `{"success": true}` plus counts if any refused)."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: list[dict[str, Any]] = []
+
+
+class EventPublic(_Public):
+    id: uuid.UUID
+    source_id: uuid.UUID
+    message_id: str
+    type: str
+    event: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    timestamp: datetime
+    original_timestamp: datetime | None
+    sent_at: datetime | None
+    received_at: datetime
+    customer_id: uuid.UUID | None
+    payload: dict[str, Any]
+
+
+class EventFilter(BaseModel):
+    """Filters of the event list; every one optional, all combined."""
+
+    type: str | None = None
+    event: str | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    message_id: str | None = None
+    source_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class RejectedEventPublic(_Public):
+    id: uuid.UUID
+    source_id: uuid.UUID
+    received_at: datetime
+    code: str
+    message: str
+    message_id: str | None
+    payload: dict[str, Any]
+
+
+class SessionPublic(_Public):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: float
+    device_category: str
+    landing_page: str | None
+    source: str
+    medium: str
+    campaign: str | None
+    channel: str
+    page_views: int
+    event_count: int
+    engaged: bool
+    bounced: bool
+
+
+class TouchpointCreate(BaseModel):
+    customer_id: uuid.UUID
+    channel: str = Field(min_length=1, max_length=100)
+    kind: str = Field(min_length=1, max_length=64, description="e.g. store_visit, phone_call, conversation")
+    at: datetime
+    detail: dict[str, Any] | None = None
+    dedup_key: str | None = Field(default=None, max_length=200)
+
+
+class TouchpointPublic(_Public):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    at: datetime
+    channel: str
+    kind: str
+    source: str
+    session_id: uuid.UUID | None
+    detail: dict[str, Any]
+    dedup_key: str | None
+
+
+class RuleCondition(BaseModel):
+    field: RuleField
+    op: Op
+    value: str = Field(min_length=1, max_length=500)
+
+
+class ChannelRuleCreate(BaseModel):
+    channel: str = Field(min_length=1, max_length=100)
+    conditions: list[RuleCondition] = Field(min_length=1, max_length=5)
+    position: int | None = Field(default=None, ge=0, description="Where to insert (default: last).")
+
+
+class ChannelRulePublic(_Public):
+    id: uuid.UUID
+    position: int
+    channel: str
+    conditions: list[RuleCondition]
+    created_at: datetime
+
+
+class ChannelRuleMove(BaseModel):
+    position: int = Field(ge=0)
+
+
+class ClassifyRequest(BaseModel):
+    source: str = Field(default="", max_length=200)
+    medium: str = Field(default="", max_length=200)
+    campaign: str = Field(default="", max_length=200)
+
+
+class ClassifyResult(BaseModel):
+    channel: str
+    rule: str = Field(description="`custom` when a workspace rule matched, else `default`.")
+
+
+class EventCount(BaseModel):
+    count: int
+
+
+class ImportReport(BaseModel):
+    path: str
+    lines: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    resumed_from_line: int

@@ -1,0 +1,257 @@
+"""The Segment wire format: decoding request bodies and validating messages. Pure: no database, no HTTP types.
+
+Shared by the collection API and the importer, so a message is accepted or rejected for the same reasons
+whichever way it arrives. Validation is plain dict checks (no model building): it runs for every event on the
+hot path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from omnicx.db import new_id
+from omnicx.tracking.context import as_dict, campaign_from_url, page_of
+from omnicx.tracking.errors import InvalidJson, PayloadTooLarge, UnsupportedEncoding
+
+MAX_EVENT_BYTES = 32 * 1024
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+MAX_ID_CHARS = 200
+TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
+_CHUNK = 64 * 1024
+
+
+def decompress(raw: bytes, encoding: str | None, *, limit: int = MAX_REQUEST_BYTES) -> bytes:
+    """The body as sent before compression, refusing to inflate past `limit` (no gzip bombs).
+
+    Decompression is streamed with `max_length`, so a tiny body that would inflate to gigabytes costs at most
+    `limit` bytes of memory before it is refused.
+    """
+    encoding = (encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"the request body exceeds {limit} bytes")
+        return raw
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedEncoding(f"Content-Encoding {encoding!r} is not supported (use gzip)")
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+    out = bytearray()
+    data = raw
+    try:
+        while data:
+            out += inflater.decompress(data, limit + 1 - len(out))
+            if len(out) > limit:
+                raise PayloadTooLarge(f"the decompressed request body exceeds {limit} bytes")
+            data = inflater.unconsumed_tail
+        out += inflater.flush()
+    except zlib.error as exc:
+        raise UnsupportedEncoding(f"the body is not valid {encoding}: {exc}") from exc
+    if len(out) > limit:
+        raise PayloadTooLarge(f"the decompressed request body exceeds {limit} bytes")
+    return bytes(out)
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJson(f"the request body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidJson("the request body must be a JSON object")
+    return value
+
+
+def basic_auth_user(authorization: str | None) -> str | None:
+    """The user name of an HTTP Basic `Authorization` header (Segment puts the write key there), else None."""
+    if not authorization or not authorization[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, _password = decoded.partition(":")
+    return user or None
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO-8601 time as an aware UTC datetime (naive means UTC); ValueError when it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one message was refused, with what is needed to show it to a user later."""
+
+    index: int
+    code: str
+    message: str
+    message_id: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Received:
+    """Facts about the request a message came in: when, from where, and the batch's `sentAt`."""
+
+    at: datetime
+    ip: str = ""
+    sent_at: object = None
+    historical: bool = False
+
+
+def _identity(value: object, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Refuse("invalid_field", f"{name} must be a string")
+    text = str(value)
+    if len(text) > MAX_ID_CHARS:
+        raise _Refuse("invalid_field", f"{name} is longer than {MAX_ID_CHARS} characters")
+    return text
+
+
+class _Refuse(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _required_text(message: dict[str, Any], key: str, kind: str) -> str:
+    value = message.get(key)
+    if value is None or value == "":
+        raise _Refuse("missing_field", f"a {kind} call needs {key}")
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise _Refuse("invalid_field", f"{key} must be a string")
+    text = str(value)
+    if len(text) > MAX_ID_CHARS:
+        raise _Refuse("invalid_field", f"{key} is longer than {MAX_ID_CHARS} characters")
+    return text
+
+
+def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datetime | None, datetime | None]:
+    """(timestamp, originalTimestamp, sentAt); clock skew corrected as Segment does.
+
+    `timestamp = receivedAt - (sentAt - originalTimestamp)`: the device's clock may be wrong, but the time it
+    took between the call and the upload is right. Historical imports keep their timestamp as given.
+    """
+    try:
+        original = parse_time(message.get("originalTimestamp")) or parse_time(message.get("timestamp"))
+        sent_at = parse_time(message.get("sentAt") or received.sent_at)
+    except ValueError as exc:
+        raise _Refuse("invalid_field", f"a timestamp is not ISO-8601: {exc}") from exc
+    if received.historical:
+        return (parse_time(message.get("timestamp")) or original or received.at), original, sent_at
+    if original is not None and sent_at is not None:
+        return received.at - (sent_at - original), original, sent_at
+    return original or received.at, original, sent_at
+
+
+def _check_shape(message: dict[str, Any], kind: str) -> tuple[str | None, str | None, str | None]:
+    for key in OBJECT_FIELDS:
+        if key in message and message[key] is not None and not isinstance(message[key], dict):
+            raise _Refuse("invalid_field", f"{key} must be an object")
+    user_id = _identity(message.get("userId"), "userId")
+    anonymous_id = _identity(message.get("anonymousId"), "anonymousId")
+    if user_id is None and anonymous_id is None:
+        raise _Refuse("missing_identity", "userId or anonymousId is required")
+    name: str | None = None
+    if kind == "track":
+        name = _required_text(message, "event", kind)
+    elif kind == "alias":
+        _required_text(message, "previousId", kind)
+    elif kind == "group":
+        _required_text(message, "groupId", kind)
+    elif kind in ("page", "screen") and isinstance(message.get("name"), str):
+        name = message["name"][:MAX_ID_CHARS]
+    return user_id, anonymous_id, name
+
+
+def _message_id(message: dict[str, Any], encoded: bytes) -> str:
+    """The sender's messageId, else one derived from the content, so a retried copy still deduplicates."""
+    given = message.get("messageId")
+    if isinstance(given, str | int) and not isinstance(given, bool) and given != "":
+        text = str(given)
+        if len(text) > MAX_ID_CHARS:
+            raise _Refuse("invalid_field", f"messageId is longer than {MAX_ID_CHARS} characters")
+        return text
+    if given is not None:
+        raise _Refuse("invalid_field", "messageId must be a string")
+    return "omx-" + hashlib.sha256(encoded).hexdigest()[:40]
+
+
+def _enrich(message: dict[str, Any], received: Received) -> dict[str, Any]:
+    """Add what the server knows: the caller's IP and the campaign found in the page URL (if not given)."""
+    context = message.get("context")
+    context = dict(context) if isinstance(context, dict) else {}
+    if received.ip and not context.get("ip"):
+        context["ip"] = received.ip
+    if not context.get("campaign"):
+        campaign = campaign_from_url(page_of(message).get("url"))
+        if campaign:
+            context["campaign"] = campaign
+    message["context"] = context
+    message.pop("writeKey", None)
+    return message
+
+
+def validate(message: object, *, index: int, forced_type: str | None, received: Received) -> dict[str, Any] | Rejection:
+    """An event row ready to insert (workspace and source ids excepted), or the reason it is refused."""
+    if not isinstance(message, dict):
+        return Rejection(index, "invalid_event", "an event must be a JSON object", None, {"value": str(message)[:200]})
+    encoded = orjson.dumps(message, option=orjson.OPT_SORT_KEYS)
+    given_id = message.get("messageId")
+    shown_id = str(given_id)[:MAX_ID_CHARS] if isinstance(given_id, str | int) else None
+    if len(encoded) > MAX_EVENT_BYTES:
+        return Rejection(index, "event_too_large", f"the event is {len(encoded)} bytes, over 32 KB", shown_id, _clip(encoded))
+    kind = forced_type or message.get("type")
+    if kind not in TYPES:
+        return Rejection(index, "invalid_type", f"type {kind!r} is not a Segment call type", shown_id, message)
+    try:
+        user_id, anonymous_id, name = _check_shape(message, str(kind))
+        message_id = _message_id(message, encoded)
+        timestamp, original, sent_at = _times(message, received)
+    except _Refuse as refusal:
+        return Rejection(index, refusal.code, refusal.message, shown_id, message)
+    message = _enrich(dict(message), received)
+    message["type"] = kind
+    message["messageId"] = message_id
+    return {
+        "id": new_id(),
+        "message_id": message_id,
+        "type": kind,
+        "event": name,
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "timestamp": timestamp,
+        "original_timestamp": original,
+        "sent_at": sent_at,
+        "received_at": received.at,
+        "payload": message,
+    }
+
+
+def _clip(encoded: bytes) -> dict[str, Any]:
+    """What is kept of an oversized event: its start, for a human to recognise it."""
+    return {"truncated": encoded[:2048].decode("utf-8", errors="replace"), "bytes": len(encoded)}
+
+
+def as_text(payload: dict[str, Any]) -> str:
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+
+
+def context_of(payload: dict[str, Any]) -> dict[str, Any]:
+    return as_dict(payload.get("context"))

@@ -1,0 +1,92 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and `omnicx demo` running as a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
+SIGNIN_LINE = re.compile(r"^signin (\w+) (\S+) (\S+)$")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Demo:
+    url: str
+    credentials: dict[str, tuple[str, str]]
+    started_in: float
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """`omnicx demo` exactly as a new user runs it, in a fresh data directory."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNICX_")}
+    env["OMNICX_DATA_DIR"] = str(data_dir)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "omnicx", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=data_dir,
+    )
+    credentials: dict[str, tuple[str, str]] = {}
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            match = SIGNIN_LINE.match(line.strip())
+            if match:
+                credentials[match.group(1)] = (match.group(2), match.group(3))
+            if len(credentials) == 6:
+                break
+        assert len(credentials) == 6, "".join(output)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("omnicx demo did not become ready:\n" + "".join(output))
+        yield Demo(url=url, credentials=credentials, started_in=time.monotonic() - started)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,68 @@
+"""A new user's first minutes: `omnicx demo`, sign in with a printed credential, look around."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import ARTIFACTS, Demo
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page: Page, demo: Demo, role: str) -> None:
+    email, password = demo.credentials[role]
+    page.goto(f"{demo.url}/signin")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{demo.url}/")
+
+
+def test_demo_answers_quickly(demo: Demo) -> None:
+    assert demo.started_in < 30, f"demo took {demo.started_in:.1f} s to answer"
+
+
+def test_owner_signs_in_and_sees_the_overview_frame(browser: Browser, demo: Demo) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    sign_in(page, demo, "owner")
+    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("nav.sidebar")).to_contain_text("Settings")
+    expect(page.locator(".topbar")).to_contain_text("Maison Lumière")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-owner.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "agent", "marketer", "analyst", "viewer"])
+def test_every_role_can_open_every_page_in_its_navigation(browser: Browser, demo: Demo, role: str) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, demo, role)
+    links = [a.get_attribute("href") for a in page.locator("nav.sidebar a[data-nav]").all()]
+    settings_links: list[str | None] = []
+    page.goto(f"{demo.url}/settings/profile")
+    settings_links = [a.get_attribute("href") for a in page.locator("nav.subnav a").all()]
+    for href in [*links, *settings_links]:
+        assert href
+        response = page.goto(f"{demo.url}{href}")
+        assert response is not None and response.status == 200, (role, href)
+        expect(page.locator("main h1").first).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"settings-{role}.png"), full_page=True)
+    assert not errors, errors
+    page.close()
+
+
+def test_language_switch_translates_the_frame(browser: Browser, demo: Demo) -> None:
+    page = browser.new_page()
+    sign_in(page, demo, "analyst")
+    page.goto(f"{demo.url}/settings/profile")
+    page.select_option("#language", "fr")
+    page.click("form[action='/settings/profile/language'] button")
+    expect(page.locator("nav.sidebar")).to_contain_text("Paramètres")
+    page.screenshot(path=str(ARTIFACTS / "profile-fr.png"), full_page=True)
+    page.select_option("#language", "en")
+    page.click("form[action='/settings/profile/language'] button")
+    page.close()
