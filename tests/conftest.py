@@ -29,6 +29,9 @@ from omnicx.migrations import upgrade_to_head
 from omnicx.runtime import Runtime, build_runtime
 from omnicx.settings import Settings, _normalise_db_url
 
+# CLI output is read by tests, not by a person at a terminal: give Rich tables room whatever the runner's width.
+os.environ["COLUMNS"] = "200"
+
 PG_URL = os.environ.get("OMNICX_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OMNICX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"

@@ -13,9 +13,11 @@ from rich.console import Console
 from omnicx import __version__
 from omnicx.attribution import cli as attribution_cli
 from omnicx.auth import cli as auth_cli
+from omnicx.customers import cli as customers_cli
 from omnicx.demo import cli as demo_cli
 from omnicx.jobs import cli as jobs_cli
 from omnicx.settings import Settings
+from omnicx.tracking import cli as tracking_cli
 
 console = Console()
 app = typer.Typer(
@@ -28,7 +30,11 @@ app.add_typer(auth_cli.workspace_app, name="workspace")
 app.add_typer(auth_cli.user_app, name="user")
 app.add_typer(auth_cli.token_app, name="token")
 app.add_typer(jobs_cli.app, name="jobs")
+app.add_typer(customers_cli.app, name="customers")
 app.add_typer(attribution_cli.app, name="attribution")
+app.add_typer(tracking_cli.source_app, name="source")
+app.add_typer(tracking_cli.import_app, name="import")
+app.add_typer(tracking_cli.events_app, name="events")
 app.command("demo")(demo_cli.demo)
 
 

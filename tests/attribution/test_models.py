@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -26,6 +27,7 @@ from omnicx.attribution.engine import (
 from omnicx.attribution.errors import AttributionParameterError, PathSetError
 
 EXACT = 1e-12
+markov_module = importlib.import_module("omnicx.attribution.engine.markov")
 
 
 def paths_of(*rows: tuple[str, float, float]) -> PathSet:
@@ -43,7 +45,9 @@ def credit(result_channels: tuple[str, ...], values: np.ndarray) -> dict[str, fl
 
 
 def test_markov_textbook_google_ads_and_mailing() -> None:
-    paths = paths_of(("google_ads", 2, 0), ("mailing", 1, 0), ("google_ads > mailing", 1, 0), ("google_ads", 0, 1))
+    paths = paths_of(
+        ("google_ads", 2, 0), ("mailing", 1, 0), ("google_ads > mailing", 1, 0), ("google_ads", 0, 1)
+    )
 
     result = markov(paths)
 
@@ -154,7 +158,13 @@ def test_last_non_direct_skips_direct_in_any_case_unless_the_path_is_all_direct(
 
     result = last_non_direct_touch(paths)
 
-    assert credit(paths.channels, result.conversions) == {"DIRECT": 0, "Direct": 0, "direct": 1, "email": 6, "search": 0}
+    assert credit(paths.channels, result.conversions) == {
+        "DIRECT": 0,
+        "Direct": 0,
+        "direct": 1,
+        "email": 6,
+        "search": 0,
+    }
 
 
 def test_last_non_direct_takes_the_direct_channel_name_as_a_parameter() -> None:
@@ -208,7 +218,11 @@ def test_time_decay_uses_touch_and_conversion_times() -> None:
                 ("a", "b", "c"),
                 conversions=3,
                 value=30,
-                touch_times=(bought - timedelta(days=14), bought - timedelta(days=7), bought - timedelta(days=7)),
+                touch_times=(
+                    bought - timedelta(days=14),
+                    bought - timedelta(days=7),
+                    bought - timedelta(days=7),
+                ),
                 conversion_time=bought,
             )
         ]
@@ -222,7 +236,9 @@ def test_time_decay_uses_touch_and_conversion_times() -> None:
 
 
 def test_time_decay_survives_very_old_paths_without_underflow() -> None:
-    paths = PathSet.from_paths([Path(("a", "b"), conversions=1, touch_times=(0.0, 86_400.0), conversion_time=1e13)])
+    paths = PathSet.from_paths(
+        [Path(("a", "b"), conversions=1, touch_times=(0.0, 86_400.0), conversion_time=1e13)]
+    )
 
     result = time_decay(paths, half_life_days=0.01)
 
@@ -326,3 +342,43 @@ def test_empty_path_set_gives_empty_results() -> None:
 def test_path_set_rejects_bad_counts(kwargs: dict[str, list[float]], message: str) -> None:
     with pytest.raises(PathSetError, match=message):
         PathSet.from_strings(["a", "b"], **kwargs)  # type: ignore[arg-type]
+
+
+def random_paths(seed: int, rows: int = 400) -> PathSet:
+    rng = np.random.default_rng(seed)
+    names = np.array(["a", "b", "c", "d", "e", "f"])
+    paths = [" > ".join(names[rng.integers(0, 6, rng.integers(1, 7))]) for _ in range(rows)]
+    conversions = rng.integers(0, 3, rows)
+    return PathSet.from_strings(
+        paths,
+        conversions=conversions,
+        value=conversions * rng.uniform(5, 50, rows),
+        nulls=rng.integers(1, 4, rows),
+    )
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_large_chains_solved_iteratively_give_the_lu_answer(
+    monkeypatch: pytest.MonkeyPatch, order: int
+) -> None:
+    paths = random_paths(seed=order)
+    direct = markov(paths, order=order)
+
+    monkeypatch.setattr(markov_module, "_LU_STATES", 0)
+    iterative = markov(paths, order=order)
+
+    for field in ("conversions", "value", "removal_effects", "value_removal_effects"):
+        np.testing.assert_allclose(getattr(iterative, field), getattr(direct, field), rtol=1e-12, atol=1e-12)
+
+
+def test_the_iterative_solver_is_checked_and_replaced_by_lu_when_it_falls_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    paths = random_paths(seed=7)
+    direct = markov(paths, order=2)
+    monkeypatch.setattr(markov_module, "_LU_STATES", 0)
+    monkeypatch.setattr(markov_module, "gmres", lambda matrix, rhs, **_: (np.zeros_like(rhs), 1))
+
+    checked = markov(paths, order=2)
+
+    np.testing.assert_allclose(checked.removal_effects, direct.removal_effects, rtol=0, atol=1e-12)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from omnicx.attribution.engine import Path, PathSet
 from omnicx.attribution.engine import _tokenize as tokenizer
 from omnicx.attribution.errors import PathSetError
 
-NAME_CHARS = st.sampled_from(list("abcdefghij_-. éü€漢") + ["\t"])
+NAME_CHARS = st.sampled_from([*"abcdefghij_-. éü€漢", "\t"])
 NAMES = st.text(NAME_CHARS, min_size=1, max_size=30).filter(lambda s: s.strip(tokenizer.WHITESPACE) != "")
 SPACES = st.text(st.sampled_from(" \t\r"), max_size=3)
 

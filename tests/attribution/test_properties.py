@@ -78,7 +78,9 @@ def test_renaming_channels_renames_the_credit(data: list[Row], new_names: list[s
 def test_a_channel_never_on_a_converting_path_gets_nothing_from_heuristics_and_shapley(
     data: list[Row], draw: st.DataObject
 ) -> None:
-    ghost_rows = draw.draw(st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=4).map(tuple), label="ghost")
+    ghost_rows = draw.draw(
+        st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=4).map(tuple), label="ghost"
+    )
     positions = draw.draw(st.integers(0, 4))
     data = [*data, ((*ghost_rows[:positions], "ghost", *ghost_rows[positions:]), 0.0, 0.0, 3.0)]
 
@@ -157,7 +159,9 @@ def test_time_decay_with_times_distributes_exactly_the_totals(
     timed = []
     for channels, c, v, n in data:
         ages = draw.draw(st.lists(st.floats(0, 400), min_size=len(channels), max_size=len(channels)))
-        timed.append(Path(channels, c, v, n, touch_times=tuple(-a * 86_400 for a in ages), conversion_time=0.0))
+        timed.append(
+            Path(channels, c, v, n, touch_times=tuple(-a * 86_400 for a in ages), conversion_time=0.0)
+        )
     paths = PathSet.from_paths(timed)
 
     result = run_model(paths, Model.TIME_DECAY, options=ModelOptions(half_life_days=half_life))

@@ -53,8 +53,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNICX_")}
     env["OMNICX_DATA_DIR"] = str(data_dir)
     started = time.monotonic()
+    # The `omnicx` script the set-up command installed next to this interpreter, exactly as the README says.
+    command = Path(sys.executable).parent / "omnicx"
     process = subprocess.Popen(
-        [sys.executable, "-m", "omnicx", "demo", "--port", str(port)],
+        [str(command), "demo", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from omnicx.jobs.models import Job, JobStatus
 from omnicx.jobs.registry import JobContext, job_handler, registered_kinds
 from omnicx.jobs.worker import MAX_ERROR_CHARS, Worker, describe_failure
 from omnicx.runtime import Runtime
+from tests.conftest import World
 from tests.jobs.conftest import count_jobs, effect_rows, load_job, settle, wait_for
 
 pytestmark = pytest.mark.usefixtures("effects")
@@ -158,3 +160,20 @@ def test_a_kind_has_one_handler() -> None:
         @job_handler("test.effect")
         def impostor(ctx: JobContext) -> None:
             """Never registered."""
+
+
+@pytest.mark.anyio
+async def test_a_job_that_dies_is_announced_to_its_workspace(
+    db: Session, runtime: Runtime, world: World
+) -> None:
+    job_id = service.enqueue(
+        db, kind="test.always_fails", payload={}, max_attempts=1, workspace_id=world.workspace.id
+    )
+    db.commit()
+    async with runtime.bus.subscribe(workspace_id=world.workspace.id) as subscription:
+        await asyncio.to_thread(settle, runtime, job_id)
+        event = await asyncio.wait_for(anext(subscription), timeout=3)
+    assert event.topic == "job.dead"
+    assert event.action == "jobs.read"
+    assert event.data["job_id"] == str(job_id)
+    assert "the provider said no" in event.data["summary"]

@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from omnicx.auth.permissions import Role
 from tests.conftest import World
 
+# Fixed, so parallel test workers collect identical parameters.
+UNKNOWN = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
 
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "code"),
@@ -25,11 +28,13 @@ from tests.conftest import World
         ("POST", "/api/v1/teams", {"json": {"name": ""}}, 422, "invalid_request"),
         ("POST", "/api/v1/tokens", {"json": {"name": "x", "role": "emperor"}}, 422, "invalid_request"),
         ("PATCH", "/api/v1/members/not-a-uuid", {"json": {"role": "viewer"}}, 422, "invalid_request"),
-        ("GET", f"/api/v1/teams/{uuid.uuid4()}", {}, 404, "team_not_found"),
-        ("DELETE", f"/api/v1/tokens/{uuid.uuid4()}", {}, 404, "token_not_found"),
+        ("GET", f"/api/v1/teams/{UNKNOWN}", {}, 404, "team_not_found"),
+        ("DELETE", f"/api/v1/tokens/{UNKNOWN}", {}, 404, "token_not_found"),
         ("GET", "/api/v1/audit?limit=100000", {}, 422, "invalid_request"),
         ("GET", "/api/v1/nothing-here", {}, 404, "not_found"),
         ("PUT", "/api/v1/teams", {"json": {}}, 405, "method_not_allowed"),
+        ("POST", "/api/v1/teams", {"json": {"name": "nul\u0000byte"}}, 422, "invalid_request"),
+        ("GET", "/api/v1/audit?action=a%00b", {}, 422, "invalid_request"),
         (
             "POST",
             "/api/v1/teams",
@@ -82,3 +87,13 @@ def test_security_headers_are_set(client: TestClient) -> None:
     response = client.get("/signin")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui-dist/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/static/vendor/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/v1/members" in schema["paths"]

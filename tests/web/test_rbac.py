@@ -19,6 +19,15 @@ PUBLIC = {
     ("POST", "/signin"),
     ("GET", "/api/docs"),
     ("GET", "/api/openapi.json"),
+    # Segment-compatible collection API: authenticated by a source's write key, not a member's role.
+    ("POST", "/v1/identify"),
+    ("POST", "/v1/track"),
+    ("POST", "/v1/page"),
+    ("POST", "/v1/screen"),
+    ("POST", "/v1/group"),
+    ("POST", "/v1/alias"),
+    ("POST", "/v1/batch"),
+    ("POST", "/v1/import"),
 }
 # Streams never end; their authorisation is tested in tests/realtime.
 STREAMING = {("GET", "/api/v1/realtime/stream")}

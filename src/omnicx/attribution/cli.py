@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
@@ -109,7 +110,9 @@ def _failing_cleanly() -> Iterator[None]:
     try:
         yield
     except DomainError as error:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {error.message}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]error:[/red] {escape(error.message)}", highlight=False
+        )
         raise typer.Exit(code=1) from None
 
 
@@ -184,7 +187,7 @@ def _print_result(result: AttributionResult) -> None:
         _number_column(table, "Value removal effect")
     for credit in sorted(result.credits(), key=lambda c: -c.conversions):
         share = credit.conversions / result.total_conversions if result.total_conversions else 0.0
-        cells = [credit.channel, f"{credit.conversions:,.2f}", f"{share:.1%}", f"{credit.value:,.2f}"]
+        cells = [escape(credit.channel), f"{credit.conversions:,.2f}", f"{share:.1%}", f"{credit.value:,.2f}"]
         if credit.removal_effect is not None and credit.value_removal_effect is not None:
             cells += [f"{credit.removal_effect:.4f}", f"{credit.value_removal_effect:.4f}"]
         table.add_row(*cells)
@@ -211,5 +214,5 @@ def _print_comparison(comparison: ModelComparison) -> None:
             total = result.total_conversions if measure == "conversions" else result.total_value
             _number_column(table, str(model), f"{total:,.2f}")
         for channel, row in comparison.table().items():
-            table.add_row(channel, *(f"{getattr(credit, measure):,.2f}" for credit in row.values()))
+            table.add_row(escape(channel), *(f"{getattr(credit, measure):,.2f}" for credit in row.values()))
         console.print(table)

@@ -149,7 +149,7 @@ def revoke_token(token_id: uuid.UUID, session: SessionDep, principal: TokenManag
 def list_audit(
     session: SessionDep,
     principal: AuditReader,
-    action: str | None = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.]*$")] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditPublic]:

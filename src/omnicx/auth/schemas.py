@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from omnicx.auth.permissions import Role
+from omnicx.text import PlainText
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 
@@ -35,8 +36,8 @@ class _Public(BaseModel):
 
 
 class WorkspaceCreate(BaseModel):
-    slug: str = Field(pattern=SLUG_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    slug: PlainText = Field(pattern=SLUG_PATTERN)
+    name: PlainText = Field(min_length=1, max_length=200)
     timezone: str = "UTC"
     default_language: str = "en"
 
@@ -52,8 +53,8 @@ class WorkspacePublic(_Public):
 
 class UserCreate(BaseModel):
     email: EmailStr
-    name: str = Field(default="", max_length=200)
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    name: PlainText = Field(default="", max_length=200)
+    password: PlainText | None = Field(default=None, min_length=10, max_length=200)
     language: str | None = None
 
 
@@ -66,9 +67,9 @@ class UserPublic(_Public):
 
 class MemberCreate(BaseModel):
     email: EmailStr
-    name: str = Field(default="", max_length=200)
+    name: PlainText = Field(default="", max_length=200)
     role: Role
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: PlainText | None = Field(default=None, min_length=10, max_length=200)
 
 
 class MemberUpdate(BaseModel):
@@ -92,13 +93,13 @@ class MemberCreated(BaseModel):
 
 
 class TeamCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=500)
+    name: PlainText = Field(min_length=1, max_length=120)
+    description: PlainText = Field(default="", max_length=500)
 
 
 class TeamUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=120)
-    description: str | None = Field(default=None, max_length=500)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=120)
+    description: PlainText | None = Field(default=None, max_length=500)
 
 
 class TeamPublic(_Public):
@@ -114,7 +115,7 @@ class TeamMemberAdd(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: PlainText = Field(min_length=1, max_length=120)
     role: Role = Role.ANALYST
 
 

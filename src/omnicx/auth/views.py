@@ -337,7 +337,7 @@ def audit(
     request: Request,
     session: SessionDep,
     principal: AuditReader,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.]*$")] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
     page = service.list_audit(

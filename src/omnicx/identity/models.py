@@ -21,7 +21,10 @@ KindType = Enum(
     IdentifierKind, name="identity_kind", values_callable=lambda e: [m.value for m in e], native_enum=False
 )
 MergeStatusType = Enum(
-    MergeStatus, name="identity_merge_status", values_callable=lambda e: [m.value for m in e], native_enum=False
+    MergeStatus,
+    name="identity_merge_status",
+    values_callable=lambda e: [m.value for m in e],
+    native_enum=False,
 )
 
 
@@ -73,7 +76,9 @@ class Merge(IdMixin, TimestampMixin, Base):
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
-    source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_customer.id", ondelete="CASCADE"))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("identity_customer.id", ondelete="CASCADE")
+    )
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_customer.id", ondelete="CASCADE"))
     status: Mapped[MergeStatus] = mapped_column(MergeStatusType)
     reason: Mapped[str] = mapped_column(String(64))

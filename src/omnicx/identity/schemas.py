@@ -100,13 +100,6 @@ class MergePublic(_Public):
     created_at: datetime
 
 
-class MergeRequest(BaseModel):
-    """Merge `source_id` into the customer of the URL (the source keeps resolving to it)."""
-
-    source_id: uuid.UUID
-    reason: str = Field(default="manual", min_length=1, max_length=64)
-
-
 class SuppressionCreate(BaseModel):
     kind: IdentifierKind
     value: str = Field(min_length=1, max_length=320)

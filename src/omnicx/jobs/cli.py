@@ -44,7 +44,13 @@ def _status(status: JobStatus) -> str:
 def _jobs_table(jobs: list[JobPublic], title: str) -> Table:
     table = Table(title=title)
     for column in ("id", "kind", "status", "attempts", "run at", "workspace", "last error"):
-        table.add_column(column, no_wrap=column in ("id", "status"), overflow="ellipsis")
+        # Ids are copied into `omnicx jobs retry ID`: never shorten them.
+        table.add_column(
+            column,
+            no_wrap=column == "status",
+            overflow="fold" if column == "id" else "ellipsis",
+            min_width=36 if column == "id" else None,
+        )
     for job in jobs:
         summary = (job.last_error or "").partition("\n")[0]
         table.add_row(

@@ -26,7 +26,7 @@ def list_jobs(
     session: SessionDep,
     principal: Annotated[Principal, require(Action.JOBS_READ)],
     status: JobStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[JobPublic]:
     """This workspace's jobs, newest first; `status=dead` is the dead letter."""

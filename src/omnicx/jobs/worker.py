@@ -29,10 +29,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.auth.permissions import Action
 from omnicx.db import transaction, utcnow
 from omnicx.jobs.backoff import backoff_delay
 from omnicx.jobs.models import Job, JobStatus
 from omnicx.jobs.registry import JobContext, discover_handlers, get_handler
+from omnicx.realtime.bus import RealtimeEvent
+from omnicx.realtime.service import publish
 from omnicx.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -136,7 +139,7 @@ class Worker:
         stmt = select(Job).where(_due(now)).order_by(Job.run_at).limit(1).with_for_update(skip_locked=True)
         while (job := session.scalar(stmt)) is not None:
             if job.status is JobStatus.RUNNING and job.attempts >= job.max_attempts:
-                _bury(job, now, "the worker of its last attempt stopped before finishing (lease expired)")
+                _bury(session, job, now, "the worker of its last attempt stopped before finishing (lease expired)")
                 continue
             return job
         return None
@@ -187,7 +190,7 @@ class Worker:
             if job is None:
                 return
             if final or job.attempts >= job.max_attempts:
-                _bury(job, now, error)
+                _bury(session, job, now, error)
                 return
             delay = backoff_delay(
                 job.attempts,
@@ -201,13 +204,27 @@ class Worker:
             job.locked_until = None
 
 
-def _bury(job: Job, now: datetime, error: str) -> None:
-    """Move a job to the dead letter, where an admin can read its error and retry it by hand."""
+def _bury(session: Session, job: Job, now: datetime, error: str) -> None:
+    """Move a job to the dead letter, where an admin can read its error and retry it by hand.
+
+    Admins watching the Overview hear about it at once (after commit), not at their next look at the jobs page.
+    """
     job.status = JobStatus.DEAD
     job.last_error = error
     job.finished_at = now
     job.locked_by = None
     job.locked_until = None
+    if job.workspace_id is not None:
+        summary = f"job {job.kind} failed for good: {error.splitlines()[0][:200]}"
+        publish(
+            session,
+            RealtimeEvent(
+                workspace_id=job.workspace_id,
+                topic="job.dead",
+                data={"summary": summary, "job_id": str(job.id), "kind": job.kind},
+                action=Action.JOBS_READ.value,
+            ),
+        )
 
 
 def start_worker_thread(

@@ -67,7 +67,7 @@ class Condition:
     value: str
 
     def holds(self, traffic: Traffic) -> bool:
-        actual = getattr(traffic, self.field.value).strip().lower()
+        actual: str = str(getattr(traffic, self.field.value)).strip().lower()
         wanted = self.value.lower()
         match self.op:
             case Op.EQUALS:
@@ -126,7 +126,10 @@ def _source_in(category: SourceCategory) -> Condition:
 
 # GA4's default channel group, in GA4's evaluation order.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("Direct", ((_c(Field.SOURCE, Op.EQUALS, "(direct)"), _c(Field.MEDIUM, Op.ONE_OF, "(not set)|(none)")),)),
+    Rule(
+        "Direct",
+        ((_c(Field.SOURCE, Op.EQUALS, "(direct)"), _c(Field.MEDIUM, Op.ONE_OF, "(not set)|(none)")),),
+    ),
     Rule("Cross-network", ((_c(Field.CAMPAIGN, Op.CONTAINS, "cross-network"),),)),
     Rule("Paid Shopping", ((_source_in(SourceCategory.SHOPPING), PAID_MEDIUM), (SHOP_CAMPAIGN, PAID_MEDIUM))),
     Rule("Paid Search", ((_source_in(SourceCategory.SEARCH), PAID_MEDIUM),)),
@@ -139,10 +142,19 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "Organic Social",
         (
             (_source_in(SourceCategory.SOCIAL),),
-            (_c(Field.MEDIUM, Op.ONE_OF, "social|social-network|social-media|sm|social network|social media"),),
+            (
+                _c(
+                    Field.MEDIUM,
+                    Op.ONE_OF,
+                    "social|social-network|social-media|sm|social network|social media",
+                ),
+            ),
         ),
     ),
-    Rule("Organic Video", ((_source_in(SourceCategory.VIDEO),), (_c(Field.MEDIUM, Op.REGEX, r"^(.*video.*)$"),))),
+    Rule(
+        "Organic Video",
+        ((_source_in(SourceCategory.VIDEO),), (_c(Field.MEDIUM, Op.REGEX, r"^(.*video.*)$"),)),
+    ),
     Rule("Organic Search", ((_source_in(SourceCategory.SEARCH),), (_c(Field.MEDIUM, Op.EQUALS, "organic"),))),
     Rule("Referral", ((_c(Field.MEDIUM, Op.ONE_OF, "referral|app|link"),),)),
     Rule("Email", ((_c(Field.SOURCE, Op.REGEX, EMAIL),), (_c(Field.MEDIUM, Op.REGEX, EMAIL),))),

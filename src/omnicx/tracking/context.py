@@ -7,6 +7,7 @@ know where a visit came from), so both read a message the same way.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -52,6 +53,12 @@ def campaign_from_url(url: str | None) -> dict[str, str]:
     """utm_* (and gclid) parameters of a URL, under Segment's `context.campaign` names."""
     if not url or "?" not in url:
         return {}
+    return dict(_campaign_pairs(url))
+
+
+@lru_cache(maxsize=4096)
+def _campaign_pairs(url: str) -> tuple[tuple[str, str], ...]:
+    """Cached: the same landing URLs come back again and again, and this runs for every ingested event."""
     found: dict[str, str] = {}
     for key, value in parse_qsl(urlsplit(url).query):
         name = UTM_KEYS.get(key.lower())
@@ -59,7 +66,7 @@ def campaign_from_url(url: str | None) -> dict[str, str]:
             found[name] = value
         elif key.lower() == "gclid" and value:
             found["gclid"] = value
-    return found
+    return tuple(found.items())
 
 
 def campaign_of(message: dict[str, Any]) -> dict[str, str]:
@@ -111,7 +118,9 @@ def _search_engine(host: str) -> str | None:
     return None
 
 
-def traffic_source(campaign: dict[str, str], referrer: str | None, page_url: str | None) -> tuple[str, str, str]:
+def traffic_source(
+    campaign: dict[str, str], referrer: str | None, page_url: str | None
+) -> tuple[str, str, str]:
     """(source, medium, campaign name) of a visit, the way GA4 derives them.
 
     Explicit campaign parameters win; a Google Ads click id means google / cpc; an external referrer is
@@ -133,7 +142,11 @@ def traffic_source(campaign: dict[str, str], referrer: str | None, page_url: str
 def campaign_key(campaign: dict[str, str]) -> tuple[str, str, str] | None:
     """What identifies an explicit campaign (None when the message carries none): a change starts a visit."""
     if campaign.get("source"):
-        return (campaign["source"].lower(), (campaign.get("medium") or "").lower(), (campaign.get("name") or "").lower())
+        return (
+            campaign["source"].lower(),
+            (campaign.get("medium") or "").lower(),
+            (campaign.get("name") or "").lower(),
+        )
     if campaign.get("gclid"):
         return ("google", "cpc", (campaign.get("name") or "").lower())
     return None

@@ -38,7 +38,9 @@ class Source(IdMixin, TimestampMixin, Base):
     __tablename__ = "tracking_source"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[SourceKind] = mapped_column(SourceKindType, default=SourceKind.WEB)
     write_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -95,7 +97,9 @@ class TrackingSession(IdMixin, Base):
     """A visit of one customer: derived from their events by the sessioniser, rebuilt when late events land."""
 
     __tablename__ = "tracking_session"
-    __table_args__ = (Index("ix_tracking_session_workspace_customer_start", "workspace_id", "customer_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_tracking_session_workspace_customer_start", "workspace_id", "customer_id", "started_at"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
     customer_id: Mapped[uuid.UUID]

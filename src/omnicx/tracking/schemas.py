@@ -6,11 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omnicx.tracking.channels_rules import Field as RuleField
 from omnicx.tracking.channels_rules import Op
 from omnicx.tracking.models import SourceKind
+
+# PostgreSQL cannot store NUL characters in text or JSONB: refuse them at the edge with a 422, not a 500.
+NO_NUL = r"^[^\x00]*$"
+
+
+def refuse_nul(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and b"\\u0000" in orjson.dumps(value):
+        raise ValueError("text may not contain NUL characters")
+    return value
 
 
 class _Public(BaseModel):
@@ -18,7 +28,7 @@ class _Public(BaseModel):
 
 
 class SourceCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
     kind: SourceKind = SourceKind.WEB
 
 
@@ -115,11 +125,15 @@ class SessionPublic(_Public):
 
 class TouchpointCreate(BaseModel):
     customer_id: uuid.UUID
-    channel: str = Field(min_length=1, max_length=100)
-    kind: str = Field(min_length=1, max_length=64, description="e.g. store_visit, phone_call, conversation")
+    channel: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    kind: str = Field(
+        min_length=1, max_length=64, pattern=NO_NUL, description="e.g. store_visit, phone_call, conversation"
+    )
     at: datetime
     detail: dict[str, Any] | None = None
-    dedup_key: str | None = Field(default=None, max_length=200)
+    dedup_key: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+
+    _no_nul = field_validator("detail")(refuse_nul)
 
 
 class TouchpointPublic(_Public):
@@ -137,11 +151,11 @@ class TouchpointPublic(_Public):
 class RuleCondition(BaseModel):
     field: RuleField
     op: Op
-    value: str = Field(min_length=1, max_length=500)
+    value: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
 
 class ChannelRuleCreate(BaseModel):
-    channel: str = Field(min_length=1, max_length=100)
+    channel: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     conditions: list[RuleCondition] = Field(min_length=1, max_length=5)
     position: int | None = Field(default=None, ge=0, description="Where to insert (default: last).")
 
@@ -159,9 +173,9 @@ class ChannelRuleMove(BaseModel):
 
 
 class ClassifyRequest(BaseModel):
-    source: str = Field(default="", max_length=200)
-    medium: str = Field(default="", max_length=200)
-    campaign: str = Field(default="", max_length=200)
+    source: str = Field(default="", max_length=200, pattern=NO_NUL)
+    medium: str = Field(default="", max_length=200, pattern=NO_NUL)
+    campaign: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class ClassifyResult(BaseModel):

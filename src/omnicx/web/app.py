@@ -19,12 +19,19 @@ from fastapi.staticfiles import StaticFiles
 from omnicx import __version__
 from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
+from omnicx.customers import routes as customers_routes
+from omnicx.customers import views as customers_views
+from omnicx.domains import load_all
+from omnicx.identity import routes as identity_routes
 from omnicx.jobs import routes as jobs_routes
 from omnicx.jobs import views as jobs_views
 from omnicx.jobs.worker import start_worker_thread
 from omnicx.realtime import routes as realtime_routes
 from omnicx.runtime import Runtime, build_runtime
 from omnicx.settings import Settings
+from omnicx.tracking import collect as tracking_collect
+from omnicx.tracking import routes as tracking_routes
+from omnicx.tracking import views as tracking_views
 from omnicx.web import views as web_views
 from omnicx.web.errors import install_error_handlers
 from omnicx.web.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
@@ -69,6 +76,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         lifespan=_lifespan(runtime, owns_runtime),
     )
     app.state.runtime = runtime
+    load_all()  # every domain's tasks.py: job handlers, timeline providers, privacy hooks
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
@@ -81,6 +89,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         jobs_routes.router,
         jobs_views.router,
         realtime_routes.router,
+        tracking_collect.router,
+        tracking_routes.router,
+        tracking_views.router,
+        customers_routes.router,
+        customers_views.router,
+        identity_routes.router,
     ):
         app.include_router(router)
     _add_docs(app)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnicx.auth.errors import NotAuthenticated
@@ -90,6 +91,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    """The database refused a value's form (a NUL byte, an out-of-range number): the input's fault, not ours."""
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 422, "invalid_value", "a value in the request cannot be stored")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.exception("unexpected error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
@@ -100,4 +107,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

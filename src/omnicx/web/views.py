@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, allows
+from omnicx.auth.permissions import Action, Role, allows
 from omnicx.auth.schemas import Principal
 from omnicx.jobs import service as jobs_service
 from omnicx.migrations import is_current
@@ -57,9 +57,8 @@ def overview(
         if allows(principal.role, Action.AUDIT_READ)
         else None
     )
-    roles: dict[str, int] = {}
-    for member in members:
-        roles[member.role.value] = roles.get(member.role.value, 0) + 1
+    roles = {role.value: sum(1 for m in members if m.role is role) for role in Role}
+    roles = {role: count for role, count in roles.items() if count}
     return render(
         request,
         "overview.html",

@@ -106,9 +106,7 @@ class _Cut:
 def _cut(rows: list[str], sep_byte: int) -> _Cut:
     buffer = "\n".join(rows).encode("utf-8")
     size = len(buffer)
-    padded = np.zeros(size + 24, dtype=np.uint8)  # zero padding: safe to read words past the end
-    padded[:size] = np.frombuffer(buffer, dtype=np.uint8)
-    body = padded[:size]
+    body = np.frombuffer(buffer, dtype=np.uint8)
     delimiters = np.flatnonzero((body == sep_byte) | (body == _NEWLINE))
     row_ends = np.flatnonzero(body[delimiters] == _NEWLINE)
     if row_ends.size != len(rows) - 1:
@@ -121,7 +119,14 @@ def _cut(rows: list[str], sep_byte: int) -> _Cut:
     lengths[-1] = size
     lengths -= starts
     row_lengths = np.diff(np.concatenate(([-1], row_ends, [starts.size - 1])))
+    # Zero padding wide enough to read every word of the longest touch from any start without a bounds check.
+    padded = np.zeros(size + 8 * _word_count(lengths) + 8, dtype=np.uint8)
+    padded[:size] = body
     return _Cut(buffer, padded, starts, lengths, row_lengths)
+
+
+def _word_count(lengths: IndexArray) -> int:
+    return (int(lengths.max()) + 7) // 8 if lengths.size else 0
 
 
 def _raise_empty(token: int, offsets: IndexArray) -> None:
@@ -153,13 +158,11 @@ def _numbered(
 
 def _words(cut: _Cut) -> Words:
     """Bytes of each touch as little-endian 64-bit words, zero beyond its end."""
-    unaligned = np.ndarray(shape=(cut.padded.size - 8,), dtype="<u8", buffer=cut.padded, strides=(1,))
-    words = []
-    last = unaligned.size - 1
-    for word in range((int(cut.lengths.max()) + 7) // 8):
+    unaligned = np.ndarray(shape=(cut.padded.size - 7,), dtype="<u8", buffer=cut.padded, strides=(1,))
+    words = [unaligned[cut.starts] & _WORD_MASKS[np.minimum(cut.lengths, 8)]]
+    for word in range(1, _word_count(cut.lengths)):
         remaining = np.clip(cut.lengths - 8 * word, 0, 8)
-        at = np.minimum(cut.starts + 8 * word, last)  # touches already read whole are masked to 0 anyway
-        words.append(unaligned[at] & _WORD_MASKS[remaining])
+        words.append(unaligned[cut.starts + 8 * word] & _WORD_MASKS[remaining])
     return words
 
 

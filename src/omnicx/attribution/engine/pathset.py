@@ -3,7 +3,7 @@
 Models are vectorised over all touches at once, so paths are kept as one flat array of channel ids (`touches`)
 cut by `offsets`, plus one number per path for conversions, value and nulls (paths that did not convert).
 Build a `PathSet` once with `from_strings`, `from_arrays` or `from_paths`; every model then reads it without
-copying. Channel ids index `channels`, which is sorted, so two path sets with the same channels agree on ids.
+copying. Channel ids index `channels` (sorted by name when built from strings or `Path`s).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class PathSet:
 
         This is the fast route for large inputs (a million paths in well under a second).
         """
-        tokens = tokenize(list(paths), sep)
+        tokens = tokenize(paths if isinstance(paths, list) else list(paths), sep)
         return cls.from_arrays(
             channels=tokens.names,
             touches=tokens.ids,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
@@ -110,7 +110,9 @@ def customer_lineage(session: Session, *, workspace_id: uuid.UUID, customer_id: 
     return [current, *merged]
 
 
-def list_identifiers(session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> list[IdentifierPublic]:
+def list_identifiers(
+    session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[IdentifierPublic]:
     """Every identifier of the customer (a merged customer's identifiers belong to its survivor)."""
     current = current_customer_id(session, workspace_id=workspace_id, customer_id=customer_id)
     rows = session.scalars(
@@ -126,7 +128,10 @@ def list_merges(session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.
     lineage = customer_lineage(session, workspace_id=workspace_id, customer_id=customer_id)
     rows = session.scalars(
         select(Merge)
-        .where(Merge.workspace_id == workspace_id, or_(Merge.target_id.in_(lineage), Merge.source_id.in_(lineage)))
+        .where(
+            Merge.workspace_id == workspace_id,
+            or_(Merge.target_id.in_(lineage), Merge.source_id.in_(lineage)),
+        )
         .order_by(Merge.created_at.desc(), Merge.id.desc())
     )
     return [MergePublic.model_validate(r) for r in rows]
@@ -137,7 +142,7 @@ def search_customers(
     *,
     workspace_id: uuid.UUID,
     search: CustomerSearch,
-    among: Select[tuple[uuid.UUID]] | None = None,
+    among: Select[uuid.UUID] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page[CustomerPublic]:
@@ -155,16 +160,19 @@ def search_customers(
         stmt = stmt.where(or_(Customer.id.in_(among), Customer.id.in_(merged_into)))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.scalars(
-        stmt.order_by(Customer.last_seen_at.desc().nulls_last(), Customer.id.desc()).offset(offset).limit(limit)
+        stmt.order_by(Customer.last_seen_at.desc().nulls_last(), Customer.id.desc())
+        .offset(offset)
+        .limit(limit)
     )
     return Page[CustomerPublic](
         items=[CustomerPublic.model_validate(r) for r in rows], total=total, offset=offset, limit=limit
     )
 
 
-def _filtered(stmt: Select[tuple[Customer]], workspace_id: uuid.UUID, search: CustomerSearch) -> Select[tuple[Customer]]:
-    if search.q and search.q.strip():
-        stmt = stmt.where(_matches(workspace_id, search.q.strip()))
+def _filtered(stmt: Select[Customer], workspace_id: uuid.UUID, search: CustomerSearch) -> Select[Customer]:
+    q = (search.q or "").replace("\x00", "").strip()
+    if q:
+        stmt = stmt.where(_matches(workspace_id, q))
     if search.seen_since is not None:
         stmt = stmt.where(Customer.last_seen_at >= search.seen_since)
     if search.seen_until is not None:
@@ -180,11 +188,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _matches(workspace_id: uuid.UUID, q: str) -> object:
+def _matches(workspace_id: uuid.UUID, q: str) -> ColumnElement[bool]:
     """Name, email or phone contain `q` (case-insensitive), or an identifier's value equals it exactly."""
     pattern = f"%{_escape_like(q.lower())}%"
     candidates = {q, q.lower()}
-    for identifier in prepare([Identifier(kind=k, value=q) for k in (IdentifierKind.EMAIL, IdentifierKind.PHONE)]):
+    for identifier in prepare(
+        [Identifier(kind=k, value=q) for k in (IdentifierKind.EMAIL, IdentifierKind.PHONE)]
+    ):
         candidates.add(identifier.value)
     by_identifier = exists().where(
         CustomerIdentifier.workspace_id == workspace_id,
@@ -200,7 +210,12 @@ def _matches(workspace_id: uuid.UUID, q: str) -> object:
 
 
 def merge_customers(
-    session: Session, *, principal: Principal, source_id: uuid.UUID, target_id: uuid.UUID, reason: str = "manual"
+    session: Session,
+    *,
+    principal: Principal,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    reason: str = "manual",
 ) -> CustomerPublic:
     """Merge `source_id` into `target_id` by hand (duplicate contacts); audited; flushes, the caller commits.
 
@@ -208,24 +223,48 @@ def merge_customers(
     refuses with MergeRefused, which the caller reports instead of committing.
     """
     workspace_id = principal.workspace_id
-    source = _load(session, workspace_id, current_customer_id(session, workspace_id=workspace_id, customer_id=source_id))
-    target = _load(session, workspace_id, current_customer_id(session, workspace_id=workspace_id, customer_id=target_id))
+    source = _load(
+        session, workspace_id, current_customer_id(session, workspace_id=workspace_id, customer_id=source_id)
+    )
+    target = _load(
+        session, workspace_id, current_customer_id(session, workspace_id=workspace_id, customer_id=target_id)
+    )
     if source.id == target.id:
         return CustomerPublic.model_validate(target)
     if not merge_pair(session, workspace_id=workspace_id, source=source, target=target, reason=reason):
         raise MergeRefused("both customers have a different user id; they cannot be one person")
     auth_service.record_audit(
-        session, workspace_id=workspace_id, principal=principal, action="customer.merged", target_type="customer",
-        target_id=str(target.id), detail={"source_id": str(source.id), "reason": reason},
+        session,
+        workspace_id=workspace_id,
+        principal=principal,
+        action="customer.merged",
+        target_type="customer",
+        target_id=str(target.id),
+        detail={"source_id": str(source.id), "reason": reason},
     )
     session.flush()
     return CustomerPublic.model_validate(target)
 
 
-def refused_merges(session: Session, *, workspace_id: uuid.UUID, since: datetime | None = None) -> list[MergePublic]:
+def refused_merges(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime | None = None
+) -> list[MergePublic]:
     """Merges a per-type limit refused, newest first (the conflicts an admin may want to review)."""
     stmt = select(Merge).where(Merge.workspace_id == workspace_id, Merge.status == MergeStatus.REFUSED)
     if since is not None:
         stmt = stmt.where(Merge.created_at >= since)
     rows = session.scalars(stmt.order_by(Merge.created_at.desc(), Merge.id.desc()).limit(500))
     return [MergePublic.model_validate(r) for r in rows]
+
+
+def customer_workspace(session: Session, *, customer_id: uuid.UUID) -> uuid.UUID:
+    """The workspace of a customer, for the operator's CLI only (which names customers by id alone)."""
+    workspace_id = session.scalar(select(Customer.workspace_id).where(Customer.id == customer_id))
+    if workspace_id is None:
+        raise CustomerNotFound(f"customer {customer_id} not found")
+    return workspace_id
+
+
+def workspaces_with_customers(session: Session) -> list[uuid.UUID]:
+    """Workspaces holding at least one customer, for the operator's CLI only (its default workspace)."""
+    return list(session.scalars(select(Customer.workspace_id).distinct().limit(2)))

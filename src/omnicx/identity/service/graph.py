@@ -25,8 +25,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from typing import cast as typing_cast
 
-from sqlalchemy import Uuid, bindparam, case, cast, func, null, or_, select, tuple_, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +69,9 @@ def _key(identifier: Identifier) -> Key:
 
 
 def prepare(
-    identifiers: Iterable[Identifier], traits: Mapping[str, Any] | None = None, default_region: str | None = None
+    identifiers: Iterable[Identifier],
+    traits: Mapping[str, Any] | None = None,
+    default_region: str | None = None,
 ) -> list[Identifier]:
     """Normalised, de-duplicated identifiers (plus those in `traits`), strongest first (stable within a kind)."""
     candidates = list(identifiers)
@@ -76,6 +97,8 @@ class _Batch:
     merged: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     seen: dict[uuid.UUID, tuple[datetime, datetime]] = field(default_factory=dict)
     traits: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    # Customers of items whose identifiers were all new: inserted together, in one statement per table.
+    pending: list[tuple[uuid.UUID, ResolveItem, list[Identifier]]] = field(default_factory=list)
 
     def current(self, customer_id: uuid.UUID) -> uuid.UUID:
         while customer_id in self.merged:
@@ -89,31 +112,62 @@ class _Batch:
             self.traits.setdefault(customer_id, {}).update(traits)
 
 
-def lookup(session: Session, *, workspace_id: uuid.UUID, keys: Iterable[Key]) -> tuple[dict[Key, uuid.UUID], set[Key]]:
+def _matching(
+    kind_column: Any, value_column: Any, keys: Sequence[Key], *, arrays: bool
+) -> ColumnElement[bool]:
+    """`(kind, value) IN keys`, written as one value test per kind: a single index range scan each, where a
+    row-value IN list makes PostgreSQL plan one OR branch per key. On PostgreSQL the values travel as one
+    array parameter (`= ANY(:values)`), which binds and plans in a fraction of the time of a long IN list."""
+    by_kind: dict[IdentifierKind, list[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, []).append(value)
+    tests = []
+    for kind, values in by_kind.items():
+        if arrays:
+            values_test = value_column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+        else:
+            values_test = value_column.in_(values)
+        tests.append(and_(kind_column == kind, values_test))
+    return or_(*tests)
+
+
+def lookup(
+    session: Session, *, workspace_id: uuid.UUID, keys: Iterable[Key]
+) -> tuple[dict[Key, uuid.UUID], set[Key]]:
     """Owners and suppressions of `keys`: one indexed query per chunk (identifiers UNION ALL suppressions)."""
     owners: dict[Key, uuid.UUID] = {}
     suppressed: set[Key] = set()
     unique = list(dict.fromkeys(keys))
+    arrays = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(unique), LOOKUP_CHUNK):
         chunk = unique[start : start + LOOKUP_CHUNK]
-        known = select(CustomerIdentifier.kind, CustomerIdentifier.value, CustomerIdentifier.customer_id).where(
+        known = select(
+            CustomerIdentifier.kind, CustomerIdentifier.value, CustomerIdentifier.customer_id
+        ).where(
             CustomerIdentifier.workspace_id == workspace_id,
-            tuple_(CustomerIdentifier.kind, CustomerIdentifier.value).in_(chunk),
+            _matching(CustomerIdentifier.kind, CustomerIdentifier.value, chunk, arrays=arrays),
         )
         blocked = select(Suppression.kind, Suppression.value, cast(null(), Uuid)).where(
-            Suppression.workspace_id == workspace_id, tuple_(Suppression.kind, Suppression.value).in_(chunk)
+            Suppression.workspace_id == workspace_id,
+            _matching(Suppression.kind, Suppression.value, chunk, arrays=arrays),
         )
         for kind, value, customer_id in session.execute(union_all(known, blocked)):
             key = (IdentifierKind(kind), value)
             if customer_id is None:
                 suppressed.add(key)
             else:
-                owners[key] = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
+                owners[key] = (
+                    customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
+                )
     return owners, suppressed
 
 
 def resolve_many(
-    session: Session, *, workspace_id: uuid.UUID, items: Sequence[ResolveItem], default_region: str | None = None
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    items: Sequence[ResolveItem],
+    default_region: str | None = None,
 ) -> list[uuid.UUID | None]:
     """Resolve a batch of events' identifiers, in order; one answer per item (see `resolve`)."""
     prepared = [prepare(item.identifiers, item.traits, default_region) for item in items]
@@ -122,7 +176,9 @@ def resolve_many(
     )
     batch = _Batch(workspace_id=workspace_id, owners=owners, suppressed=suppressed)
     now = utcnow()
-    results = [_resolve_item(session, batch, item, idents, now) for item, idents in zip(items, prepared, strict=True)]
+    results = [
+        _resolve_item(session, batch, item, idents, now) for item, idents in zip(items, prepared, strict=True)
+    ]
     _apply_touches(session, batch)
     return [batch.current(r) if r is not None else None for r in results]
 
@@ -143,12 +199,18 @@ def resolve(
     suppressed. `traits` are merged into the profile (newer values win); `traits.email` and `traits.phone` are
     also linked as identifiers.
     """
-    item = ResolveItem(identifiers=tuple(identifiers), traits=dict(traits) if traits else None, seen_at=seen_at,
-                       reason=reason)
+    item = ResolveItem(
+        identifiers=tuple(identifiers),
+        traits=dict(traits) if traits else None,
+        seen_at=seen_at,
+        reason=reason,
+    )
     return resolve_many(session, workspace_id=workspace_id, items=[item], default_region=default_region)[0]
 
 
-def alias(session: Session, *, workspace_id: uuid.UUID, previous: Identifier, new: Identifier) -> uuid.UUID | None:
+def alias(
+    session: Session, *, workspace_id: uuid.UUID, previous: Identifier, new: Identifier
+) -> uuid.UUID | None:
     """Segment's `alias`: the two identifiers are the same person; their customers merge (subject to limits)."""
     return resolve(session, workspace_id=workspace_id, identifiers=[new, previous], reason="alias")
 
@@ -163,13 +225,94 @@ def _resolve_item(
     distinct = set(owners.values())
     if len(distinct) == 1 and len(owners) == len(keys):
         customer_id = distinct.pop()  # the common case: nothing to create, nothing to merge
+    elif not owners and _fits(Counter(), Counter(i.kind.value for i in idents)):
+        customer_id = _create_later(batch, item, idents)  # a newcomer: created with the batch's others
     else:
+        _flush_pending(session, batch)
         customer_id = _resolve_with_retry(session, batch, item, idents)
     batch.touch(customer_id, item.seen_at or now, item.traits)
     return customer_id
 
 
-def _resolve_with_retry(session: Session, batch: _Batch, item: ResolveItem, idents: list[Identifier]) -> uuid.UUID:
+def _create_later(batch: _Batch, item: ResolveItem, idents: list[Identifier]) -> uuid.UUID:
+    customer_id = new_id()
+    batch.pending.append((customer_id, item, idents))
+    for identifier in idents:
+        batch.owners[_key(identifier)] = customer_id
+    return customer_id
+
+
+def _flush_pending(session: Session, batch: _Batch) -> None:
+    """Insert the batch's new customers and their identifiers, two statements in one savepoint.
+
+    If a concurrent writer attached one of these identifiers first (unique violation), the savepoint is undone
+    and those items are resolved one by one instead; their provisional ids then point at what they became.
+    """
+    pending, batch.pending = batch.pending, []
+    if not pending:
+        return
+    now = utcnow()
+    customers: list[dict[str, Any]] = []
+    identifiers: list[dict[str, Any]] = []
+    for customer_id, _item, idents in pending:
+        emails = [i.value for i in idents if i.kind is IdentifierKind.EMAIL]
+        phones = [i.value for i in idents if i.kind is IdentifierKind.PHONE]
+        customers.append(
+            {
+                "id": customer_id,
+                "workspace_id": batch.workspace_id,
+                "display_name": "",
+                "traits": {},
+                "email": emails[0] if emails else None,
+                "phone": phones[0] if phones else None,
+                "first_seen_at": None,
+                "last_seen_at": None,
+                "merged_into_id": None,
+                "created_at": now,
+            }
+        )
+        identifiers.extend(
+            {
+                "id": new_id(),
+                "workspace_id": batch.workspace_id,
+                "customer_id": customer_id,
+                "kind": i.kind,
+                "value": i.value,
+                "created_at": now,
+            }
+            for i in idents
+        )
+    try:
+        with session.begin_nested():
+            session.execute(insert(Customer), customers)
+            session.execute(insert(CustomerIdentifier), identifiers)
+    except IntegrityError:
+        _redo_one_by_one(session, batch, pending)
+
+
+def _redo_one_by_one(
+    session: Session, batch: _Batch, pending: list[tuple[uuid.UUID, ResolveItem, list[Identifier]]]
+) -> None:
+    log.info(
+        "identity: a concurrent writer created some of %d new customers' identifiers first", len(pending)
+    )
+    keys = [_key(i) for _cid, _item, idents in pending for i in idents]
+    for key in keys:
+        batch.owners.pop(key, None)
+    owners, _ = lookup(session, workspace_id=batch.workspace_id, keys=keys)
+    batch.owners.update(owners)
+    for provisional, item, idents in pending:
+        known = {batch.current(batch.owners[_key(i)]) for i in idents if _key(i) in batch.owners}
+        if len(known) == 1 and all(_key(i) in batch.owners for i in idents):
+            actual = known.pop()
+        else:
+            actual = _resolve_with_retry(session, batch, item, idents)
+        batch.merged[provisional] = actual
+
+
+def _resolve_with_retry(
+    session: Session, batch: _Batch, item: ResolveItem, idents: list[Identifier]
+) -> uuid.UUID:
     """Create, attach and merge inside a savepoint; a concurrent writer that attached the same identifier
     first (PostgreSQL unique violation) makes us look again and join its customer instead."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -206,10 +349,16 @@ def _resolve_slow(session: Session, batch: _Batch, item: ResolveItem, idents: li
             _merge(session, batch.workspace_id, source=member, target=survivor, reason=item.reason)
     _attach(session, batch.workspace_id, survivor, plan.attach)
     for refused in plan.refused_customers:
-        _log_refusal(session, batch.workspace_id, source_id=refused, target_id=survivor.id, reason=item.reason)
+        _log_refusal(
+            session, batch.workspace_id, source_id=refused, target_id=survivor.id, reason=item.reason
+        )
     for identifier in plan.refused_identifiers:
         _log_refusal(
-            session, batch.workspace_id, source_id=None, target_id=survivor.id, reason=item.reason,
+            session,
+            batch.workspace_id,
+            source_id=None,
+            target_id=survivor.id,
+            reason=item.reason,
             detail={"kind": identifier.kind.value},
         )
     session.flush()
@@ -222,7 +371,9 @@ def _resolve_slow(session: Session, batch: _Batch, item: ResolveItem, idents: li
     return survivor.id
 
 
-def _plan(idents: list[Identifier], owners: Mapping[Key, uuid.UUID], counts: Mapping[uuid.UUID, Counter[str]]) -> _Plan:
+def _plan(
+    idents: list[Identifier], owners: Mapping[Key, uuid.UUID], counts: Mapping[uuid.UUID, Counter[str]]
+) -> _Plan:
     """Grow one group from the event's strongest identifier down, keeping every per-type limit."""
     plan = _Plan()
     held: Counter[str] = Counter()
@@ -266,7 +417,9 @@ def _kind_counts(session: Session, customer_ids: set[uuid.UUID]) -> dict[uuid.UU
 def _load_customers(session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Customer]:
     if not ids:
         return []
-    rows = session.scalars(select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(ids)))
+    rows = session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(ids))
+    )
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -290,27 +443,37 @@ def _create(session: Session, workspace_id: uuid.UUID) -> Customer:
     return customer
 
 
-def _attach(session: Session, workspace_id: uuid.UUID, customer: Customer, identifiers: list[Identifier]) -> None:
+def _attach(
+    session: Session, workspace_id: uuid.UUID, customer: Customer, identifiers: list[Identifier]
+) -> None:
     now = utcnow()
     for identifier in identifiers:
         session.add(
             CustomerIdentifier(
-                id=new_id(), workspace_id=workspace_id, customer_id=customer.id, kind=identifier.kind,
-                value=identifier.value, created_at=now,
+                id=new_id(),
+                workspace_id=workspace_id,
+                customer_id=customer.id,
+                kind=identifier.kind,
+                value=identifier.value,
+                created_at=now,
             )
         )
     fill_from_identifiers(customer, identifiers)
 
 
-def _merge(session: Session, workspace_id: uuid.UUID, *, source: Customer, target: Customer, reason: str) -> None:
+def _merge(
+    session: Session, workspace_id: uuid.UUID, *, source: Customer, target: Customer, reason: str
+) -> None:
     """Fold `source` into `target`: identifiers move, pointers are re-aimed one hop, the merge is logged."""
     session.flush()
-    moved = session.execute(
-        update(CustomerIdentifier)
-        .where(CustomerIdentifier.customer_id == source.id)
-        .values(customer_id=target.id)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
+    moved = _rowcount(
+        session.execute(
+            update(CustomerIdentifier)
+            .where(CustomerIdentifier.customer_id == source.id)
+            .values(customer_id=target.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    )
     session.execute(
         update(Customer)
         .where(Customer.merged_into_id == source.id)
@@ -321,8 +484,13 @@ def _merge(session: Session, workspace_id: uuid.UUID, *, source: Customer, targe
     merge_profile(source=source, target=target)
     session.add(
         Merge(
-            id=new_id(), workspace_id=workspace_id, source_id=source.id, target_id=target.id,
-            status=MergeStatus.MERGED, reason=reason[:64], detail={"identifiers_moved": int(moved or 0)},
+            id=new_id(),
+            workspace_id=workspace_id,
+            source_id=source.id,
+            target_id=target.id,
+            status=MergeStatus.MERGED,
+            reason=reason.replace("\x00", "")[:64],
+            detail={"identifiers_moved": moved},
             created_at=utcnow(),
         )
     )
@@ -330,30 +498,46 @@ def _merge(session: Session, workspace_id: uuid.UUID, *, source: Customer, targe
 
 
 def _log_refusal(
-    session: Session, workspace_id: uuid.UUID, *, source_id: uuid.UUID | None, target_id: uuid.UUID, reason: str,
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    source_id: uuid.UUID | None,
+    target_id: uuid.UUID,
+    reason: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Log a merge a limit refused, once per pair (a shared device would otherwise log it on every event)."""
     if source_id is not None:
         already = session.scalar(
-            select(Merge.id).where(
-                Merge.workspace_id == workspace_id, Merge.status == MergeStatus.REFUSED,
-                Merge.source_id == source_id, Merge.target_id == target_id,
-            ).limit(1)
+            select(Merge.id)
+            .where(
+                Merge.workspace_id == workspace_id,
+                Merge.status == MergeStatus.REFUSED,
+                Merge.source_id == source_id,
+                Merge.target_id == target_id,
+            )
+            .limit(1)
         )
         if already is not None:
             return
     log.warning("identity: refused to merge %s into %s: per-type limit (%s)", source_id, target_id, reason)
     session.add(
         Merge(
-            id=new_id(), workspace_id=workspace_id, source_id=source_id, target_id=target_id,
-            status=MergeStatus.REFUSED, reason=reason[:64],
-            detail={"limit": "user_id", **(detail or {})}, created_at=utcnow(),
+            id=new_id(),
+            workspace_id=workspace_id,
+            source_id=source_id,
+            target_id=target_id,
+            status=MergeStatus.REFUSED,
+            reason=reason.replace("\x00", "")[:64],
+            detail={"limit": "user_id", **(detail or {})},
+            created_at=utcnow(),
         )
     )
 
 
-def merge_pair(session: Session, *, workspace_id: uuid.UUID, source: Customer, target: Customer, reason: str) -> bool:
+def merge_pair(
+    session: Session, *, workspace_id: uuid.UUID, source: Customer, target: Customer, reason: str
+) -> bool:
     """Merge two loaded customers if limits allow (manual merges); log a refusal otherwise."""
     counts = _kind_counts(session, {source.id, target.id})
     if not _fits(counts[target.id], counts[source.id]):
@@ -366,11 +550,15 @@ def merge_pair(session: Session, *, workspace_id: uuid.UUID, source: Customer, t
 
 def _apply_touches(session: Session, batch: _Batch) -> None:
     """Seen times of every touched customer in one statement; traits on the few customers that got some."""
+    _flush_pending(session, batch)
     session.flush()
     touched = _current_touches(batch)
     if touched:
-        table = Customer.__table__
-        first, last = bindparam("first", type_=table.c.first_seen_at.type), bindparam("last", type_=table.c.last_seen_at.type)
+        table = typing_cast(Table, Customer.__table__)
+        first, last = (
+            bindparam("first", type_=table.c.first_seen_at.type),
+            bindparam("last", type_=table.c.last_seen_at.type),
+        )
         stmt = (
             update(table)
             .where(table.c.id == bindparam("cid"))
@@ -414,3 +602,6 @@ def _apply_traits(session: Session, batch: _Batch) -> None:
         apply_traits(customer, pending[customer.id])
     session.flush()
 
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -71,7 +71,7 @@ def normalise(identifier: Identifier, default_region: str | None = None) -> Iden
     case-sensitive (user ids and provider ids are opaque).
     """
     value = identifier.value.strip()
-    if is_blocked(value) or len(value) > MAX_VALUE_LENGTH:
+    if is_blocked(value) or len(value) > MAX_VALUE_LENGTH or "\x00" in value:
         return None
     normalised = _NORMALISERS.get(identifier.kind, _opaque)(value, default_region)
     if normalised is None or is_blocked(normalised):

@@ -26,10 +26,21 @@ def display_name(traits: Mapping[str, Any]) -> str:
     return " ".join(parts)[:MAX_NAME]
 
 
+def clean(value: Any) -> Any:
+    """JSON without NUL characters, which PostgreSQL's JSONB and text columns cannot store."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {clean(str(k)): clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
 def apply_traits(customer: Customer, traits: Mapping[str, Any]) -> None:
     """Newer trait values win; `None` removes a trait (Segment's convention for unsetting)."""
     merged = dict(customer.traits or {})
-    for key, value in traits.items():
+    for key, value in clean(dict(traits)).items():
         if value is None:
             merged.pop(key, None)
         elif key in merged or len(merged) < MAX_TRAITS:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:40:42.583657
+Create Date: 2026-11-23 18:42:42.969996
 """
 
 from __future__ import annotations
@@ -183,6 +183,82 @@ def upgrade() -> None:
     with op.batch_alter_table("auth_team", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_team_workspace_id"), ["workspace_id"], unique=False)
 
+    op.create_table(
+        "identity_customer",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column(
+            "traits",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("first_seen_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("merged_into_id", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"],
+            ["identity_customer.id"],
+            name=op.f("fk_identity_customer_merged_into_id_identity_customer"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_identity_customer_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_customer")),
+    )
+    with op.batch_alter_table("identity_customer", schema=None) as batch_op:
+        batch_op.create_index("ix_identity_customer_merged_into", ["merged_into_id"], unique=False)
+        batch_op.create_index("ix_identity_customer_ws_email", ["workspace_id", "email"], unique=False)
+        batch_op.create_index(
+            "ix_identity_customer_ws_merged_seen",
+            ["workspace_id", "merged_into_id", "last_seen_at"],
+            unique=False,
+        )
+        batch_op.create_index("ix_identity_customer_ws_name", ["workspace_id", "display_name"], unique=False)
+        batch_op.create_index("ix_identity_customer_ws_phone", ["workspace_id", "phone"], unique=False)
+
+    op.create_table(
+        "identity_suppression",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "anonymous_id",
+                "user_id",
+                "email",
+                "phone",
+                "whatsapp",
+                "messenger",
+                "instagram",
+                "telegram",
+                "external",
+                name="identity_kind",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("value", sa.String(length=320), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_identity_suppression_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_suppression")),
+        sa.UniqueConstraint(
+            "workspace_id", "kind", "value", name=op.f("uq_identity_suppression_workspace_id_kind_value")
+        ),
+    )
     op.create_table(
         "jobs_job",
         sa.Column("workspace_id", sa.Uuid(), nullable=True),
@@ -381,6 +457,93 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_team_member_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
+        "identity_identifier",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "anonymous_id",
+                "user_id",
+                "email",
+                "phone",
+                "whatsapp",
+                "messenger",
+                "instagram",
+                "telegram",
+                "external",
+                name="identity_kind",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("value", sa.String(length=320), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["identity_customer.id"],
+            name=op.f("fk_identity_identifier_customer_id_identity_customer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_identity_identifier_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_identifier")),
+        sa.UniqueConstraint(
+            "workspace_id", "kind", "value", name=op.f("uq_identity_identifier_workspace_id_kind_value")
+        ),
+    )
+    with op.batch_alter_table("identity_identifier", schema=None) as batch_op:
+        batch_op.create_index("ix_identity_identifier_customer_kind", ["customer_id", "kind"], unique=False)
+        batch_op.create_index("ix_identity_identifier_ws_value", ["workspace_id", "value"], unique=False)
+
+    op.create_table(
+        "identity_merge",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=True),
+        sa.Column("target_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("merged", "refused", name="identity_merge_status", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["identity_customer.id"],
+            name=op.f("fk_identity_merge_source_id_identity_customer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"],
+            ["identity_customer.id"],
+            name=op.f("fk_identity_merge_target_id_identity_customer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_identity_merge_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_merge")),
+    )
+    with op.batch_alter_table("identity_merge", schema=None) as batch_op:
+        batch_op.create_index("ix_identity_merge_ws_source", ["workspace_id", "source_id"], unique=False)
+        batch_op.create_index("ix_identity_merge_ws_target", ["workspace_id", "target_id"], unique=False)
+
+    op.create_table(
         "tracking_event",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("source_id", sa.Uuid(), nullable=False),
@@ -560,6 +723,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tracking_event_workspace_anonymous")
 
     op.drop_table("tracking_event")
+    with op.batch_alter_table("identity_merge", schema=None) as batch_op:
+        batch_op.drop_index("ix_identity_merge_ws_target")
+        batch_op.drop_index("ix_identity_merge_ws_source")
+
+    op.drop_table("identity_merge")
+    with op.batch_alter_table("identity_identifier", schema=None) as batch_op:
+        batch_op.drop_index("ix_identity_identifier_ws_value")
+        batch_op.drop_index("ix_identity_identifier_customer_kind")
+
+    op.drop_table("identity_identifier")
     with op.batch_alter_table("auth_team_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_team_member_workspace_id"))
 
@@ -586,6 +759,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_job_status_locked_until")
 
     op.drop_table("jobs_job")
+    op.drop_table("identity_suppression")
+    with op.batch_alter_table("identity_customer", schema=None) as batch_op:
+        batch_op.drop_index("ix_identity_customer_ws_phone")
+        batch_op.drop_index("ix_identity_customer_ws_name")
+        batch_op.drop_index("ix_identity_customer_ws_merged_seen")
+        batch_op.drop_index("ix_identity_customer_ws_email")
+        batch_op.drop_index("ix_identity_customer_merged_into")
+
+    op.drop_table("identity_customer")
     with op.batch_alter_table("auth_team", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_team_workspace_id"))
 

@@ -1,0 +1,352 @@
+"""Ingestion benchmark: a real omnicx server process and a client process on loopback, batches of 100 events.
+
+    python bench/ingest.py                                   # embedded SQLite
+    python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test
+    python bench/ingest.py --events 200000 --connections 8 --gzip
+
+The server runs the normal app (no in-process job worker: the per-request processing jobs are only queued, as
+with a separate `omnicx worker`) under uvicorn with uvloop/httptools, access log off. The client sends
+pre-built `/v1/batch` bodies over keep-alive connections from several threads. Printed: events/s, request
+latency percentiles, peak memory (RSS high-water mark) of server and client, and a check that every event sent
+is stored exactly once. For reference, RudderStack publishes 340-850 events/s per core for its data plane.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import http.client
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+TARGET_EVENTS_PER_SECOND = 10_000
+BATCH = 100
+SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15"
+
+
+@dataclass
+class Database:
+    url: str
+    cleanup: list[str]
+
+
+def prepare_database(url: str | None, workdir: Path) -> Database:
+    """A fresh, migrated database: a SQLite file, or a new PostgreSQL database next to the given one."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from omnicx.migrations import upgrade_to_head
+    from omnicx.settings import _normalise_db_url
+
+    if not url:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade_to_head(db_url)
+        return Database(db_url, [])
+    base = make_url(_normalise_db_url(url))
+    name = f"omnicx_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    db_url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(db_url)
+    return Database(db_url, [name])
+
+
+def drop_databases(url: str | None, names: list[str]) -> None:
+    if not url or not names:
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from omnicx.settings import _normalise_db_url
+
+    admin = create_engine(make_url(_normalise_db_url(url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_source(db_url: str) -> tuple[str, str]:
+    """A workspace and a source; returns (workspace id, write key)."""
+    from omnicx.auth import service as auth_service
+    from omnicx.auth.schemas import WorkspaceCreate
+    from omnicx.db import make_engine, make_session_factory
+    from omnicx.tracking import service
+    from omnicx.tracking.schemas import SourceCreate
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        workspace = auth_service.create_workspace(session, data=WorkspaceCreate(slug="bench", name="Bench"))
+        created = service.create_source(session, workspace_id=workspace.id, data=SourceCreate(name="web"))
+    engine.dispose()
+    return str(workspace.id), created.write_key
+
+
+def serve(port: int) -> None:
+    """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools."""
+    import uvicorn
+
+    from omnicx.settings import Settings
+    from omnicx.web.app import create_app
+
+    app = create_app(Settings(run_worker_in_process=False))
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OMNICX_DATABASE_URL": db_url,
+        "OMNICX_SECRET_KEY": "bench-secret-key",
+        "OMNICX_DATA_DIR": str(workdir / "data"),
+        "OMNICX_ENVIRONMENT": "production",
+    }
+    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def event(i: int, run: str) -> dict[str, object]:
+    """A realistic browser event (~700 bytes): page or track, with context and properties."""
+    visitor = f"anon-{i % 5000}"
+    common = {
+        "anonymousId": visitor,
+        "messageId": f"{run}-{i}",
+        "timestamp": "2026-11-23T10:00:00.000Z",
+        "context": {
+            "ip": "203.0.113.7",
+            "userAgent": SAFARI,
+            "locale": "fr-FR",
+            "library": {"name": "analytics.js", "version": "5.2.0"},
+            "page": {
+                "url": f"https://shop.example/products/{i % 300}?utm_source=newsletter&utm_medium=email",
+                "path": f"/products/{i % 300}",
+                "referrer": "https://mail.example/",
+                "title": "Product",
+            },
+        },
+    }
+    if i % 3:
+        return {
+            **common,
+            "type": "track",
+            "event": "Product Viewed",
+            "properties": {"sku": f"SKU-{i % 300}", "price": 19.9},
+        }
+    return {**common, "type": "page", "name": "Product", "properties": {"category": "shoes"}}
+
+
+def build_bodies(total: int, run: str, compress: bool) -> list[bytes]:
+    bodies = []
+    for start in range(0, total, BATCH):
+        body = orjson.dumps(
+            {
+                "batch": [event(i, run) for i in range(start, min(start + BATCH, total))],
+                "sentAt": "2026-11-23T10:00:01.000Z",
+            }
+        )
+        bodies.append(gzip.compress(body, 5) if compress else body)
+    return bodies
+
+
+def client_main(port: int, key: str, total: int, connections: int, compress: bool, out: str) -> None:
+    """The client process: sends every body once (retrying on failure), records each request's latency."""
+    run = uuid.uuid4().hex[:8]
+    bodies = build_bodies(total, run, compress)
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    headers = {"Authorization": auth, "Content-Type": "application/json"}
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= len(bodies):
+                break
+            while True:
+                started = time.perf_counter()
+                try:
+                    conn.request("POST", "/v1/batch", body=bodies[index], headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    with lock:
+                        failures[0] += 1
+                    continue
+                mine.append(time.perf_counter() - started)
+                if response.status == 200:
+                    break
+                with lock:
+                    failures[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Path(out).write_bytes(
+        orjson.dumps(
+            {"elapsed": elapsed, "latencies": latencies, "failures": failures[0], "peak": peak, "run": run}
+        )
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def stored_events(db_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from omnicx.db import make_engine
+    from omnicx.tracking.models import Event
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(Event)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", help="PostgreSQL server to create a scratch database on (default: SQLite)"
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--gzip", action="store_true", help="gzip every request body")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    if args.client:
+        port, key, total, connections, out = args.client
+        client_main(int(port), key, int(total), int(connections), args.gzip, out)
+        return
+    run_benchmark(args)
+
+
+def run_benchmark(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="omnicx-bench-"))
+    database = prepare_database(args.database_url, workdir)
+    try:
+        _, key = make_source(database.url)
+        port = free_port()
+        server = start_server(database.url, port, workdir)
+        out = workdir / "client.json"
+        try:
+            client_args = [str(port), key, str(args.events), str(args.connections), str(out)]
+            command = [sys.executable, __file__, "--client", *client_args] + (["--gzip"] if args.gzip else [])
+            cpu_before = cpu_seconds(server.pid)
+            subprocess.run(command, check=True)
+            server_cpu = cpu_seconds(server.pid) - cpu_before
+            server_peak = peak_rss(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+        report(args, database.url, orjson.loads(out.read_bytes()), server_peak, server_cpu)
+    finally:
+        drop_databases(args.database_url, database.cleanup)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(
+    args: argparse.Namespace, db_url: str, result: dict[str, object], server_peak: int, server_cpu: float
+) -> None:
+    latencies = sorted(float(x) for x in result["latencies"])  # type: ignore[attr-defined]
+    elapsed = float(result["elapsed"])  # type: ignore[arg-type]
+    rate = args.events / elapsed
+    stored = stored_events(db_url)
+    engine = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"engine            {engine}{' (gzip bodies)' if args.gzip else ''}")
+    print(
+        f"events            {args.events} in {len(latencies)} requests of {BATCH}, {args.connections} connections"
+    )
+    print(f"throughput        {rate:,.0f} events/s  (target {TARGET_EVENTS_PER_SECOND:,})")
+    print(f"latency           p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"peak memory       server {server_peak / 2**20:.0f} MiB, client {int(result['peak']) / 2**20:.0f} MiB"
+    )  # type: ignore[call-overload]
+    print(f"server CPU        {server_cpu / len(latencies) * 1000:.2f} ms per request (load-independent)")
+    print(f"machine load      {os.getloadavg()[0]:.2f} (1 min average; other processes skew throughput)")
+    print(f"failed requests   {result['failures']}")
+    print(f"stored            {stored} events ({'exactly once' if stored == args.events else 'MISMATCH'})")
+    print(
+        f"peer reference    RudderStack publishes 340-850 events/s per core; ratio {rate / 2 / 850:.1f}x per core"
+    )
+    if stored != args.events:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Public face of the tracking domain. Other domains import from here only."""
+
+from omnicx.tracking.service.channels import (
+    classify_traffic,
+    create_rule,
+    delete_rule,
+    list_rules,
+    load_rules,
+    move_rule,
+)
+from omnicx.tracking.service.customer_view import (
+    customers_by_first_touch_channel,
+    profile_facts,
+    timeline_items,
+)
+from omnicx.tracking.service.events import count_events, get_event, list_events, list_rejected
+from omnicx.tracking.service.imports import import_file
+from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
+from omnicx.tracking.service.privacy import erase_customer_data
+from omnicx.tracking.service.processing import process_events, resolve_events
+from omnicx.tracking.service.sessions import list_sessions, rebuild_sessions, rebuild_sessions_many
+from omnicx.tracking.service.sources import (
+    authenticate_write_key,
+    create_source,
+    ensure_source,
+    find_source,
+    get_source,
+    list_sources,
+    revoke_source,
+    rotate_source,
+)
+from omnicx.tracking.service.touchpoints import list_touchpoints, record_touchpoint
+
+__all__ = [
+    "PROCESS_JOB",
+    "authenticate_write_key",
+    "classify_traffic",
+    "collect",
+    "count_events",
+    "create_rule",
+    "create_source",
+    "customers_by_first_touch_channel",
+    "delete_rule",
+    "ensure_source",
+    "erase_customer_data",
+    "find_source",
+    "get_event",
+    "get_source",
+    "import_file",
+    "list_events",
+    "list_rejected",
+    "list_rules",
+    "list_sessions",
+    "list_sources",
+    "list_touchpoints",
+    "load_rules",
+    "move_rule",
+    "process_events",
+    "profile_facts",
+    "rebuild_sessions",
+    "rebuild_sessions_many",
+    "record_touchpoint",
+    "resolve_events",
+    "revoke_source",
+    "rotate_source",
+    "split_valid",
+    "store",
+    "timeline_items",
+]

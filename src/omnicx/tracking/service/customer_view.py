@@ -1,0 +1,193 @@
+"""What tracking adds to the customer 360: timeline items (events, visits), facts (devices, first touch) and
+the first-touch channel filter of the customer list. Registered with customers in `tracking/tasks.py`.
+
+Direction follows who acted: a visit (session) and an action the customer took on a site or app (a track call
+from a web or app source) are inbound; page views, identify calls and server-side or imported events are facts.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from omnicx.customers.schemas import DeviceFact, ProfileFacts, TimelineItem
+from omnicx.tracking.context import as_dict, device_category
+from omnicx.tracking.models import Event, Source, SourceKind, Touchpoint, TrackingSession
+
+CUSTOMER_SIDE = frozenset({SourceKind.WEB, SourceKind.APP})
+DEVICE_SAMPLE = 500
+_BROWSERS = (
+    ("Edge", re.compile(r"Edg/")),
+    ("Opera", re.compile(r"OPR/")),
+    ("Chrome", re.compile(r"Chrome/|CriOS/")),
+    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
+    ("Safari", re.compile(r"Safari/")),
+)
+
+
+def _event_title(row: Any) -> str:
+    payload: dict[str, Any] = row.payload
+    page = as_dict(as_dict(payload.get("context")).get("page"))
+    match row.type:
+        case "track":
+            return str(row.event or "Event")
+        case "page":
+            return f"Viewed {row.event or page.get('path') or page.get('url') or 'a page'}"
+        case "screen":
+            return f"Viewed screen {row.event or ''}".strip()
+        case "identify":
+            return "Identified"
+        case "group":
+            return f"Joined group {payload.get('groupId', '')}".strip()
+        case "alias":
+            return "Linked a previous identity"
+    return str(row.type)
+
+
+def _event_detail(row: Any) -> str:
+    properties = as_dict(row.payload.get("properties"))
+    shown = ", ".join(f"{k}: {v}" for k, v in list(properties.items())[:4] if not isinstance(v, dict | list))
+    return shown[:300]
+
+
+def _event_items(
+    session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID], limit: int
+) -> list[TimelineItem]:
+    rows = session.execute(
+        select(Event.type, Event.event, Event.timestamp, Event.payload, Source.kind)
+        .join(Source, Source.id == Event.source_id)
+        .where(Event.workspace_id == workspace_id, Event.customer_id.in_(ids))
+        .order_by(Event.timestamp.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=row.timestamp,
+            kind="event",
+            title=_event_title(row),
+            detail=_event_detail(row),
+            channel=row.kind.value,
+            direction="inbound" if row.type == "track" and row.kind in CUSTOMER_SIDE else "none",
+            source="tracking",
+        )
+        for row in rows
+    ]
+
+
+def _session_items(
+    session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID], limit: int
+) -> list[TimelineItem]:
+    rows = session.scalars(
+        select(TrackingSession)
+        .where(TrackingSession.workspace_id == workspace_id, TrackingSession.customer_id.in_(ids))
+        .order_by(TrackingSession.started_at.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=row.started_at,
+            kind="session",
+            title=f"Visit via {row.channel}",
+            detail=(
+                f"{row.page_views} page views, {round(row.duration_seconds)} s, {row.device_category}, "
+                f"{row.source} / {row.medium}, landing {row.landing_page or '—'}"
+                f"{'' if row.engaged else ', bounced'}"
+            ),
+            channel=row.channel,
+            direction="inbound",
+            source="tracking",
+        )
+        for row in rows
+    ]
+
+
+def timeline_items(
+    session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], limit: int
+) -> list[TimelineItem]:
+    """The customer's newest events and visits (up to `limit` of each)."""
+    ids = list(customer_ids)
+    return _event_items(session, workspace_id, ids, limit) + _session_items(session, workspace_id, ids, limit)
+
+
+_SYSTEMS = (
+    ("iOS", re.compile(r"iPhone|iPad|iPod")),
+    ("Android", re.compile(r"Android")),
+    ("Mac OS", re.compile(r"Mac OS X|Macintosh")),
+    ("Windows", re.compile(r"Windows")),
+    ("Linux", re.compile(r"Linux")),
+)
+
+
+def _os(agent: str) -> str | None:
+    return next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
+
+
+def _browser(agent: str) -> str | None:
+    return next((name for name, pattern in _BROWSERS if pattern.search(agent)), None)
+
+
+def _device(context: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(category, os, browser) of one event's context."""
+    agent = str(context.get("userAgent") or "")
+    os_name = as_dict(context.get("os")).get("name") or _os(agent)
+    return device_category(context), str(os_name) if os_name else None, _browser(agent)
+
+
+def profile_facts(
+    session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
+) -> ProfileFacts:
+    """Devices seen in the customer's recent events, and their first touchpoint's channel."""
+    rows = session.execute(
+        select(Event.timestamp, Event.payload)
+        .where(Event.workspace_id == workspace_id, Event.customer_id.in_(list(customer_ids)))
+        .order_by(Event.timestamp.desc())
+        .limit(DEVICE_SAMPLE)
+    )
+    seen: dict[tuple[str, str | None, str | None], datetime] = {}
+    for row in rows:
+        key = _device(as_dict(row.payload.get("context")))
+        if key[0] != "other" and key not in seen:
+            seen[key] = row.timestamp
+    devices = [
+        DeviceFact(
+            label=" · ".join(part for part in (browser, os_name, category) if part),
+            type=category,
+            os=os_name,
+            browser=browser,
+            last_seen_at=at,
+        )
+        for (category, os_name, browser), at in seen.items()
+    ]
+    first = session.execute(
+        select(Touchpoint.channel, Touchpoint.at)
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.customer_id.in_(list(customer_ids)))
+        .order_by(Touchpoint.at, Touchpoint.id)
+        .limit(1)
+    ).first()
+    return ProfileFacts(
+        devices=devices,
+        first_touch_channel=first.channel if first else None,
+        first_touch_at=first.at if first else None,
+    )
+
+
+def customers_by_first_touch_channel(session: Session, workspace_id: uuid.UUID, channel: str) -> Select[Any]:
+    """Ids of the customers whose first touchpoint came through `channel` (the customer list's filter)."""
+    first = (
+        select(Touchpoint.customer_id, func.min(Touchpoint.at).label("first_at"))
+        .where(Touchpoint.workspace_id == workspace_id)
+        .group_by(Touchpoint.customer_id)
+        .subquery()
+    )
+    return (
+        select(Touchpoint.customer_id)
+        .join(first, and_(Touchpoint.customer_id == first.c.customer_id, Touchpoint.at == first.c.first_at))
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.channel == channel)
+        .distinct()
+    )

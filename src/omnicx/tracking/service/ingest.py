@@ -1,0 +1,252 @@
+"""Storing accepted messages: one short transaction per request, shared by the collection API and the importer.
+
+In that transaction: the write key is checked, the valid events go in with ONE bulk `INSERT ... ON CONFLICT DO
+NOTHING` (a retried `messageId` stores nothing twice, whenever it comes back), refused events of a batch go to
+the rejected-events table, and ONE durable job is enqueued to resolve identities and rebuild sessions. The caller
+answers success only after the commit. Everything heavy happens in that job, off the request path.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, text, update
+from sqlalchemy.orm import Session
+
+from omnicx.db import new_id
+from omnicx.jobs import service as jobs_service
+from omnicx.realtime.bus import RealtimeEvent
+from omnicx.realtime.service import publish
+from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLarge
+from omnicx.tracking.models import RejectedEvent, Source
+from omnicx.tracking.schemas import AuthenticatedSource, IngestResult
+from omnicx.tracking.service.sources import authenticate_write_key
+from omnicx.tracking.wire import Received, Rejection, validate
+
+PROCESS_JOB = "tracking.process_events"
+REALTIME_TOPIC = "tracking.events"
+REALTIME_ACTION = "tracking.read"
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+MAX_ERRORS_SHOWN = 20
+
+
+def split_valid(
+    messages: Sequence[object], *, forced_type: str | None, received: Received
+) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """Validate every message: rows to insert (first copy of each messageId only) and the refusals."""
+    rows: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
+    seen: set[str] = set()
+    for index, message in enumerate(messages):
+        outcome = validate(message, index=index, forced_type=forced_type, received=received)
+        if isinstance(outcome, Rejection):
+            rejected.append(outcome)
+        elif outcome["message_id"] not in seen:
+            seen.add(outcome["message_id"])
+            rows.append(outcome)
+    return rows, rejected
+
+
+def store(
+    session: Session,
+    *,
+    source: AuthenticatedSource,
+    rows: list[dict[str, Any]],
+    rejected: Sequence[Rejection],
+    received: Received,
+) -> IngestResult:
+    """Insert `rows` (skipping messageIds already stored), record `rejected`, enqueue the processing job.
+
+    Adds to the caller's transaction; the caller commits. Returns the counts.
+    """
+    inserted = _insert_events(session, source=source, rows=rows) if rows else []
+    if rejected:
+        _record_rejections(session, source=source, rejected=rejected, received=received)
+    if inserted:
+        jobs_service.enqueue(
+            session,
+            kind=PROCESS_JOB,
+            payload={"event_ids": [str(i) for i in inserted]},
+            workspace_id=source.workspace_id,
+        )
+        session.connection().execute(
+            update(Source)
+            .where(Source.id == source.id)
+            .where(
+                (Source.last_event_at.is_(None)) | (Source.last_event_at < received.at - LAST_SEEN_PRECISION)
+            )
+            .values(last_event_at=received.at)
+        )
+    if inserted or rejected:
+        publish(
+            session,
+            RealtimeEvent(
+                workspace_id=source.workspace_id,
+                topic=REALTIME_TOPIC,
+                action=REALTIME_ACTION,
+                data={"source_id": str(source.id), "accepted": len(inserted), "rejected": len(rejected)},
+            ),
+        )
+    return IngestResult(
+        accepted=len(inserted),
+        duplicates=len(rows) - len(inserted),
+        rejected=len(rejected),
+        errors=[
+            {"index": r.index, "code": r.code, "message": r.message, "messageId": r.message_id}
+            for r in rejected[:MAX_ERRORS_SHOWN]
+        ],
+    )
+
+
+def _insert_events(
+    session: Session, *, source: AuthenticatedSource, rows: list[dict[str, Any]]
+) -> list[uuid.UUID]:
+    """One `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id` for the whole batch; returns the ids
+    actually inserted (a messageId already stored inserts nothing).
+
+    The batch travels as ONE JSON document (encoded by orjson) that the database unpacks itself
+    (`jsonb_array_elements` on PostgreSQL, `json_each` on SQLite). A multi-row VALUES statement would be a
+    long SQL text rebuilt, bound value by value and re-parsed on every request; this statement is constant.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            "rows": orjson.dumps(rows).decode(),
+            "workspace_id": source.workspace_id,
+            "source_id": source.id,
+        }
+        return list(session.connection().execute(_POSTGRES_INSERT, params).scalars())
+    for row in rows:  # SQLite stores what SQLAlchemy would: UUIDs as 32 hex digits, times as naive UTC text
+        row["id"] = row["id"].hex
+        for column in _TIME_COLUMNS:
+            row[column] = _sqlite_time(row[column])
+    params = {
+        "rows": orjson.dumps(rows).decode(),
+        "workspace_id": source.workspace_id.hex,
+        "source_id": source.id.hex,
+    }
+    return [uuid.UUID(hex=value) for value in session.connection().execute(_SQLITE_INSERT, params).scalars()]
+
+
+_TIME_COLUMNS = ("timestamp", "original_timestamp", "sent_at", "received_at")
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text for a UTC time (`2026-01-31 09:00:00.000000`)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_SQLITE_INSERT = text(
+    """
+    INSERT INTO tracking_event (
+        id, workspace_id, source_id, message_id, type, event, user_id, anonymous_id,
+        timestamp, original_timestamp, sent_at, received_at, payload
+    )
+    SELECT
+        json_extract(value, '$.id'), :workspace_id, :source_id,
+        json_extract(value, '$.message_id'), json_extract(value, '$.type'), json_extract(value, '$.event'),
+        json_extract(value, '$.user_id'), json_extract(value, '$.anonymous_id'),
+        json_extract(value, '$.timestamp'), json_extract(value, '$.original_timestamp'),
+        json_extract(value, '$.sent_at'), json_extract(value, '$.received_at'), json_extract(value, '$.payload')
+    FROM json_each(:rows)
+    WHERE true
+    ON CONFLICT (workspace_id, message_id) DO NOTHING
+    RETURNING id
+    """
+)
+
+
+_POSTGRES_INSERT = text(
+    """
+    INSERT INTO tracking_event (
+        id, workspace_id, source_id, message_id, type, event, user_id, anonymous_id,
+        timestamp, original_timestamp, sent_at, received_at, payload
+    )
+    SELECT
+        CAST(r->>'id' AS uuid), CAST(:workspace_id AS uuid), CAST(:source_id AS uuid),
+        r->>'message_id', r->>'type', r->>'event', r->>'user_id', r->>'anonymous_id',
+        CAST(r->>'timestamp' AS timestamptz), CAST(r->>'original_timestamp' AS timestamptz),
+        CAST(r->>'sent_at' AS timestamptz), CAST(r->>'received_at' AS timestamptz), r->'payload'
+    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
+    ON CONFLICT (workspace_id, message_id) DO NOTHING
+    RETURNING id
+    """
+)
+
+
+def _record_rejections(
+    session: Session, *, source: AuthenticatedSource, rejected: Sequence[Rejection], received: Received
+) -> None:
+    session.connection().execute(
+        insert(RejectedEvent),
+        [
+            {
+                "id": new_id(),
+                "workspace_id": source.workspace_id,
+                "source_id": source.id,
+                "received_at": received.at,
+                "code": r.code,
+                "message": r.message[:500],
+                "message_id": r.message_id,
+                "payload": r.payload,
+            }
+            for r in rejected
+        ],
+    )
+
+
+_SQLITE_WRITERS = threading.Lock()
+
+
+@contextmanager
+def _writer_turn(session: Session) -> Iterator[None]:
+    """On SQLite, let this process's request threads take turns at the single write lock through a Python lock.
+
+    SQLite makes a writer that finds the database locked sleep and poll (for up to 100 ms at a time), which
+    turns a few concurrent requests into long stalls; queueing on a lock hands the turn over at once. Other
+    processes (a separate worker) still meet SQLite's own busy timeout. PostgreSQL needs nothing of the sort.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITERS:
+        yield
+
+
+def collect(
+    session: Session,
+    *,
+    write_key: str | None,
+    messages: Sequence[object],
+    forced_type: str | None,
+    received: Received,
+    single: bool,
+) -> IngestResult:
+    """Authenticate, validate and store one request's messages, then commit.
+
+    A single call (`/v1/track`, ...) whose event is invalid stores nothing and raises its error. In a batch the
+    valid events are stored and the others recorded as rejected; if none is valid, AllEventsRejected is raised
+    after the rejections are committed.
+    """
+    rows, rejected = split_valid(messages, forced_type=forced_type, received=received)
+    with _writer_turn(session), session.begin():
+        source = authenticate_write_key(session, write_key=write_key)
+        if single and rejected:
+            _raise_for(rejected[0])
+        result = store(session, source=source, rows=rows, rejected=rejected, received=received)
+    if rejected and not rows:
+        raise AllEventsRejected(f"all {len(rejected)} events were rejected; first: {rejected[0].message}")
+    return result
+
+
+def _raise_for(rejection: Rejection) -> None:
+    if rejection.code == "event_too_large":
+        raise PayloadTooLarge(rejection.message)
+    raise InvalidEvent(rejection.code, rejection.message)

@@ -1,0 +1,150 @@
+"""What happens after events are stored, in the durable job of their request: identities, then sessions.
+
+1. Each event's identifiers (userId, anonymousId, an alias's previousId, identify traits) are resolved to a
+   customer by the identity graph in one batch, and the event is stamped with that customer.
+2. For each customer touched, sessions (and their touchpoints) are rebuilt from the earliest new event on; if
+   the customer absorbed others through a merge, their events are moved over and everything is rebuilt.
+
+Idempotent: running the job twice resolves to the same customers and rebuilds the same sessions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import Identifier, IdentifierKind, ResolveItem
+from omnicx.tracking.context import as_dict, text
+from omnicx.tracking.models import Event, Touchpoint, TrackingSession
+from omnicx.tracking.service.channels import load_rules
+from omnicx.tracking.service.sessions import rebuild_sessions_many
+
+EPOCH_FLOOR = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _traits(row: Any) -> dict[str, Any] | None:
+    payload: dict[str, Any] = row.payload
+    if row.type == "group":
+        return None  # a group call's traits describe the company, not the person
+    traits = payload.get("traits") if row.type == "identify" else None
+    traits = as_dict(traits) or as_dict(as_dict(payload.get("context")).get("traits"))
+    return traits or None
+
+
+def _previous_kind(
+    session: Session, workspace_id: uuid.UUID, previous: str, anonymous_id: str | None
+) -> IdentifierKind:
+    """An alias's previousId is an anonymous id when some event used it as one, else a user id."""
+    if previous == anonymous_id:
+        return IdentifierKind.ANONYMOUS_ID
+    used = session.scalar(
+        select(Event.id).where(Event.workspace_id == workspace_id, Event.anonymous_id == previous).limit(1)
+    )
+    return IdentifierKind.ANONYMOUS_ID if used is not None else IdentifierKind.USER_ID
+
+
+def _item(session: Session, workspace_id: uuid.UUID, row: Any) -> ResolveItem:
+    identifiers: list[Identifier] = []
+    if row.user_id:
+        identifiers.append(Identifier(kind=IdentifierKind.USER_ID, value=row.user_id))
+    if row.anonymous_id:
+        identifiers.append(Identifier(kind=IdentifierKind.ANONYMOUS_ID, value=row.anonymous_id))
+    reason = "event"
+    if row.type == "alias":
+        previous = text(row.payload.get("previousId"))
+        if previous:
+            kind = _previous_kind(session, workspace_id, previous, row.anonymous_id)
+            identifiers.append(Identifier(kind=kind, value=previous))
+            reason = "alias"
+    return ResolveItem(
+        identifiers=tuple(identifiers), traits=_traits(row), seen_at=row.timestamp, reason=reason
+    )
+
+
+def resolve_events(
+    session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """Stamp each event with its customer; returns each customer touched with its earliest new event time."""
+    rows = session.execute(
+        select(Event.id, Event.type, Event.user_id, Event.anonymous_id, Event.timestamp, Event.payload)
+        .where(Event.workspace_id == workspace_id, Event.id.in_(list(event_ids)))
+        .order_by(Event.timestamp, Event.id)
+    ).all()
+    items = [_item(session, workspace_id, row) for row in rows]
+    customers = identity_service.resolve_many(session, workspace_id=workspace_id, items=items)
+    stamps: list[dict[str, uuid.UUID]] = []
+    earliest: dict[uuid.UUID, datetime] = {}
+    for row, customer_id in zip(rows, customers, strict=True):
+        if customer_id is None:
+            continue  # suppressed or unidentifiable: stored, never profiled
+        stamps.append({"event_id": row.id, "customer": customer_id})
+        earliest[customer_id] = min(earliest.get(customer_id, row.timestamp), row.timestamp)
+    if stamps:  # one executemany, not one UPDATE per customer
+        table: Table = Event.__table__  # type: ignore[assignment]
+        stamp = (
+            update(table).where(table.c.id == bindparam("event_id")).values(customer_id=bindparam("customer"))
+        )
+        session.connection().execute(stamp, stamps)
+    return earliest
+
+
+def _absorb_merged(
+    session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Move to the surviving customer what customers merged away still carry; returns the survivors.
+
+    A merge happens when this job's identifiers (userId, anonymousId) link customers that were apart; their
+    earlier events still carry the old ids. Those are found through the same identifiers, mapped to their
+    survivors by identity, and moved over (events, sessions, touchpoints), so visits are rebuilt across them.
+    """
+    seen = session.execute(
+        select(Event.user_id, Event.anonymous_id).where(Event.id.in_(list(event_ids)))
+    ).all()
+    matches = [
+        column.in_(values)
+        for column, values in (
+            (Event.user_id, {r.user_id for r in seen if r.user_id}),
+            (Event.anonymous_id, {r.anonymous_id for r in seen if r.anonymous_id}),
+        )
+        if values
+    ]
+    if not matches:
+        return set()
+    candidates: set[uuid.UUID] = set(
+        session.scalars(
+            select(Event.customer_id)
+            .where(Event.workspace_id == workspace_id, or_(*matches), Event.customer_id.is_not(None))
+            .distinct()
+        )
+    )
+    survivors: set[uuid.UUID] = set()
+    current = identity_service.current_customer_ids(
+        session, workspace_id=workspace_id, customer_ids=candidates
+    )
+    for old, new in current.items():
+        if old == new:
+            continue
+        for model in (Event, TrackingSession, Touchpoint):
+            session.execute(
+                update(model)
+                .where(model.workspace_id == workspace_id, model.customer_id == old)
+                .values(customer_id=new)
+            )
+        survivors.add(new)
+    return survivors
+
+
+def process_events(session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> int:
+    """Resolve identities and rebuild sessions for one request's events; returns the number of customers."""
+    since = resolve_events(session, workspace_id=workspace_id, event_ids=event_ids)
+    for survivor in _absorb_merged(session, workspace_id=workspace_id, event_ids=event_ids):
+        since[survivor] = EPOCH_FLOOR  # its history just grew: rebuild all of it
+    rules = load_rules(session, workspace_id=workspace_id)
+    rebuild_sessions_many(session, workspace_id=workspace_id, since=since, rules=rules)
+    return len(since)

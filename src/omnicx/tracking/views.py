@@ -1,0 +1,262 @@
+"""Pages of the tracking domain: the live event debugger, Settings → Sources and Settings → Channels."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from omnicx.auth.permissions import Action, allows
+from omnicx.auth.schemas import Principal
+from omnicx.errors import DomainError
+from omnicx.i18n import lazy as N_
+from omnicx.tracking import service
+from omnicx.tracking.channels_rules import DEFAULT_CHANNELS, Field, Op
+from omnicx.tracking.models import SourceKind
+from omnicx.tracking.schemas import (
+    NO_NUL,
+    ChannelRuleCreate,
+    EventFilter,
+    RuleCondition,
+    SourceCreate,
+    SourceWithKey,
+)
+from omnicx.tracking.wire import as_text
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.nav import NavItem, register
+from omnicx.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[Principal, require(Action.TRACKING_READ)]
+Manager = Annotated[Principal, require(Action.TRACKING_MANAGE)]
+FEED_SIZE = 50
+
+register(NavItem("events", N_("Events"), "/events", Action.TRACKING_READ, 15))
+register(NavItem("sources", N_("Sources"), "/settings/sources", Action.TRACKING_MANAGE, 60), settings=True)
+register(NavItem("channels", N_("Channels"), "/settings/channels", Action.TRACKING_MANAGE, 65), settings=True)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _feed_context(
+    session: SessionDep, principal: Principal, source_id: uuid.UUID | None, view: str
+) -> dict[str, Any]:
+    sources = service.list_sources(session, workspace_id=principal.workspace_id)
+    context: dict[str, Any] = {
+        "sources": sources,
+        "source_names": {s.id: s.name for s in sources},
+        "source_id": source_id,
+        "view": view,
+        "as_text": as_text,
+    }
+    if view == "rejected":
+        context["rejected"] = service.list_rejected(
+            session, workspace_id=principal.workspace_id, source_id=source_id, limit=FEED_SIZE
+        )
+    else:
+        context["events"] = service.list_events(
+            session,
+            workspace_id=principal.workspace_id,
+            filters=EventFilter(source_id=source_id),
+            limit=FEED_SIZE,
+        )
+    return context
+
+
+ViewName = Annotated[str, Query(pattern="^(events|rejected)$")]
+
+
+@router.get("/events", response_class=HTMLResponse)
+def debugger(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    source_id: uuid.UUID | None = None,
+    view: ViewName = "events",
+) -> HTMLResponse:
+    """Live view of incoming events (newest first, refreshed every 2 s), per source, with rejections."""
+    return render(request, "tracking/debugger.html", _feed_context(session, principal, source_id, view))
+
+
+@router.get("/events/feed", response_class=HTMLResponse)
+def debugger_feed(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    source_id: uuid.UUID | None = None,
+    view: ViewName = "events",
+) -> HTMLResponse:
+    """The debugger's table body alone, polled by the page."""
+    return render(request, "tracking/_feed.html", _feed_context(session, principal, source_id, view))
+
+
+def _sources_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    created: SourceWithKey | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "sources": service.list_sources(session, workspace_id=principal.workspace_id),
+        "kinds": list(SourceKind),
+        "created": created,
+        "error": error,
+    }
+    return render(request, "tracking/sources.html", context, status=status)
+
+
+@router.get("/settings/sources", response_class=HTMLResponse)
+def sources(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _sources_page(request, session, principal)
+
+
+@router.post("/settings/sources", response_class=HTMLResponse)
+def create_source(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    name: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
+    kind: Annotated[SourceKind, Form()] = SourceKind.WEB,
+) -> HTMLResponse:
+    try:
+        created = service.create_source(
+            session,
+            workspace_id=principal.workspace_id,
+            data=SourceCreate(name=name, kind=kind),
+            principal=principal,
+        )
+    except DomainError as error:
+        return _sources_page(request, session, principal, error=error.message, status=error.status)
+    return _sources_page(request, session, principal, created=created, status=201)
+
+
+@router.post("/settings/sources/{source_id}/rotate", response_class=HTMLResponse)
+def rotate_source(
+    request: Request, source_id: uuid.UUID, session: SessionDep, principal: Manager
+) -> HTMLResponse:
+    try:
+        rotated = service.rotate_source(
+            session, workspace_id=principal.workspace_id, source_id=source_id, principal=principal
+        )
+    except DomainError as error:
+        return _sources_page(request, session, principal, error=error.message, status=error.status)
+    return _sources_page(request, session, principal, created=rotated)
+
+
+@router.post("/settings/sources/{source_id}/revoke", response_class=HTMLResponse)
+def revoke_source(
+    request: Request, source_id: uuid.UUID, session: SessionDep, principal: Manager
+) -> Response:
+    try:
+        service.revoke_source(
+            session, workspace_id=principal.workspace_id, source_id=source_id, principal=principal
+        )
+    except DomainError as error:
+        return _sources_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/sources")
+
+
+def _channels_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    test: dict[str, str] | None = None,
+) -> HTMLResponse:
+    result = None
+    if test and any(test.values()):
+        result = service.classify_traffic(session, workspace_id=principal.workspace_id, **test)
+    context = {
+        "rules": service.list_rules(session, workspace_id=principal.workspace_id),
+        "defaults": DEFAULT_CHANNELS,
+        "fields": list(Field),
+        "ops": list(Op),
+        "can_manage": allows(principal.role, Action.TRACKING_MANAGE),
+        "error": error,
+        "test": test or {"source": "", "medium": "", "campaign": ""},
+        "result": result,
+    }
+    return render(request, "tracking/channels.html", context, status=status)
+
+
+Short = Annotated[str, Query(max_length=200, pattern=NO_NUL)]
+
+
+@router.get("/settings/channels", response_class=HTMLResponse)
+def channels(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    source: Short = "",
+    medium: Short = "",
+    campaign: Short = "",
+) -> HTMLResponse:
+    """Custom channel rules (tried first, in order), GA4's defaults, and a form to try a source/medium."""
+    test = {"source": source, "medium": medium, "campaign": campaign}
+    return _channels_page(request, session, principal, test=test)
+
+
+@router.post("/settings/channels", response_class=HTMLResponse)
+def create_channel_rule(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    channel: Annotated[str, Form(min_length=1, max_length=100, pattern=NO_NUL)],
+    field: Annotated[list[Field], Form()],
+    op: Annotated[list[Op], Form()],
+    value: Annotated[list[str], Form()],
+) -> Response:
+    """Add a rule from the form's condition rows (rows with an empty value are ignored)."""
+    try:
+        conditions = [
+            RuleCondition(field=f, op=o, value=v.strip())
+            for f, o, v in zip(field, op, value, strict=False)
+            if v.strip()
+        ]
+        data = ChannelRuleCreate(channel=channel.strip(), conditions=conditions)
+        service.create_rule(session, workspace_id=principal.workspace_id, data=data, principal=principal)
+    except DomainError as error:
+        return _channels_page(request, session, principal, error=error.message, status=error.status)
+    except ValidationError as error:
+        message = "; ".join(str(e["msg"]) for e in error.errors()[:3])
+        return _channels_page(request, session, principal, error=message, status=422)
+    return _see_other("/settings/channels")
+
+
+@router.post("/settings/channels/{rule_id}/move", response_class=HTMLResponse)
+def move_channel_rule(
+    request: Request,
+    rule_id: uuid.UUID,
+    session: SessionDep,
+    principal: Manager,
+    position: Annotated[int, Form(ge=0, le=10_000)],
+) -> Response:
+    try:
+        service.move_rule(session, workspace_id=principal.workspace_id, rule_id=rule_id, position=position)
+    except DomainError as error:
+        return _channels_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/channels")
+
+
+@router.post("/settings/channels/{rule_id}/delete", response_class=HTMLResponse)
+def delete_channel_rule(
+    request: Request, rule_id: uuid.UUID, session: SessionDep, principal: Manager
+) -> Response:
+    try:
+        service.delete_rule(
+            session, workspace_id=principal.workspace_id, rule_id=rule_id, principal=principal
+        )
+    except DomainError as error:
+        return _channels_page(request, session, principal, error=error.message, status=error.status)
+    return _see_other("/settings/channels")

@@ -1,0 +1,52 @@
+"""Two workers resolving the same new identifier at the same moment end up with one customer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicx.identity import service
+from omnicx.identity.models import Customer
+from omnicx.runtime import Runtime
+from tests.identity.conftest import anon, email, new_workspace
+
+
+def _resolve_in_thread(runtime: Runtime, workspace_id: uuid.UUID, results: list[uuid.UUID | None]) -> None:
+    with runtime.sessions() as session:
+        results.append(
+            service.resolve(
+                session, workspace_id=workspace_id, identifiers=[anon("race"), email("r@example.com")]
+            )
+        )
+        session.commit()
+
+
+def test_a_concurrent_writer_of_the_same_identifier_is_joined_not_duplicated(
+    db: Session, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="omnicx.identity")
+    workspace_id = new_workspace(db)
+    first = service.resolve(
+        db, workspace_id=workspace_id, identifiers=[anon("race")]
+    )  # flushed, not committed
+    results: list[uuid.UUID | None] = []
+    racer = threading.Thread(target=_resolve_in_thread, args=(runtime, workspace_id, results))
+    racer.start()
+    time.sleep(
+        0.5
+    )  # the racer is now blocked on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
+    db.commit()
+    racer.join(timeout=30)
+
+    assert results == [first]
+    count = db.scalar(select(func.count()).select_from(Customer).where(Customer.workspace_id == workspace_id))
+    db.rollback()
+    assert count == 1
+    if not runtime.settings.is_sqlite:  # SQLite serialises writers: the racer simply waits and finds it
+        assert "concurrent writer" in caplog.text

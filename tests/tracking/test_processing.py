@@ -1,0 +1,262 @@
+"""After ingestion, the job: identities resolved, sessions and touchpoints built, rebuilt for late events,
+custom channel rules applied, offline touchpoints recorded, and everything erased on a GDPR delete."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicx.auth.permissions import Role
+from omnicx.errors import NotFound
+from omnicx.identity import service as identity_service
+from omnicx.jobs.models import Job, JobStatus
+from omnicx.jobs.registry import discover_handlers
+from omnicx.jobs.worker import Worker
+from omnicx.runtime import Runtime
+from omnicx.tracking import service
+from omnicx.tracking.channels_rules import Field, Op
+from omnicx.tracking.models import Event, Touchpoint, TrackingSession
+from omnicx.tracking.schemas import ChannelRuleCreate, RuleCondition, SessionPublic
+from tests.conftest import World
+from tests.tracking.conftest import KeyedSource
+
+T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+SHOP = "https://shop.example"
+
+
+def drain(runtime: Runtime) -> None:
+    """Run every due job, then check none failed."""
+    discover_handlers()
+    worker = Worker(runtime, "test-worker")
+    while worker.run_once():
+        pass
+    with runtime.sessions() as session:
+        failed = session.scalars(select(Job.last_error).where(Job.status != JobStatus.SUCCEEDED)).all()
+    assert failed == []
+
+
+def page_at(
+    minutes: float, *, anonymous_id: str = "anon-1", url: str = f"{SHOP}/", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "page",
+        "anonymousId": anonymous_id,
+        "timestamp": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "context": {"page": {"url": url, "path": url.removeprefix(SHOP).split("?")[0] or "/"}},
+        **extra,
+    }
+
+
+def send(client: TestClient, source: KeyedSource, *events: dict[str, Any]) -> None:
+    response = client.post("/v1/batch", json={"batch": list(events)}, headers=source.basic)
+    assert response.json() == {"success": True}, response.text
+
+
+def sessions_of(runtime: Runtime, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> list[SessionPublic]:
+    with runtime.sessions() as session:
+        found = service.list_sessions(session, workspace_id=workspace_id, customer_ids=[customer_id])
+    return sorted(found, key=lambda s: s.started_at)
+
+
+def customer_of(runtime: Runtime, anonymous_id: str) -> uuid.UUID:
+    with runtime.sessions() as session:
+        ids = set(session.scalars(select(Event.customer_id).where(Event.anonymous_id == anonymous_id)))
+    assert len(ids) == 1
+    customer_id = ids.pop()
+    assert customer_id is not None
+    return customer_id
+
+
+def test_events_resolve_to_one_customer_and_form_sessions_with_channels(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    send(
+        client,
+        source,
+        page_at(0),
+        page_at(3, url=f"{SHOP}/product"),
+        {
+            "type": "identify",
+            "anonymousId": "anon-1",
+            "userId": "user-1",
+            "traits": {"email": "ana@shop.example"},
+            "timestamp": (T0 + timedelta(minutes=4)).isoformat(),
+        },
+        page_at(120, url=f"{SHOP}/sale?utm_source=newsletter&utm_medium=email&utm_campaign=may"),
+        {
+            "type": "track",
+            "userId": "user-1",
+            "event": "Order Completed",
+            "timestamp": (T0 + timedelta(minutes=121)).isoformat(),
+        },
+    )
+    drain(runtime)
+    customer_id = customer_of(runtime, "anon-1")
+    with runtime.sessions() as session:
+        owners = set(session.scalars(select(Event.customer_id)))
+    assert owners == {customer_id}
+
+    first, second = sessions_of(runtime, world.workspace.id, customer_id)
+    assert (first.channel, first.source, first.medium) == ("Direct", "(direct)", "(none)")
+    assert (first.landing_page, first.page_views, first.engaged) == ("/", 2, True)
+    assert first.duration_seconds == 4 * 60
+    assert (second.channel, second.campaign, second.landing_page) == ("Email", "may", "/sale")
+    assert second.engaged  # a key event
+
+    with runtime.sessions() as session:
+        touchpoints = service.list_touchpoints(
+            session, workspace_id=world.workspace.id, customer_ids=[customer_id]
+        )
+    assert [(t.kind, t.channel, t.at) for t in touchpoints] == [
+        ("session", "Direct", first.started_at),
+        ("session", "Email", second.started_at),
+    ]
+
+
+def test_a_late_event_rebuilds_the_sessions_it_touches(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    send(client, source, page_at(0), page_at(50))
+    drain(runtime)
+    customer_id = customer_of(runtime, "anon-1")
+    assert len(sessions_of(runtime, world.workspace.id, customer_id)) == 2
+
+    send(client, source, page_at(25, url=f"{SHOP}/late"))  # arrives late, bridges the gap
+    drain(runtime)
+    [merged] = sessions_of(runtime, world.workspace.id, customer_id)
+    assert (merged.page_views, merged.duration_seconds) == (3, 50 * 60)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Touchpoint)) == 1
+
+    # Re-running the processing is idempotent.
+    with runtime.sessions() as session, session.begin():
+        ids = list(session.scalars(select(Event.id)))
+        service.process_events(session, workspace_id=world.workspace.id, event_ids=ids)
+    assert [(s.started_at, s.page_views) for s in sessions_of(runtime, world.workspace.id, customer_id)] == [
+        (merged.started_at, 3)
+    ]
+
+
+def test_custom_channel_rules_apply_before_the_defaults(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World, db: Session
+) -> None:
+    rule = ChannelRuleCreate(
+        channel="Newsletter", conditions=[RuleCondition(field=Field.SOURCE, op=Op.EQUALS, value="newsletter")]
+    )
+    service.create_rule(db, workspace_id=world.workspace.id, data=rule)
+    db.close()
+    send(client, source, page_at(0, url=f"{SHOP}/?utm_source=newsletter&utm_medium=email"))
+    drain(runtime)
+    [only] = sessions_of(runtime, world.workspace.id, customer_of(runtime, "anon-1"))
+    assert only.channel == "Newsletter"
+
+
+def test_offline_touchpoints_are_recorded_once_per_dedup_key(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World, other_world: World
+) -> None:
+    send(client, source, page_at(0))
+    drain(runtime)
+    customer_id = customer_of(runtime, "anon-1")
+    with runtime.sessions() as session, session.begin():
+        first = service.record_touchpoint(
+            session,
+            workspace_id=world.workspace.id,
+            customer_id=customer_id,
+            channel="Store",
+            kind="store_visit",
+            at=T0 + timedelta(days=1),
+            detail={"store": "Lyon"},
+            dedup_key="visit-1",
+        )
+        again = service.record_touchpoint(
+            session,
+            workspace_id=world.workspace.id,
+            customer_id=customer_id,
+            channel="Store",
+            kind="store_visit",
+            at=T0 + timedelta(days=1),
+            dedup_key="visit-1",
+        )
+        assert again.id == first.id
+        with pytest.raises(NotFound):  # another workspace cannot record on this customer
+            service.record_touchpoint(
+                session,
+                workspace_id=other_world.workspace.id,
+                customer_id=customer_id,
+                channel="Phone",
+                kind="phone_call",
+                at=T0,
+            )
+    headers = world.token(Role.MARKETER)
+    response = client.post(
+        "/api/v1/tracking/touchpoints",
+        json={
+            "customer_id": str(customer_id),
+            "channel": "Phone",
+            "kind": "phone_call",
+            "at": (T0 - timedelta(hours=1)).isoformat(),
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    listed = client.get(f"/api/v1/tracking/touchpoints?customer_id={customer_id}", headers=headers).json()
+    assert [(t["kind"], t["channel"]) for t in listed] == [
+        ("phone_call", "Phone"),
+        ("session", "Direct"),
+        ("store_visit", "Store"),
+    ]
+
+
+def test_gdpr_erasure_deletes_events_sessions_and_touchpoints(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    send(client, source, page_at(0), page_at(1), page_at(0, anonymous_id="someone-else"))
+    drain(runtime)
+    customer_id = customer_of(runtime, "anon-1")
+    with runtime.sessions() as session, session.begin():
+        erased = identity_service.erase_customer(
+            session, workspace_id=world.workspace.id, customer_id=customer_id
+        )
+    assert erased.get("tracking") == 2 + 1 + 1  # two events, one session, its touchpoint
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Event.anonymous_id))) == {"someone-else"}
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(TrackingSession)
+                .where(TrackingSession.customer_id == customer_id)
+            )
+            == 0
+        )
+
+
+def test_a_merge_moves_the_absorbed_customers_events_and_rebuilds_visits(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    # Known on device 1 as user-1; browsing anonymously on device 2 becomes a second customer for now.
+    send(
+        client,
+        source,
+        page_at(0, anonymous_id="device-1"),
+        {"type": "identify", "anonymousId": "device-1", "userId": "user-1", "timestamp": T0.isoformat()},
+    )
+    send(client, source, page_at(5, anonymous_id="device-2"), page_at(7, anonymous_id="device-2"))
+    drain(runtime)
+    assert customer_of(runtime, "device-1") != customer_of(runtime, "device-2")
+
+    # Logging in on device 2 links both: one customer, whose visit now spans both devices' events.
+    identify = {"type": "identify", "anonymousId": "device-2", "userId": "user-1"}
+    send(client, source, {**identify, "timestamp": (T0 + timedelta(minutes=8)).isoformat()})
+    drain(runtime)
+    with runtime.sessions() as session:
+        owners = set(session.scalars(select(Event.customer_id)))
+        assert session.scalar(select(func.count()).select_from(TrackingSession)) == 1
+    assert len(owners) == 1
+    [visit] = sessions_of(runtime, world.workspace.id, owners.pop())  # type: ignore[arg-type]
+    assert (visit.page_views, visit.event_count, visit.duration_seconds) == (3, 5, 8 * 60)
