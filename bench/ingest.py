@@ -281,6 +281,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--gzip", action="store_true", help="gzip every request body")
+    parser.add_argument(
+        "--process", action="store_true", help="then run one job worker over the queued jobs and time it"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -313,9 +316,31 @@ def run_benchmark(args: argparse.Namespace) -> None:
             server.terminate()
             server.wait(timeout=15)
         report(args, database.url, orjson.loads(out.read_bytes()), server_peak, server_cpu)
+        if args.process:
+            process_queue(database.url, workdir, args.events)
     finally:
         drop_databases(args.database_url, database.cleanup)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def process_queue(db_url: str, workdir: Path, events: int) -> None:
+    """Run one job worker (in this process) until the queue is empty: identities, sessions, touchpoints."""
+    from omnicx.jobs.registry import discover_handlers
+    from omnicx.jobs.worker import Worker
+    from omnicx.runtime import build_runtime
+    from omnicx.settings import Settings
+
+    runtime = build_runtime(Settings(database_url=db_url, secret_key="bench", data_dir=workdir / "worker"))
+    discover_handlers()
+    worker = Worker(runtime, "bench-worker")
+    started, jobs = time.perf_counter(), 0
+    while worker.run_once():
+        jobs += 1
+    elapsed = time.perf_counter() - started
+    runtime.close()
+    print(
+        f"processing        {jobs} jobs in {elapsed:.1f} s: {events / elapsed:,.0f} events/s with one worker"
+    )
 
 
 def report(

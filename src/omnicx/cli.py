@@ -13,6 +13,7 @@ from rich.console import Console
 from omnicx import __version__
 from omnicx.attribution import cli as attribution_cli
 from omnicx.auth import cli as auth_cli
+from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
 from omnicx.demo import cli as demo_cli
 from omnicx.jobs import cli as jobs_cli
@@ -35,6 +36,7 @@ app.add_typer(attribution_cli.app, name="attribution")
 app.add_typer(tracking_cli.source_app, name="source")
 app.add_typer(tracking_cli.import_app, name="import")
 app.add_typer(tracking_cli.events_app, name="events")
+app.add_typer(commerce_cli.app, name="commerce")
 app.command("demo")(demo_cli.demo)
 
 

@@ -49,6 +49,18 @@ class Settings(BaseSettings):
 
     max_request_bytes: int = 4 * 1024 * 1024
 
+    # Email channel: the built-in inbound SMTP server (started by `omnicx serve` when a port is set) and the
+    # SMTP server replies are sent through.
+    smtp_inbound_host: str = "127.0.0.1"
+    smtp_inbound_port: int | None = None
+    smtp_max_message_bytes: int = 25 * 1024 * 1024
+    smtp_outbound_host: str = "127.0.0.1"
+    smtp_outbound_port: int = 25
+    smtp_outbound_username: str | None = None
+    smtp_outbound_password: str | None = None
+    smtp_outbound_starttls: bool = False
+    smtp_timeout_seconds: float = 15.0
+
     @cached_property
     def resolved_database_url(self) -> str:
         """The configured URL, or an embedded SQLite file in the data directory."""

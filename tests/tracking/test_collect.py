@@ -383,3 +383,20 @@ async def test_each_stored_request_is_announced_live(
         announced = await asyncio.wait_for(anext(subscription), timeout=3)
     assert (announced.topic, announced.action) == ("tracking.events", "tracking.read")
     assert announced.data == {"source_id": source.id, "accepted": 1, "rejected": 1}
+
+
+def test_browsers_may_call_the_api_from_any_site(client: TestClient, source: KeyedSource) -> None:
+    preflight = client.options(
+        "/v1/batch",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    ok = client.post(
+        "/v1/track", json={**GOOD, "writeKey": source.write_key}, headers={"Origin": "https://shop.example"}
+    )
+    refused = client.post("/v1/track", json=GOOD, headers={"Origin": "https://shop.example"})
+    assert (ok.status_code, ok.headers["access-control-allow-origin"]) == (200, "*")
+    assert (refused.status_code, refused.headers["access-control-allow-origin"]) == (401, "*")
+    assert refused.headers["www-authenticate"].startswith("Basic")

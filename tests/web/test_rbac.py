@@ -14,6 +14,7 @@ from tests.helpers import api_routes, fill_path, route_action, session_csrf, sig
 # Routes anyone may call: probes, sign-in, docs. Everything else must declare an action.
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/assets/vega.js"),
     ("GET", "/readyz"),
     ("GET", "/signin"),
     ("POST", "/signin"),
@@ -28,6 +29,12 @@ PUBLIC = {
     ("POST", "/v1/alias"),
     ("POST", "/v1/batch"),
     ("POST", "/v1/import"),
+    ("OPTIONS", "/v1/{call}"),  # CORS preflight of the collection API
+    # The customer's order page: found only by the order's unguessable token.
+    ("GET", "/o/{token}"),
+    ("GET", "/o/{token}/live"),
+    # Shopify-compatible webhooks: authenticated by the workspace's HMAC signature.
+    ("POST", "/webhooks/shopify/{workspace_slug}"),
 }
 # Streams never end; their authorisation is tested in tests/realtime.
 STREAMING = {("GET", "/api/v1/realtime/stream")}

@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
+from omnicx.attribution import service as attribution_service
 from omnicx.attribution.engine import (
     AttributionResult,
     Model,
@@ -35,6 +36,9 @@ from omnicx.attribution.engine import (
     run_model,
 )
 from omnicx.attribution.pathfile import read_path_file
+from omnicx.attribution.schemas import AttributionReport, ReportQuery, StageKey
+from omnicx.auth import service as auth_service
+from omnicx.cli_support import open_runtime
 from omnicx.errors import DomainError
 
 app = typer.Typer(help="Multi-touch attribution: who gets credit for conversions and their value.")
@@ -216,3 +220,56 @@ def _print_comparison(comparison: ModelComparison) -> None:
         for channel, row in comparison.table().items():
             table.add_row(escape(channel), *(f"{getattr(credit, measure):,.2f}" for credit in row.values()))
         console.print(table)
+
+
+@app.command("report")
+def report_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    stage: Annotated[str, typer.Option(help="contact, qualified or sale.")] = "sale",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model for the model column.")] = "markov",
+    order: Annotated[int, typer.Option("--order", "-k", min=1, max=3, help="Markov order.")] = 1,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Channel report from the workspace's own data: sessions and credit by first touch, last touch and a model."""
+    try:
+        query = ReportQuery.model_validate(
+            {"date_from": date_from, "date_to": date_to, "model": model, "order": order}
+        )
+        key = StageKey(stage)
+        with open_runtime() as runtime, runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            data = attribution_service.report(session, workspace_id=ws.id, query=query)
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    except ValueError as error:
+        Console(stderr=True).print(f"error: {escape(str(error).splitlines()[0])}")
+        raise typer.Exit(1) from None
+    if output == "json":
+        print(data.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(attribution_service.report_csv(data))
+    else:
+        _print_report(data, key)
+
+
+def _print_report(data: AttributionReport, key: StageKey) -> None:
+    table = Table(title=f"{key.value}: {data.date_from} → {data.date_to} ({data.model.value})")
+    for column in ("channel", "sessions", "first", "last", data.model.value, "value"):
+        table.add_column(column, justify="left" if column == "channel" else "right")
+    for row in data.channels:
+        credit = row.stages[key]
+        table.add_row(
+            row.channel,
+            str(row.sessions),
+            f"{credit.first:.1f}",
+            f"{credit.last:.1f}",
+            f"{credit.model:.2f}",
+            f"{credit.value_model:.2f}",
+        )
+    totals = data.totals[key]
+    table.add_section()
+    table.add_row("total", str(data.sessions), "", "", f"{totals.conversions:.2f}", f"{totals.value:.2f}")
+    _stdout().print(table)

@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from omnicx.runtime import Runtime
 from omnicx.settings import Settings
 
 console = Console()
+
+
+def _seed_activity(runtime: Runtime, workspace_id: uuid.UUID) -> None:
+    """Import the demo visitors' events and process them, with a progress bar per phase."""
+    from omnicx.demo.service import seed_activity
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = (
+                    "Importing visitor events" if phase == "import" else "Resolving identities and sessions"
+                )
+                tasks[phase] = progress.add_task(label, total=None if phase == "process" else total)
+            progress.update(tasks[phase], completed=done)
+
+        seed_activity(runtime, workspace_id=workspace_id, on_progress=update)
+        for task in tasks.values():
+            progress.update(task, total=progress.tasks[task].completed or 1)
 
 
 def demo(
@@ -33,7 +57,9 @@ def demo(
     runtime = build_runtime(settings)
     try:
         with console.status("Seeding the demo workspace…"), runtime.sessions() as session:
-            workspace, credentials = seed_demo(session, reset=reset)
+            workspace, credentials, created = seed_demo(session, reset=reset)
+        if created:
+            _seed_activity(runtime, workspace.id)
     finally:
         runtime.close()
     url = f"http://{host}:{port}/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,6 +13,12 @@ from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import MemberPublic, Principal, TeamCreate, WorkspaceCreate, WorkspacePublic
 from omnicx.auth.security import generate_password
+from omnicx.db import utcnow
+from omnicx.demo.world import write_events
+from omnicx.jobs.registry import discover_handlers
+from omnicx.jobs.worker import Worker
+from omnicx.runtime import Runtime
+from omnicx.tracking import service as tracking_service
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Maison Lumière"
@@ -68,8 +76,11 @@ def _seed_teams(session: Session, workspace: WorkspacePublic, members: list[Memb
             )
 
 
-def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic, list[DemoCredential]]:
-    """Create the demo workspace once; every call gives each demo member a fresh password to print."""
+def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic, list[DemoCredential], bool]:
+    """Create the demo workspace once; every call gives each demo member a fresh password to print.
+
+    Also says whether the workspace was created now (then its activity still has to be seeded).
+    """
     if reset:
         _reset(session)
     workspace, created = _ensure_workspace(session)
@@ -82,4 +93,41 @@ def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic
         credentials.append(DemoCredential(role=role, email=email, password=password))
     if created:
         _seed_teams(session, workspace, auth_service.list_members(session, workspace_id=workspace.id))
-    return workspace, credentials
+    return workspace, credentials, created
+
+
+DEMO_CUSTOMERS = 600
+DEMO_DAYS = 45
+
+
+def seed_activity(
+    runtime: Runtime,
+    *,
+    workspace_id: uuid.UUID,
+    seed: int = 7,
+    customers: int = DEMO_CUSTOMERS,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> int:
+    """Import the demo's visitor activity and run the processing it triggers; returns the events written.
+
+    Goes through the tracking import (validation, deduplication) and the job worker (identity resolution,
+    sessions, touchpoints), exactly as live traffic would.
+    """
+    path = runtime.settings.data_dir / "demo-events.jsonl"
+    written = write_events(path, customers=customers, days=DEMO_DAYS, now=utcnow(), seed=seed)
+    with runtime.sessions() as session:
+        tracking_service.import_file(
+            session,
+            workspace_id=workspace_id,
+            path=path,
+            source_name="Demo web shop",
+            progress=(lambda done, total: on_progress("import", done, total)) if on_progress else None,
+        )
+    discover_handlers()
+    worker = Worker(runtime, "demo-seed")
+    processed = 0
+    while worker.run_once():
+        processed += 1
+        if on_progress:
+            on_progress("process", processed, processed)
+    return written

@@ -1,1 +1,1 @@
-"""Tracking: Segment-compatible collection, sources and write keys, the event store, sessions and touchpoints."""
+"""Tracking: Segment-compatible collection, sources and write keys, events, sessions and touchpoints."""

@@ -1,8 +1,9 @@
 """Channel grouping as data: GA4's default channel group plus a workspace's own rules, first match wins.
 
-Pure: no database. A rule is a channel name and a condition tree (`any_of` groups, each a set of conditions that
-must all hold), so GA4's definitions below read like Google's table and custom rules use the very same shape.
-Matching is case-insensitive, as in GA4. Reference: https://support.google.com/analytics/answer/9756891.
+Pure: no database. A rule is a channel name and a condition tree (`any_of` groups, each a set of conditions
+that must all hold), so GA4's definitions below read like Google's table and custom rules use the very same
+shape. Matching is case-insensitive, as in GA4. Reference:
+https://support.google.com/analytics/answer/9756891.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Traffic:
 
 @dataclass(frozen=True)
 class Condition:
-    """`field op value`; `value` is a regex for REGEX, `|`-separated for ONE_OF, a category for SOURCE_CATEGORY."""
+    """`field op value`; `value` is a regex for REGEX, `|`-separated for ONE_OF, a category for
+    SOURCE_CATEGORY."""
 
     field: Field
     op: Op

@@ -2,28 +2,44 @@
 
 Authenticated by a source's write key (HTTP Basic user name, empty password, or `writeKey` in the body) rather
 than by a member's role, so these routes are outside the RBAC gate. Answers `200 {"success": true}` only after
-the events are committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx are
-not retried, 5xx and network errors are, and a retry stores nothing twice).
+the events are committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx
+are not retried, 5xx and network errors are, and a retry stores nothing twice).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import weakref
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from omnicx.db import utcnow
+from omnicx.errors import DomainError
 from omnicx.runtime import Runtime
+from omnicx.tracking import service
 from omnicx.tracking.errors import EmptyBatch, InvalidBatch
-from omnicx.tracking.service import ingest
 from omnicx.tracking.wire import Received, basic_auth_user, decompress, parse_object
 from omnicx.web.deps import RuntimeDep, client_ip
+from omnicx.web.errors import error_body
 
 router = APIRouter(prefix="/v1", tags=["collection"], include_in_schema=False)
 
 SUCCESS = b'{"success":true}'
+# Requests are parsed and stored by at most this many threads at once: the work is CPU-bound under one GIL, so
+# more threads only add switching (and on SQLite the writes take turns anyway); the others wait their turn.
+COLLECTORS = 2
+# Sites embed the write key in their pages, like Segment's: the API is open to every origin, without cookies.
+CORS = {"Access-Control-Allow-Origin": "*"}
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
@@ -53,7 +69,7 @@ def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, 
     messages = _messages(data, kind)
     received = Received(at=received_at, ip=ip, sent_at=data.get("sentAt") if kind is None else None)
     with runtime.sessions() as session:
-        result = ingest.collect(
+        result = service.collect(
             session,
             write_key=write_key,
             messages=messages,
@@ -62,14 +78,14 @@ def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, 
             single=kind is not None,
         )
     if not result.rejected:
-        return Response(SUCCESS, media_type="application/json")
+        return Response(SUCCESS, media_type="application/json", headers=CORS)
     body = {
         "success": True,
         "accepted": result.accepted,
         "rejected": result.rejected,
         "errors": result.errors,
     }
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(orjson.dumps(body), media_type="application/json", headers=CORS)
 
 
 async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Response:
@@ -78,9 +94,38 @@ async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Respo
         "authorization": request.headers.get("authorization", ""),
         "content-encoding": request.headers.get("content-encoding", ""),
     }
-    return await run_in_threadpool(
-        _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind
-    )
+    try:
+        work = functools.partial(
+            _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind
+        )
+        return await anyio.to_thread.run_sync(work, limiter=_collectors())
+    except DomainError as error:
+        # Answered here rather than by the app's handler, so browsers (cross-origin) can read errors too.
+        extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
+        body = orjson.dumps(error_body(error.code, error.message))
+        return Response(
+            body, status_code=error.status, media_type="application/json", headers={**CORS, **extra}
+        )
+
+
+@router.options("/{call}")
+def preflight(call: str) -> Response:
+    """CORS preflight: browsers may post events from any site (the write key, not the origin, authorises)."""
+    return Response(status_code=204, headers={**CORS, **PREFLIGHT})
+
+
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _collectors() -> anyio.CapacityLimiter:
+    """The limiter of the running event loop (a limiter belongs to one loop; tests run several)."""
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(COLLECTORS)
+    return limiter
 
 
 @router.post("/identify")

@@ -1,7 +1,7 @@
 """Reading a Segment message's context: page, campaign, device and traffic source. Pure: no database.
 
-Used at ingestion (to fill `context.campaign` from the page URL, as analytics.js does) and by the sessioniser (to
-know where a visit came from), so both read a message the same way.
+Used at ingestion (to fill `context.campaign` from the page URL, as analytics.js does) and by the sessioniser
+(to know where a visit came from), so both read a message the same way.
 """
 
 from __future__ import annotations

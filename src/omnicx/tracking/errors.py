@@ -1,4 +1,4 @@
-"""Errors of the tracking domain, each with a stable code; the collection API answers `{"code", "message"}`."""
+"""Errors of the tracking domain, each with a stable code (answered as `{"code", "message"}`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from omnicx.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
 
 
 class InvalidWriteKey(Unauthorized):
-    """No write key was presented (Basic auth user name or `writeKey` in the body), or it is unknown or revoked."""
+    """No write key was presented (Basic auth user name or `writeKey` in the body), or it is unknown or
+    revoked."""
 
     code = "invalid_write_key"
 

@@ -94,7 +94,7 @@ class RejectedEvent(IdMixin, Base):
 
 
 class TrackingSession(IdMixin, Base):
-    """A visit of one customer: derived from their events by the sessioniser, rebuilt when late events land."""
+    """A visit of one customer, derived from their events by the sessioniser (rebuilt for late events)."""
 
     __tablename__ = "tracking_session"
     __table_args__ = (

@@ -57,7 +57,7 @@ class AuthenticatedSource(BaseModel):
 
 
 class IngestResult(BaseModel):
-    """Outcome of one collection request (the HTTP answer is `{"success": true}` plus counts if any refused)."""
+    """Outcome of one collection request (answered as `{"success": true}`, plus counts if any refused)."""
 
     accepted: int
     duplicates: int

@@ -2,7 +2,8 @@
 
 A new session starts after 30 minutes without activity, when an event carries a different campaign than the
 session's (new utm parameters or ad click), or when the session reaches 24 hours. A session is engaged when it
-lasts at least 10 seconds, has at least 2 page (or screen) views, or contains a key event; otherwise it bounced.
+lasts at least 10 seconds, has at least 2 page (or screen) views, or contains a key event; otherwise it
+bounced.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Start-up wiring of the tracking domain (imported by the worker and `omnicx.domains.load_all`): its job handler,
-its GDPR eraser, and what it adds to the customer 360 (timeline, devices and first touch, channel filter)."""
+"""Start-up wiring of the tracking domain (imported by the worker and `omnicx.domains.load_all`): its job
+handler, its GDPR eraser, and what it adds to the customer 360 (timeline, devices and first touch, channel
+filter)."""
 
 from __future__ import annotations
 

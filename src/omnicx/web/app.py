@@ -17,12 +17,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from omnicx import __version__
+from omnicx.attribution import routes as attribution_routes
+from omnicx.attribution import views as attribution_views
 from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
+from omnicx.commerce import routes as commerce_routes
+from omnicx.commerce import views as commerce_views
 from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.domains import load_all
 from omnicx.identity import routes as identity_routes
+from omnicx.inbox import routes as inbox_routes
+from omnicx.inbox import views as inbox_views
 from omnicx.jobs import routes as jobs_routes
 from omnicx.jobs import views as jobs_views
 from omnicx.jobs.worker import start_worker_thread
@@ -95,6 +101,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_routes.router,
         customers_views.router,
         identity_routes.router,
+        commerce_routes.router,
+        commerce_routes.webhooks,
+        commerce_views.router,
+        inbox_routes.router,
+        inbox_views.router,
+        attribution_routes.router,
+        attribution_views.router,
     ):
         app.include_router(router)
     _add_docs(app)

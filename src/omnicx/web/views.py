@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
 
+import vl_convert
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 
 from omnicx.auth import service as auth_service
@@ -40,6 +42,20 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     if not current:
         return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
     return JSONResponse({"status": "ready"})
+
+
+@router.get("/assets/vega.js", include_in_schema=False)
+def vega_bundle() -> Response:
+    """Vega, Vega-Lite and vega-embed, as bundled by vl-convert (served by omnicx itself: no CDN)."""
+    return Response(
+        _vega_bundle(), media_type="text/javascript", headers={"cache-control": "public, max-age=86400"}
+    )
+
+
+@cache
+def _vega_bundle() -> str:
+    bundle: str = vl_convert.javascript_bundle(None)
+    return bundle
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -66,7 +66,7 @@ def position_based(
     _check_position_weights(first, last)
     lengths = paths.lengths
     middle = np.where(lengths > 2, (1.0 - first - last) / np.maximum(lengths - 2, 1), 0.0)
-    share = middle[paths.path_of_touch]
+    share = np.repeat(middle, lengths)
     ends = first + last
     two_first, two_last = (first / ends, last / ends) if ends > 0 else (0.5, 0.5)
     share[paths.offsets[1:] - 1] = np.where(lengths == 2, two_last, last)

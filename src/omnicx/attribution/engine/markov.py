@@ -31,6 +31,8 @@ Credit
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,7 @@ from omnicx.attribution.errors import AttributionParameterError
 
 ORDERS = (1, 2, 3)
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+_PARALLEL_STATES = 500  # below this, a solve takes less than starting threads
 _LU_STATES = 3000  # chains up to this size are factorised (SuperLU); larger ones use GMRES
 _GMRES_RTOL = 1e-15
 _RESIDUAL_LIMIT = 1e-13
@@ -105,15 +108,25 @@ def markov(paths: PathSet, *, order: int = 1) -> AttributionResult:
 def _without_each_channel(
     chain: _Chain, system: sp.csr_matrix, rewards: FloatArray, full: FloatArray
 ) -> FloatArray:
-    """(conversion, value) collected with each channel removed, one row per channel."""
+    """(conversion, value) collected with each channel removed, one row per channel.
+
+    The solves are independent and SuperLU releases the GIL, so big chains use every core.
+    """
     converting = _can_convert(chain)
-    removed = np.empty((chain.contains.shape[1], 2))
-    for channel in range(chain.contains.shape[1]):
+
+    def without(channel: int) -> FloatArray:
         if (chain.contains[:, channel] & converting).any():
-            removed[channel] = _absorbed(system, rewards, _kept(chain, channel))
-        else:
-            removed[channel] = full
-    return removed
+            return _absorbed(system, rewards, _kept(chain, channel))
+        return full
+
+    channels = range(chain.contains.shape[1])
+    workers = min(os.cpu_count() or 1, len(channels))
+    if system.shape[0] < _PARALLEL_STATES or workers < 2:
+        rows = [without(channel) for channel in channels]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(without, channels))
+    return np.array(rows, dtype=np.float64).reshape(len(channels), 2)
 
 
 def _can_convert(chain: _Chain) -> BoolArray:

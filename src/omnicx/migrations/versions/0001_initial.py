@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:42:42.969996
+Create Date: 2026-11-23 19:21:52.045705
 """
 
 from __future__ import annotations
@@ -57,6 +57,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_workspace")),
         sa.UniqueConstraint("slug", name=op.f("uq_auth_workspace_slug")),
     )
+    op.create_table(
+        "attribution_stage",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "key",
+            sa.Enum("contact", "qualified", "sale", name="attribution_stage_key", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("label", sa.String(length=120), nullable=False),
+        sa.Column("event_names", sa.JSON(), nullable=False),
+        sa.Column("identify_trait", sa.String(length=64), nullable=True),
+        sa.Column("value_property", sa.String(length=64), nullable=True),
+        sa.Column("lookback_days", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_attribution_stage_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attribution_stage")),
+        sa.UniqueConstraint("workspace_id", "key", name=op.f("uq_attribution_stage_workspace_id_key")),
+    )
+    with op.batch_alter_table("attribution_stage", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attribution_stage_workspace_id"), ["workspace_id"], unique=False)
+
     op.create_table(
         "auth_api_token",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
@@ -184,6 +211,109 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_team_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
+        "commerce_cart",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("updated_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_cart_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_cart")),
+    )
+    with op.batch_alter_table("commerce_cart", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_cart_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_commerce_cart_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "commerce_location",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("warehouse", "store", name="commerce_location_kind", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("pickup", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_location_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_location")),
+        sa.UniqueConstraint("workspace_id", "code", name=op.f("uq_commerce_location_workspace_id_code")),
+    )
+    with op.batch_alter_table("commerce_location", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_location_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "commerce_product",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_product_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_product")),
+    )
+    with op.batch_alter_table("commerce_product", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_product_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "commerce_shopify_connection",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_shopify_connection_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_shopify_connection")),
+        sa.UniqueConstraint("workspace_id", name=op.f("uq_commerce_shopify_connection_workspace_id")),
+    )
+    op.create_table(
+        "commerce_shopify_webhook",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("webhook_id", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("received_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_shopify_webhook_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_shopify_webhook")),
+        sa.UniqueConstraint(
+            "workspace_id", "webhook_id", name=op.f("uq_commerce_shopify_webhook_workspace_id_webhook_id")
+        ),
+    )
+    with op.batch_alter_table("commerce_shopify_webhook", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_commerce_shopify_webhook_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
         "identity_customer",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=False),
@@ -258,6 +388,34 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "workspace_id", "kind", "value", name=op.f("uq_identity_suppression_workspace_id_kind_value")
         ),
+    )
+    op.create_table(
+        "inbox_sla_policy",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("first_response_minutes", sa.Integer(), nullable=False),
+        sa.Column("next_response_minutes", sa.Integer(), nullable=True),
+        sa.Column("resolution_minutes", sa.Integer(), nullable=True),
+        sa.Column(
+            "business_hours",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "holidays",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_sla_policy_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_sla_policy")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_inbox_sla_policy_workspace_id_name")),
     )
     op.create_table(
         "jobs_job",
@@ -457,6 +615,123 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_team_member_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
+        "commerce_cart_item",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("cart_id", sa.Uuid(), nullable=False),
+        sa.Column("sku", sa.String(length=100), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cart_id"],
+            ["commerce_cart.id"],
+            name=op.f("fk_commerce_cart_item_cart_id_commerce_cart"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_cart_item_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_cart_item")),
+        sa.UniqueConstraint("cart_id", "sku", name=op.f("uq_commerce_cart_item_cart_id_sku")),
+    )
+    with op.batch_alter_table("commerce_cart_item", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_commerce_cart_item_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "commerce_order",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column("external_id", sa.String(length=100), nullable=True),
+        sa.Column(
+            "channel",
+            sa.Enum("web", "app", "store", "marketplace", name="commerce_sales_channel", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column(
+            "fulfilment",
+            sa.Enum("ship", "pickup", name="commerce_fulfilment", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("location_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "placed",
+                "paid",
+                "allocated",
+                "ready_for_pickup",
+                "picked_up",
+                "shipped",
+                "delivered",
+                "cancelled",
+                "returned",
+                name="commerce_order_status",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("total_minor", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("pickup_code", sa.String(length=6), nullable=False),
+        sa.Column("updated_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["commerce_location.id"],
+            name=op.f("fk_commerce_order_location_id_commerce_location"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_order_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_order")),
+        sa.UniqueConstraint("token", name=op.f("uq_commerce_order_token")),
+    )
+    with op.batch_alter_table("commerce_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_order_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(
+            "ix_commerce_order_workspace_created", ["workspace_id", "created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_commerce_order_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "commerce_variant",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("product_id", sa.Uuid(), nullable=False),
+        sa.Column("sku", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("price_minor", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["commerce_product.id"],
+            name=op.f("fk_commerce_variant_product_id_commerce_product"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_variant_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_variant")),
+        sa.UniqueConstraint("workspace_id", "sku", name=op.f("uq_commerce_variant_workspace_id_sku")),
+    )
+    with op.batch_alter_table("commerce_variant", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_variant_product_id"), ["product_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_commerce_variant_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
         "identity_identifier",
         sa.Column("workspace_id", sa.Uuid(), nullable=False),
         sa.Column("customer_id", sa.Uuid(), nullable=False),
@@ -542,6 +817,40 @@ def upgrade() -> None:
     with op.batch_alter_table("identity_merge", schema=None) as batch_op:
         batch_op.create_index("ix_identity_merge_ws_source", ["workspace_id", "source_id"], unique=False)
         batch_op.create_index("ix_identity_merge_ws_target", ["workspace_id", "target_id"], unique=False)
+
+    op.create_table(
+        "inbox_inbox",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "channel", sa.Enum("chat", "email", name="inbox_channel", native_enum=False), nullable=False
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("reopen_window_hours", sa.Double(), nullable=False),
+        sa.Column("sla_policy_id", sa.Uuid(), nullable=True),
+        sa.Column("team_id", sa.Uuid(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sla_policy_id"],
+            ["inbox_sla_policy.id"],
+            name=op.f("fk_inbox_inbox_sla_policy_id_inbox_sla_policy"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["auth_team.id"], name=op.f("fk_inbox_inbox_team_id_auth_team"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_inbox_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_inbox")),
+        sa.UniqueConstraint("channel", "address", name=op.f("uq_inbox_inbox_channel_address")),
+    )
+    with op.batch_alter_table("inbox_inbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbox_inbox_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
         "tracking_event",
@@ -701,11 +1010,477 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "commerce_notification",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["commerce_order.id"],
+            name=op.f("fk_commerce_notification_order_id_commerce_order"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_notification_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_notification")),
+        sa.UniqueConstraint("order_id", "kind", name=op.f("uq_commerce_notification_order_id_kind")),
+    )
+    with op.batch_alter_table("commerce_notification", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_commerce_notification_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "commerce_order_event",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "placed",
+                "paid",
+                "allocated",
+                "ready_for_pickup",
+                "picked_up",
+                "shipped",
+                "delivered",
+                "cancelled",
+                "returned",
+                name="commerce_order_status",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["commerce_order.id"],
+            name=op.f("fk_commerce_order_event_order_id_commerce_order"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_order_event_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_order_event")),
+    )
+    with op.batch_alter_table("commerce_order_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_order_event_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_commerce_order_event_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "commerce_stock",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("variant_id", sa.Uuid(), nullable=False),
+        sa.Column("location_id", sa.Uuid(), nullable=False),
+        sa.Column("on_hand", sa.Integer(), nullable=False),
+        sa.Column("allocated", sa.Integer(), nullable=False),
+        sa.Column("updated_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["commerce_location.id"],
+            name=op.f("fk_commerce_stock_location_id_commerce_location"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["variant_id"],
+            ["commerce_variant.id"],
+            name=op.f("fk_commerce_stock_variant_id_commerce_variant"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_stock_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_stock")),
+        sa.UniqueConstraint(
+            "variant_id", "location_id", name=op.f("uq_commerce_stock_variant_id_location_id")
+        ),
+    )
+    with op.batch_alter_table("commerce_stock", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_stock_location_id"), ["location_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_commerce_stock_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "inbox_contact",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("inbox_id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.String(length=320), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["inbox_id"],
+            ["inbox_inbox.id"],
+            name=op.f("fk_inbox_contact_inbox_id_inbox_inbox"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_contact_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_contact")),
+        sa.UniqueConstraint("inbox_id", "source_id", name=op.f("uq_inbox_contact_inbox_id_source_id")),
+    )
+    with op.batch_alter_table("inbox_contact", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbox_contact_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbox_contact_workspace_id"), ["workspace_id"], unique=False)
+
+    op.create_table(
+        "commerce_order_line",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("stock_id", sa.Uuid(), nullable=False),
+        sa.Column("sku", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("unit_price_minor", sa.Integer(), nullable=False),
+        sa.Column(
+            "stock_state",
+            sa.Enum(
+                "allocated",
+                "fulfilled",
+                "released",
+                "returned",
+                name="commerce_line_stock",
+                native_enum=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["commerce_order.id"],
+            name=op.f("fk_commerce_order_line_order_id_commerce_order"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["stock_id"], ["commerce_stock.id"], name=op.f("fk_commerce_order_line_stock_id_commerce_stock")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_order_line_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_order_line")),
+    )
+    with op.batch_alter_table("commerce_order_line", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_order_line_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_commerce_order_line_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "commerce_reservation",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("stock_id", sa.Uuid(), nullable=False),
+        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("reference", sa.String(length=200), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("expires_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["stock_id"],
+            ["commerce_stock.id"],
+            name=op.f("fk_commerce_reservation_stock_id_commerce_stock"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_commerce_reservation_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_reservation")),
+    )
+    with op.batch_alter_table("commerce_reservation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_commerce_reservation_group_id"), ["group_id"], unique=False)
+        batch_op.create_index(
+            "ix_commerce_reservation_stock_expires", ["stock_id", "expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_commerce_reservation_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "inbox_conversation",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("inbox_id", sa.Uuid(), nullable=False),
+        sa.Column("contact_id", sa.Uuid(), nullable=False),
+        sa.Column("open_contact_id", sa.Uuid(), nullable=True),
+        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column("subject", sa.String(length=500), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "pending", "snoozed", "resolved", name="inbox_conversation_status", native_enum=False
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "priority",
+            sa.Enum("urgent", "high", "medium", "low", "none", name="inbox_priority", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("assignee_id", sa.Uuid(), nullable=True),
+        sa.Column("team_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "labels",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("snoozed_until", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("waiting_since", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_reply_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_message_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_response_due_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_response_due_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolution_due_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "sla_notified",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("updated_at", omnicx.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["auth_membership.id"],
+            name=op.f("fk_inbox_conversation_assignee_id_auth_membership"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["inbox_contact.id"],
+            name=op.f("fk_inbox_conversation_contact_id_inbox_contact"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inbox_id"],
+            ["inbox_inbox.id"],
+            name=op.f("fk_inbox_conversation_inbox_id_inbox_inbox"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["auth_team.id"],
+            name=op.f("fk_inbox_conversation_team_id_auth_team"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_conversation_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_conversation")),
+        sa.UniqueConstraint("open_contact_id", name=op.f("uq_inbox_conversation_open_contact_id")),
+    )
+    with op.batch_alter_table("inbox_conversation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inbox_conversation_assignee_id"), ["assignee_id"], unique=False)
+        batch_op.create_index("ix_inbox_conversation_contact", ["contact_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbox_conversation_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inbox_conversation_inbox_id"), ["inbox_id"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_conversation_workspace_status", ["workspace_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "inbox_conversation_event",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("conversation_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("actor_user_id", sa.Uuid(), nullable=True),
+        sa.Column("actor_label", sa.String(length=320), nullable=False),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["auth_user.id"],
+            name=op.f("fk_inbox_conversation_event_actor_user_id_auth_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["inbox_conversation.id"],
+            name=op.f("fk_inbox_conversation_event_conversation_id_inbox_conversation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_conversation_event_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_conversation_event")),
+    )
+    with op.batch_alter_table("inbox_conversation_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inbox_conversation_event_conversation_at", ["conversation_id", "at"], unique=False
+        )
+
+    op.create_table(
+        "inbox_message",
+        sa.Column("workspace_id", sa.Uuid(), nullable=False),
+        sa.Column("inbox_id", sa.Uuid(), nullable=False),
+        sa.Column("conversation_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("incoming", "outgoing", "note", name="inbox_message_kind", native_enum=False),
+            nullable=False,
+        ),
+        sa.Column("author_user_id", sa.Uuid(), nullable=True),
+        sa.Column("author_label", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.String(length=500), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("html", sa.Text(), nullable=True),
+        sa.Column(
+            "attachments",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("provider_message_id", sa.String(length=500), nullable=True),
+        sa.Column(
+            "references",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "delivery_status",
+            sa.Enum(
+                "pending",
+                "sent",
+                "delivered",
+                "read",
+                "failed",
+                name="inbox_delivery_status",
+                native_enum=False,
+            ),
+            nullable=True,
+        ),
+        sa.Column("delivery_error", sa.Text(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", omnicx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"],
+            ["auth_user.id"],
+            name=op.f("fk_inbox_message_author_user_id_auth_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["inbox_conversation.id"],
+            name=op.f("fk_inbox_message_conversation_id_inbox_conversation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["inbox_id"],
+            ["inbox_inbox.id"],
+            name=op.f("fk_inbox_message_inbox_id_inbox_inbox"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["auth_workspace.id"],
+            name=op.f("fk_inbox_message_workspace_id_auth_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_message")),
+        sa.UniqueConstraint(
+            "inbox_id", "provider_message_id", name=op.f("uq_inbox_message_inbox_id_provider_message_id")
+        ),
+    )
+    with op.batch_alter_table("inbox_message", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_inbox_message_conversation_created", ["conversation_id", "created_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("inbox_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_message_conversation_created")
+
+    op.drop_table("inbox_message")
+    with op.batch_alter_table("inbox_conversation_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_conversation_event_conversation_at")
+
+    op.drop_table("inbox_conversation_event")
+    with op.batch_alter_table("inbox_conversation", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_conversation_workspace_status")
+        batch_op.drop_index(batch_op.f("ix_inbox_conversation_inbox_id"))
+        batch_op.drop_index(batch_op.f("ix_inbox_conversation_customer_id"))
+        batch_op.drop_index("ix_inbox_conversation_contact")
+        batch_op.drop_index(batch_op.f("ix_inbox_conversation_assignee_id"))
+
+    op.drop_table("inbox_conversation")
+    with op.batch_alter_table("commerce_reservation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_reservation_workspace_id"))
+        batch_op.drop_index("ix_commerce_reservation_stock_expires")
+        batch_op.drop_index(batch_op.f("ix_commerce_reservation_group_id"))
+
+    op.drop_table("commerce_reservation")
+    with op.batch_alter_table("commerce_order_line", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_order_line_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_commerce_order_line_order_id"))
+
+    op.drop_table("commerce_order_line")
+    with op.batch_alter_table("inbox_contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbox_contact_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_inbox_contact_customer_id"))
+
+    op.drop_table("inbox_contact")
+    with op.batch_alter_table("commerce_stock", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_stock_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_commerce_stock_location_id"))
+
+    op.drop_table("commerce_stock")
+    with op.batch_alter_table("commerce_order_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_order_event_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_commerce_order_event_order_id"))
+
+    op.drop_table("commerce_order_event")
+    with op.batch_alter_table("commerce_notification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_notification_workspace_id"))
+
+    op.drop_table("commerce_notification")
     with op.batch_alter_table("tracking_touchpoint", schema=None) as batch_op:
         batch_op.drop_index("ix_tracking_touchpoint_workspace_customer_at")
         batch_op.drop_index(batch_op.f("ix_tracking_touchpoint_session_id"))
@@ -723,6 +1498,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tracking_event_workspace_anonymous")
 
     op.drop_table("tracking_event")
+    with op.batch_alter_table("inbox_inbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbox_inbox_workspace_id"))
+
+    op.drop_table("inbox_inbox")
     with op.batch_alter_table("identity_merge", schema=None) as batch_op:
         batch_op.drop_index("ix_identity_merge_ws_target")
         batch_op.drop_index("ix_identity_merge_ws_source")
@@ -733,6 +1512,21 @@ def downgrade() -> None:
         batch_op.drop_index("ix_identity_identifier_customer_kind")
 
     op.drop_table("identity_identifier")
+    with op.batch_alter_table("commerce_variant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_variant_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_commerce_variant_product_id"))
+
+    op.drop_table("commerce_variant")
+    with op.batch_alter_table("commerce_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_order_workspace_id"))
+        batch_op.drop_index("ix_commerce_order_workspace_created")
+        batch_op.drop_index(batch_op.f("ix_commerce_order_customer_id"))
+
+    op.drop_table("commerce_order")
+    with op.batch_alter_table("commerce_cart_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_cart_item_workspace_id"))
+
+    op.drop_table("commerce_cart_item")
     with op.batch_alter_table("auth_team_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_team_member_workspace_id"))
 
@@ -759,6 +1553,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_job_status_locked_until")
 
     op.drop_table("jobs_job")
+    op.drop_table("inbox_sla_policy")
     op.drop_table("identity_suppression")
     with op.batch_alter_table("identity_customer", schema=None) as batch_op:
         batch_op.drop_index("ix_identity_customer_ws_phone")
@@ -768,6 +1563,24 @@ def downgrade() -> None:
         batch_op.drop_index("ix_identity_customer_merged_into")
 
     op.drop_table("identity_customer")
+    with op.batch_alter_table("commerce_shopify_webhook", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_shopify_webhook_workspace_id"))
+
+    op.drop_table("commerce_shopify_webhook")
+    op.drop_table("commerce_shopify_connection")
+    with op.batch_alter_table("commerce_product", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_product_workspace_id"))
+
+    op.drop_table("commerce_product")
+    with op.batch_alter_table("commerce_location", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_location_workspace_id"))
+
+    op.drop_table("commerce_location")
+    with op.batch_alter_table("commerce_cart", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_commerce_cart_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_commerce_cart_customer_id"))
+
+    op.drop_table("commerce_cart")
     with op.batch_alter_table("auth_team", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_team_workspace_id"))
 
@@ -785,6 +1598,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_auth_api_token_workspace_id"))
 
     op.drop_table("auth_api_token")
+    with op.batch_alter_table("attribution_stage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attribution_stage_workspace_id"))
+
+    op.drop_table("attribution_stage")
     op.drop_table("auth_workspace")
     op.drop_table("auth_user")
     with op.batch_alter_table("auth_login_attempt", schema=None) as batch_op:

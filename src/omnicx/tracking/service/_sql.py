@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 
 def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """`INSERT` for the session's database (PostgreSQL or SQLite), so `.on_conflict_do_nothing()` is available."""
+    """`INSERT` for the session's database (PostgreSQL or SQLite), so `.on_conflict_do_nothing()` is
+    available."""
     target: Table = table
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(target)

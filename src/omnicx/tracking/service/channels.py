@@ -124,7 +124,7 @@ def delete_rule(
 def classify_traffic(
     session: Session, *, workspace_id: uuid.UUID, source: str, medium: str, campaign: str
 ) -> ClassifyResult:
-    """Which channel a source/medium/campaign falls in for this workspace, and whether a custom rule decided."""
+    """The channel of a source/medium/campaign in this workspace, and whether a custom rule decided."""
     rules = load_rules(session, workspace_id=workspace_id)
     traffic = Traffic(source, medium, campaign)
     custom = classify(traffic, rules)

@@ -2,7 +2,8 @@
 the first-touch channel filter of the customer list. Registered with customers in `tracking/tasks.py`.
 
 Direction follows who acted: a visit (session) and an action the customer took on a site or app (a track call
-from a web or app source) are inbound; page views, identify calls and server-side or imported events are facts.
+from a web or app source) are inbound; page views, identify calls and server-side or imported events are
+facts.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Importing historical events from a file (JSON lines, or CSV with dotted column names), resumably.
 
-The file is read in chunks of lines; each chunk is validated and stored exactly like a collection request (same
-validation, same `messageId` deduplication, same processing job) and the byte offset reached is saved in the same
-transaction. A re-run of the same file resumes after the last committed chunk, and anything re-sent is
-deduplicated anyway. CSV cells may not contain line breaks.
+The file is read in chunks of lines; each chunk is validated and stored exactly like a collection request
+(same validation, same `messageId` deduplication, same processing job) and the byte offset reached is saved in
+the same transaction. A re-run of the same file resumes after the last committed chunk, and anything re-sent
+is deduplicated anyway. CSV cells may not contain line breaks.
 """
 
 from __future__ import annotations

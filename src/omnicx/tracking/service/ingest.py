@@ -1,9 +1,10 @@
-"""Storing accepted messages: one short transaction per request, shared by the collection API and the importer.
+"""Storing accepted messages: one short transaction per request, shared by the collection API and the
+importer.
 
 In that transaction: the write key is checked, the valid events go in with ONE bulk `INSERT ... ON CONFLICT DO
 NOTHING` (a retried `messageId` stores nothing twice, whenever it comes back), refused events of a batch go to
-the rejected-events table, and ONE durable job is enqueued to resolve identities and rebuild sessions. The caller
-answers success only after the commit. Everything heavy happens in that job, off the request path.
+the rejected-events table, and ONE durable job is enqueued to resolve identities and rebuild sessions. The
+caller answers success only after the commit. Everything heavy happens in that job, off the request path.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ _SQLITE_INSERT = text(
         json_extract(value, '$.message_id'), json_extract(value, '$.type'), json_extract(value, '$.event'),
         json_extract(value, '$.user_id'), json_extract(value, '$.anonymous_id'),
         json_extract(value, '$.timestamp'), json_extract(value, '$.original_timestamp'),
-        json_extract(value, '$.sent_at'), json_extract(value, '$.received_at'), json_extract(value, '$.payload')
+        json_extract(value, '$.sent_at'), json_extract(value, '$.received_at'), json_extract(value,
+        '$.payload')
     FROM json_each(:rows)
     WHERE true
     ON CONFLICT (workspace_id, message_id) DO NOTHING
@@ -207,7 +209,8 @@ _SQLITE_WRITERS = threading.Lock()
 
 @contextmanager
 def _writer_turn(session: Session) -> Iterator[None]:
-    """On SQLite, let this process's request threads take turns at the single write lock through a Python lock.
+    """On SQLite, let this process's request threads take turns at the single write lock through a Python
+    lock.
 
     SQLite makes a writer that finds the database locked sleep and poll (for up to 100 ms at a time), which
     turns a few concurrent requests into long stalls; queueing on a lock hands the turn over at once. Other
@@ -231,9 +234,9 @@ def collect(
 ) -> IngestResult:
     """Authenticate, validate and store one request's messages, then commit.
 
-    A single call (`/v1/track`, ...) whose event is invalid stores nothing and raises its error. In a batch the
-    valid events are stored and the others recorded as rejected; if none is valid, AllEventsRejected is raised
-    after the rejections are committed.
+    A single call (`/v1/track`, ...) whose event is invalid stores nothing and raises its error. In a batch
+    the valid events are stored and the others recorded as rejected; if none is valid, AllEventsRejected is
+    raised after the rejections are committed.
     """
     rows, rejected = split_valid(messages, forced_type=forced_type, received=received)
     with _writer_turn(session), session.begin():

@@ -1,8 +1,8 @@
 """GDPR erasure of what tracking holds about a customer: events, sessions, touchpoints.
 
-Registered with identity (`register_eraser`), which calls it inside its erasure job with the customer's ids (the
-survivor and every id merged into it) and identifiers. Events not yet resolved to a customer are caught by their
-userId / anonymousId.
+Registered with identity (`register_eraser`), which calls it inside its erasure job with the customer's ids
+(the survivor and every id merged into it) and identifiers. Events not yet resolved to a customer are caught
+by their userId / anonymousId.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def erase_customer_data(
     customer_ids: Sequence[uuid.UUID],
     identifiers: Sequence[Identifier],
 ) -> int:
-    """Delete the customer's touchpoints, sessions and events in the caller's transaction; returns rows deleted."""
+    """Delete the customer's touchpoints, sessions and events in the caller's transaction; returns rows
+    deleted."""
     ids = list(customer_ids)
     user_ids = [i.value for i in identifiers if i.kind is IdentifierKind.USER_ID]
     anonymous_ids = [i.value for i in identifiers if i.kind is IdentifierKind.ANONYMOUS_ID]

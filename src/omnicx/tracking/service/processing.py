@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from omnicx.identity import service as identity_service
@@ -71,6 +74,17 @@ def resolve_events(
     session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
     """Stamp each event with its customer; returns each customer touched with its earliest new event time."""
+    return _resolve(session, workspace_id, event_ids).earliest
+
+
+@dataclass
+class _Resolution:
+    earliest: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    user_ids: set[str] = field(default_factory=set)
+    anonymous_ids: set[str] = field(default_factory=set)
+
+
+def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> _Resolution:
     rows = session.execute(
         select(Event.id, Event.type, Event.user_id, Event.anonymous_id, Event.timestamp, Event.payload)
         .where(Event.workspace_id == workspace_id, Event.id.in_(list(event_ids)))
@@ -78,40 +92,51 @@ def resolve_events(
     ).all()
     items = [_item(session, workspace_id, row) for row in rows]
     customers = identity_service.resolve_many(session, workspace_id=workspace_id, items=items)
-    stamps: list[dict[str, uuid.UUID]] = []
-    earliest: dict[uuid.UUID, datetime] = {}
+    found = _Resolution()
+    stamps: list[dict[str, str]] = []
     for row, customer_id in zip(rows, customers, strict=True):
+        found.user_ids.update([row.user_id] if row.user_id else [])
+        found.anonymous_ids.update([row.anonymous_id] if row.anonymous_id else [])
         if customer_id is None:
             continue  # suppressed or unidentifiable: stored, never profiled
-        stamps.append({"event_id": row.id, "customer": customer_id})
-        earliest[customer_id] = min(earliest.get(customer_id, row.timestamp), row.timestamp)
-    if stamps:  # one executemany, not one UPDATE per customer
-        table: Table = Event.__table__  # type: ignore[assignment]
-        stamp = (
-            update(table).where(table.c.id == bindparam("event_id")).values(customer_id=bindparam("customer"))
-        )
-        session.connection().execute(stamp, stamps)
-    return earliest
+        stamps.append({"event_id": str(row.id), "customer": str(customer_id)})
+        found.earliest[customer_id] = min(found.earliest.get(customer_id, row.timestamp), row.timestamp)
+    if stamps:
+        _stamp(session, stamps)
+    return found
 
 
-def _absorb_merged(
-    session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]
-) -> set[uuid.UUID]:
+_POSTGRES_STAMP = sql(
+    """
+    UPDATE tracking_event SET customer_id = stamp.customer
+    FROM jsonb_to_recordset(CAST(:stamps AS jsonb)) AS stamp(event_id uuid, customer uuid)
+    WHERE tracking_event.id = stamp.event_id
+    """
+)
+
+
+def _stamp(session: Session, stamps: list[dict[str, str]]) -> None:
+    """Set each event's customer in one statement (PostgreSQL) or one executemany (SQLite, in process)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_POSTGRES_STAMP, {"stamps": orjson.dumps(stamps).decode()})
+        return
+    table: Table = Event.__table__  # type: ignore[assignment]
+    stamp = update(table).where(table.c.id == bindparam("event_id")).values(customer_id=bindparam("customer"))
+    params = [{"event_id": uuid.UUID(s["event_id"]), "customer": uuid.UUID(s["customer"])} for s in stamps]
+    session.connection().execute(stamp, params)
+
+
+def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolution) -> set[uuid.UUID]:
     """Move to the surviving customer what customers merged away still carry; returns the survivors.
 
     A merge happens when this job's identifiers (userId, anonymousId) link customers that were apart; their
     earlier events still carry the old ids. Those are found through the same identifiers, mapped to their
     survivors by identity, and moved over (events, sessions, touchpoints), so visits are rebuilt across them.
+    Usually every event found belongs to a customer just resolved, and nothing more is asked.
     """
-    seen = session.execute(
-        select(Event.user_id, Event.anonymous_id).where(Event.id.in_(list(event_ids)))
-    ).all()
     matches = [
         column.in_(values)
-        for column, values in (
-            (Event.user_id, {r.user_id for r in seen if r.user_id}),
-            (Event.anonymous_id, {r.anonymous_id for r in seen if r.anonymous_id}),
-        )
+        for column, values in ((Event.user_id, found.user_ids), (Event.anonymous_id, found.anonymous_ids))
         if values
     ]
     if not matches:
@@ -123,13 +148,14 @@ def _absorb_merged(
             .distinct()
         )
     )
+    others = candidates - set(found.earliest)
+    if not others:
+        return set()
     survivors: set[uuid.UUID] = set()
-    current = identity_service.current_customer_ids(
-        session, workspace_id=workspace_id, customer_ids=candidates
-    )
+    current = identity_service.current_customer_ids(session, workspace_id=workspace_id, customer_ids=others)
     for old, new in current.items():
         if old == new:
-            continue
+            continue  # a customer kept apart (a merge refused by a limit) stays as it is
         for model in (Event, TrackingSession, Touchpoint):
             session.execute(
                 update(model)
@@ -142,8 +168,9 @@ def _absorb_merged(
 
 def process_events(session: Session, *, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> int:
     """Resolve identities and rebuild sessions for one request's events; returns the number of customers."""
-    since = resolve_events(session, workspace_id=workspace_id, event_ids=event_ids)
-    for survivor in _absorb_merged(session, workspace_id=workspace_id, event_ids=event_ids):
+    found = _resolve(session, workspace_id, event_ids)
+    since = found.earliest
+    for survivor in _absorb_merged(session, workspace_id=workspace_id, found=found):
         since[survivor] = EPOCH_FLOOR  # its history just grew: rebuild all of it
     rules = load_rules(session, workspace_id=workspace_id)
     rebuild_sessions_many(session, workspace_id=workspace_id, since=since, rules=rules)

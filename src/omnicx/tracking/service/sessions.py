@@ -1,10 +1,11 @@
-"""Sessions in the database: rebuilt per customer from the affected point onwards, whatever order events land in.
+"""Sessions in the database: rebuilt per customer from the affected point onwards, whatever order events land
+in.
 
-An event may arrive late (offline device, import, retry). Instead of patching sessions, each touched customer's
-sessions from the one containing (or just before) the earliest new event are deleted and recomputed from their
-events by the pure sessioniser, with their touchpoints. Recomputing is idempotent, so the job may safely run
-twice. One job touches up to a hundred customers, so every step works on all of them at once: a handful of
-statements per job, not a handful per customer.
+An event may arrive late (offline device, import, retry). Instead of patching sessions, each touched
+customer's sessions from the one containing (or just before) the earliest new event are deleted and recomputed
+from their events by the pure sessioniser, with their touchpoints. Recomputing is idempotent, so the job may
+safely run twice. One job touches up to a hundred customers, so every step works on all of them at once: a
+handful of statements per job, not a handful per customer.
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ def _lock_customers(session: Session, customer_ids: Sequence[uuid.UUID]) -> None
     """Serialise rebuilds of the same customers until the end of the transaction.
 
     Two workers rebuilding one customer at once would each delete and re-insert the window and leave both
-    copies. On PostgreSQL, transaction-scoped advisory locks keyed on the customers (taken in a fixed order, so
-    two jobs cannot deadlock) make the second wait and then see the first one's sessions; SQLite already admits
-    one writer at a time.
+    copies. On PostgreSQL, transaction-scoped advisory locks keyed on the customers (taken in a fixed order,
+    so two jobs cannot deadlock) make the second wait and then see the first one's sessions; SQLite already
+    admits one writer at a time.
     """
     if session.get_bind().dialect.name != "postgresql" or not customer_ids:
         return
     keys = sorted({int.from_bytes(c.bytes[:8], "big", signed=True) for c in customer_ids})
     session.execute(
         text(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) s"
+            "SELECT count(pg_advisory_xact_lock(k)) "
+            "FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
         ),
         {"keys": keys},
     )
@@ -50,8 +52,8 @@ def _lock_customers(session: Session, customer_ids: Sequence[uuid.UUID]) -> None
 def _windows(
     session: Session, workspace_id: uuid.UUID, since: Mapping[uuid.UUID, datetime]
 ) -> tuple[dict[uuid.UUID, datetime], list[uuid.UUID]]:
-    """Per customer, where recomputing begins (the start of the session `since` may extend, else `since`),
-    and the ids of the sessions from there on, which are about to be replaced."""
+    """Per customer, where recomputing begins (the start of the session `since` may extend, else `since`), and
+    the ids of the sessions from there on, which are about to be replaced."""
     floor = min(since.values()) - INACTIVITY
     rows = session.execute(
         select(

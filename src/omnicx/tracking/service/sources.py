@@ -1,7 +1,7 @@
 """Sources and their write keys: created, rotated and revoked by people, presented by every tracking call.
 
-A write key is a secret like a password: it is shown once, only its SHA-256 is stored, and its first characters
-stay visible so a person can tell keys apart. Every change is audited.
+A write key is a secret like a password: it is shown once, only its SHA-256 is stored, and its first
+characters stay visible so a person can tell keys apart. Every change is audited.
 """
 
 from __future__ import annotations

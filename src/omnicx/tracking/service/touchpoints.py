@@ -47,7 +47,7 @@ def record_touchpoint(
         raise Invalid("a touchpoint time must be timezone-aware")
     if not channel or not kind:
         raise Invalid("a touchpoint needs a channel and a kind")
-    # The customer must exist in this workspace (CustomerNotFound otherwise); a merged id records on its survivor.
+    # The customer must exist in this workspace (else CustomerNotFound); a merged id records on its survivor.
     customer_id = identity_service.current_customer_id(
         session, workspace_id=workspace_id, customer_id=customer_id
     )

@@ -3,12 +3,13 @@
   "use strict";
 
   function onReady(fn) {
-    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+    // Deferred scripts (vega, htmx) finish before DOMContentLoaded, which fires after readyState "interactive".
+    if (document.readyState === "complete") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
   // Selects marked data-autosubmit submit their form when changed (role pickers, workspace switcher).
   function autosubmit(root) {
-    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    root.querySelectorAll("select[data-autosubmit], input[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
   }
@@ -64,7 +65,21 @@
     });
   }
 
+  // Charts: elements carrying a Vega-Lite spec are drawn with vega-embed (served by omnicx at /assets/vega.js).
+  function charts(root) {
+    root.querySelectorAll("[data-vega-spec]").forEach(function (el) {
+      if (!window.vegaEmbed) return;
+      var spec;
+      try { spec = JSON.parse(el.getAttribute("data-vega-spec")); } catch (e) { return; }
+      var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+      window.vegaEmbed(el, spec, { actions: false, renderer: "svg", theme: dark ? "dark" : undefined })
+        .then(function () { el.setAttribute("data-rendered", "true"); })
+        .catch(function (error) { el.textContent = String(error); });
+    });
+  }
+
   onReady(function () {
+    charts(document);
     autosubmit(document);
     confirmForms(document);
     languageLinks(document);

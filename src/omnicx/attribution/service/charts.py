@@ -1,0 +1,103 @@
+"""Charts and exports of a report: an Altair (Vega-Lite) spec shown in the page, PNG and SVG rendered by
+vl-convert on the server (no browser, no network), and CSV for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import altair as alt
+import vl_convert as vlc
+
+from omnicx.attribution.schemas import AttributionReport, StageKey
+
+MODEL_LABELS = {"first": "First touch", "last": "Last touch"}
+
+
+def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[str, Any]]:
+    model_label = f"{report.model.value.capitalize()}" + (
+        f" (order {report.order})" if report.model == "markov" else ""
+    )
+    rows = []
+    for channel in report.channels:
+        credit = channel.stages[stage]
+        values = (
+            (credit.first, credit.last, credit.model)
+            if metric == "conversions"
+            else (credit.value_first, credit.value_last, credit.value_model)
+        )
+        for label, value in zip(("First touch", "Last touch", model_label), values, strict=True):
+            rows.append({"channel": channel.channel, "model": label, "value": round(value, 4)})
+    return rows
+
+
+def chart_spec(
+    report: AttributionReport,
+    *,
+    stage: StageKey = StageKey.SALE,
+    metric: str = "conversions",
+    title: str = "",
+) -> dict[str, Any]:
+    """Grouped bars: for each channel, credit by first touch, last touch and the chosen model."""
+    data = alt.InlineData(values=_rows(report, stage, metric))
+    order = [c.channel for c in report.channels]
+    chart = (
+        alt.Chart(data, title=title or f"{stage.value} · {report.date_from} → {report.date_to}")
+        .mark_bar()
+        .encode(
+            y=alt.Y("channel:N", sort=order, title=None),
+            yOffset=alt.YOffset("model:N"),
+            x=alt.X("value:Q", title=metric, axis=alt.Axis(tickCount=8, format="~s")),
+            color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["channel:N", "model:N", alt.Tooltip("value:Q", format=",.2f")],
+        )
+        .properties(width="container", height=max(120, 26 * len(order) * 3 // 2))
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def _static(spec: dict[str, Any]) -> dict[str, Any]:
+    """A container width means nothing off-screen: give exported images a fixed width."""
+    return {**spec, "width": 720}
+
+
+def chart_png(spec: dict[str, Any]) -> bytes:
+    png: bytes = vlc.vegalite_to_png(_static(spec), scale=2)
+    return png
+
+
+def chart_svg(spec: dict[str, Any]) -> str:
+    svg: str = vlc.vegalite_to_svg(_static(spec))
+    return svg
+
+
+def report_csv(report: AttributionReport) -> str:
+    """One row per channel; per stage: first, last and model conversions and value, and the conversion rate."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["channel", "sessions"]
+    for key in StageKey:
+        header += [
+            f"{key}_first",
+            f"{key}_last",
+            f"{key}_{report.model.value}",
+            f"{key}_value_{report.model.value}",
+            f"{key}_rate",
+        ]
+    writer.writerow(header)
+    for row in report.channels:
+        line: list[Any] = [row.channel, row.sessions]
+        for key in StageKey:
+            credit = row.stages[key]
+            rate = row.conversion_rate[key]
+            line += [
+                f"{credit.first:.6g}",
+                f"{credit.last:.6g}",
+                f"{credit.model:.6g}",
+                f"{credit.value_model:.2f}",
+                "" if rate is None else f"{rate:.6g}",
+            ]
+        writer.writerow(line)
+    return buffer.getvalue()

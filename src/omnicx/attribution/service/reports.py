@@ -1,0 +1,286 @@
+"""Channel reports: sessions and, per conversion stage, credit by first touch, last touch and a chosen model.
+
+Reads go through the tracking service's bulk reads and the identity service (merged customers are one
+journey); all modelling happens in the pure engine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from omnicx.attribution.engine import AttributionResult, Model, ModelOptions, PathSet, run_model
+from omnicx.attribution.errors import AttributionParameterError
+from omnicx.attribution.paths import Conversion, Touch, build_paths
+from omnicx.attribution.schemas import (
+    AttributionReport,
+    ChannelRow,
+    ModelColumn,
+    ModelComparisonPublic,
+    ReportQuery,
+    StageCredit,
+    StageKey,
+    StagePublic,
+    StageTotals,
+)
+from omnicx.attribution.service.stages import list_stages
+from omnicx.auth import service as auth_service
+from omnicx.identity import service as identity_service
+from omnicx.tracking.service import reads as tracking_reads
+
+# Contacts and qualified leads count once per customer: look this far back for an earlier first occurrence.
+FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
+MAX_RANGE_DAYS = 366
+
+
+def _bounds(query_from: date, query_to: date, tz: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC for an inclusive range of calendar days in the workspace's time zone."""
+    if query_to < query_from:
+        raise AttributionParameterError("the range ends before it starts")
+    if (query_to - query_from).days >= MAX_RANGE_DAYS:
+        raise AttributionParameterError(f"a report covers at most {MAX_RANGE_DAYS} days")
+    zone = ZoneInfo(tz)
+    start = datetime.combine(query_from, time.min, zone).astimezone(UTC)
+    end = datetime.combine(query_to + timedelta(days=1), time.min, zone).astimezone(UTC)
+    return start, end
+
+
+def _value(payload: dict[str, Any], prop: str | None) -> float:
+    if not prop:
+        return 0.0
+    properties = payload.get("properties") or {}
+    raw = properties.get(prop) if isinstance(properties, dict) else None
+    try:
+        number = float(raw) if raw is not None and not isinstance(raw, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number == number and abs(number) != float("inf") else 0.0
+
+
+def _has_trait(payload: dict[str, Any], trait: str) -> bool:
+    for holder in (payload.get("traits"), (payload.get("context") or {}).get("traits")):
+        if isinstance(holder, dict) and holder.get(trait):
+            return True
+    return False
+
+
+def _matches(stage: StagePublic, kind: str, name: str | None, payload: dict[str, Any]) -> bool:
+    if kind == "track":
+        return name in stage.event_names
+    return (
+        kind == "identify" and stage.identify_trait is not None and _has_trait(payload, stage.identify_trait)
+    )
+
+
+def _conversions(
+    session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
+) -> list[tuple[uuid.UUID, datetime, float]]:
+    once = stage.key is not StageKey.SALE
+    rows = tracking_reads.conversion_event_rows(
+        session,
+        workspace_id=workspace_id,
+        since=start - FIRST_OCCURRENCE_HORIZON if once else start,
+        until=end,
+        event_names=stage.event_names,
+        types=("identify",) if stage.identify_trait else (),
+    )
+    return [
+        (customer, at, _value(payload, stage.value_property))
+        for customer, at, kind, name, payload in rows
+        if _matches(stage, kind, name, payload)
+    ]
+
+
+def _survivors(
+    session: Session, workspace_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    unique = set(ids)
+    mapping = identity_service.current_customer_ids(session, workspace_id=workspace_id, customer_ids=unique)
+    return {i: mapping.get(i, i) for i in unique}
+
+
+def _stage_conversions(
+    rows: list[tuple[uuid.UUID, datetime, float]], survivors: dict[uuid.UUID, uuid.UUID], *, once: bool
+) -> list[Conversion]:
+    conversions: list[Conversion] = []
+    seen: set[uuid.UUID] = set()
+    for customer, at, value in sorted(rows, key=lambda r: r[1]):
+        current = survivors[customer]
+        if once:
+            if current in seen:
+                continue
+            seen.add(current)
+        conversions.append(Conversion(current, at, value))
+    return conversions
+
+
+def _run(paths: PathSet, model: Model, order: int) -> AttributionResult | None:
+    if paths.conversions.sum() <= 0:
+        return None
+    return run_model(paths, model, options=ModelOptions(order=order))
+
+
+class _StageRun:
+    """The three results a report shows for one stage, and the totals they share."""
+
+    def __init__(self, paths: PathSet, converting: int, nulls: int, model: Model, order: int) -> None:
+        self.first = _run(paths, Model.FIRST, order)
+        self.last = _run(paths, Model.LAST, order)
+        self.model = _run(paths, model, order)
+        markov = self.model.markov if self.model is not None else None
+        self.totals = StageTotals(
+            conversions=float(paths.conversions.sum()),
+            value=float(paths.value.sum()),
+            converting_paths=converting,
+            null_paths=nulls,
+            conversion_probability=markov.conversion_probability if markov is not None else None,
+        )
+
+    def credit(self, channel: str) -> StageCredit:
+        first = _credit(self.first, channel)
+        last = _credit(self.last, channel)
+        chosen = _credit(self.model, channel)
+        effect = None
+        if (
+            self.model is not None
+            and self.model.removal_effects is not None
+            and channel in self.model.channels
+        ):
+            effect = self.model.credit(channel).removal_effect
+        return StageCredit(
+            first=first[0],
+            last=last[0],
+            model=chosen[0],
+            value_first=first[1],
+            value_last=last[1],
+            value_model=chosen[1],
+            removal_effect=effect,
+        )
+
+    def channels(self) -> set[str]:
+        return {c for r in (self.first, self.last, self.model) if r is not None for c in r.channels}
+
+
+def _credit(result: AttributionResult | None, channel: str) -> tuple[float, float]:
+    if result is None or channel not in result.channels:
+        return 0.0, 0.0
+    credit = result.credit(channel)
+    return credit.conversions, credit.value
+
+
+def _inputs(
+    session: Session,
+    workspace_id: uuid.UUID,
+    stages: Sequence[StagePublic],
+    start: datetime,
+    end: datetime,
+    lookback_days: int | None,
+) -> tuple[list[Touch], dict[StageKey, list[Conversion]]]:
+    longest = max(lookback_days or s.lookback_days for s in stages)
+    touch_rows = tracking_reads.touchpoint_rows(
+        session, workspace_id=workspace_id, since=start - timedelta(days=longest), until=end
+    )
+    stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
+    survivors = _survivors(
+        session,
+        workspace_id,
+        [r[0] for r in touch_rows] + [r[0] for rows in stage_rows.values() for r in rows],
+    )
+    touches = [Touch(survivors[c], at, channel) for c, at, channel in touch_rows]
+    conversions = {
+        key: _stage_conversions(rows, survivors, once=key is not StageKey.SALE)
+        for key, rows in stage_rows.items()
+    }
+    return touches, conversions
+
+
+def _stage_runs(
+    session: Session, workspace_id: uuid.UUID, query: ReportQuery, start: datetime, end: datetime
+) -> tuple[list[StagePublic], dict[StageKey, _StageRun]]:
+    stages = list_stages(session, workspace_id=workspace_id)
+    touches, conversions = _inputs(session, workspace_id, stages, start, end, query.lookback_days)
+    runs: dict[StageKey, _StageRun] = {}
+    for stage in stages:
+        lookback = timedelta(days=query.lookback_days or stage.lookback_days)
+        built = build_paths(
+            touches=touches,
+            conversions=conversions[stage.key],
+            range_start=start,
+            range_end=end,
+            lookback=lookback,
+        )
+        runs[stage.key] = _StageRun(built.paths, built.converting, built.nulls, query.model, query.order)
+    return stages, runs
+
+
+def report(session: Session, *, workspace_id: uuid.UUID, query: ReportQuery) -> AttributionReport:
+    """Per channel: sessions, and per stage the credit by first touch, last touch and `query.model`."""
+    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
+    start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
+    stages, runs = _stage_runs(session, workspace_id, query, start, end)
+    sessions = tracking_reads.session_counts_by_channel(
+        session, workspace_id=workspace_id, since=start, until=end
+    )
+    names = set(sessions) | {c for run in runs.values() for c in run.channels()}
+    rows = []
+    for channel in names:
+        credits = {key: run.credit(channel) for key, run in runs.items()}
+        count = sessions.get(channel, 0)
+        rates = {key: (credit.model / count if count else None) for key, credit in credits.items()}
+        rows.append(ChannelRow(channel=channel, sessions=count, stages=credits, conversion_rate=rates))
+    rows.sort(key=lambda r: (-r.sessions, -r.stages[StageKey.SALE].model, r.channel))
+    return AttributionReport(
+        workspace_id=workspace_id,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        timezone=workspace.timezone,
+        model=query.model,
+        order=query.order,
+        stages=stages,
+        channels=rows,
+        totals={key: run.totals for key, run in runs.items()},
+        sessions=sum(sessions.values()),
+    )
+
+
+def compare_models_for_stage(
+    session: Session, *, workspace_id: uuid.UUID, query: ReportQuery, stage: StageKey
+) -> ModelComparisonPublic:
+    """Every model side by side for one stage and range (Markov at `query.order`)."""
+    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
+    start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
+    stages = list_stages(session, workspace_id=workspace_id)
+    chosen = next(s for s in stages if s.key is stage)
+    touches, conversions = _inputs(session, workspace_id, [chosen], start, end, query.lookback_days)
+    built = build_paths(
+        touches=touches,
+        conversions=conversions[stage],
+        range_start=start,
+        range_end=end,
+        lookback=timedelta(days=query.lookback_days or chosen.lookback_days),
+    )
+    columns = []
+    channels: set[str] = set()
+    for model in Model:
+        result = _run(built.paths, model, query.order)
+        credits = {c.channel: (c.conversions, c.value) for c in result.credits()} if result else {}
+        channels |= set(credits)
+        columns.append(
+            ModelColumn(
+                model=model,
+                conversions={k: v[0] for k, v in credits.items()},
+                value={k: v[1] for k, v in credits.items()},
+            )
+        )
+    return ModelComparisonPublic(
+        stage=stage,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        channels=sorted(channels),
+        models=columns,
+    )

@@ -1,0 +1,1 @@
+"""Live chat: the embeddable widget script and the visitor's public endpoints."""

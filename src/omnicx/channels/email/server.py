@@ -1,0 +1,81 @@
+"""The built-in inbound SMTP server (aiosmtpd): mail to an email inbox's address becomes a conversation.
+
+The server acknowledges a message (250) only after it is committed; a recipient no inbox receives at is
+refused (550) at RCPT time, and a failure while storing answers 451 so the sending server retries later.
+Database work runs in a thread, one short transaction per recipient inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from omnicx.channels.email.parser import parse_email
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.enums import ChannelKind
+from omnicx.runtime import Runtime
+
+log = logging.getLogger("omnicx.channels.email")
+
+
+class InboundHandler:
+    """aiosmtpd handler routing each recipient to its inbox."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def _inbox_id(self, address: str) -> Any:
+        with self.runtime.sessions() as session:
+            inbox = inbox_service.find_inbox(session, channel=ChannelKind.EMAIL, address=address)
+            return inbox.id if inbox else None
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if await asyncio.to_thread(self._inbox_id, address) is None:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def _store(self, envelope: Envelope) -> None:
+        raw = envelope.original_content or (
+            envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+        )
+        message = parse_email(raw)
+        for address in dict.fromkeys(a.lower() for a in envelope.rcpt_tos):
+            inbox_id = self._inbox_id(address)
+            if inbox_id is None:
+                continue
+            with self.runtime.sessions() as session:
+                inbox_service.receive(
+                    session,
+                    inbox_id=inbox_id,
+                    message=message,
+                    attachments_dir=self.runtime.settings.data_dir / "attachments",
+                )
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        try:
+            await asyncio.to_thread(self._store, envelope)
+        except ValueError as exc:
+            return f"550 5.6.0 unreadable message: {exc}"
+        except Exception:
+            log.exception("inbound email could not be stored")
+            return "451 4.3.0 temporary failure, try again later"
+        return "250 Message accepted for delivery"
+
+
+def start_smtp_server(runtime: Runtime, *, host: str, port: int) -> Controller:
+    """Start the inbound SMTP server in its own thread; call `.stop()` on the result to end it."""
+    controller = Controller(
+        InboundHandler(runtime),
+        hostname=host,
+        port=port,
+        data_size_limit=runtime.settings.smtp_max_message_bytes,
+    )
+    controller.start()
+    return controller

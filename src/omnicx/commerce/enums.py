@@ -1,0 +1,43 @@
+"""The vocabularies of commerce (plain enums, shared by tables, contracts and the pure status machine)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+
+
+class SalesChannel(StrEnum):
+    WEB = "web"
+    APP = "app"
+    STORE = "store"
+    MARKETPLACE = "marketplace"
+
+
+class Fulfilment(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    PAID = "paid"
+    ALLOCATED = "allocated"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKED_UP = "picked_up"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class LineStock(StrEnum):
+    """Where a line's units are: held for the order, gone to the customer, back on the shelf."""
+
+    ALLOCATED = "allocated"
+    FULFILLED = "fulfilled"
+    RELEASED = "released"
+    RETURNED = "returned"

@@ -1,0 +1,66 @@
+"""Errors of the commerce domain, each with a stable code clients can rely on."""
+
+from __future__ import annotations
+
+from omnicx.errors import Conflict, Invalid, NotFound, Unauthorized
+
+
+class OutOfStock(Conflict):
+    """A line asks for more units than are available at its location; nothing was reserved or allocated."""
+
+    code = "out_of_stock"
+
+    def __init__(self, message: str, *, sku: str = "", location: str = "") -> None:
+        super().__init__(message)
+        self.sku = sku
+        self.location = location
+
+
+class TransitionNotAllowed(Conflict):
+    """The order cannot move from its current status to the requested one; nothing was changed."""
+
+    code = "transition_not_allowed"
+
+
+class PickupCodeInvalid(Invalid):
+    """The pickup code presented at the store does not match the order's."""
+
+    code = "pickup_code_invalid"
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+
+class VariantNotFound(NotFound):
+    """No variant with this SKU in the workspace."""
+
+    code = "sku_not_found"
+
+
+class LocationNotFound(NotFound):
+    code = "location_not_found"
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+
+
+class DuplicateSku(Conflict):
+    """A SKU is unique per workspace."""
+
+    code = "sku_exists"
+
+
+class DuplicateLocation(Conflict):
+    code = "location_exists"
+
+
+class SignatureInvalid(Unauthorized):
+    """A Shopify-compatible webhook came without a valid `X-Shopify-Hmac-Sha256`; nothing was stored."""
+
+    code = "signature_invalid"

@@ -1,0 +1,211 @@
+"""Tables of the commerce domain: catalogue, locations, stock, reservations, orders and their timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.db import Base, IdMixin, TimestampMixin
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False)
+
+
+class Product(IdMixin, TimestampMixin, Base):
+    __tablename__ = "commerce_product"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class Variant(IdMixin, TimestampMixin, Base):
+    __tablename__ = "commerce_variant"
+    __table_args__ = (UniqueConstraint("workspace_id", "sku"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_product.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    price_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Location(IdMixin, TimestampMixin, Base):
+    __tablename__ = "commerce_location"
+    __table_args__ = (UniqueConstraint("workspace_id", "code"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind, "commerce_location_kind"))
+    pickup: Mapped[bool] = mapped_column(default=False)
+
+
+class Stock(IdMixin, Base):
+    """Units of one variant at one location. Available = on_hand - allocated - active reservations."""
+
+    __tablename__ = "commerce_stock"
+    __table_args__ = (UniqueConstraint("variant_id", "location_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_variant.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_location.id", ondelete="CASCADE"), index=True
+    )
+    on_hand: Mapped[int] = mapped_column(default=0)
+    allocated: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class Reservation(IdMixin, TimestampMixin, Base):
+    """Units held for a checkout until `expires_at`; they stop counting the moment it passes."""
+
+    __tablename__ = "commerce_reservation"
+    __table_args__ = (Index("ix_commerce_reservation_stock_expires", "stock_id", "expires_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    stock_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_stock.id", ondelete="CASCADE"))
+    group_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    quantity: Mapped[int]
+    expires_at: Mapped[datetime]
+
+
+class Order(IdMixin, TimestampMixin, Base):
+    __tablename__ = "commerce_order"
+    __table_args__ = (Index("ix_commerce_order_workspace_created", "workspace_id", "created_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[SalesChannel] = mapped_column(_enum(SalesChannel, "commerce_sales_channel"))
+    fulfilment: Mapped[Fulfilment] = mapped_column(_enum(Fulfilment, "commerce_fulfilment"))
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_location.id"))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "commerce_order_status"))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int]
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    pickup_code: Mapped[str] = mapped_column(String(6))
+    updated_at: Mapped[datetime]
+
+
+class OrderLine(IdMixin, Base):
+    __tablename__ = "commerce_order_line"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_order.id", ondelete="CASCADE"), index=True
+    )
+    stock_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_stock.id"))
+    sku: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int]
+    stock_state: Mapped[LineStock] = mapped_column(_enum(LineStock, "commerce_line_stock"))
+
+
+class OrderEvent(IdMixin, Base):
+    """One step of an order's status timeline: when, by whom."""
+
+    __tablename__ = "commerce_order_event"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_order.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "commerce_order_status"))
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    at: Mapped[datetime]
+
+
+class Notification(IdMixin, TimestampMixin, Base):
+    """A message owed to a customer about an order (delivered by the inbox's channels once they exist)."""
+
+    __tablename__ = "commerce_notification"
+    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_order.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID | None]
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Cart(IdMixin, TimestampMixin, Base):
+    """A shopping cart of one identity-resolved customer (carts of merged customers are merged when read)."""
+
+    __tablename__ = "commerce_cart"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    updated_at: Mapped[datetime]
+
+
+class CartItem(IdMixin, Base):
+    __tablename__ = "commerce_cart_item"
+    __table_args__ = (UniqueConstraint("cart_id", "sku"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    cart_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_cart.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int]
+
+
+class ShopifyConnection(IdMixin, TimestampMixin, Base):
+    """A workspace's Shopify-compatible webhook source: the shared secret that signs its webhooks."""
+
+    __tablename__ = "commerce_shopify_connection"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), unique=True
+    )
+    secret: Mapped[str] = mapped_column(String(200))
+
+
+class ShopifyWebhook(IdMixin, Base):
+    """One verified webhook as received (raw body kept), processed once by a job."""
+
+    __tablename__ = "commerce_shopify_webhook"
+    __table_args__ = (UniqueConstraint("workspace_id", "webhook_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    webhook_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(String(500), default="")

@@ -1,0 +1,213 @@
+"""REST API of the commerce domain under /api/v1/commerce, and the Shopify-compatible webhook receiver."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from omnicx.auth.permissions import Action
+from omnicx.auth.schemas import Principal
+from omnicx.commerce import service
+from omnicx.commerce.enums import Fulfilment, OrderStatus
+from omnicx.commerce.schemas import (
+    SKU_PATTERN,
+    Availability,
+    CartCheckout,
+    CartItemChange,
+    CartPublic,
+    CustomerRef,
+    LineRequest,
+    LocationCreate,
+    LocationPublic,
+    OrderCreate,
+    OrderPublic,
+    OrderSummary,
+    ProductCreate,
+    ProductPublic,
+    ReservationCreate,
+    ReservationPublic,
+    ShopifyReceipt,
+    StatusChange,
+    StockPublic,
+    StockSet,
+)
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.schemas import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/commerce", tags=["commerce"], responses=ERROR_RESPONSES)
+webhooks = APIRouter(tags=["commerce"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
+Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]
+Sku = Annotated[str, Query(pattern=SKU_PATTERN)]
+
+
+def _actor(principal: Principal) -> str:
+    return principal.label or principal.kind
+
+
+@router.get("/products", response_model=list[ProductPublic])
+def list_products(session: SessionDep, principal: Reader) -> list[ProductPublic]:
+    return service.list_products(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/products", response_model=ProductPublic, status_code=201)
+def create_product(data: ProductCreate, session: SessionDep, principal: Manager) -> ProductPublic:
+    return service.create_product(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.get("/products/{product_id}", response_model=ProductPublic)
+def get_product(product_id: uuid.UUID, session: SessionDep, principal: Reader) -> ProductPublic:
+    return service.get_product(session, workspace_id=principal.workspace_id, product_id=product_id)
+
+
+@router.get("/locations", response_model=list[LocationPublic])
+def list_locations(session: SessionDep, principal: Reader) -> list[LocationPublic]:
+    return service.list_locations(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/locations", response_model=LocationPublic, status_code=201)
+def create_location(data: LocationCreate, session: SessionDep, principal: Manager) -> LocationPublic:
+    return service.create_location(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.get("/stock", response_model=list[StockPublic])
+def list_stock(
+    session: SessionDep,
+    principal: Reader,
+    location_id: uuid.UUID | None = None,
+    sku: Annotated[str | None, Query(pattern=SKU_PATTERN)] = None,
+) -> list[StockPublic]:
+    return service.list_stock(session, workspace_id=principal.workspace_id, location_id=location_id, sku=sku)
+
+
+@router.put("/stock", response_model=StockPublic)
+def set_stock(data: StockSet, session: SessionDep, principal: Manager) -> StockPublic:
+    """Set the units on hand of a SKU at a location (a stock count)."""
+    return service.set_stock(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.get("/availability", response_model=Availability)
+def availability(sku: Sku, session: SessionDep, principal: Reader) -> Availability:
+    """Where a SKU is available right now, per location ("available now at store X")."""
+    return service.availability(session, workspace_id=principal.workspace_id, sku=sku)
+
+
+@router.get("/pickup-stores", response_model=list[LocationPublic])
+def pickup_stores(
+    sku: Annotated[list[str], Query(min_length=1, max_length=50)], session: SessionDep, principal: Reader
+) -> list[LocationPublic]:
+    """Pickup stores that have one unit of every given SKU available now."""
+    lines = [LineRequest(sku=s, quantity=1) for s in sku]
+    ids = service.stores_with_stock(session, workspace_id=principal.workspace_id, lines=lines)
+    return [
+        loc for loc in service.list_locations(session, workspace_id=principal.workspace_id) if loc.id in ids
+    ]
+
+
+@router.post("/reservations", response_model=ReservationPublic, status_code=201)
+def reserve(data: ReservationCreate, session: SessionDep, principal: Manager) -> ReservationPublic:
+    """Hold stock for a checkout until it expires: every line or none (409 `out_of_stock`)."""
+    return service.reserve(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.delete("/reservations/{reservation_id}", status_code=204)
+def release_reservation(reservation_id: uuid.UUID, session: SessionDep, principal: Manager) -> Response:
+    service.release_reservation(session, workspace_id=principal.workspace_id, reservation_id=reservation_id)
+    return Response(status_code=204)
+
+
+@router.get("/orders", response_model=list[OrderSummary])
+def list_orders(
+    session: SessionDep,
+    principal: Reader,
+    status: Annotated[list[OrderStatus] | None, Query()] = None,
+    location_id: uuid.UUID | None = None,
+    fulfilment: Fulfilment | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[OrderSummary]:
+    return service.list_orders(
+        session,
+        workspace_id=principal.workspace_id,
+        status=status,
+        location_id=location_id,
+        fulfilment=fulfilment,
+        limit=limit,
+    )
+
+
+@router.post("/orders", response_model=OrderPublic, status_code=201)
+def place_order(data: OrderCreate, session: SessionDep, principal: Manager) -> OrderPublic:
+    """Place an order, allocating its stock at one location (409 `out_of_stock` if any line is short)."""
+    return service.place_order(
+        session, workspace_id=principal.workspace_id, data=data, actor=_actor(principal)
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderPublic)
+def get_order(order_id: uuid.UUID, session: SessionDep, principal: Reader) -> OrderPublic:
+    return service.get_order(session, workspace_id=principal.workspace_id, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/status", response_model=OrderPublic)
+def change_status(
+    order_id: uuid.UUID, data: StatusChange, session: SessionDep, principal: Manager
+) -> OrderPublic:
+    """Move the order along its timeline (409 `transition_not_allowed` when the step is not allowed)."""
+    return service.change_status(
+        session,
+        workspace_id=principal.workspace_id,
+        order_id=order_id,
+        status=data.status,
+        actor=_actor(principal),
+        pickup_code=data.pickup_code,
+    )
+
+
+@router.get("/stores/{location_id}/pickups", response_model=list[OrderPublic])
+def pickup_board(location_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[OrderPublic]:
+    """Click-and-collect orders a store still has to prepare or hand over."""
+    return service.pickup_board(session, workspace_id=principal.workspace_id, location_id=location_id)
+
+
+@router.post("/carts/lookup", response_model=CartPublic)
+def get_cart(data: CustomerRef, session: SessionDep, principal: Manager) -> CartPublic:
+    """The shopper's one cart across devices (carts of merged customers are folded in)."""
+    return service.get_cart(session, workspace_id=principal.workspace_id, customer=data)
+
+
+@router.put("/carts/items", response_model=CartPublic)
+def set_cart_item(data: CartItemChange, session: SessionDep, principal: Manager) -> CartPublic:
+    return service.set_cart_item(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.post("/carts/checkout", response_model=ReservationPublic, status_code=201)
+def checkout_cart(data: CartCheckout, session: SessionDep, principal: Manager) -> ReservationPublic:
+    """Reserve the cart's items at one location until the checkout expires."""
+    return service.checkout_cart(session, workspace_id=principal.workspace_id, data=data)
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@webhooks.post("/webhooks/shopify/{workspace_slug}", response_model=ShopifyReceipt, status_code=200)
+def shopify_webhook(
+    workspace_slug: str,
+    session: SessionDep,
+    body: Annotated[bytes, Depends(raw_body)],
+    topic: Annotated[str, Header(alias="X-Shopify-Topic")] = "",
+    webhook_id: Annotated[str, Header(alias="X-Shopify-Webhook-Id")] = "",
+    signature: Annotated[str | None, Header(alias="X-Shopify-Hmac-Sha256")] = None,
+) -> ShopifyReceipt:
+    """Shopify-compatible webhooks (orders/*, inventory_levels/update), signed with the workspace's secret."""
+    return service.receive_webhook(
+        session,
+        workspace_slug=workspace_slug,
+        topic=topic,
+        webhook_id=webhook_id,
+        signature=signature,
+        body=body,
+    )

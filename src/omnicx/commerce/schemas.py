@@ -1,0 +1,250 @@
+"""Contracts of the commerce domain (request and response models)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.text import PlainText
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_QUANTITY = 1_000_000
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class VariantCreate(BaseModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    title: PlainText = Field(default="", max_length=300)
+    price_minor: int = Field(ge=0, le=10**12, description="Price in minor units (cents).")
+    currency: str = Field(pattern=CURRENCY_PATTERN)
+
+
+class ProductCreate(BaseModel):
+    title: PlainText = Field(min_length=1, max_length=300)
+    variants: list[VariantCreate] = Field(min_length=1, max_length=500)
+
+
+class VariantPublic(_Public):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    sku: str
+    title: str
+    price_minor: int
+    currency: str
+
+
+class ProductPublic(_Public):
+    id: uuid.UUID
+    title: str
+    variants: list[VariantPublic]
+    created_at: datetime
+
+
+class LocationCreate(BaseModel):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: PlainText = Field(min_length=1, max_length=200)
+    kind: LocationKind
+    pickup: bool = Field(default=False, description="A store where customers can collect orders.")
+
+    @model_validator(mode="after")
+    def _pickup_only_in_stores(self) -> LocationCreate:
+        if self.pickup and self.kind is not LocationKind.STORE:
+            raise ValueError("only a store can offer pickup")
+        return self
+
+
+class LocationPublic(_Public):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: LocationKind
+    pickup: bool
+
+
+class StockSet(BaseModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    location_id: uuid.UUID
+    on_hand: int = Field(ge=0, le=MAX_QUANTITY)
+
+
+class StockPublic(BaseModel):
+    """Units of one SKU at one location; `available` = on_hand - allocated - reserved (unexpired only)."""
+
+    sku: str
+    title: str
+    location_id: uuid.UUID
+    location_code: str
+    location_name: str
+    location_kind: LocationKind
+    pickup: bool
+    on_hand: int
+    allocated: int
+    reserved: int
+    available: int
+
+
+class Availability(BaseModel):
+    sku: str
+    total_available: int
+    locations: list[StockPublic]
+
+
+class LineRequest(BaseModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class ReservationCreate(BaseModel):
+    location_id: uuid.UUID
+    lines: list[LineRequest] = Field(min_length=1, max_length=200)
+    ttl_seconds: int = Field(default=900, ge=1, le=7 * 86400)
+    reference: PlainText = Field(default="", max_length=200, description="What holds the stock, e.g. a cart.")
+
+
+class ReservationPublic(BaseModel):
+    """Units held together (all lines or none) until `expires_at`."""
+
+    id: uuid.UUID
+    location_id: uuid.UUID
+    lines: list[LineRequest]
+    reference: str
+    expires_at: datetime
+
+
+class CustomerRef(BaseModel):
+    """How the buyer is recognised; resolved to one customer by identity."""
+
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    user_id: PlainText | None = Field(default=None, max_length=200)
+    anonymous_id: PlainText | None = Field(default=None, max_length=200)
+
+
+class OrderCreate(BaseModel):
+    lines: list[LineRequest] = Field(min_length=1, max_length=200)
+    channel: SalesChannel = SalesChannel.WEB
+    fulfilment: Fulfilment = Fulfilment.SHIP
+    location_id: uuid.UUID | None = Field(
+        default=None, description="The pickup store, or the location shipping; chosen by stock when omitted."
+    )
+    customer: CustomerRef | None = None
+    reservation_id: uuid.UUID | None = Field(
+        default=None, description="A checkout reservation to turn into the order's allocation."
+    )
+    external_id: PlainText | None = Field(default=None, max_length=100)
+
+
+class OrderLinePublic(_Public):
+    sku: str
+    title: str
+    quantity: int
+    unit_price_minor: int
+    stock_state: LineStock
+
+
+class OrderEventPublic(_Public):
+    status: OrderStatus
+    actor: str
+    at: datetime
+
+
+class OrderPublic(BaseModel):
+    id: uuid.UUID
+    status: OrderStatus
+    channel: SalesChannel
+    fulfilment: Fulfilment
+    location_id: uuid.UUID
+    location_name: str
+    customer_id: uuid.UUID | None
+    external_id: str | None
+    currency: str
+    total_minor: int
+    token: str = Field(description="Unguessable key of the customer's order page `/o/{token}`.")
+    lines: list[OrderLinePublic]
+    events: list[OrderEventPublic]
+    next_statuses: list[OrderStatus]
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderTracking(BaseModel):
+    """What the customer's own order page shows (no staff-only fields, no pickup code)."""
+
+    status: OrderStatus
+    fulfilment: Fulfilment
+    location_name: str
+    currency: str
+    total_minor: int
+    lines: list[OrderLinePublic]
+    events: list[OrderEventPublic]
+
+
+class OrderSummary(BaseModel):
+    id: uuid.UUID
+    status: OrderStatus
+    channel: SalesChannel
+    fulfilment: Fulfilment
+    location_name: str
+    currency: str
+    total_minor: int
+    items: int
+    created_at: datetime
+
+
+class StatusChange(BaseModel):
+    status: OrderStatus
+    pickup_code: str | None = Field(default=None, max_length=12, description="Required to mark picked_up.")
+
+
+class ImportResult(BaseModel):
+    products: int
+    variants: int
+    stock_rows: int
+
+
+class CartItemChange(BaseModel):
+    customer: CustomerRef
+    sku: str = Field(pattern=SKU_PATTERN)
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="The new quantity; 0 removes the item.")
+
+
+class CartItemPublic(BaseModel):
+    sku: str
+    quantity: int
+
+
+class CartPublic(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    items: list[CartItemPublic]
+
+
+class CartCheckout(BaseModel):
+    customer: CustomerRef
+    location_id: uuid.UUID
+    ttl_seconds: int = Field(default=900, ge=1, le=86400)
+
+
+ShopifyTopic = Literal[
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/fulfilled",
+    "orders/cancelled",
+    "inventory_levels/update",
+]
+SHOPIFY_TOPICS: frozenset[str] = frozenset(ShopifyTopic.__args__)  # type: ignore[attr-defined]
+
+
+class ShopifyReceipt(BaseModel):
+    accepted: bool
+    duplicate: bool

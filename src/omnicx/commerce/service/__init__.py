@@ -1,0 +1,92 @@
+"""Public face of the commerce domain. Other domains import from here only.
+
+Write functions commit (they are complete actions) unless called with `commit=False` by a caller that owns the
+transaction, such as a job handler.
+"""
+
+from omnicx.commerce.service._common import ORDER_TOPIC, STOCK_TOPIC
+from omnicx.commerce.service.carts import checkout_cart, get_cart, set_cart_item
+from omnicx.commerce.service.catalogue import (
+    create_location,
+    create_product,
+    get_product,
+    import_products,
+    list_locations,
+    list_products,
+    minor_units,
+    read_product_csv,
+)
+from omnicx.commerce.service.orders import (
+    NOTIFY_READY_JOB,
+    change_status,
+    get_order,
+    list_notifications,
+    list_orders,
+    notify_ready,
+    order_by_token,
+    order_timeline,
+    pickup_board,
+    pickup_code,
+    place_order,
+    resolve_customer,
+)
+from omnicx.commerce.service.shopify import (
+    SHOPIFY_JOB,
+    count_webhooks,
+    process_webhook,
+    receive_webhook,
+    set_shopify_secret,
+    sign,
+)
+from omnicx.commerce.service.stock import (
+    SWEEP_JOB,
+    availability,
+    list_stock,
+    release_reservation,
+    reserve,
+    set_stock,
+    stores_with_stock,
+    sweep_expired,
+)
+
+__all__ = [
+    "NOTIFY_READY_JOB",
+    "ORDER_TOPIC",
+    "SHOPIFY_JOB",
+    "STOCK_TOPIC",
+    "SWEEP_JOB",
+    "availability",
+    "change_status",
+    "checkout_cart",
+    "count_webhooks",
+    "create_location",
+    "create_product",
+    "get_cart",
+    "get_order",
+    "get_product",
+    "import_products",
+    "list_locations",
+    "list_notifications",
+    "list_orders",
+    "list_products",
+    "list_stock",
+    "minor_units",
+    "notify_ready",
+    "order_by_token",
+    "order_timeline",
+    "pickup_board",
+    "pickup_code",
+    "place_order",
+    "process_webhook",
+    "read_product_csv",
+    "receive_webhook",
+    "release_reservation",
+    "reserve",
+    "resolve_customer",
+    "set_cart_item",
+    "set_shopify_secret",
+    "set_stock",
+    "sign",
+    "stores_with_stock",
+    "sweep_expired",
+]

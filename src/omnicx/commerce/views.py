@@ -1,0 +1,183 @@
+"""Pages of the commerce domain: orders, an order's live timeline, stock by location with live availability,
+the store pickup board, and the customer's own order page reached by its unguessable token."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from omnicx.auth.permissions import Action, allows
+from omnicx.auth.schemas import Principal
+from omnicx.commerce import service
+from omnicx.commerce.enums import Fulfilment, LocationKind, OrderStatus
+from omnicx.commerce.money import format_money
+from omnicx.commerce.schemas import SKU_PATTERN
+from omnicx.errors import DomainError
+from omnicx.i18n import lazy as N_
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.nav import NavItem, register
+from omnicx.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("commerce", N_("Commerce"), "/commerce", Action.COMMERCE_READ, 40))
+
+Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
+Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]
+
+STATUS_NAMES = {
+    OrderStatus.PLACED: N_("Placed"),
+    OrderStatus.PAID: N_("Paid"),
+    OrderStatus.ALLOCATED: N_("Allocated"),
+    OrderStatus.READY_FOR_PICKUP: N_("Ready for pickup"),
+    OrderStatus.PICKED_UP: N_("Picked up"),
+    OrderStatus.SHIPPED: N_("Shipped"),
+    OrderStatus.DELIVERED: N_("Delivered"),
+    OrderStatus.CANCELLED: N_("Cancelled"),
+    OrderStatus.RETURNED: N_("Returned"),
+}
+FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
+KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
+
+
+def _helpers(principal: Principal | None = None) -> dict[str, Any]:
+    return {
+        "money": format_money,
+        "status_name": lambda s: STATUS_NAMES[OrderStatus(s)],
+        "fulfilment_name": lambda f: FULFILMENT_NAMES[Fulfilment(f)],
+        "kind_name": lambda k: KIND_NAMES[LocationKind(k)],
+        "can_manage": principal is not None and allows(principal.role, Action.COMMERCE_MANAGE),
+    }
+
+
+@router.get("/commerce", response_class=HTMLResponse)
+def orders_page(
+    request: Request, session: SessionDep, principal: Reader, status: OrderStatus | None = None
+) -> HTMLResponse:
+    orders = service.list_orders(
+        session, workspace_id=principal.workspace_id, status=[status] if status else None, limit=200
+    )
+    context = {"orders": orders, "status": status, "statuses": list(OrderStatus), **_helpers(principal)}
+    return render(request, "commerce/orders.html", context)
+
+
+def _order_context(session: SessionDep, principal: Principal, order_id: uuid.UUID) -> dict[str, Any]:
+    order = service.get_order(session, workspace_id=principal.workspace_id, order_id=order_id)
+    return {"order": order, **_helpers(principal)}
+
+
+@router.get("/commerce/orders/{order_id}", response_class=HTMLResponse)
+def order_page(order_id: uuid.UUID, request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    return render(request, "commerce/order.html", _order_context(session, principal, order_id))
+
+
+@router.get("/commerce/orders/{order_id}/live", response_class=HTMLResponse)
+def order_live(order_id: uuid.UUID, request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    """The order's status and timeline, re-fetched by the page when a `commerce.order` event arrives."""
+    return render(request, "commerce/_order_live.html", _order_context(session, principal, order_id))
+
+
+@router.post("/commerce/orders/{order_id}/status")
+def change_status(
+    order_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    status: Annotated[OrderStatus, Form()],
+    pickup_code: Annotated[str, Form(max_length=12)] = "",
+    back: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Move the order one step; back to the page the button was on (or the order page with the refusal)."""
+    try:
+        service.change_status(
+            session,
+            workspace_id=principal.workspace_id,
+            order_id=order_id,
+            status=status,
+            actor=principal.label or principal.kind,
+            pickup_code=pickup_code or None,
+        )
+    except DomainError as error:
+        session.rollback()
+        context = {**_order_context(session, principal, order_id), "error": error.message}
+        return render(request, "commerce/order.html", context, status=error.status)
+    target = (
+        back if back.startswith("/commerce") and not back.startswith("//") else f"/commerce/orders/{order_id}"
+    )
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/commerce/stock", response_class=HTMLResponse)
+def stock_page(
+    request: Request, session: SessionDep, principal: Reader, location_id: uuid.UUID | None = None
+) -> HTMLResponse:
+    locations = service.list_locations(session, workspace_id=principal.workspace_id)
+    rows = service.list_stock(session, workspace_id=principal.workspace_id, location_id=location_id)
+    context = {"locations": locations, "rows": rows, "location_id": location_id, **_helpers(principal)}
+    return render(request, "commerce/stock.html", context)
+
+
+@router.get("/commerce/stock/availability", response_class=HTMLResponse)
+def availability_widget(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    sku: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    """ "Available now at store X" for one SKU; re-fetched live on every `commerce.stock` event."""
+    result, error = None, None
+    if sku:
+        if re.fullmatch(SKU_PATTERN, sku):
+            try:
+                result = service.availability(session, workspace_id=principal.workspace_id, sku=sku)
+            except DomainError as exc:
+                error = exc.message
+        else:
+            error = "invalid SKU"
+    context = {"sku": sku, "result": result, "error": error, **_helpers(principal)}
+    return render(request, "commerce/_availability.html", context)
+
+
+@router.get("/commerce/pickup", response_class=HTMLResponse)
+def pickup_page(
+    request: Request, session: SessionDep, principal: Reader, location_id: uuid.UUID | None = None
+) -> HTMLResponse:
+    return render(request, "commerce/pickup.html", _board_context(session, principal, location_id))
+
+
+@router.get("/commerce/pickup/live", response_class=HTMLResponse)
+def pickup_live(
+    request: Request, session: SessionDep, principal: Reader, location_id: uuid.UUID | None = None
+) -> HTMLResponse:
+    return render(request, "commerce/_pickup_board.html", _board_context(session, principal, location_id))
+
+
+def _board_context(
+    session: SessionDep, principal: Principal, location_id: uuid.UUID | None
+) -> dict[str, Any]:
+    stores = [s for s in service.list_locations(session, workspace_id=principal.workspace_id) if s.pickup]
+    if location_id is None and stores:
+        location_id = stores[0].id
+    orders = (
+        service.pickup_board(session, workspace_id=principal.workspace_id, location_id=location_id)
+        if location_id is not None
+        else []
+    )
+    return {"stores": stores, "location_id": location_id, "orders": orders, **_helpers(principal)}
+
+
+@router.get("/o/{token}", response_class=HTMLResponse)
+def customer_order_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """The customer's own order page: public, found only by the order's 256-bit token."""
+    order = service.order_by_token(session, token=token)
+    return render(request, "commerce/track.html", {"order": order, "token": token, **_helpers()})
+
+
+@router.get("/o/{token}/live", response_class=HTMLResponse)
+def customer_order_live(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """The customer's order steps, polled every 2 s by the page (no account, so no event stream)."""
+    order = service.order_by_token(session, token=token)
+    return render(request, "commerce/_track_live.html", {"order": order, "token": token, **_helpers()})

@@ -1,0 +1,1 @@
+"""The inbox: conversations and messages from every channel, assignment, labels, SLA clocks."""

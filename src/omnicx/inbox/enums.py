@@ -1,0 +1,39 @@
+"""The inbox's vocabularies (pure: shared by tables, contracts and the status rules)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChannelKind(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+class MessageKind(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    NOTE = "note"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"

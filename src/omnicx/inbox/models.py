@@ -1,0 +1,165 @@
+"""Tables of the inbox domain: inboxes, SLA policies, contacts, conversations, messages, conversation events.
+
+One inbox per channel account (a website's chat, an email address). A contact is one sender on one inbox,
+resolved to one customer through identity. A conversation belongs to one contact; while it is not resolved,
+`open_contact_id` holds the contact's id under a unique constraint, so concurrent inbound messages from one
+sender can never open two conversations at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omnicx.db import Base, IdMixin, JSONType, TimestampMixin
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind, Priority
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    return Enum(enum, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False)
+
+
+class SlaPolicy(IdMixin, TimestampMixin, Base):
+    """Response targets and the business hours their clocks run in (the workspace's time zone)."""
+
+    __tablename__ = "inbox_sla_policy"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    first_response_minutes: Mapped[int] = mapped_column(default=120)
+    next_response_minutes: Mapped[int | None] = mapped_column(default=None)
+    resolution_minutes: Mapped[int | None] = mapped_column(default=None)
+    # {"0": [["09:00", "17:00"]], ...} by ISO weekday - 1 (Monday = 0); empty means around the clock.
+    business_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    holidays: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"dates": ["2026-12-25", ...]}
+
+
+class Inbox(IdMixin, TimestampMixin, Base):
+    __tablename__ = "inbox_inbox"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "inbox_channel"))
+    name: Mapped[str] = mapped_column(String(200))
+    # The email address for email; the widget's public token for chat.
+    address: Mapped[str] = mapped_column(String(320))
+    reopen_window_hours: Mapped[float] = mapped_column(default=72.0)
+    sla_policy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("inbox_sla_policy.id", ondelete="SET NULL"), default=None
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_team.id", ondelete="SET NULL"), default=None
+    )
+
+
+class Contact(IdMixin, TimestampMixin, Base):
+    """One sender on one inbox (`source_id` = email address, chat visitor id), resolved to a customer."""
+
+    __tablename__ = "inbox_contact"
+    __table_args__ = (UniqueConstraint("inbox_id", "source_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_inbox.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+
+
+class Conversation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "inbox_conversation"
+    __table_args__ = (
+        Index("ix_inbox_conversation_workspace_status", "workspace_id", "status"),
+        Index("ix_inbox_conversation_contact", "contact_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_inbox.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_contact.id", ondelete="CASCADE"))
+    # The contact's id while this conversation is not resolved: at most one active conversation per contact.
+    open_contact_id: Mapped[uuid.UUID | None] = mapped_column(unique=True, default=None)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ConversationStatus] = mapped_column(
+        _enum(ConversationStatus, "inbox_conversation_status"), default=ConversationStatus.OPEN
+    )
+    priority: Mapped[Priority] = mapped_column(_enum(Priority, "inbox_priority"), default=Priority.NONE)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_membership.id", ondelete="SET NULL"), default=None, index=True
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_team.id", ondelete="SET NULL"), default=None
+    )
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"labels": ["vip", ...]}
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    first_reply_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_message_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_response_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Which SLA warnings/breaches were already announced: {"first_response:breach:<due iso>": "<at iso>"}.
+    sla_notified: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    __tablename__ = "inbox_message"
+    __table_args__ = (
+        UniqueConstraint("inbox_id", "provider_message_id"),
+        Index("ix_inbox_message_conversation_created", "conversation_id", "created_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_inbox.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inbox_conversation.id", ondelete="CASCADE")
+    )
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "inbox_message_kind"))
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_user.id", ondelete="SET NULL"), default=None
+    )
+    author_label: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    attachments: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"files": [{name, type, size, path}]}
+    # Inbound: the provider's id (an email's Message-ID); outbound: the id omnicx gave it. Unique per inbox.
+    provider_message_id: Mapped[str | None] = mapped_column(String(500), default=None)
+    references: Mapped[dict[str, Any]] = mapped_column(
+        default=dict
+    )  # {"in_reply_to": ..., "references": [...]}
+    delivery_status: Mapped[DeliveryStatus | None] = mapped_column(
+        _enum(DeliveryStatus, "inbox_delivery_status"), default=None
+    )
+    delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class ConversationEvent(IdMixin, Base):
+    """Every change to a conversation: who, what, when."""
+
+    __tablename__ = "inbox_conversation_event"
+    __table_args__ = (Index("ix_inbox_conversation_event_conversation_at", "conversation_id", "at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inbox_conversation.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("auth_user.id", ondelete="SET NULL"), default=None
+    )
+    actor_label: Mapped[str] = mapped_column(String(320), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    at: Mapped[datetime]

@@ -1,0 +1,215 @@
+"""Contracts of the inbox domain: inboxes, conversations, messages, events, and the normalised messages that
+channel adapters hand in (inbound) and receive (outbound)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind, Priority
+from omnicx.text import PlainText
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class InboxCreate(BaseModel):
+    channel: ChannelKind
+    name: PlainText = Field(min_length=1, max_length=200)
+    address: PlainText | None = Field(
+        default=None, max_length=320, description="The email address (email); generated for chat."
+    )
+    reopen_window_hours: float = Field(default=72.0, ge=0, le=24 * 365)
+
+
+class InboxPublic(_Public):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    channel: ChannelKind
+    name: str
+    address: str
+    reopen_window_hours: float
+    sla_policy_id: uuid.UUID | None
+    created_at: datetime
+
+
+class SlaPolicyCreate(BaseModel):
+    name: PlainText = Field(min_length=1, max_length=120)
+    first_response_minutes: int = Field(default=120, ge=1)
+    next_response_minutes: int | None = Field(default=None, ge=1)
+    resolution_minutes: int | None = Field(default=None, ge=1)
+    business_hours: dict[str, list[tuple[str, str]]] = Field(
+        default_factory=dict, description='{"0": [["09:00", "17:00"]]}: Monday = 0; empty = always open.'
+    )
+    holidays: list[str] = Field(default_factory=list, description="ISO dates on which the clock stops.")
+
+
+class SlaPolicyPublic(_Public):
+    id: uuid.UUID
+    name: str
+    first_response_minutes: int
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    business_hours: dict[str, Any]
+    holidays: dict[str, Any]
+
+
+class Attachment(BaseModel):
+    """An attachment as a channel delivers it (`data`), before it is stored in the data directory."""
+
+    filename: str = Field(max_length=255)
+    content_type: str = "application/octet-stream"
+    data: bytes
+
+
+class AttachmentPublic(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+    path: str
+
+
+class InboundMessage(BaseModel):
+    """One inbound message normalised by a channel adapter: who sent it, its dedup key, how it threads."""
+
+    source_id: str = Field(min_length=1, max_length=320, description="Sender on this channel (address, id).")
+    name: str = ""
+    email: str | None = None
+    anonymous_id: str | None = Field(default=None, description="The tracking anonymous id (chat visitors).")
+    provider_message_id: str | None = Field(default=None, max_length=500, description="Dedup key per inbox.")
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    subject: str = ""
+    text: str = ""
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    received_at: AwareDatetime | None = None
+
+
+class ReceiveResult(BaseModel):
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    contact_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    duplicate: bool = False
+    new_conversation: bool = False
+
+
+class OutboundMessage(BaseModel):
+    """What a channel adapter needs to deliver one agent reply."""
+
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    workspace_id: uuid.UUID
+    channel: ChannelKind
+    inbox_address: str
+    inbox_name: str
+    to: str
+    to_name: str = ""
+    subject: str = ""
+    text: str
+    html: str | None = None
+    provider_message_id: str
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+class StatusReport(BaseModel):
+    """A provider's delivery status callback, normalised."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+class MessagePublic(_Public):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    kind: MessageKind
+    author_label: str
+    subject: str
+    text: str
+    html: str | None
+    attachments: list[AttachmentPublic] = []
+    provider_message_id: str | None
+    delivery_status: DeliveryStatus | None
+    delivery_error: str | None
+    created_at: datetime
+
+
+class EventPublic(_Public):
+    id: uuid.UUID
+    kind: str
+    actor_label: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+class ContactPublic(_Public):
+    id: uuid.UUID
+    source_id: str
+    name: str
+    email: str | None
+    customer_id: uuid.UUID | None
+
+
+class ConversationSummary(_Public):
+    id: uuid.UUID
+    inbox_id: uuid.UUID
+    channel: ChannelKind
+    inbox_name: str
+    contact: ContactPublic
+    customer_id: uuid.UUID | None
+    subject: str
+    status: ConversationStatus
+    priority: Priority
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    labels: list[str]
+    snoozed_until: datetime | None
+    waiting_since: datetime | None
+    first_reply_at: datetime | None
+    last_message_at: datetime | None
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_due_at: datetime | None = Field(description="The nearest due time (what the inbox sorts on).")
+    preview: str = ""
+    created_at: datetime
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[MessagePublic]
+    events: list[EventPublic]
+
+
+class ReplyCreate(BaseModel):
+    text: PlainText = Field(min_length=1, max_length=100_000)
+    private: bool = Field(default=False, description="A private note: seen by the team, never sent.")
+
+
+class ConversationUpdate(BaseModel):
+    """Fields to change (absent ones stay); `assignee_id`/`team_id` null unassigns when sent explicitly."""
+
+    status: ConversationStatus | None = None
+    priority: Priority | None = None
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    labels: list[PlainText] | None = Field(default=None, max_length=50)
+    snoozed_until: AwareDatetime | None = None
+
+
+class InboxView(BaseModel):
+    """A list filter: `mine`, `unassigned`, `all`, optionally narrowed by team, label, inbox or status."""
+
+    view: str = Field(default="all", pattern="^(mine|unassigned|all)$")
+    status: ConversationStatus | None = ConversationStatus.OPEN
+    team_id: uuid.UUID | None = None
+    label: str | None = None
+    inbox_id: uuid.UUID | None = None
+    channel: ChannelKind | None = None
+    limit: int = Field(default=100, ge=1, le=500)

@@ -1,0 +1,96 @@
+"""Inboxes (one per channel account) and SLA policies."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.auth.schemas import Principal
+from omnicx.errors import Invalid
+from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.errors import DuplicateInbox, InboxNotFound
+from omnicx.inbox.models import Inbox, SlaPolicy
+from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
+from omnicx.inbox.service._common import load_inbox
+
+
+def _normalise_address(channel: ChannelKind, address: str) -> str:
+    return address.strip().lower() if channel is ChannelKind.EMAIL else address.strip()
+
+
+def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -> InboxPublic:
+    """Create an inbox; chat inboxes get a public widget token as their address. Audited, committed."""
+    if data.channel is ChannelKind.EMAIL and not data.address:
+        raise Invalid("an email inbox needs its address")
+    address = _normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
+    exists = session.scalar(select(Inbox.id).where(Inbox.channel == data.channel, Inbox.address == address))
+    if exists is not None:
+        raise DuplicateInbox(f"an inbox already receives at {address}")
+    inbox = Inbox(
+        workspace_id=principal.workspace_id,
+        channel=data.channel,
+        name=data.name,
+        address=address,
+        reopen_window_hours=data.reopen_window_hours,
+    )
+    session.add(inbox)
+    session.flush()
+    auth_service.record_audit(
+        session,
+        workspace_id=principal.workspace_id,
+        principal=principal,
+        action="inbox.created",
+        target_type="inbox",
+        target_id=str(inbox.id),
+        detail={"channel": data.channel.value, "address": address},
+    )
+    session.commit()
+    return InboxPublic.model_validate(inbox)
+
+
+def list_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:
+    rows = session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id).order_by(Inbox.name))
+    return [InboxPublic.model_validate(r) for r in rows]
+
+
+def get_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxPublic:
+    return InboxPublic.model_validate(load_inbox(session, workspace_id=workspace_id, inbox_id=inbox_id))
+
+
+def find_inbox(session: Session, *, channel: ChannelKind, address: str) -> InboxPublic | None:
+    """The inbox receiving at `address` on `channel`, whatever its workspace (inbound routing: an SMTP
+    recipient, a widget token). Returns None when nobody receives there."""
+    inbox = session.scalar(
+        select(Inbox).where(Inbox.channel == channel, Inbox.address == _normalise_address(channel, address))
+    )
+    return InboxPublic.model_validate(inbox) if inbox else None
+
+
+def create_sla_policy(
+    session: Session, *, principal: Principal, data: SlaPolicyCreate, inbox_ids: list[uuid.UUID] | None = None
+) -> SlaPolicyPublic:
+    """Create a policy and apply it to `inbox_ids` (their new conversations' clocks follow it). Committed."""
+    policy = SlaPolicy(
+        workspace_id=principal.workspace_id,
+        name=data.name,
+        first_response_minutes=data.first_response_minutes,
+        next_response_minutes=data.next_response_minutes,
+        resolution_minutes=data.resolution_minutes,
+        business_hours={k: [list(i) for i in v] for k, v in data.business_hours.items()},
+        holidays={"dates": list(data.holidays)},
+    )
+    session.add(policy)
+    session.flush()
+    for inbox_id in inbox_ids or []:
+        inbox = session.scalar(
+            select(Inbox).where(Inbox.id == inbox_id, Inbox.workspace_id == principal.workspace_id)
+        )
+        if inbox is None:
+            raise InboxNotFound(f"inbox {inbox_id} not found")
+        inbox.sla_policy_id = policy.id
+    session.commit()
+    return SlaPolicyPublic.model_validate(policy)

@@ -1,0 +1,324 @@
+"""Inbound messages: from a channel's normalised message to a contact, a customer, a conversation, a message.
+
+`receive` is safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate
+stores nothing), a contact is unique per inbox and sender, and a contact holds at most one active
+conversation (`open_contact_id` is unique), so two messages of a new sender arriving at once create one
+contact and one conversation. A losing concurrent insert is undone in its savepoint and the winner's row used.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from omnicx.db import utcnow
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.inbox import lifecycle
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, MessageKind
+from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
+from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
+from omnicx.inbox.service._common import announce, record_event, refresh_sla, reopen_window
+from omnicx.tracking import service as tracking_service
+
+CHANNEL_NAMES = {ChannelKind.EMAIL: "Email", ChannelKind.CHAT: "Live chat"}
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def receive(
+    session: Session,
+    *,
+    inbox_id: uuid.UUID,
+    message: InboundMessage,
+    attachments_dir: Path | None = None,
+    now: datetime | None = None,
+) -> ReceiveResult:
+    """Store one inbound message (idempotent on its provider id) and commit; returns where it went."""
+    now = now or utcnow()
+    inbox = session.get(Inbox, inbox_id)
+    if inbox is None:
+        raise InboxNotFound(f"inbox {inbox_id} not found")
+    duplicate = _existing(session, inbox, message.provider_message_id)
+    if duplicate is not None:
+        session.rollback()
+        return duplicate
+    contact = _contact(session, inbox, message)
+    conversation, created = _conversation(session, inbox, contact, message, now)
+    stored = Message(
+        workspace_id=inbox.workspace_id,
+        inbox_id=inbox.id,
+        conversation_id=conversation.id,
+        kind=MessageKind.INCOMING,
+        author_label=message.name or message.source_id,
+        subject=message.subject[:500],
+        text=message.text,
+        html=message.html,
+        provider_message_id=message.provider_message_id,
+        references={"in_reply_to": message.in_reply_to, "references": message.references},
+        created_at=message.received_at or now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(stored)
+            session.flush()
+    except IntegrityError:
+        # A concurrent delivery of the same message won: it is stored once, by the other transaction.
+        session.rollback()
+        found = _existing(session, inbox, message.provider_message_id)
+        if found is None:
+            raise
+        return found
+    if message.attachments and attachments_dir is not None:
+        stored.attachments = {
+            "files": _store_attachments(attachments_dir, inbox, stored.id, message.attachments)
+        }
+    conversation.last_message_at = now
+    if conversation.waiting_since is None:
+        conversation.waiting_since = now
+    if conversation.status is ConversationStatus.PENDING:
+        conversation.status = ConversationStatus.OPEN
+        record_event(
+            session, conversation, "status_changed", actor_label=contact.source_id, detail={"to": "open"}
+        )
+    if not conversation.subject and message.subject:
+        conversation.subject = message.subject[:500]
+    conversation.updated_at = now
+    refresh_sla(session, conversation, inbox)
+    if created and conversation.customer_id is not None:
+        tracking_service.record_touchpoint(
+            session,
+            workspace_id=inbox.workspace_id,
+            customer_id=conversation.customer_id,
+            channel=CHANNEL_NAMES.get(inbox.channel, inbox.channel.value),
+            kind="conversation",
+            at=now,
+            source="inbox",
+            detail={"conversation_id": str(conversation.id), "inbox_id": str(inbox.id)},
+            dedup_key=f"inbox:conversation:{conversation.id}",
+        )
+    label = message.name or message.source_id
+    if created:
+        announce(session, conversation, "inbox.conversation.created", f"New conversation from {label}")
+    announce(
+        session,
+        conversation,
+        "inbox.message.created",
+        f"{label}: {message.text[:80]}",
+        message_id=str(stored.id),
+        kind=MessageKind.INCOMING.value,
+    )
+    result = ReceiveResult(
+        conversation_id=conversation.id,
+        message_id=stored.id,
+        contact_id=contact.id,
+        customer_id=conversation.customer_id,
+        new_conversation=created,
+    )
+    session.commit()
+    return result
+
+
+def _existing(session: Session, inbox: Inbox, provider_message_id: str | None) -> ReceiveResult | None:
+    if not provider_message_id:
+        return None
+    row = session.execute(
+        select(Message, Conversation)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.inbox_id == inbox.id, Message.provider_message_id == provider_message_id)
+    ).first()
+    if row is None:
+        return None
+    stored, conversation = row
+    return ReceiveResult(
+        conversation_id=conversation.id,
+        message_id=stored.id,
+        contact_id=conversation.contact_id,
+        customer_id=conversation.customer_id,
+        duplicate=True,
+    )
+
+
+def _identifiers(message: InboundMessage) -> list[Identifier]:
+    found: list[Identifier] = []
+    if message.email:
+        found.append(Identifier(kind=IdentifierKind.EMAIL, value=message.email))
+    if message.anonymous_id:
+        found.append(Identifier(kind=IdentifierKind.ANONYMOUS_ID, value=message.anonymous_id))
+    return found
+
+
+def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> Contact:
+    source_id = message.source_id.strip()
+    if not source_id:
+        raise UnroutableMessage("the message names no sender")
+    if inbox.channel is ChannelKind.EMAIL:
+        source_id = source_id.lower()
+    stmt = select(Contact).where(Contact.inbox_id == inbox.id, Contact.source_id == source_id)
+    contact = session.scalar(stmt)
+    if contact is None:
+        try:
+            with session.begin_nested():
+                contact = Contact(
+                    workspace_id=inbox.workspace_id,
+                    inbox_id=inbox.id,
+                    source_id=source_id,
+                    name=message.name[:200],
+                    email=message.email,
+                )
+                session.add(contact)
+                session.flush()
+        except IntegrityError:
+            contact = session.scalar(stmt)
+            if contact is None:
+                raise
+    identifiers = _identifiers(message)
+    if identifiers:
+        customer_id = identity_service.resolve(
+            session,
+            workspace_id=inbox.workspace_id,
+            identifiers=identifiers,
+            traits={"name": message.name} if message.name else None,
+            reason="inbox",
+        )
+        if customer_id is not None:
+            contact.customer_id = customer_id
+    if message.name and not contact.name:
+        contact.name = message.name[:200]
+    return contact
+
+
+def _thread_conversation(
+    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage
+) -> Conversation | None:
+    """The contact's conversation this message replies to: References first (newest last), then In-Reply-To.
+
+    A thread belonging to another sender is not joined: their reply starts their own conversation.
+    """
+    candidates = [*reversed(message.references), *([message.in_reply_to] if message.in_reply_to else [])]
+    candidates = [c for c in dict.fromkeys(candidates) if c]
+    if not candidates:
+        return None
+    rows = session.execute(
+        select(Message.provider_message_id, Conversation)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.inbox_id == inbox.id,
+            Message.provider_message_id.in_(candidates),
+            Conversation.contact_id == contact.id,
+        )
+    ).all()
+    by_id = {row[0]: row[1] for row in rows}
+    return next((by_id[c] for c in candidates if c in by_id), None)
+
+
+def _active(session: Session, contact: Contact) -> Conversation | None:
+    return session.scalar(
+        select(Conversation).where(Conversation.open_contact_id == contact.id).with_for_update()
+    )
+
+
+def _latest(session: Session, contact: Contact) -> Conversation | None:
+    return session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact.id)
+        .order_by(Conversation.created_at.desc())
+    )
+
+
+def _conversation(
+    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
+) -> tuple[Conversation, bool]:
+    active = _active(session, contact)
+    threaded = _thread_conversation(session, inbox, contact, message)
+    candidate = threaded or active or _latest(session, contact)
+    placement = lifecycle.place_inbound(
+        lifecycle.Candidate(candidate.status, candidate.resolved_at) if candidate else None,
+        now=now,
+        reopen_window=reopen_window(inbox),
+    )
+    if active is not None and (candidate is not active):
+        # The contact already has an active conversation: never open a second one.
+        candidate, placement = (
+            active,
+            lifecycle.place_inbound(
+                lifecycle.Candidate(active.status, active.resolved_at),
+                now=now,
+                reopen_window=reopen_window(inbox),
+            ),
+        )
+    if placement is lifecycle.Placement.NEW or candidate is None:
+        return _open_new(session, inbox, contact, message, now)
+    if placement is lifecycle.Placement.WAKE:
+        candidate.status = ConversationStatus.OPEN
+        candidate.snoozed_until = None
+        record_event(session, candidate, "woken", actor_label=contact.source_id, detail={"by": "message"})
+    elif placement is lifecycle.Placement.REOPEN:
+        candidate.status = ConversationStatus.OPEN
+        candidate.resolved_at = None
+        candidate.open_contact_id = contact.id
+        candidate.waiting_since = None
+        record_event(session, candidate, "reopened", actor_label=contact.source_id, detail={"by": "message"})
+        announce(session, candidate, "inbox.conversation.updated", "Conversation reopened")
+    if contact.customer_id is not None:
+        candidate.customer_id = contact.customer_id
+    return candidate, False
+
+
+def _open_new(
+    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
+) -> tuple[Conversation, bool]:
+    conversation = Conversation(
+        workspace_id=inbox.workspace_id,
+        inbox_id=inbox.id,
+        contact_id=contact.id,
+        open_contact_id=contact.id,
+        customer_id=contact.customer_id,
+        subject=message.subject[:500],
+        status=ConversationStatus.OPEN,
+        team_id=inbox.team_id,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+            session.flush()
+    except IntegrityError:
+        # A concurrent message of the same sender opened it first: join it.
+        winner = _active(session, contact)
+        if winner is None:
+            raise
+        return winner, False
+    record_event(
+        session, conversation, "created", actor_label=contact.source_id, detail={"inbox": inbox.name}
+    )
+    return conversation, True
+
+
+def _store_attachments(
+    root: Path, inbox: Inbox, message_id: uuid.UUID, attachments: list[Attachment]
+) -> list[dict[str, object]]:
+    """Write attachments under `<data dir>/attachments/<workspace>/<message>/`; names are made safe."""
+    folder = root / str(inbox.workspace_id) / str(message_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored: list[dict[str, object]] = []
+    for index, attachment in enumerate(attachments):
+        name = _UNSAFE_NAME.sub("_", attachment.filename).strip("._")[:120] or f"attachment-{index}"
+        path = folder / f"{index}-{name}"
+        path.write_bytes(attachment.data)
+        stored.append(
+            {
+                "filename": attachment.filename[:255],
+                "content_type": attachment.content_type,
+                "size": len(attachment.data),
+                "path": str(path.relative_to(root)),
+            }
+        )
+    return stored

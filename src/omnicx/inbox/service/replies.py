@@ -1,0 +1,212 @@
+"""Agent replies and private notes, and the delivery of replies through their channel.
+
+A reply is committed first, together with its delivery job (`inbox.deliver`, keyed by the message id); the job
+hands it to the channel adapter and records the outcome. Private notes are never given to a channel.
+Delivery statuses only move forward (`lifecycle.next_delivery_status`).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from omnicx.auth.schemas import Principal
+from omnicx.db import new_id, utcnow
+from omnicx.inbox import lifecycle
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.errors import InvalidTransition, MessageNotFound
+from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
+from omnicx.inbox.service._common import (
+    DELIVER_JOB,
+    announce,
+    load_conversation,
+    message_public,
+    record_event,
+    refresh_sla,
+)
+from omnicx.jobs import service as jobs_service
+
+MAX_REFERENCES = 20
+
+
+def _message_id_domain(inbox: Inbox) -> str:
+    return inbox.address.rpartition("@")[2] or "omnicx.local"
+
+
+def reply(
+    session: Session, *, principal: Principal, conversation_id: uuid.UUID, data: ReplyCreate
+) -> MessagePublic:
+    """Add an agent's reply (queued for delivery) or private note (never sent); commits."""
+    conversation = load_conversation(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, lock=True
+    )
+    inbox = session.get(Inbox, conversation.inbox_id)
+    assert inbox is not None
+    now = utcnow()
+    message_id = new_id()
+    kind = MessageKind.NOTE if data.private else MessageKind.OUTGOING
+    message = Message(
+        id=message_id,
+        workspace_id=conversation.workspace_id,
+        inbox_id=inbox.id,
+        conversation_id=conversation.id,
+        kind=kind,
+        author_user_id=principal.user_id,
+        author_label=principal.label,
+        subject=_reply_subject(conversation.subject),
+        text=data.text,
+        created_at=now,
+    )
+    if kind is MessageKind.OUTGOING:
+        if conversation.status is ConversationStatus.RESOLVED and conversation.open_contact_id is None:
+            other = session.scalar(
+                select(Conversation.id).where(Conversation.open_contact_id == conversation.contact_id)
+            )
+            if other is not None:
+                raise InvalidTransition("this contact has a newer active conversation; reply there")
+        message.provider_message_id = f"<{message_id}@{_message_id_domain(inbox)}>"
+        message.references = _thread_headers(session, conversation)
+        message.delivery_status = DeliveryStatus.PENDING
+        if conversation.first_reply_at is None:
+            conversation.first_reply_at = now
+        conversation.waiting_since = None
+        conversation.last_message_at = now
+        conversation.updated_at = now
+    session.add(message)
+    session.flush()
+    record_event(
+        session,
+        conversation,
+        "note_added" if data.private else "replied",
+        principal=principal,
+        detail={"message_id": str(message_id)},
+    )
+    if kind is MessageKind.OUTGOING:
+        jobs_service.enqueue(
+            session,
+            kind=DELIVER_JOB,
+            payload={"message_id": str(message_id)},
+            workspace_id=conversation.workspace_id,
+            idempotency_key=str(message_id),
+        )
+        refresh_sla(session, conversation, inbox)
+    announce(
+        session,
+        conversation,
+        "inbox.message.created",
+        f"{principal.label}: {data.text[:80]}",
+        message_id=str(message_id),
+        kind=kind.value,
+    )
+    result = message_public(message)
+    session.commit()
+    return result
+
+
+def _reply_subject(subject: str) -> str:
+    if not subject:
+        return ""
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"[:500]
+
+
+def _thread_headers(session: Session, conversation: Conversation) -> dict[str, object]:
+    """In-Reply-To = the newest customer-visible message; References = the thread's ids, oldest first."""
+    ids = [
+        pid
+        for pid in session.scalars(
+            select(Message.provider_message_id)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.kind != MessageKind.NOTE,
+                Message.provider_message_id.is_not(None),
+            )
+            .order_by(Message.created_at, Message.id)
+        )
+        if pid
+    ]
+    return {"in_reply_to": ids[-1] if ids else None, "references": ids[-MAX_REFERENCES:]}
+
+
+def outbound_for(session: Session, *, message_id: uuid.UUID) -> OutboundMessage | None:
+    """What the channel needs to deliver a reply, or None if there is nothing (left) to send.
+
+    Notes, inbound messages and replies already handed to their channel return None: a retried delivery job
+    never sends twice what was recorded as sent.
+    """
+    row = session.execute(
+        select(Message, Conversation, Inbox, Contact)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Inbox, Inbox.id == Message.inbox_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Message.id == message_id)
+    ).first()
+    if row is None:
+        return None
+    message, conversation, inbox, contact = row
+    if message.kind is not MessageKind.OUTGOING or message.delivery_status is not DeliveryStatus.PENDING:
+        return None
+    references = message.references or {}
+    refs = references.get("references") or []
+    return OutboundMessage(
+        message_id=message.id,
+        conversation_id=conversation.id,
+        workspace_id=conversation.workspace_id,
+        channel=inbox.channel,
+        inbox_address=inbox.address,
+        inbox_name=inbox.name,
+        to=contact.email or contact.source_id,
+        to_name=contact.name,
+        subject=message.subject or conversation.subject,
+        text=message.text,
+        html=message.html,
+        provider_message_id=message.provider_message_id or str(message.id),
+        in_reply_to=references.get("in_reply_to"),
+        references=[str(r) for r in refs],
+    )
+
+
+def record_delivery(
+    session: Session, *, message_id: uuid.UUID, status: DeliveryStatus, error: str | None = None
+) -> bool:
+    """Record what a channel said about a reply (only forward moves apply); no commit. True if it changed."""
+    message = session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+    if message is None:
+        raise MessageNotFound(f"message {message_id} not found")
+    return _advance(session, message, status, error)
+
+
+def apply_status(session: Session, *, inbox_id: uuid.UUID, report: StatusReport) -> bool:
+    """A provider's status callback for one of this inbox's messages; out-of-order reports never move a
+    status back. Commits; True if the status changed."""
+    message = session.scalar(
+        select(Message)
+        .where(Message.inbox_id == inbox_id, Message.provider_message_id == report.provider_message_id)
+        .with_for_update()
+    )
+    if message is None:
+        raise MessageNotFound(f"no message {report.provider_message_id} in this inbox")
+    changed = _advance(session, message, report.status, report.error)
+    session.commit()
+    return changed
+
+
+def _advance(session: Session, message: Message, status: DeliveryStatus, error: str | None) -> bool:
+    target = lifecycle.next_delivery_status(message.delivery_status, status)
+    if target is None or target is message.delivery_status:
+        return False
+    message.delivery_status = target
+    message.delivery_error = (error or "unknown error")[:4000] if target is DeliveryStatus.FAILED else None
+    conversation = session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    announce(
+        session,
+        conversation,
+        "inbox.message.status",
+        f"Message {target.value}",
+        message_id=str(message.id),
+        delivery_status=target.value,
+    )
+    return True

@@ -1,0 +1,191 @@
+"""Pages of the inbox: the conversation list with its views, one conversation with reply box, notes, status,
+assignment, labels, snooze and the customer sidebar. Both refresh live over the workspace's SSE stream."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.auth.permissions import Action, allows
+from omnicx.auth.schemas import Principal
+from omnicx.customers import service as customers_service
+from omnicx.errors import DomainError
+from omnicx.i18n import lazy as N_
+from omnicx.inbox import service
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, Priority
+from omnicx.inbox.schemas import ConversationUpdate, InboxView, ReplyCreate
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.nav import NavItem, register
+from omnicx.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("inbox", N_("Inbox"), "/inbox", Action.INBOX_READ, 5))
+
+Reader = Annotated[Principal, require(Action.INBOX_READ)]
+Replier = Annotated[Principal, require(Action.INBOX_REPLY)]
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    view: str = "all",
+    status: str = "open",
+    team: str | None = None,
+    label: str | None = None,
+    inbox: str | None = None,
+    channel: str | None = None,
+) -> HTMLResponse:
+    filters = InboxView(
+        view=view if view in ("mine", "unassigned", "all") else "all",
+        status=ConversationStatus(status) if status in ConversationStatus.__members__.values() else None,
+        team_id=_uuid(team),
+        label=label or None,
+        inbox_id=_uuid(inbox),
+        channel=ChannelKind(channel) if channel and channel in ChannelKind.__members__.values() else None,
+    )
+    context = {
+        "conversations": service.list_conversations(session, principal=principal, view=filters),
+        "filters": filters,
+        "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
+        "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
+        "statuses": list(ConversationStatus),
+    }
+    if request.headers.get("hx-request"):
+        return render(request, "inbox/_list.html", context)
+    return render(request, "inbox/index.html", context)
+
+
+def _conversation_context(
+    session: Session, principal: Principal, conversation_id: uuid.UUID
+) -> dict[str, Any]:
+    conversation = service.get_conversation(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+    )
+    customer = None
+    previous: list[Any] = []
+    if conversation.customer_id is not None:
+        customer = customers_service.get_customer_360(
+            session,
+            workspace_id=principal.workspace_id,
+            customer_id=conversation.customer_id,
+            timeline_limit=5,
+        )
+        previous = [
+            c
+            for c in service.customer_conversations(
+                session,
+                workspace_id=principal.workspace_id,
+                customer_ids=[customer.customer.id, *customer.merged_customer_ids],
+            )
+            if c.id != conversation.id
+        ]
+    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
+    return {
+        "c": conversation,
+        "customer": customer,
+        "previous": previous,
+        "members": members,
+        "members_by_id": {m.id: m for m in members},
+        "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
+        "statuses": list(ConversationStatus),
+        "priorities": list(Priority),
+        "can_reply": allows(principal.role, Action.INBOX_REPLY),
+    }
+
+
+@router.get("/inbox/conversations/{conversation_id}", response_class=HTMLResponse)
+def conversation_page(
+    request: Request, conversation_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> HTMLResponse:
+    context = _conversation_context(session, principal, conversation_id)
+    return render(request, "inbox/conversation.html", {**context, "error": None})
+
+
+@router.get("/inbox/conversations/{conversation_id}/thread", response_class=HTMLResponse)
+def conversation_thread(
+    request: Request, conversation_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> HTMLResponse:
+    """The thread and status fragment, re-fetched when the live stream says the conversation changed."""
+    context = _conversation_context(session, principal, conversation_id)
+    return render(request, "inbox/_thread.html", context)
+
+
+@router.post("/inbox/conversations/{conversation_id}/reply")
+def reply_form(
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Replier,
+    text: Annotated[str, Form(max_length=100_000)],
+    private: Annotated[str | None, Form()] = None,
+) -> Any:
+    try:
+        service.reply(
+            session,
+            principal=principal,
+            conversation_id=conversation_id,
+            data=ReplyCreate(text=text, private=bool(private)),
+        )
+    except (DomainError, ValueError) as error:
+        session.rollback()
+        context = _conversation_context(session, principal, conversation_id)
+        message = error.message if isinstance(error, DomainError) else str(error)
+        return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
+    return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
+
+
+@router.post("/inbox/conversations/{conversation_id}/update")
+def update_form(
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Replier,
+    status: Annotated[str | None, Form()] = None,
+    priority: Annotated[str | None, Form()] = None,
+    assignee: Annotated[str | None, Form()] = None,
+    team: Annotated[str | None, Form()] = None,
+    labels: Annotated[str | None, Form(max_length=2000)] = None,
+    snoozed_until: Annotated[str | None, Form()] = None,
+) -> Any:
+    tz = getattr(request.state, "timezone", "UTC")
+    fields: dict[str, Any] = {}
+    if status:
+        fields["status"] = status
+    if priority:
+        fields["priority"] = priority
+    if assignee is not None:
+        fields["assignee_id"] = _uuid(assignee)
+    if team is not None:
+        fields["team_id"] = _uuid(team)
+    if labels is not None:
+        fields["labels"] = [part.strip() for part in labels.split(",") if part.strip()]
+    if snoozed_until:
+        try:
+            fields["snoozed_until"] = datetime.fromisoformat(snoozed_until).replace(tzinfo=ZoneInfo(tz))
+        except ValueError:
+            fields["snoozed_until"] = None
+    try:
+        data = ConversationUpdate.model_validate(fields)
+        service.update_conversation(session, principal=principal, conversation_id=conversation_id, data=data)
+    except (DomainError, ValueError) as error:
+        session.rollback()
+        context = _conversation_context(session, principal, conversation_id)
+        message = error.message if isinstance(error, DomainError) else str(error)
+        return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
+    return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)

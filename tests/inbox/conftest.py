@@ -1,0 +1,64 @@
+"""Inbox fixtures: an email inbox and a chat inbox in the test world, a job drainer, inbound message factory."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.orm import Session
+
+from omnicx.auth.permissions import Role
+from omnicx.inbox import service
+from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.schemas import InboundMessage, InboxCreate, InboxPublic
+from omnicx.jobs.worker import Worker
+from omnicx.runtime import Runtime
+from tests.conftest import World
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def email_inbox(db: Session, world: World) -> InboxPublic:
+    inbox = service.create_inbox(
+        db,
+        principal=world.members[Role.OWNER].principal,
+        data=InboxCreate(channel=ChannelKind.EMAIL, name="Support", address="support@acme.example.com"),
+    )
+    db.rollback()
+    return inbox
+
+
+@pytest.fixture
+def chat_inbox(db: Session, world: World) -> InboxPublic:
+    inbox = service.create_inbox(
+        db, principal=world.members[Role.OWNER].principal, data=InboxCreate(channel=ChannelKind.CHAT, name="Site")
+    )
+    db.rollback()
+    return inbox
+
+
+def inbound(sender: str = "alice@example.com", text: str = "Hello", **fields: object) -> InboundMessage:
+    values: dict[str, object] = {
+        "source_id": sender,
+        "email": sender if "@" in sender else None,
+        "name": sender.split("@")[0].title(),
+        "provider_message_id": f"<m{next(_counter)}@example.com>",
+        "subject": "Order 42",
+        "text": text,
+    }
+    values.update(fields)
+    return InboundMessage.model_validate(values)
+
+
+def drain(runtime: Runtime, limit: int = 50) -> int:
+    """Run due jobs until none is left; returns how many ran."""
+    worker = Worker(runtime, "test-worker")
+    count = 0
+    while count < limit and worker.run_once():
+        count += 1
+    return count
+
+
+Receive = Callable[..., object]
