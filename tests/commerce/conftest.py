@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.commerce import service
+from omnicx.commerce import tasks as _tasks  # noqa: F401  (registers job handlers and the timeline provider)
 from omnicx.commerce.enums import LocationKind
 from omnicx.commerce.schemas import LocationCreate, LocationPublic, ProductCreate, StockSet, VariantCreate
 from omnicx.jobs.worker import Worker
@@ -24,16 +25,24 @@ class Shop:
     other_store: LocationPublic
 
 
-def make_shop(db: Session, workspace_id: uuid.UUID, stock: dict[str, tuple[int, int, int]] | None = None) -> Shop:
+def make_shop(
+    db: Session, workspace_id: uuid.UUID, stock: dict[str, tuple[int, int, int]] | None = None
+) -> Shop:
     """Locations, products TEE-S/TEE-M/MUG (EUR) and stock per SKU: (warehouse, store, other store)."""
     warehouse = service.create_location(
-        db, workspace_id=workspace_id, data=LocationCreate(code="wh", name="Central warehouse", kind=LocationKind.WAREHOUSE)
+        db,
+        workspace_id=workspace_id,
+        data=LocationCreate(code="wh", name="Central warehouse", kind=LocationKind.WAREHOUSE),
     )
     store = service.create_location(
-        db, workspace_id=workspace_id, data=LocationCreate(code="paris", name="Paris store", kind=LocationKind.STORE, pickup=True)
+        db,
+        workspace_id=workspace_id,
+        data=LocationCreate(code="paris", name="Paris store", kind=LocationKind.STORE, pickup=True),
     )
     other = service.create_location(
-        db, workspace_id=workspace_id, data=LocationCreate(code="lyon", name="Lyon store", kind=LocationKind.STORE, pickup=True)
+        db,
+        workspace_id=workspace_id,
+        data=LocationCreate(code="lyon", name="Lyon store", kind=LocationKind.STORE, pickup=True),
     )
     service.create_product(
         db,
@@ -49,12 +58,18 @@ def make_shop(db: Session, workspace_id: uuid.UUID, stock: dict[str, tuple[int, 
     service.create_product(
         db,
         workspace_id=workspace_id,
-        data=ProductCreate(title="Mug", variants=[VariantCreate(sku="MUG", title="Mug", price_minor=900, currency="EUR")]),
+        data=ProductCreate(
+            title="Mug", variants=[VariantCreate(sku="MUG", title="Mug", price_minor=900, currency="EUR")]
+        ),
     )
     levels = stock or {"TEE-S": (10, 3, 0), "TEE-M": (5, 0, 2), "MUG": (20, 4, 4)}
     for sku, per_location in levels.items():
         for location, on_hand in zip((warehouse, store, other), per_location, strict=True):
-            service.set_stock(db, workspace_id=workspace_id, data=StockSet(sku=sku, location_id=location.id, on_hand=on_hand))
+            service.set_stock(
+                db,
+                workspace_id=workspace_id,
+                data=StockSet(sku=sku, location_id=location.id, on_hand=on_hand),
+            )
     db.rollback()  # end the fixture session's read transaction (SQLite would hold its write lock)
     return Shop(workspace_id=workspace_id, warehouse=warehouse, store=store, other_store=other)
 

@@ -26,8 +26,12 @@ def _available(db: Session, shop: Shop, sku: str, location_id: object) -> int:
 
 
 def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session, world: World) -> None:
-    shop = make_shop(db, world.workspace.id, stock={"TEE-S": (0, 10, 0), "TEE-M": (0, 0, 0), "MUG": (0, 0, 0)})
-    request = ReservationCreate(location_id=shop.store.id, lines=[LineRequest(sku="TEE-S", quantity=1)], ttl_seconds=600)
+    shop = make_shop(
+        db, world.workspace.id, stock={"TEE-S": (0, 10, 0), "TEE-M": (0, 0, 0), "MUG": (0, 0, 0)}
+    )
+    request = ReservationCreate(
+        location_id=shop.store.id, lines=[LineRequest(sku="TEE-S", quantity=1)], ttl_seconds=600
+    )
     start = threading.Barrier(100)
     results: list[str] = []
     lock = threading.Lock()
@@ -51,7 +55,11 @@ def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session
         t.join(timeout=60)
     assert results.count("ok") == 10
     assert results.count("out_of_stock") == 90
-    row = next(r for r in service.list_stock(db, workspace_id=shop.workspace_id, sku="TEE-S") if r.location_id == shop.store.id)
+    row = next(
+        r
+        for r in service.list_stock(db, workspace_id=shop.workspace_id, sku="TEE-S")
+        if r.location_id == shop.store.id
+    )
     db.rollback()
     assert (row.on_hand, row.reserved, row.available) == (10, 10, 0)
 
@@ -71,10 +79,14 @@ def test_reservation_is_all_or_nothing_and_names_sku_and_location(db: Session, s
 
 def test_expired_reservation_frees_stock_at_once_and_is_swept(db: Session, shop: Shop) -> None:
     past = utcnow() - timedelta(minutes=30)
-    request = ReservationCreate(location_id=shop.store.id, lines=[LineRequest(sku="TEE-S", quantity=3)], ttl_seconds=60)
+    request = ReservationCreate(
+        location_id=shop.store.id, lines=[LineRequest(sku="TEE-S", quantity=3)], ttl_seconds=60
+    )
     service.reserve(db, workspace_id=shop.workspace_id, data=request, now=past)
     assert _available(db, shop, "TEE-S", shop.store.id) == 3  # expired 29 minutes ago: counts for nothing
-    live = service.reserve(db, workspace_id=shop.workspace_id, data=request.model_copy(update={"ttl_seconds": 600}))
+    live = service.reserve(
+        db, workspace_id=shop.workspace_id, data=request.model_copy(update={"ttl_seconds": 600})
+    )
     assert _available(db, shop, "TEE-S", shop.store.id) == 0
     assert service.sweep_expired(db, workspace_id=shop.workspace_id) == 1
     db.commit()
@@ -86,7 +98,9 @@ def test_on_hand_cannot_drop_below_what_is_held(db: Session, shop: Shop) -> None
     request = ReservationCreate(location_id=shop.store.id, lines=[LineRequest(sku="MUG", quantity=3)])
     service.reserve(db, workspace_id=shop.workspace_id, data=request)
     with pytest.raises(Invalid):
-        service.set_stock(db, workspace_id=shop.workspace_id, data=StockSet(sku="MUG", location_id=shop.store.id, on_hand=2))
+        service.set_stock(
+            db, workspace_id=shop.workspace_id, data=StockSet(sku="MUG", location_id=shop.store.id, on_hand=2)
+        )
     db.rollback()
     assert _available(db, shop, "MUG", shop.store.id) == 1
 
@@ -95,7 +109,9 @@ def test_availability_lists_every_location_and_pickup_stores(db: Session, shop: 
     result = service.availability(db, workspace_id=shop.workspace_id, sku="TEE-M")
     assert result.total_available == 7
     assert {r.location_code: r.available for r in result.locations} == {"wh": 5, "paris": 0, "lyon": 2}
-    stores = service.stores_with_stock(db, workspace_id=shop.workspace_id, lines=[LineRequest(sku="TEE-M", quantity=1)])
+    stores = service.stores_with_stock(
+        db, workspace_id=shop.workspace_id, lines=[LineRequest(sku="TEE-M", quantity=1)]
+    )
     assert stores == [shop.other_store.id]
     db.rollback()
 

@@ -66,3 +66,35 @@ def test_language_switch_translates_the_frame(browser: Browser, demo: Demo) -> N
     page.select_option("#language", "en")
     page.click("form[action='/settings/profile/language'] button")
     page.close()
+
+
+def _chart_svg(page: Page) -> str:
+    page.wait_for_selector("#attribution-chart[data-rendered=true] svg")
+    return page.inner_html("#attribution-chart")
+
+
+def test_attribution_chart_follows_model_and_range_and_exports_png(browser: Browser, demo: Demo) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, demo, "marketer")
+    page.goto(f"{demo.url}/attribution")
+    markov = _chart_svg(page)
+    assert "Markov chain (exact) · 1" in markov
+    page.select_option("select[name=model]", "linear")
+    page.wait_for_url("**/attribution?*model=linear*")
+    linear = _chart_svg(page)
+    assert linear != markov
+    assert "Linear" in linear
+    first_day = page.input_value("input[name=date_from]")
+    page.fill("input[name=date_to]", first_day)
+    page.dispatch_event("input[name=date_to]", "change")
+    page.wait_for_url(f"**/attribution?*date_to={first_day}*")
+    one_day = _chart_svg(page)
+    assert one_day != linear
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "attribution.png"), full_page=True)
+    href = page.get_attribute("a[data-export=png]", "href")
+    assert href
+    exported = page.request.get(f"{demo.url}{href}")
+    assert exported.status == 200
+    assert exported.body()[:8] == b"\x89PNG\r\n\x1a\n"
+    page.close()

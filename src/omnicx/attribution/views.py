@@ -15,6 +15,7 @@ from omnicx.attribution import service
 from omnicx.attribution.engine import Model
 from omnicx.attribution.routes import default_range
 from omnicx.attribution.schemas import ReportQuery, StageKey
+from omnicx.attribution.service.charts import MODEL_LABELS, STAGE_LABELS
 from omnicx.auth.permissions import Action
 from omnicx.auth.schemas import Principal
 from omnicx.errors import DomainError
@@ -25,22 +26,6 @@ from omnicx.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 register(NavItem("attribution", N_("Attribution"), "/attribution", Action.ATTRIBUTION_READ, 30))
-
-MODEL_LABELS = {
-    Model.FIRST: N_("First touch"),
-    Model.LAST: N_("Last touch"),
-    Model.LAST_NON_DIRECT: N_("Last non-direct touch"),
-    Model.LINEAR: N_("Linear"),
-    Model.POSITION: N_("Position-based (40/20/40)"),
-    Model.TIME_DECAY: N_("Time decay (7-day half-life)"),
-    Model.MARKOV: N_("Markov chain (exact)"),
-    Model.SHAPLEY: N_("Shapley value"),
-}
-STAGE_LABELS = {
-    StageKey.CONTACT: N_("Contacts"),
-    StageKey.QUALIFIED: N_("Qualified leads"),
-    StageKey.SALE: N_("Sales"),
-}
 
 
 @router.get("/attribution", response_class=HTMLResponse)

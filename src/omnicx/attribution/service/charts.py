@@ -10,15 +10,34 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
+from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import AttributionReport, StageKey
+from omnicx.i18n import gettext
+from omnicx.i18n import lazy as N_
 
-MODEL_LABELS = {"first": "First touch", "last": "Last touch"}
+MODEL_LABELS = {
+    Model.FIRST: N_("First touch"),
+    Model.LAST: N_("Last touch"),
+    Model.LAST_NON_DIRECT: N_("Last non-direct touch"),
+    Model.LINEAR: N_("Linear"),
+    Model.POSITION: N_("Position-based (40/20/40)"),
+    Model.TIME_DECAY: N_("Time decay (7-day half-life)"),
+    Model.MARKOV: N_("Markov chain (exact)"),
+    Model.SHAPLEY: N_("Shapley value"),
+}
+STAGE_LABELS = {
+    StageKey.CONTACT: N_("Contacts"),
+    StageKey.QUALIFIED: N_("Qualified leads"),
+    StageKey.SALE: N_("Sales"),
+}
+METRIC_LABELS = {"conversions": N_("Conversions"), "value": N_("Value")}
 
 
 def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[str, Any]]:
-    model_label = f"{report.model.value.capitalize()}" + (
-        f" (order {report.order})" if report.model == "markov" else ""
-    )
+    model_label = gettext(MODEL_LABELS[report.model])
+    if report.model is Model.MARKOV:
+        model_label += f" · {report.order}"
+    labels = (gettext(MODEL_LABELS[Model.FIRST]), gettext(MODEL_LABELS[Model.LAST]), model_label)
     rows = []
     for channel in report.channels:
         credit = channel.stages[stage]
@@ -27,7 +46,7 @@ def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[
             if metric == "conversions"
             else (credit.value_first, credit.value_last, credit.value_model)
         )
-        for label, value in zip(("First touch", "Last touch", model_label), values, strict=True):
+        for label, value in zip(labels, values, strict=True):
             rows.append({"channel": channel.channel, "model": label, "value": round(value, 4)})
     return rows
 
@@ -43,14 +62,20 @@ def chart_spec(
     data = alt.InlineData(values=_rows(report, stage, metric))
     order = [c.channel for c in report.channels]
     chart = (
-        alt.Chart(data, title=title or f"{stage.value} · {report.date_from} → {report.date_to}")
+        alt.Chart(
+            data, title=title or f"{gettext(STAGE_LABELS[stage])} · {report.date_from} → {report.date_to}"
+        )
         .mark_bar()
         .encode(
             y=alt.Y("channel:N", sort=order, title=None),
             yOffset=alt.YOffset("model:N"),
-            x=alt.X("value:Q", title=metric, axis=alt.Axis(tickCount=8, format="~s")),
+            x=alt.X("value:Q", title=gettext(METRIC_LABELS[metric]), axis=alt.Axis(tickCount=8, format="~s")),
             color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=["channel:N", "model:N", alt.Tooltip("value:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("channel:N", title=gettext("Channel")),
+                alt.Tooltip("model:N", title=gettext("Model")),
+                alt.Tooltip("value:Q", title=gettext(METRIC_LABELS[metric]), format=",.2f"),
+            ],
         )
         .properties(width="container", height=max(120, 26 * len(order) * 3 // 2))
     )

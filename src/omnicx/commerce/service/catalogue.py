@@ -116,7 +116,7 @@ def create_location(session: Session, *, workspace_id: uuid.UUID, data: Location
 
 def list_locations(session: Session, *, workspace_id: uuid.UUID) -> list[LocationPublic]:
     rows = session.scalars(
-        select(Location).where(Location.workspace_id == workspace_id).order_by(Location.kind, Location.name)
+        select(Location).where(Location.workspace_id == workspace_id).order_by(Location.name)
     )
     return [LocationPublic.model_validate(r) for r in rows]
 

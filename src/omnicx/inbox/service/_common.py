@@ -233,4 +233,4 @@ def last_preview(session: Session, conversation_ids: list[uuid.UUID]) -> dict[uu
         .where(Message.conversation_id.in_(conversation_ids), Message.kind != MessageKind.NOTE)
         .order_by(Message.created_at)
     )
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
