@@ -16,6 +16,7 @@ from omnicx.auth import cli as auth_cli
 from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
 from omnicx.demo import cli as demo_cli
+from omnicx.inbox import cli as inbox_cli
 from omnicx.jobs import cli as jobs_cli
 from omnicx.settings import Settings
 from omnicx.tracking import cli as tracking_cli
@@ -37,6 +38,8 @@ app.add_typer(tracking_cli.source_app, name="source")
 app.add_typer(tracking_cli.import_app, name="import")
 app.add_typer(tracking_cli.events_app, name="events")
 app.add_typer(commerce_cli.app, name="commerce")
+app.add_typer(inbox_cli.app, name="inbox")
+app.command("smtp")(inbox_cli.smtp)
 app.command("demo")(demo_cli.demo)
 
 
@@ -94,9 +97,18 @@ def run_server(settings: Settings, *, host: str, port: int, auto_migrate: bool) 
         runtime.close()
         raise typer.Exit(1)
     app_ = create_app(settings, runtime=runtime)
+    smtp_server = None
+    if settings.smtp_inbound_port:
+        from omnicx.channels.email.server import start_smtp_server
+
+        smtp_server = start_smtp_server(
+            runtime, host=settings.smtp_inbound_host, port=settings.smtp_inbound_port
+        )
     try:
         uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
+        if smtp_server is not None:
+            smtp_server.stop()
         runtime.close()
 
 

@@ -43,8 +43,7 @@ def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session
                 service.reserve(session, workspace_id=shop.workspace_id, data=request)
                 outcome = "ok"
             except OutOfStock as error:
-                assert error.sku == "TEE-S" and error.location == "Paris store"
-                outcome = "out_of_stock"
+                outcome = f"out_of_stock:{error.sku}@{error.location}"
         with lock:
             results.append(outcome)
 
@@ -54,7 +53,7 @@ def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session
     for t in threads:
         t.join(timeout=60)
     assert results.count("ok") == 10
-    assert results.count("out_of_stock") == 90
+    assert results.count("out_of_stock:TEE-S@Paris store") == 90
     row = next(
         r
         for r in service.list_stock(db, workspace_id=shop.workspace_id, sku="TEE-S")

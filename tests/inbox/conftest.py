@@ -33,7 +33,9 @@ def email_inbox(db: Session, world: World) -> InboxPublic:
 @pytest.fixture
 def chat_inbox(db: Session, world: World) -> InboxPublic:
     inbox = service.create_inbox(
-        db, principal=world.members[Role.OWNER].principal, data=InboxCreate(channel=ChannelKind.CHAT, name="Site")
+        db,
+        principal=world.members[Role.OWNER].principal,
+        data=InboxCreate(channel=ChannelKind.CHAT, name="Site"),
     )
     db.rollback()
     return inbox

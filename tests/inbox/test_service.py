@@ -10,13 +10,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Role
 from omnicx.customers import service as customers_service
 from omnicx.domains import load_all
 from omnicx.inbox import service
-from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind
 from omnicx.inbox.models import Contact, Conversation, Message
-from omnicx.inbox.schemas import ConversationUpdate, InboxPublic, InboxView, ReplyCreate, StatusReport
+from omnicx.inbox.schemas import (
+    ConversationUpdate,
+    InboxCreate,
+    InboxPublic,
+    InboxView,
+    ReplyCreate,
+    StatusReport,
+)
 from omnicx.jobs.models import Job
 from omnicx.runtime import Runtime
 from tests.conftest import World
@@ -75,7 +83,9 @@ def test_inbound_on_a_resolved_conversation_reopens_it_within_the_window_else_st
     service.update_conversation(db, principal=agent, conversation_id=first.conversation_id, data=resolve)
     again = service.receive(db, inbox_id=email_inbox.id, message=inbound(text="one more thing"))
     assert again.conversation_id == first.conversation_id and not again.new_conversation
-    detail = service.get_conversation(db, workspace_id=agent.workspace_id, conversation_id=first.conversation_id)
+    detail = service.get_conversation(
+        db, workspace_id=agent.workspace_id, conversation_id=first.conversation_id
+    )
     assert detail.status is ConversationStatus.OPEN
     assert "reopened" in [e.kind for e in detail.events]
     service.update_conversation(db, principal=agent, conversation_id=first.conversation_id, data=resolve)
@@ -94,7 +104,9 @@ def test_a_snoozed_conversation_wakes_on_a_new_message_and_at_its_time(
     snooze = ConversationUpdate(status=ConversationStatus.SNOOZED, snoozed_until=until)
     service.update_conversation(db, principal=agent, conversation_id=got.conversation_id, data=snooze)
     service.receive(db, inbox_id=email_inbox.id, message=inbound(text="still there?"))
-    detail = service.get_conversation(db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id)
+    detail = service.get_conversation(
+        db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id
+    )
     assert detail.status is ConversationStatus.OPEN and detail.snoozed_until is None
     soon = datetime.now(UTC) + timedelta(milliseconds=300)
     db.rollback()
@@ -108,7 +120,9 @@ def test_a_snoozed_conversation_wakes_on_a_new_message_and_at_its_time(
     db.rollback()
     assert service.wake_due(db, conversation_id=got.conversation_id, now=soon)
     db.commit()
-    detail = service.get_conversation(db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id)
+    detail = service.get_conversation(
+        db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id
+    )
     db.rollback()
     assert detail.status is ConversationStatus.OPEN
 
@@ -118,32 +132,56 @@ def test_notes_are_never_delivered_and_statuses_only_move_forward(
 ) -> None:
     agent = world.members[Role.AGENT].principal
     got = service.receive(db, inbox_id=chat_inbox.id, message=inbound("visitor-1", anonymous_id="anon-1"))
-    note = service.reply(db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="VIP", private=True))
+    note = service.reply(
+        db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="VIP", private=True)
+    )
     assert note.kind is MessageKind.NOTE and note.delivery_status is None
     assert service.outbound_for(db, message_id=note.id) is None
     db.rollback()
     assert _count(db, Job, kind=service.DELIVER_JOB) == 0
-    sent = service.reply(db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="Hi!"))
+    sent = service.reply(
+        db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="Hi!")
+    )
     assert _count(db, Job, kind=service.DELIVER_JOB) == 1
     drain(runtime)
     assert sent.provider_message_id
-    assert service.apply_status(db, inbox_id=chat_inbox.id, report=StatusReport(provider_message_id=sent.provider_message_id, status=DeliveryStatus.READ))
-    assert not service.apply_status(db, inbox_id=chat_inbox.id, report=StatusReport(provider_message_id=sent.provider_message_id, status=DeliveryStatus.DELIVERED))
-    assert not service.apply_status(db, inbox_id=chat_inbox.id, report=StatusReport(provider_message_id=sent.provider_message_id, status=DeliveryStatus.FAILED, error="x"))
-    detail = service.get_conversation(db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id)
+    assert service.apply_status(
+        db,
+        inbox_id=chat_inbox.id,
+        report=StatusReport(provider_message_id=sent.provider_message_id, status=DeliveryStatus.READ),
+    )
+    assert not service.apply_status(
+        db,
+        inbox_id=chat_inbox.id,
+        report=StatusReport(provider_message_id=sent.provider_message_id, status=DeliveryStatus.DELIVERED),
+    )
+    assert not service.apply_status(
+        db,
+        inbox_id=chat_inbox.id,
+        report=StatusReport(
+            provider_message_id=sent.provider_message_id, status=DeliveryStatus.FAILED, error="x"
+        ),
+    )
+    detail = service.get_conversation(
+        db, workspace_id=agent.workspace_id, conversation_id=got.conversation_id
+    )
     db.rollback()
     statuses = {m.id: m.delivery_status for m in detail.messages}
     assert statuses[sent.id] is DeliveryStatus.READ
     assert detail.first_reply_at is not None and detail.first_response_due_at is None
 
 
-def test_conversations_appear_on_the_customer_360(db: Session, world: World, email_inbox: InboxPublic) -> None:
+def test_conversations_appear_on_the_customer_360(
+    db: Session, world: World, email_inbox: InboxPublic
+) -> None:
     load_all()  # the inbox's timeline provider registers from its tasks module
     agent = world.members[Role.AGENT].principal
     got = service.receive(db, inbox_id=email_inbox.id, message=inbound("carol@example.com"))
     service.reply(db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="On it"))
     assert got.customer_id is not None
-    view = customers_service.get_customer_360(db, workspace_id=agent.workspace_id, customer_id=got.customer_id)
+    view = customers_service.get_customer_360(
+        db, workspace_id=agent.workspace_id, customer_id=got.customer_id
+    )
     db.rollback()
     assert view.last_contact is not None and view.last_contact.source == "inbox"
     assert view.last_communication is not None and view.last_communication.detail == "On it"
@@ -167,17 +205,25 @@ def test_api_views_reply_and_isolation(
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["assignee_id"] == agent_member["id"]
-    mine = service.list_conversations(db, principal=world.members[Role.AGENT].principal, view=InboxView(view="mine"))
-    others = service.list_conversations(db, principal=world.members[Role.ADMIN].principal, view=InboxView(view="mine"))
+    mine = service.list_conversations(
+        db, principal=world.members[Role.AGENT].principal, view=InboxView(view="mine")
+    )
+    others = service.list_conversations(
+        db, principal=world.members[Role.ADMIN].principal, view=InboxView(view="mine")
+    )
     db.rollback()
     assert [c.id for c in mine] == [got.conversation_id] and others == []
     assert client.get("/api/v1/inbox/conversations", params={"label": "vip"}, headers=agent).json()
     viewer = client.post(
-        f"/api/v1/inbox/conversations/{got.conversation_id}/messages", json={"text": "hi"}, headers=world.token(Role.VIEWER)
+        f"/api/v1/inbox/conversations/{got.conversation_id}/messages",
+        json={"text": "hi"},
+        headers=world.token(Role.VIEWER),
     )
     assert viewer.status_code == 403
     stranger = other_world.token(Role.OWNER)
-    assert client.get(f"/api/v1/inbox/conversations/{got.conversation_id}", headers=stranger).status_code == 404
+    assert (
+        client.get(f"/api/v1/inbox/conversations/{got.conversation_id}", headers=stranger).status_code == 404
+    )
     assert client.get("/api/v1/inbox/conversations", headers=stranger).json() == []
     blocked = client.post(
         f"/api/v1/inbox/conversations/{got.conversation_id}/messages", json={"text": "hi"}, headers=stranger
@@ -186,3 +232,35 @@ def test_api_views_reply_and_isolation(
     detail = client.get(f"/api/v1/inbox/conversations/{got.conversation_id}", headers=agent).json()
     assert [e["kind"] for e in detail["events"]][:1] == ["created"]
     assert {"assigned", "priority_changed", "labels_changed"} <= {e["kind"] for e in detail["events"]}
+
+
+def test_round_robin_assigns_the_least_busy_agent_within_capacity(db: Session, world: World) -> None:
+    owner = world.members[Role.OWNER].principal
+    inbox = service.create_inbox(
+        db,
+        principal=owner,
+        data=InboxCreate(
+            channel=ChannelKind.EMAIL,
+            name="Sales",
+            address="sales@acme.example.com",
+            auto_assign=True,
+            assignment_capacity=1,
+        ),
+    )
+    agents = [
+        m
+        for m in auth_service.list_members(db, workspace_id=owner.workspace_id)
+        if m.role in (Role.OWNER, Role.ADMIN, Role.AGENT)
+    ]
+    db.rollback()
+    assignees = []
+    for n in range(len(agents) + 1):
+        got = service.receive(db, inbox_id=inbox.id, message=inbound(f"lead{n}@example.com"))
+        assignees.append(
+            service.get_conversation(
+                db, workspace_id=owner.workspace_id, conversation_id=got.conversation_id
+            ).assignee_id
+        )
+        db.rollback()
+    assert set(assignees[:-1]) == {m.id for m in agents}  # one each
+    assert assignees[-1] is None  # everyone is at capacity

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Role
 from omnicx.inbox import service
-from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
 from omnicx.inbox.schemas import InboxPublic, SlaPolicyCreate
+from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
 from omnicx.runtime import Runtime
 from tests.conftest import World
 from tests.inbox.conftest import inbound
@@ -81,8 +81,12 @@ instants = st.datetimes(
 
 
 @settings(max_examples=200, deadline=None)
-@given(first=instants, later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
-       minutes=st.integers(min_value=1, max_value=5000), tz=st.sampled_from(["Europe/Paris", "UTC", "America/New_York"]))
+@given(
+    first=instants,
+    later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
+    minutes=st.integers(min_value=1, max_value=5000),
+    tz=st.sampled_from(["Europe/Paris", "UTC", "America/New_York"]),
+)
 def test_due_times_never_move_backwards(first: datetime, later: timedelta, minutes: int, tz: str) -> None:
     """The later the clock starts (or the longer the target), the later it is due; re-evaluating a waiting
     conversation at any moment gives the same due time."""
@@ -94,12 +98,20 @@ def test_due_times_never_move_backwards(first: datetime, later: timedelta, minut
     assert a <= b
     assert a < c
     assert a > first
-    again = due_times(created_at=first, waiting_since=first, first_reply_at=None, resolved=False,
-                      targets=Targets(first_response=minutes), hours=hours)
+    again = due_times(
+        created_at=first,
+        waiting_since=first,
+        first_reply_at=None,
+        resolved=False,
+        targets=Targets(first_response=minutes),
+        hours=hours,
+    )
     assert again.first_response == a
 
 
-def test_breach_is_announced_once(db: Session, runtime: Runtime, world: World, email_inbox: InboxPublic) -> None:
+def test_breach_is_announced_once(
+    db: Session, runtime: Runtime, world: World, email_inbox: InboxPublic
+) -> None:
     owner = world.members[Role.OWNER].principal
     auth_service.get_workspace(db, workspace_id=world.workspace.id)
     db.rollback()
@@ -111,14 +123,24 @@ def test_breach_is_announced_once(db: Session, runtime: Runtime, world: World, e
     )
     friday = datetime(2026, 11, 20, 16, 30, tzinfo=UTC)
     received = service.receive(db, inbox_id=email_inbox.id, message=inbound(), now=friday)
-    detail = service.get_conversation(db, workspace_id=world.workspace.id, conversation_id=received.conversation_id)
+    detail = service.get_conversation(
+        db, workspace_id=world.workspace.id, conversation_id=received.conversation_id
+    )
     assert detail.first_response_due_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     due = detail.first_response_due_at
-    assert service.check_sla(db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due)
-    assert not service.check_sla(db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due)
+    assert service.check_sla(
+        db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due
+    )
+    assert not service.check_sla(
+        db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due
+    )
     db.commit()
-    assert not service.check_sla(db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due)
+    assert not service.check_sla(
+        db, conversation_id=received.conversation_id, kind="first_response", stage="breach", due=due
+    )
     db.commit()
-    events = service.get_conversation(db, workspace_id=world.workspace.id, conversation_id=received.conversation_id).events
+    events = service.get_conversation(
+        db, workspace_id=world.workspace.id, conversation_id=received.conversation_id
+    ).events
     db.rollback()
     assert [e.kind for e in events].count("sla_breached") == 1

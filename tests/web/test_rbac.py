@@ -30,6 +30,13 @@ PUBLIC = {
     ("POST", "/v1/batch"),
     ("POST", "/v1/import"),
     ("OPTIONS", "/v1/{call}"),  # CORS preflight of the collection API
+    # Live chat widget: the script, and the visitor's endpoints (widget token + signed visitor id).
+    ("GET", "/chat/widget.js"),
+    ("OPTIONS", "/chat/{token}/{action}"),
+    ("POST", "/chat/{token}/session"),
+    ("GET", "/chat/{token}/messages"),
+    ("POST", "/chat/{token}/messages"),
+    ("GET", "/chat/{token}/stream"),
     # The customer's order page: found only by the order's unguessable token.
     ("GET", "/o/{token}"),
     ("GET", "/o/{token}/live"),

@@ -29,6 +29,7 @@ from omnicx.commerce.schemas import (
     ReservationCreate,
     ReservationPublic,
     ShopifyReceipt,
+    Sku,
     StatusChange,
     StockPublic,
     StockSet,
@@ -37,11 +38,12 @@ from omnicx.web.deps import SessionDep, require
 from omnicx.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/commerce", tags=["commerce"], responses=ERROR_RESPONSES)
-webhooks = APIRouter(tags=["commerce"], responses=ERROR_RESPONSES)
+# Not in the OpenAPI document: senders follow the Shopify wire contract, not omnicx's error body.
+webhooks = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
 Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]
-Sku = Annotated[str, Query(pattern=SKU_PATTERN)]
+SkuQuery = Annotated[str, Query(pattern=SKU_PATTERN)]
 
 
 def _actor(principal: Principal) -> str:
@@ -90,14 +92,14 @@ def set_stock(data: StockSet, session: SessionDep, principal: Manager) -> StockP
 
 
 @router.get("/availability", response_model=Availability)
-def availability(sku: Sku, session: SessionDep, principal: Reader) -> Availability:
+def availability(sku: SkuQuery, session: SessionDep, principal: Reader) -> Availability:
     """Where a SKU is available right now, per location ("available now at store X")."""
     return service.availability(session, workspace_id=principal.workspace_id, sku=sku)
 
 
 @router.get("/pickup-stores", response_model=list[LocationPublic])
 def pickup_stores(
-    sku: Annotated[list[str], Query(min_length=1, max_length=50)], session: SessionDep, principal: Reader
+    sku: Annotated[list[Sku], Query(min_length=1, max_length=50)], session: SessionDep, principal: Reader
 ) -> list[LocationPublic]:
     """Pickup stores that have one unit of every given SKU available now."""
     lines = [LineRequest(sku=s, quantity=1) for s in sku]

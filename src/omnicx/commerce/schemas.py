@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
 from omnicx.text import PlainText
@@ -15,6 +15,7 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_QUANTITY = 1_000_000
+Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
 
 
 class _Public(BaseModel):

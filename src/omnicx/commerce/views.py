@@ -39,6 +39,18 @@ STATUS_NAMES = {
     OrderStatus.CANCELLED: N_("Cancelled"),
     OrderStatus.RETURNED: N_("Returned"),
 }
+# What the button that moves an order to a status says.
+ACTION_NAMES = {
+    OrderStatus.PLACED: N_("Place"),
+    OrderStatus.PAID: N_("Mark paid"),
+    OrderStatus.ALLOCATED: N_("Allocate"),
+    OrderStatus.READY_FOR_PICKUP: N_("Mark ready"),
+    OrderStatus.PICKED_UP: N_("Hand over"),
+    OrderStatus.SHIPPED: N_("Mark shipped"),
+    OrderStatus.DELIVERED: N_("Mark delivered"),
+    OrderStatus.CANCELLED: N_("Cancel order"),
+    OrderStatus.RETURNED: N_("Record return"),
+}
 FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
 KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
 
@@ -47,6 +59,7 @@ def _helpers(principal: Principal | None = None) -> dict[str, Any]:
     return {
         "money": format_money,
         "status_name": lambda s: STATUS_NAMES[OrderStatus(s)],
+        "action_name": lambda s: ACTION_NAMES[OrderStatus(s)],
         "fulfilment_name": lambda f: FULFILMENT_NAMES[Fulfilment(f)],
         "kind_name": lambda k: KIND_NAMES[LocationKind(k)],
         "can_manage": principal is not None and allows(principal.role, Action.COMMERCE_MANAGE),

@@ -52,6 +52,9 @@ class Inbox(IdMixin, TimestampMixin, Base):
     # The email address for email; the widget's public token for chat.
     address: Mapped[str] = mapped_column(String(320))
     reopen_window_hours: Mapped[float] = mapped_column(default=72.0)
+    # Round robin: new conversations go to the least busy agent (of the inbox's team, if set) under capacity.
+    auto_assign: Mapped[bool] = mapped_column(default=False)
+    assignment_capacity: Mapped[int] = mapped_column(default=0)  # active conversations per agent; 0 = no cap
     sla_policy_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("inbox_sla_policy.id", ondelete="SET NULL"), default=None
     )

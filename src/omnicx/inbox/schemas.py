@@ -24,6 +24,13 @@ class InboxCreate(BaseModel):
         default=None, max_length=320, description="The email address (email); generated for chat."
     )
     reopen_window_hours: float = Field(default=72.0, ge=0, le=24 * 365)
+    auto_assign: bool = Field(default=False, description="Round robin new conversations to agents.")
+    assignment_capacity: int = Field(
+        default=0, ge=0, le=1000, description="Active conversations per agent; 0 = no cap."
+    )
+    team_id: uuid.UUID | None = Field(
+        default=None, description="Conversations go to this team (and its agents)."
+    )
 
 
 class InboxPublic(_Public):
@@ -33,6 +40,9 @@ class InboxPublic(_Public):
     name: str
     address: str
     reopen_window_hours: float
+    auto_assign: bool
+    assignment_capacity: int
+    team_id: uuid.UUID | None
     sla_policy_id: uuid.UUID | None
     created_at: datetime
 

@@ -27,6 +27,7 @@ from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.domains import load_all
 from omnicx.identity import routes as identity_routes
+from omnicx.channels.chat import routes as chat_routes
 from omnicx.inbox import routes as inbox_routes
 from omnicx.inbox import views as inbox_views
 from omnicx.jobs import routes as jobs_routes
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         commerce_views.router,
         inbox_routes.router,
         inbox_views.router,
+        chat_routes.router,
         attribution_routes.router,
         attribution_views.router,
     ):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicx.commerce.errors import OutOfStock, ReservationNotFound
@@ -37,6 +38,7 @@ from omnicx.db import new_id, utcnow
 from omnicx.jobs import service as jobs_service
 
 SWEEP_JOB = "commerce.sweep_reservations"
+_SCHEDULED: set[str] = set()
 
 
 def _stock_public(stock: Stock, variant: Variant, location: Location, reserved: int) -> StockPublic:
@@ -228,16 +230,32 @@ def reserve(
 
 
 def _schedule_sweep(session: Session, workspace_id: uuid.UUID, expires_at: datetime) -> None:
-    """One sweep job per workspace and minute of expiry, due at the end of that minute."""
+    """One sweep job per workspace and minute of expiry, due at the end of that minute.
+
+    A process remembers which sweeps it already queued, so a hot checkout pays for this once a minute, not on
+    every reservation. Should that transaction roll back, the next minute's sweep deletes every expired
+    reservation of the workspace anyway (and expired ones never count, swept or not).
+    """
     due = expires_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    jobs_service.enqueue(
-        session,
-        kind=SWEEP_JOB,
-        payload={},
-        workspace_id=workspace_id,
-        idempotency_key=f"{workspace_id}:{due.isoformat()}",
-        run_at=due,
-    )
+    key = f"{workspace_id}:{due.isoformat()}"
+    if key in _SCHEDULED:
+        return
+    if len(_SCHEDULED) > 10_000:
+        _SCHEDULED.clear()
+    _SCHEDULED.add(key)
+    try:
+        with session.begin_nested():  # a concurrent reservation may enqueue the same sweep: theirs is enough
+            jobs_service.enqueue(
+                session,
+                kind=SWEEP_JOB,
+                payload={},
+                workspace_id=workspace_id,
+                idempotency_key=key,
+                run_at=due,
+            )
+            session.flush()
+    except IntegrityError:
+        pass
 
 
 def reservation_rows(

@@ -17,6 +17,7 @@ from omnicx.inbox.service.conversations import (
 from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
 from omnicx.inbox.service.ingest import receive
 from omnicx.inbox.service.replies import apply_status, outbound_for, record_delivery, reply
+from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
     "DELIVER_JOB",
@@ -24,9 +25,11 @@ __all__ = [
     "WAKE_JOB",
     "apply_status",
     "check_sla",
+    "contact_messages",
     "create_inbox",
     "create_sla_policy",
     "customer_conversations",
+    "find_contact",
     "find_inbox",
     "get_conversation",
     "get_inbox",

@@ -156,6 +156,7 @@ def announce(
                 "conversation_id": str(conversation.id),
                 "status": conversation.status.value,
                 "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
+                "contact_id": str(conversation.contact_id),
                 "summary": summary_text,
                 **data,
             },

@@ -27,6 +27,8 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
     if data.channel is ChannelKind.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
     address = _normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
+    if data.team_id is not None:
+        auth_service.get_team(session, workspace_id=principal.workspace_id, team_id=data.team_id)
     exists = session.scalar(select(Inbox.id).where(Inbox.channel == data.channel, Inbox.address == address))
     if exists is not None:
         raise DuplicateInbox(f"an inbox already receives at {address}")
@@ -36,6 +38,9 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
         name=data.name,
         address=address,
         reopen_window_hours=data.reopen_window_hours,
+        auto_assign=data.auto_assign,
+        assignment_capacity=data.assignment_capacity,
+        team_id=data.team_id,
     )
     session.add(inbox)
     session.flush()

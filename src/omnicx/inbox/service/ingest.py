@@ -26,6 +26,7 @@ from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
 from omnicx.inbox.service._common import announce, record_event, refresh_sla, reopen_window
+from omnicx.inbox.service.assignment import auto_assign
 from omnicx.tracking import service as tracking_service
 
 CHANNEL_NAMES = {ChannelKind.EMAIL: "Email", ChannelKind.CHAT: "Live chat"}
@@ -299,6 +300,7 @@ def _open_new(
     record_event(
         session, conversation, "created", actor_label=contact.source_id, detail={"inbox": inbox.name}
     )
+    auto_assign(session, conversation, inbox)
     return conversation, True
 
 

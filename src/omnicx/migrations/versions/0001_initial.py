@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:21:52.045705
+Create Date: 2026-11-23 19:33:20.147523
 """
 
 from __future__ import annotations
@@ -827,6 +827,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
         sa.Column("reopen_window_hours", sa.Double(), nullable=False),
+        sa.Column("auto_assign", sa.Boolean(), nullable=False),
+        sa.Column("assignment_capacity", sa.Integer(), nullable=False),
         sa.Column("sla_policy_id", sa.Uuid(), nullable=True),
         sa.Column("team_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -13,11 +13,12 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, text, update
+from sqlalchemy import Text, bindparam, insert, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from omnicx.db import new_id
@@ -25,7 +26,7 @@ from omnicx.jobs import service as jobs_service
 from omnicx.realtime.bus import RealtimeEvent
 from omnicx.realtime.service import publish
 from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLarge
-from omnicx.tracking.models import RejectedEvent, Source
+from omnicx.tracking.models import Event, RejectedEvent, Source
 from omnicx.tracking.schemas import AuthenticatedSource, IngestResult
 from omnicx.tracking.service.sources import authenticate_write_key
 from omnicx.tracking.wire import Received, Rejection, validate
@@ -108,12 +109,13 @@ def store(
 def _insert_events(
     session: Session, *, source: AuthenticatedSource, rows: list[dict[str, Any]]
 ) -> list[uuid.UUID]:
-    """One `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id` for the whole batch; returns the ids
+    """One multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING id` for the whole batch; returns the ids
     actually inserted (a messageId already stored inserts nothing).
 
-    The batch travels as ONE JSON document (encoded by orjson) that the database unpacks itself
-    (`jsonb_array_elements` on PostgreSQL, `json_each` on SQLite). A multi-row VALUES statement would be a
-    long SQL text rebuilt, bound value by value and re-parsed on every request; this statement is constant.
+    On PostgreSQL the batch travels as ONE JSON document (encoded by orjson) unpacked by `jsonb_array_elements`:
+    a 100-row VALUES statement is a long SQL text the driver would re-parse on every request, while this one is
+    constant and prepared once. SQLite runs in process, where SQLAlchemy's multi-row VALUES costs little; its
+    payloads are still encoded by orjson and bound as text rather than by the JSON type's `json.dumps`.
     """
     if session.get_bind().dialect.name == "postgresql":
         params = {
@@ -122,47 +124,19 @@ def _insert_events(
             "source_id": source.id,
         }
         return list(session.connection().execute(_POSTGRES_INSERT, params).scalars())
-    for row in rows:  # SQLite stores what SQLAlchemy would: UUIDs as 32 hex digits, times as naive UTC text
-        row["id"] = row["id"].hex
-        for column in _TIME_COLUMNS:
-            row[column] = _sqlite_time(row[column])
-    params = {
-        "rows": orjson.dumps(rows).decode(),
-        "workspace_id": source.workspace_id.hex,
-        "source_id": source.id.hex,
-    }
-    return [uuid.UUID(hex=value) for value in session.connection().execute(_SQLITE_INSERT, params).scalars()]
-
-
-_TIME_COLUMNS = ("timestamp", "original_timestamp", "sent_at", "received_at")
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite DATETIME text for a UTC time (`2026-01-31 09:00:00.000000`)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-_SQLITE_INSERT = text(
-    """
-    INSERT INTO tracking_event (
-        id, workspace_id, source_id, message_id, type, event, user_id, anonymous_id,
-        timestamp, original_timestamp, sent_at, received_at, payload
+    for row in rows:
+        row["payload_json"] = orjson.dumps(row.pop("payload")).decode()
+        row["workspace_id"] = source.workspace_id
+        row["source_id"] = source.id
+    table = Event.__table__
+    values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "payload_json"}
+    stmt = (
+        sqlite.insert(table)  # type: ignore[arg-type]
+        .values({**values, "payload": bindparam("payload_json", type_=Text)})
+        .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
+        .returning(table.c.id)
     )
-    SELECT
-        json_extract(value, '$.id'), :workspace_id, :source_id,
-        json_extract(value, '$.message_id'), json_extract(value, '$.type'), json_extract(value, '$.event'),
-        json_extract(value, '$.user_id'), json_extract(value, '$.anonymous_id'),
-        json_extract(value, '$.timestamp'), json_extract(value, '$.original_timestamp'),
-        json_extract(value, '$.sent_at'), json_extract(value, '$.received_at'), json_extract(value,
-        '$.payload')
-    FROM json_each(:rows)
-    WHERE true
-    ON CONFLICT (workspace_id, message_id) DO NOTHING
-    RETURNING id
-    """
-)
+    return list(session.connection().execute(stmt, rows).scalars())
 
 
 _POSTGRES_INSERT = text(

@@ -1,0 +1,220 @@
+"""Stock benchmark: many buyers reserving one hot variant at one location at the same time.
+
+    python bench/stock.py                                                  # embedded SQLite only
+    python bench/stock.py --postgres postgresql://127.0.0.1:5432/test      # SQLite, then PostgreSQL
+    python bench/stock.py --buyers 64 --attempts 4000 --stock 1000
+
+Each buyer is a thread with its own session per attempt, calling `commerce.service.reserve` for one unit, the
+way concurrent checkouts do. On PostgreSQL the stock row is locked with `SELECT ... FOR UPDATE`; on SQLite the
+transaction begins IMMEDIATE, so writers queue. Printed per database: attempts/s, successful reservations/s,
+latency p50/p99, and the oversell check: exactly `min(stock, attempts)` succeed, the rest get `out_of_stock`,
+and available stock never goes below zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Outcome:
+    database: str
+    attempts: int
+    succeeded: int
+    refused: int
+    seconds: float
+    latencies: list[float]
+    available_after: int
+    reserved_after: int
+
+
+def fresh_database(url: str | None, workdir: Path) -> tuple[str, str | None]:
+    """A migrated database: a SQLite file, or a new PostgreSQL database next to `url` (returns its name)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from omnicx.migrations import upgrade_to_head
+    from omnicx.settings import _normalise_db_url
+
+    if not url:
+        db_url = f"sqlite:///{workdir / 'stock-bench.db'}"
+        upgrade_to_head(db_url)
+        return db_url, None
+    base = make_url(_normalise_db_url(url))
+    name = f"omnicx_stock_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    db_url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(db_url)
+    return db_url, name
+
+
+def drop_database(url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from omnicx.settings import _normalise_db_url
+
+    admin = create_engine(make_url(_normalise_db_url(url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(db_url: str, label: str, *, buyers: int, attempts: int, stock: int, workdir: Path) -> Outcome:
+    from omnicx.auth import service as auth_service
+    from omnicx.auth.schemas import WorkspaceCreate
+    from omnicx.commerce import service
+    from omnicx.commerce.enums import LocationKind
+    from omnicx.commerce.errors import OutOfStock
+    from omnicx.commerce.schemas import (
+        LineRequest,
+        LocationCreate,
+        ProductCreate,
+        ReservationCreate,
+        StockSet,
+        VariantCreate,
+    )
+    from omnicx.runtime import build_runtime
+    from omnicx.settings import Settings
+
+    settings = Settings(
+        environment="test",
+        database_url=db_url,
+        data_dir=workdir / f"data-{label}",
+        secret_key="stock-bench-secret",
+        run_worker_in_process=False,
+    )
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        ws = auth_service.create_workspace(session, data=WorkspaceCreate(slug=f"bench-{label}", name="Bench"))
+        store = service.create_location(
+            session,
+            workspace_id=ws.id,
+            data=LocationCreate(code="hot", name="Hot store", kind=LocationKind.STORE, pickup=True),
+        )
+        service.create_product(
+            session,
+            workspace_id=ws.id,
+            data=ProductCreate(
+                title="Hot item", variants=[VariantCreate(sku="HOT-1", price_minor=1000, currency="EUR")]
+            ),
+        )
+        service.set_stock(
+            session, workspace_id=ws.id, data=StockSet(sku="HOT-1", location_id=store.id, on_hand=stock)
+        )
+    request = ReservationCreate(
+        location_id=store.id, lines=[LineRequest(sku="HOT-1", quantity=1)], ttl_seconds=900
+    )
+    counter = iter(range(attempts))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    results = {"ok": 0, "out": 0}
+    start = threading.Barrier(buyers + 1)
+
+    def buyer() -> None:
+        start.wait()
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            began = time.perf_counter()
+            with runtime.sessions() as session:
+                try:
+                    service.reserve(session, workspace_id=ws.id, data=request)
+                    key = "ok"
+                except OutOfStock:
+                    key = "out"
+            elapsed = time.perf_counter() - began
+            with lock:
+                results[key] += 1
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=buyer, daemon=True) for _ in range(buyers)]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - began
+    with runtime.sessions() as session:
+        row = service.list_stock(session, workspace_id=ws.id, sku="HOT-1")[0]
+    runtime.close()
+    return Outcome(
+        label, attempts, results["ok"], results["out"], seconds, latencies, row.available, row.reserved
+    )
+
+
+def report(outcome: Outcome, stock: int) -> bool:
+    ordered = sorted(outcome.latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    expected = min(stock, outcome.attempts)
+    ok = (
+        outcome.succeeded == expected
+        and outcome.refused == outcome.attempts - expected
+        and outcome.available_after == stock - expected
+        and outcome.available_after >= 0
+        and outcome.reserved_after == expected
+    )
+    print(
+        f"{outcome.database:<10} {outcome.attempts / outcome.seconds:>9.0f} attempts/s "
+        f"{outcome.succeeded / outcome.seconds:>8.0f} reservations/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+        f"succeeded {outcome.succeeded}/{outcome.attempts} (stock {stock}), available after {outcome.available_after}"
+        f"  {'OK: nothing oversold' if ok else 'FAIL: oversold or lost'}"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres", help="Also run on PostgreSQL (a new database is created next to this URL)."
+    )
+    parser.add_argument("--buyers", type=int, default=32, help="Concurrent buyer threads.")
+    parser.add_argument("--attempts", type=int, default=2000, help="Reservation attempts in total.")
+    parser.add_argument("--stock", type=int, default=1000, help="Units on hand of the hot variant.")
+    args = parser.parse_args()
+    all_ok = True
+    with tempfile.TemporaryDirectory(prefix="omnicx-stock-bench-") as tmp:
+        workdir = Path(tmp)
+        targets: list[tuple[str, str | None]] = [("sqlite", None)]
+        if args.postgres:
+            targets.append(("postgresql", args.postgres))
+        print(
+            f"{args.buyers} buyers, {args.attempts} attempts of 1 unit against {args.stock} units of one variant"
+        )
+        for label, url in targets:
+            db_url, created = fresh_database(url, workdir)
+            try:
+                outcome = run(
+                    db_url,
+                    label,
+                    buyers=args.buyers,
+                    attempts=args.attempts,
+                    stock=args.stock,
+                    workdir=workdir,
+                )
+            finally:
+                if url and created:
+                    drop_database(url, created)
+            all_ok = report(outcome, args.stock) and all_ok
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The live chat's public endpoints, used by the widget from any website (CORS open, no cookies).
+
+- `GET /chat/widget.js`: the widget script (`<script src=".../chat/widget.js" data-omnicx-chat="TOKEN">`);
+- `POST /chat/{token}/session`: a new visitor id and its signature (linked to the tracking anonymous id);
+- `GET /chat/{token}/messages`: the visitor's conversation, notes excluded;
+- `POST /chat/{token}/messages`: the visitor writes; stored like any inbound message (deduplicated by the
+  widget's client message id);
+- `GET /chat/{token}/stream`: server-sent events telling the widget that an agent replied.
+
+Every call names the inbox by its public widget token and, except `session`, carries the visitor's signed id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from omnicx.channels.chat.visitor import new_visitor_id, sign, verify
+from omnicx.errors import NotFound, Unauthorized
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.enums import ChannelKind, MessageKind
+from omnicx.inbox.schemas import InboundMessage, InboxPublic
+from omnicx.text import PlainText
+from omnicx.web.deps import RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/chat", include_in_schema=False)
+WIDGET = Path(__file__).parent / "static" / "widget.js"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "content-type"}
+PING_SECONDS = 15
+
+
+class VisitorSession(BaseModel):
+    anonymous_id: str | None = Field(default=None, max_length=200)
+
+
+class VisitorMessage(BaseModel):
+    visitor_id: str = Field(max_length=64)
+    signature: str = Field(max_length=128)
+    text: PlainText = Field(min_length=1, max_length=5000)
+    client_id: str | None = Field(default=None, max_length=64, description="Dedup key of a retried send.")
+    anonymous_id: str | None = Field(default=None, max_length=200)
+    name: PlainText = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+
+
+def _inbox(session: Any, token: str) -> InboxPublic:
+    inbox = inbox_service.find_inbox(session, channel=ChannelKind.CHAT, address=token)
+    if inbox is None:
+        raise NotFound("unknown chat")
+    return inbox
+
+
+async def _json(request: Request) -> Any:
+    """The widget posts JSON as text/plain (a "simple" cross-origin request: no preflight needed)."""
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None
+
+
+def _invalid(error: ValidationError | None = None) -> JSONResponse:
+    message = "; ".join(str(e["msg"]) for e in error.errors()[:3]) if error else "invalid JSON"
+    return JSONResponse({"code": "invalid_request", "message": message}, status_code=422, headers=CORS)
+
+
+@router.get("/widget.js")
+def widget_script() -> FileResponse:
+    return FileResponse(
+        WIDGET, media_type="text/javascript", headers={**CORS, "Cache-Control": "public, max-age=300"}
+    )
+
+
+@router.options("/{token}/{action}")
+def preflight(token: str, action: str) -> Response:
+    return Response(status_code=204, headers={**CORS, "Access-Control-Allow-Methods": "GET, POST"})
+
+
+@router.post("/{token}/session")
+async def start_session(
+    token: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    body = await _json(request)
+    try:
+        VisitorSession.model_validate(body or {})
+    except ValidationError as error:
+        return _invalid(error)
+    inbox = await run_in_threadpool(_inbox, session, token)
+    await run_in_threadpool(session.rollback)
+    visitor_id = new_visitor_id()
+    signature = sign(runtime.settings.resolved_secret_key, inbox.address, visitor_id)
+    return JSONResponse({"visitor_id": visitor_id, "signature": signature}, headers=CORS)
+
+
+def _check(runtime: RuntimeDep, inbox: InboxPublic, visitor_id: str, signature: str | None) -> None:
+    if not verify(runtime.settings.resolved_secret_key, inbox.address, visitor_id, signature):
+        raise Unauthorized("unknown visitor")
+
+
+def _history(session: Any, inbox: InboxPublic, visitor_id: str) -> list[dict[str, Any]]:
+    messages = inbox_service.contact_messages(session, inbox_id=inbox.id, source_id=visitor_id)
+    return [
+        {
+            "id": str(m.id),
+            "from": "visitor" if m.kind is MessageKind.INCOMING else "agent",
+            "author": "" if m.kind is MessageKind.INCOMING else m.author_label.split("@")[0],
+            "text": m.text,
+            "at": m.created_at.isoformat(),
+        }
+        for m in messages
+    ]
+
+
+@router.get("/{token}/messages")
+def history(
+    token: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: Annotated[str, Query(max_length=64)],
+    signature: Annotated[str, Query(max_length=128)],
+) -> JSONResponse:
+    inbox = _inbox(session, token)
+    _check(runtime, inbox, visitor, signature)
+    items = _history(session, inbox, visitor)
+    session.rollback()
+    return JSONResponse({"messages": items}, headers=CORS)
+
+
+@router.post("/{token}/messages")
+async def post_message(
+    token: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> JSONResponse:
+    try:
+        data = VisitorMessage.model_validate(await _json(request))
+    except ValidationError as error:
+        return _invalid(error)
+
+    def store() -> dict[str, Any]:
+        inbox = _inbox(session, token)
+        _check(runtime, inbox, data.visitor_id, data.signature)
+        session.rollback()
+        result = inbox_service.receive(
+            session,
+            inbox_id=inbox.id,
+            message=InboundMessage(
+                source_id=data.visitor_id,
+                name=data.name,
+                email=data.email or None,
+                anonymous_id=data.anonymous_id,
+                provider_message_id=f"{data.visitor_id}:{data.client_id}" if data.client_id else None,
+                text=data.text,
+            ),
+        )
+        return {"message_id": str(result.message_id), "conversation_id": str(result.conversation_id)}
+
+    stored = await run_in_threadpool(store)
+    return JSONResponse(stored, status_code=201, headers=CORS)
+
+
+@router.get("/{token}/stream")
+async def stream(
+    token: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    visitor: Annotated[str, Query(max_length=64)],
+    signature: Annotated[str, Query(max_length=128)],
+) -> EventSourceResponse:
+    """`event: reply` each time an agent's reply (never a note) or a status change concerns this visitor."""
+
+    def authorise() -> tuple[InboxPublic, str | None]:
+        inbox = _inbox(session, token)
+        _check(runtime, inbox, visitor, signature)
+        contact = inbox_service.find_contact(session, inbox_id=inbox.id, source_id=visitor)
+        session.close()
+        return inbox, str(contact.id) if contact else None
+
+    inbox, contact_id = await run_in_threadpool(authorise)
+    shutdown = anyio.Event()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async with runtime.bus.subscribe(workspace_id=inbox.workspace_id) as subscription:
+            closer = asyncio.ensure_future(_close_when_set(shutdown, subscription))
+            try:
+                yield ServerSentEvent(comment="subscribed", retry=3000)
+                async for event in subscription:
+                    data = event.data
+                    if event.topic == "realtime.resync":
+                        yield ServerSentEvent(event="reply", data="{}")
+                    elif (
+                        event.topic == "inbox.message.created"
+                        and data.get("kind") == MessageKind.OUTGOING.value
+                        and contact_id is not None
+                        and data.get("contact_id") == contact_id
+                    ):
+                        yield ServerSentEvent(event="reply", data=json.dumps({"id": data.get("message_id")}))
+            finally:
+                closer.cancel()
+
+    return EventSourceResponse(
+        events(), ping=PING_SECONDS, headers=CORS, shutdown_event=shutdown, shutdown_grace_period=2.0
+    )
+
+
+async def _close_when_set(stop: anyio.Event, subscription: Any) -> None:
+    await stop.wait()
+    subscription.close()

@@ -1,0 +1,168 @@
+/* omnicx live chat widget. Embed with:
+ *   <script src="https://YOUR-OMNICX/chat/widget.js" data-omnicx-chat="WIDGET_TOKEN" async></script>
+ * Hand-written, no dependencies. The visitor's id and signature live in localStorage; the tracking anonymous id
+ * (analytics.js's ajs_anonymous_id) is sent along so the conversation joins the visitor's customer profile.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-omnicx-chat]");
+  if (!script || window.__omnicxChat) return;
+  window.__omnicxChat = true;
+  var token = script.getAttribute("data-omnicx-chat");
+  var base = new URL(script.src, window.location.href).origin + "/chat/" + encodeURIComponent(token);
+  var storeKey = "omnicx_chat_" + token;
+  var state = { visitor: null, open: false, source: null, seen: {} };
+  var T = {
+    title: script.getAttribute("data-title") || "Chat with us",
+    placeholder: script.getAttribute("data-placeholder") || "Write a message…",
+    send: script.getAttribute("data-send") || "Send",
+    close: script.getAttribute("data-close") || "Close"
+  };
+
+  function load() {
+    try { return JSON.parse(window.localStorage.getItem(storeKey) || "null"); } catch (e) { return null; }
+  }
+  function save(value) {
+    try { window.localStorage.setItem(storeKey, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+  function anonymousId() {
+    try {
+      var raw = window.localStorage.getItem("ajs_anonymous_id");
+      if (raw) return raw.replace(/^"|"$/g, "");
+    } catch (e) { /* ignore */ }
+    var match = document.cookie.match(/(?:^|; )ajs_anonymous_id=([^;]+)/);
+    return match ? decodeURIComponent(match[1]).replace(/^"|"$/g, "") : null;
+  }
+  function post(path, body) {
+    // text/plain keeps the request "simple": no CORS preflight.
+    return fetch(base + path, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(body) })
+      .then(function (r) { if (!r.ok) throw new Error("omnicx chat: " + r.status); return r.json(); });
+  }
+  function query() {
+    return "?visitor=" + encodeURIComponent(state.visitor.visitor_id) + "&signature=" + encodeURIComponent(state.visitor.signature);
+  }
+
+  var css = [
+    ".omx-chat{position:fixed;right:16px;bottom:16px;z-index:2147483000;font:15px/1.4 system-ui,sans-serif;color:#1f2330}",
+    ".omx-chat button{font:inherit;cursor:pointer}",
+    ".omx-launch{border:0;border-radius:999px;padding:12px 18px;background:#3b5bdb;color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.2)}",
+    ".omx-panel{display:none;flex-direction:column;width:340px;height:460px;background:#fff;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden}",
+    ".omx-chat.omx-open .omx-panel{display:flex}.omx-chat.omx-open .omx-launch{display:none}",
+    ".omx-head{display:flex;justify-content:space-between;align-items:center;padding:10px 14px;background:#3b5bdb;color:#fff}",
+    ".omx-head button{background:none;border:0;color:#fff;font-size:20px}",
+    ".omx-log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f5f6fa}",
+    ".omx-msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
+    ".omx-visitor{align-self:flex-end;background:#3b5bdb;color:#fff}.omx-agent{align-self:flex-start;background:#fff;border:1px solid #dde1ea}",
+    ".omx-form{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1ea}",
+    ".omx-form textarea{flex:1;resize:none;border:1px solid #dde1ea;border-radius:8px;padding:8px;font:inherit;min-height:40px}",
+    ".omx-form button{border:0;border-radius:8px;background:#3b5bdb;color:#fff;padding:0 14px}",
+    "@media (max-width:480px){.omx-chat.omx-open{right:0;bottom:0;left:0;top:0}.omx-chat.omx-open .omx-panel{width:100%;height:100%;border-radius:0}}"
+  ].join("");
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function build() {
+    var style = el("style");
+    style.textContent = css;
+    document.head.appendChild(style);
+    var root = el("div", "omx-chat");
+    root.setAttribute("data-omnicx-chat-root", "");
+    var launch = el("button", "omx-launch", T.title);
+    launch.type = "button";
+    var panel = el("div", "omx-panel");
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", T.title);
+    var head = el("div", "omx-head");
+    head.appendChild(el("strong", "", T.title));
+    var close = el("button", "", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", T.close);
+    head.appendChild(close);
+    var log = el("div", "omx-log");
+    log.setAttribute("aria-live", "polite");
+    var form = el("form", "omx-form");
+    var input = el("textarea");
+    input.placeholder = T.placeholder;
+    input.setAttribute("aria-label", T.placeholder);
+    var send = el("button", "", T.send);
+    send.type = "submit";
+    form.appendChild(input);
+    form.appendChild(send);
+    panel.appendChild(head);
+    panel.appendChild(log);
+    panel.appendChild(form);
+    root.appendChild(launch);
+    root.appendChild(panel);
+    document.body.appendChild(root);
+
+    launch.addEventListener("click", function () { root.classList.add("omx-open"); input.focus(); refresh(); });
+    close.addEventListener("click", function () { root.classList.remove("omx-open"); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit ? form.requestSubmit() : submit(event); }
+    });
+    form.addEventListener("submit", submit);
+
+    function show(message) {
+      if (state.seen[message.id]) return;
+      state.seen[message.id] = true;
+      var bubble = el("div", "omx-msg " + (message.from === "visitor" ? "omx-visitor" : "omx-agent"), message.text);
+      bubble.setAttribute("data-from", message.from);
+      log.appendChild(bubble);
+      log.scrollTop = log.scrollHeight;
+    }
+
+    function refresh() {
+      if (!state.visitor) return Promise.resolve();
+      return fetch(base + "/messages" + query())
+        .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+        .then(function (body) {
+          body.messages.forEach(show);
+          if (body.messages.length) listen();
+        })
+        .catch(function () { /* offline: the next event or send retries */ });
+    }
+
+    function listen() {
+      if (state.source || !window.EventSource) return;
+      state.source = new EventSource(base + "/stream" + query());
+      state.source.addEventListener("reply", refresh);
+    }
+
+    function ensureVisitor() {
+      if (state.visitor) return Promise.resolve(state.visitor);
+      return post("/session", { anonymous_id: anonymousId() }).then(function (visitor) {
+        state.visitor = visitor;
+        save(visitor);
+        return visitor;
+      });
+    }
+
+    function submit(event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      var clientId = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      ensureVisitor()
+        .then(function (visitor) {
+          return post("/messages", {
+            visitor_id: visitor.visitor_id, signature: visitor.signature, text: text,
+            client_id: clientId, anonymous_id: anonymousId()
+          });
+        })
+        .then(function () { return refresh(); })
+        .then(listen)
+        .catch(function () { input.value = text; });
+    }
+
+    state.visitor = load();
+    if (state.visitor) refresh();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build); else build();
+})();

@@ -1,0 +1,95 @@
+"""Browser test: a visitor writes in the widget on a shop's page; the agent sees it appear live in the inbox and
+replies; the visitor sees the reply live. Two pages, a real server, Debian's Chromium (screenshots in
+test-artifacts/)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from omnicx.auth.permissions import Role
+from omnicx.inbox.schemas import InboxPublic
+from omnicx.runtime import Runtime
+from tests.conftest import World
+from tests.realtime.conftest import ThreadServer, build_app
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
+SHOP = "http://localhost:9/shop.html"  # another origin (intercepted), in the same address space
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(runtime: Runtime) -> Iterator[str]:
+    with ThreadServer(build_app(runtime)) as server:
+        yield server.url
+
+
+def shop_page(browser: Browser, live: str, token: str, *, phone: bool) -> Page:
+    viewport = {"width": 390, "height": 760} if phone else {"width": 1200, "height": 800}
+    page = browser.new_page(viewport=viewport)
+    html = (
+        "<!doctype html><html><head><meta name='viewport' content='width=device-width'></head>"
+        "<body><h1>Lamp shop</h1>"
+        f"<script src='{live}/chat/widget.js' data-omnicx-chat='{token}' async></script></body></html>"
+    )
+
+    def fulfil(route: Route) -> None:
+        route.fulfill(body=html, content_type="text/html")
+
+    page.route(SHOP, fulfil)
+    page.goto(SHOP)
+    return page
+
+
+def test_visitor_and_agent_chat_live(
+    browser: Browser, live: str, db: Session, world: World, chat_inbox: InboxPublic
+) -> None:
+    db.rollback()
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor = shop_page(browser, live, chat_inbox.address, phone=True)
+    agent = browser.new_page(viewport={"width": 1280, "height": 800})
+    member = world.members[Role.AGENT]
+    agent.goto(f"{live}/signin")
+    agent.fill("#email", member.email)
+    agent.fill("#password", member.password)
+    agent.click("button[type=submit]")
+    agent.wait_for_url(f"{live}/")
+    agent.goto(f"{live}/inbox")
+    expect(agent.locator("[data-empty]")).to_be_visible()
+    agent.wait_for_timeout(300)  # let the page's event stream connect
+
+    visitor.click(".omx-launch")
+    visitor.fill(".omx-form textarea", "Is the blue lamp in stock?")
+    visitor.click(".omx-form button[type=submit]")
+    expect(visitor.locator(".omx-visitor")).to_have_text("Is the blue lamp in stock?")
+
+    expect(agent.locator("#conversation-list")).to_contain_text("Is the blue lamp in stock?", timeout=10_000)
+    agent.screenshot(path=str(ARTIFACTS / "inbox-live-list.png"), full_page=True)
+    agent.click("#conversation-list a")
+    agent.fill("#reply-text", "Yes, three left in the Lyon store.")
+    agent.click("#reply-form button[type=submit]")
+    expect(agent.locator("#messages")).to_contain_text("Yes, three left in the Lyon store.")
+
+    expect(visitor.locator(".omx-agent")).to_have_text("Yes, three left in the Lyon store.", timeout=10_000)
+    panel = visitor.locator(".omx-panel").bounding_box()
+    assert panel is not None and panel["width"] >= 380  # full width on a phone
+    visitor.screenshot(path=str(ARTIFACTS / "chat-widget-phone.png"))
+    agent.screenshot(path=str(ARTIFACTS / "inbox-conversation.png"), full_page=True)

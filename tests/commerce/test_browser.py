@@ -1,0 +1,84 @@
+"""In a real browser: staff mark a click-and-collect order ready on the store board; the customer's order page
+and the staff order page, open elsewhere, show "ready for pickup" without a reload."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from omnicx.auth.permissions import Role
+from omnicx.commerce import service
+from omnicx.commerce.enums import Fulfilment, OrderStatus
+from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate
+from omnicx.runtime import Runtime
+from tests.commerce.conftest import Shop
+from tests.conftest import World
+from tests.e2e.conftest import ARTIFACTS
+from tests.realtime.conftest import ThreadServer, build_app
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def test_ready_for_pickup_shows_live_for_customer_and_staff(
+    runtime: Runtime, db: Session, world: World, shop: Shop, chromium: Browser
+) -> None:
+    order = service.place_order(
+        db,
+        workspace_id=shop.workspace_id,
+        data=OrderCreate(
+            lines=[LineRequest(sku="TEE-S", quantity=1)],
+            fulfilment=Fulfilment.PICKUP,
+            location_id=shop.store.id,
+            customer=CustomerRef(email="kim@example.com"),
+        ),
+        actor="web",
+    )
+    service.change_status(
+        db, workspace_id=shop.workspace_id, order_id=order.id, status=OrderStatus.ALLOCATED, actor="wh"
+    )
+    db.rollback()
+    agent = world.members[Role.AGENT]
+    with ThreadServer(build_app(runtime)) as server:
+        customer = chromium.new_context().new_page()
+        customer.goto(f"{server.url}/o/{order.token}")
+        expect(customer.locator("#track-status")).to_have_attribute("data-status", "allocated")
+
+        staff = chromium.new_context()
+        board = staff.new_page()
+        board.goto(f"{server.url}/signin")
+        board.fill("#email", agent.email)
+        board.fill("#password", agent.password)
+        board.click("button[type=submit]")
+        board.wait_for_url(f"{server.url}/")
+        detail = staff.new_page()
+        detail.goto(f"{server.url}/commerce/orders/{order.id}")
+        expect(detail.locator("#order-status")).to_have_attribute("data-status", "allocated")
+        board.goto(f"{server.url}/commerce/pickup?location_id={shop.store.id}")
+        board.click(f"#pickup-{order.id} button[data-to=ready_for_pickup]")
+
+        expect(customer.locator("#track-status")).to_have_attribute(
+            "data-status", "ready_for_pickup", timeout=8000
+        )
+        expect(detail.locator("#order-status")).to_have_attribute(
+            "data-status", "ready_for_pickup", timeout=8000
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        customer.screenshot(path=str(ARTIFACTS / "commerce-customer-ready-for-pickup.png"), full_page=True)
+        detail.screenshot(path=str(ARTIFACTS / "commerce-staff-order-live.png"), full_page=True)
+        staff.close()
