@@ -29,6 +29,15 @@ def free_port() -> int:
 class _Collector:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
@@ -49,6 +58,11 @@ class SmtpSink:
     @property
     def messages(self) -> list[EmailMessage]:
         return self.collector.messages
+
+    @property
+    def refuse(self) -> set[str]:
+        """Recipients the sink refuses for good (550)."""
+        return self.collector.refuse
 
     def start(self) -> None:
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)

@@ -5,11 +5,14 @@ test-artifacts/)."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy.orm import Session
 
 from omnicx.auth.permissions import Role
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
-SHOP = "http://localhost:9/shop.html"  # another origin (intercepted), in the same address space
+SHOP = "http://127.0.0.1:9/shop.html"  # another origin (intercepted), in the same address space
 
 
 @pytest.fixture
@@ -42,29 +45,55 @@ def live(runtime: Runtime) -> Iterator[str]:
         yield server.url
 
 
-def shop_page(browser: Browser, live: str, token: str, *, phone: bool) -> Page:
-    viewport = {"width": 390, "height": 760} if phone else {"width": 1200, "height": 800}
-    page = browser.new_page(viewport=viewport)
-    html = (
-        "<!doctype html><html><head><meta name='viewport' content='width=device-width'></head>"
-        "<body><h1>Lamp shop</h1>"
-        f"<script src='{live}/chat/widget.js' data-omnicx-chat='{token}' async></script></body></html>"
-    )
+class ShopSite:
+    """A customer's website on its own loopback origin, embedding the widget like any site would."""
 
-    def fulfil(route: Route) -> None:
-        route.fulfill(body=html, content_type="text/html")
+    def __init__(self, live: str, token: str) -> None:
+        html = (
+            "<!doctype html><html><head><meta name='viewport' content='width=device-width'></head>"
+            "<body><h1>Lamp shop</h1>"
+            f"<script src='{live}/chat/widget.js' data-omnicx-chat='{token}' async></script></body></html>"
+        ).encode()
 
-    page.route(SHOP, fulfil)
-    page.goto(SHOP)
-    return page
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(html)))
+                self.end_headers()
+                self.wfile.write(html)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ShopSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def test_visitor_and_agent_chat_live(
     browser: Browser, live: str, db: Session, world: World, chat_inbox: InboxPublic
 ) -> None:
+    with ExitStack() as stack:
+        _chat(stack, browser, live, db, world, chat_inbox)
+
+
+def _chat(
+    stack: ExitStack, browser: Browser, live: str, db: Session, world: World, chat_inbox: InboxPublic
+) -> None:
     db.rollback()
     ARTIFACTS.mkdir(exist_ok=True)
-    visitor = shop_page(browser, live, chat_inbox.address, phone=True)
+    shop = stack.enter_context(ShopSite(live, chat_inbox.address))
+    visitor = browser.new_page(viewport={"width": 390, "height": 760})
+    visitor.goto(shop.url)
     agent = browser.new_page(viewport={"width": 1280, "height": 800})
     member = world.members[Role.AGENT]
     agent.goto(f"{live}/signin")

@@ -17,6 +17,7 @@ from omnicx.inbox.schemas import InboxPublic
 from omnicx.runtime import Runtime
 from tests.channels.conftest import SmtpSink
 from tests.conftest import World
+from tests.helpers import sign_in
 from tests.inbox.conftest import drain
 
 SUPPORT = "support@acme.example.com"
@@ -204,3 +205,53 @@ def test_parser_trims_quotes_sanitises_html_and_keeps_attachments(db: Session) -
 def test_trim_quoted_keeps_plain_text() -> None:
     assert trim_quoted("Hello\nthere") == "Hello\nthere"
     assert trim_quoted("Thanks\n\n-----Original Message-----\nFrom: x") == "Thanks"
+
+
+def test_a_permanent_refusal_marks_the_reply_failed_with_the_servers_error(
+    client: TestClient,
+    runtime: Runtime,
+    world: World,
+    email_inbox: InboxPublic,
+    inbound_smtp: int,
+    smtp_sink: SmtpSink,
+) -> None:
+    send(inbound_smtp, sender="gone@example.com", subject="Hi", body="Hello", message_id="<g1@example.com>")
+    [conversation] = conversations(client, world)
+    smtp_sink.refuse.add("gone@example.com")
+    url = f"/api/v1/inbox/conversations/{conversation['id']}/messages"
+    assert client.post(url, json={"text": "Hello back"}, headers=world.token(Role.AGENT)).status_code == 201
+    drain(runtime)
+    outgoing = next(
+        m for m in detail(client, world, conversation["id"])["messages"] if m["kind"] == "outgoing"
+    )
+    assert outgoing["delivery_status"] == "failed"
+    assert "550" in outgoing["delivery_error"]
+    assert smtp_sink.messages == []
+
+
+def test_attachments_are_stored_and_downloaded_by_agents_only_in_their_workspace(
+    app, client: TestClient, world: World, other_world: World, email_inbox: InboxPublic, inbound_smtp: int
+) -> None:  # type: ignore[no-untyped-def]
+    email = EmailMessage()
+    email["From"] = "alice@example.com"
+    email["To"] = SUPPORT
+    email["Subject"] = "Broken lamp"
+    email["Message-ID"] = "<att1@example.com>"
+    email.set_content("Photo attached.")
+    email.add_attachment(b"\x89PNG-bytes", maintype="image", subtype="png", filename="../lamp.png")
+    with smtplib.SMTP("127.0.0.1", inbound_smtp, timeout=5) as smtp:
+        smtp.send_message(email)
+    [conversation] = conversations(client, world)
+    [message] = detail(client, world, conversation["id"])["messages"]
+    [attachment] = message["attachments"]
+    assert attachment["filename"] == "../lamp.png" and ".." not in attachment["path"]
+    url = f"/inbox/messages/{message['id']}/attachments/0"
+    stranger = other_world.members[Role.OWNER]
+    sign_in(client, stranger.email, stranger.password)
+    assert client.get(url).status_code == 404
+    client.cookies.clear()
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    download = client.get(url)
+    assert download.status_code == 200 and download.content == b"\x89PNG-bytes"
+    assert download.headers["content-disposition"].startswith("attachment")

@@ -67,3 +67,15 @@ def test_import_refuses_a_bad_row_and_imports_nothing(
     assert code == 1 and "line 3" in out
     assert service.list_products(db, workspace_id=world.workspace.id) == []
     db.rollback()
+
+
+def test_shopify_secret_and_sweep(run: Run, db: Session, world: World) -> None:
+    db.rollback()
+    code, out = run("shopify-secret", "--workspace", "acme")
+    assert code == 0 and len(out.strip().splitlines()[-1]) >= 40
+    code, out = run("shopify-secret", "--workspace", "acme", "--secret", "short")
+    assert code == 1 and "at least 16" in out
+    code, out = run("sweep", "--workspace", "acme")
+    assert code == 0 and "Removed 0 expired reservations" in out
+    code, out = run("sweep", "--workspace", "nobody")
+    assert code == 1 and "workspace_not_found" in out

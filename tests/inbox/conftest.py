@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.auth.permissions import Role
+from omnicx.domains import load_all
 from omnicx.inbox import service
 from omnicx.inbox.enums import ChannelKind
 from omnicx.inbox.schemas import InboundMessage, InboxCreate, InboxPublic
@@ -56,6 +57,7 @@ def inbound(sender: str = "alice@example.com", text: str = "Hello", **fields: ob
 
 def drain(runtime: Runtime, limit: int = 50) -> int:
     """Run due jobs until none is left; returns how many ran."""
+    load_all()  # every domain's job handlers, as the worker registers them at start-up
     worker = Worker(runtime, "test-worker")
     count = 0
     while count < limit and worker.run_once():

@@ -27,6 +27,7 @@ from omnicx.inbox.schemas import (
 )
 from omnicx.jobs.models import Job
 from omnicx.runtime import Runtime
+from omnicx.tracking import service as tracking_service
 from tests.conftest import World
 from tests.inbox.conftest import drain, inbound
 
@@ -264,3 +265,14 @@ def test_round_robin_assigns_the_least_busy_agent_within_capacity(db: Session, w
         db.rollback()
     assert set(assignees[:-1]) == {m.id for m in agents}  # one each
     assert assignees[-1] is None  # everyone is at capacity
+
+
+def test_a_new_inbound_conversation_is_an_offline_touchpoint(db: Session, email_inbox: InboxPublic) -> None:
+    got = service.receive(db, inbox_id=email_inbox.id, message=inbound("erin@example.com"))
+    service.receive(db, inbox_id=email_inbox.id, message=inbound("erin@example.com", "and another thing"))
+    assert got.customer_id is not None
+    touches = tracking_service.list_touchpoints(
+        db, workspace_id=email_inbox.workspace_id, customer_ids=[got.customer_id]
+    )
+    db.rollback()
+    assert [(t.channel, t.kind) for t in touches] == [("Email", "conversation")]

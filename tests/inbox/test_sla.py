@@ -18,7 +18,7 @@ from omnicx.inbox.schemas import InboxPublic, SlaPolicyCreate
 from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
 from omnicx.runtime import Runtime
 from tests.conftest import World
-from tests.inbox.conftest import inbound
+from tests.inbox.conftest import drain, inbound
 
 NINE_TO_FIVE = {str(d): [("09:00", "17:00")] for d in range(5)}
 
@@ -144,3 +144,18 @@ def test_breach_is_announced_once(
     ).events
     db.rollback()
     assert [e.kind for e in events].count("sla_breached") == 1
+
+
+def test_the_breach_job_announces_once_through_the_worker(
+    db: Session, runtime: Runtime, world: World, email_inbox: InboxPublic
+) -> None:
+    three_hours_ago = datetime.now(UTC) - timedelta(hours=3)
+    got = service.receive(db, inbox_id=email_inbox.id, message=inbound(), now=three_hours_ago)
+    drain(runtime)  # warning and breach checks of the default 2 h target are both due
+    drain(runtime)
+    events = service.get_conversation(
+        db, workspace_id=world.workspace.id, conversation_id=got.conversation_id
+    ).events
+    db.rollback()
+    kinds = [e.kind for e in events]
+    assert kinds.count("sla_breached") == 1 and kinds.count("sla_warning") == 1

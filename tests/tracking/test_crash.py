@@ -18,7 +18,7 @@ from omnicx.settings import Settings
 from tests.realtime.conftest import free_port
 from tests.tracking.conftest import KeyedSource, counts, stored_message_ids
 
-EVENTS = 4000
+EVENTS = 2500
 ROOT = Path(__file__).resolve().parents[2]
 
 

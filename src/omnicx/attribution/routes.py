@@ -64,48 +64,32 @@ def compare(
     )
 
 
-def _spec(
-    session: SessionDep, principal: Principal, query: ReportQuery, stage: StageKey, metric: str
-) -> dict:  # type: ignore[type-arg]
+ChartFormat = Literal["json", "png", "svg"]
+CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
+
+
+@router.get(
+    "/chart.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+)
+def chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    query: Query_,
+    stage: StageKey = StageKey.SALE,
+    metric: Metric = "conversions",
+) -> Response:
+    """The report's chart: its Vega-Lite specification (json), or rendered on the server (png, svg)."""
     data = service.report(session, workspace_id=principal.workspace_id, query=query)
-    return service.chart_spec(data, stage=stage, metric=metric)
-
-
-@router.get("/chart.json")
-def chart_json(
-    session: SessionDep,
-    principal: Reader,
-    query: Query_,
-    stage: StageKey = StageKey.SALE,
-    metric: Metric = "conversions",
-) -> Response:
-    """The Vega-Lite specification of the report's chart."""
-    spec = _spec(session, principal, query, stage, metric)
-    return Response(json.dumps(spec), media_type="application/json")
-
-
-@router.get("/chart.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def chart_png(
-    session: SessionDep,
-    principal: Reader,
-    query: Query_,
-    stage: StageKey = StageKey.SALE,
-    metric: Metric = "conversions",
-) -> Response:
-    spec = _spec(session, principal, query, stage, metric)
-    return Response(service.chart_png(spec), media_type="image/png")
-
-
-@router.get("/chart.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-def chart_svg(
-    session: SessionDep,
-    principal: Reader,
-    query: Query_,
-    stage: StageKey = StageKey.SALE,
-    metric: Metric = "conversions",
-) -> Response:
-    spec = _spec(session, principal, query, stage, metric)
-    return Response(service.chart_svg(spec), media_type="image/svg+xml")
+    spec = service.chart_spec(data, stage=stage, metric=metric)
+    body: bytes | str = (
+        json.dumps(spec)
+        if fmt == "json"
+        else (service.chart_png(spec) if fmt == "png" else service.chart_svg(spec))
+    )
+    return Response(body, media_type=CHART_MEDIA[fmt])
 
 
 @router.get("/stages", response_model=list[StagePublic])

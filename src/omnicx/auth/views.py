@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -47,6 +48,17 @@ def _safe_next(target: str | None) -> str:
 
 def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
+
+
+def _redirect_or_page(
+    action: Callable[[], object], *, to: str, page: Callable[[str, int], HTMLResponse]
+) -> Response:
+    """Run a form's action, then send the browser on (POST-redirect-GET), or re-show the page with the error."""
+    try:
+        action()
+    except DomainError as error:
+        return page(error.message, error.status)
+    return _see_other(to)
 
 
 def pre_session_csrf(
@@ -199,22 +211,22 @@ def change_member_role(
     principal: MemberManager,
     role: Annotated[Role, Form()],
 ) -> Response:
-    try:
-        service.change_role(session, principal=principal, member_id=member_id, role=role)
-    except DomainError as error:
-        return _members_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/members")
+    return _redirect_or_page(
+        lambda: service.change_role(session, principal=principal, member_id=member_id, role=role),
+        to="/settings/members",
+        page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
+    )
 
 
 @router.post("/settings/members/{member_id}/remove", response_class=HTMLResponse)
 def remove_member(
     request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager
 ) -> Response:
-    try:
-        service.remove_member(session, principal=principal, member_id=member_id)
-    except DomainError as error:
-        return _members_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/members")
+    return _redirect_or_page(
+        lambda: service.remove_member(session, principal=principal, member_id=member_id),
+        to="/settings/members",
+        page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
+    )
 
 
 def _teams_page(
@@ -248,11 +260,13 @@ def create_team(
     name: Annotated[str, Form(min_length=1, max_length=120)],
     description: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    try:
-        service.create_team(session, principal=principal, data=TeamCreate(name=name, description=description))
-    except DomainError as error:
-        return _teams_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/teams")
+    return _redirect_or_page(
+        lambda: service.create_team(
+            session, principal=principal, data=TeamCreate(name=name, description=description)
+        ),
+        to="/settings/teams",
+        page=lambda message, status: _teams_page(request, session, principal, error=message, status=status),
+    )
 
 
 @router.post("/settings/teams/{team_id}/members", response_class=HTMLResponse)
@@ -263,22 +277,22 @@ def add_team_member(
     principal: TeamManager,
     member_id: Annotated[uuid.UUID, Form()],
 ) -> Response:
-    try:
-        service.add_team_member(session, principal=principal, team_id=team_id, member_id=member_id)
-    except DomainError as error:
-        return _teams_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/teams")
+    return _redirect_or_page(
+        lambda: service.add_team_member(session, principal=principal, team_id=team_id, member_id=member_id),
+        to="/settings/teams",
+        page=lambda message, status: _teams_page(request, session, principal, error=message, status=status),
+    )
 
 
 @router.post("/settings/teams/{team_id}/delete", response_class=HTMLResponse)
 def delete_team(
     request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager
 ) -> Response:
-    try:
-        service.delete_team(session, principal=principal, team_id=team_id)
-    except DomainError as error:
-        return _teams_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/teams")
+    return _redirect_or_page(
+        lambda: service.delete_team(session, principal=principal, team_id=team_id),
+        to="/settings/teams",
+        page=lambda message, status: _teams_page(request, session, principal, error=message, status=status),
+    )
 
 
 def _tokens_page(
@@ -325,11 +339,11 @@ def create_token(
 def revoke_token(
     request: Request, token_id: uuid.UUID, session: SessionDep, principal: TokenManager
 ) -> Response:
-    try:
-        service.revoke_token(session, principal=principal, token_id=token_id)
-    except DomainError as error:
-        return _tokens_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/tokens")
+    return _redirect_or_page(
+        lambda: service.revoke_token(session, principal=principal, token_id=token_id),
+        to="/settings/tokens",
+        page=lambda message, status: _tokens_page(request, session, principal, error=message, status=status),
+    )
 
 
 @router.get("/settings/audit", response_class=HTMLResponse)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
@@ -20,8 +20,9 @@ from omnicx.errors import DomainError
 from omnicx.i18n import lazy as N_
 from omnicx.inbox import service
 from omnicx.inbox.enums import ChannelKind, ConversationStatus, Priority
+from omnicx.inbox.errors import MessageNotFound
 from omnicx.inbox.schemas import ConversationUpdate, InboxView, ReplyCreate
-from omnicx.web.deps import SessionDep, require
+from omnicx.web.deps import SessionDep, SettingsDep, require
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -124,6 +125,21 @@ def conversation_thread(
     """The thread and status fragment, re-fetched when the live stream says the conversation changed."""
     context = _conversation_context(session, principal, conversation_id)
     return render(request, "inbox/_thread.html", context)
+
+
+@router.get("/inbox/messages/{message_id}/attachments/{index}")
+def attachment(
+    message_id: uuid.UUID, index: int, session: SessionDep, settings: SettingsDep, principal: Reader
+) -> FileResponse:
+    """Download an attachment (always as a download, never rendered inline)."""
+    found = service.get_attachment(
+        session, workspace_id=principal.workspace_id, message_id=message_id, index=index
+    )
+    root = (settings.data_dir / "attachments").resolve()
+    path = (root / found.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise MessageNotFound("the attachment's file is missing")
+    return FileResponse(path, media_type="application/octet-stream", filename=found.filename)
 
 
 @router.post("/inbox/conversations/{conversation_id}/reply")

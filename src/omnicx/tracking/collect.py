@@ -30,9 +30,10 @@ from omnicx.web.errors import error_body
 router = APIRouter(prefix="/v1", tags=["collection"], include_in_schema=False)
 
 SUCCESS = b'{"success":true}'
-# Requests are parsed and stored by at most this many threads at once: the work is CPU-bound under one GIL, so
-# more threads only add switching (and on SQLite the writes take turns anyway); the others wait their turn.
-COLLECTORS = 2
+# Requests are parsed and stored by at most this many threads at once (the others wait their turn): the work is
+# CPU-bound under one GIL, so more threads only add switching. On PostgreSQL a second thread overlaps one
+# request's database round trips with the next one's parsing; SQLite writes in process, one writer at a time.
+COLLECTORS = {"postgresql": 2, "sqlite": 1}
 # Sites embed the write key in their pages, like Segment's: the API is open to every origin, without cookies.
 CORS = {"Access-Control-Allow-Origin": "*"}
 PREFLIGHT = {
@@ -98,7 +99,7 @@ async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Respo
         work = functools.partial(
             _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind
         )
-        return await anyio.to_thread.run_sync(work, limiter=_collectors())
+        return await anyio.to_thread.run_sync(work, limiter=_collectors(runtime))
     except DomainError as error:
         # Answered here rather than by the app's handler, so browsers (cross-origin) can read errors too.
         extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
@@ -119,12 +120,12 @@ _LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLi
 )
 
 
-def _collectors() -> anyio.CapacityLimiter:
+def _collectors(runtime: Runtime) -> anyio.CapacityLimiter:
     """The limiter of the running event loop (a limiter belongs to one loop; tests run several)."""
     loop = asyncio.get_running_loop()
     limiter = _LIMITERS.get(loop)
     if limiter is None:
-        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(COLLECTORS)
+        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(COLLECTORS.get(runtime.engine.dialect.name, 2))
     return limiter
 
 

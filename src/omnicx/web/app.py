@@ -21,13 +21,13 @@ from omnicx.attribution import routes as attribution_routes
 from omnicx.attribution import views as attribution_views
 from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
+from omnicx.channels.chat import routes as chat_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
 from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.domains import load_all
 from omnicx.identity import routes as identity_routes
-from omnicx.channels.chat import routes as chat_routes
 from omnicx.inbox import routes as inbox_routes
 from omnicx.inbox import views as inbox_views
 from omnicx.jobs import routes as jobs_routes

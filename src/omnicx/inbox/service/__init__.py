@@ -8,6 +8,7 @@ from omnicx.inbox.service._common import DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
 from omnicx.inbox.service.conversations import (
     check_sla,
     customer_conversations,
+    get_attachment,
     get_conversation,
     list_conversations,
     timeline_items,
@@ -31,6 +32,7 @@ __all__ = [
     "customer_conversations",
     "find_contact",
     "find_inbox",
+    "get_attachment",
     "get_conversation",
     "get_inbox",
     "list_conversations",

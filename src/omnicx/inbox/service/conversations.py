@@ -17,9 +17,10 @@ from omnicx.customers.schemas import TimelineItem
 from omnicx.db import utcnow
 from omnicx.inbox import lifecycle
 from omnicx.inbox.enums import ConversationStatus, MessageKind, Priority
-from omnicx.inbox.errors import AssigneeNotFound, InvalidTransition
+from omnicx.inbox.errors import AssigneeNotFound, InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import (
+    AttachmentPublic,
     ConversationDetail,
     ConversationSummary,
     ConversationUpdate,
@@ -350,3 +351,16 @@ def customer_conversations(
         .limit(limit)
     ).all()
     return [summary(c, i, ct) for c, i, ct in rows]
+
+
+def get_attachment(
+    session: Session, *, workspace_id: uuid.UUID, message_id: uuid.UUID, index: int
+) -> AttachmentPublic:
+    """One stored attachment of a message in this workspace (its `path` is under the attachments folder)."""
+    message = session.scalar(
+        select(Message).where(Message.id == message_id, Message.workspace_id == workspace_id)
+    )
+    files = (message.attachments or {}).get("files", []) if message is not None else []
+    if message is None or not 0 <= index < len(files):
+        raise MessageNotFound(f"attachment {index} of message {message_id} not found")
+    return AttachmentPublic.model_validate(files[index])

@@ -1,0 +1,41 @@
+"""Settings pages: forms change things, refusals re-show the page with the reason, secrets are shown once."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from omnicx.auth.permissions import Role
+from tests.conftest import World
+from tests.helpers import session_csrf, sign_in
+
+
+def test_team_forms_create_and_explain_refusals(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    headers = session_csrf(client, app.state.runtime.settings.resolved_secret_key)
+    created = client.post(
+        "/settings/teams", data={"name": "Support"}, headers=headers, follow_redirects=False
+    )
+    assert created.status_code == 303
+    again = client.post("/settings/teams", data={"name": "Support"}, headers=headers)
+    assert again.status_code == 409
+    assert "already exists" in again.text
+    assert again.text.count('class="card"') >= 1
+
+
+def test_adding_a_member_shows_the_generated_password_once(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+    admin = world.members[Role.ADMIN]
+    sign_in(client, admin.email, admin.password)
+    headers = session_csrf(client, app.state.runtime.settings.resolved_secret_key)
+    added = client.post(
+        "/settings/members", data={"email": "new@acme.example.com", "role": "agent"}, headers=headers
+    )
+    assert added.status_code == 201
+    assert "shown only now" in added.text
+    listing = client.get("/settings/members")
+    assert "new@acme.example.com" in listing.text
+    assert "shown only now" not in listing.text
+    refused = client.post(
+        "/settings/members", data={"email": "boss@acme.example.com", "role": "owner"}, headers=headers
+    )
+    assert refused.status_code == 403
