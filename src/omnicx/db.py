@@ -69,7 +69,11 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names, so migrations diff cleanly."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSONType, uuid.UUID: Uuid}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONType,
+        uuid.UUID: Uuid,
+    }
 
 
 class IdMixin:

@@ -164,6 +164,13 @@ def test_api_exports_csv_json_png_and_svg(client: TestClient, world: World) -> N
     }
 
 
+def test_a_range_without_data_still_charts(client: TestClient, world: World) -> None:
+    params = {"date_from": "2020-01-01", "date_to": "2020-01-02"}
+    png = client.get("/api/v1/attribution/chart.png", params=params, headers=world.token(Role.ANALYST))
+    assert png.status_code == 200
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_a_range_that_ends_before_it_starts_is_refused(client: TestClient, world: World) -> None:
     params = {"date_from": "2026-03-05", "date_to": "2026-03-01"}
     response = client.get("/api/v1/attribution/report", params=params, headers=world.token(Role.ANALYST))

@@ -255,3 +255,29 @@ def test_attachments_are_stored_and_downloaded_by_agents_only_in_their_workspace
     download = client.get(url)
     assert download.status_code == 200 and download.content == b"\x89PNG-bytes"
     assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_reply_that_never_gets_through_ends_failed_with_the_last_error(
+    client: TestClient,
+    runtime: Runtime,
+    world: World,
+    email_inbox: InboxPublic,
+    inbound_smtp: int,
+    smtp_sink: SmtpSink,
+) -> None:
+    send(inbound_smtp, sender="far@example.com", subject="Hi", body="Hello", message_id="<f1@example.com>")
+    [conversation] = conversations(client, world)
+    smtp_sink.stop()
+    url = f"/api/v1/inbox/conversations/{conversation['id']}/messages"
+    assert client.post(url, json={"text": "Hello back"}, headers=world.token(Role.AGENT)).status_code == 201
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        drain(runtime)
+        outgoing = next(
+            m for m in detail(client, world, conversation["id"])["messages"] if m["kind"] == "outgoing"
+        )
+        if outgoing["delivery_status"] == "failed":
+            break
+        time.sleep(0.05)
+    assert outgoing["delivery_status"] == "failed"
+    assert "ConnectionRefusedError" in outgoing["delivery_error"]

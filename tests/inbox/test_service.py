@@ -215,6 +215,12 @@ def test_api_views_reply_and_isolation(
     db.rollback()
     assert [c.id for c in mine] == [got.conversation_id] and others == []
     assert client.get("/api/v1/inbox/conversations", params={"label": "vip"}, headers=agent).json()
+    resolved = client.get("/api/v1/inbox/conversations", params={"status": "resolved"}, headers=agent).json()
+    assert (
+        resolved == []
+        and len(client.get("/api/v1/inbox/conversations", params={"status": "any"}, headers=agent).json())
+        == 1
+    )
     viewer = client.post(
         f"/api/v1/inbox/conversations/{got.conversation_id}/messages",
         json={"text": "hi"},

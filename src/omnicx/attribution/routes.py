@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -28,12 +27,6 @@ Reader = Annotated[Principal, require(Action.ATTRIBUTION_READ)]
 Manager = Annotated[Principal, require(Action.TRACKING_MANAGE)]
 Query_ = Annotated[ReportQuery, Query()]
 Metric = Literal["conversions", "value"]
-
-
-def default_range(today: date | None = None) -> tuple[date, date]:
-    """The last 30 days, today included."""
-    end = today or date.today()
-    return end - timedelta(days=29), end
 
 
 @router.get("/report", response_model=AttributionReport)

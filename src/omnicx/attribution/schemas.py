@@ -36,8 +36,8 @@ class StageUpdate(BaseModel):
 class ReportQuery(BaseModel):
     """A report request: a date range in the workspace's calendar, a model, and the Markov order."""
 
-    date_from: date
-    date_to: date = Field(description="inclusive")
+    date_from: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))
+    date_to: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="inclusive")
     model: Model = Model.MARKOV
     order: int = Field(default=1, ge=1, le=3)
     lookback_days: int | None = Field(default=None, ge=1, le=365, description="overrides each stage's window")

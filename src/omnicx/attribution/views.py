@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from omnicx.attribution import service
 from omnicx.attribution.engine import Model
-from omnicx.attribution.routes import default_range
 from omnicx.attribution.schemas import ReportQuery, StageKey
 from omnicx.attribution.service.charts import MODEL_LABELS, STAGE_LABELS
 from omnicx.auth.permissions import Action
@@ -40,7 +39,7 @@ def attribution_page(
     stage: StageKey = StageKey.SALE,
     metric: Literal["conversions", "value"] = "conversions",
 ) -> HTMLResponse:
-    start, end = default_range()
+    start, end = service.default_range()
     error = None
     try:
         query = ReportQuery(date_from=date_from or start, date_to=date_to or end, model=model, order=order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -217,7 +217,9 @@ class InboxView(BaseModel):
     """A list filter: `mine`, `unassigned`, `all`, optionally narrowed by team, label, inbox or status."""
 
     view: str = Field(default="all", pattern="^(mine|unassigned|all)$")
-    status: ConversationStatus | None = ConversationStatus.OPEN
+    status: ConversationStatus | Literal["any"] = Field(
+        default=ConversationStatus.OPEN, description="A status, or `any`."
+    )
     team_id: uuid.UUID | None = None
     label: str | None = None
     inbox_id: uuid.UUID | None = None

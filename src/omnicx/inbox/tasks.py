@@ -1,6 +1,7 @@
 """Job handlers of the inbox (discovered by the worker) and what it plugs into the customer view.
 
-- `inbox.deliver`: hand one committed reply to its channel. The reply is read in a short transaction, sent
+- `inbox.deliver`: hand one committed reply to its channel (retried with backoff; after the last attempt the
+  reply is marked failed with the last error). The reply is read in a short transaction, sent
   with no transaction open (SQLite's writer lock is never held across network I/O), then recorded in the
   job's transaction. A retry after a send whose record was lost resends the same Message-ID, so the
   recipient's mail client shows it once.
@@ -33,6 +34,17 @@ def deliver(ctx: JobContext) -> None:
     except DeliveryFailed as exc:
         service.record_delivery(
             ctx.session, message_id=message_id, status=DeliveryStatus.FAILED, error=str(exc)
+        )
+        return
+    except Exception as exc:
+        if ctx.attempt < service.DELIVER_ATTEMPTS:
+            raise  # transient (server down, 4xx): the worker retries with backoff
+        # Out of attempts: the agent sees the reply failed, with the last error, instead of pending forever.
+        service.record_delivery(
+            ctx.session,
+            message_id=message_id,
+            status=DeliveryStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
         )
         return
     service.record_delivery(ctx.session, message_id=message_id, status=result.status)

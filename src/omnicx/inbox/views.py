@@ -54,7 +54,7 @@ def inbox_page(
 ) -> HTMLResponse:
     filters = InboxView(
         view=view if view in ("mine", "unassigned", "all") else "all",
-        status=ConversationStatus(status) if status in ConversationStatus.__members__.values() else None,
+        status=ConversationStatus(status) if status in ConversationStatus.__members__.values() else "any",
         team_id=_uuid(team),
         label=label or None,
         inbox_id=_uuid(inbox),

@@ -139,7 +139,12 @@ class Worker:
         stmt = select(Job).where(_due(now)).order_by(Job.run_at).limit(1).with_for_update(skip_locked=True)
         while (job := session.scalar(stmt)) is not None:
             if job.status is JobStatus.RUNNING and job.attempts >= job.max_attempts:
-                _bury(session, job, now, "the worker of its last attempt stopped before finishing (lease expired)")
+                _bury(
+                    session,
+                    job,
+                    now,
+                    "the worker of its last attempt stopped before finishing (lease expired)",
+                )
                 continue
             return job
         return None

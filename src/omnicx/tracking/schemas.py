@@ -18,7 +18,14 @@ NO_NUL = r"^[^\x00]*$"
 
 
 def refuse_nul(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and b"\\u0000" in orjson.dumps(value):
+    """Refuse what the database cannot store: NUL characters, and numbers JSON columns cannot hold."""
+    if value is None:
+        return None
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        raise ValueError(f"not storable as JSON: {error}") from None
+    if b"\\u0000" in encoded:
         raise ValueError("text may not contain NUL characters")
     return value
 

@@ -52,9 +52,12 @@ def vega_bundle() -> Response:
     )
 
 
+VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
+
+
 @cache
 def _vega_bundle() -> str:
-    bundle: str = vl_convert.javascript_bundle(None)
+    bundle: str = vl_convert.javascript_bundle(VEGA_GLOBALS)
     return bundle
 
 

@@ -59,7 +59,10 @@ def chart_spec(
     title: str = "",
 ) -> dict[str, Any]:
     """Grouped bars: for each channel, credit by first touch, last touch and the chosen model."""
-    data = alt.InlineData(values=_rows(report, stage, metric))
+    rows = _rows(report, stage, metric)
+    if not rows:
+        return _empty(gettext("No sessions or conversions in this range."))
+    data = alt.InlineData(values=rows)
     order = [c.channel for c in report.channels]
     chart = (
         alt.Chart(
@@ -78,6 +81,18 @@ def chart_spec(
             ],
         )
         .properties(width="container", height=max(120, 26 * len(order) * 3 // 2))
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def _empty(message: str) -> dict[str, Any]:
+    """A chart that says there is nothing to show (an empty bar chart has no size and cannot be rendered)."""
+    chart = (
+        alt.Chart(alt.InlineData(values=[{"message": message}]))
+        .mark_text(size=14)
+        .encode(text="message:N")
+        .properties(width="container", height=80)
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec

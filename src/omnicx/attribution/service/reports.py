@@ -38,6 +38,12 @@ FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
 MAX_RANGE_DAYS = 366
 
 
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last 30 days, today included."""
+    end = today or date.today()
+    return end - timedelta(days=29), end
+
+
 def _bounds(query_from: date, query_to: date, tz: str) -> tuple[datetime, datetime]:
     """[start, end) in UTC for an inclusive range of calendar days in the workspace's time zone."""
     if query_to < query_from:

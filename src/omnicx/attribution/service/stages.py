@@ -63,10 +63,18 @@ def update_stage(
     session: Session, *, workspace_id: uuid.UUID, key: StageKey, data: StageUpdate
 ) -> StagePublic:
     stage = next(s for s in _ensure(session, workspace_id) if s.key is key)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if field == "event_names" and value is not None:
-            value = sorted({name.strip() for name in value if name.strip()})
-        setattr(stage, field, value or None if field in ("identify_trait", "value_property") else value)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("label") is not None:
+        stage.label = changes["label"]
+    if changes.get("event_names") is not None:
+        stage.event_names = sorted({name.strip() for name in changes["event_names"] if name.strip()})
+    if changes.get("lookback_days") is not None:
+        stage.lookback_days = changes["lookback_days"]
+    # These two may be cleared: null or "" means "no identify rule" / "no value".
+    if "identify_trait" in changes:
+        stage.identify_trait = (changes["identify_trait"] or "").strip() or None
+    if "value_property" in changes:
+        stage.value_property = (changes["value_property"] or "").strip() or None
     public = StagePublic.model_validate(stage)
     session.commit()
     return public

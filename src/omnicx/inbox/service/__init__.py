@@ -4,7 +4,7 @@ Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`, `ap
 jobs' entry points (`wake_due`, `check_sla`, `record_delivery`) write in the job's transaction and never commit.
 """
 
-from omnicx.inbox.service._common import DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
+from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
 from omnicx.inbox.service.conversations import (
     check_sla,
     customer_conversations,
@@ -21,6 +21,7 @@ from omnicx.inbox.service.replies import apply_status, outbound_for, record_deli
 from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
+    "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
     "SLA_CHECK_JOB",
     "WAKE_JOB",

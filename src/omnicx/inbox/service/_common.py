@@ -30,6 +30,9 @@ from omnicx.realtime.service import publish
 SLA_CHECK_JOB = "inbox.sla_check"
 WAKE_JOB = "inbox.wake"
 DELIVER_JOB = "inbox.deliver"
+DELIVER_ATTEMPTS = (
+    10  # with the worker's backoff (capped at an hour) a reply keeps trying for about half a day
+)
 PREVIEW_CHARS = 140
 
 

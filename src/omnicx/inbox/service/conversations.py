@@ -69,7 +69,7 @@ def list_conversations(
         stmt = stmt.where(Conversation.assignee_id == _membership_id(session, principal))
     elif view.view == "unassigned":
         stmt = stmt.where(Conversation.assignee_id.is_(None))
-    if view.status is not None:
+    if view.status != "any":
         stmt = stmt.where(Conversation.status == view.status)
     if view.team_id is not None:
         stmt = stmt.where(Conversation.team_id == view.team_id)

@@ -20,6 +20,7 @@ from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
 from omnicx.inbox.service._common import (
+    DELIVER_ATTEMPTS,
     DELIVER_JOB,
     announce,
     load_conversation,
@@ -89,6 +90,7 @@ def reply(
             session,
             kind=DELIVER_JOB,
             payload={"message_id": str(message_id)},
+            max_attempts=DELIVER_ATTEMPTS,
             workspace_id=conversation.workspace_id,
             idempotency_key=str(message_id),
         )
