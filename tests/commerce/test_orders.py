@@ -173,3 +173,22 @@ def test_store_sales_count_as_a_store_touchpoint(db: Session, shop: Shop) -> Non
     )
     db.rollback()
     assert [(t.channel, t.kind) for t in touches] == [("Store", "purchase")]
+
+
+def test_a_paid_order_is_a_sale_that_attribution_counts(db: Session, shop: Shop) -> None:
+    from datetime import timedelta
+
+    from omnicx.attribution import service as attribution_service
+    from omnicx.attribution.schemas import ReportQuery, StageKey
+    from omnicx.db import utcnow
+
+    order = place(db, shop)
+    move(db, shop, order, S.PAID)
+    today = utcnow().date()
+    query = ReportQuery(date_from=today - timedelta(days=1), date_to=today + timedelta(days=1), model="last")
+    report = attribution_service.report(db, workspace_id=shop.workspace_id, query=query)
+    totals = report.totals[StageKey.SALE]
+    assert totals.conversions == 1
+    assert totals.value == pytest.approx((2 * 1500 + 900) / 100)
+    # Whatever touchpoints precede it, the one sale is credited in full.
+    assert sum(row.stages[StageKey.SALE].last for row in report.channels) == pytest.approx(1)

@@ -159,3 +159,22 @@ def test_the_breach_job_announces_once_through_the_worker(
     db.rollback()
     kinds = [e.kind for e in events]
     assert kinds.count("sla_breached") == 1 and kinds.count("sla_warning") == 1
+
+
+def test_policies_are_created_through_the_api(client, world: World, email_inbox: InboxPublic) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "name": "Office",
+        "first_response_minutes": 60,
+        "business_hours": NINE_TO_FIVE,
+        "holidays": ["2026-12-25"],
+        "inbox_ids": [str(email_inbox.id)],
+    }
+    created = client.post("/api/v1/inbox/sla-policies", json=body, headers=world.token(Role.ADMIN))
+    assert created.status_code == 201, created.text
+    assert created.json()["holidays"] == {"dates": ["2026-12-25"]}
+    inboxes = client.get("/api/v1/inbox/inboxes", headers=world.token(Role.AGENT)).json()
+    assert inboxes[0]["sla_policy_id"] == created.json()["id"]
+    assert (
+        client.post("/api/v1/inbox/sla-policies", json=body, headers=world.token(Role.AGENT)).status_code
+        == 403
+    )

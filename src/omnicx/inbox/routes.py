@@ -19,6 +19,8 @@ from omnicx.inbox.schemas import (
     InboxView,
     MessagePublic,
     ReplyCreate,
+    SlaPolicyCreate,
+    SlaPolicyPublic,
 )
 from omnicx.web.deps import SessionDep, require
 from omnicx.web.schemas import ERROR_RESPONSES
@@ -39,6 +41,12 @@ def list_inboxes(session: SessionDep, principal: Reader) -> list[InboxPublic]:
 def create_inbox(data: InboxCreate, session: SessionDep, principal: Manager) -> InboxPublic:
     """Create an inbox: an email address omnicx receives at, or a website's chat (its widget token)."""
     return service.create_inbox(session, principal=principal, data=data)
+
+
+@router.post("/sla-policies", response_model=SlaPolicyPublic, status_code=201)
+def create_sla_policy(data: SlaPolicyCreate, session: SessionDep, principal: Manager) -> SlaPolicyPublic:
+    """Response targets in business hours (workspace time zone), applied to the listed inboxes."""
+    return service.create_sla_policy(session, principal=principal, data=data)
 
 
 @router.get("/conversations", response_model=list[ConversationSummary])

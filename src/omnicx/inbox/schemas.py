@@ -56,6 +56,7 @@ class SlaPolicyCreate(BaseModel):
         default_factory=dict, description='{"0": [["09:00", "17:00"]]}: Monday = 0; empty = always open.'
     )
     holidays: list[str] = Field(default_factory=list, description="ISO dates on which the clock stops.")
+    inbox_ids: list[uuid.UUID] = Field(default_factory=list, description="Inboxes whose clocks follow it.")
 
 
 class SlaPolicyPublic(_Public):

@@ -21,7 +21,7 @@ from omnicx.commerce import transitions
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OrderNotFound, OutOfStock, PickupCodeInvalid
 from omnicx.commerce.models import Location, Notification, Order, OrderEvent, OrderLine, Reservation
-from omnicx.commerce.money import format_money
+from omnicx.commerce.money import exponent, format_money
 from omnicx.commerce.schemas import (
     CustomerRef,
     OrderCreate,
@@ -255,12 +255,39 @@ def change_status(
             workspace_id=workspace_id,
             idempotency_key=f"ready:{order.id}",
         )
+    if status is OrderStatus.PAID:
+        _record_sale(session, order, now)
     session.flush()
     publish_order(session, workspace_id=workspace_id, order_id=order.id, status=status.value)
     result = _public(session, order)
     if commit:
         session.commit()
     return result
+
+
+def _record_sale(session: Session, order: Order, now: datetime) -> None:
+    """A paid order is a sale: tell tracking, so attribution credits the channels that led to it.
+
+    Uses the Segment e-commerce name (`Order Completed`) and a message id derived from the order, so a
+    payment recorded twice is one sale.
+    """
+    if order.customer_id is None:
+        return
+    tracking_service.record_server_event(
+        session,
+        workspace_id=order.workspace_id,
+        customer_id=order.customer_id,
+        event="Order Completed",
+        at=now,
+        properties={
+            "order_id": str(order.id),
+            "revenue": order.total_minor / 10 ** exponent(order.currency),
+            "currency": order.currency,
+            "channel": order.channel.value,
+            "fulfilment": order.fulfilment.value,
+        },
+        message_id=f"omnicx-order-{order.id}-paid",
+    )
 
 
 # What happens to each line's units when an order enters a status: (state before, state after, on hand change,

@@ -90,7 +90,7 @@ def create_sla_policy(
     )
     session.add(policy)
     session.flush()
-    for inbox_id in inbox_ids or []:
+    for inbox_id in [*data.inbox_ids, *(inbox_ids or [])]:
         inbox = session.scalar(
             select(Inbox).where(Inbox.id == inbox_id, Inbox.workspace_id == principal.workspace_id)
         )

@@ -18,6 +18,7 @@ from omnicx.tracking.service.imports import import_file
 from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
 from omnicx.tracking.service.privacy import erase_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
+from omnicx.tracking.service.server_events import record_server_event
 from omnicx.tracking.service.sessions import list_sessions, rebuild_sessions, rebuild_sessions_many
 from omnicx.tracking.service.sources import (
     authenticate_write_key,
@@ -59,6 +60,7 @@ __all__ = [
     "profile_facts",
     "rebuild_sessions",
     "rebuild_sessions_many",
+    "record_server_event",
     "record_touchpoint",
     "resolve_events",
     "revoke_source",
