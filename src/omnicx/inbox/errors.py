@@ -39,3 +39,9 @@ class UnroutableMessage(Invalid):
     """An inbound message names no sender omnicx can recognise."""
 
     code = "unroutable_message"
+
+
+class DuplicateSlaPolicy(Conflict):
+    """A policy of that name already exists in the workspace."""
+
+    code = "sla_policy_exists"

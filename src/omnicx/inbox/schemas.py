@@ -3,14 +3,17 @@ channel adapters hand in (inbound) and receive (outbound)."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind, Priority
 from omnicx.text import PlainText
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class _Public(BaseModel):
@@ -57,6 +60,24 @@ class SlaPolicyCreate(BaseModel):
     )
     holidays: list[str] = Field(default_factory=list, description="ISO dates on which the clock stops.")
     inbox_ids: list[uuid.UUID] = Field(default_factory=list, description="Inboxes whose clocks follow it.")
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        for day, intervals in value.items():
+            if day not in {"0", "1", "2", "3", "4", "5", "6"}:
+                raise ValueError("business hours are keyed by weekday, 0 (Monday) to 6 (Sunday)")
+            for start, end in intervals:
+                if not (_HHMM.match(start) and _HHMM.match(end)) or start >= end:
+                    raise ValueError("each interval is [HH:MM, HH:MM] with the start before the end")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: list[str]) -> list[str]:
+        for day in value:
+            date.fromisoformat(day)
+        return value
 
 
 class SlaPolicyPublic(_Public):

@@ -12,7 +12,7 @@ from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import Principal
 from omnicx.errors import Invalid
 from omnicx.inbox.enums import ChannelKind
-from omnicx.inbox.errors import DuplicateInbox, InboxNotFound
+from omnicx.inbox.errors import DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
 from omnicx.inbox.models import Inbox, SlaPolicy
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
 from omnicx.inbox.service._common import load_inbox
@@ -79,6 +79,13 @@ def create_sla_policy(
     session: Session, *, principal: Principal, data: SlaPolicyCreate, inbox_ids: list[uuid.UUID] | None = None
 ) -> SlaPolicyPublic:
     """Create a policy and apply it to `inbox_ids` (their new conversations' clocks follow it). Committed."""
+    taken = session.scalar(
+        select(SlaPolicy.id).where(
+            SlaPolicy.workspace_id == principal.workspace_id, SlaPolicy.name == data.name
+        )
+    )
+    if taken is not None:
+        raise DuplicateSlaPolicy(f"an SLA policy named {data.name!r} already exists")
     policy = SlaPolicy(
         workspace_id=principal.workspace_id,
         name=data.name,
