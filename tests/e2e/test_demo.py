@@ -98,3 +98,21 @@ def test_attribution_chart_follows_model_and_range_and_exports_png(browser: Brow
     assert exported.status == 200
     assert exported.body()[:8] == b"\x89PNG\r\n\x1a\n"
     page.close()
+
+
+def test_customer_360_of_the_demo_shows_identifiers_last_contact_and_timeline(
+    browser: Browser, demo: Demo
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, demo, "agent")
+    page.goto(f"{demo.url}/customers?has_email=yes")
+    page.locator("main table a", has_text="Client").first.click()
+    page.wait_for_url("**/customers/*")
+    expect(page.locator("#identifiers")).to_contain_text("email")
+    expect(page.locator("#identifiers")).to_contain_text("@maison-lumiere-clients.example.com")
+    expect(page.locator("#last-contact")).not_to_contain_text("has not reached out")
+    expect(page.locator("#timeline li").first).to_be_visible()
+    assert page.locator("#timeline li").count() >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "customer-360.png"), full_page=True)
+    page.close()
