@@ -23,8 +23,15 @@ def test_no_server_errors_on_generated_requests(api_schema, world: World) -> Non
     assert len(operations) >= 10
     failures: list[str] = []
     for operation in operations:
-
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        # Derandomised: the same generated requests every run, so CI is reproducible; raise max_examples locally
+        # (or drop derandomize) to explore further.
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         @given(case=operation.as_strategy())
         def check(case) -> None:  # type: ignore[no-untyped-def]
             case.headers = {**(case.headers or {}), **headers}

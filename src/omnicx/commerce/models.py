@@ -169,6 +169,8 @@ class Cart(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(index=True)
     currency: Mapped[str] = mapped_column(String(3), default="")
     updated_at: Mapped[datetime]
+    checked_out_at: Mapped[datetime | None]
+    abandoned_at: Mapped[datetime | None]
 
 
 class CartItem(IdMixin, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from omnicx.commerce import service
 from omnicx.customers import service as customers_service
@@ -29,6 +30,17 @@ def notify_ready(ctx: JobContext) -> None:
 def sweep_reservations(ctx: JobContext) -> None:
     """Delete expired reservations (they stopped counting when they expired; this only tidies)."""
     service.sweep_expired(ctx.session, workspace_id=_workspace(ctx))
+
+
+@job_handler(service.CART_CHECK_JOB)
+def cart_check(ctx: JobContext) -> None:
+    """An hour after a cart's last change: if nothing happened since, it is abandoned."""
+    service.check_abandoned_cart(
+        ctx.session,
+        workspace_id=_workspace(ctx),
+        cart_id=uuid.UUID(str(ctx.payload["cart_id"])),
+        touched_at=datetime.fromisoformat(str(ctx.payload["touched_at"])),
+    )
 
 
 @job_handler(service.SHOPIFY_JOB)

@@ -52,9 +52,9 @@ class InboxPublic(_Public):
 
 class SlaPolicyCreate(BaseModel):
     name: PlainText = Field(min_length=1, max_length=120)
-    first_response_minutes: int = Field(default=120, ge=1)
-    next_response_minutes: int | None = Field(default=None, ge=1)
-    resolution_minutes: int | None = Field(default=None, ge=1)
+    first_response_minutes: int = Field(default=120, ge=1, le=525_600)
+    next_response_minutes: int | None = Field(default=None, ge=1, le=525_600)
+    resolution_minutes: int | None = Field(default=None, ge=1, le=525_600)
     business_hours: dict[str, list[tuple[str, str]]] = Field(
         default_factory=dict, description='{"0": [["09:00", "17:00"]]}: Monday = 0; empty = always open.'
     )

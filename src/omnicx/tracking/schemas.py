@@ -164,7 +164,9 @@ class RuleCondition(BaseModel):
 class ChannelRuleCreate(BaseModel):
     channel: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     conditions: list[RuleCondition] = Field(min_length=1, max_length=5)
-    position: int | None = Field(default=None, ge=0, description="Where to insert (default: last).")
+    position: int | None = Field(
+        default=None, ge=0, le=10_000, description="Where to insert (default: last)."
+    )
 
 
 class ChannelRulePublic(_Public):
@@ -176,7 +178,7 @@ class ChannelRulePublic(_Public):
 
 
 class ChannelRuleMove(BaseModel):
-    position: int = Field(ge=0)
+    position: int = Field(ge=0, le=10_000)
 
 
 class ClassifyRequest(BaseModel):

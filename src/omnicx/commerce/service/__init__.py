@@ -5,7 +5,14 @@ transaction, such as a job handler.
 """
 
 from omnicx.commerce.service._common import ORDER_TOPIC, STOCK_TOPIC
-from omnicx.commerce.service.carts import checkout_cart, get_cart, set_cart_item
+from omnicx.commerce.service.carts import (
+    ABANDON_AFTER,
+    CART_CHECK_JOB,
+    check_abandoned_cart,
+    checkout_cart,
+    get_cart,
+    set_cart_item,
+)
 from omnicx.commerce.service.catalogue import (
     create_location,
     create_product,
@@ -50,6 +57,8 @@ from omnicx.commerce.service.stock import (
 )
 
 __all__ = [
+    "ABANDON_AFTER",
+    "CART_CHECK_JOB",
     "NOTIFY_READY_JOB",
     "ORDER_TOPIC",
     "SHOPIFY_JOB",
@@ -57,6 +66,7 @@ __all__ = [
     "SWEEP_JOB",
     "availability",
     "change_status",
+    "check_abandoned_cart",
     "checkout_cart",
     "count_webhooks",
     "create_location",

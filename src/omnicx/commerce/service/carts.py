@@ -8,7 +8,7 @@ folds them into one.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,8 @@ from omnicx.commerce.service.stock import reserve
 from omnicx.db import utcnow
 from omnicx.errors import Invalid
 from omnicx.identity import service as identity_service
+from omnicx.jobs import service as jobs_service
+from omnicx.tracking import service as tracking_service
 
 
 def _customer(session: Session, workspace_id: uuid.UUID, customer: CustomerRef) -> uuid.UUID:
@@ -82,6 +84,57 @@ def _public(session: Session, cart: Cart) -> CartPublic:
     )
 
 
+CART_CHECK_JOB = "commerce.cart_check"
+ABANDON_AFTER = timedelta(hours=1)
+
+
+def _schedule_check(session: Session, cart: Cart, touched_at: datetime) -> None:
+    """Look at the cart again an hour after this change; only the check of its last change can fire."""
+    jobs_service.enqueue(
+        session,
+        kind=CART_CHECK_JOB,
+        payload={"cart_id": str(cart.id), "touched_at": touched_at.isoformat()},
+        workspace_id=cart.workspace_id,
+        idempotency_key=f"cart-check:{cart.id}:{touched_at.isoformat()}",
+        run_at=touched_at + ABANDON_AFTER,
+    )
+
+
+def check_abandoned_cart(
+    session: Session, *, workspace_id: uuid.UUID, cart_id: uuid.UUID, touched_at: datetime
+) -> bool:
+    """Record `Cart Abandoned` if the cart still has items, was not changed since `touched_at` and was not
+    checked out after it. Writes in the caller's transaction (a job's); returns whether it fired.
+
+    The event goes to tracking like any other, so segments, journeys and the inbox can react to it; its message id
+    is derived from the cart and the change, so a retried check records it once.
+    """
+    cart = session.scalar(select(Cart).where(Cart.id == cart_id, Cart.workspace_id == workspace_id))
+    if cart is None or cart.updated_at > touched_at:
+        return False
+    if cart.checked_out_at is not None and cart.checked_out_at >= cart.updated_at:
+        return False
+    items = _public(session, cart).items
+    if not items:
+        return False
+    cart.abandoned_at = utcnow()
+    tracking_service.record_server_event(
+        session,
+        workspace_id=workspace_id,
+        customer_id=cart.customer_id,
+        event="Cart Abandoned",
+        at=cart.abandoned_at,
+        properties={
+            "cart_id": str(cart.id),
+            "products": [{"sku": i.sku, "quantity": i.quantity} for i in items],
+            "last_change": cart.updated_at.isoformat(),
+        },
+        message_id=f"omnicx-cart-{cart.id}-abandoned-{touched_at.isoformat()}",
+    )
+    session.flush()
+    return True
+
+
 def get_cart(session: Session, *, workspace_id: uuid.UUID, customer: CustomerRef) -> CartPublic:
     """The shopper's cart, whichever device they use (carts of merged customers folded in); committed."""
     cart = _cart(session, workspace_id, _customer(session, workspace_id, customer), utcnow())
@@ -106,6 +159,8 @@ def set_cart_item(session: Session, *, workspace_id: uuid.UUID, data: CartItemCh
     else:
         item.quantity = data.quantity
     cart.updated_at = now
+    cart.abandoned_at = None
+    _schedule_check(session, cart, now)
     session.flush()
     result = _public(session, cart)
     session.commit()
@@ -118,6 +173,7 @@ def checkout_cart(session: Session, *, workspace_id: uuid.UUID, data: CartChecko
     items = _public(session, cart).items
     if not items:
         raise Invalid("the cart is empty")
+    cart.checked_out_at = utcnow()
     return reserve(
         session,
         workspace_id=workspace_id,
