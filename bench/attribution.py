@@ -240,9 +240,11 @@ def report(results: dict[tuple[str, str], dict[str, Any] | None], rows: int, rep
     print(header)
     print("-" * len(header))
     all_met = True
-    for task in TASKS:
+    asked = [task for task in TASKS if any(key[1] == task for key in results)]
+    tools = [tool for tool in TOOLS if any(key[0] == tool for key in results)]
+    for task in asked:
         ours = results.get(("omnicx", task))
-        for tool in TOOLS:
+        for tool in tools:
             got = results.get((tool, task))
             if got is None:
                 not_offered = tool == "mam" and task != "markov-1" and task != "heuristics"
