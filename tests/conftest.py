@@ -92,6 +92,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """The environment an operator sets for `omnicx ...` commands against the test database."""
+    return {
+        "OMNICX_DATABASE_URL": settings.resolved_database_url,
+        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
+        "OMNICX_ENVIRONMENT": "test",
+        "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
+        "COLUMNS": "200",
+    }
+
+
+@pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = build_runtime(settings)
     yield rt

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -14,16 +13,6 @@ from omnicx import __version__
 from omnicx.auth.models import ApiToken, User
 from omnicx.auth.security import hash_token, verify_password
 from omnicx.cli import app
-from omnicx.settings import Settings
-
-
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    return {
-        "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(settings.data_dir),
-        "OMNICX_SECRET_KEY": "cli-test-secret",
-    }
 
 
 def run(cli_env: dict[str, str], *args: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import typer
@@ -13,7 +12,6 @@ from typer.testing import CliRunner
 
 from omnicx.auth import service as auth_service
 from omnicx.customers import cli
-from omnicx.settings import Settings
 from tests.conftest import World
 from tests.customers.conftest import make_customer
 
@@ -23,18 +21,11 @@ Run = Callable[..., tuple[int, str]]
 
 
 @pytest.fixture
-def run(settings: Settings, tmp_path: Path) -> Run:
+def run(cli_env: dict[str, str]) -> Run:
     runner = CliRunner()
-    env = {
-        "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
-        "OMNICX_ENVIRONMENT": "test",
-        "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
-        "COLUMNS": "200",
-    }
 
     def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(root, ["customers", *args], env=env)
+        result = runner.invoke(root, ["customers", *args], env=cli_env)
         return result.exit_code, result.output
 
     return invoke

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import typer
@@ -14,7 +13,6 @@ from typer.testing import CliRunner
 from omnicx.auth.schemas import WorkspacePublic
 from omnicx.jobs import cli, service
 from omnicx.jobs.models import JobStatus
-from omnicx.settings import Settings
 from tests.jobs.conftest import dead_job
 
 root = typer.Typer()
@@ -25,19 +23,12 @@ Run = Callable[..., tuple[int, str]]
 
 
 @pytest.fixture
-def run(settings: Settings, tmp_path: Path) -> Run:
+def run(cli_env: dict[str, str]) -> Run:
     """Invoke `jobs ...` with the environment an operator would set; returns (exit code, output)."""
     runner = CliRunner()
-    env = {
-        "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
-        "OMNICX_ENVIRONMENT": "test",
-        "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
-        "COLUMNS": "200",
-    }
 
     def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(root, ["jobs", *args], env=env)
+        result = runner.invoke(root, ["jobs", *args], env=cli_env)
         return result.exit_code, result.output
 
     return invoke

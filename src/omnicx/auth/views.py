@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from omnicx.auth import service
 from omnicx.auth.errors import CsrfFailed
@@ -26,6 +25,7 @@ from omnicx.web.deps import (
     presented_csrf,
     require,
 )
+from omnicx.web.forms import redirect_or_page, see_other
 from omnicx.web.middleware import LANGUAGE_COOKIE
 from omnicx.web.templating import render
 
@@ -44,21 +44,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
-
-
-def _redirect_or_page(
-    action: Callable[[], object], *, to: str, page: Callable[[str, int], HTMLResponse]
-) -> Response:
-    """Run a form's action, then send the browser on (POST-redirect-GET), or re-show the page with the error."""
-    try:
-        action()
-    except DomainError as error:
-        return page(error.message, error.status)
-    return _see_other(to)
 
 
 def pre_session_csrf(
@@ -103,7 +88,7 @@ def signin(
     except DomainError as error:
         context = {"next": _safe_next(next), "error": error.message, "email": email}
         return render(request, "auth/signin.html", context, status=error.status)
-    response = _see_other(_safe_next(next))
+    response = see_other(_safe_next(next))
     secure = settings.base_url.startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
@@ -123,7 +108,7 @@ def signout(request: Request, session: SessionDep, principal: Anyone) -> Respons
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.sign_out(session, token=token)
-    response = _see_other("/signin")
+    response = see_other("/signin")
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -135,12 +120,12 @@ def switch_workspace(
     service.switch_workspace(
         session, token=request.cookies.get(SESSION_COOKIE, ""), workspace_id=workspace_id
     )
-    return _see_other("/")
+    return see_other("/")
 
 
 @router.get("/settings")
 def settings_home(principal: Anyone) -> Response:
-    return _see_other("/settings/profile")
+    return see_other("/settings/profile")
 
 
 @router.get("/settings/profile", response_class=HTMLResponse)
@@ -154,7 +139,7 @@ def set_language(
 ) -> Response:
     if principal.user_id is not None:
         service.set_user_language(session, user_id=principal.user_id, language=language)
-    response = _see_other("/settings/profile")
+    response = see_other("/settings/profile")
     if language in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400)
     return response
@@ -211,7 +196,7 @@ def change_member_role(
     principal: MemberManager,
     role: Annotated[Role, Form()],
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.change_role(session, principal=principal, member_id=member_id, role=role),
         to="/settings/members",
         page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
@@ -222,7 +207,7 @@ def change_member_role(
 def remove_member(
     request: Request, member_id: uuid.UUID, session: SessionDep, principal: MemberManager
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.remove_member(session, principal=principal, member_id=member_id),
         to="/settings/members",
         page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
@@ -260,7 +245,7 @@ def create_team(
     name: Annotated[str, Form(min_length=1, max_length=120)],
     description: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.create_team(
             session, principal=principal, data=TeamCreate(name=name, description=description)
         ),
@@ -277,7 +262,7 @@ def add_team_member(
     principal: TeamManager,
     member_id: Annotated[uuid.UUID, Form()],
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.add_team_member(session, principal=principal, team_id=team_id, member_id=member_id),
         to="/settings/teams",
         page=lambda message, status: _teams_page(request, session, principal, error=message, status=status),
@@ -288,7 +273,7 @@ def add_team_member(
 def delete_team(
     request: Request, team_id: uuid.UUID, session: SessionDep, principal: TeamManager
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.delete_team(session, principal=principal, team_id=team_id),
         to="/settings/teams",
         page=lambda message, status: _teams_page(request, session, principal, error=message, status=status),
@@ -339,7 +324,7 @@ def create_token(
 def revoke_token(
     request: Request, token_id: uuid.UUID, session: SessionDep, principal: TokenManager
 ) -> Response:
-    return _redirect_or_page(
+    return redirect_or_page(
         lambda: service.revoke_token(session, principal=principal, token_id=token_id),
         to="/settings/tokens",
         page=lambda message, status: _tokens_page(request, session, principal, error=message, status=status),

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from omnicx.auth.permissions import Action, allows
@@ -21,6 +21,7 @@ from omnicx.i18n import lazy as N_
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import ErasureStatus
 from omnicx.web.deps import SessionDep, require
+from omnicx.web.forms import see_other
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -32,10 +33,6 @@ Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
 Privacy = Annotated[Principal, require(Action.PRIVACY_MANAGE)]
 PAGE_SIZE = 50
 SAFE_LINK_PREFIXES = ("/", "https://", "http://")
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 def _day(value: str | None, tz: str, *, end: bool) -> datetime | None:
@@ -116,7 +113,7 @@ def _detail_page(
 ) -> Response:
     view = service.get_customer_360(session, workspace_id=principal.workspace_id, customer_id=customer_id)
     if view.customer.id != customer_id and error is None:
-        return _see_other(f"/customers/{view.customer.id}")  # a merged id: show the survivor's page
+        return see_other(f"/customers/{view.customer.id}")  # a merged id: show the survivor's page
     context = {
         "view": view,
         "traits_json": {
@@ -157,7 +154,7 @@ def customer_merge(
         return _detail_page(
             request, session, principal, customer_id, error=error.message, status=error.status
         )
-    return _see_other(f"/customers/{customer_id}")
+    return see_other(f"/customers/{customer_id}")
 
 
 @router.post("/customers/{customer_id}/export")
@@ -181,10 +178,10 @@ def customer_erase(
     status = identity_service.request_erasure(
         session, principal=principal, customer_id=customer_id, suppress_identifiers=suppress
     )
-    return _see_other(f"/customers?erasure={status.job_id}")
+    return see_other(f"/customers?erasure={status.job_id}")
 
 
 @router.post("/customers/{customer_id}/suppress")
 def customer_suppress(customer_id: uuid.UUID, session: SessionDep, principal: Privacy) -> Response:
     identity_service.suppress_customer(session, principal=principal, customer_id=customer_id)
-    return _see_other(f"/customers/{customer_id}?suppressed=1")
+    return see_other(f"/customers/{customer_id}?suppressed=1")

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from omnicx.auth.permissions import Action, allows
@@ -26,6 +26,7 @@ from omnicx.tracking.schemas import (
 )
 from omnicx.tracking.wire import as_text
 from omnicx.web.deps import SessionDep, require
+from omnicx.web.forms import redirect_or_page, see_other
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -38,10 +39,6 @@ FEED_SIZE = 50
 register(NavItem("events", N_("Events"), "/events", Action.TRACKING_READ, 15))
 register(NavItem("sources", N_("Sources"), "/settings/sources", Action.TRACKING_MANAGE, 60), settings=True)
 register(NavItem("channels", N_("Channels"), "/settings/channels", Action.TRACKING_MANAGE, 65), settings=True)
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 def _feed_context(
@@ -156,13 +153,13 @@ def rotate_source(
 def revoke_source(
     request: Request, source_id: uuid.UUID, session: SessionDep, principal: Manager
 ) -> Response:
-    try:
-        service.revoke_source(
+    return redirect_or_page(
+        lambda: service.revoke_source(
             session, workspace_id=principal.workspace_id, source_id=source_id, principal=principal
-        )
-    except DomainError as error:
-        return _sources_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/sources")
+        ),
+        to="/settings/sources",
+        page=lambda message, status: _sources_page(request, session, principal, error=message, status=status),
+    )
 
 
 def _channels_page(
@@ -231,7 +228,7 @@ def create_channel_rule(
     except ValidationError as error:
         message = "; ".join(str(e["msg"]) for e in error.errors()[:3])
         return _channels_page(request, session, principal, error=message, status=422)
-    return _see_other("/settings/channels")
+    return see_other("/settings/channels")
 
 
 @router.post("/settings/channels/{rule_id}/move", response_class=HTMLResponse)
@@ -242,21 +239,27 @@ def move_channel_rule(
     principal: Manager,
     position: Annotated[int, Form(ge=0, le=10_000)],
 ) -> Response:
-    try:
-        service.move_rule(session, workspace_id=principal.workspace_id, rule_id=rule_id, position=position)
-    except DomainError as error:
-        return _channels_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/channels")
+    return redirect_or_page(
+        lambda: service.move_rule(
+            session, workspace_id=principal.workspace_id, rule_id=rule_id, position=position
+        ),
+        to="/settings/channels",
+        page=lambda message, status: _channels_page(
+            request, session, principal, error=message, status=status
+        ),
+    )
 
 
 @router.post("/settings/channels/{rule_id}/delete", response_class=HTMLResponse)
 def delete_channel_rule(
     request: Request, rule_id: uuid.UUID, session: SessionDep, principal: Manager
 ) -> Response:
-    try:
-        service.delete_rule(
+    return redirect_or_page(
+        lambda: service.delete_rule(
             session, workspace_id=principal.workspace_id, rule_id=rule_id, principal=principal
-        )
-    except DomainError as error:
-        return _channels_page(request, session, principal, error=error.message, status=error.status)
-    return _see_other("/settings/channels")
+        ),
+        to="/settings/channels",
+        page=lambda message, status: _channels_page(
+            request, session, principal, error=message, status=status
+        ),
+    )
