@@ -18,6 +18,7 @@ from omnicx.customers import cli as customers_cli
 from omnicx.demo import cli as demo_cli
 from omnicx.inbox import cli as inbox_cli
 from omnicx.jobs import cli as jobs_cli
+from omnicx.overview import cli as overview_cli
 from omnicx.settings import Settings
 from omnicx.tracking import cli as tracking_cli
 
@@ -39,6 +40,7 @@ app.add_typer(tracking_cli.import_app, name="import")
 app.add_typer(tracking_cli.events_app, name="events")
 app.add_typer(commerce_cli.app, name="commerce")
 app.add_typer(inbox_cli.app, name="inbox")
+app.add_typer(overview_cli.app, name="overview")
 app.command("smtp")(inbox_cli.smtp)
 app.command("demo")(demo_cli.demo)
 

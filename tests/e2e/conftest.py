@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             if len(credentials) == 6:
                 break
         assert len(credentials) == 6, "".join(output)
+        # Keep reading what the server prints, or a full pipe would block it mid-request.
+        threading.Thread(target=output.extend, args=(process.stdout,), daemon=True).start()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -99,3 +99,12 @@ class ModelComparisonPublic(BaseModel):
     date_to: date
     channels: list[str]
     models: list[ModelColumn]
+
+
+class DailyConversions(BaseModel):
+    """Conversions of one stage on one day (workspace time zone), counted exactly as the report counts them."""
+
+    day: date
+    stage: StageKey
+    conversions: int
+    value: float

@@ -33,6 +33,8 @@ from omnicx.inbox import views as inbox_views
 from omnicx.jobs import routes as jobs_routes
 from omnicx.jobs import views as jobs_views
 from omnicx.jobs.worker import start_worker_thread
+from omnicx.overview import routes as overview_routes
+from omnicx.overview import views as overview_views
 from omnicx.realtime import routes as realtime_routes
 from omnicx.runtime import Runtime, build_runtime
 from omnicx.settings import Settings
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (
         web_views.router,
+        overview_routes.router,
+        overview_views.router,
         auth_routes.router,
         auth_views.router,
         jobs_routes.router,

@@ -32,7 +32,6 @@ def visible(items: list[NavItem], role: Role) -> list[NavItem]:
     return [i for i in items if allows(role, i.action)]
 
 
-register(NavItem("overview", N_("Overview"), "/", Action.OVERVIEW_READ, 0))
 register(NavItem("settings", N_("Settings"), "/settings", Action.OVERVIEW_READ, 100))
 register(NavItem("profile", N_("Profile"), "/settings/profile", Action.OVERVIEW_READ, 0), settings=True)
 register(NavItem("members", N_("Members"), "/settings/members", Action.MEMBERS_READ, 10), settings=True)

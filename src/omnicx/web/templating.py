@@ -7,13 +7,14 @@ handlers stay as thin as API routes.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -47,6 +48,18 @@ def _format_number(value: float | int | None) -> str:
     if value is None:
         return "—"
     return format_decimal(value, locale=format_locale(current_language()))
+
+
+def _format_duration(seconds: float | None) -> str:
+    """A length of time as people say it ("2 hr", "3 days"), in the page's language."""
+    if seconds is None:
+        return "—"
+    return format_timedelta(
+        timedelta(seconds=seconds),
+        granularity="minute",
+        format="short",
+        locale=format_locale(current_language()),
+    )
 
 
 ROLE_LABELS = {
@@ -87,6 +100,7 @@ def environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = _format_dt
     env.filters["number"] = _format_number
+    env.filters["duration"] = _format_duration
     env.globals["version"] = __version__
     env.globals["role_label"] = role_label
     env.globals["status_label"] = status_label

@@ -1,27 +1,18 @@
-"""Pages and probes owned by the shell itself: health checks and the Overview frame."""
+"""Probes and assets owned by the shell itself: health checks and the Vega bundle charts are drawn with."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
 
 import vl_convert
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role, allows
-from omnicx.auth.schemas import Principal
-from omnicx.jobs import service as jobs_service
 from omnicx.migrations import is_current
-from omnicx.web.deps import RuntimeDep, SessionDep, require
-from omnicx.web.templating import render
+from omnicx.web.deps import RuntimeDep
 
 router = APIRouter()
-
-# Topics the Overview's activity feed lists; domains add theirs as they publish events worth seeing.
-FEED_TOPICS: list[str] = ["audit.recorded", "job.dead"]
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -59,33 +50,3 @@ VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLit
 def _vega_bundle() -> str:
     bundle: str = vl_convert.javascript_bundle(VEGA_GLOBALS)
     return bundle
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def overview(
-    request: Request, session: SessionDep, principal: Annotated[Principal, require(Action.OVERVIEW_READ)]
-) -> HTMLResponse:
-    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
-    job_stats = (
-        jobs_service.stats(session, workspace_id=principal.workspace_id)
-        if allows(principal.role, Action.JOBS_READ)
-        else None
-    )
-    audit = (
-        auth_service.list_audit(session, workspace_id=principal.workspace_id, limit=8).items
-        if allows(principal.role, Action.AUDIT_READ)
-        else None
-    )
-    roles = {role.value: sum(1 for m in members if m.role is role) for role in Role}
-    roles = {role: count for role, count in roles.items() if count}
-    return render(
-        request,
-        "overview.html",
-        {
-            "members": members,
-            "roles": roles,
-            "job_stats": job_stats,
-            "audit": audit,
-            "feed_topics": FEED_TOPICS,
-        },
-    )

@@ -1,7 +1,12 @@
 """Public face of the attribution domain: stage definitions, channel reports, model comparisons, charts."""
 
 from omnicx.attribution.service.charts import chart_png, chart_spec, chart_svg, report_csv
-from omnicx.attribution.service.reports import compare_models_for_stage, default_range, report
+from omnicx.attribution.service.reports import (
+    compare_models_for_stage,
+    daily_conversions,
+    default_range,
+    report,
+)
 from omnicx.attribution.service.stages import list_stages, update_stage
 
 __all__ = [
@@ -9,6 +14,7 @@ __all__ = [
     "chart_spec",
     "chart_svg",
     "compare_models_for_stage",
+    "daily_conversions",
     "default_range",
     "list_stages",
     "report",

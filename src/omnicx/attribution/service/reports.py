@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from omnicx.attribution.paths import Conversion, Touch, build_paths
 from omnicx.attribution.schemas import (
     AttributionReport,
     ChannelRow,
+    DailyConversions,
     ModelColumn,
     ModelComparisonPublic,
     ReportQuery,
@@ -30,6 +31,7 @@ from omnicx.attribution.schemas import (
 )
 from omnicx.attribution.service.stages import list_stages
 from omnicx.auth import service as auth_service
+from omnicx.dates import day_bounds
 from omnicx.identity import service as identity_service
 from omnicx.tracking.service import reads as tracking_reads
 
@@ -50,10 +52,7 @@ def _bounds(query_from: date, query_to: date, tz: str) -> tuple[datetime, dateti
         raise AttributionParameterError("the range ends before it starts")
     if (query_to - query_from).days >= MAX_RANGE_DAYS:
         raise AttributionParameterError(f"a report covers at most {MAX_RANGE_DAYS} days")
-    zone = ZoneInfo(tz)
-    start = datetime.combine(query_from, time.min, zone).astimezone(UTC)
-    end = datetime.combine(query_to + timedelta(days=1), time.min, zone).astimezone(UTC)
-    return start, end
+    return day_bounds(query_from, query_to, tz)
 
 
 def _value(payload: dict[str, Any], prop: str | None) -> float:
@@ -290,3 +289,30 @@ def compare_models_for_stage(
         channels=sorted(channels),
         models=columns,
     )
+
+
+def daily_conversions(
+    session: Session, *, workspace_id: uuid.UUID, date_from: date, date_to: date
+) -> list[DailyConversions]:
+    """Per day and stage: conversions and value, for trend charts.
+
+    Counted by the same rules as `report` (contacts and qualified leads once per identity-resolved customer, at
+    their first occurrence; every sale), so a range's daily points add up to the report's stage totals.
+    """
+    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
+    start, end = _bounds(date_from, date_to, workspace.timezone)
+    zone = ZoneInfo(workspace.timezone)
+    stages = list_stages(session, workspace_id=workspace_id)
+    stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
+    survivors = _survivors(session, workspace_id, [r[0] for rows in stage_rows.values() for r in rows])
+    points: dict[tuple[date, StageKey], list[float]] = {}
+    for key, rows in stage_rows.items():
+        for conversion in _stage_conversions(rows, survivors, once=key is not StageKey.SALE):
+            if start <= conversion.at < end:
+                point = points.setdefault((conversion.at.astimezone(zone).date(), key), [0, 0.0])
+                point[0] += 1
+                point[1] += conversion.value
+    return [
+        DailyConversions(day=day, stage=key, conversions=int(count), value=round(value, 2))
+        for (day, key), (count, value) in sorted(points.items())
+    ]

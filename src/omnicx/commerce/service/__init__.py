@@ -46,12 +46,14 @@ from omnicx.commerce.service.shopify import (
     sign,
 )
 from omnicx.commerce.service.stock import (
+    LOW_STOCK_THRESHOLD,
     SWEEP_JOB,
     availability,
     list_stock,
     release_reservation,
     reserve,
     set_stock,
+    stock_alerts,
     stores_with_stock,
     sweep_expired,
 )
@@ -59,6 +61,7 @@ from omnicx.commerce.service.stock import (
 __all__ = [
     "ABANDON_AFTER",
     "CART_CHECK_JOB",
+    "LOW_STOCK_THRESHOLD",
     "NOTIFY_READY_JOB",
     "ORDER_TOPIC",
     "SHOPIFY_JOB",
@@ -97,6 +100,7 @@ __all__ = [
     "set_shopify_secret",
     "set_stock",
     "sign",
+    "stock_alerts",
     "stores_with_stock",
     "sweep_expired",
 ]

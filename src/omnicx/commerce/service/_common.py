@@ -127,6 +127,7 @@ def publish_stock(
                 "available": available,
                 "on_hand": on_hand,
                 "summary": f"{sku}: {available} available at {location.name}",
+                "url": f"/commerce/stock?location_id={location.id}",
             },
             action=Action.COMMERCE_READ.value,
         ),
@@ -139,7 +140,12 @@ def publish_order(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.U
         RealtimeEvent(
             workspace_id=workspace_id,
             topic=ORDER_TOPIC,
-            data={"order_id": str(order_id), "status": status, "summary": f"order {order_id} is {status}"},
+            data={
+                "order_id": str(order_id),
+                "status": status,
+                "summary": f"Order {str(order_id)[-8:]}: {status.replace('_', ' ')}",
+                "url": f"/commerce/orders/{order_id}",
+            },
             action=Action.COMMERCE_READ.value,
         ),
     )

@@ -83,6 +83,42 @@ def list_stock(
     return [_stock_public(s, v, loc, reserved.get(s.id, 0)) for s, v, loc in rows]
 
 
+#: Units available at or below which a stock row is an alert (the Overview and the stock page show them).
+LOW_STOCK_THRESHOLD = 3
+
+
+def stock_alerts(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    threshold: int = LOW_STOCK_THRESHOLD,
+    now: datetime | None = None,
+    limit: int = 50,
+) -> list[StockPublic]:
+    """Stock rows with `threshold` units available or fewer, emptiest first.
+
+    Reservations only ever lower availability, so the candidates are the rows already low before reservations
+    plus the few rows holding an unexpired reservation; no full scan of every row's reservations.
+    """
+    moment = now or utcnow()
+    held = select(Reservation.stock_id).where(Reservation.expires_at > moment)
+    stmt = (
+        select(Stock, Variant, Location)
+        .join(Variant, Variant.id == Stock.variant_id)
+        .join(Location, Location.id == Stock.location_id)
+        .where(
+            Stock.workspace_id == workspace_id,
+            (Stock.on_hand - Stock.allocated <= threshold) | Stock.id.in_(held),
+        )
+    )
+    rows = session.execute(stmt).all()
+    reserved = reserved_by_stock(session, [r[0].id for r in rows], moment)
+    alerts = [_stock_public(s, v, loc, reserved.get(s.id, 0)) for s, v, loc in rows]
+    alerts = [a for a in alerts if a.available <= threshold]
+    alerts.sort(key=lambda a: (a.available, a.location_name, a.sku))
+    return alerts[:limit]
+
+
 def availability(
     session: Session, *, workspace_id: uuid.UUID, sku: str, now: datetime | None = None
 ) -> Availability:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
+from omnicx.tracking.schemas import EventPublic
 
 TouchRow = tuple[uuid.UUID, datetime, str]
 EventRow = tuple[uuid.UUID, datetime, str, str | None, dict[str, Any]]
@@ -83,3 +84,45 @@ def session_counts_by_channel(
         .group_by(TrackingSession.channel)
     )
     return {channel: int(count) for channel, count in session.execute(stmt)}
+
+
+def session_starts(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime
+) -> list[tuple[datetime, str]]:
+    """(start, channel) of every session started in [since, until), for trends bucketed by the caller.
+
+    Buckets are days in the workspace's time zone, which SQLite and PostgreSQL would compute differently in SQL;
+    two narrow columns per session are cheap to bucket in Python.
+    """
+    stmt = select(TrackingSession.started_at, TrackingSession.channel).where(
+        TrackingSession.workspace_id == workspace_id,
+        TrackingSession.started_at >= since,
+        TrackingSession.started_at < until,
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def customer_events_between(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    customer_ids: Collection[uuid.UUID],
+    since: datetime,
+    until: datetime,
+    limit: int = 50,
+) -> list[EventPublic]:
+    """The customers' resolved events in [since, until), oldest first (e.g. what led to a conversation)."""
+    if not customer_ids:
+        return []
+    stmt = (
+        select(Event)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.customer_id.in_(list(customer_ids)),
+            Event.timestamp >= since,
+            Event.timestamp < until,
+        )
+        .order_by(Event.timestamp.desc(), Event.id)
+        .limit(limit)
+    )
+    return [EventPublic.model_validate(row) for row in reversed(list(session.scalars(stmt)))]

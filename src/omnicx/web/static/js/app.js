@@ -53,7 +53,16 @@
         time.textContent = (payload.at ? new Date(payload.at) : new Date()).toLocaleTimeString();
         item.appendChild(time);
         var data = payload.data || {};
-        item.appendChild(document.createTextNode(data.summary || payload.topic || event.type));
+        var text = document.createTextNode(data.summary || payload.topic || event.type);
+        // Same-site paths only: a feed item links to the page that explains it.
+        if (typeof data.url === "string" && data.url.charAt(0) === "/" && data.url.charAt(1) !== "/") {
+          var link = document.createElement("a");
+          link.href = data.url;
+          link.appendChild(text);
+          item.appendChild(link);
+        } else {
+          item.appendChild(text);
+        }
         list.insertBefore(item, list.firstChild);
         while (list.children.length > 50) list.removeChild(list.lastChild);
       };

@@ -1,0 +1,1 @@
+"""The Overview: one page that tells the workspace's story, composed from the other domains' public services."""

@@ -1,0 +1,93 @@
+"""`omnicx overview`: the dashboard's numbers in a terminal, or as CSV/JSON for a spreadsheet or a script."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from omnicx.auth import service as auth_service
+from omnicx.auth.permissions import Role
+from omnicx.cli_support import open_runtime
+from omnicx.errors import DomainError
+from omnicx.overview import service
+from omnicx.overview.schemas import OverviewPublic, OverviewQuery
+
+app = typer.Typer(help="The Overview: channels by first and last touch, inbox and stock status.")
+
+
+@app.callback(invoke_without_command=True)
+def overview_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Per channel: sessions, contacts, qualified leads, sales and revenue by first and by last touch; then
+    conversations, SLA status and stock alerts."""
+    try:
+        query = OverviewQuery.model_validate({"date_from": date_from, "date_to": date_to})
+        with open_runtime() as runtime, runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            data = service.overview(
+                session, workspace_id=ws.id, query=query, sections=service.sections_for(Role.OWNER)
+            )
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    except ValidationError as error:
+        Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
+        raise typer.Exit(1) from None
+    if output == "json":
+        print(data.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(service.channels_csv(data))
+    else:
+        _print(data)
+
+
+def _print(data: OverviewPublic) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    table = Table(title=f"{data.date_from} → {data.date_to} ({data.timezone})")
+    table.add_column("channel")
+    for column in ("sessions", "contacts", "qualified", "sales", "revenue"):
+        table.add_column(f"{column}\nfirst / last" if column != "sessions" else column, justify="right")
+    for row in data.channels:
+        first, last = row.first_touch, row.last_touch
+        table.add_row(
+            row.channel,
+            str(row.sessions),
+            *(
+                f"{getattr(first, m):.0f} / {getattr(last, m):.0f}"
+                for m in ("contacts", "qualified", "sales")
+            ),
+            f"{first.revenue:.2f} / {last.revenue:.2f}",
+        )
+    totals = data.totals
+    table.add_section()
+    table.add_row(
+        "total",
+        str(data.sessions),
+        f"{totals.contacts:.0f}",
+        f"{totals.qualified:.0f}",
+        f"{totals.sales:.0f}",
+        f"{totals.revenue:.2f}",
+    )
+    console.print(table)
+    if data.inbox is not None:
+        inbox = data.inbox
+        opened = ", ".join(f"{k} {v}" for k, v in inbox.open_by_channel.items()) or "none"
+        console.print(
+            f"Conversations {inbox.conversations} (resolved {inbox.resolved}); open now: {opened}; "
+            f"SLA on track {inbox.sla_on_track}, due soon {inbox.sla_warning}, breached {inbox.sla_breached}"
+        )
+    if data.stock_alerts:
+        console.print(
+            "Stock alerts: "
+            + "; ".join(f"{a.sku} @ {a.location_name}: {a.available}" for a in data.stock_alerts)
+        )

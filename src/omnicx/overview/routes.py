@@ -1,0 +1,81 @@
+"""REST API of the Overview: the dashboard's numbers for a date range, its channel table as CSV, its charts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from omnicx.attribution import service as attribution_service
+from omnicx.auth.permissions import Action
+from omnicx.auth.schemas import Principal
+from omnicx.overview import service
+from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section
+from omnicx.web.deps import SessionDep, require
+from omnicx.web.schemas import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/overview", tags=["overview"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, require(Action.OVERVIEW_READ)]
+Query_ = Annotated[OverviewQuery, Query()]
+Metric = Literal["contacts", "qualified", "sales", "revenue"]
+ChartFormat = Literal["json", "png", "svg"]
+CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
+
+
+def _overview(
+    session: SessionDep, principal: Principal, query: OverviewQuery, *, only: set[Section] | None = None
+) -> OverviewPublic:
+    sections = service.sections_for(principal.role)
+    return service.overview(
+        session,
+        workspace_id=principal.workspace_id,
+        query=query,
+        sections=sections & only if only is not None else sections,
+    )
+
+
+@router.get("", response_model=OverviewPublic)
+def overview(session: SessionDep, principal: Reader, query: Query_) -> OverviewPublic:
+    """For an inclusive date range (workspace time zone): per channel, sessions and contacts, qualified leads,
+    sales and revenue by first and by last touch; daily trends; conversations and SLA status; stock alerts.
+    Parts the caller's role may not read (attribution, inbox, commerce) are left out and not listed in
+    `sections`."""
+    return _overview(session, principal, query)
+
+
+@router.get("/channels.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def channels_csv(session: SessionDep, principal: Reader, query: Query_) -> Response:
+    """The per-channel table: sessions, then each stage and revenue by first and by last touch."""
+    data = _overview(session, principal, query)
+    filename = f"overview-{query.date_from}-{query.date_to}.csv"
+    return Response(
+        service.channels_csv(data),
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/charts/{chart}.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+)
+def chart(
+    chart: service.Chart,
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    query: Query_,
+    metric: Metric = "sales",
+) -> Response:
+    """One Overview chart (sessions, conversions, revenue or touch): its Vega-Lite spec, or PNG/SVG."""
+    data = _overview(session, principal, query, only={Section.CHANNELS})
+    spec = service.chart_spec(data, chart, metric=metric)
+    body: bytes | str = (
+        json.dumps(spec)
+        if fmt == "json"
+        else (attribution_service.chart_png(spec) if fmt == "png" else attribution_service.chart_svg(spec))
+    )
+    return Response(body, media_type=CHART_MEDIA[fmt])

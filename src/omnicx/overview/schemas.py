@@ -1,0 +1,87 @@
+"""Contracts of the Overview: a date range in, per-channel numbers, trends, inbox and stock status out."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from omnicx.commerce.schemas import StockPublic
+
+
+class Section(StrEnum):
+    """Parts of the Overview; each is shown only to roles allowed to read its source."""
+
+    CHANNELS = "channels"
+    INBOX = "inbox"
+    STOCK = "stock"
+
+
+#: Longest range one Overview covers (the attribution report's own limit).
+MAX_RANGE_DAYS = 366
+
+
+class OverviewQuery(BaseModel):
+    date_from: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))
+    date_to: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OverviewQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        if (self.date_to - self.date_from).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"an overview covers at most {MAX_RANGE_DAYS} days")
+        return self
+
+
+class StageNumbers(BaseModel):
+    """Contacts, qualified leads, sales and sales revenue credited to a channel by one model."""
+
+    contacts: float = 0.0
+    qualified: float = 0.0
+    sales: float = 0.0
+    revenue: float = 0.0
+
+
+class ChannelSummary(BaseModel):
+    channel: str
+    sessions: int
+    first_touch: StageNumbers
+    last_touch: StageNumbers
+
+
+class TrendPoint(BaseModel):
+    """One day (workspace time zone) of one series: a channel's sessions, or a stage's conversions."""
+
+    day: date
+    series: str
+    value: float
+
+
+class InboxStatus(BaseModel):
+    """Conversations started in the range and the inbox's state right now."""
+
+    conversations: int
+    resolved: int
+    first_response_median_seconds: float | None
+    sla_hit_rate: float | None
+    open_by_channel: dict[str, int]
+    sla_on_track: int
+    sla_warning: int
+    sla_breached: int
+
+
+class OverviewPublic(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    sections: list[Section]
+    sessions: int = 0
+    totals: StageNumbers = Field(default_factory=StageNumbers)
+    channels: list[ChannelSummary] = Field(default_factory=list)
+    sessions_trend: list[TrendPoint] = Field(default_factory=list)
+    conversions_trend: list[TrendPoint] = Field(default_factory=list)
+    revenue_trend: list[TrendPoint] = Field(default_factory=list)
+    inbox: InboxStatus | None = None
+    stock_alerts: list[StockPublic] | None = None

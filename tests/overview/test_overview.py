@@ -1,0 +1,286 @@
+"""The Overview tells the same story as the pages it links to: its numbers are checked against the Attribution
+report and the Inbox report for the same range (through their own APIs), its trends add up to its totals, and
+each role sees only the parts its permissions allow."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from omnicx.auth.permissions import PERMISSIONS, Action, Role
+from omnicx.cli import app as cli_app
+from omnicx.commerce import service as commerce_service
+from omnicx.commerce.schemas import LineRequest, ReservationCreate
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.schemas import InboxPublic, ReplyCreate
+from omnicx.runtime import Runtime
+from tests.commerce.conftest import Shop, make_shop
+from tests.conftest import World
+from tests.inbox.conftest import inbound
+from tests.tracking.conftest import KeyedSource, make_source
+from tests.tracking.test_processing import drain, send
+
+SHOP = "https://shop.example"
+TODAY = datetime.now(UTC).date()
+RANGE = {"date_from": (TODAY - timedelta(days=6)).isoformat(), "date_to": TODAY.isoformat()}
+
+
+def at(days_ago: int, minutes: int = 0) -> str:
+    moment = datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC)
+    return (moment + timedelta(hours=9, minutes=minutes)).isoformat()
+
+
+def page(anon: str, when: str, *, query: str = "", referrer: str | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"page": {"url": f"{SHOP}/{query}", "path": "/"}}
+    if referrer:
+        context["page"]["referrer"] = referrer
+    return {"type": "page", "anonymousId": anon, "timestamp": when, "context": context}
+
+
+def track(anon: str, when: str, event: str, **properties: Any) -> dict[str, Any]:
+    return {"type": "track", "event": event, "anonymousId": anon, "timestamp": when, "properties": properties}
+
+
+def identify(anon: str, when: str, email: str) -> dict[str, Any]:
+    return {"type": "identify", "anonymousId": anon, "timestamp": when, "traits": {"email": email}}
+
+
+@pytest.fixture
+def story(client: TestClient, db: Session, world: World, runtime: Runtime, email_inbox: InboxPublic) -> Shop:
+    """Five visitors over the week (search, newsletter, direct, social, paid), two conversations, a shop."""
+    source: KeyedSource = make_source(db, world)
+    db.close()
+    send(
+        client,
+        source,
+        page("a", at(5), referrer="https://www.google.com/"),
+        page("a", at(2), query="?utm_source=newsletter&utm_medium=email"),
+        identify("a", at(2, 1), "a@example.com"),
+        track("a", at(2, 5), "Order Completed", revenue=120),
+        page("b", at(4)),
+        identify("b", at(4, 1), "b@example.com"),
+        track("b", at(4, 3), "Order Completed", revenue=45.5),
+        page("c", at(3), referrer="https://m.facebook.com/"),
+        page("d", at(1), query="?utm_source=google&utm_medium=cpc"),
+        identify("d", at(1, 2), "d@example.com"),
+        page("e", at(40), referrer="https://www.google.com/"),
+    )
+    drain(runtime)
+    owner = world.members[Role.OWNER].principal
+    first = inbox_service.receive(
+        db, inbox_id=email_inbox.id, message=inbound("a@example.com", "Where is my order?")
+    )
+    inbox_service.reply(
+        db, principal=owner, conversation_id=first.conversation_id, data=ReplyCreate(text="On its way")
+    )
+    inbox_service.receive(
+        db, inbox_id=email_inbox.id, message=inbound("z@example.com", "Do you ship to Bali?")
+    )
+    db.rollback()
+    shop = make_shop(db, world.workspace.id, {"TEE-S": (10, 2, 0), "TEE-M": (6, 9, 9), "MUG": (20, 20, 20)})
+    # Reservations alone bring TEE-M at the warehouse from 6 down to 1.
+    commerce_service.reserve(
+        db,
+        workspace_id=world.workspace.id,
+        data=ReservationCreate(location_id=shop.warehouse.id, lines=[LineRequest(sku="TEE-M", quantity=5)]),
+    )
+    db.rollback()
+    return shop
+
+
+def get(client: TestClient, world: World, path: str, role: Role = Role.OWNER, **params: str) -> Any:
+    response = client.get(path, params={**RANGE, **params}, headers=world.token(role))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_channel_numbers_agree_with_the_attribution_report(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    overview = get(client, world, "/api/v1/overview")
+    report = get(client, world, "/api/v1/attribution/report", model="markov")
+    assert overview["sessions"] == report["sessions"] > 0
+    stage_names = {"contact": "contacts", "qualified": "qualified", "sale": "sales"}
+    for key, name in stage_names.items():
+        assert overview["totals"][name] == pytest.approx(report["totals"][key]["conversions"])
+    assert overview["totals"]["revenue"] == pytest.approx(report["totals"]["sale"]["value"]) == 165.5
+    rows = {row["channel"]: row for row in report["channels"]}
+    assert {row["channel"] for row in overview["channels"]} == set(rows)
+    for row in overview["channels"]:
+        expected = rows[row["channel"]]
+        assert row["sessions"] == expected["sessions"]
+        for touch, column in (("first_touch", "first"), ("last_touch", "last")):
+            for key, name in stage_names.items():
+                assert row[touch][name] == pytest.approx(expected["stages"][key][column])
+            assert row[touch]["revenue"] == pytest.approx(expected["stages"]["sale"][f"value_{column}"])
+    by_channel = {row["channel"]: row for row in overview["channels"]}
+    # Visitor a found the shop through search and bought after a newsletter click.
+    assert by_channel["Organic Search"]["first_touch"]["revenue"] == pytest.approx(120)
+    assert by_channel["Email"]["last_touch"]["revenue"] == pytest.approx(120)
+
+
+def test_inbox_numbers_agree_with_the_inbox_report(client: TestClient, world: World, story: Shop) -> None:
+    inbox = get(client, world, "/api/v1/overview")["inbox"]
+    report = get(
+        client, world, "/api/v1/inbox/reports", **{"from": RANGE["date_from"], "to": RANGE["date_to"]}
+    )
+    totals = report["totals"]
+    assert inbox["conversations"] == totals["conversations"] == 2
+    assert inbox["resolved"] == totals["resolved"]
+    assert inbox["sla_hit_rate"] == totals["sla_hit_rate"]
+    assert inbox["first_response_median_seconds"] == totals["first_response_median_seconds"]
+    assert inbox["open_by_channel"]["email"] == sum(
+        r["open"] for r in report["by_channel"] if r["key"] == "email"
+    )
+    assert inbox["sla_on_track"] + inbox["sla_warning"] + inbox["sla_breached"] == 2
+
+
+def test_trends_add_up_to_the_totals(client: TestClient, world: World, story: Shop) -> None:
+    overview = get(client, world, "/api/v1/overview")
+    days = {p["day"] for p in overview["sessions_trend"]}
+    assert len(days) == 7  # quiet days are zeros, not gaps
+    assert sum(p["value"] for p in overview["sessions_trend"]) == overview["sessions"]
+    for name in ("contacts", "qualified", "sales"):
+        points = [p["value"] for p in overview["conversions_trend"] if p["series"] == name]
+        assert sum(points) == pytest.approx(overview["totals"][name])
+    assert sum(p["value"] for p in overview["revenue_trend"]) == pytest.approx(overview["totals"]["revenue"])
+    sales_day = (TODAY - timedelta(days=2)).isoformat()
+    assert [p["value"] for p in overview["revenue_trend"] if p["day"] == sales_day] == [120]
+
+
+def test_stock_alerts_count_reservations_and_skip_healthy_stock(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    alerts = get(client, world, "/api/v1/overview")["stock_alerts"]
+    found = {(a["sku"], a["location_code"]): a["available"] for a in alerts}
+    assert found[("TEE-S", "paris")] == 2
+    assert found[("TEE-S", "lyon")] == 0
+    assert found[("TEE-M", "wh")] == 1  # 6 on hand, 5 reserved
+    assert not any(sku == "MUG" for sku, _ in found)
+    assert [a["available"] for a in alerts] == sorted(a["available"] for a in alerts)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_sees_the_parts_its_permissions_allow(
+    client: TestClient, world: World, story: Shop, role: Role
+) -> None:
+    data = get(client, world, "/api/v1/overview", role)
+    allowed = PERMISSIONS[role]
+    assert ("channels" in data["sections"]) is (Action.ATTRIBUTION_READ in allowed)
+    assert (data["inbox"] is not None) is (Action.INBOX_READ in allowed)
+    assert (data["stock_alerts"] is not None) is (Action.COMMERCE_READ in allowed)
+    if Action.ATTRIBUTION_READ not in allowed:
+        assert data["channels"] == [] and data["sessions"] == 0
+
+
+def test_other_workspaces_see_none_of_it(client: TestClient, other_world: World, story: Shop) -> None:
+    data = get(client, other_world, "/api/v1/overview")
+    assert data["sessions"] == 0 and data["channels"] == []
+    assert data["inbox"]["conversations"] == 0 and data["stock_alerts"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"date_from": "2026-03-10", "date_to": "2026-03-01"}, "ends before it starts"),
+        ({"date_from": "2024-01-01", "date_to": "2026-01-01"}, "at most 366 days"),
+        ({"date_from": "yesterday", "date_to": "2026-01-01"}, "date"),
+    ],
+)
+def test_bad_ranges_get_a_clear_error(
+    client: TestClient, world: World, params: dict[str, str], fragment: str
+) -> None:
+    response = client.get("/api/v1/overview", params=params, headers=world.token(Role.OWNER))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_request" and fragment in body["message"], body
+
+
+def test_exports_csv_and_png(client: TestClient, world: World, story: Shop) -> None:
+    headers = world.token(Role.ANALYST)
+    text = client.get("/api/v1/overview/channels.csv", params=RANGE, headers=headers).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    overview = get(client, world, "/api/v1/overview", Role.ANALYST)
+    assert [r["channel"] for r in rows] == [c["channel"] for c in overview["channels"]]
+    assert sum(float(r["revenue_last_touch"]) for r in rows) == pytest.approx(165.5)
+    png = client.get("/api/v1/overview/charts/sessions.png", params=RANGE, headers=headers)
+    assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    spec = client.get(
+        "/api/v1/overview/charts/touch.json", params={**RANGE, "metric": "revenue"}, headers=headers
+    )
+    (rows_drawn,) = spec.json()["datasets"].values()
+    assert sum(r["value"] for r in rows_drawn if r["touch"] == "Last touch") == pytest.approx(165.5)
+
+
+def test_page_links_every_number_to_the_page_that_explains_it(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    from tests.helpers import sign_in
+
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    page = client.get("/", params=RANGE)
+    assert page.status_code == 200
+    html = unescape(page.text)
+    for marker in (
+        'id="chart-sessions"',
+        'id="chart-touch"',
+        'id="overview-channels"',
+        'id="overview-stock"',
+    ):
+        assert marker in html
+    assert f'href="/attribution?date_from={RANGE["date_from"]}&date_to={RANGE["date_to"]}&stage=sale' in html
+    assert 'href="/inbox?view=all&status=open&channel=email"' in html
+    assert f'href="/commerce/stock?location_id={story.store.id}"' in html
+    spec = json.loads(unescape(page.text.split('id="chart-sessions" data-vega-spec="')[1].split('"')[0]))
+    assert spec["mark"]["type"] == "area"
+
+
+def test_agent_page_has_no_attribution_but_has_the_inbox(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    from tests.helpers import sign_in
+
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    html = client.get("/").text
+    assert 'id="overview-inbox"' in html and 'id="chart-sessions"' not in html
+
+
+def test_cli_prints_the_same_numbers_as_the_api(
+    client: TestClient, world: World, story: Shop, cli_env: dict[str, str]
+) -> None:
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "overview",
+            "-w",
+            world.workspace.slug,
+            "--from",
+            RANGE["date_from"],
+            "--to",
+            RANGE["date_to"],
+            "-f",
+            "json",
+        ],
+        env=cli_env,
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    api = get(client, world, "/api/v1/overview")
+    assert printed["totals"] == api["totals"] and printed["channels"] == api["channels"]
+    bad = CliRunner().invoke(
+        cli_app,
+        ["overview", "-w", world.workspace.slug, "--from", "2026-03-10", "--to", "2026-03-01"],
+        env=cli_env,
+    )
+    assert bad.exit_code == 1 and "ends before it starts" in bad.output
