@@ -64,7 +64,7 @@ def overview_page(
         sections=service.sections_for(principal.role),
     )
     specs = {
-        chart.value: json.dumps(service.chart_spec(data, chart, metric=metric))
+        chart.value: json.dumps(service.chart_spec(data, chart, metric=metric, titled=False))
         for chart in service.Chart
         if Section.CHANNELS in data.sections
     }

@@ -34,9 +34,18 @@ SERIES_LABELS = {
 TOUCH_LABELS = {"first_touch": N_("First touch"), "last_touch": N_("Last touch")}
 
 
-def chart_spec(data: OverviewPublic, chart: Chart, *, metric: str = "sales") -> dict[str, Any]:
+def chart_spec(
+    data: OverviewPublic, chart: Chart, *, metric: str = "sales", titled: bool = True
+) -> dict[str, Any]:
     """The spec of one Overview chart; `metric` (contacts, qualified, sales, revenue) picks the touch chart's
-    measure."""
+    measure. The page gives each chart a heading of its own (`titled=False`); exported images keep a title."""
+    spec = _spec(data, chart, metric)
+    if not titled:
+        spec.pop("title", None)
+    return spec
+
+
+def _spec(data: OverviewPublic, chart: Chart, metric: str) -> dict[str, Any]:
     if chart is Chart.TOUCH:
         return _touch(data, metric)
     points = {
