@@ -70,7 +70,8 @@ SHOTS = [
     Shot("order", "admin", "/commerce", _first_link("a[href^='/commerce/orders/']")),
     Shot("pickup", "agent", "/commerce/pickup"),
     Shot("stock", "admin", "/commerce/stock"),
-    Shot("sources", "admin", "/tracking/sources"),
+    Shot("events", "analyst", "/events"),
+    Shot("sources", "admin", "/settings/sources"),
     Shot("settings-members", "owner", "/settings/members"),
 ]
 

@@ -41,6 +41,12 @@ def _admin_url(url: str) -> str:
     return _normalise_db_url(url)
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """omnicx serves on asyncio (uvicorn), so its async tests run there only, even where trio is installed."""
+    return "asyncio"
+
+
 @pytest.fixture(scope="session")
 def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrate once per test session; yields a URL (PostgreSQL) or a template file path (SQLite)."""

@@ -382,7 +382,13 @@ async def test_each_stored_request_is_announced_live(
         await asyncio.to_thread(client.post, "/v1/batch", json=batch, headers=source.basic)
         announced = await asyncio.wait_for(anext(subscription), timeout=3)
     assert (announced.topic, announced.action) == ("tracking.events", "tracking.read")
-    assert announced.data == {"source_id": source.id, "accepted": 1, "rejected": 1}
+    assert announced.data == {
+        "source_id": source.id,
+        "accepted": 1,
+        "rejected": 1,
+        "summary": f"{source.name}: 1 event received",
+        "url": "/events",
+    }
 
 
 def test_browsers_may_call_the_api_from_any_site(client: TestClient, source: KeyedSource) -> None:

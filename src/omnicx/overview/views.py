@@ -33,6 +33,7 @@ FEED_TOPICS = [
     "inbox.message.created",
     "commerce.order",
     "commerce.stock",
+    "tracking.events",
     "audit.recorded",
     "job.dead",
 ]

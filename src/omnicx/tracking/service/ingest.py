@@ -92,7 +92,13 @@ def store(
                 workspace_id=source.workspace_id,
                 topic=REALTIME_TOPIC,
                 action=REALTIME_ACTION,
-                data={"source_id": str(source.id), "accepted": len(inserted), "rejected": len(rejected)},
+                data={
+                    "source_id": str(source.id),
+                    "accepted": len(inserted),
+                    "rejected": len(rejected),
+                    "summary": f"{source.name}: {len(inserted)} event{'' if len(inserted) == 1 else 's'} received",
+                    "url": "/events",
+                },
             ),
         )
     return IngestResult(
