@@ -36,6 +36,7 @@ class Action(StrEnum):
     INBOX_READ = "inbox.read"
     INBOX_REPLY = "inbox.reply"
     INBOX_MANAGE = "inbox.manage"
+    INBOX_REPORTS_READ = "inbox.reports.read"  # team performance: response times and SLA hit rate per agent
     ATTRIBUTION_READ = "attribution.read"
     JOURNEYS_READ = "journeys.read"
     COMMERCE_READ = "commerce.read"
@@ -51,6 +52,7 @@ _READ_ALL = frozenset(
         Action.MEMBERS_READ,
         Action.CUSTOMERS_READ,
         Action.INBOX_READ,
+        Action.INBOX_REPORTS_READ,
         Action.ATTRIBUTION_READ,
         Action.JOURNEYS_READ,
         Action.COMMERCE_READ,

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Role
@@ -14,7 +19,7 @@ from omnicx.auth.schemas import Principal
 from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.inbox import service
 from omnicx.inbox.enums import ChannelKind
-from omnicx.inbox.schemas import InboxCreate
+from omnicx.inbox.schemas import InboxCreate, InboxReport, InboxView
 
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
@@ -75,3 +80,158 @@ def smtp(
             pass
         finally:
             controller.stop()
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def _cli_principal(session: Session, workspace: str) -> Principal:
+    ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+    return Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _report_table(data: InboxReport) -> Table:
+    table = Table(title=f"Inbox: {data.start} → {data.end} ({data.timezone}; minutes, wall clock)")
+    for header in (
+        "group",
+        "conversations",
+        "resolved",
+        "open",
+        "FRT median",
+        "FRT p90",
+        "res. median",
+        "res. p90",
+        "SLA hit",
+        "breached",
+    ):
+        table.add_column(header, justify="left" if header == "group" else "right")
+    groups = [
+        ("total", [data.totals]),
+        ("channel", data.by_channel),
+        ("agent", data.by_agent),
+        ("team", data.by_team),
+    ]
+    for dimension, rows in groups:
+        for row in rows:
+            rate = "—" if row.sla_hit_rate is None else f"{row.sla_hit_rate:.0%}"
+            table.add_row(
+                f"{dimension}: {row.label}",
+                str(row.conversations),
+                str(row.resolved),
+                str(row.open),
+                _minutes(row.first_response_median_seconds),
+                _minutes(row.first_response_p90_seconds),
+                _minutes(row.resolution_median_seconds),
+                _minutes(row.resolution_p90_seconds),
+                rate,
+                str(row.sla_breached),
+            )
+    return table
+
+
+@app.command("report")
+@fail_on_domain_error
+def report(
+    workspace: WorkspaceOpt,
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    output: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.TABLE,
+) -> None:
+    """Conversations, first response and resolution times (median, p90), SLA hit rate by channel, agent, team."""
+    start, end = _day(date_from), _day(date_to)
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        data = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
+    if output is ReportFormat.JSON:
+        print(data.model_dump_json(indent=2))
+    elif output is ReportFormat.CSV:
+        print(service.report_csv(data), end="")
+    else:
+        console.print(_report_table(data))
+
+
+@app.command("search")
+@fail_on_domain_error
+def search(
+    query: Annotated[str, typer.Argument(help="Words that must all appear (messages, subject, contact).")],
+    workspace: WorkspaceOpt,
+    status: Annotated[str, typer.Option(help="A status, or any.")] = "any",
+) -> None:
+    """Find conversations by the words in their messages, subject or contact."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        found = service.list_conversations(
+            session, principal=principal, view=InboxView.model_validate({"status": status, "q": query})
+        )
+    for c in found:
+        console.print(
+            f"{c.id}  {c.status.value}  {c.channel.value}  {c.contact.email or c.contact.source_id}  "
+            f"{c.subject}"
+        )
+
+
+@app.command("merge")
+@fail_on_domain_error
+def merge(
+    target: Annotated[uuid.UUID, typer.Argument(help="The conversation that remains.")],
+    source: Annotated[uuid.UUID, typer.Argument(help="The conversation merged into it (then closed).")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Merge two conversations of the same customer: messages and events move to TARGET."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        result = service.merge_conversations(session, principal=principal, target_id=target, source_id=source)
+    console.print(
+        f"Moved {result.moved_messages} messages and {result.moved_events} events into {result.target_id}"
+    )
+
+
+@app.command("retry")
+@fail_on_domain_error
+def retry(
+    message: Annotated[uuid.UUID, typer.Argument(help="A reply whose delivery failed.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Send a failed reply again (a new delivery job, the same Message-ID)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        result = service.retry_message(session, principal=principal, message_id=message)
+    console.print(f"Queued {result.id}: {result.delivery_status.value if result.delivery_status else ''}")
+
+
+@app.command("insights")
+@fail_on_domain_error
+def insights(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="A conversation id.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """The conversation's detected intent and the customer's actions in the hour before it started."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        found = service.conversation_insights(
+            session, workspace_id=principal.workspace_id, conversation_id=conversation
+        )
+    intent = found.intent
+    console.print(
+        f"intent: {intent.intent} ({intent.language}, {intent.rule}, {intent.confidence})"
+        if intent
+        else "intent: none"
+    )
+    for action in found.actions:
+        console.print(f"{datetime.isoformat(action.at)}  {action.kind}  {action.title}  {action.detail}")

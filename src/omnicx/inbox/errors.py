@@ -45,3 +45,21 @@ class DuplicateSlaPolicy(Conflict):
     """A policy of that name already exists in the workspace."""
 
     code = "sla_policy_exists"
+
+
+class InvalidReportRange(Invalid):
+    """The report's start is after its end, or the range is longer than allowed."""
+
+    code = "invalid_report_range"
+
+
+class MergeRefused(Invalid):
+    """Two conversations cannot be merged (same conversation, other customer, already merged...)."""
+
+    code = "merge_refused"
+
+
+class RetryRefused(Invalid):
+    """Only an outgoing message whose delivery failed can be sent again."""
+
+    code = "retry_refused"

@@ -68,7 +68,9 @@ def next_delivery_status(current: DeliveryStatus | None, reported: DeliveryStatu
     """The status after a provider reports `reported`, or None when the report must be ignored.
 
     Statuses only move forward (pending -> sent -> delivered -> read); `failed` is accepted only before the
-    message was delivered, and nothing moves a failed message except a later proof of delivery.
+    message was delivered, and nothing moves a failed message except a later proof of delivery. The one
+    exception lives outside this rule: an agent's explicit retry (`service.retry_message`) moves a failed
+    reply back to pending for a new provider call with the same Message-ID.
     """
     if current is None:
         return reported

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 
 from omnicx.auth.permissions import Action
 from omnicx.auth.schemas import Principal
 from omnicx.inbox import service
 from omnicx.inbox.schemas import (
     ConversationDetail,
+    ConversationInsights,
     ConversationSummary,
     ConversationUpdate,
     InboxCreate,
     InboxPublic,
+    InboxReport,
     InboxView,
+    MergeRequest,
+    MergeResult,
     MessagePublic,
     ReplyCreate,
     SlaPolicyCreate,
     SlaPolicyPublic,
+    SlaStatusCounts,
 )
 from omnicx.web.deps import SessionDep, require
 from omnicx.web.schemas import ERROR_RESPONSES
@@ -82,3 +89,95 @@ def update_conversation(
     return service.update_conversation(
         session, principal=principal, conversation_id=conversation_id, data=data
     )
+
+
+# --- Reports, insights, merge, retry ----------------------------------------------------------------------------
+
+ReportReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
+DateFrom = Annotated[date, Query(alias="from", description="First day (inclusive), workspace time zone.")]
+DateTo = Annotated[date, Query(alias="to", description="Last day (inclusive), workspace time zone.")]
+CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
+
+
+@router.get("/reports", response_model=InboxReport)
+def inbox_report(
+    session: SessionDep, principal: ReportReader, date_from: DateFrom, date_to: DateTo
+) -> InboxReport:
+    """Conversations created in the range by channel, agent and team: first response and resolution times
+    (median, p90; wall-clock seconds), SLA hit rate, breaches, and a daily trend."""
+    return service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+
+
+@router.get("/reports.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def inbox_report_csv(
+    session: SessionDep, principal: ReportReader, date_from: DateFrom, date_to: DateTo
+) -> Response:
+    data = service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    return Response(
+        service.report_csv(data),
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="inbox-{date_from}-{date_to}.csv"'},
+    )
+
+
+@router.get(
+    "/reports/chart.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+)
+def inbox_report_chart(
+    fmt: Literal["json", "png", "svg"],
+    session: SessionDep,
+    principal: ReportReader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    chart: Literal["trend", "times"] = "trend",
+    dimension: Literal["channel", "agent", "team"] = "channel",
+) -> Response:
+    """A report chart: its Vega-Lite spec (json) or rendered on the server (png, svg)."""
+    data = service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    spec = service.chart_spec(data, chart, dimension)
+    body: bytes | str = (
+        json.dumps(spec)
+        if fmt == "json"
+        else (service.chart_png(spec) if fmt == "png" else service.chart_svg(spec))
+    )
+    return Response(body, media_type=CHART_MEDIA[fmt])
+
+
+@router.get("/open-by-channel", response_model=dict[str, int])
+def open_by_channel(session: SessionDep, principal: Reader) -> dict[str, int]:
+    """Conversations not resolved now (open, pending, snoozed) per channel."""
+    return service.open_conversations_by_channel(session, workspace_id=principal.workspace_id)
+
+
+@router.get("/sla-status", response_model=SlaStatusCounts)
+def sla_status(session: SessionDep, principal: Reader) -> SlaStatusCounts:
+    """Unresolved conversations on track, close to a target (warning) or past one (breached)."""
+    return service.sla_status(session, workspace_id=principal.workspace_id)
+
+
+@router.get("/conversations/{conversation_id}/insights", response_model=ConversationInsights)
+def conversation_insights(
+    conversation_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> ConversationInsights:
+    """The detected intent and the customer's tracked actions in the hour before the conversation."""
+    return service.conversation_insights(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+    )
+
+
+@router.post("/conversations/{conversation_id}/merge", response_model=MergeResult)
+def merge_conversation(
+    conversation_id: uuid.UUID, data: MergeRequest, session: SessionDep, principal: Replier
+) -> MergeResult:
+    """Merge another conversation of the same customer into this one (it is closed with a pointer here)."""
+    return service.merge_conversations(
+        session, principal=principal, target_id=conversation_id, source_id=data.source_id
+    )
+
+
+@router.post("/messages/{message_id}/retry", response_model=MessagePublic, status_code=202)
+def retry_message(message_id: uuid.UUID, session: SessionDep, principal: Replier) -> MessagePublic:
+    """Send a failed reply again: a new delivery job, the same Message-ID (failed -> pending -> sent)."""
+    return service.retry_message(session, principal=principal, message_id=message_id)

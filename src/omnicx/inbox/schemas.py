@@ -131,6 +131,18 @@ class ReceiveResult(BaseModel):
     new_conversation: bool = False
 
 
+class NoticeResult(BaseModel):
+    """Where a workspace notice to a customer went (`notify_customer`); `duplicate` when its key was seen."""
+
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    channel: ChannelKind
+    inbox_id: uuid.UUID
+    inbox_name: str
+    new_conversation: bool = False
+    duplicate: bool = False
+
+
 class OutboundMessage(BaseModel):
     """What a channel adapter needs to deliver one agent reply."""
 
@@ -212,6 +224,8 @@ class ConversationSummary(_Public):
     sla_due_at: datetime | None = Field(description="The nearest due time (what the inbox sorts on).")
     preview: str = ""
     created_at: datetime
+    intent: str | None = None
+    merged_into_id: uuid.UUID | None = None
 
 
 class ConversationDetail(ConversationSummary):
@@ -246,4 +260,100 @@ class InboxView(BaseModel):
     label: str | None = None
     inbox_id: uuid.UUID | None = None
     channel: ChannelKind | None = None
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Full-text search: every word must appear in a message, the subject or the contact.",
+    )
     limit: int = Field(default=100, ge=1, le=500)
+
+
+# --- Reports (wall-clock seconds; conversations created in the range, workspace time zone) -------------------
+
+
+class ReportRow(BaseModel):
+    """One group of a report (a channel, an agent, a team, or the totals). Times are wall-clock seconds."""
+
+    key: str
+    label: str
+    conversations: int
+    resolved: int
+    open: int = Field(description="Not resolved now (open, pending or snoozed).")
+    first_response_median_seconds: float | None
+    first_response_p90_seconds: float | None
+    resolution_median_seconds: float | None
+    resolution_p90_seconds: float | None
+    sla_hit_rate: float | None = Field(
+        description="First responses on time among conversations answered or already past due; null if none."
+    )
+    sla_breached: int
+
+
+class ReportDay(BaseModel):
+    day: date
+    conversations: int
+    resolved: int
+    sla_hit_rate: float | None
+
+
+class InboxReport(BaseModel):
+    workspace_id: uuid.UUID
+    start: date
+    end: date
+    timezone: str
+    totals: ReportRow
+    by_channel: list[ReportRow]
+    by_agent: list[ReportRow]
+    by_team: list[ReportRow]
+    daily: list[ReportDay]
+
+
+class SlaStatusCounts(BaseModel):
+    """Unresolved conversations by the worst state of their SLA clocks right now."""
+
+    on_track: int
+    warning: int
+    breached: int
+
+
+# --- Intent and the actions that led here --------------------------------------------------------------------
+
+
+class IntentPublic(BaseModel):
+    intent: str
+    language: str
+    rule: str
+    matched: str
+    confidence: float
+
+
+class LeadingAction(BaseModel):
+    """One thing the customer did shortly before writing (a product viewed, a cart abandoned, an order)."""
+
+    at: datetime
+    kind: Literal["viewed", "cart", "order", "other"]
+    title: str
+    detail: str = ""
+
+
+class ConversationInsights(BaseModel):
+    conversation_id: uuid.UUID
+    intent: IntentPublic | None
+    actions: list[LeadingAction]
+    window_minutes: int
+
+
+# --- Merge and retry -------------------------------------------------------------------------------------------
+
+
+class MergeRequest(BaseModel):
+    """Merge `source_id` into the conversation of the URL: its messages and events move there."""
+
+    source_id: uuid.UUID
+
+
+class MergeResult(BaseModel):
+    target_id: uuid.UUID
+    source_id: uuid.UUID
+    moved_messages: int
+    moved_events: int

@@ -17,7 +17,13 @@ from omnicx.inbox.service.conversations import (
 )
 from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
 from omnicx.inbox.service.ingest import receive
+from omnicx.inbox.service.insights import conversation_insights
+from omnicx.inbox.service.merge import merge_conversations
+from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.replies import apply_status, outbound_for, record_delivery, reply
+from omnicx.inbox.service.report_charts import chart_png, chart_spec, chart_svg
+from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
+from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
@@ -26,8 +32,12 @@ __all__ = [
     "SLA_CHECK_JOB",
     "WAKE_JOB",
     "apply_status",
+    "chart_png",
+    "chart_spec",
+    "chart_svg",
     "check_sla",
     "contact_messages",
+    "conversation_insights",
     "create_inbox",
     "create_sla_policy",
     "customer_conversations",
@@ -38,10 +48,17 @@ __all__ = [
     "get_inbox",
     "list_conversations",
     "list_inboxes",
+    "merge_conversations",
+    "notify_customer",
+    "open_conversations_by_channel",
     "outbound_for",
     "receive",
     "record_delivery",
     "reply",
+    "report",
+    "report_csv",
+    "retry_message",
+    "sla_status",
     "timeline_items",
     "update_conversation",
     "wake_due",

@@ -119,6 +119,8 @@ def summary(
         sla_due_at=nearest_due(conversation),
         preview=preview[:PREVIEW_CHARS],
         created_at=conversation.created_at,
+        intent=conversation.intent,
+        merged_into_id=conversation.merged_into_id,
     )
 
 
@@ -161,6 +163,7 @@ def announce(
                 "assignee_id": str(conversation.assignee_id) if conversation.assignee_id else None,
                 "contact_id": str(conversation.contact_id),
                 "summary": summary_text,
+                "url": f"/inbox/conversations/{conversation.id}",
                 **data,
             },
             action=Action.INBOX_READ.value,

@@ -38,6 +38,7 @@ from omnicx.inbox.service._common import (
     refresh_sla,
     summary,
 )
+from omnicx.inbox.service.search import conditions as search_conditions
 from omnicx.jobs import service as jobs_service
 
 _PRIORITY_ORDER = case(
@@ -77,6 +78,8 @@ def list_conversations(
         stmt = stmt.where(Conversation.inbox_id == view.inbox_id)
     if view.channel is not None:
         stmt = stmt.where(Inbox.channel == view.channel)
+    if view.q:
+        stmt = stmt.where(*search_conditions(view.q))
     due = func.coalesce(Conversation.first_response_due_at, Conversation.next_response_due_at)
     stmt = stmt.order_by(_PRIORITY_ORDER, nulls_last(due.asc()), Conversation.created_at)
     rows = session.execute(stmt.limit(view.limit * (5 if view.label else 1))).all()
@@ -115,9 +118,17 @@ def get_conversation(
 
 
 def update_conversation(
-    session: Session, *, principal: Principal, conversation_id: uuid.UUID, data: ConversationUpdate
+    session: Session,
+    *,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    data: ConversationUpdate,
+    now: datetime | None = None,
 ) -> ConversationSummary:
-    """Apply the fields present in `data`, record one event per change, announce, commit."""
+    """Apply the fields present in `data`, record one event per change, announce, commit.
+
+    `now` records a change made earlier (imports, the demo's history); default the current time.
+    """
     conversation = load_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, lock=True
     )
@@ -125,7 +136,7 @@ def update_conversation(
     contact = session.get(Contact, conversation.contact_id)
     assert inbox is not None and contact is not None
     fields = data.model_fields_set
-    now = utcnow()
+    now = now or utcnow()
     changes: list[str] = []
     if "assignee_id" in fields and data.assignee_id != conversation.assignee_id:
         if data.assignee_id is not None and data.assignee_id not in {

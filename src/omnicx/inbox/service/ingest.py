@@ -27,6 +27,7 @@ from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
 from omnicx.inbox.service._common import announce, record_event, refresh_sla, reopen_window
 from omnicx.inbox.service.assignment import auto_assign
+from omnicx.inbox.service.insights import note_inbound
 from omnicx.tracking import service as tracking_service
 
 CHANNEL_NAMES = {ChannelKind.EMAIL: "Email", ChannelKind.CHAT: "Live chat"}
@@ -90,6 +91,7 @@ def receive(
         )
     if not conversation.subject and message.subject:
         conversation.subject = message.subject[:500]
+    note_inbound(conversation, contact, message.subject, message.text)
     conversation.updated_at = now
     refresh_sla(session, conversation, inbox)
     if created and conversation.customer_id is not None:
@@ -226,9 +228,10 @@ def _active(session: Session, contact: Contact) -> Conversation | None:
 
 
 def _latest(session: Session, contact: Contact) -> Conversation | None:
+    """The contact's newest conversation that may reopen (one merged into another never does)."""
     return session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact.id)
+        .where(Conversation.contact_id == contact.id, Conversation.merged_into_id.is_(None))
         .order_by(Conversation.created_at.desc())
     )
 

@@ -8,6 +8,7 @@ Delivery statuses only move forward (`lifecycle.next_delivery_status`).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from omnicx.inbox.service._common import (
     record_event,
     refresh_sla,
 )
+from omnicx.inbox.service.search import add_text
 from omnicx.jobs import service as jobs_service
 
 MAX_REFERENCES = 20
@@ -38,15 +40,23 @@ def _message_id_domain(inbox: Inbox) -> str:
 
 
 def reply(
-    session: Session, *, principal: Principal, conversation_id: uuid.UUID, data: ReplyCreate
+    session: Session,
+    *,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    data: ReplyCreate,
+    now: datetime | None = None,
 ) -> MessagePublic:
-    """Add an agent's reply (queued for delivery) or private note (never sent); commits."""
+    """Add an agent's reply (queued for delivery) or private note (never sent); commits.
+
+    `now` records a reply made earlier (imports, the demo's history); default the current time.
+    """
     conversation = load_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, lock=True
     )
     inbox = session.get(Inbox, conversation.inbox_id)
     assert inbox is not None
-    now = utcnow()
+    now = now or utcnow()
     message_id = new_id()
     kind = MessageKind.NOTE if data.private else MessageKind.OUTGOING
     message = Message(
@@ -77,6 +87,7 @@ def reply(
         conversation.last_message_at = now
         conversation.updated_at = now
     session.add(message)
+    add_text(conversation, data.text)
     session.flush()
     record_event(
         session,
@@ -84,6 +95,7 @@ def reply(
         "note_added" if data.private else "replied",
         principal=principal,
         detail={"message_id": str(message_id)},
+        at=now,
     )
     if kind is MessageKind.OUTGOING:
         jobs_service.enqueue(

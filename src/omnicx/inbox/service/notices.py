@@ -1,0 +1,223 @@
+"""Notices: a message the workspace itself sends to a customer (an order ready for pickup...) on the channel
+the customer last used, delivered like an agent's reply.
+
+The preferred channel is the one of the customer's most recent conversation, across every contact of the
+customer and of the customers merged into them. A customer who never wrote but has an email address gets a new
+email conversation, created *resolved*: it waits on nobody, stays out of the agents' queue and SLA clocks, and
+the customer's answer reopens it (or starts a new one) through the normal inbound rules.
+
+`notify_customer` writes in the caller's transaction and never commits. The message id is derived from the
+caller's `key`, so a replayed call finds the notice already posted, and its delivery job is keyed by that id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.db import utcnow
+from omnicx.identity import service as identity_service
+from omnicx.identity.errors import CustomerNotFound
+from omnicx.identity.schemas import IdentifierKind
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.schemas import InboundMessage, NoticeResult
+from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, announce, record_event
+from omnicx.inbox.service.ingest import _contact
+from omnicx.inbox.service.replies import _message_id_domain, _thread_headers
+from omnicx.inbox.service.search import add_text
+from omnicx.jobs import service as jobs_service
+
+_NOTICE_NAMESPACE = uuid.UUID("7b0f3c5e-4a55-4f43-9d8e-0c1f6a2b9e11")
+
+
+def notice_message_id(workspace_id: uuid.UUID, key: str) -> uuid.UUID:
+    """The stable id of the notice posted for `key` in a workspace (same key, same message)."""
+    return uuid.uuid5(_NOTICE_NAMESPACE, f"{workspace_id}:{key}")
+
+
+def notify_customer(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    subject: str,
+    text: str,
+    key: str,
+    now: datetime | None = None,
+) -> NoticeResult | None:
+    """Post `text` to the customer on their preferred channel and queue its delivery; None if there is none.
+
+    Exactly once per `key`: a second call returns the first notice (`duplicate=True`) and sends nothing.
+    """
+    message_id = notice_message_id(workspace_id, key)
+    existing = _existing(session, workspace_id, message_id)
+    if existing is not None:
+        return existing
+    try:
+        lineage = identity_service.customer_lineage(
+            session, workspace_id=workspace_id, customer_id=customer_id
+        )
+    except CustomerNotFound:
+        return None  # erased or unknown: nobody to tell
+    now = now or utcnow()
+    conversation = _latest_conversation(session, workspace_id, lineage)
+    created = False
+    if conversation is None:
+        conversation = _new_email_conversation(session, workspace_id, lineage[0], subject, now)
+        created = conversation is not None
+    if conversation is None:
+        return None
+    inbox = session.get(Inbox, conversation.inbox_id)
+    assert inbox is not None
+    _post(session, conversation, inbox, message_id, subject, text, now)
+    return NoticeResult(
+        conversation_id=conversation.id,
+        message_id=message_id,
+        channel=inbox.channel,
+        inbox_id=inbox.id,
+        inbox_name=inbox.name,
+        new_conversation=created,
+    )
+
+
+def _existing(session: Session, workspace_id: uuid.UUID, message_id: uuid.UUID) -> NoticeResult | None:
+    row = session.execute(
+        select(Message, Inbox)
+        .join(Inbox, Inbox.id == Message.inbox_id)
+        .where(Message.id == message_id, Message.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        return None
+    message, inbox = row
+    return NoticeResult(
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        channel=inbox.channel,
+        inbox_id=inbox.id,
+        inbox_name=inbox.name,
+        duplicate=True,
+    )
+
+
+def _latest_conversation(
+    session: Session, workspace_id: uuid.UUID, lineage: list[uuid.UUID]
+) -> Conversation | None:
+    """The customer's most recently active conversation (any contact, any merged id; merged-away ones skipped)."""
+    return session.scalar(
+        select(Conversation)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.merged_into_id.is_(None),
+            or_(Conversation.customer_id.in_(lineage), Contact.customer_id.in_(lineage)),
+        )
+        .order_by(
+            func.coalesce(Conversation.last_message_at, Conversation.created_at).desc(),
+            Conversation.created_at.desc(),
+        )
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def _email_of(session: Session, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> str | None:
+    identifiers = identity_service.list_identifiers(
+        session, workspace_id=workspace_id, customer_id=customer_id
+    )
+    return next((i.value for i in identifiers if i.kind is IdentifierKind.EMAIL), None)
+
+
+def _new_email_conversation(
+    session: Session, workspace_id: uuid.UUID, customer_id: uuid.UUID, subject: str, now: datetime
+) -> Conversation | None:
+    """A resolved email conversation with the customer's address, on the workspace's first email inbox."""
+    email = _email_of(session, workspace_id, customer_id)
+    inbox = session.scalar(
+        select(Inbox)
+        .where(Inbox.workspace_id == workspace_id, Inbox.channel == ChannelKind.EMAIL)
+        .order_by(Inbox.created_at, Inbox.id)
+        .limit(1)
+    )
+    if email is None or inbox is None:
+        return None
+    contact = _contact(session, inbox, InboundMessage(source_id=email, email=email))
+    conversation = Conversation(
+        workspace_id=workspace_id,
+        inbox_id=inbox.id,
+        contact_id=contact.id,
+        open_contact_id=None,
+        customer_id=contact.customer_id or customer_id,
+        subject=subject[:500],
+        status=ConversationStatus.RESOLVED,
+        resolved_at=now,
+        team_id=inbox.team_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    record_event(session, conversation, "created", actor_label="notice", detail={"inbox": inbox.name}, at=now)
+    announce(session, conversation, "inbox.conversation.created", f"Notice to {email}")
+    return conversation
+
+
+def _post(
+    session: Session,
+    conversation: Conversation,
+    inbox: Inbox,
+    message_id: uuid.UUID,
+    subject: str,
+    text: str,
+    now: datetime,
+) -> None:
+    """The outgoing message, its event, its delivery job and the live announcement; SLA clocks untouched."""
+    workspace = auth_service.get_workspace(session, workspace_id=conversation.workspace_id)
+    message = Message(
+        id=message_id,
+        workspace_id=conversation.workspace_id,
+        inbox_id=inbox.id,
+        conversation_id=conversation.id,
+        kind=MessageKind.OUTGOING,
+        author_user_id=None,
+        author_label=workspace.name,
+        subject=subject[:500],
+        text=text,
+        provider_message_id=f"<{message_id}@{_message_id_domain(inbox)}>",
+        references=_thread_headers(session, conversation),
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = now
+    conversation.updated_at = now
+    add_text(conversation, text)
+    session.flush()
+    record_event(
+        session,
+        conversation,
+        "notice_sent",
+        actor_label=workspace.name,
+        detail={"message_id": str(message_id)},
+        at=now,
+    )
+    jobs_service.enqueue(
+        session,
+        kind=DELIVER_JOB,
+        payload={"message_id": str(message_id)},
+        max_attempts=DELIVER_ATTEMPTS,
+        workspace_id=conversation.workspace_id,
+        idempotency_key=str(message_id),
+    )
+    announce(
+        session,
+        conversation,
+        "inbox.message.created",
+        f"{workspace.name}: {text[:80]}",
+        message_id=str(message_id),
+        kind=MessageKind.OUTGOING.value,
+    )
