@@ -129,15 +129,16 @@ def test_channel_numbers_agree_with_the_attribution_report(
 
 
 def test_inbox_numbers_agree_with_the_inbox_report(client: TestClient, world: World, story: Shop) -> None:
-    inbox = get(client, world, "/api/v1/overview")["inbox"]
+    overview = get(client, world, "/api/v1/overview")
+    inbox, service = overview["inbox"], overview["service"]
     report = get(
         client, world, "/api/v1/inbox/reports", **{"from": RANGE["date_from"], "to": RANGE["date_to"]}
     )
     totals = report["totals"]
-    assert inbox["conversations"] == totals["conversations"] == 2
-    assert inbox["resolved"] == totals["resolved"]
-    assert inbox["sla_hit_rate"] == totals["sla_hit_rate"]
-    assert inbox["first_response_median_seconds"] == totals["first_response_median_seconds"]
+    assert service["conversations"] == totals["conversations"] == 2
+    assert service["resolved"] == totals["resolved"]
+    assert service["sla_hit_rate"] == totals["sla_hit_rate"]
+    assert service["first_response_median_seconds"] == totals["first_response_median_seconds"]
     assert inbox["open_by_channel"]["email"] == sum(
         r["open"] for r in report["by_channel"] if r["key"] == "email"
     )
@@ -177,6 +178,7 @@ def test_each_role_sees_the_parts_its_permissions_allow(
     allowed = PERMISSIONS[role]
     assert ("channels" in data["sections"]) is (Action.ATTRIBUTION_READ in allowed)
     assert (data["inbox"] is not None) is (Action.INBOX_READ in allowed)
+    assert (data["service"] is not None) is (Action.INBOX_REPORTS_READ in allowed)
     assert (data["stock_alerts"] is not None) is (Action.COMMERCE_READ in allowed)
     if Action.ATTRIBUTION_READ not in allowed:
         assert data["channels"] == [] and data["sessions"] == 0
@@ -185,7 +187,8 @@ def test_each_role_sees_the_parts_its_permissions_allow(
 def test_other_workspaces_see_none_of_it(client: TestClient, other_world: World, story: Shop) -> None:
     data = get(client, other_world, "/api/v1/overview")
     assert data["sessions"] == 0 and data["channels"] == []
-    assert data["inbox"]["conversations"] == 0 and data["stock_alerts"] == []
+    assert data["service"]["conversations"] == 0 and data["stock_alerts"] == []
+    assert sum(data["inbox"]["open_by_channel"].values()) == 0
 
 
 @pytest.mark.parametrize(

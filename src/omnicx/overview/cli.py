@@ -83,9 +83,11 @@ def _print(data: OverviewPublic) -> None:
         inbox = data.inbox
         opened = ", ".join(f"{k} {v}" for k, v in inbox.open_by_channel.items()) or "none"
         console.print(
-            f"Conversations {inbox.conversations} (resolved {inbox.resolved}); open now: {opened}; "
-            f"SLA on track {inbox.sla_on_track}, due soon {inbox.sla_warning}, breached {inbox.sla_breached}"
+            f"Open now: {opened}; SLA on track {inbox.sla_on_track}, due soon {inbox.sla_warning}, "
+            f"breached {inbox.sla_breached}"
         )
+    if data.service is not None:
+        console.print(f"Conversations {data.service.conversations} (resolved {data.service.resolved})")
     if data.stock_alerts:
         console.print(
             "Stock alerts: "

@@ -15,6 +15,7 @@ class Section(StrEnum):
 
     CHANNELS = "channels"
     INBOX = "inbox"
+    SERVICE = "service"
     STOCK = "stock"
 
 
@@ -60,16 +61,21 @@ class TrendPoint(BaseModel):
 
 
 class InboxStatus(BaseModel):
-    """Conversations started in the range and the inbox's state right now."""
+    """The inbox right now: conversations not resolved, per channel, and their SLA clocks."""
+
+    open_by_channel: dict[str, int]
+    sla_on_track: int
+    sla_warning: int
+    sla_breached: int
+
+
+class ServiceSummary(BaseModel):
+    """How the team served the conversations started in the range (the Inbox report's totals)."""
 
     conversations: int
     resolved: int
     first_response_median_seconds: float | None
     sla_hit_rate: float | None
-    open_by_channel: dict[str, int]
-    sla_on_track: int
-    sla_warning: int
-    sla_breached: int
 
 
 class OverviewPublic(BaseModel):
@@ -84,4 +90,5 @@ class OverviewPublic(BaseModel):
     conversions_trend: list[TrendPoint] = Field(default_factory=list)
     revenue_trend: list[TrendPoint] = Field(default_factory=list)
     inbox: InboxStatus | None = None
+    service: ServiceSummary | None = None
     stock_alerts: list[StockPublic] | None = None

@@ -25,6 +25,7 @@ from omnicx.overview.schemas import (
     OverviewPublic,
     OverviewQuery,
     Section,
+    ServiceSummary,
     StageNumbers,
     TrendPoint,
 )
@@ -37,6 +38,7 @@ STAGE_FIELDS = {StageKey.CONTACT: "contacts", StageKey.QUALIFIED: "qualified", S
 SECTION_ACTIONS = {
     Section.CHANNELS: Action.ATTRIBUTION_READ,
     Section.INBOX: Action.INBOX_READ,
+    Section.SERVICE: Action.INBOX_REPORTS_READ,
     Section.STOCK: Action.COMMERCE_READ,
 }
 
@@ -60,7 +62,9 @@ def overview(
     if Section.CHANNELS in sections:
         _fill_channels(session, workspace_id, workspace.timezone, query, result)
     if Section.INBOX in sections:
-        result.inbox = _inbox_status(session, workspace_id, query)
+        result.inbox = _inbox_status(session, workspace_id)
+    if Section.SERVICE in sections:
+        result.service = _service(session, workspace_id, query)
     if Section.STOCK in sections:
         result.stock_alerts = commerce_service.stock_alerts(session, workspace_id=workspace_id)
     return result
@@ -138,19 +142,23 @@ def _filled(
     ]
 
 
-def _inbox_status(session: Session, workspace_id: uuid.UUID, query: OverviewQuery) -> InboxStatus:
-    report = inbox_service.report(
-        session, workspace_id=workspace_id, start=query.date_from, end=query.date_to
-    )
+def _inbox_status(session: Session, workspace_id: uuid.UUID) -> InboxStatus:
     sla = inbox_service.sla_status(session, workspace_id=workspace_id)
-    totals = report.totals
     return InboxStatus(
-        conversations=totals.conversations,
-        resolved=totals.resolved,
-        first_response_median_seconds=totals.first_response_median_seconds,
-        sla_hit_rate=totals.sla_hit_rate,
         open_by_channel=inbox_service.open_conversations_by_channel(session, workspace_id=workspace_id),
         sla_on_track=sla.on_track,
         sla_warning=sla.warning,
         sla_breached=sla.breached,
+    )
+
+
+def _service(session: Session, workspace_id: uuid.UUID, query: OverviewQuery) -> ServiceSummary:
+    totals = inbox_service.report(
+        session, workspace_id=workspace_id, start=query.date_from, end=query.date_to
+    ).totals
+    return ServiceSummary(
+        conversations=totals.conversations,
+        resolved=totals.resolved,
+        first_response_median_seconds=totals.first_response_median_seconds,
+        sla_hit_rate=totals.sla_hit_rate,
     )
