@@ -1,8 +1,9 @@
-"""CLI of the commerce domain: `omnicx commerce import-products`, `location-add`, `stock`, `sweep`,
-`shopify-secret`."""
+"""CLI of the commerce domain: `omnicx commerce import-products`, `location-add`, `location-edit`,
+`product-edit`, `variant-edit`, `stock`, `sweep`, `shopify-secret`."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,8 @@ from omnicx.auth import service as auth_service
 from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.commerce import service
 from omnicx.commerce.enums import LocationKind
-from omnicx.commerce.schemas import LocationCreate
+from omnicx.commerce.errors import LocationNotFound
+from omnicx.commerce.schemas import LocationCreate, LocationUpdate, ProductUpdate, VariantUpdate
 
 console = Console()
 app = typer.Typer(help="Products, locations, stock and orders.", no_args_is_help=True)
@@ -67,6 +69,87 @@ def location_add(
             session, workspace_id=ws.id, data=LocationCreate(code=code, name=name, kind=kind, pickup=pickup)
         )
     console.print(f"Added {loc.kind.value} [bold]{loc.name}[/] ({loc.code}, {loc.id})")
+
+
+@app.command("location-edit")
+@fail_on_domain_error
+def location_edit(
+    location: Annotated[str, typer.Argument(help="Location code or id.")],
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    kind: Annotated[LocationKind | None, typer.Option(help="Warehouse or store.")] = None,
+    pickup: Annotated[
+        bool | None, typer.Option(help="Customers can collect orders here (stores only).")
+    ] = None,
+) -> None:
+    """Rename a location, change its kind or whether it offers pickup."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        found = next(
+            (
+                loc
+                for loc in service.list_locations(session, workspace_id=ws.id)
+                if location in (loc.code, str(loc.id))
+            ),
+            None,
+        )
+        if found is None:
+            raise LocationNotFound(f"location {location!r} not found")
+        loc = service.update_location(
+            session,
+            workspace_id=ws.id,
+            location_id=found.id,
+            data=LocationUpdate(name=name, kind=kind, pickup=pickup),
+        )
+    console.print(f"Updated {loc.kind.value} [bold]{loc.name}[/] ({loc.code}, pickup: {loc.pickup})")
+
+
+@app.command("product-edit")
+@fail_on_domain_error
+def product_edit(
+    product_id: Annotated[uuid.UUID, typer.Argument(help="Product id.")],
+    workspace: WorkspaceOpt,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+) -> None:
+    """Change a product's title or description."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        product = service.update_product(
+            session,
+            workspace_id=ws.id,
+            product_id=product_id,
+            data=ProductUpdate(title=title, description=description),
+        )
+    console.print(f"Updated product [bold]{product.title}[/] ({product.id})")
+
+
+@app.command("variant-edit")
+@fail_on_domain_error
+def variant_edit(
+    sku: Annotated[str, typer.Argument(help="SKU of the variant.")],
+    workspace: WorkspaceOpt,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    price: Annotated[
+        str | None, typer.Option(help="New price, e.g. 12.50 (in the variant's currency).")
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="New ISO currency code, e.g. EUR.")] = None,
+) -> None:
+    """Change a variant's title, price or currency (placed orders keep their prices)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        code = currency.upper() if currency else None
+        price_minor = None
+        if price is not None:
+            code = code or service.get_variant(session, workspace_id=ws.id, sku=sku).currency
+            price_minor = service.minor_units(price, code)
+        variant = service.update_variant(
+            session,
+            workspace_id=ws.id,
+            sku=sku,
+            data=VariantUpdate(title=title, price_minor=price_minor, currency=code),
+        )
+    console.print(f"Updated [bold]{variant.sku}[/]: {variant.price_minor} {variant.currency} (minor units)")
 
 
 @app.command("stock")

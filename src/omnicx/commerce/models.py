@@ -25,6 +25,7 @@ class Product(IdMixin, TimestampMixin, Base):
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Variant(IdMixin, TimestampMixin, Base):

@@ -21,11 +21,13 @@ from omnicx.commerce.schemas import (
     LineRequest,
     LocationCreate,
     LocationPublic,
+    LocationUpdate,
     OrderCreate,
     OrderPublic,
     OrderSummary,
     ProductCreate,
     ProductPublic,
+    ProductUpdate,
     ReservationCreate,
     ReservationPublic,
     ShopifyReceipt,
@@ -33,6 +35,8 @@ from omnicx.commerce.schemas import (
     StatusChange,
     StockPublic,
     StockSet,
+    VariantPublic,
+    VariantUpdate,
 )
 from omnicx.web.deps import SessionDep, require
 from omnicx.web.schemas import ERROR_RESPONSES
@@ -65,6 +69,22 @@ def get_product(product_id: uuid.UUID, session: SessionDep, principal: Reader) -
     return service.get_product(session, workspace_id=principal.workspace_id, product_id=product_id)
 
 
+@router.patch("/products/{product_id}", response_model=ProductPublic)
+def update_product(
+    product_id: uuid.UUID, data: ProductUpdate, session: SessionDep, principal: Manager
+) -> ProductPublic:
+    """Change a product's title or description (fields left out stay as they are)."""
+    return service.update_product(
+        session, workspace_id=principal.workspace_id, product_id=product_id, data=data
+    )
+
+
+@router.patch("/variants/{sku:path}", response_model=VariantPublic)
+def update_variant(sku: str, data: VariantUpdate, session: SessionDep, principal: Manager) -> VariantPublic:
+    """Change a variant's title, price or currency by SKU; placed orders keep their line prices."""
+    return service.update_variant(session, workspace_id=principal.workspace_id, sku=sku, data=data)
+
+
 @router.get("/locations", response_model=list[LocationPublic])
 def list_locations(session: SessionDep, principal: Reader) -> list[LocationPublic]:
     return service.list_locations(session, workspace_id=principal.workspace_id)
@@ -73,6 +93,16 @@ def list_locations(session: SessionDep, principal: Reader) -> list[LocationPubli
 @router.post("/locations", response_model=LocationPublic, status_code=201)
 def create_location(data: LocationCreate, session: SessionDep, principal: Manager) -> LocationPublic:
     return service.create_location(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.patch("/locations/{location_id}", response_model=LocationPublic)
+def update_location(
+    location_id: uuid.UUID, data: LocationUpdate, session: SessionDep, principal: Manager
+) -> LocationPublic:
+    """Rename a location, change its kind or whether it offers pickup (only stores can)."""
+    return service.update_location(
+        session, workspace_id=principal.workspace_id, location_id=location_id, data=data
+    )
 
 
 @router.get("/stock", response_model=list[StockPublic])

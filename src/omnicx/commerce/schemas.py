@@ -31,6 +31,7 @@ class VariantCreate(BaseModel):
 
 class ProductCreate(BaseModel):
     title: PlainText = Field(min_length=1, max_length=300)
+    description: PlainText = Field(default="", max_length=5000)
     variants: list[VariantCreate] = Field(min_length=1, max_length=500)
 
 
@@ -46,6 +47,7 @@ class VariantPublic(_Public):
 class ProductPublic(_Public):
     id: uuid.UUID
     title: str
+    description: str = ""
     variants: list[VariantPublic]
     created_at: datetime
 
@@ -61,6 +63,31 @@ class LocationCreate(BaseModel):
         if self.pickup and self.kind is not LocationKind.STORE:
             raise ValueError("only a store can offer pickup")
         return self
+
+
+class ProductUpdate(BaseModel):
+    """A change to a product; fields left out stay as they are."""
+
+    title: PlainText | None = Field(default=None, min_length=1, max_length=300)
+    description: PlainText | None = Field(default=None, max_length=5000)
+
+
+class VariantUpdate(BaseModel):
+    """A change to a variant (found by SKU); fields left out stay as they are. Orders keep the price they had."""
+
+    title: PlainText | None = Field(default=None, max_length=300)
+    price_minor: int | None = Field(
+        default=None, ge=0, le=10**12, description="Price in minor units (cents)."
+    )
+    currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
+
+
+class LocationUpdate(BaseModel):
+    """A change to a location; only a store can offer pickup (checked against the result)."""
+
+    name: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    kind: LocationKind | None = None
+    pickup: bool | None = None
 
 
 class LocationPublic(_Public):
@@ -175,6 +202,16 @@ class OrderPublic(BaseModel):
     next_statuses: list[OrderStatus]
     created_at: datetime
     updated_at: datetime
+
+
+class NoticePublic(BaseModel):
+    """A notice owed to the customer about an order and the channel it went out on (None: no channel)."""
+
+    kind: str
+    channel: str | None
+    inbox: str = ""
+    conversation_id: uuid.UUID | None = None
+    created_at: datetime
 
 
 class OrderTracking(BaseModel):

@@ -20,9 +20,12 @@ def _workspace(ctx: JobContext) -> uuid.UUID:
 
 @job_handler(service.NOTIFY_READY_JOB)
 def notify_ready(ctx: JobContext) -> None:
-    """Record the customer's "ready for pickup" notice; a second run finds it recorded and does nothing."""
+    """Send the customer's "ready for pickup" notice; a second run finds it recorded and does nothing."""
     service.notify_ready(
-        ctx.session, workspace_id=_workspace(ctx), order_id=uuid.UUID(str(ctx.payload["order_id"]))
+        ctx.session,
+        workspace_id=_workspace(ctx),
+        order_id=uuid.UUID(str(ctx.payload["order_id"])),
+        base_url=ctx.runtime.settings.base_url,
     )
 
 

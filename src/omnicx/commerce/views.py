@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from omnicx.auth.permissions import Action, allows
 from omnicx.auth.schemas import Principal
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, LocationKind, OrderStatus
-from omnicx.commerce.money import format_money
-from omnicx.commerce.schemas import SKU_PATTERN
+from omnicx.commerce.money import exponent, format_money
+from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
 from omnicx.errors import DomainError
 from omnicx.i18n import lazy as N_
 from omnicx.web.deps import SessionDep, require
+from omnicx.web.forms import see_other
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -51,17 +55,28 @@ ACTION_NAMES = {
     OrderStatus.CANCELLED: N_("Cancel order"),
     OrderStatus.RETURNED: N_("Record return"),
 }
+NOTICE_NAMES = {"ready_for_pickup": N_("Ready for pickup notice")}
+CHANNEL_NAMES = {"email": N_("Email"), "chat": N_("Live chat")}
 FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
 KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
+
+
+def _price_input(price_minor: int, currency: str) -> str:
+    """A price in major units as typed in a form (1250, EUR -> "12.50")."""
+    places = exponent(currency)
+    return f"{Decimal(price_minor).scaleb(-places):.{places}f}"
 
 
 def _helpers(principal: Principal | None = None) -> dict[str, Any]:
     return {
         "money": format_money,
+        "price_input": _price_input,
         "status_name": lambda s: STATUS_NAMES[OrderStatus(s)],
         "action_name": lambda s: ACTION_NAMES[OrderStatus(s)],
         "fulfilment_name": lambda f: FULFILMENT_NAMES[Fulfilment(f)],
         "kind_name": lambda k: KIND_NAMES[LocationKind(k)],
+        "notice_name": lambda k: NOTICE_NAMES.get(k, k),
+        "channel_name": lambda c: CHANNEL_NAMES.get(c, c),
         "can_manage": principal is not None and allows(principal.role, Action.COMMERCE_MANAGE),
     }
 
@@ -79,7 +94,8 @@ def orders_page(
 
 def _order_context(session: SessionDep, principal: Principal, order_id: uuid.UUID) -> dict[str, Any]:
     order = service.get_order(session, workspace_id=principal.workspace_id, order_id=order_id)
-    return {"order": order, **_helpers(principal)}
+    notices = service.order_notices(session, workspace_id=principal.workspace_id, order_id=order_id)
+    return {"order": order, "notices": notices, **_helpers(principal)}
 
 
 @router.get("/commerce/orders/{order_id}", response_class=HTMLResponse)
@@ -194,3 +210,122 @@ def customer_order_live(token: str, request: Request, session: SessionDep) -> HT
     """The customer's order steps, polled every 2 s by the page (no account, so no event stream)."""
     order = service.order_by_token(session, token=token)
     return render(request, "commerce/_track_live.html", {"order": order, "token": token, **_helpers()})
+
+
+def _catalogue_page(
+    request: Request, session: SessionDep, principal: Principal, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    products = service.list_products(session, workspace_id=principal.workspace_id)
+    context = {"products": products, "error": error, **_helpers(principal)}
+    return render(request, "commerce/catalogue.html", context, status=status)
+
+
+def _locations_page(
+    request: Request, session: SessionDep, principal: Principal, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    locations = service.list_locations(session, workspace_id=principal.workspace_id)
+    context = {"locations": locations, "kinds": list(LocationKind), "error": error, **_helpers(principal)}
+    return render(request, "commerce/locations.html", context, status=status)
+
+
+def _apply(
+    session: SessionDep, action: Callable[[], object], to: str, page: Callable[[str, int], HTMLResponse]
+) -> Response:
+    """Run an edit form's action: back to the list, or the list again with why not (bad input is 422)."""
+    try:
+        action()
+    except DomainError as error:
+        session.rollback()
+        return page(error.message, error.status)
+    except ValidationError as error:
+        session.rollback()
+        first = error.errors()[0]
+        return page(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", 422)
+    return see_other(to)
+
+
+@router.get("/commerce/catalogue", response_class=HTMLResponse)
+def catalogue_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    """Products and their variants, with edit forms for managers."""
+    return _catalogue_page(request, session, principal)
+
+
+@router.post("/commerce/catalogue/products/{product_id}", response_class=HTMLResponse)
+def edit_product(
+    product_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    title: Annotated[str, Form(max_length=400)],
+    description: Annotated[str, Form(max_length=6000)] = "",
+) -> Response:
+    return _apply(
+        session,
+        lambda: service.update_product(
+            session,
+            workspace_id=principal.workspace_id,
+            product_id=product_id,
+            data=ProductUpdate(title=title, description=description),
+        ),
+        "/commerce/catalogue",
+        lambda message, status: _catalogue_page(request, session, principal, message, status),
+    )
+
+
+@router.post("/commerce/catalogue/variants/{sku:path}", response_class=HTMLResponse)
+def edit_variant(
+    sku: str,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    title: Annotated[str, Form(max_length=400)],
+    price: Annotated[str, Form(max_length=40)],
+    currency: Annotated[str, Form(max_length=3)],
+) -> Response:
+    """The price is typed in major units (12.50) and stored in the currency's minor units."""
+
+    def save() -> object:
+        code = currency.strip().upper()
+        data = VariantUpdate(title=title, currency=code)  # checks the currency before it prices anything
+        return service.update_variant(
+            session,
+            workspace_id=principal.workspace_id,
+            sku=sku,
+            data=data.model_copy(update={"price_minor": service.minor_units(price, code)}),
+        )
+
+    return _apply(
+        session,
+        save,
+        "/commerce/catalogue",
+        lambda message, status: _catalogue_page(request, session, principal, message, status),
+    )
+
+
+@router.get("/commerce/locations", response_class=HTMLResponse)
+def locations_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    """Warehouses and stores, with edit forms for managers."""
+    return _locations_page(request, session, principal)
+
+
+@router.post("/commerce/locations/{location_id}", response_class=HTMLResponse)
+def edit_location(
+    location_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    name: Annotated[str, Form(max_length=300)],
+    kind: Annotated[LocationKind, Form()],
+    pickup: Annotated[bool, Form()] = False,
+) -> Response:
+    return _apply(
+        session,
+        lambda: service.update_location(
+            session,
+            workspace_id=principal.workspace_id,
+            location_id=location_id,
+            data=LocationUpdate(name=name, kind=kind, pickup=pickup),
+        ),
+        "/commerce/locations",
+        lambda message, status: _locations_page(request, session, principal, message, status),
+    )

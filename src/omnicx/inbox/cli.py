@@ -18,8 +18,8 @@ from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import Principal
 from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind
-from omnicx.inbox.schemas import InboxCreate, InboxReport, InboxView
+from omnicx.inbox.enums import Availability, ChannelKind
+from omnicx.inbox.schemas import CannedResponseCreate, InboxCreate, InboxReport, InboxUpdate, InboxView
 
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
@@ -235,3 +235,141 @@ def insights(
     )
     for action in found.actions:
         console.print(f"{datetime.isoformat(action.at)}  {action.kind}  {action.title}  {action.detail}")
+
+
+# --- Agent experience: canned responses, notifications, availability, settings ----------------------------------
+
+
+def _member_principal(session: Session, workspace: str, email: str) -> Principal:
+    """Act as the workspace member with this email (their notifications, their availability)."""
+    ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+    members = auth_service.list_members(session, workspace_id=ws.id)
+    member = next((m for m in members if m.email.lower() == email.strip().lower()), None)
+    if member is None:
+        raise typer.BadParameter(f"{email} is not a member of {workspace}")
+    return Principal(workspace_id=ws.id, role=member.role, user_id=member.user_id, label=member.email)
+
+
+@app.command("canned-list")
+@fail_on_domain_error
+def canned_list(workspace: WorkspaceOpt) -> None:
+    """List the canned responses (a reply that is exactly `/shortcut` is sent as the content)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        table = Table("shortcut", "content", "id")
+        for row in service.list_canned(session, workspace_id=ws.id):
+            table.add_row(f"/{row.shortcut}", row.content[:60], str(row.id))
+        console.print(table)
+
+
+@app.command("canned-add")
+@fail_on_domain_error
+def canned_add(
+    shortcut: Annotated[str, typer.Argument(help="Typed after `/`: lower-case letters, digits, - and _.")],
+    content: Annotated[str, typer.Argument(help="The text inserted.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Save a canned response."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        row = service.create_canned(
+            session, principal=principal, data=CannedResponseCreate(shortcut=shortcut, content=content)
+        )
+        console.print(f"/{row.shortcut} {row.id}")
+
+
+@app.command("canned-delete")
+@fail_on_domain_error
+def canned_delete(canned_id: Annotated[uuid.UUID, typer.Argument()], workspace: WorkspaceOpt) -> None:
+    """Delete a canned response."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        service.delete_canned(session, principal=_cli_principal(session, workspace), canned_id=canned_id)
+        console.print("deleted")
+
+
+@app.command("notifications")
+@fail_on_domain_error
+def notifications(
+    workspace: WorkspaceOpt,
+    email: Annotated[str, typer.Option("--email", help="The member whose notifications to list.")],
+    unread: Annotated[bool, typer.Option(help="Only unread ones.")] = False,
+) -> None:
+    """List a member's notifications (mentions, assignments), unread first."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _member_principal(session, workspace, email)
+        found = service.list_notifications(session, principal=principal, unread_only=unread)
+        table = Table("when", "kind", "from", "text", "read", "conversation")
+        for n in found.items:
+            table.add_row(
+                n.created_at.isoformat(timespec="minutes"),
+                n.kind,
+                n.actor_label,
+                n.text[:50],
+                "yes" if n.read_at else "no",
+                str(n.conversation_id),
+            )
+        console.print(table)
+        console.print(f"unread: {found.unread}")
+
+
+@app.command("availability")
+@fail_on_domain_error
+def availability(
+    workspace: WorkspaceOpt,
+    email: Annotated[str, typer.Option("--email", help="The member.")],
+    status: Annotated[
+        Availability | None, typer.Argument(help="online, busy or offline; omit to show.")
+    ] = None,
+) -> None:
+    """Show or set a member's availability (round robin only assigns to online agents)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _member_principal(session, workspace, email)
+        if status is None:
+            console.print(service.get_availability(session, principal=principal).status.value)
+        else:
+            console.print(service.set_availability(session, principal=principal, status=status).status.value)
+
+
+@app.command("sla-list")
+@fail_on_domain_error
+def sla_list(workspace: WorkspaceOpt) -> None:
+    """List the SLA policies and their targets (minutes)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        table = Table("name", "first", "next", "resolution", "id")
+        for p in service.list_sla_policies(session, workspace_id=ws.id):
+            table.add_row(
+                p.name,
+                str(p.first_response_minutes),
+                str(p.next_response_minutes or "—"),
+                str(p.resolution_minutes or "—"),
+                str(p.id),
+            )
+        console.print(table)
+
+
+@app.command("update")
+@fail_on_domain_error
+def update(
+    inbox_id: Annotated[uuid.UUID, typer.Argument()],
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    reopen_window_hours: Annotated[float | None, typer.Option(help="Reopen window, hours.")] = None,
+    auto_assign: Annotated[bool | None, typer.Option(help="Round robin new conversations.")] = None,
+    capacity: Annotated[int | None, typer.Option(help="Active conversations per agent; 0 = no cap.")] = None,
+    sla_policy: Annotated[uuid.UUID | None, typer.Option(help="SLA policy id.")] = None,
+) -> None:
+    """Change an inbox's settings."""
+    fields = {
+        "name": name,
+        "reopen_window_hours": reopen_window_hours,
+        "auto_assign": auto_assign,
+        "assignment_capacity": capacity,
+        "sla_policy_id": sla_policy,
+    }
+    data = InboxUpdate.model_validate({k: v for k, v in fields.items() if v is not None})
+    with open_runtime() as runtime, runtime.sessions() as session:
+        row = service.update_inbox(
+            session, principal=_cli_principal(session, workspace), inbox_id=inbox_id, data=data
+        )
+        console.print(f"{row.name} {row.id}")

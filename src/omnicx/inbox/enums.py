@@ -37,3 +37,11 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+
+
+class Availability(StrEnum):
+    """An agent's availability: round robin only gives new conversations to online agents."""
+
+    ONLINE = "online"
+    BUSY = "busy"
+    OFFLINE = "offline"

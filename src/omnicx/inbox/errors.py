@@ -63,3 +63,21 @@ class RetryRefused(Invalid):
     """Only an outgoing message whose delivery failed can be sent again."""
 
     code = "retry_refused"
+
+
+class CannedResponseNotFound(NotFound):
+    code = "canned_response_not_found"
+
+
+class DuplicateCannedResponse(Conflict):
+    """Another canned response of the workspace already uses this shortcut."""
+
+    code = "canned_response_exists"
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+
+
+class SlaPolicyNotFound(NotFound):
+    code = "sla_policy_not_found"

@@ -17,7 +17,14 @@ from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.db import Base, IdMixin, JSONType, TimestampMixin
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind, Priority
+from omnicx.inbox.enums import (
+    Availability,
+    ChannelKind,
+    ConversationStatus,
+    DeliveryStatus,
+    MessageKind,
+    Priority,
+)
 
 # Priority as a rank (urgent first), as the list query orders it (`_PRIORITY_ORDER`): the queue index serves it.
 # Written the way PostgreSQL prints it back (line breaks included) so Alembic's comparison sees no difference.
@@ -194,3 +201,44 @@ class ConversationEvent(IdMixin, Base):
     actor_label: Mapped[str] = mapped_column(String(320), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     at: Mapped[datetime]
+
+
+class CannedResponse(IdMixin, TimestampMixin, Base):
+    """A saved reply of the workspace, inserted by typing `/shortcut` in the reply box."""
+
+    __tablename__ = "inbox_canned_response"
+    __table_args__ = (UniqueConstraint("workspace_id", "shortcut"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    shortcut: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+
+
+class AgentNotification(IdMixin, TimestampMixin, Base):
+    """Something an agent should look at: a mention in a private note, a conversation assigned to them."""
+
+    __tablename__ = "inbox_agent_notification"
+    __table_args__ = (Index("ix_inbox_agent_notification_user", "workspace_id", "user_id", "read_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # "mention" | "assigned"
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inbox_conversation.id", ondelete="CASCADE")
+    )
+    actor_label: Mapped[str] = mapped_column(String(320), default="")
+    text: Mapped[str] = mapped_column(String(500), default="")
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AgentAvailability(IdMixin, Base):
+    """One member's availability; a member without a row is online (the default before anyone sets it)."""
+
+    __tablename__ = "inbox_agent_availability"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    membership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_membership.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[Availability] = mapped_column(_enum(Availability, "inbox_availability"))
+    updated_at: Mapped[datetime]

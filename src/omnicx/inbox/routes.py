@@ -13,6 +13,11 @@ from omnicx.auth.permissions import Action
 from omnicx.auth.schemas import Principal
 from omnicx.inbox import service
 from omnicx.inbox.schemas import (
+    AvailabilityPublic,
+    AvailabilityUpdate,
+    CannedResponseCreate,
+    CannedResponsePublic,
+    CannedResponseUpdate,
     ConversationDetail,
     ConversationInsights,
     ConversationSummary,
@@ -20,14 +25,18 @@ from omnicx.inbox.schemas import (
     InboxCreate,
     InboxPublic,
     InboxReport,
+    InboxUpdate,
     InboxView,
     MergeRequest,
     MergeResult,
     MessagePublic,
+    NotificationList,
     ReplyCreate,
     SlaPolicyCreate,
     SlaPolicyPublic,
+    SlaPolicyUpdate,
     SlaStatusCounts,
+    TypingCreate,
 )
 from omnicx.web.deps import SessionDep, require
 from omnicx.web.schemas import ERROR_RESPONSES
@@ -181,3 +190,117 @@ def merge_conversation(
 def retry_message(message_id: uuid.UUID, session: SessionDep, principal: Replier) -> MessagePublic:
     """Send a failed reply again: a new delivery job, the same Message-ID (failed -> pending -> sent)."""
     return service.retry_message(session, principal=principal, message_id=message_id)
+
+
+# --- Settings, canned responses, notifications, availability, typing ---------------------------------------------
+
+
+@router.get("/inboxes/{inbox_id}", response_model=InboxPublic)
+def get_inbox(inbox_id: uuid.UUID, session: SessionDep, principal: Reader) -> InboxPublic:
+    return service.get_inbox(session, workspace_id=principal.workspace_id, inbox_id=inbox_id)
+
+
+@router.patch("/inboxes/{inbox_id}", response_model=InboxPublic)
+def update_inbox(
+    inbox_id: uuid.UUID, data: InboxUpdate, session: SessionDep, principal: Manager
+) -> InboxPublic:
+    """Change an inbox's name, reopen window, round robin, capacity, team or SLA policy."""
+    return service.update_inbox(session, principal=principal, inbox_id=inbox_id, data=data)
+
+
+@router.get("/sla-policies", response_model=list[SlaPolicyPublic])
+def list_sla_policies(session: SessionDep, principal: Reader) -> list[SlaPolicyPublic]:
+    return service.list_sla_policies(session, workspace_id=principal.workspace_id)
+
+
+@router.get("/sla-policies/{policy_id}", response_model=SlaPolicyPublic)
+def get_sla_policy(policy_id: uuid.UUID, session: SessionDep, principal: Reader) -> SlaPolicyPublic:
+    return service.get_sla_policy(session, workspace_id=principal.workspace_id, policy_id=policy_id)
+
+
+@router.put("/sla-policies/{policy_id}", response_model=SlaPolicyPublic)
+def update_sla_policy(
+    policy_id: uuid.UUID, data: SlaPolicyUpdate, session: SessionDep, principal: Manager
+) -> SlaPolicyPublic:
+    """Replace a policy's targets, business hours and holidays (and apply it to `inbox_ids`)."""
+    return service.update_sla_policy(session, principal=principal, policy_id=policy_id, data=data)
+
+
+@router.get("/canned-responses", response_model=list[CannedResponsePublic])
+def list_canned(
+    session: SessionDep,
+    principal: Reader,
+    prefix: Annotated[str, Query(max_length=64, description="Shortcuts starting with this.")] = "",
+) -> list[CannedResponsePublic]:
+    """Canned responses by shortcut. A reply whose whole text is `/shortcut` is sent as that content."""
+    return service.list_canned(session, workspace_id=principal.workspace_id, prefix=prefix)
+
+
+@router.post("/canned-responses", response_model=CannedResponsePublic, status_code=201)
+def create_canned(
+    data: CannedResponseCreate, session: SessionDep, principal: Manager
+) -> CannedResponsePublic:
+    return service.create_canned(session, principal=principal, data=data)
+
+
+@router.get("/canned-responses/{canned_id}", response_model=CannedResponsePublic)
+def get_canned(canned_id: uuid.UUID, session: SessionDep, principal: Reader) -> CannedResponsePublic:
+    return service.get_canned(session, workspace_id=principal.workspace_id, canned_id=canned_id)
+
+
+@router.patch("/canned-responses/{canned_id}", response_model=CannedResponsePublic)
+def update_canned(
+    canned_id: uuid.UUID, data: CannedResponseUpdate, session: SessionDep, principal: Manager
+) -> CannedResponsePublic:
+    return service.update_canned(session, principal=principal, canned_id=canned_id, data=data)
+
+
+@router.delete("/canned-responses/{canned_id}", status_code=204)
+def delete_canned(canned_id: uuid.UUID, session: SessionDep, principal: Manager) -> Response:
+    service.delete_canned(session, principal=principal, canned_id=canned_id)
+    return Response(status_code=204)
+
+
+@router.get("/notifications", response_model=NotificationList)
+def list_notifications(session: SessionDep, principal: Reader, unread: bool = False) -> NotificationList:
+    """The caller's mentions and assignments, unread first; live as `inbox.notification.created` events."""
+    return service.list_notifications(session, principal=principal, unread_only=unread)
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationList)
+def read_notification(notification_id: uuid.UUID, session: SessionDep, principal: Reader) -> NotificationList:
+    service.mark_read(session, principal=principal, notification_id=notification_id)
+    return service.list_notifications(session, principal=principal)
+
+
+@router.post("/notifications/read-all", response_model=NotificationList)
+def read_all_notifications(session: SessionDep, principal: Reader) -> NotificationList:
+    service.mark_read(session, principal=principal)
+    return service.list_notifications(session, principal=principal)
+
+
+@router.get("/availability", response_model=AvailabilityPublic)
+def get_availability(session: SessionDep, principal: Replier) -> AvailabilityPublic:
+    """The caller's availability (online, busy, offline); round robin only assigns to online agents."""
+    return service.get_availability(session, principal=principal)
+
+
+@router.put("/availability", response_model=AvailabilityPublic)
+def set_availability(data: AvailabilityUpdate, session: SessionDep, principal: Replier) -> AvailabilityPublic:
+    return service.set_availability(session, principal=principal, status=data.status)
+
+
+@router.get("/availability/members", response_model=dict[str, str])
+def members_availability(session: SessionDep, principal: Reader) -> dict[str, str]:
+    """Every member's availability, by membership id."""
+    found = service.availability_of(session, workspace_id=principal.workspace_id)
+    return {str(k): v.value for k, v in found.items()}
+
+
+@router.post("/conversations/{conversation_id}/typing", status_code=204)
+def agent_typing(
+    conversation_id: uuid.UUID, data: TypingCreate, session: SessionDep, principal: Replier
+) -> Response:
+    """The caller is typing (send at most one every 2 s); shown live on the visitor's widget, not stored."""
+    service.agent_typing(session, principal=principal, conversation_id=conversation_id, private=data.private)
+    return Response(status_code=204)

@@ -10,7 +10,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind, Priority
+from omnicx.inbox.enums import (
+    Availability,
+    ChannelKind,
+    ConversationStatus,
+    DeliveryStatus,
+    MessageKind,
+    Priority,
+)
 from omnicx.text import PlainText
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -357,3 +364,73 @@ class MergeResult(BaseModel):
     source_id: uuid.UUID
     moved_messages: int
     moved_events: int
+
+
+# --- Agent experience: canned responses, notifications, availability, typing ------------------------------------
+
+_SHORTCUT = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class CannedResponseCreate(BaseModel):
+    shortcut: str = Field(
+        pattern=_SHORTCUT,
+        description="Typed after `/` in the reply box: lower-case letters, digits, - and _.",
+    )
+    content: PlainText = Field(min_length=1, max_length=20_000)
+
+
+class CannedResponseUpdate(BaseModel):
+    shortcut: str | None = Field(default=None, pattern=_SHORTCUT)
+    content: PlainText | None = Field(default=None, min_length=1, max_length=20_000)
+
+
+class CannedResponsePublic(_Public):
+    id: uuid.UUID
+    shortcut: str
+    content: str
+    created_at: datetime
+
+
+class NotificationPublic(_Public):
+    id: uuid.UUID
+    kind: Literal["mention", "assigned"]
+    conversation_id: uuid.UUID
+    actor_label: str
+    text: str
+    read_at: datetime | None
+    created_at: datetime
+
+
+class NotificationList(BaseModel):
+    unread: int = Field(description="How many of the caller's notifications are unread.")
+    items: list[NotificationPublic] = Field(description="Unread first, then newest first.")
+
+
+class AvailabilityUpdate(BaseModel):
+    status: Availability
+
+
+class AvailabilityPublic(BaseModel):
+    membership_id: uuid.UUID
+    status: Availability
+
+
+class TypingCreate(BaseModel):
+    """An agent is typing in a conversation (shown on the visitor's widget; not stored)."""
+
+    private: bool = Field(default=False, description="Typing a private note: not shown to the visitor.")
+
+
+class InboxUpdate(BaseModel):
+    """Inbox settings to change (absent fields stay; `team_id`/`sla_policy_id` null clears when sent)."""
+
+    name: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    reopen_window_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    auto_assign: bool | None = None
+    assignment_capacity: int | None = Field(default=None, ge=0, le=1000)
+    team_id: uuid.UUID | None = None
+    sla_policy_id: uuid.UUID | None = None
+
+
+class SlaPolicyUpdate(SlaPolicyCreate):
+    """The whole policy, replaced (targets, business hours, holidays); `inbox_ids` are added to it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,20 +13,32 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Action, allows
 from omnicx.auth.schemas import Principal
 from omnicx.customers import service as customers_service
 from omnicx.db import utcnow
-from omnicx.errors import DomainError
+from omnicx.errors import DomainError, Invalid
 from omnicx.i18n import gettext
 from omnicx.i18n import lazy as N_
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, Priority
+from omnicx.inbox.enums import Availability, ChannelKind, ConversationStatus, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
-from omnicx.inbox.schemas import ConversationUpdate, InboxView, ReplyCreate
+from omnicx.inbox.schemas import (
+    CannedResponseCreate,
+    CannedResponseUpdate,
+    ConversationUpdate,
+    InboxCreate,
+    InboxUpdate,
+    InboxView,
+    ReplyCreate,
+    SlaPolicyCreate,
+    SlaPolicyUpdate,
+)
 from omnicx.web.deps import SessionDep, SettingsDep, require
 from omnicx.web.forms import redirect_or_page
 from omnicx.web.nav import NavItem, register
@@ -81,6 +94,7 @@ def inbox_page(
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "statuses": list(ConversationStatus),
         "can_report": allows(principal.role, Action.INBOX_REPORTS_READ),
+        **_agent_context(session, principal),
     }
     if request.headers.get("hx-request"):
         return render(request, "inbox/_list.html", context)
@@ -126,6 +140,8 @@ def _conversation_context(
         "insights": service.conversation_insights(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id
         ),
+        "event_labels": EVENT_LABELS,
+        **_agent_context(session, principal, members),
     }
 
 
@@ -313,4 +329,337 @@ def retry_form(
 
     return redirect_or_page(
         lambda: service.retry_message(session, principal=principal, message_id=message_id), to=back, page=page
+    )
+
+
+# --- Agent experience: availability, notifications, settings pages ----------------------------------------------
+
+EVENT_LABELS = {
+    "created": N_("opened the conversation"),
+    "assigned": N_("assigned it"),
+    "replied": N_("replied"),
+    "note_added": N_("added a private note"),
+    "status_changed": N_("changed the status"),
+    "priority_changed": N_("changed the priority"),
+    "labels_changed": N_("changed the labels"),
+    "team_changed": N_("changed the team"),
+    "reopened": N_("reopened it"),
+    "woken": N_("woke it from snooze"),
+    "merged": N_("merged another conversation into it"),
+    "merged_into": N_("merged it into another conversation"),
+    "delivery_retried": N_("retried a failed reply"),
+    "notice_sent": N_("sent a notice"),
+}
+WEEKDAYS = [
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+]
+AVAILABILITY_LABELS = {
+    Availability.ONLINE: N_("Online"),
+    Availability.BUSY: N_("Busy"),
+    Availability.OFFLINE: N_("Offline"),
+}
+register(NavItem("inboxes", N_("Inboxes"), "/settings/inboxes", Action.INBOX_MANAGE, 60), settings=True)
+register(NavItem("sla", N_("SLA policies"), "/settings/sla-policies", Action.INBOX_MANAGE, 61), settings=True)
+register(
+    NavItem("canned", N_("Canned responses"), "/settings/canned-responses", Action.INBOX_MANAGE, 62),
+    settings=True,
+)
+Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
+
+
+def _forget(session: Session, error: str | None) -> None:
+    """A form failed: drop what its action left in the session before the page is read again."""
+    if error is not None:
+        session.rollback()
+
+
+def _checked(action: Callable[[], object]) -> Callable[[], object]:
+    """A form action whose invalid input (a Pydantic error) is shown on the page like a domain error."""
+
+    def run() -> object:
+        try:
+            return action()
+        except ValidationError as error:
+            raise Invalid("; ".join(str(e["msg"]) for e in error.errors()[:3])) from error
+
+    return run
+
+
+def _agent_context(
+    session: Session, principal: Principal, members: list[Any] | None = None
+) -> dict[str, Any]:
+    """The caller's membership (for "assign to me"), everyone's availability and whether the caller may set
+    their own."""
+    members = (
+        members
+        if members is not None
+        else auth_service.list_members(session, workspace_id=principal.workspace_id)
+    )
+    me = next((m for m in members if m.user_id == principal.user_id), None)
+    status = service.availability_of(session, workspace_id=principal.workspace_id)
+    return {
+        "me_membership_id": me.id if me else None,
+        "my_availability": status.get(me.id) if me else None,
+        "availability": status,
+        "availability_labels": AVAILABILITY_LABELS,
+        "can_set_availability": me is not None and allows(principal.role, Action.INBOX_REPLY),
+    }
+
+
+@router.post("/inbox/availability")
+def availability_form(
+    request: Request,
+    session: SessionDep,
+    principal: Replier,
+    status: Annotated[str, Form(max_length=20)],
+    back: Annotated[str, Form(max_length=500)] = "/inbox",
+) -> Any:
+    """Set the caller's availability (online, busy, offline) from the inbox page."""
+    target = back if back.startswith("/") and not back.startswith("//") else "/inbox"
+    try:
+        service.set_availability(session, principal=principal, status=Availability(status))
+    except (DomainError, ValueError) as error:
+        session.rollback()
+        message = (
+            error.message if isinstance(error, DomainError) else gettext("Choose online, busy or offline.")
+        )
+        return render_error(request, status=422, code="invalid_availability", message=message)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/inbox/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    """The caller's mentions and assignments, unread first; refreshed live."""
+    found = service.list_notifications(session, principal=principal)
+    template = (
+        "inbox/_notifications.html" if request.headers.get("hx-request") else "inbox/notifications.html"
+    )
+    return render(request, template, {"notifications": found})
+
+
+@router.get("/inbox/notifications/badge", response_class=HTMLResponse)
+def notifications_badge(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    """The top bar's unread count (re-fetched when the caller's stream announces a notification)."""
+    return render(
+        request, "inbox/_badge.html", {"unread": service.unread_count(session, principal=principal)}
+    )
+
+
+@router.post("/inbox/notifications/read")
+def read_notifications_form(
+    session: SessionDep,
+    principal: Reader,
+    notification_id: Annotated[str | None, Form(max_length=100)] = None,
+    go: Annotated[str | None, Form(max_length=100)] = None,
+) -> Any:
+    """Mark one notification read (and open its conversation when `go` names it), or all of them."""
+    target = _uuid(notification_id)
+    try:
+        service.mark_read(session, principal=principal, notification_id=target)
+    except DomainError:
+        session.rollback()
+    conversation = _uuid(go)
+    to = f"/inbox/conversations/{conversation}" if conversation else "/inbox/notifications"
+    return RedirectResponse(to, status_code=303)
+
+
+def _canned_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    _forget(session, error)
+    context = {"items": service.list_canned(session, workspace_id=principal.workspace_id), "error": error}
+    return render(request, "inbox/settings_canned.html", context, status=status)
+
+
+@router.get("/settings/canned-responses", response_class=HTMLResponse)
+def canned_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _canned_page(request, session, principal)
+
+
+@router.post("/settings/canned-responses", response_class=HTMLResponse)
+def canned_save(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    shortcut: Annotated[str, Form(max_length=64)],
+    content: Annotated[str, Form(max_length=20_000)],
+    canned_id: Annotated[str | None, Form(max_length=100)] = None,
+) -> Any:
+    """Create a canned response, or change one (`canned_id`)."""
+    existing = _uuid(canned_id)
+
+    def save() -> object:
+        if existing is None:
+            return service.create_canned(
+                session,
+                principal=principal,
+                data=CannedResponseCreate(shortcut=shortcut.strip().lstrip("/"), content=content),
+            )
+        data = CannedResponseUpdate(shortcut=shortcut.strip().lstrip("/"), content=content)
+        return service.update_canned(session, principal=principal, canned_id=existing, data=data)
+
+    return redirect_or_page(
+        _checked(save),
+        to="/settings/canned-responses",
+        page=lambda message, status: _canned_page(request, session, principal, error=message, status=status),
+    )
+
+
+@router.post("/settings/canned-responses/{canned_id}/delete", response_class=HTMLResponse)
+def canned_delete(request: Request, canned_id: uuid.UUID, session: SessionDep, principal: Manager) -> Any:
+    return redirect_or_page(
+        lambda: service.delete_canned(session, principal=principal, canned_id=canned_id),
+        to="/settings/canned-responses",
+        page=lambda message, status: _canned_page(request, session, principal, error=message, status=status),
+    )
+
+
+def _inboxes_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    _forget(session, error)
+    context = {
+        "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
+        "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
+        "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
+        "channels": list(ChannelKind),
+        "error": error,
+    }
+    return render(request, "inbox/settings_inboxes.html", context, status=status)
+
+
+@router.get("/settings/inboxes", response_class=HTMLResponse)
+def inboxes_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _inboxes_page(request, session, principal)
+
+
+@router.post("/settings/inboxes", response_class=HTMLResponse)
+def inbox_save(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    name: Annotated[str, Form(max_length=200)],
+    inbox_id: Annotated[str | None, Form(max_length=100)] = None,
+    channel: Annotated[str, Form(max_length=20)] = "email",
+    address: Annotated[str, Form(max_length=320)] = "",
+    team: Annotated[str, Form(max_length=100)] = "",
+    sla_policy: Annotated[str, Form(max_length=100)] = "",
+    reopen_window_hours: Annotated[float, Form(ge=0, le=24 * 365)] = 72.0,
+    assignment_capacity: Annotated[int, Form(ge=0, le=1000)] = 0,
+    auto_assign: Annotated[str | None, Form()] = None,
+) -> Any:
+    """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, round robin."""
+    existing = _uuid(inbox_id)
+
+    def save() -> object:
+        fields: dict[str, Any] = {
+            "name": name,
+            "team_id": _uuid(team),
+            "reopen_window_hours": reopen_window_hours,
+            "assignment_capacity": assignment_capacity,
+            "auto_assign": bool(auto_assign),
+        }
+        if existing is not None:
+            data = InboxUpdate.model_validate({**fields, "sla_policy_id": _uuid(sla_policy)})
+            return service.update_inbox(session, principal=principal, inbox_id=existing, data=data)
+        created = service.create_inbox(
+            session,
+            principal=principal,
+            data=InboxCreate.model_validate({**fields, "channel": channel, "address": address or None}),
+        )
+        policy = _uuid(sla_policy)
+        if policy is not None:
+            update = InboxUpdate(sla_policy_id=policy)
+            service.update_inbox(session, principal=principal, inbox_id=created.id, data=update)
+        return created
+
+    return redirect_or_page(
+        _checked(save),
+        to="/settings/inboxes",
+        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+    )
+
+
+def _sla_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    _forget(session, error)
+    policies = service.list_sla_policies(session, workspace_id=principal.workspace_id)
+    context = {
+        "policies": policies,
+        "hours_text": {p.id: _hours_text(p.business_hours) for p in policies},
+        "days": [
+            N_("Monday"),
+            N_("Tuesday"),
+            N_("Wednesday"),
+            N_("Thursday"),
+            N_("Friday"),
+            N_("Saturday"),
+            N_("Sunday"),
+        ],
+        "error": error,
+    }
+    return render(request, "inbox/settings_sla.html", context, status=status)
+
+
+def _hours_text(hours: dict[str, Any]) -> dict[str, str]:
+    """Business hours as the form shows them: per weekday, `09:00-12:00, 13:00-17:00`."""
+    return {day: ", ".join(f"{a}-{b}" for a, b in intervals) for day, intervals in hours.items()}
+
+
+def _parse_hours(form: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    hours: dict[str, list[tuple[str, str]]] = {}
+    for day in range(7):
+        raw = form.get(f"hours_{day}", "").strip()
+        if raw:
+            pairs = [part.strip().split("-", 1) for part in raw.split(",") if part.strip()]
+            hours[str(day)] = [(p[0].strip(), p[1].strip() if len(p) > 1 else "") for p in pairs]
+    return hours
+
+
+@router.get("/settings/sla-policies", response_class=HTMLResponse)
+def sla_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _sla_page(request, session, principal)
+
+
+@router.post("/settings/sla-policies", response_class=HTMLResponse)
+async def sla_save(request: Request, session: SessionDep, principal: Manager) -> Any:
+    """Create an SLA policy, or replace one (`policy_id`): targets in minutes, hours per weekday, holidays."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    existing = _uuid(form.get("policy_id"))
+
+    def minutes(name: str) -> int | None:
+        raw = form.get(name, "").strip()
+        return int(raw) if raw.isdigit() else None
+
+    def save() -> object:
+        data = {
+            "name": form.get("name", ""),
+            "first_response_minutes": minutes("first_response_minutes") or 120,
+            "next_response_minutes": minutes("next_response_minutes"),
+            "resolution_minutes": minutes("resolution_minutes"),
+            "business_hours": _parse_hours(form),
+            "holidays": [
+                d.strip() for d in form.get("holidays", "").replace("\n", ",").split(",") if d.strip()
+            ],
+        }
+        if existing is None:
+            return service.create_sla_policy(
+                session, principal=principal, data=SlaPolicyCreate.model_validate(data)
+            )
+        return service.update_sla_policy(
+            session, principal=principal, policy_id=existing, data=SlaPolicyUpdate.model_validate(data)
+        )
+
+    return await run_in_threadpool(
+        redirect_or_page,
+        _checked(save),
+        to="/settings/sla-policies",
+        page=lambda message, status: _sla_page(request, session, principal, error=message, status=status),
     )

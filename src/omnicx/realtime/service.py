@@ -23,6 +23,8 @@ from omnicx.realtime.schemas import RealtimeEventPublic
 log = logging.getLogger("omnicx.realtime")
 
 _PENDING_KEY = "omnicx.realtime.pending"
+# An event whose data names a user under this key reaches only that user's streams.
+RECIPIENT_KEY = "recipient_user_id"
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,17 @@ def parse_topics(raw: str | None) -> tuple[str, ...]:
 
 
 def visible_to(event: RealtimeEvent, *, principal: Principal, topics: tuple[str, ...] = ()) -> bool:
-    """Whether `principal` (asking for `topics`) may receive `event`: same workspace, role allows its action.
+    """Whether `principal` (asking for `topics`) may receive `event`: same workspace, role allows its action,
+    and, for an event addressed to one user (`data["recipient_user_id"]`), that user.
 
     A topic filter matches whole dot-separated segments: `inbox` matches `inbox.message.created`, not
     `inboxes`. Resync markers ignore the topic filter, since a client must always learn that it missed events.
     """
     if event.workspace_id != principal.workspace_id or not allows(principal.role, Action(event.action)):
         return False
+    recipient = event.data.get(RECIPIENT_KEY)
+    if recipient is not None and recipient != str(principal.user_id):
+        return False  # addressed to one user (an agent's notification): nobody else sees it
     if not topics or event.topic == RESYNC_TOPIC:
         return True
     return any(_topic_matches(event.topic, prefix) for prefix in topics)

@@ -5,7 +5,10 @@
 - `GET /chat/{token}/messages`: the visitor's conversation, notes excluded;
 - `POST /chat/{token}/messages`: the visitor writes; stored like any inbound message (deduplicated by the
   widget's client message id);
-- `GET /chat/{token}/stream`: server-sent events telling the widget that an agent replied.
+- `GET /chat/{token}/stream`: server-sent events telling the widget that an agent replied (`reply`) or types
+  (`typing`);
+- `GET /chat/{token}/status`: whether an agent is online (if not, the widget asks for an email);
+- `POST /chat/{token}/typing`: the visitor types (shown on the agent's conversation page, not stored).
 
 Every call names the inbox by its public widget token and, except `session`, carries the visitor's signed id.
 """
@@ -166,6 +169,37 @@ async def post_message(
     return JSONResponse(stored, status_code=201, headers=CORS)
 
 
+class VisitorTyping(BaseModel):
+    visitor_id: str = Field(max_length=64)
+    signature: str = Field(max_length=128)
+
+
+@router.get("/{token}/status")
+def status(token: str, session: SessionDep) -> JSONResponse:
+    """Whether an agent of the inbox is online; when none is, the widget asks for the visitor's email."""
+    inbox = _inbox(session, token)
+    online = inbox_service.anyone_online(session, inbox_id=inbox.id)
+    session.rollback()
+    return JSONResponse({"online": online}, headers=CORS)
+
+
+@router.post("/{token}/typing")
+async def typing(token: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The visitor is typing (the widget sends at most one every 2 s): shown on the agent's page, not stored."""
+    try:
+        data = VisitorTyping.model_validate(await _json(request))
+    except ValidationError as error:
+        return _invalid(error)
+
+    def announce() -> None:
+        inbox = _inbox(session, token)
+        _check(runtime, inbox, data.visitor_id, data.signature)
+        inbox_service.visitor_typing(session, inbox_id=inbox.id, source_id=data.visitor_id)
+
+    await run_in_threadpool(announce)
+    return Response(status_code=204, headers=CORS)
+
+
 @router.get("/{token}/stream")
 async def stream(
     token: str,
@@ -174,7 +208,8 @@ async def stream(
     visitor: Annotated[str, Query(max_length=64)],
     signature: Annotated[str, Query(max_length=128)],
 ) -> EventSourceResponse:
-    """`event: reply` each time an agent's reply (never a note) or a status change concerns this visitor."""
+    """`event: reply` each time an agent's reply (never a note) or a status change concerns this visitor;
+    `event: typing` while an agent types a reply to them."""
 
     def authorise() -> tuple[InboxPublic, str | None]:
         inbox = _inbox(session, token)
@@ -195,6 +230,16 @@ async def stream(
                     data = event.data
                     if event.topic == "realtime.resync":
                         yield ServerSentEvent(event="reply", data="{}")
+                    elif (
+                        event.topic == "inbox.typing"
+                        and data.get("who") == "agent"
+                        and not data.get("private")
+                        and contact_id is not None
+                        and data.get("contact_id") == contact_id
+                    ):
+                        yield ServerSentEvent(
+                            event="typing", data=json.dumps({"label": data.get("label", "")})
+                        )
                     elif (
                         event.topic == "inbox.message.created"
                         and data.get("kind") == MessageKind.OUTGOING.value

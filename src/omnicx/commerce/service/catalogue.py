@@ -12,19 +12,23 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.commerce.errors import DuplicateLocation, DuplicateSku, ProductNotFound
+from omnicx.commerce.enums import LocationKind
+from omnicx.commerce.errors import DuplicateLocation, DuplicateSku, ProductNotFound, VariantNotFound
 from omnicx.commerce.models import Location, Product, Stock, Variant
 from omnicx.commerce.money import exponent
 from omnicx.commerce.schemas import (
     ImportResult,
     LocationCreate,
     LocationPublic,
+    LocationUpdate,
     ProductCreate,
     ProductPublic,
+    ProductUpdate,
     VariantCreate,
     VariantPublic,
+    VariantUpdate,
 )
-from omnicx.commerce.service._common import reserved_by_stock
+from omnicx.commerce.service._common import load_location, reserved_by_stock
 from omnicx.db import utcnow
 from omnicx.errors import Invalid
 
@@ -49,6 +53,7 @@ def _product_public(session: Session, product: Product) -> ProductPublic:
     return ProductPublic(
         id=product.id,
         title=product.title,
+        description=product.description,
         variants=[VariantPublic.model_validate(v) for v in variants],
         created_at=product.created_at,
     )
@@ -67,7 +72,7 @@ def _ensure_new_skus(session: Session, workspace_id: uuid.UUID, skus: list[str])
 def create_product(session: Session, *, workspace_id: uuid.UUID, data: ProductCreate) -> ProductPublic:
     """Create a product with its variants; committed."""
     _ensure_new_skus(session, workspace_id, [v.sku for v in data.variants])
-    product = Product(workspace_id=workspace_id, title=data.title)
+    product = Product(workspace_id=workspace_id, title=data.title, description=data.description)
     session.add(product)
     session.flush()
     for v in data.variants:
@@ -92,13 +97,72 @@ def list_products(session: Session, *, workspace_id: uuid.UUID, limit: int = 200
     return [_product_public(session, p) for p in products]
 
 
-def get_product(session: Session, *, workspace_id: uuid.UUID, product_id: uuid.UUID) -> ProductPublic:
+def _load_product(session: Session, workspace_id: uuid.UUID, product_id: uuid.UUID) -> Product:
     product = session.scalar(
         select(Product).where(Product.workspace_id == workspace_id, Product.id == product_id)
     )
     if product is None:
         raise ProductNotFound(f"product {product_id} not found")
-    return _product_public(session, product)
+    return product
+
+
+def get_product(session: Session, *, workspace_id: uuid.UUID, product_id: uuid.UUID) -> ProductPublic:
+    return _product_public(session, _load_product(session, workspace_id, product_id))
+
+
+def update_product(
+    session: Session, *, workspace_id: uuid.UUID, product_id: uuid.UUID, data: ProductUpdate
+) -> ProductPublic:
+    """Change a product's title or description; committed."""
+    product = _load_product(session, workspace_id, product_id)
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(product, field, value)
+    session.flush()
+    result = _product_public(session, product)
+    session.commit()
+    return result
+
+
+def _load_variant(session: Session, workspace_id: uuid.UUID, sku: str) -> Variant:
+    variant = session.scalar(select(Variant).where(Variant.workspace_id == workspace_id, Variant.sku == sku))
+    if variant is None:
+        raise VariantNotFound(f"unknown SKU {sku!r}")
+    return variant
+
+
+def get_variant(session: Session, *, workspace_id: uuid.UUID, sku: str) -> VariantPublic:
+    return VariantPublic.model_validate(_load_variant(session, workspace_id, sku))
+
+
+def update_variant(
+    session: Session, *, workspace_id: uuid.UUID, sku: str, data: VariantUpdate
+) -> VariantPublic:
+    """Change a variant's title, price or currency; committed. Placed orders keep their own line prices."""
+    variant = _load_variant(session, workspace_id, sku)
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(variant, field, value)
+    session.flush()
+    result = VariantPublic.model_validate(variant)
+    session.commit()
+    return result
+
+
+def update_location(
+    session: Session, *, workspace_id: uuid.UUID, location_id: uuid.UUID, data: LocationUpdate
+) -> LocationPublic:
+    """Rename a location, change its kind or whether it offers pickup; committed. Only stores offer pickup."""
+    location = load_location(session, workspace_id, location_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    kind = changes.get("kind", location.kind)
+    pickup = changes.get("pickup", location.pickup)
+    if pickup and kind is not LocationKind.STORE:
+        raise Invalid("only a store can offer pickup")
+    for field, value in changes.items():
+        setattr(location, field, value)
+    session.flush()
+    result = LocationPublic.model_validate(location)
+    session.commit()
+    return result
 
 
 def create_location(session: Session, *, workspace_id: uuid.UUID, data: LocationCreate) -> LocationPublic:

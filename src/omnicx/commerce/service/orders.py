@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.auth import service as auth_service
 from omnicx.commerce import transitions
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OrderNotFound, OutOfStock, PickupCodeInvalid
@@ -24,6 +25,7 @@ from omnicx.commerce.models import Location, Notification, Order, OrderEvent, Or
 from omnicx.commerce.money import exponent, format_money
 from omnicx.commerce.schemas import (
     CustomerRef,
+    NoticePublic,
     OrderCreate,
     OrderEventPublic,
     OrderLinePublic,
@@ -36,12 +38,15 @@ from omnicx.commerce.service.stock import publish_stocks, reservation_rows, stor
 from omnicx.customers.schemas import TimelineItem
 from omnicx.db import utcnow
 from omnicx.errors import Invalid
+from omnicx.i18n import translations
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.inbox import service as inbox_service
 from omnicx.jobs import service as jobs_service
 from omnicx.tracking import service as tracking_service
 
 NOTIFY_READY_JOB = "commerce.notify_ready"
+READY_NOTICE = "ready_for_pickup"
 PICKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 STAFF_BOARD = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.ALLOCATED, OrderStatus.READY_FOR_PICKUP)
 
@@ -406,36 +411,86 @@ def pickup_board(session: Session, *, workspace_id: uuid.UUID, location_id: uuid
     return [_public(session, o) for o in orders]
 
 
-def notify_ready(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> bool:
-    """Record the "ready for pickup" notice owed to the customer, once; returns False if already recorded.
+def notify_ready(
+    session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID, base_url: str = ""
+) -> bool:
+    """Tell the customer their order is ready for pickup, once; returns False if it was already done.
 
-    The message carries the pickup code and the order page; delivery through a channel comes with the inbox.
-    Runs inside the job's transaction (no commit).
+    The notice (pickup code, store, the order page: absolute when `base_url` is set) goes through the inbox on
+    the customer's preferred channel; the commerce row records where it went, or that no channel was
+    available. Runs inside the job's transaction (no commit): a rolled-back run leaves nothing behind, so
+    its replay sends the one notice.
     """
     order = _load(session, workspace_id, order_id)
     exists = session.scalar(
-        select(Notification.id).where(
-            Notification.order_id == order.id, Notification.kind == "ready_for_pickup"
-        )
+        select(Notification.id).where(Notification.order_id == order.id, Notification.kind == READY_NOTICE)
     )
     if exists is not None:
         return False
     location = session.get(Location, order.location_id)
+    store = location.name if location else ""
+    path = f"/o/{order.token}"
+    link = f"{base_url.rstrip('/')}{path}" if base_url else path
+    detail: dict[str, object] = {"pickup_code": order.pickup_code, "location": store, "order_path": path}
+    detail.update(_send_ready_notice(session, order, store, link))
     session.add(
         Notification(
             workspace_id=workspace_id,
             order_id=order.id,
             customer_id=order.customer_id,
-            kind="ready_for_pickup",
-            detail={
-                "pickup_code": order.pickup_code,
-                "location": location.name if location else "",
-                "order_path": f"/o/{order.token}",
-            },
+            kind=READY_NOTICE,
+            detail=detail,
         )
     )
     session.flush()
+    publish_order(session, workspace_id=workspace_id, order_id=order.id, status=order.status.value)
     return True
+
+
+def _send_ready_notice(session: Session, order: Order, store: str, link: str) -> dict[str, object]:
+    """Hand the notice to the inbox; what to remember about where it went (`channel` None: nowhere)."""
+    if order.customer_id is None:
+        return {"channel": None}
+    workspace = auth_service.get_workspace(session, workspace_id=order.workspace_id)
+    t = translations(workspace.default_language)
+    subject = t.gettext("Your order is ready for pickup")
+    text = t.gettext(
+        "Your order is ready for pickup at %(store)s.\n\nPickup code: %(code)s\n\nFollow your order: %(link)s"
+    ) % {"store": store, "code": order.pickup_code, "link": link}
+    result = inbox_service.notify_customer(
+        session,
+        workspace_id=order.workspace_id,
+        customer_id=order.customer_id,
+        subject=subject,
+        text=text,
+        key=f"commerce:{READY_NOTICE}:{order.id}",
+    )
+    if result is None:
+        return {"channel": None}
+    return {
+        "channel": result.channel.value,
+        "inbox": result.inbox_name,
+        "conversation_id": str(result.conversation_id),
+        "message_id": str(result.message_id),
+    }
+
+
+def order_notices(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[NoticePublic]:
+    """The notices owed to the customer for an order and where each went (oldest first), for staff."""
+    _load(session, workspace_id, order_id)
+    rows = session.scalars(
+        select(Notification).where(Notification.order_id == order_id).order_by(Notification.created_at)
+    )
+    return [
+        NoticePublic(
+            kind=row.kind,
+            channel=(row.detail or {}).get("channel"),
+            inbox=str((row.detail or {}).get("inbox") or ""),
+            conversation_id=(row.detail or {}).get("conversation_id"),
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
 
 
 def list_notifications(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[str]:

@@ -5,6 +5,16 @@ jobs' entry points (`wake_due`, `check_sla`, `record_delivery`) write in the job
 """
 
 from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
+from omnicx.inbox.service.assignment import anyone_online
+from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
+from omnicx.inbox.service.canned import (
+    create_canned,
+    delete_canned,
+    expand_canned,
+    get_canned,
+    list_canned,
+    update_canned,
+)
 from omnicx.inbox.service.conversations import (
     check_sla,
     customer_conversations,
@@ -20,10 +30,13 @@ from omnicx.inbox.service.ingest import receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
+from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.replies import apply_status, outbound_for, record_delivery, reply
 from omnicx.inbox.service.report_charts import chart_png, chart_spec, chart_svg
 from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
 from omnicx.inbox.service.retry import retry_message
+from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
+from omnicx.inbox.service.typing import agent_typing, visitor_typing
 from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
@@ -31,23 +44,36 @@ __all__ = [
     "DELIVER_JOB",
     "SLA_CHECK_JOB",
     "WAKE_JOB",
+    "agent_typing",
+    "anyone_online",
     "apply_status",
+    "availability_of",
     "chart_png",
     "chart_spec",
     "chart_svg",
     "check_sla",
     "contact_messages",
     "conversation_insights",
+    "create_canned",
     "create_inbox",
     "create_sla_policy",
     "customer_conversations",
+    "delete_canned",
+    "expand_canned",
     "find_contact",
     "find_inbox",
     "get_attachment",
+    "get_availability",
+    "get_canned",
     "get_conversation",
     "get_inbox",
+    "get_sla_policy",
+    "list_canned",
     "list_conversations",
     "list_inboxes",
+    "list_notifications",
+    "list_sla_policies",
+    "mark_read",
     "merge_conversations",
     "notify_customer",
     "open_conversations_by_channel",
@@ -58,8 +84,14 @@ __all__ = [
     "report",
     "report_csv",
     "retry_message",
+    "set_availability",
     "sla_status",
     "timeline_items",
+    "unread_count",
+    "update_canned",
     "update_conversation",
+    "update_inbox",
+    "update_sla_policy",
+    "visitor_typing",
     "wake_due",
 ]

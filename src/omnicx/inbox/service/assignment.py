@@ -11,16 +11,18 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Action, allows
-from omnicx.inbox.enums import ConversationStatus
+from omnicx.inbox.enums import Availability, ConversationStatus
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.service._common import record_event
+from omnicx.inbox.service.availability import availability_of
+from omnicx.inbox.service.notifications import notify_assignment
 
 ROUND_ROBIN = "omnicx (round robin)"
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def pick_assignee(session: Session, inbox: Inbox) -> uuid.UUID | None:
-    """The membership that should take the next conversation of `inbox`, or None if everyone is full."""
+def candidates(session: Session, inbox: Inbox) -> list[uuid.UUID]:
+    """Memberships that may answer `inbox`: members who can reply, of the inbox's team if it has one."""
     members = [
         m
         for m in auth_service.list_members(session, workspace_id=inbox.workspace_id)
@@ -29,7 +31,23 @@ def pick_assignee(session: Session, inbox: Inbox) -> uuid.UUID | None:
     if inbox.team_id is not None:
         team = auth_service.get_team(session, workspace_id=inbox.workspace_id, team_id=inbox.team_id)
         members = [m for m in members if m.id in set(team.member_ids)]
-    ids = [m.id for m in members]
+    return [m.id for m in members]
+
+
+def anyone_online(session: Session, *, inbox_id: uuid.UUID) -> bool:
+    """Whether someone who may answer the inbox is online now (else the chat widget asks for an email)."""
+    inbox = session.get(Inbox, inbox_id)
+    if inbox is None:
+        return False
+    status = availability_of(session, workspace_id=inbox.workspace_id)
+    return any(status.get(m) is Availability.ONLINE for m in candidates(session, inbox))
+
+
+def pick_assignee(session: Session, inbox: Inbox) -> uuid.UUID | None:
+    """The membership that should take the next conversation of `inbox`, or None if everyone is full or
+    nobody is online (busy and offline agents get no new conversations)."""
+    status = availability_of(session, workspace_id=inbox.workspace_id)
+    ids = [m for m in candidates(session, inbox) if status.get(m) is Availability.ONLINE]
     if not ids:
         return None
     mine = (Conversation.workspace_id == inbox.workspace_id) & Conversation.assignee_id.in_(ids)
@@ -73,3 +91,4 @@ def auto_assign(session: Session, conversation: Conversation, inbox: Inbox) -> N
     record_event(
         session, conversation, "assigned", actor_label=ROUND_ROBIN, detail={"from": None, "to": str(assignee)}
     )
+    notify_assignment(session, conversation=conversation, membership_id=assignee, actor=None)

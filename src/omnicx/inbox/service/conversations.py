@@ -38,6 +38,7 @@ from omnicx.inbox.service._common import (
     refresh_sla,
     summary,
 )
+from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.inbox.service.search import conditions as search_conditions
 from omnicx.jobs import service as jobs_service
 
@@ -152,6 +153,10 @@ def update_conversation(
         )
         conversation.assignee_id = data.assignee_id
         changes.append("assignee")
+        if data.assignee_id is not None:
+            notify_assignment(
+                session, conversation=conversation, membership_id=data.assignee_id, actor=principal
+            )
     if "team_id" in fields and data.team_id != conversation.team_id:
         if data.team_id is not None:
             auth_service.get_team(session, workspace_id=principal.workspace_id, team_id=data.team_id)

@@ -194,6 +194,8 @@ def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> Contact
             contact.customer_id = customer_id
     if message.name and not contact.name:
         contact.name = message.name[:200]
+    if message.email and not contact.email:
+        contact.email = message.email  # a chat visitor left it (no agent online): replies can go by email
     return contact
 
 

@@ -2,7 +2,8 @@
 
 A reply is committed first, together with its delivery job (`inbox.deliver`, keyed by the message id); the job
 hands it to the channel adapter and records the outcome. Private notes are never given to a channel.
-Delivery statuses only move forward (`lifecycle.next_delivery_status`).
+Delivery statuses only move forward (`lifecycle.next_delivery_status`). A text that is exactly `/shortcut`
+is replaced by that canned response; `@handle` in a private note notifies the members it names.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from omnicx.inbox.service._common import (
     record_event,
     refresh_sla,
 )
+from omnicx.inbox.service.canned import expand_canned
+from omnicx.inbox.service.notifications import notify_mentions
 from omnicx.inbox.service.search import add_text
 from omnicx.jobs import service as jobs_service
 
@@ -59,6 +62,7 @@ def reply(
     now = now or utcnow()
     message_id = new_id()
     kind = MessageKind.NOTE if data.private else MessageKind.OUTGOING
+    text = expand_canned(session, workspace_id=principal.workspace_id, text=data.text)
     message = Message(
         id=message_id,
         workspace_id=conversation.workspace_id,
@@ -68,7 +72,7 @@ def reply(
         author_user_id=principal.user_id,
         author_label=principal.label,
         subject=_reply_subject(conversation.subject),
-        text=data.text,
+        text=text,
         created_at=now,
     )
     if kind is MessageKind.OUTGOING:
@@ -87,8 +91,10 @@ def reply(
         conversation.last_message_at = now
         conversation.updated_at = now
     session.add(message)
-    add_text(conversation, data.text)
+    add_text(conversation, text)
     session.flush()
+    if kind is MessageKind.NOTE:
+        notify_mentions(session, conversation=conversation, actor=principal, text=text)
     record_event(
         session,
         conversation,
@@ -111,7 +117,7 @@ def reply(
         session,
         conversation,
         "inbox.message.created",
-        f"{principal.label}: {data.text[:80]}",
+        f"{principal.label}: {text[:80]}",
         message_id=str(message_id),
         kind=kind.value,
     )

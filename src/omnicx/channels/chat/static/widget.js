@@ -16,8 +16,13 @@
     title: script.getAttribute("data-title") || "Chat with us",
     placeholder: script.getAttribute("data-placeholder") || "Write a message…",
     send: script.getAttribute("data-send") || "Send",
-    close: script.getAttribute("data-close") || "Close"
+    close: script.getAttribute("data-close") || "Close",
+    typing: script.getAttribute("data-typing") || "typing…",
+    away: script.getAttribute("data-away") || "Nobody is online right now. Leave your email and we will reply there.",
+    email: script.getAttribute("data-email") || "Your email"
   };
+  var TYPING_EVERY_MS = 2000;   // at most one "visitor typing" call per 2 s
+  var TYPING_SHOWN_MS = 4000;   // hide the agent's typing indicator this long after their last keystroke
 
   function load() {
     try { return JSON.parse(window.localStorage.getItem(storeKey) || "null"); } catch (e) { return null; }
@@ -55,6 +60,10 @@
     ".omx-visitor{align-self:flex-end;background:#3b5bdb;color:#fff}.omx-agent{align-self:flex-start;background:#fff;border:1px solid #dde1ea}",
     ".omx-form{display:flex;gap:6px;padding:8px;border-top:1px solid #dde1ea}",
     ".omx-form textarea{flex:1;resize:none;border:1px solid #dde1ea;border-radius:8px;padding:8px;font:inherit;min-height:40px}",
+    ".omx-typing{min-height:1.4em;padding:0 12px;color:#6b7280;font-size:13px;background:#f5f6fa}",
+    ".omx-away{display:none;flex-direction:column;gap:4px;padding:8px 12px;border-top:1px solid #dde1ea;font-size:13px}",
+    ".omx-away input{border:1px solid #dde1ea;border-radius:8px;padding:6px 8px;font:inherit}",
+    ".omx-chat.omx-offline .omx-away{display:flex}",
     ".omx-form button{border:0;border-radius:8px;background:#3b5bdb;color:#fff;padding:0 14px}",
     "@media (max-width:480px){.omx-chat.omx-open{right:0;bottom:0;left:0;top:0}.omx-chat.omx-open .omx-panel{width:100%;height:100%;border-radius:0}}"
   ].join("");
@@ -85,6 +94,17 @@
     head.appendChild(close);
     var log = el("div", "omx-log");
     log.setAttribute("aria-live", "polite");
+    var typingLine = el("div", "omx-typing");
+    typingLine.setAttribute("data-omnicx-typing", "");
+    typingLine.setAttribute("aria-live", "polite");
+    var away = el("div", "omx-away");
+    away.appendChild(el("span", "", T.away));
+    var emailInput = el("input");
+    emailInput.type = "email";
+    emailInput.placeholder = T.email;
+    emailInput.setAttribute("aria-label", T.email);
+    emailInput.setAttribute("data-omnicx-email", "");
+    away.appendChild(emailInput);
     var form = el("form", "omx-form");
     var input = el("textarea");
     input.placeholder = T.placeholder;
@@ -95,12 +115,22 @@
     form.appendChild(send);
     panel.appendChild(head);
     panel.appendChild(log);
+    panel.appendChild(typingLine);
+    panel.appendChild(away);
     panel.appendChild(form);
     root.appendChild(launch);
     root.appendChild(panel);
     document.body.appendChild(root);
 
-    launch.addEventListener("click", function () { root.classList.add("omx-open"); input.focus(); refresh(); });
+    launch.addEventListener("click", function () { root.classList.add("omx-open"); input.focus(); refresh(); checkOnline(); });
+    var lastTyping = 0;
+    var typingTimer = null;
+    input.addEventListener("input", function () {
+      var now = Date.now();
+      if (!state.visitor || now - lastTyping < TYPING_EVERY_MS) return;
+      lastTyping = now;
+      post("/typing", { visitor_id: state.visitor.visitor_id, signature: state.visitor.signature }).catch(function () {});
+    });
     close.addEventListener("click", function () { root.classList.remove("omx-open"); });
     input.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit ? form.requestSubmit() : submit(event); }
@@ -130,7 +160,22 @@
     function listen() {
       if (state.source || !window.EventSource) return;
       state.source = new EventSource(base + "/stream" + query());
-      state.source.addEventListener("reply", refresh);
+      state.source.addEventListener("reply", function () { typingLine.textContent = ""; refresh(); });
+      state.source.addEventListener("typing", function (event) {
+        var label = "";
+        try { label = JSON.parse(event.data).label || ""; } catch (e) { /* ignore */ }
+        typingLine.textContent = (label ? label + " " : "") + T.typing;
+        window.clearTimeout(typingTimer);
+        typingTimer = window.setTimeout(function () { typingLine.textContent = ""; }, TYPING_SHOWN_MS);
+      });
+    }
+
+    // When no agent of the inbox is online, ask for an email so the reply can go there.
+    function checkOnline() {
+      fetch(base + "/status")
+        .then(function (r) { return r.ok ? r.json() : { online: true }; })
+        .then(function (body) { root.classList.toggle("omx-offline", !body.online); })
+        .catch(function () { /* keep the chat as it is */ });
     }
 
     function ensureVisitor() {
@@ -152,7 +197,8 @@
         .then(function (visitor) {
           return post("/messages", {
             visitor_id: visitor.visitor_id, signature: visitor.signature, text: text,
-            client_id: clientId, anonymous_id: anonymousId()
+            client_id: clientId, anonymous_id: anonymousId(),
+            email: emailInput.value.trim() || null
           });
         })
         .then(function () { return refresh(); })
