@@ -5,7 +5,8 @@ Commands stay thin: they parse options, build a runtime, call one service functi
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +22,9 @@ from omnicx.jobs import cli as jobs_cli
 from omnicx.overview import cli as overview_cli
 from omnicx.settings import Settings
 from omnicx.tracking import cli as tracking_cli
+
+if TYPE_CHECKING:
+    from omnicx.runtime import Runtime
 
 console = Console()
 app = typer.Typer(
@@ -84,7 +88,17 @@ def serve(
     run_server(settings, host=host, port=port, auto_migrate=auto_migrate)
 
 
-def run_server(settings: Settings, *, host: str, port: int, auto_migrate: bool) -> None:
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    auto_migrate: bool,
+    beside: Callable[[Runtime], Callable[[], None]] | None = None,
+) -> None:
+    """Serve until stopped. `beside(runtime)` starts work sharing the server's runtime (and so its realtime
+    bus: what it publishes reaches the pages), and returns how to stop it; it is stopped before the runtime
+    closes."""
     import uvicorn
 
     from omnicx.migrations import is_current, upgrade_to_head
@@ -106,9 +120,12 @@ def run_server(settings: Settings, *, host: str, port: int, auto_migrate: bool) 
         smtp_server = start_smtp_server(
             runtime, host=settings.smtp_inbound_host, port=settings.smtp_inbound_port
         )
+    stop_beside = beside(runtime) if beside is not None else None
     try:
         uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
+        if stop_beside is not None:
+            stop_beside()
         if smtp_server is not None:
             smtp_server.stop()
         runtime.close()

@@ -50,3 +50,41 @@ def test_a_concurrent_writer_of_the_same_identifier_is_joined_not_duplicated(
     assert count == 1
     if not runtime.settings.is_sqlite:  # SQLite serialises writers: the racer simply waits and finds it
         assert "concurrent writer" in caplog.text
+
+
+def _attach_in_thread(runtime: Runtime, workspace_id: uuid.UUID, results: list[uuid.UUID | None]) -> None:
+    with runtime.sessions() as session:
+        results.append(
+            service.resolve(
+                session, workspace_id=workspace_id, identifiers=[anon("known"), email("k@example.com")]
+            )
+        )
+        session.commit()
+
+
+def test_two_writers_attaching_the_same_identifier_to_a_known_customer_keep_one(
+    db: Session, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The batched attach (a known customer gaining an identifier) meets a concurrent writer attaching the same
+    identifier: the loser's savepoint is undone and the item resolved again, to the same single customer."""
+    caplog.set_level(logging.INFO, logger="omnicx.identity")
+    workspace_id = new_workspace(db)
+    known = service.resolve(db, workspace_id=workspace_id, identifiers=[anon("known")])
+    db.commit()
+    again = service.resolve(
+        db, workspace_id=workspace_id, identifiers=[anon("known"), email("k@example.com")]
+    )
+    results: list[uuid.UUID | None] = []
+    racer = threading.Thread(target=_attach_in_thread, args=(runtime, workspace_id, results))
+    racer.start()
+    time.sleep(0.5)  # the racer now waits on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
+    db.commit()
+    racer.join(timeout=30)
+
+    assert again == known
+    assert results == [known]
+    identifiers = service.list_identifiers(db, workspace_id=workspace_id, customer_id=known)
+    db.rollback()
+    assert sorted(i.kind.value for i in identifiers) == ["anonymous_id", "email"]
+    if not runtime.settings.is_sqlite:  # SQLite serialises writers: the racer simply waits and finds it
+        assert "concurrent writer attached" in caplog.text

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,9 @@ from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import MemberPublic, Principal, TeamCreate, WorkspaceCreate, WorkspacePublic
 from omnicx.auth.security import generate_password
 from omnicx.db import utcnow
+from omnicx.demo import desk, integrity, offline, shop
+from omnicx.demo.integrity import IntegrityReport
+from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
 from omnicx.jobs.registry import discover_handlers
 from omnicx.jobs.worker import Worker
@@ -44,12 +49,18 @@ class DemoCredential:
     password: str
 
 
-def _reset(session: Session) -> None:
+def find_demo(session: Session) -> WorkspacePublic | None:
+    """The demo workspace, if it was seeded in this database."""
     try:
-        workspace = auth_service.get_workspace_by_slug(session, slug=DEMO_SLUG)
+        return auth_service.get_workspace_by_slug(session, slug=DEMO_SLUG)
     except WorkspaceNotFound:
-        return
-    auth_service.delete_workspace(session, workspace_id=workspace.id)
+        return None
+
+
+def _reset(session: Session) -> None:
+    workspace = find_demo(session)
+    if workspace is not None:
+        auth_service.delete_workspace(session, workspace_id=workspace.id)
 
 
 def _ensure_workspace(session: Session) -> tuple[WorkspacePublic, bool]:
@@ -96,33 +107,24 @@ def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic
     return workspace, credentials, created
 
 
-DEMO_CUSTOMERS = 600
-DEMO_DAYS = 45
+@dataclass
+class WorldSummary:
+    """What the seeding made (the CLI prints it; tests compare two seedings with it)."""
+
+    events: int = 0
+    known_customers: int = 0
+    orders: int = 0
+    conversations: int = 0
+    messages: int = 0
+    offline_touches: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def seed_activity(
-    runtime: Runtime,
-    *,
-    workspace_id: uuid.UUID,
-    seed: int = 7,
-    customers: int = DEMO_CUSTOMERS,
-    on_progress: Callable[[str, int, int], None] | None = None,
-) -> int:
-    """Import the demo's visitor activity and run the processing it triggers; returns the events written.
+Progress = Callable[[str, int, int], None]
 
-    Goes through the tracking import (validation, deduplication) and the job worker (identity resolution,
-    sessions, touchpoints), exactly as live traffic would.
-    """
-    path = runtime.settings.data_dir / "demo-events.jsonl"
-    written = write_events(path, customers=customers, days=DEMO_DAYS, now=utcnow(), seed=seed)
-    with runtime.sessions() as session:
-        tracking_service.import_file(
-            session,
-            workspace_id=workspace_id,
-            path=path,
-            source_name="Demo web shop",
-            progress=(lambda done, total: on_progress("import", done, total)) if on_progress else None,
-        )
+
+def _drain(runtime: Runtime, on_progress: Progress | None) -> None:
+    """Run the jobs the import queued (identity resolution, sessions, touchpoints) until none is due."""
     discover_handlers()
     worker = Worker(runtime, "demo-seed")
     processed = 0
@@ -130,4 +132,89 @@ def seed_activity(
         processed += 1
         if on_progress:
             on_progress("process", processed, processed)
-    return written
+
+
+def seed_world(
+    runtime: Runtime,
+    *,
+    workspace_id: uuid.UUID,
+    size: Size,
+    seed: int = 7,
+    now: datetime | None = None,
+    on_progress: Progress | None = None,
+) -> WorldSummary:
+    """Seed the retailer's world through the product's services; deterministic for a seed.
+
+    Phases: catalogue and stock; visitor events (tracking import, then the job worker: identity, sessions,
+    touchpoints, exactly as live traffic); orders (commerce: stock, statuses, sales); store visits and calls
+    (touchpoints); conversations (inbox). Jobs the orders and conversations queue (SLA checks, pickup notices)
+    are left to the server's worker.
+    """
+    now = now or utcnow()
+    summary = WorldSummary()
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        summary.timings[phase] = round(time.perf_counter() - clock, 2)
+        clock = time.perf_counter()
+
+    with runtime.sessions() as session:
+        shop.seed_catalogue(session, workspace_id=workspace_id, seed=seed)
+        desk.seed_inboxes(session, workspace_id=workspace_id)
+    lap("catalogue")
+    path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"
+    generated = write_events(path, customers=size.customers, days=size.days, now=now, seed=seed)
+    summary.events, summary.known_customers = generated.events, len(generated.people)
+    lap("generate")
+    try:
+        with runtime.sessions() as session:
+            tracking_service.import_file(
+                session,
+                workspace_id=workspace_id,
+                path=path,
+                source_name="Demo web shop and app",
+                progress=(lambda done, total: on_progress("import", done, total)) if on_progress else None,
+            )
+    finally:
+        path.unlink(missing_ok=True)
+    lap("import")
+    _drain(runtime, on_progress)
+    lap("process")
+    people = generated.people
+    with runtime.sessions() as session:
+        summary.orders = shop.seed_orders(
+            session,
+            workspace_id=workspace_id,
+            purchases=generated.purchases,
+            people=people,
+            limit=size.orders,
+            days=size.days,
+            now=now,
+            seed=seed,
+            on_progress=(lambda done, total: on_progress("orders", done, total)) if on_progress else None,
+        )
+    lap("orders")
+    with runtime.sessions() as session:
+        summary.offline_touches = offline.seed_touches(
+            session, workspace_id=workspace_id, people=people, count=size.offline_touches, now=now, seed=seed
+        )
+    lap("touches")
+    with runtime.sessions() as session:
+        summary.conversations, summary.messages = desk.seed_conversations(
+            session,
+            workspace_id=workspace_id,
+            people=people,
+            count=size.conversations,
+            days=size.days,
+            now=now,
+            seed=seed,
+            on_progress=(lambda d, t: on_progress("conversations", d, t)) if on_progress else None,
+        )
+    lap("conversations")
+    return summary
+
+
+def check_integrity(session: Session, workspace_id: uuid.UUID) -> IntegrityReport:
+    """The demo world's integrity: see `omnicx.demo.integrity.check_integrity`."""
+    return integrity.check_integrity(session, workspace_id=workspace_id)

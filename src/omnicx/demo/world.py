@@ -1,8 +1,10 @@
 """A deterministic stream of Segment-shaped events for the demo retailer: visitors arriving on a realistic
-channel mix, switching devices, signing up, starting checkouts and buying.
+channel mix, on the web shop or the app, switching devices, signing up, starting checkouts.
 
 The events are written to a JSON-lines file and imported through the tracking import (the same validation,
 deduplication, identity resolution and sessionisation as live traffic), so the demo exercises real paths.
+Purchases are not events here: the generator hands them back as `Purchase`s, and the seeding places them as
+commerce orders, whose payment becomes the `Order Completed` sale that attribution credits.
 """
 
 from __future__ import annotations
@@ -10,25 +12,52 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from omnicx.tracking.context import campaign_from_url
+
 SHOP = "https://maison-lumiere.example.com"
-PRODUCTS = [
-    ("lamp-aurora", "Aurora table lamp", 89.0),
-    ("lamp-nordlys", "Nordlys floor lamp", 249.0),
-    ("candle-figue", "Figue candle", 24.0),
-    ("vase-sable", "Sable vase", 59.0),
-    ("throw-lin", "Linen throw", 119.0),
-    ("mirror-soleil", "Soleil mirror", 189.0),
-]
+APP = {"name": "Maison Lumière", "version": "3.4.1", "build": "341"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One sellable variant of the catalogue: its SKU, product, variant title and price in cents."""
+
+    sku: str
+    product: str
+    variant: str
+    price_minor: int
+
+
+CATALOGUE: tuple[tuple[str, str, tuple[tuple[str, str], ...], int], ...] = (
+    ("lamp-aurora", "Aurora table lamp", (("brass", "Brass"), ("black", "Matt black")), 8900),
+    ("lamp-nordlys", "Nordlys floor lamp", (("oak", "Oak"), ("walnut", "Walnut")), 24900),
+    ("candle-figue", "Figue candle", (("s", "Small"), ("l", "Large")), 2400),
+    ("candle-ambre", "Ambre candle", (("s", "Small"), ("l", "Large")), 2600),
+    ("vase-sable", "Sable vase", (("sand", "Sand"), ("ink", "Ink")), 5900),
+    ("throw-lin", "Linen throw", (("natural", "Natural"), ("sage", "Sage"), ("rust", "Rust")), 11900),
+    ("mirror-soleil", "Soleil mirror", (("60", "60 cm"), ("90", "90 cm")), 18900),
+    ("cushion-dune", "Dune cushion", (("ivory", "Ivory"), ("terracotta", "Terracotta")), 4500),
+    ("pendant-lune", "Lune pendant light", (("opal", "Opal"), ("smoke", "Smoked glass")), 15900),
+    ("rug-atlas", "Atlas rug", (("160", "160 × 230"), ("200", "200 × 300")), 32900),
+)
+ITEMS: tuple[Item, ...] = tuple(
+    Item(f"{slug}-{code}", title, label, price + index * 1000)
+    for slug, title, variants, price in CATALOGUE
+    for index, (code, label) in enumerate(variants)
+)
+
 DEVICES = {
     "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     "desktop": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
     "tablet": "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "app": "MaisonLumiere/3.4.1 (iPhone; iOS 18.1)",
 }
+LOCALES = ("fr-FR", "en-GB", "id-ID", "ca-ES", "es-ES")
 
 
 @dataclass(frozen=True)
@@ -42,38 +71,114 @@ class Arrival:
 
 
 ARRIVALS = [
-    Arrival("", "https://www.google.com/", 30, 1.0),
-    Arrival("", None, 18, 1.1),
-    Arrival("?utm_source=google&utm_medium=cpc&utm_campaign=lamps-fr", None, 12, 1.4),
-    Arrival("?utm_source=facebook&utm_medium=paid_social&utm_campaign=winter", None, 10, 0.8),
-    Arrival("?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", None, 10, 1.8),
-    Arrival("", "https://www.instagram.com/", 10, 0.7),
-    Arrival("", "https://blog.deco-idees.example.org/lampes", 6, 1.2),
-    Arrival("?utm_source=brevo&utm_medium=sms&utm_campaign=flash-sale", None, 4, 1.5),
+    Arrival("", "https://www.google.com/", 26, 1.0),  # Organic Search
+    Arrival("", "https://www.bing.com/", 3, 1.0),  # Organic Search
+    Arrival("", None, 16, 1.1),  # Direct
+    Arrival("?utm_source=google&utm_medium=cpc&utm_campaign=lamps-fr", None, 11, 1.4),  # Paid Search
+    Arrival("?utm_source=facebook&utm_medium=paid_social&utm_campaign=winter", None, 8, 0.8),  # Paid Social
+    Arrival("?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", None, 9, 1.8),  # Email
+    Arrival("", "https://www.instagram.com/", 9, 0.7),  # Organic Social
+    Arrival("", "https://blog.deco-idees.example.org/lampes", 5, 1.2),  # Referral
+    Arrival("?utm_source=awin&utm_medium=affiliate&utm_campaign=deco-deals", None, 5, 1.3),  # Affiliates
+    Arrival("?utm_source=criteo&utm_medium=display&utm_campaign=retargeting", None, 5, 0.6),  # Display
+    Arrival("?utm_source=brevo&utm_medium=sms&utm_campaign=flash-sale", None, 3, 1.5),  # SMS
 ]
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A checkout that ends in an order: placed through commerce by the seeding, at `at`."""
+
+    visitor: int
+    email: str
+    user_id: str
+    at: datetime
+    app: bool
+    sku: str
+    quantity: int
+    pickup: bool
+
+
+@dataclass
+class Person:
+    """A known customer of the demo (signed in at least once): who later writes, calls or visits a store."""
+
+    index: int
+    email: str
+    user_id: str
+    anonymous_id: str
+    name: str
+    locale: str
+    first_known: datetime
+
+
+@dataclass
+class Generated:
+    events: int = 0
+    purchases: list[Purchase] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+
+FIRST_NAMES = (
+    "Camille",
+    "Louis",
+    "Chloé",
+    "Hugo",
+    "Emma",
+    "Putri",
+    "Agus",
+    "Dewi",
+    "Marc",
+    "Laia",
+    "Pau",
+    "Oriol",
+)
+LAST_NAMES = (
+    "Bernard",
+    "Dubois",
+    "Moreau",
+    "Lefèvre",
+    "Santoso",
+    "Wijaya",
+    "Hartono",
+    "Puig",
+    "Soler",
+    "Ferrer",
+)
 
 
 class _Visitor:
     def __init__(self, rng: random.Random, index: int) -> None:
         self.rng = rng
         self.index = index
-        self.devices = [rng.choices(list(DEVICES), weights=[55, 38, 7])[0]]
-        if rng.random() < 0.25:
-            self.devices.append("desktop" if self.devices[0] != "desktop" else "mobile")
+        self.devices = [rng.choices(list(DEVICES), weights=[44, 30, 6, 20])[0]]
+        if rng.random() < 0.3:  # switches devices: a phone at lunch, the laptop in the evening
+            self.devices.append("desktop" if self.devices[0] != "desktop" else rng.choice(["mobile", "app"]))
         self.anonymous = [f"demo-anon-{index}-{d}" for d in self.devices]
         self.email = f"client{index}@maison-lumiere-clients.example.com"
         self.user_id = f"customer-{index}"
+        self.locale = rng.choices(LOCALES, weights=[55, 20, 10, 10, 5])[0]
+        self.name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         self.known = False
 
 
 def _message(kind: str, visitor: _Visitor, device: str, when: datetime, **body: Any) -> dict[str, Any]:
     anonymous = visitor.anonymous[visitor.devices.index(device)]
+    context: dict[str, Any] = {
+        "userAgent": DEVICES[device],
+        "locale": visitor.locale,
+        "library": {"name": "omnicx-demo"},
+    }
+    if device == "app":
+        context["app"] = APP
+        context["device"] = {"type": "ios", "model": "iPhone16,1"}
+        context["os"] = {"name": "iOS", "version": "18.1"}
     message: dict[str, Any] = {
         "type": kind,
         "messageId": f"demo-{visitor.index}-{kind}-{int(when.timestamp() * 1000)}-{anonymous[-7:]}",
         "anonymousId": anonymous,
         "timestamp": when.isoformat(),
-        "context": {"userAgent": DEVICES[device], "locale": "fr-FR", "library": {"name": "omnicx-demo"}},
+        "context": context,
         **body,
     }
     if visitor.known:
@@ -81,10 +186,15 @@ def _message(kind: str, visitor: _Visitor, device: str, when: datetime, **body: 
     return message
 
 
-def _page(
+def _view(
     visitor: _Visitor, device: str, when: datetime, path: str, arrival: Arrival | None
 ) -> dict[str, Any]:
     query = arrival.query if arrival else ""
+    if device == "app":
+        message = _message("screen", visitor, device, when, name=path, properties={"path": path})
+        if arrival and arrival.query:  # a campaign deep link opened the app
+            message["context"]["campaign"] = campaign_from_url(f"{SHOP}/{arrival.query}")
+        return message
     page: dict[str, Any] = {"url": f"{SHOP}{path}{query}", "path": path, "title": "Maison Lumière"}
     if arrival and arrival.referrer:
         page["referrer"] = arrival.referrer
@@ -93,66 +203,83 @@ def _page(
     return message
 
 
-def _session(visitor: _Visitor, start: datetime) -> Iterator[dict[str, Any]]:
-    rng = visitor.rng
-    arrival = rng.choices(ARRIVALS, weights=[a.weight for a in ARRIVALS])[0]
-    device = rng.choice(visitor.devices)
-    when = start
-    product = rng.choice(PRODUCTS)
-    paths = ["/", "/collections/lampes", f"/products/{product[0]}", "/collections/maison"]
-    for step in range(rng.randint(1, 5)):
-        yield _page(visitor, device, when, paths[step % len(paths)], arrival if step == 0 else None)
-        when += timedelta(seconds=rng.randint(8, 160))
-    yield from _conversions(visitor, device, when, arrival, product)
+class _Generator:
+    def __init__(self, *, customers: int, days: int, now: datetime, seed: int) -> None:
+        self.customers = customers
+        self.days = days
+        self.now = now
+        self.seed = seed
+        self.result = Generated()
 
-
-def _conversions(
-    visitor: _Visitor, device: str, when: datetime, arrival: Arrival, product: tuple[str, str, float]
-) -> Iterator[dict[str, Any]]:
-    rng = visitor.rng
-    if not visitor.known and rng.random() < 0.18 * arrival.lift:
-        visitor.known = True
-        traits = {"email": visitor.email, "firstName": f"Client {visitor.index}"}
-        yield _message("identify", visitor, device, when, traits=traits)
-    if visitor.known and rng.random() < 0.22 * arrival.lift:
-        when += timedelta(seconds=40)
-        yield _message(
-            "track", visitor, device, when, event="Checkout Started", properties={"value": product[2]}
-        )
-        if rng.random() < 0.55:
-            quantity = rng.choice([1, 1, 1, 2])
-            revenue = round(product[2] * quantity, 2)
-            properties = {
-                "order_id": f"D-{visitor.index}-{int(when.timestamp())}",
-                "revenue": revenue,
-                "currency": "EUR",
-                "products": [{"sku": product[0], "quantity": quantity}],
-            }
-            yield _message(
-                "track",
-                visitor,
-                device,
-                when + timedelta(minutes=3),
-                event="Order Completed",
-                properties=properties,
+    def events(self) -> Iterator[dict[str, Any]]:
+        rng = random.Random(self.seed)
+        for index in range(self.customers):
+            visitor = _Visitor(random.Random(rng.random()), index)
+            count = visitor.rng.choices([1, 2, 3, 4, 5, 6], weights=[24, 24, 18, 14, 11, 9])[0]
+            starts = sorted(
+                self.now - timedelta(days=visitor.rng.uniform(0.02, self.days)) for _ in range(count)
             )
+            for start in starts:
+                yield from self._session(visitor, start)
+
+    def _session(self, visitor: _Visitor, start: datetime) -> Iterator[dict[str, Any]]:
+        rng = visitor.rng
+        arrival = rng.choices(ARRIVALS, weights=[a.weight for a in ARRIVALS])[0]
+        device = rng.choice(visitor.devices)
+        when = start
+        item = rng.choice(ITEMS)
+        paths = ["/", "/collections/lampes", f"/products/{item.sku}", "/collections/maison", "/cart"]
+        for step in range(rng.randint(1, 5)):
+            yield _view(visitor, device, when, paths[step % len(paths)], arrival if step == 0 else None)
+            when += timedelta(seconds=rng.randint(8, 160))
+        yield from self._conversions(visitor, device, when, arrival, item)
+
+    def _conversions(
+        self, visitor: _Visitor, device: str, when: datetime, arrival: Arrival, item: Item
+    ) -> Iterator[dict[str, Any]]:
+        rng = visitor.rng
+        if not visitor.known and rng.random() < 0.2 * arrival.lift:
+            visitor.known = True
+            traits = {"email": visitor.email, "firstName": visitor.name.split()[0], "name": visitor.name}
+            yield _message("identify", visitor, device, when, traits=traits)
+            event = rng.choice(["Signed Up", "Newsletter Subscribed"])
+            yield _message("track", visitor, device, when + timedelta(seconds=2), event=event, properties={})
+            anonymous = visitor.anonymous[visitor.devices.index(device)]
+            self.result.people.append(
+                Person(
+                    visitor.index,
+                    visitor.email,
+                    visitor.user_id,
+                    anonymous,
+                    visitor.name,
+                    visitor.locale,
+                    when,
+                )
+            )
+        if visitor.known and rng.random() < 0.25 * arrival.lift:
+            when += timedelta(seconds=40)
+            properties = {"value": item.price_minor / 100, "currency": "EUR", "products": [{"sku": item.sku}]}
+            yield _message("track", visitor, device, when, event="Checkout Started", properties=properties)
+            if rng.random() < 0.55:
+                self.result.purchases.append(
+                    Purchase(
+                        visitor=visitor.index,
+                        email=visitor.email,
+                        user_id=visitor.user_id,
+                        at=when + timedelta(minutes=3),
+                        app=device == "app",
+                        sku=item.sku,
+                        quantity=rng.choice([1, 1, 1, 2]),
+                        pickup=rng.random() < 0.3,
+                    )
+                )
 
 
-def events(*, customers: int, days: int, now: datetime, seed: int) -> Iterator[dict[str, Any]]:
-    """Every visitor's sessions over the last `days`, in no particular order (the import sorts nothing out)."""
-    rng = random.Random(seed)
-    for index in range(customers):
-        visitor = _Visitor(random.Random(rng.random()), index)
-        count = visitor.rng.choices([1, 2, 3, 4, 5], weights=[35, 28, 18, 12, 7])[0]
-        starts = sorted(now - timedelta(days=visitor.rng.uniform(0, days)) for _ in range(count))
-        for start in starts:
-            yield from _session(visitor, start)
-
-
-def write_events(path: Path, *, customers: int, days: int, now: datetime, seed: int) -> int:
-    count = 0
+def write_events(path: Path, *, customers: int, days: int, now: datetime, seed: int) -> Generated:
+    """Write every visitor's events to `path`; returns their count, the purchases and the known customers."""
+    generator = _Generator(customers=customers, days=days, now=now, seed=seed)
     with path.open("w", encoding="utf-8") as handle:
-        for message in events(customers=customers, days=days, now=now, seed=seed):
+        for message in generator.events():
             handle.write(json.dumps(message, separators=(",", ":")) + "\n")
-            count += 1
-    return count
+            generator.result.events += 1
+    return generator.result

@@ -18,8 +18,15 @@ from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import Principal
 from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.inbox import service
-from omnicx.inbox.enums import Availability, ChannelKind
-from omnicx.inbox.schemas import CannedResponseCreate, InboxCreate, InboxReport, InboxUpdate, InboxView
+from omnicx.inbox.enums import AgentScope, Availability, ChannelKind
+from omnicx.inbox.schemas import (
+    CannedResponseCreate,
+    InboxCreate,
+    InboxReport,
+    InboxSettingsUpdate,
+    InboxUpdate,
+    InboxView,
+)
 
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
@@ -373,3 +380,20 @@ def update(
             session, principal=_cli_principal(session, workspace), inbox_id=inbox_id, data=data
         )
         console.print(f"{row.name} {row.id}")
+
+
+@app.command("agent-scope")
+@fail_on_domain_error
+def agent_scope(
+    workspace: WorkspaceOpt,
+    scope: Annotated[
+        AgentScope | None, typer.Argument(help="inboxes, team or own; omit to show the current setting.")
+    ] = None,
+) -> None:
+    """Which conversations agents see within the inboxes they belong to."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        if scope is not None:
+            data = InboxSettingsUpdate(agent_scope=scope)
+            service.update_inbox_settings(session, principal=_cli_principal(session, workspace), data=data)
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        console.print(service.get_inbox_settings(session, workspace_id=ws.id).agent_scope.value)

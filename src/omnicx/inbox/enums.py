@@ -45,3 +45,15 @@ class Availability(StrEnum):
     ONLINE = "online"
     BUSY = "busy"
     OFFLINE = "offline"
+
+
+class AgentScope(StrEnum):
+    """Which conversations agents see, within the inboxes they belong to (a workspace setting).
+
+    `inboxes`: all of them; `team`: their own, their teams', and unassigned ones without a team; `own`: their own
+    and unassigned ones (so work can still be picked up).
+    """
+
+    INBOXES = "inboxes"
+    TEAM = "team"
+    OWN = "own"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.db import Base, IdMixin, JSONType, TimestampMixin
 from omnicx.inbox.enums import (
+    AgentScope,
     Availability,
     ChannelKind,
     ConversationStatus,
@@ -242,3 +243,16 @@ class AgentAvailability(IdMixin, Base):
     )
     status: Mapped[Availability] = mapped_column(_enum(Availability, "inbox_availability"))
     updated_at: Mapped[datetime]
+
+
+class InboxSettings(Base):
+    """Workspace-wide inbox settings; a workspace without a row has the defaults."""
+
+    __tablename__ = "inbox_settings"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_scope: Mapped[AgentScope] = mapped_column(
+        _enum(AgentScope, "inbox_agent_scope"), default=AgentScope.INBOXES
+    )

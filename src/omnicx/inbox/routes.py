@@ -25,6 +25,8 @@ from omnicx.inbox.schemas import (
     InboxCreate,
     InboxPublic,
     InboxReport,
+    InboxSettingsPublic,
+    InboxSettingsUpdate,
     InboxUpdate,
     InboxView,
     MergeRequest,
@@ -78,7 +80,7 @@ def get_conversation(
     conversation_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> ConversationDetail:
     return service.get_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
 
 
@@ -172,7 +174,7 @@ def conversation_insights(
 ) -> ConversationInsights:
     """The detected intent and the customer's tracked actions in the hour before the conversation."""
     return service.conversation_insights(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
 
 
@@ -304,3 +306,19 @@ def agent_typing(
     """The caller is typing (send at most one every 2 s); shown live on the visitor's widget, not stored."""
     service.agent_typing(session, principal=principal, conversation_id=conversation_id, private=data.private)
     return Response(status_code=204)
+
+
+@router.get("/settings", response_model=InboxSettingsPublic)
+def get_settings(session: SessionDep, principal: Reader) -> InboxSettingsPublic:
+    """Workspace-wide inbox settings: which conversations agents see (`agent_scope`)."""
+    return service.get_inbox_settings(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/settings", response_model=InboxSettingsPublic)
+def put_settings(
+    data: InboxSettingsUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.INBOX_MANAGE)],
+) -> InboxSettingsPublic:
+    """Change which conversations agents see within their inboxes: `inboxes` (all), `team` or `own`."""
+    return service.update_inbox_settings(session, principal=principal, data=data)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from omnicx.inbox.enums import (
+    AgentScope,
     Availability,
     ChannelKind,
     ConversationStatus,
@@ -434,3 +435,15 @@ class InboxUpdate(BaseModel):
 
 class SlaPolicyUpdate(SlaPolicyCreate):
     """The whole policy, replaced (targets, business hours, holidays); `inbox_ids` are added to it."""
+
+
+class InboxSettingsPublic(BaseModel):
+    """Workspace-wide inbox settings."""
+
+    agent_scope: AgentScope = Field(
+        description="Which conversations agents see within their inboxes: inboxes (all), team, or own."
+    )
+
+
+class InboxSettingsUpdate(BaseModel):
+    agent_scope: AgentScope

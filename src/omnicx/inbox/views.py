@@ -26,13 +26,14 @@ from omnicx.errors import DomainError, Invalid
 from omnicx.i18n import gettext
 from omnicx.i18n import lazy as N_
 from omnicx.inbox import service
-from omnicx.inbox.enums import Availability, ChannelKind, ConversationStatus, Priority
+from omnicx.inbox.enums import AgentScope, Availability, ChannelKind, ConversationStatus, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
     CannedResponseUpdate,
     ConversationUpdate,
     InboxCreate,
+    InboxSettingsUpdate,
     InboxUpdate,
     InboxView,
     ReplyCreate,
@@ -105,7 +106,7 @@ def _conversation_context(
     session: Session, principal: Principal, conversation_id: uuid.UUID
 ) -> dict[str, Any]:
     conversation = service.get_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
     customer = None
     previous: list[Any] = []
@@ -122,6 +123,7 @@ def _conversation_context(
                 session,
                 workspace_id=principal.workspace_id,
                 customer_ids=[customer.customer.id, *customer.merged_customer_ids],
+                principal=principal,
             )
             if c.id != conversation.id
         ]
@@ -138,7 +140,7 @@ def _conversation_context(
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
         "intent_labels": INTENT_LABELS,
         "insights": service.conversation_insights(
-            session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+            session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
         ),
         "event_labels": EVENT_LABELS,
         **_agent_context(session, principal, members),
@@ -168,7 +170,7 @@ def attachment(
 ) -> FileResponse:
     """Download an attachment (always as a download, never rendered inline)."""
     found = service.get_attachment(
-        session, workspace_id=principal.workspace_id, message_id=message_id, index=index
+        session, workspace_id=principal.workspace_id, message_id=message_id, index=index, principal=principal
     )
     root = (settings.data_dir / "attachments").resolve()
     path = (root / found.path).resolve()
@@ -520,6 +522,13 @@ def canned_delete(request: Request, canned_id: uuid.UUID, session: SessionDep, p
     )
 
 
+AGENT_SCOPE_LABELS = {
+    AgentScope.INBOXES: N_("Every conversation of the inboxes they belong to"),
+    AgentScope.TEAM: N_("Their own, their teams' and unassigned conversations"),
+    AgentScope.OWN: N_("Only their own and unassigned conversations"),
+}
+
+
 def _inboxes_page(
     request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -529,9 +538,31 @@ def _inboxes_page(
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "channels": list(ChannelKind),
+        "agent_scope": service.get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope,
+        "agent_scopes": AGENT_SCOPE_LABELS,
         "error": error,
     }
     return render(request, "inbox/settings_inboxes.html", context, status=status)
+
+
+@router.post("/settings/inboxes/access", response_class=HTMLResponse)
+def agent_scope_save(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    agent_scope: Annotated[str, Form(max_length=20)],
+) -> Any:
+    """Which conversations agents see within their inboxes."""
+
+    def save() -> object:
+        data = InboxSettingsUpdate.model_validate({"agent_scope": agent_scope})
+        return service.update_inbox_settings(session, principal=principal, data=data)
+
+    return redirect_or_page(
+        _checked(save),
+        to="/settings/inboxes",
+        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+    )
 
 
 @router.get("/settings/inboxes", response_class=HTMLResponse)

@@ -13,9 +13,11 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Query
+from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Action
 from omnicx.auth.schemas import Principal
 from omnicx.realtime.bus import Bus, RealtimeEvent, Subscription, resync_event
@@ -81,18 +83,40 @@ async def stream(
 ) -> EventSourceResponse:
     # The caller is known: give the connection back now. FastAPI closes this request-scoped session only when
     # the response ends, so it would hold a connection (and SQLite's write lock) for the stream's whole life.
+    tokens = await run_in_threadpool(audience_tokens, session, principal)
     await run_in_threadpool(session.close)
     shutdown = anyio.Event()
     events = _events(
-        runtime.bus, principal, parse_topics(topics), resumed=last_event_id is not None, stop=shutdown
+        runtime.bus,
+        principal,
+        parse_topics(topics),
+        resumed=last_event_id is not None,
+        stop=shutdown,
+        tokens=tokens,
     )
     return _EventStream(
         events, ping=PING_SECONDS, shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE_SECONDS
     )
 
 
+def audience_tokens(session: Session, principal: Principal) -> frozenset[str]:
+    """What an event's audience clauses are checked against: the caller's membership and teams."""
+    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
+    member = next((m.id for m in members if m.user_id == principal.user_id), None)
+    if member is None:
+        return frozenset()
+    teams = auth_service.list_teams(session, workspace_id=principal.workspace_id)
+    return frozenset({f"member:{member}"} | {f"team:{t.id}" for t in teams if member in t.member_ids})
+
+
 async def _events(
-    bus: Bus, principal: Principal, topics: tuple[str, ...], *, resumed: bool, stop: anyio.Event
+    bus: Bus,
+    principal: Principal,
+    topics: tuple[str, ...],
+    *,
+    resumed: bool,
+    stop: anyio.Event,
+    tokens: frozenset[str] = frozenset(),
 ) -> AsyncIterator[ServerSentEvent]:
     """Subscribe, confirm, then relay what this caller may see until the client leaves, the server shuts down
     (`stop`) or the bus closes. Ending on our own lets the response finish properly; browsers then reconnect.
@@ -104,7 +128,7 @@ async def _events(
             if resumed:
                 yield _to_sse(resync_event(principal.workspace_id, reason="resume"))
             async for event in subscription:
-                if visible_to(event, principal=principal, topics=topics):
+                if visible_to(event, principal=principal, topics=topics, tokens=tokens):
                     yield _to_sse(event)
         finally:
             closer.cancel()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from omnicx.auth.permissions import Action, allows
+from omnicx.auth.permissions import Action, Role, allows
 from omnicx.auth.schemas import Principal
 from omnicx.realtime.bus import RESYNC_TOPIC, Bus, RealtimeEvent
 from omnicx.realtime.schemas import RealtimeEventPublic
@@ -25,6 +25,9 @@ log = logging.getLogger("omnicx.realtime")
 _PENDING_KEY = "omnicx.realtime.pending"
 # An event whose data names a user under this key reaches only that user's streams.
 RECIPIENT_KEY = "recipient_user_id"
+# Events that only some agents may see carry clauses of tokens (`member:<id>`, `team:<id>`): an agent receives
+# the event when they hold a token of every clause. Other roles see every event their role's action allows.
+AUDIENCE_KEY = "audience"
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,13 @@ def parse_topics(raw: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def visible_to(event: RealtimeEvent, *, principal: Principal, topics: tuple[str, ...] = ()) -> bool:
+def visible_to(
+    event: RealtimeEvent,
+    *,
+    principal: Principal,
+    topics: tuple[str, ...] = (),
+    tokens: frozenset[str] = frozenset(),
+) -> bool:
     """Whether `principal` (asking for `topics`) may receive `event`: same workspace, role allows its action,
     and, for an event addressed to one user (`data["recipient_user_id"]`), that user.
 
@@ -119,6 +128,10 @@ def visible_to(event: RealtimeEvent, *, principal: Principal, topics: tuple[str,
     recipient = event.data.get(RECIPIENT_KEY)
     if recipient is not None and recipient != str(principal.user_id):
         return False  # addressed to one user (an agent's notification): nobody else sees it
+    clauses = event.data.get(AUDIENCE_KEY) or []
+    agent = principal.role is Role.AGENT and principal.user_id is not None
+    if agent and not all(set(clause) & tokens for clause in clauses):
+        return False  # an agent outside the conversation's inbox or scope
     if not topics or event.topic == RESYNC_TOPIC:
         return True
     return any(_topic_matches(event.topic, prefix) for prefix in topics)

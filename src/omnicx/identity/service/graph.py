@@ -99,6 +99,13 @@ class _Batch:
     traits: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     # Customers of items whose identifiers were all new: inserted together, in one statement per table.
     pending: list[tuple[uuid.UUID, ResolveItem, list[Identifier]]] = field(default_factory=list)
+    # New identifiers of one known customer (no merge, nothing refused): inserted together after `pending`;
+    # (customer, item, the item's identifiers, those to attach).
+    attaching: list[tuple[uuid.UUID, ResolveItem, list[Identifier], list[Identifier]]] = field(
+        default_factory=list
+    )
+    # Identifier counts per kind of customers whose counts this batch knows exactly (limits need them).
+    counts: dict[uuid.UUID, Counter[str]] = field(default_factory=dict)
 
     def current(self, customer_id: uuid.UUID) -> uuid.UUID:
         while customer_id in self.merged:
@@ -227,6 +234,8 @@ def _resolve_item(
         customer_id = distinct.pop()  # the common case: nothing to create, nothing to merge
     elif not owners and _fits(Counter(), Counter(i.kind.value for i in idents)):
         customer_id = _create_later(batch, item, idents)  # a newcomer: created with the batch's others
+    elif len(distinct) == 1 and _attach_later(session, batch, item, idents, owners):
+        customer_id = distinct.pop()  # a known customer gains identifiers: attached with the batch's others
     else:
         _flush_pending(session, batch)
         customer_id = _resolve_with_retry(session, batch, item, idents)
@@ -237,9 +246,39 @@ def _resolve_item(
 def _create_later(batch: _Batch, item: ResolveItem, idents: list[Identifier]) -> uuid.UUID:
     customer_id = new_id()
     batch.pending.append((customer_id, item, idents))
+    batch.counts[customer_id] = Counter(i.kind.value for i in idents)
     for identifier in idents:
         batch.owners[_key(identifier)] = customer_id
     return customer_id
+
+
+def _known_counts(session: Session, batch: _Batch, customer_id: uuid.UUID) -> Counter[str]:
+    if customer_id not in batch.counts:
+        _flush_pending(session, batch)
+        batch.counts.update(_kind_counts(session, {customer_id}))
+    return batch.counts[customer_id]
+
+
+def _attach_later(
+    session: Session,
+    batch: _Batch,
+    item: ResolveItem,
+    idents: list[Identifier],
+    owners: Mapping[Key, uuid.UUID],
+) -> bool:
+    """Queue the new identifiers of an item whose known identifiers all belong to one customer, when the plan
+    `_resolve_slow` would make is exactly "attach them all to that customer" (no merge, nothing refused);
+    False (nothing done) otherwise. Saves a savepoint, three queries and a flush per identified visitor."""
+    (owner,) = set(owners.values())
+    counts = _known_counts(session, batch, owner)
+    plan = _plan(idents, owners, {owner: counts})
+    if plan.members != [owner] or plan.refused_customers or plan.refused_identifiers:
+        return False
+    batch.attaching.append((owner, item, idents, plan.attach))
+    counts.update(i.kind.value for i in plan.attach)
+    for identifier in plan.attach:
+        batch.owners[_key(identifier)] = owner
+    return True
 
 
 def _flush_pending(session: Session, batch: _Batch) -> None:
@@ -250,6 +289,7 @@ def _flush_pending(session: Session, batch: _Batch) -> None:
     """
     pending, batch.pending = batch.pending, []
     if not pending:
+        _flush_attaching(session, batch)
         return
     now = utcnow()
     customers: list[dict[str, Any]] = []
@@ -288,6 +328,73 @@ def _flush_pending(session: Session, batch: _Batch) -> None:
             session.execute(insert(CustomerIdentifier), identifiers)
     except IntegrityError:
         _redo_one_by_one(session, batch, pending)
+    _flush_attaching(session, batch)
+
+
+def _fill_statement(column: str) -> Any:
+    """Set `column` (email or phone) of customer `cid` to `fill` unless it already has one."""
+    table = typing_cast(Table, Customer.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("cid"), or_(table.c[column].is_(None), table.c[column] == ""))
+        .values({column: bindparam("fill")})
+    )
+
+
+def _flush_attaching(session: Session, batch: _Batch) -> None:
+    """Insert the queued identifiers of known customers in one statement (in one savepoint), and fill their
+    email and phone columns where empty, first value first (as `fill_from_identifiers` does one by one).
+
+    If a concurrent writer attached one of them first, the savepoint is undone and those items are resolved
+    one by one instead, exactly as without the queue.
+    """
+    attaching, batch.attaching = batch.attaching, []
+    if not attaching:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "workspace_id": batch.workspace_id,
+            "customer_id": batch.current(owner),
+            "kind": i.kind,
+            "value": i.value,
+            "created_at": now,
+        }
+        for owner, _item, _idents, attach in attaching
+        for i in attach
+    ]
+    try:
+        with session.begin_nested():
+            session.execute(insert(CustomerIdentifier), rows)
+    except IntegrityError:
+        _redo_attaching(session, batch, attaching)
+        return
+    for kind, column in ((IdentifierKind.EMAIL, "email"), (IdentifierKind.PHONE, "phone")):
+        params = [{"cid": row["customer_id"], "fill": row["value"]} for row in rows if row["kind"] is kind]
+        if params:
+            session.connection().execute(_fill_statement(column), params)
+            for cid in {p["cid"] for p in params}:
+                loaded = session.identity_map.get(session.identity_key(Customer, cid))
+                if loaded is not None:
+                    session.expire(loaded, ["email", "phone"])
+
+
+def _redo_attaching(
+    session: Session,
+    batch: _Batch,
+    attaching: list[tuple[uuid.UUID, ResolveItem, list[Identifier], list[Identifier]]],
+) -> None:
+    """Resolve each queued item again, one by one, from what the database now says."""
+    log.info("identity: a concurrent writer attached some of %d identifiers first", len(attaching))
+    keys = [_key(i) for _owner, _item, _idents, attach in attaching for i in attach]
+    for key in keys:
+        batch.owners.pop(key, None)
+    owners, _ = lookup(session, workspace_id=batch.workspace_id, keys=keys)
+    batch.owners.update(owners)
+    for owner, item, idents, _attach in attaching:
+        batch.counts.pop(batch.current(owner), None)
+        _resolve_with_retry(session, batch, item, idents)
 
 
 def _redo_one_by_one(
@@ -363,6 +470,8 @@ def _resolve_slow(session: Session, batch: _Batch, item: ResolveItem, idents: li
         )
     session.flush()
     # Only now, after the savepoint's work succeeded, does the batch learn the new state.
+    for customer_id in {*plan.members, survivor.id}:
+        batch.counts.pop(customer_id, None)
     for member in members:
         if member.id != survivor.id:
             batch.merged[member.id] = survivor.id

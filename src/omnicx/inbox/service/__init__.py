@@ -37,6 +37,7 @@ from omnicx.inbox.service.reports import open_conversations_by_channel, report, 
 from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
 from omnicx.inbox.service.typing import agent_typing, visitor_typing
+from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_settings
 from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "get_canned",
     "get_conversation",
     "get_inbox",
+    "get_inbox_settings",
     "get_sla_policy",
     "list_canned",
     "list_conversations",
@@ -91,6 +93,7 @@ __all__ = [
     "update_canned",
     "update_conversation",
     "update_inbox",
+    "update_inbox_settings",
     "update_sla_policy",
     "visitor_typing",
     "wake_due",

@@ -23,9 +23,10 @@ from omnicx.inbox.schemas import (
     ConversationSummary,
     MessagePublic,
 )
+from omnicx.inbox.service import visibility
 from omnicx.jobs import service as jobs_service
 from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
+from omnicx.realtime.service import AUDIENCE_KEY, publish
 
 SLA_CHECK_JOB = "inbox.sla_check"
 WAKE_JOB = "inbox.wake"
@@ -44,8 +45,15 @@ def load_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID
 
 
 def load_conversation(
-    session: Session, *, workspace_id: uuid.UUID, conversation_id: uuid.UUID, lock: bool = False
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    lock: bool = False,
+    principal: Principal | None = None,
 ) -> Conversation:
+    """The conversation, in its workspace and, when `principal` is given, only if they may see it (agents are
+    limited to their inboxes and the workspace's agent scope: `visibility`)."""
     stmt = select(Conversation).where(
         Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
     )
@@ -54,6 +62,8 @@ def load_conversation(
     conversation = session.scalar(stmt)
     if conversation is None:
         raise ConversationNotFound(f"conversation {conversation_id} not found")
+    if principal is not None:
+        visibility.ensure_visible(session, principal, conversation.id)
     return conversation
 
 
@@ -164,6 +174,7 @@ def announce(
                 "contact_id": str(conversation.contact_id),
                 "summary": summary_text,
                 "url": f"/inbox/conversations/{conversation.id}",
+                AUDIENCE_KEY: visibility.audience(session, conversation),
                 **data,
             },
             action=Action.INBOX_READ.value,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, nulls_last, select
+from sqlalchemy import case, func, nulls_last, select, true
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
@@ -27,6 +27,7 @@ from omnicx.inbox.schemas import (
     EventPublic,
     InboxView,
 )
+from omnicx.inbox.service import visibility
 from omnicx.inbox.service._common import (
     WAKE_JOB,
     announce,
@@ -65,7 +66,7 @@ def list_conversations(
         select(Conversation, Inbox, Contact)
         .join(Inbox, Inbox.id == Conversation.inbox_id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.workspace_id == principal.workspace_id)
+        .where(Conversation.workspace_id == principal.workspace_id, visibility.condition(session, principal))
     )
     if view.view == "mine":
         stmt = stmt.where(Conversation.assignee_id == _membership_id(session, principal))
@@ -91,9 +92,16 @@ def list_conversations(
 
 
 def get_conversation(
-    session: Session, *, workspace_id: uuid.UUID, conversation_id: uuid.UUID
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    principal: Principal | None = None,
 ) -> ConversationDetail:
-    conversation = load_conversation(session, workspace_id=workspace_id, conversation_id=conversation_id)
+    """One conversation with its thread and history; with `principal`, only if they may see it."""
+    conversation = load_conversation(
+        session, workspace_id=workspace_id, conversation_id=conversation_id, principal=principal
+    )
     inbox = session.get(Inbox, conversation.inbox_id)
     contact = session.get(Contact, conversation.contact_id)
     assert inbox is not None and contact is not None
@@ -131,7 +139,11 @@ def update_conversation(
     `now` records a change made earlier (imports, the demo's history); default the current time.
     """
     conversation = load_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, lock=True
+        session,
+        workspace_id=principal.workspace_id,
+        conversation_id=conversation_id,
+        lock=True,
+        principal=principal,
     )
     inbox = session.get(Inbox, conversation.inbox_id)
     contact = session.get(Contact, conversation.contact_id)
@@ -355,14 +367,25 @@ def timeline_items(
 
 
 def customer_conversations(
-    session: Session, *, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], limit: int = 20
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    customer_ids: Sequence[uuid.UUID],
+    limit: int = 20,
+    principal: Principal | None = None,
 ) -> list[ConversationSummary]:
-    """A customer's conversations, newest first (the sidebar's "previous conversations")."""
+    """A customer's conversations, newest first (the sidebar's "previous conversations"); with `principal`,
+    only those they may see."""
+    scope = visibility.condition(session, principal) if principal is not None else true()
     rows = session.execute(
         select(Conversation, Inbox, Contact)
         .join(Inbox, Inbox.id == Conversation.inbox_id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.workspace_id == workspace_id, Conversation.customer_id.in_(list(customer_ids)))
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.customer_id.in_(list(customer_ids)),
+            scope,
+        )
         .order_by(Conversation.created_at.desc())
         .limit(limit)
     ).all()
@@ -370,12 +393,19 @@ def customer_conversations(
 
 
 def get_attachment(
-    session: Session, *, workspace_id: uuid.UUID, message_id: uuid.UUID, index: int
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    message_id: uuid.UUID,
+    index: int,
+    principal: Principal | None = None,
 ) -> AttachmentPublic:
     """One stored attachment of a message in this workspace (its `path` is under the attachments folder)."""
     message = session.scalar(
         select(Message).where(Message.id == message_id, Message.workspace_id == workspace_id)
     )
+    if message is not None and principal is not None:
+        visibility.ensure_visible(session, principal, message.conversation_id)
     files = (message.attachments or {}).get("files", []) if message is not None else []
     if message is None or not 0 <= index < len(files):
         raise MessageNotFound(f"attachment {index} of message {message_id} not found")

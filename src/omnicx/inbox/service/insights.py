@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from omnicx.auth.schemas import Principal
 from omnicx.inbox import intent as intent_rules
 from omnicx.inbox.models import Contact, Conversation
 from omnicx.inbox.schemas import ConversationInsights, IntentPublic, LeadingAction
@@ -75,10 +76,16 @@ def _action(event: EventPublic) -> LeadingAction:
 
 
 def conversation_insights(
-    session: Session, *, workspace_id: uuid.UUID, conversation_id: uuid.UUID
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    principal: Principal | None = None,
 ) -> ConversationInsights:
     """The conversation's detected intent and its customer's events in the hour before it started."""
-    conversation = load_conversation(session, workspace_id=workspace_id, conversation_id=conversation_id)
+    conversation = load_conversation(
+        session, workspace_id=workspace_id, conversation_id=conversation_id, principal=principal
+    )
     events: list[EventPublic] = []
     if conversation.customer_id is not None:
         events = tracking_reads.customer_events_between(

@@ -45,10 +45,18 @@ def merge_conversations(
 ) -> MergeResult:
     """Move `source_id`'s messages and events into `target_id`, close the source with a pointer; commits."""
     target = load_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=target_id, lock=True
+        session,
+        workspace_id=principal.workspace_id,
+        conversation_id=target_id,
+        lock=True,
+        principal=principal,
     )
     source = load_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=source_id, lock=True
+        session,
+        workspace_id=principal.workspace_id,
+        conversation_id=source_id,
+        lock=True,
+        principal=principal,
     )
     _check(target, source)
     now = utcnow()

@@ -55,7 +55,11 @@ def reply(
     `now` records a reply made earlier (imports, the demo's history); default the current time.
     """
     conversation = load_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, lock=True
+        session,
+        workspace_id=principal.workspace_id,
+        conversation_id=conversation_id,
+        lock=True,
+        principal=principal,
     )
     inbox = session.get(Inbox, conversation.inbox_id)
     assert inbox is not None

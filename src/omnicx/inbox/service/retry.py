@@ -19,6 +19,7 @@ from omnicx.inbox.enums import DeliveryStatus, MessageKind
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.models import Conversation, Message
 from omnicx.inbox.schemas import MessagePublic
+from omnicx.inbox.service import visibility
 from omnicx.inbox.service._common import (
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
@@ -42,6 +43,7 @@ def retry_message(session: Session, *, principal: Principal, message_id: uuid.UU
         raise RetryRefused("only a reply whose delivery failed can be sent again")
     conversation = session.get(Conversation, message.conversation_id)
     assert conversation is not None
+    visibility.ensure_visible(session, principal, conversation.id)
     previous_error = message.delivery_error
     message.delivery_status = DeliveryStatus.PENDING
     message.delivery_error = None

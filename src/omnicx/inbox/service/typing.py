@@ -47,7 +47,7 @@ def agent_typing(
 ) -> None:
     """Announce that the caller types in a conversation (a private note's typing never reaches the visitor)."""
     conversation = load_conversation(
-        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
     _publish(session, conversation, "agent", principal.label.split("@")[0], private)
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, union, update
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -134,20 +134,18 @@ def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolut
     survivors by identity, and moved over (events, sessions, touchpoints), so visits are rebuilt across them.
     Usually every event found belongs to a customer just resolved, and nothing more is asked.
     """
-    matches = [
-        column.in_(values)
+    # One SELECT per identifier column, joined by UNION: each uses its own (workspace, column) index. An OR of
+    # both (or a `customer_id IS NOT NULL` test) lets SQLite's planner pick the customer index instead and read
+    # every event of the workspace, which made each job slower as the workspace grew.
+    branches = [
+        select(Event.customer_id).where(Event.workspace_id == workspace_id, column.in_(values))
         for column, values in ((Event.user_id, found.user_ids), (Event.anonymous_id, found.anonymous_ids))
         if values
     ]
-    if not matches:
+    if not branches:
         return set()
-    candidates: set[uuid.UUID] = set(
-        session.scalars(
-            select(Event.customer_id)
-            .where(Event.workspace_id == workspace_id, or_(*matches), Event.customer_id.is_not(None))
-            .distinct()
-        )
-    )
+    query = branches[0] if len(branches) == 1 else union(*branches)
+    candidates: set[uuid.UUID] = {c for c in session.scalars(query) if c is not None}
     others = candidates - set(found.earliest)
     if not others:
         return set()

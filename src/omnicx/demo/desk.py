@@ -1,0 +1,261 @@
+"""The demo's customer service through the inbox service: a chat and an email inbox with an SLA policy, and
+conversations in four languages on each, at historical times, some answered within the SLA, some late, some
+still waiting, pending or snoozed, most resolved.
+
+Every step is an inbox service call (`receive`, `update_conversation`, `reply`, `apply_status`) with its
+historical time, so contacts resolve to the generated customers through identity, touchpoints are recorded for
+attribution and the reports measure real first-response and resolution times.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.auth.permissions import Role
+from omnicx.auth.schemas import MemberPublic, Principal, TeamPublic
+from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
+from omnicx.demo.world import ITEMS, Person
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, Priority
+from omnicx.inbox.schemas import (
+    ConversationUpdate,
+    InboundMessage,
+    InboxCreate,
+    InboxPublic,
+    ReplyCreate,
+    SlaPolicyCreate,
+    StatusReport,
+)
+
+EMAIL_ADDRESS = "hello@maison-lumiere.example.com"
+
+
+def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
+    return Principal(
+        workspace_id=workspace_id, role=member.role, user_id=member.user_id, label=member.name or member.email
+    )
+
+
+def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:
+    """One inbox per channel kind that exists, routed to the Support team, under a two-hour first-response
+    policy during the shops' opening hours."""
+    members = auth_service.list_members(session, workspace_id=workspace_id)
+    owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
+    support = _team(session, workspace_id, "Support")
+    names = {ChannelKind.CHAT: "Website chat", ChannelKind.EMAIL: "Customer service email"}
+    inboxes = [
+        inbox_service.create_inbox(
+            session,
+            principal=owner,
+            data=InboxCreate(
+                channel=kind,
+                name=names.get(kind, kind.value.title()),
+                address=EMAIL_ADDRESS if kind is ChannelKind.EMAIL else None,
+                team_id=support.id if support else None,
+            ),
+        )
+        for kind in ChannelKind
+    ]
+    weekdays = {str(day): [("09:00", "19:00")] for day in range(6)}
+    inbox_service.create_sla_policy(
+        session,
+        principal=owner,
+        data=SlaPolicyCreate(
+            name="Two-hour answer",
+            first_response_minutes=120,
+            next_response_minutes=240,
+            resolution_minutes=48 * 60,
+            business_hours=weekdays,
+            inbox_ids=[i.id for i in inboxes],
+        ),
+    )
+    return inboxes
+
+
+def _team(session: Session, workspace_id: uuid.UUID, name: str) -> TeamPublic | None:
+    return next(
+        (t for t in auth_service.list_teams(session, workspace_id=workspace_id) if t.name == name), None
+    )
+
+
+@dataclass
+class _Fate:
+    """How a conversation unfolds: when it is answered (None: not yet), and where it ends."""
+
+    answer_after: timedelta | None
+    follow_up: bool
+    end: ConversationStatus
+
+
+def _fate(rng: random.Random, age: timedelta) -> _Fate:
+    if age < timedelta(hours=6):
+        waiting = rng.random() < 0.6
+        answer = None if waiting else timedelta(minutes=rng.randint(3, 60))
+        return _Fate(answer, False, ConversationStatus.OPEN)
+    roll = rng.random()
+    late = rng.random() < 0.25
+    answer = timedelta(hours=rng.uniform(3, 30)) if late else timedelta(minutes=rng.randint(2, 95))
+    if age < timedelta(days=3):
+        if roll < 0.3:
+            return _Fate(answer, False, ConversationStatus.PENDING)
+        if roll < 0.45:
+            return _Fate(answer, True, ConversationStatus.SNOOZED)
+        if roll < 0.65:
+            return _Fate(None if roll < 0.55 else answer, False, ConversationStatus.OPEN)
+    return _Fate(answer, rng.random() < 0.6, ConversationStatus.RESOLVED)
+
+
+def seed_conversations(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    people: Sequence[Person],
+    count: int,
+    days: int,
+    now: datetime,
+    seed: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Write `count` conversations spread over the inboxes and the four languages; returns how many
+    conversations were opened and messages written (a customer writing again may continue an active one)."""
+    if not people:
+        return 0, 0
+    rng = random.Random(seed + 2)
+    inboxes = inbox_service.list_inboxes(session, workspace_id=workspace_id)
+    members = auth_service.list_members(session, workspace_id=workspace_id)
+    agents = [m for m in members if m.role in (Role.AGENT, Role.ADMIN)]
+    teams = auth_service.list_teams(session, workspace_id=workspace_id)
+    by_language: dict[str, list[Person]] = {language: [] for language in LANGUAGES}
+    for person in people:
+        by_language[LOCALE_LANGUAGE.get(person.locale, "en")].append(person)
+    # Older conversations thin out; one in four is from the last two days, so the queue has work waiting.
+    starts = sorted(
+        now - timedelta(days=rng.uniform(0, 2) if n % 4 == 0 else rng.uniform(0, days) ** 1.6 / days**0.6)
+        for n in range(count)
+    )
+    opened = messages = 0
+    for number, start in enumerate(starts):
+        language = LANGUAGES[number % len(LANGUAGES)]
+        inbox = inboxes[(number // len(LANGUAGES)) % len(inboxes)]
+        person = rng.choice(by_language[language] or list(people))
+        exchange = rng.choice(SCRIPTS[language])
+        agent = rng.choice(agents)
+        team = rng.choice(teams) if teams else None
+        new, written = _conversation(
+            session, inbox, person, exchange, agent, team, start, _fate(rng, now - start), now, rng
+        )
+        opened += new
+        messages += written
+        if on_progress and ((number + 1) % 20 == 0 or number + 1 == count):
+            on_progress(number + 1, count)
+    return opened, messages
+
+
+def inbound(
+    inbox: InboxPublic, person: Person, subject: str, text: str, at: datetime, key: str
+) -> InboundMessage:
+    """What the channel adapter would have made of the customer's message (email address or widget visitor)."""
+    chat = inbox.channel is ChannelKind.CHAT
+    return InboundMessage(
+        source_id=person.anonymous_id if chat else person.email,
+        name=person.name,
+        email=person.email,
+        anonymous_id=person.anonymous_id if chat else None,
+        provider_message_id=f"<{key}@demo.maison-lumiere.example.com>",
+        subject="" if chat else subject,
+        text=text,
+        received_at=at,
+    )
+
+
+def _conversation(
+    session: Session,
+    inbox: InboxPublic,
+    person: Person,
+    exchange: Exchange,
+    agent: MemberPublic,
+    team: TeamPublic | None,
+    start: datetime,
+    fate: _Fate,
+    now: datetime,
+    rng: random.Random,
+) -> tuple[bool, int]:
+    filled = {"order": f"ML-{rng.randint(10000, 99999)}", "product": rng.choice(ITEMS).product}
+    subject = exchange.subject.format(**filled)
+    key = f"demo-{inbox.id.hex[:8]}-{int(start.timestamp() * 1000)}-{person.index}"
+    received = inbox_service.receive(
+        session,
+        inbox_id=inbox.id,
+        message=inbound(inbox, person, subject, exchange.opening.format(**filled), start, key),
+        now=start,
+    )
+    conversation_id = received.conversation_id
+    principal = principal_for(inbox.workspace_id, agent)
+    priority = (
+        Priority.HIGH
+        if exchange.intent == "complaint"
+        else rng.choice([Priority.NONE, Priority.LOW, Priority.MEDIUM])
+    )
+    inbox_service.update_conversation(
+        session,
+        principal=principal,
+        conversation_id=conversation_id,
+        data=ConversationUpdate(
+            assignee_id=agent.id,
+            team_id=team.id if team else None,
+            priority=priority,
+            labels=[exchange.intent.replace("_", "-")],
+        ),
+        now=start + timedelta(minutes=1),
+    )
+    messages = 1
+    at = start
+    if fate.answer_after is not None and start + fate.answer_after < now:
+        at = start + fate.answer_after
+        sent = inbox_service.reply(
+            session,
+            principal=principal,
+            conversation_id=conversation_id,
+            data=ReplyCreate(text=exchange.answer.format(**filled)),
+            now=at,
+        )
+        if sent.provider_message_id:
+            report = StatusReport(
+                provider_message_id=sent.provider_message_id, status=DeliveryStatus.DELIVERED
+            )
+            inbox_service.apply_status(session, inbox_id=inbox.id, report=report)
+        messages += 1
+        if fate.follow_up and at + timedelta(minutes=20) < now:
+            at += timedelta(minutes=rng.randint(5, 180))
+            message = inbound(inbox, person, f"Re: {subject}", exchange.follow_up, min(at, now), f"{key}-2")
+            inbox_service.receive(session, inbox_id=inbox.id, message=message, now=min(at, now))
+            messages += 1
+    _finish(session, principal, conversation_id, fate, at, now, rng)
+    return received.new_conversation, messages
+
+
+def _finish(
+    session: Session,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    fate: _Fate,
+    at: datetime,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    if fate.end is ConversationStatus.OPEN:
+        return
+    data = ConversationUpdate(status=fate.end)
+    when = min(at + timedelta(minutes=rng.randint(2, 90)), now)
+    if fate.end is ConversationStatus.SNOOZED:
+        data = ConversationUpdate(status=fate.end, snoozed_until=now + timedelta(hours=rng.randint(2, 48)))
+    inbox_service.update_conversation(
+        session, principal=principal, conversation_id=conversation_id, data=data, now=when
+    )

@@ -1,0 +1,275 @@
+"""The demo's live simulation: while the server runs, visitors browse, customers write and buy, stock moves.
+
+A background thread shares the server's runtime (so what the services publish after commit reaches the pages'
+SSE streams) and every few seconds makes one small thing happen through the product's services: a visit
+(collected like SDK traffic, processed by the worker), a new chat or email, an agent's reply, an order placed
+or moved one step, a stock count. An error is logged and the next tick goes on; stopping is immediate.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.auth.permissions import Role
+from omnicx.commerce import service as commerce_service
+from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.errors import OutOfStock
+from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, StockSet
+from omnicx.db import utcnow
+from omnicx.demo.desk import inbound, principal_for
+from omnicx.demo.texts import LANGUAGES, SCRIPTS
+from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.enums import DeliveryStatus
+from omnicx.inbox.schemas import ReplyCreate, StatusReport
+from omnicx.runtime import Runtime
+from omnicx.tracking import service as tracking_service
+from omnicx.tracking.schemas import SourceCreate
+from omnicx.tracking.wire import Received
+
+log = logging.getLogger(__name__)
+LIVE_SOURCE = "Demo live traffic"
+TICK_SECONDS = 3.0
+NAMES = ("Inès Garnier", "Rizky Pratama", "Martina Roca", "Oliver Grant", "Manon Petit", "Ayu Lestari")
+
+
+@dataclass
+class _State:
+    write_key: str = ""
+    waiting: list[tuple[uuid.UUID, uuid.UUID]] = field(
+        default_factory=list
+    )  # (conversation, inbox) to answer
+    orders: list[uuid.UUID] = field(default_factory=list)  # orders placed live, still moving
+    visitors: int = 0
+
+
+class Simulation:
+    """The running simulation; `stop()` ends it (the current tick finishes first, at most a few seconds)."""
+
+    def __init__(
+        self, runtime: Runtime, workspace_id: uuid.UUID, *, tick_seconds: float = TICK_SECONDS
+    ) -> None:
+        self.runtime = runtime
+        self.workspace_id = workspace_id
+        self.tick_seconds = tick_seconds
+        self.rng = random.Random()
+        self.state = _State()
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="omnicx-demo-live", daemon=True)
+
+    def start(self) -> Simulation:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick_seconds * self.rng.uniform(0.5, 1.5)):
+            self.tick()
+
+    def tick(self) -> None:
+        """Make one thing happen; never raises (the demo server must outlive any failure here)."""
+        actions: list[tuple[Callable[[Session], None], float]] = [
+            (self._visit, 45),
+            (self._message, 20),
+            (self._answer, 12),
+            (self._order, 13),
+            (self._advance, 7),
+            (self._restock, 3),
+        ]
+        action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
+        try:
+            with self.runtime.sessions() as session:
+                action(session)
+        except Exception:
+            log.exception("demo live simulation: %s failed; going on", action.__name__)
+        self.ticks += 1
+
+    def _person(self) -> Person:
+        self.state.visitors += 1
+        number = self.rng.randint(1, 10**6)
+        return Person(
+            index=number,
+            email=f"live{number}@maison-lumiere-clients.example.com",
+            user_id=f"live-customer-{number}",
+            anonymous_id=f"demo-live-{uuid.uuid4().hex[:12]}",
+            name=self.rng.choice(NAMES),
+            locale="fr-FR",
+            first_known=utcnow(),
+        )
+
+    def _key(self, session: Session) -> str:
+        if not self.state.write_key:
+            found = tracking_service.find_source(session, workspace_id=self.workspace_id, name=LIVE_SOURCE)
+            if found is None:
+                created = tracking_service.create_source(
+                    session, workspace_id=self.workspace_id, data=SourceCreate(name=LIVE_SOURCE)
+                )
+            else:
+                created = tracking_service.rotate_source(
+                    session, workspace_id=self.workspace_id, source_id=found.id
+                )
+            self.state.write_key = created.write_key
+        return self.state.write_key
+
+    def _visit(self, session: Session) -> None:
+        """A visitor browses two to five pages, and sometimes signs up (an identified, merged customer)."""
+        person = self._person()
+        arrival = self.rng.choices(ARRIVALS, weights=[a.weight for a in ARRIVALS])[0]
+        device = self.rng.choice(["mobile", "desktop", "tablet"])
+        now = utcnow()
+        item = self.rng.choice(ITEMS)
+        messages: list[object] = []
+        for step, path in enumerate(
+            ["/", "/collections/lampes", f"/products/{item.sku}"][: self.rng.randint(1, 3)]
+        ):
+            page = {"url": f"{SHOP}{path}{arrival.query if step == 0 else ''}", "path": path}
+            if step == 0 and arrival.referrer:
+                page["referrer"] = arrival.referrer
+            messages.append(
+                {
+                    "type": "page",
+                    "anonymousId": person.anonymous_id,
+                    "messageId": f"{person.anonymous_id}-{step}",
+                    "timestamp": (now + timedelta(seconds=step * 20)).isoformat(),
+                    "context": {"userAgent": DEVICES[device], "page": page},
+                }
+            )
+        if self.rng.random() < 0.3:
+            messages.append(
+                {
+                    "type": "identify",
+                    "anonymousId": person.anonymous_id,
+                    "userId": person.user_id,
+                    "messageId": f"{person.anonymous_id}-identify",
+                    "traits": {"email": person.email, "name": person.name},
+                    "timestamp": (now + timedelta(seconds=70)).isoformat(),
+                }
+            )
+        tracking_service.collect(
+            session,
+            write_key=self._key(session),
+            messages=messages,
+            forced_type=None,
+            received=Received(at=now),
+            single=False,
+        )
+
+    def _message(self, session: Session) -> None:
+        """A customer writes on one of the inboxes, in one of the four languages."""
+        inboxes = inbox_service.list_inboxes(session, workspace_id=self.workspace_id)
+        if not inboxes:
+            return
+        inbox = self.rng.choice(inboxes)
+        exchange = self.rng.choice(SCRIPTS[self.rng.choice(LANGUAGES)])
+        filled = {"order": f"ML-{self.rng.randint(10000, 99999)}", "product": self.rng.choice(ITEMS).product}
+        person = self._person()
+        message = inbound(
+            inbox,
+            person,
+            exchange.subject.format(**filled),
+            exchange.opening.format(**filled),
+            utcnow(),
+            f"live-{uuid.uuid4().hex}",
+        )
+        received = inbox_service.receive(session, inbox_id=inbox.id, message=message)
+        self.state.waiting.append((received.conversation_id, inbox.id))
+
+    def _answer(self, session: Session) -> None:
+        """An agent answers the oldest conversation the simulation opened."""
+        if not self.state.waiting:
+            return
+        conversation_id, inbox_id = self.state.waiting.pop(0)
+        members = auth_service.list_members(session, workspace_id=self.workspace_id)
+        agent = next(m for m in members if m.role is Role.AGENT)
+        language = self.rng.choice(LANGUAGES)
+        text = self.rng.choice(SCRIPTS[language]).answer.format(order="ML-20431", product=ITEMS[0].product)
+        sent = inbox_service.reply(
+            session,
+            principal=principal_for(self.workspace_id, agent),
+            conversation_id=conversation_id,
+            data=ReplyCreate(text=text),
+        )
+        if sent.provider_message_id:  # the demo's customers are fictional: their provider confirms at once
+            report = StatusReport(
+                provider_message_id=sent.provider_message_id, status=DeliveryStatus.DELIVERED
+            )
+            inbox_service.apply_status(session, inbox_id=inbox_id, report=report)
+
+    def _order(self, session: Session) -> None:
+        """Someone buys on the web shop, the app or in a store; a sold-out item is simply not bought."""
+        channel = self.rng.choice([SalesChannel.WEB, SalesChannel.APP, SalesChannel.STORE])
+        pickup = channel is SalesChannel.STORE or self.rng.random() < 0.3
+        stores = [
+            loc
+            for loc in commerce_service.list_locations(session, workspace_id=self.workspace_id)
+            if loc.pickup
+        ]
+        person = self._person()
+        data = OrderCreate(
+            lines=[LineRequest(sku=self.rng.choice(ITEMS).sku, quantity=1)],
+            channel=channel,
+            fulfilment=Fulfilment.PICKUP if pickup else Fulfilment.SHIP,
+            location_id=self.rng.choice(stores).id if channel is SalesChannel.STORE and stores else None,
+            customer=CustomerRef(email=person.email),
+        )
+        try:
+            order = commerce_service.place_order(
+                session, workspace_id=self.workspace_id, data=data, actor="Web shop"
+            )
+        except OutOfStock:
+            return
+        self.state.orders.append(order.id)
+
+    def _advance(self, session: Session) -> None:
+        """Move one live order a step along its timeline (payment, preparation, shipping or pickup)."""
+        if not self.state.orders:
+            return
+        order_id = self.rng.choice(self.state.orders)
+        order = commerce_service.get_order(session, workspace_id=self.workspace_id, order_id=order_id)
+        forward = [s for s in order.next_statuses if s not in (OrderStatus.CANCELLED, OrderStatus.RETURNED)]
+        if not forward:
+            self.state.orders.remove(order_id)
+            return
+        target = forward[0]
+        code = None
+        if target is OrderStatus.PICKED_UP:
+            code = commerce_service.pickup_code(session, workspace_id=self.workspace_id, order_id=order_id)
+        commerce_service.change_status(
+            session,
+            workspace_id=self.workspace_id,
+            order_id=order_id,
+            status=target,
+            actor="Store staff",
+            pickup_code=code,
+        )
+
+    def _restock(self, session: Session) -> None:
+        """A store counts a shelf: a delivery came in, or a few units were found missing."""
+        rows = commerce_service.list_stock(session, workspace_id=self.workspace_id)
+        if not rows:
+            return
+        row = self.rng.choice(rows)
+        counted = max(row.on_hand + self.rng.choice([-2, -1, 5, 10]), row.allocated + row.reserved, 0)
+        commerce_service.set_stock(
+            session,
+            workspace_id=self.workspace_id,
+            data=StockSet(sku=row.sku, location_id=row.location_id, on_hand=counted),
+        )
+
+
+def start_live(runtime: Runtime, workspace_id: uuid.UUID) -> Simulation:
+    """Start the simulation on the server's runtime; returns it (call `stop()` on shutdown)."""
+    return Simulation(runtime, workspace_id).start()

@@ -1,0 +1,86 @@
+"""The demo's live simulation: each tick makes something happen through the services, and a failure never
+escapes a tick (the demo server must outlive it)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicx.commerce.models import Order
+from omnicx.demo.live import Simulation
+from omnicx.demo.service import seed_demo, seed_world
+from omnicx.demo.sizes import Size
+from omnicx.inbox.models import Conversation, Message
+from omnicx.jobs.registry import discover_handlers
+from omnicx.jobs.worker import Worker
+from omnicx.runtime import Runtime
+from omnicx.tracking.models import Event, TrackingSession
+
+TINY = Size(customers=30, days=10, orders=10, conversations=8, offline_touches=4)
+
+
+def _count(db: Session, model: type, workspace_id: uuid.UUID) -> int:
+    """Count, then end the read (SQLite transactions here take the write lock)."""
+    stmt = select(func.count()).select_from(model).where(model.workspace_id == workspace_id)  # type: ignore[attr-defined]
+    count = int(db.scalar(stmt) or 0)
+    db.rollback()
+    return count
+
+
+@pytest.fixture
+def workspace_id(runtime: Runtime) -> uuid.UUID:
+    with runtime.sessions() as session:
+        workspace, _, _ = seed_demo(session)
+    seed_world(runtime, workspace_id=workspace.id, size=TINY)
+    return workspace.id
+
+
+def test_each_action_moves_the_shop_through_the_services(
+    runtime: Runtime, db: Session, workspace_id: uuid.UUID
+) -> None:
+    simulation = Simulation(runtime, workspace_id)
+    before = {m: _count(db, m, workspace_id) for m in (Event, Conversation, Message, Order)}
+    with runtime.sessions() as session:
+        simulation._visit(session)
+        simulation._message(session)
+        simulation._answer(session)
+        for _ in range(6):  # some items may be sold out somewhere: a few tries place one
+            simulation._order(session)
+        for _ in range(4):
+            simulation._advance(session)
+        simulation._restock(session)
+    assert _count(db, Event, workspace_id) > before[Event]
+    assert _count(db, Conversation, workspace_id) == before[Conversation] + 1
+    assert _count(db, Message, workspace_id) == before[Message] + 2  # the customer's and the agent's
+    assert _count(db, Order, workspace_id) > before[Order]
+    sessions_before = _count(db, TrackingSession, workspace_id)
+    discover_handlers()
+    worker = Worker(runtime, "test-live")
+    while worker.run_once():
+        pass
+    assert (
+        _count(db, TrackingSession, workspace_id) > sessions_before
+    )  # the visit was processed like SDK traffic
+
+
+def test_a_failing_tick_is_logged_and_the_simulation_goes_on(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    simulation = Simulation(runtime, uuid.uuid4(), tick_seconds=0.01)  # no such workspace: every action fails
+    simulation.state.waiting.append((uuid.uuid4(), uuid.uuid4()))
+    simulation.state.orders.append(uuid.uuid4())
+    for _ in range(12):
+        simulation.tick()
+    assert simulation.ticks == 12
+    assert "demo live simulation" in caplog.text
+
+
+def test_start_and_stop(runtime: Runtime, workspace_id: uuid.UUID) -> None:
+    simulation = Simulation(runtime, workspace_id, tick_seconds=0.02).start()
+    while simulation.ticks < 3:
+        simulation._stop.wait(0.05)
+    simulation.stop()
+    assert not simulation._thread.is_alive()

@@ -1,0 +1,155 @@
+"""The seeded demo world: integrity, determinism, and the coverage the demo promises (every inbox channel in four
+languages, click-and-collect in several statuses, contacts, qualified leads and sales on several channels)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from omnicx.attribution import service as attribution_service
+from omnicx.attribution.models import StageKey
+from omnicx.attribution.schemas import ReportQuery
+from omnicx.commerce.enums import Fulfilment
+from omnicx.commerce.models import Order, Stock
+from omnicx.demo.service import WorldSummary, check_integrity, seed_demo, seed_world
+from omnicx.demo.sizes import Size
+from omnicx.demo.texts import LANGUAGES, SCRIPTS
+from omnicx.identity.models import Customer
+from omnicx.inbox.enums import ChannelKind, MessageKind
+from omnicx.inbox.models import Conversation, Inbox, Message
+from omnicx.runtime import Runtime
+
+TINY = Size(customers=140, days=30, orders=60, conversations=24, offline_touches=20)
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+
+
+def seed(runtime: Runtime, *, reset: bool = False, seed_value: int = 7) -> tuple[object, WorldSummary]:
+    with runtime.sessions() as session:
+        workspace, _credentials, created = seed_demo(session, reset=reset)
+    assert created
+    summary = seed_world(runtime, workspace_id=workspace.id, size=TINY, seed=seed_value, now=NOW)
+    return workspace.id, summary
+
+
+@pytest.fixture
+def seeded(runtime: Runtime) -> tuple[object, WorldSummary]:
+    return seed(runtime)
+
+
+def _language(opening: str) -> str:
+    """Which script a customer's first message came from (the text before its first placeholder)."""
+    for language in LANGUAGES:
+        for exchange in SCRIPTS[language]:
+            if opening.startswith(exchange.opening.split("{")[0]):
+                return language
+    raise AssertionError(f"no script wrote {opening!r}")
+
+
+def test_seeded_world_passes_the_integrity_checks(db: Session, seeded: tuple[object, WorldSummary]) -> None:
+    workspace_id, summary = seeded
+    report = check_integrity(db, workspace_id)  # type: ignore[arg-type]
+    assert report.ok, report.problems
+    assert report.checked_tables > 20
+    assert summary.events > 1000 and summary.orders > 20 and summary.conversations > 10
+
+
+def test_integrity_check_finds_negative_stock_and_silent_conversations(
+    db: Session, seeded: tuple[object, WorldSummary]
+) -> None:
+    workspace_id, _ = seeded
+    conversation_id = db.scalar(select(Conversation.id).where(Conversation.workspace_id == workspace_id))
+    db.execute(delete(Message).where(Message.conversation_id == conversation_id))
+    stock_id = db.scalar(select(Stock.id).where(Stock.workspace_id == workspace_id).limit(1))
+    db.execute(update(Stock).where(Stock.id == stock_id).values(allocated=Stock.on_hand + 1))
+    db.commit()
+    problems = check_integrity(db, workspace_id).problems  # type: ignore[arg-type]
+    assert any("without any message" in p for p in problems), problems
+    assert any("negative" in p for p in problems), problems
+
+
+def test_every_inbox_channel_has_conversations_in_all_four_languages(
+    db: Session, seeded: tuple[object, WorldSummary]
+) -> None:
+    workspace_id, _ = seeded
+    rows = db.execute(
+        select(Inbox.channel, Message.text, Message.conversation_id, Message.created_at)
+        .join(Inbox, Inbox.id == Message.inbox_id)
+        .where(Message.workspace_id == workspace_id, Message.kind == MessageKind.INCOMING)
+        .order_by(Message.created_at)
+    ).all()
+    first: dict[object, tuple[ChannelKind, str]] = {}
+    for channel, body, conversation_id, _at in rows:
+        first.setdefault(conversation_id, (channel, body))
+    seen = {(channel, _language(body)) for channel, body in first.values()}
+    assert seen == {(kind, language) for kind in ChannelKind for language in LANGUAGES}
+    statuses = set(db.scalars(select(Conversation.status).where(Conversation.workspace_id == workspace_id)))
+    assert len(statuses) >= 3, statuses
+    answered = db.scalars(
+        select(Conversation.first_reply_at).where(
+            Conversation.workspace_id == workspace_id, Conversation.first_reply_at.is_not(None)
+        )
+    ).all()
+    assert answered and all(at < NOW for at in answered)
+
+
+def test_orders_include_click_and_collect_in_several_statuses(
+    db: Session, seeded: tuple[object, WorldSummary]
+) -> None:
+    workspace_id, _ = seeded
+    orders = db.execute(
+        select(Order.channel, Order.fulfilment, Order.status).where(Order.workspace_id == workspace_id)
+    ).all()
+    pickup_statuses = {status for _c, fulfilment, status in orders if fulfilment is Fulfilment.PICKUP}
+    assert len(pickup_statuses) >= 3, pickup_statuses
+    assert {channel.value for channel, _f, _s in orders} >= {"web", "app", "store"}
+
+
+def test_attribution_has_contacts_qualified_and_sales_on_several_channels(
+    db: Session, seeded: tuple[object, WorldSummary]
+) -> None:
+    workspace_id, _ = seeded
+    query = ReportQuery(date_from=(NOW - timedelta(days=TINY.days)).date(), date_to=NOW.date())
+    report = attribution_service.report(db, workspace_id=workspace_id, query=query)  # type: ignore[arg-type]
+    for stage in (StageKey.CONTACT, StageKey.QUALIFIED, StageKey.SALE):
+        credited = [row.channel for row in report.channels if row.stages[stage].last > 0]
+        assert len(credited) >= 3, (stage, credited)
+    revenue = sum(row.stages[StageKey.SALE].value_last for row in report.channels)
+    assert revenue > 0
+
+
+def _fingerprint(db: Session, workspace_id: object, summary: WorldSummary) -> tuple[object, ...]:
+    emails = sorted(
+        e
+        for e in db.scalars(
+            select(Customer.email).where(
+                Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None)
+            )
+        )
+        if e
+    )
+    orders = Counter(
+        (o.channel.value, o.fulfilment.value, o.status.value, o.total_minor)
+        for o in db.scalars(select(Order).where(Order.workspace_id == workspace_id))
+    )
+    counts = (
+        summary.events,
+        summary.known_customers,
+        summary.orders,
+        summary.conversations,
+        summary.messages,
+    )
+    return counts, emails, sorted(orders.items())
+
+
+def test_the_same_seed_makes_the_same_world_and_reset_starts_over(runtime: Runtime, db: Session) -> None:
+    first_id, first = seed(runtime)
+    before = _fingerprint(db, first_id, first)
+    db.rollback()
+    second_id, second = seed(runtime, reset=True)
+    assert second_id != first_id
+    assert db.scalar(select(Order.id).where(Order.workspace_id == first_id)) is None  # the old world is gone
+    assert _fingerprint(db, second_id, second) == before
