@@ -45,7 +45,6 @@ def browser() -> Iterator[Browser]:
 class Demo:
     url: str
     credentials: dict[str, tuple[str, str]]
-    started_in: float
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +55,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNICX_")}
     env["OMNICX_DATA_DIR"] = str(data_dir)
-    started = time.monotonic()
     # The `omnicx` script the set-up command installed next to this interpreter, exactly as the README says.
     command = Path(sys.executable).parent / "omnicx"
     process = subprocess.Popen(
@@ -91,7 +89,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 time.sleep(0.2)
         else:
             pytest.fail("omnicx demo did not become ready:\n" + "".join(output))
-        yield Demo(url=url, credentials=credentials, started_in=time.monotonic() - started)
+        yield Demo(url=url, credentials=credentials)
     finally:
         process.terminate()
         try:
