@@ -25,6 +25,7 @@ from omnicx.demo.world import ITEMS, Person
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, Priority
 from omnicx.inbox.schemas import (
+    CannedResponseCreate,
     ConversationUpdate,
     InboundMessage,
     InboxCreate,
@@ -35,6 +36,18 @@ from omnicx.inbox.schemas import (
 )
 
 EMAIL_ADDRESS = "hello@maison-lumiere.example.com"
+
+
+# Replies agents type as `/shortcut`, in the four languages the shop's customers write in.
+CANNED = {
+    "hello": "Hello, thank you for contacting Maison Lumière! How can I help you today?",
+    "bonjour": "Bonjour et merci de contacter Maison Lumière ! Comment puis-je vous aider ?",
+    "halo": "Halo, terima kasih telah menghubungi Maison Lumière! Ada yang bisa kami bantu?",
+    "hola": "Hola, gràcies per contactar amb Maison Lumière! En què us puc ajudar?",
+    "order-status": "You can follow every step of your order on its page; I have checked it and it is on its way.",
+    "returns": "Returns are free within 30 days, by post or in any of our stores; keep the receipt or order number.",
+    "pickup": "Your order waits for you at the store's counter; bring the six-digit pickup code from our message.",
+}
 
 
 def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
@@ -76,6 +89,10 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
             inbox_ids=[i.id for i in inboxes],
         ),
     )
+    for shortcut, content in CANNED.items():
+        inbox_service.create_canned(
+            session, principal=owner, data=CannedResponseCreate(shortcut=shortcut, content=content)
+        )
     return inboxes
 
 
