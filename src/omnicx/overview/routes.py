@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from omnicx.attribution import service as attribution_service
 from omnicx.auth.permissions import Action
 from omnicx.auth.schemas import Principal
+from omnicx.charts import chart_png, chart_svg
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section
 from omnicx.web.deps import SessionDep, require
@@ -74,8 +74,6 @@ def chart(
     data = _overview(session, principal, query, only={Section.CHANNELS})
     spec = service.chart_spec(data, chart, metric=metric)
     body: bytes | str = (
-        json.dumps(spec)
-        if fmt == "json"
-        else (attribution_service.chart_png(spec) if fmt == "png" else attribution_service.chart_svg(spec))
+        json.dumps(spec) if fmt == "json" else (chart_png(spec) if fmt == "png" else chart_svg(spec))
     )
     return Response(body, media_type=CHART_MEDIA[fmt])

@@ -1,6 +1,6 @@
 """Public face of the attribution domain: stage definitions, channel reports, model comparisons, charts."""
 
-from omnicx.attribution.service.charts import chart_png, chart_spec, chart_svg, report_csv
+from omnicx.attribution.service.charts import chart_spec, report_csv
 from omnicx.attribution.service.reports import (
     compare_models_for_stage,
     daily_conversions,
@@ -8,6 +8,7 @@ from omnicx.attribution.service.reports import (
     report,
 )
 from omnicx.attribution.service.stages import list_stages, update_stage
+from omnicx.charts import chart_png, chart_svg
 
 __all__ = [
     "chart_png",

@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 import altair as alt
-import vl_convert as vlc
 
 from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import AttributionReport, StageKey
@@ -96,21 +95,6 @@ def _empty(message: str) -> dict[str, Any]:
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec
-
-
-def _static(spec: dict[str, Any]) -> dict[str, Any]:
-    """A container width means nothing off-screen: give exported images a fixed width."""
-    return {**spec, "width": 720}
-
-
-def chart_png(spec: dict[str, Any]) -> bytes:
-    png: bytes = vlc.vegalite_to_png(_static(spec), scale=2)
-    return png
-
-
-def chart_svg(spec: dict[str, Any]) -> str:
-    svg: str = vlc.vegalite_to_svg(_static(spec))
-    return svg
 
 
 def report_csv(report: AttributionReport) -> str:

@@ -4,6 +4,7 @@ Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`, `ap
 jobs' entry points (`wake_due`, `check_sla`, `record_delivery`) write in the job's transaction and never commit.
 """
 
+from omnicx.charts import chart_png, chart_svg
 from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
@@ -32,7 +33,7 @@ from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.replies import apply_status, outbound_for, record_delivery, reply
-from omnicx.inbox.service.report_charts import chart_png, chart_spec, chart_svg
+from omnicx.inbox.service.report_charts import chart_spec
 from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
 from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy

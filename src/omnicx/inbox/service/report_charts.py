@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import altair as alt
-import vl_convert as vlc
 
 from omnicx.i18n import gettext
 from omnicx.inbox.schemas import InboxReport, ReportRow
@@ -95,18 +94,3 @@ def times_spec(report: InboxReport, dimension: Dimension = "channel") -> dict[st
 
 def chart_spec(report: InboxReport, chart: ChartKind, dimension: Dimension = "channel") -> dict[str, Any]:
     return trend_spec(report) if chart == "trend" else times_spec(report, dimension)
-
-
-def _static(spec: dict[str, Any]) -> dict[str, Any]:
-    """A container width means nothing off-screen: exported images get a fixed width."""
-    return {**spec, "width": 720}
-
-
-def chart_png(spec: dict[str, Any]) -> bytes:
-    png: bytes = vlc.vegalite_to_png(_static(spec), scale=2)
-    return png
-
-
-def chart_svg(spec: dict[str, Any]) -> str:
-    svg: str = vlc.vegalite_to_svg(_static(spec))
-    return svg
