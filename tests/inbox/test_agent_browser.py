@@ -79,8 +79,13 @@ def test_canned_response_shortcut_and_live_mention(
         agent.click("#reply-form button[type=submit]")
         expect(agent.locator("#messages")).to_contain_text(GREETING)
 
-        service.visitor_typing(db, inbox_id=email_inbox.id, source_id="alice@example.com")
-        expect(agent.locator("#visitor-typing")).to_be_visible()  # the customer types: shown live
+        # The customer types (a widget repeats the signal every few seconds while typing): shown live.
+        for _ in range(10):
+            service.visitor_typing(db, inbox_id=email_inbox.id, source_id="alice@example.com")
+            if agent.locator("#visitor-typing").is_visible():
+                break
+            agent.wait_for_timeout(500)
+        expect(agent.locator("#visitor-typing")).to_be_visible()
 
         agent.keyboard.press("n")  # a private note, focused
         expect(agent.locator("#reply-form input[name=private]")).to_be_checked()

@@ -169,3 +169,17 @@ def test_actions_in_the_hour_before_the_conversation_are_shown_beside_it(
     )
     assert shown.exit_code == 0, shown.output
     assert "intent: order_status (en" in shown.output and "cart  Cart Abandoned" in shown.output
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "id", "ca"])
+def test_every_demo_script_is_recognised_with_or_without_its_subject(language: str) -> None:
+    """The demo's customers write what real ones do; each scripted opening must be read as the intent it was
+    written for (chat messages have no subject, emails do)."""
+    from omnicx.demo.texts import SCRIPTS
+
+    for exchange in SCRIPTS[language]:
+        text = exchange.opening.format(order="ML-12345", product="Figue candle")
+        subject = exchange.subject.format(order="ML-12345", product="Figue candle")
+        for message in (text, f"{subject}\n{text}"):
+            found = detect(message)
+            assert found is not None and found.intent.value == exchange.intent, (message, found)

@@ -49,7 +49,8 @@ _RULES: dict[str, dict[Intent, tuple[str, ...]]] = {
         ),
         Intent.PURCHASE: (
             r"\b(?:buy|purchase|discount|coupon|promo code|how much|price)\b",
-            r"\bi(?:'d| would) like to order\b",
+            r"\bi(?:'d| would) like to (?:order|buy)\b",
+            r"\b(?:want|wish|going) to buy\b",
         ),
     },
     "fr": {
@@ -73,6 +74,8 @@ _RULES: dict[str, dict[Intent, tuple[str, ...]]] = {
         Intent.ORDER_STATUS: (
             r"\b(?:pesanan|paket|kiriman)(?: saya)?\b.{0,40}\b(?:di ?mana|belum (?:sampai|datang|diterima)|status)\b",
             r"\b(?:lacak|nomor resi|resi|status pengiriman|cek pesanan)\b",
+            r"\bdi ?mana (?:pesanan|paket|kiriman)\b",
+            r"\bbelum (?:sampai|datang|diterima)\b",
         ),
         Intent.RETURN: (
             r"\b(?:retur|pengembalian|kembalikan|refund|tukar barang)\b",
@@ -85,6 +88,7 @@ _RULES: dict[str, dict[Intent, tuple[str, ...]]] = {
         Intent.PRODUCT_QUESTION: (
             r"\b(?:ukuran|bahan|warna|stok|tersedia|tahan air)\b",
             r"\bapakah (?:produk|barang|ini)\b",
+            r"\bapakah\b[^?]*\bbisa\b[^?]*\?",
         ),
         Intent.PURCHASE: (
             r"\b(?:beli|membeli|harga|berapa|diskon|promo|checkout)\b",
@@ -93,7 +97,8 @@ _RULES: dict[str, dict[Intent, tuple[str, ...]]] = {
     },
     "ca": {
         Intent.ORDER_STATUS: (
-            r"\bon es (?:la meva|la nostra) comanda\b",
+            r"\bon es (?:la )?(?:meva |nostra )?comanda\b",
+            r"\b(?:encara )?no ha arribat\b",
             r"\b(?:seguiment|paquet|enviament|lliurament)\b",
             r"\bcomanda\b.{0,40}\b(?:retard|no (?:ha )?arribat|encara no)\b",
         ),
@@ -105,6 +110,7 @@ _RULES: dict[str, dict[Intent, tuple[str, ...]]] = {
         Intent.PRODUCT_QUESTION: (
             r"\b(?:talla|material|mida|mides|colors?|estoc|impermeable)\b",
             r"\bte (?:el|la|aquest|aquesta)\b[^?]*\?",
+            r"\b(?:es pot|funciona amb|quina bombeta)\b[^?]*\?",
         ),
         Intent.PURCHASE: (r"\b(?:comprar|compra|preu|quant costa|descompte|codi promocional)\b",),
     },
