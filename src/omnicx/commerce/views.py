@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from omnicx.auth.permissions import Action, allows
 from omnicx.auth.schemas import Principal
@@ -22,7 +20,7 @@ from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, 
 from omnicx.errors import DomainError
 from omnicx.i18n import lazy as N_
 from omnicx.web.deps import SessionDep, require
-from omnicx.web.forms import see_other
+from omnicx.web.forms import redirect_or_page
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -228,22 +226,6 @@ def _locations_page(
     return render(request, "commerce/locations.html", context, status=status)
 
 
-def _apply(
-    session: SessionDep, action: Callable[[], object], to: str, page: Callable[[str, int], HTMLResponse]
-) -> Response:
-    """Run an edit form's action: back to the list, or the list again with why not (bad input is 422)."""
-    try:
-        action()
-    except DomainError as error:
-        session.rollback()
-        return page(error.message, error.status)
-    except ValidationError as error:
-        session.rollback()
-        first = error.errors()[0]
-        return page(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", 422)
-    return see_other(to)
-
-
 @router.get("/commerce/catalogue", response_class=HTMLResponse)
 def catalogue_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
     """Products and their variants, with edit forms for managers."""
@@ -259,16 +241,16 @@ def edit_product(
     title: Annotated[str, Form(max_length=400)],
     description: Annotated[str, Form(max_length=6000)] = "",
 ) -> Response:
-    return _apply(
-        session,
+    return redirect_or_page(
         lambda: service.update_product(
             session,
             workspace_id=principal.workspace_id,
             product_id=product_id,
             data=ProductUpdate(title=title, description=description),
         ),
-        "/commerce/catalogue",
-        lambda message, status: _catalogue_page(request, session, principal, message, status),
+        to="/commerce/catalogue",
+        page=lambda message, status: _catalogue_page(request, session, principal, message, status),
+        session=session,
     )
 
 
@@ -294,11 +276,11 @@ def edit_variant(
             data=data.model_copy(update={"price_minor": service.minor_units(price, code)}),
         )
 
-    return _apply(
-        session,
+    return redirect_or_page(
         save,
-        "/commerce/catalogue",
-        lambda message, status: _catalogue_page(request, session, principal, message, status),
+        to="/commerce/catalogue",
+        page=lambda message, status: _catalogue_page(request, session, principal, message, status),
+        session=session,
     )
 
 
@@ -318,14 +300,14 @@ def edit_location(
     kind: Annotated[LocationKind, Form()],
     pickup: Annotated[bool, Form()] = False,
 ) -> Response:
-    return _apply(
-        session,
+    return redirect_or_page(
         lambda: service.update_location(
             session,
             workspace_id=principal.workspace_id,
             location_id=location_id,
             data=LocationUpdate(name=name, kind=kind, pickup=pickup),
         ),
-        "/commerce/locations",
-        lambda message, status: _locations_page(request, session, principal, message, status),
+        to="/commerce/locations",
+        page=lambda message, status: _locations_page(request, session, principal, message, status),
+        session=session,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +20,7 @@ from omnicx.auth.permissions import Action, allows
 from omnicx.auth.schemas import Principal
 from omnicx.customers import service as customers_service
 from omnicx.db import utcnow
-from omnicx.errors import DomainError, Invalid
+from omnicx.errors import DomainError
 from omnicx.i18n import gettext
 from omnicx.i18n import lazy as N_
 from omnicx.inbox import service
@@ -294,7 +292,6 @@ def merge_form(
     """Merge another conversation of this customer into this one."""
 
     def page(message: str, status: int) -> HTMLResponse:
-        session.rollback()
         context = _conversation_context(session, principal, conversation_id)
         return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
 
@@ -307,6 +304,7 @@ def merge_form(
         ),
         to=f"/inbox/conversations/{conversation_id}",
         page=page,
+        session=session,
     )
 
 
@@ -323,14 +321,16 @@ def retry_form(
     back = f"/inbox/conversations/{target}" if target else "/inbox"
 
     def page(message: str, status: int) -> HTMLResponse:
-        session.rollback()
         if target is None:
             return render_error(request, status=status, code=RetryRefused.code, message=message)
         context = _conversation_context(session, principal, target)
         return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
 
     return redirect_or_page(
-        lambda: service.retry_message(session, principal=principal, message_id=message_id), to=back, page=page
+        lambda: service.retry_message(session, principal=principal, message_id=message_id),
+        to=back,
+        page=page,
+        session=session,
     )
 
 
@@ -373,24 +373,6 @@ register(
     settings=True,
 )
 Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
-
-
-def _forget(session: Session, error: str | None) -> None:
-    """A form failed: drop what its action left in the session before the page is read again."""
-    if error is not None:
-        session.rollback()
-
-
-def _checked(action: Callable[[], object]) -> Callable[[], object]:
-    """A form action whose invalid input (a Pydantic error) is shown on the page like a domain error."""
-
-    def run() -> object:
-        try:
-            return action()
-        except ValidationError as error:
-            raise Invalid("; ".join(str(e["msg"]) for e in error.errors()[:3])) from error
-
-    return run
 
 
 def _agent_context(
@@ -474,7 +456,6 @@ def read_notifications_form(
 def _canned_page(
     request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    _forget(session, error)
     context = {"items": service.list_canned(session, workspace_id=principal.workspace_id), "error": error}
     return render(request, "inbox/settings_canned.html", context, status=status)
 
@@ -507,9 +488,10 @@ def canned_save(
         return service.update_canned(session, principal=principal, canned_id=existing, data=data)
 
     return redirect_or_page(
-        _checked(save),
+        save,
         to="/settings/canned-responses",
         page=lambda message, status: _canned_page(request, session, principal, error=message, status=status),
+        session=session,
     )
 
 
@@ -519,6 +501,7 @@ def canned_delete(request: Request, canned_id: uuid.UUID, session: SessionDep, p
         lambda: service.delete_canned(session, principal=principal, canned_id=canned_id),
         to="/settings/canned-responses",
         page=lambda message, status: _canned_page(request, session, principal, error=message, status=status),
+        session=session,
     )
 
 
@@ -532,7 +515,6 @@ AGENT_SCOPE_LABELS = {
 def _inboxes_page(
     request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    _forget(session, error)
     context = {
         "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
@@ -559,9 +541,10 @@ def agent_scope_save(
         return service.update_inbox_settings(session, principal=principal, data=data)
 
     return redirect_or_page(
-        _checked(save),
+        save,
         to="/settings/inboxes",
         page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        session=session,
     )
 
 
@@ -611,16 +594,16 @@ def inbox_save(
         return created
 
     return redirect_or_page(
-        _checked(save),
+        save,
         to="/settings/inboxes",
         page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        session=session,
     )
 
 
 def _sla_page(
     request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    _forget(session, error)
     policies = service.list_sla_policies(session, workspace_id=principal.workspace_id)
     context = {
         "policies": policies,
@@ -690,7 +673,8 @@ async def sla_save(request: Request, session: SessionDep, principal: Manager) ->
 
     return await run_in_threadpool(
         redirect_or_page,
-        _checked(save),
+        save,
         to="/settings/sla-policies",
         page=lambda message, status: _sla_page(request, session, principal, error=message, status=status),
+        session=session,
     )

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from omnicx.auth.permissions import Action, allows
 from omnicx.auth.schemas import Principal
@@ -26,7 +25,7 @@ from omnicx.tracking.schemas import (
 )
 from omnicx.tracking.wire import as_text
 from omnicx.web.deps import SessionDep, require
-from omnicx.web.forms import redirect_or_page, see_other
+from omnicx.web.forms import redirect_or_page
 from omnicx.web.nav import NavItem, register
 from omnicx.web.templating import render
 
@@ -215,20 +214,25 @@ def create_channel_rule(
     value: Annotated[list[str], Form()],
 ) -> Response:
     """Add a rule from the form's condition rows (rows with an empty value are ignored)."""
-    try:
+
+    def add() -> object:
         conditions = [
             RuleCondition(field=f, op=o, value=v.strip())
             for f, o, v in zip(field, op, value, strict=False)
             if v.strip()
         ]
         data = ChannelRuleCreate(channel=channel.strip(), conditions=conditions)
-        service.create_rule(session, workspace_id=principal.workspace_id, data=data, principal=principal)
-    except DomainError as error:
-        return _channels_page(request, session, principal, error=error.message, status=error.status)
-    except ValidationError as error:
-        message = "; ".join(str(e["msg"]) for e in error.errors()[:3])
-        return _channels_page(request, session, principal, error=message, status=422)
-    return see_other("/settings/channels")
+        return service.create_rule(
+            session, workspace_id=principal.workspace_id, data=data, principal=principal
+        )
+
+    return redirect_or_page(
+        add,
+        to="/settings/channels",
+        page=lambda message, status: _channels_page(
+            request, session, principal, error=message, status=status
+        ),
+    )
 
 
 @router.post("/settings/channels/{rule_id}/move", response_class=HTMLResponse)
