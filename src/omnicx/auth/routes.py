@@ -43,16 +43,10 @@ Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
 @router.get("/me", response_model=MePublic)
 def me(session: SessionDep, principal: Anyone) -> MePublic:
     """Who the credentials belong to, in which workspace, and what they may do."""
-    user = None
-    if principal.user_id is not None:
-        user = next(
-            (
-                UserPublic(id=m.user_id, email=m.email, name=m.name, language=None)
-                for m in service.list_members(session, workspace_id=principal.workspace_id)
-                if m.user_id == principal.user_id
-            ),
-            None,
-        )
+    member = service.member_of(session, principal=principal)
+    user = (
+        UserPublic(id=member.user_id, email=member.email, name=member.name, language=None) if member else None
+    )
     return MePublic(
         user=user,
         workspace=service.get_workspace(session, workspace_id=principal.workspace_id),

@@ -101,12 +101,11 @@ async def stream(
 
 def audience_tokens(session: Session, principal: Principal) -> frozenset[str]:
     """What an event's audience clauses are checked against: the caller's membership and teams."""
-    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
-    member = next((m.id for m in members if m.user_id == principal.user_id), None)
+    member = auth_service.member_of(session, principal=principal)
     if member is None:
         return frozenset()
-    teams = auth_service.list_teams(session, workspace_id=principal.workspace_id)
-    return frozenset({f"member:{member}"} | {f"team:{t.id}" for t in teams if member in t.member_ids})
+    teams = auth_service.team_ids_of(session, workspace_id=principal.workspace_id, member_id=member.id)
+    return frozenset({f"member:{member.id}"} | {f"team:{team}" for team in teams})
 
 
 async def _events(

@@ -1,7 +1,7 @@
 """Public face of the auth domain. Other domains import from here only."""
 
 from omnicx.auth.service.audit import list_audit, record_audit
-from omnicx.auth.service.members import add_member, change_role, list_members, remove_member
+from omnicx.auth.service.members import add_member, change_role, list_members, member_of, remove_member
 from omnicx.auth.service.sessions import (
     authenticate_session,
     authenticate_token,
@@ -16,6 +16,7 @@ from omnicx.auth.service.teams import (
     get_team,
     list_teams,
     remove_team_member,
+    team_ids_of,
     update_team,
 )
 from omnicx.auth.service.tokens import create_token, list_tokens, revoke_token
@@ -52,6 +53,7 @@ __all__ = [
     "list_teams",
     "list_tokens",
     "list_user_workspaces",
+    "member_of",
     "record_audit",
     "remove_member",
     "remove_team_member",
@@ -61,5 +63,6 @@ __all__ = [
     "sign_in",
     "sign_out",
     "switch_workspace",
+    "team_ids_of",
     "update_team",
 ]

@@ -52,6 +52,19 @@ def list_members(session: Session, *, workspace_id: uuid.UUID) -> list[MemberPub
     return [_public(m, u) for m, u in rows]
 
 
+def member_of(session: Session, *, principal: Principal) -> MemberPublic | None:
+    """The membership of the person behind `principal` in their workspace; None for API tokens (no person)
+    and for someone no longer a member."""
+    if principal.user_id is None:
+        return None
+    row = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == principal.workspace_id, Membership.user_id == principal.user_id)
+    ).first()
+    return _public(row[0], row[1]) if row is not None else None
+
+
 def add_member(session: Session, *, principal: Principal, data: MemberCreate) -> MemberCreated:
     _check_assignable(principal, data.role)
     user = find_user(session, email=data.email)

@@ -45,6 +45,16 @@ def list_teams(session: Session, *, workspace_id: uuid.UUID) -> list[TeamPublic]
     return [_public(session, t) for t in teams]
 
 
+def team_ids_of(session: Session, *, workspace_id: uuid.UUID, member_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The teams one member belongs to (one query, not every team with its members)."""
+    rows = session.scalars(
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.workspace_id == workspace_id, TeamMember.membership_id == member_id)
+    )
+    return frozenset(rows)
+
+
 def get_team(session: Session, *, workspace_id: uuid.UUID, team_id: uuid.UUID) -> TeamPublic:
     return _public(session, _load(session, workspace_id, team_id))
 

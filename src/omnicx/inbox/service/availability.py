@@ -35,8 +35,7 @@ def availability_of(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.U
 
 
 def _membership_of(session: Session, principal: Principal) -> uuid.UUID:
-    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
-    member = next((m for m in members if m.user_id == principal.user_id), None)
+    member = auth_service.member_of(session, principal=principal)
     if member is None:
         raise AssigneeNotFound("only a member of the workspace has an availability (not an API token)")
     return member.id

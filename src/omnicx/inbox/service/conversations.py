@@ -52,10 +52,8 @@ _PRIORITY_ORDER = case(
 
 def _membership_id(session: Session, principal: Principal) -> uuid.UUID | None:
     """The caller's membership in their workspace (what `assignee_id` holds)."""
-    if principal.user_id is None:
-        return None
-    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
-    return next((m.id for m in members if m.user_id == principal.user_id), None)
+    member = auth_service.member_of(session, principal=principal)
+    return member.id if member is not None else None
 
 
 def list_conversations(

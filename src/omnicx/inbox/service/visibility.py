@@ -62,24 +62,28 @@ def viewer(session: Session, principal: Principal) -> Viewer | None:
     (integrations, not people: an admin who creates an agent-role token decides what it reads)."""
     if principal.role is not Role.AGENT or principal.user_id is None:
         return None
-    members = auth_service.list_members(session, workspace_id=principal.workspace_id)
-    member_id = next((m.id for m in members if m.user_id == principal.user_id), None)
-    teams = auth_service.list_teams(session, workspace_id=principal.workspace_id)
-    team_ids = frozenset(t.id for t in teams if member_id is not None and member_id in t.member_ids)
+    member = auth_service.member_of(session, principal=principal)
+    team_ids = (
+        auth_service.team_ids_of(session, workspace_id=principal.workspace_id, member_id=member.id)
+        if member is not None
+        else frozenset()
+    )
     scope = get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope
-    return Viewer(member_id=member_id, team_ids=team_ids, scope=scope)
+    return Viewer(member_id=member.id if member else None, team_ids=team_ids, scope=scope)
 
 
 def condition(session: Session, principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause on `Conversation` that keeps what `principal` may see (always true for non-agents)."""
     who = viewer(session, principal)
-    if who is None:
-        return true()
+    return true() if who is None else _visible(who, principal.workspace_id)
+
+
+def _visible(who: Viewer, workspace_id: uuid.UUID) -> ColumnElement[bool]:
     if who.member_id is None:
         return false()  # a person no longer a member of this workspace
     teams = list(who.team_ids)
     inboxes = select(Inbox.id).where(
-        Inbox.workspace_id == principal.workspace_id, or_(Inbox.team_id.is_(None), Inbox.team_id.in_(teams))
+        Inbox.workspace_id == workspace_id, or_(Inbox.team_id.is_(None), Inbox.team_id.in_(teams))
     )
     mine = Conversation.assignee_id == who.member_id
     unassigned = Conversation.assignee_id.is_(None)
@@ -93,10 +97,13 @@ def condition(session: Session, principal: Principal) -> ColumnElement[bool]:
 
 def ensure_visible(session: Session, principal: Principal, conversation_id: uuid.UUID) -> None:
     """Refuse (as not found: its existence is not disclosed) a conversation `principal` may not see."""
-    if viewer(session, principal) is None:
+    who = viewer(session, principal)
+    if who is None:
         return
     found = session.scalar(
-        select(Conversation.id).where(Conversation.id == conversation_id, condition(session, principal))
+        select(Conversation.id).where(
+            Conversation.id == conversation_id, _visible(who, principal.workspace_id)
+        )
     )
     if found is None:
         raise ConversationNotFound(f"conversation {conversation_id} not found")
