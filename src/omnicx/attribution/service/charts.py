@@ -11,6 +11,7 @@ import altair as alt
 
 from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import AttributionReport, StageKey
+from omnicx.charts import empty_chart
 from omnicx.i18n import gettext
 from omnicx.i18n import lazy as N_
 
@@ -60,7 +61,7 @@ def chart_spec(
     """Grouped bars: for each channel, credit by first touch, last touch and the chosen model."""
     rows = _rows(report, stage, metric)
     if not rows:
-        return _empty(gettext("No sessions or conversions in this range."))
+        return empty_chart(gettext("No sessions or conversions in this range."))
     data = alt.InlineData(values=rows)
     order = [c.channel for c in report.channels]
     chart = (
@@ -80,18 +81,6 @@ def chart_spec(
             ],
         )
         .properties(width="container", height=max(120, 26 * len(order) * 3 // 2))
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
-
-
-def _empty(message: str) -> dict[str, Any]:
-    """A chart that says there is nothing to show (an empty bar chart has no size and cannot be rendered)."""
-    chart = (
-        alt.Chart(alt.InlineData(values=[{"message": message}]))
-        .mark_text(size=14)
-        .encode(text="message:N")
-        .properties(width="container", height=80)
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec

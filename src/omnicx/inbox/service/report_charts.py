@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import altair as alt
 
+from omnicx.charts import empty_chart
 from omnicx.i18n import gettext
 from omnicx.inbox.schemas import InboxReport, ReportRow
 
@@ -14,21 +15,10 @@ Dimension = Literal["channel", "agent", "team"]
 ChartKind = Literal["trend", "times"]
 
 
-def _empty(message: str) -> dict[str, Any]:
-    chart = (
-        alt.Chart(alt.InlineData(values=[{"message": message}]))
-        .mark_text(size=14)
-        .encode(text="message:N")
-        .properties(width="container", height=80)
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
-
-
 def trend_spec(report: InboxReport) -> dict[str, Any]:
     """Conversations per day (bars) and the SLA hit rate per day (line, right axis)."""
     if not report.totals.conversations:
-        return _empty(gettext("No conversations in this range."))
+        return empty_chart(gettext("No conversations in this range."))
     conversations = gettext("Conversations")
     hit_rate = gettext("SLA hit rate")
     rows = [
@@ -70,7 +60,7 @@ def times_spec(report: InboxReport, dimension: Dimension = "channel") -> dict[st
             if seconds is not None:
                 values.append({"group": row.label, "measure": label, "minutes": round(seconds / 60, 2)})
     if not values:
-        return _empty(gettext("No answered or resolved conversations in this range."))
+        return empty_chart(gettext("No answered or resolved conversations in this range."))
     minutes = gettext("Minutes")
     chart = (
         alt.Chart(alt.InlineData(values=values))

@@ -17,13 +17,14 @@ import statistics
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.dates import day_bounds, days
 from omnicx.db import utcnow
 from omnicx.i18n import gettext
 from omnicx.inbox import sla
@@ -96,10 +97,7 @@ def _bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
         raise InvalidReportRange("the start date is after the end date")
     if (end - start).days + 1 > MAX_REPORT_DAYS:
         raise InvalidReportRange(f"a report covers at most {MAX_REPORT_DAYS} days")
-    zone = ZoneInfo(timezone)
-    since = datetime.combine(start, time.min, zone).astimezone(UTC)
-    until = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
-    return since, until
+    return day_bounds(start, end, timezone)
 
 
 def _facts(
@@ -194,11 +192,10 @@ def _daily(facts: list[_Fact], start: date, end: date) -> list[ReportDay]:
     by_day: dict[date, list[_Fact]] = {}
     for fact in facts:
         by_day.setdefault(fact.day, []).append(fact)
-    days: list[ReportDay] = []
-    day = start
-    while day <= end:
+    daily: list[ReportDay] = []
+    for day in days(start, end):
         group = by_day.get(day, [])
-        days.append(
+        daily.append(
             ReportDay(
                 day=day,
                 conversations=len(group),
@@ -206,8 +203,7 @@ def _daily(facts: list[_Fact], start: date, end: date) -> list[ReportDay]:
                 sla_hit_rate=_hit_rate(group)[0],
             )
         )
-        day += timedelta(days=1)
-    return days
+    return daily
 
 
 def report(

@@ -13,6 +13,7 @@ from typing import Any
 
 import altair as alt
 
+from omnicx.charts import empty_chart
 from omnicx.i18n import gettext
 from omnicx.i18n import lazy as N_
 from omnicx.overview.schemas import OverviewPublic, TrendPoint
@@ -71,7 +72,7 @@ def _label(series: str) -> str:
 
 def _trend(points: list[TrendPoint], *, stacked: bool, title: str) -> dict[str, Any]:
     if not any(p.value for p in points):
-        return _empty(gettext("Nothing happened in this range."))
+        return empty_chart(gettext("Nothing happened in this range."))
     rows = [{"day": p.day.isoformat(), "series": _label(p.series), "value": p.value} for p in points]
     base = alt.Chart(alt.InlineData(values=rows), title=title)
     mark = base.mark_area(opacity=0.85) if stacked else base.mark_line(point=len(rows) < 200)
@@ -100,7 +101,7 @@ def _touch(data: OverviewPublic, metric: str) -> dict[str, Any]:
         for touch in TOUCH_LABELS
     ]
     if not any(r["value"] for r in rows):
-        return _empty(gettext("No conversions in this range."))
+        return empty_chart(gettext("No conversions in this range."))
     order = [r.channel for r in sorted(data.channels, key=lambda c: -getattr(c.last_touch, metric))]
     chart = (
         alt.Chart(alt.InlineData(values=rows), title=f"{_label(metric)}: {gettext('first and last touch')}")
@@ -117,17 +118,6 @@ def _touch(data: OverviewPublic, metric: str) -> dict[str, Any]:
             ],
         )
         .properties(width="container", height=max(120, 22 * len(order) * 2))
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
-
-
-def _empty(message: str) -> dict[str, Any]:
-    chart = (
-        alt.Chart(alt.InlineData(values=[{"message": message}]))
-        .mark_text(size=14)
-        .encode(text="message:N")
-        .properties(width="container", height=80)
     )
     spec: dict[str, Any] = chart.to_dict()
     return spec
