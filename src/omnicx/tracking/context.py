@@ -69,12 +69,13 @@ def _campaign_pairs(url: str) -> tuple[tuple[str, str], ...]:
     return tuple(found.items())
 
 
-def campaign_of(message: dict[str, Any]) -> dict[str, str]:
-    """`context.campaign` if the sender filled it, else parsed from the page URL's query."""
+def campaign_of(message: dict[str, Any], page: dict[str, str] | None = None) -> dict[str, str]:
+    """`context.campaign` if the sender filled it, else parsed from the page URL's query (`page`: the message's
+    `page_of`, when the caller already has it)."""
     given = as_dict(as_dict(message.get("context")).get("campaign"))
     if given:
         return {k: s for k, v in given.items() if (s := text(v)) is not None}
-    return campaign_from_url(page_of(message).get("url"))
+    return campaign_from_url((page_of(message) if page is None else page).get("url"))
 
 
 def device_category(context: dict[str, Any]) -> str:
@@ -86,7 +87,12 @@ def device_category(context: dict[str, Any]) -> str:
         return "tablet"
     if kind in ("desktop", "macos", "windows", "linux"):
         return "desktop"
-    agent = str(context.get("userAgent") or "")
+    return _agent_category(str(context.get("userAgent") or ""))
+
+
+@lru_cache(maxsize=1024)
+def _agent_category(agent: str) -> str:
+    """Cached: a site sees a few hundred distinct user agents, and this runs for every event sessionised."""
     if not agent:
         return "other"
     if _BOT.search(agent):

@@ -50,7 +50,7 @@ class Hit:
             page_url=page.get("url"),
             page_path=page.get("path"),
             referrer=page.get("referrer"),
-            campaign=campaign_of(message),
+            campaign=campaign_of(message, page),
             device_category=device_category(context or {}),
         )
 

@@ -76,6 +76,8 @@ def normalise(identifier: Identifier, default_region: str | None = None) -> Iden
     normalised = _NORMALISERS.get(identifier.kind, _opaque)(value, default_region)
     if normalised is None or is_blocked(normalised):
         return None
+    if normalised == identifier.value:
+        return identifier  # frozen: the same identifier serves (most values arrive already canonical)
     return Identifier(kind=identifier.kind, value=normalised)
 
 

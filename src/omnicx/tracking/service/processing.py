@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, bindparam, select, union, update
+from sqlalchemy import select, union, update
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.channels import load_rules
 from omnicx.tracking.service.sessions import rebuild_sessions_many
+from omnicx.tracking.sessionize import Hit
 
 EPOCH_FLOOR = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -82,24 +83,45 @@ class _Resolution:
     earliest: dict[uuid.UUID, datetime] = field(default_factory=dict)
     user_ids: set[str] = field(default_factory=set)
     anonymous_ids: set[str] = field(default_factory=set)
+    hits: dict[uuid.UUID, Hit] = field(default_factory=dict)  # the job's events, for sessionising
+
+
+def _events_by_id(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """The job's events in time order, found by primary key; any of another workspace is left out.
+
+    The workspace is checked on the rows rather than in the WHERE clause: with both, SQLite's planner (no table
+    statistics) reads every event of the workspace through its index instead of the ids through the primary
+    key, and each job got slower as the workspace grew (0.4 s per 1,000 events at 200,000 events).
+    """
+    rows = session.execute(
+        select(
+            Event.id,
+            Event.workspace_id,
+            Event.type,
+            Event.user_id,
+            Event.anonymous_id,
+            Event.timestamp,
+            Event.payload,
+        )
+        .where(Event.id.in_(list(event_ids)))
+        .order_by(Event.timestamp, Event.id)
+    ).all()
+    return [row for row in rows if row.workspace_id == workspace_id]
 
 
 def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> _Resolution:
-    rows = session.execute(
-        select(Event.id, Event.type, Event.user_id, Event.anonymous_id, Event.timestamp, Event.payload)
-        .where(Event.workspace_id == workspace_id, Event.id.in_(list(event_ids)))
-        .order_by(Event.timestamp, Event.id)
-    ).all()
+    rows = _events_by_id(session, workspace_id, event_ids)
     items = [_item(session, workspace_id, row) for row in rows]
     customers = identity_service.resolve_many(session, workspace_id=workspace_id, items=items)
     found = _Resolution()
-    stamps: list[dict[str, str]] = []
+    stamps: list[tuple[uuid.UUID, uuid.UUID]] = []
     for row, customer_id in zip(rows, customers, strict=True):
         found.user_ids.update([row.user_id] if row.user_id else [])
         found.anonymous_ids.update([row.anonymous_id] if row.anonymous_id else [])
         if customer_id is None:
             continue  # suppressed or unidentifiable: stored, never profiled
-        stamps.append({"event_id": str(row.id), "customer": str(customer_id)})
+        stamps.append((row.id, customer_id))
+        found.hits[row.id] = Hit.from_message(str(row.id), row.timestamp, row.payload)
         found.earliest[customer_id] = min(found.earliest.get(customer_id, row.timestamp), row.timestamp)
     if stamps:
         _stamp(session, stamps)
@@ -113,17 +135,19 @@ _POSTGRES_STAMP = sql(
     WHERE tracking_event.id = stamp.event_id
     """
 )
+_SQLITE_STAMP = "UPDATE tracking_event SET customer_id = ? WHERE id = ?"
 
 
-def _stamp(session: Session, stamps: list[dict[str, str]]) -> None:
-    """Set each event's customer in one statement (PostgreSQL) or one executemany (SQLite, in process)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_POSTGRES_STAMP, {"stamps": orjson.dumps(stamps).decode()})
+def _stamp(session: Session, stamps: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Set each (event, customer) in one statement (PostgreSQL) or one driver-level executemany (SQLite, in
+    process; ids are stored as 32 hex digits there). Both skip SQLAlchemy's per-parameter processing, which
+    cost more than the updates themselves at a thousand events per job."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = [{"event_id": str(event), "customer": str(customer)} for event, customer in stamps]
+        connection.execute(_POSTGRES_STAMP, {"stamps": orjson.dumps(rows).decode()})
         return
-    table: Table = Event.__table__  # type: ignore[assignment]
-    stamp = update(table).where(table.c.id == bindparam("event_id")).values(customer_id=bindparam("customer"))
-    params = [{"event_id": uuid.UUID(s["event_id"]), "customer": uuid.UUID(s["customer"])} for s in stamps]
-    session.connection().execute(stamp, params)
+    connection.exec_driver_sql(_SQLITE_STAMP, [(customer.hex, event.hex) for event, customer in stamps])
 
 
 def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolution) -> set[uuid.UUID]:
@@ -171,5 +195,5 @@ def process_events(session: Session, *, workspace_id: uuid.UUID, event_ids: Sequ
     for survivor in _absorb_merged(session, workspace_id=workspace_id, found=found):
         since[survivor] = EPOCH_FLOOR  # its history just grew: rebuild all of it
     rules = load_rules(session, workspace_id=workspace_id)
-    rebuild_sessions_many(session, workspace_id=workspace_id, since=since, rules=rules)
+    rebuild_sessions_many(session, workspace_id=workspace_id, since=since, rules=rules, known=found.hits)
     return len(since)

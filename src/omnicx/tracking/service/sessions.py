@@ -77,22 +77,37 @@ def _windows(
     return starts, stale
 
 
+PAYLOAD_CHUNK = 5000
+
+
 def _hits(
-    session: Session, workspace_id: uuid.UUID, starts: Mapping[uuid.UUID, datetime]
+    session: Session,
+    workspace_id: uuid.UUID,
+    starts: Mapping[uuid.UUID, datetime],
+    known: Mapping[uuid.UUID, Hit],
 ) -> dict[uuid.UUID, list[Hit]]:
+    """Each customer's hits from its start on, in time order. The window is read without payloads; events the
+    caller already holds as `known` hits (the job's own, usually nearly all) are not read or decoded again."""
     rows = session.execute(
-        select(Event.id, Event.customer_id, Event.timestamp, Event.payload)
+        select(Event.id, Event.customer_id, Event.timestamp)
         .where(
             Event.workspace_id == workspace_id,
             Event.customer_id.in_(list(starts)),
             Event.timestamp >= min(starts.values()),
         )
         .order_by(Event.timestamp, Event.id)
-    )
+    ).all()
+    window = [row for row in rows if row.timestamp >= starts[row.customer_id]]
+    missing = [row.id for row in window if row.id not in known]
+    payloads: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(missing), PAYLOAD_CHUNK):
+        chunk = missing[start : start + PAYLOAD_CHUNK]
+        for event_id, payload in session.execute(select(Event.id, Event.payload).where(Event.id.in_(chunk))):
+            payloads[event_id] = payload
     hits: dict[uuid.UUID, list[Hit]] = defaultdict(list)
-    for row in rows:
-        if row.timestamp >= starts[row.customer_id]:
-            hits[row.customer_id].append(Hit.from_message(str(row.id), row.timestamp, row.payload))
+    for row in window:
+        hit = known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
+        hits[row.customer_id].append(hit)
     return hits
 
 
@@ -143,10 +158,16 @@ def _touchpoint_row(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def rebuild_sessions_many(
-    session: Session, *, workspace_id: uuid.UUID, since: Mapping[uuid.UUID, datetime], rules: Sequence[Rule]
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    since: Mapping[uuid.UUID, datetime],
+    rules: Sequence[Rule],
+    known: Mapping[uuid.UUID, Hit] | None = None,
 ) -> int:
     """Recompute the sessions (and their touchpoints) of every customer in `since` from the session containing
-    their `since` time onwards; flushes. Returns how many sessions now cover those windows."""
+    their `since` time onwards; flushes. Returns how many sessions now cover those windows. `known`: hits the
+    caller already built from events it loaded (by event id), so they are not read again."""
     if not since:
         return 0
     _lock_customers(session, list(since))
@@ -164,7 +185,7 @@ def rebuild_sessions_many(
 
     rows = [
         _session_row(workspace_id, customer_id, span, channel_of(span))
-        for customer_id, hits in _hits(session, workspace_id, starts).items()
+        for customer_id, hits in _hits(session, workspace_id, starts, known or {}).items()
         for span in sessionize(hits)
     ]
     if rows:
