@@ -17,11 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, bindparam, insert, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id
+from omnicx.db import insert_rows, new_id
 from omnicx.jobs import service as jobs_service
 from omnicx.realtime.bus import RealtimeEvent
 from omnicx.realtime.service import publish
@@ -115,13 +114,13 @@ def store(
 def _insert_events(
     session: Session, *, source: AuthenticatedSource, rows: list[dict[str, Any]]
 ) -> list[uuid.UUID]:
-    """One multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING id` for the whole batch; returns the ids
-    actually inserted (a messageId already stored inserts nothing).
+    """Insert the batch's events whose messageId is not stored yet; returns the ids actually inserted.
 
-    On PostgreSQL the batch travels as ONE JSON document (encoded by orjson) unpacked by `jsonb_array_elements`:
-    a 100-row VALUES statement is a long SQL text the driver would re-parse on every request, while this one is
-    constant and prepared once. SQLite runs in process, where SQLAlchemy's multi-row VALUES costs little; its
-    payloads are still encoded by orjson and bound as text rather than by the JSON type's `json.dumps`.
+    On PostgreSQL: one `INSERT ... ON CONFLICT DO NOTHING RETURNING id` whose batch travels as ONE JSON document
+    (encoded by orjson) unpacked by `jsonb_array_elements`: a 100-row VALUES statement is a long SQL text the
+    driver would re-parse on every request, while this one is constant and prepared once. On SQLite the
+    transaction already holds the database's single write lock (`BEGIN IMMEDIATE`), so the messageIds already
+    stored are looked up and the others inserted by `insert_rows`, nothing able to slip in between.
     """
     if session.get_bind().dialect.name == "postgresql":
         params = {
@@ -130,19 +129,24 @@ def _insert_events(
             "source_id": source.id,
         }
         return list(session.connection().execute(_POSTGRES_INSERT, params).scalars())
-    for row in rows:
-        row["payload_json"] = orjson.dumps(row.pop("payload")).decode()
-        row["workspace_id"] = source.workspace_id
-        row["source_id"] = source.id
-    table = Event.__table__
-    values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "payload_json"}
-    stmt = (
-        sqlite.insert(table)  # type: ignore[arg-type]
-        .values({**values, "payload": bindparam("payload_json", type_=Text)})
-        .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
-        .returning(table.c.id)
+    table: Table = Event.__table__  # type: ignore[assignment]
+    taken = set(
+        session.connection()
+        .execute(
+            select(table.c.message_id).where(
+                table.c.workspace_id == source.workspace_id,
+                table.c.message_id.in_([row["message_id"] for row in rows]),
+            )
+        )
+        .scalars()
     )
-    return list(session.connection().execute(stmt, rows).scalars())
+    fresh = [
+        {**row, "workspace_id": source.workspace_id, "source_id": source.id}
+        for row in rows
+        if row["message_id"] not in taken
+    ]
+    insert_rows(session, table, fresh)
+    return [row["id"] for row in fresh]
 
 
 _POSTGRES_INSERT = text(

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
+from omnicx.db import insert_rows, new_id, utcnow
 from omnicx.tracking.channels_rules import Rule, Traffic, classify
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import SessionPublic
@@ -27,6 +27,10 @@ from omnicx.tracking.sessionize import INACTIVITY, Hit, SessionSpan, sessionize
 
 SESSION_TOUCHPOINT_KIND = "session"
 SESSION_TOUCHPOINT_SOURCE = "session"
+
+
+def _table(model: type[TrackingSession] | type[Touchpoint]) -> Table:
+    return model.__table__  # type: ignore[return-value]
 
 
 def _lock_customers(session: Session, customer_ids: Sequence[uuid.UUID]) -> None:
@@ -190,8 +194,8 @@ def rebuild_sessions_many(
     ]
     if rows:
         now = utcnow()
-        session.execute(insert(TrackingSession), rows)
-        session.execute(insert(Touchpoint), [_touchpoint_row(row, now) for row in rows])
+        insert_rows(session, _table(TrackingSession), rows)
+        insert_rows(session, _table(Touchpoint), [_touchpoint_row(row, now) for row in rows])
     return len(rows)
 
 

@@ -1,0 +1,91 @@
+"""`omnicx.db.insert_rows` stores exactly what SQLAlchemy's ordinary insert stores, on either database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.orm import Session
+
+from omnicx.db import insert_rows, new_id
+from omnicx.tracking.models import Touchpoint
+from tests.conftest import World
+
+TABLE: Table = Touchpoint.__table__  # type: ignore[assignment]
+COLUMNS = ("at", "channel", "detail", "dedup_key", "created_at", "customer_id")
+
+
+def _row(world: World, at: datetime, detail: dict[str, object], dedup: str | None) -> dict[str, object]:
+    return {
+        "id": new_id(),
+        "workspace_id": world.workspace.id,
+        "customer_id": uuid.uuid4(),
+        "at": at,
+        "channel": "Email",
+        "kind": "visit",
+        "source": "test",
+        "session_id": None,
+        "detail": detail,
+        "dedup_key": dedup,
+        "created_at": at + timedelta(microseconds=1),
+    }
+
+
+def _stored(db: Session, row_id: uuid.UUID) -> tuple[object, ...]:
+    """The row as SQLAlchemy reads it back, and (on SQLite) the raw text the database holds."""
+    read = db.execute(select(*(TABLE.c[c] for c in COLUMNS)).where(TABLE.c.id == row_id)).one()
+    raw = ()
+    if db.get_bind().dialect.name == "sqlite":
+        raw = tuple(
+            db.execute(
+                text("SELECT at, detail, created_at, customer_id FROM tracking_touchpoint WHERE id = :id"),
+                {"id": row_id.hex},
+            ).one()
+        )
+    return (*read, *raw)
+
+
+moments = st.datetimes(
+    min_value=datetime(1970, 1, 2),
+    max_value=datetime(2200, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7, minutes=-30))]),
+)
+details = st.dictionaries(
+    st.text(max_size=5),
+    st.one_of(st.integers(-(2**70), 2**70), st.text(max_size=5), st.booleans(), st.none()),
+    max_size=3,
+)
+
+
+# Each example rolls back what it inserted, so the function-scoped database is the same for every example.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at=moments, detail=details, dedup=st.one_of(st.none(), st.text(min_size=1, max_size=8)))
+def test_insert_rows_stores_what_the_ordinary_insert_stores(
+    db: Session, world: World, at: datetime, detail: dict[str, object], dedup: str | None
+) -> None:
+    ordinary, fast = _row(world, at, detail, None), _row(world, at, detail, None)
+    ordinary["customer_id"] = fast["customer_id"]
+    if dedup is not None:
+        ordinary["dedup_key"], fast["dedup_key"] = f"a{dedup}", f"a{dedup}"
+        fast["dedup_key"] = f"b{dedup}"
+    db.execute(insert(TABLE), [ordinary])
+    insert_rows(db, TABLE, [fast])
+    before, after = _stored(db, ordinary["id"]), _stored(db, fast["id"])  # type: ignore[arg-type]
+    db.rollback()
+    if dedup is not None:
+        assert (before[3], after[3]) == (f"a{dedup}", f"b{dedup}")
+        before, after = before[:3] + before[4:], after[:3] + after[4:]
+    assert after == before
+
+
+def test_insert_rows_refuses_what_it_cannot_store_faithfully(db: Session, world: World) -> None:
+    row = _row(world, datetime(2026, 1, 1, tzinfo=UTC), {}, None)
+    with pytest.raises(ValueError, match="no column"):
+        insert_rows(db, TABLE, [{**row, "colour": "red"}])
+    if db.get_bind().dialect.name == "sqlite":
+        with pytest.raises(ValueError, match="naive"):
+            insert_rows(db, TABLE, [{**row, "at": datetime(2026, 1, 1)}])
