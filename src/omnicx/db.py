@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import orjson
 import uuid6
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -125,12 +126,48 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for `url`; SQLite gets WAL, foreign keys and a generous busy timeout."""
+class WriterLock(Protocol):
+    """A lock several processes share (`multiprocessing.Lock`), for `make_engine(writer_lock=...)`."""
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+WRITER_TURN_TIMEOUT_SECONDS = 60.0
+
+
+def _take_turns(engine: Engine, lock: WriterLock) -> None:
+    """Transactions wait for `lock` before `BEGIN IMMEDIATE` and hand it on when they end.
+
+    Processes writing one SQLite file otherwise meet in SQLite's busy handler, which sleeps and polls (up to
+    100 ms at a time): a process that commits and begins again at once keeps winning, and the other one
+    starves. A shared lock hands the turn over as soon as it is released.
+    """
+
+    def begin(connection: Connection) -> None:
+        if not lock.acquire(timeout=WRITER_TURN_TIMEOUT_SECONDS):
+            raise TimeoutError("another process held the database's write turn for over a minute")
+        connection.info["writer_turn"] = True
+
+    def end(connection: Connection) -> None:
+        if connection.info.pop("writer_turn", False):
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+
+
+def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:
+    """Create the engine for `url`; SQLite gets WAL, foreign keys and a generous busy timeout, and with
+    `writer_lock` takes turns with other processes through it (see `_take_turns`)."""
     codecs: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **codecs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer_lock is not None:
+            _take_turns(engine, writer_lock)  # registered first: the turn is taken before BEGIN IMMEDIATE
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so writers serialise cleanly.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         event.listen(engine, "connect", _disable_pysqlite_begin)

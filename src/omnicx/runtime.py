@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.auth.security import use_cheap_password_hashing
-from omnicx.db import make_engine, make_session_factory
+from omnicx.db import WriterLock, make_engine, make_session_factory
 from omnicx.realtime.bus import Bus, make_bus
 from omnicx.realtime.service import install_publish_after_commit
 from omnicx.settings import Settings
@@ -33,11 +33,12 @@ class Runtime:
             self.closed = True
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) -> Runtime:
+    """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.environment == "test":
         use_cheap_password_hashing()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, writer_lock=writer_lock)
     sessions = make_session_factory(engine)
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
