@@ -14,6 +14,8 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.db import insert_rows, new_id
+from omnicx.identity.models import Customer, CustomerIdentifier
+from omnicx.identity.schemas import IdentifierKind
 from omnicx.runtime import build_runtime
 from omnicx.settings import Settings
 from omnicx.tracking.models import Touchpoint
@@ -134,3 +136,32 @@ def test_a_shared_writer_lock_is_held_for_exactly_one_transaction(settings: Sett
             assert not held()
     finally:
         runtime.close()
+
+
+def test_insert_rows_stores_enum_members_as_their_column_does(db: Session, world: World) -> None:
+    """Identifier kinds are an Enum column storing values: both inserts store the same text."""
+    table: Table = CustomerIdentifier.__table__  # type: ignore[assignment]
+    customer = uuid.uuid4()
+    db.execute(
+        insert(Customer.__table__),  # type: ignore[arg-type]
+        [{"id": customer, "workspace_id": world.workspace.id, "display_name": "", "traits": {}}],
+    )
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    rows = [
+        {
+            "id": new_id(),
+            "workspace_id": world.workspace.id,
+            "customer_id": customer,
+            "kind": kind,
+            "value": v,
+        }
+        | {"created_at": now}
+        for kind, v in ((IdentifierKind.EMAIL, "a@example.com"), (IdentifierKind.USER_ID, "u-1"))
+    ]
+    db.execute(insert(table), rows[:1])
+    insert_rows(db, table, rows[1:])
+    stored = db.execute(text("SELECT kind FROM identity_identifier ORDER BY value")).scalars().all()
+    read = db.execute(select(table.c.kind).order_by(table.c.value)).scalars().all()
+    db.rollback()
+    assert stored == ["email", "user_id"]
+    assert read == [IdentifierKind.EMAIL, IdentifierKind.USER_ID]

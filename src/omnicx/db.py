@@ -30,6 +30,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -214,8 +215,8 @@ def get_scoped(
 
 def _sqlite_value(value: Any) -> Any:
     """A Python value as SQLAlchemy stores it in SQLite: ids as 32 hex digits, times as naive UTC text with
-    microseconds, JSON as text, booleans as integers. Enums are refused: their stored form depends on the
-    column's Enum type, which this shortcut does not consult."""
+    microseconds, JSON as text, booleans as integers. Enums are refused here: `insert_rows` stores them by value
+    only in columns whose Enum type stores values."""
     if isinstance(value, uuid.UUID):
         return value.hex
     if isinstance(value, datetime):
@@ -248,7 +249,27 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if connection.dialect.name != "sqlite":
         connection.execute(insert(table), list(rows))
         return
+    by_value = [_stores_enum_values(table.c[name].type) for name in names]
     columns = ", ".join(table.c[name].name for name in names)
     # Only the model's own table and column names reach the text; every value is a bound parameter.
     statement = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
-    connection.exec_driver_sql(statement, [tuple(_sqlite_value(row[n]) for n in names) for row in rows])
+    connection.exec_driver_sql(
+        statement,
+        [
+            tuple(
+                row[n].value if enum_by_value and isinstance(row[n], enum.Enum) else _sqlite_value(row[n])
+                for n, enum_by_value in zip(names, by_value, strict=True)
+            )
+            for row in rows
+        ],
+    )
+
+
+def _stores_enum_values(column_type: Any) -> bool:
+    """An Enum column storing its members' values (`values_callable`, as every omnicx enum column does)."""
+    members = getattr(column_type, "enum_class", None)
+    return (
+        isinstance(column_type, SAEnum)
+        and members is not None
+        and all(m.value in column_type.enums for m in members)
+    )

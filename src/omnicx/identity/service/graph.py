@@ -38,7 +38,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    insert,
     null,
     or_,
     select,
@@ -49,7 +48,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
+from omnicx.db import insert_rows, new_id, utcnow
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
 from omnicx.identity.schemas import KIND_LIMITS, RANK, Identifier, IdentifierKind, MergeStatus, ResolveItem
 from omnicx.identity.service.normalise import normalise
@@ -324,11 +323,15 @@ def _flush_pending(session: Session, batch: _Batch) -> None:
         )
     try:
         with session.begin_nested():
-            session.execute(insert(Customer), customers)
-            session.execute(insert(CustomerIdentifier), identifiers)
+            insert_rows(session, _table(Customer), customers)
+            insert_rows(session, _table(CustomerIdentifier), identifiers)
     except IntegrityError:
         _redo_one_by_one(session, batch, pending)
     _flush_attaching(session, batch)
+
+
+def _table(model: type[Customer] | type[CustomerIdentifier]) -> Table:
+    return typing_cast(Table, model.__table__)
 
 
 def _fill_statement(column: str) -> Any:
@@ -366,7 +369,7 @@ def _flush_attaching(session: Session, batch: _Batch) -> None:
     ]
     try:
         with session.begin_nested():
-            session.execute(insert(CustomerIdentifier), rows)
+            insert_rows(session, _table(CustomerIdentifier), rows)
     except IntegrityError:
         _redo_attaching(session, batch, attaching)
         return
