@@ -5,8 +5,9 @@
 
 For each size, in a fresh data directory: the seconds from starting `omnicx demo --size SIZE --no-live` to the
 first `200` from `/readyz`, and the seconds each seeding phase took (the command's own summary). Targets: the
-small demo answers within 30 s; the default (medium) world is seeded within 60 s. The ratio printed is
-target / measured (above 1 means the target is met).
+small demo answers within 30 s of the command starting; the default (medium) world is seeded within 60 s (the
+command's "Seeded in" total; migrating and starting the server add a few seconds before it answers). The ratio
+printed is target / measured (above 1 means the target is met).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from pathlib import Path
 
 import httpx
 
-TARGETS = {"small": 30.0, "medium": 60.0, "large": 300.0}
+# size -> (what the target measures, seconds): "answer" is the time to the first 200, "seeded" the seeding total.
+TARGETS = {"small": ("answer", 30.0), "medium": ("seeded", 60.0), "large": ("seeded", 300.0)}
+SEEDED = re.compile(r"Seeded in ([0-9.]+) s \(([^)]*)\)")
 SIGNIN = re.compile(r"^signin (\w+) ")
 
 
@@ -75,17 +78,20 @@ def main() -> None:
     rows = []
     for size in args.sizes.split(","):
         print(f"  omnicx demo --size {size} --no-live ...", flush=True)
-        seconds, output = time_to_answer(size)
-        printed = " ".join(line.strip() for line in output)
-        found = re.search(r"Seeded in [0-9.]+ s \([^)]*\)", printed)
-        phases = [found.group(0)] if found else []
-        rows.append((size, seconds, TARGETS[size], phases))
-    print("\nsize      answered after   target   ratio")
-    for size, seconds, target, phases in rows:
-        verdict = "met" if seconds <= target else "MISSED"
-        print(f"{size:<9} {seconds:>10.1f} s   {target:>5.0f} s   {target / seconds:>4.2f}x  {verdict}")
-        for line in phases:
-            print(f"          {line.strip()}")
+        answered, output = time_to_answer(size)
+        found = SEEDED.search(" ".join(line.strip() for line in output))
+        seeded = float(found.group(1)) if found else float("nan")
+        rows.append((size, answered, seeded, found.group(2) if found else ""))
+    print("\nsize      answered after   seeded in   target            ratio")
+    for size, answered, seeded, phases in rows:
+        kind, target = TARGETS[size]
+        measured = answered if kind == "answer" else seeded
+        verdict = "met" if measured <= target else "MISSED"
+        print(
+            f"{size:<9} {answered:>10.1f} s   {seeded:>7.1f} s   {kind} {target:>4.0f} s   "
+            f"{target / measured:>4.2f}x  {verdict}"
+        )
+        print(f"          phases: {phases}")
 
 
 if __name__ == "__main__":

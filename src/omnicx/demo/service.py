@@ -221,20 +221,24 @@ def seed_world(
         desk.seed_inboxes(session, workspace_id=workspace_id)
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"
-    generated = write_events(path, customers=size.customers, days=size.days, now=now, seed=seed)
-    summary.events, summary.known_customers = generated.events, len(generated.people)
-    lap("generate")
-    try:
-        with _processing_alongside(runtime) as importer, importer.sessions() as session:
-            tracking_service.import_file(
-                session,
-                workspace_id=workspace_id,
-                path=path,
-                source_name="Demo web shop and app",
-                progress=(lambda done, total: on_progress("import", done, total)) if on_progress else None,
-            )
-    finally:
-        path.unlink(missing_ok=True)
+    # The second process starts first, so it is ready by the time the first events land.
+    with _processing_alongside(runtime) as importer:
+        generated = write_events(path, customers=size.customers, days=size.days, now=now, seed=seed)
+        summary.events, summary.known_customers = generated.events, len(generated.people)
+        lap("generate")
+        try:
+            with importer.sessions() as session:
+                tracking_service.import_file(
+                    session,
+                    workspace_id=workspace_id,
+                    path=path,
+                    source_name="Demo web shop and app",
+                    progress=(lambda done, total: on_progress("import", done, total))
+                    if on_progress
+                    else None,
+                )
+        finally:
+            path.unlink(missing_ok=True)
     lap("import")  # with most of the processing, run alongside
     _drain(runtime, on_progress)
     lap("process")
