@@ -365,16 +365,28 @@ def update(
     auto_assign: Annotated[bool | None, typer.Option(help="Round robin new conversations.")] = None,
     capacity: Annotated[int | None, typer.Option(help="Active conversations per agent; 0 = no cap.")] = None,
     sla_policy: Annotated[uuid.UUID | None, typer.Option(help="SLA policy id.")] = None,
+    auto_resolve_hours: Annotated[
+        float | None,
+        typer.Option(help="Resolve conversations left silent this many hours after an agent's reply."),
+    ] = None,
+    no_auto_resolve: Annotated[
+        bool, typer.Option("--no-auto-resolve", help="Stop resolving quiet conversations.")
+    ] = False,
 ) -> None:
     """Change an inbox's settings."""
-    fields = {
+    fields: dict[str, object] = {
         "name": name,
         "reopen_window_hours": reopen_window_hours,
         "auto_assign": auto_assign,
         "assignment_capacity": capacity,
         "sla_policy_id": sla_policy,
     }
-    data = InboxUpdate.model_validate({k: v for k, v in fields.items() if v is not None})
+    if auto_resolve_hours is not None:
+        fields["auto_resolve_hours"] = auto_resolve_hours
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if no_auto_resolve:
+        changes["auto_resolve_hours"] = None
+    data = InboxUpdate.model_validate(changes)
     with open_runtime() as runtime, runtime.sessions() as session:
         row = service.update_inbox(
             session, principal=_cli_principal(session, workspace), inbox_id=inbox_id, data=data

@@ -51,6 +51,24 @@ def should_wake(status: ConversationStatus, snoozed_until: datetime | None, *, n
     return status is ConversationStatus.SNOOZED and snoozed_until is not None and snoozed_until <= now
 
 
+def should_auto_resolve(
+    status: ConversationStatus,
+    *,
+    waiting_since: datetime | None,
+    last_message_at: datetime | None,
+    after: timedelta | None,
+    now: datetime,
+) -> bool:
+    """An open or pending conversation resolves itself when an agent wrote last (nobody is waiting on the team)
+    and nothing was said for `after`. A customer waiting for an answer is never dropped this way, and a snoozed
+    conversation waits for its own time."""
+    if after is None or status not in (ConversationStatus.OPEN, ConversationStatus.PENDING):
+        return False
+    if waiting_since is not None or last_message_at is None:
+        return False
+    return now - last_message_at >= after
+
+
 def is_active(status: ConversationStatus) -> bool:
     """Active conversations hold their contact's single open slot (anything not resolved)."""
     return status is not ConversationStatus.RESOLVED

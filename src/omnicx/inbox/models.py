@@ -67,6 +67,8 @@ class Inbox(IdMixin, TimestampMixin, Base):
     # The email address for email; the widget's public token for chat.
     address: Mapped[str] = mapped_column(String(320))
     reopen_window_hours: Mapped[float] = mapped_column(default=72.0)
+    # Conversations answered by an agent and left silent this long are resolved; None = never.
+    auto_resolve_hours: Mapped[float | None] = mapped_column(default=None)
     # Round robin: new conversations go to the least busy agent (of the inbox's team, if set) under capacity.
     auto_assign: Mapped[bool] = mapped_column(default=False)
     assignment_capacity: Mapped[int] = mapped_column(default=0)  # active conversations per agent; 0 = no cap

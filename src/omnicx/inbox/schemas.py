@@ -35,6 +35,12 @@ class InboxCreate(BaseModel):
         default=None, max_length=320, description="The email address (email); generated for chat."
     )
     reopen_window_hours: float = Field(default=72.0, ge=0, le=24 * 365)
+    auto_resolve_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=24 * 365,
+        description="Resolve conversations the customer left unanswered for this many hours; null = never.",
+    )
     auto_assign: bool = Field(default=False, description="Round robin new conversations to agents.")
     assignment_capacity: int = Field(
         default=0, ge=0, le=1000, description="Active conversations per agent; 0 = no cap."
@@ -51,6 +57,7 @@ class InboxPublic(_Public):
     name: str
     address: str
     reopen_window_hours: float
+    auto_resolve_hours: float | None
     auto_assign: bool
     assignment_capacity: int
     team_id: uuid.UUID | None
@@ -423,10 +430,17 @@ class TypingCreate(BaseModel):
 
 
 class InboxUpdate(BaseModel):
-    """Inbox settings to change (absent fields stay; `team_id`/`sla_policy_id` null clears when sent)."""
+    """Inbox settings to change (absent fields stay; `team_id`, `sla_policy_id` and `auto_resolve_hours` sent
+    as null clear them)."""
 
     name: PlainText | None = Field(default=None, min_length=1, max_length=200)
     reopen_window_hours: float | None = Field(default=None, ge=0, le=24 * 365)
+    auto_resolve_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=24 * 365,
+        description="Resolve conversations the customer left unanswered for this many hours; null = never.",
+    )
     auto_assign: bool | None = None
     assignment_capacity: int | None = Field(default=None, ge=0, le=1000)
     team_id: uuid.UUID | None = None

@@ -6,6 +6,7 @@
   job's transaction. A retry after a send whose record was lost resends the same Message-ID, so the
   recipient's mail client shows it once.
 - `inbox.wake`: open a snoozed conversation when its time comes.
+- `inbox.auto_resolve`: resolve a conversation left silent after an agent's reply (if the inbox says so).
 - `inbox.sla_check`: announce an SLA warning or breach, once.
 """
 
@@ -53,6 +54,11 @@ def deliver(ctx: JobContext) -> None:
 @job_handler(service.WAKE_JOB)
 def wake(ctx: JobContext) -> None:
     service.wake_due(ctx.session, conversation_id=uuid.UUID(ctx.payload["conversation_id"]))
+
+
+@job_handler(service.AUTO_RESOLVE_JOB)
+def auto_resolve(ctx: JobContext) -> None:
+    service.auto_resolve_due(ctx.session, conversation_id=uuid.UUID(ctx.payload["conversation_id"]))
 
 
 @job_handler(service.SLA_CHECK_JOB)

@@ -565,10 +565,12 @@ def inbox_save(
     team: Annotated[str, Form(max_length=100)] = "",
     sla_policy: Annotated[str, Form(max_length=100)] = "",
     reopen_window_hours: Annotated[float, Form(ge=0, le=24 * 365)] = 72.0,
+    auto_resolve_hours: Annotated[str, Form(max_length=20)] = "",
     assignment_capacity: Annotated[int, Form(ge=0, le=1000)] = 0,
     auto_assign: Annotated[str | None, Form()] = None,
 ) -> Any:
-    """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, round robin."""
+    """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, auto-resolve (empty:
+    never), round robin."""
     existing = _uuid(inbox_id)
 
     def save() -> object:
@@ -576,6 +578,7 @@ def inbox_save(
             "name": name,
             "team_id": _uuid(team),
             "reopen_window_hours": reopen_window_hours,
+            "auto_resolve_hours": auto_resolve_hours.strip() or None,
             "assignment_capacity": assignment_capacity,
             "auto_assign": bool(auto_assign),
         }

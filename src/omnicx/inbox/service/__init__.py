@@ -1,11 +1,18 @@
 """Public face of the inbox domain. Other domains (and the channels) import from here only.
 
 Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`, `apply_status`...) commit; the
-jobs' entry points (`wake_due`, `check_sla`, `record_delivery`) write in the job's transaction and never commit.
+jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`, `record_delivery`) write in the job's
+transaction and never commit.
 """
 
 from omnicx.charts import chart_png, chart_svg
-from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, SLA_CHECK_JOB, WAKE_JOB
+from omnicx.inbox.service._common import (
+    AUTO_RESOLVE_JOB,
+    DELIVER_ATTEMPTS,
+    DELIVER_JOB,
+    SLA_CHECK_JOB,
+    WAKE_JOB,
+)
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
 from omnicx.inbox.service.canned import (
@@ -17,6 +24,7 @@ from omnicx.inbox.service.canned import (
     update_canned,
 )
 from omnicx.inbox.service.conversations import (
+    auto_resolve_due,
     check_sla,
     customer_conversations,
     get_attachment,
@@ -42,6 +50,7 @@ from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_set
 from omnicx.inbox.service.visitors import contact_messages, find_contact
 
 __all__ = [
+    "AUTO_RESOLVE_JOB",
     "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
     "SLA_CHECK_JOB",
@@ -49,6 +58,7 @@ __all__ = [
     "agent_typing",
     "anyone_online",
     "apply_status",
+    "auto_resolve_due",
     "availability_of",
     "chart_png",
     "chart_spec",

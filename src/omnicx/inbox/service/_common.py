@@ -30,6 +30,7 @@ from omnicx.realtime.service import AUDIENCE_KEY, publish
 
 SLA_CHECK_JOB = "inbox.sla_check"
 WAKE_JOB = "inbox.wake"
+AUTO_RESOLVE_JOB = "inbox.auto_resolve"
 DELIVER_JOB = "inbox.deliver"
 DELIVER_ATTEMPTS = (
     10  # with the worker's backoff (capped at an hour) a reply keeps trying for about half a day

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, nulls_last, select, true
@@ -288,6 +288,41 @@ def wake_due(session: Session, *, conversation_id: uuid.UUID, now: datetime | No
     conversation.snoozed_until = None
     conversation.updated_at = now
     announce(session, conversation, "inbox.conversation.updated", "A snoozed conversation woke up")
+    return True
+
+
+def auto_resolve_due(session: Session, *, conversation_id: uuid.UUID, now: datetime | None = None) -> bool:
+    """Resolve a conversation its inbox's auto-resolve delay has caught (the auto-resolve job); False if it
+    is not due (the customer answered, someone wrote since, it changed status, or the inbox stopped
+    auto-resolving). No commit."""
+    now = now or utcnow()
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    inbox = session.get(Inbox, conversation.inbox_id) if conversation is not None else None
+    if conversation is None or inbox is None or inbox.auto_resolve_hours is None:
+        return False
+    if not lifecycle.should_auto_resolve(
+        conversation.status,
+        waiting_since=conversation.waiting_since,
+        last_message_at=conversation.last_message_at,
+        after=timedelta(hours=inbox.auto_resolve_hours),
+        now=now,
+    ):
+        return False
+    record_event(
+        session,
+        conversation,
+        "status_changed",
+        actor_label="omnicx",
+        detail={"from": conversation.status.value, "to": "resolved", "by": "inactivity"},
+    )
+    conversation.status = ConversationStatus.RESOLVED
+    conversation.resolved_at = now
+    conversation.open_contact_id = None
+    conversation.updated_at = now
+    refresh_sla(session, conversation, inbox)
+    announce(session, conversation, "inbox.conversation.updated", "A quiet conversation was resolved")
     return True
 
 

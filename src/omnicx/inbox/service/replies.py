@@ -9,7 +9,7 @@ is replaced by that canned response; `@handle` in a private note notifies the me
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
 from omnicx.inbox.service._common import (
+    AUTO_RESOLVE_JOB,
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
     announce,
@@ -117,6 +118,15 @@ def reply(
             idempotency_key=str(message_id),
         )
         refresh_sla(session, conversation, inbox)
+        if inbox.auto_resolve_hours is not None:
+            jobs_service.enqueue(
+                session,
+                kind=AUTO_RESOLVE_JOB,
+                payload={"conversation_id": str(conversation.id)},
+                workspace_id=conversation.workspace_id,
+                idempotency_key=f"{conversation.id}:{message_id}",
+                run_at=now + timedelta(hours=inbox.auto_resolve_hours),
+            )
     announce(
         session,
         conversation,

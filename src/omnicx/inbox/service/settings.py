@@ -66,7 +66,10 @@ def update_sla_policy(
 def update_inbox(
     session: Session, *, principal: Principal, inbox_id: uuid.UUID, data: InboxUpdate
 ) -> InboxPublic:
-    """Change an inbox's name, reopen window, assignment, team or SLA policy. Audited, committed."""
+    """Change an inbox's name, reopen window, auto-resolve, assignment, team or SLA policy. Audited, committed.
+
+    A new auto-resolve delay applies from each conversation's next agent reply on (that reply schedules the
+    check); conversations already waiting on their customer keep the delay they were given, if any."""
     inbox = load_inbox(session, workspace_id=principal.workspace_id, inbox_id=inbox_id)
     fields = data.model_fields_set
     if "team_id" in fields and data.team_id is not None:
@@ -77,7 +80,7 @@ def update_inbox(
         value = getattr(data, name)
         if name in fields and value is not None:
             setattr(inbox, name, value)
-    for name in ("team_id", "sla_policy_id"):
+    for name in ("team_id", "sla_policy_id", "auto_resolve_hours"):
         if name in fields:
             setattr(inbox, name, getattr(data, name))
     _audit(session, principal, "inbox.updated", "inbox", inbox.id)
