@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +55,8 @@ INTENT_LABELS = {
     "purchase": N_("Purchase"),
 }
 Replier = Annotated[Principal, require(Action.INBOX_REPLY)]
+CustomerMerger = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
+DUPLICATE_CANDIDATES = 8
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -100,8 +102,20 @@ def inbox_page(
     return render(request, "inbox/index.html", context)
 
 
+def _duplicates(
+    session: Session, principal: Principal, customer_id: uuid.UUID | None, query: str | None
+) -> list[Any]:
+    """Customers matching `query` that could be the same person as the conversation's (not itself)."""
+    if customer_id is None or not query or not allows(principal.role, Action.CUSTOMERS_MANAGE):
+        return []
+    found = customers_service.list_customers(
+        session, workspace_id=principal.workspace_id, q=query, limit=DUPLICATE_CANDIDATES + 1
+    )
+    return [c for c in found.items if c.id != customer_id][:DUPLICATE_CANDIDATES]
+
+
 def _conversation_context(
-    session: Session, principal: Principal, conversation_id: uuid.UUID
+    session: Session, principal: Principal, conversation_id: uuid.UUID, duplicate_q: str | None = None
 ) -> dict[str, Any]:
     conversation = service.get_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
@@ -136,6 +150,9 @@ def _conversation_context(
         "statuses": list(ConversationStatus),
         "priorities": list(Priority),
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
+        "can_merge_customers": allows(principal.role, Action.CUSTOMERS_MANAGE),
+        "duplicate_q": duplicate_q,
+        "duplicates": _duplicates(session, principal, conversation.customer_id, duplicate_q),
         "intent_labels": INTENT_LABELS,
         "insights": service.conversation_insights(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
@@ -147,9 +164,14 @@ def _conversation_context(
 
 @router.get("/inbox/conversations/{conversation_id}", response_class=HTMLResponse)
 def conversation_page(
-    request: Request, conversation_id: uuid.UUID, session: SessionDep, principal: Reader
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    duplicate_q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    context = _conversation_context(session, principal, conversation_id)
+    """The conversation; `duplicate_q` lists customers that may be the same person, to merge from here."""
+    context = _conversation_context(session, principal, conversation_id, duplicate_q=duplicate_q)
     return render(request, "inbox/conversation.html", {**context, "error": None})
 
 
@@ -302,6 +324,36 @@ def merge_form(
         lambda: service.merge_conversations(
             session, principal=principal, target_id=conversation_id, source_id=source
         ),
+        to=f"/inbox/conversations/{conversation_id}",
+        page=page,
+        session=session,
+    )
+
+
+@router.post("/inbox/conversations/{conversation_id}/merge-customer")
+def merge_customer_form(
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    principal: CustomerMerger,
+    source_id: Annotated[str, Form(max_length=100)],
+) -> Any:
+    """Merge a duplicate customer into this conversation's customer (identity's merge, audited): their
+    conversations, orders and events then show as one person's."""
+    conversation = service.get_conversation(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
+    )
+
+    def page(message: str, status: int) -> HTMLResponse:
+        context = _conversation_context(session, principal, conversation_id)
+        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+
+    source = _uuid(source_id)
+    if source is None or conversation.customer_id is None:
+        return page(gettext("Choose a customer to merge."), 422)
+    target = conversation.customer_id
+    return redirect_or_page(
+        lambda: customers_service.merge(session, principal=principal, target_id=target, source_id=source),
         to=f"/inbox/conversations/{conversation_id}",
         page=page,
         session=session,
