@@ -79,18 +79,11 @@ def inbox_page(
     channel: str | None = None,
     q: str | None = None,
 ) -> HTMLResponse:
-    filters = InboxView(
-        view=view if view in ("mine", "unassigned", "all") else "all",
-        status=ConversationStatus(status) if status in ConversationStatus.__members__.values() else "any",
-        team_id=_uuid(team),
-        label=label or None,
-        inbox_id=_uuid(inbox),
-        channel=ChannelKind(channel) if channel and channel in ChannelKind.__members__.values() else None,
-        q=(q or "").strip()[:200] or None,
-    )
+    filters = _view_of(request)
     context = {
         "conversations": service.list_conversations(session, principal=principal, view=filters),
         "filters": filters,
+        "list_query": _list_query(request),
         "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "statuses": list(ConversationStatus),
@@ -100,6 +93,48 @@ def inbox_page(
     if request.headers.get("hx-request"):
         return render(request, "inbox/_list.html", context)
     return render(request, "inbox/index.html", context)
+
+
+LIST_PARAMETERS = ("view", "status", "team", "label", "inbox", "channel", "q")
+NEIGHBOUR_WINDOW = 500
+
+
+def _view_of(request: Request) -> InboxView:
+    """The list view a request's query names (the inbox page's filters; unknown values fall back)."""
+    given = request.query_params
+    view, status, channel = given.get("view", "all"), given.get("status", "open"), given.get("channel")
+    return InboxView(
+        view=view if view in ("mine", "unassigned", "all") else "all",
+        status=ConversationStatus(status) if status in ConversationStatus.__members__.values() else "any",
+        team_id=_uuid(given.get("team")),
+        label=given.get("label") or None,
+        inbox_id=_uuid(given.get("inbox")),
+        channel=ChannelKind(channel) if channel and channel in ChannelKind.__members__.values() else None,
+        q=(given.get("q") or "").strip()[:200] or None,
+    )
+
+
+def _list_query(request: Request) -> str:
+    """The list's own filters as a query string, carried to each conversation so `j`/`k` walk that list."""
+    return urlencode([(k, v) for k in LIST_PARAMETERS if (v := request.query_params.get(k))])
+
+
+def _neighbours(
+    session: Session, principal: Principal, request: Request, conversation_id: uuid.UUID
+) -> dict[str, str | None]:
+    """The conversations before and after this one in the list the agent came from (same order and
+    visibility as the list), as links that keep that list's filters; None at either end or off the list."""
+    view = _view_of(request).model_copy(update={"limit": NEIGHBOUR_WINDOW})
+    ids = [c.id for c in service.list_conversations(session, principal=principal, view=view)]
+    query = _list_query(request)
+
+    def link(index: int) -> str | None:
+        if conversation_id not in ids or not 0 <= index < len(ids):
+            return None
+        return f"/inbox/conversations/{ids[index]}" + (f"?{query}" if query else "")
+
+    here = ids.index(conversation_id) if conversation_id in ids else -1
+    return {"previous": link(here - 1), "next": link(here + 1), "list_query": query}
 
 
 def _duplicates(
@@ -170,8 +205,10 @@ def conversation_page(
     principal: Reader,
     duplicate_q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """The conversation; `duplicate_q` lists customers that may be the same person, to merge from here."""
+    """The conversation; `duplicate_q` lists customers that may be the same person, to merge from here; the
+    list filters (`view`, `status`, ...) say which list `j`/`k` walk."""
     context = _conversation_context(session, principal, conversation_id, duplicate_q=duplicate_q)
+    context["neighbours"] = _neighbours(session, principal, request, conversation_id)
     return render(request, "inbox/conversation.html", {**context, "error": None})
 
 
