@@ -3,18 +3,22 @@ and a breach announced exactly once."""
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Role
 from omnicx.inbox import service
-from omnicx.inbox.schemas import InboxPublic, SlaPolicyCreate
+from omnicx.inbox.models import Conversation, Inbox
+from omnicx.inbox.schemas import InboxPublic, ReplyCreate, SlaPolicyCreate
+from omnicx.inbox.service._common import refresh_sla
 from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
 from omnicx.runtime import Runtime
 from tests.conftest import World
@@ -178,3 +182,62 @@ def test_policies_are_created_through_the_api(client, world: World, email_inbox:
         client.post("/api/v1/inbox/sla-policies", json=body, headers=world.token(Role.AGENT)).status_code
         == 403
     )
+
+
+# Each example uses new senders, so the function-scoped database serves every example.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=3 * 24 * 60), st.sampled_from(["customer", "agent"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_message_appended_while_waiting_keeps_the_clocks_a_full_recompute_would_give(
+    db: Session, world: World, email_inbox: InboxPublic, steps: list[tuple[int, str]]
+) -> None:
+    """Inbound messages to an open conversation already waiting skip the SLA recompute; whatever happens in
+    between (agent replies, hours and weekends passing), the due times are those a full recompute gives."""
+    owner = world.members[Role.OWNER].principal
+    if not service.list_sla_policies(db, workspace_id=world.workspace.id):
+        service.create_sla_policy(
+            db,
+            principal=owner,
+            data=SlaPolicyCreate(
+                name="Office",
+                first_response_minutes=60,
+                next_response_minutes=90,
+                business_hours=NINE_TO_FIVE,
+            ),
+            inbox_ids=[email_inbox.id],
+        )
+    sender = f"sla-{next(_senders)}@example.com"
+    at = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+    got = service.receive(db, inbox_id=email_inbox.id, message=inbound(sender), now=at)
+    for minutes, who in steps:
+        at += timedelta(minutes=minutes)
+        if who == "agent":
+            service.reply(
+                db,
+                principal=owner,
+                conversation_id=got.conversation_id,
+                data=ReplyCreate(text="On it"),
+                now=at,
+            )
+        else:
+            service.receive(db, inbox_id=email_inbox.id, message=inbound(sender, "and also"), now=at)
+        kept = _clocks(db, got.conversation_id)
+        conversation = db.get(Conversation, got.conversation_id)
+        assert conversation is not None
+        refresh_sla(db, conversation, db.get(Inbox, conversation.inbox_id))  # type: ignore[arg-type]
+        assert _clocks(db, got.conversation_id) == kept
+        db.rollback()
+
+
+_senders = itertools.count()
+
+
+def _clocks(db: Session, conversation_id: uuid.UUID) -> tuple[datetime | None, ...]:
+    row = db.get(Conversation, conversation_id)
+    assert row is not None
+    return (row.first_response_due_at, row.next_response_due_at, row.resolution_due_at)

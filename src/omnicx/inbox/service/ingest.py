@@ -52,7 +52,11 @@ def receive(
         session.rollback()
         return duplicate
     contact = _contact(session, inbox, message)
-    conversation, created = _conversation(session, inbox, contact, message, now)
+    conversation, created, appended = _conversation(session, inbox, contact, message, now)
+    # Appended to an open conversation already waiting for the team: its SLA clocks are what they were.
+    clocks_unchanged = (
+        appended and conversation.status is ConversationStatus.OPEN and conversation.waiting_since is not None
+    )
     stored = Message(
         workspace_id=inbox.workspace_id,
         inbox_id=inbox.id,
@@ -93,7 +97,8 @@ def receive(
         conversation.subject = message.subject[:500]
     note_inbound(conversation, contact, message.subject, message.text)
     conversation.updated_at = now
-    refresh_sla(session, conversation, inbox)
+    if not clocks_unchanged:
+        refresh_sla(session, conversation, inbox)
     if created and conversation.customer_id is not None:
         tracking_service.record_touchpoint(
             session,
@@ -240,7 +245,9 @@ def _latest(session: Session, contact: Contact) -> Conversation | None:
 
 def _conversation(
     session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
-) -> tuple[Conversation, bool]:
+) -> tuple[Conversation, bool, bool]:
+    """The conversation the message joins, whether it was created now, and whether the message was simply
+    appended (the conversation was open or pending and nothing about it changed)."""
     active = _active(session, contact)
     threaded = _thread_conversation(session, inbox, contact, message)
     candidate = threaded or active or _latest(session, contact)
@@ -260,7 +267,7 @@ def _conversation(
             ),
         )
     if placement is lifecycle.Placement.NEW or candidate is None:
-        return _open_new(session, inbox, contact, message, now)
+        return (*_open_new(session, inbox, contact, message, now), False)
     if placement is lifecycle.Placement.WAKE:
         candidate.status = ConversationStatus.OPEN
         candidate.snoozed_until = None
@@ -274,7 +281,7 @@ def _conversation(
         announce(session, candidate, "inbox.conversation.updated", "Conversation reopened")
     if contact.customer_id is not None:
         candidate.customer_id = contact.customer_id
-    return candidate, False
+    return candidate, False, placement is lifecycle.Placement.APPEND
 
 
 def _open_new(
