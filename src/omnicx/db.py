@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -128,27 +129,29 @@ def json_loads(text: str | bytes) -> Any:
 
 
 class WriterLock(Protocol):
-    """A lock several processes share (`multiprocessing.Lock`), for `make_engine(writer_lock=...)`."""
+    """A lock writers take turns through: `threading.Lock` within a process, `multiprocessing.Lock` across."""
 
-    def acquire(self, block: bool = True, timeout: float | None = None) -> bool: ...
+    def acquire(self, *, timeout: float) -> bool: ...
 
     def release(self) -> None: ...
 
 
-WRITER_TURN_TIMEOUT_SECONDS = 60.0
+WRITER_TURN_TIMEOUT_SECONDS = 30.0  # as SQLite's own busy timeout
 
 
 def _take_turns(engine: Engine, lock: WriterLock) -> None:
     """Transactions wait for `lock` before `BEGIN IMMEDIATE` and hand it on when they end.
 
-    Processes writing one SQLite file otherwise meet in SQLite's busy handler, which sleeps and polls (up to
-    100 ms at a time): a process that commits and begins again at once keeps winning, and the other one
-    starves. A shared lock hands the turn over as soon as it is released.
+    Every SQLite transaction takes the database's single write lock. Writers that find it taken otherwise
+    meet in SQLite's busy handler, which sleeps and polls (up to 100 ms at a time): a writer that commits and
+    begins again at once keeps winning, the others starve, and a few hundred chat messages a second turn into
+    second-long stalls. A Python lock hands the turn over as soon as it is released. The turn is handed on
+    just before SQLite's COMMIT runs; the next writer's BEGIN then waits at most SQLite's first 1 ms retry.
     """
 
     def begin(connection: Connection) -> None:
         if not lock.acquire(timeout=WRITER_TURN_TIMEOUT_SECONDS):
-            raise TimeoutError("another process held the database's write turn for over a minute")
+            raise TimeoutError("another writer held the database's write turn for too long")
         connection.info["writer_turn"] = True
 
     def end(connection: Connection) -> None:
@@ -161,14 +164,15 @@ def _take_turns(engine: Engine, lock: WriterLock) -> None:
 
 
 def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:
-    """Create the engine for `url`; SQLite gets WAL, foreign keys and a generous busy timeout, and with
-    `writer_lock` takes turns with other processes through it (see `_take_turns`)."""
+    """Create the engine for `url`. SQLite gets WAL, foreign keys, a generous busy timeout, and writers that
+    take turns through a lock (see `_take_turns`): this engine's own, or `writer_lock` shared with other
+    processes writing the same file."""
     codecs: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **codecs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        if writer_lock is not None:
-            _take_turns(engine, writer_lock)  # registered first: the turn is taken before BEGIN IMMEDIATE
+        # Registered first: the turn is taken before BEGIN IMMEDIATE.
+        _take_turns(engine, writer_lock if writer_lock is not None else threading.Lock())
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so writers serialise cleanly.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         event.listen(engine, "connect", _disable_pysqlite_begin)

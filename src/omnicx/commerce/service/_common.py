@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -18,29 +16,8 @@ from omnicx.db import utcnow
 from omnicx.realtime import service as realtime_service
 from omnicx.realtime.bus import RealtimeEvent
 
-_SQLITE_WRITERS = threading.Lock()
 STOCK_TOPIC = "commerce.stock"
 ORDER_TOPIC = "commerce.order"
-
-
-@contextmanager
-def writer_turn(session: Session, *, commit: bool) -> Iterator[None]:
-    """On SQLite, let this process's threads take turns at the single write lock through a Python lock.
-
-    SQLite makes a writer that finds the database locked sleep and poll (up to 100 ms at a time), so a hot
-    item's checkouts would stall; queueing here hands the turn over at once. Only for a unit of work this
-    function both begins and commits (`commit=True` on a session with no open transaction); PostgreSQL, and
-    callers that own the transaction, go straight through (the row locks of `lock_stock` do the rest).
-    """
-    if not commit or session.in_transaction() or session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    with _SQLITE_WRITERS:
-        try:
-            yield
-        finally:
-            if session.in_transaction():
-                session.rollback()  # an error left the write lock held: release it before the next turn
 
 
 def load_location(session: Session, workspace_id: uuid.UUID, location_id: uuid.UUID) -> Location:

@@ -32,7 +32,6 @@ from omnicx.commerce.service._common import (
     publish_stock,
     reserved_by_stock,
     variants_by_sku,
-    writer_turn,
 )
 from omnicx.commerce.service.catalogue import _set_on_hand
 from omnicx.db import new_id, utcnow
@@ -228,8 +227,7 @@ def reserve(
     commit: bool = True,
 ) -> ReservationPublic:
     """Hold every line at one location until `ttl_seconds` from now, or nothing (`OutOfStock`)."""
-    with writer_turn(session, commit=commit):
-        return _reserve(session, workspace_id=workspace_id, data=data, now=now, commit=commit)
+    return _reserve(session, workspace_id=workspace_id, data=data, now=now, commit=commit)
 
 
 def _reserve(

@@ -22,8 +22,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("auto_resolve_hours", sa.Double(), nullable=True))
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("inbox_inbox", schema=None) as batch_op:
         batch_op.drop_column("auto_resolve_hours")
-

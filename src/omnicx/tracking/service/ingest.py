@@ -9,10 +9,8 @@ caller answers success only after the commit. Everything heavy happens in that j
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -188,25 +186,6 @@ def _record_rejections(
     )
 
 
-_SQLITE_WRITERS = threading.Lock()
-
-
-@contextmanager
-def _writer_turn(session: Session) -> Iterator[None]:
-    """On SQLite, let this process's request threads take turns at the single write lock through a Python
-    lock.
-
-    SQLite makes a writer that finds the database locked sleep and poll (for up to 100 ms at a time), which
-    turns a few concurrent requests into long stalls; queueing on a lock hands the turn over at once. Other
-    processes (a separate worker) still meet SQLite's own busy timeout. PostgreSQL needs nothing of the sort.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    with _SQLITE_WRITERS:
-        yield
-
-
 def collect(
     session: Session,
     *,
@@ -223,7 +202,7 @@ def collect(
     raised after the rejections are committed.
     """
     rows, rejected = split_valid(messages, forced_type=forced_type, received=received)
-    with _writer_turn(session), session.begin():
+    with session.begin():
         source = authenticate_write_key(session, write_key=write_key)
         if single and rejected:
             _raise_for(rejected[0])
