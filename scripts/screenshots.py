@@ -73,6 +73,7 @@ SHOTS = [
     Shot("events", "analyst", "/events", full_page=False),
     Shot("sources", "admin", "/settings/sources"),
     Shot("settings-members", "owner", "/settings/members"),
+    Shot("settings-inboxes", "admin", "/settings/inboxes"),
 ]
 
 
