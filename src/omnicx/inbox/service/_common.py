@@ -135,6 +135,19 @@ def summary(
     )
 
 
+def schedule(session: Session, conversation: Conversation, *, kind: str, at: datetime, key: str) -> None:
+    """Enqueue a timed job about one conversation (wake, auto-resolve), once per `key`; its handler re-checks
+    the conversation when it runs, so a job made stale by what happened since does nothing."""
+    jobs_service.enqueue(
+        session,
+        kind=kind,
+        payload={"conversation_id": str(conversation.id)},
+        workspace_id=conversation.workspace_id,
+        idempotency_key=f"{conversation.id}:{key}",
+        run_at=at,
+    )
+
+
 def record_event(
     session: Session,
     conversation: Conversation,

@@ -37,11 +37,11 @@ from omnicx.inbox.service._common import (
     message_public,
     record_event,
     refresh_sla,
+    schedule,
     summary,
 )
 from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.inbox.service.search import conditions as search_conditions
-from omnicx.jobs import service as jobs_service
 
 _PRIORITY_ORDER = case(
     {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3, Priority.NONE: 4},
@@ -232,14 +232,7 @@ def _change_status(
     if status is ConversationStatus.SNOOZED:
         if snoozed_until is None or snoozed_until <= now:
             raise InvalidTransition("snoozing needs a time in the future")
-        jobs_service.enqueue(
-            session,
-            kind=WAKE_JOB,
-            payload={"conversation_id": str(conversation.id)},
-            workspace_id=conversation.workspace_id,
-            idempotency_key=f"{conversation.id}:{snoozed_until.isoformat()}",
-            run_at=snoozed_until,
-        )
+        schedule(session, conversation, kind=WAKE_JOB, at=snoozed_until, key=snoozed_until.isoformat())
     if lifecycle.is_active(status) and not lifecycle.is_active(conversation.status):
         other = session.scalar(
             select(Conversation.id).where(

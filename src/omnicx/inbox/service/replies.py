@@ -30,6 +30,7 @@ from omnicx.inbox.service._common import (
     message_public,
     record_event,
     refresh_sla,
+    schedule,
 )
 from omnicx.inbox.service.canned import expand_canned
 from omnicx.inbox.service.notifications import notify_mentions
@@ -119,14 +120,8 @@ def reply(
         )
         refresh_sla(session, conversation, inbox)
         if inbox.auto_resolve_hours is not None:
-            jobs_service.enqueue(
-                session,
-                kind=AUTO_RESOLVE_JOB,
-                payload={"conversation_id": str(conversation.id)},
-                workspace_id=conversation.workspace_id,
-                idempotency_key=f"{conversation.id}:{message_id}",
-                run_at=now + timedelta(hours=inbox.auto_resolve_hours),
-            )
+            quiet_until = now + timedelta(hours=inbox.auto_resolve_hours)
+            schedule(session, conversation, kind=AUTO_RESOLVE_JOB, at=quiet_until, key=str(message_id))
     announce(
         session,
         conversation,
