@@ -51,7 +51,9 @@ def test_an_agent_finds_and_merges_a_duplicate_from_the_conversation(
     agent = world.members[Role.AGENT]
     sign_in(client, agent.email, agent.password)
     before = client.get(f"/inbox/conversations/{home}")
-    assert 'id="merge-customer"' in before.text and f"/inbox/conversations/{work}" not in _sidebar(before.text)
+    assert 'id="merge-customer"' in before.text and f"/inbox/conversations/{work}" not in _sidebar(
+        before.text
+    )
     found = client.get(f"/inbox/conversations/{home}", params={"duplicate_q": "lambert"})
     assert f'value="{duplicate}"' in found.text and "alice.lambert@work.example.com" in found.text
     nobody = client.get(f"/inbox/conversations/{home}", params={"duplicate_q": "nobody-matches-this"})
