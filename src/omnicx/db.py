@@ -158,9 +158,15 @@ def _take_turns(engine: Engine, lock: WriterLock) -> None:
         if connection.info.pop("writer_turn", False):
             lock.release()
 
+    def invalidated(_dbapi_connection: Any, record: ConnectionPoolEntry, _error: BaseException | None) -> None:
+        # A connection thrown away mid-transaction ends it without a rollback event: hand the turn on here.
+        if record.info.pop("writer_turn", False):
+            lock.release()
+
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", end)
     event.listen(engine, "rollback", end)
+    event.listen(engine.pool, "invalidate", invalidated)
 
 
 def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:

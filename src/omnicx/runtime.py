@@ -1,4 +1,4 @@
-"""The process-wide runtime: settings, database engine and session factory, realtime bus.
+"""The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue.
 
 Built once per process (web server, worker, CLI command) by `build_runtime(settings)` and passed explicitly;
 tests build as many as they need, each against its own database.
@@ -16,6 +16,7 @@ from omnicx.db import WriterLock, make_engine, make_session_factory
 from omnicx.realtime.bus import Bus, make_bus
 from omnicx.realtime.service import install_publish_after_commit
 from omnicx.settings import Settings
+from omnicx.writes import GroupCommit
 
 
 @dataclass
@@ -24,10 +25,12 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     bus: Bus
+    writes: GroupCommit
     closed: bool = field(default=False)
 
     def close(self) -> None:
         if not self.closed:
+            self.writes.close()
             self.bus.close()
             self.engine.dispose()
             self.closed = True
@@ -42,4 +45,4 @@ def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) 
     sessions = make_session_factory(engine)
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus)
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, writes=GroupCommit(sessions))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -146,3 +147,30 @@ def _next_event_or_none(stream) -> object | None:  # type: ignore[no-untyped-def
         return stream.next_event()
     except httpx.ReadTimeout:
         return None
+
+
+def test_a_burst_of_sends_and_retries_stores_each_message_once(live: str, chat_inbox: InboxPublic) -> None:
+    """Messages posted at once share group commits: every retry of a send (same client id), in the same batch
+    or not, answers with the one stored message, and every distinct send is stored."""
+    token = chat_inbox.address
+    with httpx.Client(base_url=live, timeout=30) as setup:
+        visitors = [visitor_session(setup, token) for _ in range(4)]
+    sends = [(v, n) for v in range(4) for n in range(6) for _ in range(3)]  # each send three times
+
+    def post(send: tuple[int, int]) -> tuple[tuple[int, int], str]:
+        visitor, n = send
+        with httpx.Client(base_url=live, timeout=30) as client:
+            response = say(client, token, visitors[visitor], f"message {n}", client_id=f"c{n}")
+        assert response.status_code == 201, response.text
+        return send, str(response.json()["message_id"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(post, sends))
+    ids: dict[tuple[int, int], set[str]] = {}
+    for send, message_id in answers:
+        ids.setdefault(send, set()).add(message_id)
+    assert all(len(found) == 1 for found in ids.values())
+    with httpx.Client(base_url=live, timeout=30) as client:
+        for v, visitor in enumerate(visitors):
+            stored = [m["id"] for m in history(client, token, visitor)]
+            assert sorted(stored) == sorted(next(iter(ids[(v, n)])) for n in range(6))

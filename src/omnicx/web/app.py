@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (
+        # First: routes are matched in order, and the chat widget's public API takes the busiest traffic.
+        chat_routes.router,
         web_views.router,
         overview_routes.router,
         overview_views.router,
@@ -111,7 +113,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         commerce_views.router,
         inbox_routes.router,
         inbox_views.router,
-        chat_routes.router,
         attribution_routes.router,
         attribution_views.router,
     ):

@@ -35,7 +35,7 @@ from omnicx.inbox.service.conversations import (
     wake_due,
 )
 from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
-from omnicx.inbox.service.ingest import receive
+from omnicx.inbox.service.ingest import receive, receive_at, stage_at, stored_before
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
@@ -92,6 +92,7 @@ __all__ = [
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
+    "receive_at",
     "record_delivery",
     "reply",
     "report",
@@ -99,6 +100,8 @@ __all__ = [
     "retry_message",
     "set_availability",
     "sla_status",
+    "stage_at",
+    "stored_before",
     "timeline_items",
     "unread_count",
     "update_canned",

@@ -1,9 +1,10 @@
 """Inbound messages: from a channel's normalised message to a contact, a customer, a conversation, a message.
 
 `receive` is safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate
-stores nothing), a contact is unique per inbox and sender, and a contact holds at most one active
-conversation (`open_contact_id` is unique), so two messages of a new sender arriving at once create one
-contact and one conversation. A losing concurrent insert is undone in its savepoint and the winner's row used.
+stores nothing: its insert fails and the whole transaction is rolled back), a contact is unique per inbox and
+sender, and a contact holds at most one active conversation (`open_contact_id` is unique), so two messages of a
+new sender arriving at once create one contact and one conversation. A losing concurrent insert is undone in its
+savepoint and the winner's row used.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,16 +22,31 @@ from omnicx.db import utcnow
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, MessageKind
+from omnicx.inbox.enums import AgentScope, ChannelKind, ConversationStatus, MessageKind
 from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
-from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.models import Contact, Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
 from omnicx.inbox.service._common import announce, record_event, refresh_sla, reopen_window
 from omnicx.inbox.service.assignment import auto_assign
+from omnicx.inbox.service.inboxes import _normalise_address
 from omnicx.inbox.service.insights import note_inbound
+from omnicx.inbox.service.visibility import remember_agent_scope
 from omnicx.tracking import service as tracking_service
 
 CHANNEL_NAMES = {ChannelKind.EMAIL: "Email", ChannelKind.CHAT: "Live chat"}
+
+# The hot path's queries, built once: building a statement and its cache key costs more than running it.
+_INBOX_AT = (
+    select(Inbox, InboxSettings.agent_scope)
+    .outerjoin(InboxSettings, InboxSettings.workspace_id == Inbox.workspace_id)
+    .where(Inbox.channel == bindparam("channel"), Inbox.address == bindparam("address"))
+)
+_CONTACT = select(Contact).where(
+    Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id")
+)
+_ACTIVE = (
+    select(Conversation).where(Conversation.open_contact_id == bindparam("contact_id")).with_for_update()
+)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -43,16 +59,110 @@ def receive(
     now: datetime | None = None,
 ) -> ReceiveResult:
     """Store one inbound message (idempotent on its provider id) and commit; returns where it went."""
-    now = now or utcnow()
     inbox = session.get(Inbox, inbox_id)
     if inbox is None:
         raise InboxNotFound(f"inbox {inbox_id} not found")
-    duplicate = _existing(session, inbox, message.provider_message_id)
-    if duplicate is not None:
+    try:
+        result = _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+    except IntegrityError as error:
         session.rollback()
-        return duplicate
-    contact = _contact(session, inbox, message)
-    conversation, created, appended = _conversation(session, inbox, contact, message, now)
+        return _stored_before(session, error, inbox_id=inbox_id, message=message)
+    session.commit()
+    return result
+
+
+def receive_at(
+    session: Session,
+    *,
+    channel: ChannelKind,
+    address: str,
+    message: InboundMessage,
+    attachments_dir: Path | None = None,
+    now: datetime | None = None,
+) -> ReceiveResult:
+    """`receive` for the inbox receiving at `address` on `channel` (a widget token, an SMTP recipient), and
+    commit. Raises InboxNotFound when nobody receives there."""
+    try:
+        result = stage_at(
+            session,
+            channel=channel,
+            address=address,
+            message=message,
+            attachments_dir=attachments_dir,
+            now=now,
+        )
+    except IntegrityError as error:
+        session.rollback()
+        return stored_before(session, error, channel=channel, address=address, message=message)
+    session.commit()
+    return result
+
+
+def stage_at(
+    session: Session,
+    *,
+    channel: ChannelKind,
+    address: str,
+    message: InboundMessage,
+    attachments_dir: Path | None = None,
+    now: datetime | None = None,
+) -> ReceiveResult:
+    """The work of `receive_at` inside the caller's transaction, which it neither commits nor rolls back (a
+    group commit runs many in one). A message delivered before raises IntegrityError when flushed; once rolled
+    back, `stored_before` answers with the first delivery. Checking first would cost every message a query.
+
+    The inbox is found with its workspace's agent scope in one query: on a busy chat every statement counts.
+    """
+    row = session.execute(
+        _INBOX_AT, {"channel": channel, "address": _normalise_address(channel, address)}
+    ).first()
+    if row is None:
+        raise InboxNotFound(f"no {channel.value} inbox receives at {address!r}")
+    inbox, scope = row
+    remember_agent_scope(session, workspace_id=inbox.workspace_id, scope=scope or AgentScope.INBOXES)
+    return _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+
+
+def stored_before(
+    session: Session, error: Exception, *, channel: ChannelKind, address: str, message: InboundMessage
+) -> ReceiveResult:
+    """After `stage_at` raised `error` and was rolled back: the earlier delivery of the same message (a retry,
+    or a concurrent delivery that won), or `error` again when there is none."""
+    inbox_id = session.scalar(
+        select(Inbox.id).where(
+            Inbox.channel == channel, Inbox.address == _normalise_address(channel, address)
+        )
+    )
+    if inbox_id is None or not isinstance(error, IntegrityError):
+        raise error
+    return _stored_before(session, error, inbox_id=inbox_id, message=message)
+
+
+def _stored_before(
+    session: Session, error: IntegrityError, *, inbox_id: uuid.UUID, message: InboundMessage
+) -> ReceiveResult:
+    found = _existing(session, inbox_id, message.provider_message_id)
+    if found is None:
+        raise error
+    return found
+
+
+def _receive(
+    session: Session,
+    inbox: Inbox,
+    message: InboundMessage,
+    *,
+    attachments_dir: Path | None,
+    now: datetime | None,
+) -> ReceiveResult:
+    now = now or utcnow()
+    contact, new_contact = _contact(session, inbox, message)
+    if new_contact:
+        # A contact created in this transaction has no conversation yet: nothing to look up.
+        conversation, created = _open_new(session, inbox, contact, message, now)
+        appended = False
+    else:
+        conversation, created, appended = _conversation(session, inbox, contact, message, now)
     # Appended to an open conversation already waiting for the team: its SLA clocks are what they were.
     clocks_unchanged = (
         appended and conversation.status is ConversationStatus.OPEN and conversation.waiting_since is not None
@@ -70,17 +180,8 @@ def receive(
         references={"in_reply_to": message.in_reply_to, "references": message.references},
         created_at=message.received_at or now,
     )
-    try:
-        with session.begin_nested():
-            session.add(stored)
-            session.flush()
-    except IntegrityError:
-        # A concurrent delivery of the same message won: it is stored once, by the other transaction.
-        session.rollback()
-        found = _existing(session, inbox, message.provider_message_id)
-        if found is None:
-            raise
-        return found
+    session.add(stored)
+    session.flush()  # a duplicate fails here (see `stage_at`)
     if message.attachments and attachments_dir is not None:
         stored.attachments = {
             "files": _store_attachments(attachments_dir, inbox, stored.id, message.attachments)
@@ -122,24 +223,22 @@ def receive(
         message_id=str(stored.id),
         kind=MessageKind.INCOMING.value,
     )
-    result = ReceiveResult(
+    return ReceiveResult(
         conversation_id=conversation.id,
         message_id=stored.id,
         contact_id=contact.id,
         customer_id=conversation.customer_id,
         new_conversation=created,
     )
-    session.commit()
-    return result
 
 
-def _existing(session: Session, inbox: Inbox, provider_message_id: str | None) -> ReceiveResult | None:
+def _existing(session: Session, inbox_id: uuid.UUID, provider_message_id: str | None) -> ReceiveResult | None:
     if not provider_message_id:
         return None
     row = session.execute(
         select(Message, Conversation)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.inbox_id == inbox.id, Message.provider_message_id == provider_message_id)
+        .where(Message.inbox_id == inbox_id, Message.provider_message_id == provider_message_id)
     ).first()
     if row is None:
         return None
@@ -162,14 +261,16 @@ def _identifiers(message: InboundMessage) -> list[Identifier]:
     return found
 
 
-def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> Contact:
+def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:
+    """The sender's contact, and whether it was created now."""
     source_id = message.source_id.strip()
     if not source_id:
         raise UnroutableMessage("the message names no sender")
     if inbox.channel is ChannelKind.EMAIL:
         source_id = source_id.lower()
-    stmt = select(Contact).where(Contact.inbox_id == inbox.id, Contact.source_id == source_id)
-    contact = session.scalar(stmt)
+    key = {"inbox_id": inbox.id, "source_id": source_id}
+    contact = session.scalar(_CONTACT, key)
+    created = False
     if contact is None:
         try:
             with session.begin_nested():
@@ -182,8 +283,9 @@ def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> Contact
                 )
                 session.add(contact)
                 session.flush()
+            created = True
         except IntegrityError:
-            contact = session.scalar(stmt)
+            contact = session.scalar(_CONTACT, key)
             if contact is None:
                 raise
     identifiers = _identifiers(message)
@@ -201,7 +303,7 @@ def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> Contact
         contact.name = message.name[:200]
     if message.email and not contact.email:
         contact.email = message.email  # a chat visitor left it (no agent online): replies can go by email
-    return contact
+    return contact, created
 
 
 def _thread_conversation(
@@ -229,9 +331,7 @@ def _thread_conversation(
 
 
 def _active(session: Session, contact: Contact) -> Conversation | None:
-    return session.scalar(
-        select(Conversation).where(Conversation.open_contact_id == contact.id).with_for_update()
-    )
+    return session.scalar(_ACTIVE, {"contact_id": contact.id})
 
 
 def _latest(session: Session, contact: Contact) -> Conversation | None:

@@ -145,7 +145,7 @@ def _new_email_conversation(
     )
     if email is None or inbox is None:
         return None
-    contact = _contact(session, inbox, InboundMessage(source_id=email, email=email))
+    contact, _ = _contact(session, inbox, InboundMessage(source_id=email, email=email))
     conversation = Conversation(
         workspace_id=workspace_id,
         inbox_id=inbox.id,

@@ -37,6 +37,26 @@ def get_inbox_settings(session: Session, *, workspace_id: uuid.UUID) -> InboxSet
     return InboxSettingsPublic(agent_scope=row.agent_scope if row else AgentScope.INBOXES)
 
 
+_SCOPE_KEY = "omnicx.inbox.agent_scope"
+
+
+def agent_scope(session: Session, *, workspace_id: uuid.UUID) -> AgentScope:
+    """The workspace's agent scope, read at most once per transaction (each announcement needs it)."""
+    cached = session.info.get(_SCOPE_KEY)
+    if cached is not None and cached[0] is session.get_transaction() and cached[1] == workspace_id:
+        return AgentScope(cached[2])
+    scope = get_inbox_settings(session, workspace_id=workspace_id).agent_scope
+    remember_agent_scope(session, workspace_id=workspace_id, scope=scope)
+    return scope
+
+
+def remember_agent_scope(session: Session, *, workspace_id: uuid.UUID, scope: AgentScope) -> None:
+    """Note the scope a query of the current transaction already read (see `agent_scope`)."""
+    transaction = session.get_transaction()
+    if transaction is not None:
+        session.info[_SCOPE_KEY] = (transaction, workspace_id, scope)
+
+
 def update_inbox_settings(
     session: Session, *, principal: Principal, data: InboxSettingsUpdate
 ) -> InboxSettingsPublic:
@@ -46,6 +66,7 @@ def update_inbox_settings(
         row = InboxSettings(workspace_id=principal.workspace_id)
         session.add(row)
     row.agent_scope = data.agent_scope
+    session.info.pop(_SCOPE_KEY, None)
     auth_service.record_audit(
         session,
         workspace_id=principal.workspace_id,
@@ -117,7 +138,7 @@ def audience(session: Session, conversation: Conversation) -> list[list[str]]:
     inbox = session.get(Inbox, conversation.inbox_id)
     if inbox is not None and inbox.team_id is not None:
         clauses.append([f"team:{inbox.team_id}"])
-    scope = get_inbox_settings(session, workspace_id=conversation.workspace_id).agent_scope
+    scope = agent_scope(session, workspace_id=conversation.workspace_id)
     assignee = [f"member:{conversation.assignee_id}"] if conversation.assignee_id else []
     if scope is AgentScope.TEAM and (assignee or conversation.team_id):
         clauses.append(assignee + ([f"team:{conversation.team_id}"] if conversation.team_id else []))

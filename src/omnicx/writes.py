@@ -1,0 +1,176 @@
+"""Group commit: small writes from many requests run on one thread, many to a transaction.
+
+A busy chat sends hundreds of tiny writes a second. Given a worker thread and a transaction each, they contend:
+for the GIL with the event loop and each other, for SQLite's single write lock, and on PostgreSQL each commit
+waits for its own WAL flush. The queue turns that around: one thread takes whatever has queued up since its last
+turn and runs it in one transaction, then commits once and answers every caller. When a unit fails, the batch
+is rolled back and run again with each unit in a savepoint, so the failing unit is undone alone and its caller
+gets the error (savepoints only then: each costs about as much as the commit the batch shares). Nothing is
+acknowledged before the commit, so an answer still means durable. An idle server runs batches of one; a busy
+one batches more, so the cost per write falls as the load rises instead of the backlog feeding on itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("omnicx.writes")
+
+T = TypeVar("T")
+
+# Enough to amortise a commit many times over, small enough that one batch never holds the write lock long.
+MAX_BATCH = 64
+
+Work = Callable[[Session], T]
+Recover = Callable[[Session, Exception], T]
+
+
+@dataclass
+class _Unit(Generic[T]):
+    work: Work[T]
+    recover: Recover[T] | None
+    future: Future[T] = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class GroupCommit:
+    """Runs units of work (`work(session) -> result`) in shared transactions on one thread of its own."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, max_batch: int = MAX_BATCH) -> None:
+        self._sessions = sessions
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, work: Work[T], *, recover: Recover[T] | None = None) -> Future[T]:
+        """Queue `work`; the future resolves once its transaction committed.
+
+        `work` runs inside the batch's transaction and must neither commit nor roll back, nor touch anything
+        outside the session: it may run twice. When it raises, the batch is rolled back and run again with each
+        unit in its own savepoint; the failing unit's savepoint is rolled back and `recover(session, error)`, if
+        given, may still produce a result (a retried message finds the one stored before) or raise.
+        """
+        unit: _Unit[T] = _Unit(work, recover)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the write queue is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="omnicx-group-commit", daemon=True)
+                self._thread.start()
+            self._queue.put(unit)
+        return unit.future
+
+    async def run(self, work: Work[T], *, recover: Recover[T] | None = None) -> T:
+        """`submit` from the event loop: waits without holding a worker thread."""
+        return await asyncio.wrap_future(self.submit(work, recover=recover))
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[_Unit[Any]] = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    unit = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if unit is _STOP:
+                    stop = True
+                    break
+                batch.append(unit)
+            self._run(batch)
+            if stop:
+                return
+
+    def _run(self, batch: list[_Unit[Any]]) -> None:
+        live = [unit for unit in batch if unit.future.set_running_or_notify_cancel()]
+        if not live:
+            return  # every caller went away before its turn (closed connections): nothing was acknowledged
+        try:
+            done = self._optimistic(live)
+            if done is None:
+                done = self._isolated(live)
+        except Exception as error:
+            # The transaction itself failed (a lost connection, a full disk): nothing of it is stored.
+            log.exception("a batch of %d writes failed to commit", len(live))
+            for unit in live:
+                if not unit.future.done():
+                    unit.future.set_exception(error)
+            return
+        for unit, result in done:
+            unit.future.set_result(result)
+
+    def _optimistic(self, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]] | None:
+        """Every unit in one transaction, without savepoints (they cost as much as the commit they share);
+        None, with everything rolled back, as soon as one unit fails."""
+        with self._sessions() as session:
+            done = []
+            for unit in batch:
+                try:
+                    done.append((unit, unit.work(session)))
+                except Exception:
+                    session.rollback()
+                    return None
+            try:
+                session.flush()  # what a unit left unflushed fails here, still attributable in savepoints
+            except Exception:
+                session.rollback()
+                return None
+            session.commit()
+        return done
+
+    def _isolated(self, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]]:
+        """The batch again, each unit in its savepoint: the failing ones are undone alone."""
+        with self._sessions() as session:
+            done = []
+            for unit in batch:
+                outcome = _attempt(session, unit)
+                if outcome is not _FAILED:
+                    done.append((unit, outcome))
+            session.commit()
+        return done
+
+
+_FAILED = object()
+
+
+def _attempt(session: Session, unit: _Unit[Any]) -> Any:
+    """Run one unit in its savepoint; its result, or `_FAILED` once its future holds the error."""
+    try:
+        with session.begin_nested():
+            return unit.work(session)
+    except Exception as error:
+        if unit.recover is not None:
+            try:
+                return unit.recover(session, error)
+            except Exception as final:
+                unit.future.set_exception(final)
+                return _FAILED
+        unit.future.set_exception(error)
+        return _FAILED
