@@ -200,3 +200,32 @@ async def test_only_the_committed_units_events_reach_the_screens(
         assert seen == ["test.kept", "test.also-kept"]
         with pytest.raises(ValueError, match="dropped"):
             futures[1].result(10)
+
+
+def test_units_of_one_key_run_in_order_whatever_the_number_of_lanes(runtime: Runtime, world: World) -> None:
+    writes = GroupCommit(runtime.sessions, lanes=3)
+    ran: list[tuple[str, int]] = []
+    threads: dict[str, set[str]] = {}
+
+    def step(key: str, n: int) -> Callable[[Session], int]:
+        def work(session: Session) -> int:
+            ran.append((key, n))
+            threads.setdefault(key, set()).add(threading.current_thread().name)
+            session.add(Customer(workspace_id=world.workspace.id, display_name=f"{key}-{n}"))
+            session.flush()
+            return n
+
+        return work
+
+    try:
+        futures = [writes.submit(step(f"k{n % 5}", n), key=f"k{n % 5}") for n in range(40)]
+        assert [f.result(10) for f in futures] == list(range(40))
+    finally:
+        writes.close()
+    for key in {k for k, _ in ran}:
+        assert [n for k, n in ran if k == key] == sorted(n for k, n in ran if k == key)
+        assert len(threads[key]) == 1  # one lane per key
+    assert len({name for names in threads.values() for name in names}) > 1  # five keys spread over the lanes
+    assert len(_names(runtime, world.workspace.id)) == 40
+    with pytest.raises(ValueError, match="lane"):
+        GroupCommit(runtime.sessions, lanes=0)

@@ -158,7 +158,9 @@ def _take_turns(engine: Engine, lock: WriterLock) -> None:
         if connection.info.pop("writer_turn", False):
             lock.release()
 
-    def invalidated(_dbapi_connection: Any, record: ConnectionPoolEntry, _error: BaseException | None) -> None:
+    def invalidated(
+        _dbapi_connection: Any, record: ConnectionPoolEntry, _error: BaseException | None
+    ) -> None:
         # A connection thrown away mid-transaction ends it without a rollback event: hand the turn on here.
         if record.info.pop("writer_turn", False):
             lock.release()

@@ -18,6 +18,9 @@ from omnicx.realtime.service import install_publish_after_commit
 from omnicx.settings import Settings
 from omnicx.writes import GroupCommit
 
+# Group-commit threads per database (see `writes.GroupCommit`): SQLite takes one writer at a time.
+WRITE_LANES = {"postgresql": 2, "sqlite": 1}
+
 
 @dataclass
 class Runtime:
@@ -45,4 +48,5 @@ def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) 
     sessions = make_session_factory(engine)
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, writes=GroupCommit(sessions))
+    writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, writes=writes)

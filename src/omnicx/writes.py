@@ -13,14 +13,18 @@ one batches more, so the cost per write falls as the load rises instead of the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("omnicx.writes")
@@ -45,18 +49,27 @@ _STOP = object()
 
 
 class GroupCommit:
-    """Runs units of work (`work(session) -> result`) in shared transactions on one thread of its own."""
+    """Runs units of work (`work(session) -> result`) in shared transactions, on `lanes` threads of its own.
 
-    def __init__(self, sessions: sessionmaker[Session], *, max_batch: int = MAX_BATCH) -> None:
+    A unit's `key` picks its lane, so the units of one key (one chat visitor) run one after another in the order
+    they were queued, and two lanes never fight over one conversation's rows. On PostgreSQL a second lane
+    overlaps one batch's round trips with another's Python work; SQLite has one writer, so one lane.
+    """
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, lanes: int = 1, max_batch: int = MAX_BATCH
+    ) -> None:
+        if lanes < 1:
+            raise ValueError("a write queue needs at least one lane")
         self._sessions = sessions
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queues: list[queue.SimpleQueue[Any]] = [queue.SimpleQueue() for _ in range(lanes)]
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._closed = False
 
-    def submit(self, work: Work[T], *, recover: Recover[T] | None = None) -> Future[T]:
-        """Queue `work`; the future resolves once its transaction committed.
+    def submit(self, work: Work[T], *, key: str = "", recover: Recover[T] | None = None) -> Future[T]:
+        """Queue `work` in the lane of `key`; the future resolves once its transaction committed.
 
         `work` runs inside the batch's transaction and must neither commit nor roll back, nor touch anything
         outside the session: it may run twice. When it raises, the batch is rolled back and run again with each
@@ -64,58 +77,71 @@ class GroupCommit:
         given, may still produce a result (a retried message finds the one stored before) or raise.
         """
         unit: _Unit[T] = _Unit(work, recover)
+        lane = zlib.crc32(key.encode()) % len(self._queues)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the write queue is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="omnicx-group-commit", daemon=True)
-                self._thread.start()
-            self._queue.put(unit)
+            if not self._threads:
+                self._threads = [
+                    threading.Thread(
+                        target=self._loop, args=(q,), name=f"omnicx-group-commit-{i}", daemon=True
+                    )
+                    for i, q in enumerate(self._queues)
+                ]
+                for thread in self._threads:
+                    thread.start()
+            self._queues[lane].put(unit)
         return unit.future
 
-    async def run(self, work: Work[T], *, recover: Recover[T] | None = None) -> T:
+    async def run(self, work: Work[T], *, key: str = "", recover: Recover[T] | None = None) -> T:
         """`submit` from the event loop: waits without holding a worker thread."""
-        return await asyncio.wrap_future(self.submit(work, recover=recover))
+        return await asyncio.wrap_future(self.submit(work, key=key, recover=recover))
 
     def close(self) -> None:
-        """Finish what is queued, then stop the thread."""
+        """Finish what is queued, then stop the threads."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            thread = self._thread
-        if thread is not None:
-            self._queue.put(_STOP)
-            thread.join(timeout=30)
+            threads = self._threads
+        if threads:
+            for lane in self._queues:
+                lane.put(_STOP)
+            for thread in threads:
+                thread.join(timeout=30)
 
-    def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch: list[_Unit[Any]] = [first]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    unit = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if unit is _STOP:
-                    stop = True
-                    break
-                batch.append(unit)
-            self._run(batch)
-            if stop:
-                return
+    def _loop(self, lane: queue.SimpleQueue[Any]) -> None:
+        link = _Link(self._sessions)
+        try:
+            while True:
+                first = lane.get()
+                if first is _STOP:
+                    return
+                batch: list[_Unit[Any]] = [first]
+                stop = False
+                while len(batch) < self._max_batch:
+                    try:
+                        unit = lane.get_nowait()
+                    except queue.Empty:
+                        break
+                    if unit is _STOP:
+                        stop = True
+                        break
+                    batch.append(unit)
+                self._run(batch, link)
+                if stop:
+                    return
+        finally:
+            link.close()
 
-    def _run(self, batch: list[_Unit[Any]]) -> None:
+    def _run(self, batch: list[_Unit[Any]], link: _Link) -> None:
         live = [unit for unit in batch if unit.future.set_running_or_notify_cancel()]
         if not live:
             return  # every caller went away before its turn (closed connections): nothing was acknowledged
         try:
-            done = self._optimistic(live)
+            done = link.retrying(lambda: _optimistic(link, live))
             if done is None:
-                done = self._isolated(live)
+                done = _isolated(link, live)
         except Exception as error:
             # The transaction itself failed (a lost connection, a full disk): nothing of it is stored.
             log.exception("a batch of %d writes failed to commit", len(live))
@@ -126,35 +152,77 @@ class GroupCommit:
         for unit, result in done:
             unit.future.set_result(result)
 
-    def _optimistic(self, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]] | None:
-        """Every unit in one transaction, without savepoints (they cost as much as the commit they share);
-        None, with everything rolled back, as soon as one unit fails."""
-        with self._sessions() as session:
-            done = []
-            for unit in batch:
-                try:
-                    done.append((unit, unit.work(session)))
-                except Exception:
-                    session.rollback()
-                    return None
+
+class _Link:
+    """A lane's own database connection, kept from batch to batch.
+
+    Checking a connection out of the pool for every batch costs a liveness ping (a round trip on PostgreSQL)
+    and the pool's bookkeeping. The lane keeps one instead, and opens a new one when it was lost (a database
+    restart): the batch that found it lost runs once more on the new one.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._connection: Connection | None = None
+
+    def session(self) -> Session:
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self.close()
+            engine = self._sessions.kw["bind"]
+            self._connection = engine.connect()
+        return self._sessions(bind=self._connection)
+
+    def retrying(self, attempt: Callable[[], T]) -> T:
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("the database connection was lost; running the batch again on a new one")
+            return attempt()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
+def _optimistic(link: _Link, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]] | None:
+    """Every unit in one transaction, without savepoints (they cost as much as the commit they share);
+    None, with everything rolled back, as soon as one unit fails."""
+    with link.session() as session:
+        done = []
+        for unit in batch:
             try:
-                session.flush()  # what a unit left unflushed fails here, still attributable in savepoints
+                done.append((unit, unit.work(session)))
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise  # not this unit's fault: the whole batch runs again on a new connection
+                session.rollback()
+                return None
             except Exception:
                 session.rollback()
                 return None
-            session.commit()
-        return done
+        try:
+            session.flush()  # what a unit left unflushed fails here, still attributable in savepoints
+        except Exception:
+            session.rollback()
+            return None
+        session.commit()
+    return done
 
-    def _isolated(self, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]]:
-        """The batch again, each unit in its savepoint: the failing ones are undone alone."""
-        with self._sessions() as session:
-            done = []
-            for unit in batch:
-                outcome = _attempt(session, unit)
-                if outcome is not _FAILED:
-                    done.append((unit, outcome))
-            session.commit()
-        return done
+
+def _isolated(link: _Link, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], Any]]:
+    """The batch again, each unit in its savepoint: the failing ones are undone alone."""
+    with link.session() as session:
+        done = []
+        for unit in batch:
+            outcome = _attempt(session, unit)
+            if outcome is not _FAILED:
+                done.append((unit, outcome))
+        session.commit()
+    return done
 
 
 _FAILED = object()

@@ -230,3 +230,33 @@ def test_the_widget_refuses_a_bad_signature_and_an_unknown_chat_as_before(
     again = client.post(f"/chat/{token}/messages", content=json.dumps(good))
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+
+
+def test_messages_staged_in_one_transaction_read_their_inbox_once(
+    db: Session, runtime: Runtime, chat_inbox: InboxPublic
+) -> None:
+    """A group commit stages many messages to one chat in one transaction: the inbox is read for the first."""
+    for n, visitor in enumerate(("v_a", "v_b")):
+        service.receive_at(
+            db,
+            channel=ChannelKind.CHAT,
+            address=chat_inbox.address,
+            message=chat_message(visitor, "hi", str(n)),
+        )
+    with statements(runtime) as seen:
+        for n, visitor in enumerate(("v_a", "v_b", "v_a")):
+            service.stage_at(
+                db,
+                channel=ChannelKind.CHAT,
+                address=chat_inbox.address,
+                message=chat_message(visitor, "more", f"x{n}"),
+            )
+        db.commit()
+    inbox_reads = [s for s in seen if s.startswith("SELECT") and "FROM inbox_inbox" in s]
+    assert len(inbox_reads) == 1
+    assert sum(s.startswith("INSERT INTO inbox_message") for s in seen) == 3
+    with statements(runtime) as seen:  # the next transaction reads it again
+        service.receive_at(
+            db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_b", "last", "y")
+        )
+    assert len([s for s in seen if s.startswith("SELECT") and "FROM inbox_inbox" in s]) == 1

@@ -176,7 +176,7 @@ async def post_message(token: str, request: Request) -> JSONResponse:
 
     # The busiest write of a live chat goes through the group commit: answered once committed (durable), in a
     # transaction shared with the other messages that arrived meanwhile.
-    result = await runtime.writes.run(store, recover=retried)
+    result = await runtime.writes.run(store, key=data.visitor_id, recover=retried)
     return JSONResponse(
         {"message_id": str(result.message_id), "conversation_id": str(result.conversation_id)},
         status_code=201,

@@ -111,16 +111,33 @@ def stage_at(
     group commit runs many in one). A message delivered before raises IntegrityError when flushed; once rolled
     back, `stored_before` answers with the first delivery. Checking first would cost every message a query.
 
-    The inbox is found with its workspace's agent scope in one query: on a busy chat every statement counts.
     """
-    row = session.execute(
-        _INBOX_AT, {"channel": channel, "address": _normalise_address(channel, address)}
-    ).first()
-    if row is None:
-        raise InboxNotFound(f"no {channel.value} inbox receives at {address!r}")
-    inbox, scope = row
-    remember_agent_scope(session, workspace_id=inbox.workspace_id, scope=scope or AgentScope.INBOXES)
+    inbox = _receiving(session, channel, address)
     return _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+
+
+_RECEIVING_KEY = "omnicx.inbox.receiving"
+
+
+def _receiving(session: Session, channel: ChannelKind, address: str) -> Inbox:
+    """The inbox receiving at `address`, found with its workspace's agent scope in one query, once per
+    transaction: a group commit stores many messages to the same chat in one, and every statement counts."""
+    key = (channel, _normalise_address(channel, address))
+    cache: dict[tuple[ChannelKind, str], tuple[Inbox, AgentScope]] = {}
+    cached = session.info.get(_RECEIVING_KEY)
+    if cached is not None and session.get_transaction() is cached[0]:
+        cache = cached[1]
+    found = cache.get(key)
+    if found is None:
+        row = session.execute(_INBOX_AT, {"channel": key[0], "address": key[1]}).first()
+        if row is None:
+            raise InboxNotFound(f"no {channel.value} inbox receives at {address!r}")
+        found = cache[key] = (row[0], row[1] or AgentScope.INBOXES)
+        # Remembered with the transaction the query ran in (none was open before a session's first query).
+        session.info[_RECEIVING_KEY] = (session.get_transaction(), cache)
+    inbox, scope = found
+    remember_agent_scope(session, workspace_id=inbox.workspace_id, scope=scope)
+    return inbox
 
 
 def stored_before(
