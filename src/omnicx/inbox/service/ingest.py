@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.db import utcnow
+from omnicx.db import new_id, utcnow
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import lifecycle
@@ -47,6 +47,12 @@ _CONTACT = select(Contact).where(
 _ACTIVE = (
     select(Conversation).where(Conversation.open_contact_id == bindparam("contact_id")).with_for_update()
 )
+_CONTACT_WITH_ACTIVE = (
+    select(Contact, Conversation)
+    .join(Conversation, Conversation.open_contact_id == Contact.id)
+    .where(Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id"))
+    .with_for_update(of=Conversation)
+)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -64,6 +70,7 @@ def receive(
         raise InboxNotFound(f"inbox {inbox_id} not found")
     try:
         result = _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+        session.flush()
     except IntegrityError as error:
         session.rollback()
         return _stored_before(session, error, inbox_id=inbox_id, message=message)
@@ -91,6 +98,7 @@ def receive_at(
             attachments_dir=attachments_dir,
             now=now,
         )
+        session.flush()
     except IntegrityError as error:
         session.rollback()
         return stored_before(session, error, channel=channel, address=address, message=message)
@@ -108,8 +116,10 @@ def stage_at(
     now: datetime | None = None,
 ) -> ReceiveResult:
     """The work of `receive_at` inside the caller's transaction, which it neither commits nor rolls back (a
-    group commit runs many in one). A message delivered before raises IntegrityError when flushed; once rolled
-    back, `stored_before` answers with the first delivery. Checking first would cost every message a query.
+    group commit runs many in one). The message's insert waits for the next flush (the next message's first
+    query, or the commit): one flush per message instead of two. A message delivered before raises
+    IntegrityError there; once rolled back, `stored_before` answers with the first delivery. Checking first
+    would cost every message a query.
 
     """
     inbox = _receiving(session, channel, address)
@@ -173,18 +183,19 @@ def _receive(
     now: datetime | None,
 ) -> ReceiveResult:
     now = now or utcnow()
-    contact, new_contact = _contact(session, inbox, message)
+    contact, new_contact, active = _sender(session, inbox, message)
     if new_contact:
         # A contact created in this transaction has no conversation yet: nothing to look up.
         conversation, created = _open_new(session, inbox, contact, message, now)
         appended = False
     else:
-        conversation, created, appended = _conversation(session, inbox, contact, message, now)
+        conversation, created, appended = _conversation(session, inbox, contact, active, message, now)
     # Appended to an open conversation already waiting for the team: its SLA clocks are what they were.
     clocks_unchanged = (
         appended and conversation.status is ConversationStatus.OPEN and conversation.waiting_since is not None
     )
     stored = Message(
+        id=new_id(),  # known now: the insert waits for the next flush
         workspace_id=inbox.workspace_id,
         inbox_id=inbox.id,
         conversation_id=conversation.id,
@@ -198,8 +209,9 @@ def _receive(
         created_at=message.received_at or now,
     )
     session.add(stored)
-    session.flush()  # a duplicate fails here (see `stage_at`)
     if message.attachments and attachments_dir is not None:
+        session.flush()  # a duplicate fails here, before its files are written
+
         stored.attachments = {
             "files": _store_attachments(attachments_dir, inbox, stored.id, message.attachments)
         }
@@ -278,13 +290,35 @@ def _identifiers(message: InboundMessage) -> list[Identifier]:
     return found
 
 
-def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:
-    """The sender's contact, and whether it was created now."""
+def _sender(
+    session: Session, inbox: Inbox, message: InboundMessage
+) -> tuple[Contact, bool, Conversation | None]:
+    """The sender's contact, whether it was created now, and its active conversation (locked).
+
+    A returning chat visitor has both: one query finds them together. Otherwise the contact is found or created
+    and, when it existed, its active conversation looked up on its own.
+    """
+    row = session.execute(
+        _CONTACT_WITH_ACTIVE, {"inbox_id": inbox.id, "source_id": _source_id(inbox, message)}
+    ).first()
+    if row is not None:
+        contact, active = row
+        _refresh_contact(session, inbox, contact, message)
+        return contact, False, active
+    contact, created = _contact(session, inbox, message)
+    return contact, created, None if created else _active(session, contact)
+
+
+def _source_id(inbox: Inbox, message: InboundMessage) -> str:
     source_id = message.source_id.strip()
     if not source_id:
         raise UnroutableMessage("the message names no sender")
-    if inbox.channel is ChannelKind.EMAIL:
-        source_id = source_id.lower()
+    return source_id.lower() if inbox.channel is ChannelKind.EMAIL else source_id
+
+
+def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:
+    """The sender's contact, and whether it was created now."""
+    source_id = _source_id(inbox, message)
     key = {"inbox_id": inbox.id, "source_id": source_id}
     contact = session.scalar(_CONTACT, key)
     created = False
@@ -305,6 +339,12 @@ def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[C
             contact = session.scalar(_CONTACT, key)
             if contact is None:
                 raise
+    _refresh_contact(session, inbox, contact, message)
+    return contact, created
+
+
+def _refresh_contact(session: Session, inbox: Inbox, contact: Contact, message: InboundMessage) -> None:
+    """What the message tells about its sender: identifiers (resolved to a customer), a name, an email."""
     identifiers = _identifiers(message)
     if identifiers:
         customer_id = identity_service.resolve(
@@ -320,7 +360,6 @@ def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[C
         contact.name = message.name[:200]
     if message.email and not contact.email:
         contact.email = message.email  # a chat visitor left it (no agent online): replies can go by email
-    return contact, created
 
 
 def _thread_conversation(
@@ -361,11 +400,15 @@ def _latest(session: Session, contact: Contact) -> Conversation | None:
 
 
 def _conversation(
-    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
+    session: Session,
+    inbox: Inbox,
+    contact: Contact,
+    active: Conversation | None,
+    message: InboundMessage,
+    now: datetime,
 ) -> tuple[Conversation, bool, bool]:
-    """The conversation the message joins, whether it was created now, and whether the message was simply
-    appended (the conversation was open or pending and nothing about it changed)."""
-    active = _active(session, contact)
+    """The conversation the message joins (`active`: the contact's active conversation, locked), whether it was
+    created now, and whether the message was simply appended (it was open or pending and nothing changed)."""
     threaded = _thread_conversation(session, inbox, contact, message)
     candidate = threaded or active or _latest(session, contact)
     placement = lifecycle.place_inbound(
