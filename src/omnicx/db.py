@@ -203,6 +203,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def transaction_memo(session: Session, key: str) -> dict[Any, Any]:
+    """A dict kept in `session.info` under `key` for the session's current transaction only (begun now when
+    none is open, as the caller's next query would): what one transaction needs again and again is read once,
+    and the next transaction starts empty."""
+    session.connection()
+    transaction = session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not transaction:
+        held = session.info[key] = (transaction, {})
+    memo: dict[Any, Any] = held[1]
+    return memo
+
+
 ModelT = TypeVar("ModelT", bound=Base)
 
 

@@ -176,7 +176,7 @@ class _Link:
         try:
             return attempt()
         except DBAPIError as error:
-            if not error.connection_invalidated:
+            if not _lost(error):
                 raise
             log.warning("the database connection was lost; running the batch again on a new one")
             return attempt()
@@ -192,21 +192,12 @@ def _optimistic(link: _Link, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], 
     """Every unit in one transaction, without savepoints (they cost as much as the commit they share);
     None, with everything rolled back, as soon as one unit fails."""
     with link.session() as session:
-        done = []
-        for unit in batch:
-            try:
-                done.append((unit, unit.work(session)))
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise  # not this unit's fault: the whole batch runs again on a new connection
-                session.rollback()
-                return None
-            except Exception:
-                session.rollback()
-                return None
         try:
+            done = [(unit, unit.work(session)) for unit in batch]
             session.flush()  # what a unit left unflushed fails here, still attributable in savepoints
-        except Exception:
+        except Exception as error:
+            if _lost(error):
+                raise  # not a unit's fault: the whole batch runs again on a new connection
             session.rollback()
             return None
         session.commit()
@@ -226,6 +217,11 @@ def _isolated(link: _Link, batch: list[_Unit[Any]]) -> list[tuple[_Unit[Any], An
 
 
 _FAILED = object()
+
+
+def _lost(error: Exception) -> bool:
+    """Whether `error` means the connection itself was lost (the driver said so), not that a unit failed."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _attempt(session: Session, unit: _Unit[Any]) -> Any:

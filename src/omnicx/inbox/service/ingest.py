@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
+from omnicx.db import new_id, transaction_memo, utcnow
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import lifecycle
@@ -68,14 +68,7 @@ def receive(
     inbox = session.get(Inbox, inbox_id)
     if inbox is None:
         raise InboxNotFound(f"inbox {inbox_id} not found")
-    try:
-        result = _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
-        session.flush()
-    except IntegrityError as error:
-        session.rollback()
-        return _stored_before(session, error, inbox_id=inbox_id, message=message)
-    session.commit()
-    return result
+    return _receive_and_commit(session, inbox, message, attachments_dir=attachments_dir, now=now)
 
 
 def receive_at(
@@ -89,21 +82,8 @@ def receive_at(
 ) -> ReceiveResult:
     """`receive` for the inbox receiving at `address` on `channel` (a widget token, an SMTP recipient), and
     commit. Raises InboxNotFound when nobody receives there."""
-    try:
-        result = stage_at(
-            session,
-            channel=channel,
-            address=address,
-            message=message,
-            attachments_dir=attachments_dir,
-            now=now,
-        )
-        session.flush()
-    except IntegrityError as error:
-        session.rollback()
-        return stored_before(session, error, channel=channel, address=address, message=message)
-    session.commit()
-    return result
+    inbox = _receiving(session, channel, address)
+    return _receive_and_commit(session, inbox, message, attachments_dir=attachments_dir, now=now)
 
 
 def stage_at(
@@ -120,10 +100,28 @@ def stage_at(
     query, or the commit): one flush per message instead of two. A message delivered before raises
     IntegrityError there; once rolled back, `stored_before` answers with the first delivery. Checking first
     would cost every message a query.
-
     """
     inbox = _receiving(session, channel, address)
     return _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+
+
+def _receive_and_commit(
+    session: Session,
+    inbox: Inbox,
+    message: InboundMessage,
+    *,
+    attachments_dir: Path | None,
+    now: datetime | None,
+) -> ReceiveResult:
+    inbox_id = inbox.id
+    try:
+        result = _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        return _stored_before(session, error, inbox_id=inbox_id, message=message)
+    session.commit()
+    return result
 
 
 _RECEIVING_KEY = "omnicx.inbox.receiving"
@@ -132,19 +130,14 @@ _RECEIVING_KEY = "omnicx.inbox.receiving"
 def _receiving(session: Session, channel: ChannelKind, address: str) -> Inbox:
     """The inbox receiving at `address`, found with its workspace's agent scope in one query, once per
     transaction: a group commit stores many messages to the same chat in one, and every statement counts."""
+    inboxes = transaction_memo(session, _RECEIVING_KEY)
     key = (channel, _normalise_address(channel, address))
-    cache: dict[tuple[ChannelKind, str], tuple[Inbox, AgentScope]] = {}
-    cached = session.info.get(_RECEIVING_KEY)
-    if cached is not None and session.get_transaction() is cached[0]:
-        cache = cached[1]
-    found = cache.get(key)
+    found: tuple[Inbox, AgentScope] | None = inboxes.get(key)
     if found is None:
         row = session.execute(_INBOX_AT, {"channel": key[0], "address": key[1]}).first()
         if row is None:
             raise InboxNotFound(f"no {channel.value} inbox receives at {address!r}")
-        found = cache[key] = (row[0], row[1] or AgentScope.INBOXES)
-        # Remembered with the transaction the query ran in (none was open before a session's first query).
-        session.info[_RECEIVING_KEY] = (session.get_transaction(), cache)
+        found = inboxes[key] = (row[0], row[1] or AgentScope.INBOXES)
     inbox, scope = found
     remember_agent_scope(session, workspace_id=inbox.workspace_id, scope=scope)
     return inbox
@@ -155,12 +148,14 @@ def stored_before(
 ) -> ReceiveResult:
     """After `stage_at` raised `error` and was rolled back: the earlier delivery of the same message (a retry,
     or a concurrent delivery that won), or `error` again when there is none."""
+    if not isinstance(error, IntegrityError):
+        raise error  # refused before anything was stored (unknown chat, bad signature): no first delivery
     inbox_id = session.scalar(
         select(Inbox.id).where(
             Inbox.channel == channel, Inbox.address == _normalise_address(channel, address)
         )
     )
-    if inbox_id is None or not isinstance(error, IntegrityError):
+    if inbox_id is None:
         raise error
     return _stored_before(session, error, inbox_id=inbox_id, message=message)
 
@@ -211,7 +206,6 @@ def _receive(
     session.add(stored)
     if message.attachments and attachments_dir is not None:
         session.flush()  # a duplicate fails here, before its files are written
-
         stored.attachments = {
             "files": _store_attachments(attachments_dir, inbox, stored.id, message.attachments)
         }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import Principal
+from omnicx.db import transaction_memo
 from omnicx.inbox.enums import AgentScope
 from omnicx.inbox.errors import ConversationNotFound
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings
@@ -42,19 +43,16 @@ _SCOPE_KEY = "omnicx.inbox.agent_scope"
 
 def agent_scope(session: Session, *, workspace_id: uuid.UUID) -> AgentScope:
     """The workspace's agent scope, read at most once per transaction (each announcement needs it)."""
-    cached = session.info.get(_SCOPE_KEY)
-    if cached is not None and cached[0] is session.get_transaction() and cached[1] == workspace_id:
-        return AgentScope(cached[2])
-    scope = get_inbox_settings(session, workspace_id=workspace_id).agent_scope
-    remember_agent_scope(session, workspace_id=workspace_id, scope=scope)
+    scopes = transaction_memo(session, _SCOPE_KEY)
+    scope: AgentScope | None = scopes.get(workspace_id)
+    if scope is None:
+        scope = scopes[workspace_id] = get_inbox_settings(session, workspace_id=workspace_id).agent_scope
     return scope
 
 
 def remember_agent_scope(session: Session, *, workspace_id: uuid.UUID, scope: AgentScope) -> None:
     """Note the scope a query of the current transaction already read (see `agent_scope`)."""
-    transaction = session.get_transaction()
-    if transaction is not None:
-        session.info[_SCOPE_KEY] = (transaction, workspace_id, scope)
+    transaction_memo(session, _SCOPE_KEY)[workspace_id] = scope
 
 
 def update_inbox_settings(
