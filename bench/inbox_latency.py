@@ -51,20 +51,21 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import insert
 
+from omnicx.app.migrations import upgrade_to_head
+from omnicx.app.wiring import wire
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal, WorkspaceCreate
+from omnicx.auth.schemas import WorkspaceCreate
 from omnicx.channels.email.server import start_smtp_server
-from omnicx.db import new_id
-from omnicx.domains import load_all
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, MessageKind, Priority
+from omnicx.inbox.enums import MessagingChannel, ConversationStatus, MessageKind, Priority
 from omnicx.inbox.models import Contact, Conversation, Message
 from omnicx.inbox.schemas import InboxCreate, InboxView, ReplyCreate
-from omnicx.jobs.worker import start_worker_thread
-from omnicx.migrations import upgrade_to_head
-from omnicx.runtime import Runtime, build_runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import new_id
+from omnicx.kernel.jobs.worker import start_worker_thread
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
 
 
 def free_port() -> int:
@@ -98,7 +99,7 @@ def email_part(args: argparse.Namespace, runtime: Runtime, settings: Settings, o
         inbox_service.create_inbox(
             session,
             principal=owner,
-            data=InboxCreate(channel=ChannelKind.EMAIL, name="Support", address="support@bench.example.com"),
+            data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="support@bench.example.com"),
         )
     sink = Sink()
     port = free_port()
@@ -121,7 +122,7 @@ def email_part(args: argparse.Namespace, runtime: Runtime, settings: Settings, o
                 inbound.append(time.perf_counter() - started)
         with runtime.sessions() as session:
             conversations = inbox_service.list_conversations(
-                session, principal=owner, view=InboxView(limit=500, channel=ChannelKind.EMAIL)
+                session, principal=owner, view=InboxView(limit=500, channel=MessagingChannel.EMAIL)
             )
         replies: list[float] = []
         for conversation in conversations[: args.replies]:
@@ -240,7 +241,7 @@ class AgentStream:
 def chat_part(args: argparse.Namespace, runtime: Runtime, owner: Principal) -> None:
     with runtime.sessions() as session:
         inbox = inbox_service.create_inbox(
-            session, principal=owner, data=InboxCreate(channel=ChannelKind.CHAT, name="Site chat")
+            session, principal=owner, data=InboxCreate(channel=MessagingChannel.CHAT, name="Site chat")
         )
         token = auth_service.create_token(
             session, workspace_id=owner.workspace_id, name="bench-agent", role=Role.AGENT
@@ -371,10 +372,10 @@ def seed_conversations(runtime: Runtime, owner: Principal, count: int) -> float:
                 session,
                 principal=owner,
                 data=InboxCreate(channel=channel, name=f"Seed {channel.value}")
-                if channel is ChannelKind.CHAT
+                if channel is MessagingChannel.CHAT
                 else InboxCreate(channel=channel, name="Seed email", address="seed@bench.example.com"),
             )
-            for channel in (ChannelKind.CHAT, ChannelKind.EMAIL)
+            for channel in (MessagingChannel.CHAT, MessagingChannel.EMAIL)
         ]
         members = [m.id for m in auth_service.list_members(session, workspace_id=owner.workspace_id)]
     rng = random.Random(7)
@@ -526,7 +527,7 @@ def main() -> None:
         run_worker_in_process=False,
     )
     upgrade_to_head(settings.resolved_database_url)
-    load_all()
+    wire()
     runtime = build_runtime(settings)
     db = "PostgreSQL" if not settings.is_sqlite else "SQLite"
     print(f"omnicx inbox benchmark on {db}")

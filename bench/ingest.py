@@ -49,8 +49,8 @@ def prepare_database(url: str | None, workdir: Path) -> Database:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from omnicx.migrations import upgrade_to_head
-    from omnicx.settings import _normalise_db_url
+    from omnicx.app.migrations import upgrade_to_head
+    from omnicx.kernel.settings import _normalise_db_url
 
     if not url:
         db_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -74,7 +74,7 @@ def drop_databases(url: str | None, names: list[str]) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from omnicx.settings import _normalise_db_url
+    from omnicx.kernel.settings import _normalise_db_url
 
     admin = create_engine(make_url(_normalise_db_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -87,7 +87,7 @@ def make_source(db_url: str) -> tuple[str, str]:
     """A workspace and a source; returns (workspace id, write key)."""
     from omnicx.auth import service as auth_service
     from omnicx.auth.schemas import WorkspaceCreate
-    from omnicx.db import make_engine, make_session_factory
+    from omnicx.kernel.db import make_engine, make_session_factory
     from omnicx.tracking import service
     from omnicx.tracking.schemas import SourceCreate
 
@@ -103,8 +103,8 @@ def serve(port: int) -> None:
     """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools."""
     import uvicorn
 
-    from omnicx.settings import Settings
-    from omnicx.web.app import create_app
+    from omnicx.app.web import create_app
+    from omnicx.kernel.settings import Settings
 
     app = create_app(Settings(run_worker_in_process=False))
     uvicorn.run(
@@ -254,7 +254,7 @@ def peak_rss(pid: int) -> int:
 def stored_events(db_url: str) -> int:
     from sqlalchemy import func, select
 
-    from omnicx.db import make_engine
+    from omnicx.kernel.db import make_engine
     from omnicx.tracking.models import Event
 
     engine = make_engine(db_url)
@@ -325,13 +325,13 @@ def run_benchmark(args: argparse.Namespace) -> None:
 
 def process_queue(db_url: str, workdir: Path, events: int) -> None:
     """Run one job worker (in this process) until the queue is empty: identities, sessions, touchpoints."""
-    from omnicx.jobs.registry import discover_handlers
-    from omnicx.jobs.worker import Worker
-    from omnicx.runtime import build_runtime
-    from omnicx.settings import Settings
+    from omnicx.app.wiring import wire
+    from omnicx.kernel.jobs.worker import Worker
+    from omnicx.kernel.runtime import build_runtime
+    from omnicx.kernel.settings import Settings
 
     runtime = build_runtime(Settings(database_url=db_url, secret_key="bench", data_dir=workdir / "worker"))
-    discover_handlers()
+    wire()
     worker = Worker(runtime, "bench-worker")
     started, jobs = time.perf_counter(), 0
     while worker.run_once():

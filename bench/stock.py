@@ -41,8 +41,8 @@ def fresh_database(url: str | None, workdir: Path) -> tuple[str, str | None]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from omnicx.migrations import upgrade_to_head
-    from omnicx.settings import _normalise_db_url
+    from omnicx.app.migrations import upgrade_to_head
+    from omnicx.kernel.settings import _normalise_db_url
 
     if not url:
         db_url = f"sqlite:///{workdir / 'stock-bench.db'}"
@@ -64,7 +64,7 @@ def drop_database(url: str, name: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from omnicx.settings import _normalise_db_url
+    from omnicx.kernel.settings import _normalise_db_url
 
     admin = create_engine(make_url(_normalise_db_url(url)), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -86,8 +86,8 @@ def run(db_url: str, label: str, *, buyers: int, attempts: int, stock: int, work
         StockSet,
         VariantCreate,
     )
-    from omnicx.runtime import build_runtime
-    from omnicx.settings import Settings
+    from omnicx.kernel.runtime import build_runtime
+    from omnicx.kernel.settings import Settings
 
     settings = Settings(
         environment="test",

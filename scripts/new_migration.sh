@@ -9,10 +9,10 @@ trap 'rm -rf "$tmp"' EXIT
 python - "$tmp" "$message" <<'PY'
 import sys
 from alembic import command
-from omnicx.migrations import alembic_config
+from omnicx.app.migrations import alembic_config
 cfg = alembic_config(f"sqlite:///{sys.argv[1]}/m.db")
 command.upgrade(cfg, "head")
 command.revision(cfg, message=sys.argv[2], autogenerate=True)
 PY
-ruff format -q src/omnicx/migrations/versions/
-ruff check -q --fix src/omnicx/migrations/versions/ || true
+ruff format -q src/omnicx/app/migrations/versions/
+ruff check -q --fix src/omnicx/app/migrations/versions/ || true

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-LOCALES = Path(__file__).resolve().parent.parent / "src/omnicx/i18n/locales"
+LOCALES = Path(__file__).resolve().parent.parent / "src/omnicx/kernel/i18n/locales"
 LANGUAGES = ("fr", "id", "ca")
 
 

@@ -20,14 +20,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from omnicx import models  # noqa: F401
+from omnicx.app import models  # noqa: F401
+from omnicx.app.migrations import upgrade_to_head
+from omnicx.app.wiring import wire
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal, WorkspaceCreate, WorkspacePublic
-from omnicx.db import Base
-from omnicx.migrations import upgrade_to_head
-from omnicx.runtime import Runtime, build_runtime
-from omnicx.settings import Settings, _normalise_db_url
+from omnicx.auth.schemas import WorkspaceCreate, WorkspacePublic
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import Base
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings, _normalise_db_url
 
 # CLI output is read by tests, not by a person at a terminal: give Rich tables room whatever the runner's width.
 os.environ["COLUMNS"] = "200"
@@ -35,6 +37,9 @@ os.environ["COLUMNS"] = "200"
 PG_URL = os.environ.get("OMNICX_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OMNICX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
+
+# The suite is an entry point like `omnicx serve`: the composition root fills the registries once.
+wire()
 
 
 def _admin_url(url: str) -> str:
@@ -78,7 +83,7 @@ def database_url(_database_template: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f"TRUNCATE {tables} CASCADE"))
         engine.dispose()
     else:
-        path = tmp_path / "omnicx.db"
+        path = tmp_path / "omnicx.kernel.db"
         shutil.copyfile(_database_template, path)
         yield f"sqlite:///{path}"
 
@@ -124,7 +129,7 @@ def db(runtime: Runtime) -> Iterator[Session]:
 
 @pytest.fixture
 def app(runtime: Runtime):  # type: ignore[no-untyped-def]
-    from omnicx.web.app import create_app
+    from omnicx.app.web import create_app
 
     return create_app(runtime.settings, runtime=runtime)
 

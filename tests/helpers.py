@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.security import csrf_token
-from omnicx.web.deps import SESSION_COOKIE, required_action
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.security import csrf_token
+from omnicx.kernel.web.deps import SESSION_COOKIE, required_action
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 

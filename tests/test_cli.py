@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from omnicx import __version__
+from omnicx.app.cli import app
 from omnicx.auth.models import ApiToken, User
-from omnicx.auth.security import hash_token, verify_password
-from omnicx.cli import app
+from omnicx.kernel.access.security import hash_token, verify_password
 
 
 def run(cli_env: dict[str, str], *args: str) -> str:

@@ -1,4 +1,4 @@
-"""`omnicx.db`: `insert_rows` stores exactly what SQLAlchemy's ordinary insert stores, on either database; a
+"""`omnicx.kernel.db`: `insert_rows` stores exactly what SQLAlchemy's ordinary insert stores, on either database; a
 shared writer lock is held for exactly one transaction."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
-from omnicx.db import insert_rows, new_id
 from omnicx.identity.models import Customer, CustomerIdentifier
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.runtime import build_runtime
-from omnicx.settings import Settings
+from omnicx.kernel.db import insert_rows, new_id
+from omnicx.kernel.runtime import build_runtime
+from omnicx.kernel.settings import Settings
 from omnicx.tracking.models import Touchpoint
 from tests.conftest import World
 

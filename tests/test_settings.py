@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 def test_environment_variables_configure_omnicx(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_environment_variables_configure_omnicx(monkeypatch: pytest.MonkeyPatch,
 
 def test_default_database_is_sqlite_in_the_data_directory(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None)
-    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'omnicx.db'}"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'omnicx.kernel.db'}"
     assert settings.is_sqlite
 
 

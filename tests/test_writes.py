@@ -1,4 +1,4 @@
-"""`omnicx.writes.GroupCommit`: units queued meanwhile share one transaction; a failing unit is undone alone and
+"""`omnicx.kernel.writes.GroupCommit`: units queued meanwhile share one transaction; a failing unit is undone alone and
 its caller gets the error; nothing is answered before the commit; a caller gone before its turn never runs."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Action
 from omnicx.identity.models import Customer
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
-from omnicx.runtime import Runtime
-from omnicx.writes import GroupCommit
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.writes import GroupCommit
 from tests.conftest import World
 
 

@@ -1,5 +1,5 @@
 """`python -m omnicx` runs the same CLI as the `omnicx` command."""
 
-from omnicx.cli import main
+from omnicx.app.cli import main
 
 main()

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from omnicx.attribution import service
 from omnicx.attribution.schemas import AttributionReport, ReportQuery, StageKey
-from omnicx.auth.permissions import Role
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.tracking.conftest import KeyedSource, make_source
 from tests.tracking.test_processing import drain, send

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth.models import ApiToken, AuditEntry, User
-from omnicx.auth.permissions import Role
-from omnicx.web.deps import SESSION_COOKIE
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.web.deps import SESSION_COOKIE
 from tests.conftest import World
 from tests.helpers import page_csrf, session_csrf, sign_in
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from omnicx.auth.permissions import Role
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 

@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from omnicx.channels.email.server import start_smtp_server
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.inbox.conftest import chat_inbox, email_inbox
 
 __all__ = ["chat_inbox", "email_inbox"]  # the inbox fixtures, shared with these tests

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.inbox.conftest import drain
 from tests.realtime.conftest import ThreadServer, build_app

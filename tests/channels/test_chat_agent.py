@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.enums import Availability
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.channels.test_chat import history, say, visitor_session
 from tests.conftest import World
 from tests.realtime.conftest import ThreadServer, build_app

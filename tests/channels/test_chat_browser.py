@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.realtime.conftest import ThreadServer, build_app
 

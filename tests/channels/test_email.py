@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.channels.email.parser import parse_email, trim_quoted
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.channels.conftest import SmtpSink
 from tests.conftest import World
 from tests.helpers import sign_in

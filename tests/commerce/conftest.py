@@ -12,8 +12,8 @@ from omnicx.commerce import service
 from omnicx.commerce import tasks as _tasks  # noqa: F401  (registers job handlers and the timeline provider)
 from omnicx.commerce.enums import LocationKind
 from omnicx.commerce.schemas import LocationCreate, LocationPublic, ProductCreate, StockSet, VariantCreate
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 
 

@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, OrderStatus
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop
 from tests.conftest import World
 from tests.e2e.conftest import ARTIFACTS

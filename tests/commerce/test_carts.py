@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.commerce import service
 from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import CartCheckout, CartItemChange, CustomerRef
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop
 from tests.conftest import World
 
@@ -67,7 +67,7 @@ def test_a_cart_left_alone_is_abandoned_once_and_a_changed_one_is_not(db: Sessio
 
     from sqlalchemy import select
 
-    from omnicx.jobs.models import Job
+    from omnicx.kernel.jobs.models import Job
 
     me = CustomerRef(email="noor@example.com")
     cart = service.set_cart_item(
@@ -108,7 +108,7 @@ def test_a_cart_left_alone_is_abandoned_once_and_a_changed_one_is_not(db: Sessio
 def test_a_checked_out_cart_is_not_abandoned(db: Session, shop: Shop) -> None:
     from datetime import timedelta
 
-    from omnicx.db import utcnow
+    from omnicx.kernel.db import utcnow
 
     me = CustomerRef(email="ines@example.com")
     cart = service.set_cart_item(
@@ -127,8 +127,8 @@ def test_a_checked_out_cart_is_not_abandoned(db: Session, shop: Shop) -> None:
 def test_phone_cart_joins_the_laptop_cart_after_sign_in_through_the_tracking_api(
     client: TestClient, runtime: Runtime, world: World, shop: Shop
 ) -> None:
-    from omnicx.jobs.registry import discover_handlers
-    from omnicx.jobs.worker import Worker
+    from omnicx.app.wiring import wire
+    from omnicx.kernel.jobs.worker import Worker
     from tests.tracking.conftest import make_source
     from tests.tracking.test_processing import send
 
@@ -155,7 +155,7 @@ def test_phone_cart_joins_the_laptop_cart_after_sign_in_through_the_tracking_api
         },
         {"type": "identify", "anonymousId": "phone-anon-9", "userId": "shopper-9"},
     )
-    discover_handlers()
+    wire()
     worker = Worker(runtime, "test")
     while worker.run_once():  # processes the identify calls (the carts' abandonment checks are not due yet)
         pass

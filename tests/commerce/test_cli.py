@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.cli import app
+from omnicx.app.cli import app
 from omnicx.commerce import service
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 
 Run = Callable[..., tuple[int, str]]

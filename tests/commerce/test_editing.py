@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app
+from omnicx.app.cli import app
 from omnicx.commerce import service
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.settings import Settings
 from tests.commerce.conftest import Shop
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, OrderPublic
@@ -18,9 +17,10 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.jobs import service as jobs_service
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.channels.conftest import SmtpSink
 from tests.channels.test_chat import history, say, visitor_session
 from tests.commerce.conftest import Shop, make_shop
@@ -206,13 +206,13 @@ def test_another_workspaces_customer_is_never_touched(
     other_world: World,
     smtp_sink: SmtpSink,
 ) -> None:
-    from omnicx.inbox.enums import ChannelKind
+    from omnicx.inbox.enums import MessagingChannel
     from omnicx.inbox.schemas import InboxCreate
 
     theirs = inbox_service.create_inbox(
         db,
         principal=other_world.members[Role.OWNER].principal,
-        data=InboxCreate(channel=ChannelKind.EMAIL, name="Support", address="help@globex.example.com"),
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="help@globex.example.com"),
     )
     inbox_service.receive(db, inbox_id=theirs.id, message=inbound("eve@example.com", "Hello Globex"))
     shop = make_shop(db, world.workspace.id)

@@ -12,7 +12,7 @@ from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, Order
 from omnicx.customers import service as customers_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, drain
 
 S = OrderStatus
@@ -180,7 +180,7 @@ def test_a_paid_order_is_a_sale_that_attribution_counts(db: Session, shop: Shop)
 
     from omnicx.attribution import service as attribution_service
     from omnicx.attribution.schemas import ReportQuery, StageKey
-    from omnicx.db import utcnow
+    from omnicx.kernel.db import utcnow
 
     order = place(db, shop)
     move(db, shop, order, S.PAID)

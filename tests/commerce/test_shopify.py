@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from omnicx.commerce import service
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, drain
 
 SECRET = "shpss_test_secret_0123456789"

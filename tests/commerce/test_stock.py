@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from omnicx.commerce import service
 from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import LineRequest, ReservationCreate, StockSet
-from omnicx.db import utcnow
-from omnicx.errors import Invalid
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.runtime import Runtime
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, make_shop
 from tests.conftest import World
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.customers.conftest import make_customer
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
 from omnicx.identity import service as identity_service
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import Identifier, IdentifierKind
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.customers.conftest import make_customer
 

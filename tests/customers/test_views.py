@@ -7,7 +7,7 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.customers.conftest import make_customer
 from tests.helpers import session_csrf, sign_in
@@ -78,7 +78,7 @@ def test_another_workspaces_customer_page_is_not_found(
 def test_owner_exports_and_erases_from_the_page(
     db: Session, client: TestClient, world: World, runtime
 ) -> None:  # type: ignore[no-untyped-def]
-    from omnicx.jobs.worker import Worker
+    from omnicx.kernel.jobs.worker import Worker
 
     cid = make_customer(db, world.workspace.id, ("email", "bye@example.com"))
     _sign_in(client, world, Role.OWNER)

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.app.wiring import wire
 from omnicx.commerce.models import Order
 from omnicx.demo.live import Simulation
 from omnicx.demo.service import seed_demo, seed_world
 from omnicx.demo.sizes import Size
 from omnicx.inbox.models import Conversation, Message
-from omnicx.jobs.registry import discover_handlers
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking.models import Event, TrackingSession
 
 TINY = Size(customers=30, days=10, orders=10, conversations=8, offline_touches=4)
@@ -34,7 +34,7 @@ def _count(db: Session, model: type, workspace_id: uuid.UUID) -> int:
 def workspace_id(runtime: Runtime) -> uuid.UUID:
     with runtime.sessions() as session:
         workspace, _, _ = seed_demo(session)
-    seed_world(runtime, workspace_id=workspace.id, size=TINY)
+    seed_world(runtime, workspace_id=workspace.id, size=TINY, wire=wire)
     return workspace.id
 
 
@@ -57,7 +57,7 @@ def test_each_action_moves_the_shop_through_the_services(
     assert _count(db, Message, workspace_id) == before[Message] + 2  # the customer's and the agent's
     assert _count(db, Order, workspace_id) > before[Order]
     sessions_before = _count(db, TrackingSession, workspace_id)
-    discover_handlers()
+    wire()
     worker = Worker(runtime, "test-live")
     while worker.run_once():
         pass

@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 
 from omnicx.demo.mailsink import start_mail_sink
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 def test_outbound_smtp_is_aimed_at_a_sink_that_accepts_mail() -> None:

@@ -10,18 +10,20 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.app.integrity import check_integrity
+from omnicx.app.wiring import wire
 from omnicx.attribution import service as attribution_service
 from omnicx.attribution.models import StageKey
 from omnicx.attribution.schemas import ReportQuery
 from omnicx.commerce.enums import Fulfilment
 from omnicx.commerce.models import Order, Stock
-from omnicx.demo.service import WorldSummary, check_integrity, seed_demo, seed_world
+from omnicx.demo.service import WorldSummary, seed_demo, seed_world
 from omnicx.demo.sizes import Size
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
 from omnicx.identity.models import Customer
-from omnicx.inbox.enums import ChannelKind, MessageKind
+from omnicx.inbox.enums import MessageKind, MessagingChannel
 from omnicx.inbox.models import Conversation, Inbox, Message
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 
 TINY = Size(customers=140, days=30, orders=60, conversations=24, offline_touches=20)
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
@@ -31,7 +33,7 @@ def seed(runtime: Runtime, *, reset: bool = False, seed_value: int = 7) -> tuple
     with runtime.sessions() as session:
         workspace, _credentials, created = seed_demo(session, reset=reset)
     assert created
-    summary = seed_world(runtime, workspace_id=workspace.id, size=TINY, seed=seed_value, now=NOW)
+    summary = seed_world(runtime, workspace_id=workspace.id, size=TINY, seed=seed_value, now=NOW, wire=wire)
     return workspace.id, summary
 
 
@@ -51,7 +53,7 @@ def _language(opening: str) -> str:
 
 def test_seeded_world_passes_the_integrity_checks(db: Session, seeded: tuple[object, WorldSummary]) -> None:
     workspace_id, summary = seeded
-    report = check_integrity(db, workspace_id)  # type: ignore[arg-type]
+    report = check_integrity(db, workspace_id=workspace_id)  # type: ignore[arg-type]
     assert report.ok, report.problems
     assert report.checked_tables > 20
     assert summary.events > 1000 and summary.orders > 20 and summary.conversations > 10
@@ -66,7 +68,7 @@ def test_integrity_check_finds_negative_stock_and_silent_conversations(
     stock_id = db.scalar(select(Stock.id).where(Stock.workspace_id == workspace_id).limit(1))
     db.execute(update(Stock).where(Stock.id == stock_id).values(allocated=Stock.on_hand + 1))
     db.commit()
-    problems = check_integrity(db, workspace_id).problems  # type: ignore[arg-type]
+    problems = check_integrity(db, workspace_id=workspace_id).problems  # type: ignore[arg-type]
     assert any("without any message" in p for p in problems), problems
     assert any("negative" in p for p in problems), problems
 
@@ -81,11 +83,11 @@ def test_every_inbox_channel_has_conversations_in_all_four_languages(
         .where(Message.workspace_id == workspace_id, Message.kind == MessageKind.INCOMING)
         .order_by(Message.created_at)
     ).all()
-    first: dict[object, tuple[ChannelKind, str]] = {}
+    first: dict[object, tuple[MessagingChannel, str]] = {}
     for channel, body, conversation_id, _at in rows:
         first.setdefault(conversation_id, (channel, body))
     seen = {(channel, _language(body)) for channel, body in first.values()}
-    assert seen == {(kind, language) for kind in ChannelKind for language in LANGUAGES}
+    assert seen == {(kind, language) for kind in MessagingChannel for language in LANGUAGES}
     statuses = set(db.scalars(select(Conversation.status).where(Conversation.workspace_id == workspace_id)))
     assert len(statuses) >= 3, statuses
     answered = db.scalars(

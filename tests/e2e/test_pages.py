@@ -15,7 +15,7 @@ from tests.e2e.conftest import ARTIFACTS, Demo
 
 pytestmark = pytest.mark.e2e
 
-LOCALES = Path(__file__).resolve().parents[2] / "src" / "omnicx" / "i18n" / "locales"
+LOCALES = Path(__file__).resolve().parents[2] / "src" / "omnicx" / "kernel" / "i18n" / "locales"
 ROLES = ["owner", "admin", "agent", "marketer", "analyst", "viewer"]
 LANGUAGES = ["en", "fr", "id", "ca"]
 # Interface text, not data: headings, table headers, labels, buttons, navigation, definition terms.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.identity import service
 from omnicx.identity.models import Customer
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 from tests.identity.conftest import anon, email, new_workspace
 
 

@@ -147,7 +147,7 @@ def test_alias_merges_the_previous_identity(db: Session, workspace_id: uuid.UUID
 
 def test_suppressed_identifiers_stop_resolution(db: Session, world) -> None:  # type: ignore[no-untyped-def]
     workspace_id = world.workspace.id
-    from omnicx.auth.permissions import Role
+    from omnicx.kernel.access.permissions import Role
 
     principal = world.members[Role.ADMIN].principal
     service.suppress(db, principal=principal, identifier=email("Gone@Example.com"))
@@ -236,8 +236,8 @@ def test_workspaces_never_share_identifiers(db: Session, workspace_id: uuid.UUID
 
 def test_manual_merge_is_audited_and_refuses_two_user_ids(db: Session, world) -> None:  # type: ignore[no-untyped-def]
     from omnicx.auth import service as auth_service
-    from omnicx.auth.permissions import Role
     from omnicx.identity.errors import MergeRefused
+    from omnicx.kernel.access.permissions import Role
 
     ws = world.workspace.id
     principal = world.members[Role.AGENT].principal

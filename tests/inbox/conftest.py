@@ -8,13 +8,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
-from omnicx.domains import load_all
+from omnicx.app.wiring import wire
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, InboxCreate, InboxPublic
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 
 _counter = itertools.count(1)
@@ -25,7 +25,7 @@ def email_inbox(db: Session, world: World) -> InboxPublic:
     inbox = service.create_inbox(
         db,
         principal=world.members[Role.OWNER].principal,
-        data=InboxCreate(channel=ChannelKind.EMAIL, name="Support", address="support@acme.example.com"),
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="support@acme.example.com"),
     )
     db.rollback()
     return inbox
@@ -36,7 +36,7 @@ def chat_inbox(db: Session, world: World) -> InboxPublic:
     inbox = service.create_inbox(
         db,
         principal=world.members[Role.OWNER].principal,
-        data=InboxCreate(channel=ChannelKind.CHAT, name="Site"),
+        data=InboxCreate(channel=MessagingChannel.CHAT, name="Site"),
     )
     db.rollback()
     return inbox
@@ -57,7 +57,7 @@ def inbound(sender: str = "alice@example.com", text: str = "Hello", **fields: ob
 
 def drain(runtime: Runtime, limit: int = 50) -> int:
     """Run due jobs until none is left; returns how many ran."""
-    load_all()  # every domain's job handlers, as the worker registers them at start-up
+    wire()  # every domain's job handlers, as the worker registers them at start-up
     worker = Worker(runtime, "test-worker")
     count = 0
     while count < limit and worker.run_once():

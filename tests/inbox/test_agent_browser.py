@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.schemas import CannedResponseCreate, InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import Member, World
 from tests.e2e.conftest import ARTIFACTS
 from tests.inbox.conftest import inbound

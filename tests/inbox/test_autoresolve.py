@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app
+from omnicx.app.cli import app
 from omnicx.inbox import lifecycle, service
 from omnicx.inbox.enums import ConversationStatus
 from omnicx.inbox.models import ConversationEvent
 from omnicx.inbox.schemas import ConversationUpdate, InboxPublic, InboxUpdate, ReplyCreate
-from omnicx.jobs.models import Job
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs.models import Job
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import drain, inbound

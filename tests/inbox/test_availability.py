@@ -8,13 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from omnicx.app.cli import app as cli_app
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
 from omnicx.inbox import service
-from omnicx.inbox.enums import Availability, ChannelKind
+from omnicx.inbox.enums import Availability, MessagingChannel
 from omnicx.inbox.schemas import InboxCreate
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound
@@ -46,7 +46,7 @@ def test_round_robin_assigns_online_agents_only(
         db,
         principal=owner,
         data=InboxCreate(
-            channel=ChannelKind.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
+            channel=MessagingChannel.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
         ),
     )
     for role, status in statuses.items():
@@ -71,7 +71,7 @@ def test_round_robin_assignment_notifies_the_assignee(db: Session, world: World)
         db,
         principal=owner,
         data=InboxCreate(
-            channel=ChannelKind.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
+            channel=MessagingChannel.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
         ),
     )
     service.receive(db, inbox_id=inbox.id, message=inbound())

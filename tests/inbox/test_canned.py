@@ -9,12 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service
 from omnicx.inbox.errors import DuplicateCannedResponse
 from omnicx.inbox.schemas import CannedResponseCreate, CannedResponseUpdate, InboxPublic, ReplyCreate
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from omnicx.cli import app
-from omnicx.settings import Settings
+from omnicx.app.cli import app
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 
 

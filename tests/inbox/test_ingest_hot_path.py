@@ -15,9 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
-from omnicx.inbox.enums import AgentScope, ChannelKind, ConversationStatus
+from omnicx.inbox.enums import AgentScope, ConversationStatus, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Message
 from omnicx.inbox.schemas import (
@@ -27,7 +26,8 @@ from omnicx.inbox.schemas import (
     InboxSettingsUpdate,
 )
 from omnicx.inbox.service import visibility
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.inbox.conftest import inbound
 from tests.inbox.test_visibility import member_id
@@ -94,7 +94,7 @@ def test_receive_at_stores_exactly_what_receive_stores(db: Session, chat_inbox: 
         by_address.append(
             service.receive_at(
                 db,
-                channel=ChannelKind.CHAT,
+                channel=MessagingChannel.CHAT,
                 address=f" {chat_inbox.address} ",
                 message=chat_message("v_two", text, f"c{n}"),
                 now=now,
@@ -107,11 +107,14 @@ def test_receive_at_stores_exactly_what_receive_stores(db: Session, chat_inbox: 
 def test_receive_at_an_address_nobody_receives_at_is_refused(db: Session, chat_inbox: InboxPublic) -> None:
     with pytest.raises(InboxNotFound):
         service.receive_at(
-            db, channel=ChannelKind.CHAT, address="chat_nobody", message=chat_message("v_x", "Hi", "c1")
+            db, channel=MessagingChannel.CHAT, address="chat_nobody", message=chat_message("v_x", "Hi", "c1")
         )
     with pytest.raises(InboxNotFound):  # a chat token is no email address, and the reverse
         service.receive_at(
-            db, channel=ChannelKind.EMAIL, address=chat_inbox.address, message=chat_message("v_x", "Hi", "c1")
+            db,
+            channel=MessagingChannel.EMAIL,
+            address=chat_inbox.address,
+            message=chat_message("v_x", "Hi", "c1"),
         )
 
 
@@ -144,7 +147,10 @@ def test_a_duplicate_chat_message_is_stored_once_through_receive_at(
 ) -> None:
     results = [
         service.receive_at(
-            db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_d", "Hi", "c1")
+            db,
+            channel=MessagingChannel.CHAT,
+            address=chat_inbox.address,
+            message=chat_message("v_d", "Hi", "c1"),
         )
         for _ in range(3)
     ]
@@ -176,14 +182,17 @@ def test_an_appended_chat_message_costs_four_data_statements(
     message; update the conversation. Nothing else: no duplicate pre-check, no second inbox read, no settings
     read, no separate conversation lookup."""
     service.receive_at(
-        db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_s", "a", "1")
+        db, channel=MessagingChannel.CHAT, address=chat_inbox.address, message=chat_message("v_s", "a", "1")
     )
     service.receive_at(
-        db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_s", "b", "2")
+        db, channel=MessagingChannel.CHAT, address=chat_inbox.address, message=chat_message("v_s", "b", "2")
     )
     with statements(runtime) as seen:
         service.receive_at(
-            db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_s", "c", "3")
+            db,
+            channel=MessagingChannel.CHAT,
+            address=chat_inbox.address,
+            message=chat_message("v_s", "c", "3"),
         )
     data = [s.split()[0] for s in seen if s.split()[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
     # The message's insert and the conversation's update go out in one flush, in the ORM's dependency order.
@@ -243,7 +252,7 @@ def test_messages_staged_in_one_transaction_read_their_inbox_once(
     for n, visitor in enumerate(("v_a", "v_b")):
         service.receive_at(
             db,
-            channel=ChannelKind.CHAT,
+            channel=MessagingChannel.CHAT,
             address=chat_inbox.address,
             message=chat_message(visitor, "hi", str(n)),
         )
@@ -251,7 +260,7 @@ def test_messages_staged_in_one_transaction_read_their_inbox_once(
         for n, visitor in enumerate(("v_a", "v_b", "v_a")):
             service.stage_at(
                 db,
-                channel=ChannelKind.CHAT,
+                channel=MessagingChannel.CHAT,
                 address=chat_inbox.address,
                 message=chat_message(visitor, "more", f"x{n}"),
             )
@@ -261,6 +270,9 @@ def test_messages_staged_in_one_transaction_read_their_inbox_once(
     assert sum(s.startswith("INSERT INTO inbox_message") for s in seen) == 3
     with statements(runtime) as seen:  # the next transaction reads it again
         service.receive_at(
-            db, channel=ChannelKind.CHAT, address=chat_inbox.address, message=chat_message("v_b", "last", "y")
+            db,
+            channel=MessagingChannel.CHAT,
+            address=chat_inbox.address,
+            message=chat_message("v_b", "last", "y"),
         )
     assert len([s for s in seen if s.startswith("SELECT") and "FROM inbox_inbox" in s]) == 1

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service
 from omnicx.inbox.intent import Intent, detect
 from omnicx.inbox.schemas import InboxPublic
+from omnicx.kernel.access.permissions import Role
 from omnicx.tracking import service as tracking_service
 from tests.conftest import World
 from tests.helpers import sign_in

@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from omnicx.app.cli import app as cli_app
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
 from omnicx.inbox import service
 from omnicx.inbox.schemas import ConversationUpdate, InboxPublic, ReplyCreate
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import visible_to
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import visible_to
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.helpers import page_csrf, session_csrf, sign_in
 from tests.inbox.conftest import inbound

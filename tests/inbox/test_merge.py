@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus
+from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.schemas import InboxCreate, InboxPublic
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound
@@ -82,7 +82,7 @@ def test_merge_refuses_other_customers_other_workspaces_itself_and_viewers(
     their_inbox = service.create_inbox(
         db,
         principal=other_world.members[Role.OWNER].principal,
-        data=InboxCreate(channel=ChannelKind.EMAIL, name="G", address="g@globex.example"),
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="G", address="g@globex.example"),
     )
     theirs = service.receive(db, inbox_id=their_inbox.id, message=inbound("dana@example.com", "hello"))
     across = client.post(url, json={"source_id": str(theirs.conversation_id)}, headers=headers)

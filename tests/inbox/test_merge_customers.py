@@ -8,10 +8,10 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.customers import service as customers_service
 from omnicx.inbox import service
 from omnicx.inbox.schemas import InboxPublic
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound

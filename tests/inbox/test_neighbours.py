@@ -8,10 +8,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboxPublic, InboxView
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import sign_in
 from tests.inbox.conftest import inbound
@@ -38,7 +38,7 @@ def test_neighbours_follow_the_list_order_and_filters(
     chats = [
         c.id
         for c in service.list_conversations(
-            db, principal=agent.principal, view=InboxView(channel=ChannelKind.CHAT)
+            db, principal=agent.principal, view=InboxView(channel=MessagingChannel.CHAT)
         )
     ]
     db.rollback()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.schemas import InboxPublic
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound

@@ -19,15 +19,16 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from omnicx.app.cli import app as cli_app
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal, TeamCreate, WorkspaceCreate
-from omnicx.cli import app as cli_app
+from omnicx.auth.schemas import TeamCreate, WorkspaceCreate
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus
+from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.models import Conversation
 from omnicx.inbox.schemas import InboxCreate, InboxPublic
 from omnicx.inbox.service.reports import median, p90
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 from tests.conftest import World
 from tests.helpers import sign_in
 from tests.inbox.conftest import inbound
@@ -137,7 +138,7 @@ def test_days_are_the_workspace_time_zone_days(db: Session) -> None:
     inbox = service.create_inbox(
         db,
         principal=principal,
-        data=InboxCreate(channel=ChannelKind.EMAIL, name="Help", address="h@jk.example"),
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="Help", address="h@jk.example"),
     )
     # 2026-03-01 18:30 UTC is 2026-03-02 01:30 in Jakarta (UTC+7).
     _conversation(db, inbox, "a@example.com", datetime(2026, 3, 1, 18, 30, tzinfo=UTC))

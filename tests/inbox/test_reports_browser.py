@@ -12,11 +12,11 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.models import Conversation
 from omnicx.inbox.schemas import InboxPublic
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.e2e.conftest import ARTIFACTS
 from tests.inbox.conftest import inbound

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service
 from omnicx.inbox.enums import DeliveryStatus
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.channels.conftest import SmtpSink
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in

@@ -7,11 +7,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, ReplyCreate
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import sign_in
 from tests.inbox.conftest import inbound
@@ -57,7 +57,9 @@ def test_search_finds_messages_subjects_contacts_and_replies(
     # Another workspace with the same words sees only its own conversations.
     owner = other_world.members[Role.OWNER].principal
     their_inbox = service.create_inbox(
-        db, principal=owner, data=InboxCreate(channel=ChannelKind.EMAIL, name="G", address="g@globex.example")
+        db,
+        principal=owner,
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="G", address="g@globex.example"),
     )
     theirs = service.receive(db, inbox_id=their_inbox.id, message=inbound("zoe@example.com", "crêpière"))
     assert _ids(client, other_world, "crepiere", Role.OWNER) == {str(theirs.conversation_id)}

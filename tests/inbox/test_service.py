@@ -10,12 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.app.wiring import wire
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
 from omnicx.customers import service as customers_service
-from omnicx.domains import load_all
 from omnicx.inbox import service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
 from omnicx.inbox.models import Contact, Conversation, Message
 from omnicx.inbox.schemas import (
     ConversationUpdate,
@@ -25,8 +24,9 @@ from omnicx.inbox.schemas import (
     ReplyCreate,
     StatusReport,
 )
-from omnicx.jobs.models import Job
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs.models import Job
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
 from tests.conftest import World
 from tests.inbox.conftest import drain, inbound
@@ -175,7 +175,7 @@ def test_notes_are_never_delivered_and_statuses_only_move_forward(
 def test_conversations_appear_on_the_customer_360(
     db: Session, world: World, email_inbox: InboxPublic
 ) -> None:
-    load_all()  # the inbox's timeline provider registers from its tasks module
+    wire()  # the inbox's timeline provider registers from its tasks module
     agent = world.members[Role.AGENT].principal
     got = service.receive(db, inbox_id=email_inbox.id, message=inbound("carol@example.com"))
     service.reply(db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="On it"))
@@ -247,7 +247,7 @@ def test_round_robin_assigns_the_least_busy_agent_within_capacity(db: Session, w
         db,
         principal=owner,
         data=InboxCreate(
-            channel=ChannelKind.EMAIL,
+            channel=MessagingChannel.EMAIL,
             name="Sales",
             address="sales@acme.example.com",
             auto_assign=True,

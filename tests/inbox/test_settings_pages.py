@@ -8,9 +8,9 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound

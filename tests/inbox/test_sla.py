@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
 from omnicx.inbox import service
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate, SlaPolicyCreate
 from omnicx.inbox.service._common import refresh_sla
 from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.inbox.conftest import drain, inbound
 

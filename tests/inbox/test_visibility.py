@@ -11,16 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role
 from omnicx.auth.schemas import TeamCreate
 from omnicx.inbox import service
-from omnicx.inbox.enums import AgentScope, ChannelKind
+from omnicx.inbox.enums import AgentScope, MessagingChannel
 from omnicx.inbox.schemas import ConversationUpdate, InboxCreate, InboxSettingsUpdate, InboxView
 from omnicx.inbox.service import visibility
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.routes import audience_tokens
-from omnicx.realtime.service import AUDIENCE_KEY, visible_to
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Action, Role
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import AUDIENCE_KEY, visible_to
+from omnicx.kernel.settings import Settings
+from omnicx.kernel.web.stream import audience_tokens
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound
@@ -55,10 +55,12 @@ def desk(db: Session, world: World) -> Desk:
     email = service.create_inbox(
         db,
         principal=owner,
-        data=InboxCreate(channel=ChannelKind.EMAIL, name="Support", address="s@acme.example"),
+        data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="s@acme.example"),
     )
     chat = service.create_inbox(
-        db, principal=owner, data=InboxCreate(channel=ChannelKind.CHAT, name="VIP chat", team_id=team_b.id)
+        db,
+        principal=owner,
+        data=InboxCreate(channel=MessagingChannel.CHAT, name="VIP chat", team_id=team_b.id),
     )
     ids = [
         service.receive(db, inbox_id=email.id, message=inbound(f"c{n}@example.com")).conversation_id

@@ -22,18 +22,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from omnicx.app.migrations import upgrade_to_head
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import WorkspaceCreate, WorkspacePublic
-from omnicx.db import utcnow
-from omnicx.jobs import service
-from omnicx.jobs.models import Job, JobStatus
-from omnicx.jobs.worker import Worker
-from omnicx.migrations import upgrade_to_head
-from omnicx.runtime import Runtime, build_runtime
-from omnicx.settings import Settings, _normalise_db_url
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.models import Job, JobStatus
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings, _normalise_db_url
 from tests.conftest import PG_URL
 from tests.jobs import handlers
 
+handlers.register_handlers()
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PG_URL = "postgresql://127.0.0.1:5432/test"
 FINAL = (JobStatus.SUCCEEDED, JobStatus.DEAD)

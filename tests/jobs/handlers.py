@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import Connection, text, update
 
 from omnicx.auth.models import Workspace
-from omnicx.db import transaction
-from omnicx.jobs.models import Job
-from omnicx.jobs.registry import JobContext, job_handler
+from omnicx.kernel.db import transaction
+from omnicx.kernel.jobs.models import Job
+from omnicx.kernel.jobs.registry import Handler, JobContext, register
 
 EFFECTS_DDL = (
     "CREATE TABLE IF NOT EXISTS jobs_test_effect "
@@ -31,7 +31,6 @@ def drop_effects_table(connection: Connection) -> None:
     connection.execute(text("DROP TABLE IF EXISTS jobs_test_effect"))
 
 
-@job_handler("test.effect")
 def record_effect(ctx: JobContext) -> None:
     ctx.session.execute(
         text("INSERT INTO jobs_test_effect (job_id, attempt, pid) VALUES (:job_id, :attempt, :pid)"),
@@ -46,7 +45,6 @@ def _count_run(counter: Path) -> int:
     return runs
 
 
-@job_handler("test.flaky")
 def flaky(ctx: JobContext) -> None:
     """Fails its first `failures` runs, then records its effect."""
     record_effect(ctx)
@@ -54,19 +52,16 @@ def flaky(ctx: JobContext) -> None:
         raise RuntimeError("the provider is having a bad day")
 
 
-@job_handler("test.always_fails")
 def always_fails(ctx: JobContext) -> None:
     record_effect(ctx)
     raise RuntimeError("the provider said no")
 
 
-@job_handler("test.duplicate_workspace")
 def duplicate_workspace(ctx: JobContext) -> None:
     """Leaves a write pending that can only fail when flushed (the slug is taken)."""
     ctx.session.add(Workspace(slug=ctx.payload["slug"], name="Duplicate"))
 
 
-@job_handler("test.slow_first")
 def slow_first(ctx: JobContext) -> None:
     """Writes its effect; on its first run, announces itself with a marker file and sleeps (to be killed)."""
     record_effect(ctx)
@@ -76,10 +71,25 @@ def slow_first(ctx: JobContext) -> None:
         time.sleep(30)
 
 
-@job_handler("test.stolen")
 def stolen(ctx: JobContext) -> None:
     """Simulates a lease that expired mid-run and was re-claimed by another worker, then writes its effect."""
     with transaction(ctx.runtime.sessions) as other:
         reclaim = update(Job).where(Job.id == ctx.job_id)
         other.execute(reclaim.values(locked_by="another-worker", attempts=Job.attempts + 1))
     record_effect(ctx)
+
+
+HANDLERS: dict[str, Handler] = {
+    "test.effect": record_effect,
+    "test.flaky": flaky,
+    "test.always_fails": always_fails,
+    "test.duplicate_workspace": duplicate_workspace,
+    "test.slow_first": slow_first,
+    "test.stolen": stolen,
+}
+
+
+def register_handlers() -> None:
+    """Register the test job kinds (the tests and the worker subprocesses call it, as the app wires its own)."""
+    for kind, handler in HANDLERS.items():
+        register(kind, handler)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from omnicx.jobs.backoff import backoff_ceiling, backoff_delay
+from omnicx.kernel.jobs.backoff import backoff_ceiling, backoff_delay
 
 
 @pytest.mark.parametrize(

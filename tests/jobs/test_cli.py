@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from omnicx.auth.schemas import WorkspacePublic
-from omnicx.jobs import cli, service
-from omnicx.jobs.models import JobStatus
+from omnicx.kernel.jobs import cli, service
+from omnicx.kernel.jobs.models import JobStatus
 from tests.jobs.conftest import dead_job
 
 root = typer.Typer()

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from omnicx.jobs import service
-from omnicx.jobs.models import JobStatus
-from omnicx.runtime import Runtime
+from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.models import JobStatus
+from omnicx.kernel.runtime import Runtime
 from tests.jobs.conftest import WorkerProcesses, count_jobs, effect_rows, wait_for
 
 JOBS = 1000

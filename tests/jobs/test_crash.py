@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from omnicx.jobs import service
-from omnicx.jobs.models import JobStatus
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.models import JobStatus
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.jobs.conftest import WorkerProcesses, effect_rows, load_job, wait_for
 
 pytestmark = pytest.mark.usefixtures("effects")

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
-from omnicx.jobs import service
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs import service
 from tests.conftest import World
 from tests.jobs.conftest import dead_job
 

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.models import Workspace
 from omnicx.auth.schemas import WorkspacePublic
-from omnicx.db import new_id, utcnow
-from omnicx.errors import Invalid
-from omnicx.jobs import service
-from omnicx.jobs.errors import JobNotFound, JobNotRetryable
-from omnicx.jobs.models import Job, JobStatus
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.errors import JobNotFound, JobNotRetryable
+from omnicx.kernel.jobs.models import Job, JobStatus
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from tests.jobs.conftest import dead_job
 
 

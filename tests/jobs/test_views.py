@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
-from omnicx.jobs import service
-from omnicx.jobs.models import JobStatus
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.models import JobStatus
 from tests.conftest import World
 from tests.jobs.conftest import dead_job
 

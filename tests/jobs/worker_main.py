@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from omnicx.jobs.cli import run_worker
-from omnicx.runtime import build_runtime
-from omnicx.settings import Settings
-from tests.jobs import handlers  # noqa: F401  (registers the test job kinds)
+from omnicx.app.wiring import wire
+from omnicx.kernel.jobs.cli import run_worker
+from omnicx.kernel.runtime import build_runtime
+from omnicx.kernel.settings import Settings
+from tests.jobs import handlers
 
 
 def main() -> None:
+    wire()
+    handlers.register_handlers()
     runtime = build_runtime(Settings())
     try:
         ready = os.environ.get("OMNICX_TEST_READY_FILE")

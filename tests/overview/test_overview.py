@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.auth.permissions import PERMISSIONS, Action, Role
-from omnicx.cli import app as cli_app
+from omnicx.app.cli import app as cli_app
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce.schemas import LineRequest, ReservationCreate
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import PERMISSIONS, Action, Role
+from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, make_shop
 from tests.conftest import World
 from tests.inbox.conftest import inbound

@@ -12,16 +12,16 @@ import redis
 import uvicorn
 from fastapi import FastAPI
 
-from omnicx.db import transaction
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
-from omnicx.runtime import Runtime, build_runtime
-from omnicx.settings import Settings
+from omnicx.kernel.db import transaction
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
 from tests.conftest import REDIS_URL
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    from omnicx.web.app import create_app
+    from omnicx.app.web import create_app
 
     return create_app(runtime.settings, runtime=runtime)
 

@@ -9,8 +9,8 @@ import sys
 
 import uvicorn
 
-from omnicx.settings import Settings
-from omnicx.web.app import create_app
+from omnicx.app.web import create_app
+from omnicx.kernel.settings import Settings
 
 
 def main() -> None:

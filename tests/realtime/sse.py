@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from omnicx.realtime.routes import SUBSCRIBED_COMMENT
+from omnicx.kernel.web.stream import SUBSCRIBED_COMMENT
 
 STREAM_PATH = "/api/v1/realtime/stream"
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from omnicx.auth.permissions import Action
-from omnicx.realtime.bus import (
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.realtime.bus import (
     RESYNC_TOPIC,
     InProcessBus,
     RealtimeEvent,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from omnicx.auth.permissions import Action, Role
-from omnicx.realtime.bus import RealtimeEvent, RedisBus
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Action, Role
+from omnicx.kernel.realtime.bus import RealtimeEvent, RedisBus
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.realtime.conftest import commit_events, free_port
 from tests.realtime.sse import open_stream

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role
-from omnicx.auth.schemas import Principal
-from omnicx.db import transaction
-from omnicx.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent, Subscription, resync_event
-from omnicx.realtime.service import parse_topics, publish, publish_now, visible_to
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Action, Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import transaction
+from omnicx.kernel.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent, Subscription, resync_event
+from omnicx.kernel.realtime.service import parse_topics, publish, publish_now, visible_to
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 
 pytestmark = pytest.mark.anyio

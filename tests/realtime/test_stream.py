@@ -8,10 +8,10 @@ import httpx
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role
-from omnicx.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent
-from omnicx.runtime import Runtime
-from omnicx.web.deps import SESSION_COOKIE
+from omnicx.kernel.access.permissions import Action, Role
+from omnicx.kernel.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.web.deps import SESSION_COOKIE
 from tests.conftest import World
 from tests.realtime.conftest import commit_events, wait_until
 from tests.realtime.sse import STREAM_PATH, open_stream

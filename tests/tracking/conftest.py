@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omnicx.jobs.models import Job
-from omnicx.runtime import Runtime
+from omnicx.kernel.jobs.models import Job
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service
 from omnicx.tracking.models import Event, RejectedEvent
 from omnicx.tracking.schemas import SourceCreate

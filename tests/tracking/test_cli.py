@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from omnicx.cli import app
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.app.cli import app
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from omnicx.tracking import service
 from omnicx.tracking.models import Event, RejectedEvent
 from tests.conftest import World

@@ -12,7 +12,7 @@ import rudderstack.analytics as rudder_analytics
 import segment.analytics as segment_analytics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking.models import Event
 from tests.realtime.conftest import ThreadServer, build_app
 from tests.tracking.conftest import KeyedSource, stored_message_ids

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service
 from omnicx.tracking.models import Event, RejectedEvent
 from tests.conftest import World

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import segment.analytics as segment_analytics
 
-from omnicx.runtime import Runtime
-from omnicx.settings import Settings
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
 from tests.realtime.conftest import free_port
 from tests.tracking.conftest import KeyedSource, counts, stored_message_ids
 

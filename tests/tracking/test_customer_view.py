@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from omnicx.customers import service as customers_service
-from omnicx.runtime import Runtime
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.tracking.conftest import KeyedSource
 from tests.tracking.test_processing import customer_of, drain, send

@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Role
-from omnicx.errors import NotFound
+from omnicx.app.wiring import wire
 from omnicx.identity import service as identity_service
-from omnicx.jobs.models import Job, JobStatus
-from omnicx.jobs.registry import discover_handlers
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.errors import NotFound
+from omnicx.kernel.jobs.models import Job, JobStatus
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service
-from omnicx.tracking.channels_rules import Field, Op
+from omnicx.tracking.channel_grouping import Field, Op
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import ChannelRuleCreate, RuleCondition, SessionPublic
 from tests.conftest import World
@@ -32,7 +32,7 @@ SHOP = "https://shop.example"
 
 def drain(runtime: Runtime) -> None:
     """Run every due job, then check none failed."""
-    discover_handlers()
+    wire()
     worker = Worker(runtime, "test-worker")
     while worker.run_once():
         pass

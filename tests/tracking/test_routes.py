@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.tracking.conftest import KeyedSource, make_source
 

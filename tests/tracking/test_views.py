@@ -6,8 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from omnicx.auth.permissions import Role
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.helpers import session_csrf, sign_in
 from tests.tracking.conftest import KeyedSource

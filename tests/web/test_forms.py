@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from omnicx.errors import Conflict
-from omnicx.web.forms import redirect_or_page
+from omnicx.kernel.errors import Conflict
+from omnicx.kernel.web.forms import redirect_or_page
 
 
 class Price(BaseModel):

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from omnicx.i18n import LOCALES_DIR, set_language, translations
+from omnicx.kernel.i18n import LOCALES_DIR, set_language, translations
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "omnicx"
 PLACEHOLDER = re.compile(r"%\(\w+\)s")

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from omnicx.db import Base
-from omnicx.migrations import head_revision, is_current
-from omnicx.runtime import Runtime
+from omnicx.app.migrations import head_revision, is_current
+from omnicx.kernel.db import Base
+from omnicx.kernel.runtime import Runtime
 
 
 def test_database_is_at_head_and_has_every_table(runtime: Runtime) -> None:

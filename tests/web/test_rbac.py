@@ -7,7 +7,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from omnicx.auth.permissions import Role, allows
+from omnicx.kernel.access.permissions import Role, allows
 from tests.conftest import World
 from tests.helpers import api_routes, fill_path, route_action, session_csrf, sign_in
 

@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from omnicx.auth.permissions import Role
+from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 
 

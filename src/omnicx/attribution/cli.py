@@ -38,8 +38,8 @@ from omnicx.attribution.engine import (
 from omnicx.attribution.pathfile import read_path_file
 from omnicx.attribution.schemas import AttributionReport, ReportQuery, StageKey
 from omnicx.auth import service as auth_service
-from omnicx.cli_support import open_runtime
-from omnicx.errors import DomainError
+from omnicx.kernel.cli_support import open_runtime
+from omnicx.kernel.errors import DomainError
 
 app = typer.Typer(help="Multi-touch attribution: who gets credit for conversions and their value.")
 

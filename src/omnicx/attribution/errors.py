@@ -1,8 +1,8 @@
-"""Errors of the attribution domain, each with a stable code (see `omnicx.errors` for the HTTP mapping)."""
+"""Errors of the attribution domain, each with a stable code (see `omnicx.kernel.errors` for the HTTP mapping)."""
 
 from __future__ import annotations
 
-from omnicx.errors import Invalid
+from omnicx.kernel.errors import Invalid
 
 
 class AttributionParameterError(Invalid):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.db import Base, IdMixin, TimestampMixin
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 
 class StageKey(StrEnum):

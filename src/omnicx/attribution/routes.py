@@ -16,10 +16,10 @@ from omnicx.attribution.schemas import (
     StagePublic,
     StageUpdate,
 )
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/attribution", tags=["attribution"], responses=ERROR_RESPONSES)
 

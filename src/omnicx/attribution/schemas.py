@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnicx.attribution.engine import Model
 from omnicx.attribution.models import StageKey
-from omnicx.text import PlainText
+from omnicx.kernel.text import PlainText
 
 __all__ = ["Model", "StageKey"]
 

@@ -15,16 +15,18 @@ from omnicx.attribution import service
 from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import ReportQuery, StageKey
 from omnicx.attribution.service.charts import MODEL_LABELS, STAGE_LABELS
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
-from omnicx.errors import DomainError
-from omnicx.i18n import lazy as N_
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("attribution", N_("Attribution"), "/attribution", Action.ATTRIBUTION_READ, 30))
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("attribution", N_("Attribution"), "/attribution", Action.ATTRIBUTION_READ, 30)]
 
 
 @router.get("/attribution", response_class=HTMLResponse)

@@ -8,9 +8,9 @@ import typer
 from rich.console import Console
 
 from omnicx.auth import service
-from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import WorkspaceCreate
-from omnicx.cli_support import fail_on_domain_error, open_runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 
 console = Console()
 workspace_app = typer.Typer(help="Manage workspaces (tenants).", no_args_is_help=True)

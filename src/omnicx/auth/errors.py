@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnicx.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
+from omnicx.kernel.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -15,24 +15,6 @@ class AccountLocked(RateLimited):
     """Too many failed sign-ins for this account or address; sign-in is refused until the lockout ends."""
 
     code = "account_locked"
-
-
-class NotAuthenticated(Unauthorized):
-    """No session cookie or API token, or it expired or was revoked."""
-
-    code = "not_authenticated"
-
-
-class CsrfFailed(Forbidden):
-    """A state-changing browser request came without the CSRF token of its session."""
-
-    code = "csrf_failed"
-
-
-class PermissionDenied(Forbidden):
-    """The caller's role does not include the action this route performs."""
-
-    code = "permission_denied"
 
 
 class WorkspaceNotFound(NotFound):

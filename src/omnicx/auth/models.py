@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.auth.permissions import Role
-from omnicx.db import Base, IdMixin, TimestampMixin
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 RoleType = Enum(Role, name="auth_role", values_callable=lambda e: [m.value for m in e], native_enum=False)
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from omnicx.auth import service
-from omnicx.auth.permissions import PERMISSIONS, Action
 from omnicx.auth.schemas import (
     AuditPublic,
     MemberCreate,
@@ -16,8 +15,6 @@ from omnicx.auth.schemas import (
     MemberPublic,
     MemberUpdate,
     MePublic,
-    Page,
-    Principal,
     TeamCreate,
     TeamMemberAdd,
     TeamPublic,
@@ -27,8 +24,10 @@ from omnicx.auth.schemas import (
     TokenPublic,
     UserPublic,
 )
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import PERMISSIONS, Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
 

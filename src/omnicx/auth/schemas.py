@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from omnicx.auth.permissions import Role
-from omnicx.text import PlainText
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.text import PlainText
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, in which workspace, with which role: the input of every authorisation decision."""
-
-    workspace_id: uuid.UUID
-    role: Role
-    user_id: uuid.UUID | None = None
-    token_id: uuid.UUID | None = None
-    label: str = ""
-    ip: str = ""
-
-    @property
-    def kind(self) -> str:
-        return "token" if self.token_id else "user"
 
 
 class _Public(BaseModel):
@@ -143,16 +126,6 @@ class AuditPublic(_Public):
     detail: dict[str, Any]
     ip: str
     at: datetime
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
 
 
 class MePublic(BaseModel):

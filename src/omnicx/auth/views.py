@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omnicx.auth import service
-from omnicx.auth.errors import CsrfFailed
-from omnicx.auth.permissions import Action, Role, allows, assignable_roles
-from omnicx.auth.schemas import MemberCreate, Principal, TeamCreate
-from omnicx.auth.security import csrf_valid
-from omnicx.errors import DomainError
-from omnicx.i18n import LANGUAGES
-from omnicx.i18n import set_language as set_request_language
-from omnicx.web.deps import (
+from omnicx.auth.schemas import MemberCreate, TeamCreate
+from omnicx.kernel.access.errors import CsrfFailed
+from omnicx.kernel.access.permissions import Action, Role, allows, assignable_roles
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import csrf_valid
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import LANGUAGES
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import set_language as set_request_language
+from omnicx.kernel.web.deps import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     SessionDep,
@@ -25,11 +27,21 @@ from omnicx.web.deps import (
     presented_csrf,
     require,
 )
-from omnicx.web.forms import redirect_or_page, see_other
-from omnicx.web.middleware import LANGUAGE_COOKIE
-from omnicx.web.templating import render
+from omnicx.kernel.web.forms import redirect_or_page, see_other
+from omnicx.kernel.web.middleware import LANGUAGE_COOKIE
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+SETTINGS_NAV = [
+    NavItem("profile", N_("Profile"), "/settings/profile", Action.OVERVIEW_READ, 0),
+    NavItem("members", N_("Members"), "/settings/members", Action.MEMBERS_READ, 10),
+    NavItem("teams", N_("Teams"), "/settings/teams", Action.MEMBERS_READ, 20),
+    NavItem("tokens", N_("API tokens"), "/settings/tokens", Action.TOKENS_MANAGE, 30),
+    NavItem("audit", N_("Audit log"), "/settings/audit", Action.AUDIT_READ, 40),
+]
 
 Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
 MemberReader = Annotated[Principal, require(Action.MEMBERS_READ)]

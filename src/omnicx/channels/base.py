@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from omnicx.inbox.enums import ChannelKind, DeliveryStatus
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 class DeliveryFailed(Exception):
@@ -28,7 +28,7 @@ class SendResult:
 
 
 class ChannelAdapter(Protocol):
-    kind: ChannelKind
+    kind: MessagingChannel
 
     def parse_inbound(self, raw: bytes) -> InboundMessage:
         """Turn one raw inbound payload into a normalised message (raise `ValueError` if it is not one)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from omnicx.channels.base import ChannelAdapter
 from omnicx.channels.chat.adapter import ChatAdapter
 from omnicx.channels.email.adapter import EmailAdapter
-from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.enums import MessagingChannel
 
-_ADAPTERS: dict[ChannelKind, ChannelAdapter] = {
-    ChannelKind.EMAIL: EmailAdapter(),
-    ChannelKind.CHAT: ChatAdapter(),
+_ADAPTERS: dict[MessagingChannel, ChannelAdapter] = {
+    MessagingChannel.EMAIL: EmailAdapter(),
+    MessagingChannel.CHAT: ChatAdapter(),
 }
 
 
-def adapter_for(kind: ChannelKind) -> ChannelAdapter:
+def adapter_for(kind: MessagingChannel) -> ChannelAdapter:
     return _ADAPTERS[kind]

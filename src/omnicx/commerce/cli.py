@@ -13,11 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omnicx.auth import service as auth_service
-from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.commerce import service
 from omnicx.commerce.enums import LocationKind
 from omnicx.commerce.errors import LocationNotFound
 from omnicx.commerce.schemas import LocationCreate, LocationUpdate, ProductUpdate, VariantUpdate
+from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 
 console = Console()
 app = typer.Typer(help="Products, locations, stock and orders.", no_args_is_help=True)

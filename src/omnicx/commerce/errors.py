@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnicx.errors import Conflict, Invalid, NotFound, Unauthorized
+from omnicx.kernel.errors import Conflict, Invalid, NotFound, Unauthorized
 
 
 class OutOfStock(Conflict):

@@ -11,7 +11,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
-from omnicx.db import Base, IdMixin, TimestampMixin
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:

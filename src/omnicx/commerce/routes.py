@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, OrderStatus
 from omnicx.commerce.schemas import (
@@ -38,8 +36,10 @@ from omnicx.commerce.schemas import (
     VariantPublic,
     VariantUpdate,
 )
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/commerce", tags=["commerce"], responses=ERROR_RESPONSES)
 # Not in the OpenAPI document: senders follow the Shopify wire contract, not omnicx's error body.

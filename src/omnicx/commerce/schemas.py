@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
-from omnicx.text import PlainText
+from omnicx.kernel.text import PlainText
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"

@@ -1,4 +1,4 @@
-"""Start-up wiring of the commerce domain: job handlers, and orders on the customer 360 timeline."""
+"""Job handlers of the commerce domain, registered by the composition root (`omnicx.app.wiring`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import uuid
 from datetime import datetime
 
 from omnicx.commerce import service
-from omnicx.customers import service as customers_service
-from omnicx.jobs.registry import JobContext, job_handler
-
-customers_service.register_timeline_provider("commerce", service.order_timeline)
+from omnicx.kernel.jobs.registry import Handler, JobContext
 
 
 def _workspace(ctx: JobContext) -> uuid.UUID:
@@ -18,7 +15,6 @@ def _workspace(ctx: JobContext) -> uuid.UUID:
     return ctx.workspace_id
 
 
-@job_handler(service.NOTIFY_READY_JOB)
 def notify_ready(ctx: JobContext) -> None:
     """Send the customer's "ready for pickup" notice; a second run finds it recorded and does nothing."""
     service.notify_ready(
@@ -29,13 +25,11 @@ def notify_ready(ctx: JobContext) -> None:
     )
 
 
-@job_handler(service.SWEEP_JOB)
 def sweep_reservations(ctx: JobContext) -> None:
     """Delete expired reservations (they stopped counting when they expired; this only tidies)."""
     service.sweep_expired(ctx.session, workspace_id=_workspace(ctx))
 
 
-@job_handler(service.CART_CHECK_JOB)
 def cart_check(ctx: JobContext) -> None:
     """An hour after a cart's last change: if nothing happened since, it is abandoned."""
     service.check_abandoned_cart(
@@ -46,9 +40,17 @@ def cart_check(ctx: JobContext) -> None:
     )
 
 
-@job_handler(service.SHOPIFY_JOB)
 def shopify_webhook(ctx: JobContext) -> None:
     """Turn one stored Shopify-compatible webhook into orders or stock, once."""
     service.process_webhook(
         ctx.session, workspace_id=_workspace(ctx), webhook_row_id=uuid.UUID(str(ctx.payload["webhook"]))
     )
+
+
+# What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
+HANDLERS: dict[str, Handler] = {
+    service.NOTIFY_READY_JOB: notify_ready,
+    service.SWEEP_JOB: sweep_reservations,
+    service.CART_CHECK_JOB: cart_check,
+    service.SHOPIFY_JOB: shopify_webhook,
+}

@@ -11,21 +11,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from omnicx.auth.permissions import Action, allows
-from omnicx.auth.schemas import Principal
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, LocationKind, OrderStatus
 from omnicx.commerce.money import exponent, format_money
 from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
-from omnicx.errors import DomainError
-from omnicx.i18n import lazy as N_
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.forms import redirect_or_page
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("commerce", N_("Commerce"), "/commerce", Action.COMMERCE_READ, 40))
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("commerce", N_("Commerce"), "/commerce", Action.COMMERCE_READ, 40)]
 
 Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
 Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]

@@ -14,14 +14,13 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal
-from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.customers import service
-from omnicx.domains import load_all
-from omnicx.errors import Invalid
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
+from omnicx.kernel.errors import Invalid
 
 console = Console()
 app = typer.Typer(help="Browse customers and handle privacy requests.", no_args_is_help=True)
@@ -74,7 +73,6 @@ def list_command(
 @fail_on_domain_error
 def show_command(customer_id: uuid.UUID, workspace: WorkspaceOption = None) -> None:
     """Show a customer's 360 view as JSON."""
-    load_all()
     with open_runtime() as runtime, runtime.sessions() as session:
         view = service.get_customer_360(
             session, workspace_id=_workspace_id(session, workspace, customer_id), customer_id=customer_id
@@ -86,7 +84,6 @@ def show_command(customer_id: uuid.UUID, workspace: WorkspaceOption = None) -> N
 @fail_on_domain_error
 def export_command(customer_id: uuid.UUID, workspace: WorkspaceOption = None) -> None:
     """Print everything held about a customer as JSON (audited)."""
-    load_all()
     with open_runtime() as runtime, runtime.sessions() as session:
         principal = _operator(_workspace_id(session, workspace, customer_id))
         export = identity_service.export_customer(session, principal=principal, customer_id=customer_id)

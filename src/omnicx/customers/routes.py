@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Page, Principal
 from omnicx.customers import service
 from omnicx.customers.schemas import Customer360, CustomerMerge, CustomerSummary, IdentifierView, TimelineItem
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=ERROR_RESPONSES)
 

@@ -13,20 +13,22 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Action, allows
-from omnicx.auth.schemas import Principal
 from omnicx.customers import service
-from omnicx.errors import DomainError
-from omnicx.i18n import lazy as N_
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import ErasureStatus
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.forms import see_other
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import see_other
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("customers", N_("Customers"), "/customers", Action.CUSTOMERS_READ, 10))
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("customers", N_("Customers"), "/customers", Action.CUSTOMERS_READ, 10)]
 
 Reader = Annotated[Principal, require(Action.CUSTOMERS_READ)]
 Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]

@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import MemberPublic, Principal, TeamPublic
+from omnicx.auth.schemas import MemberPublic, TeamPublic
 from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
 from omnicx.demo.world import ITEMS, Person
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, Priority
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessagingChannel, Priority
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
     ConversationUpdate,
@@ -34,6 +33,8 @@ from omnicx.inbox.schemas import (
     SlaPolicyCreate,
     StatusReport,
 )
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 
 EMAIL_ADDRESS = "hello@maison-lumiere.example.com"
 
@@ -62,7 +63,7 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
     members = auth_service.list_members(session, workspace_id=workspace_id)
     owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
     support = _team(session, workspace_id, "Support")
-    names = {ChannelKind.CHAT: "Website chat", ChannelKind.EMAIL: "Customer service email"}
+    names = {MessagingChannel.CHAT: "Website chat", MessagingChannel.EMAIL: "Customer service email"}
     inboxes = [
         inbox_service.create_inbox(
             session,
@@ -70,11 +71,11 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
             data=InboxCreate(
                 channel=kind,
                 name=names.get(kind, kind.value.title()),
-                address=EMAIL_ADDRESS if kind is ChannelKind.EMAIL else None,
+                address=EMAIL_ADDRESS if kind is MessagingChannel.EMAIL else None,
                 team_id=support.id if support else None,
             ),
         )
-        for kind in ChannelKind
+        for kind in MessagingChannel
     ]
     weekdays = {str(day): [("09:00", "19:00")] for day in range(6)}
     inbox_service.create_sla_policy(
@@ -179,7 +180,7 @@ def inbound(
     inbox: InboxPublic, person: Person, subject: str, text: str, at: datetime, key: str
 ) -> InboundMessage:
     """What the channel adapter would have made of the customer's message (email address or widget visitor)."""
-    chat = inbox.channel is ChannelKind.CHAT
+    chat = inbox.channel is MessagingChannel.CHAT
     return InboundMessage(
         source_id=person.anonymous_id if chat else person.email,
         name=person.name,

@@ -19,22 +19,21 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, StockSet
-from omnicx.db import utcnow
 from omnicx.demo.desk import inbound, principal_for
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
 from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import DeliveryStatus
 from omnicx.inbox.schemas import ReplyCreate, StatusReport
-from omnicx.runtime import Runtime
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
-from omnicx.tracking.schemas import SourceCreate
-from omnicx.tracking.wire import Received
+from omnicx.tracking.schemas import Received, SourceCreate
 
 log = logging.getLogger(__name__)
 LIVE_SOURCE = "Demo live traffic"

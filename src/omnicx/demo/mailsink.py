@@ -12,7 +12,7 @@ import socket
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 class _Discard:

@@ -15,18 +15,17 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import MemberPublic, Principal, TeamCreate, WorkspaceCreate, WorkspacePublic
-from omnicx.auth.security import generate_password
-from omnicx.db import WriterLock, utcnow
-from omnicx.demo import desk, integrity, offline, shop
-from omnicx.demo.integrity import IntegrityReport
+from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
+from omnicx.demo import desk, offline, shop
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
-from omnicx.jobs.registry import discover_handlers
-from omnicx.jobs.worker import Worker
-from omnicx.runtime import Runtime, build_runtime
-from omnicx.settings import Settings
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import generate_password
+from omnicx.kernel.db import WriterLock, utcnow
+from omnicx.kernel.jobs.worker import Worker
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
 from omnicx.tracking import service as tracking_service
 
 DEMO_SLUG = "demo"
@@ -138,7 +137,6 @@ class EventLike(Protocol):
 
 def _drain(runtime: Runtime, on_progress: Progress | None) -> None:
     """Run the jobs the import queued (identity resolution, sessions, touchpoints) until none is due."""
-    discover_handlers()
     worker = Worker(runtime, "demo-seed")
     processed = 0
     while worker.run_once():
@@ -147,10 +145,15 @@ def _drain(runtime: Runtime, on_progress: Progress | None) -> None:
             on_progress("process", processed, processed)
 
 
-def _work_until_stopped(settings: Settings, stop: EventLike, lock: WriterLock) -> None:
-    """The second process's loop: run due jobs; once `stop` is set and nothing is due, return."""
+def _work_until_stopped(
+    settings: Settings, stop: EventLike, lock: WriterLock, wire: Callable[[], None]
+) -> None:
+    """The second process's loop: run due jobs; once `stop` is set and nothing is due, return.
+
+    A spawned process starts with empty registries: `wire` (the composition root's) fills them first.
+    """
+    wire()
     runtime = build_runtime(settings, writer_lock=lock)
-    discover_handlers()
     worker = Worker(runtime, "demo-seed-2")
     try:
         while worker.run_once() or not stop.is_set():
@@ -160,7 +163,7 @@ def _work_until_stopped(settings: Settings, stop: EventLike, lock: WriterLock) -
 
 
 @contextmanager
-def _processing_alongside(runtime: Runtime) -> Iterator[Runtime]:
+def _processing_alongside(runtime: Runtime, wire: Callable[[], None]) -> Iterator[Runtime]:
     """A runtime to import with while a second process processes the imported events.
 
     The import is mostly parsing and validating (no database lock held) and the processing jobs mostly
@@ -177,7 +180,7 @@ def _processing_alongside(runtime: Runtime) -> Iterator[Runtime]:
         return
     context = multiprocessing.get_context("spawn")
     stop, lock = context.Event(), context.Lock()
-    process = context.Process(target=_work_until_stopped, args=(settings, stop, lock), daemon=True)
+    process = context.Process(target=_work_until_stopped, args=(settings, stop, lock, wire), daemon=True)
     importer = build_runtime(settings, writer_lock=lock)
     process.start()
     try:
@@ -197,6 +200,7 @@ def seed_world(
     workspace_id: uuid.UUID,
     size: Size,
     seed: int = 7,
+    wire: Callable[[], None],
     now: datetime | None = None,
     on_progress: Progress | None = None,
 ) -> WorldSummary:
@@ -206,6 +210,7 @@ def seed_world(
     resolving identities and rebuilding sessions and touchpoints as chunks land, exactly as live traffic);
     orders (commerce: stock, statuses, sales); store visits and calls (touchpoints); conversations (inbox).
     Jobs the orders and conversations queue (SLA checks, pickup notices) are left to the server's worker.
+    `wire` is the composition root's registration, run in the second process (this one is wired already).
     """
     now = now or utcnow()
     summary = WorldSummary()
@@ -222,7 +227,7 @@ def seed_world(
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"
     # The second process starts first, so it is ready by the time the first events land.
-    with _processing_alongside(runtime) as importer:
+    with _processing_alongside(runtime, wire) as importer:
         generated = write_events(path, customers=size.customers, days=size.days, now=now, seed=seed)
         summary.events, summary.known_customers = generated.events, len(generated.people)
         lap("generate")
@@ -274,8 +279,3 @@ def seed_world(
         )
     lap("conversations")
     return summary
-
-
-def check_integrity(session: Session, workspace_id: uuid.UUID) -> IntegrityReport:
-    """The demo world's integrity: see `omnicx.demo.integrity.check_integrity`."""
-    return integrity.check_integrity(session, workspace_id=workspace_id)

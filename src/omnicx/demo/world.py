@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from omnicx.tracking.context import campaign_from_url
+from omnicx.tracking import service as tracking_service
 
 SHOP = "https://maison-lumiere.example.com"
 APP = {"name": "Maison Lumière", "version": "3.4.1", "build": "341"}
@@ -193,7 +193,7 @@ def _view(
     if device == "app":
         message = _message("screen", visitor, device, when, name=path, properties={"path": path})
         if arrival and arrival.query:  # a campaign deep link opened the app
-            message["context"]["campaign"] = campaign_from_url(f"{SHOP}/{arrival.query}")
+            message["context"]["campaign"] = tracking_service.campaign_from_url(f"{SHOP}/{arrival.query}")
         return message
     page: dict[str, Any] = {"url": f"{SHOP}{path}{query}", "path": path, "title": "Maison Lumière"}
     if arrival and arrival.referrer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnicx.errors import Conflict, Invalid, NotFound
+from omnicx.kernel.errors import Conflict, Invalid, NotFound
 
 
 class CustomerNotFound(NotFound):

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.db import Base, IdMixin, TimestampMixin
 from omnicx.identity.schemas import IdentifierKind, MergeStatus
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 KindType = Enum(
     IdentifierKind, name="identity_kind", values_callable=lambda e: [m.value for m in e], native_enum=False

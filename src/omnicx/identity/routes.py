@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Page, Principal
 from omnicx.identity import service
 from omnicx.identity.schemas import (
     CustomerExport,
@@ -20,8 +18,10 @@ from omnicx.identity.schemas import (
     SuppressionCreate,
     SuppressionPublic,
 )
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], responses=ERROR_RESPONSES)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 from omnicx.identity import service
-from omnicx.jobs.registry import JobContext, job_handler
+from omnicx.kernel.jobs.registry import Handler, JobContext
 
 
-@job_handler(service.ERASE_JOB)
 def erase_customer(ctx: JobContext) -> None:
     """Erase one customer everywhere; safe to run twice (a second run finds nothing left)."""
     if ctx.workspace_id is None:
@@ -19,3 +18,9 @@ def erase_customer(ctx: JobContext) -> None:
         customer_id=uuid.UUID(str(ctx.payload["customer_id"])),
         actor_label=str(ctx.payload.get("requested_by", "")),
     )
+
+
+# What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
+HANDLERS: dict[str, Handler] = {
+    service.ERASE_JOB: erase_customer,
+}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -14,11 +13,8 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal
-from omnicx.cli_support import fail_on_domain_error, open_runtime
 from omnicx.inbox import service
-from omnicx.inbox.enums import AgentScope, Availability, ChannelKind
+from omnicx.inbox.enums import AgentScope, Availability, MessagingChannel
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
     InboxCreate,
@@ -27,6 +23,9 @@ from omnicx.inbox.schemas import (
     InboxUpdate,
     InboxView,
 )
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
@@ -39,7 +38,7 @@ WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace 
 def create(
     name: Annotated[str, typer.Argument(help="Name shown to agents (and as the sender of emails).")],
     workspace: WorkspaceOpt,
-    channel: Annotated[ChannelKind, typer.Option(help="email or chat.")] = ChannelKind.EMAIL,
+    channel: Annotated[MessagingChannel, typer.Option(help="email or chat.")] = MessagingChannel.EMAIL,
     address: Annotated[str | None, typer.Option(help="The email address mail is received at.")] = None,
 ) -> None:
     """Create an inbox; prints its id and address (a chat inbox's address is its widget token)."""
@@ -62,31 +61,6 @@ def list_(workspace: WorkspaceOpt) -> None:
         inboxes = service.list_inboxes(session, workspace_id=ws.id)
     for inbox in inboxes:
         console.print(f"{inbox.id}  {inbox.channel.value}  {inbox.name}  {inbox.address}")
-
-
-def smtp(
-    host: Annotated[
-        str | None, typer.Option(help="Address to listen on (default OMNICX_SMTP_INBOUND_HOST).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port (default OMNICX_SMTP_INBOUND_PORT, else 2525).")
-    ] = None,
-) -> None:
-    """Run the inbound email server: mail to an email inbox's address becomes a conversation."""
-    from omnicx.channels.email.server import start_smtp_server
-
-    with open_runtime() as runtime:
-        settings = runtime.settings
-        bind_host = host or settings.smtp_inbound_host
-        bind_port = port or settings.smtp_inbound_port or 2525
-        controller = start_smtp_server(runtime, host=bind_host, port=bind_port)
-        console.print(f"Receiving email on {bind_host}:{bind_port} (Ctrl+C to stop)")
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            controller.stop()
 
 
 class ReportFormat(StrEnum):

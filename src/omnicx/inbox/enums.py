@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class ChannelKind(StrEnum):
+class MessagingChannel(StrEnum):
     CHAT = "chat"
     EMAIL = "email"
 

@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.db import Base, IdMixin, JSONType, TimestampMixin
 from omnicx.inbox.enums import (
     AgentScope,
     Availability,
-    ChannelKind,
     ConversationStatus,
     DeliveryStatus,
     MessageKind,
+    MessagingChannel,
     Priority,
 )
+from omnicx.kernel.db import Base, IdMixin, JSONType, TimestampMixin
 
 # Priority as a rank (urgent first), as the list query orders it (`_PRIORITY_ORDER`): the queue index serves it.
 # Written the way PostgreSQL prints it back (line breaks included) so Alembic's comparison sees no difference.
@@ -62,7 +62,7 @@ class Inbox(IdMixin, TimestampMixin, Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "inbox_channel"))
+    channel: Mapped[MessagingChannel] = mapped_column(_enum(MessagingChannel, "inbox_channel"))
     name: Mapped[str] = mapped_column(String(200))
     # The email address for email; the widget's public token for chat.
     address: Mapped[str] = mapped_column(String(320))

@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
 from omnicx.inbox import service
 from omnicx.inbox.schemas import (
     AvailabilityPublic,
@@ -40,8 +38,10 @@ from omnicx.inbox.schemas import (
     SlaStatusCounts,
     TypingCreate,
 )
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], responses=ERROR_RESPONSES)
 

@@ -13,13 +13,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from omnicx.inbox.enums import (
     AgentScope,
     Availability,
-    ChannelKind,
     ConversationStatus,
     DeliveryStatus,
     MessageKind,
+    MessagingChannel,
     Priority,
 )
-from omnicx.text import PlainText
+from omnicx.kernel.text import PlainText
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -29,7 +29,7 @@ class _Public(BaseModel):
 
 
 class InboxCreate(BaseModel):
-    channel: ChannelKind
+    channel: MessagingChannel
     name: PlainText = Field(min_length=1, max_length=200)
     address: PlainText | None = Field(
         default=None, max_length=320, description="The email address (email); generated for chat."
@@ -53,7 +53,7 @@ class InboxCreate(BaseModel):
 class InboxPublic(_Public):
     id: uuid.UUID
     workspace_id: uuid.UUID
-    channel: ChannelKind
+    channel: MessagingChannel
     name: str
     address: str
     reopen_window_hours: float
@@ -151,7 +151,7 @@ class NoticeResult(BaseModel):
 
     conversation_id: uuid.UUID
     message_id: uuid.UUID
-    channel: ChannelKind
+    channel: MessagingChannel
     inbox_id: uuid.UUID
     inbox_name: str
     new_conversation: bool = False
@@ -164,7 +164,7 @@ class OutboundMessage(BaseModel):
     message_id: uuid.UUID
     conversation_id: uuid.UUID
     workspace_id: uuid.UUID
-    channel: ChannelKind
+    channel: MessagingChannel
     inbox_address: str
     inbox_name: str
     to: str
@@ -219,7 +219,7 @@ class ContactPublic(_Public):
 class ConversationSummary(_Public):
     id: uuid.UUID
     inbox_id: uuid.UUID
-    channel: ChannelKind
+    channel: MessagingChannel
     inbox_name: str
     contact: ContactPublic
     customer_id: uuid.UUID | None
@@ -274,7 +274,7 @@ class InboxView(BaseModel):
     team_id: uuid.UUID | None = None
     label: str | None = None
     inbox_id: uuid.UUID | None = None
-    channel: ChannelKind | None = None
+    channel: MessagingChannel | None = None
     q: str | None = Field(
         default=None,
         max_length=200,

@@ -16,15 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, allows
-from omnicx.auth.schemas import Principal
 from omnicx.customers import service as customers_service
-from omnicx.db import utcnow
-from omnicx.errors import DomainError
-from omnicx.i18n import gettext
-from omnicx.i18n import lazy as N_
 from omnicx.inbox import service
-from omnicx.inbox.enums import AgentScope, Availability, ChannelKind, ConversationStatus, Priority
+from omnicx.inbox.enums import AgentScope, Availability, ConversationStatus, MessagingChannel, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
@@ -38,13 +32,26 @@ from omnicx.inbox.schemas import (
     SlaPolicyCreate,
     SlaPolicyUpdate,
 )
-from omnicx.web.deps import SessionDep, SettingsDep, require
-from omnicx.web.forms import redirect_or_page
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render, render_error
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import gettext
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
+from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render, render_error
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("inbox", N_("Inbox"), "/inbox", Action.INBOX_READ, 5))
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("inbox", N_("Inbox"), "/inbox", Action.INBOX_READ, 5)]
+SETTINGS_NAV = [
+    NavItem("inboxes", N_("Inboxes"), "/settings/inboxes", Action.INBOX_MANAGE, 60),
+    NavItem("sla", N_("SLA policies"), "/settings/sla-policies", Action.INBOX_MANAGE, 61),
+    NavItem("canned", N_("Canned responses"), "/settings/canned-responses", Action.INBOX_MANAGE, 62),
+]
 
 Reader = Annotated[Principal, require(Action.INBOX_READ)]
 INTENT_LABELS = {
@@ -109,7 +116,9 @@ def _view_of(request: Request) -> InboxView:
         team_id=_uuid(given.get("team")),
         label=given.get("label") or None,
         inbox_id=_uuid(given.get("inbox")),
-        channel=ChannelKind(channel) if channel and channel in ChannelKind.__members__.values() else None,
+        channel=MessagingChannel(channel)
+        if channel and channel in MessagingChannel.__members__.values()
+        else None,
         q=(given.get("q") or "").strip()[:200] or None,
     )
 
@@ -455,12 +464,6 @@ AVAILABILITY_LABELS = {
     Availability.BUSY: N_("Busy"),
     Availability.OFFLINE: N_("Offline"),
 }
-register(NavItem("inboxes", N_("Inboxes"), "/settings/inboxes", Action.INBOX_MANAGE, 60), settings=True)
-register(NavItem("sla", N_("SLA policies"), "/settings/sla-policies", Action.INBOX_MANAGE, 61), settings=True)
-register(
-    NavItem("canned", N_("Canned responses"), "/settings/canned-responses", Action.INBOX_MANAGE, 62),
-    settings=True,
-)
 Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
 
 
@@ -608,7 +611,7 @@ def _inboxes_page(
         "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
-        "channels": list(ChannelKind),
+        "channels": list(MessagingChannel),
         "agent_scope": service.get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope,
         "agent_scopes": AGENT_SCOPE_LABELS,
         "error": error,

@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.cli_support import open_runtime
-from omnicx.errors import DomainError
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.cli_support import open_runtime
+from omnicx.kernel.errors import DomainError
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery
 

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
-from omnicx.charts import chart_png, chart_svg
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.charts import chart_png, chart_svg
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"], responses=ERROR_RESPONSES)
 

@@ -13,19 +13,21 @@ from pydantic import ValidationError
 
 from omnicx.attribution import service as attribution_service
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role, allows
-from omnicx.auth.schemas import Principal
-from omnicx.i18n import lazy as N_
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.access.permissions import Action, Role, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewQuery, Section
 from omnicx.overview.service.charts import SERIES_LABELS
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-register(NavItem("overview", N_("Overview"), "/", Action.OVERVIEW_READ, 0))
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("overview", N_("Overview"), "/", Action.OVERVIEW_READ, 0)]
 
 # Topics the live activity feed lists; the SSE endpoint drops those the reader's role may not see.
 FEED_TOPICS = [

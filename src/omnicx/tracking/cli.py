@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from omnicx.auth import service as auth_service
-from omnicx.cli_support import fail_on_domain_error, open_runtime
+from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 from omnicx.tracking import service
 from omnicx.tracking.models import SourceKind
 from omnicx.tracking.schemas import SourceCreate

@@ -18,14 +18,14 @@ import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from omnicx.db import utcnow
-from omnicx.errors import DomainError
-from omnicx.runtime import Runtime
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.web.deps import RuntimeDep, client_ip
+from omnicx.kernel.web.errors import error_body
 from omnicx.tracking import service
 from omnicx.tracking.errors import EmptyBatch, InvalidBatch
 from omnicx.tracking.wire import Received, basic_auth_user, decompress, parse_object
-from omnicx.web.deps import RuntimeDep, client_ip
-from omnicx.web.errors import error_body
 
 router = APIRouter(prefix="/v1", tags=["collection"], include_in_schema=False)
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from omnicx.tracking.channel_sources import SEARCH_SOURCES
+from omnicx.tracking.grouping_sources import SEARCH_SOURCES
 
 UTM_KEYS = {
     "utm_source": "source",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnicx.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
+from omnicx.kernel.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
 
 
 class InvalidWriteKey(Unauthorized):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.db import Base, IdMixin, JSONType, TimestampMixin
+from omnicx.kernel.db import Base, IdMixin, JSONType, TimestampMixin
 
 
 class SourceKind(StrEnum):

@@ -9,8 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Page, Principal
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 from omnicx.tracking import service
 from omnicx.tracking.schemas import (
     NO_NUL,
@@ -30,8 +32,6 @@ from omnicx.tracking.schemas import (
     TouchpointCreate,
     TouchpointPublic,
 )
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/tracking", tags=["tracking"], responses=ERROR_RESPONSES)
 

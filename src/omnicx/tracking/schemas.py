@@ -9,9 +9,10 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from omnicx.tracking.channels_rules import Field as RuleField
-from omnicx.tracking.channels_rules import Op
+from omnicx.tracking.channel_grouping import Field as RuleField
+from omnicx.tracking.channel_grouping import Op
 from omnicx.tracking.models import SourceKind
+from omnicx.tracking.wire import Received as Received  # the facts of a request, for collect()
 
 # PostgreSQL cannot store NUL characters in text or JSONB: refuse them at the edge with a 422, not a 500.
 NO_NUL = r"^[^\x00]*$"

@@ -8,12 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from omnicx.auth.permissions import Action, allows
-from omnicx.auth.schemas import Principal
-from omnicx.errors import DomainError
-from omnicx.i18n import lazy as N_
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
 from omnicx.tracking import service
-from omnicx.tracking.channels_rules import DEFAULT_CHANNELS, Field, Op
+from omnicx.tracking.channel_grouping import DEFAULT_CHANNELS, Field, Op
 from omnicx.tracking.models import SourceKind
 from omnicx.tracking.schemas import (
     NO_NUL,
@@ -24,20 +28,19 @@ from omnicx.tracking.schemas import (
     SourceWithKey,
 )
 from omnicx.tracking.wire import as_text
-from omnicx.web.deps import SessionDep, require
-from omnicx.web.forms import redirect_or_page
-from omnicx.web.nav import NavItem, register
-from omnicx.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("events", N_("Events"), "/events", Action.TRACKING_READ, 15)]
+SETTINGS_NAV = [
+    NavItem("sources", N_("Sources"), "/settings/sources", Action.TRACKING_MANAGE, 60),
+    NavItem("channels", N_("Channels"), "/settings/channels", Action.TRACKING_MANAGE, 65),
+]
 
 Reader = Annotated[Principal, require(Action.TRACKING_READ)]
 Manager = Annotated[Principal, require(Action.TRACKING_MANAGE)]
 FEED_SIZE = 50
-
-register(NavItem("events", N_("Events"), "/events", Action.TRACKING_READ, 15))
-register(NavItem("sources", N_("Sources"), "/settings/sources", Action.TRACKING_MANAGE, 60), settings=True)
-register(NavItem("channels", N_("Channels"), "/settings/channels", Action.TRACKING_MANAGE, 65), settings=True)
 
 
 def _feed_context(

@@ -34,7 +34,7 @@ _RAND_B = (1 << 62) - 1
 def event_id() -> uuid.UUID:
     """A UUIDv7 (time-ordered) from one `os.urandom` call.
 
-    Same layout as `omnicx.db.new_id`, built directly because it runs for every ingested event and the generic
+    Same layout as `omnicx.kernel.db.new_id`, built directly because it runs for every ingested event and the generic
     path costs several times more. Within one millisecond the order is random, which nothing relies on.
     """
     millis = time.time_ns() // 1_000_000

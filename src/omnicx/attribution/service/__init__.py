@@ -8,7 +8,7 @@ from omnicx.attribution.service.reports import (
     report,
 )
 from omnicx.attribution.service.stages import list_stages, update_stage
-from omnicx.charts import chart_png, chart_svg
+from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "chart_png",

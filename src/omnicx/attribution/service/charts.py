@@ -11,9 +11,9 @@ import altair as alt
 
 from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import AttributionReport, StageKey
-from omnicx.charts import empty_chart
-from omnicx.i18n import gettext
-from omnicx.i18n import lazy as N_
+from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.i18n import gettext
+from omnicx.kernel.i18n import lazy as N_
 
 MODEL_LABELS = {
     Model.FIRST: N_("First touch"),

@@ -31,9 +31,9 @@ from omnicx.attribution.schemas import (
 )
 from omnicx.attribution.service.stages import list_stages
 from omnicx.auth import service as auth_service
-from omnicx.dates import day_bounds
 from omnicx.identity import service as identity_service
-from omnicx.tracking.service import reads as tracking_reads
+from omnicx.kernel.dates import day_bounds
+from omnicx.tracking import service as tracking_service
 
 # Contacts and qualified leads count once per customer: look this far back for an earlier first occurrence.
 FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
@@ -86,7 +86,7 @@ def _conversions(
     session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
 ) -> list[tuple[uuid.UUID, datetime, float]]:
     once = stage.key is not StageKey.SALE
-    rows = tracking_reads.conversion_event_rows(
+    rows = tracking_service.conversion_event_rows(
         session,
         workspace_id=workspace_id,
         since=start - FIRST_OCCURRENCE_HORIZON if once else start,
@@ -187,7 +187,7 @@ def _inputs(
     lookback_days: int | None,
 ) -> tuple[list[Touch], dict[StageKey, list[Conversion]]]:
     longest = max(lookback_days or s.lookback_days for s in stages)
-    touch_rows = tracking_reads.touchpoint_rows(
+    touch_rows = tracking_service.touchpoint_rows(
         session, workspace_id=workspace_id, since=start - timedelta(days=longest), until=end
     )
     stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
@@ -228,7 +228,7 @@ def report(session: Session, *, workspace_id: uuid.UUID, query: ReportQuery) -> 
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
     stages, runs = _stage_runs(session, workspace_id, query, start, end)
-    sessions = tracking_reads.session_counts_by_channel(
+    sessions = tracking_service.session_counts_by_channel(
         session, workspace_id=workspace_id, since=start, until=end
     )
     names = set(sessions) | {c for run in runs.values() for c in run.channels()}

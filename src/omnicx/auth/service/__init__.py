@@ -1,6 +1,7 @@
 """Public face of the auth domain. Other domains import from here only."""
 
 from omnicx.auth.service.audit import list_audit, record_audit
+from omnicx.auth.service.directory import DIRECTORY
 from omnicx.auth.service.members import add_member, change_role, list_members, member_of, remove_member
 from omnicx.auth.service.sessions import (
     authenticate_session,
@@ -33,6 +34,7 @@ from omnicx.auth.service.workspaces import (
 )
 
 __all__ = [
+    "DIRECTORY",
     "add_member",
     "add_team_member",
     "authenticate_session",

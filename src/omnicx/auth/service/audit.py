@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth.models import AuditEntry
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import AuditPublic, Page, Principal
-from omnicx.db import utcnow
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
+from omnicx.auth.schemas import AuditPublic
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
+from omnicx.kernel.web.schemas import Page
 
 
 def record_audit(

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import DuplicateMember, LastOwner, MemberNotFound, RoleNotAssignable
 from omnicx.auth.models import Membership, User
-from omnicx.auth.permissions import Role, assignable_roles
-from omnicx.auth.schemas import MemberCreate, MemberCreated, MemberPublic, Principal, UserCreate
+from omnicx.auth.schemas import MemberCreate, MemberCreated, MemberPublic, UserCreate
 from omnicx.auth.service.audit import record_audit
 from omnicx.auth.service.workspaces import create_user, find_user
+from omnicx.kernel.access.permissions import Role, assignable_roles
+from omnicx.kernel.access.principal import Principal
 
 
 def _public(membership: Membership, user: User) -> MemberPublic:

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import AccountLocked, InvalidCredentials, WorkspaceNotFound
 from omnicx.auth.models import ApiToken, BrowserSession, LoginAttempt, Membership, User, Workspace
-from omnicx.auth.schemas import Principal, SignedIn, UserPublic, WorkspacePublic
-from omnicx.auth.security import hash_token, new_token, verify_password
+from omnicx.auth.schemas import SignedIn, UserPublic, WorkspacePublic
 from omnicx.auth.service.audit import record_audit
 from omnicx.auth.service.workspaces import find_user
-from omnicx.db import utcnow
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import hash_token, new_token, verify_password
+from omnicx.kernel.db import utcnow
 
 SESSION_PREFIX = "oms_"
 # Per address, a few accounts' worth of failures before the address itself is throttled.

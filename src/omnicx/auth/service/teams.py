@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import DuplicateTeam, MemberNotFound, TeamNotFound
 from omnicx.auth.models import Membership, Team, TeamMember
-from omnicx.auth.schemas import Principal, TeamCreate, TeamPublic, TeamUpdate
+from omnicx.auth.schemas import TeamCreate, TeamPublic, TeamUpdate
+from omnicx.kernel.access.principal import Principal
 
 
 def _load(session: Session, workspace_id: uuid.UUID, team_id: uuid.UUID) -> Team:

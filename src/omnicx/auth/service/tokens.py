@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import RoleNotAssignable, TokenNotFound
 from omnicx.auth.models import ApiToken
-from omnicx.auth.permissions import Role, assignable_roles
-from omnicx.auth.schemas import Principal, TokenCreated, TokenPublic
-from omnicx.auth.security import hash_token, new_token
+from omnicx.auth.schemas import TokenCreated, TokenPublic
 from omnicx.auth.service.audit import record_audit
-from omnicx.db import utcnow
+from omnicx.kernel.access.permissions import Role, assignable_roles
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import hash_token, new_token
+from omnicx.kernel.db import utcnow
 
 
 def create_token(

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import DuplicateWorkspace, WorkspaceNotFound
 from omnicx.auth.models import Membership, User, Workspace
-from omnicx.auth.permissions import Role
 from omnicx.auth.schemas import UserCreate, UserPublic, WorkspaceCreate, WorkspacePublic
-from omnicx.auth.security import generate_password, hash_password
-from omnicx.errors import Invalid
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.security import generate_password, hash_password
+from omnicx.kernel.errors import Invalid
 
 
 def create_workspace(session: Session, *, data: WorkspaceCreate) -> WorkspacePublic:
@@ -124,7 +124,7 @@ def set_user_password(session: Session, *, user_id: uuid.UUID, password: str) ->
 
 
 def set_user_language(session: Session, *, user_id: uuid.UUID, language: str) -> None:
-    from omnicx.settings import LANGUAGES
+    from omnicx.kernel.settings import LANGUAGES
 
     if language not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from omnicx.channels.base import SendResult
-from omnicx.inbox.enums import ChannelKind, DeliveryStatus
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 class ChatAdapter:
-    kind = ChannelKind.CHAT
+    kind = MessagingChannel.CHAT
 
     def parse_inbound(self, raw: bytes) -> InboundMessage:
         return InboundMessage.model_validate(json.loads(raw))

@@ -30,14 +30,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from omnicx.channels.chat.visitor import new_visitor_id, sign, verify
-from omnicx.errors import NotFound, Unauthorized
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import ChannelKind, MessageKind
+from omnicx.inbox.enums import MessageKind, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound
 from omnicx.inbox.schemas import InboundMessage, InboxPublic, ReceiveResult
-from omnicx.runtime import Runtime
-from omnicx.text import PlainText
-from omnicx.web.deps import RuntimeDep, SessionDep
+from omnicx.kernel.errors import NotFound, Unauthorized
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.text import PlainText
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/chat", include_in_schema=False)
 WIDGET = Path(__file__).parent / "static" / "widget.js"
@@ -60,7 +60,7 @@ class VisitorMessage(BaseModel):
 
 
 def _inbox(session: Any, token: str) -> InboxPublic:
-    inbox = inbox_service.find_inbox(session, channel=ChannelKind.CHAT, address=token)
+    inbox = inbox_service.find_inbox(session, channel=MessagingChannel.CHAT, address=token)
     if inbox is None:
         raise NotFound("unknown chat")
     return inbox
@@ -165,13 +165,15 @@ async def post_message(token: str, request: Request) -> JSONResponse:
             _inbox(session, token)  # an unknown chat is not found, whatever the signature
             raise Unauthorized("unknown visitor")
         try:
-            return inbox_service.stage_at(session, channel=ChannelKind.CHAT, address=token, message=message)
+            return inbox_service.stage_at(
+                session, channel=MessagingChannel.CHAT, address=token, message=message
+            )
         except InboxNotFound as error:
             raise NotFound("unknown chat") from error
 
     def retried(session: Session, error: Exception) -> ReceiveResult:
         return inbox_service.stored_before(
-            session, error, channel=ChannelKind.CHAT, address=token, message=message
+            session, error, channel=MessagingChannel.CHAT, address=token, message=message
         )
 
     # The busiest write of a live chat goes through the group commit: answered once committed (durable), in a

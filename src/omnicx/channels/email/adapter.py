@@ -5,13 +5,13 @@ from __future__ import annotations
 from omnicx.channels.base import SendResult
 from omnicx.channels.email.parser import parse_email
 from omnicx.channels.email.sender import send_email
-from omnicx.inbox.enums import ChannelKind, DeliveryStatus
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 class EmailAdapter:
-    kind = ChannelKind.EMAIL
+    kind = MessagingChannel.EMAIL
 
     def parse_inbound(self, raw: bytes) -> InboundMessage:
         return parse_email(raw)

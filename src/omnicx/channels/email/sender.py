@@ -8,7 +8,7 @@ from email.utils import formataddr, formatdate
 
 from omnicx.channels.base import DeliveryFailed
 from omnicx.inbox.schemas import OutboundMessage
-from omnicx.settings import Settings
+from omnicx.kernel.settings import Settings
 
 
 def build_email(message: OutboundMessage) -> EmailMessage:

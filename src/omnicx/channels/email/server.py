@@ -16,8 +16,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from omnicx.channels.email.parser import parse_email
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import ChannelKind
-from omnicx.runtime import Runtime
+from omnicx.inbox.enums import MessagingChannel
+from omnicx.kernel.runtime import Runtime
 
 log = logging.getLogger("omnicx.channels.email")
 
@@ -30,7 +30,7 @@ class InboundHandler:
 
     def _inbox_id(self, address: str) -> Any:
         with self.runtime.sessions() as session:
-            inbox = inbox_service.find_inbox(session, channel=ChannelKind.EMAIL, address=address)
+            inbox = inbox_service.find_inbox(session, channel=MessagingChannel.EMAIL, address=address)
             return inbox.id if inbox else None
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)

@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Action
 from omnicx.commerce.errors import LocationNotFound, VariantNotFound
 from omnicx.commerce.models import Location, Reservation, Stock, Variant
-from omnicx.db import utcnow
-from omnicx.realtime import service as realtime_service
-from omnicx.realtime.bus import RealtimeEvent
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.realtime import service as realtime_service
+from omnicx.kernel.realtime.bus import RealtimeEvent
 
 STOCK_TOPIC = "commerce.stock"
 ORDER_TOPIC = "commerce.order"

@@ -27,10 +27,10 @@ from omnicx.commerce.schemas import (
 from omnicx.commerce.service._common import variants_by_sku
 from omnicx.commerce.service.orders import resolve_customer
 from omnicx.commerce.service.stock import reserve
-from omnicx.db import utcnow
-from omnicx.errors import Invalid
 from omnicx.identity import service as identity_service
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.jobs import service as jobs_service
 from omnicx.tracking import service as tracking_service
 
 

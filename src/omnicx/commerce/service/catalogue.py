@@ -29,8 +29,8 @@ from omnicx.commerce.schemas import (
     VariantUpdate,
 )
 from omnicx.commerce.service._common import load_location, reserved_by_stock
-from omnicx.db import utcnow
-from omnicx.errors import Invalid
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
 
 IMPORT_COLUMNS = ("product", "sku", "price", "currency")
 

@@ -36,13 +36,13 @@ from omnicx.commerce.schemas import (
 from omnicx.commerce.service._common import load_location, lock_stock_ids, publish_order
 from omnicx.commerce.service.stock import publish_stocks, reservation_rows, stores_with_stock, take
 from omnicx.customers.schemas import TimelineItem
-from omnicx.db import utcnow
-from omnicx.errors import Invalid
-from omnicx.i18n import translations
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service as inbox_service
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.i18n import translations
+from omnicx.kernel.jobs import service as jobs_service
 from omnicx.tracking import service as tracking_service
 
 NOTIFY_READY_JOB = "commerce.notify_ready"

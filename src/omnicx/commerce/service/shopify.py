@@ -28,9 +28,9 @@ from omnicx.commerce.schemas import SHOPIFY_TOPICS, CustomerRef, LineRequest, Or
 from omnicx.commerce.service import orders as orders_service
 from omnicx.commerce.service._common import lock_stock, reserved_by_stock, variants_by_sku
 from omnicx.commerce.service.catalogue import _set_on_hand
-from omnicx.db import new_id, utcnow
-from omnicx.errors import DomainError, Invalid, NotFound
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import DomainError, Invalid, NotFound
+from omnicx.kernel.jobs import service as jobs_service
 
 SHOPIFY_JOB = "commerce.shopify_webhook"
 SHOPIFY_ACTOR = "shopify"

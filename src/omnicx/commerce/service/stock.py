@@ -34,8 +34,8 @@ from omnicx.commerce.service._common import (
     variants_by_sku,
 )
 from omnicx.commerce.service.catalogue import _set_on_hand
-from omnicx.db import new_id, utcnow
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.jobs import service as jobs_service
 
 SWEEP_JOB = "commerce.sweep_reservations"
 _SCHEDULED: set[str] = set()

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Page, Principal
 from omnicx.customers.schemas import (
     Customer360,
     CustomerSummary,
@@ -21,6 +20,8 @@ from omnicx.customers.schemas import (
 from omnicx.customers.service.registry import customer_filter, facts_providers, timeline_providers
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import CustomerPublic, CustomerSearch
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.schemas import Page
 
 TIMELINE_LIMIT = 100
 # Last contact and last communication are looked for further back than the timeline shows.

@@ -1,7 +1,7 @@
 """What other domains plug into the customer view, without customers importing them.
 
-A providing domain registers at import time of its `tasks.py` (imported by the web app, the worker and the CLI
-at start-up through `omnicx.domains.load_all`), for example in `omnicx/tracking/tasks.py`:
+The composition root registers each providing domain's functions before anything serves
+(`omnicx.app.wiring`), for example:
 
     from omnicx.customers import service as customers_service
 

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Page, Principal
 from omnicx.identity.errors import CustomerNotFound, MergeRefused
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import (
@@ -23,6 +22,8 @@ from omnicx.identity.schemas import (
     MergeStatus,
 )
 from omnicx.identity.service.graph import lookup, merge_pair, prepare
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.schemas import Page
 
 MAX_HOPS = 32
 

@@ -48,11 +48,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.db import insert_rows, new_id, utcnow
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
 from omnicx.identity.schemas import KIND_LIMITS, RANK, Identifier, IdentifierKind, MergeStatus, ResolveItem
 from omnicx.identity.service.normalise import normalise
 from omnicx.identity.service.profile import apply_traits, fill_from_identifiers, merge_profile
+from omnicx.kernel.db import insert_rows, new_id, utcnow
 
 log = logging.getLogger("omnicx.identity")
 

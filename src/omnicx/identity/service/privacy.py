@@ -1,8 +1,8 @@
 """Privacy: suppress (stop collecting), erase (as a durable job) and export everything about a customer.
 
 Other domains hold data about customers too (events, conversations, orders). They plug in without identity
-importing them: in their `tasks.py` they call `register_eraser(name, fn)` and `register_exporter(name, fn)`;
-every `tasks.py` is imported when the web app and the worker start (`omnicx.domains.load_all`). An eraser gets
+importing them: the composition root (`omnicx.app.wiring`) registers each domain's eraser and exporter with
+`register_eraser(name, fn)` and `register_exporter(name, fn)` before anything serves. An eraser gets
 the customer ids (the survivor and every id merged into it) and the identifiers, deletes what it holds in the
 job's transaction and returns how many rows it erased; an exporter returns JSON-serialisable data.
 
@@ -21,8 +21,6 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Page, Principal
-from omnicx.db import new_id, utcnow
 from omnicx.identity.errors import CustomerNotFound, ErasureNotFound, InvalidIdentifier, SuppressionNotFound
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
 from omnicx.identity.schemas import (
@@ -34,8 +32,11 @@ from omnicx.identity.schemas import (
 )
 from omnicx.identity.service.customers import customer_lineage, list_identifiers, list_merges
 from omnicx.identity.service.normalise import normalise
-from omnicx.jobs import service as jobs_service
-from omnicx.jobs.errors import JobNotFound
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.jobs.errors import JobNotFound
+from omnicx.kernel.web.schemas import Page
 
 log = logging.getLogger("omnicx.identity")
 

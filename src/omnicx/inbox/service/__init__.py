@@ -5,7 +5,6 @@ jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`, `record_deliver
 transaction and never commit.
 """
 
-from omnicx.charts import chart_png, chart_svg
 from omnicx.inbox.service._common import (
     AUTO_RESOLVE_JOB,
     DELIVER_ATTEMPTS,
@@ -48,6 +47,7 @@ from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, upd
 from omnicx.inbox.service.typing import agent_typing, visitor_typing
 from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_settings
 from omnicx.inbox.service.visitors import contact_messages, find_contact
+from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "AUTO_RESOLVE_JOB",

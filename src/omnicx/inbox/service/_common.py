@@ -10,9 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
-from omnicx.db import utcnow
 from omnicx.inbox import sla
 from omnicx.inbox.enums import ConversationStatus, MessageKind
 from omnicx.inbox.errors import ConversationNotFound, InboxNotFound
@@ -24,9 +21,12 @@ from omnicx.inbox.schemas import (
     MessagePublic,
 )
 from omnicx.inbox.service import visibility
-from omnicx.jobs import service as jobs_service
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import AUDIENCE_KEY, publish
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import AUDIENCE_KEY, publish
 
 SLA_CHECK_JOB = "inbox.sla_check"
 WAKE_JOB = "inbox.wake"

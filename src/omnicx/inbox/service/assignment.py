@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, allows
 from omnicx.inbox.enums import Availability, ConversationStatus
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.service._common import record_event
 from omnicx.inbox.service.availability import availability_of
 from omnicx.inbox.service.notifications import notify_assignment
+from omnicx.kernel.access.permissions import Action, allows
 
 ROUND_ROBIN = "omnicx (round robin)"
 _NEVER = datetime.min.replace(tzinfo=UTC)

@@ -9,15 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
-from omnicx.db import utcnow
 from omnicx.inbox.enums import Availability
 from omnicx.inbox.errors import AssigneeNotFound
 from omnicx.inbox.models import AgentAvailability
 from omnicx.inbox.schemas import AvailabilityPublic
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
 
 
 def availability_of(session: Session, *, workspace_id: uuid.UUID) -> dict[uuid.UUID, Availability]:

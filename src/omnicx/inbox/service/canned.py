@@ -12,10 +12,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Principal
 from omnicx.inbox.errors import CannedResponseNotFound, DuplicateCannedResponse
 from omnicx.inbox.models import CannedResponse
 from omnicx.inbox.schemas import CannedResponseCreate, CannedResponsePublic, CannedResponseUpdate
+from omnicx.kernel.access.principal import Principal
 
 _WHOLE_SHORTCUT = re.compile(r"^/([a-z0-9][a-z0-9_-]{0,63})$")
 

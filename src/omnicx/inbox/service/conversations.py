@@ -12,9 +12,7 @@ from sqlalchemy import case, func, nulls_last, select, true
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Principal
 from omnicx.customers.schemas import TimelineItem
-from omnicx.db import utcnow
 from omnicx.inbox import lifecycle
 from omnicx.inbox.enums import ConversationStatus, MessageKind, Priority
 from omnicx.inbox.errors import AssigneeNotFound, InvalidTransition, MessageNotFound
@@ -42,6 +40,8 @@ from omnicx.inbox.service._common import (
 )
 from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.inbox.service.search import conditions as search_conditions
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
 
 _PRIORITY_ORDER = case(
     {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3, Priority.NONE: 4},

@@ -9,22 +9,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Principal
-from omnicx.errors import Invalid
-from omnicx.inbox.enums import ChannelKind
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.errors import DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
 from omnicx.inbox.models import Inbox, SlaPolicy
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
 from omnicx.inbox.service._common import load_inbox
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import Invalid
 
 
-def _normalise_address(channel: ChannelKind, address: str) -> str:
-    return address.strip().lower() if channel is ChannelKind.EMAIL else address.strip()
+def _normalise_address(channel: MessagingChannel, address: str) -> str:
+    return address.strip().lower() if channel is MessagingChannel.EMAIL else address.strip()
 
 
 def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -> InboxPublic:
     """Create an inbox; chat inboxes get a public widget token as their address. Audited, committed."""
-    if data.channel is ChannelKind.EMAIL and not data.address:
+    if data.channel is MessagingChannel.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
     address = _normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
     if data.team_id is not None:
@@ -66,7 +66,7 @@ def get_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID)
     return InboxPublic.model_validate(load_inbox(session, workspace_id=workspace_id, inbox_id=inbox_id))
 
 
-def find_inbox(session: Session, *, channel: ChannelKind, address: str) -> InboxPublic | None:
+def find_inbox(session: Session, *, channel: MessagingChannel, address: str) -> InboxPublic | None:
     """The inbox receiving at `address` on `channel`, whatever its workspace (inbound routing: an SMTP
     recipient, a widget token). Returns None when nobody receives there."""
     inbox = session.scalar(

@@ -18,11 +18,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, transaction_memo, utcnow
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import AgentScope, ChannelKind, ConversationStatus, MessageKind
+from omnicx.inbox.enums import AgentScope, ConversationStatus, MessageKind, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Contact, Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
@@ -31,9 +30,10 @@ from omnicx.inbox.service.assignment import auto_assign
 from omnicx.inbox.service.inboxes import _normalise_address
 from omnicx.inbox.service.insights import note_inbound
 from omnicx.inbox.service.visibility import remember_agent_scope
+from omnicx.kernel.db import new_id, transaction_memo, utcnow
 from omnicx.tracking import service as tracking_service
 
-CHANNEL_NAMES = {ChannelKind.EMAIL: "Email", ChannelKind.CHAT: "Live chat"}
+CHANNEL_NAMES = {MessagingChannel.EMAIL: "Email", MessagingChannel.CHAT: "Live chat"}
 
 # The hot path's queries, built once: building a statement and its cache key costs more than running it.
 _INBOX_AT = (
@@ -74,7 +74,7 @@ def receive(
 def receive_at(
     session: Session,
     *,
-    channel: ChannelKind,
+    channel: MessagingChannel,
     address: str,
     message: InboundMessage,
     attachments_dir: Path | None = None,
@@ -89,7 +89,7 @@ def receive_at(
 def stage_at(
     session: Session,
     *,
-    channel: ChannelKind,
+    channel: MessagingChannel,
     address: str,
     message: InboundMessage,
     attachments_dir: Path | None = None,
@@ -127,7 +127,7 @@ def _receive_and_commit(
 _RECEIVING_KEY = "omnicx.inbox.receiving"
 
 
-def _receiving(session: Session, channel: ChannelKind, address: str) -> Inbox:
+def _receiving(session: Session, channel: MessagingChannel, address: str) -> Inbox:
     """The inbox receiving at `address`, found with its workspace's agent scope in one query, once per
     transaction: a group commit stores many messages to the same chat in one, and every statement counts."""
     inboxes = transaction_memo(session, _RECEIVING_KEY)
@@ -144,7 +144,7 @@ def _receiving(session: Session, channel: ChannelKind, address: str) -> Inbox:
 
 
 def stored_before(
-    session: Session, error: Exception, *, channel: ChannelKind, address: str, message: InboundMessage
+    session: Session, error: Exception, *, channel: MessagingChannel, address: str, message: InboundMessage
 ) -> ReceiveResult:
     """After `stage_at` raised `error` and was rolled back: the earlier delivery of the same message (a retry,
     or a concurrent delivery that won), or `error` again when there is none."""
@@ -307,7 +307,7 @@ def _source_id(inbox: Inbox, message: InboundMessage) -> str:
     source_id = message.source_id.strip()
     if not source_id:
         raise UnroutableMessage("the message names no sender")
-    return source_id.lower() if inbox.channel is ChannelKind.EMAIL else source_id
+    return source_id.lower() if inbox.channel is MessagingChannel.EMAIL else source_id
 
 
 def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:

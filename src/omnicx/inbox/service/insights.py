@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Principal
 from omnicx.inbox import intent as intent_rules
 from omnicx.inbox.models import Contact, Conversation
 from omnicx.inbox.schemas import ConversationInsights, IntentPublic, LeadingAction
 from omnicx.inbox.service._common import load_conversation
 from omnicx.inbox.service.search import add_contact, add_text
+from omnicx.kernel.access.principal import Principal
+from omnicx.tracking import service as tracking_service
 from omnicx.tracking.schemas import EventPublic
-from omnicx.tracking.service import reads as tracking_reads
 
 LOOKBACK = timedelta(hours=1)
 _CART_EVENTS = frozenset(
@@ -88,7 +88,7 @@ def conversation_insights(
     )
     events: list[EventPublic] = []
     if conversation.customer_id is not None:
-        events = tracking_reads.customer_events_between(
+        events = tracking_service.customer_events_between(
             session,
             workspace_id=workspace_id,
             customer_ids=[conversation.customer_id],

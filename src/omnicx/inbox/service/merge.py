@@ -14,14 +14,14 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Principal
-from omnicx.db import utcnow
 from omnicx.inbox.enums import ConversationStatus
 from omnicx.inbox.errors import MergeRefused
 from omnicx.inbox.models import Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import MergeResult
 from omnicx.inbox.service._common import announce, load_conversation, record_event, refresh_sla
 from omnicx.inbox.service.search import add_text
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

@@ -19,18 +19,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.db import utcnow
 from omnicx.identity import service as identity_service
 from omnicx.identity.errors import CustomerNotFound
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.inbox.enums import ChannelKind, ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
 from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, announce, record_event
 from omnicx.inbox.service.ingest import _contact
 from omnicx.inbox.service.replies import _message_id_domain, _thread_headers
 from omnicx.inbox.service.search import add_text
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs import service as jobs_service
 
 _NOTICE_NAMESPACE = uuid.UUID("7b0f3c5e-4a55-4f43-9d8e-0c1f6a2b9e11")
 
@@ -139,7 +139,7 @@ def _new_email_conversation(
     email = _email_of(session, workspace_id, customer_id)
     inbox = session.scalar(
         select(Inbox)
-        .where(Inbox.workspace_id == workspace_id, Inbox.channel == ChannelKind.EMAIL)
+        .where(Inbox.workspace_id == workspace_id, Inbox.channel == MessagingChannel.EMAIL)
         .order_by(Inbox.created_at, Inbox.id)
         .limit(1)
     )

@@ -14,14 +14,15 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, allows
-from omnicx.auth.schemas import MemberPublic, Principal
-from omnicx.db import utcnow
+from omnicx.auth.schemas import MemberPublic
 from omnicx.inbox.errors import NotificationNotFound
 from omnicx.inbox.models import AgentNotification, Conversation
 from omnicx.inbox.schemas import NotificationList, NotificationPublic
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import RECIPIENT_KEY, publish
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import RECIPIENT_KEY, publish
 
 NOTIFICATION_TOPIC = "inbox.notification.created"
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][A-Za-z0-9._+-]*)")

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Principal
-from omnicx.db import new_id, utcnow
 from omnicx.inbox import lifecycle
 from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
@@ -35,7 +33,9 @@ from omnicx.inbox.service._common import (
 from omnicx.inbox.service.canned import expand_canned
 from omnicx.inbox.service.notifications import notify_mentions
 from omnicx.inbox.service.search import add_text
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.jobs import service as jobs_service
 
 MAX_REFERENCES = 20
 

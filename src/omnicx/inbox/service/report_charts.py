@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 import altair as alt
 
-from omnicx.charts import empty_chart
-from omnicx.i18n import gettext
 from omnicx.inbox.schemas import InboxReport, ReportRow
+from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.i18n import gettext
 
 Dimension = Literal["channel", "agent", "team"]
 ChartKind = Literal["trend", "times"]

@@ -24,14 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.dates import day_bounds, days
-from omnicx.db import utcnow
-from omnicx.i18n import gettext
 from omnicx.inbox import sla
-from omnicx.inbox.enums import ChannelKind, ConversationStatus
+from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.errors import InvalidReportRange
 from omnicx.inbox.models import Conversation, Inbox, SlaPolicy
 from omnicx.inbox.schemas import InboxReport, ReportDay, ReportRow, SlaStatusCounts
+from omnicx.kernel.dates import day_bounds, days
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.i18n import gettext
 
 MAX_REPORT_DAYS = 731
 NONE_KEY = "none"
@@ -218,7 +218,10 @@ def report(
         str(m.id): m.name or m.email for m in auth_service.list_members(session, workspace_id=workspace_id)
     }
     teams = {str(t.id): t.name for t in auth_service.list_teams(session, workspace_id=workspace_id)}
-    channels = {ChannelKind.CHAT.value: gettext("Live chat"), ChannelKind.EMAIL.value: gettext("Email")}
+    channels = {
+        MessagingChannel.CHAT.value: gettext("Live chat"),
+        MessagingChannel.EMAIL.value: gettext("Email"),
+    }
     return InboxReport(
         workspace_id=workspace_id,
         start=start,
@@ -255,7 +258,7 @@ def report_csv(data: InboxReport) -> str:
 
 def open_conversations_by_channel(session: Session, *, workspace_id: uuid.UUID) -> dict[str, int]:
     """Conversations not resolved now (open, pending, snoozed) per channel kind; every kind present."""
-    counts = {kind.value: 0 for kind in ChannelKind}
+    counts = {kind.value: 0 for kind in MessagingChannel}
     rows = session.execute(
         select(Inbox.channel, func.count())
         .select_from(Conversation)

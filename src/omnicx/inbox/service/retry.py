@@ -13,8 +13,6 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Principal
-from omnicx.db import new_id
 from omnicx.inbox.enums import DeliveryStatus, MessageKind
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.models import Conversation, Message
@@ -27,7 +25,9 @@ from omnicx.inbox.service._common import (
     message_public,
     record_event,
 )
-from omnicx.jobs import service as jobs_service
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import new_id
+from omnicx.kernel.jobs import service as jobs_service
 
 
 def retry_message(session: Session, *, principal: Principal, message_id: uuid.UUID) -> MessagePublic:

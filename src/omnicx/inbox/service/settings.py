@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Principal
 from omnicx.inbox.errors import DuplicateSlaPolicy, SlaPolicyNotFound
 from omnicx.inbox.models import SlaPolicy
 from omnicx.inbox.schemas import InboxPublic, InboxUpdate, SlaPolicyPublic, SlaPolicyUpdate
 from omnicx.inbox.service._common import load_inbox
+from omnicx.kernel.access.principal import Principal
 
 
 def _policy(session: Session, workspace_id: uuid.UUID, policy_id: uuid.UUID) -> SlaPolicy:

@@ -12,13 +12,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.permissions import Action
-from omnicx.auth.schemas import Principal
 from omnicx.inbox.enums import ConversationStatus
 from omnicx.inbox.models import Contact, Conversation
 from omnicx.inbox.service._common import load_conversation
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
 
 TYPING_TOPIC = "inbox.typing"
 

@@ -15,13 +15,13 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Role
-from omnicx.auth.schemas import Principal
-from omnicx.db import transaction_memo
 from omnicx.inbox.enums import AgentScope
 from omnicx.inbox.errors import ConversationNotFound
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings
 from omnicx.inbox.schemas import InboxSettingsPublic, InboxSettingsUpdate
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import transaction_memo
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.charts import empty_chart
-from omnicx.i18n import gettext
-from omnicx.i18n import lazy as N_
+from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.i18n import gettext
+from omnicx.kernel.i18n import lazy as N_
 from omnicx.overview.schemas import OverviewPublic, TrendPoint
 
 

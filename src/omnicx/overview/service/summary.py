@@ -12,13 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from omnicx.attribution import service as attribution_service
-from omnicx.attribution.engine import Model
-from omnicx.attribution.schemas import AttributionReport, ReportQuery, StageCredit, StageKey
+from omnicx.attribution.schemas import AttributionReport, Model, ReportQuery, StageCredit, StageKey
 from omnicx.auth import service as auth_service
-from omnicx.auth.permissions import Action, Role, allows
 from omnicx.commerce import service as commerce_service
-from omnicx.dates import day_bounds, days
 from omnicx.inbox import service as inbox_service
+from omnicx.kernel.access.permissions import Action, Role, allows
+from omnicx.kernel.dates import day_bounds, days
 from omnicx.overview.schemas import (
     ChannelSummary,
     InboxStatus,
@@ -29,7 +28,7 @@ from omnicx.overview.schemas import (
     StageNumbers,
     TrendPoint,
 )
-from omnicx.tracking.service import reads as tracking_reads
+from omnicx.tracking import service as tracking_service
 
 #: Stage keys as the Overview names them.
 STAGE_FIELDS = {StageKey.CONTACT: "contacts", StageKey.QUALIFIED: "qualified", StageKey.SALE: "sales"}
@@ -125,7 +124,7 @@ def _sessions_trend(
 ) -> list[TrendPoint]:
     start, end = day_bounds(query.date_from, query.date_to, tz)
     zone = ZoneInfo(tz)
-    starts = tracking_reads.session_starts(session, workspace_id=workspace_id, since=start, until=end)
+    starts = tracking_service.session_starts(session, workspace_id=workspace_id, since=start, until=end)
     counts = Counter((at.astimezone(zone).date(), channel) for at, channel in starts)
     channels = sorted({channel for _, channel in counts})
     return _filled(query, {key: float(n) for key, n in counts.items()}, channels)

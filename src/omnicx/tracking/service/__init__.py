@@ -1,6 +1,13 @@
 """Public face of the tracking domain. Other domains import from here only."""
 
-from omnicx.tracking.service.channels import (
+from omnicx.tracking.context import campaign_from_url
+from omnicx.tracking.service.customer_view import (
+    customers_by_first_touch_channel,
+    profile_facts,
+    timeline_items,
+)
+from omnicx.tracking.service.events import count_events, get_event, list_events, list_rejected
+from omnicx.tracking.service.grouping import (
     classify_traffic,
     create_rule,
     delete_rule,
@@ -8,16 +15,17 @@ from omnicx.tracking.service.channels import (
     load_rules,
     move_rule,
 )
-from omnicx.tracking.service.customer_view import (
-    customers_by_first_touch_channel,
-    profile_facts,
-    timeline_items,
-)
-from omnicx.tracking.service.events import count_events, get_event, list_events, list_rejected
 from omnicx.tracking.service.imports import import_file
 from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
 from omnicx.tracking.service.privacy import erase_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
+from omnicx.tracking.service.reads import (
+    conversion_event_rows,
+    customer_events_between,
+    session_counts_by_channel,
+    session_starts,
+    touchpoint_rows,
+)
 from omnicx.tracking.service.server_events import record_server_event
 from omnicx.tracking.service.sessions import list_sessions, rebuild_sessions, rebuild_sessions_many
 from omnicx.tracking.service.sources import (
@@ -35,11 +43,14 @@ from omnicx.tracking.service.touchpoints import list_touchpoints, record_touchpo
 __all__ = [
     "PROCESS_JOB",
     "authenticate_write_key",
+    "campaign_from_url",
     "classify_traffic",
     "collect",
+    "conversion_event_rows",
     "count_events",
     "create_rule",
     "create_source",
+    "customer_events_between",
     "customers_by_first_touch_channel",
     "delete_rule",
     "ensure_source",
@@ -65,7 +76,10 @@ __all__ = [
     "resolve_events",
     "revoke_source",
     "rotate_source",
+    "session_counts_by_channel",
+    "session_starts",
     "split_valid",
     "store",
     "timeline_items",
+    "touchpoint_rows",
 ]

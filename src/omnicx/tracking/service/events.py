@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.schemas import Page
+from omnicx.kernel.web.schemas import Page
 from omnicx.tracking.errors import EventNotFound
 from omnicx.tracking.models import Event, RejectedEvent
 from omnicx.tracking.schemas import EventFilter, EventPublic, RejectedEventPublic

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
+from omnicx.kernel.db import new_id, utcnow
 from omnicx.tracking.errors import ImportFailed
 from omnicx.tracking.models import ImportProgress, SourceKind
 from omnicx.tracking.schemas import AuthenticatedSource, ImportReport

@@ -18,10 +18,10 @@ import orjson
 from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from omnicx.db import insert_rows, new_id
-from omnicx.jobs import service as jobs_service
-from omnicx.realtime.bus import RealtimeEvent
-from omnicx.realtime.service import publish
+from omnicx.kernel.db import insert_rows, new_id
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.realtime.bus import RealtimeEvent
+from omnicx.kernel.realtime.service import publish
 from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLarge
 from omnicx.tracking.models import Event, RejectedEvent, Source
 from omnicx.tracking.schemas import AuthenticatedSource, IngestResult

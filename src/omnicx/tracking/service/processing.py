@@ -25,7 +25,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind, ResolveItem
 from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
-from omnicx.tracking.service.channels import load_rules
+from omnicx.tracking.service.grouping import load_rules
 from omnicx.tracking.service.sessions import rebuild_sessions_many
 from omnicx.tracking.sessionize import Hit
 

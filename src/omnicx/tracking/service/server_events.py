@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
-from omnicx.errors import Invalid
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import Invalid
 from omnicx.tracking.models import Event, Source, SourceKind
 from omnicx.tracking.service._sql import dialect_insert
 from omnicx.tracking.service.sources import hash_write_key

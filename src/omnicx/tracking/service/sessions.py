@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
-from omnicx.db import insert_rows, new_id, utcnow
-from omnicx.tracking.channels_rules import Rule, Traffic, classify
+from omnicx.kernel.db import insert_rows, new_id, utcnow
+from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import SessionPublic
 from omnicx.tracking.sessionize import INACTIVITY, Hit, SessionSpan, sessionize

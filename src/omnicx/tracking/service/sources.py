@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.auth.schemas import Principal
-from omnicx.db import utcnow
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
 from omnicx.tracking.errors import DuplicateSource, InvalidWriteKey, SourceNotFound, SourceRevoked
 from omnicx.tracking.models import Source, SourceKind
 from omnicx.tracking.schemas import AuthenticatedSource, SourceCreate, SourcePublic, SourceWithKey

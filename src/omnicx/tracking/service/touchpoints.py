@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.db import new_id, utcnow
-from omnicx.errors import Invalid
 from omnicx.identity import service as identity_service
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import Invalid
 from omnicx.tracking.models import Touchpoint
 from omnicx.tracking.schemas import TouchpointPublic
 from omnicx.tracking.service._sql import dialect_insert

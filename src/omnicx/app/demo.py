@@ -1,0 +1,165 @@
+"""`omnicx demo`: migrate an embedded database, seed the demo workspace, print sign-ins, serve a living shop.
+
+Part of the composition root: it migrates, seeds through the demo domain, and serves the whole app."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from omnicx.app.wiring import wire
+from omnicx.demo.sizes import SIZES, SizeName
+from omnicx.kernel.i18n import gettext as _
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
+
+console = Console()
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "import": _("Importing visitor events"),
+        "process": _("Resolving identities and sessions"),
+        "orders": _("Placing and fulfilling orders"),
+        "conversations": _("Writing conversations"),
+    }
+
+
+def _seed_world(runtime: Runtime, workspace_id: uuid.UUID, size: SizeName, seed: int) -> None:
+    """Seed the demo's world with a progress bar per phase, then print what was made and how long it took."""
+    from omnicx.demo.service import seed_world
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    labels = _labels()
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                for earlier in tasks.values():  # a new phase means the previous ones are complete
+                    progress.update(earlier, total=progress.tasks[earlier].completed or 1)
+                tasks[phase] = progress.add_task(
+                    labels.get(phase, phase), total=None if phase == "process" else total
+                )
+            progress.update(tasks[phase], completed=done)
+
+        summary = seed_world(
+            runtime, workspace_id=workspace_id, size=SIZES[size], seed=seed, wire=wire, on_progress=update
+        )
+        for task in tasks.values():
+            progress.update(task, total=progress.tasks[task].completed or 1)
+    table = Table(title=_("Demo world"))
+    table.add_column(_("What"))
+    table.add_column(_("How many"), justify="right")
+    for label, value in (
+        (_("Events"), summary.events),
+        (_("Known customers"), summary.known_customers),
+        (_("Orders"), summary.orders),
+        (_("Conversations"), summary.conversations),
+        (_("Messages"), summary.messages),
+        (_("Store visits and calls"), summary.offline_touches),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    timings = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in summary.timings.items())
+    console.print(
+        _("Seeded in %(total).1f s (%(phases)s)")
+        % {"total": sum(summary.timings.values()), "phases": timings}
+    )
+
+
+def _check(runtime: Runtime) -> None:
+    from omnicx.app.integrity import check_integrity
+    from omnicx.demo.service import DEMO_SLUG, find_demo
+
+    with runtime.sessions() as session:
+        workspace = find_demo(session)
+        if workspace is None:
+            console.print(_("There is no demo workspace (%(slug)s) to check.") % {"slug": DEMO_SLUG})
+            raise typer.Exit(1)
+        report = check_integrity(session, workspace_id=workspace.id)
+    for problem in report.problems:
+        console.print(f"[red]✗[/] {problem}")
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print(
+        _("Integrity check passed: %(tables)d tables, no orphan rows, no negative stock.")
+        % {"tables": report.checked_tables}
+    )
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    size: Annotated[SizeName, typer.Option(help="How big a world to seed.")] = SizeName.MEDIUM,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed makes the same world.")] = 7,
+    reset: Annotated[bool, typer.Option("--reset", help="Delete the demo workspace and start over.")] = False,
+    serve: Annotated[bool, typer.Option(help="Serve after seeding (use --no-serve to only seed).")] = True,
+    live: Annotated[
+        bool,
+        typer.Option(help="Simulate visits, messages and orders while serving (--no-live to keep still)."),
+    ] = True,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check the demo workspace's integrity, then exit.")
+    ] = False,
+) -> None:
+    """Bring up omnicx on a seeded demo retailer, with a sign-in for every role."""
+    from omnicx.app.migrations import upgrade_to_head
+    from omnicx.demo.service import seed_demo
+    from omnicx.kernel.runtime import build_runtime
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(_("Data directory: %(path)s") % {"path": settings.data_dir})
+    with console.status(_("Migrating the database…")):
+        upgrade_to_head(settings.resolved_database_url)
+    runtime = build_runtime(settings)
+    try:
+        if check:
+            _check(runtime)
+            return
+        with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
+            workspace, credentials, created = seed_demo(session, reset=reset)
+        if created:
+            _seed_world(runtime, workspace.id, size, seed)
+    finally:
+        runtime.close()
+    url = f"http://{host}:{port}/"
+    table = Table(title=_("%(name)s: sign in at %(url)s") % {"name": workspace.name, "url": url})
+    table.add_column(_("Role"))
+    table.add_column(_("Email"))
+    table.add_column(_("Password"))
+    for credential in credentials:
+        table.add_row(credential.role.value, credential.email, credential.password)
+    console.print(table)
+    for credential in credentials:
+        print(f"signin {credential.role.value} {credential.email} {credential.password}", flush=True)
+    if serve:
+        _serve(settings, workspace.id, host=host, port=port, live=live)
+
+
+def _serve(settings: Settings, workspace_id: uuid.UUID, *, host: str, port: int, live: bool) -> None:
+    """Serve until Ctrl+C, with the live simulation beside the server when asked and the demo's outgoing mail
+    going to a local sink; all stop together."""
+    from omnicx.app.cli import run_server
+    from omnicx.demo.live import start_live
+    from omnicx.demo.mailsink import start_mail_sink
+
+    def simulate(runtime: Runtime) -> Callable[[], None]:
+        return start_live(runtime, workspace_id).stop
+
+    sink = start_mail_sink(settings)
+    console.print(_("Serving on %(url)s (Ctrl+C to stop)") % {"url": f"http://{host}:{port}/"})
+    if live:
+        console.print(_("Live simulation on: visits, messages and orders arrive every few seconds."))
+    try:
+        run_server(settings, host=host, port=port, auto_migrate=False, beside=simulate if live else None)
+    finally:
+        if sink is not None:
+            sink.stop()

@@ -1,0 +1,19 @@
+"""Imports every domain's models so `Base.metadata` is complete (for Alembic and the model/migration check)."""
+
+from omnicx.attribution import models as attribution_models
+from omnicx.auth import models as auth_models
+from omnicx.commerce import models as commerce_models
+from omnicx.identity import models as identity_models
+from omnicx.inbox import models as inbox_models
+from omnicx.kernel.jobs import models as jobs_models
+from omnicx.tracking import models as tracking_models
+
+DOMAIN_MODELS = (
+    attribution_models,
+    auth_models,
+    jobs_models,
+    tracking_models,
+    identity_models,
+    commerce_models,
+    inbox_models,
+)

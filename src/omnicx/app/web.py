@@ -1,0 +1,138 @@
+"""The FastAPI application factory.
+
+`create_app(settings)` wires one runtime (database, bus), the error mapping, middleware, static files and every
+domain's API router and pages. Domains are listed explicitly below: reading this file tells what omnicx serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from omnicx import __version__
+from omnicx.app import probes
+from omnicx.app.wiring import wire
+from omnicx.attribution import routes as attribution_routes
+from omnicx.attribution import views as attribution_views
+from omnicx.auth import routes as auth_routes
+from omnicx.auth import views as auth_views
+from omnicx.channels.chat import routes as chat_routes
+from omnicx.commerce import routes as commerce_routes
+from omnicx.commerce import views as commerce_views
+from omnicx.customers import routes as customers_routes
+from omnicx.customers import views as customers_views
+from omnicx.identity import routes as identity_routes
+from omnicx.inbox import routes as inbox_routes
+from omnicx.inbox import views as inbox_views
+from omnicx.kernel.jobs import routes as jobs_routes
+from omnicx.kernel.jobs import views as jobs_views
+from omnicx.kernel.jobs.worker import start_worker_thread
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
+from omnicx.kernel.web import stream as realtime_stream
+from omnicx.kernel.web.errors import install_error_handlers
+from omnicx.kernel.web.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
+from omnicx.overview import routes as overview_routes
+from omnicx.overview import views as overview_views
+from omnicx.tracking import collect as tracking_collect
+from omnicx.tracking import routes as tracking_routes
+from omnicx.tracking import views as tracking_views
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "kernel" / "web" / "static"
+log = logging.getLogger("omnicx.kernel.web")
+
+API_DESCRIPTION = """
+omnicx REST API. Authenticate with an API token (`Authorization: Bearer omx_...`, created under Settings → API
+tokens or with `omnicx token create`). Errors are always `{"code": "...", "message": "..."}` with a stable code.
+"""
+
+
+def _lifespan(runtime: Runtime, owns_runtime: bool):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = start_worker_thread(runtime) if runtime.settings.run_worker_in_process else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=10)
+            if owns_runtime:
+                runtime.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_runtime = runtime is None
+    runtime = runtime or build_runtime(settings)
+    app = FastAPI(
+        title="omnicx",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=_lifespan(runtime, owns_runtime),
+    )
+    app.state.runtime = runtime
+    wire()
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    for router in (
+        # First: routes are matched in order, and the chat widget's public API takes the busiest traffic.
+        chat_routes.router,
+        probes.router,
+        overview_routes.router,
+        overview_views.router,
+        auth_routes.router,
+        auth_views.router,
+        jobs_routes.router,
+        jobs_views.router,
+        realtime_stream.router,
+        tracking_collect.router,
+        tracking_routes.router,
+        tracking_views.router,
+        customers_routes.router,
+        customers_views.router,
+        identity_routes.router,
+        commerce_routes.router,
+        commerce_routes.webhooks,
+        commerce_views.router,
+        inbox_routes.router,
+        inbox_views.router,
+        attribution_routes.router,
+        attribution_views.router,
+    ):
+        app.include_router(router)
+    _add_docs(app)
+    return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        response = get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="omnicx API",
+            swagger_js_url="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+        response.headers["content-security-policy"] = (
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:"
+        )
+        return response

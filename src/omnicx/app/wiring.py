@@ -1,0 +1,87 @@
+"""The one place where domains are plugged into each other and into the kernel.
+
+Nothing registers itself when imported: each domain lists what it offers (`tasks.HANDLERS`, a page module's
+`NAV`, a service's providers) and `wire()` puts it where it is used. Every entry point calls `wire()` before it
+serves: the app factory (`omnicx serve`), the root CLI callback (every command, the standalone worker among
+them) and the demo's second seeding process. Reading this file tells what runs in the background, what the
+customer view shows, what an erasure deletes and what the navigation offers.
+"""
+
+from __future__ import annotations
+
+from omnicx.attribution import views as attribution_views
+from omnicx.auth import service as auth_service
+from omnicx.auth import views as auth_views
+from omnicx.commerce import service as commerce_service
+from omnicx.commerce import tasks as commerce_tasks
+from omnicx.commerce import views as commerce_views
+from omnicx.customers import service as customers_service
+from omnicx.customers import views as customers_views
+from omnicx.identity import service as identity_service
+from omnicx.identity import tasks as identity_tasks
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox import tasks as inbox_tasks
+from omnicx.inbox import views as inbox_views
+from omnicx.kernel.access import directory
+from omnicx.kernel.jobs import registry as jobs
+from omnicx.kernel.web import nav
+from omnicx.overview import views as overview_views
+from omnicx.tracking import service as tracking_service
+from omnicx.tracking import tasks as tracking_tasks
+from omnicx.tracking import views as tracking_views
+
+JOB_HANDLERS = (
+    tracking_tasks.HANDLERS,
+    identity_tasks.HANDLERS,
+    commerce_tasks.HANDLERS,
+    inbox_tasks.HANDLERS,
+)
+MAIN_NAV = (
+    *overview_views.NAV,
+    *inbox_views.NAV,
+    *customers_views.NAV,
+    *tracking_views.NAV,
+    *attribution_views.NAV,
+    *commerce_views.NAV,
+    *nav.NAV,
+)
+SETTINGS_NAV = (
+    *auth_views.SETTINGS_NAV,
+    *nav.SETTINGS_NAV,
+    *inbox_views.SETTINGS_NAV,
+    *tracking_views.SETTINGS_NAV,
+)
+
+
+def wire() -> None:
+    """Fill every registry; safe to call again (each registration replaces itself)."""
+    directory.install(auth_service.DIRECTORY)
+    for handlers in JOB_HANDLERS:
+        for kind, handler in handlers.items():
+            jobs.register(kind, handler)
+    _customer_view()
+    _privacy()
+    _navigation()
+
+
+def _customer_view() -> None:
+    """What the customer 360 and its timeline gather from each domain."""
+    customers_service.register_timeline_provider("identity", customers_service.merge_timeline)
+    customers_service.register_timeline_provider("tracking", tracking_service.timeline_items)
+    customers_service.register_profile_facts_provider("tracking", tracking_service.profile_facts)
+    customers_service.register_customer_filter("channel", tracking_service.customers_by_first_touch_channel)
+    customers_service.register_timeline_provider("commerce", commerce_service.order_timeline)
+    customers_service.register_timeline_provider("inbox", inbox_service.timeline_items)
+
+
+def _privacy() -> None:
+    """What an erasure deletes and an export carries beside identity's own records."""
+    identity_service.register_eraser("tracking", tracking_service.erase_customer_data)
+    identity_service.register_exporter("timeline", customers_service.timeline_export)
+
+
+def _navigation() -> None:
+    for item in MAIN_NAV:
+        nav.register(item)
+    for item in SETTINGS_NAV:
+        nav.register(item, settings=True)

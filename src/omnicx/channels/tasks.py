@@ -1,0 +1,51 @@
+"""Job handlers of the messaging channels, registered by the composition root (`omnicx.app.wiring`).
+
+- `inbox.deliver`: hand one committed reply to its channel's adapter (retried with backoff; after the last
+  attempt the reply is marked failed with the last error). The reply is read in a short transaction, sent
+  with no transaction open (SQLite's writer lock is never held across network I/O), then recorded in the
+  job's transaction. A retry after a send whose record was lost resends the same Message-ID, so the
+  recipient's mail client shows it once. The inbox queues the job; the channels own the sending.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from omnicx.channels.base import DeliveryFailed
+from omnicx.channels.registry import adapter_for
+from omnicx.inbox import service
+from omnicx.inbox.enums import DeliveryStatus
+from omnicx.kernel.jobs.registry import Handler, JobContext
+
+
+def deliver(ctx: JobContext) -> None:
+    message_id = uuid.UUID(ctx.payload["message_id"])
+    with ctx.runtime.sessions() as reader:
+        outbound = service.outbound_for(reader, message_id=message_id)
+    if outbound is None:
+        return
+    try:
+        result = adapter_for(outbound.channel).send(outbound, settings=ctx.runtime.settings)
+    except DeliveryFailed as exc:
+        service.record_delivery(
+            ctx.session, message_id=message_id, status=DeliveryStatus.FAILED, error=str(exc)
+        )
+        return
+    except Exception as exc:
+        if ctx.attempt < service.DELIVER_ATTEMPTS:
+            raise  # transient (server down, 4xx): the worker retries with backoff
+        # Out of attempts: the agent sees the reply failed, with the last error, instead of pending forever.
+        service.record_delivery(
+            ctx.session,
+            message_id=message_id,
+            status=DeliveryStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return
+    service.record_delivery(ctx.session, message_id=message_id, status=result.status)
+
+
+# What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
+HANDLERS: dict[str, Handler] = {
+    service.DELIVER_JOB: deliver,
+}

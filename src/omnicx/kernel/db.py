@@ -1,0 +1,300 @@
+"""Database plumbing shared by every domain: engine, sessions, declarative base, column types, scoping.
+
+Domains declare tables on `Base`; they never create an engine themselves. The same models run on embedded SQLite
+(WAL, foreign keys on) and on PostgreSQL; the differences are absorbed here.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import orjson
+import uuid6
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    Table,
+    Uuid,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+from omnicx.kernel.errors import NotFound
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered UUID (v7): index-friendly like a sequence, unguessable like a random id."""
+    value: uuid.UUID = uuid6.uuid7()
+    return uuid.UUID(bytes=value.bytes)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite returns naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names, so migrations diff cleanly."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONType,
+        uuid.UUID: Uuid,
+    }
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns are written with orjson (events carry their whole payload, so this is on the ingest path);
+    what orjson refuses (integers beyond 64 bits, NaN) falls back to the standard library as before."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns are read with orjson; text it refuses (NaN written by the standard library) still reads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+class WriterLock(Protocol):
+    """A lock writers take turns through: `threading.Lock` within a process, `multiprocessing.Lock` across."""
+
+    def acquire(self, *, timeout: float) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+WRITER_TURN_TIMEOUT_SECONDS = 30.0  # as SQLite's own busy timeout
+
+
+def _take_turns(engine: Engine, lock: WriterLock) -> None:
+    """Transactions wait for `lock` before `BEGIN IMMEDIATE` and hand it on when they end.
+
+    Every SQLite transaction takes the database's single write lock. Writers that find it taken otherwise
+    meet in SQLite's busy handler, which sleeps and polls (up to 100 ms at a time): a writer that commits and
+    begins again at once keeps winning, the others starve, and a few hundred chat messages a second turn into
+    second-long stalls. A Python lock hands the turn over as soon as it is released. The turn is handed on
+    just before SQLite's COMMIT runs; the next writer's BEGIN then waits at most SQLite's first 1 ms retry.
+    """
+
+    def begin(connection: Connection) -> None:
+        if not lock.acquire(timeout=WRITER_TURN_TIMEOUT_SECONDS):
+            raise TimeoutError("another writer held the database's write turn for too long")
+        connection.info["writer_turn"] = True
+
+    def end(connection: Connection) -> None:
+        if connection.info.pop("writer_turn", False):
+            lock.release()
+
+    def invalidated(
+        _dbapi_connection: Any, record: ConnectionPoolEntry, _error: BaseException | None
+    ) -> None:
+        # A connection thrown away mid-transaction ends it without a rollback event: hand the turn on here.
+        if record.info.pop("writer_turn", False):
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+    event.listen(engine.pool, "invalidate", invalidated)
+
+
+def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:
+    """Create the engine for `url`. SQLite gets WAL, foreign keys, a generous busy timeout, and writers that
+    take turns through a lock (see `_take_turns`): this engine's own, or `writer_lock` shared with other
+    processes writing the same file."""
+    codecs: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **codecs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Registered first: the turn is taken before BEGIN IMMEDIATE.
+        _take_turns(engine, writer_lock if writer_lock is not None else threading.Lock())
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so writers serialise cleanly.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "connect", _disable_pysqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **codecs)
+
+
+def _disable_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def transaction_memo(session: Session, key: str) -> dict[Any, Any]:
+    """A dict kept in `session.info` under `key` for the session's current transaction only (begun now when
+    none is open, as the caller's next query would): what one transaction needs again and again is read once,
+    and the next transaction starts empty."""
+    session.connection()
+    transaction = session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not transaction:
+        held = session.info[key] = (transaction, {})
+    memo: dict[Any, Any] = held[1]
+    return memo
+
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+def scoped(stmt: Select[Any], model: type[Base], workspace_id: uuid.UUID) -> Select[Any]:
+    """Restrict a select to one workspace: the only way customer data is read."""
+    column = model.__table__.c.workspace_id
+    return stmt.where(column == workspace_id)
+
+
+def get_scoped(
+    session: Session, model: type[ModelT], object_id: uuid.UUID, workspace_id: uuid.UUID
+) -> ModelT:
+    """Load one row of `model` in `workspace_id` or raise NotFound (never reveal other workspaces' rows)."""
+    id_column = model.__table__.c.id
+    row: ModelT | None = session.scalars(
+        scoped(select(model), model, workspace_id).where(id_column == object_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"{model.__name__.lower()} {object_id} not found")
+    return row
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A Python value as SQLAlchemy stores it in SQLite: ids as 32 hex digits, times as naive UTC text with
+    microseconds, JSON as text, booleans as integers. Enums are refused here: `insert_rows` stores them by value
+    only in columns whose Enum type stores values."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware value")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, enum.Enum):
+        raise TypeError(f"insert_rows cannot store enum {value!r}; use an ordinary insert")
+    if isinstance(value, dict | list):
+        return json_dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (each with the same keys) in the caller's transaction, in one executemany.
+
+    On SQLite the values are converted here (`_sqlite_value`) and handed straight to the driver: on the event
+    processing path SQLAlchemy's per-parameter processing cost more than SQLite's own inserts. PostgreSQL takes
+    SQLAlchemy's ordinary bulk insert. Tables with enum columns must use the ordinary insert.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(table), list(rows))
+        return
+    by_value = [_stores_enum_values(table.c[name].type) for name in names]
+    columns = ", ".join(table.c[name].name for name in names)
+    # Only the model's own table and column names reach the text; every value is a bound parameter.
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
+    connection.exec_driver_sql(
+        statement,
+        [
+            tuple(
+                row[n].value if enum_by_value and isinstance(row[n], enum.Enum) else _sqlite_value(row[n])
+                for n, enum_by_value in zip(names, by_value, strict=True)
+            )
+            for row in rows
+        ],
+    )
+
+
+def _stores_enum_values(column_type: Any) -> bool:
+    """An Enum column storing its members' values (`values_callable`, as every omnicx enum column does)."""
+    members = getattr(column_type, "enum_class", None)
+    return (
+        isinstance(column_type, SAEnum)
+        and members is not None
+        and all(m.value in column_type.enums for m in members)
+    )

@@ -1,0 +1,156 @@
+"""Public face of the jobs domain: enqueue work in the caller's transaction, inspect and retry jobs.
+
+Scoping: every read and retry takes `workspace_id`. Routes and pages pass the caller's workspace, so a job of
+another workspace is `JobNotFound`. `workspace_id=None` is the operator's view across every workspace, system
+jobs included; only the CLI (run by whoever runs the server) uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy.orm import Session
+
+from omnicx.kernel.access.directory import directory
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.jobs.errors import JobNotFound, JobNotRetryable
+from omnicx.kernel.jobs.models import Job, JobStatus
+from omnicx.kernel.jobs.schemas import JobPublic
+from omnicx.kernel.web.schemas import Page
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    workspace_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> uuid.UUID:
+    """Add a job to the caller's transaction WITHOUT committing; returns its id (or the existing job's id).
+
+    The job commits with the caller's business write, or not at all: that is the outbox guarantee. With an
+    `idempotency_key` (unique per `kind`), a job already enqueued with that key, committed or still pending
+    in this session, is returned instead of a new one. Two transactions enqueueing the same key at the same
+    moment are resolved by the unique index on (kind, idempotency_key): the second commit fails with an
+    IntegrityError, exactly as a duplicate business write would.
+    """
+    _validate(kind=kind, payload=payload, run_at=run_at, max_attempts=max_attempts)
+    if idempotency_key is not None:
+        same_key = and_(Job.kind == kind, Job.idempotency_key == idempotency_key)
+        existing = session.scalar(select(Job.id).where(same_key))
+        if existing is not None:
+            return existing
+    now = utcnow()
+    job = Job(
+        id=new_id(),
+        workspace_id=workspace_id,
+        kind=kind,
+        payload=payload,
+        status=JobStatus.QUEUED,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_at=run_at or now,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    session.add(job)
+    return job.id
+
+
+def _validate(*, kind: str, payload: dict[str, Any], run_at: datetime | None, max_attempts: int) -> None:
+    """Fail at the call site, not at the caller's commit, where the error would be far from its cause."""
+    if not kind or len(kind) > 120:
+        raise Invalid("a job kind is 1 to 120 characters")
+    if max_attempts < 1:
+        raise Invalid("max_attempts must be at least 1")
+    if run_at is not None and run_at.tzinfo is None:
+        raise Invalid("run_at must be timezone-aware")
+    try:
+        json.dumps(payload)
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"a job payload must be JSON-serialisable: {exc}") from exc
+
+
+def _in_scope(workspace_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """One workspace's jobs, or every job for the operator's view (`None`)."""
+    return true() if workspace_id is None else Job.workspace_id == workspace_id
+
+
+def _load(session: Session, *, job_id: uuid.UUID, workspace_id: uuid.UUID | None) -> Job:
+    job = session.scalar(select(Job).where(_in_scope(workspace_id), Job.id == job_id))
+    if job is None:
+        raise JobNotFound(f"job {job_id} not found")
+    return job
+
+
+def list_jobs(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID | None,
+    status: JobStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[JobPublic]:
+    """Jobs newest first, optionally of one status (`dead` is the dead letter)."""
+    stmt = select(Job).where(_in_scope(workspace_id))
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Job.created_at.desc(), Job.id.desc()).offset(offset).limit(limit))
+    return Page[JobPublic](
+        items=[JobPublic.model_validate(r) for r in rows], total=total, offset=offset, limit=limit
+    )
+
+
+def get_job(session: Session, *, job_id: uuid.UUID, workspace_id: uuid.UUID | None) -> JobPublic:
+    return JobPublic.model_validate(_load(session, job_id=job_id, workspace_id=workspace_id))
+
+
+def retry_job(
+    session: Session, *, job_id: uuid.UUID, workspace_id: uuid.UUID | None, principal: Principal | None = None
+) -> JobPublic:
+    """Put a dead job back in the queue with a fresh set of attempts, due now; audited and committed.
+
+    Only dead jobs qualify: a queued or running job is still in a worker's hands, and a succeeded one must not
+    run twice.
+    """
+    job = _load(session, job_id=job_id, workspace_id=workspace_id)
+    if job.status is not JobStatus.DEAD:
+        raise JobNotRetryable(f"job {job_id} is {job.status.value}; only dead jobs can be retried")
+    job.status = JobStatus.QUEUED
+    job.attempts = 0
+    job.run_at = utcnow()
+    job.finished_at = None
+    job.locked_by = None
+    job.locked_until = None
+    if job.workspace_id is not None:
+        directory().record_audit(
+            session,
+            workspace_id=job.workspace_id,
+            principal=principal,
+            actor_label="" if principal else "cli",
+            action="job.retried",
+            target_type="job",
+            target_id=str(job.id),
+            detail={"kind": job.kind},
+        )
+    session.commit()
+    return JobPublic.model_validate(job)
+
+
+def stats(session: Session, *, workspace_id: uuid.UUID | None) -> dict[JobStatus, int]:
+    """Number of jobs in each status (every status present, zero included), for the jobs page's counters."""
+    stmt = select(Job.status, func.count()).where(_in_scope(workspace_id)).group_by(Job.status)
+    counts = dict.fromkeys(JobStatus, 0)
+    for status, count in session.execute(stmt):
+        counts[status] = count
+    return counts

@@ -1,0 +1,128 @@
+"""FastAPI dependencies shared by every route and page: runtime, database session, caller, permission check.
+
+`require(Action.X)` is the single gate: a route without it is public, and a test keeps the list of public routes
+short and explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from omnicx.kernel.access.directory import directory
+from omnicx.kernel.access.errors import CsrfFailed, NotAuthenticated, PermissionDenied
+from omnicx.kernel.access.permissions import Action, allows
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import csrf_valid
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
+
+SESSION_COOKIE = "omnicx_session"
+PRE_SESSION_COOKIE = "omnicx_pre"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+    with runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def presented_csrf(request: Request) -> str | None:
+    """The CSRF token a browser sent, from the header (htmx, fetch) or the form field (plain forms)."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if request.method not in SAFE_METHODS and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str | None, Depends(presented_csrf)],
+) -> Principal:
+    """Recognise the caller by bearer token (API clients) or session cookie (browsers, CSRF-checked)."""
+    ip = client_ip(request)
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        principal = directory().authenticate_token(session, token=authorization[7:].strip(), ip=ip)
+        if principal is None:
+            raise NotAuthenticated("the API token is unknown or revoked")
+        request.state.principal = principal
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = directory().authenticate_session(session, token=cookie, ip=ip) if cookie else None
+    if found is None or cookie is None:
+        raise NotAuthenticated("sign in first")
+    principal, user = found
+    if request.method not in SAFE_METHODS and not csrf_valid(settings.resolved_secret_key, cookie, csrf):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+    request.state.principal = principal
+    request.state.user = user
+    _load_page_context(request, session, principal)
+    return principal
+
+
+def _load_page_context(request: Request, session: Session, principal: Principal) -> None:
+    """What the page frame shows for a signed-in browser: current workspace and the switcher's list."""
+    if principal.user_id is None:
+        return
+    frame = directory().page_frame(session, principal=principal)
+    request.state.workspace = frame.workspace
+    request.state.timezone = frame.timezone
+    request.state.workspaces = frame.workspaces
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(action: Action) -> Any:
+    """Dependency that lets the request through only when the caller's role allows `action`."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not allows(principal.role, action):
+            raise PermissionDenied(f"your role ({principal.role}) may not {action.value}")
+        return principal
+
+    check.required_action = action  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def required_action(dependency: Any) -> Action | None:
+    """The action a dependency callable enforces, if it is a `require(...)` gate (used by the RBAC test)."""
+    action = getattr(dependency, "required_action", None)
+    return action if isinstance(action, Action) else None

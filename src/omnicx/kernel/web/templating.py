@@ -1,0 +1,155 @@
+"""Server-rendered pages: one Jinja2 environment over every domain's `templates/` folder.
+
+`render()` adds what every page needs (caller, navigation, CSRF token, language, formatting helpers), so page
+handlers stay as thin as API routes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from omnicx import __version__
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import csrf_token
+from omnicx.kernel.i18n import LANGUAGES, current_language, format_locale, gettext, ngettext, set_language
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
+from omnicx.kernel.web.nav import MAIN, SETTINGS, visible
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_dirs() -> list[Path]:
+    """The shared templates first, then each domain's and kernel package's own folder."""
+    shared = PACKAGE_ROOT / "kernel" / "web" / "templates"
+    owned = [*PACKAGE_ROOT.glob("*/templates"), *PACKAGE_ROOT.glob("kernel/*/templates")]
+    return [shared, *sorted(p for p in owned if p != shared)]
+
+
+def _format_dt(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    return babel_format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=format_locale(current_language()))
+
+
+def _format_number(value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, locale=format_locale(current_language()))
+
+
+def _format_duration(seconds: float | None) -> str:
+    """A length of time as people say it ("2 hr", "3 days"), in the page's language."""
+    if seconds is None:
+        return "—"
+    return format_timedelta(
+        timedelta(seconds=seconds),
+        granularity="minute",
+        format="short",
+        locale=format_locale(current_language()),
+    )
+
+
+ROLE_LABELS = {
+    "owner": N_("Owner"),
+    "admin": N_("Admin"),
+    "agent": N_("Agent"),
+    "marketer": N_("Marketer"),
+    "analyst": N_("Analyst"),
+    "viewer": N_("Viewer"),
+}
+STATUS_LABELS = {
+    "queued": N_("Queued"),
+    "running": N_("Running"),
+    "succeeded": N_("Succeeded"),
+    "dead": N_("Dead"),
+}
+
+
+def role_label(role: object) -> str:
+    key = str(getattr(role, "value", role))
+    return ROLE_LABELS.get(key, key)
+
+
+def status_label(status: object) -> str:
+    key = str(getattr(status, "value", status))
+    return STATUS_LABELS.get(key, key)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(p) for p in template_dirs()]),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = _format_dt
+    env.filters["number"] = _format_number
+    env.filters["duration"] = _format_duration
+    env.globals["version"] = __version__
+    env.globals["role_label"] = role_label
+    env.globals["status_label"] = status_label
+    return env
+
+
+def page_csrf_token(request: Request) -> str:
+    """The CSRF token for forms on this page: bound to the session cookie, or to a pre-session cookie."""
+    secret: str = request.app.state.runtime.settings.resolved_secret_key
+    anchor = request.cookies.get(SESSION_COOKIE) or getattr(request.state, "pre_session", None)
+    if anchor is None:
+        anchor = request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(24)
+        request.state.pre_session = anchor
+    return csrf_token(secret, anchor)
+
+
+def _context(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    user = getattr(request.state, "user", None)
+    if user is not None and getattr(user, "language", None):
+        set_language(user.language)
+    context: dict[str, Any] = {
+        "request": request,
+        "principal": principal,
+        "user": getattr(request.state, "user", None),
+        "workspace": getattr(request.state, "workspace", None),
+        "workspaces": getattr(request.state, "workspaces", []),
+        "nav": visible(MAIN, principal.role) if principal else [],
+        "settings_nav": visible(SETTINGS, principal.role) if principal else [],
+        "csrf_token": page_csrf_token(request),
+        "lang": current_language(),
+        "languages": LANGUAGES,
+        "tz": getattr(request.state, "timezone", "UTC"),
+        "path": request.url.path,
+    }
+    context.update(extra)
+    return context
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    html = environment().get_template(template).render(_context(request, context or {}))
+    response = HTMLResponse(html, status_code=status)
+    pre = getattr(request.state, "pre_session", None)
+    if pre and not request.cookies.get(PRE_SESSION_COOKIE):
+        response.set_cookie(PRE_SESSION_COOKIE, pre, httponly=True, samesite="lax")
+    return response
+
+
+def render_error(request: Request, *, status: int, code: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status)
