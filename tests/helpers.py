@@ -56,7 +56,17 @@ def route_action(route: APIRoute) -> Action | None:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    return [r for r in app.routes if isinstance(r, APIRoute)]
+    """Every endpoint the app serves, whether FastAPI keeps included routers' routes flat (up to 0.164) or
+    wraps each included router in a route of its own holding `original_router` (0.165)."""
+    return list(_flatten(app.routes))
+
+
+def _flatten(routes: list[Any]) -> Any:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _flatten(route.original_router.routes)
 
 
 def fill_path(path: str, value: str) -> str:

@@ -44,6 +44,7 @@ SETTINGS_NAV = [
 ]
 
 Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
+Self = Annotated[Principal, require(Action.OWN_ACCOUNT)]
 MemberReader = Annotated[Principal, require(Action.MEMBERS_READ)]
 MemberManager = Annotated[Principal, require(Action.MEMBERS_MANAGE)]
 TeamManager = Annotated[Principal, require(Action.TEAMS_MANAGE)]
@@ -116,7 +117,7 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, session: SessionDep, principal: Anyone) -> Response:
+def signout(request: Request, session: SessionDep, principal: Self) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.sign_out(session, token=token)
@@ -127,7 +128,7 @@ def signout(request: Request, session: SessionDep, principal: Anyone) -> Respons
 
 @router.post("/workspaces/switch")
 def switch_workspace(
-    request: Request, session: SessionDep, principal: Anyone, workspace_id: Annotated[uuid.UUID, Form()]
+    request: Request, session: SessionDep, principal: Self, workspace_id: Annotated[uuid.UUID, Form()]
 ) -> Response:
     service.switch_workspace(
         session, token=request.cookies.get(SESSION_COOKIE, ""), workspace_id=workspace_id
@@ -147,7 +148,7 @@ def profile(request: Request, principal: Anyone) -> HTMLResponse:
 
 @router.post("/settings/profile/language")
 def set_language(
-    request: Request, session: SessionDep, principal: Anyone, language: Annotated[str, Form(max_length=8)]
+    request: Request, session: SessionDep, principal: Self, language: Annotated[str, Form(max_length=8)]
 ) -> Response:
     if principal.user_id is not None:
         service.set_user_language(session, user_id=principal.user_id, language=language)

@@ -48,6 +48,7 @@ router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], responses=ERROR_RESPO
 Reader = Annotated[Principal, require(Action.INBOX_READ)]
 Replier = Annotated[Principal, require(Action.INBOX_REPLY)]
 Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
+OwnAccount = Annotated[Principal, require(Action.OWN_ACCOUNT)]
 
 
 @router.get("/inboxes", response_model=list[InboxPublic])
@@ -270,13 +271,15 @@ def list_notifications(session: SessionDep, principal: Reader, unread: bool = Fa
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationList)
-def read_notification(notification_id: uuid.UUID, session: SessionDep, principal: Reader) -> NotificationList:
+def read_notification(
+    notification_id: uuid.UUID, session: SessionDep, principal: OwnAccount
+) -> NotificationList:
     service.mark_read(session, principal=principal, notification_id=notification_id)
     return service.list_notifications(session, principal=principal)
 
 
 @router.post("/notifications/read-all", response_model=NotificationList)
-def read_all_notifications(session: SessionDep, principal: Reader) -> NotificationList:
+def read_all_notifications(session: SessionDep, principal: OwnAccount) -> NotificationList:
     service.mark_read(session, principal=principal)
     return service.list_notifications(session, principal=principal)
 

@@ -530,7 +530,7 @@ def notifications_badge(request: Request, session: SessionDep, principal: Reader
 @router.post("/inbox/notifications/read")
 def read_notifications_form(
     session: SessionDep,
-    principal: Reader,
+    principal: Annotated[Principal, require(Action.OWN_ACCOUNT)],
     notification_id: Annotated[str | None, Form(max_length=100)] = None,
     go: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Any:

@@ -19,6 +19,10 @@ class Role(StrEnum):
 
 
 class Action(StrEnum):
+    # What a person does to their own account and no one else's (sign out, switch workspace, language, marking
+    # their own notifications read): every role holds it, and it is the only action a write may need that a
+    # viewer holds (tests/web/test_rbac.py).
+    OWN_ACCOUNT = "account.own"
     OVERVIEW_READ = "overview.read"
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"
@@ -48,6 +52,7 @@ class Action(StrEnum):
 
 _READ_ALL = frozenset(
     {
+        Action.OWN_ACCOUNT,
         Action.OVERVIEW_READ,
         Action.MEMBERS_READ,
         Action.CUSTOMERS_READ,
@@ -67,6 +72,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action) - {Action.WORKSPACE_MANAGE},
     Role.AGENT: frozenset(
         {
+            Action.OWN_ACCOUNT,
             Action.OVERVIEW_READ,
             Action.MEMBERS_READ,
             Action.CUSTOMERS_READ,
@@ -82,6 +88,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ANALYST: _READ_ALL,
     Role.VIEWER: frozenset(
         {
+            Action.OWN_ACCOUNT,
             Action.OVERVIEW_READ,
             Action.CUSTOMERS_READ,
             Action.INBOX_READ,
