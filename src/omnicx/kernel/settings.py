@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Jobs: lease is how long a claimed job stays invisible to other workers before it is presumed dead.
     job_lease_seconds: float = 60.0
     job_poll_seconds: float = 0.5
+    # How often an open live stream re-checks its caller's credentials, role and teams (revocations end it).
+    stream_recheck_seconds: float = Field(default=5.0, gt=0)
     job_backoff_base_seconds: float = 2.0
     job_backoff_cap_seconds: float = 3600.0
     run_worker_in_process: bool = True

@@ -7,6 +7,7 @@ short and explicit.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -69,6 +70,35 @@ async def presented_csrf(request: Request) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents to be recognised: a bearer token (API clients) or a session cookie (browsers)."""
+
+    bearer: str | None
+    cookie: str | None
+    ip: str
+
+
+def credentials_of(request: Request) -> Credentials:
+    authorization = request.headers.get("authorization", "")
+    bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+    return Credentials(bearer=bearer, cookie=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
+
+
+def identify(session: Session, credentials: Credentials) -> tuple[Principal, Any] | None:
+    """Who the credentials stand for right now (the principal, and the user for a browser), or None.
+
+    Used when a request arrives and again while a live stream stays open, so a revoked token, an ended session
+    or a changed role takes effect on connections that are already established.
+    """
+    if credentials.bearer is not None:
+        principal = directory().authenticate_token(session, token=credentials.bearer, ip=credentials.ip)
+        return (principal, None) if principal is not None else None
+    if credentials.cookie is None:
+        return None
+    return directory().authenticate_session(session, token=credentials.cookie, ip=credentials.ip)
+
+
 def current_principal(
     request: Request,
     session: SessionDep,
@@ -76,24 +106,21 @@ def current_principal(
     csrf: Annotated[str | None, Depends(presented_csrf)],
 ) -> Principal:
     """Recognise the caller by bearer token (API clients) or session cookie (browsers, CSRF-checked)."""
-    ip = client_ip(request)
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        principal = directory().authenticate_token(session, token=authorization[7:].strip(), ip=ip)
-        if principal is None:
-            raise NotAuthenticated("the API token is unknown or revoked")
-        request.state.principal = principal
-        return principal
-    cookie = request.cookies.get(SESSION_COOKIE)
-    found = directory().authenticate_session(session, token=cookie, ip=ip) if cookie else None
-    if found is None or cookie is None:
-        raise NotAuthenticated("sign in first")
+    credentials = credentials_of(request)
+    found = identify(session, credentials)
+    if found is None:
+        raise NotAuthenticated(
+            "the API token is unknown or revoked" if credentials.bearer is not None else "sign in first"
+        )
     principal, user = found
-    if request.method not in SAFE_METHODS and not csrf_valid(settings.resolved_secret_key, cookie, csrf):
-        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+    if credentials.bearer is None and credentials.cookie is not None:
+        if request.method not in SAFE_METHODS and not csrf_valid(
+            settings.resolved_secret_key, credentials.cookie, csrf
+        ):
+            raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+        request.state.user = user
+        _load_page_context(request, session, principal)
     request.state.principal = principal
-    request.state.user = user
-    _load_page_context(request, session, principal)
     return principal
 
 

@@ -8,11 +8,12 @@ hide.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +24,8 @@ from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.realtime.bus import Bus, RealtimeEvent, Subscription, resync_event
 from omnicx.kernel.realtime.schemas import RealtimeEventPublic
 from omnicx.kernel.realtime.service import parse_topics, to_public, visible_to
-from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.web.deps import Credentials, RuntimeDep, SessionDep, credentials_of, identify, require
 
 router = APIRouter(tags=["realtime"])
 
@@ -71,6 +73,7 @@ def _stream_openapi() -> dict[str, Any]:
     description=_STREAM_DOC,
 )
 async def stream(
+    request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
     principal: Annotated[Principal, require(Action.OVERVIEW_READ)],
@@ -86,6 +89,7 @@ async def stream(
     tokens = await run_in_threadpool(audience_tokens, session, principal)
     await run_in_threadpool(session.close)
     shutdown = anyio.Event()
+    watch = functools.partial(_watch, runtime, credentials_of(request), principal, tokens, shutdown)
     events = _events(
         runtime.bus,
         principal,
@@ -93,6 +97,7 @@ async def stream(
         resumed=last_event_id is not None,
         stop=shutdown,
         tokens=tokens,
+        watch=watch,
     )
     return _EventStream(
         events, ping=PING_SECONDS, shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE_SECONDS
@@ -104,6 +109,38 @@ def audience_tokens(session: Session, principal: Principal) -> frozenset[str]:
     return directory().audience_tokens(session, principal=principal)
 
 
+def _still_valid(
+    runtime: Runtime, credentials: Credentials, principal: Principal, tokens: frozenset[str]
+) -> bool:
+    """The stream's caller is still who it was: credentials valid, same workspace and role, same teams."""
+    with runtime.sessions() as session:
+        found = identify(session, credentials)
+        if found is None:
+            return False
+        now = found[0]
+        if (now.workspace_id, now.role) != (principal.workspace_id, principal.role):
+            return False
+        return audience_tokens(session, now) == tokens
+
+
+async def _watch(
+    runtime: Runtime,
+    credentials: Credentials,
+    principal: Principal,
+    tokens: frozenset[str],
+    stop: anyio.Event,
+) -> None:
+    """End the stream (`stop`) once the caller's token or session is revoked, or their role or teams change.
+
+    What a stream may show was decided when it opened; rather than re-deciding per event, the stream ends and
+    the browser reconnects, authorised afresh (or not).
+    """
+    while not stop.is_set():
+        await anyio.sleep(runtime.settings.stream_recheck_seconds)
+        if not await run_in_threadpool(_still_valid, runtime, credentials, principal, tokens):
+            stop.set()
+
+
 async def _events(
     bus: Bus,
     principal: Principal,
@@ -112,12 +149,15 @@ async def _events(
     resumed: bool,
     stop: anyio.Event,
     tokens: frozenset[str] = frozenset(),
+    watch: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Subscribe, confirm, then relay what this caller may see until the client leaves, the server shuts down
-    (`stop`) or the bus closes. Ending on our own lets the response finish properly; browsers then reconnect.
+    or the caller's access changes (`stop`), or the bus closes. Ending on our own lets the response finish
+    properly; browsers then reconnect.
     """
     async with bus.subscribe(workspace_id=principal.workspace_id) as subscription:
         closer = asyncio.ensure_future(_close_when_set(stop, subscription))
+        watcher = asyncio.ensure_future(watch()) if watch is not None else None
         try:
             yield ServerSentEvent(comment=SUBSCRIBED_COMMENT, retry=RETRY_MILLISECONDS)
             if resumed:
@@ -127,6 +167,8 @@ async def _events(
                     yield _to_sse(event)
         finally:
             closer.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
 
 async def _close_when_set(stop: anyio.Event, subscription: Subscription) -> None:
