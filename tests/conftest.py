@@ -83,7 +83,7 @@ def database_url(_database_template: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f"TRUNCATE {tables} CASCADE"))
         engine.dispose()
     else:
-        path = tmp_path / "omnicx.kernel.db"
+        path = tmp_path / "omnicx.db"
         shutil.copyfile(_database_template, path)
         yield f"sqlite:///{path}"
 

@@ -21,7 +21,7 @@ def test_environment_variables_configure_omnicx(monkeypatch: pytest.MonkeyPatch,
 
 def test_default_database_is_sqlite_in_the_data_directory(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None)
-    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'omnicx.kernel.db'}"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'omnicx.db'}"
     assert settings.is_sqlite
 
 

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         """The configured URL, or an embedded SQLite file in the data directory."""
         if self.database_url:
             return _normalise_db_url(self.database_url)
-        return f"sqlite:///{self.data_dir / 'omnicx.kernel.db'}"
+        return f"sqlite:///{self.data_dir / 'omnicx.db'}"
 
     @cached_property
     def resolved_secret_key(self) -> str:
