@@ -7,8 +7,8 @@ pub/sub channel and every process runs one listener that feeds its own subscribe
 
 Delivery is best-effort and bounded by design: realtime only tells screens that something changed, the
 database stays the source of truth. Each subscriber owns a queue of `queue_size` events; a subscriber that
-reads too slowly loses the oldest events and is handed a `realtime.resync` marker instead, so one stalled
-browser tab can never grow the server's memory. A client that receives the marker reloads what it shows.
+reads too slowly loses the oldest events and is handed a resync marker (`KernelTopic.RESYNC`) instead, so one
+stalled browser tab can never grow the server's memory. A client that receives the marker reloads what it shows.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.realtime.topics import KernelTopic
 
 if TYPE_CHECKING:
     import redis
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("omnicx.kernel.realtime")
 
 REDIS_CHANNEL = "omnicx:realtime"
-RESYNC_TOPIC = "realtime.resync"
 DEFAULT_QUEUE_SIZE = 256
 _RECONNECT_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
@@ -76,6 +76,8 @@ class RealtimeEvent:
     def __post_init__(self) -> None:
         if not self.topic:
             raise ValueError("a realtime event needs a topic")
+        # Owners pass their topic enums' members; the event carries the plain string, as it does after Redis.
+        object.__setattr__(self, "topic", str(self.topic))
         if self.at.tzinfo is None:
             raise ValueError("realtime event times must be timezone-aware")
         # Unknown actions are refused at the source: no role could ever receive such an event.
@@ -115,7 +117,7 @@ def resync_event(workspace_id: uuid.UUID, *, reason: str, dropped: int = 0) -> R
     """The marker that tells a subscriber it missed events and must reload instead of patching its view."""
     return RealtimeEvent(
         workspace_id=workspace_id,
-        topic=RESYNC_TOPIC,
+        topic=KernelTopic.RESYNC,
         data={"reason": reason, "dropped": dropped},
         action=Action.OVERVIEW_READ,
     )
