@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, NoticeKind, OrderStatus, SalesChannel
 from omnicx.kernel.text import PlainText
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
@@ -207,7 +207,7 @@ class OrderPublic(BaseModel):
 class NoticePublic(BaseModel):
     """A notice owed to the customer about an order and the channel it went out on (None: no channel)."""
 
-    kind: str
+    kind: NoticeKind
     channel: str | None
     inbox: str = ""
     conversation_id: uuid.UUID | None = None

@@ -1,9 +1,9 @@
 """Orders: placing them (allocating stock all-or-nothing), their status timeline and click-and-collect.
 
 Every status change goes through the pure table in `omnicx.commerce.transitions`, is recorded with its time and
-actor in `commerce_order_event`, and is published on the realtime topic `commerce.order` after commit. Stock
-follows the status: cancelling releases what was allocated, handing over (shipped, picked up) takes it off the
-shelf, a return puts it back.
+actor in `commerce_order_event`, and is published on the realtime topic `CommerceTopic.ORDER` after commit.
+Stock follows the status: cancelling releases what was allocated, handing over (shipped, picked up) takes it off
+the shelf, a return puts it back.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce import transitions
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, NoticeKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OrderNotFound, OutOfStock, PickupCodeInvalid
 from omnicx.commerce.models import Location, Notification, Order, OrderEvent, OrderLine, Reservation
 from omnicx.commerce.money import exponent, format_money
@@ -46,7 +46,6 @@ from omnicx.kernel.jobs import service as jobs_service
 from omnicx.tracking import service as tracking_service
 
 NOTIFY_READY_JOB = "commerce.notify_ready"
-READY_NOTICE = "ready_for_pickup"
 PICKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 STAFF_BOARD = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.ALLOCATED, OrderStatus.READY_FOR_PICKUP)
 
@@ -423,7 +422,9 @@ def notify_ready(
     """
     order = _load(session, workspace_id, order_id)
     exists = session.scalar(
-        select(Notification.id).where(Notification.order_id == order.id, Notification.kind == READY_NOTICE)
+        select(Notification.id).where(
+            Notification.order_id == order.id, Notification.kind == NoticeKind.READY_FOR_PICKUP
+        )
     )
     if exists is not None:
         return False
@@ -438,7 +439,7 @@ def notify_ready(
             workspace_id=workspace_id,
             order_id=order.id,
             customer_id=order.customer_id,
-            kind=READY_NOTICE,
+            kind=NoticeKind.READY_FOR_PICKUP,
             detail=detail,
         )
     )
@@ -463,7 +464,7 @@ def _send_ready_notice(session: Session, order: Order, store: str, link: str) ->
         customer_id=order.customer_id,
         subject=subject,
         text=text,
-        key=f"commerce:{READY_NOTICE}:{order.id}",
+        key=f"commerce:{NoticeKind.READY_FOR_PICKUP}:{order.id}",
     )
     if result is None:
         return {"channel": None}
@@ -493,7 +494,7 @@ def order_notices(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.U
     ]
 
 
-def list_notifications(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[str]:
+def list_notifications(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[NoticeKind]:
     """Kinds of the notices recorded for an order (oldest first)."""
     _load(session, workspace_id, order_id)
     return list(
