@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.auth.enums import AuthTopic
 from omnicx.kernel.access.permissions import Action, Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import transaction
@@ -56,7 +57,7 @@ async def test_an_event_is_published_when_its_transaction_commits(runtime: Runti
         # Delivery keeps publishing order, so "before.commit" first proves the event waited for the commit.
         assert await topics_until(subscription, "thing.created") == [
             "before.commit",
-            "audit.recorded",
+            AuthTopic.AUDIT_RECORDED,
             "thing.created",
         ]
     assert audited(runtime, ws, "test.write") == 1
@@ -99,7 +100,7 @@ async def test_an_event_of_a_failed_unit_of_work_is_never_published(runtime: Run
         publish_now(runtime.bus, event(ws, "sentinel"))
 
         # Only the reused session's own committed audit entry is announced; the abandoned one never is.
-        assert await topics_until(subscription, "sentinel") == ["audit.recorded", "sentinel"]
+        assert await topics_until(subscription, "sentinel") == [AuthTopic.AUDIT_RECORDED, "sentinel"]
 
 
 async def test_savepoints_drop_only_their_own_events(runtime: Runtime, world: World) -> None:
