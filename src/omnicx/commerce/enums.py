@@ -49,6 +49,17 @@ class NoticeKind(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
 
 
+class ShopifyTopic(StrEnum):
+    """The Shopify webhook topics commerce accepts (`X-Shopify-Topic`), as Shopify spells them."""
+
+    ORDERS_CREATE = "orders/create"
+    ORDERS_UPDATED = "orders/updated"
+    ORDERS_PAID = "orders/paid"
+    ORDERS_FULFILLED = "orders/fulfilled"
+    ORDERS_CANCELLED = "orders/cancelled"
+    INVENTORY_LEVELS_UPDATE = "inventory_levels/update"
+
+
 class CommerceTopic(StrEnum):
     """Realtime topics commerce publishes after commit (the SSE `event:` names its pages listen to)."""
 

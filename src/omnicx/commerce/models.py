@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, NoticeKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import (
+    Fulfilment,
+    LineStock,
+    LocationKind,
+    NoticeKind,
+    OrderStatus,
+    SalesChannel,
+    ShopifyTopic,
+)
 from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 
@@ -209,7 +217,7 @@ class ShopifyWebhook(IdMixin, Base):
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
     )
     webhook_id: Mapped[str] = mapped_column(String(200))
-    topic: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[ShopifyTopic] = mapped_column(_enum(ShopifyTopic, "commerce_shopify_topic", length=100))
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
@@ -270,17 +270,6 @@ class CartCheckout(BaseModel):
     customer: CustomerRef
     location_id: uuid.UUID
     ttl_seconds: int = Field(default=900, ge=1, le=86400)
-
-
-ShopifyTopic = Literal[
-    "orders/create",
-    "orders/updated",
-    "orders/paid",
-    "orders/fulfilled",
-    "orders/cancelled",
-    "inventory_levels/update",
-]
-SHOPIFY_TOPICS: frozenset[str] = frozenset(ShopifyTopic.__args__)  # type: ignore[attr-defined]
 
 
 class ShopifyReceipt(BaseModel):
