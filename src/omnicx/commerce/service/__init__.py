@@ -26,15 +26,12 @@ from omnicx.commerce.service.catalogue import (
     update_product,
     update_variant,
 )
+from omnicx.commerce.service.notices import NOTIFY_READY_JOB, list_notifications, notify_ready, order_notices
+from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import (
-    NOTIFY_READY_JOB,
-    change_status,
     get_order,
-    list_notifications,
     list_orders,
-    notify_ready,
     order_by_token,
-    order_notices,
     order_timeline,
     pickup_board,
     pickup_code,

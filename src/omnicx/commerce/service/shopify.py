@@ -25,9 +25,10 @@ from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel, Shopify
 from omnicx.commerce.errors import SignatureInvalid
 from omnicx.commerce.models import Location, Order, ShopifyConnection, ShopifyWebhook
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, ShopifyReceipt
-from omnicx.commerce.service import orders as orders_service
 from omnicx.commerce.service._common import lock_stock, reserved_by_stock, variants_by_sku
 from omnicx.commerce.service.catalogue import _set_on_hand
+from omnicx.commerce.service.order_status import change_status
+from omnicx.commerce.service.orders import place_order
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.errors import DomainError, Invalid, NotFound
 from omnicx.kernel.jobs import service as jobs_service
@@ -167,7 +168,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, topic: ShopifyTopic, paylo
         select(Order).where(Order.workspace_id == workspace_id, Order.external_id == external_id)
     )
     if order is None and topic in _PLACING:
-        placed = orders_service.place_order(
+        placed = place_order(
             session,
             workspace_id=workspace_id,
             data=_order_create(payload, external_id),
@@ -183,7 +184,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, topic: ShopifyTopic, paylo
         if status is target:
             continue
         if transitions.allowed(status, target, fulfilment):
-            status = orders_service.change_status(
+            status = change_status(
                 session,
                 workspace_id=workspace_id,
                 order_id=order_id,
