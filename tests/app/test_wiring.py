@@ -7,14 +7,19 @@ that leave conversations behind.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import omnicx
 
 # Prints what every registry holds; appended to each scenario's set-up code.
 DUMP = """
@@ -84,6 +89,22 @@ def test_importing_every_module_registers_nothing(tmp_path: Path) -> None:
     registries = _registries(IMPORT_EVERYTHING, tmp_path)
     assert not registries.pop("directory")
     assert all(not entries for entries in registries.values()), registries
+
+
+def offered_job_kinds() -> set[str]:
+    """Every job kind a domain's `tasks.HANDLERS` offers."""
+    kinds: set[str] = set()
+    for package in pkgutil.iter_modules(omnicx.__path__):
+        name = f"omnicx.{package.name}.tasks"
+        if package.ispkg and importlib.util.find_spec(name) is not None:
+            kinds |= set(importlib.import_module(name).HANDLERS)
+    return kinds
+
+
+def test_every_job_handler_a_domain_offers_is_wired(wired: dict[str, Any]) -> None:
+    offered = offered_job_kinds()
+    assert "inbox.deliver" in offered
+    assert offered - set(wired["jobs"]) == set()
 
 
 def test_wiring_registers_every_domains_job_kinds_providers_and_erasers(wired: dict[str, Any]) -> None:

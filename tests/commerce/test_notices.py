@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, NoticeKind, OrderStatus, SalesChannel
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, OrderPublic
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
@@ -193,7 +193,7 @@ def test_a_customer_without_a_channel_gets_nothing_and_the_order_page_says_so(
     assert conversations == []
     notices = service.order_notices(db, workspace_id=shop.workspace_id, order_id=order.id)
     db.rollback()
-    assert [(n.kind, n.channel) for n in notices] == [("ready_for_pickup", None)]
+    assert [(n.kind, n.channel) for n in notices] == [(NoticeKind.READY_FOR_PICKUP, None)]
     page = client.get(f"/commerce/orders/{order.id}", headers=world.token(Role.VIEWER))
     assert 'data-channel="none"' in page.text and "no channel available" in page.text
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, NoticeKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OutOfStock, PickupCodeInvalid, TransitionNotAllowed
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, OrderPublic, ReservationCreate
 from omnicx.customers import service as customers_service
@@ -139,7 +139,7 @@ def test_click_and_collect_with_pickup_code_and_one_notice(runtime: Runtime, db:
     assert drain(runtime) == 1
     assert drain(runtime) == 0
     assert service.list_notifications(db, workspace_id=shop.workspace_id, order_id=order.id) == [
-        "ready_for_pickup"
+        NoticeKind.READY_FOR_PICKUP
     ]
     with pytest.raises(PickupCodeInvalid):
         move(db, shop, order, S.PICKED_UP, code="WRONG1")

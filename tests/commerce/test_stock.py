@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.commerce import service
+from omnicx.commerce.enums import CommerceTopic
 from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import LineRequest, ReservationCreate, StockSet
 from omnicx.kernel.db import utcnow
@@ -122,6 +123,6 @@ def test_stock_changes_are_published_after_commit(
     monkeypatch.setattr(runtime.bus, "publish", published.append)
     request = ReservationCreate(location_id=shop.store.id, lines=[LineRequest(sku="MUG", quantity=1)])
     service.reserve(db, workspace_id=shop.workspace_id, data=request)
-    (event,) = [e for e in published if e.topic == "commerce.stock"]
+    (event,) = [e for e in published if e.topic == CommerceTopic.STOCK]
     assert event.data["sku"] == "MUG" and event.data["available"] == 3
     assert event.data["location"] == "Paris store" and event.action == "commerce.read"

@@ -17,6 +17,7 @@ from omnicx.kernel.jobs.cli import run_worker
 from omnicx.kernel.jobs.models import Job, JobStatus
 from omnicx.kernel.jobs.registry import JobContext, register, registered_kinds
 from omnicx.kernel.jobs.worker import MAX_ERROR_CHARS, Worker, describe_failure
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 from tests.jobs.conftest import count_jobs, effect_rows, load_job, settle, wait_for
@@ -174,7 +175,7 @@ async def test_a_job_that_dies_is_announced_to_its_workspace(
     async with runtime.bus.subscribe(workspace_id=world.workspace.id) as subscription:
         await asyncio.to_thread(settle, runtime, job_id)
         event = await asyncio.wait_for(anext(subscription), timeout=3)
-    assert event.topic == "job.dead"
+    assert event.topic == KernelTopic.JOB_DEAD
     assert event.action == "jobs.read"
     assert event.data["job_id"] == str(job_id)
     assert "the provider said no" in event.data["summary"]

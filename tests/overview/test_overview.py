@@ -248,6 +248,21 @@ def test_page_links_every_number_to_the_page_that_explains_it(
     assert spec["mark"]["type"] == "area"
 
 
+def test_live_feed_names_its_topics_as_the_stream_sends_them(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    from tests.helpers import sign_in
+
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    html = client.get("/").text
+    topics = html.split('data-sse-topics="')[1].split('"')[0].split(",")
+    assert {"commerce.order", "commerce.stock", "tracking.events", "audit.recorded", "job.dead"} <= set(
+        topics
+    )
+    assert 'data-sse-resync="realtime.resync"' in html
+
+
 def test_agent_page_has_no_attribution_but_has_the_inbox(
     client: TestClient, world: World, story: Shop
 ) -> None:

@@ -12,7 +12,6 @@ import redis
 
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.realtime.bus import (
-    RESYNC_TOPIC,
     InProcessBus,
     RealtimeEvent,
     RedisBus,
@@ -20,6 +19,7 @@ from omnicx.kernel.realtime.bus import (
     listener_client_name,
     make_bus,
 )
+from omnicx.kernel.realtime.topics import KernelTopic
 
 pytestmark = pytest.mark.anyio
 
@@ -87,7 +87,7 @@ async def test_a_slow_subscriber_keeps_the_newest_events_and_gets_a_resync_marke
         await asyncio.sleep(0)  # let the loop run the queued hand-overs
 
         marker, *rest = await take(subscription, 4)
-        assert marker.topic == RESYNC_TOPIC
+        assert marker.topic == KernelTopic.RESYNC
         assert marker.data == {"reason": "overflow", "dropped": 7}
         assert marker.workspace_id == WORKSPACE_A
         assert [e.data["i"] for e in rest] == [7, 8, 9]
@@ -113,7 +113,7 @@ async def _drain(subscription: Subscription) -> list[RealtimeEvent]:
 def test_event_json_round_trip_keeps_every_field() -> None:
     original = RealtimeEvent(
         workspace_id=WORKSPACE_A,
-        topic="job.dead",
+        topic=KernelTopic.JOB_DEAD,
         data={"job_id": uuid.UUID(int=7), "at": datetime(2024, 5, 1, tzinfo=UTC), "action": Action.JOBS_READ},
         action=Action.JOBS_READ,
     )
@@ -182,7 +182,7 @@ async def test_redis_bus_reconnects_and_tells_subscribers_they_missed_events(red
             assert killed >= 1
 
             [marker] = await take(subscription, 1)
-            assert (marker.topic, marker.data["reason"]) == (RESYNC_TOPIC, "reconnect")
+            assert (marker.topic, marker.data["reason"]) == (KernelTopic.RESYNC, "reconnect")
             await asyncio.to_thread(bus.publish, event(WORKSPACE_A, "after.reconnect"))
             assert [e.topic for e in await take(subscription, 1)] == ["after.reconnect"]
     finally:

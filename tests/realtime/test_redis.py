@@ -16,6 +16,7 @@ import pytest
 
 from omnicx.kernel.access.permissions import Action, Role
 from omnicx.kernel.realtime.bus import RealtimeEvent, RedisBus
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 from tests.conftest import World
@@ -82,7 +83,7 @@ def test_an_event_committed_here_reaches_a_client_of_another_process(
         commit_events(
             redis_runtime,
             event(other_world.workspace.id, "globex.news"),
-            event(acme, "job.dead", Action.JOBS_READ),
+            event(acme, KernelTopic.JOB_DEAD, Action.JOBS_READ),
             event(acme, "inbox.message.created", Action.INBOX_READ),
             event(acme, "sentinel"),
         )

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.auth.enums import AuthTopic
 from omnicx.kernel.access.permissions import Action, Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import transaction
-from omnicx.kernel.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent, Subscription, resync_event
+from omnicx.kernel.realtime.bus import InProcessBus, RealtimeEvent, Subscription, resync_event
 from omnicx.kernel.realtime.service import parse_topics, publish, publish_now, visible_to
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
 
@@ -55,7 +57,7 @@ async def test_an_event_is_published_when_its_transaction_commits(runtime: Runti
         # Delivery keeps publishing order, so "before.commit" first proves the event waited for the commit.
         assert await topics_until(subscription, "thing.created") == [
             "before.commit",
-            "audit.recorded",
+            AuthTopic.AUDIT_RECORDED,
             "thing.created",
         ]
     assert audited(runtime, ws, "test.write") == 1
@@ -98,7 +100,7 @@ async def test_an_event_of_a_failed_unit_of_work_is_never_published(runtime: Run
         publish_now(runtime.bus, event(ws, "sentinel"))
 
         # Only the reused session's own committed audit entry is announced; the abandoned one never is.
-        assert await topics_until(subscription, "sentinel") == ["audit.recorded", "sentinel"]
+        assert await topics_until(subscription, "sentinel") == [AuthTopic.AUDIT_RECORDED, "sentinel"]
 
 
 async def test_savepoints_drop_only_their_own_events(runtime: Runtime, world: World) -> None:
@@ -149,7 +151,7 @@ def principal(world: World, role: Role) -> Principal:
 
 
 def test_visibility_needs_the_same_workspace_and_an_allowed_action(world: World, other_world: World) -> None:
-    jobs_event = event(world.workspace.id, "job.dead", Action.JOBS_READ)
+    jobs_event = event(world.workspace.id, KernelTopic.JOB_DEAD, Action.JOBS_READ)
 
     assert visible_to(jobs_event, principal=principal(world, Role.ADMIN))
     assert not visible_to(jobs_event, principal=principal(world, Role.VIEWER))
@@ -166,5 +168,5 @@ def test_topic_filters_match_whole_segments_and_never_hide_resync(world: World) 
     assert not visible_to(event(world.workspace.id, "inboxes.changed"), principal=viewer, topics=topics)
     assert not visible_to(event(world.workspace.id, "job.retried"), principal=viewer, topics=topics)
     marker = resync_event(world.workspace.id, reason="overflow")
-    assert marker.topic == RESYNC_TOPIC
+    assert marker.topic == KernelTopic.RESYNC
     assert visible_to(marker, principal=viewer, topics=topics)

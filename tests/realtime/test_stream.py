@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.access.permissions import Action, Role
-from omnicx.kernel.realtime.bus import RESYNC_TOPIC, InProcessBus, RealtimeEvent
+from omnicx.kernel.realtime.bus import InProcessBus, RealtimeEvent
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import SESSION_COOKIE
 from tests.conftest import World
@@ -58,10 +59,10 @@ def test_an_event_reaches_only_roles_allowed_its_action(
         open_stream(live_server, headers=world.token(Role.VIEWER)) as viewer,
         open_stream(live_server, headers=world.token(Role.ADMIN)) as admin,
     ):
-        commit_events(runtime, event(ws, "job.dead", Action.JOBS_READ), event(ws, "sentinel"))
+        commit_events(runtime, event(ws, KernelTopic.JOB_DEAD, Action.JOBS_READ), event(ws, "sentinel"))
 
         assert viewer.events_until("sentinel") == ["sentinel"]
-        assert admin.events_until("sentinel") == ["job.dead", "sentinel"]
+        assert admin.events_until("sentinel") == [KernelTopic.JOB_DEAD, "sentinel"]
 
 
 def test_a_browser_session_streams_without_holding_a_database_connection(
@@ -87,7 +88,7 @@ def test_topics_select_events_by_prefix(live_server: str, runtime: Runtime, worl
     with open_stream(live_server, headers=world.token(Role.OWNER), params={"topics": "inbox,done"}) as stream:
         commit_events(
             runtime,
-            event(ws, "job.dead", Action.JOBS_READ),
+            event(ws, KernelTopic.JOB_DEAD, Action.JOBS_READ),
             event(ws, "inboxes.renamed"),
             event(ws, "inbox.message.created", Action.INBOX_READ),
             event(ws, "done"),
@@ -101,7 +102,7 @@ def test_a_reconnecting_client_is_told_to_resync(live_server: str, world: World)
     with open_stream(live_server, headers=headers) as stream:
         marker = stream.next_event()
 
-        assert marker.event == RESYNC_TOPIC
+        assert marker.event == KernelTopic.RESYNC
         assert marker.payload["data"] == {"reason": "resume", "dropped": 0}
 
 

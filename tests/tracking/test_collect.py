@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.permissions import Action, Role
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service
+from omnicx.tracking.enums import TrackingTopic
 from omnicx.tracking.models import Event, RejectedEvent
 from tests.conftest import World
 from tests.tracking.conftest import Counts, KeyedSource, make_source
@@ -381,7 +382,7 @@ async def test_each_stored_request_is_announced_live(
     async with runtime.bus.subscribe(workspace_id=world.workspace.id) as subscription:
         await asyncio.to_thread(client.post, "/v1/batch", json=batch, headers=source.basic)
         announced = await asyncio.wait_for(anext(subscription), timeout=3)
-    assert (announced.topic, announced.action) == ("tracking.events", "tracking.read")
+    assert (announced.topic, announced.action) == (TrackingTopic.EVENTS, Action.TRACKING_READ)
     assert announced.data == {
         "source_id": source.id,
         "accepted": 1,

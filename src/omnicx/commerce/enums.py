@@ -1,4 +1,4 @@
-"""The vocabularies of commerce (plain enums, shared by tables, contracts and the pure status machine)."""
+"""The vocabularies of commerce (plain enums, shared by tables, contracts, pages and the pure status machine)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,29 @@ class LineStock(StrEnum):
     FULFILLED = "fulfilled"
     RELEASED = "released"
     RETURNED = "returned"
+
+
+class NoticeKind(StrEnum):
+    """A notice owed to the customer about an order (one of each kind per order at most)."""
+
+    READY_FOR_PICKUP = "ready_for_pickup"
+
+
+class ShopifyTopic(StrEnum):
+    """The Shopify webhook topics commerce accepts (`X-Shopify-Topic`), as Shopify spells them."""
+
+    ORDERS_CREATE = "orders/create"
+    ORDERS_UPDATED = "orders/updated"
+    ORDERS_PAID = "orders/paid"
+    ORDERS_FULFILLED = "orders/fulfilled"
+    ORDERS_CANCELLED = "orders/cancelled"
+    INVENTORY_LEVELS_UPDATE = "inventory_levels/update"
+
+
+class CommerceTopic(StrEnum):
+    """Realtime topics commerce publishes after commit (the SSE `event:` names its pages listen to)."""
+
+    STOCK = "commerce.stock"
+    """A location's stock of one SKU changed: `sku`, `location_id`, `available`, `on_hand`."""
+    ORDER = "commerce.order"
+    """An order moved, or a notice about it was recorded: `order_id`, `status`."""

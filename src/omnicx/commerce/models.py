@@ -10,12 +10,22 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import (
+    Fulfilment,
+    LineStock,
+    LocationKind,
+    NoticeKind,
+    OrderStatus,
+    SalesChannel,
+    ShopifyTopic,
+)
 from omnicx.kernel.db import Base, IdMixin, TimestampMixin
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False)
+def _enum(cls: type[StrEnum], name: str, *, length: int | None = None) -> Enum:
+    return Enum(
+        cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length
+    )
 
 
 class Product(IdMixin, TimestampMixin, Base):
@@ -155,7 +165,7 @@ class Notification(IdMixin, TimestampMixin, Base):
     )
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_order.id", ondelete="CASCADE"))
     customer_id: Mapped[uuid.UUID | None]
-    kind: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "commerce_notice_kind", length=64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -207,7 +217,7 @@ class ShopifyWebhook(IdMixin, Base):
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
     )
     webhook_id: Mapped[str] = mapped_column(String(200))
-    topic: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[ShopifyTopic] = mapped_column(_enum(ShopifyTopic, "commerce_shopify_topic", length=100))
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]

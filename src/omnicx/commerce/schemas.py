@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, NoticeKind, OrderStatus, SalesChannel
 from omnicx.kernel.text import PlainText
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
@@ -207,7 +207,7 @@ class OrderPublic(BaseModel):
 class NoticePublic(BaseModel):
     """A notice owed to the customer about an order and the channel it went out on (None: no channel)."""
 
-    kind: str
+    kind: NoticeKind
     channel: str | None
     inbox: str = ""
     conversation_id: uuid.UUID | None = None
@@ -270,17 +270,6 @@ class CartCheckout(BaseModel):
     customer: CustomerRef
     location_id: uuid.UUID
     ttl_seconds: int = Field(default=900, ge=1, le=86400)
-
-
-ShopifyTopic = Literal[
-    "orders/create",
-    "orders/updated",
-    "orders/paid",
-    "orders/fulfilled",
-    "orders/cancelled",
-    "inventory_levels/update",
-]
-SHOPIFY_TOPICS: frozenset[str] = frozenset(ShopifyTopic.__args__)  # type: ignore[attr-defined]
 
 
 class ShopifyReceipt(BaseModel):

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import Fulfilment, LocationKind, OrderStatus
+from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OrderStatus
 from omnicx.commerce.money import exponent, format_money
 from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
@@ -55,8 +56,8 @@ ACTION_NAMES = {
     OrderStatus.CANCELLED: N_("Cancel order"),
     OrderStatus.RETURNED: N_("Record return"),
 }
-NOTICE_NAMES = {"ready_for_pickup": N_("Ready for pickup notice")}
-CHANNEL_NAMES = {"email": N_("Email"), "chat": N_("Live chat")}
+NOTICE_NAMES = {NoticeKind.READY_FOR_PICKUP: N_("Ready for pickup notice")}
+CHANNEL_NAMES = {MessagingChannel.EMAIL: N_("Email"), MessagingChannel.CHAT: N_("Live chat")}
 FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
 KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
 
@@ -75,9 +76,10 @@ def _helpers(principal: Principal | None = None) -> dict[str, Any]:
         "action_name": lambda s: ACTION_NAMES[OrderStatus(s)],
         "fulfilment_name": lambda f: FULFILMENT_NAMES[Fulfilment(f)],
         "kind_name": lambda k: KIND_NAMES[LocationKind(k)],
-        "notice_name": lambda k: NOTICE_NAMES.get(k, k),
+        "notice_name": lambda k: NOTICE_NAMES[NoticeKind(k)],
         "channel_name": lambda c: CHANNEL_NAMES.get(c, c),
         "can_manage": principal is not None and allows(principal.role, Action.COMMERCE_MANAGE),
+        "CommerceTopic": CommerceTopic,
     }
 
 
@@ -105,7 +107,7 @@ def order_page(order_id: uuid.UUID, request: Request, session: SessionDep, princ
 
 @router.get("/commerce/orders/{order_id}/live", response_class=HTMLResponse)
 def order_live(order_id: uuid.UUID, request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
-    """The order's status and timeline, re-fetched by the page when a `commerce.order` event arrives."""
+    """The order's status and timeline, re-fetched by the page when a `CommerceTopic.ORDER` event arrives."""
     return render(request, "commerce/_order_live.html", _order_context(session, principal, order_id))
 
 
@@ -156,7 +158,7 @@ def availability_widget(
     principal: Reader,
     sku: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    """ "Available now at store X" for one SKU; re-fetched live on every `commerce.stock` event."""
+    """ "Available now at store X" for one SKU; re-fetched live on every `CommerceTopic.STOCK` event."""
     result, error = None, None
     if sku:
         if re.fullmatch(SKU_PATTERN, sku):

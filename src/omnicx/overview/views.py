@@ -13,16 +13,20 @@ from pydantic import ValidationError
 
 from omnicx.attribution import service as attribution_service
 from omnicx.auth import service as auth_service
+from omnicx.auth.enums import AuthTopic
+from omnicx.commerce.enums import CommerceTopic
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewQuery, Section
 from omnicx.overview.service.charts import SERIES_LABELS
+from omnicx.tracking.enums import TrackingTopic
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,14 +34,14 @@ router = APIRouter(include_in_schema=False)
 NAV = [NavItem("overview", N_("Overview"), "/", Action.OVERVIEW_READ, 0)]
 
 # Topics the live activity feed lists; the SSE endpoint drops those the reader's role may not see.
-FEED_TOPICS = [
+FEED_TOPICS: list[str] = [
     "inbox.conversation.created",
     "inbox.message.created",
-    "commerce.order",
-    "commerce.stock",
-    "tracking.events",
-    "audit.recorded",
-    "job.dead",
+    CommerceTopic.ORDER,
+    CommerceTopic.STOCK,
+    TrackingTopic.EVENTS,
+    AuthTopic.AUDIT_RECORDED,
+    KernelTopic.JOB_DEAD,
 ]
 Metric = Literal["contacts", "qualified", "sales", "revenue"]
 
@@ -80,6 +84,7 @@ def overview_page(
         "specs": specs,
         "range_query": urlencode(params),
         "feed_topics": FEED_TOPICS,
+        "KernelTopic": KernelTopic,
         **_team_cards(session, principal),
     }
     return render(request, "overview/index.html", context)

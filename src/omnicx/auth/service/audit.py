@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.auth.enums import AuthTopic
 from omnicx.auth.models import AuditEntry
 from omnicx.auth.schemas import AuditPublic
 from omnicx.kernel.access.permissions import Action
@@ -55,7 +56,7 @@ def record_audit(
             session,
             RealtimeEvent(
                 workspace_id=workspace_id,
-                topic="audit.recorded",
+                topic=AuthTopic.AUDIT_RECORDED,
                 data={"summary": summary, "action": action, "actor": entry.actor_label},
                 action=Action.AUDIT_READ.value,
             ),

@@ -4,7 +4,6 @@ Write functions commit (they are complete actions) unless called with `commit=Fa
 transaction, such as a job handler.
 """
 
-from omnicx.commerce.service._common import ORDER_TOPIC, STOCK_TOPIC
 from omnicx.commerce.service.carts import (
     ABANDON_AFTER,
     CART_CHECK_JOB,
@@ -27,16 +26,12 @@ from omnicx.commerce.service.catalogue import (
     update_product,
     update_variant,
 )
+from omnicx.commerce.service.notices import NOTIFY_READY_JOB, list_notifications, notify_ready, order_notices
+from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import (
-    NOTIFY_READY_JOB,
-    READY_NOTICE,
-    change_status,
     get_order,
-    list_notifications,
     list_orders,
-    notify_ready,
     order_by_token,
-    order_notices,
     order_timeline,
     pickup_board,
     pickup_code,
@@ -69,10 +64,7 @@ __all__ = [
     "CART_CHECK_JOB",
     "LOW_STOCK_THRESHOLD",
     "NOTIFY_READY_JOB",
-    "ORDER_TOPIC",
-    "READY_NOTICE",
     "SHOPIFY_JOB",
-    "STOCK_TOPIC",
     "SWEEP_JOB",
     "availability",
     "change_status",

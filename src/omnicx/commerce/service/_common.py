@@ -9,15 +9,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.commerce.enums import CommerceTopic
 from omnicx.commerce.errors import LocationNotFound, VariantNotFound
 from omnicx.commerce.models import Location, Reservation, Stock, Variant
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.realtime import service as realtime_service
 from omnicx.kernel.realtime.bus import RealtimeEvent
-
-STOCK_TOPIC = "commerce.stock"
-ORDER_TOPIC = "commerce.order"
 
 
 def load_location(session: Session, workspace_id: uuid.UUID, location_id: uuid.UUID) -> Location:
@@ -96,7 +94,7 @@ def publish_stock(
         session,
         RealtimeEvent(
             workspace_id=workspace_id,
-            topic=STOCK_TOPIC,
+            topic=CommerceTopic.STOCK,
             data={
                 "sku": sku,
                 "location_id": str(location.id),
@@ -116,7 +114,7 @@ def publish_order(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.U
         session,
         RealtimeEvent(
             workspace_id=workspace_id,
-            topic=ORDER_TOPIC,
+            topic=CommerceTopic.ORDER,
             data={
                 "order_id": str(order_id),
                 "status": status,

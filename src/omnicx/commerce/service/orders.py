@@ -1,14 +1,12 @@
-"""Orders: placing them (allocating stock all-or-nothing), their status timeline and click-and-collect.
+"""Orders: placing them (allocating stock all-or-nothing at one location) and reading them: one order, the
+order list, a store's pickup board, the customer's own view by token and the customer 360 timeline.
 
-Every status change goes through the pure table in `omnicx.commerce.transitions`, is recorded with its time and
-actor in `commerce_order_event`, and is published on the realtime topic `commerce.order` after commit. Stock
-follows the status: cancelling releases what was allocated, handing over (shipped, picked up) takes it off the
-shelf, a return puts it back.
+What follows a placed order lives beside this module: status changes in `order_status`, the notices owed to
+the customer in `notices`.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -17,15 +15,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth import service as auth_service
 from omnicx.commerce import transitions
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
-from omnicx.commerce.errors import OrderNotFound, OutOfStock, PickupCodeInvalid
-from omnicx.commerce.models import Location, Notification, Order, OrderEvent, OrderLine, Reservation
-from omnicx.commerce.money import exponent, format_money
+from omnicx.commerce.errors import OrderNotFound, OutOfStock
+from omnicx.commerce.models import Location, Order, OrderEvent, OrderLine, Reservation
+from omnicx.commerce.money import format_money
 from omnicx.commerce.schemas import (
     CustomerRef,
-    NoticePublic,
     OrderCreate,
     OrderEventPublic,
     OrderLinePublic,
@@ -33,20 +29,15 @@ from omnicx.commerce.schemas import (
     OrderSummary,
     OrderTracking,
 )
-from omnicx.commerce.service._common import load_location, lock_stock_ids, publish_order
+from omnicx.commerce.service._common import load_location, publish_order
 from omnicx.commerce.service.stock import publish_stocks, reservation_rows, stores_with_stock, take
 from omnicx.customers.schemas import TimelineItem
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
-from omnicx.inbox import service as inbox_service
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
-from omnicx.kernel.i18n import translations
-from omnicx.kernel.jobs import service as jobs_service
 from omnicx.tracking import service as tracking_service
 
-NOTIFY_READY_JOB = "commerce.notify_ready"
-READY_NOTICE = "ready_for_pickup"
 PICKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 STAFF_BOARD = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.ALLOCATED, OrderStatus.READY_FOR_PICKUP)
 
@@ -79,7 +70,10 @@ def resolve_customer(session: Session, *, workspace_id: uuid.UUID, customer: Cus
     )
 
 
-def _load(session: Session, workspace_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+def load_order(
+    session: Session, workspace_id: uuid.UUID, order_id: uuid.UUID, *, lock: bool = False
+) -> Order:
+    """The workspace's order (`OrderNotFound` otherwise); with `lock`, its row is locked for the transaction."""
     stmt = select(Order).where(Order.workspace_id == workspace_id, Order.id == order_id)
     order = session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:
@@ -87,7 +81,8 @@ def _load(session: Session, workspace_id: uuid.UUID, order_id: uuid.UUID, *, loc
     return order
 
 
-def _public(session: Session, order: Order) -> OrderPublic:
+def order_public(session: Session, order: Order) -> OrderPublic:
+    """The full contract of one order: lines, status timeline and the statuses it may move to next."""
     location = session.get(Location, order.location_id)
     lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.sku))
     events = session.scalars(
@@ -219,120 +214,19 @@ def place_order(
         )
     publish_stocks(session, workspace_id, [stock for stock, _, _ in taken.values()])
     publish_order(session, workspace_id=workspace_id, order_id=order.id, status=order.status.value)
-    result = _public(session, order)
+    result = order_public(session, order)
     if commit:
         session.commit()
     return result
-
-
-def change_status(
-    session: Session,
-    *,
-    workspace_id: uuid.UUID,
-    order_id: uuid.UUID,
-    status: OrderStatus,
-    actor: str,
-    pickup_code: str | None = None,
-    now: datetime | None = None,
-    commit: bool = True,
-) -> OrderPublic:
-    """Move an order to `status` if the transition table allows it (else `TransitionNotAllowed`, nothing
-    changes); stock follows, the step is recorded with time and actor, and screens are told after commit.
-
-    Marking a pickup order `picked_up` needs its pickup code; `ready_for_pickup` queues the customer's notice.
-    """
-    now = now or utcnow()
-    order = _load(session, workspace_id, order_id, lock=True)
-    transitions.check(order.status, status, order.fulfilment)
-    if status is OrderStatus.PICKED_UP and not hmac.compare_digest(
-        (pickup_code or "").strip().upper().encode(), order.pickup_code.encode()
-    ):
-        raise PickupCodeInvalid("the pickup code does not match this order")
-    _move_stock(session, order, status, now)
-    order.status = status
-    order.updated_at = now
-    session.add(OrderEvent(workspace_id=workspace_id, order_id=order.id, status=status, actor=actor, at=now))
-    if status is OrderStatus.READY_FOR_PICKUP:
-        jobs_service.enqueue(
-            session,
-            kind=NOTIFY_READY_JOB,
-            payload={"order_id": str(order.id)},
-            workspace_id=workspace_id,
-            idempotency_key=f"ready:{order.id}",
-        )
-    if status is OrderStatus.PAID:
-        _record_sale(session, order, now)
-    session.flush()
-    publish_order(session, workspace_id=workspace_id, order_id=order.id, status=status.value)
-    result = _public(session, order)
-    if commit:
-        session.commit()
-    return result
-
-
-def _record_sale(session: Session, order: Order, now: datetime) -> None:
-    """A paid order is a sale: tell tracking, so attribution credits the channels that led to it.
-
-    Uses the Segment e-commerce name (`Order Completed`) and a message id derived from the order, so a
-    payment recorded twice is one sale.
-    """
-    if order.customer_id is None:
-        return
-    tracking_service.record_server_event(
-        session,
-        workspace_id=order.workspace_id,
-        customer_id=order.customer_id,
-        event="Order Completed",
-        at=now,
-        properties={
-            "order_id": str(order.id),
-            "revenue": order.total_minor / 10 ** exponent(order.currency),
-            "currency": order.currency,
-            "channel": order.channel.value,
-            "fulfilment": order.fulfilment.value,
-        },
-        message_id=f"omnicx-order-{order.id}-paid",
-    )
-
-
-# What happens to each line's units when an order enters a status: (state before, state after, on hand change,
-# allocated change) per unit.
-_STOCK_MOVES: dict[OrderStatus, tuple[LineStock, LineStock, int, int]] = {
-    OrderStatus.CANCELLED: (LineStock.ALLOCATED, LineStock.RELEASED, 0, -1),
-    OrderStatus.SHIPPED: (LineStock.ALLOCATED, LineStock.FULFILLED, -1, -1),
-    OrderStatus.PICKED_UP: (LineStock.ALLOCATED, LineStock.FULFILLED, -1, -1),
-    OrderStatus.RETURNED: (LineStock.FULFILLED, LineStock.RETURNED, 1, 0),
-}
-
-
-def _move_stock(session: Session, order: Order, status: OrderStatus, now: datetime) -> None:
-    move = _STOCK_MOVES.get(status)
-    if move is None:
-        return
-    before, after, on_hand, allocated = move
-    lines = list(
-        session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.stock_state == before)
-        )
-    )
-    stocks = lock_stock_ids(session, [line.stock_id for line in lines])
-    for line in lines:
-        stock = stocks[line.stock_id]
-        stock.on_hand += on_hand * line.quantity
-        stock.allocated += allocated * line.quantity
-        stock.updated_at = now
-        line.stock_state = after
-    session.flush()
-    publish_stocks(session, order.workspace_id, stocks.values())
 
 
 def get_order(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> OrderPublic:
-    return _public(session, _load(session, workspace_id, order_id))
+    return order_public(session, load_order(session, workspace_id, order_id))
 
 
 def pickup_code(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> str:
     """The code the customer shows at the store (given to the customer only, with their notice)."""
-    return _load(session, workspace_id, order_id).pickup_code
+    return load_order(session, workspace_id, order_id).pickup_code
 
 
 def order_by_token(session: Session, *, token: str) -> OrderTracking:
@@ -340,7 +234,7 @@ def order_by_token(session: Session, *, token: str) -> OrderTracking:
     order = session.scalar(select(Order).where(Order.token == token)) if 20 <= len(token) <= 64 else None
     if order is None:
         raise OrderNotFound("no such order")
-    full = _public(session, order)
+    full = order_public(session, order)
     return OrderTracking(
         status=full.status,
         fulfilment=full.fulfilment,
@@ -408,101 +302,7 @@ def pickup_board(session: Session, *, workspace_id: uuid.UUID, location_id: uuid
         )
         .order_by(Order.created_at, Order.id)
     )
-    return [_public(session, o) for o in orders]
-
-
-def notify_ready(
-    session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID, base_url: str = ""
-) -> bool:
-    """Tell the customer their order is ready for pickup, once; returns False if it was already done.
-
-    The notice (pickup code, store, the order page: absolute when `base_url` is set) goes through the inbox on
-    the customer's preferred channel; the commerce row records where it went, or that no channel was
-    available. Runs inside the job's transaction (no commit): a rolled-back run leaves nothing behind, so
-    its replay sends the one notice.
-    """
-    order = _load(session, workspace_id, order_id)
-    exists = session.scalar(
-        select(Notification.id).where(Notification.order_id == order.id, Notification.kind == READY_NOTICE)
-    )
-    if exists is not None:
-        return False
-    location = session.get(Location, order.location_id)
-    store = location.name if location else ""
-    path = f"/o/{order.token}"
-    link = f"{base_url.rstrip('/')}{path}" if base_url else path
-    detail: dict[str, object] = {"pickup_code": order.pickup_code, "location": store, "order_path": path}
-    detail.update(_send_ready_notice(session, order, store, link))
-    session.add(
-        Notification(
-            workspace_id=workspace_id,
-            order_id=order.id,
-            customer_id=order.customer_id,
-            kind=READY_NOTICE,
-            detail=detail,
-        )
-    )
-    session.flush()
-    publish_order(session, workspace_id=workspace_id, order_id=order.id, status=order.status.value)
-    return True
-
-
-def _send_ready_notice(session: Session, order: Order, store: str, link: str) -> dict[str, object]:
-    """Hand the notice to the inbox; what to remember about where it went (`channel` None: nowhere)."""
-    if order.customer_id is None:
-        return {"channel": None}
-    workspace = auth_service.get_workspace(session, workspace_id=order.workspace_id)
-    t = translations(workspace.default_language)
-    subject = t.gettext("Your order is ready for pickup")
-    text = t.gettext(
-        "Your order is ready for pickup at %(store)s.\n\nPickup code: %(code)s\n\nFollow your order: %(link)s"
-    ) % {"store": store, "code": order.pickup_code, "link": link}
-    result = inbox_service.notify_customer(
-        session,
-        workspace_id=order.workspace_id,
-        customer_id=order.customer_id,
-        subject=subject,
-        text=text,
-        key=f"commerce:{READY_NOTICE}:{order.id}",
-    )
-    if result is None:
-        return {"channel": None}
-    return {
-        "channel": result.channel.value,
-        "inbox": result.inbox_name,
-        "conversation_id": str(result.conversation_id),
-        "message_id": str(result.message_id),
-    }
-
-
-def order_notices(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[NoticePublic]:
-    """The notices owed to the customer for an order and where each went (oldest first), for staff."""
-    _load(session, workspace_id, order_id)
-    rows = session.scalars(
-        select(Notification).where(Notification.order_id == order_id).order_by(Notification.created_at)
-    )
-    return [
-        NoticePublic(
-            kind=row.kind,
-            channel=(row.detail or {}).get("channel"),
-            inbox=str((row.detail or {}).get("inbox") or ""),
-            conversation_id=(row.detail or {}).get("conversation_id"),
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
-
-
-def list_notifications(session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID) -> list[str]:
-    """Kinds of the notices recorded for an order (oldest first)."""
-    _load(session, workspace_id, order_id)
-    return list(
-        session.scalars(
-            select(Notification.kind)
-            .where(Notification.order_id == order_id)
-            .order_by(Notification.created_at)
-        )
-    )
+    return [order_public(session, o) for o in orders]
 
 
 def order_timeline(

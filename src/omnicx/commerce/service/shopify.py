@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce import transitions
-from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel, ShopifyTopic
 from omnicx.commerce.errors import SignatureInvalid
 from omnicx.commerce.models import Location, Order, ShopifyConnection, ShopifyWebhook
-from omnicx.commerce.schemas import SHOPIFY_TOPICS, CustomerRef, LineRequest, OrderCreate, ShopifyReceipt
-from omnicx.commerce.service import orders as orders_service
+from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, ShopifyReceipt
 from omnicx.commerce.service._common import lock_stock, reserved_by_stock, variants_by_sku
 from omnicx.commerce.service.catalogue import _set_on_hand
+from omnicx.commerce.service.order_status import change_status
+from omnicx.commerce.service.orders import place_order
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.errors import DomainError, Invalid, NotFound
 from omnicx.kernel.jobs import service as jobs_service
@@ -80,8 +81,10 @@ def receive_webhook(
         or not hmac.compare_digest(sign(secret, body).encode(), signature.strip().encode())
     ):
         raise SignatureInvalid("the webhook signature is invalid")
-    if topic not in SHOPIFY_TOPICS:
-        raise Invalid(f"unsupported webhook topic {topic!r}")
+    try:
+        known = ShopifyTopic(topic)
+    except ValueError:
+        raise Invalid(f"unsupported webhook topic {topic!r}") from None
     if not webhook_id or len(webhook_id) > 200:
         raise Invalid("X-Shopify-Webhook-Id is required")
     try:
@@ -97,7 +100,7 @@ def receive_webhook(
             id=row_id,
             workspace_id=workspace.id,
             webhook_id=webhook_id,
-            topic=topic,
+            topic=known,
             body=text.replace("\x00", ""),
             received_at=utcnow(),
             processed_at=None,
@@ -145,15 +148,17 @@ def process_webhook(session: Session, *, workspace_id: uuid.UUID, webhook_row_id
     row.processed_at = utcnow()
 
 
-_STATUS_PATHS: dict[str, list[OrderStatus]] = {
-    "orders/paid": [OrderStatus.PAID],
-    "orders/fulfilled": [OrderStatus.ALLOCATED, OrderStatus.SHIPPED],
-    "orders/cancelled": [OrderStatus.CANCELLED],
+_STATUS_PATHS: dict[ShopifyTopic, list[OrderStatus]] = {
+    ShopifyTopic.ORDERS_PAID: [OrderStatus.PAID],
+    ShopifyTopic.ORDERS_FULFILLED: [OrderStatus.ALLOCATED, OrderStatus.SHIPPED],
+    ShopifyTopic.ORDERS_CANCELLED: [OrderStatus.CANCELLED],
 }
+# Topics that create the order when it is not known yet (an update may be the first word of an order).
+_PLACING = (ShopifyTopic.ORDERS_CREATE, ShopifyTopic.ORDERS_UPDATED, ShopifyTopic.ORDERS_PAID)
 
 
-def _apply(session: Session, workspace_id: uuid.UUID, topic: str, payload: dict[str, Any]) -> None:
-    if topic == "inventory_levels/update":
+def _apply(session: Session, workspace_id: uuid.UUID, topic: ShopifyTopic, payload: dict[str, Any]) -> None:
+    if topic is ShopifyTopic.INVENTORY_LEVELS_UPDATE:
         _inventory(session, workspace_id, payload)
         return
     external_id = str(payload.get("id", ""))[:100]
@@ -162,8 +167,8 @@ def _apply(session: Session, workspace_id: uuid.UUID, topic: str, payload: dict[
     order = session.scalar(
         select(Order).where(Order.workspace_id == workspace_id, Order.external_id == external_id)
     )
-    if order is None and topic in ("orders/create", "orders/updated", "orders/paid"):
-        placed = orders_service.place_order(
+    if order is None and topic in _PLACING:
+        placed = place_order(
             session,
             workspace_id=workspace_id,
             data=_order_create(payload, external_id),
@@ -179,7 +184,7 @@ def _apply(session: Session, workspace_id: uuid.UUID, topic: str, payload: dict[
         if status is target:
             continue
         if transitions.allowed(status, target, fulfilment):
-            status = orders_service.change_status(
+            status = change_status(
                 session,
                 workspace_id=workspace_id,
                 order_id=order_id,

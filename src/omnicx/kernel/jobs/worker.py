@@ -36,6 +36,7 @@ from omnicx.kernel.jobs.models import Job, JobStatus
 from omnicx.kernel.jobs.registry import JobContext, get_handler
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
+from omnicx.kernel.realtime.topics import KernelTopic
 from omnicx.kernel.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ def _bury(session: Session, job: Job, now: datetime, error: str) -> None:
             session,
             RealtimeEvent(
                 workspace_id=job.workspace_id,
-                topic="job.dead",
+                topic=KernelTopic.JOB_DEAD,
                 data={"summary": summary, "job_id": str(job.id), "kind": job.kind},
                 action=Action.JOBS_READ.value,
             ),

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.realtime.bus import RESYNC_TOPIC, Bus, RealtimeEvent
+from omnicx.kernel.realtime.bus import Bus, RealtimeEvent
 from omnicx.kernel.realtime.schemas import RealtimeEventPublic
+from omnicx.kernel.realtime.topics import KernelTopic
 
 log = logging.getLogger("omnicx.kernel.realtime")
 
@@ -132,7 +133,7 @@ def visible_to(
     agent = principal.role is Role.AGENT and principal.user_id is not None
     if agent and not all(set(clause) & tokens for clause in clauses):
         return False  # an agent outside the conversation's inbox or scope
-    if not topics or event.topic == RESYNC_TOPIC:
+    if not topics or event.topic == KernelTopic.RESYNC:
         return True
     return any(_topic_matches(event.topic, prefix) for prefix in topics)
 

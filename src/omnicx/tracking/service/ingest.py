@@ -18,10 +18,12 @@ import orjson
 from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.db import insert_rows, new_id
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
+from omnicx.tracking.enums import TrackingTopic
 from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLarge
 from omnicx.tracking.models import Event, RejectedEvent, Source
 from omnicx.tracking.schemas import AuthenticatedSource, IngestResult
@@ -29,8 +31,6 @@ from omnicx.tracking.service.sources import authenticate_write_key
 from omnicx.tracking.wire import Received, Rejection, validate
 
 PROCESS_JOB = "tracking.process_events"
-REALTIME_TOPIC = "tracking.events"
-REALTIME_ACTION = "tracking.read"
 LAST_SEEN_PRECISION = timedelta(minutes=1)
 MAX_ERRORS_SHOWN = 20
 
@@ -87,8 +87,8 @@ def store(
             session,
             RealtimeEvent(
                 workspace_id=source.workspace_id,
-                topic=REALTIME_TOPIC,
-                action=REALTIME_ACTION,
+                topic=TrackingTopic.EVENTS,
+                action=Action.TRACKING_READ.value,
                 data={
                     "source_id": str(source.id),
                     "accepted": len(inserted),

@@ -35,7 +35,8 @@
   }
 
   // A live activity feed: subscribes to the workspace's server-sent events (the topics listed in
-  // data-sse-topics) and lists the newest first. A resync event means some were missed: reload the page.
+  // data-sse-topics) and lists the newest first. An event of the resync topic (data-sse-resync) means some
+  // were missed: the card says so.
   function liveFeeds(root) {
     root.querySelectorAll("[data-sse-feed]").forEach(function (card) {
       var list = card.querySelector("[data-live-feed]");
@@ -69,7 +70,8 @@
       (card.getAttribute("data-sse-topics") || "").split(",").forEach(function (topic) {
         if (topic.trim()) source.addEventListener(topic.trim(), handler);
       });
-      source.addEventListener("realtime.resync", function () { card.setAttribute("data-sse-state", "resync"); });
+      var resync = card.getAttribute("data-sse-resync");
+      if (resync) source.addEventListener(resync, function () { card.setAttribute("data-sse-state", "resync"); });
       window.addEventListener("beforeunload", function () { source.close(); });
     });
   }
