@@ -48,8 +48,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from omnicx.identity.merging import KIND_LIMITS, RANK
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
-from omnicx.identity.schemas import KIND_LIMITS, RANK, Identifier, IdentifierKind, MergeStatus, ResolveItem
+from omnicx.identity.schemas import Identifier, IdentifierKind, MergeStatus, ResolveItem
 from omnicx.identity.service.normalise import normalise
 from omnicx.identity.service.profile import apply_traits, fill_from_identifiers, merge_profile
 from omnicx.kernel.db import insert_rows, new_id, utcnow
