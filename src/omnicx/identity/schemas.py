@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class IdentifierKind(StrEnum):
-    """What an identifier is; its place in `PRIORITY` decides which customer survives a merge."""
+    """What an identifier is; its place in `identity.merging.PRIORITY` decides which customer survives a merge."""
 
     ANONYMOUS_ID = "anonymous_id"
     USER_ID = "user_id"
@@ -22,25 +22,6 @@ class IdentifierKind(StrEnum):
     INSTAGRAM = "instagram"
     TELEGRAM = "telegram"
     EXTERNAL = "external"
-
-
-# Strongest first: a user id is asserted by the business, an anonymous id only by a browser cookie.
-PRIORITY: tuple[IdentifierKind, ...] = (
-    IdentifierKind.USER_ID,
-    IdentifierKind.EMAIL,
-    IdentifierKind.PHONE,
-    IdentifierKind.WHATSAPP,
-    IdentifierKind.MESSENGER,
-    IdentifierKind.INSTAGRAM,
-    IdentifierKind.TELEGRAM,
-    IdentifierKind.EXTERNAL,
-    IdentifierKind.ANONYMOUS_ID,
-)
-RANK: dict[IdentifierKind, int] = {kind: len(PRIORITY) - i for i, kind in enumerate(PRIORITY)}
-
-# Per-type limits: how many identifiers of a kind one customer may hold. A merge that would exceed one is
-# refused and logged, so two people who logged in on the same device never become one profile.
-KIND_LIMITS: dict[IdentifierKind, int] = {IdentifierKind.USER_ID: 1}
 
 
 class Identifier(BaseModel, frozen=True):

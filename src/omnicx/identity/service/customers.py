@@ -21,7 +21,9 @@ from omnicx.identity.schemas import (
     MergePublic,
     MergeStatus,
 )
-from omnicx.identity.service.graph import lookup, merge_pair, prepare
+from omnicx.identity.service.facts import lookup
+from omnicx.identity.service.graph import prepare
+from omnicx.identity.service.writes import merge_pair
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.schemas import Page
 
