@@ -12,6 +12,7 @@ from __future__ import annotations
 from omnicx.attribution import views as attribution_views
 from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
+from omnicx.channels import tasks as channels_tasks
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
 from omnicx.commerce import views as commerce_views
@@ -35,6 +36,7 @@ JOB_HANDLERS = (
     identity_tasks.HANDLERS,
     commerce_tasks.HANDLERS,
     inbox_tasks.HANDLERS,
+    channels_tasks.HANDLERS,
 )
 MAIN_NAV = (
     *overview_views.NAV,
