@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from omnicx.inbox.enums import (
     AgentScope,
     Availability,
+    ConversationEventKind,
     ConversationStatus,
     DeliveryStatus,
     MessageKind,
@@ -202,7 +203,7 @@ class MessagePublic(_Public):
 
 class EventPublic(_Public):
     id: uuid.UUID
-    kind: str
+    kind: ConversationEventKind
     actor_label: str
     detail: dict[str, Any]
     at: datetime

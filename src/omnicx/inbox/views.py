@@ -18,7 +18,15 @@ from starlette.concurrency import run_in_threadpool
 from omnicx.auth import service as auth_service
 from omnicx.customers import service as customers_service
 from omnicx.inbox import service
-from omnicx.inbox.enums import AgentScope, Availability, ConversationStatus, MessagingChannel, Priority
+from omnicx.inbox.enums import (
+    AgentScope,
+    Availability,
+    ConversationEventKind,
+    ConversationStatus,
+    InboxTopic,
+    MessagingChannel,
+    Priority,
+)
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
@@ -95,6 +103,7 @@ def inbox_page(
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "statuses": list(ConversationStatus),
         "can_report": allows(principal.role, Action.INBOX_REPORTS_READ),
+        "topics": InboxTopic,
         **_agent_context(session, principal),
     }
     if request.headers.get("hx-request"):
@@ -202,6 +211,8 @@ def _conversation_context(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
         ),
         "event_labels": EVENT_LABELS,
+        "event_kinds": ConversationEventKind,
+        "topics": InboxTopic,
         **_agent_context(session, principal, members),
     }
 
@@ -435,20 +446,20 @@ def retry_form(
 # --- Agent experience: availability, notifications, settings pages ----------------------------------------------
 
 EVENT_LABELS = {
-    "created": N_("opened the conversation"),
-    "assigned": N_("assigned it"),
-    "replied": N_("replied"),
-    "note_added": N_("added a private note"),
-    "status_changed": N_("changed the status"),
-    "priority_changed": N_("changed the priority"),
-    "labels_changed": N_("changed the labels"),
-    "team_changed": N_("changed the team"),
-    "reopened": N_("reopened it"),
-    "woken": N_("woke it from snooze"),
-    "merged": N_("merged another conversation into it"),
-    "merged_into": N_("merged it into another conversation"),
-    "delivery_retried": N_("retried a failed reply"),
-    "notice_sent": N_("sent a notice"),
+    ConversationEventKind.CREATED: N_("opened the conversation"),
+    ConversationEventKind.ASSIGNED: N_("assigned it"),
+    ConversationEventKind.REPLIED: N_("replied"),
+    ConversationEventKind.NOTE_ADDED: N_("added a private note"),
+    ConversationEventKind.STATUS_CHANGED: N_("changed the status"),
+    ConversationEventKind.PRIORITY_CHANGED: N_("changed the priority"),
+    ConversationEventKind.LABELS_CHANGED: N_("changed the labels"),
+    ConversationEventKind.TEAM_CHANGED: N_("changed the team"),
+    ConversationEventKind.REOPENED: N_("reopened it"),
+    ConversationEventKind.WOKEN: N_("woke it from snooze"),
+    ConversationEventKind.MERGED: N_("merged another conversation into it"),
+    ConversationEventKind.MERGED_INTO: N_("merged it into another conversation"),
+    ConversationEventKind.DELIVERY_RETRIED: N_("retried a failed reply"),
+    ConversationEventKind.NOTICE_SENT: N_("sent a notice"),
 }
 WEEKDAYS = [
     N_("Monday"),
@@ -516,14 +527,16 @@ def notifications_page(request: Request, session: SessionDep, principal: Reader)
     template = (
         "inbox/_notifications.html" if request.headers.get("hx-request") else "inbox/notifications.html"
     )
-    return render(request, template, {"notifications": found})
+    return render(request, template, {"notifications": found, "topics": InboxTopic})
 
 
 @router.get("/inbox/notifications/badge", response_class=HTMLResponse)
 def notifications_badge(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
     """The top bar's unread count (re-fetched when the caller's stream announces a notification)."""
     return render(
-        request, "inbox/_badge.html", {"unread": service.unread_count(session, principal=principal)}
+        request,
+        "inbox/_badge.html",
+        {"unread": service.unread_count(session, principal=principal), "topics": InboxTopic},
     )
 
 

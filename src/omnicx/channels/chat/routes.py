@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from omnicx.channels.chat.visitor import new_visitor_id, sign, verify
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import MessageKind, MessagingChannel
+from omnicx.inbox.enums import InboxTopic, MessageKind, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound
 from omnicx.inbox.schemas import InboundMessage, InboxPublic, ReceiveResult
 from omnicx.kernel.errors import NotFound, Unauthorized
@@ -248,7 +248,7 @@ async def stream(
                     if event.topic == "realtime.resync":
                         yield ServerSentEvent(event="reply", data="{}")
                     elif (
-                        event.topic == "inbox.typing"
+                        event.topic == InboxTopic.TYPING
                         and data.get("who") == "agent"
                         and not data.get("private")
                         and contact_id is not None
@@ -258,7 +258,7 @@ async def stream(
                             event="typing", data=json.dumps({"label": data.get("label", "")})
                         )
                     elif (
-                        event.topic == "inbox.message.created"
+                        event.topic == InboxTopic.MESSAGE_CREATED
                         and data.get("kind") == MessageKind.OUTGOING.value
                         and contact_id is not None
                         and data.get("contact_id") == contact_id

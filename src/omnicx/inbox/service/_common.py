@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.inbox import sla
-from omnicx.inbox.enums import ConversationStatus, MessageKind
+from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, MessageKind
 from omnicx.inbox.errors import ConversationNotFound, InboxNotFound
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Inbox, Message, SlaPolicy
 from omnicx.inbox.schemas import (
@@ -151,7 +151,7 @@ def schedule(session: Session, conversation: Conversation, *, kind: str, at: dat
 def record_event(
     session: Session,
     conversation: Conversation,
-    kind: str,
+    kind: ConversationEventKind,
     *,
     principal: Principal | None = None,
     actor_label: str = "",
@@ -173,7 +173,7 @@ def record_event(
 
 
 def announce(
-    session: Session, conversation: Conversation, topic: str, summary_text: str, **data: Any
+    session: Session, conversation: Conversation, topic: InboxTopic, summary_text: str, **data: Any
 ) -> None:
     """Tell the workspace's screens (after commit) that `conversation` changed."""
     publish(

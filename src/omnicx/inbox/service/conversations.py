@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.customers.schemas import TimelineItem
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import ConversationStatus, MessageKind, Priority
+from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, MessageKind, Priority
 from omnicx.inbox.errors import AssigneeNotFound, InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import (
@@ -157,7 +157,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "assigned",
+            ConversationEventKind.ASSIGNED,
             principal=principal,
             detail={"from": _str(conversation.assignee_id), "to": _str(data.assignee_id)},
         )
@@ -173,7 +173,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "team_changed",
+            ConversationEventKind.TEAM_CHANGED,
             principal=principal,
             detail={"from": _str(conversation.team_id), "to": _str(data.team_id)},
         )
@@ -183,7 +183,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "priority_changed",
+            ConversationEventKind.PRIORITY_CHANGED,
             principal=principal,
             detail={"from": conversation.priority.value, "to": data.priority.value},
         )
@@ -195,7 +195,7 @@ def update_conversation(
             record_event(
                 session,
                 conversation,
-                "labels_changed",
+                ConversationEventKind.LABELS_CHANGED,
                 principal=principal,
                 detail={"from": labels_of(conversation), "to": labels},
             )
@@ -209,7 +209,10 @@ def update_conversation(
         conversation.updated_at = now
         refresh_sla(session, conversation, inbox)
         announce(
-            session, conversation, "inbox.conversation.updated", f"Conversation updated: {', '.join(changes)}"
+            session,
+            conversation,
+            InboxTopic.CONVERSATION_UPDATED,
+            f"Conversation updated: {', '.join(changes)}",
         )
     result = summary(conversation, inbox, contact)
     session.commit()
@@ -246,7 +249,7 @@ def _change_status(
     record_event(
         session,
         conversation,
-        "status_changed",
+        ConversationEventKind.STATUS_CHANGED,
         principal=principal,
         detail={
             "from": conversation.status.value,
@@ -276,11 +279,13 @@ def wake_due(session: Session, *, conversation_id: uuid.UUID, now: datetime | No
         conversation.status, conversation.snoozed_until, now=now
     ):
         return False
-    record_event(session, conversation, "woken", actor_label="omnicx", detail={"by": "timer"})
+    record_event(
+        session, conversation, ConversationEventKind.WOKEN, actor_label="omnicx", detail={"by": "timer"}
+    )
     conversation.status = ConversationStatus.OPEN
     conversation.snoozed_until = None
     conversation.updated_at = now
-    announce(session, conversation, "inbox.conversation.updated", "A snoozed conversation woke up")
+    announce(session, conversation, InboxTopic.CONVERSATION_UPDATED, "A snoozed conversation woke up")
     return True
 
 
@@ -306,7 +311,7 @@ def auto_resolve_due(session: Session, *, conversation_id: uuid.UUID, now: datet
     record_event(
         session,
         conversation,
-        "status_changed",
+        ConversationEventKind.STATUS_CHANGED,
         actor_label="omnicx",
         detail={"from": conversation.status.value, "to": "resolved", "by": "inactivity"},
     )
@@ -315,7 +320,7 @@ def auto_resolve_due(session: Session, *, conversation_id: uuid.UUID, now: datet
     conversation.open_contact_id = None
     conversation.updated_at = now
     refresh_sla(session, conversation, inbox)
-    announce(session, conversation, "inbox.conversation.updated", "A quiet conversation was resolved")
+    announce(session, conversation, InboxTopic.CONVERSATION_UPDATED, "A quiet conversation was resolved")
     return True
 
 
@@ -340,15 +345,16 @@ def check_sla(session: Session, *, conversation_id: uuid.UUID, kind: str, stage:
     now = utcnow()
     notified[key] = now.isoformat()
     conversation.sla_notified = notified
-    event = "sla_breached" if stage == "breach" else "sla_warning"
+    breached = stage == "breach"
+    event = ConversationEventKind.SLA_BREACHED if breached else ConversationEventKind.SLA_WARNING
     record_event(
         session, conversation, event, actor_label="omnicx", detail={"target": kind, "due": due.isoformat()}
     )
-    words = "breached" if stage == "breach" else "is close to its"
+    words = "breached" if breached else "is close to its"
     announce(
         session,
         conversation,
-        f"inbox.sla.{'breached' if stage == 'breach' else 'warning'}",
+        InboxTopic.SLA_BREACHED if breached else InboxTopic.SLA_WARNING,
         f"Conversation {words} {kind.replace('_', ' ')} target",
         target=kind,
         due=due.isoformat(),

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import AgentScope, ConversationStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import (
+    AgentScope,
+    ConversationEventKind,
+    ConversationStatus,
+    InboxTopic,
+    MessageKind,
+    MessagingChannel,
+)
 from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Contact, Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
@@ -215,7 +222,11 @@ def _receive(
     if conversation.status is ConversationStatus.PENDING:
         conversation.status = ConversationStatus.OPEN
         record_event(
-            session, conversation, "status_changed", actor_label=contact.source_id, detail={"to": "open"}
+            session,
+            conversation,
+            ConversationEventKind.STATUS_CHANGED,
+            actor_label=contact.source_id,
+            detail={"to": "open"},
         )
     if not conversation.subject and message.subject:
         conversation.subject = message.subject[:500]
@@ -237,11 +248,11 @@ def _receive(
         )
     label = message.name or message.source_id
     if created:
-        announce(session, conversation, "inbox.conversation.created", f"New conversation from {label}")
+        announce(session, conversation, InboxTopic.CONVERSATION_CREATED, f"New conversation from {label}")
     announce(
         session,
         conversation,
-        "inbox.message.created",
+        InboxTopic.MESSAGE_CREATED,
         f"{label}: {message.text[:80]}",
         message_id=str(stored.id),
         kind=MessageKind.INCOMING.value,
@@ -425,14 +436,26 @@ def _conversation(
     if placement is lifecycle.Placement.WAKE:
         candidate.status = ConversationStatus.OPEN
         candidate.snoozed_until = None
-        record_event(session, candidate, "woken", actor_label=contact.source_id, detail={"by": "message"})
+        record_event(
+            session,
+            candidate,
+            ConversationEventKind.WOKEN,
+            actor_label=contact.source_id,
+            detail={"by": "message"},
+        )
     elif placement is lifecycle.Placement.REOPEN:
         candidate.status = ConversationStatus.OPEN
         candidate.resolved_at = None
         candidate.open_contact_id = contact.id
         candidate.waiting_since = None
-        record_event(session, candidate, "reopened", actor_label=contact.source_id, detail={"by": "message"})
-        announce(session, candidate, "inbox.conversation.updated", "Conversation reopened")
+        record_event(
+            session,
+            candidate,
+            ConversationEventKind.REOPENED,
+            actor_label=contact.source_id,
+            detail={"by": "message"},
+        )
+        announce(session, candidate, InboxTopic.CONVERSATION_UPDATED, "Conversation reopened")
     if contact.customer_id is not None:
         candidate.customer_id = contact.customer_id
     return candidate, False, placement is lifecycle.Placement.APPEND
@@ -464,7 +487,11 @@ def _open_new(
             raise
         return winner, False
     record_event(
-        session, conversation, "created", actor_label=contact.source_id, detail={"inbox": inbox.name}
+        session,
+        conversation,
+        ConversationEventKind.CREATED,
+        actor_label=contact.source_id,
+        detail={"inbox": inbox.name},
     )
     auto_assign(session, conversation, inbox)
     return conversation, True

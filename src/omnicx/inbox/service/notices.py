@@ -22,7 +22,14 @@ from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.errors import CustomerNotFound
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import (
+    ConversationEventKind,
+    ConversationStatus,
+    DeliveryStatus,
+    InboxTopic,
+    MessageKind,
+    MessagingChannel,
+)
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
 from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, announce, record_event
@@ -161,8 +168,15 @@ def _new_email_conversation(
     )
     session.add(conversation)
     session.flush()
-    record_event(session, conversation, "created", actor_label="notice", detail={"inbox": inbox.name}, at=now)
-    announce(session, conversation, "inbox.conversation.created", f"Notice to {email}")
+    record_event(
+        session,
+        conversation,
+        ConversationEventKind.CREATED,
+        actor_label="notice",
+        detail={"inbox": inbox.name},
+        at=now,
+    )
+    announce(session, conversation, InboxTopic.CONVERSATION_CREATED, f"Notice to {email}")
     return conversation
 
 
@@ -200,7 +214,7 @@ def _post(
     record_event(
         session,
         conversation,
-        "notice_sent",
+        ConversationEventKind.NOTICE_SENT,
         actor_label=workspace.name,
         detail={"message_id": str(message_id)},
         at=now,
@@ -216,7 +230,7 @@ def _post(
     announce(
         session,
         conversation,
-        "inbox.message.created",
+        InboxTopic.MESSAGE_CREATED,
         f"{workspace.name}: {text[:80]}",
         message_id=str(message_id),
         kind=MessageKind.OUTGOING.value,

@@ -15,7 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.enums import (
+    ConversationEventKind,
+    ConversationStatus,
+    DeliveryStatus,
+    InboxTopic,
+    MessageKind,
+)
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
@@ -104,7 +110,7 @@ def reply(
     record_event(
         session,
         conversation,
-        "note_added" if data.private else "replied",
+        ConversationEventKind.NOTE_ADDED if data.private else ConversationEventKind.REPLIED,
         principal=principal,
         detail={"message_id": str(message_id)},
         at=now,
@@ -125,7 +131,7 @@ def reply(
     announce(
         session,
         conversation,
-        "inbox.message.created",
+        InboxTopic.MESSAGE_CREATED,
         f"{principal.label}: {text[:80]}",
         message_id=str(message_id),
         kind=kind.value,
@@ -233,7 +239,7 @@ def _advance(session: Session, message: Message, status: DeliveryStatus, error: 
     announce(
         session,
         conversation,
-        "inbox.message.status",
+        InboxTopic.MESSAGE_STATUS,
         f"Message {target.value}",
         message_id=str(message.id),
         delivery_status=target.value,

@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.inbox.enums import DeliveryStatus, MessageKind
+from omnicx.inbox.enums import ConversationEventKind, DeliveryStatus, InboxTopic, MessageKind
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.models import Conversation, Message
 from omnicx.inbox.schemas import MessagePublic
@@ -59,14 +59,14 @@ def retry_message(session: Session, *, principal: Principal, message_id: uuid.UU
     record_event(
         session,
         conversation,
-        "delivery_retried",
+        ConversationEventKind.DELIVERY_RETRIED,
         principal=principal,
         detail={"message_id": str(message.id), "previous_error": (previous_error or "")[:500]},
     )
     announce(
         session,
         conversation,
-        "inbox.message.status",
+        InboxTopic.MESSAGE_STATUS,
         "Message pending",
         message_id=str(message.id),
         delivery_status=DeliveryStatus.PENDING.value,
