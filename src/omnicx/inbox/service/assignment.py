@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.inbox.enums import Availability, ConversationEventKind, ConversationStatus
 from omnicx.inbox.models import Conversation, Inbox
-from omnicx.inbox.service._common import record_event
 from omnicx.inbox.service.availability import availability_of
+from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.kernel.access.permissions import Action, allows
 

@@ -9,7 +9,6 @@ savepoint and the winner's row used.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +17,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import Identifier, IdentifierKind
-from omnicx.inbox import lifecycle
 from omnicx.inbox.enums import (
     AgentScope,
     ConversationEventKind,
@@ -29,13 +25,17 @@ from omnicx.inbox.enums import (
     MessageKind,
     MessagingChannel,
 )
-from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
-from omnicx.inbox.models import Contact, Conversation, Inbox, InboxSettings, Message
-from omnicx.inbox.schemas import Attachment, InboundMessage, ReceiveResult
-from omnicx.inbox.service._common import announce, record_event, refresh_sla, reopen_window
-from omnicx.inbox.service.assignment import auto_assign
-from omnicx.inbox.service.inboxes import _normalise_address
+from omnicx.inbox.errors import InboxNotFound
+from omnicx.inbox.models import Conversation, Inbox, InboxSettings, Message
+from omnicx.inbox.schemas import InboundMessage, ReceiveResult
+from omnicx.inbox.service.attachments import store_attachments
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.inboxes import normalise_address
 from omnicx.inbox.service.insights import note_inbound
+from omnicx.inbox.service.placement import open_new, place
+from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.senders import sender
+from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.service.visibility import remember_agent_scope
 from omnicx.kernel.db import new_id, transaction_memo, utcnow
 from omnicx.tracking import service as tracking_service
@@ -48,19 +48,6 @@ _INBOX_AT = (
     .outerjoin(InboxSettings, InboxSettings.workspace_id == Inbox.workspace_id)
     .where(Inbox.channel == bindparam("channel"), Inbox.address == bindparam("address"))
 )
-_CONTACT = select(Contact).where(
-    Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id")
-)
-_ACTIVE = (
-    select(Conversation).where(Conversation.open_contact_id == bindparam("contact_id")).with_for_update()
-)
-_CONTACT_WITH_ACTIVE = (
-    select(Contact, Conversation)
-    .join(Conversation, Conversation.open_contact_id == Contact.id)
-    .where(Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id"))
-    .with_for_update(of=Conversation)
-)
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def receive(
@@ -138,7 +125,7 @@ def _receiving(session: Session, channel: MessagingChannel, address: str) -> Inb
     """The inbox receiving at `address`, found with its workspace's agent scope in one query, once per
     transaction: a group commit stores many messages to the same chat in one, and every statement counts."""
     inboxes = transaction_memo(session, _RECEIVING_KEY)
-    key = (channel, _normalise_address(channel, address))
+    key = (channel, normalise_address(channel, address))
     found: tuple[Inbox, AgentScope] | None = inboxes.get(key)
     if found is None:
         row = session.execute(_INBOX_AT, {"channel": key[0], "address": key[1]}).first()
@@ -158,9 +145,7 @@ def stored_before(
     if not isinstance(error, IntegrityError):
         raise error  # refused before anything was stored (unknown chat, bad signature): no first delivery
     inbox_id = session.scalar(
-        select(Inbox.id).where(
-            Inbox.channel == channel, Inbox.address == _normalise_address(channel, address)
-        )
+        select(Inbox.id).where(Inbox.channel == channel, Inbox.address == normalise_address(channel, address))
     )
     if inbox_id is None:
         raise error
@@ -185,13 +170,13 @@ def _receive(
     now: datetime | None,
 ) -> ReceiveResult:
     now = now or utcnow()
-    contact, new_contact, active = _sender(session, inbox, message)
+    contact, new_contact, active = sender(session, inbox, message)
     if new_contact:
         # A contact created in this transaction has no conversation yet: nothing to look up.
-        conversation, created = _open_new(session, inbox, contact, message, now)
+        conversation, created = open_new(session, inbox, contact, message, now)
         appended = False
     else:
-        conversation, created, appended = _conversation(session, inbox, contact, active, message, now)
+        conversation, created, appended = place(session, inbox, contact, active, message, now)
     # Appended to an open conversation already waiting for the team: its SLA clocks are what they were.
     clocks_unchanged = (
         appended and conversation.status is ConversationStatus.OPEN and conversation.waiting_since is not None
@@ -214,7 +199,7 @@ def _receive(
     if message.attachments and attachments_dir is not None:
         session.flush()  # a duplicate fails here, before its files are written
         stored.attachments = {
-            "files": _store_attachments(attachments_dir, inbox, stored.id, message.attachments)
+            "files": store_attachments(attachments_dir, inbox, stored.id, message.attachments)
         }
     conversation.last_message_at = now
     if conversation.waiting_since is None:
@@ -284,236 +269,3 @@ def _existing(session: Session, inbox_id: uuid.UUID, provider_message_id: str | 
         customer_id=conversation.customer_id,
         duplicate=True,
     )
-
-
-def _identifiers(message: InboundMessage) -> list[Identifier]:
-    found: list[Identifier] = []
-    if message.email:
-        found.append(Identifier(kind=IdentifierKind.EMAIL, value=message.email))
-    if message.anonymous_id:
-        found.append(Identifier(kind=IdentifierKind.ANONYMOUS_ID, value=message.anonymous_id))
-    return found
-
-
-def _sender(
-    session: Session, inbox: Inbox, message: InboundMessage
-) -> tuple[Contact, bool, Conversation | None]:
-    """The sender's contact, whether it was created now, and its active conversation (locked).
-
-    A returning chat visitor has both: one query finds them together. Otherwise the contact is found or created
-    and, when it existed, its active conversation looked up on its own.
-    """
-    row = session.execute(
-        _CONTACT_WITH_ACTIVE, {"inbox_id": inbox.id, "source_id": _source_id(inbox, message)}
-    ).first()
-    if row is not None:
-        contact, active = row
-        _refresh_contact(session, inbox, contact, message)
-        return contact, False, active
-    contact, created = _contact(session, inbox, message)
-    return contact, created, None if created else _active(session, contact)
-
-
-def _source_id(inbox: Inbox, message: InboundMessage) -> str:
-    source_id = message.source_id.strip()
-    if not source_id:
-        raise UnroutableMessage("the message names no sender")
-    return source_id.lower() if inbox.channel is MessagingChannel.EMAIL else source_id
-
-
-def _contact(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:
-    """The sender's contact, and whether it was created now."""
-    source_id = _source_id(inbox, message)
-    key = {"inbox_id": inbox.id, "source_id": source_id}
-    contact = session.scalar(_CONTACT, key)
-    created = False
-    if contact is None:
-        try:
-            with session.begin_nested():
-                contact = Contact(
-                    workspace_id=inbox.workspace_id,
-                    inbox_id=inbox.id,
-                    source_id=source_id,
-                    name=message.name[:200],
-                    email=message.email,
-                )
-                session.add(contact)
-                session.flush()
-            created = True
-        except IntegrityError:
-            contact = session.scalar(_CONTACT, key)
-            if contact is None:
-                raise
-    _refresh_contact(session, inbox, contact, message)
-    return contact, created
-
-
-def _refresh_contact(session: Session, inbox: Inbox, contact: Contact, message: InboundMessage) -> None:
-    """What the message tells about its sender: identifiers (resolved to a customer), a name, an email."""
-    identifiers = _identifiers(message)
-    if identifiers:
-        customer_id = identity_service.resolve(
-            session,
-            workspace_id=inbox.workspace_id,
-            identifiers=identifiers,
-            traits={"name": message.name} if message.name else None,
-            reason="inbox",
-        )
-        if customer_id is not None:
-            contact.customer_id = customer_id
-    if message.name and not contact.name:
-        contact.name = message.name[:200]
-    if message.email and not contact.email:
-        contact.email = message.email  # a chat visitor left it (no agent online): replies can go by email
-
-
-def _thread_conversation(
-    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage
-) -> Conversation | None:
-    """The contact's conversation this message replies to: References first (newest last), then In-Reply-To.
-
-    A thread belonging to another sender is not joined: their reply starts their own conversation.
-    """
-    candidates = [*reversed(message.references), *([message.in_reply_to] if message.in_reply_to else [])]
-    candidates = [c for c in dict.fromkeys(candidates) if c]
-    if not candidates:
-        return None
-    rows = session.execute(
-        select(Message.provider_message_id, Conversation)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Message.inbox_id == inbox.id,
-            Message.provider_message_id.in_(candidates),
-            Conversation.contact_id == contact.id,
-        )
-    ).all()
-    by_id = {row[0]: row[1] for row in rows}
-    return next((by_id[c] for c in candidates if c in by_id), None)
-
-
-def _active(session: Session, contact: Contact) -> Conversation | None:
-    return session.scalar(_ACTIVE, {"contact_id": contact.id})
-
-
-def _latest(session: Session, contact: Contact) -> Conversation | None:
-    """The contact's newest conversation that may reopen (one merged into another never does)."""
-    return session.scalar(
-        select(Conversation)
-        .where(Conversation.contact_id == contact.id, Conversation.merged_into_id.is_(None))
-        .order_by(Conversation.created_at.desc())
-    )
-
-
-def _conversation(
-    session: Session,
-    inbox: Inbox,
-    contact: Contact,
-    active: Conversation | None,
-    message: InboundMessage,
-    now: datetime,
-) -> tuple[Conversation, bool, bool]:
-    """The conversation the message joins (`active`: the contact's active conversation, locked), whether it was
-    created now, and whether the message was simply appended (it was open or pending and nothing changed)."""
-    threaded = _thread_conversation(session, inbox, contact, message)
-    candidate = threaded or active or _latest(session, contact)
-    placement = lifecycle.place_inbound(
-        lifecycle.Candidate(candidate.status, candidate.resolved_at) if candidate else None,
-        now=now,
-        reopen_window=reopen_window(inbox),
-    )
-    if active is not None and (candidate is not active):
-        # The contact already has an active conversation: never open a second one.
-        candidate, placement = (
-            active,
-            lifecycle.place_inbound(
-                lifecycle.Candidate(active.status, active.resolved_at),
-                now=now,
-                reopen_window=reopen_window(inbox),
-            ),
-        )
-    if placement is lifecycle.Placement.NEW or candidate is None:
-        return (*_open_new(session, inbox, contact, message, now), False)
-    if placement is lifecycle.Placement.WAKE:
-        candidate.status = ConversationStatus.OPEN
-        candidate.snoozed_until = None
-        record_event(
-            session,
-            candidate,
-            ConversationEventKind.WOKEN,
-            actor_label=contact.source_id,
-            detail={"by": "message"},
-        )
-    elif placement is lifecycle.Placement.REOPEN:
-        candidate.status = ConversationStatus.OPEN
-        candidate.resolved_at = None
-        candidate.open_contact_id = contact.id
-        candidate.waiting_since = None
-        record_event(
-            session,
-            candidate,
-            ConversationEventKind.REOPENED,
-            actor_label=contact.source_id,
-            detail={"by": "message"},
-        )
-        announce(session, candidate, InboxTopic.CONVERSATION_UPDATED, "Conversation reopened")
-    if contact.customer_id is not None:
-        candidate.customer_id = contact.customer_id
-    return candidate, False, placement is lifecycle.Placement.APPEND
-
-
-def _open_new(
-    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
-) -> tuple[Conversation, bool]:
-    conversation = Conversation(
-        workspace_id=inbox.workspace_id,
-        inbox_id=inbox.id,
-        contact_id=contact.id,
-        open_contact_id=contact.id,
-        customer_id=contact.customer_id,
-        subject=message.subject[:500],
-        status=ConversationStatus.OPEN,
-        team_id=inbox.team_id,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(conversation)
-            session.flush()
-    except IntegrityError:
-        # A concurrent message of the same sender opened it first: join it.
-        winner = _active(session, contact)
-        if winner is None:
-            raise
-        return winner, False
-    record_event(
-        session,
-        conversation,
-        ConversationEventKind.CREATED,
-        actor_label=contact.source_id,
-        detail={"inbox": inbox.name},
-    )
-    auto_assign(session, conversation, inbox)
-    return conversation, True
-
-
-def _store_attachments(
-    root: Path, inbox: Inbox, message_id: uuid.UUID, attachments: list[Attachment]
-) -> list[dict[str, object]]:
-    """Write attachments under `<data dir>/attachments/<workspace>/<message>/`; names are made safe."""
-    folder = root / str(inbox.workspace_id) / str(message_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored: list[dict[str, object]] = []
-    for index, attachment in enumerate(attachments):
-        name = _UNSAFE_NAME.sub("_", attachment.filename).strip("._")[:120] or f"attachment-{index}"
-        path = folder / f"{index}-{name}"
-        path.write_bytes(attachment.data)
-        stored.append(
-            {
-                "filename": attachment.filename[:255],
-                "content_type": attachment.content_type,
-                "size": len(attachment.data),
-                "path": str(path.relative_to(root)),
-            }
-        )
-    return stored

@@ -18,8 +18,11 @@ from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxT
 from omnicx.inbox.errors import MergeRefused
 from omnicx.inbox.models import Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import MergeResult
-from omnicx.inbox.service._common import announce, load_conversation, record_event, refresh_sla
+from omnicx.inbox.service.conversations import load_conversation
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import add_text
+from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 

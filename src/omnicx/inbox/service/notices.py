@@ -32,10 +32,11 @@ from omnicx.inbox.enums import (
 )
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
-from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, announce, record_event
-from omnicx.inbox.service.ingest import _contact
-from omnicx.inbox.service.replies import _message_id_domain, _thread_headers
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB, _message_id_domain, _thread_headers
 from omnicx.inbox.service.search import add_text
+from omnicx.inbox.service.senders import contact_for
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
 
@@ -152,7 +153,7 @@ def _new_email_conversation(
     )
     if email is None or inbox is None:
         return None
-    contact, _ = _contact(session, inbox, InboundMessage(source_id=email, email=email))
+    contact, _ = contact_for(session, inbox, InboundMessage(source_id=email, email=email))
     conversation = Conversation(
         workspace_id=workspace_id,
         inbox_id=inbox.id,

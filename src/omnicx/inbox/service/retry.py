@@ -18,13 +18,10 @@ from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.models import Conversation, Message
 from omnicx.inbox.schemas import MessagePublic
 from omnicx.inbox.service import visibility
-from omnicx.inbox.service._common import (
-    DELIVER_ATTEMPTS,
-    DELIVER_JOB,
-    announce,
-    message_public,
-    record_event,
-)
+from omnicx.inbox.service.contracts import message_public
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id
 from omnicx.kernel.jobs import service as jobs_service

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.inbox.enums import ConversationStatus, InboxTopic
 from omnicx.inbox.models import Contact, Conversation
-from omnicx.inbox.service._common import load_conversation
+from omnicx.inbox.service.conversations import load_conversation
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.realtime.bus import RealtimeEvent
