@@ -122,8 +122,15 @@ class AttachmentPublic(BaseModel):
 
 
 class InboundMessage(BaseModel):
-    """One inbound message normalised by a channel adapter: who sent it, its dedup key, how it threads."""
+    """One inbound message normalised by a channel adapter: where it was sent, who sent it, its dedup key, how
+    it threads. `service.ingest` stores it in the inbox receiving at `inbox_address` on `channel`."""
 
+    channel: MessagingChannel | None = Field(default=None, description="The channel it came in on.")
+    inbox_address: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Where it was sent (an SMTP recipient, a chat widget's token): the inbox receiving there.",
+    )
     source_id: str = Field(min_length=1, max_length=320, description="Sender on this channel (address, id).")
     name: str = ""
     email: str | None = None

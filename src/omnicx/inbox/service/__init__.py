@@ -1,8 +1,9 @@
 """Public face of the inbox domain. Other domains (and the channels) import from here only.
 
-Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`, `apply_status`...) commit; the
-jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`, `record_delivery`) write in the job's
-transaction and never commit.
+A message a channel received comes in through `ingest` (one call, committed through the runtime's group commit
+before it answers). Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`,
+`apply_status`...) commit; the jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`,
+`record_delivery`) write in the job's transaction and never commit.
 """
 
 from omnicx.inbox.service.assignment import anyone_online
@@ -19,7 +20,7 @@ from omnicx.inbox.service.canned import (
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
 from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
-from omnicx.inbox.service.ingest import receive, receive_at, stage_at, stored_before
+from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
@@ -75,6 +76,7 @@ __all__ = [
     "get_inbox",
     "get_inbox_settings",
     "get_sla_policy",
+    "ingest",
     "list_canned",
     "list_conversations",
     "list_inboxes",
@@ -86,7 +88,6 @@ __all__ = [
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
-    "receive_at",
     "record_delivery",
     "reply",
     "report",
@@ -94,8 +95,6 @@ __all__ = [
     "retry_message",
     "set_availability",
     "sla_status",
-    "stage_at",
-    "stored_before",
     "timeline_items",
     "unread_count",
     "update_canned",

@@ -1,15 +1,24 @@
-"""Inbound messages: from a channel's normalised message to a contact, a customer, a conversation, a message.
+"""Inbound messages: the way in for a message a channel received, from its normalised form (`InboundMessage`,
+addressed to an inbox by channel and address) to a contact, a customer, a conversation, a message.
 
-`receive` is safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate
-stores nothing: its insert fails and the whole transaction is rolled back), a contact is unique per inbox and
-sender, and a contact holds at most one active conversation (`open_contact_id` is unique), so two messages of a
-new sender arriving at once create one contact and one conversation. A losing concurrent insert is undone in its
-savepoint and the winner's row used.
+`ingest` is what channels call. It stores the message through the runtime's group commit
+(`omnicx.kernel.writes.GroupCommit`): the messages that arrive meanwhile share one transaction, the answer comes
+only once it is committed (durable before acknowledged), one sender's messages are stored in the order they came
+(the sender picks the lane), and a retried delivery gets its first stored message back. `receive` does the same
+work in the caller's session and commits, for callers that are not channels (the demo replaying history at
+chosen times, tests).
+
+Both are safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate stores
+nothing: its insert fails and its work is rolled back), a contact is unique per inbox and sender, and a contact
+holds at most one active conversation (`open_contact_id` is unique), so two messages of a new sender arriving at
+once create one contact and one conversation. A losing concurrent insert is undone in its savepoint and the
+winner's row used.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +34,7 @@ from omnicx.inbox.enums import (
     MessageKind,
     MessagingChannel,
 )
-from omnicx.inbox.errors import InboxNotFound
+from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import InboundMessage, ReceiveResult
 from omnicx.inbox.service.attachments import store_attachments
@@ -38,16 +47,76 @@ from omnicx.inbox.service.senders import sender
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.service.visibility import remember_agent_scope
 from omnicx.kernel.db import new_id, transaction_memo, utcnow
+from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
 
 CHANNEL_NAMES = {MessagingChannel.EMAIL: "Email", MessagingChannel.CHAT: "Live chat"}
+ATTACHMENTS = "attachments"  # under the data directory
 
-# The hot path's queries, built once: building a statement and its cache key costs more than running it.
+# The hot path's query, built once: building a statement and its cache key costs more than running it.
 _INBOX_AT = (
     select(Inbox, InboxSettings.agent_scope)
     .outerjoin(InboxSettings, InboxSettings.workspace_id == Inbox.workspace_id)
     .where(Inbox.channel == bindparam("channel"), Inbox.address == bindparam("address"))
 )
+
+
+async def ingest(runtime: Runtime, message: InboundMessage, *, now: datetime | None = None) -> ReceiveResult:
+    """Store one message a channel received in the inbox receiving at `message.inbox_address` on
+    `message.channel` (idempotent on its provider id); returns where it went, once committed.
+
+    Raises UnroutableMessage when the message names no inbox or no sender, InboxNotFound when nobody receives
+    at its address. `now` stores it as if it arrived then (tests); default the time it is stored.
+    """
+    if message.channel is None or not message.inbox_address:
+        raise UnroutableMessage("the message names no inbox to receive it")
+    delivery = _Delivery(
+        message,
+        channel=message.channel,
+        address=message.inbox_address,
+        attachments_dir=runtime.settings.data_dir / ATTACHMENTS,
+        now=now,
+    )
+    return await runtime.writes.run(delivery.store, key=message.source_id, recover=delivery.stored_before)
+
+
+@dataclass
+class _Delivery:
+    """One inbound message as a unit of the group commit. `store` may run twice (when another message of its
+    batch fails, the batch runs again with each message in a savepoint), so the message's id is chosen once:
+    its attachments are written to the same folder both times."""
+
+    message: InboundMessage
+    channel: MessagingChannel
+    address: str
+    attachments_dir: Path
+    now: datetime | None
+    message_id: uuid.UUID = field(default_factory=new_id)
+
+    def store(self, session: Session) -> ReceiveResult:
+        inbox = _receiving(session, self.channel, self.address)
+        return _store(
+            session,
+            inbox,
+            self.message,
+            message_id=self.message_id,
+            attachments_dir=self.attachments_dir,
+            now=self.now,
+        )
+
+    def stored_before(self, session: Session, error: Exception) -> ReceiveResult:
+        """After `store` raised `error` and was rolled back: the earlier delivery of the same message (a retry,
+        or a concurrent delivery that won), or `error` again when there is none."""
+        if not isinstance(error, IntegrityError):
+            raise error  # refused before anything was stored (no such inbox, no sender): no first delivery
+        inbox_id = session.scalar(
+            select(Inbox.id).where(
+                Inbox.channel == self.channel, Inbox.address == normalise_address(self.channel, self.address)
+            )
+        )
+        if inbox_id is None:
+            raise error
+        return _stored_before(session, error, inbox_id=inbox_id, message=self.message)
 
 
 def receive(
@@ -58,58 +127,15 @@ def receive(
     attachments_dir: Path | None = None,
     now: datetime | None = None,
 ) -> ReceiveResult:
-    """Store one inbound message (idempotent on its provider id) and commit; returns where it went."""
+    """Store one inbound message in `inbox_id` (idempotent on its provider id) in the caller's session, and
+    commit; returns where it went. The message's own address, if any, is not read: `inbox_id` says where."""
     inbox = session.get(Inbox, inbox_id)
     if inbox is None:
         raise InboxNotFound(f"inbox {inbox_id} not found")
-    return _receive_and_commit(session, inbox, message, attachments_dir=attachments_dir, now=now)
-
-
-def receive_at(
-    session: Session,
-    *,
-    channel: MessagingChannel,
-    address: str,
-    message: InboundMessage,
-    attachments_dir: Path | None = None,
-    now: datetime | None = None,
-) -> ReceiveResult:
-    """`receive` for the inbox receiving at `address` on `channel` (a widget token, an SMTP recipient), and
-    commit. Raises InboxNotFound when nobody receives there."""
-    inbox = _receiving(session, channel, address)
-    return _receive_and_commit(session, inbox, message, attachments_dir=attachments_dir, now=now)
-
-
-def stage_at(
-    session: Session,
-    *,
-    channel: MessagingChannel,
-    address: str,
-    message: InboundMessage,
-    attachments_dir: Path | None = None,
-    now: datetime | None = None,
-) -> ReceiveResult:
-    """The work of `receive_at` inside the caller's transaction, which it neither commits nor rolls back (a
-    group commit runs many in one). The message's insert waits for the next flush (the next message's first
-    query, or the commit): one flush per message instead of two. A message delivered before raises
-    IntegrityError there; once rolled back, `stored_before` answers with the first delivery. Checking first
-    would cost every message a query.
-    """
-    inbox = _receiving(session, channel, address)
-    return _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
-
-
-def _receive_and_commit(
-    session: Session,
-    inbox: Inbox,
-    message: InboundMessage,
-    *,
-    attachments_dir: Path | None,
-    now: datetime | None,
-) -> ReceiveResult:
-    inbox_id = inbox.id
     try:
-        result = _receive(session, inbox, message, attachments_dir=attachments_dir, now=now)
+        result = _store(
+            session, inbox, message, message_id=new_id(), attachments_dir=attachments_dir, now=now
+        )
         session.flush()
     except IntegrityError as error:
         session.rollback()
@@ -137,21 +163,6 @@ def _receiving(session: Session, channel: MessagingChannel, address: str) -> Inb
     return inbox
 
 
-def stored_before(
-    session: Session, error: Exception, *, channel: MessagingChannel, address: str, message: InboundMessage
-) -> ReceiveResult:
-    """After `stage_at` raised `error` and was rolled back: the earlier delivery of the same message (a retry,
-    or a concurrent delivery that won), or `error` again when there is none."""
-    if not isinstance(error, IntegrityError):
-        raise error  # refused before anything was stored (unknown chat, bad signature): no first delivery
-    inbox_id = session.scalar(
-        select(Inbox.id).where(Inbox.channel == channel, Inbox.address == normalise_address(channel, address))
-    )
-    if inbox_id is None:
-        raise error
-    return _stored_before(session, error, inbox_id=inbox_id, message=message)
-
-
 def _stored_before(
     session: Session, error: IntegrityError, *, inbox_id: uuid.UUID, message: InboundMessage
 ) -> ReceiveResult:
@@ -161,14 +172,22 @@ def _stored_before(
     return found
 
 
-def _receive(
+def _store(
     session: Session,
     inbox: Inbox,
     message: InboundMessage,
     *,
+    message_id: uuid.UUID,
     attachments_dir: Path | None,
     now: datetime | None,
 ) -> ReceiveResult:
+    """The work of storing one message, in the caller's transaction, which it neither commits nor rolls back.
+
+    The message's insert waits for the next flush (the next message's first query in a group commit, or the
+    commit): one flush per message instead of two. A message delivered before fails there with IntegrityError;
+    once it is rolled back, `_stored_before` answers with the first delivery (checking first would cost every
+    message a query).
+    """
     now = now or utcnow()
     contact, new_contact, active = sender(session, inbox, message)
     if new_contact:
@@ -182,7 +201,7 @@ def _receive(
         appended and conversation.status is ConversationStatus.OPEN and conversation.waiting_since is not None
     )
     stored = Message(
-        id=new_id(),  # known now: the insert waits for the next flush
+        id=message_id,  # known now: the insert waits for the next flush
         workspace_id=inbox.workspace_id,
         inbox_id=inbox.id,
         conversation_id=conversation.id,
