@@ -54,7 +54,7 @@ def chat_message(visitor: str, text: str, client_id: str, to: str | None = None)
 
 def ingest(runtime: Runtime, message: InboundMessage, **options: Any) -> ReceiveResult:
     """`service.ingest` from a test's thread (a channel awaits it on its event loop)."""
-    return asyncio.run(service.ingest(runtime, message, **options))
+    return asyncio.run(service.ingest(runtime, message=message, **options))
 
 
 def _state(db: Session, conversation_id: uuid.UUID) -> tuple[object, ...]:
@@ -267,7 +267,7 @@ def test_messages_queued_together_share_one_transaction_and_read_their_inbox_onc
 
         held = writes.submit(hold)
         assert started.wait(10)
-        stored = [asyncio.ensure_future(service.ingest(one_lane, m)) for m in messages]
+        stored = [asyncio.ensure_future(service.ingest(one_lane, message=m)) for m in messages]
         await asyncio.sleep(0)  # each message is queued now
         release.set()
         held.result(10)

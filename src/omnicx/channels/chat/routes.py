@@ -143,7 +143,7 @@ async def post_message(token: str, request: Request) -> JSONResponse:
         await run_in_threadpool(_refuse, runtime, token)
     try:
         # Answered once committed (durable), in a transaction shared with the messages that arrived meanwhile.
-        result = await inbox_service.ingest(runtime, inbound(data, token=token))
+        result = await inbox_service.ingest(runtime, message=inbound(data, token=token))
     except InboxNotFound as error:
         raise NotFound("unknown chat") from error
     return JSONResponse(

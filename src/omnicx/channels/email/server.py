@@ -50,9 +50,8 @@ class InboundHandler:
         message = await asyncio.to_thread(parse_email, raw)
         for address in dict.fromkeys(a.lower() for a in envelope.rcpt_tos):
             try:
-                await inbox_service.ingest(
-                    self.runtime, message.model_copy(update={"inbox_address": address})
-                )
+                addressed = message.model_copy(update={"inbox_address": address})
+                await inbox_service.ingest(self.runtime, message=addressed)
             except InboxNotFound:
                 continue  # the inbox was deleted since RCPT: nobody receives there any more
 

@@ -61,7 +61,7 @@ _INBOX_AT = (
 )
 
 
-async def ingest(runtime: Runtime, message: InboundMessage, *, now: datetime | None = None) -> ReceiveResult:
+async def ingest(runtime: Runtime, *, message: InboundMessage, now: datetime | None = None) -> ReceiveResult:
     """Store one message a channel received in the inbox receiving at `message.inbox_address` on
     `message.channel` (idempotent on its provider id); returns where it went, once committed.
 
