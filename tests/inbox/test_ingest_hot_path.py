@@ -1,14 +1,19 @@
-"""The inbound hot path (a busy chat): `receive_at` finds the inbox by address and stores like `receive`, a
-duplicate found by its failing insert leaves no trace, a new sender skips the conversation lookups, the agent
-scope is read once per transaction and follows a change, and an appended message costs few statements."""
+"""The inbound hot path (a busy chat): `ingest` finds the inbox by address and stores like `receive`, through the
+group commit; a duplicate found by its failing insert leaves no trace and answers with the first delivery; a new
+sender skips the conversation lookups; the agent scope is read once per transaction and follows a change; an
+appended message costs few statements; messages queued together share one transaction and one inbox read."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,17 +22,19 @@ from sqlalchemy.orm import Session
 
 from omnicx.inbox import service
 from omnicx.inbox.enums import AgentScope, ConversationStatus, MessagingChannel
-from omnicx.inbox.errors import InboxNotFound
+from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Message
 from omnicx.inbox.schemas import (
     ConversationUpdate,
     InboundMessage,
     InboxPublic,
     InboxSettingsUpdate,
+    ReceiveResult,
 )
 from omnicx.inbox.service import visibility
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.writes import GroupCommit
 from tests.conftest import World
 from tests.inbox.conftest import inbound
 from tests.inbox.test_visibility import member_id
@@ -35,8 +42,19 @@ from tests.inbox.test_visibility import member_id
 AT = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 
 
-def chat_message(visitor: str, text: str, client_id: str) -> InboundMessage:
-    return InboundMessage(source_id=visitor, text=text, provider_message_id=f"{visitor}:{client_id}")
+def chat_message(visitor: str, text: str, client_id: str, to: str | None = None) -> InboundMessage:
+    return InboundMessage(
+        channel=MessagingChannel.CHAT,
+        inbox_address=to,
+        source_id=visitor,
+        text=text,
+        provider_message_id=f"{visitor}:{client_id}",
+    )
+
+
+def ingest(runtime: Runtime, message: InboundMessage, **options: Any) -> ReceiveResult:
+    """`service.ingest` from a test's thread (a channel awaits it on its event loop)."""
+    return asyncio.run(service.ingest(runtime, message=message, **options))
 
 
 def _state(db: Session, conversation_id: uuid.UUID) -> tuple[object, ...]:
@@ -81,7 +99,9 @@ def statements(runtime: Runtime) -> Iterator[list[str]]:
         event.remove(runtime.engine, "before_cursor_execute", record)
 
 
-def test_receive_at_stores_exactly_what_receive_stores(db: Session, chat_inbox: InboxPublic) -> None:
+def test_ingest_stores_exactly_what_receive_stores(
+    db: Session, runtime: Runtime, chat_inbox: InboxPublic
+) -> None:
     by_id: list[uuid.UUID] = []
     by_address: list[uuid.UUID] = []
     for n, text in enumerate(["Hello", "Is the lamp in stock?", "Thanks"]):
@@ -92,30 +112,26 @@ def test_receive_at_stores_exactly_what_receive_stores(db: Session, chat_inbox: 
             ).conversation_id
         )
         by_address.append(
-            service.receive_at(
-                db,
-                channel=MessagingChannel.CHAT,
-                address=f" {chat_inbox.address} ",
-                message=chat_message("v_two", text, f"c{n}"),
-                now=now,
+            ingest(
+                runtime, chat_message("v_two", text, f"c{n}", to=f" {chat_inbox.address} "), now=now
             ).conversation_id
         )
     assert len(set(by_id)) == 1 and len(set(by_address)) == 1
     assert _state(db, by_id[0]) == _state(db, by_address[0])
 
 
-def test_receive_at_an_address_nobody_receives_at_is_refused(db: Session, chat_inbox: InboxPublic) -> None:
+def test_a_message_for_an_address_nobody_receives_at_is_refused(
+    runtime: Runtime, chat_inbox: InboxPublic
+) -> None:
     with pytest.raises(InboxNotFound):
-        service.receive_at(
-            db, channel=MessagingChannel.CHAT, address="chat_nobody", message=chat_message("v_x", "Hi", "c1")
-        )
+        ingest(runtime, chat_message("v_x", "Hi", "c1", to="chat_nobody"))
+    as_email = chat_message("v_x", "Hi", "c1", to=chat_inbox.address).model_copy(
+        update={"channel": MessagingChannel.EMAIL}
+    )
     with pytest.raises(InboxNotFound):  # a chat token is no email address, and the reverse
-        service.receive_at(
-            db,
-            channel=MessagingChannel.EMAIL,
-            address=chat_inbox.address,
-            message=chat_message("v_x", "Hi", "c1"),
-        )
+        ingest(runtime, as_email)
+    with pytest.raises(UnroutableMessage):  # a message that names no inbox goes nowhere
+        ingest(runtime, chat_message("v_x", "Hi", "c1"))
 
 
 def test_a_duplicate_leaves_no_trace_even_when_it_would_have_reopened_the_conversation(
@@ -142,18 +158,10 @@ def test_a_duplicate_leaves_no_trace_even_when_it_would_have_reopened_the_conver
     assert count == 1
 
 
-def test_a_duplicate_chat_message_is_stored_once_through_receive_at(
-    db: Session, chat_inbox: InboxPublic
+def test_a_duplicate_chat_message_is_stored_once_and_answered_with_the_first(
+    db: Session, runtime: Runtime, chat_inbox: InboxPublic
 ) -> None:
-    results = [
-        service.receive_at(
-            db,
-            channel=MessagingChannel.CHAT,
-            address=chat_inbox.address,
-            message=chat_message("v_d", "Hi", "c1"),
-        )
-        for _ in range(3)
-    ]
+    results = [ingest(runtime, chat_message("v_d", "Hi", "c1", to=chat_inbox.address)) for _ in range(3)]
     assert [r.duplicate for r in results] == [False, True, True]
     assert {r.message_id for r in results} == {results[0].message_id}
     assert _state(db, results[0].conversation_id)[7] == ["Hi"]
@@ -176,24 +184,15 @@ def test_a_new_sender_skips_the_conversation_lookups_and_gets_a_new_conversation
 
 
 def test_an_appended_chat_message_costs_four_data_statements(
-    db: Session, runtime: Runtime, chat_inbox: InboxPublic
+    runtime: Runtime, chat_inbox: InboxPublic
 ) -> None:
     """Find the inbox (with the agent scope); the contact with its active conversation, together; insert the
     message; update the conversation. Nothing else: no duplicate pre-check, no second inbox read, no settings
     read, no separate conversation lookup."""
-    service.receive_at(
-        db, channel=MessagingChannel.CHAT, address=chat_inbox.address, message=chat_message("v_s", "a", "1")
-    )
-    service.receive_at(
-        db, channel=MessagingChannel.CHAT, address=chat_inbox.address, message=chat_message("v_s", "b", "2")
-    )
+    ingest(runtime, chat_message("v_s", "a", "1", to=chat_inbox.address))
+    ingest(runtime, chat_message("v_s", "b", "2", to=chat_inbox.address))
     with statements(runtime) as seen:
-        service.receive_at(
-            db,
-            channel=MessagingChannel.CHAT,
-            address=chat_inbox.address,
-            message=chat_message("v_s", "c", "3"),
-        )
+        ingest(runtime, chat_message("v_s", "c", "3", to=chat_inbox.address))
     data = [s.split()[0] for s in seen if s.split()[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
     # The message's insert and the conversation's update go out in one flush, in the ORM's dependency order.
     assert data[:2] == ["SELECT", "SELECT"]
@@ -245,34 +244,44 @@ def test_the_widget_refuses_a_bad_signature_and_an_unknown_chat_as_before(
     assert first.json() == again.json()
 
 
-def test_messages_staged_in_one_transaction_read_their_inbox_once(
-    db: Session, runtime: Runtime, chat_inbox: InboxPublic
+def test_messages_queued_together_share_one_transaction_and_read_their_inbox_once(
+    runtime: Runtime, chat_inbox: InboxPublic
 ) -> None:
-    """A group commit stages many messages to one chat in one transaction: the inbox is read for the first."""
+    """What queues up while the group commit is busy is stored in one transaction: the inbox is read for the
+    first message only, and each message is still inserted."""
     for n, visitor in enumerate(("v_a", "v_b")):
-        service.receive_at(
-            db,
-            channel=MessagingChannel.CHAT,
-            address=chat_inbox.address,
-            message=chat_message(visitor, "hi", str(n)),
-        )
-    with statements(runtime) as seen:
-        for n, visitor in enumerate(("v_a", "v_b", "v_a")):
-            service.stage_at(
-                db,
-                channel=MessagingChannel.CHAT,
-                address=chat_inbox.address,
-                message=chat_message(visitor, "more", f"x{n}"),
-            )
-        db.commit()
+        ingest(runtime, chat_message(visitor, "hi", str(n), to=chat_inbox.address))
+    writes = GroupCommit(runtime.sessions)  # one lane: every message queues behind the held unit below
+    one_lane = dataclasses.replace(runtime, writes=writes)
+    messages = [
+        chat_message(visitor, "more", f"x{n}", to=chat_inbox.address)
+        for n, visitor in enumerate(("v_a", "v_b", "v_a"))
+    ]
+
+    async def queued_together() -> list[ReceiveResult]:
+        started, release = threading.Event(), threading.Event()
+
+        def hold(session: Session) -> None:
+            started.set()
+            release.wait(10)
+
+        held = writes.submit(hold)
+        assert started.wait(10)
+        stored = [asyncio.ensure_future(service.ingest(one_lane, message=m)) for m in messages]
+        await asyncio.sleep(0)  # each message is queued now
+        release.set()
+        held.result(10)
+        return list(await asyncio.gather(*stored))
+
+    try:
+        with statements(runtime) as seen:
+            results = asyncio.run(queued_together())
+    finally:
+        writes.close()
+    assert len({r.message_id for r in results}) == 3 and not any(r.duplicate for r in results)
     inbox_reads = [s for s in seen if s.startswith("SELECT") and "FROM inbox_inbox" in s]
     assert len(inbox_reads) == 1
     assert sum(s.startswith("INSERT INTO inbox_message") for s in seen) == 3
     with statements(runtime) as seen:  # the next transaction reads it again
-        service.receive_at(
-            db,
-            channel=MessagingChannel.CHAT,
-            address=chat_inbox.address,
-            message=chat_message("v_b", "last", "y"),
-        )
+        ingest(runtime, chat_message("v_b", "last", "y", to=chat_inbox.address))
     assert len([s for s in seen if s.startswith("SELECT") and "FROM inbox_inbox" in s]) == 1

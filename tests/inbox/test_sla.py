@@ -17,7 +17,7 @@ from omnicx.auth import service as auth_service
 from omnicx.inbox import service
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate, SlaPolicyCreate
-from omnicx.inbox.service._common import refresh_sla
+from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.sla import BusinessHours, SlaState, Targets, add_business_time, due_times, state
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime

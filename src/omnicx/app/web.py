@@ -30,7 +30,14 @@ from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.identity import routes as identity_routes
 from omnicx.inbox import routes as inbox_routes
-from omnicx.inbox import views as inbox_views
+from omnicx.inbox.views import availability as inbox_availability
+from omnicx.inbox.views import conversation as inbox_conversation
+from omnicx.inbox.views import listing as inbox_listing
+from omnicx.inbox.views import notifications as inbox_notifications
+from omnicx.inbox.views import reports as inbox_reports
+from omnicx.inbox.views import settings_canned as inbox_settings_canned
+from omnicx.inbox.views import settings_inboxes as inbox_settings_inboxes
+from omnicx.inbox.views import settings_sla as inbox_settings_sla
 from omnicx.kernel.jobs import routes as jobs_routes
 from omnicx.kernel.jobs import views as jobs_views
 from omnicx.kernel.jobs.worker import start_worker_thread
@@ -112,7 +119,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         commerce_routes.webhooks,
         commerce_views.router,
         inbox_routes.router,
-        inbox_views.router,
+        inbox_listing.router,
+        inbox_conversation.router,
+        inbox_reports.router,
+        inbox_notifications.router,
+        inbox_availability.router,
+        inbox_settings_inboxes.router,
+        inbox_settings_sla.router,
+        inbox_settings_canned.router,
         attribution_routes.router,
         attribution_views.router,
     ):

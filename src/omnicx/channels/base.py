@@ -1,8 +1,9 @@
-"""The adapter interface every channel implements.
+"""What every channel does, on the way in and on the way out.
 
-Inbound: verify the provider's request and parse it into `InboundMessage`s, each with a dedup key (its
-`provider_message_id`) and threading hints. Outbound: deliver one `OutboundMessage` and say what happened.
-Status callbacks: parse them into `StatusReport`s, which the inbox applies forward-only.
+Inbound: verify the provider's request and turn it into the inbox's `InboundMessage` (addressed to the inbox by
+channel and address, with its sender, its dedup key `provider_message_id` and threading hints), then hand it to
+the inbox's one way in, `inbox.service.ingest`. Outbound: a `ChannelAdapter` delivers one `OutboundMessage`
+and says what happened.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.schemas import OutboundMessage
 from omnicx.kernel.settings import Settings
 
 
@@ -30,16 +31,8 @@ class SendResult:
 class ChannelAdapter(Protocol):
     kind: MessagingChannel
 
-    def parse_inbound(self, raw: bytes) -> InboundMessage:
-        """Turn one raw inbound payload into a normalised message (raise `ValueError` if it is not one)."""
-        ...
-
     def send(self, message: OutboundMessage, *, settings: Settings) -> SendResult:
         """Deliver `message`. Raise `DeliveryFailed` for a permanent refusal, any other error to retry later.
 
         Must be safe to repeat: `message.provider_message_id` is stable across retries."""
-        ...
-
-    def parse_status(self, raw: bytes) -> list[StatusReport]:
-        """Turn a provider's status callback into reports (channels without callbacks return [])."""
         ...

@@ -57,3 +57,39 @@ class AgentScope(StrEnum):
     INBOXES = "inboxes"
     TEAM = "team"
     OWN = "own"
+
+
+class InboxTopic(StrEnum):
+    """What the inbox announces on the realtime bus (`RealtimeEvent.topic`): the screens, the chat widget's
+    stream and other domains' pages subscribe to these."""
+
+    CONVERSATION_CREATED = "inbox.conversation.created"
+    CONVERSATION_UPDATED = "inbox.conversation.updated"
+    MESSAGE_CREATED = "inbox.message.created"
+    MESSAGE_STATUS = "inbox.message.status"  # a reply's delivery status moved
+    SLA_WARNING = "inbox.sla.warning"
+    SLA_BREACHED = "inbox.sla.breached"
+    TYPING = "inbox.typing"  # an agent or a visitor types (nothing stored)
+    NOTIFICATION_CREATED = "inbox.notification.created"  # to one user only
+    AVAILABILITY_UPDATED = "inbox.availability.updated"
+
+
+class ConversationEventKind(StrEnum):
+    """What a conversation event (its history, `inbox_conversation_event.kind`) records."""
+
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    REPLIED = "replied"
+    NOTE_ADDED = "note_added"
+    STATUS_CHANGED = "status_changed"
+    PRIORITY_CHANGED = "priority_changed"
+    LABELS_CHANGED = "labels_changed"
+    TEAM_CHANGED = "team_changed"
+    REOPENED = "reopened"
+    WOKEN = "woken"
+    MERGED = "merged"  # another conversation was merged into this one
+    MERGED_INTO = "merged_into"  # this conversation was merged into another
+    DELIVERY_RETRIED = "delivery_retried"
+    NOTICE_SENT = "notice_sent"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"

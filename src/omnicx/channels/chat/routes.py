@@ -19,24 +19,23 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from omnicx.channels.chat.adapter import VisitorMessage, inbound
 from omnicx.channels.chat.visitor import new_visitor_id, sign, verify
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import MessageKind, MessagingChannel
+from omnicx.inbox.enums import InboxTopic, MessageKind, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound
-from omnicx.inbox.schemas import InboundMessage, InboxPublic, ReceiveResult
+from omnicx.inbox.schemas import InboxPublic
 from omnicx.kernel.errors import NotFound, Unauthorized
 from omnicx.kernel.runtime import Runtime
-from omnicx.kernel.text import PlainText
 from omnicx.kernel.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/chat", include_in_schema=False)
@@ -47,16 +46,6 @@ PING_SECONDS = 15
 
 class VisitorSession(BaseModel):
     anonymous_id: str | None = Field(default=None, max_length=200)
-
-
-class VisitorMessage(BaseModel):
-    visitor_id: str = Field(max_length=64)
-    signature: str = Field(max_length=128)
-    text: PlainText = Field(min_length=1, max_length=5000)
-    client_id: str | None = Field(default=None, max_length=64, description="Dedup key of a retried send.")
-    anonymous_id: str | None = Field(default=None, max_length=200)
-    name: PlainText = Field(default="", max_length=200)
-    email: str | None = Field(default=None, max_length=320)
 
 
 def _inbox(session: Any, token: str) -> InboxPublic:
@@ -150,40 +139,26 @@ async def post_message(token: str, request: Request) -> JSONResponse:
         data = VisitorMessage.model_validate(await _json(request))
     except ValidationError as error:
         return _invalid(error)
-    message = InboundMessage(
-        source_id=data.visitor_id,
-        name=data.name,
-        email=data.email or None,
-        anonymous_id=data.anonymous_id,
-        provider_message_id=f"{data.visitor_id}:{data.client_id}" if data.client_id else None,
-        text=data.text,
-    )
-    signed = verify(runtime.settings.resolved_secret_key, token.strip(), data.visitor_id, data.signature)
-
-    def store(session: Session) -> ReceiveResult:
-        if not signed:
-            _inbox(session, token)  # an unknown chat is not found, whatever the signature
-            raise Unauthorized("unknown visitor")
-        try:
-            return inbox_service.stage_at(
-                session, channel=MessagingChannel.CHAT, address=token, message=message
-            )
-        except InboxNotFound as error:
-            raise NotFound("unknown chat") from error
-
-    def retried(session: Session, error: Exception) -> ReceiveResult:
-        return inbox_service.stored_before(
-            session, error, channel=MessagingChannel.CHAT, address=token, message=message
-        )
-
-    # The busiest write of a live chat goes through the group commit: answered once committed (durable), in a
-    # transaction shared with the other messages that arrived meanwhile.
-    result = await runtime.writes.run(store, key=data.visitor_id, recover=retried)
+    if not verify(runtime.settings.resolved_secret_key, token.strip(), data.visitor_id, data.signature):
+        await run_in_threadpool(_refuse, runtime, token)
+    try:
+        # Answered once committed (durable), in a transaction shared with the messages that arrived meanwhile.
+        result = await inbox_service.ingest(runtime, message=inbound(data, token=token))
+    except InboxNotFound as error:
+        raise NotFound("unknown chat") from error
     return JSONResponse(
         {"message_id": str(result.message_id), "conversation_id": str(result.conversation_id)},
         status_code=201,
         headers=CORS,
     )
+
+
+def _refuse(runtime: Runtime, token: str) -> NoReturn:
+    """A message whose visitor signature does not verify: an unknown chat is not found, whatever the signature;
+    a known one refuses the visitor."""
+    with runtime.sessions() as session:
+        _inbox(session, token)
+    raise Unauthorized("unknown visitor")
 
 
 class VisitorTyping(BaseModel):
@@ -248,7 +223,7 @@ async def stream(
                     if event.topic == "realtime.resync":
                         yield ServerSentEvent(event="reply", data="{}")
                     elif (
-                        event.topic == "inbox.typing"
+                        event.topic == InboxTopic.TYPING
                         and data.get("who") == "agent"
                         and not data.get("private")
                         and contact_id is not None
@@ -258,7 +233,7 @@ async def stream(
                             event="typing", data=json.dumps({"label": data.get("label", "")})
                         )
                     elif (
-                        event.topic == "inbox.message.created"
+                        event.topic == InboxTopic.MESSAGE_CREATED
                         and data.get("kind") == MessageKind.OUTGOING.value
                         and contact_id is not None
                         and data.get("contact_id") == contact_id

@@ -11,6 +11,7 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import Attachment, InboundMessage
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -54,7 +55,8 @@ def recipients(message: EmailMessage) -> list[str]:
 
 def parse_email(raw: bytes) -> InboundMessage:
     """Parse RFC 5322 bytes. A message without a Message-ID gets one derived from its bytes, so a resent copy
-    still deduplicates. The time of a message is when omnicx received it (senders' clocks are not trusted)."""
+    still deduplicates. The time of a message is when omnicx received it (senders' clocks are not trusted).
+    Which inbox it goes to (`inbox_address`) is the envelope's business: the caller sets it per recipient."""
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     name, address = parseaddr(str(message.get("from", "")))
@@ -77,6 +79,7 @@ def parse_email(raw: bytes) -> InboundMessage:
         if isinstance(part, EmailMessage)
     ]
     return InboundMessage(
+        channel=MessagingChannel.EMAIL,
         source_id=address.lower(),
         name=name,
         email=address.lower(),

@@ -2,7 +2,8 @@
 
 The server acknowledges a message (250) only after it is committed; a recipient no inbox receives at is
 refused (550) at RCPT time, and a failure while storing answers 451 so the sending server retries later.
-Database work runs in a thread, one short transaction per recipient inbox.
+The message is parsed once, in a thread, then handed to the inbox (`inbox.service.ingest`) once per recipient
+inbox.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from omnicx.channels.email.parser import parse_email
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import MessagingChannel
+from omnicx.inbox.errors import InboxNotFound
 from omnicx.kernel.runtime import Runtime
 
 log = logging.getLogger("omnicx.channels.email")
@@ -41,26 +43,21 @@ class InboundHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    def _store(self, envelope: Envelope) -> None:
+    async def _store(self, envelope: Envelope) -> None:
         raw = envelope.original_content or (
             envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         )
-        message = parse_email(raw)
+        message = await asyncio.to_thread(parse_email, raw)
         for address in dict.fromkeys(a.lower() for a in envelope.rcpt_tos):
-            inbox_id = self._inbox_id(address)
-            if inbox_id is None:
-                continue
-            with self.runtime.sessions() as session:
-                inbox_service.receive(
-                    session,
-                    inbox_id=inbox_id,
-                    message=message,
-                    attachments_dir=self.runtime.settings.data_dir / "attachments",
-                )
+            try:
+                addressed = message.model_copy(update={"inbox_address": address})
+                await inbox_service.ingest(self.runtime, message=addressed)
+            except InboxNotFound:
+                continue  # the inbox was deleted since RCPT: nobody receives there any more
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         try:
-            await asyncio.to_thread(self._store, envelope)
+            await self._store(envelope)
         except ValueError as exc:
             return f"550 5.6.0 unreadable message: {exc}"
         except Exception:

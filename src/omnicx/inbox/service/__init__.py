@@ -1,18 +1,13 @@
 """Public face of the inbox domain. Other domains (and the channels) import from here only.
 
-Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`, `apply_status`...) commit; the
-jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`, `record_delivery`) write in the job's
-transaction and never commit.
+A message a channel received comes in through `ingest` (one call, committed through the runtime's group commit
+before it answers). Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`,
+`apply_status`...) commit; the jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`,
+`record_delivery`) write in the job's transaction and never commit.
 """
 
-from omnicx.inbox.service._common import (
-    AUTO_RESOLVE_JOB,
-    DELIVER_ATTEMPTS,
-    DELIVER_JOB,
-    SLA_CHECK_JOB,
-    WAKE_JOB,
-)
 from omnicx.inbox.service.assignment import anyone_online
+from omnicx.inbox.service.attachments import get_attachment
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
 from omnicx.inbox.service.canned import (
     create_canned,
@@ -22,28 +17,28 @@ from omnicx.inbox.service.canned import (
     list_canned,
     update_canned,
 )
-from omnicx.inbox.service.conversations import (
-    auto_resolve_due,
-    check_sla,
-    customer_conversations,
-    get_attachment,
-    get_conversation,
-    list_conversations,
-    timeline_items,
-    update_conversation,
-    wake_due,
-)
+from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
+from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
 from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
-from omnicx.inbox.service.ingest import receive, receive_at, stage_at, stored_before
+from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
-from omnicx.inbox.service.replies import apply_status, outbound_for, record_delivery, reply
+from omnicx.inbox.service.replies import (
+    DELIVER_ATTEMPTS,
+    DELIVER_JOB,
+    apply_status,
+    outbound_for,
+    record_delivery,
+    reply,
+)
 from omnicx.inbox.service.report_charts import chart_spec
 from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
 from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
+from omnicx.inbox.service.sla_clocks import SLA_CHECK_JOB, check_sla
+from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, WAKE_JOB, auto_resolve_due, wake_due
 from omnicx.inbox.service.typing import agent_typing, visitor_typing
 from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_settings
 from omnicx.inbox.service.visitors import contact_messages, find_contact
@@ -81,6 +76,7 @@ __all__ = [
     "get_inbox",
     "get_inbox_settings",
     "get_sla_policy",
+    "ingest",
     "list_canned",
     "list_conversations",
     "list_inboxes",
@@ -92,7 +88,6 @@ __all__ = [
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
-    "receive_at",
     "record_delivery",
     "reply",
     "report",
@@ -100,8 +95,6 @@ __all__ = [
     "retry_message",
     "set_availability",
     "sla_status",
-    "stage_at",
-    "stored_before",
     "timeline_items",
     "unread_count",
     "update_canned",

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.inbox.enums import Availability, ConversationStatus
+from omnicx.inbox.enums import Availability, ConversationEventKind, ConversationStatus
 from omnicx.inbox.models import Conversation, Inbox
-from omnicx.inbox.service._common import record_event
 from omnicx.inbox.service.availability import availability_of
+from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.kernel.access.permissions import Action, allows
 
@@ -89,6 +89,10 @@ def auto_assign(session: Session, conversation: Conversation, inbox: Inbox) -> N
         return
     conversation.assignee_id = assignee
     record_event(
-        session, conversation, "assigned", actor_label=ROUND_ROBIN, detail={"from": None, "to": str(assignee)}
+        session,
+        conversation,
+        ConversationEventKind.ASSIGNED,
+        actor_label=ROUND_ROBIN,
+        detail={"from": None, "to": str(assignee)},
     )
     notify_assignment(session, conversation=conversation, membership_id=assignee, actor=None)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.inbox.enums import Availability
+from omnicx.inbox.enums import Availability, InboxTopic
 from omnicx.inbox.errors import AssigneeNotFound
 from omnicx.inbox.models import AgentAvailability
 from omnicx.inbox.schemas import AvailabilityPublic
@@ -62,7 +62,7 @@ def set_availability(session: Session, *, principal: Principal, status: Availabi
         session,
         RealtimeEvent(
             workspace_id=principal.workspace_id,
-            topic="inbox.availability.updated",
+            topic=InboxTopic.AVAILABILITY_UPDATED,
             data={
                 "membership_id": str(membership_id),
                 "status": status.value,

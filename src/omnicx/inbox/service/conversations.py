@@ -1,24 +1,20 @@
-"""Conversations: the inbox views, one conversation with its thread and history, and the agent's changes
-(status, priority, assignment, labels, snooze); plus the jobs' entry points (wake, SLA checks)."""
+"""Conversations: loading one in its workspace and the caller's scope, the inbox views, one conversation with its
+thread and history, and the agent's changes (status, priority, assignment, labels, snooze)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import case, func, nulls_last, select, true
+from sqlalchemy import case, func, nulls_last, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
-from omnicx.customers.schemas import TimelineItem
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import ConversationStatus, MessageKind, Priority
-from omnicx.inbox.errors import AssigneeNotFound, InvalidTransition, MessageNotFound
+from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, MessageKind, Priority
+from omnicx.inbox.errors import AssigneeNotFound, ConversationNotFound, InvalidTransition
 from omnicx.inbox.models import Contact, Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import (
-    AttachmentPublic,
     ConversationDetail,
     ConversationSummary,
     ConversationUpdate,
@@ -26,20 +22,13 @@ from omnicx.inbox.schemas import (
     InboxView,
 )
 from omnicx.inbox.service import visibility
-from omnicx.inbox.service._common import (
-    WAKE_JOB,
-    announce,
-    labels_of,
-    last_preview,
-    load_conversation,
-    message_public,
-    record_event,
-    refresh_sla,
-    schedule,
-    summary,
-)
+from omnicx.inbox.service.contracts import labels_of, message_public, summary
+from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_assignment
+from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import conditions as search_conditions
+from omnicx.inbox.service.sla_clocks import refresh_sla
+from omnicx.inbox.service.timers import WAKE_JOB, schedule
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 
@@ -48,6 +37,29 @@ _PRIORITY_ORDER = case(
     value=Conversation.priority,
     else_=5,
 )
+
+
+def load_conversation(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    lock: bool = False,
+    principal: Principal | None = None,
+) -> Conversation:
+    """The conversation, in its workspace and, when `principal` is given, only if they may see it (agents are
+    limited to their inboxes and the workspace's agent scope: `visibility`)."""
+    stmt = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    conversation = session.scalar(stmt)
+    if conversation is None:
+        raise ConversationNotFound(f"conversation {conversation_id} not found")
+    if principal is not None:
+        visibility.ensure_visible(session, principal, conversation.id)
+    return conversation
 
 
 def _membership_id(session: Session, principal: Principal) -> uuid.UUID | None:
@@ -85,8 +97,20 @@ def list_conversations(
     rows = session.execute(stmt.limit(view.limit * (5 if view.label else 1))).all()
     if view.label:
         rows = [r for r in rows if view.label in labels_of(r[0])][: view.limit]
-    previews = last_preview(session, [r[0].id for r in rows])
+    previews = _last_previews(session, [r[0].id for r in rows])
     return [summary(c, i, ct, previews.get(c.id, "")) for c, i, ct in rows]
+
+
+def _last_previews(session: Session, conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The newest customer-visible message text of each conversation (one query)."""
+    if not conversation_ids:
+        return {}
+    rows = session.execute(
+        select(Message.conversation_id, Message.text)
+        .where(Message.conversation_id.in_(conversation_ids), Message.kind != MessageKind.NOTE)
+        .order_by(Message.created_at)
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 def get_conversation(
@@ -157,7 +181,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "assigned",
+            ConversationEventKind.ASSIGNED,
             principal=principal,
             detail={"from": _str(conversation.assignee_id), "to": _str(data.assignee_id)},
         )
@@ -173,7 +197,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "team_changed",
+            ConversationEventKind.TEAM_CHANGED,
             principal=principal,
             detail={"from": _str(conversation.team_id), "to": _str(data.team_id)},
         )
@@ -183,7 +207,7 @@ def update_conversation(
         record_event(
             session,
             conversation,
-            "priority_changed",
+            ConversationEventKind.PRIORITY_CHANGED,
             principal=principal,
             detail={"from": conversation.priority.value, "to": data.priority.value},
         )
@@ -195,7 +219,7 @@ def update_conversation(
             record_event(
                 session,
                 conversation,
-                "labels_changed",
+                ConversationEventKind.LABELS_CHANGED,
                 principal=principal,
                 detail={"from": labels_of(conversation), "to": labels},
             )
@@ -209,7 +233,10 @@ def update_conversation(
         conversation.updated_at = now
         refresh_sla(session, conversation, inbox)
         announce(
-            session, conversation, "inbox.conversation.updated", f"Conversation updated: {', '.join(changes)}"
+            session,
+            conversation,
+            InboxTopic.CONVERSATION_UPDATED,
+            f"Conversation updated: {', '.join(changes)}",
         )
     result = summary(conversation, inbox, contact)
     session.commit()
@@ -246,7 +273,7 @@ def _change_status(
     record_event(
         session,
         conversation,
-        "status_changed",
+        ConversationEventKind.STATUS_CHANGED,
         principal=principal,
         detail={
             "from": conversation.status.value,
@@ -264,175 +291,3 @@ def _change_status(
         conversation.resolved_at = now
         conversation.open_contact_id = None
         conversation.waiting_since = None
-
-
-def wake_due(session: Session, *, conversation_id: uuid.UUID, now: datetime | None = None) -> bool:
-    """Open a snoozed conversation whose time has come (the wake job); False if nothing was due. No commit."""
-    now = now or utcnow()
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    )
-    if conversation is None or not lifecycle.should_wake(
-        conversation.status, conversation.snoozed_until, now=now
-    ):
-        return False
-    record_event(session, conversation, "woken", actor_label="omnicx", detail={"by": "timer"})
-    conversation.status = ConversationStatus.OPEN
-    conversation.snoozed_until = None
-    conversation.updated_at = now
-    announce(session, conversation, "inbox.conversation.updated", "A snoozed conversation woke up")
-    return True
-
-
-def auto_resolve_due(session: Session, *, conversation_id: uuid.UUID, now: datetime | None = None) -> bool:
-    """Resolve a conversation its inbox's auto-resolve delay has caught (the auto-resolve job); False if it
-    is not due (the customer answered, someone wrote since, it changed status, or the inbox stopped
-    auto-resolving). No commit."""
-    now = now or utcnow()
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    )
-    inbox = session.get(Inbox, conversation.inbox_id) if conversation is not None else None
-    if conversation is None or inbox is None or inbox.auto_resolve_hours is None:
-        return False
-    if not lifecycle.should_auto_resolve(
-        conversation.status,
-        waiting_since=conversation.waiting_since,
-        last_message_at=conversation.last_message_at,
-        after=timedelta(hours=inbox.auto_resolve_hours),
-        now=now,
-    ):
-        return False
-    record_event(
-        session,
-        conversation,
-        "status_changed",
-        actor_label="omnicx",
-        detail={"from": conversation.status.value, "to": "resolved", "by": "inactivity"},
-    )
-    conversation.status = ConversationStatus.RESOLVED
-    conversation.resolved_at = now
-    conversation.open_contact_id = None
-    conversation.updated_at = now
-    refresh_sla(session, conversation, inbox)
-    announce(session, conversation, "inbox.conversation.updated", "A quiet conversation was resolved")
-    return True
-
-
-def check_sla(session: Session, *, conversation_id: uuid.UUID, kind: str, stage: str, due: datetime) -> bool:
-    """Announce an SLA warning or breach once, if `due` is still the conversation's due time. No commit."""
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    )
-    if conversation is None:
-        return False
-    current = {
-        "first_response": conversation.first_response_due_at,
-        "next_response": conversation.next_response_due_at,
-        "resolution": conversation.resolution_due_at,
-    }.get(kind)
-    if current is None or current != due:
-        return False  # answered, resolved, or the clock restarted: this check is stale
-    key = f"{kind}:{stage}:{due.isoformat()}"
-    notified: dict[str, Any] = dict(conversation.sla_notified or {})
-    if key in notified:
-        return False
-    now = utcnow()
-    notified[key] = now.isoformat()
-    conversation.sla_notified = notified
-    event = "sla_breached" if stage == "breach" else "sla_warning"
-    record_event(
-        session, conversation, event, actor_label="omnicx", detail={"target": kind, "due": due.isoformat()}
-    )
-    words = "breached" if stage == "breach" else "is close to its"
-    announce(
-        session,
-        conversation,
-        f"inbox.sla.{'breached' if stage == 'breach' else 'warning'}",
-        f"Conversation {words} {kind.replace('_', ' ')} target",
-        target=kind,
-        due=due.isoformat(),
-    )
-    return True
-
-
-def timeline_items(
-    session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], limit: int
-) -> list[TimelineItem]:
-    """Conversations and their customer-visible messages on the customer 360 (inbound = the customer spoke)."""
-    if not customer_ids:
-        return []
-    rows = session.execute(
-        select(Message, Conversation, Inbox)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Inbox, Inbox.id == Conversation.inbox_id)
-        .where(
-            Conversation.workspace_id == workspace_id,
-            Conversation.customer_id.in_(list(customer_ids)),
-            Message.kind != MessageKind.NOTE,
-        )
-        .order_by(Message.created_at.desc())
-        .limit(limit)
-    ).all()
-    items: list[TimelineItem] = []
-    for message, conversation, inbox in rows:
-        inbound = message.kind is MessageKind.INCOMING
-        items.append(
-            TimelineItem(
-                at=message.created_at,
-                kind="message",
-                title=(conversation.subject or ("Message received" if inbound else "Reply sent"))[:200],
-                detail=message.text[:200],
-                channel=inbox.channel.value,
-                direction="inbound" if inbound else "outbound",
-                url=f"/inbox/conversations/{conversation.id}",
-                source="inbox",
-            )
-        )
-    return items
-
-
-def customer_conversations(
-    session: Session,
-    *,
-    workspace_id: uuid.UUID,
-    customer_ids: Sequence[uuid.UUID],
-    limit: int = 20,
-    principal: Principal | None = None,
-) -> list[ConversationSummary]:
-    """A customer's conversations, newest first (the sidebar's "previous conversations"); with `principal`,
-    only those they may see."""
-    scope = visibility.condition(session, principal) if principal is not None else true()
-    rows = session.execute(
-        select(Conversation, Inbox, Contact)
-        .join(Inbox, Inbox.id == Conversation.inbox_id)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(
-            Conversation.workspace_id == workspace_id,
-            Conversation.customer_id.in_(list(customer_ids)),
-            scope,
-        )
-        .order_by(Conversation.created_at.desc())
-        .limit(limit)
-    ).all()
-    return [summary(c, i, ct) for c, i, ct in rows]
-
-
-def get_attachment(
-    session: Session,
-    *,
-    workspace_id: uuid.UUID,
-    message_id: uuid.UUID,
-    index: int,
-    principal: Principal | None = None,
-) -> AttachmentPublic:
-    """One stored attachment of a message in this workspace (its `path` is under the attachments folder)."""
-    message = session.scalar(
-        select(Message).where(Message.id == message_id, Message.workspace_id == workspace_id)
-    )
-    if message is not None and principal is not None:
-        visibility.ensure_visible(session, principal, message.conversation_id)
-    files = (message.attachments or {}).get("files", []) if message is not None else []
-    if message is None or not 0 <= index < len(files):
-        raise MessageNotFound(f"attachment {index} of message {message_id} not found")
-    return AttachmentPublic.model_validate(files[index])

@@ -13,20 +13,26 @@ from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.errors import DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
 from omnicx.inbox.models import Inbox, SlaPolicy
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
-from omnicx.inbox.service._common import load_inbox
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import Invalid
 
 
-def _normalise_address(channel: MessagingChannel, address: str) -> str:
+def normalise_address(channel: MessagingChannel, address: str) -> str:
     return address.strip().lower() if channel is MessagingChannel.EMAIL else address.strip()
+
+
+def load_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
+    inbox = session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.workspace_id == workspace_id))
+    if inbox is None:
+        raise InboxNotFound(f"inbox {inbox_id} not found")
+    return inbox
 
 
 def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -> InboxPublic:
     """Create an inbox; chat inboxes get a public widget token as their address. Audited, committed."""
     if data.channel is MessagingChannel.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
-    address = _normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
+    address = normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
     if data.team_id is not None:
         auth_service.get_team(session, workspace_id=principal.workspace_id, team_id=data.team_id)
     exists = session.scalar(select(Inbox.id).where(Inbox.channel == data.channel, Inbox.address == address))
@@ -70,7 +76,7 @@ def find_inbox(session: Session, *, channel: MessagingChannel, address: str) -> 
     """The inbox receiving at `address` on `channel`, whatever its workspace (inbound routing: an SMTP
     recipient, a widget token). Returns None when nobody receives there."""
     inbox = session.scalar(
-        select(Inbox).where(Inbox.channel == channel, Inbox.address == _normalise_address(channel, address))
+        select(Inbox).where(Inbox.channel == channel, Inbox.address == normalise_address(channel, address))
     )
     return InboxPublic.model_validate(inbox) if inbox else None
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from omnicx.inbox import intent as intent_rules
 from omnicx.inbox.models import Contact, Conversation
 from omnicx.inbox.schemas import ConversationInsights, IntentPublic, LeadingAction
-from omnicx.inbox.service._common import load_conversation
+from omnicx.inbox.service.conversations import load_conversation
 from omnicx.inbox.service.search import add_contact, add_text
 from omnicx.kernel.access.principal import Principal
 from omnicx.tracking import service as tracking_service

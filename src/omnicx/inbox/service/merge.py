@@ -14,12 +14,15 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from omnicx.inbox.enums import ConversationStatus
+from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic
 from omnicx.inbox.errors import MergeRefused
 from omnicx.inbox.models import Conversation, ConversationEvent, Inbox, Message
 from omnicx.inbox.schemas import MergeResult
-from omnicx.inbox.service._common import announce, load_conversation, record_event, refresh_sla
+from omnicx.inbox.service.conversations import load_conversation
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import add_text
+from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 
@@ -88,12 +91,16 @@ def merge_conversations(
         "moved_events": int(getattr(moved_events, "rowcount", 0) or 0),
     }
     record_event(
-        session, target, "merged", principal=principal, detail={"source_id": str(source.id), **counts}
+        session,
+        target,
+        ConversationEventKind.MERGED,
+        principal=principal,
+        detail={"source_id": str(source.id), **counts},
     )
     record_event(
         session,
         source,
-        "merged_into",
+        ConversationEventKind.MERGED_INTO,
         principal=principal,
         detail={"target_id": str(target.id), "from": previous.value},
     )
@@ -101,7 +108,7 @@ def merge_conversations(
         inbox = session.get(Inbox, conversation.inbox_id)
         assert inbox is not None
         refresh_sla(session, conversation, inbox)
-        announce(session, conversation, "inbox.conversation.updated", "Conversations merged")
+        announce(session, conversation, InboxTopic.CONVERSATION_UPDATED, "Conversations merged")
     result = MergeResult(target_id=target.id, source_id=source.id, **counts)
     session.commit()
     return result

@@ -22,13 +22,21 @@ from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.errors import CustomerNotFound
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import (
+    ConversationEventKind,
+    ConversationStatus,
+    DeliveryStatus,
+    InboxTopic,
+    MessageKind,
+    MessagingChannel,
+)
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
-from omnicx.inbox.service._common import DELIVER_ATTEMPTS, DELIVER_JOB, announce, record_event
-from omnicx.inbox.service.ingest import _contact
-from omnicx.inbox.service.replies import _message_id_domain, _thread_headers
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB, _message_id_domain, _thread_headers
 from omnicx.inbox.service.search import add_text
+from omnicx.inbox.service.senders import contact_for
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
 
@@ -145,7 +153,7 @@ def _new_email_conversation(
     )
     if email is None or inbox is None:
         return None
-    contact, _ = _contact(session, inbox, InboundMessage(source_id=email, email=email))
+    contact, _ = contact_for(session, inbox, InboundMessage(source_id=email, email=email))
     conversation = Conversation(
         workspace_id=workspace_id,
         inbox_id=inbox.id,
@@ -161,8 +169,15 @@ def _new_email_conversation(
     )
     session.add(conversation)
     session.flush()
-    record_event(session, conversation, "created", actor_label="notice", detail={"inbox": inbox.name}, at=now)
-    announce(session, conversation, "inbox.conversation.created", f"Notice to {email}")
+    record_event(
+        session,
+        conversation,
+        ConversationEventKind.CREATED,
+        actor_label="notice",
+        detail={"inbox": inbox.name},
+        at=now,
+    )
+    announce(session, conversation, InboxTopic.CONVERSATION_CREATED, f"Notice to {email}")
     return conversation
 
 
@@ -200,7 +215,7 @@ def _post(
     record_event(
         session,
         conversation,
-        "notice_sent",
+        ConversationEventKind.NOTICE_SENT,
         actor_label=workspace.name,
         detail={"message_id": str(message_id)},
         at=now,
@@ -216,7 +231,7 @@ def _post(
     announce(
         session,
         conversation,
-        "inbox.message.created",
+        InboxTopic.MESSAGE_CREATED,
         f"{workspace.name}: {text[:80]}",
         message_id=str(message_id),
         kind=MessageKind.OUTGOING.value,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import MemberPublic
+from omnicx.inbox.enums import InboxTopic
 from omnicx.inbox.errors import NotificationNotFound
 from omnicx.inbox.models import AgentNotification, Conversation
 from omnicx.inbox.schemas import NotificationList, NotificationPublic
@@ -24,7 +25,6 @@ from omnicx.kernel.db import utcnow
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import RECIPIENT_KEY, publish
 
-NOTIFICATION_TOPIC = "inbox.notification.created"
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][A-Za-z0-9._+-]*)")
 LIST_LIMIT = 200
 
@@ -75,7 +75,7 @@ def notify(
         session,
         RealtimeEvent(
             workspace_id=conversation.workspace_id,
-            topic=NOTIFICATION_TOPIC,
+            topic=InboxTopic.NOTIFICATION_CREATED,
             data={
                 RECIPIENT_KEY: str(user_id),
                 "notification_id": str(row.id),

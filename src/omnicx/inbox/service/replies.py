@@ -15,28 +15,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import lifecycle
-from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind
+from omnicx.inbox.enums import (
+    ConversationEventKind,
+    ConversationStatus,
+    DeliveryStatus,
+    InboxTopic,
+    MessageKind,
+)
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
-from omnicx.inbox.service._common import (
-    AUTO_RESOLVE_JOB,
-    DELIVER_ATTEMPTS,
-    DELIVER_JOB,
-    announce,
-    load_conversation,
-    message_public,
-    record_event,
-    refresh_sla,
-    schedule,
-)
 from omnicx.inbox.service.canned import expand_canned
+from omnicx.inbox.service.contracts import message_public
+from omnicx.inbox.service.conversations import load_conversation
+from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_mentions
+from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import add_text
+from omnicx.inbox.service.sla_clocks import refresh_sla
+from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, schedule
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
 
+DELIVER_JOB = "inbox.deliver"
+# With the worker's backoff (capped at an hour) a reply keeps trying for about half a day.
+DELIVER_ATTEMPTS = 10
 MAX_REFERENCES = 20
 
 
@@ -104,7 +108,7 @@ def reply(
     record_event(
         session,
         conversation,
-        "note_added" if data.private else "replied",
+        ConversationEventKind.NOTE_ADDED if data.private else ConversationEventKind.REPLIED,
         principal=principal,
         detail={"message_id": str(message_id)},
         at=now,
@@ -125,7 +129,7 @@ def reply(
     announce(
         session,
         conversation,
-        "inbox.message.created",
+        InboxTopic.MESSAGE_CREATED,
         f"{principal.label}: {text[:80]}",
         message_id=str(message_id),
         kind=kind.value,
@@ -233,7 +237,7 @@ def _advance(session: Session, message: Message, status: DeliveryStatus, error: 
     announce(
         session,
         conversation,
-        "inbox.message.status",
+        InboxTopic.MESSAGE_STATUS,
         f"Message {target.value}",
         message_id=str(message.id),
         delivery_status=target.value,

@@ -13,18 +13,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.inbox.enums import DeliveryStatus, MessageKind
+from omnicx.inbox.enums import ConversationEventKind, DeliveryStatus, InboxTopic, MessageKind
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.models import Conversation, Message
 from omnicx.inbox.schemas import MessagePublic
 from omnicx.inbox.service import visibility
-from omnicx.inbox.service._common import (
-    DELIVER_ATTEMPTS,
-    DELIVER_JOB,
-    announce,
-    message_public,
-    record_event,
-)
+from omnicx.inbox.service.contracts import message_public
+from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id
 from omnicx.kernel.jobs import service as jobs_service
@@ -59,14 +56,14 @@ def retry_message(session: Session, *, principal: Principal, message_id: uuid.UU
     record_event(
         session,
         conversation,
-        "delivery_retried",
+        ConversationEventKind.DELIVERY_RETRIED,
         principal=principal,
         detail={"message_id": str(message.id), "previous_error": (previous_error or "")[:500]},
     )
     announce(
         session,
         conversation,
-        "inbox.message.status",
+        InboxTopic.MESSAGE_STATUS,
         "Message pending",
         message_id=str(message.id),
         delivery_status=DeliveryStatus.PENDING.value,

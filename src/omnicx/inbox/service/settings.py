@@ -11,7 +11,7 @@ from omnicx.auth import service as auth_service
 from omnicx.inbox.errors import DuplicateSlaPolicy, SlaPolicyNotFound
 from omnicx.inbox.models import SlaPolicy
 from omnicx.inbox.schemas import InboxPublic, InboxUpdate, SlaPolicyPublic, SlaPolicyUpdate
-from omnicx.inbox.service._common import load_inbox
+from omnicx.inbox.service.inboxes import load_inbox
 from omnicx.kernel.access.principal import Principal
 
 

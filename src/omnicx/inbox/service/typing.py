@@ -12,15 +12,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omnicx.inbox.enums import ConversationStatus
+from omnicx.inbox.enums import ConversationStatus, InboxTopic
 from omnicx.inbox.models import Contact, Conversation
-from omnicx.inbox.service._common import load_conversation
+from omnicx.inbox.service.conversations import load_conversation
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
-
-TYPING_TOPIC = "inbox.typing"
 
 
 def _publish(session: Session, conversation: Conversation, who: str, label: str, private: bool) -> None:
@@ -28,7 +26,7 @@ def _publish(session: Session, conversation: Conversation, who: str, label: str,
         session,
         RealtimeEvent(
             workspace_id=conversation.workspace_id,
-            topic=TYPING_TOPIC,
+            topic=InboxTopic.TYPING,
             data={
                 "conversation_id": str(conversation.id),
                 "contact_id": str(conversation.contact_id),

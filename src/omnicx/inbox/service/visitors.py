@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from omnicx.inbox.enums import MessageKind
 from omnicx.inbox.models import Contact, Conversation, Message
 from omnicx.inbox.schemas import ContactPublic, MessagePublic
-from omnicx.inbox.service._common import message_public
+from omnicx.inbox.service.contracts import message_public
 
 MAX_HISTORY = 200
 

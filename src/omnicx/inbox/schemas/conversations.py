@@ -1,0 +1,135 @@
+"""Contracts of conversations: the list's summaries and views, one conversation with its thread and history,
+the agent's changes and replies, the sidebar's insights, merges."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, MessagingChannel, Priority
+from omnicx.inbox.schemas.base import PublicModel
+from omnicx.inbox.schemas.messages import MessagePublic
+from omnicx.kernel.text import PlainText
+
+
+class EventPublic(PublicModel):
+    id: uuid.UUID
+    kind: ConversationEventKind
+    actor_label: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+class ContactPublic(PublicModel):
+    id: uuid.UUID
+    source_id: str
+    name: str
+    email: str | None
+    customer_id: uuid.UUID | None
+
+
+class ConversationSummary(PublicModel):
+    id: uuid.UUID
+    inbox_id: uuid.UUID
+    channel: MessagingChannel
+    inbox_name: str
+    contact: ContactPublic
+    customer_id: uuid.UUID | None
+    subject: str
+    status: ConversationStatus
+    priority: Priority
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    labels: list[str]
+    snoozed_until: datetime | None
+    waiting_since: datetime | None
+    first_reply_at: datetime | None
+    last_message_at: datetime | None
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    sla_due_at: datetime | None = Field(description="The nearest due time (what the inbox sorts on).")
+    preview: str = ""
+    created_at: datetime
+    intent: str | None = None
+    merged_into_id: uuid.UUID | None = None
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[MessagePublic]
+    events: list[EventPublic]
+
+
+class ReplyCreate(BaseModel):
+    text: PlainText = Field(min_length=1, max_length=100_000)
+    private: bool = Field(default=False, description="A private note: seen by the team, never sent.")
+
+
+class ConversationUpdate(BaseModel):
+    """Fields to change (absent ones stay); `assignee_id`/`team_id` null unassigns when sent explicitly."""
+
+    status: ConversationStatus | None = None
+    priority: Priority | None = None
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    labels: list[PlainText] | None = Field(default=None, max_length=50)
+    snoozed_until: AwareDatetime | None = None
+
+
+class InboxView(BaseModel):
+    """A list filter: `mine`, `unassigned`, `all`, optionally narrowed by team, label, inbox or status."""
+
+    view: str = Field(default="all", pattern="^(mine|unassigned|all)$")
+    status: ConversationStatus | Literal["any"] = Field(
+        default=ConversationStatus.OPEN, description="A status, or `any`."
+    )
+    team_id: uuid.UUID | None = None
+    label: str | None = None
+    inbox_id: uuid.UUID | None = None
+    channel: MessagingChannel | None = None
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Full-text search: every word must appear in a message, the subject or the contact.",
+    )
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class IntentPublic(BaseModel):
+    intent: str
+    language: str
+    rule: str
+    matched: str
+    confidence: float
+
+
+class LeadingAction(BaseModel):
+    """One thing the customer did shortly before writing (a product viewed, a cart abandoned, an order)."""
+
+    at: datetime
+    kind: Literal["viewed", "cart", "order", "other"]
+    title: str
+    detail: str = ""
+
+
+class ConversationInsights(BaseModel):
+    conversation_id: uuid.UUID
+    intent: IntentPublic | None
+    actions: list[LeadingAction]
+    window_minutes: int
+
+
+class MergeRequest(BaseModel):
+    """Merge `source_id` into the conversation of the URL: its messages and events move there."""
+
+    source_id: uuid.UUID
+
+
+class MergeResult(BaseModel):
+    target_id: uuid.UUID
+    source_id: uuid.UUID
+    moved_messages: int
+    moved_events: int

@@ -1,0 +1,114 @@
+"""Contracts of messages: what a channel hands in (`InboundMessage`) and gets back (`ReceiveResult`), what it
+is given to deliver (`OutboundMessage`) and reports about it (`StatusReport`), and a stored message."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from omnicx.inbox.enums import DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.schemas.base import PublicModel
+
+
+class Attachment(BaseModel):
+    """An attachment as a channel delivers it (`data`), before it is stored in the data directory."""
+
+    filename: str = Field(max_length=255)
+    content_type: str = "application/octet-stream"
+    data: bytes
+
+
+class AttachmentPublic(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+    path: str
+
+
+class InboundMessage(BaseModel):
+    """One inbound message normalised by a channel adapter: where it was sent, who sent it, its dedup key, how
+    it threads. `service.ingest` stores it in the inbox receiving at `inbox_address` on `channel`."""
+
+    channel: MessagingChannel | None = Field(default=None, description="The channel it came in on.")
+    inbox_address: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Where it was sent (an SMTP recipient, a chat widget's token): the inbox receiving there.",
+    )
+    source_id: str = Field(min_length=1, max_length=320, description="Sender on this channel (address, id).")
+    name: str = ""
+    email: str | None = None
+    anonymous_id: str | None = Field(default=None, description="The tracking anonymous id (chat visitors).")
+    provider_message_id: str | None = Field(default=None, max_length=500, description="Dedup key per inbox.")
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    subject: str = ""
+    text: str = ""
+    html: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    received_at: AwareDatetime | None = None
+
+
+class ReceiveResult(BaseModel):
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    contact_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    duplicate: bool = False
+    new_conversation: bool = False
+
+
+class NoticeResult(BaseModel):
+    """Where a workspace notice to a customer went (`notify_customer`); `duplicate` when its key was seen."""
+
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    channel: MessagingChannel
+    inbox_id: uuid.UUID
+    inbox_name: str
+    new_conversation: bool = False
+    duplicate: bool = False
+
+
+class OutboundMessage(BaseModel):
+    """What a channel adapter needs to deliver one agent reply."""
+
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    workspace_id: uuid.UUID
+    channel: MessagingChannel
+    inbox_address: str
+    inbox_name: str
+    to: str
+    to_name: str = ""
+    subject: str = ""
+    text: str
+    html: str | None = None
+    provider_message_id: str
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+class StatusReport(BaseModel):
+    """A provider's delivery status callback, normalised."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+class MessagePublic(PublicModel):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    kind: MessageKind
+    author_label: str
+    subject: str
+    text: str
+    html: str | None
+    attachments: list[AttachmentPublic] = Field(default=[])
+    provider_message_id: str | None
+    delivery_status: DeliveryStatus | None
+    delivery_error: str | None
+    created_at: datetime

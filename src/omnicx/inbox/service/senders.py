@@ -1,0 +1,112 @@
+"""Who wrote: an inbound message's sender as a contact of its inbox (found, or created once even when two of
+their messages arrive at once), resolved through identity to a customer when the message names an identifier.
+
+A returning chat visitor's contact and active conversation are found in one query: the busiest path costs one
+statement here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.inbox.enums import MessagingChannel
+from omnicx.inbox.errors import UnroutableMessage
+from omnicx.inbox.models import Contact, Conversation, Inbox
+from omnicx.inbox.schemas import InboundMessage
+from omnicx.inbox.service.placement import active_conversation
+
+# Built once: building a statement and its cache key costs more than running it.
+_CONTACT = select(Contact).where(
+    Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id")
+)
+_CONTACT_WITH_ACTIVE = (
+    select(Contact, Conversation)
+    .join(Conversation, Conversation.open_contact_id == Contact.id)
+    .where(Contact.inbox_id == bindparam("inbox_id"), Contact.source_id == bindparam("source_id"))
+    .with_for_update(of=Conversation)
+)
+
+
+def _identifiers(message: InboundMessage) -> list[Identifier]:
+    found: list[Identifier] = []
+    if message.email:
+        found.append(Identifier(kind=IdentifierKind.EMAIL, value=message.email))
+    if message.anonymous_id:
+        found.append(Identifier(kind=IdentifierKind.ANONYMOUS_ID, value=message.anonymous_id))
+    return found
+
+
+def sender(
+    session: Session, inbox: Inbox, message: InboundMessage
+) -> tuple[Contact, bool, Conversation | None]:
+    """The sender's contact, whether it was created now, and its active conversation (locked).
+
+    A returning chat visitor has both: one query finds them together. Otherwise the contact is found or created
+    and, when it existed, its active conversation looked up on its own.
+    """
+    row = session.execute(
+        _CONTACT_WITH_ACTIVE, {"inbox_id": inbox.id, "source_id": _source_id(inbox, message)}
+    ).first()
+    if row is not None:
+        contact, active = row
+        _refresh_contact(session, inbox, contact, message)
+        return contact, False, active
+    contact, created = contact_for(session, inbox, message)
+    return contact, created, None if created else active_conversation(session, contact)
+
+
+def _source_id(inbox: Inbox, message: InboundMessage) -> str:
+    source_id = message.source_id.strip()
+    if not source_id:
+        raise UnroutableMessage("the message names no sender")
+    return source_id.lower() if inbox.channel is MessagingChannel.EMAIL else source_id
+
+
+def contact_for(session: Session, inbox: Inbox, message: InboundMessage) -> tuple[Contact, bool]:
+    """The sender's contact, and whether it was created now."""
+    source_id = _source_id(inbox, message)
+    key = {"inbox_id": inbox.id, "source_id": source_id}
+    contact = session.scalar(_CONTACT, key)
+    created = False
+    if contact is None:
+        try:
+            with session.begin_nested():
+                contact = Contact(
+                    workspace_id=inbox.workspace_id,
+                    inbox_id=inbox.id,
+                    source_id=source_id,
+                    name=message.name[:200],
+                    email=message.email,
+                )
+                session.add(contact)
+                session.flush()
+            created = True
+        except IntegrityError:
+            contact = session.scalar(_CONTACT, key)
+            if contact is None:
+                raise
+    _refresh_contact(session, inbox, contact, message)
+    return contact, created
+
+
+def _refresh_contact(session: Session, inbox: Inbox, contact: Contact, message: InboundMessage) -> None:
+    """What the message tells about its sender: identifiers (resolved to a customer), a name, an email."""
+    identifiers = _identifiers(message)
+    if identifiers:
+        customer_id = identity_service.resolve(
+            session,
+            workspace_id=inbox.workspace_id,
+            identifiers=identifiers,
+            traits={"name": message.name} if message.name else None,
+            reason="inbox",
+        )
+        if customer_id is not None:
+            contact.customer_id = customer_id
+    if message.name and not contact.name:
+        contact.name = message.name[:200]
+    if message.email and not contact.email:
+        contact.email = message.email  # a chat visitor left it (no agent online): replies can go by email

@@ -1,0 +1,59 @@
+"""The inbox reports page: daily trend and response/resolution times per channel, agent or team, with exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from omnicx.inbox import service
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+ReportReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
+REPORT_DAYS = 30
+
+
+@router.get("/inbox/reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request,
+    session: SessionDep,
+    principal: ReportReader,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    dimension: str = "channel",
+) -> HTMLResponse:
+    """Inbox reports: daily trend and response/resolution times per channel, agent or team, with exports."""
+    today = utcnow().date()
+    start, end = date_from or today - timedelta(days=REPORT_DAYS - 1), date_to or today
+    dim = dimension if dimension in ("channel", "agent", "team") else "channel"
+    error = None
+    try:
+        report = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
+    except DomainError as exc:
+        error = exc.message
+        start, end = today - timedelta(days=REPORT_DAYS - 1), today
+        report = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    context = {
+        "report": report,
+        "dimension": dim,
+        "rows": {"channel": report.by_channel, "agent": report.by_agent, "team": report.by_team}[dim],
+        "trend_json": json.dumps(service.chart_spec(report, "trend")),
+        "times_json": json.dumps(service.chart_spec(report, "times", dim)),  # type: ignore[arg-type]
+        "export_query": urlencode(params),
+        "trend_query": urlencode({**params, "chart": "trend"}),
+        "times_query": urlencode({**params, "chart": "times", "dimension": dim}),
+        "error": error,
+    }
+    return render(request, "inbox/reports.html", context)

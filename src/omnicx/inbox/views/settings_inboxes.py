@@ -1,0 +1,123 @@
+"""Settings → Inboxes: each inbox's channel, address, team, SLA policy, reopen window, auto-resolve and round
+robin, and which conversations agents see within their inboxes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.inbox import service
+from omnicx.inbox.enums import AgentScope, MessagingChannel
+from omnicx.inbox.schemas import InboxCreate, InboxSettingsUpdate, InboxUpdate
+from omnicx.inbox.views.params import optional_uuid
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
+AGENT_SCOPE_LABELS = {
+    AgentScope.INBOXES: N_("Every conversation of the inboxes they belong to"),
+    AgentScope.TEAM: N_("Their own, their teams' and unassigned conversations"),
+    AgentScope.OWN: N_("Only their own and unassigned conversations"),
+}
+
+
+def _inboxes_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    context = {
+        "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
+        "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
+        "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
+        "channels": list(MessagingChannel),
+        "agent_scope": service.get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope,
+        "agent_scopes": AGENT_SCOPE_LABELS,
+        "error": error,
+    }
+    return render(request, "inbox/settings_inboxes.html", context, status=status)
+
+
+@router.post("/settings/inboxes/access", response_class=HTMLResponse)
+def agent_scope_save(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    agent_scope: Annotated[str, Form(max_length=20)],
+) -> Any:
+    """Which conversations agents see within their inboxes."""
+
+    def save() -> object:
+        data = InboxSettingsUpdate.model_validate({"agent_scope": agent_scope})
+        return service.update_inbox_settings(session, principal=principal, data=data)
+
+    return redirect_or_page(
+        save,
+        to="/settings/inboxes",
+        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        session=session,
+    )
+
+
+@router.get("/settings/inboxes", response_class=HTMLResponse)
+def inboxes_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _inboxes_page(request, session, principal)
+
+
+@router.post("/settings/inboxes", response_class=HTMLResponse)
+def inbox_save(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    name: Annotated[str, Form(max_length=200)],
+    inbox_id: Annotated[str | None, Form(max_length=100)] = None,
+    channel: Annotated[str, Form(max_length=20)] = "email",
+    address: Annotated[str, Form(max_length=320)] = "",
+    team: Annotated[str, Form(max_length=100)] = "",
+    sla_policy: Annotated[str, Form(max_length=100)] = "",
+    reopen_window_hours: Annotated[float, Form(ge=0, le=24 * 365)] = 72.0,
+    auto_resolve_hours: Annotated[str, Form(max_length=20)] = "",
+    assignment_capacity: Annotated[int, Form(ge=0, le=1000)] = 0,
+    auto_assign: Annotated[str | None, Form()] = None,
+) -> Any:
+    """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, auto-resolve (empty:
+    never), round robin."""
+    existing = optional_uuid(inbox_id)
+
+    def save() -> object:
+        fields: dict[str, Any] = {
+            "name": name,
+            "team_id": optional_uuid(team),
+            "reopen_window_hours": reopen_window_hours,
+            "auto_resolve_hours": auto_resolve_hours.strip() or None,
+            "assignment_capacity": assignment_capacity,
+            "auto_assign": bool(auto_assign),
+        }
+        if existing is not None:
+            data = InboxUpdate.model_validate({**fields, "sla_policy_id": optional_uuid(sla_policy)})
+            return service.update_inbox(session, principal=principal, inbox_id=existing, data=data)
+        created = service.create_inbox(
+            session,
+            principal=principal,
+            data=InboxCreate.model_validate({**fields, "channel": channel, "address": address or None}),
+        )
+        policy = optional_uuid(sla_policy)
+        if policy is not None:
+            update = InboxUpdate(sla_policy_id=policy)
+            service.update_inbox(session, principal=principal, inbox_id=created.id, data=update)
+        return created
+
+    return redirect_or_page(
+        save,
+        to="/settings/inboxes",
+        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        session=session,
+    )
