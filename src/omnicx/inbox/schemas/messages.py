@@ -49,6 +49,14 @@ class InboundMessage(BaseModel):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     received_at: AwareDatetime | None = None
+    sender_verified: bool = Field(
+        default=False,
+        description=(
+            "Whether the channel proved who sent it (a signed site identity, DMARC-aligned mail, a provider-"
+            "authenticated id). Otherwise the name, email and phone are claims: they never merge, rename or "
+            "reach an existing customer's history."
+        ),
+    )
 
 
 class ReceiveResult(BaseModel):
