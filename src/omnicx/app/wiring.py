@@ -87,3 +87,5 @@ def _navigation() -> None:
         nav.register(item)
     for item in SETTINGS_NAV:
         nav.register(item, settings=True)
+    for part in inbox_views.FRAME_PARTS:
+        nav.add_part(part)

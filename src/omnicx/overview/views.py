@@ -15,6 +15,7 @@ from omnicx.attribution import service as attribution_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.enums import AuthTopic
 from omnicx.commerce.enums import CommerceTopic
+from omnicx.inbox.enums import InboxTopic
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.i18n import lazy as N_
@@ -35,8 +36,8 @@ NAV = [NavItem("overview", N_("Overview"), "/", Action.OVERVIEW_READ, 0)]
 
 # Topics the live activity feed lists; the SSE endpoint drops those the reader's role may not see.
 FEED_TOPICS: list[str] = [
-    "inbox.conversation.created",
-    "inbox.message.created",
+    InboxTopic.CONVERSATION_CREATED,
+    InboxTopic.MESSAGE_CREATED,
     CommerceTopic.ORDER,
     CommerceTopic.STOCK,
     TrackingTopic.EVENTS,

@@ -3,7 +3,8 @@ registers them, and the frame shows what the caller's role may open."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.i18n import lazy as N_
@@ -18,8 +19,25 @@ class NavItem:
     order: int
 
 
+@dataclass(frozen=True)
+class FramePart:
+    """A piece a domain adds to every page's top bar (the inbox's notification bell), for roles allowed `action`.
+
+    `template` is the domain's partial; it reads what it needs from `values` (e.g. the topics it listens to), so
+    the frame repeats none of the domain's vocabulary.
+    """
+
+    key: str
+    template: str
+    action: Action
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Item = TypeVar("Item", NavItem, FramePart)
+
 MAIN: list[NavItem] = []
 SETTINGS: list[NavItem] = []
+PARTS: list[FramePart] = []
 
 
 def register(item: NavItem, *, settings: bool = False) -> None:
@@ -29,7 +47,12 @@ def register(item: NavItem, *, settings: bool = False) -> None:
         target.sort(key=lambda i: i.order)
 
 
-def visible(items: list[NavItem], role: Role) -> list[NavItem]:
+def add_part(part: FramePart) -> None:
+    if all(existing.key != part.key for existing in PARTS):
+        PARTS.append(part)
+
+
+def visible(items: list[Item], role: Role) -> list[Item]:
     return [i for i in items if allows(role, i.action)]
 
 

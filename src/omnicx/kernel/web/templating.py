@@ -26,7 +26,7 @@ from omnicx.kernel.access.security import csrf_token
 from omnicx.kernel.i18n import LANGUAGES, current_language, format_locale, gettext, ngettext, set_language
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
-from omnicx.kernel.web.nav import MAIN, SETTINGS, visible
+from omnicx.kernel.web.nav import MAIN, PARTS, SETTINGS, visible
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,6 +130,7 @@ def _context(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
         "workspaces": getattr(request.state, "workspaces", []),
         "nav": visible(MAIN, principal.role) if principal else [],
         "settings_nav": visible(SETTINGS, principal.role) if principal else [],
+        "frame_parts": visible(PARTS, principal.role) if principal else [],
         "csrf_token": page_csrf_token(request),
         "lang": current_language(),
         "languages": LANGUAGES,

@@ -121,11 +121,11 @@
     });
   }
 
-  // The indicator sits under the page's htmx SSE connection (hx-trigger="sse:inbox.typing"): no extra stream.
+  // The indicator sits under the page's htmx SSE connection (its hx-trigger is the typing topic): no extra stream.
   function visitorTyping(indicator) {
     var conversation = indicator.getAttribute("data-conversation");
     var timer = null;
-    indicator.addEventListener("sse:inbox.typing", function (event) {
+    indicator.addEventListener("sse:" + indicator.getAttribute("data-topic"), function (event) {
       var payload = {};
       try { payload = JSON.parse(event.detail.data); } catch (e) { return; }
       var data = payload.data || {};
