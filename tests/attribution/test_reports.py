@@ -208,4 +208,4 @@ def test_attribution_page_renders_chart_and_table(app, client: TestClient, world
     assert page.status_code == 200
     assert "data-vega-spec" in page.text
     assert "Organic Search" in page.text
-    assert client.get("/assets/vega.js").status_code == 200
+    assert client.get("/static/vendor/charts.js").status_code == 200

@@ -86,7 +86,9 @@ def test_health_and_readiness(client: TestClient) -> None:
 def test_security_headers_are_set(client: TestClient) -> None:
     response = client.get("/signin")
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src 'self';" in policy and "unsafe-eval" not in policy  # charts interpret, never eval
 
 
 def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:

@@ -1,12 +1,9 @@
-"""Probes and assets owned by the shell itself: health checks and the Vega bundle charts are drawn with."""
+"""Probes owned by the shell itself: is the process alive, is it ready to serve."""
 
 from __future__ import annotations
 
-from functools import cache
-
-import vl_convert
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from omnicx.app.migrations import is_current
@@ -33,20 +30,3 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     if not current:
         return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
     return JSONResponse({"status": "ready"})
-
-
-@router.get("/assets/vega.js", include_in_schema=False)
-def vega_bundle() -> Response:
-    """Vega, Vega-Lite and vega-embed, as bundled by vl-convert (served by omnicx itself: no CDN)."""
-    return Response(
-        _vega_bundle(), media_type="text/javascript", headers={"cache-control": "public, max-age=86400"}
-    )
-
-
-VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
-
-
-@cache
-def _vega_bundle() -> str:
-    bundle: str = vl_convert.javascript_bundle(VEGA_GLOBALS)
-    return bundle

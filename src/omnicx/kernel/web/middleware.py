@@ -22,7 +22,7 @@ SECURITY_HEADERS = [
     (
         b"content-security-policy",
         b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        b"script-src 'self' 'unsafe-eval'; connect-src 'self'; frame-ancestors 'none'",
+        b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
     ),
 ]
 

@@ -76,14 +76,17 @@
     });
   }
 
-  // Charts: elements carrying a Vega-Lite spec are drawn with vega-embed (served by omnicx at /assets/vega.js).
+  // Charts: elements carrying a Vega-Lite spec are drawn with vega-embed (the bundle ./setup builds into
+  // /static/vendor/charts.js). Expressions are interpreted, never compiled with eval: the CSP forbids it.
   function charts(root) {
     root.querySelectorAll("[data-vega-spec]").forEach(function (el) {
       if (!window.vegaEmbed) return;
       var spec;
       try { spec = JSON.parse(el.getAttribute("data-vega-spec")); } catch (e) { return; }
       var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-      window.vegaEmbed(el, spec, { actions: false, renderer: "svg", theme: dark ? "dark" : undefined })
+      var options = { actions: false, renderer: "svg", theme: dark ? "dark" : undefined,
+                      ast: true, expr: window.vegaExpressionInterpreter };
+      window.vegaEmbed(el, spec, options)
         .then(function () { el.setAttribute("data-rendered", "true"); })
         .catch(function (error) { el.textContent = String(error); });
     });
