@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from omnicx.auth import service
 from omnicx.auth.schemas import (
@@ -15,6 +15,8 @@ from omnicx.auth.schemas import (
     MemberPublic,
     MemberUpdate,
     MePublic,
+    PasswordChange,
+    PasswordChanged,
     TeamCreate,
     TeamMemberAdd,
     TeamPublic,
@@ -26,7 +28,7 @@ from omnicx.auth.schemas import (
 )
 from omnicx.kernel.access.permissions import PERMISSIONS, Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.deps import SESSION_COOKIE, SessionDep, require
 from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
@@ -37,6 +39,7 @@ TeamManager = Annotated[Principal, require(Action.TEAMS_MANAGE)]
 TokenManager = Annotated[Principal, require(Action.TOKENS_MANAGE)]
 AuditReader = Annotated[Principal, require(Action.AUDIT_READ)]
 Anyone = Annotated[Principal, require(Action.OVERVIEW_READ)]
+OwnAccount = Annotated[Principal, require(Action.OWN_ACCOUNT)]
 
 
 @router.get("/me", response_model=MePublic)
@@ -52,6 +55,22 @@ def me(session: SessionDep, principal: Anyone) -> MePublic:
         role=principal.role,
         actions=sorted(a.value for a in PERMISSIONS[principal.role]),
     )
+
+
+@router.post("/me/password", response_model=PasswordChanged)
+def change_password(
+    request: Request, data: PasswordChange, session: SessionDep, principal: OwnAccount
+) -> PasswordChanged:
+    """Change the signed-in person's own password; their other browser sessions end (API tokens are unaffected:
+    revoke them under Settings → API tokens)."""
+    ended = service.change_password(
+        session,
+        principal=principal,
+        current_session_token=request.cookies.get(SESSION_COOKIE),
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+    return PasswordChanged(sessions_ended=ended)
 
 
 @router.get("/members", response_model=list[MemberPublic])

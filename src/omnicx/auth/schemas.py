@@ -140,3 +140,12 @@ class SignedIn(BaseModel):
     user: UserPublic
     workspace: WorkspacePublic
     role: Role
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: PlainText = Field(min_length=10, max_length=200)
+
+
+class PasswordChanged(BaseModel):
+    sessions_ended: int = Field(description="The person's other browser sessions, signed out by the change.")

@@ -14,8 +14,9 @@ from omnicx.kernel.access.errors import CsrfFailed
 from omnicx.kernel.access.permissions import Action, Role, allows, assignable_roles
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_valid
-from omnicx.kernel.errors import DomainError
+from omnicx.kernel.errors import DomainError, Invalid
 from omnicx.kernel.i18n import LANGUAGES
+from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.i18n import set_language as set_request_language
 from omnicx.kernel.web.deps import (
@@ -142,8 +143,36 @@ def settings_home(principal: Anyone) -> Response:
 
 
 @router.get("/settings/profile", response_class=HTMLResponse)
-def profile(request: Request, principal: Anyone) -> HTMLResponse:
-    return render(request, "auth/profile.html", {"saved": False})
+def profile(request: Request, principal: Anyone, changed: Annotated[bool, Query()] = False) -> HTMLResponse:
+    return render(request, "auth/profile.html", {"password_changed": changed})
+
+
+@router.post("/settings/profile/password")
+def change_password(
+    request: Request,
+    session: SessionDep,
+    principal: Self,
+    current_password: Annotated[str, Form(max_length=200)],
+    new_password: Annotated[str, Form(max_length=200)],
+    new_password_again: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Change one's own password; the person's other browser sessions end with it."""
+
+    def change() -> None:
+        if new_password != new_password_again:
+            raise Invalid(_("The two new passwords differ."))
+        service.change_password(
+            session,
+            principal=principal,
+            current_session_token=request.cookies.get(SESSION_COOKIE),
+            current_password=current_password,
+            new_password=new_password,
+        )
+
+    def page(error: str, status: int) -> HTMLResponse:
+        return render(request, "auth/profile.html", {"password_error": error}, status=status)
+
+    return redirect_or_page(change, to="/settings/profile?changed=true", page=page, session=session)
 
 
 @router.post("/settings/profile/language")

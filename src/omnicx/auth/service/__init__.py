@@ -3,6 +3,7 @@
 from omnicx.auth.service.audit import list_audit, record_audit
 from omnicx.auth.service.directory import DIRECTORY
 from omnicx.auth.service.members import add_member, change_role, list_members, member_of, remove_member
+from omnicx.auth.service.passwords import change_password, set_user_password
 from omnicx.auth.service.sessions import (
     authenticate_session,
     authenticate_token,
@@ -30,7 +31,6 @@ from omnicx.auth.service.workspaces import (
     get_workspace_by_slug,
     list_user_workspaces,
     set_user_language,
-    set_user_password,
 )
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "add_team_member",
     "authenticate_session",
     "authenticate_token",
+    "change_password",
     "change_role",
     "create_team",
     "create_token",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from omnicx.auth.errors import DuplicateWorkspace, WorkspaceNotFound
 from omnicx.auth.models import Membership, User, Workspace
 from omnicx.auth.schemas import UserCreate, UserPublic, WorkspaceCreate, WorkspacePublic
+from omnicx.auth.service.passwords import end_sessions
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.security import generate_password, hash_password
 from omnicx.kernel.errors import Invalid
@@ -102,6 +103,7 @@ def ensure_membership(
         user_id = user.id
         if password:
             user.password_hash = hash_password(password)
+            end_sessions(session, user_id, keep=None)  # a new password ends the old sessions
     membership = session.scalar(
         select(Membership).where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)
     )
@@ -113,14 +115,6 @@ def ensure_membership(
     found = session.get(User, user_id)
     assert found is not None
     return UserPublic.model_validate(found), generated
-
-
-def set_user_password(session: Session, *, user_id: uuid.UUID, password: str) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise Invalid("unknown user")
-    user.password_hash = hash_password(password)
-    session.commit()
 
 
 def set_user_language(session: Session, *, user_id: uuid.UUID, language: str) -> None:
