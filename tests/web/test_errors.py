@@ -7,8 +7,12 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from omnicx.app.web import create_app
 from omnicx.kernel.access.permissions import Role
-from tests.conftest import World
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
+from tests.conftest import PASSWORD, World
+from tests.helpers import page_csrf
 
 # Fixed, so parallel test workers collect identical parameters.
 UNKNOWN = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -89,6 +93,27 @@ def test_security_headers_are_set(client: TestClient) -> None:
     policy = response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy
     assert "script-src 'self';" in policy and "unsafe-eval" not in policy  # charts interpret, never eval
+
+
+def test_https_deployments_send_hsts_and_secure_cookies(
+    settings: Settings, runtime: Runtime, world: World
+) -> None:
+    plain = TestClient(create_app(settings, runtime=runtime))
+    assert "strict-transport-security" not in plain.get("/signin").headers
+    https = build_runtime(settings.model_copy(update={"base_url": "https://cx.example.com"}))
+    try:
+        client = TestClient(create_app(https.settings, runtime=https), base_url="https://cx.example.com")
+        assert client.get("/signin").headers["strict-transport-security"].startswith("max-age=31536000")
+        member = world.members[Role.AGENT]
+        signed = client.post(
+            "/signin",
+            data={"email": member.email, "password": PASSWORD, "csrf_token": page_csrf(client), "next": "/"},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+        assert "secure" in signed.headers["set-cookie"].lower()
+    finally:
+        https.close()
 
 
 def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:

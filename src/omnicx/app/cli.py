@@ -22,6 +22,7 @@ from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
 from omnicx.inbox import cli as inbox_cli
 from omnicx.kernel.jobs import cli as jobs_cli
+from omnicx.kernel.runtime import prepare_data_dir
 from omnicx.kernel.settings import Settings
 from omnicx.overview import cli as overview_cli
 from omnicx.tracking import cli as tracking_cli
@@ -74,7 +75,7 @@ def migrate() -> None:
     from omnicx.app.migrations import upgrade_to_head
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     with console.status("Migrating the database…"):
         upgrade_to_head(settings.resolved_database_url)
     console.print(f"[green]Database is up to date[/] ({_safe_url(settings.resolved_database_url)})")

@@ -16,7 +16,7 @@ from rich.table import Table
 from omnicx.app.wiring import wire
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.kernel.i18n import gettext as _
-from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.runtime import Runtime, prepare_data_dir
 from omnicx.kernel.settings import Settings
 
 console = Console()
@@ -115,7 +115,7 @@ def demo(
     from omnicx.kernel.runtime import build_runtime
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     console.print(_("Data directory: %(path)s") % {"path": settings.data_dir})
     with console.status(_("Migrating the database…")):
         upgrade_to_head(settings.resolved_database_url)

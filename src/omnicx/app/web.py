@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     wire()
     install_error_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.base_url.startswith("https://"))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -6,9 +6,12 @@ tests build as many as they need, each against its own database.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.kernel.access.security import use_cheap_password_hashing
@@ -39,9 +42,24 @@ class Runtime:
             self.closed = True
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data directory, and the embedded database file, readable by the running account only.
+
+    They hold the secret key, the customers' data and the providers' credentials. SQLite gives its -wal and -shm
+    files the database file's permissions, so creating the file first (0600) keeps all three private.
+    """
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) -> Runtime:
     """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     if settings.environment == "test":
         use_cheap_password_hashing()
     engine = make_engine(settings.resolved_database_url, writer_lock=writer_lock)

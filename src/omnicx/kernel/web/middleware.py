@@ -107,9 +107,16 @@ async def _send_413(send: Send, max_bytes: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Browsers that reached omnicx over https once keep to https for a year (only sent when served over https).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Every response carries the security headers; `https` (the public URL is https) adds HSTS."""
+
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if https else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +127,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                headers.extend((k, v) for k, v in self.headers if k not in present)
                 message["headers"] = headers
             await send(message)
 
