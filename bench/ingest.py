@@ -19,6 +19,7 @@ import gzip
 import http.client
 import os
 import resource
+import secrets
 import shutil
 import socket
 import statistics
@@ -122,7 +123,7 @@ def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[byte
     env = {
         **os.environ,
         "OMNICX_DATABASE_URL": db_url,
-        "OMNICX_SECRET_KEY": "bench-secret-key",
+        "OMNICX_SECRET_KEY": secrets.token_urlsafe(32),  # production refuses a weak one
         "OMNICX_DATA_DIR": str(workdir / "data"),
         "OMNICX_ENVIRONMENT": "production",
     }

@@ -6,15 +6,37 @@ run several differently configured apps side by side and no module reads `os.env
 
 from __future__ import annotations
 
+import math
 import secrets
+import string
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("en", "fr", "id", "ca")
+# A production secret key must carry at least this much randomness (32 random bytes).
+SECRET_KEY_MIN_BITS = 256
+
+
+class UnsafeSettings(RuntimeError):
+    """The configuration would run production insecurely; the message says what to change (never the secret)."""
+
+
+def secret_key_bits(key: str) -> float:
+    """A generous estimate of the randomness in `key`: its length times the bits per character of the smallest
+    alphabet it is written in (hex, base64, printable), nothing for a key of a few repeated characters."""
+    if len(set(key)) < 8:
+        return 0.0
+    if all(c in string.hexdigits for c in key):
+        alphabet = 16
+    elif all(c in string.ascii_letters + string.digits + "+/-_=" for c in key):
+        alphabet = 64
+    else:
+        alphabet = 95
+    return len(key.rstrip("=")) * math.log2(alphabet)
 
 
 def _default_data_dir() -> Path:
@@ -30,7 +52,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
     redis_url: str | None = None
-    secret_key: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
     base_url: str = "http://127.0.0.1:8000"
     default_language: Literal["en", "fr", "id", "ca"] = "en"
     default_timezone: str = "UTC"
@@ -57,9 +79,26 @@ class Settings(BaseSettings):
     smtp_outbound_host: str = "127.0.0.1"
     smtp_outbound_port: int = 25
     smtp_outbound_username: str | None = None
-    smtp_outbound_password: str | None = None
+    smtp_outbound_password: str | None = Field(default=None, repr=False)
     smtp_outbound_starttls: bool = False
     smtp_timeout_seconds: float = 15.0
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> Self:
+        # UnsafeSettings is not a ValueError, so pydantic does not wrap it (and echo the key in its report).
+        if self.environment == "production":
+            if not self.secret_key:
+                raise UnsafeSettings(
+                    "OMNICX_SECRET_KEY must be set in production: 32 random bytes, such as the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+            if secret_key_bits(self.secret_key) < SECRET_KEY_MIN_BITS:
+                raise UnsafeSettings(
+                    f"OMNICX_SECRET_KEY is too weak for production (a {len(self.secret_key)}-character key): it must "
+                    "hold at least 32 random bytes, such as the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` or `openssl rand -hex 32`"
+                )
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:
