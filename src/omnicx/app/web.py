@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     wire()
-    install_error_handlers(app)
+    install_error_handlers(app, repeat_interval=settings.error_log_interval_seconds)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)

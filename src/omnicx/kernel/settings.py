@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 900
     session_ttl_hours: int = 24 * 14
 
+    # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
+    # this many seconds; the repeats are counted.
+    error_log_interval_seconds: float = 60.0
+
     # Jobs: lease is how long a claimed job stays invisible to other workers before it is presumed dead.
     job_lease_seconds: float = 60.0
     job_poll_seconds: float = 0.5

@@ -1,9 +1,11 @@
 """The Segment-compatible collection API: `POST /v1/{identify,track,page,screen,group,alias,batch,import}`.
 
 Authenticated by a source's write key (HTTP Basic user name, empty password, or `writeKey` in the body) rather
-than by a member's role, so these routes are outside the RBAC gate. Answers `200 {"success": true}` only after
-the events are committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx
-are not retried, 5xx and network errors are, and a retry stores nothing twice).
+than by a member's role, so these routes are outside the RBAC gate. The key is checked before the body is
+parsed: without a live key nothing is parsed. Answers `200 {"success": true}` only after the events are
+committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx are not retried,
+5xx and network errors are, and a retry stores nothing twice). One bad event of a batch is rejected alone (kept
+with its reason, counted in the answer), never failing the batch.
 """
 
 from __future__ import annotations
@@ -24,8 +26,15 @@ from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import RuntimeDep, client_ip
 from omnicx.kernel.web.errors import error_body
 from omnicx.tracking import service
-from omnicx.tracking.errors import EmptyBatch, InvalidBatch
-from omnicx.tracking.wire import Received, basic_auth_user, decompress, parse_object
+from omnicx.tracking.errors import EmptyBatch, InvalidBatch, InvalidWriteKey
+from omnicx.tracking.schemas import AuthenticatedSource
+from omnicx.tracking.wire import (
+    Received,
+    basic_auth_user,
+    decompress,
+    parse_object,
+    write_key_candidates,
+)
 
 router = APIRouter(prefix="/v1", tags=["collection"], include_in_schema=False)
 
@@ -61,10 +70,39 @@ def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
     return batch
 
 
+def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
+    """The source of the first live key among `keys`, else InvalidWriteKey.
+
+    Checked in a short transaction of its own, before the body is parsed; the key the batch names is checked
+    again when its events are stored (a key revoked meanwhile stores nothing).
+    """
+    source: AuthenticatedSource | None = None
+    with runtime.sessions() as session:
+        for key in keys:
+            try:
+                source = service.authenticate_write_key(session, write_key=key)
+                break
+            except InvalidWriteKey:
+                continue
+        session.rollback()
+    if source is None:
+        raise InvalidWriteKey(
+            "the write key is unknown or revoked"
+            if keys
+            else "a write key is required (HTTP Basic user name, or writeKey in the body)"
+        )
+    return source
+
+
 def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, kind: str | None) -> Response:
     received_at = utcnow()
     header_key = basic_auth_user(headers.get("authorization"))
-    data = parse_object(decompress(raw, headers.get("content-encoding")))
+    if header_key:
+        _gate(runtime, [header_key])
+    decoded = decompress(raw, headers.get("content-encoding"))
+    if not header_key:
+        _gate(runtime, write_key_candidates(decoded))
+    data = parse_object(decoded)
     body_key = data.get("writeKey")
     write_key = header_key or (body_key if isinstance(body_key, str) else None)
     messages = _messages(data, kind)
