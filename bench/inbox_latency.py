@@ -57,7 +57,7 @@ from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import WorkspaceCreate
 from omnicx.channels.email.server import start_smtp_server
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import MessagingChannel, ConversationStatus, MessageKind, Priority
+from omnicx.inbox.enums import ConversationStatus, MessageKind, MessagingChannel, Priority
 from omnicx.inbox.models import Contact, Conversation, Message
 from omnicx.inbox.schemas import InboxCreate, InboxView, ReplyCreate
 from omnicx.kernel.access.permissions import Role
@@ -99,7 +99,9 @@ def email_part(args: argparse.Namespace, runtime: Runtime, settings: Settings, o
         inbox_service.create_inbox(
             session,
             principal=owner,
-            data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="support@bench.example.com"),
+            data=InboxCreate(
+                channel=MessagingChannel.EMAIL, name="Support", address="support@bench.example.com"
+            ),
         )
     sink = Sink()
     port = free_port()
@@ -165,6 +167,8 @@ class HttpServer:
             "OMNICX_DATA_DIR": str(settings.data_dir),
             "OMNICX_SECRET_KEY": settings.secret_key or "bench",
             "OMNICX_ENVIRONMENT": "test",
+            # Every simulated visitor posts from this machine's one address: measured is latency, not limits.
+            "OMNICX_RATE_LIMITS_ENABLED": "false",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

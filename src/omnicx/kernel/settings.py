@@ -6,23 +6,63 @@ run several differently configured apps side by side and no module reads `os.env
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 import secrets
 import string
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("en", "fr", "id", "ca")
 # A production secret key must carry at least this much randomness (32 random bytes).
 SECRET_KEY_MIN_BITS = 256
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_OFF = frozenset({"off", "none", "unlimited", ""})
 
 
 class UnsafeSettings(RuntimeError):
     """The configuration would run production insecurely; the message says what to change (never the secret)."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` requests per `seconds` (a burst of `count`, then one every `seconds / count`)."""
+
+    count: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.count} per {self.seconds:g} s"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """`"100/second"`, `"30/minute"`, `"1000/hour"`, `"5/10 minutes"`; `"off"` means no limit (None)."""
+    if text.strip().lower() in _OFF:
+        return None
+    match = _RATE.match(text)
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"{text!r} is not a rate: write it like 100/second, 30/minute or off")
+    per = int(match.group(2) or 1) * _UNITS[match.group(3).lower()]
+    return Rate(count=int(match.group(1)), seconds=float(per))
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses and CIDR ranges separated by commas or spaces (`10.0.0.0/8, 127.0.0.1`)."""
+    networks = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from exc
+    return tuple(networks)
 
 
 def secret_key_bits(key: str) -> float:
@@ -62,6 +102,16 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 900
     session_ttl_hours: int = 24 * 14
 
+    # Rate limits of the public surfaces ("N/second|minute|hour|day", or "off"), per client address and per key
+    # (write key for /v1, widget for /chat). Counted in process memory, or in Redis when `redis_url` is set.
+    rate_limits_enabled: bool = True
+    rate_limit_v1_per_address: str = "100/second"
+    rate_limit_v1_per_key: str = "300/second"
+    rate_limit_chat_per_address: str = "120/minute"
+    rate_limit_chat_per_key: str = "3000/minute"
+    rate_limit_signin_per_address: str = "30/minute"
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
+    trusted_proxies: str = ""
     # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
     # this many seconds; the repeats are counted.
     error_log_interval_seconds: float = 60.0
@@ -87,6 +137,24 @@ class Settings(BaseSettings):
     smtp_outbound_starttls: bool = False
     smtp_timeout_seconds: float = 15.0
 
+    @field_validator(
+        "rate_limit_v1_per_address",
+        "rate_limit_v1_per_key",
+        "rate_limit_chat_per_address",
+        "rate_limit_chat_per_key",
+        "rate_limit_signin_per_address",
+    )
+    @classmethod
+    def _is_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @model_validator(mode="after")
     def _production_secret(self) -> Self:
         # UnsafeSettings is not a ValueError, so pydantic does not wrap it (and echo the key in its report).
@@ -103,6 +171,17 @@ class Settings(BaseSettings):
                     "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` or `openssl rand -hex 32`"
                 )
         return self
+
+    def rate(self, name: str) -> Rate | None:
+        """The rate limit setting `rate_limit_<name>` (None when off, or when every limit is off)."""
+        if not self.rate_limits_enabled:
+            return None
+        value: str = getattr(self, f"rate_limit_{name}")
+        return parse_rate(value)
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def resolved_database_url(self) -> str:

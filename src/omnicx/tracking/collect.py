@@ -5,7 +5,8 @@ than by a member's role, so these routes are outside the RBAC gate. The key is c
 parsed: without a live key nothing is parsed. Answers `200 {"success": true}` only after the events are
 committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx are not retried,
 5xx and network errors are, and a retry stores nothing twice). One bad event of a batch is rejected alone (kept
-with its reason, counted in the answer), never failing the batch.
+with its reason, counted in the answer), never failing the batch. Past its source's rate limit a request is
+answered 429 with `Retry-After` (the per-address limit is the app's middleware).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from omnicx.kernel.db import utcnow
-from omnicx.kernel.errors import DomainError
+from omnicx.kernel.errors import DomainError, RateLimited
+from omnicx.kernel.limits import retry_after_seconds
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import RuntimeDep, client_ip
 from omnicx.kernel.web.errors import error_body
@@ -44,7 +46,7 @@ SUCCESS = b'{"success":true}'
 # request's database round trips with the next one's parsing; SQLite writes in process, one writer at a time.
 COLLECTORS = {"postgresql": 2, "sqlite": 1}
 # Sites embed the write key in their pages, like Segment's: the API is open to every origin, without cookies.
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
@@ -71,7 +73,7 @@ def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
 
 
 def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
-    """The source of the first live key among `keys`, else InvalidWriteKey.
+    """The source of the first live key among `keys`, within its rate limit; else InvalidWriteKey or RateLimited.
 
     Checked in a short transaction of its own, before the body is parsed; the key the batch names is checked
     again when its events are stored (a key revoked meanwhile stores nothing).
@@ -91,6 +93,14 @@ def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
             if keys
             else "a write key is required (HTTP Basic user name, or writeKey in the body)"
         )
+    rate = runtime.settings.rate("v1_per_key")
+    if rate is not None:
+        wait = runtime.limiter.hit(f"v1:key:{source.id}", rate)
+        if wait:
+            seconds = retry_after_seconds(wait)
+            raise RateLimited(
+                f"too many requests for this write key; try again in {seconds} s", retry_after=seconds
+            )
     return source
 
 
@@ -141,6 +151,8 @@ async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Respo
     except DomainError as error:
         # Answered here rather than by the app's handler, so browsers (cross-origin) can read errors too.
         extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
+        if isinstance(error, RateLimited):
+            extra.update(error.headers)
         body = orjson.dumps(error_body(error.code, error.message))
         return Response(
             body, status_code=error.status, media_type="application/json", headers={**CORS, **extra}

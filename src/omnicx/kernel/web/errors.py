@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omnicx.kernel.access.errors import NotAuthenticated
-from omnicx.kernel.errors import DomainError
+from omnicx.kernel.errors import DomainError, RateLimited
 
 log = logging.getLogger("omnicx.kernel.web")
 
@@ -45,9 +45,9 @@ _HTTP_CODES = {
 
 
 def wants_json(request: Request) -> bool:
-    """API and tracking paths answer in JSON; pages answer in HTML unless the client asks for JSON."""
+    """API, tracking and chat paths answer in JSON; pages answer in HTML unless the client asks for JSON."""
     path = request.url.path
-    if path.startswith(("/api/", "/v1/")):
+    if path.startswith(("/api/", "/v1/", "/chat/")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -71,7 +71,10 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated) and not wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={target}", status_code=303)
-    return _respond(request, exc.status, exc.code, exc.message)
+    response = _respond(request, exc.status, exc.code, exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers.update(exc.headers)
+    return response
 
 
 def _describe(error: dict[str, Any]) -> str:
