@@ -100,6 +100,7 @@ def signin(
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
             max_failures=settings.login_max_failures,
+            max_account_failures=settings.login_max_failures_per_account,
             lockout_seconds=settings.login_lockout_seconds,
             ttl_hours=settings.session_ttl_hours,
         )

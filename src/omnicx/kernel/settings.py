@@ -97,8 +97,10 @@ class Settings(BaseSettings):
     default_language: Literal["en", "fr", "id", "ca"] = "en"
     default_timezone: str = "UTC"
 
-    # Sign-in protection.
+    # Sign-in protection: failed sign-ins within the lock-out window lock an account from the address they came
+    # from (`login_max_failures`), or from everywhere past `login_max_failures_per_account`.
     login_max_failures: int = 5
+    login_max_failures_per_account: int = 50
     login_lockout_seconds: int = 900
     session_ttl_hours: int = 24 * 14
 
