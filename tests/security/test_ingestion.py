@@ -112,6 +112,18 @@ def test_times_out_of_range_reject_the_event_alone(
         assert session.scalars(select(Job.status)).all() == [JobStatus.SUCCEEDED]
 
 
+@pytest.mark.parametrize("sent_at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z", "not a time"])
+def test_a_batch_whose_sent_at_is_unusable_keeps_its_events(
+    sent_at: str, client: TestClient, source: KeyedSource, runtime: Runtime
+) -> None:
+    timed = {**GOOD[0], "timestamp": "2026-05-04T10:00:00Z"}
+    response = client.post(
+        "/v1/batch", json={"batch": [timed, GOOD[1]], "sentAt": sent_at}, headers=source.basic
+    )
+    assert (response.status_code, response.json()) == (200, {"success": True})
+    assert sorted(stored_message_ids(runtime)) == ["good-1", "good-2"]
+
+
 def test_a_single_call_with_a_poison_event_is_refused_with_400(
     client: TestClient, source: KeyedSource, count_rows: Callable[[], Counts]
 ) -> None:
@@ -158,7 +170,7 @@ def test_a_write_key_in_the_body_is_still_honoured_before_parsing(
 
 
 def test_secrets_in_rejected_events_are_masked_for_analysts(
-    app: FastAPI, client: TestClient, db: Session, world: World, source: KeyedSource
+    app: FastAPI, client: TestClient, db: Session, world: World, source: KeyedSource, runtime: Runtime
 ) -> None:
     key = source.write_key
     missing_identity = {"type": "track", "event": "E", "writeKey": key, "properties": {"writeKey": key}}
@@ -172,6 +184,9 @@ def test_secrets_in_rejected_events_are_masked_for_analysts(
     body = {"batch": [*GOOD, missing_identity, too_large]}
     response = client.post("/v1/batch", json=body, headers=source.basic)
     assert (response.status_code, response.json()["rejected"]) == (200, 2), response.text
+    stored = [orjson.dumps(row.payload) for row in rejected_rows(runtime)]
+    assert len(stored) == 2
+    assert not any(key.encode() in payload for payload in stored)  # masked when stored, not only when shown
     # A row stored before masking existed is masked when read.
     db.add(
         RejectedEvent(

@@ -267,7 +267,7 @@ def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datet
 
     `timestamp = receivedAt - (sentAt - originalTimestamp)`: the device's clock may be wrong, but the time it
     took between the call and the upload is right. Historical imports keep their timestamp as given. A time
-    that is not ISO-8601, or out of range, or whose correction overflows refuses the event.
+    that is not ISO-8601, or out of range, refuses the event, and so does a correction landing out of range.
     """
     try:
         original = parse_time(message.get("originalTimestamp")) or parse_time(message.get("timestamp"))
@@ -276,9 +276,8 @@ def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datet
         if received.historical:
             return (parse_time(message.get("timestamp")) or original or received.at), original, sent_at
         if original is not None and sent_at is not None:
+            # Times within MIN_TIME .. MAX_TIME cannot overflow here; the result may still be out of range.
             return _in_range(received.at - (sent_at - original)), original, sent_at
-    except OverflowError as exc:
-        raise _Refuse("invalid_field", "the corrected timestamp is out of range") from exc
     except ValueError as exc:
         raise _Refuse("invalid_field", f"a timestamp is not a usable ISO-8601 time: {exc}") from exc
     return original or received.at, original, sent_at
