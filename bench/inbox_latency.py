@@ -167,6 +167,8 @@ class HttpServer:
             "OMNICX_DATA_DIR": str(settings.data_dir),
             "OMNICX_SECRET_KEY": settings.secret_key or "bench",
             "OMNICX_ENVIRONMENT": "test",
+            # Every simulated visitor posts from this machine's one address: measured is latency, not limits.
+            "OMNICX_RATE_LIMITS_ENABLED": "false",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

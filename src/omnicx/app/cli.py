@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from omnicx import __version__
 from omnicx.app import demo as demo_cli
@@ -23,7 +25,7 @@ from omnicx.customers import cli as customers_cli
 from omnicx.inbox import cli as inbox_cli
 from omnicx.kernel.jobs import cli as jobs_cli
 from omnicx.kernel.runtime import prepare_data_dir
-from omnicx.kernel.settings import Settings
+from omnicx.kernel.settings import Settings, UnsafeSettings
 from omnicx.overview import cli as overview_cli
 from omnicx.tracking import cli as tracking_cli
 
@@ -159,4 +161,9 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (UnsafeSettings, ValidationError) as error:
+        # A configuration mistake is the operator's to fix: say what it is, without a traceback.
+        console.print(f"[red]omnicx cannot start:[/] {escape(str(error))}", soft_wrap=True)
+        raise SystemExit(2) from None

@@ -45,7 +45,9 @@ from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
 from omnicx.kernel.web import stream as realtime_stream
 from omnicx.kernel.web.errors import install_error_handlers
+from omnicx.kernel.web.limits import LimitRule, RateLimitMiddleware
 from omnicx.kernel.web.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
+from omnicx.kernel.web.proxies import TrustedProxies, TrustedProxyMiddleware
 from omnicx.overview import routes as overview_routes
 from omnicx.overview import views as overview_views
 from omnicx.tracking import collect as tracking_collect
@@ -54,6 +56,9 @@ from omnicx.tracking import views as tracking_views
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "kernel" / "web" / "static"
 log = logging.getLogger("omnicx.kernel.web")
+
+# Added to the 429 answers of the cross-origin APIs, so that the sites calling them can read when to retry.
+PUBLIC_CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "Retry-After"))
 
 API_DESCRIPTION = """
 omnicx REST API. Authenticate with an API token (`Authorization: Bearer omx_...`, created under Settings → API
@@ -93,10 +98,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     wire()
-    install_error_handlers(app)
+    install_error_handlers(app, repeat_interval=settings.error_log_interval_seconds)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.base_url.startswith("https://"))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(LanguageMiddleware, default=settings.default_language)
+    # Outermost: refused before anything else runs, counted by the real client address.
+    app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, rules=_limit_rules(settings))
+    if settings.trusted_proxies:
+        proxies = TrustedProxies(settings.trusted_proxy_networks)
+        app.add_middleware(TrustedProxyMiddleware, proxies=proxies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (
         # First: routes are matched in order, and the chat widget's public API takes the busiest traffic.
@@ -133,6 +143,28 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router)
     _add_docs(app)
     return app
+
+
+def _limit_rules(settings: Settings) -> list[LimitRule]:
+    """The public surfaces limited before routing. `/v1/*` is limited per write key where the key is known
+    (`tracking.collect`), `/signin` per address by a dependency of its route (answered with a page)."""
+    return [
+        LimitRule("v1", "/v1/", per_address=settings.rate("v1_per_address"), headers=PUBLIC_CORS),
+        LimitRule(
+            "chat",
+            "/chat/",
+            per_address=settings.rate("chat_per_address"),
+            per_key=settings.rate("chat_per_key"),
+            key=_chat_widget,
+            headers=PUBLIC_CORS,
+        ),
+    ]
+
+
+def _chat_widget(path: str) -> str | None:
+    """The widget token of a `/chat/{token}/{action}` path."""
+    parts = path.split("/", 4)
+    return parts[2] if len(parts) >= 4 and parts[2] else None
 
 
 def _add_docs(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from omnicx.kernel.access.errors import CsrfFailed
 from omnicx.kernel.access.permissions import Action, Role, allows, assignable_roles
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_valid
-from omnicx.kernel.errors import DomainError, Invalid
+from omnicx.kernel.errors import DomainError, Invalid, RateLimited
 from omnicx.kernel.i18n import LANGUAGES
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
@@ -29,6 +29,7 @@ from omnicx.kernel.web.deps import (
     require,
 )
 from omnicx.kernel.web.forms import redirect_or_page, see_other
+from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.middleware import LANGUAGE_COOKIE
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
@@ -79,7 +80,11 @@ def signin_page(request: Request, next: str | None = None, lang: str | None = No
     return response
 
 
-@router.post("/signin", response_class=HTMLResponse, dependencies=[Depends(pre_session_csrf)])
+@router.post(
+    "/signin",
+    response_class=HTMLResponse,
+    dependencies=[per_address_limit("signin"), Depends(pre_session_csrf)],
+)
 def signin(
     request: Request,
     session: SessionDep,
@@ -96,12 +101,16 @@ def signin(
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
             max_failures=settings.login_max_failures,
+            max_account_failures=settings.login_max_failures_per_account,
             lockout_seconds=settings.login_lockout_seconds,
             ttl_hours=settings.session_ttl_hours,
         )
     except DomainError as error:
         context = {"next": _safe_next(next), "error": error.message, "email": email}
-        return render(request, "auth/signin.html", context, status=error.status)
+        page = render(request, "auth/signin.html", context, status=error.status)
+        if isinstance(error, RateLimited):
+            page.headers.update(error.headers)
+        return page
     response = see_other(_safe_next(next))
     secure = settings.base_url.startswith("https://")
     response.set_cookie(

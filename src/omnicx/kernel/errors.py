@@ -56,7 +56,16 @@ class Forbidden(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many attempts; the caller must wait before trying again."""
+    """Too many attempts; the caller must wait before trying again (`retry_after` seconds, when known: sent as
+    the `Retry-After` header)."""
 
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}

@@ -1,4 +1,5 @@
-"""The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue.
+"""The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue,
+rate limiter.
 
 Built once per process (web server, worker, CLI command) by `build_runtime(settings)` and passed explicitly;
 tests build as many as they need, each against its own database.
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.kernel.access.security import use_cheap_password_hashing
 from omnicx.kernel.db import WriterLock, make_engine, make_session_factory
+from omnicx.kernel.limits import Limiter, make_limiter
 from omnicx.kernel.realtime.bus import Bus, make_bus
 from omnicx.kernel.realtime.service import install_publish_after_commit
 from omnicx.kernel.settings import Settings
@@ -32,12 +34,14 @@ class Runtime:
     sessions: sessionmaker[Session]
     bus: Bus
     writes: GroupCommit
+    limiter: Limiter
     closed: bool = field(default=False)
 
     def close(self) -> None:
         if not self.closed:
             self.writes.close()
             self.bus.close()
+            self.limiter.close()
             self.engine.dispose()
             self.closed = True
 
@@ -67,4 +71,7 @@ def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) 
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
     writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, writes=writes)
+    limiter = make_limiter(settings.redis_url)
+    return Runtime(
+        settings=settings, engine=engine, sessions=sessions, bus=bus, writes=writes, limiter=limiter
+    )

@@ -6,15 +6,77 @@ run several differently configured apps side by side and no module reads `os.env
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import re
 import secrets
+import string
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("en", "fr", "id", "ca")
+# A production secret key must carry at least this much randomness (32 random bytes).
+SECRET_KEY_MIN_BITS = 256
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_OFF = frozenset({"off", "none", "unlimited", ""})
+
+
+class UnsafeSettings(RuntimeError):
+    """The configuration would run production insecurely; the message says what to change (never the secret)."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` requests per `seconds` (a burst of `count`, then one every `seconds / count`)."""
+
+    count: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.count} per {self.seconds:g} s"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """`"100/second"`, `"30/minute"`, `"1000/hour"`, `"5/10 minutes"`; `"off"` means no limit (None)."""
+    if text.strip().lower() in _OFF:
+        return None
+    match = _RATE.match(text)
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"{text!r} is not a rate: write it like 100/second, 30/minute or off")
+    per = int(match.group(2) or 1) * _UNITS[match.group(3).lower()]
+    return Rate(count=int(match.group(1)), seconds=float(per))
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses and CIDR ranges separated by commas or spaces (`10.0.0.0/8, 127.0.0.1`)."""
+    networks = []
+    for item in re.split(r"[,\s]+", text.strip()):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from exc
+    return tuple(networks)
+
+
+def secret_key_bits(key: str) -> float:
+    """A generous estimate of the randomness in `key`: its length times the bits per character of the smallest
+    alphabet it is written in (hex, base64, printable), nothing for a key of a few repeated characters."""
+    if len(set(key)) < 8:
+        return 0.0
+    if all(c in string.hexdigits for c in key):
+        alphabet = 16
+    elif all(c in string.ascii_letters + string.digits + "+/-_=" for c in key):
+        alphabet = 64
+    else:
+        alphabet = 95
+    return len(key.rstrip("=")) * math.log2(alphabet)
 
 
 def _default_data_dir() -> Path:
@@ -30,15 +92,31 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
     redis_url: str | None = None
-    secret_key: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
     base_url: str = "http://127.0.0.1:8000"
     default_language: Literal["en", "fr", "id", "ca"] = "en"
     default_timezone: str = "UTC"
 
-    # Sign-in protection.
+    # Sign-in protection: failed sign-ins within the lock-out window lock an account from the address they came
+    # from (`login_max_failures`), or from everywhere past `login_max_failures_per_account`.
     login_max_failures: int = 5
+    login_max_failures_per_account: int = 50
     login_lockout_seconds: int = 900
     session_ttl_hours: int = 24 * 14
+
+    # Rate limits of the public surfaces ("N/second|minute|hour|day", or "off"), per client address and per key
+    # (write key for /v1, widget for /chat). Counted in process memory, or in Redis when `redis_url` is set.
+    rate_limits_enabled: bool = True
+    rate_limit_v1_per_address: str = "100/second"
+    rate_limit_v1_per_key: str = "300/second"
+    rate_limit_chat_per_address: str = "120/minute"
+    rate_limit_chat_per_key: str = "3000/minute"
+    rate_limit_signin_per_address: str = "30/minute"
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
+    trusted_proxies: str = ""
+    # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
+    # this many seconds; the repeats are counted.
+    error_log_interval_seconds: float = 60.0
 
     # Jobs: lease is how long a claimed job stays invisible to other workers before it is presumed dead.
     job_lease_seconds: float = 60.0
@@ -59,9 +137,55 @@ class Settings(BaseSettings):
     smtp_outbound_host: str = "127.0.0.1"
     smtp_outbound_port: int = 25
     smtp_outbound_username: str | None = None
-    smtp_outbound_password: str | None = None
+    smtp_outbound_password: str | None = Field(default=None, repr=False)
     smtp_outbound_starttls: bool = False
     smtp_timeout_seconds: float = 15.0
+
+    @field_validator(
+        "rate_limit_v1_per_address",
+        "rate_limit_v1_per_key",
+        "rate_limit_chat_per_address",
+        "rate_limit_chat_per_key",
+        "rate_limit_signin_per_address",
+    )
+    @classmethod
+    def _is_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _are_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> Self:
+        # UnsafeSettings is not a ValueError, so pydantic does not wrap it (and echo the key in its report).
+        if self.environment == "production":
+            if not self.secret_key:
+                raise UnsafeSettings(
+                    "OMNICX_SECRET_KEY must be set in production: 32 random bytes, such as the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+            if secret_key_bits(self.secret_key) < SECRET_KEY_MIN_BITS:
+                raise UnsafeSettings(
+                    f"OMNICX_SECRET_KEY is too weak for production (a {len(self.secret_key)}-character key): it must "
+                    "hold at least 32 random bytes, such as the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` or `openssl rand -hex 32`"
+                )
+        return self
+
+    def rate(self, name: str) -> Rate | None:
+        """The rate limit setting `rate_limit_<name>` (None when off, or when every limit is off)."""
+        if not self.rate_limits_enabled:
+            return None
+        value: str = getattr(self, f"rate_limit_{name}")
+        return parse_rate(value)
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,9 +1,12 @@
 """The Segment-compatible collection API: `POST /v1/{identify,track,page,screen,group,alias,batch,import}`.
 
 Authenticated by a source's write key (HTTP Basic user name, empty password, or `writeKey` in the body) rather
-than by a member's role, so these routes are outside the RBAC gate. Answers `200 {"success": true}` only after
-the events are committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx
-are not retried, 5xx and network errors are, and a retry stores nothing twice).
+than by a member's role, so these routes are outside the RBAC gate. The key is checked before the body is
+parsed: without a live key nothing is parsed. Answers `200 {"success": true}` only after the events are
+committed; errors are `{"code", "message"}` with the status the Segment libraries expect (4xx are not retried,
+5xx and network errors are, and a retry stores nothing twice). One bad event of a batch is rejected alone (kept
+with its reason, counted in the answer), never failing the batch. Past its source's rate limit a request is
+answered 429 with `Retry-After` (the per-address limit is the app's middleware).
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from omnicx.kernel.db import utcnow
-from omnicx.kernel.errors import DomainError
+from omnicx.kernel.errors import DomainError, RateLimited
+from omnicx.kernel.limits import retry_after_seconds
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import RuntimeDep, client_ip
 from omnicx.kernel.web.errors import error_body
 from omnicx.tracking import service
-from omnicx.tracking.errors import EmptyBatch, InvalidBatch
-from omnicx.tracking.wire import Received, basic_auth_user, decompress, parse_object
+from omnicx.tracking.errors import EmptyBatch, InvalidBatch, InvalidWriteKey
+from omnicx.tracking.schemas import AuthenticatedSource
+from omnicx.tracking.wire import (
+    Received,
+    basic_auth_user,
+    decompress,
+    parse_object,
+    write_key_candidates,
+)
 
 router = APIRouter(prefix="/v1", tags=["collection"], include_in_schema=False)
 
@@ -35,7 +46,7 @@ SUCCESS = b'{"success":true}'
 # request's database round trips with the next one's parsing; SQLite writes in process, one writer at a time.
 COLLECTORS = {"postgresql": 2, "sqlite": 1}
 # Sites embed the write key in their pages, like Segment's: the API is open to every origin, without cookies.
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
@@ -61,10 +72,47 @@ def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
     return batch
 
 
+def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
+    """The source of the first live key among `keys`, within its rate limit; else InvalidWriteKey or RateLimited.
+
+    Checked in a short transaction of its own, before the body is parsed; the key the batch names is checked
+    again when its events are stored (a key revoked meanwhile stores nothing).
+    """
+    source: AuthenticatedSource | None = None
+    with runtime.sessions() as session:
+        for key in keys:
+            try:
+                source = service.authenticate_write_key(session, write_key=key)
+                break
+            except InvalidWriteKey:
+                continue
+        session.rollback()
+    if source is None:
+        raise InvalidWriteKey(
+            "the write key is unknown or revoked"
+            if keys
+            else "a write key is required (HTTP Basic user name, or writeKey in the body)"
+        )
+    rate = runtime.settings.rate("v1_per_key")
+    if rate is not None:
+        wait = runtime.limiter.hit(f"v1:key:{source.id}", rate)
+        if wait:
+            seconds = retry_after_seconds(wait)
+            raise RateLimited(
+                f"too many requests for this write key; try again in {seconds} s", retry_after=seconds
+            )
+    return source
+
+
 def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, kind: str | None) -> Response:
     received_at = utcnow()
     header_key = basic_auth_user(headers.get("authorization"))
-    data = parse_object(decompress(raw, headers.get("content-encoding")))
+    if header_key:
+        _gate(runtime, [header_key])
+    decoded = decompress(raw, headers.get("content-encoding"))
+    if not header_key:
+        _gate(runtime, write_key_candidates(decoded))
+    data = parse_object(decoded)
     body_key = data.get("writeKey")
     write_key = header_key or (body_key if isinstance(body_key, str) else None)
     messages = _messages(data, kind)
@@ -103,6 +151,8 @@ async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Respo
     except DomainError as error:
         # Answered here rather than by the app's handler, so browsers (cross-origin) can read errors too.
         extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
+        if isinstance(error, RateLimited):
+            extra.update(error.headers)
         body = orjson.dumps(error_body(error.code, error.message))
         return Response(
             body, status_code=error.status, media_type="application/json", headers={**CORS, **extra}

@@ -102,6 +102,7 @@ REJECTION_CODES: dict[str, str] = {
     "invalid_type": "type is not one of identify, track, page, screen, group, alias",
     "missing_identity": "userId or anonymousId is required",
     "missing_field": "a field this type requires is missing (event, previousId, groupId)",
-    "invalid_field": "a field has the wrong type or is too long",
+    "invalid_field": "a field has the wrong type, is too long, or is a time out of range",
     "event_too_large": "the event exceeds 32 KB",
+    "event_too_deep": "objects and arrays nest more than 64 levels deep",
 }

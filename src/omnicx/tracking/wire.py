@@ -2,7 +2,8 @@
 
 Shared by the collection API and the importer, so a message is accepted or rejected for the same reasons
 whichever way it arrives. Validation is plain dict checks (no model building): it runs for every event on the
-hot path.
+hot path. Whatever is wrong with one event (its shape, its size, its nesting, its times) rejects that event
+alone, never its batch; what is kept of a rejected event for people to read has its secrets masked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import time
 import uuid
 import zlib
@@ -26,6 +28,14 @@ from omnicx.tracking.errors import InvalidJson, PayloadTooLarge, UnsupportedEnco
 MAX_EVENT_BYTES = 32 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_ID_CHARS = 200
+# Objects and arrays nest at most this deep in an event (the event itself is level 1): far more than any real
+# event, and far below what orjson writes (255 levels, the stored row adding two) and the databases read.
+MAX_EVENT_DEPTH = 64
+# Times outside these bounds are refused: their arithmetic (clock-skew correction, sessions, reports) would
+# overflow Python's datetime, and no event happens then.
+MIN_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+WRITE_KEY_PREFIX = "omxw_"
 TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 _RAND_B = (1 << 62) - 1
@@ -95,14 +105,110 @@ def basic_auth_user(authorization: str | None) -> str | None:
     return user or None
 
 
+# `"writeKey": "..."` anywhere in a body: found without parsing it (a key with escapes in it is not found).
+_BODY_WRITE_KEY = re.compile(rb'"writeKey"\s*:\s*"([^"\\]{1,200})"')
+MAX_KEY_CANDIDATES = 3
+
+
+def write_key_candidates(body: bytes) -> list[str]:
+    """The distinct `writeKey` strings of a body, before it is parsed (at most `MAX_KEY_CANDIDATES`).
+
+    Which one is the batch's own (top-level) is known only after parsing; a body none of whose candidates is a
+    live key is refused without being parsed.
+    """
+    found: list[str] = []
+    for match in _BODY_WRITE_KEY.finditer(body):
+        key = match.group(1).decode("utf-8", errors="replace")
+        if key not in found:
+            found.append(key)
+            if len(found) == MAX_KEY_CANDIDATES:
+                break
+    return found
+
+
 def parse_time(value: object) -> datetime | None:
-    """An ISO-8601 time as an aware UTC datetime (naive means UTC); ValueError when it is not one."""
+    """An ISO-8601 time as an aware UTC datetime (naive means UTC); ValueError when it is not one, or when it
+    is outside MIN_TIME .. MAX_TIME."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError("not a string")
     parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{value!r} is out of range") from exc
+    return _in_range(parsed)
+
+
+def _in_range(value: datetime) -> datetime:
+    if not MIN_TIME <= value < MAX_TIME:
+        raise ValueError(f"{value.isoformat()} is not between {MIN_TIME.year} and {MAX_TIME.year - 1}")
+    return value
+
+
+def too_deep(value: object, limit: int = MAX_EVENT_DEPTH) -> bool:
+    """Whether objects and arrays nest deeper than `limit` in `value` (a value at level 1)."""
+    level: list[tuple[object, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+_SECRET_NAMES = frozenset(
+    {
+        "writekey",
+        "password",
+        "passwd",
+        "secret",
+        "clientsecret",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "apikey",
+        "authorization",
+        "privatekey",
+    }
+)
+_SECRET_FIELD_TEXT = re.compile(
+    r'("(?:write[_-]?key|password|passwd|secret|client[_-]?secret|token|access[_-]?token|refresh[_-]?token'
+    r'|id[_-]?token|api[_-]?key|authorization|private[_-]?key)"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)',
+    re.IGNORECASE,
+)
+_WRITE_KEY_TEXT = re.compile(re.escape(WRITE_KEY_PREFIX) + r"[A-Za-z0-9_\-]+")
+MASKED = "[masked]"
+PREVIEW_DEPTH = 8
+
+
+def _mask_text(text: str) -> str:
+    text = _SECRET_FIELD_TEXT.sub(lambda m: f'{m.group(1)}"{MASKED}"', text)
+    return _WRITE_KEY_TEXT.sub(WRITE_KEY_PREFIX + MASKED, text)
+
+
+def mask_secrets(value: Any, *, depth: int = MAX_EVENT_DEPTH) -> Any:
+    """A copy of `value` safe to show people: the values of secret-looking fields (`writeKey`, `password`,
+    `token`, ...) and anything shaped like a write key replaced by "[masked]"; nesting past `depth` cut off."""
+    if isinstance(value, str):
+        return _mask_text(value) if WRITE_KEY_PREFIX in value or '"' in value else value
+    if not isinstance(value, dict | list):
+        return value
+    if depth <= 1:
+        return "…"
+    if isinstance(value, list):
+        return [mask_secrets(v, depth=depth - 1) for v in value]
+    return {
+        key: MASKED
+        if isinstance(key, str) and key.replace("_", "").replace("-", "").lower() in _SECRET_NAMES
+        else mask_secrets(item, depth=depth - 1)
+        for key, item in value.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -160,18 +266,29 @@ def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datet
     """(timestamp, originalTimestamp, sentAt); clock skew corrected as Segment does.
 
     `timestamp = receivedAt - (sentAt - originalTimestamp)`: the device's clock may be wrong, but the time it
-    took between the call and the upload is right. Historical imports keep their timestamp as given.
+    took between the call and the upload is right. Historical imports keep their timestamp as given. A time
+    that is not ISO-8601, or out of range, refuses the event, and so does a correction landing out of range.
     """
     try:
         original = parse_time(message.get("originalTimestamp")) or parse_time(message.get("timestamp"))
-        sent_at = parse_time(message.get("sentAt") or received.sent_at)
+        own_sent_at = message.get("sentAt")
+        sent_at = parse_time(own_sent_at) if own_sent_at else _batch_sent_at(received)
+        if received.historical:
+            return (parse_time(message.get("timestamp")) or original or received.at), original, sent_at
+        if original is not None and sent_at is not None:
+            # Times within MIN_TIME .. MAX_TIME cannot overflow here; the result may still be out of range.
+            return _in_range(received.at - (sent_at - original)), original, sent_at
     except ValueError as exc:
-        raise _Refuse("invalid_field", f"a timestamp is not ISO-8601: {exc}") from exc
-    if received.historical:
-        return (parse_time(message.get("timestamp")) or original or received.at), original, sent_at
-    if original is not None and sent_at is not None:
-        return received.at - (sent_at - original), original, sent_at
+        raise _Refuse("invalid_field", f"a timestamp is not a usable ISO-8601 time: {exc}") from exc
     return original or received.at, original, sent_at
+
+
+def _batch_sent_at(received: Received) -> datetime | None:
+    """The batch's `sentAt`; one that is not a usable time is the batch's fault, not its events': ignored."""
+    try:
+        return parse_time(received.sent_at or None)
+    except ValueError:
+        return None
 
 
 def _check_shape(message: dict[str, Any], kind: str) -> tuple[str | None, str | None, str | None]:
@@ -238,12 +355,23 @@ def validate(
 ) -> dict[str, Any] | Rejection:
     """An event row ready to insert (workspace and source ids excepted), or the reason it is refused."""
     if not isinstance(message, dict):
-        return Rejection(
-            index, "invalid_event", "an event must be a JSON object", None, {"value": repr(message)[:200]}
-        )
-    encoded = orjson.dumps(message)
+        # Never repr() a list: one nested a thousand deep would exhaust the interpreter's recursion.
+        shown = message if isinstance(message, list) else repr(message)[:200]
+        value = mask_secrets(shown, depth=PREVIEW_DEPTH)
+        return Rejection(index, "invalid_event", "an event must be a JSON object", None, {"value": value})
     given_id = message.get("messageId")
     shown_id = str(given_id)[:MAX_ID_CHARS] if isinstance(given_id, str | int) else None
+    if too_deep(message):
+        preview = mask_secrets(message, depth=PREVIEW_DEPTH)
+        problem = f"objects and arrays nest more than {MAX_EVENT_DEPTH} levels deep"
+        return Rejection(index, "event_too_deep", problem, shown_id, preview)
+    try:
+        encoded = orjson.dumps(message)
+    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits, from the importer's JSON
+        preview = mask_secrets(message, depth=PREVIEW_DEPTH)
+        return Rejection(
+            index, "invalid_event", f"the event cannot be stored as JSON: {exc}", shown_id, preview
+        )
     if b"\\u0000" in encoded:  # PostgreSQL cannot store NUL in text or JSONB
         clipped = _clip(encoded.replace(b"\\u0000", b"\\ufffd"))
         return Rejection(index, "invalid_field", "the event contains a NUL character", None, clipped)
@@ -258,14 +386,18 @@ def validate(
     kind = forced_type or message.get("type")
     if kind not in TYPES:
         return Rejection(
-            index, "invalid_type", f"type {kind!r} is not a Segment call type", shown_id, message
+            index,
+            "invalid_type",
+            f"type {kind!r} is not a Segment call type",
+            shown_id,
+            mask_secrets(message),
         )
     try:
         user_id, anonymous_id, name = _check_shape(message, str(kind))
         message_id = _message_id(message)
         timestamp, original, sent_at = _times(message, received)
     except _Refuse as refusal:
-        return Rejection(index, refusal.code, refusal.message, shown_id, message)
+        return Rejection(index, refusal.code, refusal.message, shown_id, mask_secrets(message))
     message = _enrich(dict(message), received)
     message["type"] = kind
     message["messageId"] = message_id
@@ -285,8 +417,8 @@ def validate(
 
 
 def _clip(encoded: bytes) -> dict[str, Any]:
-    """What is kept of an oversized event: its start, for a human to recognise it."""
-    return {"truncated": encoded[:2048].decode("utf-8", errors="replace"), "bytes": len(encoded)}
+    """What is kept of an oversized event: its start, for a human to recognise it (secrets masked)."""
+    return {"truncated": _mask_text(encoded[:2048].decode("utf-8", errors="replace")), "bytes": len(encoded)}
 
 
 def as_text(payload: dict[str, Any]) -> str:

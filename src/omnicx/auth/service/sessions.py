@@ -1,15 +1,21 @@
 """Signing in and recognising callers: browser sessions (cookie) and API tokens (bearer).
 
-Failed sign-ins are recorded per email and per address; past the limit the account is locked for a while, before
-the password is even checked, so guessing gains nothing.
+Failed sign-ins are recorded with the account (email) and the address they came from. Within the lock-out
+window, `max_failures` failures on one account from one address lock that account from that address; past
+`max_account_failures` failures from anywhere the account is locked from everywhere (guessing spread over many
+addresses). Either way the password is not even checked, so guessing gains nothing. No limit is kept per
+address alone: people behind one proxy or office network share an address, and one of them mistyping (or an
+attacker among them) must not lock the others out. Password spraying from one address, few guesses on many
+accounts, is slowed by the per-address rate limit of the sign-in form (`kernel.web.limits`).
 """
 
 from __future__ import annotations
 
+import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import AccountLocked, InvalidCredentials, WorkspaceNotFound
@@ -22,35 +28,46 @@ from omnicx.kernel.access.security import hash_token, new_token, verify_password
 from omnicx.kernel.db import utcnow
 
 SESSION_PREFIX = "oms_"
-# Per address, a few accounts' worth of failures before the address itself is throttled.
-_IP_FACTOR = 4
 
 
 def _recent_failures(
-    session: Session, *, window: timedelta, email: str | None = None, ip: str | None = None
-) -> int:
-    since = utcnow() - window
-    stmt = select(func.count()).where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
-    if email is not None:
-        last_ok = session.scalar(
-            select(func.max(LoginAttempt.at)).where(
-                LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
-            )
+    session: Session, *, since: datetime, where: list[ColumnElement[bool]]
+) -> tuple[int, datetime | None]:
+    """How many failed sign-ins matching `where` happened since `since`, or since the last successful one that
+    matches too, whichever is later; and when the oldest of them happened."""
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(*where, LoginAttempt.succeeded.is_(True))
+    )
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    count, oldest = session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            *where, LoginAttempt.at > since, LoginAttempt.succeeded.is_(False)
         )
-        stmt = stmt.where(LoginAttempt.email == email)
-        if last_ok is not None and last_ok > since:
-            stmt = stmt.where(LoginAttempt.at > last_ok)
-    if ip is not None:
-        stmt = stmt.where(LoginAttempt.ip == ip)
-    return session.scalar(stmt) or 0
+    ).one()
+    return int(count or 0), oldest
 
 
-def _check_lockout(session: Session, *, email: str, ip: str, max_failures: int, window: timedelta) -> None:
-    minutes = max(1, int(window.total_seconds() // 60))
-    if _recent_failures(session, window=window, email=email) >= max_failures:
-        raise AccountLocked(f"too many failed sign-ins for this account; try again in {minutes} minutes")
-    if ip and _recent_failures(session, window=window, ip=ip) >= max_failures * _IP_FACTOR:
-        raise AccountLocked(f"too many failed sign-ins from this address; try again in {minutes} minutes")
+def _check_lockout(
+    session: Session, *, email: str, ip: str, max_failures: int, max_account_failures: int, window: timedelta
+) -> None:
+    now = utcnow()
+    limits = (
+        ("from this address", [LoginAttempt.email == email, LoginAttempt.ip == ip], max_failures),
+        ("", [LoginAttempt.email == email], max_account_failures),
+    )
+    for where_from, where, limit in limits:
+        count, oldest = _recent_failures(session, since=now - window, where=where)
+        if count >= limit:
+            # Attempts are not recorded while locked, so the lock ends when the oldest failure leaves the window.
+            wait = (oldest + window - now).total_seconds() if oldest is not None else window.total_seconds()
+            seconds = max(1, math.ceil(wait))
+            minutes = max(1, math.ceil(seconds / 60))
+            raise AccountLocked(
+                f"too many failed sign-ins for this account{' ' if where_from else ''}{where_from}; "
+                f"try again in {minutes} minute{'' if minutes == 1 else 's'}",
+                retry_after=seconds,
+            )
 
 
 def _pick_membership(
@@ -78,13 +95,21 @@ def sign_in(
     ip: str = "",
     user_agent: str = "",
     max_failures: int = 5,
+    max_account_failures: int = 50,
     lockout_seconds: int = 900,
     ttl_hours: int = 24 * 14,
     workspace_slug: str | None = None,
 ) -> SignedIn:
     email = email.strip().lower()
     window = timedelta(seconds=lockout_seconds)
-    _check_lockout(session, email=email, ip=ip, max_failures=max_failures, window=window)
+    _check_lockout(
+        session,
+        email=email,
+        ip=ip,
+        max_failures=max_failures,
+        max_account_failures=max_account_failures,
+        window=window,
+    )
     user = find_user(session, email=email)
     ok = (
         verify_password(user.password_hash if user else None, password)

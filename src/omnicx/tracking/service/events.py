@@ -12,6 +12,7 @@ from omnicx.kernel.web.schemas import Page
 from omnicx.tracking.errors import EventNotFound
 from omnicx.tracking.models import Event, RejectedEvent
 from omnicx.tracking.schemas import EventFilter, EventPublic, RejectedEventPublic
+from omnicx.tracking.wire import mask_secrets
 
 
 def _conditions(workspace_id: uuid.UUID, filters: EventFilter) -> list[ColumnElement[bool]]:
@@ -74,7 +75,8 @@ def list_rejected(
     offset: int = 0,
     limit: int = 50,
 ) -> Page[RejectedEventPublic]:
-    """Events refused from accepted batches, newest first, with the reason each was refused."""
+    """Events refused from accepted batches, newest first, with the reason each was refused; secrets in what
+    is shown of them masked."""
     conditions: list[ColumnElement[bool]] = [RejectedEvent.workspace_id == workspace_id]
     if source_id is not None:
         conditions.append(RejectedEvent.source_id == source_id)
@@ -88,6 +90,9 @@ def list_rejected(
         .offset(offset)
         .limit(limit)
     )
-    return Page[RejectedEventPublic](
-        items=[RejectedEventPublic.model_validate(r) for r in rows], total=total, offset=offset, limit=limit
-    )
+    # Masked again when read: rows stored before rejected payloads were masked may hold write keys.
+    items = [
+        RejectedEventPublic.model_validate(r).model_copy(update={"payload": mask_secrets(r.payload)})
+        for r in rows
+    ]
+    return Page[RejectedEventPublic](items=items, total=total, offset=offset, limit=limit)

@@ -20,8 +20,9 @@ from omnicx.kernel.db import utcnow
 from omnicx.tracking.errors import DuplicateSource, InvalidWriteKey, SourceNotFound, SourceRevoked
 from omnicx.tracking.models import Source, SourceKind
 from omnicx.tracking.schemas import AuthenticatedSource, SourceCreate, SourcePublic, SourceWithKey
+from omnicx.tracking.wire import WRITE_KEY_PREFIX
 
-KEY_PREFIX = "omxw_"
+KEY_PREFIX = WRITE_KEY_PREFIX
 SHOWN_PREFIX_CHARS = 12
 
 
