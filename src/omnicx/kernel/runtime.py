@@ -1,4 +1,5 @@
-"""The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue.
+"""The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue,
+DNS resolver.
 
 Built once per process (web server, worker, CLI command) by `build_runtime(settings)` and passed explicitly;
 tests build as many as they need, each against its own database.
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.kernel.access.security import use_cheap_password_hashing
 from omnicx.kernel.db import WriterLock, make_engine, make_session_factory
+from omnicx.kernel.dns import DnsResolver, Resolver
 from omnicx.kernel.realtime.bus import Bus, make_bus
 from omnicx.kernel.realtime.service import install_publish_after_commit
 from omnicx.kernel.settings import Settings
@@ -29,6 +31,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     bus: Bus
     writes: GroupCommit
+    # Every DNS question (mail authentication, ownership proofs) goes through this one resolver.
+    resolver: Resolver
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -39,8 +43,11 @@ class Runtime:
             self.closed = True
 
 
-def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) -> Runtime:
-    """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`)."""
+def build_runtime(
+    settings: Settings, *, writer_lock: WriterLock | None = None, resolver: Resolver | None = None
+) -> Runtime:
+    """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`);
+    `resolver`: the DNS answers to use (default the system's name servers; tests give their own records)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.environment == "test":
         use_cheap_password_hashing()
@@ -49,4 +56,11 @@ def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) 
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
     writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, writes=writes)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        writes=writes,
+        resolver=resolver or DnsResolver(timeout=settings.dns_timeout_seconds),
+    )

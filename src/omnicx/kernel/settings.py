@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     smtp_outbound_password: str | None = None
     smtp_outbound_starttls: bool = False
     smtp_timeout_seconds: float = 15.0
+    # The sender of the mail omnicx writes itself (ownership codes), not on behalf of an inbox.
+    smtp_system_from: str = "omnicx <no-reply@localhost>"
+
+    # DNS (mail authentication and ownership proofs): how long one query may take.
+    dns_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @cached_property
     def resolved_database_url(self) -> str:
