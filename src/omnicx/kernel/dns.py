@@ -52,7 +52,11 @@ class DnsResolver:
             answer = dns.resolver.resolve(_name(name), rtype.value, lifetime=self.timeout, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
-        except (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.NoResolverConfiguration) as exc:
+        except (
+            dns.exception.Timeout,
+            dns.resolver.NoNameservers,
+            dns.resolver.NoResolverConfiguration,
+        ) as exc:
             raise DnsUnavailable(f"{rtype.value} {name}: {exc}") from exc
         except dns.exception.DNSException as exc:  # a malformed name, a label too long
             raise DnsUnavailable(f"{rtype.value} {name}: {exc}") from exc

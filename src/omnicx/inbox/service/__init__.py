@@ -8,6 +8,7 @@ before it answers). Complete actions (`receive`, `reply`, `update_conversation`,
 
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.attachments import get_attachment
+from omnicx.inbox.service.authentication import record_sender_authentication
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
 from omnicx.inbox.service.canned import (
     create_canned,
@@ -89,6 +90,7 @@ __all__ = [
     "outbound_for",
     "receive",
     "record_delivery",
+    "record_sender_authentication",
     "reply",
     "report",
     "report_csv",
