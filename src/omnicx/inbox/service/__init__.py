@@ -20,7 +20,14 @@ from omnicx.inbox.service.canned import (
 )
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
-from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
+from omnicx.inbox.service.inboxes import (
+    create_inbox,
+    create_sla_policy,
+    find_inbox,
+    get_inbox,
+    list_inboxes,
+    receiving_inboxes,
+)
 from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
@@ -89,6 +96,7 @@ __all__ = [
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
+    "receiving_inboxes",
     "record_delivery",
     "record_sender_authentication",
     "reply",
