@@ -56,9 +56,12 @@ class InboundHandler:
             resolver=self.runtime.resolver,
             trusted_relays=self.runtime.settings.mail_trusted_relays,
         )
-        # Verified only if the address proven is the one the inbox will show as the sender.
-        verified = verdict.verified and from_address == message.email
-        return message.model_copy(update={"sender_verified": verified}), verdict
+        if verdict.verified and from_address != message.email:
+            # Verified only if the address proven is the one the inbox will show as the sender.
+            verdict = verdict.model_copy(
+                update={"verified": False, "method": None, "reason": "the From address could not be read"}
+            )
+        return message.model_copy(update={"sender_verified": verdict.verified}), verdict
 
     def _record(self, message_id: Any, verdict: SenderAuthentication) -> None:
         with self.runtime.sessions() as session:
