@@ -63,9 +63,12 @@ from omnicx.inbox.schemas import InboxCreate, InboxView, ReplyCreate
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id
+from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.jobs.worker import start_worker_thread
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
+from omnicx.ownership import service as ownership_service
+from omnicx.ownership.enums import ClaimKind
 
 
 def free_port() -> int:
@@ -96,6 +99,13 @@ def pct(values: list[float], q: float) -> float:
 
 def email_part(args: argparse.Namespace, runtime: Runtime, settings: Settings, owner: Principal) -> None:
     with runtime.sessions() as session:
+        # The bench's workspace proves its domain as any does (its TXT record in the bench's own DNS).
+        claim = ownership_service.start_claim(
+            session, principal=owner, kind=ClaimKind.EMAIL_DOMAIN, value="bench.example.com"
+        )
+        assert isinstance(runtime.resolver, StaticResolver) and claim.dns_record
+        runtime.resolver.txt("bench.example.com", claim.dns_record)
+        ownership_service.check_dns(session, principal=owner, claim_id=claim.id, resolver=runtime.resolver)
         inbox_service.create_inbox(
             session,
             principal=owner,
@@ -532,7 +542,9 @@ def main() -> None:
     )
     upgrade_to_head(settings.resolved_database_url)
     wire()
-    runtime = build_runtime(settings)
+    # DNS answers (mail authentication, the domain's proof) come from records held in memory: nothing on the
+    # network, so the timings measure omnicx.
+    runtime = build_runtime(settings, resolver=StaticResolver())
     db = "PostgreSQL" if not settings.is_sqlite else "SQLite"
     print(f"omnicx inbox benchmark on {db}")
     try:

@@ -28,6 +28,7 @@ from omnicx.auth.schemas import WorkspaceCreate, WorkspacePublic
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import Base
+from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings, _normalise_db_url
 
@@ -115,8 +116,14 @@ def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = build_runtime(settings)
+def dns() -> StaticResolver:
+    """The DNS every test's runtime asks: empty until the test publishes records (never the network)."""
+    return StaticResolver()
+
+
+@pytest.fixture
+def runtime(settings: Settings, dns: StaticResolver) -> Iterator[Runtime]:
+    rt = build_runtime(settings, resolver=dns)
     yield rt
     rt.close()
 

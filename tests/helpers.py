@@ -1,4 +1,4 @@
-"""Test helpers: signing a browser client in, reading CSRF tokens, walking routes."""
+"""Test helpers: signing a browser client in, reading CSRF tokens, walking routes, proving a domain."""
 
 from __future__ import annotations
 
@@ -8,12 +8,28 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_token
+from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.web.deps import SESSION_COOKIE, required_action
+from omnicx.ownership import service as ownership_service
+from omnicx.ownership.enums import ClaimKind
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def prove_domain(session: Session, principal: Principal, domain: str, dns: StaticResolver) -> None:
+    """Prove `domain` for the principal's workspace the way an operator does: claim it, publish the TXT record
+    it asks for (in the test's DNS), have omnicx check it."""
+    claim = ownership_service.start_claim(
+        session, principal=principal, kind=ClaimKind.EMAIL_DOMAIN, value=domain
+    )
+    assert claim.dns_record is not None
+    dns.txt(domain, claim.dns_record)
+    ownership_service.check_dns(session, principal=principal, claim_id=claim.id, resolver=dns)
 
 
 def page_csrf(client: TestClient, path: str = "/signin") -> str:

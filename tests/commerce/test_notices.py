@@ -18,6 +18,7 @@ from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.schemas import InboxPublic
 from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
@@ -25,6 +26,7 @@ from tests.channels.conftest import SmtpSink
 from tests.channels.test_chat import history, say, visitor_session
 from tests.commerce.conftest import Shop, make_shop
 from tests.conftest import World
+from tests.helpers import prove_domain
 from tests.inbox.conftest import chat_inbox, drain, email_inbox, inbound
 
 __all__ = ["chat_inbox", "email_inbox"]  # the inbox fixtures used here
@@ -205,10 +207,12 @@ def test_another_workspaces_customer_is_never_touched(
     world: World,
     other_world: World,
     smtp_sink: SmtpSink,
+    dns: StaticResolver,
 ) -> None:
     from omnicx.inbox.enums import MessagingChannel
     from omnicx.inbox.schemas import InboxCreate
 
+    prove_domain(db, other_world.members[Role.OWNER].principal, "globex.example.com", dns)
     theirs = inbox_service.create_inbox(
         db,
         principal=other_world.members[Role.OWNER].principal,

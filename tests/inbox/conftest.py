@@ -13,15 +13,19 @@ from omnicx.inbox import service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, InboxCreate, InboxPublic
 from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
+from tests.helpers import prove_domain
 
 _counter = itertools.count(1)
 
 
 @pytest.fixture
-def email_inbox(db: Session, world: World) -> InboxPublic:
+def email_inbox(db: Session, world: World, dns: StaticResolver) -> InboxPublic:
+    """An email inbox at support@acme.example.com, a domain the world has proven (so mail reaches it)."""
+    prove_domain(db, world.members[Role.OWNER].principal, "acme.example.com", dns)
     inbox = service.create_inbox(
         db,
         principal=world.members[Role.OWNER].principal,

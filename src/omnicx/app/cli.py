@@ -27,6 +27,7 @@ from omnicx.kernel.jobs import cli as jobs_cli
 from omnicx.kernel.runtime import prepare_data_dir
 from omnicx.kernel.settings import Settings, UnsafeSettings
 from omnicx.overview import cli as overview_cli
+from omnicx.ownership import cli as ownership_cli
 from omnicx.tracking import cli as tracking_cli
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ app.add_typer(tracking_cli.import_app, name="import")
 app.add_typer(tracking_cli.events_app, name="events")
 app.add_typer(commerce_cli.app, name="commerce")
 app.add_typer(inbox_cli.app, name="inbox")
+app.add_typer(ownership_cli.app, name="ownership")
 app.add_typer(overview_cli.app, name="overview")
 app.command("smtp")(channels_cli.smtp)
 app.command("demo")(demo_cli.demo)

@@ -6,11 +6,13 @@ from omnicx.commerce import models as commerce_models
 from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
 from omnicx.kernel.jobs import models as jobs_models
+from omnicx.ownership import models as ownership_models
 from omnicx.tracking import models as tracking_models
 
 DOMAIN_MODELS = (
     attribution_models,
     auth_models,
+    ownership_models,
     jobs_models,
     tracking_models,
     identity_models,

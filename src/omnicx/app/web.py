@@ -50,6 +50,8 @@ from omnicx.kernel.web.middleware import BodyLimitMiddleware, LanguageMiddleware
 from omnicx.kernel.web.proxies import TrustedProxies, TrustedProxyMiddleware
 from omnicx.overview import routes as overview_routes
 from omnicx.overview import views as overview_views
+from omnicx.ownership import routes as ownership_routes
+from omnicx.ownership import views as ownership_views
 from omnicx.tracking import collect as tracking_collect
 from omnicx.tracking import routes as tracking_routes
 from omnicx.tracking import views as tracking_views
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_routes.router,
         customers_views.router,
         identity_routes.router,
+        ownership_routes.router,
+        ownership_views.router,
         commerce_routes.router,
         commerce_routes.webhooks,
         commerce_views.router,

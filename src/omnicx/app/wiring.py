@@ -27,6 +27,7 @@ from omnicx.kernel.access import directory
 from omnicx.kernel.jobs import registry as jobs
 from omnicx.kernel.web import nav
 from omnicx.overview import views as overview_views
+from omnicx.ownership import views as ownership_views
 from omnicx.tracking import service as tracking_service
 from omnicx.tracking import tasks as tracking_tasks
 from omnicx.tracking import views as tracking_views
@@ -50,6 +51,7 @@ MAIN_NAV = (
 SETTINGS_NAV = (
     *auth_views.SETTINGS_NAV,
     *nav.SETTINGS_NAV,
+    *ownership_views.SETTINGS_NAV,
     *inbox_views.SETTINGS_NAV,
     *tracking_views.SETTINGS_NAV,
 )

@@ -5,6 +5,8 @@
   with no transaction open (SQLite's writer lock is never held across network I/O), then recorded in the
   job's transaction. A retry after a send whose record was lost resends the same Message-ID, so the
   recipient's mail client shows it once. The inbox queues the job; the channels own the sending.
+- `ownership.send_code`: mail the code proving an address to that address (the ownership domain queues it;
+  a code superseded, expired or no longer needed is not sent). The Message-ID is derived from the job id.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 import uuid
 
 from omnicx.channels.base import DeliveryFailed
+from omnicx.channels.email.sender import send_code_email
 from omnicx.channels.registry import adapter_for
 from omnicx.inbox import service
 from omnicx.inbox.enums import DeliveryStatus
 from omnicx.kernel.jobs.registry import Handler, JobContext
+from omnicx.ownership import service as ownership_service
+from omnicx.ownership.enums import ClaimKind
 
 
 def deliver(ctx: JobContext) -> None:
@@ -45,7 +50,21 @@ def deliver(ctx: JobContext) -> None:
     service.record_delivery(ctx.session, message_id=message_id, status=result.status)
 
 
+def send_ownership_code(ctx: JobContext) -> None:
+    with ctx.runtime.sessions() as reader:
+        delivery = ownership_service.code_delivery(
+            reader,
+            claim_id=uuid.UUID(ctx.payload["claim_id"]),
+            nonce=str(ctx.payload["nonce"]),
+            secret=ctx.runtime.settings.resolved_secret_key,
+        )
+    if delivery is None or delivery.kind is not ClaimKind.EMAIL_ADDRESS:
+        return
+    send_code_email(delivery, settings=ctx.runtime.settings, message_id=f"<{ctx.job_id}@omnicx.verification>")
+
+
 # What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
 HANDLERS: dict[str, Handler] = {
     service.DELIVER_JOB: deliver,
+    ownership_service.SEND_CODE_JOB: send_ownership_code,
 }

@@ -35,8 +35,12 @@ from omnicx.inbox.schemas import (
 )
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.dns import StaticResolver
+from omnicx.ownership import service as ownership_service
+from omnicx.ownership.enums import ClaimKind
 
 EMAIL_ADDRESS = "hello@maison-lumiere.example.com"
+EMAIL_DOMAIN = EMAIL_ADDRESS.rpartition("@")[2]
 
 
 # Replies agents type as `/shortcut`, in the four languages the shop's customers write in.
@@ -63,6 +67,7 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
     members = auth_service.list_members(session, workspace_id=workspace_id)
     owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
     support = _team(session, workspace_id, "Support")
+    prove_domain(session, owner)
     names = {MessagingChannel.CHAT: "Website chat", MessagingChannel.EMAIL: "Customer service email"}
     inboxes = [
         inbox_service.create_inbox(
@@ -95,6 +100,18 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
             session, principal=owner, data=CannedResponseCreate(shortcut=shortcut, content=content)
         )
     return inboxes
+
+
+def prove_domain(session: Session, owner: Principal) -> None:
+    """The shop proves its mail domain as any workspace does, by DNS: the demo world's DNS (its own records,
+    nothing on the network) publishes the TXT record the claim asks for, and omnicx checks it. Audited like
+    every proof ("ownership.verified", method dns)."""
+    claim = ownership_service.start_claim(
+        session, principal=owner, kind=ClaimKind.EMAIL_DOMAIN, value=EMAIL_DOMAIN
+    )
+    world_dns = StaticResolver()
+    world_dns.txt(EMAIL_DOMAIN, claim.dns_record or "")
+    ownership_service.check_dns(session, principal=owner, claim_id=claim.id, resolver=world_dns)
 
 
 def _team(session: Session, workspace_id: uuid.UUID, name: str) -> TeamPublic | None:

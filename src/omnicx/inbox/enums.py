@@ -93,3 +93,24 @@ class ConversationEventKind(StrEnum):
     NOTICE_SENT = "notice_sent"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+
+
+class AuthResult(StrEnum):
+    """One mail authentication check's result (RFC 8601 vocabulary)."""
+
+    PASS = "pass"  # noqa: S105 (an authentication result, not a password)
+    FAIL = "fail"
+    SOFTFAIL = "softfail"
+    NEUTRAL = "neutral"
+    NONE = "none"
+    TEMPERROR = "temperror"
+    PERMERROR = "permerror"
+
+
+class AuthMethod(StrEnum):
+    """What proved a message's sender: a DKIM signature or SPF aligned with the From domain (DMARC), or the
+    verdict of a relay the operator trusts."""
+
+    DKIM = "dkim"
+    SPF = "spf"
+    RELAY = "relay"

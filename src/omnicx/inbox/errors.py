@@ -24,9 +24,16 @@ class AssigneeNotFound(NotFound):
 
 
 class DuplicateInbox(Conflict):
-    """Another inbox already receives at this address."""
+    """Another inbox of this workspace already receives at this address."""
 
     code = "inbox_exists"
+
+
+class AddressUnavailable(Conflict):
+    """The address cannot be used for an inbox in this workspace: another workspace has proven it (or its
+    domain), or holds it while this workspace has not proven it. Says no more, whichever it is."""
+
+    code = "inbox_address_unavailable"
 
 
 class InvalidTransition(Invalid):

@@ -185,6 +185,8 @@ class Message(IdMixin, TimestampMixin, Base):
         _enum(DeliveryStatus, "inbox_delivery_status"), default=None
     )
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Inbound: how the channel checked the sender (`schemas.SenderAuthentication`); None when not checked.
+    sender_authentication: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class ConversationEvent(IdMixin, Base):

@@ -1,5 +1,5 @@
 """The process-wide runtime: settings, database engine and session factory, realtime bus, group-commit queue,
-rate limiter.
+rate limiter, DNS resolver.
 
 Built once per process (web server, worker, CLI command) by `build_runtime(settings)` and passed explicitly;
 tests build as many as they need, each against its own database.
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.kernel.access.security import use_cheap_password_hashing
 from omnicx.kernel.db import WriterLock, make_engine, make_session_factory
+from omnicx.kernel.dns import DnsResolver, Resolver
 from omnicx.kernel.limits import Limiter, make_limiter
 from omnicx.kernel.realtime.bus import Bus, make_bus
 from omnicx.kernel.realtime.service import install_publish_after_commit
@@ -35,6 +36,8 @@ class Runtime:
     bus: Bus
     writes: GroupCommit
     limiter: Limiter
+    # Every DNS question (mail authentication, ownership proofs) goes through this one resolver.
+    resolver: Resolver
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -61,8 +64,11 @@ def prepare_data_dir(settings: Settings) -> None:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) -> Runtime:
-    """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`)."""
+def build_runtime(
+    settings: Settings, *, writer_lock: WriterLock | None = None, resolver: Resolver | None = None
+) -> Runtime:
+    """`writer_lock`: shared with other processes writing the same SQLite file (see `db.make_engine`);
+    `resolver`: the DNS answers to use (default the system's name servers; tests give their own records)."""
     prepare_data_dir(settings)
     if settings.environment == "test":
         use_cheap_password_hashing()
@@ -73,5 +79,11 @@ def build_runtime(settings: Settings, *, writer_lock: WriterLock | None = None) 
     writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))
     limiter = make_limiter(settings.redis_url)
     return Runtime(
-        settings=settings, engine=engine, sessions=sessions, bus=bus, writes=writes, limiter=limiter
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        writes=writes,
+        limiter=limiter,
+        resolver=resolver or DnsResolver(timeout=settings.dns_timeout_seconds),
     )

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("en", "fr", "id", "ca")
@@ -83,6 +83,20 @@ def _default_data_dir() -> Path:
     return Path.cwd() / ".omnicx"
 
 
+class TrustedRelay(BaseModel):
+    """A mail relay in front of omnicx's SMTP server whose `Authentication-Results` verdict is believed: only
+    for mail it hands over itself (from one of its `networks`), and only the header it adds (carrying its
+    `authserv_id`). Such a relay must remove headers claiming its authserv-id from the mail it receives."""
+
+    authserv_id: str = Field(min_length=1, max_length=255)
+    networks: list[IPvAnyNetwork] = Field(min_length=1)
+
+    @field_validator("authserv_id")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
 class Settings(BaseSettings):
     """Everything that differs between a laptop demo, CI and a production deployment."""
 
@@ -140,6 +154,15 @@ class Settings(BaseSettings):
     smtp_outbound_password: str | None = Field(default=None, repr=False)
     smtp_outbound_starttls: bool = False
     smtp_timeout_seconds: float = 15.0
+    # The sender of the mail omnicx writes itself (ownership codes), not on behalf of an inbox.
+    smtp_system_from: str = "omnicx <no-reply@localhost>"
+
+    # Relays whose Authentication-Results headers are believed (JSON list of {"authserv_id", "networks"});
+    # every other such header is ignored and omnicx checks SPF, DKIM and DMARC itself.
+    mail_trusted_relays: list[TrustedRelay] = Field(default_factory=list)
+
+    # DNS (mail authentication and ownership proofs): how long one query may take.
+    dns_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator(
         "rate_limit_v1_per_address",

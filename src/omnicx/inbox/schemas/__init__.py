@@ -43,6 +43,7 @@ from omnicx.inbox.schemas.messages import (
     NoticeResult,
     OutboundMessage,
     ReceiveResult,
+    SenderAuthentication,
     StatusReport,
 )
 from omnicx.inbox.schemas.reports import (
@@ -87,6 +88,7 @@ __all__ = [
     "ReplyCreate",
     "ReportDay",
     "ReportRow",
+    "SenderAuthentication",
     "SlaPolicyCreate",
     "SlaPolicyPublic",
     "SlaPolicyUpdate",

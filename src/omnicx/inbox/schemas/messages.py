@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from omnicx.inbox.enums import DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import AuthMethod, AuthResult, DeliveryStatus, MessageKind, MessagingChannel
 from omnicx.inbox.schemas.base import PublicModel
 
 
@@ -25,6 +25,28 @@ class AttachmentPublic(BaseModel):
     content_type: str
     size: int
     path: str
+
+
+class SenderAuthentication(BaseModel):
+    """How a channel checked who sent a message, shown to agents beside it. For email: SPF of the envelope
+    sender, DKIM signatures, and whether either aligns with the From domain as its DMARC record asks (or what
+    a trusted relay said). `verified` is what decided the message's `sender_verified`."""
+
+    verified: bool = False
+    method: AuthMethod | None = Field(default=None, description="What proved the sender, when verified.")
+    from_domain: str = ""
+    spf: AuthResult = AuthResult.NONE
+    spf_domain: str = Field(
+        default="", description="The domain SPF checked (MAIL FROM, or HELO for bounces)."
+    )
+    dkim: AuthResult = AuthResult.NONE
+    dkim_domains: list[str] = Field(default_factory=list, description="d= of the signatures that verified.")
+    dmarc: AuthResult = AuthResult.NONE
+    dmarc_policy: str | None = Field(default=None, description="p= of the From domain's DMARC record.")
+    relay: str | None = Field(
+        default=None, description="The trusted relay (authserv-id) whose verdict counted."
+    )
+    reason: str = Field(default="", description="Why the sender is not verified, in a few words.")
 
 
 class InboundMessage(BaseModel):
@@ -119,4 +141,7 @@ class MessagePublic(PublicModel):
     provider_message_id: str | None
     delivery_status: DeliveryStatus | None
     delivery_error: str | None
+    sender_authentication: SenderAuthentication | None = Field(
+        default=None, description="How the sender was checked (inbound email); null when not checked."
+    )
     created_at: datetime

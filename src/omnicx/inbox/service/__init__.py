@@ -8,6 +8,7 @@ before it answers). Complete actions (`receive`, `reply`, `update_conversation`,
 
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.attachments import get_attachment
+from omnicx.inbox.service.authentication import record_sender_authentication
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
 from omnicx.inbox.service.canned import (
     create_canned,
@@ -19,7 +20,14 @@ from omnicx.inbox.service.canned import (
 )
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
-from omnicx.inbox.service.inboxes import create_inbox, create_sla_policy, find_inbox, get_inbox, list_inboxes
+from omnicx.inbox.service.inboxes import (
+    create_inbox,
+    create_sla_policy,
+    find_inbox,
+    get_inbox,
+    list_inboxes,
+    receiving_inboxes,
+)
 from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
@@ -88,7 +96,9 @@ __all__ = [
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
+    "receiving_inboxes",
     "record_delivery",
+    "record_sender_authentication",
     "reply",
     "report",
     "report_csv",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
-from omnicx.inbox.schemas import AttachmentPublic, ContactPublic, ConversationSummary, MessagePublic
+from omnicx.inbox.schemas import (
+    AttachmentPublic,
+    ContactPublic,
+    ConversationSummary,
+    MessagePublic,
+    SenderAuthentication,
+)
 
 PREVIEW_CHARS = 140
 
@@ -42,6 +48,11 @@ def message_public(message: Message) -> MessagePublic:
         provider_message_id=message.provider_message_id,
         delivery_status=message.delivery_status,
         delivery_error=message.delivery_error,
+        sender_authentication=(
+            SenderAuthentication.model_validate(message.sender_authentication)
+            if message.sender_authentication
+            else None
+        ),
         created_at=message.created_at,
     )
 

@@ -1,20 +1,35 @@
-"""Inboxes (one per channel account) and SLA policies."""
+"""Inboxes (one per channel account) and SLA policies.
+
+An email inbox receives only at an address its workspace has proven (`omnicx.ownership`: a code mailed to the
+address, or a DNS record for its whole domain). Creating one at an unproven address creates it unverified and
+mails the code; until the proof, `find_inbox` (inbound routing) does not see it. An address proven by another
+workspace cannot be used, and an address held by another workspace's inbox can be taken only by a workspace
+that has proven it (the unverified inbox, which never received anything, is released). Every refusal to
+another workspace's address is the same `AddressUnavailable`, naming nothing.
+"""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.inbox.enums import MessagingChannel
-from omnicx.inbox.errors import DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
-from omnicx.inbox.models import Inbox, SlaPolicy
+from omnicx.inbox.errors import AddressUnavailable, DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
+from omnicx.inbox.models import Contact, Inbox, SlaPolicy
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import Invalid
+from omnicx.ownership import service as ownership_service
+from omnicx.ownership.enums import ClaimKind
+
+UNAVAILABLE = (
+    "This address cannot be used for an inbox in this workspace. If it is yours, verify it under "
+    "Settings → Verified addresses first."
+)
 
 
 def normalise_address(channel: MessagingChannel, address: str) -> str:
@@ -35,9 +50,16 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
     address = normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
     if data.team_id is not None:
         auth_service.get_team(session, workspace_id=principal.workspace_id, team_id=data.team_id)
-    exists = session.scalar(select(Inbox.id).where(Inbox.channel == data.channel, Inbox.address == address))
-    if exists is not None:
-        raise DuplicateInbox(f"an inbox already receives at {address}")
+    email = data.channel is MessagingChannel.EMAIL
+    owner = ownership_service.owner(session, kind=ClaimKind.EMAIL_ADDRESS, value=address) if email else None
+    if owner is not None and owner != principal.workspace_id:
+        raise AddressUnavailable(UNAVAILABLE)
+    holder = session.scalar(select(Inbox).where(Inbox.channel == data.channel, Inbox.address == address))
+    if holder is not None:
+        if holder.workspace_id == principal.workspace_id:
+            raise DuplicateInbox(f"an inbox of this workspace already receives at {address}")
+        if not (email and owner == principal.workspace_id and _release(session, holder)):
+            raise AddressUnavailable(UNAVAILABLE)
     inbox = Inbox(
         workspace_id=principal.workspace_id,
         channel=data.channel,
@@ -50,6 +72,10 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
     )
     session.add(inbox)
     session.flush()
+    if email and owner is None:
+        ownership_service.open_claim(
+            session, principal=principal, kind=ClaimKind.EMAIL_ADDRESS, value=address
+        )
     auth_service.record_audit(
         session,
         workspace_id=principal.workspace_id,
@@ -63,6 +89,40 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
     return InboxPublic.model_validate(inbox)
 
 
+def _release(session: Session, holder: Inbox) -> bool:
+    """Release another workspace's unverified email inbox from an address the caller has proven, if it never
+    received anything (an unverified inbox cannot); audited in its workspace, without naming the caller."""
+    if session.scalar(select(exists().where(Contact.inbox_id == holder.id))):
+        return False
+    auth_service.record_audit(
+        session,
+        workspace_id=holder.workspace_id,
+        action="inbox.released",
+        actor_label="system",
+        target_type="inbox",
+        target_id=str(holder.id),
+        detail={"address": holder.address, "reason": "the address was proven by another workspace"},
+    )
+    session.delete(holder)
+    session.flush()
+    return True
+
+
+def receives(session: Session, inbox: Inbox) -> bool:
+    """Whether mail to the inbox reaches it: always for chat, for email once its workspace proved the address."""
+    if inbox.channel is not MessagingChannel.EMAIL:
+        return True
+    return ownership_service.owns(
+        session, workspace_id=inbox.workspace_id, kind=ClaimKind.EMAIL_ADDRESS, value=inbox.address
+    )
+
+
+def receiving_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the workspace's inboxes that receive (email inboxes wait for their address's proof)."""
+    rows = session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id))
+    return [inbox.id for inbox in rows if receives(session, inbox)]
+
+
 def list_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:
     rows = session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id).order_by(Inbox.name))
     return [InboxPublic.model_validate(r) for r in rows]
@@ -74,11 +134,14 @@ def get_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID)
 
 def find_inbox(session: Session, *, channel: MessagingChannel, address: str) -> InboxPublic | None:
     """The inbox receiving at `address` on `channel`, whatever its workspace (inbound routing: an SMTP
-    recipient, a widget token). Returns None when nobody receives there."""
+    recipient, a widget token). Returns None when nobody receives there, which includes an email inbox whose
+    workspace has not proven the address: routing mail to a workspace must go through here."""
     inbox = session.scalar(
         select(Inbox).where(Inbox.channel == channel, Inbox.address == normalise_address(channel, address))
     )
-    return InboxPublic.model_validate(inbox) if inbox else None
+    if inbox is None or not receives(session, inbox):
+        return None
+    return InboxPublic.model_validate(inbox)
 
 
 def create_sla_policy(

@@ -33,6 +33,7 @@ from omnicx.inbox.enums import (
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
 from omnicx.inbox.service.history import record_event
+from omnicx.inbox.service.inboxes import receives
 from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB, _message_id_domain, _thread_headers
 from omnicx.inbox.service.search import add_text
@@ -143,14 +144,16 @@ def _email_of(session: Session, workspace_id: uuid.UUID, customer_id: uuid.UUID)
 def _new_email_conversation(
     session: Session, workspace_id: uuid.UUID, customer_id: uuid.UUID, subject: str, now: datetime
 ) -> Conversation | None:
-    """A resolved email conversation with the customer's address, on the workspace's first email inbox."""
+    """A resolved email conversation with the customer's address, on the workspace's first email inbox whose
+    address it has proven."""
     email = _email_of(session, workspace_id, customer_id)
-    inbox = session.scalar(
+    inboxes = session.scalars(
         select(Inbox)
         .where(Inbox.workspace_id == workspace_id, Inbox.channel == MessagingChannel.EMAIL)
         .order_by(Inbox.created_at, Inbox.id)
-        .limit(1)
     )
+    # Only from an address the workspace has proven: an unverified inbox neither receives nor sends.
+    inbox = next((i for i in inboxes if receives(session, i)), None)
     if email is None or inbox is None:
         return None
     contact, _ = contact_for(session, inbox, InboundMessage(source_id=email, email=email))

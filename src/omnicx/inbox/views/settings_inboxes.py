@@ -36,6 +36,7 @@ def _inboxes_page(
 ) -> HTMLResponse:
     context = {
         "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
+        "receiving": set(service.receiving_inboxes(session, workspace_id=principal.workspace_id)),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "channels": list(MessagingChannel),

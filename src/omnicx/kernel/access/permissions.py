@@ -32,6 +32,8 @@ class Action(StrEnum):
     JOBS_READ = "jobs.read"
     JOBS_MANAGE = "jobs.manage"
     WORKSPACE_MANAGE = "workspace.manage"
+    # Prove the workspace controls an email address or domain (and see what it has proven).
+    OWNERSHIP_MANAGE = "ownership.manage"
     CUSTOMERS_READ = "customers.read"
     CUSTOMERS_MANAGE = "customers.manage"
     PRIVACY_MANAGE = "privacy.manage"
