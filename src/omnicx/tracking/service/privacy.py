@@ -1,34 +1,27 @@
 """GDPR erasure of what tracking holds about a customer: events, sessions, touchpoints.
 
-Registered with identity (`register_eraser`), which calls it inside its erasure job with the customer's ids
-(the survivor and every id merged into it) and identifiers. Events not yet resolved to a customer are caught
-by their userId / anonymousId.
+Registered with identity (`register_eraser`), which calls it inside its erasure job with the data subject: the
+customer's ids (the survivor and every id merged into it) and identifiers. Events not yet resolved to a customer
+are caught by their userId / anonymousId.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.identity.schemas import DataSubject, IdentifierKind
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service._sql import rowcount
 
 
-def erase_customer_data(
-    session: Session,
-    workspace_id: uuid.UUID,
-    customer_ids: Sequence[uuid.UUID],
-    identifiers: Sequence[Identifier],
-) -> int:
+def erase_customer_data(session: Session, subject: DataSubject) -> int:
     """Delete the customer's touchpoints, sessions and events in the caller's transaction; returns rows
     deleted."""
-    ids = list(customer_ids)
-    user_ids = [i.value for i in identifiers if i.kind is IdentifierKind.USER_ID]
-    anonymous_ids = [i.value for i in identifiers if i.kind is IdentifierKind.ANONYMOUS_ID]
+    workspace_id = subject.workspace_id
+    ids = list(subject.customer_ids)
+    user_ids = subject.values(IdentifierKind.USER_ID)
+    anonymous_ids = subject.values(IdentifierKind.ANONYMOUS_ID)
     deleted = rowcount(
         session.execute(
             delete(Touchpoint).where(Touchpoint.workspace_id == workspace_id, Touchpoint.customer_id.in_(ids))
