@@ -6,6 +6,7 @@ never commits: the caller commits it with its own write. Privacy actions (`suppr
 """
 
 from omnicx.identity.service.customers import (
+    any_suppressed,
     current_customer_id,
     current_customer_ids,
     customer_for,
@@ -18,6 +19,7 @@ from omnicx.identity.service.customers import (
     merge_customers,
     refused_merges,
     search_customers,
+    suppressed_items,
     workspaces_with_customers,
 )
 from omnicx.identity.service.graph import alias, prepare, resolve, resolve_many
@@ -47,6 +49,7 @@ __all__ = [
     "Eraser",
     "Exporter",
     "alias",
+    "any_suppressed",
     "current_customer_id",
     "current_customer_ids",
     "customer_for",
@@ -75,6 +78,7 @@ __all__ = [
     "search_customers",
     "suppress",
     "suppress_customer",
+    "suppressed_items",
     "unregister",
     "unsuppress",
     "workspaces_with_customers",
