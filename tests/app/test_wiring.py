@@ -122,7 +122,8 @@ def test_wiring_registers_every_domains_job_kinds_providers_and_erasers(wired: d
     assert declared and declared <= set(wired["jobs"]), declared - set(wired["jobs"])
     assert set(wired["timelines"]) == {"identity", "tracking", "commerce", "inbox"}
     assert wired["facts"] == ["tracking"] and wired["filters"] == ["channel"]
-    assert "tracking" in wired["erasers"] and "timeline" in wired["exporters"]
+    assert wired["erasers"] == ["commerce", "inbox", "tracking"]
+    assert wired["exporters"] == ["commerce", "inbox", "timeline", "tracking"]
     assert {"overview", "inbox", "customers", "events", "attribution", "commerce", "settings"} <= set(
         wired["nav"]
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,7 +9,7 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge
-from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.identity.schemas import DataSubject, Identifier, IdentifierKind
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
@@ -74,12 +71,10 @@ def test_erasure_runs_as_a_job_and_leaves_nothing_behind(
         == cid
     )
     keep = make_customer(db, ws, ("email", "stays@example.com"))
-    calls: list[tuple[uuid.UUID, list[uuid.UUID], list[Identifier]]] = []
+    calls: list[DataSubject] = []
 
-    def eraser(
-        session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID], idents: Sequence[Identifier]
-    ) -> int:
-        calls.append((workspace_id, list(ids), list(idents)))
+    def eraser(session: Session, subject: DataSubject) -> int:
+        calls.append(subject)
         return 7
 
     identity_service.register_eraser("test-events", eraser)
@@ -101,8 +96,11 @@ def test_erasure_runs_as_a_job_and_leaves_nothing_behind(
     status = client.get(f"/api/v1/identity/erasures/{job_id}", headers=world.token(Role.ADMIN)).json()
     assert status["status"] == "succeeded"
     lineage = {old, cid}
-    assert len(calls) == 1 and calls[0][0] == ws and set(calls[0][1]) == lineage
-    assert Identifier(kind=IdentifierKind.EMAIL, value="gone@example.com") in calls[0][2]
+    [subject] = calls
+    assert subject.workspace_id == ws and set(subject.customer_ids) == lineage
+    assert subject.customer_ids[0] == cid  # the survivor first
+    assert Identifier(kind=IdentifierKind.EMAIL, value="gone@example.com") in subject.identifiers
+    assert subject.data_dir == runtime.settings.data_dir  # where the inbox's attachments are deleted
     assert db.scalar(select(func.count()).select_from(Customer).where(Customer.id.in_(lineage))) == 0
     assert (
         db.scalar(

@@ -221,7 +221,10 @@ def test_gdpr_erasure_deletes_events_sessions_and_touchpoints(
     customer_id = customer_of(runtime, "anon-1")
     with runtime.sessions() as session, session.begin():
         erased = identity_service.erase_customer(
-            session, workspace_id=world.workspace.id, customer_id=customer_id
+            session,
+            workspace_id=world.workspace.id,
+            customer_id=customer_id,
+            data_dir=runtime.settings.data_dir,
         )
     assert erased.get("tracking") == 2 + 1 + 1  # two events, one session, its touchpoint
     with runtime.sessions() as session:

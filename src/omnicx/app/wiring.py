@@ -79,8 +79,14 @@ def _customer_view() -> None:
 
 
 def _privacy() -> None:
-    """What an erasure deletes and an export carries beside identity's own records."""
+    """What an erasure deletes and an export carries beside identity's own records: every domain holding
+    personal data about customers registers both (`tests/security/test_erasure_coverage.py` checks it)."""
     identity_service.register_eraser("tracking", tracking_service.erase_customer_data)
+    identity_service.register_exporter("tracking", tracking_service.export_customer_data)
+    identity_service.register_eraser("inbox", inbox_service.erase_customer_data)
+    identity_service.register_exporter("inbox", inbox_service.export_customer_data)
+    identity_service.register_eraser("commerce", commerce_service.erase_customer_data)
+    identity_service.register_exporter("commerce", commerce_service.export_customer_data)
     identity_service.register_exporter("timeline", customers_service.timeline_export)
 
 

@@ -275,3 +275,46 @@ class CartCheckout(BaseModel):
 class ShopifyReceipt(BaseModel):
     accepted: bool
     duplicate: bool
+
+
+class OrderStepExport(BaseModel):
+    status: OrderStatus
+    at: datetime
+
+
+class OrderExport(BaseModel):
+    """One of the customer's orders as handed to them (staff who moved it are not named)."""
+
+    id: uuid.UUID
+    external_id: str | None
+    status: OrderStatus
+    channel: SalesChannel
+    fulfilment: Fulfilment
+    location_name: str
+    currency: str
+    total_minor: int
+    lines: list[OrderLinePublic]
+    steps: list[OrderStepExport]
+    created_at: datetime
+
+
+class CartExport(BaseModel):
+    items: list[CartItemPublic]
+    updated_at: datetime
+    checked_out_at: datetime | None
+    abandoned_at: datetime | None
+
+
+class NoticeExport(BaseModel):
+    order_id: uuid.UUID
+    kind: NoticeKind
+    channel: str | None
+    created_at: datetime
+
+
+class CommerceExport(BaseModel):
+    """What commerce holds about one customer: orders, carts and the notices sent to them about orders."""
+
+    orders: list[OrderExport]
+    carts: list[CartExport]
+    notices: list[NoticeExport]

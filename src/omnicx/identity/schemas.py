@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +99,25 @@ class ErasureRequest(BaseModel):
     """Erase a customer; with `suppress`, their identifiers are also suppressed so collection stays stopped."""
 
     suppress: bool = False
+
+
+class DataSubject(BaseModel, frozen=True):
+    """The person a privacy request is about, as every domain's eraser and exporter receives them.
+
+    `customer_ids` holds the surviving customer first, then every customer merged into it (other domains' rows
+    may carry any of them); `identifiers` are the survivor's, normalised (rows never resolved to a customer are
+    found through them). `data_dir` is the installation's data directory, where domains keep files
+    (attachments): set for an erasure, None for an export.
+    """
+
+    workspace_id: uuid.UUID
+    customer_ids: tuple[uuid.UUID, ...]
+    identifiers: tuple[Identifier, ...]
+    data_dir: Path | None = None
+
+    def values(self, *kinds: IdentifierKind) -> list[str]:
+        """The identifier values of these kinds (every kind when none is named)."""
+        return [i.value for i in self.identifiers if not kinds or i.kind in kinds]
 
 
 class ErasureStatus(BaseModel):

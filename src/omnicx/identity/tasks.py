@@ -16,6 +16,7 @@ def erase_customer(ctx: JobContext) -> None:
         ctx.session,
         workspace_id=ctx.workspace_id,
         customer_id=uuid.UUID(str(ctx.payload["customer_id"])),
+        data_dir=ctx.runtime.settings.data_dir,
         actor_label=str(ctx.payload.get("requested_by", "")),
     )
 

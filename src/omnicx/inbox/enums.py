@@ -93,6 +93,7 @@ class ConversationEventKind(StrEnum):
     NOTICE_SENT = "notice_sent"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    ERASED = "erased"  # the customer was erased: their messages and contact details are gone
 
 
 class AuthResult(StrEnum):

@@ -111,6 +111,8 @@ def import_events(
         f"{report.lines} lines: {report.accepted} imported, {report.duplicates} already stored, "
         f"{report.rejected} rejected (see the Events page, Rejected)."
     )
+    if report.suppressed:
+        console.print(f"{report.suppressed} not stored: they name a suppressed identifier.")
 
 
 @events_app.command("count")

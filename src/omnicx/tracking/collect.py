@@ -130,7 +130,8 @@ def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, 
         return Response(SUCCESS, media_type="application/json", headers=CORS)
     body = {
         "success": True,
-        "accepted": result.accepted,
+        # Suppressed events count as accepted: the answer must not tell who asked to be forgotten.
+        "accepted": result.accepted + result.suppressed,
         "rejected": result.rejected,
         "errors": result.errors,
     }

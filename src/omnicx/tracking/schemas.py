@@ -70,6 +70,9 @@ class IngestResult(BaseModel):
     accepted: int
     duplicates: int
     rejected: int
+    suppressed: int = Field(
+        default=0, description="Events dropped unstored: they name a suppressed identifier."
+    )
     errors: list[dict[str, Any]] = []
 
 
@@ -204,3 +207,4 @@ class ImportReport(BaseModel):
     duplicates: int
     rejected: int
     resumed_from_line: int
+    suppressed: int = Field(default=0, description="Events of this run dropped for a suppressed identifier.")

@@ -38,6 +38,7 @@ from omnicx.commerce.service.orders import (
     place_order,
     resolve_customer,
 )
+from omnicx.commerce.service.privacy import erase_customer_data, export_customer_data
 from omnicx.commerce.service.shopify import (
     SHOPIFY_JOB,
     count_webhooks,
@@ -73,6 +74,8 @@ __all__ = [
     "count_webhooks",
     "create_location",
     "create_product",
+    "erase_customer_data",
+    "export_customer_data",
     "get_cart",
     "get_order",
     "get_product",

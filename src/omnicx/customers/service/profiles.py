@@ -19,7 +19,7 @@ from omnicx.customers.schemas import (
 )
 from omnicx.customers.service.registry import customer_filter, facts_providers, timeline_providers
 from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import CustomerPublic, CustomerSearch
+from omnicx.identity.schemas import CustomerPublic, CustomerSearch, DataSubject
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.schemas import Page
 
@@ -202,12 +202,7 @@ def merge_timeline(
     ]
 
 
-def timeline_export(
-    session: Session,
-    workspace_id: uuid.UUID,
-    customer_ids: Sequence[uuid.UUID],
-    _identifiers: Sequence[object],
-) -> list[dict[str, object]]:
+def timeline_export(session: Session, subject: DataSubject) -> list[dict[str, object]]:
     """The whole timeline as JSON, for privacy exports."""
-    items = _collect_timeline(session, workspace_id, customer_ids, 10_000)
+    items = _collect_timeline(session, subject.workspace_id, subject.customer_ids, 10_000)
     return [item.model_dump(mode="json") for item in items]

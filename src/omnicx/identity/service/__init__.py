@@ -6,6 +6,7 @@ never commits: the caller commits it with its own write. Privacy actions (`suppr
 """
 
 from omnicx.identity.service.customers import (
+    any_suppressed,
     current_customer_id,
     current_customer_ids,
     customer_for,
@@ -18,6 +19,7 @@ from omnicx.identity.service.customers import (
     merge_customers,
     refused_merges,
     search_customers,
+    suppressed_items,
     workspaces_with_customers,
 )
 from omnicx.identity.service.graph import alias, prepare, resolve, resolve_many
@@ -32,6 +34,8 @@ from omnicx.identity.service.privacy import (
     list_suppressions,
     register_eraser,
     register_exporter,
+    registered_erasers,
+    registered_exporters,
     request_erasure,
     suppress,
     suppress_customer,
@@ -45,6 +49,7 @@ __all__ = [
     "Eraser",
     "Exporter",
     "alias",
+    "any_suppressed",
     "current_customer_id",
     "current_customer_ids",
     "customer_for",
@@ -65,12 +70,15 @@ __all__ = [
     "refused_merges",
     "register_eraser",
     "register_exporter",
+    "registered_erasers",
+    "registered_exporters",
     "request_erasure",
     "resolve",
     "resolve_many",
     "search_customers",
     "suppress",
     "suppress_customer",
+    "suppressed_items",
     "unregister",
     "unsuppress",
     "workspaces_with_customers",

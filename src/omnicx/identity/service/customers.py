@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.identity.errors import CustomerNotFound, MergeRefused
-from omnicx.identity.models import Customer, CustomerIdentifier, Merge
+from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
 from omnicx.identity.schemas import (
     CustomerPublic,
     CustomerSearch,
@@ -20,14 +20,26 @@ from omnicx.identity.schemas import (
     IdentifierPublic,
     MergePublic,
     MergeStatus,
+    ResolveItem,
 )
-from omnicx.identity.service.facts import lookup
+from omnicx.identity.service.facts import lookup, suppressed_keys
 from omnicx.identity.service.graph import prepare
 from omnicx.identity.service.writes import merge_pair
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.schemas import Page
 
 MAX_HOPS = 32
+# Up to this many suppressions, a batch's check reads the whole list (one short query) instead of searching it.
+SHORT_LIST = 500
+# Built once: building a statement and its cache key costs more than running it on the collection path.
+_ANY_SUPPRESSION = (
+    select(Suppression.id).where(Suppression.workspace_id == bindparam("workspace_id")).limit(1)
+)
+_SUPPRESSIONS = (
+    select(Suppression.kind, Suppression.value)
+    .where(Suppression.workspace_id == bindparam("workspace_id"))
+    .limit(bindparam("limit"))
+)
 
 
 def current_customer_ids(
@@ -85,6 +97,29 @@ def is_suppressed(session: Session, *, workspace_id: uuid.UUID, identifiers: Seq
         return False
     _, suppressed = lookup(session, workspace_id=workspace_id, keys=keys)
     return bool(suppressed)
+
+
+def any_suppressed(session: Session, *, workspace_id: uuid.UUID) -> bool:
+    """Whether the workspace suppresses anything at all (one index probe): when not, a batch needs no check."""
+    return session.execute(_ANY_SUPPRESSION, {"workspace_id": workspace_id}).first() is not None
+
+
+def suppressed_items(
+    session: Session, *, workspace_id: uuid.UUID, items: Sequence[ResolveItem]
+) -> list[bool]:
+    """For each item of a batch, whether any of its identifiers (those in its traits included, normalised as
+    resolution does) is suppressed: what collection must not store. A short suppression list is read whole and
+    checked in memory; a long one is searched for the batch's identifiers (one query per 400)."""
+    listed = session.execute(_SUPPRESSIONS, {"workspace_id": workspace_id, "limit": SHORT_LIST + 1}).all()
+    if not listed:
+        return [False] * len(items)
+    prepared = [[(i.kind, i.value) for i in prepare(item.identifiers, item.traits)] for item in items]
+    if len(listed) <= SHORT_LIST:
+        suppressed = {(IdentifierKind(kind), value) for kind, value in listed}
+    else:
+        keys = {key for item_keys in prepared for key in item_keys}
+        suppressed = suppressed_keys(session, workspace_id=workspace_id, keys=keys) if keys else set()
+    return [any(key in suppressed for key in item_keys) for item_keys in prepared]
 
 
 def _load(session: Session, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:

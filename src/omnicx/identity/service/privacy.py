@@ -2,9 +2,11 @@
 
 Other domains hold data about customers too (events, conversations, orders). They plug in without identity
 importing them: the composition root (`omnicx.app.wiring`) registers each domain's eraser and exporter with
-`register_eraser(name, fn)` and `register_exporter(name, fn)` before anything serves. An eraser gets
-the customer ids (the survivor and every id merged into it) and the identifiers, deletes what it holds in the
-job's transaction and returns how many rows it erased; an exporter returns JSON-serialisable data.
+`register_eraser(name, fn)` and `register_exporter(name, fn)` before anything serves. Both get the
+`DataSubject`: the customer ids (the survivor and every id merged into it), the identifiers and, for an
+erasure, the data directory (where files such as attachments live). An eraser deletes or anonymises what its
+domain holds in the job's transaction and returns how many rows it touched; an exporter returns
+JSON-serialisable data.
 
 Every action is audited (`customer.exported`, `customer.erase_requested`, `customer.deleted`,
 `identifier.suppressed`, `identifier.unsuppressed`).
@@ -14,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -26,6 +29,7 @@ from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppress
 from omnicx.identity.schemas import (
     CustomerExport,
     CustomerPublic,
+    DataSubject,
     ErasureStatus,
     Identifier,
     SuppressionPublic,
@@ -42,15 +46,15 @@ log = logging.getLogger("omnicx.identity")
 
 ERASE_JOB = "identity.erase_customer"
 
-Eraser = Callable[[Session, uuid.UUID, Sequence[uuid.UUID], Sequence[Identifier]], int | None]
-Exporter = Callable[[Session, uuid.UUID, Sequence[uuid.UUID], Sequence[Identifier]], Any]
+Eraser = Callable[[Session, DataSubject], int | None]
+Exporter = Callable[[Session, DataSubject], Any]
 
 _ERASERS: dict[str, Eraser] = {}
 _EXPORTERS: dict[str, Exporter] = {}
 
 
 def register_eraser(name: str, eraser: Eraser) -> None:
-    """Have `eraser(session, workspace_id, customer_ids, identifiers)` run in every erasure job."""
+    """Have `eraser(session, subject)` run in every erasure job (before identity deletes the profile)."""
     _ERASERS[name] = eraser
 
 
@@ -63,6 +67,16 @@ def unregister(name: str) -> None:
     """Remove an eraser and exporter registered under `name` (tests, plug-ins being unloaded)."""
     _ERASERS.pop(name, None)
     _EXPORTERS.pop(name, None)
+
+
+def registered_erasers() -> list[str]:
+    """Names of the erasers every erasure runs."""
+    return sorted(_ERASERS)
+
+
+def registered_exporters() -> list[str]:
+    """Names of the sections every export carries beside identity's own records."""
+    return sorted(_EXPORTERS)
 
 
 def _normalised_or_raise(identifier: Identifier) -> Identifier:
@@ -207,24 +221,36 @@ def erasure_status(session: Session, *, workspace_id: uuid.UUID, job_id: uuid.UU
     )
 
 
+def _subject(
+    session: Session, workspace_id: uuid.UUID, lineage: list[uuid.UUID], data_dir: Path | None
+) -> DataSubject:
+    identifiers = list_identifiers(session, workspace_id=workspace_id, customer_id=lineage[0])
+    return DataSubject(
+        workspace_id=workspace_id,
+        customer_ids=tuple(lineage),
+        identifiers=tuple(Identifier(kind=i.kind, value=i.value) for i in identifiers),
+        data_dir=data_dir,
+    )
+
+
 def erase_customer(
-    session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID, actor_label: str = "system"
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    data_dir: Path,
+    actor_label: str = "system",
 ) -> dict[str, int]:
     """Erase the customer, every customer merged into it, their identifiers and merge log, and what every
-    registered eraser holds; returns rows erased per part. Idempotent: an already erased customer is a no-op.
-    Runs inside the erasure job's transaction (flushes, the worker commits)."""
+    registered eraser holds (files under `data_dir` included); returns rows erased per part. Idempotent: an
+    already erased customer is a no-op. Runs inside the erasure job's transaction (flushes, the worker
+    commits)."""
     try:
         lineage = customer_lineage(session, workspace_id=workspace_id, customer_id=customer_id)
     except CustomerNotFound:
         return {}
-    identifiers = [
-        Identifier(kind=i.kind, value=i.value)
-        for i in list_identifiers(session, workspace_id=workspace_id, customer_id=lineage[0])
-    ]
-    erased = {
-        name: int(eraser(session, workspace_id, lineage, identifiers) or 0)
-        for name, eraser in _ERASERS.items()
-    }
+    subject = _subject(session, workspace_id, lineage, data_dir)
+    erased = {name: int(eraser(session, subject) or 0) for name, eraser in _ERASERS.items()}
     erased["merges"] = _delete(
         session,
         delete(Merge).where(
@@ -269,17 +295,14 @@ def export_customer(session: Session, *, principal: Principal, customer_id: uuid
     workspace_id = principal.workspace_id
     lineage = customer_lineage(session, workspace_id=workspace_id, customer_id=customer_id)
     customer = session.get_one(Customer, lineage[0])
-    identifiers = list_identifiers(session, workspace_id=workspace_id, customer_id=lineage[0])
-    plain = [Identifier(kind=i.kind, value=i.value) for i in identifiers]
+    subject = _subject(session, workspace_id, lineage, None)
     export = CustomerExport(
         exported_at=utcnow(),
         customer=CustomerPublic.model_validate(customer),
         merged_customer_ids=lineage[1:],
-        identifiers=identifiers,
+        identifiers=list_identifiers(session, workspace_id=workspace_id, customer_id=lineage[0]),
         merges=list_merges(session, workspace_id=workspace_id, customer_id=lineage[0]),
-        sections={
-            name: exporter(session, workspace_id, lineage, plain) for name, exporter in _EXPORTERS.items()
-        },
+        sections={name: exporter(session, subject) for name, exporter in _EXPORTERS.items()},
     )
     auth_service.record_audit(
         session,

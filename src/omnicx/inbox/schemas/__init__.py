@@ -46,6 +46,13 @@ from omnicx.inbox.schemas.messages import (
     SenderAuthentication,
     StatusReport,
 )
+from omnicx.inbox.schemas.privacy import (
+    AttachmentExport,
+    ContactExport,
+    ConversationExport,
+    InboxExport,
+    MessageExport,
+)
 from omnicx.inbox.schemas.reports import (
     InboxReport,
     ReportDay,
@@ -55,20 +62,24 @@ from omnicx.inbox.schemas.reports import (
 
 __all__ = [
     "Attachment",
+    "AttachmentExport",
     "AttachmentPublic",
     "AvailabilityPublic",
     "AvailabilityUpdate",
     "CannedResponseCreate",
     "CannedResponsePublic",
     "CannedResponseUpdate",
+    "ContactExport",
     "ContactPublic",
     "ConversationDetail",
+    "ConversationExport",
     "ConversationInsights",
     "ConversationSummary",
     "ConversationUpdate",
     "EventPublic",
     "InboundMessage",
     "InboxCreate",
+    "InboxExport",
     "InboxPublic",
     "InboxReport",
     "InboxSettingsPublic",
@@ -79,6 +90,7 @@ __all__ = [
     "LeadingAction",
     "MergeRequest",
     "MergeResult",
+    "MessageExport",
     "MessagePublic",
     "NoticeResult",
     "NotificationList",

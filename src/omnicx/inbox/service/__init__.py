@@ -33,6 +33,7 @@ from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
+from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
 from omnicx.inbox.service.replies import (
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
@@ -74,7 +75,9 @@ __all__ = [
     "create_sla_policy",
     "customer_conversations",
     "delete_canned",
+    "erase_customer_data",
     "expand_canned",
+    "export_customer_data",
     "find_contact",
     "find_inbox",
     "get_attachment",

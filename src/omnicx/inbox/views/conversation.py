@@ -60,6 +60,7 @@ EVENT_LABELS = {
     ConversationEventKind.MERGED_INTO: N_("merged it into another conversation"),
     ConversationEventKind.DELIVERY_RETRIED: N_("retried a failed reply"),
     ConversationEventKind.NOTICE_SENT: N_("sent a notice"),
+    ConversationEventKind.ERASED: N_("erased the customer's messages and contact details"),
 }
 
 

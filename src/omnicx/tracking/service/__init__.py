@@ -17,7 +17,7 @@ from omnicx.tracking.service.grouping import (
 )
 from omnicx.tracking.service.imports import import_file
 from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
-from omnicx.tracking.service.privacy import erase_customer_data
+from omnicx.tracking.service.privacy import erase_customer_data, export_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
 from omnicx.tracking.service.reads import (
     conversion_event_rows,
@@ -55,6 +55,7 @@ __all__ = [
     "delete_rule",
     "ensure_source",
     "erase_customer_data",
+    "export_customer_data",
     "find_source",
     "get_event",
     "get_source",

@@ -197,3 +197,4 @@ def _store_chunk(
     report.accepted += result.accepted
     report.duplicates += result.duplicates
     report.rejected += result.rejected
+    report.suppressed += result.suppressed

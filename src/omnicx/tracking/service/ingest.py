@@ -1,10 +1,11 @@
 """Storing accepted messages: one short transaction per request, shared by the collection API and the
 importer.
 
-In that transaction: the write key is checked, the valid events go in with ONE bulk `INSERT ... ON CONFLICT DO
-NOTHING` (a retried `messageId` stores nothing twice, whenever it comes back), refused events of a batch go to
-the rejected-events table, and ONE durable job is enqueued to resolve identities and rebuild sessions. The
-caller answers success only after the commit. Everything heavy happens in that job, off the request path.
+In that transaction: the write key is checked, events naming a suppressed identifier are dropped
+(`suppression`), the valid events go in with ONE bulk `INSERT ... ON CONFLICT DO NOTHING` (a retried
+`messageId` stores nothing twice, whenever it comes back), refused events of a batch go to the rejected-events
+table, and ONE durable job is enqueued to resolve identities and rebuild sessions. The caller answers success
+only after the commit. Everything heavy happens in that job, off the request path.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLa
 from omnicx.tracking.models import Event, RejectedEvent, Source
 from omnicx.tracking.schemas import AuthenticatedSource, IngestResult
 from omnicx.tracking.service.sources import authenticate_write_key
+from omnicx.tracking.service.suppression import drop_suppressed
 from omnicx.tracking.wire import Received, Rejection, validate
 
 PROCESS_JOB = "tracking.process_events"
@@ -60,13 +62,17 @@ def store(
     rejected: Sequence[Rejection],
     received: Received,
 ) -> IngestResult:
-    """Insert `rows` (skipping messageIds already stored), record `rejected`, enqueue the processing job.
+    """Insert `rows` (skipping messageIds already stored), record `rejected`, enqueue the processing job;
+    events and refusals naming a suppressed identifier are dropped first (refusals are still reported).
 
     Adds to the caller's transaction; the caller commits. Returns the counts.
     """
+    rows, recorded, suppressed = drop_suppressed(
+        session, workspace_id=source.workspace_id, rows=rows, rejected=rejected
+    )
     inserted = _insert_events(session, source=source, rows=rows) if rows else []
-    if rejected:
-        _record_rejections(session, source=source, rejected=rejected, received=received)
+    if recorded:
+        _record_rejections(session, source=source, rejected=recorded, received=received)
     if inserted:
         jobs_service.enqueue(
             session,
@@ -102,6 +108,7 @@ def store(
         accepted=len(inserted),
         duplicates=len(rows) - len(inserted),
         rejected=len(rejected),
+        suppressed=suppressed,
         errors=[
             {"index": r.index, "code": r.code, "message": r.message, "messageId": r.message_id}
             for r in rejected[:MAX_ERRORS_SHOWN]

@@ -32,13 +32,18 @@ from omnicx.tracking.sessionize import Hit
 EPOCH_FLOOR = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-def _traits(row: Any) -> dict[str, Any] | None:
-    payload: dict[str, Any] = row.payload
-    if row.type == "group":
-        return None  # a group call's traits describe the company, not the person
-    traits = payload.get("traits") if row.type == "identify" else None
+def traits_of(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The person's traits a message carries: an identify call's own, else its context's (none for a group
+    call, whose traits describe the company)."""
+    if kind == "group":
+        return None
+    traits = payload.get("traits") if kind == "identify" else None
     traits = as_dict(traits) or as_dict(as_dict(payload.get("context")).get("traits"))
     return traits or None
+
+
+def _traits(row: Any) -> dict[str, Any] | None:
+    return traits_of(row.type, row.payload)
 
 
 def _previous_kind(
