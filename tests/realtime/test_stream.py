@@ -133,7 +133,7 @@ def test_streams_end_cleanly_when_the_bus_closes(live_server: str, runtime: Runt
 
 
 def test_the_stream_is_documented_in_openapi(live_server: str) -> None:
-    with httpx.Client(base_url=live_server, timeout=5) as client:
+    with httpx.Client(base_url=live_server, timeout=60) as client:
         spec = client.get("/api/openapi.json").json()
 
     operation = spec["paths"][STREAM_PATH]["get"]
