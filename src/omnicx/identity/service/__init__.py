@@ -20,7 +20,7 @@ from omnicx.identity.service.customers import (
     search_customers,
     workspaces_with_customers,
 )
-from omnicx.identity.service.graph import alias, prepare, resolve, resolve_many
+from omnicx.identity.service.graph import alias, prepare, resolve, resolve_device, resolve_many
 from omnicx.identity.service.normalise import BLOCKED_VALUES, is_blocked, normalise
 from omnicx.identity.service.privacy import (
     ERASE_JOB,
@@ -67,6 +67,7 @@ __all__ = [
     "register_exporter",
     "request_erasure",
     "resolve",
+    "resolve_device",
     "resolve_many",
     "search_customers",
     "suppress",
