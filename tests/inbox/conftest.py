@@ -15,7 +15,7 @@ from omnicx.inbox.schemas import InboundMessage, InboxCreate, InboxPublic
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 
 _counter = itertools.count(1)
 
@@ -26,6 +26,7 @@ def email_inbox(db: Session, world: World) -> InboxPublic:
         db,
         principal=world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="support@acme.example.com"),
+        secret_key=SECRET_KEY,
     )
     db.rollback()
     return inbox
@@ -37,6 +38,7 @@ def chat_inbox(db: Session, world: World) -> InboxPublic:
         db,
         principal=world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.CHAT, name="Site"),
+        secret_key=SECRET_KEY,
     )
     db.rollback()
     return inbox

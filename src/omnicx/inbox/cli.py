@@ -1,4 +1,5 @@
-"""CLI of the inbox: `omnicx inbox create|list`, and `omnicx smtp` (the inbound email server on its own)."""
+"""CLI of the inbox: `omnicx inbox create|list|identity-secret|...`, and `omnicx smtp` (the inbound
+email server on its own)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def create(
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
         inbox = service.create_inbox(
-            session, principal=principal, data=InboxCreate(channel=channel, name=name, address=address)
+            session,
+            principal=principal,
+            data=InboxCreate(channel=channel, name=name, address=address),
+            secret_key=runtime.settings.resolved_secret_key,
         )
     console.print(f"Created inbox [bold]{inbox.name}[/] ({inbox.id}) receiving at:")
     print(inbox.address)
@@ -181,6 +185,33 @@ def merge(
     console.print(
         f"Moved {result.moved_messages} messages and {result.moved_events} events into {result.target_id}"
     )
+
+
+@app.command("identity-secret")
+@fail_on_domain_error
+def identity_secret(
+    inbox: Annotated[uuid.UUID, typer.Argument(help="A chat inbox.")],
+    workspace: WorkspaceOpt,
+    rotate: Annotated[
+        bool, typer.Option(help="Generate a new secret (the current one stops working).")
+    ] = False,
+) -> None:
+    """Print a chat inbox's identity secret, which its website signs signed-in visitors' ids with."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        secret_key = runtime.settings.resolved_secret_key
+        if rotate:
+            found = service.rotate_identity_secret(
+                session, principal=principal, inbox_id=inbox, secret_key=secret_key
+            )
+        else:
+            found = service.get_identity_secret(
+                session, workspace_id=principal.workspace_id, inbox_id=inbox, secret_key=secret_key
+            )
+    if found.secret is None:
+        console.print("[red]No readable identity secret:[/] generate one with --rotate")
+        raise typer.Exit(1)
+    print(found.secret)
 
 
 @app.command("retry")

@@ -26,6 +26,7 @@ from omnicx.inbox.schemas.conversations import (
     ReplyCreate,
 )
 from omnicx.inbox.schemas.inboxes import (
+    IdentitySecretPublic,
     InboxCreate,
     InboxPublic,
     InboxSettingsPublic,
@@ -66,6 +67,7 @@ __all__ = [
     "ConversationSummary",
     "ConversationUpdate",
     "EventPublic",
+    "IdentitySecretPublic",
     "InboundMessage",
     "InboxCreate",
     "InboxPublic",

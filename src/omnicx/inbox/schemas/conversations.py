@@ -24,11 +24,20 @@ class EventPublic(PublicModel):
 
 
 class ContactPublic(PublicModel):
+    """A sender. Until `verified_at`, `name` and `email` are what they claimed, not proven; `claimed` marks mail
+    whose From address was not authenticated (another contact than the authenticated sender of it)."""
+
     id: uuid.UUID
     source_id: str
     name: str
     email: str | None
     customer_id: uuid.UUID | None
+    claimed: bool = False
+    verified_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class ConversationSummary(PublicModel):
