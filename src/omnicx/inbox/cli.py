@@ -1,4 +1,4 @@
-"""CLI of the inbox: `omnicx inbox create|list|identity-secret|...`, and `omnicx smtp` (the inbound
+"""CLI of the inbox: `omnicx inbox create|list|link-customer|identity-secret|...`, and `omnicx smtp` (the inbound
 email server on its own)."""
 
 from __future__ import annotations
@@ -185,6 +185,23 @@ def merge(
     console.print(
         f"Moved {result.moved_messages} messages and {result.moved_events} events into {result.target_id}"
     )
+
+
+@app.command("link-customer")
+@fail_on_domain_error
+def link_customer(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="A conversation of the sender to link.")],
+    customer: Annotated[uuid.UUID, typer.Argument(help="The existing customer they turned out to be.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Link a sender who only claimed who they are (a chat visitor's typed email, unauthenticated mail) to an
+    existing customer, once checked: they and their conversations join that customer's history. Audited."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        result = service.link_contact(
+            session, principal=principal, conversation_id=conversation, customer_id=customer
+        )
+    console.print(f"Linked {result.contact.source_id} ({result.contact.id}) to customer {result.customer_id}")
 
 
 @app.command("identity-secret")

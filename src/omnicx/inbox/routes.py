@@ -16,6 +16,7 @@ from omnicx.inbox.schemas import (
     CannedResponseCreate,
     CannedResponsePublic,
     CannedResponseUpdate,
+    ContactLink,
     ConversationDetail,
     ConversationInsights,
     ConversationSummary,
@@ -216,6 +217,17 @@ def merge_conversation(
     """Merge another conversation of the same customer into this one (it is closed with a pointer here)."""
     return service.merge_conversations(
         session, principal=principal, target_id=conversation_id, source_id=data.source_id
+    )
+
+
+@router.post("/conversations/{conversation_id}/link-customer", response_model=ConversationSummary)
+def link_customer(
+    conversation_id: uuid.UUID, data: ContactLink, session: SessionDep, principal: Replier
+) -> ConversationSummary:
+    """Link the conversation's contact, who only claimed who they are, to an existing customer: the contact and
+    its conversations then belong to that customer. Audited; refused for a verified contact."""
+    return service.link_contact(
+        session, principal=principal, conversation_id=conversation_id, customer_id=data.customer_id
     )
 
 

@@ -12,6 +12,7 @@ from omnicx.inbox.schemas.agents import (
     TypingCreate,
 )
 from omnicx.inbox.schemas.conversations import (
+    ContactLink,
     ContactPublic,
     ConversationDetail,
     ConversationInsights,
@@ -61,6 +62,7 @@ __all__ = [
     "CannedResponseCreate",
     "CannedResponsePublic",
     "CannedResponseUpdate",
+    "ContactLink",
     "ContactPublic",
     "ConversationDetail",
     "ConversationInsights",

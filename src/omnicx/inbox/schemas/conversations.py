@@ -40,6 +40,13 @@ class ContactPublic(PublicModel):
         return self.verified_at is not None
 
 
+class ContactLink(BaseModel):
+    """Link the conversation's contact (a sender who did not prove who they are) to an existing customer: the
+    contact and all its conversations then belong to that customer. Audited."""
+
+    customer_id: uuid.UUID
+
+
 class ConversationSummary(PublicModel):
     id: uuid.UUID
     inbox_id: uuid.UUID

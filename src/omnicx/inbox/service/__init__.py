@@ -17,6 +17,7 @@ from omnicx.inbox.service.canned import (
     list_canned,
     update_canned,
 )
+from omnicx.inbox.service.contacts import link_contact
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
 from omnicx.inbox.service.inboxes import (
@@ -86,6 +87,7 @@ __all__ = [
     "get_inbox_settings",
     "get_sla_policy",
     "ingest",
+    "link_contact",
     "list_canned",
     "list_conversations",
     "list_inboxes",
