@@ -112,6 +112,7 @@ def email_part(args: argparse.Namespace, runtime: Runtime, settings: Settings, o
             data=InboxCreate(
                 channel=MessagingChannel.EMAIL, name="Support", address="support@bench.example.com"
             ),
+            secret_key=runtime.settings.resolved_secret_key,
         )
     sink = Sink()
     port = free_port()
@@ -255,7 +256,10 @@ class AgentStream:
 def chat_part(args: argparse.Namespace, runtime: Runtime, owner: Principal) -> None:
     with runtime.sessions() as session:
         inbox = inbox_service.create_inbox(
-            session, principal=owner, data=InboxCreate(channel=MessagingChannel.CHAT, name="Site chat")
+            session,
+            principal=owner,
+            data=InboxCreate(channel=MessagingChannel.CHAT, name="Site chat"),
+            secret_key=runtime.settings.resolved_secret_key,
         )
         token = auth_service.create_token(
             session, workspace_id=owner.workspace_id, name="bench-agent", role=Role.AGENT
@@ -388,6 +392,7 @@ def seed_conversations(runtime: Runtime, owner: Principal, count: int) -> float:
                 data=InboxCreate(channel=channel, name=f"Seed {channel.value}")
                 if channel is MessagingChannel.CHAT
                 else InboxCreate(channel=channel, name="Seed email", address="seed@bench.example.com"),
+                secret_key=runtime.settings.resolved_secret_key,
             )
             for channel in (MessagingChannel.CHAT, MessagingChannel.EMAIL)
         ]

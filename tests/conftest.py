@@ -38,6 +38,7 @@ os.environ["COLUMNS"] = "200"
 PG_URL = os.environ.get("OMNICX_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OMNICX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
+SECRET_KEY = "test-secret-key-for-omnicx"  # the server's secret key in every test's settings
 
 # The suite is an entry point like `omnicx serve`: the composition root fills the registries once.
 wire()
@@ -95,7 +96,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         environment="test",
         data_dir=tmp_path / "data",
         database_url=database_url,
-        secret_key="test-secret-key-for-omnicx",
+        secret_key=SECRET_KEY,
         job_backoff_base_seconds=0.01,
         job_backoff_cap_seconds=0.05,
         job_poll_seconds=0.05,
@@ -110,7 +111,7 @@ def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
         "OMNICX_DATABASE_URL": settings.resolved_database_url,
         "OMNICX_DATA_DIR": str(tmp_path / "cli"),
         "OMNICX_ENVIRONMENT": "test",
-        "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
+        "OMNICX_SECRET_KEY": SECRET_KEY,
         "COLUMNS": "200",
     }
 

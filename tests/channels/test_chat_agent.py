@@ -86,6 +86,7 @@ def test_the_widget_asks_for_an_email_when_nobody_is_online_and_keeps_it(
         assert say(http, token, visitor, "My email", email="zoe@example.com").status_code == 201
         contact = service.find_contact(db, inbox_id=chat_inbox.id, source_id=visitor["visitor_id"])
         db.rollback()
-        assert contact is not None and contact.email == "zoe@example.com"
+        assert contact is not None and contact.email == "zoe@example.com" and not contact.verified
         [conversation] = http.get("/api/v1/inbox/conversations", headers=world.token(Role.AGENT)).json()
-        assert conversation["customer_id"] is not None  # resolved through identity with the email
+        # Kept for the reply, but a claim: it links the conversation to nobody (tests/security/test_claims.py).
+        assert conversation["customer_id"] is None and conversation["contact"]["verified_at"] is None

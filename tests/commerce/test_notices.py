@@ -25,7 +25,7 @@ from omnicx.kernel.settings import Settings
 from tests.channels.conftest import SmtpSink
 from tests.channels.test_chat import history, say, visitor_session
 from tests.commerce.conftest import Shop, make_shop
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import prove_domain
 from tests.inbox.conftest import chat_inbox, drain, email_inbox, inbound
 
@@ -217,6 +217,7 @@ def test_another_workspaces_customer_is_never_touched(
         db,
         principal=other_world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="help@globex.example.com"),
+        secret_key=SECRET_KEY,
     )
     inbox_service.receive(db, inbox_id=theirs.id, message=inbound("eve@example.com", "Hello Globex"))
     shop = make_shop(db, world.workspace.id)

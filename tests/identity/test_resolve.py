@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from omnicx.identity import service
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import CustomerSearch, Identifier, IdentifierKind, MergeStatus, ResolveItem
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 from tests.identity.conftest import anon, email, phone, user
 
 
@@ -291,3 +293,24 @@ def test_nul_characters_never_reach_the_database(db: Session, workspace_id: uuid
 
 def service_search(q: str) -> CustomerSearch:
     return CustomerSearch(q=q)
+
+
+def test_a_device_resolves_to_its_own_profile_never_to_an_identified_customer(
+    db: Session, workspace_id: uuid.UUID
+) -> None:
+    """`resolve_device` (a claimed chat visitor's device): a new anonymous id gets a profile, an anonymous one
+    is found again, one an identified customer holds, a blocked one and a suppressed one resolve to nobody."""
+    new = service.resolve_device(db, workspace_id=workspace_id, anonymous_id="d-1")
+    assert new is not None
+    assert service.resolve_device(db, workspace_id=workspace_id, anonymous_id="d-1") == new
+    identified = service.resolve(
+        db, workspace_id=workspace_id, identifiers=[anon("d-2"), email("bo@example.com")]
+    )
+    assert identified is not None
+    assert service.resolve_device(db, workspace_id=workspace_id, anonymous_id="d-2") is None
+    assert service.resolve_device(db, workspace_id=workspace_id, anonymous_id="undefined") is None
+    owner = Principal(workspace_id=workspace_id, role=Role.OWNER, label="test")
+    service.suppress(db, principal=owner, identifier=anon("d-3"))
+    assert service.resolve_device(db, workspace_id=workspace_id, anonymous_id="d-3") is None
+    db.commit()
+    assert _identifiers_of(db, identified) == {("anonymous_id", "d-2"), ("email", "bo@example.com")}

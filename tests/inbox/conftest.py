@@ -16,7 +16,7 @@ from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import prove_domain
 
 _counter = itertools.count(1)
@@ -30,6 +30,7 @@ def email_inbox(db: Session, world: World, dns: StaticResolver) -> InboxPublic:
         db,
         principal=world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="support@acme.example.com"),
+        secret_key=SECRET_KEY,
     )
     db.rollback()
     return inbox
@@ -41,6 +42,7 @@ def chat_inbox(db: Session, world: World) -> InboxPublic:
         db,
         principal=world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.CHAT, name="Site"),
+        secret_key=SECRET_KEY,
     )
     db.rollback()
     return inbox

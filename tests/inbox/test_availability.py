@@ -15,7 +15,7 @@ from omnicx.inbox.enums import Availability, MessagingChannel
 from omnicx.inbox.schemas import InboxCreate
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.settings import Settings
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound
 from tests.inbox.test_canned import cli_env
@@ -48,6 +48,7 @@ def test_round_robin_assigns_online_agents_only(
         data=InboxCreate(
             channel=MessagingChannel.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
         ),
+        secret_key=SECRET_KEY,
     )
     for role, status in statuses.items():
         service.set_availability(db, principal=world.members[role].principal, status=status)
@@ -73,6 +74,7 @@ def test_round_robin_assignment_notifies_the_assignee(db: Session, world: World)
         data=InboxCreate(
             channel=MessagingChannel.EMAIL, name="Sales", address="sales@acme.example.com", auto_assign=True
         ),
+        secret_key=SECRET_KEY,
     )
     service.receive(db, inbox_id=inbox.id, message=inbound())
     found = service.list_notifications(db, principal=world.members[Role.AGENT].principal)

@@ -1,7 +1,8 @@
 """The inbound hot path (a busy chat): `ingest` finds the inbox by address and stores like `receive`, through the
 group commit; a duplicate found by its failing insert leaves no trace and answers with the first delivery; a new
 sender skips the conversation lookups; the agent scope is read once per transaction and follows a change; an
-appended message costs few statements; messages queued together share one transaction and one inbox read."""
+appended message costs few statements, a signed site identity none more; messages queued together share one
+transaction and one inbox read."""
 
 from __future__ import annotations
 
@@ -198,6 +199,23 @@ def test_an_appended_chat_message_costs_four_data_statements(
     assert data[:2] == ["SELECT", "SELECT"]
     assert sorted(data[2:]) == ["INSERT", "UPDATE"]
     assert "JOIN inbox_conversation" in next(s for s in seen if "FROM inbox_contact" in s)
+
+
+def test_checking_a_signed_site_identity_costs_no_statement(
+    runtime: Runtime, chat_inbox: InboxPublic
+) -> None:
+    """The inbox row read for routing carries its sealed identity secret: a message whose `user_hash` is
+    checked (here it does not hold: a claim) costs the same four statements as one without."""
+    for n in range(2):
+        ingest(runtime, chat_message("v_h", "a", f"{n}", to=chat_inbox.address))
+    signed = chat_message("v_h", "c", "3", to=chat_inbox.address).model_copy(
+        update={"user_id": "u-1", "user_hash": "0" * 64}
+    )
+    with statements(runtime) as seen:
+        got = ingest(runtime, signed)
+    assert got.customer_id is None
+    data = [s.split()[0] for s in seen if s.split()[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
+    assert data[:2] == ["SELECT", "SELECT"] and sorted(data[2:]) == ["INSERT", "UPDATE"]
 
 
 def test_the_agent_scope_is_read_once_per_transaction_and_follows_a_change(

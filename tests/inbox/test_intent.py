@@ -120,7 +120,9 @@ def test_actions_in_the_hour_before_the_conversation_are_shown_beside_it(
     email_inbox: InboxPublic,
 ) -> None:  # type: ignore[no-untyped-def]
     got = service.receive(
-        db, inbox_id=email_inbox.id, message=inbound("lea@example.com", "Where is my order?", subject="")
+        db,
+        inbox_id=email_inbox.id,
+        message=inbound("lea@example.com", "Where is my order?", subject="", sender_verified=True),
     )
     assert got.customer_id is not None
     started = service.get_conversation(

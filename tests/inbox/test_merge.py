@@ -14,19 +14,24 @@ from omnicx.inbox import service
 from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.schemas import InboxCreate, InboxPublic
 from omnicx.kernel.access.permissions import Role
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound
 
 
 def _pair(db: Session, email_inbox: InboxPublic, chat_inbox: InboxPublic) -> tuple[str, str]:
+    """Dana writes by (authenticated) email, then on the chat signed in: one customer, two conversations."""
     mail = service.receive(
-        db, inbox_id=email_inbox.id, message=inbound("dana@example.com", "first, by email")
+        db,
+        inbox_id=email_inbox.id,
+        message=inbound("dana@example.com", "first, by email", sender_verified=True),
     )
     chat = service.receive(
         db,
         inbox_id=chat_inbox.id,
-        message=inbound("visitor-dana", "then on the chat", email="dana@example.com", subject=""),
+        message=inbound(
+            "visitor-dana", "then on the chat", email="dana@example.com", subject="", sender_verified=True
+        ),
     )
     assert mail.customer_id is not None and mail.customer_id == chat.customer_id
     return str(mail.conversation_id), str(chat.conversation_id)
@@ -83,6 +88,7 @@ def test_merge_refuses_other_customers_other_workspaces_itself_and_viewers(
         db,
         principal=other_world.members[Role.OWNER].principal,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="G", address="g@globex.example"),
+        secret_key=SECRET_KEY,
     )
     theirs = service.receive(db, inbox_id=their_inbox.id, message=inbound("dana@example.com", "hello"))
     across = client.post(url, json={"source_id": str(theirs.conversation_id)}, headers=headers)
@@ -122,7 +128,9 @@ def test_merge_from_the_page_and_the_cli(
     refused = client.post(f"/inbox/conversations/{target}/merge", data={"source_id": source}, headers=csrf)
     assert refused.status_code == 422 and "already merged" in refused.text
     third = service.receive(
-        db, inbox_id=chat_inbox.id, message=inbound("visitor-dana", "third", email="dana@example.com")
+        db,
+        inbox_id=chat_inbox.id,
+        message=inbound("visitor-dana", "third", email="dana@example.com", sender_verified=True),
     )
     assert str(third.conversation_id) != source  # a merged conversation never reopens: a new one starts
     runner = CliRunner()

@@ -22,13 +22,22 @@ def _sidebar(page: str) -> str:
 
 
 def _two_people(db: Session, email_inbox: InboxPublic, chat_inbox: InboxPublic) -> tuple[str, str, str]:
-    """Alice writes by email, then from the chat with her work address: two customers (same person)."""
-    home = service.receive(db, inbox_id=email_inbox.id, message=inbound("alice@example.com", "Where is it?"))
+    """Alice writes by email, then from the chat signed in with her work address: two customers (same
+    person), both proven."""
+    home = service.receive(
+        db,
+        inbox_id=email_inbox.id,
+        message=inbound("alice@example.com", "Where is it?", sender_verified=True),
+    )
     work = service.receive(
         db,
         inbox_id=chat_inbox.id,
         message=inbound(
-            "visitor-77", "Hello again", email="alice.lambert@work.example.com", name="Alice Lambert"
+            "visitor-77",
+            "Hello again",
+            email="alice.lambert@work.example.com",
+            name="Alice Lambert",
+            sender_verified=True,
         ),
     )
     detail = service.get_conversation(

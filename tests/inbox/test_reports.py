@@ -29,7 +29,7 @@ from omnicx.inbox.schemas import InboxCreate, InboxPublic
 from omnicx.inbox.service.reports import median, p90
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import sign_in
 from tests.inbox.conftest import inbound
 
@@ -139,6 +139,7 @@ def test_days_are_the_workspace_time_zone_days(db: Session) -> None:
         db,
         principal=principal,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="Help", address="h@jk.example"),
+        secret_key=SECRET_KEY,
     )
     # 2026-03-01 18:30 UTC is 2026-03-02 01:30 in Jakarta (UTC+7).
     _conversation(db, inbox, "a@example.com", datetime(2026, 3, 1, 18, 30, tzinfo=UTC))

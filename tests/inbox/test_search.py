@@ -12,7 +12,7 @@ from omnicx.inbox import service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboxCreate, InboxPublic, ReplyCreate
 from omnicx.kernel.access.permissions import Role
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import sign_in
 from tests.inbox.conftest import inbound
 
@@ -60,6 +60,7 @@ def test_search_finds_messages_subjects_contacts_and_replies(
         db,
         principal=owner,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="G", address="g@globex.example"),
+        secret_key=SECRET_KEY,
     )
     theirs = service.receive(db, inbox_id=their_inbox.id, message=inbound("zoe@example.com", "crêpière"))
     assert _ids(client, other_world, "crepiere", Role.OWNER) == {str(theirs.conversation_id)}

@@ -28,7 +28,7 @@ from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.inbox.conftest import drain, inbound
 
 
@@ -177,7 +177,9 @@ def test_conversations_appear_on_the_customer_360(
 ) -> None:
     wire()  # the inbox's timeline provider registers from its tasks module
     agent = world.members[Role.AGENT].principal
-    got = service.receive(db, inbox_id=email_inbox.id, message=inbound("carol@example.com"))
+    got = service.receive(
+        db, inbox_id=email_inbox.id, message=inbound("carol@example.com", sender_verified=True)
+    )
     service.reply(db, principal=agent, conversation_id=got.conversation_id, data=ReplyCreate(text="On it"))
     assert got.customer_id is not None
     view = customers_service.get_customer_360(
@@ -253,6 +255,7 @@ def test_round_robin_assigns_the_least_busy_agent_within_capacity(db: Session, w
             auto_assign=True,
             assignment_capacity=1,
         ),
+        secret_key=SECRET_KEY,
     )
     agents = [
         m
@@ -274,8 +277,9 @@ def test_round_robin_assigns_the_least_busy_agent_within_capacity(db: Session, w
 
 
 def test_a_new_inbound_conversation_is_an_offline_touchpoint(db: Session, email_inbox: InboxPublic) -> None:
-    got = service.receive(db, inbox_id=email_inbox.id, message=inbound("erin@example.com"))
-    service.receive(db, inbox_id=email_inbox.id, message=inbound("erin@example.com", "and another thing"))
+    erin = {"sender": "erin@example.com", "sender_verified": True}
+    got = service.receive(db, inbox_id=email_inbox.id, message=inbound(**erin))
+    service.receive(db, inbox_id=email_inbox.id, message=inbound(**erin, text="and another thing"))
     assert got.customer_id is not None
     touches = tracking_service.list_touchpoints(
         db, workspace_id=email_inbox.workspace_id, customer_ids=[got.customer_id]

@@ -21,7 +21,7 @@ from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import AUDIENCE_KEY, visible_to
 from omnicx.kernel.settings import Settings
 from omnicx.kernel.web.stream import audience_tokens
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import session_csrf, sign_in
 from tests.inbox.conftest import inbound
 
@@ -56,11 +56,13 @@ def desk(db: Session, world: World) -> Desk:
         db,
         principal=owner,
         data=InboxCreate(channel=MessagingChannel.EMAIL, name="Support", address="s@acme.example"),
+        secret_key=SECRET_KEY,
     )
     chat = service.create_inbox(
         db,
         principal=owner,
         data=InboxCreate(channel=MessagingChannel.CHAT, name="VIP chat", team_id=team_b.id),
+        secret_key=SECRET_KEY,
     )
     ids = [
         service.receive(db, inbox_id=email.id, message=inbound(f"c{n}@example.com")).conversation_id

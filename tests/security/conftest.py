@@ -1,5 +1,5 @@
 """Security fixtures: apps built with their own settings, clients connecting from chosen addresses, and the
-tracking source fixtures reused."""
+tracking source and inbox fixtures reused."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
+from tests.inbox.conftest import chat_inbox, email_inbox  # noqa: F401  (fixtures used by these tests)
 from tests.tracking.conftest import count_rows, source  # noqa: F401  (fixtures used by these tests)
 
 AppFactory = Callable[..., FastAPI]

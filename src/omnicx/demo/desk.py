@@ -61,7 +61,7 @@ def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
     )
 
 
-def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:
+def seed_inboxes(session: Session, *, workspace_id: uuid.UUID, secret_key: str) -> list[InboxPublic]:
     """One inbox per channel kind that exists, routed to the Support team, under a two-hour first-response
     policy during the shops' opening hours."""
     members = auth_service.list_members(session, workspace_id=workspace_id)
@@ -79,6 +79,7 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPubl
                 address=EMAIL_ADDRESS if kind is MessagingChannel.EMAIL else None,
                 team_id=support.id if support else None,
             ),
+            secret_key=secret_key,
         )
         for kind in MessagingChannel
     ]
@@ -196,7 +197,9 @@ def seed_conversations(
 def inbound(
     inbox: InboxPublic, person: Person, subject: str, text: str, at: datetime, key: str
 ) -> InboundMessage:
-    """What the channel adapter would have made of the customer's message (email address or widget visitor)."""
+    """What the channel adapter would have made of the customer's message (email address or widget visitor):
+    the demo's customers are signed in on the shop (a signed site identity) and their mail is authenticated,
+    so their messages are verified and join their profiles."""
     chat = inbox.channel is MessagingChannel.CHAT
     return InboundMessage(
         source_id=person.anonymous_id if chat else person.email,
@@ -207,6 +210,7 @@ def inbound(
         subject="" if chat else subject,
         text=text,
         received_at=at,
+        sender_verified=True,
     )
 
 

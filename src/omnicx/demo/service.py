@@ -223,7 +223,7 @@ def seed_world(
 
     with runtime.sessions() as session:
         shop.seed_catalogue(session, workspace_id=workspace_id, seed=seed)
-        desk.seed_inboxes(session, workspace_id=workspace_id)
+        desk.seed_inboxes(session, workspace_id=workspace_id, secret_key=runtime.settings.resolved_secret_key)
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"
     # The second process starts first, so it is ready by the time the first events land.

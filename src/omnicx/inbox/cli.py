@@ -1,4 +1,5 @@
-"""CLI of the inbox: `omnicx inbox create|list`, and `omnicx smtp` (the inbound email server on its own)."""
+"""CLI of the inbox: `omnicx inbox create|list|link-customer|identity-secret|...`, and `omnicx smtp` (the inbound
+email server on its own)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def create(
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
         inbox = service.create_inbox(
-            session, principal=principal, data=InboxCreate(channel=channel, name=name, address=address)
+            session,
+            principal=principal,
+            data=InboxCreate(channel=channel, name=name, address=address),
+            secret_key=runtime.settings.resolved_secret_key,
         )
     console.print(f"Created inbox [bold]{inbox.name}[/] ({inbox.id}) receiving at:")
     print(inbox.address)
@@ -181,6 +185,50 @@ def merge(
     console.print(
         f"Moved {result.moved_messages} messages and {result.moved_events} events into {result.target_id}"
     )
+
+
+@app.command("link-customer")
+@fail_on_domain_error
+def link_customer(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="A conversation of the sender to link.")],
+    customer: Annotated[uuid.UUID, typer.Argument(help="The existing customer they turned out to be.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Link a sender who only claimed who they are (a chat visitor's typed email, unauthenticated mail) to an
+    existing customer, once checked: they and their conversations join that customer's history. Audited."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        result = service.link_contact(
+            session, principal=principal, conversation_id=conversation, customer_id=customer
+        )
+    console.print(f"Linked {result.contact.source_id} ({result.contact.id}) to customer {result.customer_id}")
+
+
+@app.command("identity-secret")
+@fail_on_domain_error
+def identity_secret(
+    inbox: Annotated[uuid.UUID, typer.Argument(help="A chat inbox.")],
+    workspace: WorkspaceOpt,
+    rotate: Annotated[
+        bool, typer.Option(help="Generate a new secret (the current one stops working).")
+    ] = False,
+) -> None:
+    """Print a chat inbox's identity secret, which its website signs signed-in visitors' ids with."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        secret_key = runtime.settings.resolved_secret_key
+        if rotate:
+            found = service.rotate_identity_secret(
+                session, principal=principal, inbox_id=inbox, secret_key=secret_key
+            )
+        else:
+            found = service.get_identity_secret(
+                session, workspace_id=principal.workspace_id, inbox_id=inbox, secret_key=secret_key
+            )
+    if found.secret is None:
+        console.print("[red]No readable identity secret:[/] generate one with --rotate")
+        raise typer.Exit(1)
+    print(found.secret)
 
 
 @app.command("retry")

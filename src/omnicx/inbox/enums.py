@@ -91,6 +91,7 @@ class ConversationEventKind(StrEnum):
     MERGED_INTO = "merged_into"  # this conversation was merged into another
     DELIVERY_RETRIED = "delivery_retried"
     NOTICE_SENT = "notice_sent"
+    CUSTOMER_LINKED = "customer_linked"  # an agent linked the contact (a claimed identity) to a customer
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     ERASED = "erased"  # the customer was erased: their messages and contact details are gone

@@ -88,3 +88,10 @@ class NotificationNotFound(NotFound):
 
 class SlaPolicyNotFound(NotFound):
     code = "sla_policy_not_found"
+
+
+class LinkRefused(Invalid):
+    """Only a contact that never proved who they are is linked to a customer by hand: a verified sender's own
+    messages link them."""
+
+    code = "link_refused"

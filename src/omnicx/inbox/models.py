@@ -1,9 +1,10 @@
 """Tables of the inbox domain: inboxes, SLA policies, contacts, conversations, messages, conversation events.
 
 One inbox per channel account (a website's chat, an email address). A contact is one sender on one inbox,
-resolved to one customer through identity. A conversation belongs to one contact; while it is not resolved,
-`open_contact_id` holds the contact's id under a unique constraint, so concurrent inbound messages from one
-sender can never open two conversations at once.
+resolved to one customer through identity as far as the sender proved who they are (`verified_at`); what an
+unproven sender says about themselves is a claim, kept on the contact (`inbox/service/claims.py`). A
+conversation belongs to one contact; while it is not resolved, `open_contact_id` holds the contact's id under a
+unique constraint, so concurrent inbound messages from one sender can never open two conversations at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.inbox.enums import (
@@ -78,13 +79,22 @@ class Inbox(IdMixin, TimestampMixin, Base):
     team_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("auth_team.id", ondelete="SET NULL"), default=None
     )
+    # Chat: the secret the website signs its signed-in visitors' ids with (`inbox/site_identity.py`), sealed
+    # under the server's secret key (`kernel/access/sealing.py`); None for email inboxes and until generated.
+    identity_secret: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class Contact(IdMixin, TimestampMixin, Base):
-    """One sender on one inbox (`source_id` = email address, chat visitor id), resolved to a customer."""
+    """One sender on one inbox (`source_id` = email address, chat visitor id), resolved to a customer.
+
+    `claimed` marks the sender of mail whose From address the channel did not authenticate: they are another
+    contact than the authenticated sender of the same address (and than contacts older than verification), so
+    a forged From never joins the real sender's conversations. Chat visitor ids are signed by omnicx: a chat
+    contact is never `claimed`, though what the visitor types (name, email) is a claim until `verified_at`.
+    """
 
     __tablename__ = "inbox_contact"
-    __table_args__ = (UniqueConstraint("inbox_id", "source_id"),)
+    __table_args__ = (UniqueConstraint("inbox_id", "source_id", "claimed"),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
@@ -94,6 +104,10 @@ class Contact(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320), default=None)
+    claimed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When a message of this contact first proved who sent it (a signed site identity, authenticated mail).
+    # Until then its name and email are what the sender claimed, shown to agents as such.
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Conversation(IdMixin, TimestampMixin, Base):

@@ -16,10 +16,12 @@ from omnicx.inbox.schemas import (
     CannedResponseCreate,
     CannedResponsePublic,
     CannedResponseUpdate,
+    ContactLink,
     ConversationDetail,
     ConversationInsights,
     ConversationSummary,
     ConversationUpdate,
+    IdentitySecretPublic,
     InboxCreate,
     InboxPublic,
     InboxReport,
@@ -40,7 +42,7 @@ from omnicx.inbox.schemas import (
 )
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], responses=ERROR_RESPONSES)
@@ -57,9 +59,38 @@ def list_inboxes(session: SessionDep, principal: Reader) -> list[InboxPublic]:
 
 
 @router.post("/inboxes", response_model=InboxPublic, status_code=201)
-def create_inbox(data: InboxCreate, session: SessionDep, principal: Manager) -> InboxPublic:
-    """Create an inbox: an email address omnicx receives at, or a website's chat (its widget token)."""
-    return service.create_inbox(session, principal=principal, data=data)
+def create_inbox(
+    data: InboxCreate, session: SessionDep, settings: SettingsDep, principal: Manager
+) -> InboxPublic:
+    """Create an inbox: an email address omnicx receives at, or a website's chat (its widget token, and an
+    identity secret its website signs signed-in visitors with: `GET /inboxes/{id}/identity-secret`)."""
+    return service.create_inbox(
+        session, principal=principal, data=data, secret_key=settings.resolved_secret_key
+    )
+
+
+@router.get("/inboxes/{inbox_id}/identity-secret", response_model=IdentitySecretPublic)
+def get_identity_secret(
+    inbox_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: Manager
+) -> IdentitySecretPublic:
+    """A chat inbox's identity secret: the website's back end signs a signed-in visitor's user id (or email)
+    with it, `HMAC-SHA256(secret, user_id)` in hex, and the widget passes it as `user_hash`."""
+    return service.get_identity_secret(
+        session,
+        workspace_id=principal.workspace_id,
+        inbox_id=inbox_id,
+        secret_key=settings.resolved_secret_key,
+    )
+
+
+@router.post("/inboxes/{inbox_id}/identity-secret", response_model=IdentitySecretPublic)
+def rotate_identity_secret(
+    inbox_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: Manager
+) -> IdentitySecretPublic:
+    """Generate a new identity secret for a chat inbox (hashes signed with the old one stop verifying)."""
+    return service.rotate_identity_secret(
+        session, principal=principal, inbox_id=inbox_id, secret_key=settings.resolved_secret_key
+    )
 
 
 @router.post("/sla-policies", response_model=SlaPolicyPublic, status_code=201)
@@ -186,6 +217,17 @@ def merge_conversation(
     """Merge another conversation of the same customer into this one (it is closed with a pointer here)."""
     return service.merge_conversations(
         session, principal=principal, target_id=conversation_id, source_id=data.source_id
+    )
+
+
+@router.post("/conversations/{conversation_id}/link-customer", response_model=ConversationSummary)
+def link_customer(
+    conversation_id: uuid.UUID, data: ContactLink, session: SessionDep, principal: Replier
+) -> ConversationSummary:
+    """Link the conversation's contact, who only claimed who they are, to an existing customer: the contact and
+    its conversations then belong to that customer. Audited; refused for a verified contact."""
+    return service.link_contact(
+        session, principal=principal, conversation_id=conversation_id, customer_id=data.customer_id
     )
 
 

@@ -22,17 +22,27 @@ class VisitorMessage(BaseModel):
     anonymous_id: str | None = Field(default=None, max_length=200)
     name: PlainText = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=320)
+    user_id: str | None = Field(
+        default=None, max_length=200, description="The site's id of a signed-in user."
+    )
+    user_hash: str | None = Field(
+        default=None, max_length=128, description="The site's HMAC-SHA256 of `user_id` (or of `email`)."
+    )
 
 
 def inbound(posted: VisitorMessage, *, token: str) -> InboundMessage:
     """A visitor's message to the chat of widget `token`, as the inbox receives it: the visitor is the sender,
-    and the widget's id for this send (per visitor) deduplicates a retried post."""
+    and the widget's id for this send (per visitor) deduplicates a retried post. What the visitor typed is a
+    claim (`sender_verified` stays false); a signed site identity (`user_hash`) is checked by the inbox,
+    which holds the inbox's identity secret."""
     return InboundMessage(
         channel=MessagingChannel.CHAT,
         inbox_address=token,
         source_id=posted.visitor_id,
         name=posted.name,
         email=posted.email or None,
+        user_id=posted.user_id or None,
+        user_hash=posted.user_hash or None,
         anonymous_id=posted.anonymous_id,
         provider_message_id=f"{posted.visitor_id}:{posted.client_id}" if posted.client_id else None,
         text=posted.text,

@@ -4,13 +4,15 @@
 - `POST /chat/{token}/session`: a new visitor id and its signature (linked to the tracking anonymous id);
 - `GET /chat/{token}/messages`: the visitor's conversation, notes excluded;
 - `POST /chat/{token}/messages`: the visitor writes; stored like any inbound message (deduplicated by the
-  widget's client message id);
+  widget's client message id). The name and email the visitor types are claims; a signed-in user of the site
+  is verified by the site's `user_hash` (`inbox/site_identity.py`);
 - `GET /chat/{token}/stream`: server-sent events telling the widget that an agent replied (`reply`) or types
   (`typing`);
 - `GET /chat/{token}/status`: whether an agent is online (if not, the widget asks for an email);
 - `POST /chat/{token}/typing`: the visitor types (shown on the agent's conversation page, not stored).
 
-Every call names the inbox by its public widget token and, except `session`, carries the visitor's signed id.
+Every call names the inbox by its public widget token and, except `session`, carries the visitor's signed id:
+a visitor reads their own conversations only, whatever email or user id they send.
 """
 
 from __future__ import annotations

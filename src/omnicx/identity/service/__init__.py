@@ -22,7 +22,7 @@ from omnicx.identity.service.customers import (
     suppressed_items,
     workspaces_with_customers,
 )
-from omnicx.identity.service.graph import alias, prepare, resolve, resolve_many
+from omnicx.identity.service.graph import alias, prepare, resolve, resolve_device, resolve_many
 from omnicx.identity.service.normalise import BLOCKED_VALUES, is_blocked, normalise
 from omnicx.identity.service.privacy import (
     ERASE_JOB,
@@ -74,6 +74,7 @@ __all__ = [
     "registered_exporters",
     "request_erasure",
     "resolve",
+    "resolve_device",
     "resolve_many",
     "search_customers",
     "suppress",

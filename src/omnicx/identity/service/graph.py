@@ -119,6 +119,26 @@ def resolve(
     return resolve_many(session, workspace_id=workspace_id, items=[item], default_region=default_region)[0]
 
 
+def resolve_device(
+    session: Session, *, workspace_id: uuid.UUID, anonymous_id: str, reason: str = "event"
+) -> uuid.UUID | None:
+    """The profile of a device known only by its tracking anonymous id, for a sender who proved nothing (a chat
+    visitor's claims): the customer holding the id when they hold nothing but anonymous ids, a new customer when
+    nobody holds it; None when an identified customer (a user id, an email, a phone...) holds it, or it is
+    suppressed or invalid. Never merges, never touches an identified customer; flushes, never commits."""
+    prepared = prepare([Identifier(kind=IdentifierKind.ANONYMOUS_ID, value=anonymous_id)])
+    if not prepared:
+        return None
+    owners, suppressed = lookup(session, workspace_id=workspace_id, keys=[key(prepared[0])])
+    if suppressed:
+        return None
+    owner = next(iter(owners.values()), None)
+    if owner is None:
+        return resolve(session, workspace_id=workspace_id, identifiers=prepared, reason=reason)
+    kinds = kind_counts(session, {owner})[owner]
+    return owner if all(kind is IdentifierKind.ANONYMOUS_ID for kind in kinds) else None
+
+
 def alias(
     session: Session, *, workspace_id: uuid.UUID, previous: Identifier, new: Identifier
 ) -> uuid.UUID | None:

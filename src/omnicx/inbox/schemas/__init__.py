@@ -12,6 +12,7 @@ from omnicx.inbox.schemas.agents import (
     TypingCreate,
 )
 from omnicx.inbox.schemas.conversations import (
+    ContactLink,
     ContactPublic,
     ConversationDetail,
     ConversationInsights,
@@ -26,6 +27,7 @@ from omnicx.inbox.schemas.conversations import (
     ReplyCreate,
 )
 from omnicx.inbox.schemas.inboxes import (
+    IdentitySecretPublic,
     InboxCreate,
     InboxPublic,
     InboxSettingsPublic,
@@ -70,6 +72,7 @@ __all__ = [
     "CannedResponsePublic",
     "CannedResponseUpdate",
     "ContactExport",
+    "ContactLink",
     "ContactPublic",
     "ConversationDetail",
     "ConversationExport",
@@ -77,6 +80,7 @@ __all__ = [
     "ConversationSummary",
     "ConversationUpdate",
     "EventPublic",
+    "IdentitySecretPublic",
     "InboundMessage",
     "InboxCreate",
     "InboxExport",

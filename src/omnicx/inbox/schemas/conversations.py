@@ -24,11 +24,27 @@ class EventPublic(PublicModel):
 
 
 class ContactPublic(PublicModel):
+    """A sender. Until `verified_at`, `name` and `email` are what they claimed, not proven; `claimed` marks mail
+    whose From address was not authenticated (another contact than the authenticated sender of it)."""
+
     id: uuid.UUID
     source_id: str
     name: str
     email: str | None
     customer_id: uuid.UUID | None
+    claimed: bool = False
+    verified_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class ContactLink(BaseModel):
+    """Link the conversation's contact (a sender who did not prove who they are) to an existing customer: the
+    contact and all its conversations then belong to that customer. Audited."""
+
+    customer_id: uuid.UUID
 
 
 class ConversationSummary(PublicModel):

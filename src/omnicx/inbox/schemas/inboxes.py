@@ -53,6 +53,15 @@ class InboxPublic(PublicModel):
     created_at: datetime
 
 
+class IdentitySecretPublic(BaseModel):
+    """A chat inbox's identity secret, for its website's back end to sign signed-in visitors' ids with
+    (managers only). `secret` is None when none was generated yet, or it cannot be read any more (the server's
+    secret key changed): generate a new one."""
+
+    inbox_id: uuid.UUID
+    secret: str | None
+
+
 class InboxUpdate(BaseModel):
     """Inbox settings to change (absent fields stay; `team_id`, `sla_policy_id` and `auto_resolve_hours` sent
     as null clear them)."""

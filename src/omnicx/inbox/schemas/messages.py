@@ -62,6 +62,20 @@ class InboundMessage(BaseModel):
     source_id: str = Field(min_length=1, max_length=320, description="Sender on this channel (address, id).")
     name: str = ""
     email: str | None = None
+    phone: str | None = Field(default=None, max_length=64)
+    user_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The site's id of a signed-in chat visitor (see `user_hash`).",
+    )
+    user_hash: str | None = Field(
+        default=None,
+        max_length=128,
+        description=(
+            "A signed site identity: HMAC-SHA256 (hex) of `user_id`, or of `email` without one, under the "
+            "inbox's identity secret. The inbox checks it; when it holds, the signed value is verified."
+        ),
+    )
     anonymous_id: str | None = Field(default=None, description="The tracking anonymous id (chat visitors).")
     provider_message_id: str | None = Field(default=None, max_length=500, description="Dedup key per inbox.")
     in_reply_to: str | None = None
@@ -74,9 +88,11 @@ class InboundMessage(BaseModel):
     sender_verified: bool = Field(
         default=False,
         description=(
-            "Whether the channel proved who sent it (a signed site identity, DMARC-aligned mail, a provider-"
-            "authenticated id). Otherwise the name, email and phone are claims: they never merge, rename or "
-            "reach an existing customer's history."
+            "Whether the channel proved who sent it (DMARC-aligned mail, a provider-authenticated id): its "
+            "source id, email, phone and user id are then resolved to a customer (merging) and its name kept. "
+            "Otherwise they are claims: they never merge, rename or reach an existing customer's history, and "
+            "an unauthenticated sender address is another contact than the authenticated one. A chat message "
+            "proves its sender with `user_hash` instead."
         ),
     )
 

@@ -18,15 +18,18 @@ from omnicx.inbox.service.canned import (
     list_canned,
     update_canned,
 )
+from omnicx.inbox.service.contacts import link_contact
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
 from omnicx.inbox.service.inboxes import (
     create_inbox,
     create_sla_policy,
     find_inbox,
+    get_identity_secret,
     get_inbox,
     list_inboxes,
     receiving_inboxes,
+    rotate_identity_secret,
 )
 from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
@@ -84,10 +87,12 @@ __all__ = [
     "get_availability",
     "get_canned",
     "get_conversation",
+    "get_identity_secret",
     "get_inbox",
     "get_inbox_settings",
     "get_sla_policy",
     "ingest",
+    "link_contact",
     "list_canned",
     "list_conversations",
     "list_inboxes",
@@ -106,6 +111,7 @@ __all__ = [
     "report",
     "report_csv",
     "retry_message",
+    "rotate_identity_secret",
     "set_availability",
     "sla_status",
     "timeline_items",

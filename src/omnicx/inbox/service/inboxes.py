@@ -1,4 +1,4 @@
-"""Inboxes (one per channel account) and SLA policies.
+"""Inboxes (one per channel account), their identity secrets (chat), and SLA policies.
 
 An email inbox receives only at an address its workspace has proven (`omnicx.ownership`: a code mailed to the
 address, or a DNS record for its whole domain). Creating one at an unproven address creates it unverified and
@@ -17,11 +17,20 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.inbox import site_identity
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.errors import AddressUnavailable, DuplicateInbox, DuplicateSlaPolicy, InboxNotFound
 from omnicx.inbox.models import Contact, Inbox, SlaPolicy
-from omnicx.inbox.schemas import InboxCreate, InboxPublic, SlaPolicyCreate, SlaPolicyPublic
+from omnicx.inbox.schemas import (
+    IdentitySecretPublic,
+    InboxCreate,
+    InboxPublic,
+    SlaPolicyCreate,
+    SlaPolicyPublic,
+)
+from omnicx.inbox.service.claims import SEALING_PURPOSE
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.sealing import seal, unseal
 from omnicx.kernel.errors import Invalid
 from omnicx.ownership import service as ownership_service
 from omnicx.ownership.enums import ClaimKind
@@ -43,8 +52,12 @@ def load_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID
     return inbox
 
 
-def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -> InboxPublic:
-    """Create an inbox; chat inboxes get a public widget token as their address. Audited, committed."""
+def create_inbox(
+    session: Session, *, principal: Principal, data: InboxCreate, secret_key: str
+) -> InboxPublic:
+    """Create an inbox; chat inboxes get a public widget token as their address and an identity secret (sealed
+    under the server's `secret_key`) for their website to sign its signed-in visitors with. Audited,
+    committed."""
     if data.channel is MessagingChannel.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
     address = normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
@@ -69,6 +82,7 @@ def create_inbox(session: Session, *, principal: Principal, data: InboxCreate) -
         auto_assign=data.auto_assign,
         assignment_capacity=data.assignment_capacity,
         team_id=data.team_id,
+        identity_secret=_new_identity_secret(secret_key) if data.channel is MessagingChannel.CHAT else None,
     )
     session.add(inbox)
     session.flush()
@@ -121,6 +135,49 @@ def receiving_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[uuid
     """The ids of the workspace's inboxes that receive (email inboxes wait for their address's proof)."""
     rows = session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id))
     return [inbox.id for inbox in rows if receives(session, inbox)]
+
+
+def _new_identity_secret(secret_key: str) -> str:
+    return seal(secret_key, site_identity.new_secret(), purpose=SEALING_PURPOSE)
+
+
+def _chat_inbox(session: Session, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
+    inbox = load_inbox(session, workspace_id=workspace_id, inbox_id=inbox_id)
+    if inbox.channel is not MessagingChannel.CHAT:
+        raise Invalid("only chat inboxes verify their website's signed identities")
+    return inbox
+
+
+def get_identity_secret(
+    session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID, secret_key: str
+) -> IdentitySecretPublic:
+    """A chat inbox's identity secret in clear, for the managers who configure their website's back end."""
+    inbox = _chat_inbox(session, workspace_id, inbox_id)
+    sealed = inbox.identity_secret
+    secret = unseal(secret_key, sealed, purpose=SEALING_PURPOSE) if sealed else None
+    return IdentitySecretPublic(inbox_id=inbox.id, secret=secret)
+
+
+def rotate_identity_secret(
+    session: Session, *, principal: Principal, inbox_id: uuid.UUID, secret_key: str
+) -> IdentitySecretPublic:
+    """Give a chat inbox a new identity secret (the first, or instead of a leaked one: hashes signed with the
+    old one stop verifying at once). Audited without the secret; committed."""
+    inbox = _chat_inbox(session, principal.workspace_id, inbox_id)
+    secret = site_identity.new_secret()
+    replaced = inbox.identity_secret is not None
+    inbox.identity_secret = seal(secret_key, secret, purpose=SEALING_PURPOSE)
+    auth_service.record_audit(
+        session,
+        workspace_id=principal.workspace_id,
+        principal=principal,
+        action="inbox.identity_secret_rotated",
+        target_type="inbox",
+        target_id=str(inbox.id),
+        detail={"replaced": replaced},
+    )
+    session.commit()
+    return IdentitySecretPublic(inbox_id=inbox.id, secret=secret)
 
 
 def list_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:

@@ -8,6 +8,10 @@ only once it is committed (durable before acknowledged), one sender's messages a
 work in the caller's session and commits, for callers that are not channels (the demo replaying history at
 chosen times, tests).
 
+Who the sender is, the message proves or only claims (`claims.proof_of`; the rule in `inbox/service/claims.py`):
+a claim never merges, renames or reaches an existing customer's history. Checking a signed site identity
+costs no statement: the inbox row read for routing carries its sealed secret.
+
 Both are safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate stores
 nothing: its insert fails and its work is rolled back), a contact is unique per inbox and sender, and a contact
 holds at most one active conversation (`open_contact_id` is unique), so two messages of a new sender arriving at
@@ -38,6 +42,7 @@ from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import InboundMessage, ReceiveResult
 from omnicx.inbox.service.attachments import store_attachments
+from omnicx.inbox.service.claims import proof_of
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import normalise_address
 from omnicx.inbox.service.insights import note_inbound
@@ -75,6 +80,7 @@ async def ingest(runtime: Runtime, *, message: InboundMessage, now: datetime | N
         channel=message.channel,
         address=message.inbox_address,
         attachments_dir=runtime.settings.data_dir / ATTACHMENTS,
+        secret_key=runtime.settings.resolved_secret_key,
         now=now,
     )
     return await runtime.writes.run(delivery.store, key=message.source_id, recover=delivery.stored_before)
@@ -90,6 +96,7 @@ class _Delivery:
     channel: MessagingChannel
     address: str
     attachments_dir: Path
+    secret_key: str
     now: datetime | None
     message_id: uuid.UUID = field(default_factory=new_id)
 
@@ -101,6 +108,7 @@ class _Delivery:
             self.message,
             message_id=self.message_id,
             attachments_dir=self.attachments_dir,
+            secret_key=self.secret_key,
             now=self.now,
         )
 
@@ -125,16 +133,24 @@ def receive(
     inbox_id: uuid.UUID,
     message: InboundMessage,
     attachments_dir: Path | None = None,
+    secret_key: str | None = None,
     now: datetime | None = None,
 ) -> ReceiveResult:
     """Store one inbound message in `inbox_id` (idempotent on its provider id) in the caller's session, and
-    commit; returns where it went. The message's own address, if any, is not read: `inbox_id` says where."""
+    commit; returns where it went. The message's own address, if any, is not read: `inbox_id` says where.
+    Without `secret_key` (the server's), a signed site identity (`user_hash`) cannot be checked: a claim."""
     inbox = session.get(Inbox, inbox_id)
     if inbox is None:
         raise InboxNotFound(f"inbox {inbox_id} not found")
     try:
         result = _store(
-            session, inbox, message, message_id=new_id(), attachments_dir=attachments_dir, now=now
+            session,
+            inbox,
+            message,
+            message_id=new_id(),
+            attachments_dir=attachments_dir,
+            secret_key=secret_key,
+            now=now,
         )
         session.flush()
     except IntegrityError as error:
@@ -179,6 +195,7 @@ def _store(
     *,
     message_id: uuid.UUID,
     attachments_dir: Path | None,
+    secret_key: str | None,
     now: datetime | None,
 ) -> ReceiveResult:
     """The work of storing one message, in the caller's transaction, which it neither commits nor rolls back.
@@ -189,7 +206,8 @@ def _store(
     message a query).
     """
     now = now or utcnow()
-    contact, new_contact, active = sender(session, inbox, message)
+    proof = proof_of(inbox, message, secret_key=secret_key)
+    contact, new_contact, active = sender(session, inbox, message, proof, now)
     if new_contact:
         # A contact created in this transaction has no conversation yet: nothing to look up.
         conversation, created = open_new(session, inbox, contact, message, now)

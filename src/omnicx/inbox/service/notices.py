@@ -32,6 +32,7 @@ from omnicx.inbox.enums import (
 )
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
+from omnicx.inbox.service.claims import Proof
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import receives
 from omnicx.inbox.service.realtime import announce
@@ -156,7 +157,13 @@ def _new_email_conversation(
     inbox = next((i for i in inboxes if receives(session, i)), None)
     if email is None or inbox is None:
         return None
-    contact, _ = contact_for(session, inbox, InboundMessage(source_id=email, email=email))
+    # The address is the customer's own, read from their profile: its contact is the one authenticated mail
+    # from it reaches (never a claimed one), linked to them. Nobody wrote: nothing is proven or claimed.
+    contact, _ = contact_for(
+        session, inbox, InboundMessage(source_id=email, email=email), Proof(verified=False), now
+    )
+    if contact.customer_id is None:
+        contact.customer_id = customer_id
     conversation = Conversation(
         workspace_id=workspace_id,
         inbox_id=inbox.id,

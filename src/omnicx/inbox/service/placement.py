@@ -36,7 +36,9 @@ def _thread_conversation(
 ) -> Conversation | None:
     """The contact's conversation this message replies to: References first (newest last), then In-Reply-To.
 
-    A thread belonging to another sender is not joined: their reply starts their own conversation.
+    A thread belonging to another sender is not joined: their reply starts their own conversation. Mail whose
+    From was not authenticated has a contact of its own (`Contact.claimed`), so a forged From with the right
+    `In-Reply-To` never joins the authenticated sender's conversations (`inbox/service/claims.py`).
     """
     candidates = [*reversed(message.references), *([message.in_reply_to] if message.in_reply_to else [])]
     candidates = [c for c in dict.fromkeys(candidates) if c]

@@ -17,7 +17,9 @@ MAX_HISTORY = 200
 
 def find_contact(session: Session, *, inbox_id: uuid.UUID, source_id: str) -> ContactPublic | None:
     contact = session.scalar(
-        select(Contact).where(Contact.inbox_id == inbox_id, Contact.source_id == source_id)
+        select(Contact).where(
+            Contact.inbox_id == inbox_id, Contact.source_id == source_id, Contact.claimed.is_(False)
+        )
     )
     return ContactPublic.model_validate(contact) if contact else None
 
@@ -29,7 +31,7 @@ def contact_messages(
     conversations = (
         select(Conversation.id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Contact.inbox_id == inbox_id, Contact.source_id == source_id)
+        .where(Contact.inbox_id == inbox_id, Contact.source_id == source_id, Contact.claimed.is_(False))
     )
     rows = session.scalars(
         select(Message)

@@ -1,5 +1,6 @@
 """One conversation's page: the thread with the reply box and private notes, status, assignment, labels, snooze,
-merges, failed replies sent again, attachments, and the customer sidebar; refreshed live."""
+merges, failed replies sent again, attachments, and the customer sidebar (a sender who only claimed who they
+are is marked so, and linked to a customer by an agent's explicit action); refreshed live."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from omnicx.customers import service as customers_service
 from omnicx.inbox import service
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
-from omnicx.inbox.schemas import ConversationUpdate, ReplyCreate
+from omnicx.inbox.schemas import ContactPublic, ConversationUpdate, ReplyCreate
 from omnicx.inbox.views.availability import agent_context
 from omnicx.inbox.views.listing import list_query, view_of
 from omnicx.inbox.views.params import optional_uuid
@@ -61,6 +62,7 @@ EVENT_LABELS = {
     ConversationEventKind.DELIVERY_RETRIED: N_("retried a failed reply"),
     ConversationEventKind.NOTICE_SENT: N_("sent a notice"),
     ConversationEventKind.ERASED: N_("erased the customer's messages and contact details"),
+    ConversationEventKind.CUSTOMER_LINKED: N_("linked the sender to a customer"),
 }
 
 
@@ -94,8 +96,26 @@ def _duplicates(
     return [c for c in found.items if c.id != customer_id][:DUPLICATE_CANDIDATES]
 
 
+def _link_candidates(
+    session: Session, principal: Principal, contact: ContactPublic, query: str | None
+) -> list[Any]:
+    """Customers an agent may link a sender who only claimed who they are to: matching `query`, else the
+    claimed email (a suggestion to check with the person, never applied by itself)."""
+    search = query or contact.email
+    if contact.verified or not search or not allows(principal.role, Action.INBOX_REPLY):
+        return []
+    found = customers_service.list_customers(
+        session, workspace_id=principal.workspace_id, q=search, limit=DUPLICATE_CANDIDATES
+    )
+    return [c for c in found.items if c.id != contact.customer_id]
+
+
 def _conversation_context(
-    session: Session, principal: Principal, conversation_id: uuid.UUID, duplicate_q: str | None = None
+    session: Session,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    duplicate_q: str | None = None,
+    link_q: str | None = None,
 ) -> dict[str, Any]:
     conversation = service.get_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
@@ -133,6 +153,8 @@ def _conversation_context(
         "can_merge_customers": allows(principal.role, Action.CUSTOMERS_MANAGE),
         "duplicate_q": duplicate_q,
         "duplicates": _duplicates(session, principal, conversation.customer_id, duplicate_q),
+        "link_q": link_q,
+        "link_candidates": _link_candidates(session, principal, conversation.contact, link_q),
         "intent_labels": INTENT_LABELS,
         "insights": service.conversation_insights(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
@@ -151,10 +173,14 @@ def conversation_page(
     session: SessionDep,
     principal: Reader,
     duplicate_q: Annotated[str | None, Query(max_length=200)] = None,
+    link_q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """The conversation; `duplicate_q` lists customers that may be the same person, to merge from here; the
-    list filters (`view`, `status`, ...) say which list `j`/`k` walk."""
-    context = _conversation_context(session, principal, conversation_id, duplicate_q=duplicate_q)
+    """The conversation; `duplicate_q` lists customers that may be the same person, to merge from here;
+    `link_q` customers to link a sender who only claimed who they are to; the list filters (`view`, `status`,
+    ...) say which list `j`/`k` walk."""
+    context = _conversation_context(
+        session, principal, conversation_id, duplicate_q=duplicate_q, link_q=link_q
+    )
     context["neighbours"] = _neighbours(session, principal, request, conversation_id)
     return render(request, "inbox/conversation.html", {**context, "error": None})
 
@@ -299,6 +325,34 @@ def merge_customer_form(
     target = conversation.customer_id
     return redirect_or_page(
         lambda: customers_service.merge(session, principal=principal, target_id=target, source_id=source),
+        to=f"/inbox/conversations/{conversation_id}",
+        page=page,
+        session=session,
+    )
+
+
+@router.post("/inbox/conversations/{conversation_id}/link-customer")
+def link_customer_form(
+    request: Request,
+    conversation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Replier,
+    customer_id: Annotated[str, Form(max_length=100)],
+) -> Any:
+    """Link the sender, who only claimed who they are, to an existing customer (audited): an agent's decision
+    once they checked who they talk to."""
+
+    def page(message: str, status: int) -> HTMLResponse:
+        context = _conversation_context(session, principal, conversation_id)
+        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+
+    customer = optional_uuid(customer_id)
+    if customer is None:
+        return page(gettext("Choose a customer to link."), 422)
+    return redirect_or_page(
+        lambda: service.link_contact(
+            session, principal=principal, conversation_id=conversation_id, customer_id=customer
+        ),
         to=f"/inbox/conversations/{conversation_id}",
         page=page,
         session=session,

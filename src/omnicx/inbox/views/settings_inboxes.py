@@ -1,8 +1,10 @@
 """Settings → Inboxes: each inbox's channel, address, team, SLA policy, reopen window, auto-resolve and round
-robin, and which conversations agents see within their inboxes."""
+robin, a chat inbox's identity secret (with how the website signs its visitors), and which conversations agents
+see within their inboxes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,7 +19,8 @@ from omnicx.inbox.views.params import optional_uuid
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.settings import Settings
+from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
 from omnicx.kernel.web.forms import redirect_or_page
 from omnicx.kernel.web.templating import render
 
@@ -32,11 +35,29 @@ AGENT_SCOPE_LABELS = {
 
 
 def _inboxes_page(
-    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+    request: Request,
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    *,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
+    inboxes = service.list_inboxes(session, workspace_id=principal.workspace_id)
     context = {
-        "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
+        "inboxes": inboxes,
         "receiving": set(service.receiving_inboxes(session, workspace_id=principal.workspace_id)),
+        "identity_secrets": {
+            i.id: service.get_identity_secret(
+                session,
+                workspace_id=principal.workspace_id,
+                inbox_id=i.id,
+                secret_key=settings.resolved_secret_key,
+            ).secret
+            for i in inboxes
+            if i.channel is MessagingChannel.CHAT
+        },
+        "base_url": settings.base_url.rstrip("/"),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "channels": list(MessagingChannel),
@@ -51,6 +72,7 @@ def _inboxes_page(
 def agent_scope_save(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Manager,
     agent_scope: Annotated[str, Form(max_length=20)],
 ) -> Any:
@@ -63,20 +85,43 @@ def agent_scope_save(
     return redirect_or_page(
         save,
         to="/settings/inboxes",
-        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        page=lambda message, status: _inboxes_page(
+            request, session, principal, settings, error=message, status=status
+        ),
         session=session,
     )
 
 
 @router.get("/settings/inboxes", response_class=HTMLResponse)
-def inboxes_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
-    return _inboxes_page(request, session, principal)
+def inboxes_page(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: Manager
+) -> HTMLResponse:
+    return _inboxes_page(request, session, principal, settings)
+
+
+@router.post("/settings/inboxes/{inbox_id}/identity-secret", response_class=HTMLResponse)
+def identity_secret_rotate(
+    request: Request, inbox_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: Manager
+) -> Any:
+    """Generate a chat inbox's identity secret (again: the website must then sign with the new one)."""
+    secret_key = settings.resolved_secret_key
+    return redirect_or_page(
+        lambda: service.rotate_identity_secret(
+            session, principal=principal, inbox_id=inbox_id, secret_key=secret_key
+        ),
+        to=f"/settings/inboxes#inbox-{inbox_id}",
+        page=lambda message, status: _inboxes_page(
+            request, session, principal, settings, error=message, status=status
+        ),
+        session=session,
+    )
 
 
 @router.post("/settings/inboxes", response_class=HTMLResponse)
 def inbox_save(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Manager,
     name: Annotated[str, Form(max_length=200)],
     inbox_id: Annotated[str | None, Form(max_length=100)] = None,
@@ -109,6 +154,7 @@ def inbox_save(
             session,
             principal=principal,
             data=InboxCreate.model_validate({**fields, "channel": channel, "address": address or None}),
+            secret_key=settings.resolved_secret_key,
         )
         policy = optional_uuid(sla_policy)
         if policy is not None:
@@ -119,6 +165,8 @@ def inbox_save(
     return redirect_or_page(
         save,
         to="/settings/inboxes",
-        page=lambda message, status: _inboxes_page(request, session, principal, error=message, status=status),
+        page=lambda message, status: _inboxes_page(
+            request, session, principal, settings, error=message, status=status
+        ),
         session=session,
     )

@@ -1,7 +1,12 @@
 /* omnicx live chat widget. Embed with:
  *   <script src="https://YOUR-OMNICX/chat/widget.js" data-omnicx-chat="WIDGET_TOKEN" async></script>
- * Hand-written, no dependencies. The visitor's id and signature live in localStorage; the tracking anonymous id
- * (analytics.js's ajs_anonymous_id) is sent along so the conversation joins the visitor's customer profile.
+ * and, on pages of a signed-in user, their identity signed by the site's server (identity verification):
+ *   data-user-id="42" data-user-name="Alice" data-user-hash="HMAC-SHA256(inbox identity secret, '42') in hex"
+ * (or `window.omnicxChatUser = {user_id, email, name, user_hash}` before sending, for single-page apps).
+ * Hand-written, no dependencies. The visitor's id and signature live in localStorage, bound to the signed-in
+ * user: another user (or none) on the same browser starts a conversation of their own. The tracking anonymous
+ * id (analytics.js's ajs_anonymous_id) is sent along so the conversation joins the visitor's device profile.
+ * What the visitor types (an email) is a claim: it never links them to the customer of that address.
  */
 (function () {
   "use strict";
@@ -29,6 +34,18 @@
   }
   function save(value) {
     try { window.localStorage.setItem(storeKey, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+  function user() {
+    var given = window.omnicxChatUser || {};
+    function pick(key, attribute) { return given[key] || script.getAttribute(attribute) || null; }
+    return {
+      user_id: pick("user_id", "data-user-id"), email: pick("email", "data-user-email"),
+      name: pick("name", "data-user-name"), user_hash: pick("user_hash", "data-user-hash")
+    };
+  }
+  function identityKey() {
+    var u = user();
+    return u.user_hash ? (u.user_id || u.email || "") : "";
   }
   function anonymousId() {
     try {
@@ -181,10 +198,22 @@
     function ensureVisitor() {
       if (state.visitor) return Promise.resolve(state.visitor);
       return post("/session", { anonymous_id: anonymousId() }).then(function (visitor) {
+        visitor.identity = identityKey();
         state.visitor = visitor;
         save(visitor);
         return visitor;
       });
+    }
+
+    // The signed-in user changed (or signed out) since this visitor started: start afresh, so nobody reads the
+    // conversation of whoever used this browser before.
+    function forgetOtherUser() {
+      if (!state.visitor || (state.visitor.identity || "") === identityKey()) return;
+      state.visitor = null;
+      save(null);
+      if (state.source) { state.source.close(); state.source = null; }
+      state.seen = {};
+      log.textContent = "";
     }
 
     function submit(event) {
@@ -193,12 +222,15 @@
       if (!text) return;
       input.value = "";
       var clientId = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+      forgetOtherUser();
       ensureVisitor()
         .then(function (visitor) {
+          var u = user();
           return post("/messages", {
             visitor_id: visitor.visitor_id, signature: visitor.signature, text: text,
             client_id: clientId, anonymous_id: anonymousId(),
-            email: emailInput.value.trim() || null
+            email: (u.user_hash && u.email) || emailInput.value.trim() || u.email || null,
+            name: u.name || "", user_id: u.user_id, user_hash: u.user_hash
           });
         })
         .then(function () { return refresh(); })
@@ -207,6 +239,7 @@
     }
 
     state.visitor = load();
+    forgetOtherUser();
     if (state.visitor) refresh();
   }
 
