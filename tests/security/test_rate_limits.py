@@ -13,7 +13,7 @@ from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.schemas import InboxCreate
 from omnicx.kernel.access.permissions import Role
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.helpers import page_csrf
 from tests.security.conftest import AppFactory, Connect
 from tests.tracking.conftest import KeyedSource, make_source
@@ -79,8 +79,12 @@ def test_chat_is_limited_per_address_and_per_widget(
 ) -> None:
     owner = world.members[Role.OWNER].principal
     chat = MessagingChannel.CHAT
-    one = inbox_service.create_inbox(db, principal=owner, data=InboxCreate(channel=chat, name="A"))
-    two = inbox_service.create_inbox(db, principal=owner, data=InboxCreate(channel=chat, name="B"))
+    one = inbox_service.create_inbox(
+        db, principal=owner, data=InboxCreate(channel=chat, name="A"), secret_key=SECRET_KEY
+    )
+    two = inbox_service.create_inbox(
+        db, principal=owner, data=InboxCreate(channel=chat, name="B"), secret_key=SECRET_KEY
+    )
     db.close()
     by_address = make_app(rate_limit_chat_per_address="2/minute")
     here, there = connect(by_address, HERE), connect(by_address, THERE)
