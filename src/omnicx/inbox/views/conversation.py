@@ -5,6 +5,7 @@ are is marked so, and linked to a customer by an agent's explicit action); refre
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -274,6 +275,18 @@ def update_form(
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
 
 
+def _error_page(
+    request: Request, session: Session, principal: Principal, conversation_id: uuid.UUID
+) -> Callable[[str, int], HTMLResponse]:
+    """How a conversation form shows its error: the conversation page again, with the message on top."""
+
+    def page(message: str, status: int) -> HTMLResponse:
+        context = _conversation_context(session, principal, conversation_id)
+        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+
+    return page
+
+
 @router.post("/inbox/conversations/{conversation_id}/merge")
 def merge_form(
     request: Request,
@@ -284,9 +297,7 @@ def merge_form(
 ) -> Any:
     """Merge another conversation of this customer into this one."""
 
-    def page(message: str, status: int) -> HTMLResponse:
-        context = _conversation_context(session, principal, conversation_id)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+    page = _error_page(request, session, principal, conversation_id)
 
     source = optional_uuid(source_id)
     if source is None:
@@ -315,9 +326,7 @@ def merge_customer_form(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
 
-    def page(message: str, status: int) -> HTMLResponse:
-        context = _conversation_context(session, principal, conversation_id)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+    page = _error_page(request, session, principal, conversation_id)
 
     source = optional_uuid(source_id)
     if source is None or conversation.customer_id is None:
@@ -342,9 +351,7 @@ def link_customer_form(
     """Link the sender, who only claimed who they are, to an existing customer (audited): an agent's decision
     once they checked who they talk to."""
 
-    def page(message: str, status: int) -> HTMLResponse:
-        context = _conversation_context(session, principal, conversation_id)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+    page = _error_page(request, session, principal, conversation_id)
 
     customer = optional_uuid(customer_id)
     if customer is None:
