@@ -127,7 +127,7 @@ class Candidate:
     def strength(self) -> tuple[int, float, str]:
         """Smaller is stronger: the best kind held, then age, then id (a total order, so no input-order ties).
 
-        The age compares as a timestamp, so a row just created in this session and one read back compare alike.
+        The age compares as a timestamp, so a row just created in this transaction and one read back compare alike.
         """
         best = max((RANK[kind] for kind, n in self.counts.items() if n), default=0)
         return (-best, self.created_at.timestamp(), str(self.id))
