@@ -106,10 +106,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def cli_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    """The environment an operator sets for `omnicx ...` commands against the test database."""
+    """The environment an operator sets for `omnicx ...` commands against the test database: the same data
+    directory as the server's (the analytics copy's files live there)."""
     return {
         "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
+        "OMNICX_DATA_DIR": str(settings.data_dir),
         "OMNICX_ENVIRONMENT": "test",
         "OMNICX_SECRET_KEY": SECRET_KEY,
         "COLUMNS": "200",

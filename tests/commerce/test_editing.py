@@ -147,7 +147,7 @@ def test_the_cli_edits_products_variants_and_locations(
 ) -> None:
     env = {
         "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
+        "OMNICX_DATA_DIR": str(settings.data_dir),
         "OMNICX_ENVIRONMENT": "test",
         "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
     }

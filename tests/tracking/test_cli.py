@@ -30,7 +30,7 @@ def run(settings: Settings, tmp_path: Path) -> Run:
     runner = CliRunner()
     env = {
         "OMNICX_DATABASE_URL": settings.resolved_database_url,
-        "OMNICX_DATA_DIR": str(tmp_path / "cli"),
+        "OMNICX_DATA_DIR": str(settings.data_dir),
         "OMNICX_ENVIRONMENT": "test",
         "OMNICX_SECRET_KEY": "test-secret-key-for-omnicx",
         "COLUMNS": "200",

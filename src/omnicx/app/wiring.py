@@ -9,6 +9,8 @@ customer view shows, what an erasure deletes and what the navigation offers.
 
 from __future__ import annotations
 
+from omnicx.analytics import service as analytics_service
+from omnicx.analytics import tasks as analytics_tasks
 from omnicx.attribution import views as attribution_views
 from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
@@ -33,6 +35,7 @@ from omnicx.tracking import tasks as tracking_tasks
 from omnicx.tracking import views as tracking_views
 
 JOB_HANDLERS = (
+    analytics_tasks.HANDLERS,
     tracking_tasks.HANDLERS,
     identity_tasks.HANDLERS,
     commerce_tasks.HANDLERS,
@@ -65,6 +68,7 @@ def wire() -> None:
             jobs.register(kind, handler)
     _customer_view()
     _privacy()
+    _analytics()
     _navigation()
 
 
@@ -88,6 +92,23 @@ def _privacy() -> None:
     identity_service.register_eraser("commerce", commerce_service.erase_customer_data)
     identity_service.register_exporter("commerce", commerce_service.export_customer_data)
     identity_service.register_exporter("timeline", customers_service.timeline_export)
+
+
+def _analytics() -> None:
+    """Which domain fills which table of the analytics copy."""
+    for table, load, scan in (
+        ("events", tracking_service.copy_events, tracking_service.scan_events),
+        ("sessions", tracking_service.copy_sessions, tracking_service.scan_sessions),
+        ("touchpoints", tracking_service.copy_touchpoints, tracking_service.scan_touchpoints),
+    ):
+        analytics_service.register_feeder(analytics_service.RowFeeder(table=table, load=load, scan=scan))
+    analytics_service.register_feeder(
+        analytics_service.SnapshotFeeder(
+            table="customer_map",
+            snapshot=identity_service.customer_map_rows,
+            owners=identity_service.customer_map_owners,
+        )
+    )
 
 
 def _navigation() -> None:

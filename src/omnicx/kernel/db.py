@@ -192,8 +192,10 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry)
     dbapi_connection.isolation_level = None
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """`info` lands in every session's `info` (the runtime puts its settings there: a service handed only a
+    session, such as an analytics query, can still find the data directory)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

@@ -73,7 +73,7 @@ def build_runtime(
     if settings.environment == "test":
         use_cheap_password_hashing()
     engine = make_engine(settings.resolved_database_url, writer_lock=writer_lock)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, info={"settings": settings})
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
     writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))

@@ -1,13 +1,13 @@
 """Channel reports: sessions and, per conversion stage, credit by first touch, last touch and a chosen model.
 
-Reads go through the tracking service's bulk reads and the identity service (merged customers are one
-journey); all modelling happens in the pure engine.
+Reads go through the analytics copy (`inputs.py`), where every row carries its current customer (merged
+customers are one journey); all modelling happens in the pure engine.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,11 +29,10 @@ from omnicx.attribution.schemas import (
     StagePublic,
     StageTotals,
 )
+from omnicx.attribution.service import inputs
 from omnicx.attribution.service.stages import list_stages
 from omnicx.auth import service as auth_service
-from omnicx.identity import service as identity_service
 from omnicx.kernel.dates import day_bounds
-from omnicx.tracking import service as tracking_service
 
 # Contacts and qualified leads count once per customer: look this far back for an earlier first occurrence.
 FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
@@ -55,11 +54,10 @@ def _bounds(query_from: date, query_to: date, tz: str) -> tuple[datetime, dateti
     return day_bounds(query_from, query_to, tz)
 
 
-def _value(payload: dict[str, Any], prop: str | None) -> float:
+def _value(properties: dict[str, Any], prop: str | None) -> float:
     if not prop:
         return 0.0
-    properties = payload.get("properties") or {}
-    raw = properties.get(prop) if isinstance(properties, dict) else None
+    raw = properties.get(prop)
     try:
         number = float(raw) if raw is not None and not isinstance(raw, bool) else 0.0
     except (TypeError, ValueError):
@@ -67,26 +65,19 @@ def _value(payload: dict[str, Any], prop: str | None) -> float:
     return number if number == number and abs(number) != float("inf") else 0.0
 
 
-def _has_trait(payload: dict[str, Any], trait: str) -> bool:
-    for holder in (payload.get("traits"), (payload.get("context") or {}).get("traits")):
-        if isinstance(holder, dict) and holder.get(trait):
-            return True
-    return False
-
-
-def _matches(stage: StagePublic, kind: str, name: str | None, payload: dict[str, Any]) -> bool:
+def _matches(stage: StagePublic, kind: str, name: str | None, traits: dict[str, Any]) -> bool:
     if kind == "track":
         return name in stage.event_names
-    return (
-        kind == "identify" and stage.identify_trait is not None and _has_trait(payload, stage.identify_trait)
-    )
+    return kind == "identify" and stage.identify_trait is not None and bool(traits.get(stage.identify_trait))
 
 
 def _conversions(
     session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
 ) -> list[tuple[uuid.UUID, datetime, float]]:
+    """(current customer, time, value) of the stage's conversions; contacts and qualified leads look back for
+    an earlier first occurrence."""
     once = stage.key is not StageKey.SALE
-    rows = tracking_service.conversion_event_rows(
+    rows = inputs.candidates(
         session,
         workspace_id=workspace_id,
         since=start - FIRST_OCCURRENCE_HORIZON if once else start,
@@ -95,32 +86,21 @@ def _conversions(
         types=("identify",) if stage.identify_trait else (),
     )
     return [
-        (customer, at, _value(payload, stage.value_property))
-        for customer, at, kind, name, payload in rows
-        if _matches(stage, kind, name, payload)
+        (person, at, _value(properties, stage.value_property))
+        for person, at, kind, name, properties, traits in rows
+        if _matches(stage, kind, name, traits)
     ]
 
 
-def _survivors(
-    session: Session, workspace_id: uuid.UUID, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID]:
-    unique = set(ids)
-    mapping = identity_service.current_customer_ids(session, workspace_id=workspace_id, customer_ids=unique)
-    return {i: mapping.get(i, i) for i in unique}
-
-
-def _stage_conversions(
-    rows: list[tuple[uuid.UUID, datetime, float]], survivors: dict[uuid.UUID, uuid.UUID], *, once: bool
-) -> list[Conversion]:
+def _stage_conversions(rows: list[tuple[uuid.UUID, datetime, float]], *, once: bool) -> list[Conversion]:
     conversions: list[Conversion] = []
     seen: set[uuid.UUID] = set()
     for customer, at, value in sorted(rows, key=lambda r: r[1]):
-        current = survivors[customer]
         if once:
-            if current in seen:
+            if customer in seen:
                 continue
-            seen.add(current)
-        conversions.append(Conversion(current, at, value))
+            seen.add(customer)
+        conversions.append(Conversion(customer, at, value))
     return conversions
 
 
@@ -187,19 +167,14 @@ def _inputs(
     lookback_days: int | None,
 ) -> tuple[list[Touch], dict[StageKey, list[Conversion]]]:
     longest = max(lookback_days or s.lookback_days for s in stages)
-    touch_rows = tracking_service.touchpoint_rows(
+    touches = inputs.touches(
         session, workspace_id=workspace_id, since=start - timedelta(days=longest), until=end
     )
-    stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
-    survivors = _survivors(
-        session,
-        workspace_id,
-        [r[0] for r in touch_rows] + [r[0] for rows in stage_rows.values() for r in rows],
-    )
-    touches = [Touch(survivors[c], at, channel) for c, at, channel in touch_rows]
     conversions = {
-        key: _stage_conversions(rows, survivors, once=key is not StageKey.SALE)
-        for key, rows in stage_rows.items()
+        s.key: _stage_conversions(
+            _conversions(session, workspace_id, s, start, end), once=s.key is not StageKey.SALE
+        )
+        for s in stages
     }
     return touches, conversions
 
@@ -228,9 +203,7 @@ def report(session: Session, *, workspace_id: uuid.UUID, query: ReportQuery) -> 
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
     stages, runs = _stage_runs(session, workspace_id, query, start, end)
-    sessions = tracking_service.session_counts_by_channel(
-        session, workspace_id=workspace_id, since=start, until=end
-    )
+    sessions = inputs.session_counts(session, workspace_id=workspace_id, since=start, until=end)
     names = set(sessions) | {c for run in runs.values() for c in run.channels()}
     rows = []
     for channel in names:
@@ -304,10 +277,9 @@ def daily_conversions(
     zone = ZoneInfo(workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
     stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
-    survivors = _survivors(session, workspace_id, [r[0] for rows in stage_rows.values() for r in rows])
     points: dict[tuple[date, StageKey], list[float]] = {}
     for key, rows in stage_rows.items():
-        for conversion in _stage_conversions(rows, survivors, once=key is not StageKey.SALE):
+        for conversion in _stage_conversions(rows, once=key is not StageKey.SALE):
             if start <= conversion.at < end:
                 point = points.setdefault((conversion.at.astimezone(zone).date(), key), [0, 0.0])
                 point[0] += 1

@@ -5,6 +5,7 @@ never commits: the caller commits it with its own write. Privacy actions (`suppr
 `export_customer`...) are complete, audited actions and commit.
 """
 
+from omnicx.identity.service.copy import customer_map_owners, customer_map_rows
 from omnicx.identity.service.customers import (
     any_suppressed,
     current_customer_id,
@@ -54,6 +55,8 @@ __all__ = [
     "current_customer_ids",
     "customer_for",
     "customer_lineage",
+    "customer_map_owners",
+    "customer_map_rows",
     "customer_workspace",
     "erase_customer",
     "erasure_status",

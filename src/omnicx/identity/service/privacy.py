@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
 from omnicx.auth import service as auth_service
 from omnicx.identity.errors import CustomerNotFound, ErasureNotFound, InvalidIdentifier, SuppressionNotFound
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
@@ -37,6 +38,7 @@ from omnicx.identity.schemas import (
 from omnicx.identity.service.customers import customer_lineage, list_identifiers, list_merges
 from omnicx.identity.service.normalise import normalise
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.jobs.errors import JobNotFound
@@ -265,6 +267,11 @@ def erase_customer(
         ),
     )
     session.execute(update(Customer).where(Customer.id.in_(lineage)).values(merged_into_id=None))
+    # The analytics copy rewrites its files without these customers, then reloads the workspace's merges.
+    record_changes(session, workspace_id=workspace_id, stream=Stream.ERASURE.value, upserted=lineage)
+    record_changes(
+        session, workspace_id=workspace_id, stream=Stream.CUSTOMER_MAP.value, upserted=[workspace_id]
+    )
     erased["customers"] = _delete(
         session, delete(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(lineage))
     )

@@ -16,11 +16,13 @@ from typing import cast as typing_cast
 from sqlalchemy import Table, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
 from omnicx.identity import merging
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import Identifier, IdentifierKind, MergeStatus
 from omnicx.identity.service.facts import kind_counts, load_customers
 from omnicx.identity.service.profile import apply_traits, fill_from_identifiers, merge_profile
+from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import insert_rows, new_id, utcnow
 
 log = logging.getLogger("omnicx.identity")
@@ -128,6 +130,9 @@ def _merge(
             detail={"identifiers_moved": moved},
             created_at=utcnow(),
         )
+    )
+    record_changes(
+        session, workspace_id=workspace_id, stream=Stream.CUSTOMER_MAP.value, upserted=[workspace_id]
     )
     log.info("identity: merged customer %s into %s (%s)", source.id, target.id, reason)
 

@@ -12,7 +12,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.directory import directory
@@ -64,6 +65,46 @@ def enqueue(
     )
     session.add(job)
     return job.id
+
+
+def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | None = None) -> None:
+    """Make sure one job of `kind` keyed `key` is waiting, due now, in the caller's transaction.
+
+    Unlike `enqueue`, racing callers never fail: the insert turns into an update of the waiting row on
+    conflict. On PostgreSQL that update also locks the row until the caller commits, so a consumer that moves
+    the job off its key (`release_key`) waits for the caller's commit and then sees what it wrote: a change
+    recorded beside the wake-up is never left without a job to consume it.
+    """
+    now = utcnow()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "workspace_id": workspace_id,
+        "kind": kind,
+        "payload": {},
+        "status": JobStatus.QUEUED.value,
+        "attempts": 0,
+        "max_attempts": 8,
+        "run_at": now,
+        "idempotency_key": key,
+        "created_at": now,
+    }
+    stmt = insert(Job).values(values)
+    # A waiting job that died (out of attempts) is revived rather than left holding the key forever.
+    revived = case((Job.status == JobStatus.DEAD.value, JobStatus.QUEUED.value), else_=Job.status)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "idempotency_key"],
+        set_={
+            "status": revived,
+            "attempts": case((Job.status == JobStatus.DEAD.value, 0), else_=Job.attempts),
+        },
+    )
+    session.execute(stmt)
+
+
+def release_key(session: Session, *, job_id: uuid.UUID) -> None:
+    """Give a running job its own id as key, so the next `wake` with its old key enqueues a new job."""
+    session.execute(update(Job).where(Job.id == job_id).values(idempotency_key=str(job_id)))
 
 
 def _validate(*, kind: str, payload: dict[str, Any], run_at: datetime | None, max_attempts: int) -> None:

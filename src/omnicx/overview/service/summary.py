@@ -4,13 +4,12 @@ Attribution, Inbox and Commerce pages show for the same range (a test holds them
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Collection
 from datetime import date as date_
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.attribution import service as attribution_service
 from omnicx.attribution.schemas import AttributionReport, Model, ReportQuery, StageCredit, StageKey
 from omnicx.auth import service as auth_service
@@ -28,7 +27,13 @@ from omnicx.overview.schemas import (
     StageNumbers,
     TrendPoint,
 )
-from omnicx.tracking import service as tracking_service
+
+#: Sessions per day (in the workspace's time zone) and channel, from the analytics copy.
+SESSIONS_PER_DAY = """
+SELECT CAST(timezone($tz, started_at) AS DATE) AS day, channel, count(*) FROM sessions
+WHERE started_at >= $since AND started_at < $until
+GROUP BY ALL
+"""
 
 #: Stage keys as the Overview names them.
 STAGE_FIELDS = {StageKey.CONTACT: "contacts", StageKey.QUALIFIED: "qualified", StageKey.SALE: "sales"}
@@ -123,11 +128,15 @@ def _sessions_trend(
     session: Session, workspace_id: uuid.UUID, tz: str, query: OverviewQuery
 ) -> list[TrendPoint]:
     start, end = day_bounds(query.date_from, query.date_to, tz)
-    zone = ZoneInfo(tz)
-    starts = tracking_service.session_starts(session, workspace_id=workspace_id, since=start, until=end)
-    counts = Counter((at.astimezone(zone).date(), channel) for at, channel in starts)
+    rows = analytics_service.query(
+        session,
+        workspace_id=workspace_id,
+        sql=SESSIONS_PER_DAY,
+        params={"since": start, "until": end, "tz": tz},
+    )
+    counts = {(day, channel): float(n) for day, channel, n in rows}
     channels = sorted({channel for _, channel in counts})
-    return _filled(query, {key: float(n) for key, n in counts.items()}, channels)
+    return _filled(query, counts, channels)
 
 
 def _filled(

@@ -1,6 +1,14 @@
 """Public face of the tracking domain. Other domains import from here only."""
 
 from omnicx.tracking.context import campaign_from_url
+from omnicx.tracking.service.copy import (
+    copy_events,
+    copy_sessions,
+    copy_touchpoints,
+    scan_events,
+    scan_sessions,
+    scan_touchpoints,
+)
 from omnicx.tracking.service.customer_view import (
     customers_by_first_touch_channel,
     profile_facts,
@@ -47,6 +55,9 @@ __all__ = [
     "classify_traffic",
     "collect",
     "conversion_event_rows",
+    "copy_events",
+    "copy_sessions",
+    "copy_touchpoints",
     "count_events",
     "create_rule",
     "create_source",
@@ -77,6 +88,9 @@ __all__ = [
     "resolve_events",
     "revoke_source",
     "rotate_source",
+    "scan_events",
+    "scan_sessions",
+    "scan_touchpoints",
     "session_counts_by_channel",
     "session_starts",
     "split_valid",

@@ -21,8 +21,10 @@ from sqlalchemy import select, union, update
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind, ResolveItem
+from omnicx.kernel.changes import record_changes
 from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.grouping import load_rules
@@ -130,6 +132,9 @@ def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid
         found.earliest[customer_id] = min(found.earliest.get(customer_id, row.timestamp), row.timestamp)
     if stamps:
         _stamp(session, stamps)
+        record_changes(
+            session, workspace_id=workspace_id, stream=Stream.EVENTS.value, upserted=[e for e, _ in stamps]
+        )
     return found
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
+from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import insert_rows, new_id, utcnow
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
@@ -176,8 +178,14 @@ def rebuild_sessions_many(
         return 0
     _lock_customers(session, list(since))
     starts, stale = _windows(session, workspace_id, since)
+    stale_touches: list[uuid.UUID] = []
     if stale:
-        session.execute(delete(Touchpoint).where(Touchpoint.session_id.in_(stale)))
+        stale_touches = list(
+            session.scalars(
+                delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
         session.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
     channels: dict[Traffic, str] = {}  # the same few sources and campaigns recur: classify each once
 
@@ -192,10 +200,26 @@ def rebuild_sessions_many(
         for customer_id, hits in _hits(session, workspace_id, starts, known or {}).items()
         for span in sessionize(hits)
     ]
+    touches: list[dict[str, Any]] = []
     if rows:
         now = utcnow()
+        touches = [_touchpoint_row(row, now) for row in rows]
         insert_rows(session, _table(TrackingSession), rows)
-        insert_rows(session, _table(Touchpoint), [_touchpoint_row(row, now) for row in rows])
+        insert_rows(session, _table(Touchpoint), touches)
+    record_changes(
+        session,
+        workspace_id=workspace_id,
+        stream=Stream.SESSIONS.value,
+        upserted=[r["id"] for r in rows],
+        deleted=stale,
+    )
+    record_changes(
+        session,
+        workspace_id=workspace_id,
+        stream=Stream.TOUCHPOINTS.value,
+        upserted=[t["id"] for t in touches],
+        deleted=stale_touches,
+    )
     return len(rows)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
 from omnicx.identity import service as identity_service
+from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.tracking.models import Touchpoint
@@ -80,6 +82,10 @@ def record_touchpoint(
             )
         )
     assert found is not None
+    if found.id == row["id"]:
+        record_changes(
+            session, workspace_id=workspace_id, stream=Stream.TOUCHPOINTS.value, upserted=[found.id]
+        )
     return TouchpointPublic.model_validate(found)
 
 

@@ -1,0 +1,18 @@
+"""Public face of the analytics engine: query the copy, keep it in step, rebuild it, tell how far behind it is."""
+
+from omnicx.analytics.feeders import register_feeder
+from omnicx.analytics.schemas import AnalyticsStatus, Row, RowFeeder, SnapshotFeeder, SyncResult
+from omnicx.analytics.service.running import query, rebuild, status, sync
+
+__all__ = [
+    "AnalyticsStatus",
+    "Row",
+    "RowFeeder",
+    "SnapshotFeeder",
+    "SyncResult",
+    "query",
+    "rebuild",
+    "register_feeder",
+    "status",
+    "sync",
+]

@@ -1,0 +1,87 @@
+"""Running the engine: queries for reports, the sync and the rebuild, the status operators watch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicx.analytics import store
+from omnicx.analytics.catalog import TABLES
+from omnicx.analytics.engine import engine, tables_named
+from omnicx.analytics.models import Segment, SyncState
+from omnicx.analytics.schemas import AnalyticsStatus, SyncResult, TableStatus
+from omnicx.analytics.sync import Progress, Syncer, rebuilding
+from omnicx.kernel.changes import feed_lag
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.runtime import Runtime
+from omnicx.kernel.settings import Settings
+
+
+def _settings(session: Session) -> Settings:
+    settings = session.info.get("settings")
+    if not isinstance(settings, Settings):
+        raise RuntimeError("this session does not come from a runtime's session factory")
+    return settings
+
+
+def query(
+    session: Session, *, workspace_id: uuid.UUID, sql: str, params: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run `sql` (DuckDB dialect) over one workspace's copy; it names the copy's tables as plain tables."""
+    root = store.root_of(_settings(session).data_dir)
+    live = store.live(session, workspace_id=workspace_id, tables=tables_named(sql))
+    return engine().run(root, live, sql, params)
+
+
+def _syncer(runtime: Runtime) -> Syncer:
+    return Syncer(runtime.sessions, store.root_of(runtime.settings.data_dir), engine())
+
+
+def sync(runtime: Runtime, *, max_batches: int | None = None) -> SyncResult:
+    """Apply every pending change to the copy (the job handler and `omnicx analytics sync` call this)."""
+    return _syncer(runtime).run(max_batches=max_batches)
+
+
+def rebuild(runtime: Runtime, *, progress: Progress | None = None) -> int:
+    """Rebuild the copy from the store of record, then apply what changed meanwhile; returns rows copied."""
+    rows = _syncer(runtime).rebuild(progress=progress)
+    sync(runtime)
+    return rows
+
+
+def status(session: Session) -> AnalyticsStatus:
+    """How far the copy is behind, and what it holds, across every workspace (an operator's view)."""
+    pending, oldest = feed_lag(session)
+    state = session.get(SyncState, 1)
+    counts = session.execute(
+        select(Segment.table_name, Segment.kind, func.count(), func.coalesce(func.sum(Segment.rows), 0))
+        .where(Segment.retired_at.is_(None))
+        .group_by(Segment.table_name, Segment.kind)
+    ).all()
+    by_table: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in TABLES}
+    for table_name, kind, files, rows in counts:
+        by_table.setdefault(table_name, {})[kind] = (int(files), int(rows))
+    tables = [
+        TableStatus(
+            table=name,
+            segments=kinds.get(store.ROWS, (0, 0))[0],
+            rows=kinds.get(store.ROWS, (0, 0))[1],
+            tombstone_segments=kinds.get(store.TOMBSTONES, (0, 0))[0],
+            tombstones=kinds.get(store.TOMBSTONES, (0, 0))[1],
+        )
+        for name, kinds in by_table.items()
+    ]
+    return AnalyticsStatus(
+        engine="duckdb",
+        pending_changes=pending,
+        lag_seconds=round((utcnow() - oldest).total_seconds(), 3) if oldest is not None else 0.0,
+        last_sync_at=state.last_sync_at if state else None,
+        last_sync_rows=state.last_sync_rows if state else 0,
+        rebuilt_at=state.rebuilt_at if state else None,
+        rebuilding=rebuilding(state) if state else False,
+        tables=tables,
+    )

@@ -1,0 +1,84 @@
+"""Recording changes beside the write, reading them in order, and consuming them once applied."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from omnicx.kernel.changes.models import Change
+from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.jobs.service import wake
+
+#: The consumer's job kind: enqueued (once while one is waiting) by every recorded change.
+SYNC_JOB = "analytics.sync"
+#: The waiting consumer job's idempotency key; the consumer gives its job another key as it starts.
+WAITING_KEY = "waiting"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    stream: str
+    upserted: tuple[uuid.UUID, ...]
+    deleted: tuple[uuid.UUID, ...]
+    created_at: datetime
+
+
+def record_changes(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    stream: str,
+    upserted: Collection[uuid.UUID] = (),
+    deleted: Collection[uuid.UUID] = (),
+) -> None:
+    """Record, in the caller's transaction, that `stream`'s rows `upserted` were written and `deleted` removed,
+    and make sure a consumer job is waiting. A change with neither records nothing; a whole-workspace stream
+    (the customer map) records an empty change with `upserted` holding the workspace's own id."""
+    if not upserted and not deleted:
+        return
+    session.add(
+        Change(
+            id=new_id(),
+            workspace_id=workspace_id,
+            stream=stream,
+            upserted=[str(i) for i in upserted],
+            deleted=[str(i) for i in deleted],
+            created_at=utcnow(),
+        )
+    )
+    wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+
+
+def pending_changes(session: Session, *, limit: int) -> list[ChangeRow]:
+    """The oldest `limit` changes not consumed yet, in the order they were recorded."""
+    rows = session.scalars(select(Change).order_by(Change.id).limit(limit))
+    return [
+        ChangeRow(
+            id=row.id,
+            workspace_id=row.workspace_id,
+            stream=row.stream,
+            upserted=tuple(uuid.UUID(i) for i in row.upserted),
+            deleted=tuple(uuid.UUID(i) for i in row.deleted),
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def consume(session: Session, *, ids: Sequence[uuid.UUID]) -> None:
+    """Delete applied changes, in the transaction that publishes what they were applied to."""
+    for start in range(0, len(ids), 500):
+        session.execute(delete(Change).where(Change.id.in_(ids[start : start + 500])))
+
+
+def feed_lag(session: Session) -> tuple[int, datetime | None]:
+    """How many changes wait, and when the oldest was recorded."""
+    count, oldest = session.execute(select(func.count(), func.min(Change.created_at))).one()
+    return int(count), oldest
