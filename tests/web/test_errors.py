@@ -84,7 +84,10 @@ def test_html_pages_get_an_error_page_not_json(client: TestClient) -> None:
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "analytics": {"pending_changes": 0, "lag_seconds": 0.0},
+    }
 
 
 def test_security_headers_are_set(client: TestClient) -> None:

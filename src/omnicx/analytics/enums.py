@@ -4,7 +4,7 @@ from enum import StrEnum
 
 
 class Stream(StrEnum):
-    """What a domain names when it records a change (`kernel.changes.record_changes`)."""
+    """What a domain names when it records a change (`kernel.jobs.feed.record_changes`)."""
 
     EVENTS = "events"
     SESSIONS = "sessions"

@@ -21,11 +21,13 @@ class RowFeeder:
     `load`: the rows with these ids that still exist, in the table's column order.
     `scan`: every workspace's rows after id `after` (None: from the start), by id, at most `limit`, each with
     its workspace id: a rebuild reads a table with it, page by page.
+    `count`: how many rows a rebuild will read (for its progress bar).
     """
 
     table: str
     load: Callable[[Session, uuid.UUID, Sequence[uuid.UUID]], list[Row]]
     scan: Callable[[Session, uuid.UUID | None, int], list[tuple[uuid.UUID, Row]]]
+    count: Callable[[Session], int]
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from omnicx.analytics.feeders import row_feeder, snapshot_feeder
 from omnicx.analytics.models import Segment, SyncState
 from omnicx.analytics.schemas import Row, SyncResult
 from omnicx.analytics.store import LiveSegments, WrittenSegment
-from omnicx.kernel.changes import ChangeRow, consume, pending_changes
 from omnicx.kernel.db import transaction, utcnow
+from omnicx.kernel.jobs.feed import ChangeRow, consume, pending_changes
 
 #: Changes applied per batch (one transaction).
 BATCH_CHANGES = 200

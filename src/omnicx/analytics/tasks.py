@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from omnicx.analytics.service import sync
-from omnicx.kernel.changes import SYNC_JOB
+from omnicx.analytics.service import REBUILD_JOB, rebuild, sync
 from omnicx.kernel.db import transaction
+from omnicx.kernel.jobs.feed import SYNC_JOB
 from omnicx.kernel.jobs.registry import Handler, JobContext
 from omnicx.kernel.jobs.service import release_key
 
@@ -17,5 +17,10 @@ def sync_copy(ctx: JobContext) -> None:
     sync(ctx.runtime)
 
 
+def rebuild_copy(ctx: JobContext) -> None:
+    """Rebuild the copy from the store of record (requested from the API or the Analytics engine page)."""
+    rebuild(ctx.runtime)
+
+
 # What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
-HANDLERS: dict[str, Handler] = {SYNC_JOB: sync_copy}
+HANDLERS: dict[str, Handler] = {SYNC_JOB: sync_copy, REBUILD_JOB: rebuild_copy}

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from omnicx import __version__
+from omnicx.analytics import cli as analytics_cli
 from omnicx.app import demo as demo_cli
 from omnicx.app.wiring import wire
 from omnicx.attribution import cli as attribution_cli
@@ -44,6 +45,7 @@ app.add_typer(auth_cli.workspace_app, name="workspace")
 app.add_typer(auth_cli.user_app, name="user")
 app.add_typer(auth_cli.token_app, name="token")
 app.add_typer(jobs_cli.app, name="jobs")
+app.add_typer(analytics_cli.app, name="analytics")
 app.add_typer(customers_cli.app, name="customers")
 app.add_typer(attribution_cli.app, name="attribution")
 app.add_typer(tracking_cli.source_app, name="source")

@@ -6,14 +6,12 @@ from omnicx.auth import models as auth_models
 from omnicx.commerce import models as commerce_models
 from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
-from omnicx.kernel.changes import models as changes_models
 from omnicx.kernel.jobs import models as jobs_models
 from omnicx.ownership import models as ownership_models
 from omnicx.tracking import models as tracking_models
 
 DOMAIN_MODELS = (
     analytics_models,
-    changes_models,
     attribution_models,
     auth_models,
     ownership_models,

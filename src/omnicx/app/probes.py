@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from omnicx.app.migrations import is_current
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs.feed import feed_lag
 from omnicx.kernel.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -20,7 +22,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", include_in_schema=False)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready: the database answers and its schema is at the newest migration."""
+    """Ready: the database answers and its schema is at the newest migration. The detail tells how far the
+    analytics copy is behind (changes waiting, seconds since the oldest): reports lag by that much."""
     try:
         with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -29,4 +32,8 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     if not current:
         return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    with runtime.sessions() as session:
+        pending, oldest = feed_lag(session)
+    lag = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    analytics = {"pending_changes": pending, "lag_seconds": round(lag, 3)}
+    return JSONResponse({"status": "ready", "analytics": analytics})

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from omnicx import __version__
+from omnicx.analytics import routes as analytics_routes
+from omnicx.analytics import views as analytics_views
 from omnicx.app import probes
 from omnicx.app.wiring import wire
 from omnicx.attribution import routes as attribution_routes
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         inbox_settings_canned.router,
         attribution_routes.router,
         attribution_views.router,
+        analytics_routes.router,
+        analytics_views.router,
     ):
         app.include_router(router)
     _add_docs(app)

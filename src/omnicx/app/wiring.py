@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from omnicx.analytics import service as analytics_service
 from omnicx.analytics import tasks as analytics_tasks
+from omnicx.analytics import views as analytics_views
 from omnicx.attribution import views as attribution_views
 from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
@@ -54,6 +55,7 @@ MAIN_NAV = (
 SETTINGS_NAV = (
     *auth_views.SETTINGS_NAV,
     *nav.SETTINGS_NAV,
+    *analytics_views.SETTINGS_NAV,
     *ownership_views.SETTINGS_NAV,
     *inbox_views.SETTINGS_NAV,
     *tracking_views.SETTINGS_NAV,
@@ -96,12 +98,19 @@ def _privacy() -> None:
 
 def _analytics() -> None:
     """Which domain fills which table of the analytics copy."""
-    for table, load, scan in (
-        ("events", tracking_service.copy_events, tracking_service.scan_events),
-        ("sessions", tracking_service.copy_sessions, tracking_service.scan_sessions),
-        ("touchpoints", tracking_service.copy_touchpoints, tracking_service.scan_touchpoints),
+    tracking = tracking_service
+    for table, load, scan, count in (
+        ("events", tracking.copy_events, tracking.scan_events, tracking.count_copy_events),
+        ("sessions", tracking.copy_sessions, tracking.scan_sessions, tracking.count_copy_sessions),
+        (
+            "touchpoints",
+            tracking.copy_touchpoints,
+            tracking.scan_touchpoints,
+            tracking.count_copy_touchpoints,
+        ),
     ):
-        analytics_service.register_feeder(analytics_service.RowFeeder(table=table, load=load, scan=scan))
+        feeder = analytics_service.RowFeeder(table=table, load=load, scan=scan, count=count)
+        analytics_service.register_feeder(feeder)
     analytics_service.register_feeder(
         analytics_service.SnapshotFeeder(
             table="customer_map",

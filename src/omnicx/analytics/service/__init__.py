@@ -2,9 +2,18 @@
 
 from omnicx.analytics.feeders import register_feeder
 from omnicx.analytics.schemas import AnalyticsStatus, Row, RowFeeder, SnapshotFeeder, SyncResult
-from omnicx.analytics.service.running import query, rebuild, status, sync
+from omnicx.analytics.service.running import (
+    REBUILD_JOB,
+    query,
+    rebuild,
+    request_rebuild,
+    source_counts,
+    status,
+    sync,
+)
 
 __all__ = [
+    "REBUILD_JOB",
     "AnalyticsStatus",
     "Row",
     "RowFeeder",
@@ -13,6 +22,8 @@ __all__ = [
     "query",
     "rebuild",
     "register_feeder",
+    "request_rebuild",
+    "source_counts",
     "status",
     "sync",
 ]

@@ -10,15 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import store
-from omnicx.analytics.catalog import TABLES
+from omnicx.analytics.catalog import TABLES, TableKind
 from omnicx.analytics.engine import engine, tables_named
+from omnicx.analytics.feeders import row_feeder
 from omnicx.analytics.models import Segment, SyncState
 from omnicx.analytics.schemas import AnalyticsStatus, SyncResult, TableStatus
 from omnicx.analytics.sync import Progress, Syncer, rebuilding
-from omnicx.kernel.changes import feed_lag
 from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.jobs.feed import feed_lag
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
+
+#: The job kind of a rebuild requested from the API or the page.
+REBUILD_JOB = "analytics.rebuild"
 
 
 def _settings(session: Session) -> Settings:
@@ -46,6 +51,18 @@ def sync(runtime: Runtime, *, max_batches: int | None = None) -> SyncResult:
     return _syncer(runtime).run(max_batches=max_batches)
 
 
+def request_rebuild(session: Session) -> uuid.UUID:
+    """Queue a rebuild as a durable job (one at a time); returns its job id. Commits."""
+    job_id = jobs_service.enqueue(session, kind=REBUILD_JOB, payload={}, idempotency_key=f"rebuild:{_slot()}")
+    session.commit()
+    return job_id
+
+
+def _slot() -> int:
+    """Requests within the same ten minutes share one rebuild."""
+    return int(utcnow().timestamp() // 600)
+
+
 def rebuild(runtime: Runtime, *, progress: Progress | None = None) -> int:
     """Rebuild the copy from the store of record, then apply what changed meanwhile; returns rows copied."""
     rows = _syncer(runtime).rebuild(progress=progress)
@@ -53,15 +70,28 @@ def rebuild(runtime: Runtime, *, progress: Progress | None = None) -> int:
     return rows
 
 
-def status(session: Session) -> AnalyticsStatus:
-    """How far the copy is behind, and what it holds, across every workspace (an operator's view)."""
-    pending, oldest = feed_lag(session)
+def source_counts(session: Session) -> dict[str, int]:
+    """Rows each row table of the copy would read from the store of record (a rebuild's totals)."""
+    return {
+        name: row_feeder(name).count(session)
+        for name, table in TABLES.items()
+        if table.kind is TableKind.ROWS
+    }
+
+
+def status(session: Session, *, workspace_id: uuid.UUID | None = None) -> AnalyticsStatus:
+    """How far the copy is behind and what it holds: for one workspace, or across all (`None`, an operator's
+    view). Row counts are of files; tombstones hide some of them until the next merge."""
+    pending, oldest = feed_lag(session, workspace_id=workspace_id)
     state = session.get(SyncState, 1)
-    counts = session.execute(
+    stmt = (
         select(Segment.table_name, Segment.kind, func.count(), func.coalesce(func.sum(Segment.rows), 0))
         .where(Segment.retired_at.is_(None))
         .group_by(Segment.table_name, Segment.kind)
-    ).all()
+    )
+    if workspace_id is not None:
+        stmt = stmt.where(Segment.workspace_id == workspace_id)
+    counts = session.execute(stmt).all()
     by_table: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in TABLES}
     for table_name, kind, files, rows in counts:
         by_table.setdefault(table_name, {})[kind] = (int(files), int(rows))

@@ -38,10 +38,10 @@ from omnicx.identity.schemas import (
 from omnicx.identity.service.customers import customer_lineage, list_identifiers, list_merges
 from omnicx.identity.service.normalise import normalise
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.jobs.errors import JobNotFound
+from omnicx.kernel.jobs.feed import record_changes
 from omnicx.kernel.web.schemas import Page
 
 log = logging.getLogger("omnicx.identity")

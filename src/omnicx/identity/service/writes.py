@@ -22,8 +22,8 @@ from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import Identifier, IdentifierKind, MergeStatus
 from omnicx.identity.service.facts import kind_counts, load_customers
 from omnicx.identity.service.profile import apply_traits, fill_from_identifiers, merge_profile
-from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import insert_rows, new_id, utcnow
+from omnicx.kernel.jobs.feed import record_changes
 
 log = logging.getLogger("omnicx.identity")
 

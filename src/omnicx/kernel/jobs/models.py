@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.kernel.db import Base, IdMixin, TimestampMixin
+from omnicx.kernel.db import Base, IdMixin, JSONType, TimestampMixin
 
 
 class JobStatus(StrEnum):
@@ -57,3 +57,17 @@ class Job(IdMixin, TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class Change(IdMixin, Base):
+    """Ids of one stream's rows a transaction wrote (`upserted`) or removed (`deleted`); consumed by the sync."""
+
+    __tablename__ = "kernel_change"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    stream: Mapped[str] = mapped_column(String(64))
+    upserted: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    deleted: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime]

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs.feed import feed_lag
 from omnicx.kernel.jobs.schemas import JobStatus
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.templating import render
@@ -42,6 +43,7 @@ def jobs_page(
         "status": status,
         "counts": service.stats(session, workspace_id=principal.workspace_id),
         "can_retry": allows(principal.role, Action.JOBS_MANAGE),
+        "feed": feed_lag(session, workspace_id=principal.workspace_id),
     }
     return render(request, "jobs/list.html", context)
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.service import Row
@@ -138,3 +138,15 @@ def scan_sessions(session: Session, after: uuid.UUID | None, limit: int) -> list
 
 def scan_touchpoints(session: Session, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Row]]:
     return [(w, tuple(r)) for w, r in _scan(session, Touchpoint, _TOUCHPOINT_COLUMNS, after, limit)]
+
+
+def count_copy_events(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+def count_copy_sessions(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(TrackingSession)) or 0)
+
+
+def count_copy_touchpoints(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Touchpoint)) or 0)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from omnicx.analytics.enums import Stream
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind, ResolveItem
-from omnicx.kernel.changes import record_changes
+from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.grouping import load_rules

@@ -20,8 +20,8 @@ from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
-from omnicx.kernel.changes import record_changes
 from omnicx.kernel.db import insert_rows, new_id, utcnow
+from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import SessionPublic

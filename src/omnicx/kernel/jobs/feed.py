@@ -1,4 +1,12 @@
-"""Recording changes beside the write, reading them in order, and consuming them once applied."""
+"""The change feed: what the store of record changed that a derived copy (the analytics engine) must follow.
+
+A domain that writes rows reports read (events stamped with their customer, sessions rebuilt, touchpoints
+recorded, customers merged or erased) records which ids it inserted, replaced or deleted, in the same transaction
+as the write. The consumer (`omnicx.analytics`, whose job handler the wiring registers under `SYNC_JOB`) applies
+the recorded changes and deletes the rows it applied in the transaction that publishes its copy, so a change is
+applied exactly once whatever crashes in between. Rows are consumed rather than read past a watermark: on
+PostgreSQL, ids do not commit in the order they are drawn, and a watermark would step over a late commit.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from omnicx.kernel.changes.models import Change
 from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.jobs.models import Change
 from omnicx.kernel.jobs.service import wake
 
 #: The consumer's job kind: enqueued (once while one is waiting) by every recorded change.
@@ -78,7 +86,10 @@ def consume(session: Session, *, ids: Sequence[uuid.UUID]) -> None:
         session.execute(delete(Change).where(Change.id.in_(ids[start : start + 500])))
 
 
-def feed_lag(session: Session) -> tuple[int, datetime | None]:
-    """How many changes wait, and when the oldest was recorded."""
-    count, oldest = session.execute(select(func.count(), func.min(Change.created_at))).one()
+def feed_lag(session: Session, *, workspace_id: uuid.UUID | None = None) -> tuple[int, datetime | None]:
+    """How many changes wait (of one workspace, or of all), and when the oldest was recorded."""
+    stmt = select(func.count(), func.min(Change.created_at))
+    if workspace_id is not None:
+        stmt = stmt.where(Change.workspace_id == workspace_id)
+    count, oldest = session.execute(stmt).one()
     return int(count), oldest
