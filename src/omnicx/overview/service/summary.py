@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import date as date_
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -128,15 +129,22 @@ def _sessions_trend(
     session: Session, workspace_id: uuid.UUID, tz: str, query: OverviewQuery
 ) -> list[TrendPoint]:
     start, end = day_bounds(query.date_from, query.date_to, tz)
+    counts = _sessions_per_day(session, workspace_id=workspace_id, since=start, until=end, tz=tz)
+    channels = sorted({channel for _, channel in counts})
+    return _filled(query, {key: float(n) for key, n in counts.items()}, channels)
+
+
+def _sessions_per_day(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime, tz: str
+) -> dict[tuple[date_, str], int]:
+    """Sessions started in [since, until) per day (in `tz`) and channel."""
     rows = analytics_service.query(
         session,
         workspace_id=workspace_id,
         sql=SESSIONS_PER_DAY,
-        params={"since": start, "until": end, "tz": tz},
+        params={"since": since, "until": until, "tz": tz},
     )
-    counts = {(day, channel): float(n) for day, channel, n in rows}
-    channels = sorted({channel for _, channel in counts})
-    return _filled(query, counts, channels)
+    return {(day, channel): int(n) for day, channel, n in rows}
 
 
 def _filled(

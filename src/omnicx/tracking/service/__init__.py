@@ -30,13 +30,7 @@ from omnicx.tracking.service.imports import import_file
 from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
 from omnicx.tracking.service.privacy import erase_customer_data, export_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
-from omnicx.tracking.service.reads import (
-    conversion_event_rows,
-    customer_events_between,
-    session_counts_by_channel,
-    session_starts,
-    touchpoint_rows,
-)
+from omnicx.tracking.service.reads import customer_events_between
 from omnicx.tracking.service.server_events import record_server_event
 from omnicx.tracking.service.sessions import list_sessions, rebuild_sessions, rebuild_sessions_many
 from omnicx.tracking.service.sources import (
@@ -57,7 +51,6 @@ __all__ = [
     "campaign_from_url",
     "classify_traffic",
     "collect",
-    "conversion_event_rows",
     "copy_events",
     "copy_sessions",
     "copy_touchpoints",
@@ -97,10 +90,7 @@ __all__ = [
     "scan_events",
     "scan_sessions",
     "scan_touchpoints",
-    "session_counts_by_channel",
-    "session_starts",
     "split_valid",
     "store",
     "timeline_items",
-    "touchpoint_rows",
 ]

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.enums import Stream
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.errors import Invalid
+from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.models import Event, Source, SourceKind
 from omnicx.tracking.service._sql import dialect_insert
 from omnicx.tracking.service.sources import hash_write_key
@@ -91,4 +93,7 @@ def record_server_event(
         .on_conflict_do_nothing(index_elements=["workspace_id", "message_id"])
     )
     result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    stored = bool(getattr(result, "rowcount", 0))
+    if stored:
+        record_changes(session, workspace_id=workspace_id, stream=Stream.EVENTS.value, upserted=[row["id"]])
+    return stored

@@ -1,0 +1,111 @@
+"""The reports' inputs as they were read before the analytics engine: straight from the store of record, with
+merged customers mapped through identity. Kept as the oracle the engine's answers are held to."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from omnicx.attribution.paths import Touch
+from omnicx.identity import service as identity_service
+from omnicx.tracking.models import Event, Touchpoint, TrackingSession
+from omnicx.tracking.service.processing import traits_of
+
+
+def _survivors(
+    session: Session, workspace_id: uuid.UUID, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    mapping = identity_service.current_customer_ids(session, workspace_id=workspace_id, customer_ids=set(ids))
+    return {i: mapping.get(i, i) for i in ids}
+
+
+def touches(session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime) -> list[Touch]:
+    rows = session.execute(
+        select(Touchpoint.customer_id, Touchpoint.at, Touchpoint.channel)
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.at >= since, Touchpoint.at < until)
+        .order_by(Touchpoint.customer_id, Touchpoint.at, Touchpoint.id)
+    ).all()
+    survivors = _survivors(session, workspace_id, {row[0] for row in rows})
+    return sorted((Touch(survivors[c], at, ch) for c, at, ch in rows), key=lambda t: (t.customer_id, t.at))
+
+
+def _merged_traits(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Old rule: a trait counts when set in the call's traits or in its context's."""
+    found: dict[str, Any] = {}
+    for holder in (
+        (payload.get("context") or {}).get("traits"),
+        payload.get("traits") if kind == "identify" else None,
+    ):
+        if isinstance(holder, dict):
+            found.update({k: v for k, v in holder.items() if v or k not in found})
+    return found if kind == "identify" else (traits_of(kind, payload) or {})
+
+
+def candidates(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    event_names: Collection[str],
+    types: Collection[str] = (),
+) -> list[tuple[uuid.UUID, datetime, str, str | None, dict[str, Any], dict[str, Any]]]:
+    matches: list[ColumnElement[bool]] = []
+    if event_names:
+        matches.append((Event.type == "track") & Event.event.in_(list(event_names)))
+    if types:
+        matches.append(Event.type.in_(list(types)))
+    if not matches:
+        return []
+    rows = session.execute(
+        select(Event.customer_id, Event.timestamp, Event.type, Event.event, Event.payload)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.timestamp >= since,
+            Event.timestamp < until,
+            Event.customer_id.is_not(None),
+            or_(*matches),
+        )
+        .order_by(Event.timestamp, Event.id)
+    ).all()
+    survivors = _survivors(session, workspace_id, {row[0] for row in rows})
+    return [
+        (survivors[c], at, kind, name, payload.get("properties") or {}, _merged_traits(kind, payload))
+        for c, at, kind, name, payload in rows
+    ]
+
+
+def session_counts(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime
+) -> dict[str, int]:
+    rows = session.execute(
+        select(TrackingSession.channel, func.count())
+        .where(
+            TrackingSession.workspace_id == workspace_id,
+            TrackingSession.started_at >= since,
+            TrackingSession.started_at < until,
+        )
+        .group_by(TrackingSession.channel)
+    )
+    return {channel: int(count) for channel, count in rows}
+
+
+def sessions_per_day(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime, tz: str
+) -> Counter[tuple[Any, str]]:
+    zone = ZoneInfo(tz)
+    rows = session.execute(
+        select(TrackingSession.started_at, TrackingSession.channel).where(
+            TrackingSession.workspace_id == workspace_id,
+            TrackingSession.started_at >= since,
+            TrackingSession.started_at < until,
+        )
+    )
+    return Counter((at.astimezone(zone).date(), channel) for at, channel in rows)
