@@ -63,6 +63,7 @@ def record_server_event(
     if at.tzinfo is None:
         raise Invalid("an event time must be timezone-aware")
     now = utcnow()
+    event_id = new_id()
     payload = {
         "type": "track",
         "event": event,
@@ -72,7 +73,7 @@ def record_server_event(
         "context": {"library": {"name": "omnicx", "version": "server"}},
     }
     row = {
-        "id": new_id(),
+        "id": event_id,
         "workspace_id": workspace_id,
         "source_id": _server_source_id(session, workspace_id),
         "message_id": message_id,
@@ -95,5 +96,5 @@ def record_server_event(
     result = session.execute(stmt)
     stored = bool(getattr(result, "rowcount", 0))
     if stored:
-        record_changes(session, workspace_id=workspace_id, stream=Stream.EVENTS.value, upserted=[row["id"]])
+        record_changes(session, workspace_id=workspace_id, stream=Stream.EVENTS.value, upserted=[event_id])
     return stored
