@@ -23,19 +23,32 @@ def test_team_forms_create_and_explain_refusals(app, client: TestClient, world: 
     assert again.text.count('class="card"') >= 1
 
 
-def test_adding_a_member_shows_the_generated_password_once(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_inviting_a_member_lists_the_invitation_and_explains_refusals(
+    app, client: TestClient, world: World
+) -> None:  # type: ignore[no-untyped-def]
     admin = world.members[Role.ADMIN]
     sign_in(client, admin.email, admin.password)
     headers = session_csrf(client, app.state.runtime.settings.resolved_secret_key)
-    added = client.post(
-        "/settings/members", data={"email": "new@acme.example.com", "role": "agent"}, headers=headers
+    invited = client.post(
+        "/settings/invitations", data={"email": "new@acme.example.com", "role": "agent"}, headers=headers
     )
-    assert added.status_code == 201
-    assert "shown only now" in added.text
+    assert invited.status_code == 201
+    assert "Invitation sent to new@acme.example.com" in invited.text
     listing = client.get("/settings/members")
-    assert "new@acme.example.com" in listing.text
-    assert "shown only now" not in listing.text
+    assert 'data-invitation="new@acme.example.com"' in listing.text
+    assert 'data-member="new@acme.example.com"' not in listing.text  # a member only once they accept
     refused = client.post(
-        "/settings/members", data={"email": "boss@acme.example.com", "role": "owner"}, headers=headers
+        "/settings/invitations", data={"email": "boss@acme.example.com", "role": "owner"}, headers=headers
     )
     assert refused.status_code == 403
+    member = client.post(
+        "/settings/invitations",
+        data={"email": world.members[Role.AGENT].email, "role": "agent"},
+        headers=headers,
+    )
+    assert member.status_code == 409
+    assert "already a member" in member.text
+    nonsense = client.post(
+        "/settings/invitations", data={"email": "not an email", "role": "agent"}, headers=headers
+    )
+    assert nonsense.status_code == 422

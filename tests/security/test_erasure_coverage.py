@@ -47,6 +47,7 @@ ERASED_BY_IDENTITY = "identity"
 NOT_ABOUT_CUSTOMERS = {
     "auth_workspace": "the workspace's own name",
     "auth_user": "members of the workspace (staff), not customers",
+    "auth_invitation": "an address invited to join the staff, kept until accepted, withdrawn or the workspace goes",
     "auth_team": "teams of members",
     "auth_api_token": "a token's name, chosen by staff",
     "auth_session": "members' browser sessions",

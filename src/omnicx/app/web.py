@@ -23,6 +23,7 @@ from omnicx.app import probes
 from omnicx.app.wiring import wire
 from omnicx.attribution import routes as attribution_routes
 from omnicx.attribution import views as attribution_views
+from omnicx.auth import account_links as auth_account_links
 from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
 from omnicx.channels.chat import routes as chat_routes
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         overview_views.router,
         auth_routes.router,
         auth_views.router,
+        auth_account_links.router,
         jobs_routes.router,
         jobs_views.router,
         realtime_stream.router,

@@ -124,3 +124,36 @@ class AuditEntry(IdMixin, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime]
+
+
+class Invitation(IdMixin, TimestampMixin, Base):
+    """An address asked to join a workspace with a role. Only the SHA-256 of its link's token is kept; a new
+    token (resend) replaces the old one. Pending while neither accepted nor revoked, usable until it expires."""
+
+    __tablename__ = "auth_invitation"
+    __table_args__ = (Index("ix_auth_invitation_workspace_email", "workspace_id", "email"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(RoleType)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
+    invited_by: Mapped[str] = mapped_column(String(320), default="")
+    sent_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class PasswordReset(IdMixin, TimestampMixin, Base):
+    """A link that lets a person set a new password: single use, short-lived, stored as the SHA-256 of its
+    token. Every reset of one user ends when any of them is used."""
+
+    __tablename__ = "auth_password_reset"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,4 +1,5 @@
-"""REST API of the auth domain under /api/v1: the caller, members, teams, tokens and the audit log."""
+"""REST API of the auth domain under /api/v1: the caller, members and invitations, teams, tokens, the audit log,
+and the two public endpoints of a password reset."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from fastapi import APIRouter, Query, Request, Response
 from omnicx.auth import service
 from omnicx.auth.schemas import (
     AuditPublic,
-    MemberCreate,
-    MemberCreated,
+    InvitationCreate,
+    InvitationPublic,
     MemberPublic,
     MemberUpdate,
     MePublic,
     PasswordChange,
     PasswordChanged,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PasswordResetRequested,
     TeamCreate,
     TeamMemberAdd,
     TeamPublic,
@@ -28,7 +32,8 @@ from omnicx.auth.schemas import (
 )
 from omnicx.kernel.access.permissions import PERMISSIONS, Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.web.deps import SESSION_COOKIE, SessionDep, require
+from omnicx.kernel.web.deps import SESSION_COOKIE, SessionDep, SettingsDep, client_ip, require
+from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
@@ -78,12 +83,6 @@ def list_members(session: SessionDep, principal: Reader) -> list[MemberPublic]:
     return service.list_members(session, workspace_id=principal.workspace_id)
 
 
-@router.post("/members", response_model=MemberCreated, status_code=201)
-def add_member(data: MemberCreate, session: SessionDep, principal: MemberManager) -> MemberCreated:
-    """Add a person; if they have no account yet one is created and its generated password returned once."""
-    return service.add_member(session, principal=principal, data=data)
-
-
 @router.patch("/members/{member_id}", response_model=MemberPublic)
 def change_role(
     member_id: uuid.UUID, data: MemberUpdate, session: SessionDep, principal: MemberManager
@@ -95,6 +94,69 @@ def change_role(
 def remove_member(member_id: uuid.UUID, session: SessionDep, principal: MemberManager) -> Response:
     service.remove_member(session, principal=principal, member_id=member_id)
     return Response(status_code=204)
+
+
+@router.get("/invitations", response_model=list[InvitationPublic])
+def list_invitations(session: SessionDep, principal: Reader) -> list[InvitationPublic]:
+    """Invitations neither accepted nor withdrawn (expired ones too: they can be sent again)."""
+    return service.list_invitations(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/invitations", response_model=InvitationPublic, status_code=201)
+def invite_member(
+    data: InvitationCreate, session: SessionDep, settings: SettingsDep, principal: MemberManager
+) -> InvitationPublic:
+    """Invite an address with a role; it is mailed a link and becomes a member when it accepts. The answer is
+    the same whether or not the address has an account; only an address already a member of this workspace
+    is refused (`member_exists`)."""
+    return service.invite_member(session, principal=principal, data=data, secret=settings.resolved_secret_key)
+
+
+@router.post("/invitations/{invitation_id}/resend", response_model=InvitationPublic)
+def resend_invitation(
+    invitation_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: MemberManager
+) -> InvitationPublic:
+    """Mail the invitation again with a new link (the previous one stops working), valid 7 days."""
+    return service.resend_invitation(
+        session, principal=principal, invitation_id=invitation_id, secret=settings.resolved_secret_key
+    )
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204)
+def revoke_invitation(invitation_id: uuid.UUID, session: SessionDep, principal: MemberManager) -> Response:
+    """Withdraw a pending invitation: its link stops working."""
+    service.revoke_invitation(session, principal=principal, invitation_id=invitation_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password-reset",
+    response_model=PasswordResetRequested,
+    status_code=202,
+    dependencies=[per_address_limit("account_links")],
+)
+def request_password_reset(
+    request: Request, data: PasswordResetRequest, session: SessionDep, settings: SettingsDep
+) -> PasswordResetRequested:
+    """Public. Mail a link to set a new password to the account of `email`, if there is one. The answer is the
+    same for every address."""
+    service.request_password_reset(
+        session, email=data.email, secret=settings.resolved_secret_key, ip=client_ip(request)
+    )
+    return PasswordResetRequested(message=service.RESET_REQUESTED)
+
+
+@router.post(
+    "/password-reset/confirm",
+    response_model=PasswordChanged,
+    dependencies=[per_address_limit("account_links")],
+)
+def reset_password(request: Request, data: PasswordResetConfirm, session: SessionDep) -> PasswordChanged:
+    """Public. Set a new password with the token of a reset link (once); every session of the person ends."""
+    ended = service.reset_password(
+        session, token=data.token, new_password=data.new_password, ip=client_ip(request)
+    )
+    return PasswordChanged(sessions_ended=ended)
 
 
 @router.get("/teams", response_model=list[TeamPublic])

@@ -48,13 +48,6 @@ class UserPublic(_Public):
     language: str | None
 
 
-class MemberCreate(BaseModel):
-    email: EmailStr
-    name: PlainText = Field(default="", max_length=200)
-    role: Role
-    password: PlainText | None = Field(default=None, min_length=10, max_length=200)
-
-
 class MemberUpdate(BaseModel):
     role: Role
 
@@ -68,11 +61,81 @@ class MemberPublic(_Public):
     created_at: datetime
 
 
-class MemberCreated(BaseModel):
+class InvitationCreate(BaseModel):
+    email: EmailStr
+    role: Role
+
+
+class InvitationPublic(_Public):
+    """An invitation as the workspace sees it. The answer to an invitation is the same whether or not the
+    address has an account anywhere: nothing here depends on it."""
+
+    id: uuid.UUID
+    email: str
+    role: Role
+    invited_by: str
+    sent_at: datetime
+    expires_at: datetime
+    expired: bool = Field(default=False, description="The link no longer works; sending it again renews it.")
+    created_at: datetime
+
+
+class InvitationView(BaseModel):
+    """What the holder of an invitation link sees before accepting it."""
+
+    workspace_name: str
+    email: str
+    role: Role
+    invited_by: str
+    expires_at: datetime
+    has_account: bool = Field(description="Whether the invited address already signs in to omnicx.")
+
+
+class InvitationDelivery(BaseModel):
+    """What the invitation mail says (the job that sends it reads this)."""
+
+    to: str
+    workspace_name: str
+    invited_by: str
+    role: Role
+    link: str
+    expires_at: datetime
+
+
+class InvitationAccept(BaseModel):
+    """Accepting without being signed in: the existing account's password, or a name and a new password."""
+
+    name: PlainText = Field(default="", max_length=200)
+    password: str = Field(max_length=200)
+
+
+class InvitationAccepted(BaseModel):
+    """The membership an accepted invitation made (or found, for someone who was a member already)."""
+
+    workspace: WorkspacePublic
     member: MemberPublic
-    generated_password: str | None = Field(
-        default=None, description="Only present when omnicx generated the password; shown once."
-    )
+
+
+class PasswordResetRequest(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class PasswordResetRequested(BaseModel):
+    message: str = Field(description="Always the same, whether or not an account has this address.")
+
+
+class PasswordResetConfirm(BaseModel):
+    token: str = Field(max_length=200)
+    new_password: PlainText = Field(min_length=10, max_length=200)
+
+
+class PasswordResetDelivery(BaseModel):
+    """What the password reset mail says (the job that sends it reads this)."""
+
+    to: str
+    name: str
+    link: str
+    expires_at: datetime
 
 
 class TeamCreate(BaseModel):

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from omnicx.auth import service
-from omnicx.auth.schemas import MemberCreate, TeamCreate
+from omnicx.auth.schemas import InvitationCreate, InvitationPublic, TeamCreate
 from omnicx.kernel.access.errors import CsrfFailed
 from omnicx.kernel.access.permissions import Action, Role, allows, assignable_roles
 from omnicx.kernel.access.principal import Principal
@@ -28,7 +29,7 @@ from omnicx.kernel.web.deps import (
     presented_csrf,
     require,
 )
-from omnicx.kernel.web.forms import redirect_or_page, see_other
+from omnicx.kernel.web.forms import redirect_or_page, see_other, validation_message
 from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.middleware import LANGUAGE_COOKIE
 from omnicx.kernel.web.nav import NavItem
@@ -71,10 +72,13 @@ def pre_session_csrf(
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request, next: str | None = None, lang: str | None = None) -> HTMLResponse:
+def signin_page(
+    request: Request, next: str | None = None, lang: str | None = None, reset: bool = False
+) -> HTMLResponse:
     if lang in LANGUAGES:
         set_request_language(lang)
-    response = render(request, "auth/signin.html", {"next": _safe_next(next), "error": None})
+    context = {"next": _safe_next(next), "error": None, "password_reset": reset}
+    response = render(request, "auth/signin.html", context)
     if lang in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax", max_age=365 * 86400)
     return response
@@ -202,15 +206,17 @@ def _members_page(
     principal: Principal,
     *,
     error: str | None = None,
-    created: object = None,
+    invited: InvitationPublic | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    can_manage = allows(principal.role, Action.MEMBERS_MANAGE)
     context = {
         "members": service.list_members(session, workspace_id=principal.workspace_id),
-        "can_manage": allows(principal.role, Action.MEMBERS_MANAGE),
+        "invitations": service.list_invitations(session, workspace_id=principal.workspace_id),
+        "can_manage": can_manage,
         "roles": sorted(assignable_roles(principal.role), key=list(Role).index),
         "error": error,
-        "created": created,
+        "invited": invited,
     }
     return render(request, "auth/members.html", context, status=status)
 
@@ -220,23 +226,57 @@ def members(request: Request, session: SessionDep, principal: MemberReader) -> H
     return _members_page(request, session, principal)
 
 
-@router.post("/settings/members", response_class=HTMLResponse)
-def add_member(
+@router.post("/settings/invitations", response_class=HTMLResponse)
+def invite_member(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: MemberManager,
     email: Annotated[str, Form(max_length=320)],
     role: Annotated[Role, Form()],
-    name: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
+    """Invite an address: the page says the invitation was sent, whether or not the address has an account."""
     try:
-        data = MemberCreate(email=email, role=role, name=name)
-        created = service.add_member(session, principal=principal, data=data)
+        data = InvitationCreate(email=email, role=role)
+        invited = service.invite_member(
+            session, principal=principal, data=data, secret=settings.resolved_secret_key
+        )
     except DomainError as error:
+        session.rollback()
         return _members_page(request, session, principal, error=error.message, status=error.status)
-    except ValueError as error:
-        return _members_page(request, session, principal, error=str(error).splitlines()[0], status=422)
-    return _members_page(request, session, principal, created=created, status=201)
+    except ValidationError as error:
+        return _members_page(request, session, principal, error=validation_message(error), status=422)
+    return _members_page(request, session, principal, invited=invited, status=201)
+
+
+@router.post("/settings/invitations/{invitation_id}/resend", response_class=HTMLResponse)
+def resend_invitation(
+    request: Request,
+    invitation_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: MemberManager,
+) -> Response:
+    return redirect_or_page(
+        lambda: service.resend_invitation(
+            session, principal=principal, invitation_id=invitation_id, secret=settings.resolved_secret_key
+        ),
+        to="/settings/members",
+        page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
+        session=session,
+    )
+
+
+@router.post("/settings/invitations/{invitation_id}/revoke", response_class=HTMLResponse)
+def revoke_invitation(
+    request: Request, invitation_id: uuid.UUID, session: SessionDep, principal: MemberManager
+) -> Response:
+    return redirect_or_page(
+        lambda: service.revoke_invitation(session, principal=principal, invitation_id=invitation_id),
+        to="/settings/members",
+        page=lambda message, status: _members_page(request, session, principal, error=message, status=status),
+        session=session,
+    )
 
 
 @router.post("/settings/members/{member_id}/role", response_class=HTMLResponse)

@@ -7,14 +7,18 @@
   recipient's mail client shows it once. The inbox queues the job; the channels own the sending.
 - `ownership.send_code`: mail the code proving an address to that address (the ownership domain queues it;
   a code superseded, expired or no longer needed is not sent). The Message-ID is derived from the job id.
+- `auth.send_invitation` and `auth.send_password_reset`: mail an invitation link, a password reset link (the
+  auth domain queues them with the link's token sealed under the server's key; a link replaced, used,
+  withdrawn or expired since is not sent). The Message-ID is derived from the job id.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from omnicx.auth import service as auth_service
 from omnicx.channels.base import DeliveryFailed
-from omnicx.channels.email.sender import send_code_email
+from omnicx.channels.email.sender import send_code_email, send_invitation_email, send_password_reset_email
 from omnicx.channels.registry import adapter_for
 from omnicx.inbox import service
 from omnicx.inbox.enums import DeliveryStatus
@@ -63,8 +67,40 @@ def send_ownership_code(ctx: JobContext) -> None:
     send_code_email(delivery, settings=ctx.runtime.settings, message_id=f"<{ctx.job_id}@omnicx.verification>")
 
 
+def send_invitation(ctx: JobContext) -> None:
+    settings = ctx.runtime.settings
+    with ctx.runtime.sessions() as reader:
+        delivery = auth_service.invitation_delivery(
+            reader,
+            invitation_id=uuid.UUID(ctx.payload["invitation_id"]),
+            sealed=str(ctx.payload["sealed"]),
+            secret=settings.resolved_secret_key,
+            base_url=settings.base_url,
+        )
+    if delivery is not None:
+        send_invitation_email(delivery, settings=settings, message_id=f"<{ctx.job_id}@omnicx.invitation>")
+
+
+def send_password_reset(ctx: JobContext) -> None:
+    settings = ctx.runtime.settings
+    with ctx.runtime.sessions() as reader:
+        delivery = auth_service.password_reset_delivery(
+            reader,
+            reset_id=uuid.UUID(ctx.payload["reset_id"]),
+            sealed=str(ctx.payload["sealed"]),
+            secret=settings.resolved_secret_key,
+            base_url=settings.base_url,
+        )
+    if delivery is not None:
+        send_password_reset_email(
+            delivery, settings=settings, message_id=f"<{ctx.job_id}@omnicx.password-reset>"
+        )
+
+
 # What the composition root registers (`omnicx.app.wiring`): job kind -> handler.
 HANDLERS: dict[str, Handler] = {
     service.DELIVER_JOB: deliver,
     ownership_service.SEND_CODE_JOB: send_ownership_code,
+    auth_service.SEND_INVITATION_JOB: send_invitation,
+    auth_service.SEND_PASSWORD_RESET_JOB: send_password_reset,
 }

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
@@ -208,7 +209,8 @@ def seed_world(
 
     Phases: catalogue and stock; visitor events (tracking import, with the job worker in a second process
     resolving identities and rebuilding sessions and touchpoints as chunks land, exactly as live traffic);
-    orders (commerce: stock, statuses, sales); store visits and calls (touchpoints); conversations (inbox).
+    orders (commerce: stock, statuses, sales); store visits and calls (touchpoints); conversations (inbox); the
+    analytics copy brought up to date.
     Jobs the orders and conversations queue (SLA checks, pickup notices) are left to the server's worker.
     `wire` is the composition root's registration, run in the second process (this one is wired already).
     """
@@ -278,4 +280,7 @@ def seed_world(
             on_progress=(lambda d, t: on_progress("conversations", d, t)) if on_progress else None,
         )
     lap("conversations")
+    # Reports read the analytics copy: bring it up to date before anyone opens them.
+    analytics_service.sync(runtime)
+    lap("analytics")
     return summary

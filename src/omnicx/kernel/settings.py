@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
+    # The address people open omnicx at: the links it mails (invitations, password resets) start with it, and
+    # cookies are `Secure` (with HSTS) when it is https.
     base_url: str = "http://127.0.0.1:8000"
     default_language: Literal["en", "fr", "id", "ca"] = "en"
     default_timezone: str = "UTC"
@@ -126,6 +128,8 @@ class Settings(BaseSettings):
     rate_limit_chat_per_address: str = "120/minute"
     rate_limit_chat_per_key: str = "3000/minute"
     rate_limit_signin_per_address: str = "30/minute"
+    # The public forms and endpoints that mail a link or take one (password reset, invitation acceptance).
+    rate_limit_account_links_per_address: str = "10/minute"
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
     trusted_proxies: str = ""
     # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
@@ -170,6 +174,7 @@ class Settings(BaseSettings):
         "rate_limit_chat_per_address",
         "rate_limit_chat_per_key",
         "rate_limit_signin_per_address",
+        "rate_limit_account_links_per_address",
     )
     @classmethod
     def _is_rate(cls, value: str) -> str:

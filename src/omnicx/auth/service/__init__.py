@@ -2,8 +2,29 @@
 
 from omnicx.auth.service.audit import list_audit, record_audit
 from omnicx.auth.service.directory import DIRECTORY
-from omnicx.auth.service.members import add_member, change_role, list_members, member_of, remove_member
+from omnicx.auth.service.invitations import (
+    INVITATION_TTL,
+    SEND_INVITATION_JOB,
+    accept_invitation,
+    accept_invitation_signed_out,
+    invitation_delivery,
+    invite_member,
+    list_invitations,
+    resend_invitation,
+    revoke_invitation,
+    view_invitation,
+)
+from omnicx.auth.service.members import change_role, list_members, member_of, remove_member
 from omnicx.auth.service.passwords import change_password, set_user_password
+from omnicx.auth.service.recovery import (
+    RESET_REQUESTED,
+    RESET_TTL,
+    SEND_PASSWORD_RESET_JOB,
+    check_reset_link,
+    password_reset_delivery,
+    request_password_reset,
+    reset_password,
+)
 from omnicx.auth.service.sessions import (
     authenticate_session,
     authenticate_token,
@@ -35,12 +56,19 @@ from omnicx.auth.service.workspaces import (
 
 __all__ = [
     "DIRECTORY",
-    "add_member",
+    "INVITATION_TTL",
+    "RESET_REQUESTED",
+    "RESET_TTL",
+    "SEND_INVITATION_JOB",
+    "SEND_PASSWORD_RESET_JOB",
+    "accept_invitation",
+    "accept_invitation_signed_out",
     "add_team_member",
     "authenticate_session",
     "authenticate_token",
     "change_password",
     "change_role",
+    "check_reset_link",
     "create_team",
     "create_token",
     "create_user",
@@ -51,15 +79,23 @@ __all__ = [
     "get_team",
     "get_workspace",
     "get_workspace_by_slug",
+    "invitation_delivery",
+    "invite_member",
     "list_audit",
+    "list_invitations",
     "list_members",
     "list_teams",
     "list_tokens",
     "list_user_workspaces",
     "member_of",
+    "password_reset_delivery",
     "record_audit",
     "remove_member",
     "remove_team_member",
+    "request_password_reset",
+    "resend_invitation",
+    "reset_password",
+    "revoke_invitation",
     "revoke_token",
     "set_user_language",
     "set_user_password",
@@ -68,4 +104,5 @@ __all__ = [
     "switch_workspace",
     "team_ids_of",
     "update_team",
+    "view_invitation",
 ]

@@ -1,4 +1,5 @@
-"""Memberships: who belongs to a workspace and with which role."""
+"""Memberships: who belongs to a workspace and with which role. People join by invitation (`invitations`);
+an operator may also make someone a member directly (`workspaces.ensure_membership`, the CLI and the demo)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omnicx.auth.errors import DuplicateMember, LastOwner, MemberNotFound, RoleNotAssignable
+from omnicx.auth.errors import LastOwner, MemberNotFound, RoleNotAssignable
 from omnicx.auth.models import Membership, User
-from omnicx.auth.schemas import MemberCreate, MemberCreated, MemberPublic, UserCreate
+from omnicx.auth.schemas import MemberPublic
 from omnicx.auth.service.audit import record_audit
-from omnicx.auth.service.workspaces import create_user, find_user
 from omnicx.kernel.access.permissions import Role, assignable_roles
 from omnicx.kernel.access.principal import Principal
 
@@ -38,7 +38,8 @@ def _load(session: Session, workspace_id: uuid.UUID, member_id: uuid.UUID) -> tu
     return row[0], row[1]
 
 
-def _check_assignable(principal: Principal, role: Role) -> None:
+def check_assignable(principal: Principal, role: Role) -> None:
+    """Nobody grants, changes or takes away a role above what their own role may assign."""
     if role not in assignable_roles(principal.role):
         raise RoleNotAssignable(f"a {principal.role} cannot grant the {role} role")
 
@@ -66,39 +67,6 @@ def member_of(session: Session, *, principal: Principal) -> MemberPublic | None:
     return _public(row[0], row[1]) if row is not None else None
 
 
-def add_member(session: Session, *, principal: Principal, data: MemberCreate) -> MemberCreated:
-    _check_assignable(principal, data.role)
-    user = find_user(session, email=data.email)
-    generated: str | None = None
-    if user is None:
-        public, generated = create_user(
-            session, data=UserCreate(email=data.email, name=data.name, password=data.password)
-        )
-        user = session.get(User, public.id)
-        assert user is not None
-    exists = session.scalar(
-        select(Membership.id).where(
-            Membership.workspace_id == principal.workspace_id, Membership.user_id == user.id
-        )
-    )
-    if exists:
-        raise DuplicateMember(f"{user.email} is already a member")
-    membership = Membership(workspace_id=principal.workspace_id, user_id=user.id, role=data.role)
-    session.add(membership)
-    session.flush()
-    record_audit(
-        session,
-        workspace_id=principal.workspace_id,
-        principal=principal,
-        action="member.added",
-        target_type="member",
-        target_id=str(membership.id),
-        detail={"email": user.email, "role": data.role.value},
-    )
-    session.commit()
-    return MemberCreated(member=_public(membership, user), generated_password=generated)
-
-
 def _owner_count(session: Session, workspace_id: uuid.UUID) -> int:
     return (
         session.scalar(
@@ -110,8 +78,8 @@ def _owner_count(session: Session, workspace_id: uuid.UUID) -> int:
 
 def change_role(session: Session, *, principal: Principal, member_id: uuid.UUID, role: Role) -> MemberPublic:
     membership, user = _load(session, principal.workspace_id, member_id)
-    _check_assignable(principal, role)
-    _check_assignable(principal, membership.role)
+    check_assignable(principal, role)
+    check_assignable(principal, membership.role)
     if (
         membership.role is Role.OWNER
         and role is not Role.OWNER
@@ -135,7 +103,7 @@ def change_role(session: Session, *, principal: Principal, member_id: uuid.UUID,
 
 def remove_member(session: Session, *, principal: Principal, member_id: uuid.UUID) -> None:
     membership, user = _load(session, principal.workspace_id, member_id)
-    _check_assignable(principal, membership.role)
+    check_assignable(principal, membership.role)
     if membership.role is Role.OWNER and _owner_count(session, membership.workspace_id) <= 1:
         raise LastOwner("the workspace must keep at least one owner")
     session.delete(membership)

@@ -23,7 +23,8 @@ MIN_LENGTH = 10
 MAX_LENGTH = 200
 
 
-def _check_new(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """The password policy every new password meets, whoever sets it."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise Invalid(f"a password has {MIN_LENGTH} to {MAX_LENGTH} characters")
 
@@ -42,7 +43,7 @@ def change_password(
         raise Invalid("only a person signed in with a password can change it")
     if not verify_password(user.password_hash, current_password):
         raise InvalidCredentials("the current password is wrong")
-    _check_new(new_password)
+    check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     keep = hash_token(current_session_token) if current_session_token else None
     ended = end_sessions(session, user.id, keep=keep)
@@ -64,7 +65,7 @@ def set_user_password(session: Session, *, user_id: uuid.UUID, password: str) ->
     user = session.get(User, user_id)
     if user is None:
         raise Invalid("unknown user")
-    _check_new(password)
+    check_new_password(password)
     user.password_hash = hash_password(password)
     end_sessions(session, user.id, keep=None)
     session.commit()

@@ -23,6 +23,7 @@ from omnicx.auth.models import ApiToken, BrowserSession, LoginAttempt, Membershi
 from omnicx.auth.schemas import SignedIn, UserPublic, WorkspacePublic
 from omnicx.auth.service.audit import record_audit
 from omnicx.auth.service.workspaces import find_user
+from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import hash_token, new_token, verify_password
 from omnicx.kernel.db import utcnow
@@ -121,6 +122,31 @@ def sign_in(
         session.commit()
         raise InvalidCredentials("email or password is incorrect")
     workspace, membership = _pick_membership(session, user.id, workspace_slug)
+    signed = open_session(
+        session,
+        user=user,
+        workspace=workspace,
+        role=membership.role,
+        ip=ip,
+        user_agent=user_agent,
+        ttl_hours=ttl_hours,
+    )
+    session.commit()
+    return signed
+
+
+def open_session(
+    session: Session,
+    *,
+    user: User,
+    workspace: Workspace,
+    role: Role,
+    ip: str,
+    user_agent: str,
+    ttl_hours: int,
+) -> SignedIn:
+    """Start a browser session for a person who just proved who they are (a password, an accepted
+    invitation), audited, in the caller's transaction (not committed)."""
     token = new_token(SESSION_PREFIX)
     session.add(
         BrowserSession(
@@ -141,12 +167,11 @@ def sign_in(
         target_type="user",
         target_id=str(user.id),
     )
-    session.commit()
     return SignedIn(
         session_token=token,
         user=UserPublic.model_validate(user),
         workspace=WorkspacePublic.model_validate(workspace),
-        role=membership.role,
+        role=role,
     )
 
 

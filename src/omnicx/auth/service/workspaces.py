@@ -60,12 +60,12 @@ def list_user_workspaces(session: Session, *, user_id: uuid.UUID) -> list[tuple[
     return [(WorkspacePublic.model_validate(w), role) for w, role in rows]
 
 
-def _normalise_email(email: str) -> str:
+def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
 def find_user(session: Session, *, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == _normalise_email(email)))
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def create_user(session: Session, *, data: UserCreate) -> tuple[UserPublic, str | None]:
@@ -74,7 +74,7 @@ def create_user(session: Session, *, data: UserCreate) -> tuple[UserPublic, str 
         raise Invalid(f"a user with email {data.email} already exists")
     generated = None if data.password else generate_password()
     user = User(
-        email=_normalise_email(data.email),
+        email=normalise_email(data.email),
         name=data.name,
         password_hash=hash_password(data.password or generated or ""),
         language=data.language,

@@ -3,7 +3,7 @@
 Existing data reaches the copy when its first sync rebuilds it (`omnicx analytics rebuild` does it at once).
 
 Revision ID: 41a698698881
-Revises: 0ae004472ff2
+Revises: 9f677727c4cf
 Create Date: 2026-12-04 20:35:58.031402
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import omnicx.kernel.db
 
 revision: str = "41a698698881"
-down_revision: str | None = "0ae004472ff2"
+down_revision: str | None = "9f677727c4cf"
 branch_labels: str | None = None
 depends_on: str | None = None
 
