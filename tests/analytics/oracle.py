@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from omnicx.attribution.paths import Touch
+from omnicx.attribution.paths import BuiltPaths, Conversion, Touch, build_paths
 from omnicx.identity import service as identity_service
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.processing import traits_of
@@ -109,3 +109,21 @@ def sessions_per_day(
         )
     )
     return Counter((at.astimezone(zone).date(), channel) for at, channel in rows)
+
+
+def paths(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversions: Sequence[Conversion],
+    range_start: datetime,
+    range_end: datetime,
+    lookback: timedelta,
+    with_times: bool,
+) -> BuiltPaths:
+    """Paths built in memory from the store's touchpoints, as reports did before the engine built them."""
+    del with_times  # built in memory, every path has its times
+    rows = touches(session, workspace_id=workspace_id, since=range_start - lookback, until=range_end)
+    return build_paths(
+        touches=rows, conversions=conversions, range_start=range_start, range_end=range_end, lookback=lookback
+    )

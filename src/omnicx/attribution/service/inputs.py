@@ -1,4 +1,4 @@
-"""What attribution reads, from the analytics copy: touches, conversion candidates and session counts.
+"""What attribution reads, from the analytics copy: conversion candidates, paths and session counts.
 
 Every row comes with `person_id`, the customer it belongs to now (merged customers are one journey), so no
 identity look-up follows. The finer conversion rules (a trait present, a property's value) are applied here, in
@@ -8,20 +8,56 @@ Python, to the few candidate rows the engine returns.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
-from omnicx.attribution.paths import Touch
+from omnicx.attribution.engine import Path, PathSet
+from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths, Conversion
 
-TOUCHES = """
-SELECT person_id, touched_at, channel FROM touchpoints
-WHERE touched_at >= $since AND touched_at < $until
-ORDER BY person_id, touched_at, id
+#: One path per conversion (its customer's touches in the lookback before it, the last fifty) and one per customer
+#: who touched a channel in the range's last lookback without converting (a null path); then identical paths are
+#: grouped; each group lists its paths' touch times when the model needs them. Conversions come in as parallel lists.
+PATHS = """
+WITH conversion AS (
+    SELECT unnest(CAST($people AS UUID[])) AS person, unnest(CAST($times AS TIMESTAMPTZ[])) AS converted_at,
+           unnest(CAST($values AS DOUBLE[])) AS value, unnest(CAST($numbers AS BIGINT[])) AS n
+),
+touch AS (
+    SELECT person_id, touched_at, channel, id FROM touchpoints WHERE touched_at >= $since AND touched_at < $until
+),
+converting AS (
+    SELECT c.n, any_value(c.converted_at) AS converted_at, any_value(c.value) AS value,
+           list(t.channel ORDER BY t.touched_at DESC, t.id DESC) FILTER (WHERE t.id IS NOT NULL) AS recent,
+           list(t.touched_at ORDER BY t.touched_at DESC, t.id DESC) FILTER (WHERE t.id IS NOT NULL) AS recent_at
+    FROM conversion c
+    LEFT JOIN touch t ON t.person_id = c.person
+        AND t.touched_at >= c.converted_at - $lookback AND t.touched_at <= c.converted_at
+    GROUP BY c.n
+),
+idle AS (
+    SELECT list(channel ORDER BY touched_at DESC, id DESC) AS recent,
+           list(touched_at ORDER BY touched_at DESC, id DESC) AS recent_at
+    FROM touch
+    WHERE touched_at >= $idle_since AND person_id NOT IN (SELECT person FROM conversion)
+    GROUP BY person_id
+),
+paths AS (
+    SELECT coalesce(list_reverse(recent[1:$longest]), [$unattributed]) AS channels,
+           coalesce(list_reverse(recent_at[1:$longest]), [converted_at]) AS touched, converted_at AS ended,
+           1.0 AS conversions, value, 0.0 AS nulls
+    FROM converting
+    UNION ALL
+    SELECT list_reverse(recent[1:$longest]), list_reverse(recent_at[1:$longest]), recent_at[1], 0.0, 0.0, 1.0
+    FROM idle
+)
+SELECT channels, sum(conversions), sum(value), sum(nulls),
+       CASE WHEN $timed THEN list(struct_pack(conversions, value, nulls, touched, ended)) END
+FROM paths GROUP BY channels
 """
 
 CANDIDATES = """
@@ -40,12 +76,49 @@ GROUP BY channel
 Candidate = tuple[uuid.UUID, datetime, str, str | None, dict[str, Any], dict[str, Any]]
 
 
-def touches(session: Session, *, workspace_id: uuid.UUID, since: datetime, until: datetime) -> list[Touch]:
-    """Every touchpoint in [since, until), by customer then time."""
-    rows = analytics_service.query(
-        session, workspace_id=workspace_id, sql=TOUCHES, params={"since": since, "until": until}
-    )
-    return [Touch(row[0], row[1], row[2]) for row in rows]
+def paths(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversions: Sequence[Conversion],
+    range_start: datetime,
+    range_end: datetime,
+    lookback: timedelta,
+    with_times: bool,
+) -> BuiltPaths:
+    """The paths of `conversions` in [range_start, range_end) and the null paths of that range, built in the
+    engine (the same rules as `attribution.paths.build_paths`, which works on rows in memory). Identical
+    paths are grouped unless `with_times` (the time-decay model reads each touch's time)."""
+    inside = [c for c in conversions if range_start <= c.at < range_end]
+    params = {
+        "people": [c.customer_id for c in inside],
+        "times": [c.at for c in inside],
+        "values": [c.value for c in inside],
+        "numbers": list(range(len(inside))),
+        "since": range_start - lookback,
+        "until": range_end,
+        "idle_since": max(range_start, range_end - lookback),
+        "lookback": lookback,
+        "longest": MAX_TOUCHES,
+        "unattributed": UNATTRIBUTED,
+        "timed": with_times,
+    }
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=PATHS, params=params)
+    built = [path for row in rows for path in _expand(row, with_times)]
+    converting = round(sum(p.conversions for p in built))
+    nulls = round(sum(p.nulls for p in built))
+    return BuiltPaths(PathSet.from_paths(built), converting, nulls)
+
+
+def _expand(row: tuple[Any, ...], with_times: bool) -> list[Path]:
+    """One grouped path, or each of the group's paths with its touch times."""
+    channels = tuple(row[0])
+    if not with_times:
+        return [Path(channels, float(row[1]), float(row[2]), float(row[3]))]
+    return [
+        Path(channels, p["conversions"], p["value"], p["nulls"], tuple(p["touched"]), p["ended"])
+        for p in row[4]
+    ]
 
 
 def _json(text: str | None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ customers are one journey); all modelling happens in the pure engine.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.attribution.engine import AttributionResult, Model, ModelOptions, PathSet, run_model
 from omnicx.attribution.errors import AttributionParameterError
-from omnicx.attribution.paths import Conversion, Touch, build_paths
+from omnicx.attribution.paths import BuiltPaths, Conversion
 from omnicx.attribution.schemas import (
     AttributionReport,
     ChannelRow,
@@ -158,42 +157,43 @@ def _credit(result: AttributionResult | None, channel: str) -> tuple[float, floa
     return credit.conversions, credit.value
 
 
-def _inputs(
+def _stage_conversions_of(
+    session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
+) -> list[Conversion]:
+    return _stage_conversions(
+        _conversions(session, workspace_id, stage, start, end), once=stage.key is not StageKey.SALE
+    )
+
+
+def _paths(
     session: Session,
     workspace_id: uuid.UUID,
-    stages: Sequence[StagePublic],
+    stage: StagePublic,
+    query: ReportQuery,
     start: datetime,
     end: datetime,
-    lookback_days: int | None,
-) -> tuple[list[Touch], dict[StageKey, list[Conversion]]]:
-    longest = max(lookback_days or s.lookback_days for s in stages)
-    touches = inputs.touches(
-        session, workspace_id=workspace_id, since=start - timedelta(days=longest), until=end
+    *,
+    with_times: bool,
+) -> BuiltPaths:
+    return inputs.paths(
+        session,
+        workspace_id=workspace_id,
+        conversions=_stage_conversions_of(session, workspace_id, stage, start, end),
+        range_start=start,
+        range_end=end,
+        lookback=timedelta(days=query.lookback_days or stage.lookback_days),
+        with_times=with_times,
     )
-    conversions = {
-        s.key: _stage_conversions(
-            _conversions(session, workspace_id, s, start, end), once=s.key is not StageKey.SALE
-        )
-        for s in stages
-    }
-    return touches, conversions
 
 
 def _stage_runs(
     session: Session, workspace_id: uuid.UUID, query: ReportQuery, start: datetime, end: datetime
 ) -> tuple[list[StagePublic], dict[StageKey, _StageRun]]:
     stages = list_stages(session, workspace_id=workspace_id)
-    touches, conversions = _inputs(session, workspace_id, stages, start, end, query.lookback_days)
+    timed = query.model is Model.TIME_DECAY
     runs: dict[StageKey, _StageRun] = {}
     for stage in stages:
-        lookback = timedelta(days=query.lookback_days or stage.lookback_days)
-        built = build_paths(
-            touches=touches,
-            conversions=conversions[stage.key],
-            range_start=start,
-            range_end=end,
-            lookback=lookback,
-        )
+        built = _paths(session, workspace_id, stage, query, start, end, with_times=timed)
         runs[stage.key] = _StageRun(built.paths, built.converting, built.nulls, query.model, query.order)
     return stages, runs
 
@@ -234,14 +234,7 @@ def compare_models_for_stage(
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
     chosen = next(s for s in stages if s.key is stage)
-    touches, conversions = _inputs(session, workspace_id, [chosen], start, end, query.lookback_days)
-    built = build_paths(
-        touches=touches,
-        conversions=conversions[stage],
-        range_start=start,
-        range_end=end,
-        lookback=timedelta(days=query.lookback_days or chosen.lookback_days),
-    )
+    built = _paths(session, workspace_id, chosen, query, start, end, with_times=True)
     columns = []
     channels: set[str] = set()
     for model in Model:
