@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.analytics import store
@@ -49,11 +50,15 @@ Progress = Callable[[str, int], None]
 
 
 def _advance(session: Session) -> SyncState:
-    """Take the sync's turn for this transaction and the next batch number."""
-    session.execute(update(SyncState).where(SyncState.id == 1).values(seq=SyncState.seq + 1))
-    return session.scalars(
-        select(SyncState).where(SyncState.id == 1).execution_options(populate_existing=True)
-    ).one()
+    """Take the sync's turn for this transaction and the next batch number (creating the state row if a
+    database lost it: a copy with no state is one never built)."""
+    bump = update(SyncState).where(SyncState.id == 1).values(seq=SyncState.seq + 1)
+    if not getattr(session.execute(bump), "rowcount", 0):
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(SyncState).values(id=1, seq=0, last_sync_rows=0).on_conflict_do_nothing())
+        session.execute(bump)
+    fresh = select(SyncState).where(SyncState.id == 1).execution_options(populate_existing=True)
+    return session.scalars(fresh).one()
 
 
 def rebuilding(state: SyncState) -> bool:
@@ -133,7 +138,7 @@ class Syncer:
     def _never_built(self) -> bool:
         with self.sessions() as session:
             state = session.get(SyncState, 1)
-            return state is not None and state.rebuilt_at is None and not rebuilding(state)
+            return state is None or (state.rebuilt_at is None and not rebuilding(state))
 
     def _batch(self, result: SyncResult, touched: set[tuple[uuid.UUID, str]]) -> bool:
         with transaction(self.sessions) as session:
