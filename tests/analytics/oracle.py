@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.attribution.paths import BuiltPaths, Conversion, Touch, build_paths
+from omnicx.attribution.schemas import StagePublic
 from omnicx.identity import service as identity_service
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.processing import traits_of
@@ -127,3 +128,45 @@ def paths(
     return build_paths(
         touches=rows, conversions=conversions, range_start=range_start, range_end=range_end, lookback=lookback
     )
+
+
+def _value(properties: dict[str, Any], prop: str | None) -> float:
+    if not prop:
+        return 0.0
+    raw = properties.get(prop)
+    try:
+        number = float(raw) if raw is not None and not isinstance(raw, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number == number and abs(number) != float("inf") else 0.0
+
+
+def conversions(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    stage: StagePublic,
+    since: datetime,
+    until: datetime,
+    once: bool,
+) -> list[Conversion]:
+    """The old rules in Python over candidate rows: names, a trait set (truthy), a property's value, once."""
+    rows = candidates(
+        session,
+        workspace_id=workspace_id,
+        since=since,
+        until=until,
+        event_names=stage.event_names,
+        types=("identify",) if stage.identify_trait else (),
+    )
+    found: list[Conversion] = []
+    seen: set[uuid.UUID] = set()
+    for person, at, kind, name, properties, traits in rows:
+        matched = (
+            name in stage.event_names if kind == "track" else bool(traits.get(stage.identify_trait or ""))
+        )
+        if not matched or (once and person in seen):
+            continue
+        seen.add(person)
+        found.append(Conversion(person, at, _value(properties, stage.value_property)))
+    return found

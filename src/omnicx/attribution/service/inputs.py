@@ -1,23 +1,23 @@
 """What attribution reads, from the analytics copy: conversion candidates, paths and session counts.
 
 Every row comes with `person_id`, the customer it belongs to now (merged customers are one journey), so no
-identity look-up follows. The finer conversion rules (a trait present, a property's value) are applied here, in
-Python, to the few candidate rows the engine returns.
+identity look-up follows. Conversions, paths and counts are computed in the engine; Python receives a stage's
+conversions and the distinct paths, never the events or touches themselves.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.attribution.engine import Path, PathSet
 from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths, Conversion
+from omnicx.attribution.schemas import StagePublic
 
 #: One path per conversion (its customer's touches in the lookback before it, the last fifty) and one per customer
 #: who touched a channel in the range's last lookback without converting (a null path); then identical paths are
@@ -60,10 +60,39 @@ SELECT channels, sum(conversions), sum(value), sum(nulls),
 FROM paths GROUP BY channels
 """
 
-CANDIDATES = """
-SELECT person_id, timestamp, type, event, properties, traits FROM events
-WHERE timestamp >= $since AND timestamp < $until AND customer_id IS NOT NULL
-  AND ((type = 'track' AND event IN (SELECT unnest($names))) OR type IN (SELECT unnest($types)))
+#: A stage's conversions: track events by name, identify calls setting its trait; the value read from a property
+#: (a number, or text holding one; anything else, or not finite, is 0); with `$once`, each customer's first only.
+CONVERSIONS = """
+WITH candidate AS (
+    SELECT person_id, timestamp, id, type,
+           json_extract(traits, CAST($trait AS VARCHAR)) AS v,
+           json_extract(properties, CAST($property AS VARCHAR)) AS raw,
+           json_extract_string(properties, CAST($property AS VARCHAR)) AS raw_text
+    FROM events
+    WHERE timestamp >= $since AND timestamp < $until AND customer_id IS NOT NULL
+      AND ((type = 'track' AND event IN (SELECT unnest(CAST($names AS VARCHAR[]))))
+           OR (type = 'identify' AND $trait IS NOT NULL))
+),
+matched AS (
+    SELECT person_id, timestamp, id,
+           CASE json_type(raw)
+               WHEN 'VARCHAR' THEN TRY_CAST(raw_text AS DOUBLE)
+               WHEN 'BIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+               WHEN 'UBIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+               WHEN 'DOUBLE' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+           END AS number,
+           row_number() OVER (PARTITION BY person_id ORDER BY timestamp, id) AS nth
+    FROM candidate
+    WHERE type = 'track' OR coalesce(CASE json_type(v)  -- set as Python's truth has it: not null/false/0/""/[]/{}
+        WHEN 'NULL' THEN false
+        WHEN 'BOOLEAN' THEN CAST(v AS VARCHAR) = 'true'
+        WHEN 'VARCHAR' THEN CAST(v AS VARCHAR) <> '""'
+        WHEN 'ARRAY' THEN CAST(v AS VARCHAR) <> '[]'
+        WHEN 'OBJECT' THEN CAST(v AS VARCHAR) <> '{}'
+        ELSE TRY_CAST(CAST(v AS VARCHAR) AS DOUBLE) <> 0 END, false)
+)
+SELECT person_id, timestamp, CASE WHEN isfinite(number) THEN number ELSE 0.0 END FROM matched
+WHERE nth = 1 OR NOT $once
 ORDER BY timestamp, id
 """
 
@@ -72,8 +101,6 @@ SELECT channel, count(*) FROM sessions
 WHERE started_at >= $since AND started_at < $until
 GROUP BY channel
 """
-
-Candidate = tuple[uuid.UUID, datetime, str, str | None, dict[str, Any], dict[str, Any]]
 
 
 def paths(
@@ -121,27 +148,32 @@ def _expand(row: tuple[Any, ...], with_times: bool) -> list[Path]:
     ]
 
 
-def _json(text: str | None) -> dict[str, Any]:
-    value = orjson.loads(text) if text else {}
-    return value if isinstance(value, dict) else {}
+def _pointer(key: str | None) -> str | None:
+    """A JSON pointer to a top-level key (any name: `~` and `/` escaped as RFC 6901 says)."""
+    return None if not key else "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def candidates(
+def conversions(
     session: Session,
     *,
     workspace_id: uuid.UUID,
+    stage: StagePublic,
     since: datetime,
     until: datetime,
-    event_names: Collection[str],
-    types: Collection[str] = (),
-) -> list[Candidate]:
-    """Resolved events that may be conversions: track events by name, and whole message types (e.g. every
-    `identify`), oldest first, each with its properties and the person's traits."""
-    if not event_names and not types:
-        return []
-    params = {"since": since, "until": until, "names": sorted(event_names), "types": sorted(types)}
-    rows = analytics_service.query(session, workspace_id=workspace_id, sql=CANDIDATES, params=params)
-    return [(row[0], row[1], row[2], row[3], _json(row[4]), _json(row[5])) for row in rows]
+    once: bool,
+) -> list[Conversion]:
+    """The stage's conversions in [since, until), oldest first, each on its current customer; with `once`,
+    only each customer's first."""
+    params = {
+        "since": since,
+        "until": until,
+        "names": sorted(stage.event_names),
+        "trait": _pointer(stage.identify_trait),
+        "property": _pointer(stage.value_property),
+        "once": once,
+    }
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=CONVERSIONS, params=params)
+    return [Conversion(row[0], row[1], float(row[2])) for row in rows]
 
 
 def session_counts(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -51,56 +50,6 @@ def _bounds(query_from: date, query_to: date, tz: str) -> tuple[datetime, dateti
     if (query_to - query_from).days >= MAX_RANGE_DAYS:
         raise AttributionParameterError(f"a report covers at most {MAX_RANGE_DAYS} days")
     return day_bounds(query_from, query_to, tz)
-
-
-def _value(properties: dict[str, Any], prop: str | None) -> float:
-    if not prop:
-        return 0.0
-    raw = properties.get(prop)
-    try:
-        number = float(raw) if raw is not None and not isinstance(raw, bool) else 0.0
-    except (TypeError, ValueError):
-        return 0.0
-    return number if number == number and abs(number) != float("inf") else 0.0
-
-
-def _matches(stage: StagePublic, kind: str, name: str | None, traits: dict[str, Any]) -> bool:
-    if kind == "track":
-        return name in stage.event_names
-    return kind == "identify" and stage.identify_trait is not None and bool(traits.get(stage.identify_trait))
-
-
-def _conversions(
-    session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
-) -> list[tuple[uuid.UUID, datetime, float]]:
-    """(current customer, time, value) of the stage's conversions; contacts and qualified leads look back for
-    an earlier first occurrence."""
-    once = stage.key is not StageKey.SALE
-    rows = inputs.candidates(
-        session,
-        workspace_id=workspace_id,
-        since=start - FIRST_OCCURRENCE_HORIZON if once else start,
-        until=end,
-        event_names=stage.event_names,
-        types=("identify",) if stage.identify_trait else (),
-    )
-    return [
-        (person, at, _value(properties, stage.value_property))
-        for person, at, kind, name, properties, traits in rows
-        if _matches(stage, kind, name, traits)
-    ]
-
-
-def _stage_conversions(rows: list[tuple[uuid.UUID, datetime, float]], *, once: bool) -> list[Conversion]:
-    conversions: list[Conversion] = []
-    seen: set[uuid.UUID] = set()
-    for customer, at, value in sorted(rows, key=lambda r: r[1]):
-        if once:
-            if customer in seen:
-                continue
-            seen.add(customer)
-        conversions.append(Conversion(customer, at, value))
-    return conversions
 
 
 def _run(paths: PathSet, model: Model, order: int) -> AttributionResult | None:
@@ -160,8 +109,16 @@ def _credit(result: AttributionResult | None, channel: str) -> tuple[float, floa
 def _stage_conversions_of(
     session: Session, workspace_id: uuid.UUID, stage: StagePublic, start: datetime, end: datetime
 ) -> list[Conversion]:
-    return _stage_conversions(
-        _conversions(session, workspace_id, stage, start, end), once=stage.key is not StageKey.SALE
+    """Contacts and qualified leads count once per customer, at their first occurrence (looked for well before
+    the range); every sale counts."""
+    once = stage.key is not StageKey.SALE
+    return inputs.conversions(
+        session,
+        workspace_id=workspace_id,
+        stage=stage,
+        since=start - FIRST_OCCURRENCE_HORIZON if once else start,
+        until=end,
+        once=once,
     )
 
 
@@ -269,10 +226,10 @@ def daily_conversions(
     start, end = _bounds(date_from, date_to, workspace.timezone)
     zone = ZoneInfo(workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
-    stage_rows = {s.key: _conversions(session, workspace_id, s, start, end) for s in stages}
     points: dict[tuple[date, StageKey], list[float]] = {}
-    for key, rows in stage_rows.items():
-        for conversion in _stage_conversions(rows, once=key is not StageKey.SALE):
+    for stage in stages:
+        key = stage.key
+        for conversion in _stage_conversions_of(session, workspace_id, stage, start, end):
             if start <= conversion.at < end:
                 point = points.setdefault((conversion.at.astimezone(zone).date(), key), [0, 0.0])
                 point[0] += 1
