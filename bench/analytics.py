@@ -832,8 +832,8 @@ def forget_incremental(world: World) -> None:
     from sqlalchemy import delete, update
 
     from omnicx.identity.models import Customer
-    from omnicx.kernel.changes.models import Change
     from omnicx.kernel.db import make_engine, make_session_factory
+    from omnicx.kernel.jobs.models import Change
     from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 
     end = datetime.fromisoformat(world.end).replace(tzinfo=UTC)
@@ -970,8 +970,8 @@ def phase_incremental(data_dir: Path, world: World, args: argparse.Namespace) ->
     from omnicx.analytics import service as analytics_service
     from omnicx.analytics.enums import Stream
     from omnicx.identity.models import Customer
-    from omnicx.kernel.changes import record_changes
     from omnicx.kernel.db import transaction
+    from omnicx.kernel.jobs.feed import record_changes
 
     runtime = runtime_for(data_dir, world)
     workspace = uuid.UUID(world.workspace_id)
@@ -1096,14 +1096,21 @@ Query = tuple[str, dict[str, Any]]
 
 
 def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Query]]:
-    """Each page's distinct queries, in the SQL omnicx runs, over read_parquet of the live files."""
-    from omnicx.attribution.service.inputs import CANDIDATES, SESSIONS_BY_CHANNEL, TOUCHES
+    """Each page's distinct queries, in the SQL omnicx runs, over read_parquet of the live files: per stage, its
+    conversions, then its paths (given those conversions, found once untimed), and the session counts."""
+    import duckdb
+
+    from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED
+    from omnicx.attribution.service.inputs import CONVERSIONS, PATHS, SESSIONS_BY_CHANNEL
     from omnicx.attribution.service.reports import FIRST_OCCURRENCE_HORIZON
     from omnicx.attribution.service.stages import DEFAULT_STAGES
     from omnicx.kernel.dates import day_bounds
     from omnicx.overview.service.summary import SESSIONS_PER_DAY
 
     lookback = timedelta(days=30)  # the default stages' window
+
+    def pointer(key: object) -> str | None:
+        return None if not key else "/" + str(key).replace("~", "~0").replace("/", "~1")
 
     def over(table: str, sql: str, params: dict[str, Any]) -> Query:
         bound = {**params, "rows": files[table]}
@@ -1117,16 +1124,51 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
                 )
             else:
                 body = "SELECT *, customer_id AS person_id FROM read_parquet($rows)"
-        return f"WITH {table} AS ({body}) {sql}", bound
+        stripped = sql.lstrip()
+        rest = f", {stripped[4:]}" if stripped[:4].upper() == "WITH" else f" {stripped}"
+        return f"WITH {table} AS ({body}){rest}", bound
 
-    def candidates(start: datetime, end: datetime) -> list[Query]:
+    database = duckdb.connect(":memory:")
+    database.execute("SET TimeZone = 'UTC'")
+
+    def stage_queries(start: datetime, end: datetime, *, with_paths: bool) -> list[Query]:
         found = []
         for key, stage in DEFAULT_STAGES.items():
-            since = start if key.value == "sale" else start - FIRST_OCCURRENCE_HORIZON
-            names = sorted(stage["event_names"])  # type: ignore[call-overload]
-            types = ["identify"] if stage["identify_trait"] else []
+            once = key.value != "sale"
+            conversion = over(
+                "events",
+                CONVERSIONS,
+                {
+                    "since": start - FIRST_OCCURRENCE_HORIZON if once else start,
+                    "until": end,
+                    "names": sorted(stage["event_names"]),  # type: ignore[call-overload]
+                    "trait": pointer(stage["identify_trait"]),
+                    "property": pointer(stage["value_property"]),
+                    "once": once,
+                },
+            )
+            found.append(conversion)
+            if not with_paths:
+                continue
+            inside = [r for r in database.execute(*conversion).fetchall() if start <= r[1] < end]
             found.append(
-                over("events", CANDIDATES, {"since": since, "until": end, "names": names, "types": types})
+                over(
+                    "touchpoints",
+                    PATHS,
+                    {
+                        "people": [r[0] for r in inside],
+                        "times": [r[1] for r in inside],
+                        "values": [r[2] for r in inside],
+                        "numbers": list(range(len(inside))),
+                        "since": start - lookback,
+                        "until": end,
+                        "idle_since": max(start, end - lookback),
+                        "lookback": lookback,
+                        "longest": MAX_TOUCHES,
+                        "unattributed": UNATTRIBUTED,
+                        "timed": False,
+                    },
+                )
             )
         return found
 
@@ -1134,14 +1176,13 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     r_start, r_end = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
     return {
         "overview": [
-            over("touchpoints", TOUCHES, {"since": o_start - lookback, "until": o_end}),
-            *candidates(o_start, o_end),
+            *stage_queries(o_start, o_end, with_paths=True),
+            *stage_queries(o_start, o_end, with_paths=False),  # the daily trend counts conversions again
             over("sessions", SESSIONS_BY_CHANNEL, {"since": o_start, "until": o_end}),
             over("sessions", SESSIONS_PER_DAY, {"since": o_start, "until": o_end, "tz": TIMEZONE}),
         ],
         "report": [
-            over("touchpoints", TOUCHES, {"since": r_start - lookback, "until": r_end}),
-            *candidates(r_start, r_end),
+            *stage_queries(r_start, r_end, with_paths=True),
             over("sessions", SESSIONS_BY_CHANNEL, {"since": r_start, "until": r_end}),
         ],
         "sessions_per_day": [
