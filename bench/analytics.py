@@ -1131,7 +1131,7 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     database = duckdb.connect(":memory:")
     database.execute("SET TimeZone = 'UTC'")
 
-    def stage_queries(start: datetime, end: datetime, *, with_paths: bool) -> list[Query]:
+    def stage_queries(start: datetime, end: datetime) -> list[Query]:
         found = []
         for key, stage in DEFAULT_STAGES.items():
             once = key.value != "sale"
@@ -1148,8 +1148,6 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
                 },
             )
             found.append(conversion)
-            if not with_paths:
-                continue
             inside = [r for r in database.execute(*conversion).fetchall() if start <= r[1] < end]
             found.append(
                 over(
@@ -1176,13 +1174,12 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     r_start, r_end = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
     return {
         "overview": [
-            *stage_queries(o_start, o_end, with_paths=True),
-            *stage_queries(o_start, o_end, with_paths=False),  # the daily trend counts conversions again
+            *stage_queries(o_start, o_end),
             over("sessions", SESSIONS_BY_CHANNEL, {"since": o_start, "until": o_end}),
             over("sessions", SESSIONS_PER_DAY, {"since": o_start, "until": o_end, "tz": TIMEZONE}),
         ],
         "report": [
-            *stage_queries(r_start, r_end, with_paths=True),
+            *stage_queries(r_start, r_end),
             over("sessions", SESSIONS_BY_CHANNEL, {"since": r_start, "until": r_end}),
         ],
         "sessions_per_day": [
