@@ -951,7 +951,9 @@ def _mark_feeders(begun: dict[str, float]) -> None:
     for name in ("events", "sessions", "touchpoints"):
         rows = row_feeder(name)
         analytics_service.register_feeder(
-            analytics_service.RowFeeder(table=name, load=rows.load, scan=noted(name, rows.scan))
+            analytics_service.RowFeeder(
+                table=name, load=rows.load, scan=noted(name, rows.scan), count=rows.count
+            )
         )
     snapshot = snapshot_feeder("customer_map")
     analytics_service.register_feeder(

@@ -302,3 +302,21 @@ def test_cli_prints_the_same_numbers_as_the_api(
         env=cli_env,
     )
     assert bad.exit_code == 1 and "ends before it starts" in bad.output
+
+
+def test_sessions_per_day_add_up_to_each_channels_sessions(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    points = get(client, world, "/api/v1/overview/sessions")
+    overview = get(client, world, "/api/v1/overview")
+    days = {p["day"] for p in points}
+    assert days == {
+        (TODAY - timedelta(days=n)).isoformat() for n in range(7)
+    }  # quiet days are there, at zero
+    totals: dict[str, float] = {}
+    for point in points:
+        totals[point["series"]] = totals.get(point["series"], 0) + point["value"]
+    assert totals == {row["channel"]: row["sessions"] for row in overview["channels"] if row["sessions"]}
+    assert sum(totals.values()) == overview["sessions"] > 0
+    denied = client.get("/api/v1/overview/sessions", params=RANGE, headers=world.token(Role.AGENT))
+    assert denied.status_code == 403

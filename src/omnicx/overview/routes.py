@@ -13,11 +13,12 @@ from omnicx.kernel.charts import chart_png, chart_svg
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 from omnicx.overview import service
-from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section
+from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section, TrendPoint
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Principal, require(Action.OVERVIEW_READ)]
+ChannelReader = Annotated[Principal, require(Action.ATTRIBUTION_READ)]
 Query_ = Annotated[OverviewQuery, Query()]
 Metric = Literal["contacts", "qualified", "sales", "revenue"]
 ChartFormat = Literal["json", "png", "svg"]
@@ -55,6 +56,12 @@ def channels_csv(session: SessionDep, principal: Reader, query: Query_) -> Respo
         media_type="text/csv",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/sessions", response_model=list[TrendPoint])
+def sessions(session: SessionDep, principal: ChannelReader, query: Query_) -> list[TrendPoint]:
+    """Sessions per day (workspace time zone) and channel for an inclusive date range, zero on quiet days."""
+    return service.sessions_per_day(session, workspace_id=principal.workspace_id, query=query)
 
 
 @router.get(

@@ -124,6 +124,13 @@ def _totals(report: AttributionReport) -> StageNumbers:
     )
 
 
+def sessions_per_day(session: Session, *, workspace_id: uuid.UUID, query: OverviewQuery) -> list[TrendPoint]:
+    """Sessions per day (workspace time zone) and channel over `query`'s range, zero on quiet days: the
+    Overview's sessions chart on its own, for a dashboard or a spreadsheet."""
+    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
+    return _sessions_trend(session, workspace_id, workspace.timezone, query)
+
+
 def _sessions_trend(
     session: Session, workspace_id: uuid.UUID, tz: str, query: OverviewQuery
 ) -> list[TrendPoint]:
