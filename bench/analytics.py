@@ -1098,13 +1098,16 @@ Query = tuple[str, dict[str, Any]]
 
 
 def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Query]]:
-    """Each page's distinct queries, in the SQL omnicx runs, over read_parquet of the live files: per stage, its
-    conversions, then its paths (given those conversions, found once untimed), and the session counts."""
-    import duckdb
-
+    """Each page's distinct queries, in the SQL omnicx runs (its stage paths and daily conversions with the
+    conversion view, session counts), over read_parquet of the same live files, with the customer map joined."""
     from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED
-    from omnicx.attribution.service.inputs import CONVERSIONS, PATHS, SESSIONS_BY_CHANNEL
-    from omnicx.attribution.service.reports import FIRST_OCCURRENCE_HORIZON
+    from omnicx.attribution.service.inputs import (
+        CONVERSION,
+        DAILY,
+        FIRST_OCCURRENCE_HORIZON,
+        PATHS,
+        SESSIONS_BY_CHANNEL,
+    )
     from omnicx.attribution.service.stages import DEFAULT_STAGES
     from omnicx.kernel.dates import day_bounds
     from omnicx.overview.service.summary import SESSIONS_PER_DAY
@@ -1114,78 +1117,73 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     def pointer(key: object) -> str | None:
         return None if not key else "/" + str(key).replace("~", "~0").replace("/", "~1")
 
-    def over(table: str, sql: str, params: dict[str, Any]) -> Query:
-        bound = {**params, "rows": files[table]}
-        body = "SELECT * FROM read_parquet($rows)"
-        if table != "sessions":  # what reads person_id joins the customer map
-            if files["customer_map"]:
-                bound["customer_map"] = files["customer_map"]
-                body = (
-                    "SELECT r.*, coalesce(m.current_id, r.customer_id) AS person_id FROM read_parquet($rows) r "
-                    "LEFT JOIN read_parquet($customer_map) m ON m.customer_id = r.customer_id"
-                )
-            else:
-                body = "SELECT *, customer_id AS person_id FROM read_parquet($rows)"
+    def table(name: str, bound: dict[str, Any]) -> str:
+        bound[f"{name}_files"] = files[name]
+        if name == "sessions":
+            return f"{name} AS (SELECT * FROM read_parquet(${name}_files))"
+        if not files["customer_map"]:
+            return f"{name} AS (SELECT *, customer_id AS person_id FROM read_parquet(${name}_files))"
+        bound["customer_map"] = files["customer_map"]
+        return (
+            f"{name} AS (SELECT r.*, coalesce(m.current_id, r.customer_id) AS person_id "
+            f"FROM read_parquet(${name}_files) r "
+            "LEFT JOIN read_parquet($customer_map) m ON m.customer_id = r.customer_id)"
+        )
+
+    def over(
+        tables: list[str], sql: str, params: dict[str, Any], views: dict[str, str] | None = None
+    ) -> Query:
+        bound = dict(params)
+        ctes = [table(name, bound) for name in tables] + [
+            f"{n} AS ({body})" for n, body in (views or {}).items()
+        ]
         stripped = sql.lstrip()
         rest = f", {stripped[4:]}" if stripped[:4].upper() == "WITH" else f" {stripped}"
-        return f"WITH {table} AS ({body}){rest}", bound
+        return f"WITH {', '.join(ctes)}{rest}", bound
 
-    database = duckdb.connect(":memory:")
-    database.execute("SET TimeZone = 'UTC'")
+    def stage_params(key: Any, stage: dict[str, object], start: datetime, end: datetime) -> dict[str, Any]:
+        once = key.value != "sale"
+        return {
+            "since": start - FIRST_OCCURRENCE_HORIZON if once else start,
+            "until": end,
+            "range_start": start,
+            "names": sorted(stage["event_names"]),  # type: ignore[call-overload]
+            "trait": pointer(stage["identify_trait"]),
+            "property": pointer(stage["value_property"]),
+            "once": once,
+        }
 
-    def stage_queries(start: datetime, end: datetime) -> list[Query]:
+    def stage_queries(start: datetime, end: datetime, *, daily: bool) -> list[Query]:
         found = []
         for key, stage in DEFAULT_STAGES.items():
-            once = key.value != "sale"
-            conversion = over(
-                "events",
-                CONVERSIONS,
-                {
-                    "since": start - FIRST_OCCURRENCE_HORIZON if once else start,
-                    "until": end,
-                    "names": sorted(stage["event_names"]),  # type: ignore[call-overload]
-                    "trait": pointer(stage["identify_trait"]),
-                    "property": pointer(stage["value_property"]),
-                    "once": once,
-                },
-            )
-            found.append(conversion)
-            inside = [r for r in database.execute(*conversion).fetchall() if start <= r[1] < end]
-            found.append(
-                over(
-                    "touchpoints",
-                    PATHS,
-                    {
-                        "people": [r[0] for r in inside],
-                        "times": [r[1] for r in inside],
-                        "values": [r[2] for r in inside],
-                        "numbers": list(range(len(inside))),
-                        "since": start - lookback,
-                        "until": end,
-                        "idle_since": max(start, end - lookback),
-                        "lookback": lookback,
-                        "longest": MAX_TOUCHES,
-                        "unattributed": UNATTRIBUTED,
-                        "timed": False,
-                    },
-                )
-            )
+            params = stage_params(key, stage, start, end)
+            paths = {
+                **params,
+                "idle_since": max(start, end - lookback),
+                "lookback": lookback,
+                "longest": MAX_TOUCHES,
+                "unattributed": UNATTRIBUTED,
+                "timed": False,
+            }
+            found.append(over(["events", "touchpoints"], PATHS, paths, {"conversion": CONVERSION}))
+            if daily:
+                found.append(over(["events"], DAILY, {**params, "tz": TIMEZONE}, {"conversion": CONVERSION}))
         return found
 
     o_start, o_end = day_bounds(*world.window(OVERVIEW_DAYS), TIMEZONE)
     r_start, r_end = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
     return {
         "overview": [
-            *stage_queries(o_start, o_end),
-            over("sessions", SESSIONS_BY_CHANNEL, {"since": o_start, "until": o_end}),
-            over("sessions", SESSIONS_PER_DAY, {"since": o_start, "until": o_end, "tz": TIMEZONE}),
+            *stage_queries(o_start, o_end, daily=True),
+            over(["sessions"], SESSIONS_BY_CHANNEL, {"since": o_start, "until": o_end}),
+            over(["sessions"], SESSIONS_PER_DAY, {"since": o_start, "until": o_end, "tz": TIMEZONE}),
         ],
         "report": [
-            *stage_queries(r_start, r_end),
-            over("sessions", SESSIONS_BY_CHANNEL, {"since": r_start, "until": r_end}),
+            *stage_queries(r_start, r_end, daily=False),
+            over(["sessions"], SESSIONS_BY_CHANNEL, {"since": r_start, "until": r_end}),
         ],
         "sessions_per_day": [
-            over("sessions", SESSIONS_PER_DAY, {"since": r_start, "until": r_end, "tz": TIMEZONE}),
+            over(["sessions"], SESSIONS_PER_DAY, {"since": r_start, "until": r_end, "tz": TIMEZONE}),
         ],
     }
 

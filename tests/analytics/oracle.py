@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.attribution.paths import BuiltPaths, Conversion, Touch, build_paths
-from omnicx.attribution.schemas import StagePublic
+from omnicx.attribution.schemas import StageKey, StagePublic
 from omnicx.identity import service as identity_service
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.processing import traits_of
@@ -112,24 +112,6 @@ def sessions_per_day(
     return Counter((at.astimezone(zone).date(), channel) for at, channel in rows)
 
 
-def paths(
-    session: Session,
-    *,
-    workspace_id: uuid.UUID,
-    conversions: Sequence[Conversion],
-    range_start: datetime,
-    range_end: datetime,
-    lookback: timedelta,
-    with_times: bool,
-) -> BuiltPaths:
-    """Paths built in memory from the store's touchpoints, as reports did before the engine built them."""
-    del with_times  # built in memory, every path has its times
-    rows = touches(session, workspace_id=workspace_id, since=range_start - lookback, until=range_end)
-    return build_paths(
-        touches=rows, conversions=conversions, range_start=range_start, range_end=range_end, lookback=lookback
-    )
-
-
 def _value(properties: dict[str, Any], prop: str | None) -> float:
     if not prop:
         return 0.0
@@ -170,3 +152,54 @@ def conversions(
         seen.add(person)
         found.append(Conversion(person, at, _value(properties, stage.value_property)))
     return found
+
+
+def _stage_conversions(
+    session: Session, workspace_id: uuid.UUID, stage: StagePublic, range_start: datetime, range_end: datetime
+) -> list[Conversion]:
+    once = stage.key is not StageKey.SALE
+    since = range_start - timedelta(days=3 * 365) if once else range_start
+    return conversions(
+        session, workspace_id=workspace_id, stage=stage, since=since, until=range_end, once=once
+    )
+
+
+def paths(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    stage: StagePublic,
+    range_start: datetime,
+    range_end: datetime,
+    lookback: timedelta,
+    with_times: bool,
+) -> BuiltPaths:
+    """Paths built in memory from the store's touchpoints, as reports did before the engine built them."""
+    del with_times  # built in memory, every path has its times
+    rows = touches(session, workspace_id=workspace_id, since=range_start - lookback, until=range_end)
+    return build_paths(
+        touches=rows,
+        conversions=_stage_conversions(session, workspace_id, stage, range_start, range_end),
+        range_start=range_start,
+        range_end=range_end,
+        lookback=lookback,
+    )
+
+
+def daily(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    stage: StagePublic,
+    range_start: datetime,
+    range_end: datetime,
+    tz: str,
+) -> list[tuple[Any, int, float]]:
+    zone = ZoneInfo(tz)
+    points: dict[Any, list[float]] = {}
+    for conversion in _stage_conversions(session, workspace_id, stage, range_start, range_end):
+        if range_start <= conversion.at < range_end:
+            point = points.setdefault(conversion.at.astimezone(zone).date(), [0, 0.0])
+            point[0] += 1
+            point[1] += conversion.value
+    return [(day, int(count), value) for day, (count, value) in sorted(points.items())]

@@ -68,7 +68,7 @@ def _reports(runtime: Runtime, workspace_id: uuid.UUID) -> dict[str, Any]:
 
 def _from_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inputs, "paths", oracle.paths)
-    monkeypatch.setattr(inputs, "conversions", oracle.conversions)
+    monkeypatch.setattr(inputs, "daily", oracle.daily)
     monkeypatch.setattr(inputs, "session_counts", oracle.session_counts)
     monkeypatch.setattr(summary, "_sessions_per_day", oracle.sessions_per_day)
 

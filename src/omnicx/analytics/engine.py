@@ -23,6 +23,12 @@ from omnicx.analytics.catalog import SEQ, TABLES, CopyTable
 from omnicx.analytics.store import LiveSegments
 
 
+def tables_read(*texts: str) -> tuple[str, ...]:
+    """The copy's tables some queries read, in dependency order (the customer map first)."""
+    wanted = {name for text in texts for name in tables_named(text)}
+    return tuple(sorted(wanted, key=lambda name: (name != "customer_map", name)))
+
+
 @lru_cache(maxsize=512)
 def tables_named(sql: str) -> tuple[str, ...]:
     """The copy's tables a query reads, in dependency order (the customer map first)."""
@@ -85,11 +91,15 @@ class DuckEngine:
         live: Mapping[str, LiveSegments],
         sql: str,
         params: Mapping[str, Any] | None = None,
+        views: Mapping[str, str] | None = None,
     ) -> list[tuple[Any, ...]]:
+        """`views`: named queries (over the copy's tables) that `sql` may read as tables, placed after them."""
         bound: dict[str, Any] = dict(params or {})
-        ctes = ", ".join(
-            f"{name} AS ({_source(root, TABLES[name], live[name], bound)})" for name in tables_named(sql)
-        )
+        named = [
+            f"{name} AS ({_source(root, TABLES[name], live[name], bound)})"
+            for name in tables_read(sql, *(views or {}).values())
+        ]
+        ctes = ", ".join(named + [f"{name} AS ({body})" for name, body in (views or {}).items()])
         text = sql
         if ctes:
             stripped = sql.lstrip()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import store
 from omnicx.analytics.catalog import TABLES, TableKind
-from omnicx.analytics.engine import engine, tables_named
+from omnicx.analytics.engine import engine, tables_read
 from omnicx.analytics.feeders import row_feeder
 from omnicx.analytics.models import Segment, SyncState
 from omnicx.analytics.schemas import AnalyticsStatus, SyncResult, TableStatus
@@ -34,12 +34,19 @@ def _settings(session: Session) -> Settings:
 
 
 def query(
-    session: Session, *, workspace_id: uuid.UUID, sql: str, params: Mapping[str, Any] | None = None
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    views: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Run `sql` (DuckDB dialect) over one workspace's copy; it names the copy's tables as plain tables."""
+    """Run `sql` (DuckDB dialect) over one workspace's copy; it names the copy's tables as plain tables, and
+    `views` (named queries over them, shared by several reports) as if they were tables too."""
     root = store.root_of(_settings(session).data_dir)
-    live = store.live(session, workspace_id=workspace_id, tables=tables_named(sql))
-    return engine().run(root, live, sql, params)
+    tables = tables_read(sql, *(views or {}).values())
+    live = store.live(session, workspace_id=workspace_id, tables=tables)
+    return engine().run(root, live, sql, params, views)
 
 
 def _syncer(runtime: Runtime) -> Syncer:

@@ -6,7 +6,6 @@ from omnicx.attribution.service.reports import (
     daily_conversions,
     default_range,
     report,
-    report_with_daily,
 )
 from omnicx.attribution.service.stages import list_stages, update_stage
 from omnicx.kernel.charts import chart_png, chart_svg
@@ -21,6 +20,5 @@ __all__ = [
     "list_stages",
     "report",
     "report_csv",
-    "report_with_daily",
     "update_stage",
 ]

@@ -1,34 +1,68 @@
-"""What attribution reads, from the analytics copy: conversion candidates, paths and session counts.
+"""What attribution reads, from the analytics copy: a stage's paths, its conversions per day, session counts.
 
 Every row comes with `person_id`, the customer it belongs to now (merged customers are one journey), so no
-identity look-up follows. Conversions, paths and counts are computed in the engine; Python receives a stage's
-conversions and the distinct paths, never the events or touches themselves.
+identity look-up follows. A stage's conversions are a view (`CONVERSION`) the path and daily queries read in the
+engine: Python receives distinct paths and daily totals, never events or touches.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.attribution.engine import Path, PathSet
-from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths, Conversion
-from omnicx.attribution.schemas import StagePublic
+from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths
+from omnicx.attribution.schemas import StageKey, StagePublic
 
-#: One path per conversion (its customer's touches in the lookback before it, the last fifty) and one per customer
-#: who touched a channel in the range's last lookback without converting (a null path); then identical paths are
-#: grouped; each group lists its paths' touch times when the model needs them. Conversions come in as parallel lists.
-PATHS = """
-WITH conversion AS (
-    SELECT unnest(CAST($people AS UUID[])) AS person, unnest(CAST($times AS TIMESTAMPTZ[])) AS converted_at,
-           unnest(CAST($values AS DOUBLE[])) AS value, unnest(CAST($numbers AS BIGINT[])) AS n
+#: A stage's conversions in [$since, $until): track events by name, identify calls setting its trait (as Python's
+#: truth has it: not null, false, 0, "", [] or {}); the value read from a property (a number, or text holding
+#: one; anything else, or not finite, is 0); with `$once`, each customer's first only.
+CONVERSION = """
+WITH candidate AS (
+    SELECT person_id, timestamp, id, type,
+           json_extract(traits, CAST($trait AS VARCHAR)) AS v,
+           json_extract(properties, CAST($property AS VARCHAR)) AS raw,
+           json_extract_string(properties, CAST($property AS VARCHAR)) AS raw_text
+    FROM events
+    WHERE timestamp >= $since AND timestamp < $until AND customer_id IS NOT NULL
+      AND ((type = 'track' AND event IN (SELECT unnest(CAST($names AS VARCHAR[]))))
+           OR (type = 'identify' AND $trait IS NOT NULL))
 ),
-touch AS (
-    SELECT person_id, touched_at, channel, id FROM touchpoints WHERE touched_at >= $since AND touched_at < $until
+matched AS (
+    SELECT person_id, timestamp, id,
+           CASE json_type(raw)
+               WHEN 'VARCHAR' THEN TRY_CAST(raw_text AS DOUBLE)
+               WHEN 'BIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+               WHEN 'UBIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+               WHEN 'DOUBLE' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
+           END AS number,
+           row_number() OVER (PARTITION BY person_id ORDER BY timestamp, id) AS nth
+    FROM candidate
+    WHERE type = 'track' OR coalesce(CASE json_type(v)
+        WHEN 'NULL' THEN false
+        WHEN 'BOOLEAN' THEN CAST(v AS VARCHAR) = 'true'
+        WHEN 'VARCHAR' THEN CAST(v AS VARCHAR) <> '""'
+        WHEN 'ARRAY' THEN CAST(v AS VARCHAR) <> '[]'
+        WHEN 'OBJECT' THEN CAST(v AS VARCHAR) <> '{}'
+        ELSE TRY_CAST(CAST(v AS VARCHAR) AS DOUBLE) <> 0 END, false)
+)
+SELECT row_number() OVER (ORDER BY timestamp, id) AS n, person_id AS person, timestamp AS converted_at,
+       CASE WHEN isfinite(number) THEN number ELSE 0.0 END AS value
+FROM matched
+WHERE (nth = 1 OR NOT $once) AND timestamp >= $range_start
+"""
+
+#: One path per conversion in the range (its customer's touches in the lookback before it, the last fifty) and
+#: one per customer who touched a channel in the range's last lookback without converting in it (a null path);
+#: identical paths grouped, each group listing its paths' touch times when the model needs them.
+PATHS = """
+WITH touch AS (
+    SELECT person_id, touched_at, channel, id FROM touchpoints
+    WHERE touched_at >= $range_start - $lookback AND touched_at < $until
 ),
 converting AS (
     SELECT c.n, any_value(c.converted_at) AS converted_at, any_value(c.value) AS value,
@@ -60,40 +94,10 @@ SELECT channels, sum(conversions), sum(value), sum(nulls),
 FROM paths GROUP BY channels
 """
 
-#: A stage's conversions: track events by name, identify calls setting its trait; the value read from a property
-#: (a number, or text holding one; anything else, or not finite, is 0); with `$once`, each customer's first only.
-CONVERSIONS = """
-WITH candidate AS (
-    SELECT person_id, timestamp, id, type,
-           json_extract(traits, CAST($trait AS VARCHAR)) AS v,
-           json_extract(properties, CAST($property AS VARCHAR)) AS raw,
-           json_extract_string(properties, CAST($property AS VARCHAR)) AS raw_text
-    FROM events
-    WHERE timestamp >= $since AND timestamp < $until AND customer_id IS NOT NULL
-      AND ((type = 'track' AND event IN (SELECT unnest(CAST($names AS VARCHAR[]))))
-           OR (type = 'identify' AND $trait IS NOT NULL))
-),
-matched AS (
-    SELECT person_id, timestamp, id,
-           CASE json_type(raw)
-               WHEN 'VARCHAR' THEN TRY_CAST(raw_text AS DOUBLE)
-               WHEN 'BIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
-               WHEN 'UBIGINT' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
-               WHEN 'DOUBLE' THEN CAST(CAST(raw AS VARCHAR) AS DOUBLE)
-           END AS number,
-           row_number() OVER (PARTITION BY person_id ORDER BY timestamp, id) AS nth
-    FROM candidate
-    WHERE type = 'track' OR coalesce(CASE json_type(v)  -- set as Python's truth has it: not null/false/0/""/[]/{}
-        WHEN 'NULL' THEN false
-        WHEN 'BOOLEAN' THEN CAST(v AS VARCHAR) = 'true'
-        WHEN 'VARCHAR' THEN CAST(v AS VARCHAR) <> '""'
-        WHEN 'ARRAY' THEN CAST(v AS VARCHAR) <> '[]'
-        WHEN 'OBJECT' THEN CAST(v AS VARCHAR) <> '{}'
-        ELSE TRY_CAST(CAST(v AS VARCHAR) AS DOUBLE) <> 0 END, false)
-)
-SELECT person_id, timestamp, CASE WHEN isfinite(number) THEN number ELSE 0.0 END FROM matched
-WHERE nth = 1 OR NOT $once
-ORDER BY timestamp, id
+#: A stage's conversions and their value per day in the workspace's time zone.
+DAILY = """
+SELECT CAST(timezone($tz, converted_at) AS DATE) AS day, count(*), sum(value) FROM conversion
+GROUP BY day ORDER BY day
 """
 
 SESSIONS_BY_CHANNEL = """
@@ -102,35 +106,54 @@ WHERE started_at >= $since AND started_at < $until
 GROUP BY channel
 """
 
+#: Contacts and qualified leads count once per customer: look this far back for an earlier first occurrence.
+FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
+
+
+def _pointer(key: str | None) -> str | None:
+    """A JSON pointer to a top-level key (any name: `~` and `/` escaped as RFC 6901 says)."""
+    return None if not key else "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _conversion_params(stage: StagePublic, range_start: datetime, range_end: datetime) -> dict[str, Any]:
+    """Contacts and qualified leads count at each customer's first occurrence, looked for well before the range;
+    every sale counts."""
+    once = stage.key is not StageKey.SALE
+    return {
+        "since": range_start - FIRST_OCCURRENCE_HORIZON if once else range_start,
+        "until": range_end,
+        "range_start": range_start,
+        "names": sorted(stage.event_names),
+        "trait": _pointer(stage.identify_trait),
+        "property": _pointer(stage.value_property),
+        "once": once,
+    }
+
 
 def paths(
     session: Session,
     *,
     workspace_id: uuid.UUID,
-    conversions: Sequence[Conversion],
+    stage: StagePublic,
     range_start: datetime,
     range_end: datetime,
     lookback: timedelta,
     with_times: bool,
 ) -> BuiltPaths:
-    """The paths of `conversions` in [range_start, range_end) and the null paths of that range, built in the
-    engine (the same rules as `attribution.paths.build_paths`, which works on rows in memory). Identical
-    paths are grouped unless `with_times` (the time-decay model reads each touch's time)."""
-    inside = [c for c in conversions if range_start <= c.at < range_end]
+    """The stage's paths for [range_start, range_end), built in the engine by the rules of
+    `attribution.paths.build_paths` (which works on rows in memory). Identical paths are grouped unless
+    `with_times` (the time-decay model reads each touch's time)."""
     params = {
-        "people": [c.customer_id for c in inside],
-        "times": [c.at for c in inside],
-        "values": [c.value for c in inside],
-        "numbers": list(range(len(inside))),
-        "since": range_start - lookback,
-        "until": range_end,
+        **_conversion_params(stage, range_start, range_end),
         "idle_since": max(range_start, range_end - lookback),
         "lookback": lookback,
         "longest": MAX_TOUCHES,
         "unattributed": UNATTRIBUTED,
         "timed": with_times,
     }
-    rows = analytics_service.query(session, workspace_id=workspace_id, sql=PATHS, params=params)
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=PATHS, params=params, views={"conversion": CONVERSION}
+    )
     built = [path for row in rows for path in _expand(row, with_times)]
     converting = round(sum(p.conversions for p in built))
     nulls = round(sum(p.nulls for p in built))
@@ -148,32 +171,21 @@ def _expand(row: tuple[Any, ...], with_times: bool) -> list[Path]:
     ]
 
 
-def _pointer(key: str | None) -> str | None:
-    """A JSON pointer to a top-level key (any name: `~` and `/` escaped as RFC 6901 says)."""
-    return None if not key else "/" + key.replace("~", "~0").replace("/", "~1")
-
-
-def conversions(
+def daily(
     session: Session,
     *,
     workspace_id: uuid.UUID,
     stage: StagePublic,
-    since: datetime,
-    until: datetime,
-    once: bool,
-) -> list[Conversion]:
-    """The stage's conversions in [since, until), oldest first, each on its current customer; with `once`,
-    only each customer's first."""
-    params = {
-        "since": since,
-        "until": until,
-        "names": sorted(stage.event_names),
-        "trait": _pointer(stage.identify_trait),
-        "property": _pointer(stage.value_property),
-        "once": once,
-    }
-    rows = analytics_service.query(session, workspace_id=workspace_id, sql=CONVERSIONS, params=params)
-    return [Conversion(row[0], row[1], float(row[2])) for row in rows]
+    range_start: datetime,
+    range_end: datetime,
+    tz: str,
+) -> list[tuple[date, int, float]]:
+    """(day, conversions, value) of the stage in [range_start, range_end), days in `tz`."""
+    params = {**_conversion_params(stage, range_start, range_end), "tz": tz}
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=DAILY, params=params, views={"conversion": CONVERSION}
+    )
+    return [(row[0], int(row[1]), float(row[2])) for row in rows]
 
 
 def session_counts(

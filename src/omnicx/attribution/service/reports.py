@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from omnicx.attribution.engine import AttributionResult, Model, ModelOptions, PathSet, run_model
 from omnicx.attribution.errors import AttributionParameterError
-from omnicx.attribution.paths import BuiltPaths, Conversion
+from omnicx.attribution.paths import BuiltPaths
 from omnicx.attribution.schemas import (
     AttributionReport,
     ChannelRow,
@@ -32,8 +31,6 @@ from omnicx.attribution.service.stages import list_stages
 from omnicx.auth import service as auth_service
 from omnicx.kernel.dates import day_bounds
 
-# Contacts and qualified leads count once per customer: look this far back for an earlier first occurrence.
-FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
 MAX_RANGE_DAYS = 366
 
 
@@ -106,33 +103,6 @@ def _credit(result: AttributionResult | None, channel: str) -> tuple[float, floa
     return credit.conversions, credit.value
 
 
-Found = dict[tuple[StageKey, datetime, datetime], list[Conversion]]
-
-
-def _stage_conversions_of(
-    session: Session,
-    workspace_id: uuid.UUID,
-    stage: StagePublic,
-    start: datetime,
-    end: datetime,
-    found: Found,
-) -> list[Conversion]:
-    """Contacts and qualified leads count once per customer, at their first occurrence (looked for well before
-    the range); every sale counts."""
-    once = stage.key is not StageKey.SALE
-    key = (stage.key, start, end)
-    if key not in found:  # a report and its daily trend ask for the same conversions
-        found[key] = inputs.conversions(
-            session,
-            workspace_id=workspace_id,
-            stage=stage,
-            since=start - FIRST_OCCURRENCE_HORIZON if once else start,
-            until=end,
-            once=once,
-        )
-    return found[key]
-
-
 def _paths(
     session: Session,
     workspace_id: uuid.UUID,
@@ -140,14 +110,13 @@ def _paths(
     query: ReportQuery,
     start: datetime,
     end: datetime,
-    found: Found,
     *,
     with_times: bool,
 ) -> BuiltPaths:
     return inputs.paths(
         session,
         workspace_id=workspace_id,
-        conversions=_stage_conversions_of(session, workspace_id, stage, start, end, found),
+        stage=stage,
         range_start=start,
         range_end=end,
         lookback=timedelta(days=query.lookback_days or stage.lookback_days),
@@ -161,35 +130,21 @@ def _stage_runs(
     query: ReportQuery,
     start: datetime,
     end: datetime,
-    found: Found,
 ) -> tuple[list[StagePublic], dict[StageKey, _StageRun]]:
     stages = list_stages(session, workspace_id=workspace_id)
     timed = query.model is Model.TIME_DECAY
     runs: dict[StageKey, _StageRun] = {}
     for stage in stages:
-        built = _paths(session, workspace_id, stage, query, start, end, found, with_times=timed)
+        built = _paths(session, workspace_id, stage, query, start, end, with_times=timed)
         runs[stage.key] = _StageRun(built.paths, built.converting, built.nulls, query.model, query.order)
     return stages, runs
 
 
 def report(session: Session, *, workspace_id: uuid.UUID, query: ReportQuery) -> AttributionReport:
     """Per channel: sessions, and per stage the credit by first touch, last touch and `query.model`."""
-    return _report(session, workspace_id, query, {})
-
-
-def report_with_daily(
-    session: Session, *, workspace_id: uuid.UUID, query: ReportQuery
-) -> tuple[AttributionReport, list[DailyConversions]]:
-    """`report` and `daily_conversions` for the same range, finding each stage's conversions once."""
-    found: Found = {}
-    report_ = _report(session, workspace_id, query, found)
-    return report_, _daily(session, workspace_id, query.date_from, query.date_to, found)
-
-
-def _report(session: Session, workspace_id: uuid.UUID, query: ReportQuery, found: Found) -> AttributionReport:
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
-    stages, runs = _stage_runs(session, workspace_id, query, start, end, found)
+    stages, runs = _stage_runs(session, workspace_id, query, start, end)
     sessions = inputs.session_counts(session, workspace_id=workspace_id, since=start, until=end)
     names = set(sessions) | {c for run in runs.values() for c in run.channels()}
     rows = []
@@ -221,7 +176,7 @@ def compare_models_for_stage(
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
     chosen = next(s for s in stages if s.key is stage)
-    built = _paths(session, workspace_id, chosen, query, start, end, {}, with_times=True)
+    built = _paths(session, workspace_id, chosen, query, start, end, with_times=True)
     columns = []
     channels: set[str] = set()
     for model in Model:
@@ -252,25 +207,19 @@ def daily_conversions(
     Counted by the same rules as `report` (contacts and qualified leads once per identity-resolved customer, at
     their first occurrence; every sale), so a range's daily points add up to the report's stage totals.
     """
-    return _daily(session, workspace_id, date_from, date_to, {})
-
-
-def _daily(
-    session: Session, workspace_id: uuid.UUID, date_from: date, date_to: date, found: Found
-) -> list[DailyConversions]:
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     start, end = _bounds(date_from, date_to, workspace.timezone)
-    zone = ZoneInfo(workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
-    points: dict[tuple[date, StageKey], list[float]] = {}
-    for stage in stages:
-        key = stage.key
-        for conversion in _stage_conversions_of(session, workspace_id, stage, start, end, found):
-            if start <= conversion.at < end:
-                point = points.setdefault((conversion.at.astimezone(zone).date(), key), [0, 0.0])
-                point[0] += 1
-                point[1] += conversion.value
-    return [
-        DailyConversions(day=day, stage=key, conversions=int(count), value=round(value, 2))
-        for (day, key), (count, value) in sorted(points.items())
+    points = [
+        DailyConversions(day=day, stage=stage.key, conversions=count, value=round(value, 2))
+        for stage in stages
+        for day, count, value in inputs.daily(
+            session,
+            workspace_id=workspace_id,
+            stage=stage,
+            range_start=start,
+            range_end=end,
+            tz=workspace.timezone,
+        )
     ]
+    return sorted(points, key=lambda p: (p.day, p.stage))

@@ -91,9 +91,7 @@ def _fill_channels(
 ) -> None:
     # First- and last-touch columns do not depend on the model; linear is the cheapest to run alongside them.
     report_query = ReportQuery(date_from=query.date_from, date_to=query.date_to, model=Model.LINEAR)
-    report, daily = attribution_service.report_with_daily(
-        session, workspace_id=workspace_id, query=report_query
-    )
+    report = attribution_service.report(session, workspace_id=workspace_id, query=report_query)
     result.sessions = report.sessions
     result.totals = _totals(report)
     result.channels = [
@@ -106,6 +104,9 @@ def _fill_channels(
         for row in report.channels
     ]
     result.sessions_trend = _sessions_trend(session, workspace_id, tz, query)
+    daily = attribution_service.daily_conversions(
+        session, workspace_id=workspace_id, date_from=query.date_from, date_to=query.date_to
+    )
     result.conversions_trend = _filled(
         query, {(p.day, STAGE_FIELDS[p.stage]): float(p.conversions) for p in daily}, STAGE_FIELDS.values()
     )
