@@ -27,7 +27,7 @@ def source(db: Session, world: World) -> KeyedSource:
 #: Per table: the copy's query and the store's columns, compared row for row. The copy's `person_id` (its
 #: customer through the customer map) stands against the store's `customer_id` (rewritten on merges).
 COPY_QUERIES = {
-    "events": "SELECT id, person_id, type, event, timestamp FROM events",
+    "events": "SELECT id, person_id, type, event, timestamp FROM events WHERE customer_id IS NOT NULL",
     "sessions": "SELECT id, person_id, started_at, ended_at, channel, page_views, event_count FROM sessions",
     "touchpoints": "SELECT id, person_id, touched_at, channel, kind, session_id FROM touchpoints",
 }

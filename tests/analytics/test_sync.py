@@ -24,6 +24,7 @@ from omnicx.kernel.jobs.feed import SYNC_JOB, feed_lag
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
+from omnicx.tracking.models import Event
 from tests.analytics.conftest import assert_copy_matches_store, copied
 from tests.conftest import World
 from tests.tracking.conftest import KeyedSource
@@ -239,6 +240,26 @@ def test_an_erased_customer_leaves_the_copy_files(
     visits(client, source)
     drain(runtime)
     erased = customer_of(runtime, "a")
+    # An event no customer was found for: the copy holds it too (a rebuild copies every event); an erasure of
+    # someone else must leave it there.
+    with transaction(runtime.sessions) as session:
+        source_id = session.scalar(select(Event.source_id).limit(1))
+        session.add(
+            Event(
+                workspace_id=world.workspace.id,
+                source_id=source_id,
+                message_id="nobody",
+                type="track",
+                event="Page Scrolled",
+                timestamp=T0,
+                received_at=T0,
+                payload={},
+            )
+        )
+    analytics_service.rebuild(runtime)
+    unresolved = "SELECT count(*) FROM events WHERE customer_id IS NULL"
+    with runtime.sessions() as session:
+        assert analytics_service.query(session, workspace_id=world.workspace.id, sql=unresolved) == [(1,)]
     with transaction(runtime.sessions) as session:
         identity_service.erase_customer(
             session, workspace_id=world.workspace.id, customer_id=erased, data_dir=runtime.settings.data_dir
@@ -261,6 +282,8 @@ def test_an_erased_customer_leaves_the_copy_files(
         .fetchall()
     )
     assert files and found == [(0,)]
+    with runtime.sessions() as session:
+        assert analytics_service.query(session, workspace_id=world.workspace.id, sql=unresolved) == [(1,)]
 
 
 @pytest.mark.parametrize("stream", ["no-such-table"])

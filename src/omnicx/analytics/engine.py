@@ -77,13 +77,16 @@ class DuckEngine:
 
     def __init__(self) -> None:
         self._database = duckdb.connect(":memory:")
-        self._database.execute("SET TimeZone = 'UTC'")
-        self._database.execute("SET parquet_metadata_cache = true")
         self._lock = threading.Lock()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor in UTC: settings are per cursor, and interval arithmetic on times (a lookback) would
+        otherwise follow the process's time zone across daylight-saving changes."""
         with self._lock:
-            return self._database.cursor()
+            cursor = self._database.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        cursor.execute("SET parquet_metadata_cache = true")
+        return cursor
 
     def run(
         self,

@@ -214,9 +214,7 @@ class Syncer:
             segments = live[table.name]
             if table.kind is not TableKind.ROWS or not segments.rows:
                 continue
-            merged = self._merge(
-                table, segments, full=True, erased=customers, customer_map=live["customer_map"]
-            )
+            merged = self._merge(table, segments, erased=customers)
             written += merged
             retired += [s.id for s in segments.rows + segments.tombstones]
         return written, retired
@@ -238,7 +236,7 @@ class Syncer:
             chosen = live if full else _size_class(live)
             if chosen is None:
                 return 0
-            written = self._merge(table, chosen, full=full)
+            written = self._merge(table, chosen)
             store.retire(session, [s.id for s in chosen.rows + (chosen.tombstones if full else [])])
             store.publish(session, written, seq=state.seq)
             return 1
@@ -248,9 +246,7 @@ class Syncer:
         table: CopyTable,
         segments: LiveSegments,
         *,
-        full: bool,
         erased: set[uuid.UUID] | None = None,
-        customer_map: LiveSegments | None = None,
     ) -> list[WrittenSegment]:
         """One segment holding `segments.rows` minus what their tombstones hide (minus erased customers).
         Rows keep their batch number, so tombstones left out of a partial merge still apply to them."""
@@ -263,15 +259,9 @@ class Syncer:
                 f" ON r.id = t.id AND t.hidden_before > r.{SEQ}"
             )
         if erased:
+            # The erased lineage lists every customer merged into the erased one. Rows of no customer stay.
             column = table.customer_column
-            mapped = "(SELECT CAST(NULL AS UUID) WHERE false)"
-            if customer_map is not None and customer_map.rows:
-                params["customer_map"] = files(self.root, customer_map.rows)
-                mapped = (
-                    "(SELECT customer_id FROM read_parquet($customer_map) "
-                    "WHERE current_id IN (SELECT unnest($erased)))"
-                )
-            query += f" WHERE NOT (r.{column} IN (SELECT unnest($erased)) OR r.{column} IN {mapped})"
+            query += f" WHERE r.{column} IS NULL OR r.{column} NOT IN (SELECT unnest($erased))"
             params["erased"] = sorted(erased)
         if table.sort_column:
             query += f" ORDER BY r.{table.sort_column}"
@@ -295,7 +285,6 @@ class Syncer:
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
-        del full  # tombstones are dropped by the caller, which retires them
         return [store.merged_segment(segments.rows, relative, int(count[0]) if count else 0)]
 
     # -- rebuild ---------------------------------------------------------------------------------------
