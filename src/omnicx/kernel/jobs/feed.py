@@ -13,14 +13,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs.models import Change
-from omnicx.kernel.jobs.service import wake
+from omnicx.kernel.jobs.service import release_dead, wake
 
 #: The consumer's job kind: enqueued (once while one is waiting) by every recorded change.
 SYNC_JOB = "analytics.sync"
@@ -93,3 +93,18 @@ def feed_lag(session: Session, *, workspace_id: uuid.UUID | None = None) -> tupl
         stmt = stmt.where(Change.workspace_id == workspace_id)
     count, oldest = session.execute(stmt).one()
     return int(count), oldest
+
+
+#: Changes older than this with no consumer on its way get one (see `sweep`).
+SWEEP_AFTER = timedelta(seconds=5)
+
+
+def sweep(session: Session) -> bool:
+    """Wake a consumer if changes have waited longer than `SWEEP_AFTER` (one whose wake-up was missed, or whose
+    consumer died); idle workers call this every few seconds. Returns whether changes were waiting."""
+    count, oldest = feed_lag(session)
+    if not count or oldest is None or oldest > utcnow() - SWEEP_AFTER:
+        return False
+    release_dead(session, kind=SYNC_JOB, key=WAITING_KEY)
+    wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+    return True

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true, update
+from sqlalchemy import ColumnElement, String, and_, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -68,12 +68,13 @@ def enqueue(
 
 
 def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | None = None) -> None:
-    """Make sure one job of `kind` keyed `key` is waiting, due now, in the caller's transaction.
+    """Make sure one job of `kind` keyed `key` is waiting, in the caller's transaction, without ever failing it.
 
-    Unlike `enqueue`, racing callers never fail: the insert turns into an update of the waiting row on
-    conflict. On PostgreSQL that update also locks the row until the caller commits, so a consumer that moves
-    the job off its key (`release_key`) waits for the caller's commit and then sees what it wrote: a change
-    recorded beside the wake-up is never left without a job to consume it.
+    Unlike `enqueue`, racing callers never fail and never wait on each other: the insert does nothing when a job
+    holds the key (no row lock is taken, so the many transactions that wake one consumer never queue on it).
+    A consumer that moves its job off the key as it starts (`release_key`) may still miss a change whose
+    transaction found the old job and committed after the consumer looked: `jobs.feed.sweep`, run by idle
+    workers, wakes a consumer again for changes left waiting.
     """
     now = utcnow()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -89,22 +90,20 @@ def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | Non
         "idempotency_key": key,
         "created_at": now,
     }
-    stmt = insert(Job).values(values)
-    # A waiting job that died (out of attempts) is revived rather than left holding the key forever.
-    revived = case((Job.status == JobStatus.DEAD.value, JobStatus.QUEUED.value), else_=Job.status)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["kind", "idempotency_key"],
-        set_={
-            "status": revived,
-            "attempts": case((Job.status == JobStatus.DEAD.value, 0), else_=Job.attempts),
-        },
+    session.execute(
+        insert(Job).values(values).on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
     )
-    session.execute(stmt)
 
 
 def release_key(session: Session, *, job_id: uuid.UUID) -> None:
     """Give a running job its own id as key, so the next `wake` with its old key enqueues a new job."""
     session.execute(update(Job).where(Job.id == job_id).values(idempotency_key=str(job_id)))
+
+
+def release_dead(session: Session, *, kind: str, key: str) -> None:
+    """Free `key` if a dead job holds it (a consumer out of attempts must not keep the next one from waking)."""
+    holder = and_(Job.kind == kind, Job.idempotency_key == key, Job.status == JobStatus.DEAD)
+    session.execute(update(Job).where(holder).values(idempotency_key=Job.id.cast(String)))
 
 
 def _validate(*, kind: str, payload: dict[str, Any], run_at: datetime | None, max_attempts: int) -> None:

@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.db import transaction, utcnow
 from omnicx.kernel.jobs.backoff import backoff_delay
+from omnicx.kernel.jobs.feed import sweep
 from omnicx.kernel.jobs.models import Job, JobStatus
 from omnicx.kernel.jobs.registry import JobContext, get_handler
 from omnicx.kernel.realtime.bus import RealtimeEvent
@@ -82,6 +84,9 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+SWEEP_EVERY_SECONDS = 5.0
+
+
 class Worker:
     """Runs jobs one at a time; start several (threads or processes) for parallelism."""
 
@@ -99,10 +104,16 @@ class Worker:
         return True
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Drain due jobs, then poll every `job_poll_seconds` until `stop` is set; a running job finishes."""
+        """Drain due jobs, then poll every `job_poll_seconds` until `stop` is set; a running job finishes.
+        While idle, it also looks every few seconds for changes left without a consumer (`feed.sweep`)."""
+        swept = 0.0
         while not stop.is_set():
             try:
                 busy = self.run_once()
+                if not busy and time.monotonic() - swept > SWEEP_EVERY_SECONDS:
+                    swept = time.monotonic()
+                    with transaction(self.runtime.sessions) as session:
+                        busy = sweep(session)
             except Exception:
                 # The database may be briefly unreachable; keep the worker alive and try again after a pause.
                 log.exception("job worker %s: claim or bookkeeping failed", self.worker_id)
