@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from omnicx.analytics import service as analytics_service
 from omnicx.analytics.models import Segment
@@ -298,3 +298,42 @@ def test_changes_of_a_stream_no_table_follows_are_consumed(
     assert result.changes == 1 and result.rows == 0
     with runtime.sessions() as session:
         assert feed_lag(session)[0] == 0
+
+
+def test_two_rebuilds_started_together_swap_in_one_copy(
+    client: TestClient,
+    source: KeyedSource,
+    runtime: Runtime,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from omnicx.analytics import sync as sync_module
+    from omnicx.analytics.models import SyncState
+
+    visits(client, source)
+    drain(runtime)
+    real = sync_module.Syncer._rebuild_snapshot
+    overtaken: list[int] = []
+
+    def overtaken_midway(self: sync_module.Syncer, table: object, seq: int) -> object:
+        if not overtaken:  # the first rebuild's hold lapses here, and a second rebuild runs to the end
+            overtaken.append(seq)
+            with transaction(runtime.sessions) as session:
+                session.execute(update(SyncState).values(rebuilding_until=utcnow() - timedelta(seconds=1)))
+            assert analytics_service.rebuild(runtime) > 0
+        return real(self, table, seq)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sync_module.Syncer, "_rebuild_snapshot", overtaken_midway)
+    assert analytics_service.rebuild(runtime) == 0  # superseded: its files are thrown away, not swapped in
+    assert_copy_matches_store(runtime, world.workspace.id)
+    root = runtime.settings.data_dir / "analytics"
+    on_disk = {str(p.relative_to(root)) for p in root.rglob("*.parquet")}
+    with runtime.sessions() as session:
+        listed = set(session.scalars(select(Segment.path)))
+    assert on_disk <= listed  # nothing of the superseded rebuild is left behind
+    # A rebuild while another holds the copy does nothing.
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(SyncState).values(rebuilding_until=utcnow() + timedelta(minutes=5), rebuild_seq=-1)
+        )
+    assert analytics_service.rebuild(runtime) == 0

@@ -44,6 +44,8 @@ class SyncState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     rebuilding_until: Mapped[datetime | None]
+    #: The batch number of the rebuild in progress: only that rebuild may renew its hold and swap its files in.
+    rebuild_seq: Mapped[int | None] = mapped_column(BigInteger)
     last_sync_at: Mapped[datetime | None]
     last_sync_rows: Mapped[int] = mapped_column(default=0)
     rebuilt_at: Mapped[datetime | None]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.catalog import SEQ, CopyTable
@@ -179,8 +179,10 @@ def retire(session: Session, segment_ids: Collection[uuid.UUID]) -> None:
         session.execute(update(Segment).where(Segment.id.in_(list(segment_ids))).values(retired_at=utcnow()))
 
 
-def retire_all(session: Session) -> None:
-    session.execute(update(Segment).where(Segment.retired_at.is_(None)).values(retired_at=utcnow()))
+def retire_before(session: Session, seq: int) -> None:
+    """Retire every live segment published before batch `seq` (what a rebuild numbered `seq` replaces)."""
+    stale = and_(Segment.retired_at.is_(None), Segment.seq < seq)
+    session.execute(update(Segment).where(stale).values(retired_at=utcnow()))
 
 
 def collect_garbage(session: Session, root: Path, *, now: datetime | None = None) -> int:

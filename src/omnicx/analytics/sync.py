@@ -61,6 +61,10 @@ def _advance(session: Session) -> SyncState:
     return session.scalars(fresh).one()
 
 
+class RebuildSuperseded(Exception):
+    """Another rebuild took the copy over (this one's hold lapsed): this one's files are thrown away."""
+
+
 def rebuilding(state: SyncState) -> bool:
     return state.rebuilding_until is not None and state.rebuilding_until > utcnow()
 
@@ -121,7 +125,7 @@ class Syncer:
         """Apply pending changes until none are left (or `max_batches`), compact, collect garbage."""
         result = SyncResult(changes=0, rows=0, tombstones=0, compactions=0)
         if self._never_built():
-            result.rows += self.rebuild()
+            result.rows += self.rebuild(only_if_never_built=True)
         touched: set[tuple[uuid.UUID, str]] = set()
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -289,35 +293,57 @@ class Syncer:
 
     # -- rebuild ---------------------------------------------------------------------------------------
 
-    def rebuild(self, *, progress: Progress | None = None) -> int:
-        """Rebuild the whole copy from the store of record; returns the rows copied.
+    def rebuild(self, *, progress: Progress | None = None, only_if_never_built: bool = False) -> int:
+        """Rebuild the whole copy from the store of record; returns the rows copied (0 when another rebuild
+        holds the copy, or, with `only_if_never_built`, when it was built already).
 
         The regular sync holds off while it runs. Changes recorded meanwhile stay pending and are applied
-        after the swap; applying one the rebuild already saw replaces the row, so nothing is doubled.
+        after the swap; applying one the rebuild already saw replaces the row, so nothing is doubled. The
+        rebuild is numbered by its batch; only the rebuild holding that number renews its hold and swaps its
+        files in, so two rebuilds started close together (two workers, a request and the CLI) never both do.
         """
         with transaction(self.sessions) as session:
             state = _advance(session)
+            if rebuilding(state) or (only_if_never_built and state.rebuilt_at is not None):
+                return 0
             seq = state.seq
             state.rebuilding_until = utcnow() + REBUILD_HOLD
+            state.rebuild_seq = seq
         written: list[WrittenSegment] = []
-        for table in TABLES.values():
-            if table.kind is TableKind.ROWS:
-                written += self._rebuild_rows(table, seq, progress)
-            else:
-                written += self._rebuild_snapshot(table, seq)
+        try:
+            for table in TABLES.values():
+                if table.kind is TableKind.ROWS:
+                    written += self._rebuild_rows(table, seq, progress)
+                else:
+                    written += self._rebuild_snapshot(table, seq)
+            return self._swap(seq, written)
+        except RebuildSuperseded:
+            for segment in written:  # never published: nothing lists them
+                (self.root / segment.path).unlink(missing_ok=True)
+            return 0
+
+    def _swap(self, seq: int, written: list[WrittenSegment]) -> int:
         with transaction(self.sessions) as session:
             state = _advance(session)
-            store.retire_all(session)
+            if state.rebuild_seq != seq:
+                raise RebuildSuperseded(seq)
+            store.retire_before(session, seq)
             store.publish(session, written, seq=seq)
             state.rebuilding_until = None
+            state.rebuild_seq = None
             state.rebuilt_at = utcnow()
         return sum(w.rows for w in written)
 
-    def _hold(self) -> None:
+    def _hold(self, seq: int) -> None:
+        """Renew the rebuild's hold on the copy, if it still holds it."""
         with transaction(self.sessions) as session:
-            session.execute(
-                update(SyncState).where(SyncState.id == 1).values(rebuilding_until=utcnow() + REBUILD_HOLD)
+            held = session.execute(
+                update(SyncState)
+                .where(SyncState.id == 1, SyncState.rebuild_seq == seq)
+                .values(rebuilding_until=utcnow() + REBUILD_HOLD)
             )
+            if not getattr(held, "rowcount", 0):
+                raise RebuildSuperseded(seq)
 
     def _rebuild_rows(self, table: CopyTable, seq: int, progress: Progress | None) -> list[WrittenSegment]:
         feeder = row_feeder(table.name)
@@ -336,7 +362,7 @@ class Syncer:
                     written.append(
                         store.write_rows(self.root, table, workspace_id, buffers.pop(workspace_id), seq)
                     )
-                    self._hold()
+            self._hold(seq)
             if progress is not None:
                 progress(table.name, len(page))
         for workspace_id, rows in buffers.items():

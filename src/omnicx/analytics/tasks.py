@@ -18,7 +18,10 @@ def sync_copy(ctx: JobContext) -> None:
 
 
 def rebuild_copy(ctx: JobContext) -> None:
-    """Rebuild the copy from the store of record (requested from the API or the Analytics engine page)."""
+    """Rebuild the copy from the store of record (requested from the API or the Analytics engine page). The
+    job gives up the waiting key first: a request made while it runs queues the next rebuild."""
+    with transaction(ctx.runtime.sessions) as session:
+        release_key(session, job_id=ctx.job_id)
     rebuild(ctx.runtime)
 
 

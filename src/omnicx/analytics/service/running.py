@@ -19,11 +19,13 @@ from omnicx.analytics.sync import Progress, Syncer, rebuilding
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.jobs.feed import feed_lag
+from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 
-#: The job kind of a rebuild requested from the API or the page.
+#: The job kind of a rebuild requested from the API or the page, and the key of the one waiting to run.
 REBUILD_JOB = "analytics.rebuild"
+WAITING = "waiting"
 
 
 def _settings(session: Session) -> Settings:
@@ -59,15 +61,13 @@ def sync(runtime: Runtime, *, max_batches: int | None = None) -> SyncResult:
 
 
 def request_rebuild(session: Session) -> uuid.UUID:
-    """Queue a rebuild as a durable job (one at a time); returns its job id. Commits."""
-    job_id = jobs_service.enqueue(session, kind=REBUILD_JOB, payload={}, idempotency_key=f"rebuild:{_slot()}")
+    """Queue a rebuild as a durable job, or join the one already waiting; returns its job id. Commits."""
+    jobs_service.wake(session, kind=REBUILD_JOB, key=WAITING)
+    job_id = session.scalar(select(Job.id).where(Job.kind == REBUILD_JOB, Job.idempotency_key == WAITING))
     session.commit()
+    if job_id is None:  # the row was just written or found: only a broken database gets here
+        raise RuntimeError("the rebuild job vanished")
     return job_id
-
-
-def _slot() -> int:
-    """Requests within the same ten minutes share one rebuild."""
-    return int(utcnow().timestamp() // 600)
 
 
 def rebuild(runtime: Runtime, *, progress: Progress | None = None) -> int:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("rebuilding_until", omnicx.kernel.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rebuild_seq", sa.BigInteger(), nullable=True),
         sa.Column("last_sync_at", omnicx.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_sync_rows", sa.Integer(), nullable=False),
         sa.Column("rebuilt_at", omnicx.kernel.db.UTCDateTime(timezone=True), nullable=True),
