@@ -337,3 +337,22 @@ def test_two_rebuilds_started_together_swap_in_one_copy(
             update(SyncState).values(rebuilding_until=utcnow() + timedelta(minutes=5), rebuild_seq=-1)
         )
     assert analytics_service.rebuild(runtime) == 0
+
+
+def test_small_segments_are_merged_and_the_answers_stay(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    for visitor in range(12):  # twelve syncs, twelve small files per table
+        send(
+            client,
+            source,
+            page_at(visitor, anonymous_id=f"v{visitor}"),
+            page_at(visitor + 1, anonymous_id="a"),
+        )
+        drain(runtime)
+    assert_copy_matches_store(runtime, world.workspace.id)
+    with runtime.sessions() as session:
+        status = {
+            t.table: t for t in analytics_service.status(session, workspace_id=world.workspace.id).tables
+        }
+    assert status["events"].segments < 12 and status["sessions"].segments < 12

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.catalog import SEQ, CopyTable
@@ -177,6 +177,12 @@ def live(session: Session, *, workspace_id: uuid.UUID, tables: Collection[str]) 
 def retire(session: Session, segment_ids: Collection[uuid.UUID]) -> None:
     if segment_ids:
         session.execute(update(Segment).where(Segment.id.in_(list(segment_ids))).values(retired_at=utcnow()))
+
+
+def count_live(session: Session, segment_ids: Collection[uuid.UUID]) -> int:
+    """How many of these segments are still live (a merge publishes only if all it replaces are)."""
+    stmt = select(func.count()).where(Segment.id.in_(list(segment_ids)), Segment.retired_at.is_(None))
+    return int(session.scalar(stmt) or 0)
 
 
 def retire_before(session: Session, seq: int) -> None:

@@ -227,23 +227,32 @@ class Syncer:
 
     def _compact(self, workspace_id: uuid.UUID, table_name: str) -> int:
         """Merge segments of one size class once `MERGE_FANIN` pile up; fold every tombstone in (and drop
-        them) once they are many. Returns the number of merges."""
+        them) once they are many. Returns the number of merges.
+
+        The merged file is written outside any transaction (on SQLite a transaction holds the one write lock,
+        and a large merge takes seconds); it is published only if every segment it replaces is still live.
+        Segments published meanwhile stay live beside it: their rows and tombstones are newer than it.
+        """
         table = TABLES[table_name]
+        with self.sessions() as session:
+            live = store.live(session, workspace_id=workspace_id, tables=[table_name])[table_name]
+        rows = sum(s.rows for s in live.rows)
+        hidden = sum(s.rows for s in live.tombstones)
+        full = bool(live.tombstones) and (hidden * 20 > rows or len(live.tombstones) >= MERGE_FANIN)
+        chosen = live if full else _size_class(live)
+        if chosen is None or not chosen.rows:
+            return 0
+        written = self._merge(table, chosen)
+        replaced = [s.id for s in chosen.rows + (chosen.tombstones if full else [])]
         with transaction(self.sessions) as session:
             state = _advance(session)
-            if rebuilding(state):
+            if rebuilding(state) or store.count_live(session, replaced) != len(replaced):
+                for segment in written:
+                    (self.root / segment.path).unlink(missing_ok=True)
                 return 0
-            live = store.live(session, workspace_id=workspace_id, tables=[table_name])[table_name]
-            rows = sum(s.rows for s in live.rows)
-            hidden = sum(s.rows for s in live.tombstones)
-            full = bool(live.tombstones) and (hidden * 20 > rows or len(live.tombstones) >= MERGE_FANIN)
-            chosen = live if full else _size_class(live)
-            if chosen is None:
-                return 0
-            written = self._merge(table, chosen)
-            store.retire(session, [s.id for s in chosen.rows + (chosen.tombstones if full else [])])
+            store.retire(session, replaced)
             store.publish(session, written, seq=state.seq)
-            return 1
+        return 1
 
     def _merge(
         self,
