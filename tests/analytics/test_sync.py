@@ -356,3 +356,20 @@ def test_small_segments_are_merged_and_the_answers_stay(
             t.table: t for t in analytics_service.status(session, workspace_id=world.workspace.id).tables
         }
     assert status["events"].segments < 12 and status["sessions"].segments < 12
+
+
+def test_files_nothing_lists_are_deleted_once_old(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    from omnicx.analytics import store
+
+    visits(client, source)
+    drain(runtime)
+    root = runtime.settings.data_dir / "analytics"
+    stray = root / "events" / str(world.workspace.id) / "000000000001-crashed.parquet"
+    stray.write_bytes(b"half a file")
+    with runtime.sessions() as session:
+        assert store.sweep_unlisted(session, root) == 0  # too young: a batch may still be publishing it
+        assert store.sweep_unlisted(session, root, now=utcnow() + timedelta(hours=2)) == 1
+    assert not stray.exists()
+    assert_copy_matches_store(runtime, world.workspace.id)  # listed files stay

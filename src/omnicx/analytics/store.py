@@ -29,6 +29,8 @@ TOMBSTONES = "tombstones"
 TOMBSTONE_SCHEMA = pa.schema([pa.field("id", pa.uuid()), pa.field(SEQ, pa.int64())])
 #: Retired files stay this long, for queries that listed them just before they were retired.
 RETIRED_GRACE = timedelta(minutes=2)
+#: A file nothing lists is deleted once this old (a batch still writing it has long published it or died).
+UNLISTED_AGE = timedelta(hours=1)
 
 
 def root_of(data_dir: Path) -> Path:
@@ -200,3 +202,19 @@ def collect_garbage(session: Session, root: Path, *, now: datetime | None = None
     if old:
         session.execute(delete(Segment).where(Segment.id.in_([s.id for s in old])))
     return len(old)
+
+
+def sweep_unlisted(session: Session, root: Path, *, now: datetime | None = None) -> int:
+    """Delete files the manifest does not list, once older than `UNLISTED_AGE`: what a crashed batch, merge or
+    rebuild wrote, and every file of a deleted workspace (its manifest rows went with it). Returns files
+    deleted."""
+    if not root.exists():
+        return 0
+    listed = set(session.scalars(select(Segment.path)))
+    cutoff = ((now or utcnow()) - UNLISTED_AGE).timestamp()
+    deleted = 0
+    for path in [*root.rglob("*.parquet"), *root.rglob("*.tmp")]:
+        if str(path.relative_to(root)) not in listed and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

@@ -12,6 +12,7 @@ every id is checked against the segments whose id range could hold it.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -45,6 +46,9 @@ MERGE_FANIN = 10
 #: Rows per segment a rebuild writes.
 REBUILD_SEGMENT_ROWS = 1_000_000
 SCAN_PAGE = 20_000
+#: Files nothing lists are looked for at most this often per process (it walks the whole folder).
+SWEEP_UNLISTED_EVERY_SECONDS = 600.0
+_LAST_SWEEP: dict[Path, float] = {}
 
 Progress = Callable[[str, int], None]
 
@@ -137,6 +141,10 @@ class Syncer:
             result.compactions += self._compact(workspace_id, table_name)
         with transaction(self.sessions) as session:
             store.collect_garbage(session, self.root)
+        if time.monotonic() - _LAST_SWEEP.get(self.root, float("-inf")) > SWEEP_UNLISTED_EVERY_SECONDS:
+            _LAST_SWEEP[self.root] = time.monotonic()
+            with self.sessions() as session:
+                store.sweep_unlisted(session, self.root)
         return result
 
     def _never_built(self) -> bool:
