@@ -3,6 +3,9 @@
 A conversion's path is the customer's touchpoints in the lookback window before it, oldest first. Customers who
 touched a channel in the report's range without converting contribute a null path, which is what lets Markov
 and Shapley tell a channel that brings converting customers from one that merely brings customers.
+
+Reports build their paths in the analytics engine (`service/inputs.py`, `PATHS`); this module is the rules'
+plain statement, on rows in memory, that the engine's query is held to (`tests/analytics/test_paths_property.py`).
 """
 
 from __future__ import annotations
