@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.analytics import store
@@ -32,7 +31,7 @@ from omnicx.analytics.feeders import row_feeder, snapshot_feeder
 from omnicx.analytics.models import Segment, SyncState
 from omnicx.analytics.schemas import Row, SyncResult
 from omnicx.analytics.store import LiveSegments, WrittenSegment
-from omnicx.kernel.db import transaction, utcnow
+from omnicx.kernel.db import dialect_insert, rowcount, transaction, utcnow
 from omnicx.kernel.jobs.feed import ChangeRow, consume, pending_changes
 
 #: Changes applied per batch (one transaction).
@@ -57,9 +56,9 @@ def _advance(session: Session) -> SyncState:
     """Take the sync's turn for this transaction and the next batch number (creating the state row if a
     database lost it: a copy with no state is one never built)."""
     bump = update(SyncState).where(SyncState.id == 1).values(seq=SyncState.seq + 1)
-    if not getattr(session.execute(bump), "rowcount", 0):
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(insert(SyncState).values(id=1, seq=0, last_sync_rows=0).on_conflict_do_nothing())
+    if not rowcount(session.execute(bump)):
+        state = dialect_insert(session, SyncState).values(id=1, seq=0, last_sync_rows=0)
+        session.execute(state.on_conflict_do_nothing())
         session.execute(bump)
     fresh = select(SyncState).where(SyncState.id == 1).execution_options(populate_existing=True)
     return session.scalars(fresh).one()
@@ -359,7 +358,7 @@ class Syncer:
                 .where(SyncState.id == 1, SyncState.rebuild_seq == seq)
                 .values(rebuilding_until=utcnow() + REBUILD_HOLD)
             )
-            if not getattr(held, "rowcount", 0):
+            if not rowcount(held):
                 raise RebuildSuperseded(seq)
 
     def _rebuild_rows(self, table: CopyTable, seq: int, progress: Progress | None) -> list[WrittenSegment]:

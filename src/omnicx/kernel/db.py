@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -190,6 +191,20 @@ def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:
 
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None
+
+
+def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT` for the session's database (PostgreSQL or SQLite), the one that spells `ON CONFLICT`."""
+    target: Table = table if isinstance(table, Table) else table.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)
+
+
+def rowcount(result: object) -> int:
+    """Rows a bulk DELETE/UPDATE touched (the typed `Result` does not declare the cursor's `rowcount`)."""
+    count = getattr(result, "rowcount", 0)
+    return int(count) if isinstance(count, int) else 0
 
 
 def make_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

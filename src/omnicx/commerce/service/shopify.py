@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
@@ -29,7 +28,7 @@ from omnicx.commerce.service._common import lock_stock, reserved_by_stock, varia
 from omnicx.commerce.service.catalogue import _set_on_hand
 from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import place_order
-from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.db import dialect_insert, new_id, utcnow
 from omnicx.kernel.errors import DomainError, Invalid, NotFound
 from omnicx.kernel.jobs import service as jobs_service
 
@@ -93,9 +92,8 @@ def receive_webhook(
     except ValueError as exc:
         raise Invalid("the webhook body is not JSON") from exc
     row_id = new_id()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     result = session.execute(
-        insert(ShopifyWebhook)
+        dialect_insert(session, ShopifyWebhook)
         .values(
             id=row_id,
             workspace_id=workspace.id,

@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.directory import directory
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.db import dialect_insert, new_id, utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.jobs.errors import JobNotFound, JobNotRetryable
 from omnicx.kernel.jobs.models import Job, JobStatus
@@ -77,7 +76,6 @@ def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | Non
     workers, wakes a consumer again for changes left waiting.
     """
     now = utcnow()
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     values: dict[str, Any] = {
         "id": new_id(),
         "workspace_id": workspace_id,
@@ -90,9 +88,8 @@ def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | Non
         "idempotency_key": key,
         "created_at": now,
     }
-    session.execute(
-        insert(Job).values(values).on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-    )
+    stmt = dialect_insert(session, Job).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["kind", "idempotency_key"]))
 
 
 def release_key(session: Session, *, job_id: uuid.UUID) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.identity.schemas import DataSubject, IdentifierKind
+from omnicx.kernel.db import rowcount
 from omnicx.tracking.models import Event, RejectedEvent, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import (
     EventPublic,
@@ -23,7 +24,6 @@ from omnicx.tracking.schemas import (
     SessionPublic,
     TouchpointPublic,
 )
-from omnicx.tracking.service._sql import rowcount
 
 # Where a Segment message carries an email about its sender.
 _EMAIL_PATHS = (("traits", "email"), ("context", "traits", "email"))

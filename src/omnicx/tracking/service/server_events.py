@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
-from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.db import dialect_insert, new_id, utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.models import Event, Source, SourceKind
-from omnicx.tracking.service._sql import dialect_insert
 from omnicx.tracking.service.sources import hash_write_key
 
 SERVER_SOURCE = "omnicx"

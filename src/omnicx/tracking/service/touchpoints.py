@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
 from omnicx.identity import service as identity_service
-from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.db import dialect_insert, new_id, utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.models import Touchpoint
 from omnicx.tracking.schemas import TouchpointPublic
-from omnicx.tracking.service._sql import dialect_insert
 
 MAX_LIMIT = 1000
 
