@@ -51,3 +51,16 @@ def test_a_rebuild_is_queued_from_the_page_by_an_admin_only(
     drain(runtime)
     status = client.get("/api/v1/analytics/status", headers=world.token(Role.ADMIN)).json()
     assert status["rebuilt_at"] is not None
+
+
+def test_a_copy_never_built_is_queued_for_building_at_start(runtime: Runtime, world: World) -> None:
+    from omnicx.analytics import service as analytics_service
+
+    with runtime.sessions() as session:
+        assert (
+            analytics_service.wake_if_never_built(session) is True
+        )  # an upgraded database: nothing copied yet
+    drain(runtime)
+    with runtime.sessions() as session:
+        assert analytics_service.status(session).rebuilt_at is not None
+        assert analytics_service.wake_if_never_built(session) is False

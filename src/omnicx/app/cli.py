@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from omnicx import __version__
 from omnicx.analytics import cli as analytics_cli
+from omnicx.analytics import service as analytics_service
 from omnicx.app import demo as demo_cli
 from omnicx.app.wiring import wire
 from omnicx.attribution import cli as attribution_cli
@@ -123,6 +124,8 @@ def run_server(
         console.print("[red]The database schema is not current.[/] Run [bold]omnicx migrate[/] first.")
         runtime.close()
         raise typer.Exit(1)
+    with runtime.sessions() as session:
+        analytics_service.wake_if_never_built(session)
     app_ = create_app(settings, runtime=runtime)
     smtp_server = None
     if settings.smtp_inbound_port:
@@ -155,6 +158,8 @@ def worker_command(
     from omnicx.kernel.cli_support import open_runtime
 
     with open_runtime() as runtime:
+        with runtime.sessions() as session:
+            analytics_service.wake_if_never_built(session)
         jobs_cli.run_worker(runtime, worker_id=worker_id)
 
 

@@ -10,6 +10,7 @@ from omnicx.analytics.service.running import (
     source_counts,
     status,
     sync,
+    wake_if_never_built,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "source_counts",
     "status",
     "sync",
+    "wake_if_never_built",
 ]

@@ -18,7 +18,7 @@ from omnicx.analytics.schemas import AnalyticsStatus, SyncResult, TableStatus
 from omnicx.analytics.sync import Progress, Syncer, rebuilding
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
-from omnicx.kernel.jobs.feed import feed_lag
+from omnicx.kernel.jobs.feed import SYNC_JOB, WAITING_KEY, feed_lag
 from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
@@ -58,6 +58,17 @@ def _syncer(runtime: Runtime) -> Syncer:
 def sync(runtime: Runtime, *, max_batches: int | None = None) -> SyncResult:
     """Apply every pending change to the copy (the job handler and `omnicx analytics sync` call this)."""
     return _syncer(runtime).run(max_batches=max_batches)
+
+
+def wake_if_never_built(session: Session) -> bool:
+    """Queue the first sync (which builds the copy) when the copy was never built: after an upgrade, reports
+    must not wait for the next event to arrive. Commits; returns whether a build was queued."""
+    state = session.get(SyncState, 1)
+    if state is not None and (state.rebuilt_at is not None or rebuilding(state)):
+        return False
+    jobs_service.wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+    session.commit()
+    return True
 
 
 def request_rebuild(session: Session) -> uuid.UUID:
