@@ -34,6 +34,9 @@ def test_status_sync_and_rebuild_from_the_cli(
     rows = {t["table"]: t["rows"] for t in printed["tables"]}
     api = client.get("/api/v1/analytics/status", headers=world.token(Role.ADMIN)).json()
     assert rows == {t["table"]: t["rows"] for t in api["tables"]}  # one workspace: the operator sees the same
+    assert api["last_sync_rows"] is None and isinstance(
+        printed["last_sync_rows"], int
+    )  # no other tenant's volume
     synced = runner.invoke(app, ["analytics", "sync"], env=cli_env)
     assert synced.exit_code == 0 and "applied 0 changes" in synced.stdout
 

@@ -52,8 +52,10 @@ class AnalyticsStatus(BaseModel):
     engine: str
     pending_changes: int
     lag_seconds: float
+    #: When this workspace's copy last received rows (the whole copy's last sync in the operator's view).
     last_sync_at: datetime | None
-    last_sync_rows: int
+    #: Rows the whole copy's last sync wrote: the operator's view only (a workspace sees no other's activity).
+    last_sync_rows: int | None
     rebuilt_at: datetime | None
     rebuilding: bool
     tables: list[TableStatus]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -97,6 +98,15 @@ def source_counts(session: Session) -> dict[str, int]:
     }
 
 
+def _last_sync(session: Session, workspace_id: uuid.UUID | None, state: SyncState | None) -> datetime | None:
+    if workspace_id is None:
+        return state.last_sync_at if state else None
+    newest: datetime | None = session.scalar(
+        select(func.max(Segment.created_at)).where(Segment.workspace_id == workspace_id)
+    )
+    return newest
+
+
 def status(session: Session, *, workspace_id: uuid.UUID | None = None) -> AnalyticsStatus:
     """How far the copy is behind and what it holds: for one workspace, or across all (`None`, an operator's
     view). Row counts are of files; tombstones hide some of them until the next merge."""
@@ -127,8 +137,8 @@ def status(session: Session, *, workspace_id: uuid.UUID | None = None) -> Analyt
         engine="duckdb",
         pending_changes=pending,
         lag_seconds=round((utcnow() - oldest).total_seconds(), 3) if oldest is not None else 0.0,
-        last_sync_at=state.last_sync_at if state else None,
-        last_sync_rows=state.last_sync_rows if state else 0,
+        last_sync_at=_last_sync(session, workspace_id, state),
+        last_sync_rows=(state.last_sync_rows if state else 0) if workspace_id is None else None,
         rebuilt_at=state.rebuilt_at if state else None,
         rebuilding=rebuilding(state) if state else False,
         tables=tables,
