@@ -101,4 +101,7 @@ def test_server_and_worker_processes_share_the_copy(
         time.sleep(0.1)
     status = httpx.get(f"{base}/api/v1/analytics/status", headers=world.token(Role.ADMIN), timeout=10).json()
     assert status["pending_changes"] == 0
-    assert {t["table"]: t["rows"] for t in status["tables"]}["sessions"] == 20
+    sessions = {t["table"]: t for t in status["tables"]}["sessions"]
+    # Files may hold a row twice when the first sync's build copied it and the change that wrote it came after:
+    # a tombstone hides the older copy.
+    assert sessions["rows"] - sessions["tombstones"] == 20
