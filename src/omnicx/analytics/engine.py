@@ -32,8 +32,9 @@ def tables_read(*texts: str) -> tuple[str, ...]:
 @lru_cache(maxsize=512)
 def tables_named(sql: str) -> tuple[str, ...]:
     """The copy's tables a query reads, in dependency order (the customer map first)."""
-    names = {table.name for table in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Table)}
-    ctes = {cte.alias for cte in sqlglot.parse_one(sql, read="duckdb").find_all(exp.CTE)}
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    names = {table.name for table in tree.find_all(exp.Table)}
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
     wanted = {name for name in names - ctes if name in TABLES}
     if any(TABLES[name].customer_column for name in wanted):
         wanted.add("customer_map")

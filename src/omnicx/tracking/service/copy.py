@@ -8,7 +8,7 @@ the person's traits and the page address.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -111,46 +111,58 @@ def copy_events(session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UU
     return [_event_row(row) for row in _by_ids(session, _EVENT_COLUMNS, Event, workspace_id, ids)]
 
 
+def _plain(row: Any) -> Row:
+    """A row's columns without the workspace selected after them."""
+    return tuple(row)[:-1]
+
+
 def copy_sessions(session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row]:
-    return [tuple(row)[:-1] for row in _by_ids(session, _SESSION_COLUMNS, TrackingSession, workspace_id, ids)]
+    return [_plain(row) for row in _by_ids(session, _SESSION_COLUMNS, TrackingSession, workspace_id, ids)]
 
 
 def copy_touchpoints(session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row]:
-    return [tuple(row)[:-1] for row in _by_ids(session, _TOUCHPOINT_COLUMNS, Touchpoint, workspace_id, ids)]
+    return [_plain(row) for row in _by_ids(session, _TOUCHPOINT_COLUMNS, Touchpoint, workspace_id, ids)]
 
 
 def _scan(
-    session: Session, model: Any, columns: Sequence[Any], after: uuid.UUID | None, limit: int
-) -> list[tuple[uuid.UUID, Any]]:
-    stmt = select(model.workspace_id, *columns).order_by(model.id).limit(limit)
+    session: Session,
+    model: Any,
+    columns: Sequence[Any],
+    after: uuid.UUID | None,
+    limit: int,
+    row_of: Callable[[Any], Row] | None = None,
+) -> list[tuple[uuid.UUID, Row]]:
+    """Every workspace's rows after id `after`, by id, at most `limit` (a rebuild's pages), each with its
+    workspace."""
+    stmt = select(*columns, model.workspace_id.label("row_workspace")).order_by(model.id).limit(limit)
     if after is not None:
         stmt = stmt.where(model.id > after)
-    return [(row[0], row[1:]) for row in session.execute(stmt)]
+    return [(row.row_workspace, (row_of or _plain)(row)) for row in session.execute(stmt)]
 
 
 def scan_events(session: Session, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Row]]:
-    """Every workspace's events after id `after`, by id (a rebuild's pages)."""
-    stmt = select(Event.workspace_id, *_EVENT_COLUMNS).order_by(Event.id).limit(limit)
-    if after is not None:
-        stmt = stmt.where(Event.id > after)
-    return [(row[0], _event_row(row)) for row in session.execute(stmt)]
+    return _scan(session, Event, _EVENT_COLUMNS, after, limit, _event_row)
 
 
 def scan_sessions(session: Session, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Row]]:
-    return [(w, tuple(r)) for w, r in _scan(session, TrackingSession, _SESSION_COLUMNS, after, limit)]
+    return _scan(session, TrackingSession, _SESSION_COLUMNS, after, limit)
 
 
 def scan_touchpoints(session: Session, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Row]]:
-    return [(w, tuple(r)) for w, r in _scan(session, Touchpoint, _TOUCHPOINT_COLUMNS, after, limit)]
+    return _scan(session, Touchpoint, _TOUCHPOINT_COLUMNS, after, limit)
+
+
+def _count(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def count_copy_events(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+    return _count(session, Event)
 
 
 def count_copy_sessions(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(TrackingSession)) or 0)
+    return _count(session, TrackingSession)
 
 
 def count_copy_touchpoints(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Touchpoint)) or 0)
+    return _count(session, Touchpoint)
