@@ -97,3 +97,18 @@ def test_settings_pages_are_for_tracking_managers_only(
     browser(client, world, runtime, Role.ANALYST)
     assert client.get("/settings/sources").status_code == 403
     assert client.get("/events").status_code == 200
+
+
+def test_a_new_key_comes_with_a_snippet_per_library_with_the_key_filled_in(
+    client: TestClient, world: World, runtime: Runtime
+) -> None:
+    headers = browser(client, world, runtime)
+    created = client.post("/settings/sources", data={"name": "Shop", "kind": "web"}, headers=headers)
+    key = re.search(r'id="new-write-key">([^<]+)<', created.text)
+    assert key is not None
+    base = runtime.settings.base_url.rstrip("/")
+    for library in ("analytics-next", "rudderstack", "swift", "kotlin"):
+        snippet = re.search(rf'id="snippet-{library}">([^<]+)<', created.text, re.S)
+        assert snippet is not None and key.group(1) in snippet.group(1)
+    assert f"&lt;script src=&#34;{base}/analytics-next/bundles/index.js&#34;&gt;" in created.text
+    assert "snippet-" not in client.get("/settings/sources").text  # like the key, shown once

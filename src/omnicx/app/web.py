@@ -57,6 +57,7 @@ from omnicx.ownership import routes as ownership_routes
 from omnicx.ownership import views as ownership_views
 from omnicx.tracking import collect as tracking_collect
 from omnicx.tracking import routes as tracking_routes
+from omnicx.tracking import sdk as tracking_sdk
 from omnicx.tracking import views as tracking_views
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "kernel" / "web" / "static"
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         jobs_views.router,
         realtime_stream.router,
         tracking_collect.router,
+        tracking_sdk.router,
         tracking_routes.router,
         tracking_views.router,
         customers_routes.router,
@@ -160,6 +162,8 @@ def _limit_rules(settings: Settings) -> list[LimitRule]:
     (`tracking.collect`), `/signin` per address by a dependency of its route (answered with a page)."""
     return [
         LimitRule("v1", "/v1/", per_address=settings.rate("v1_per_address"), headers=PUBLIC_CORS),
+        # RudderStack's sendBeacon batches: the same collection API at another address.
+        LimitRule("v1", "/beacon/v1/", per_address=settings.rate("v1_per_address"), headers=PUBLIC_CORS),
         LimitRule(
             "chat",
             "/chat/",

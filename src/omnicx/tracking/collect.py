@@ -1,5 +1,9 @@
 """The Segment-compatible collection API: `POST /v1/{identify,track,page,screen,group,alias,batch,import}`.
 
+The browser library (analytics.js 2.0) posts the same calls to one-letter paths (`/v1/i`, `/v1/t`, `/v1/p`,
+`/v1/s`, `/v1/g`, `/v1/a`, and `/v1/b` when batching, which the mobile libraries use too) as `text/plain`
+bodies: the content type is never checked, every body is parsed as JSON.
+
 Authenticated by a source's write key (HTTP Basic user name, empty password, or `writeKey` in the body) rather
 than by a member's role, so these routes are outside the RBAC gate. The key is checked before the body is
 parsed: without a live key nothing is parsed. Answers `200 {"success": true}` only after the events are
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -47,11 +52,13 @@ SUCCESS = b'{"success":true}'
 COLLECTORS = {"postgresql": 2, "sqlite": 1}
 # Sites embed the write key in their pages, like Segment's: the API is open to every origin, without cookies.
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
-PREFLIGHT = {
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
-    "Access-Control-Max-Age": "86400",
-}
+PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Max-Age": "86400"}
+# Headers a preflight may ask for: what the Segment and RudderStack libraries send (a retry count, the anonymous
+# id) and no more. Cookies are never allowed, so allowing more headers would grant nothing, but the list keeps
+# the answer predictable.
+ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, X-Retry-Count, AnonymousId"
+# analytics.js 2.0 names each call by its first letter.
+SHORT_PATHS = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
 
 
 def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
@@ -72,7 +79,7 @@ def _messages(data: dict[str, Any], kind: str | None) -> list[object]:
     return batch
 
 
-def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
+def gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
     """The source of the first live key among `keys`, within its rate limit; else InvalidWriteKey or RateLimited.
 
     Checked in a short transaction of its own, before the body is parsed; the key the batch names is checked
@@ -104,14 +111,22 @@ def _gate(runtime: Runtime, keys: list[str]) -> AuthenticatedSource:
     return source
 
 
-def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, kind: str | None) -> Response:
+def _collect(
+    runtime: Runtime,
+    *,
+    raw: bytes,
+    headers: dict[str, str],
+    ip: str,
+    kind: str | None,
+    url_key: str | None = None,
+) -> Response:
     received_at = utcnow()
-    header_key = basic_auth_user(headers.get("authorization"))
+    header_key = basic_auth_user(headers.get("authorization")) or url_key
     if header_key:
-        _gate(runtime, [header_key])
+        gate(runtime, [header_key])
     decoded = decompress(raw, headers.get("content-encoding"))
     if not header_key:
-        _gate(runtime, write_key_candidates(decoded))
+        gate(runtime, write_key_candidates(decoded))
     data = parse_object(decoded)
     body_key = data.get("writeKey")
     write_key = header_key or (body_key if isinstance(body_key, str) else None)
@@ -138,7 +153,11 @@ def _collect(runtime: Runtime, *, raw: bytes, headers: dict[str, str], ip: str, 
     return Response(orjson.dumps(body), media_type="application/json", headers=CORS)
 
 
-async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Response:
+async def handle(
+    request: Request, runtime: Runtime, kind: str | None, *, url_key: str | None = None
+) -> Response:
+    """Collect one request's events (`kind` None: a batch). `url_key` is a write key given in the address, for
+    senders that can set neither a header nor the body's `writeKey` (RudderStack's `sendBeacon`)."""
     raw = await request.body()
     headers = {
         "authorization": request.headers.get("authorization", ""),
@@ -146,24 +165,29 @@ async def _handle(request: Request, runtime: Runtime, kind: str | None) -> Respo
     }
     try:
         work = functools.partial(
-            _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind
+            _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind, url_key=url_key
         )
         return await anyio.to_thread.run_sync(work, limiter=_collectors(runtime))
     except DomainError as error:
-        # Answered here rather than by the app's handler, so browsers (cross-origin) can read errors too.
-        extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
-        if isinstance(error, RateLimited):
-            extra.update(error.headers)
-        body = orjson.dumps(error_body(error.code, error.message))
-        return Response(
-            body, status_code=error.status, media_type="application/json", headers={**CORS, **extra}
-        )
+        return refusal(error)
 
 
-@router.options("/{call}")
+def refusal(error: DomainError) -> Response:
+    """`{"code", "message"}` with CORS: answered here rather than by the app's handler, so that browsers
+    (cross-origin) can read errors too."""
+    extra = {"WWW-Authenticate": 'Basic realm="omnicx"'} if error.status == 401 else {}
+    if isinstance(error, RateLimited):
+        extra.update(error.headers)
+    body = orjson.dumps(error_body(error.code, error.message))
+    return Response(body, status_code=error.status, media_type="application/json", headers={**CORS, **extra})
+
+
+@router.options("/{call:path}")
 def preflight(call: str) -> Response:
     """CORS preflight: browsers may post events from any site (the write key, not the origin, authorises)."""
-    return Response(status_code=204, headers={**CORS, **PREFLIGHT})
+    return Response(
+        status_code=204, headers={**CORS, **PREFLIGHT, "Access-Control-Allow-Headers": ALLOWED_HEADERS}
+    )
 
 
 _LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
@@ -183,46 +207,66 @@ def _collectors(runtime: Runtime) -> anyio.CapacityLimiter:
 @router.post("/identify")
 async def identify(request: Request, runtime: RuntimeDep) -> Response:
     """Who the user is: `userId` and/or `anonymousId`, with `traits`."""
-    return await _handle(request, runtime, "identify")
+    return await handle(request, runtime, "identify")
 
 
 @router.post("/track")
 async def track(request: Request, runtime: RuntimeDep) -> Response:
     """Something the user did: `event` and `properties`."""
-    return await _handle(request, runtime, "track")
+    return await handle(request, runtime, "track")
 
 
 @router.post("/page")
 async def page(request: Request, runtime: RuntimeDep) -> Response:
     """A web page view."""
-    return await _handle(request, runtime, "page")
+    return await handle(request, runtime, "page")
 
 
 @router.post("/screen")
 async def screen(request: Request, runtime: RuntimeDep) -> Response:
     """An app screen view."""
-    return await _handle(request, runtime, "screen")
+    return await handle(request, runtime, "screen")
 
 
 @router.post("/group")
 async def group(request: Request, runtime: RuntimeDep) -> Response:
     """The user belongs to a company or account (`groupId`)."""
-    return await _handle(request, runtime, "group")
+    return await handle(request, runtime, "group")
 
 
 @router.post("/alias")
 async def alias(request: Request, runtime: RuntimeDep) -> Response:
     """`previousId` and `userId` are the same person."""
-    return await _handle(request, runtime, "alias")
+    return await handle(request, runtime, "alias")
 
 
 @router.post("/batch")
 async def batch(request: Request, runtime: RuntimeDep) -> Response:
     """Many calls at once (`batch`: list of events, each with its `type`): what the server libraries send."""
-    return await _handle(request, runtime, None)
+    return await handle(request, runtime, None)
 
 
 @router.post("/import")
 async def import_(request: Request, runtime: RuntimeDep) -> Response:
     """Same as /v1/batch (Segment's historical-import spelling)."""
-    return await _handle(request, runtime, None)
+    return await handle(request, runtime, None)
+
+
+def _short(kind: str) -> Callable[..., Awaitable[Response]]:
+    """The endpoint of one one-letter path: the same handling as its long name."""
+
+    async def call(request: Request, runtime: RuntimeDep) -> Response:
+        return await handle(request, runtime, kind)
+
+    call.__doc__ = f"`{kind}` as analytics.js 2.0 names it."
+    return call
+
+
+for _letter, _kind in SHORT_PATHS.items():
+    router.add_api_route(f"/{_letter}", _short(_kind), methods=["POST"], name=f"{_kind}_short")
+
+
+@router.post("/b")
+async def batch_short(request: Request, runtime: RuntimeDep) -> Response:
+    """`/v1/batch` as analytics.js 2.0 (batching mode) and the mobile libraries name it."""
+    return await handle(request, runtime, None)

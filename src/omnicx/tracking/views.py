@@ -12,11 +12,11 @@ from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
 from omnicx.kernel.web.forms import redirect_or_page
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
-from omnicx.tracking import service
+from omnicx.tracking import sdk, service
 from omnicx.tracking.channel_grouping import DEFAULT_CHANNELS, Field, Op
 from omnicx.tracking.models import SourceKind
 from omnicx.tracking.schemas import (
@@ -101,6 +101,7 @@ def _sources_page(
     principal: Principal,
     *,
     created: SourceWithKey | None = None,
+    base_url: str = "",
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -108,6 +109,8 @@ def _sources_page(
         "sources": service.list_sources(session, workspace_id=principal.workspace_id),
         "kinds": list(SourceKind),
         "created": created,
+        # Shown with the new key only: it is stored hashed and never known again.
+        "snippets": sdk.snippets(base_url=base_url, write_key=created.write_key) if created else {},
         "error": error,
     }
     return render(request, "tracking/sources.html", context, status=status)
@@ -123,6 +126,7 @@ def create_source(
     request: Request,
     session: SessionDep,
     principal: Manager,
+    settings: SettingsDep,
     name: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
     kind: Annotated[SourceKind, Form()] = SourceKind.WEB,
 ) -> HTMLResponse:
@@ -135,12 +139,12 @@ def create_source(
         )
     except DomainError as error:
         return _sources_page(request, session, principal, error=error.message, status=error.status)
-    return _sources_page(request, session, principal, created=created, status=201)
+    return _sources_page(request, session, principal, created=created, base_url=settings.base_url, status=201)
 
 
 @router.post("/settings/sources/{source_id}/rotate", response_class=HTMLResponse)
 def rotate_source(
-    request: Request, source_id: uuid.UUID, session: SessionDep, principal: Manager
+    request: Request, source_id: uuid.UUID, session: SessionDep, principal: Manager, settings: SettingsDep
 ) -> HTMLResponse:
     try:
         rotated = service.rotate_source(
@@ -148,7 +152,7 @@ def rotate_source(
         )
     except DomainError as error:
         return _sources_page(request, session, principal, error=error.message, status=error.status)
-    return _sources_page(request, session, principal, created=rotated)
+    return _sources_page(request, session, principal, created=rotated, base_url=settings.base_url)
 
 
 @router.post("/settings/sources/{source_id}/revoke", response_class=HTMLResponse)
