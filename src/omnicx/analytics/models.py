@@ -49,3 +49,5 @@ class SyncState(Base):
     last_sync_at: Mapped[datetime | None]
     last_sync_rows: Mapped[int] = mapped_column(default=0)
     rebuilt_at: Mapped[datetime | None]
+    #: The rebuild whose tables a ClickHouse copy reads (its batch number); swapped with the rebuild.
+    generation: Mapped[int | None] = mapped_column(BigInteger)

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
     redis_url: str | None = None
+    # Where the analytics copy lives: unset for DuckDB over Parquet files in the data directory (nothing to run);
+    # `clickhouse://user:password@host:8123/database` for a ClickHouse server (the `clickhouse` extra);
+    # `chdb:///absolute/path?database=name` for ClickHouse's engine inside the process (tests and trials).
+    analytics_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
     # The address people open omnicx at: the links it mails (invitations, password resets) start with it, and
     # cookies are `Secure` (with HSTS) when it is https.
