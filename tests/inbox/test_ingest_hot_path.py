@@ -184,12 +184,13 @@ def test_a_new_sender_skips_the_conversation_lookups_and_gets_a_new_conversation
     assert again.conversation_id == fresh.conversation_id and not again.new_conversation
 
 
-def test_an_appended_chat_message_costs_four_data_statements(
+def test_an_appended_chat_message_costs_six_data_statements(
     runtime: Runtime, chat_inbox: InboxPublic
 ) -> None:
     """Find the inbox (with the agent scope); the contact with its active conversation, together; insert the
-    message; update the conversation. Nothing else: no duplicate pre-check, no second inbox read, no settings
-    read, no separate conversation lookup."""
+    message; update the conversation; then the analytics copy's change feed: one insert of the changes (one row
+    per stream) and one wake-up. Nothing else: no duplicate pre-check, no second inbox read, no settings read,
+    no separate conversation lookup."""
     ingest(runtime, chat_message("v_s", "a", "1", to=chat_inbox.address))
     ingest(runtime, chat_message("v_s", "b", "2", to=chat_inbox.address))
     with statements(runtime) as seen:
@@ -197,7 +198,9 @@ def test_an_appended_chat_message_costs_four_data_statements(
     data = [s.split()[0] for s in seen if s.split()[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
     # The message's insert and the conversation's update go out in one flush, in the ORM's dependency order.
     assert data[:2] == ["SELECT", "SELECT"]
-    assert sorted(data[2:]) == ["INSERT", "UPDATE"]
+    assert sorted(data[2:4]) == ["INSERT", "UPDATE"]
+    assert data[4:] == ["INSERT", "INSERT"]
+    assert "INTO kernel_change" in seen[-2] and "INTO jobs_job" in seen[-1]
     assert "JOIN inbox_conversation" in next(s for s in seen if "FROM inbox_contact" in s)
 
 
@@ -205,7 +208,7 @@ def test_checking_a_signed_site_identity_costs_no_statement(
     runtime: Runtime, chat_inbox: InboxPublic
 ) -> None:
     """The inbox row read for routing carries its sealed identity secret: a message whose `user_hash` is
-    checked (here it does not hold: a claim) costs the same four statements as one without."""
+    checked (here it does not hold: a claim) costs the same statements as one without."""
     for n in range(2):
         ingest(runtime, chat_message("v_h", "a", f"{n}", to=chat_inbox.address))
     signed = chat_message("v_h", "c", "3", to=chat_inbox.address).model_copy(
@@ -215,7 +218,8 @@ def test_checking_a_signed_site_identity_costs_no_statement(
         got = ingest(runtime, signed)
     assert got.customer_id is None
     data = [s.split()[0] for s in seen if s.split()[0] in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
-    assert data[:2] == ["SELECT", "SELECT"] and sorted(data[2:]) == ["INSERT", "UPDATE"]
+    assert data[:2] == ["SELECT", "SELECT"] and sorted(data[2:4]) == ["INSERT", "UPDATE"]
+    assert data[4:] == ["INSERT", "INSERT"]  # the change feed, as for any message
 
 
 def test_the_agent_scope_is_read_once_per_transaction_and_follows_a_change(

@@ -114,7 +114,83 @@ CUSTOMER_MAP = CopyTable(
     customer_column=None,
 )
 
-TABLES: dict[str, CopyTable] = {t.name: t for t in (EVENTS, SESSIONS, TOUCHPOINTS, CUSTOMER_MAP)}
+CONVERSATIONS = CopyTable(
+    "conversations",
+    TableKind.ROWS,
+    (
+        _uuid("id"),
+        _uuid("customer_id"),
+        _uuid("inbox_id"),
+        _text("channel"),  # the inbox's kind: chat, email, ...
+        _text("status"),
+        _text("priority"),
+        _uuid("assignee_id"),
+        _uuid("team_id"),
+        _text("intent"),
+        _time("created_at"),
+        _time("first_reply_at"),
+        _time("last_message_at"),
+        _time("resolved_at"),
+        # The SLA outcome: when the first response was due under the inbox's policy now in force (NULL: no
+        # target). A policy edit re-copies its inboxes' conversations, so the past is graded by one rule.
+        _time("first_response_due_at"),
+        _uuid("merged_into_id"),
+    ),
+    sort_column="created_at",
+)
+#: Message metadata, never bodies. The customer is the conversation's: reports join `conversations`.
+MESSAGES = CopyTable(
+    "messages",
+    TableKind.ROWS,
+    (
+        _uuid("id"),
+        _uuid("conversation_id"),
+        _uuid("inbox_id"),
+        _text("kind"),  # incoming, outgoing, note
+        _uuid("author_user_id"),
+        _time("created_at"),
+        _text("delivery_status"),
+        Column("attachments", pa.int32(), "INTEGER"),
+    ),
+    sort_column="created_at",
+    customer_column=None,
+)
+ORDERS = CopyTable(
+    "orders",
+    TableKind.ROWS,
+    (
+        _uuid("id"),
+        _uuid("customer_id"),
+        _text("channel"),  # online, store, ...
+        _text("fulfilment"),
+        _uuid("location_id"),
+        _text("status"),
+        _text("currency"),
+        Column("total_minor", pa.int64(), "BIGINT"),
+        _time("created_at"),
+        _time("updated_at"),
+    ),
+    sort_column="created_at",
+)
+#: Order lines; the customer is the order's: reports join `orders`.
+ORDER_LINES = CopyTable(
+    "order_lines",
+    TableKind.ROWS,
+    (
+        _uuid("id"),
+        _uuid("order_id"),
+        _text("sku"),
+        Column("quantity", pa.int32(), "INTEGER"),
+        Column("unit_price_minor", pa.int64(), "BIGINT"),
+        _text("stock_state"),
+    ),
+    customer_column=None,
+)
+
+TABLES: dict[str, CopyTable] = {
+    t.name: t
+    for t in (EVENTS, SESSIONS, TOUCHPOINTS, CUSTOMER_MAP, CONVERSATIONS, MESSAGES, ORDERS, ORDER_LINES)
+}
 
 #: Columns every copied row carries beside its own: the publishing batch, for tombstones to apply to older rows.
 SEQ = "_seq"

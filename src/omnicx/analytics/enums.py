@@ -10,5 +10,9 @@ class Stream(StrEnum):
     SESSIONS = "sessions"
     TOUCHPOINTS = "touchpoints"
     CUSTOMER_MAP = "customer_map"
+    CONVERSATIONS = "conversations"
+    MESSAGES = "messages"
+    ORDERS = "orders"
+    ORDER_LINES = "order_lines"
     #: Customers erased: their rows leave every table of the copy (`upserted` holds their ids).
     ERASURE = "erasure"

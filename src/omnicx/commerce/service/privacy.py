@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.service import Stream
 from omnicx.commerce.enums import ShopifyTopic
 from omnicx.commerce.models import (
     Cart,
@@ -48,6 +49,7 @@ from omnicx.commerce.service._common import lock_stock_ids
 from omnicx.commerce.service.stock import publish_stocks
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import DataSubject, Identifier, IdentifierKind
+from omnicx.kernel.jobs.feed import record_changes
 
 # What an order webhook keeps once its buyer is erased: enough to account for the sale, nothing about who.
 ORDER_KEYS = frozenset(
@@ -98,6 +100,10 @@ def erase_customer_data(session: Session, subject: DataSubject) -> int:
         if e
     ]
     touched = _trim_webhooks(session, subject, external_ids)
+    unlinked = session.scalars(
+        select(Order.id).where(Order.workspace_id == ws, Order.customer_id.in_(ids))
+    ).all()
+    record_changes(session, workspace_id=ws, stream=Stream.ORDERS.value, upserted=unlinked)
     touched += _rowcount(
         session.execute(
             update(Order)

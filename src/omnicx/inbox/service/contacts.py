@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.service import Stream
 from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.inbox.enums import ConversationEventKind, InboxTopic
@@ -20,6 +21,7 @@ from omnicx.inbox.service.conversations import load_conversation
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.jobs.feed import record_changes
 
 
 def link_contact(
@@ -43,6 +45,12 @@ def link_contact(
     if previous == target and conversation.customer_id == target:
         return summary(conversation, inbox, contact)
     contact.customer_id = target
+    relinked = session.scalars(
+        select(Conversation.id).where(
+            Conversation.workspace_id == workspace_id, Conversation.contact_id == contact.id
+        )
+    ).all()
+    record_changes(session, workspace_id=workspace_id, stream=Stream.CONVERSATIONS.value, upserted=relinked)
     linked = session.execute(
         update(Conversation)
         .where(Conversation.workspace_id == workspace_id, Conversation.contact_id == contact.id)

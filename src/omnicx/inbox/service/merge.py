@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.service import Stream
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic
 from omnicx.inbox.errors import MergeRefused
 from omnicx.inbox.models import Conversation, ConversationEvent, Inbox, Message
@@ -25,6 +26,7 @@ from omnicx.inbox.service.search import add_text
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs.feed import record_changes
 
 
 def _earliest(*values: datetime | None) -> datetime | None:
@@ -63,6 +65,8 @@ def merge_conversations(
     )
     _check(target, source)
     now = utcnow()
+    moved = session.scalars(select(Message.id).where(Message.conversation_id == source.id)).all()
+    record_changes(session, workspace_id=source.workspace_id, stream=Stream.MESSAGES.value, upserted=moved)
     moved_messages = session.execute(
         update(Message).where(Message.conversation_id == source.id).values(conversation_id=target.id)
     )

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from omnicx.analytics.service import Stream
 from omnicx.identity.schemas import DataSubject, IdentifierKind
 from omnicx.inbox.enums import (
     ConversationEventKind,
@@ -57,6 +58,7 @@ from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.ingest import ATTACHMENTS
 from omnicx.inbox.service.realtime import announce
 from omnicx.kernel.db import utcnow
+from omnicx.kernel.jobs.feed import record_changes
 
 # Which identifiers a contact's source id is, per channel (an email inbox's sender is their address; a chat
 # contact is a visitor id, the tracking anonymous id of the widget's browser).
@@ -139,6 +141,12 @@ def erase_customer_data(session: Session, subject: DataSubject) -> int:
             ]
             if paths:
                 files.append((message_id, paths))
+        erased = session.scalars(
+            select(Message.id).where(Message.conversation_id.in_(conversation_ids))
+        ).all()
+        record_changes(
+            session, workspace_id=subject.workspace_id, stream=Stream.MESSAGES.value, deleted=erased
+        )
         touched += _deleted(session, delete(Message).where(Message.conversation_id.in_(conversation_ids)))
         touched += _deleted(
             session, delete(AgentNotification).where(AgentNotification.conversation_id.in_(conversation_ids))

@@ -11,12 +11,14 @@ PostgreSQL, ids do not commit in the order they are drawn, and a watermark would
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs.models import Change
@@ -51,17 +53,21 @@ def record_changes(
     (the customer map) records an empty change with `upserted` holding the workspace's own id."""
     if not upserted and not deleted:
         return
-    session.add(
-        Change(
-            id=new_id(),
-            workspace_id=workspace_id,
-            stream=stream,
-            upserted=[str(i) for i in upserted],
-            deleted=[str(i) for i in deleted],
-            created_at=utcnow(),
-        )
-    )
+    session.add(_change(workspace_id, stream, upserted, deleted))
     wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+
+
+def _change(
+    workspace_id: uuid.UUID, stream: str, upserted: Collection[uuid.UUID], deleted: Collection[uuid.UUID]
+) -> Change:
+    return Change(
+        id=new_id(),
+        workspace_id=workspace_id,
+        stream=stream,
+        upserted=[str(i) for i in upserted],
+        deleted=[str(i) for i in deleted],
+        created_at=utcnow(),
+    )
 
 
 def pending_changes(session: Session, *, limit: int) -> list[ChangeRow]:
@@ -108,3 +114,147 @@ def sweep(session: Session) -> bool:
     release_dead(session, kind=SYNC_JOB, key=WAITING_KEY)
     wake(session, kind=SYNC_JOB, key=WAITING_KEY)
     return True
+
+
+# -- following ORM writes ------------------------------------------------------------------------------------
+
+#: Resolves changed objects of a followed model to the (workspace id, row id) pairs of a stream to copy again.
+Resolver = Callable[[Session, Sequence[Any]], Iterable[tuple[uuid.UUID, uuid.UUID]]]
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A stream recorded from ORM writes: rows of `model` itself (`resolve` None: each object's own id and
+    workspace), or rows of another model that depend on it (`resolve` finds them, e.g. an SLA policy's
+    conversations). With `watch`, only changes to those attributes count (an insert or delete always does)."""
+
+    model: type[Any]
+    stream: str
+    resolve: Resolver | None = None
+    watch: tuple[str, ...] = ()
+    #: Only deletions count (a membership removed: its conversations lose their assignee through the
+    #: database's ON DELETE SET NULL, which no ORM object shows).
+    deletes_only: bool = False
+
+
+@dataclass
+class _Pending:
+    upserted: dict[tuple[uuid.UUID, str], set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
+    deleted: dict[tuple[uuid.UUID, str], set[uuid.UUID]] = field(default_factory=lambda: defaultdict(set))
+    dependents: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    #: Whether the transaction deleted anything (a workspace among it: its changes must not be recorded).
+    deleting: bool = False
+
+    def upserted_pairs(self, stream: str, pairs: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        for workspace_id, row_id in pairs:
+            self.upserted[(workspace_id, stream)].add(row_id)
+
+
+_FOLLOWERS: list[Follower] = []
+_PENDING = "omnicx.feed.pending"
+
+
+def follow(follower: Follower) -> None:
+    """Record `follower.stream`'s changes whenever a session commits writes to `follower.model`. For domains
+    whose rows change in many places through the ORM (conversations, orders): no write site can forget to
+    record. Bulk statements bypass the ORM's unit of work: their callers use `record_changes` themselves."""
+    if follower not in _FOLLOWERS:
+        _FOLLOWERS.append(follower)
+    if not event.contains(Session, "after_flush", _collect):
+        event.listen(Session, "before_flush", _before_deletes)
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "before_commit", _record)
+        event.listen(Session, "after_transaction_end", _forget)
+
+
+def unfollow_all() -> None:
+    _FOLLOWERS.clear()
+
+
+def _changed(session: Session, obj: Any, watch: tuple[str, ...]) -> bool:
+    """Whether a dirty object really changed (an attribute set to its own value is no change)."""
+    if not watch:
+        return session.is_modified(obj, include_collections=False)
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in watch)
+
+
+def _pending(session: Session) -> _Pending:
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+    return pending
+
+
+def _before_deletes(session: Session, _context: object, _instances: object) -> None:
+    """Before rows are deleted: find the rows that depend on them while the database still links them."""
+    for obj in session.deleted:
+        for follower in _FOLLOWERS:
+            if follower.resolve is not None and isinstance(obj, follower.model):
+                found = follower.resolve(session, [obj])
+                _pending(session).upserted_pairs(follower.stream, found)
+
+
+def _collect(session: Session, _context: object) -> None:
+    """After each flush: note which followed rows were written (the state before the flush is still visible)."""
+    if session.deleted:
+        _pending(session).deleting = True
+    groups = ((session.new, False), (session.dirty, False), (session.deleted, True))
+    for objects, deleted in groups:
+        for obj in objects:
+            for number, follower in enumerate(_FOLLOWERS):
+                if not isinstance(obj, follower.model) or (follower.deletes_only and not deleted):
+                    continue
+                if not deleted and obj in session.dirty and not _changed(session, obj, follower.watch):
+                    continue
+                if follower.resolve is None:
+                    target = _pending(session).deleted if deleted else _pending(session).upserted
+                    target[(obj.workspace_id, follower.stream)].add(obj.id)
+                elif not deleted:  # deletions were resolved before the flush
+                    _pending(session).dependents[number].append(obj)
+
+
+def _record(session: Session) -> None:
+    """Before the commit: flush what is left, then record the changes noted, in the committing transaction."""
+    if not _FOLLOWERS:
+        return
+    session.flush()
+    pending: _Pending | None = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    for number, objects in pending.dependents.items():
+        follower = _FOLLOWERS[number]
+        if follower.resolve is not None:
+            pending.upserted_pairs(follower.stream, follower.resolve(session, objects))
+    keys = set(pending.upserted) | set(pending.deleted)
+    if pending.deleting:
+        keys = {key for key in keys if key[0] in _existing_workspaces(session, {key[0] for key in keys})}
+    if not keys:
+        return
+    # One change per stream and one wake-up for the whole transaction (a chat message costs two inserts more).
+    session.add_all(
+        _change(
+            workspace_id,
+            stream,
+            sorted(pending.upserted.get((workspace_id, stream), ())),
+            sorted(pending.deleted.get((workspace_id, stream), ())),
+        )
+        for workspace_id, stream in sorted(keys, key=str)
+    )
+    wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+    session.flush()
+
+
+def _existing_workspaces(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `ids` still exist: a workspace deleted in this transaction took its rows with it (the copy's
+    files, which nothing lists any more, are swept later), and a change naming it could not be stored."""
+    (key,) = Change.__table__.c.workspace_id.foreign_keys
+    column = key.column
+    return set(session.scalars(select(column).where(column.in_(ids))))
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without committing (rolled back) wrote nothing: forget what it noted. Only the
+    outermost one: rows flushed before a savepoint rolled back are still written."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
