@@ -1,5 +1,6 @@
 """In a real browser: staff mark a click-and-collect order ready on the store board; the customer's order page
-and the staff order page, open elsewhere, show "ready for pickup" without a reload."""
+and the staff order page, open elsewhere, show "ready for pickup" without a reload. The sales page draws its two
+charts. Screenshots kept."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.commerce import service
 from omnicx.commerce.enums import Fulfilment, OrderStatus
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop
+from tests.commerce.test_sales import sample_orders
 from tests.conftest import World
 from tests.e2e.conftest import ARTIFACTS
 from tests.realtime.conftest import ThreadServer, build_app
@@ -82,3 +85,28 @@ def test_ready_for_pickup_shows_live_for_customer_and_staff(
         customer.screenshot(path=str(ARTIFACTS / "commerce-customer-ready-for-pickup.png"), full_page=True)
         detail.screenshot(path=str(ARTIFACTS / "commerce-staff-order-live.png"), full_page=True)
         staff.close()
+
+
+def test_sales_page_draws_its_charts(
+    runtime: Runtime, db: Session, world: World, shop: Shop, chromium: Browser
+) -> None:
+    sample_orders(db, shop)
+    analytics_service.sync(runtime)  # the report reads the analytics copy
+    analyst = world.members[Role.ANALYST]
+    with ThreadServer(build_app(runtime)) as server:
+        page = chromium.new_context(viewport={"width": 1280, "height": 1200}).new_page()
+        page.goto(f"{server.url}/signin")
+        page.fill("#email", analyst.email)
+        page.fill("#password", analyst.password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/commerce")
+        page.click("#commerce-sales-link")
+        page.wait_for_url(f"{server.url}/commerce/sales")
+        page.goto(f"{server.url}/commerce/sales?date_from=2026-03-01&date_to=2026-03-07&compare=location")
+        expect(page.locator("#sales-trend-chart svg").first).to_be_visible(timeout=10000)
+        expect(page.locator("#sales-compare-chart svg").first).to_be_visible(timeout=10000)
+        expect(page.locator("#sales-compare-chart svg")).to_contain_text("Paris store")
+        expect(page.locator("#sales-totals-EUR")).to_contain_text("€48.00")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "commerce-sales.png"), full_page=True)

@@ -1,5 +1,5 @@
 """CLI of the commerce domain: `omnicx commerce import-products`, `location-add`, `location-edit`,
-`product-edit`, `variant-edit`, `stock`, `sweep`, `shopify-secret`."""
+`product-edit`, `variant-edit`, `stock`, `sweep`, `shopify-secret`, `sales`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ from omnicx.auth import service as auth_service
 from omnicx.commerce import service
 from omnicx.commerce.enums import LocationKind
 from omnicx.commerce.errors import LocationNotFound
-from omnicx.commerce.schemas import LocationCreate, LocationUpdate, ProductUpdate, VariantUpdate
-from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
+from omnicx.commerce.money import format_money
+from omnicx.commerce.schemas import LocationCreate, LocationUpdate, ProductUpdate, SalesReport, VariantUpdate
+from omnicx.kernel.cli_support import (
+    FormatOpt,
+    FromDayOpt,
+    ReportFormat,
+    ToDayOpt,
+    fail_on_domain_error,
+    open_runtime,
+    parse_day,
+)
 
 console = Console()
 app = typer.Typer(help="Products, locations, stock and orders.", no_args_is_help=True)
@@ -192,3 +201,59 @@ def shopify_secret(
         value = service.set_shopify_secret(session, workspace_id=ws.id, secret=secret)
     console.print(f"Webhook secret for [bold]{workspace}[/] (shown once):")
     print(value)
+
+
+def _sales_table(data: SalesReport) -> Table:
+    table = Table(
+        title=f"Sales: {data.start} → {data.end} ({data.timezone}; cancelled and returned are no sales)"
+    )
+    headers = ("group", "orders", "revenue", "avg order", "units", "pickup", "cancelled", "returned")
+    for header in headers:
+        table.add_column(header, justify="left" if header == "group" else "right")
+    groups = [
+        ("total", data.totals),
+        ("channel", data.by_channel),
+        ("fulfilment", data.by_fulfilment),
+        ("location", data.by_location),
+    ]
+    for dimension, rows in groups:
+        for row in rows:
+            average = row.average_order_minor
+            table.add_row(
+                f"{dimension}: {row.label}",
+                str(row.orders),
+                format_money(row.revenue_minor, row.currency),
+                "—" if average is None else format_money(average, row.currency),
+                str(row.units),
+                "—" if row.pickup_share is None else f"{row.pickup_share:.0%}",
+                str(row.cancelled),
+                f"{row.returned} ({format_money(row.returned_minor, row.currency)})",
+            )
+    for product in data.top_products:
+        revenue = format_money(product.revenue_minor, product.currency)
+        table.add_row(
+            f"product: {product.sku} {product.title}", "", revenue, "", str(product.units), "", "", ""
+        )
+    return table
+
+
+@app.command("sales")
+@fail_on_domain_error
+def sales(
+    workspace: WorkspaceOpt,
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    output: FormatOpt = ReportFormat.TABLE,
+) -> None:
+    """Orders, revenue, average order, units, pickup share, cancelled and returned orders by channel,
+    fulfilment and location, and the top products (read from the analytics copy)."""
+    start, end = parse_day(date_from), parse_day(date_to)
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        data = service.sales_report(session, workspace_id=ws.id, start=start, end=end)
+    if output is ReportFormat.JSON:
+        print(data.model_dump_json(indent=2))
+    elif output is ReportFormat.CSV:
+        print(service.sales_csv(data), end="")
+    else:
+        console.print(_sales_table(data))

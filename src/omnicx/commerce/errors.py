@@ -64,3 +64,9 @@ class SignatureInvalid(Unauthorized):
     """A Shopify-compatible webhook came without a valid `X-Shopify-Hmac-Sha256`; nothing was stored."""
 
     code = "signature_invalid"
+
+
+class InvalidReportRange(Invalid):
+    """The sales report's start is after its end, or the range is longer than allowed."""
+
+    code = "invalid_report_range"

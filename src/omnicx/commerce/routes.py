@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -28,6 +29,7 @@ from omnicx.commerce.schemas import (
     ProductUpdate,
     ReservationCreate,
     ReservationPublic,
+    SalesReport,
     ShopifyReceipt,
     Sku,
     StatusChange,
@@ -39,6 +41,13 @@ from omnicx.commerce.schemas import (
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/commerce", tags=["commerce"], responses=ERROR_RESPONSES)
@@ -243,3 +252,48 @@ def shopify_webhook(
         signature=signature,
         body=body,
     )
+
+
+# --- Sales report -------------------------------------------------------------------------------------------------
+
+DateFrom = Annotated[date, Query(alias="from", description="First day (inclusive), workspace time zone.")]
+DateTo = Annotated[date, Query(alias="to", description="Last day (inclusive), workspace time zone.")]
+
+
+@router.get("/sales", response_model=SalesReport)
+def sales_report(session: SessionDep, principal: Reader, date_from: DateFrom, date_to: DateTo) -> SalesReport:
+    """Orders created in the range (at most 731 days): orders, revenue, average order, units, pickup share,
+    cancelled and returned orders, by sales channel, fulfilment and location, per day and channel, and the top
+    products. Cancelled and returned orders are no sales; money is in minor units, grouped by currency."""
+    return service.sales_report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+
+
+@router.get("/sales.csv", response_class=Response, responses=CSV_RESPONSES)
+def sales_report_csv(
+    session: SessionDep, principal: Reader, date_from: DateFrom, date_to: DateTo
+) -> Response:
+    """The sales report as CSV: one line per group (total, channel, fulfilment, location) and per top product."""
+    data = service.sales_report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    return csv_attachment(service.sales_csv(data), f"sales-{date_from}-{date_to}.csv")
+
+
+@router.get(
+    "/sales/chart.{fmt}",
+    response_class=Response,
+    responses=CHART_RESPONSES,
+)
+def sales_report_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    chart: Literal["trend", "compare"] = "trend",
+    dimension: Literal["channel", "fulfilment", "location"] = "fulfilment",
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+) -> Response:
+    """A sales chart (revenue per day and channel, or per channel, fulfilment or location) in one currency (the
+    one with the most orders unless given): its Vega-Lite spec (json) or rendered on the server (png, svg)."""
+    data = service.sales_report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    spec = service.sales_chart_spec(data, chart, dimension, currency)
+    return chart_response(spec, fmt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
@@ -318,3 +318,58 @@ class CommerceExport(BaseModel):
     orders: list[OrderExport]
     carts: list[CartExport]
     notices: list[NoticeExport]
+
+
+# --- Sales report -------------------------------------------------------------------------------------------------
+
+
+class SalesRow(BaseModel):
+    """One group's sales in one currency. Money is in minor units of `currency`; counts of orders and units are of
+    the orders that count as sales (every status but cancelled and returned), which are counted apart."""
+
+    key: str = Field(description="The group: `all`, a sales channel, a fulfilment or a location id.")
+    label: str
+    currency: str
+    orders: int = Field(description="Orders counted as sales (not cancelled, not returned).")
+    revenue_minor: int = Field(description="Sum of those orders' totals, in minor units.")
+    average_order_minor: int | None = Field(description="Revenue per order, rounded to a minor unit.")
+    units: int
+    pickup_orders: int = Field(description="Sales orders collected in a store (click and collect).")
+    pickup_share: float | None = Field(description="Pickup orders / orders, 0..1.")
+    cancelled: int
+    returned: int
+    returned_minor: int = Field(description="Totals of the returned orders, in minor units.")
+
+
+class SalesDay(BaseModel):
+    """One day's sales through one channel in one currency (days without sales are zero, not missing)."""
+
+    day: date
+    channel: SalesChannel
+    currency: str
+    orders: int
+    revenue_minor: int
+
+
+class TopProduct(BaseModel):
+    """A SKU's units and revenue (lines' quantity x unit price) on sales orders."""
+
+    sku: str
+    title: str
+    currency: str
+    units: int
+    revenue_minor: int
+
+
+class SalesReport(BaseModel):
+    workspace_id: uuid.UUID
+    start: date
+    end: date
+    timezone: str
+    revenue_statuses: list[OrderStatus] = Field(description="The statuses whose orders count as sales.")
+    totals: list[SalesRow] = Field(description="One row per currency, in currency order.")
+    by_channel: list[SalesRow]
+    by_fulfilment: list[SalesRow]
+    by_location: list[SalesRow]
+    daily: list[SalesDay]
+    top_products: list[TopProduct] = Field(description="Per currency, the SKUs with the most revenue.")

@@ -3,22 +3,28 @@ the store pickup board, and the customer's own order page reached by its unguess
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
+from babel.numbers import format_currency, format_percent
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omnicx.commerce import service
 from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OrderStatus
-from omnicx.commerce.money import exponent, format_money
+from omnicx.commerce.money import exponent, format_money, to_decimal
 from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import current_language, format_locale, gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.forms import redirect_or_page
@@ -315,3 +321,67 @@ def edit_location(
         page=lambda message, status: _locations_page(request, session, principal, message, status),
         session=session,
     )
+
+
+# --- Sales report -------------------------------------------------------------------------------------------------
+
+SALES_DAYS = 30
+COMPARE_BY = ("fulfilment", "location", "channel")
+
+
+def _local_money(minor: int | None, currency: str) -> str:
+    """An amount as the page's language writes money (`1 234,50 €` in French)."""
+    if minor is None:
+        return "—"
+    locale = format_locale(current_language())
+    return format_currency(to_decimal(minor, currency), currency, locale=locale)
+
+
+def _local_share(value: float | None) -> str:
+    return "—" if value is None else format_percent(value, locale=format_locale(current_language()))
+
+
+def _sales_context(
+    session: SessionDep, principal: Principal, start: date, end: date, compare: str
+) -> dict[str, Any]:
+    report = service.sales_report(session, workspace_id=principal.workspace_id, start=start, end=end)
+    currency = service.main_currency(report)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    chart = {"currency": currency} if currency else {}
+    return {
+        "report": report,
+        "currency": currency,
+        "compare": compare,
+        "trend_json": json.dumps(service.sales_chart_spec(report, "trend", currency=currency)),
+        "compare_json": json.dumps(service.sales_chart_spec(report, "compare", compare, currency)),  # type: ignore[arg-type]
+        "export_query": urlencode(params),
+        "trend_query": urlencode({**params, "chart": "trend", **chart}),
+        "compare_query": urlencode({**params, "chart": "compare", "dimension": compare, **chart}),
+        "local_money": _local_money,
+        "share": _local_share,
+        "revenue_statuses": [gettext(STATUS_NAMES[s]) for s in report.revenue_statuses],
+    }
+
+
+@router.get("/commerce/sales", response_class=HTMLResponse)
+def sales_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    compare: str = "fulfilment",
+) -> HTMLResponse:
+    """Sales figures for a date range: KPI tiles, revenue per day and channel, a comparison by fulfilment,
+    location or channel, the top products, and exports."""
+    today = utcnow().date()
+    default = (today - timedelta(days=SALES_DAYS - 1), today)
+    start, end = date_from or default[0], date_to or default[1]
+    dimension = compare if compare in COMPARE_BY else COMPARE_BY[0]
+    error = None
+    try:
+        context = _sales_context(session, principal, start, end, dimension)
+    except DomainError as exc:
+        error = exc.message
+        context = _sales_context(session, principal, *default, dimension)
+    return render(request, "commerce/sales.html", {**context, "error": error, "compare_by": COMPARE_BY})

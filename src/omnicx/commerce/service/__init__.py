@@ -26,6 +26,15 @@ from omnicx.commerce.service.catalogue import (
     update_product,
     update_variant,
 )
+from omnicx.commerce.service.copy import (
+    COPY_FOLLOWERS,
+    copy_order_lines,
+    copy_orders,
+    count_copy_order_lines,
+    count_copy_orders,
+    scan_order_lines,
+    scan_orders,
+)
 from omnicx.commerce.service.notices import NOTIFY_READY_JOB, list_notifications, notify_ready, order_notices
 from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import (
@@ -39,6 +48,8 @@ from omnicx.commerce.service.orders import (
     resolve_customer,
 )
 from omnicx.commerce.service.privacy import erase_customer_data, export_customer_data
+from omnicx.commerce.service.sales import MAX_REPORT_DAYS, REVENUE_STATUSES, sales_csv, sales_report
+from omnicx.commerce.service.sales_charts import main_currency, sales_chart_spec
 from omnicx.commerce.service.shopify import (
     SHOPIFY_JOB,
     count_webhooks,
@@ -59,18 +70,28 @@ from omnicx.commerce.service.stock import (
     stores_with_stock,
     sweep_expired,
 )
+from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "ABANDON_AFTER",
     "CART_CHECK_JOB",
+    "COPY_FOLLOWERS",
     "LOW_STOCK_THRESHOLD",
+    "MAX_REPORT_DAYS",
     "NOTIFY_READY_JOB",
+    "REVENUE_STATUSES",
     "SHOPIFY_JOB",
     "SWEEP_JOB",
     "availability",
     "change_status",
+    "chart_png",
+    "chart_svg",
     "check_abandoned_cart",
     "checkout_cart",
+    "copy_order_lines",
+    "copy_orders",
+    "count_copy_order_lines",
+    "count_copy_orders",
     "count_webhooks",
     "create_location",
     "create_product",
@@ -86,6 +107,7 @@ __all__ = [
     "list_orders",
     "list_products",
     "list_stock",
+    "main_currency",
     "minor_units",
     "notify_ready",
     "order_by_token",
@@ -100,6 +122,11 @@ __all__ = [
     "release_reservation",
     "reserve",
     "resolve_customer",
+    "sales_chart_spec",
+    "sales_csv",
+    "sales_report",
+    "scan_order_lines",
+    "scan_orders",
     "set_cart_item",
     "set_shopify_secret",
     "set_stock",
