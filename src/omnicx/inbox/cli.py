@@ -4,8 +4,7 @@ email server on its own)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -26,7 +25,15 @@ from omnicx.inbox.schemas import (
 )
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
+from omnicx.kernel.cli_support import (
+    FormatOpt,
+    FromDayOpt,
+    ReportFormat,
+    ToDayOpt,
+    fail_on_domain_error,
+    open_runtime,
+    parse_day,
+)
 
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
@@ -67,22 +74,9 @@ def list_(workspace: WorkspaceOpt) -> None:
         console.print(f"{inbox.id}  {inbox.channel.value}  {inbox.name}  {inbox.address}")
 
 
-class ReportFormat(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-
-
 def _cli_principal(session: Session, workspace: str) -> Principal:
     ws = auth_service.get_workspace_by_slug(session, slug=workspace)
     return Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def _minutes(seconds: float | None) -> str:
@@ -132,14 +126,12 @@ def _report_table(data: InboxReport) -> Table:
 @fail_on_domain_error
 def report(
     workspace: WorkspaceOpt,
-    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
-    output: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ReportFormat.TABLE,
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    output: FormatOpt = ReportFormat.TABLE,
 ) -> None:
     """Conversations, first response and resolution times (median, p90), SLA hit rate by channel, agent, team."""
-    start, end = _day(date_from), _day(date_to)
+    start, end = parse_day(date_from), parse_day(date_to)
     with open_runtime() as runtime, runtime.sessions() as session:
         principal = _cli_principal(session, workspace)
         data = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)

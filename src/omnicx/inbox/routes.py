@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -43,6 +42,13 @@ from omnicx.inbox.schemas import (
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], responses=ERROR_RESPONSES)
@@ -139,7 +145,6 @@ def update_conversation(
 ReportReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
 DateFrom = Annotated[date, Query(alias="from", description="First day (inclusive), workspace time zone.")]
 DateTo = Annotated[date, Query(alias="to", description="Last day (inclusive), workspace time zone.")]
-CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
 
 
 @router.get("/reports", response_model=InboxReport)
@@ -151,25 +156,21 @@ def inbox_report(
     return service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
 
 
-@router.get("/reports.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get("/reports.csv", response_class=Response, responses=CSV_RESPONSES)
 def inbox_report_csv(
     session: SessionDep, principal: ReportReader, date_from: DateFrom, date_to: DateTo
 ) -> Response:
     data = service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
-    return Response(
-        service.report_csv(data),
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="inbox-{date_from}-{date_to}.csv"'},
-    )
+    return csv_attachment(service.report_csv(data), f"inbox-{date_from}-{date_to}.csv")
 
 
 @router.get(
     "/reports/chart.{fmt}",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+    responses=CHART_RESPONSES,
 )
 def inbox_report_chart(
-    fmt: Literal["json", "png", "svg"],
+    fmt: ChartFormat,
     session: SessionDep,
     principal: ReportReader,
     date_from: DateFrom,
@@ -180,12 +181,7 @@ def inbox_report_chart(
     """A report chart: its Vega-Lite spec (json) or rendered on the server (png, svg)."""
     data = service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
     spec = service.chart_spec(data, chart, dimension)
-    body: bytes | str = (
-        json.dumps(spec)
-        if fmt == "json"
-        else (service.chart_png(spec) if fmt == "png" else service.chart_svg(spec))
-    )
-    return Response(body, media_type=CHART_MEDIA[fmt])
+    return chart_response(spec, fmt)
 
 
 @router.get("/open-by-channel", response_model=dict[str, int])

@@ -20,6 +20,18 @@ from omnicx.inbox.service.canned import (
 )
 from omnicx.inbox.service.contacts import link_contact
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
+from omnicx.inbox.service.copy import (
+    COPY_FOLLOWERS,
+    assigned_to,
+    copy_conversations,
+    copy_messages,
+    count_copy_conversations,
+    count_copy_messages,
+    graded_in_workspaces,
+    of_teams,
+    scan_conversations,
+    scan_messages,
+)
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
 from omnicx.inbox.service.inboxes import (
     create_inbox,
@@ -58,6 +70,7 @@ from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "AUTO_RESOLVE_JOB",
+    "COPY_FOLLOWERS",
     "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
     "SLA_CHECK_JOB",
@@ -65,6 +78,7 @@ __all__ = [
     "agent_typing",
     "anyone_online",
     "apply_status",
+    "assigned_to",
     "auto_resolve_due",
     "availability_of",
     "chart_png",
@@ -73,6 +87,10 @@ __all__ = [
     "check_sla",
     "contact_messages",
     "conversation_insights",
+    "copy_conversations",
+    "copy_messages",
+    "count_copy_conversations",
+    "count_copy_messages",
     "create_canned",
     "create_inbox",
     "create_sla_policy",
@@ -91,6 +109,7 @@ __all__ = [
     "get_inbox",
     "get_inbox_settings",
     "get_sla_policy",
+    "graded_in_workspaces",
     "ingest",
     "link_contact",
     "list_canned",
@@ -101,6 +120,7 @@ __all__ = [
     "mark_read",
     "merge_conversations",
     "notify_customer",
+    "of_teams",
     "open_conversations_by_channel",
     "outbound_for",
     "receive",
@@ -112,6 +132,8 @@ __all__ = [
     "report_csv",
     "retry_message",
     "rotate_identity_secret",
+    "scan_conversations",
+    "scan_messages",
     "set_availability",
     "sla_status",
     "timeline_items",

@@ -1,35 +1,36 @@
 """Inbox reports: conversations, first response and resolution times (median, p90), SLA hit rate, by channel,
-agent and team over a date range, a daily trend; and the Overview's two live counts.
+agent and team over a date range, a daily trend, computed in the analytics engine; and the Overview's two live
+counts, read from the store of record (they must match the inbox's own filters to the second).
 
 Scope: conversations CREATED between `start` and `end` (inclusive dates in the workspace's time zone), minus
 those merged into another (their messages live on in the target). Times are wall-clock seconds, not business
-time: "how long did the customer wait" is what a report reader means. The first-response due time is recomputed
-from the conversation's creation and its inbox's current SLA policy (the stored due time is cleared once
-answered), so a policy edited later re-grades the past; that keeps one definition for every row.
-Percentiles use linear interpolation between closest ranks (numpy's default, `statistics` "inclusive").
+time: "how long did the customer wait" is what a report reader means. The first-response due time comes from
+the conversation's creation and its inbox's current SLA policy (`inbox.service.copy`: a policy edit re-copies
+what it grades), so a policy edited later re-grades the past; that keeps one definition for every row.
+Percentiles use linear interpolation between closest ranks (numpy's default).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import statistics
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.inbox import sla
 from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.errors import InvalidReportRange
-from omnicx.inbox.models import Conversation, Inbox, SlaPolicy
+from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.schemas import InboxReport, ReportDay, ReportRow, SlaStatusCounts
-from omnicx.kernel.dates import day_bounds, days
+from omnicx.inbox.service.copy import sla_clocks
+from omnicx.kernel.dates import days, report_bounds
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.i18n import gettext
 
@@ -37,170 +38,131 @@ MAX_REPORT_DAYS = 731
 NONE_KEY = "none"
 
 
+#: One row per group: the whole range, each channel, agent, team and day (the grouping flags say which).
+#: Durations in seconds; `on_time` is 1 or 0 once graded (answered, or past due unanswered), else NULL.
+REPORT = """
+WITH facts AS (
+    SELECT
+        CAST(timezone($tz, created_at) AS DATE) AS day,
+        channel,
+        coalesce(CAST(assignee_id AS VARCHAR), 'none') AS agent,
+        coalesce(CAST(team_id AS VARCHAR), 'none') AS team,
+        CASE WHEN status = 'resolved' THEN 1 ELSE 0 END AS resolved,
+        date_diff('microsecond', created_at, first_reply_at) / 1000000.0 AS first_response,
+        CASE
+            WHEN status = 'resolved' THEN date_diff('microsecond', created_at, resolved_at) / 1000000.0
+        END AS resolution,
+        CASE
+            WHEN first_response_due_at IS NULL THEN NULL
+            WHEN first_reply_at IS NOT NULL THEN CASE WHEN first_reply_at <= first_response_due_at THEN 1 ELSE 0 END
+            WHEN first_response_due_at <= $now THEN 0
+        END AS on_time
+    FROM conversations
+    WHERE created_at >= $since AND created_at < $until AND merged_into_id IS NULL
+)
+SELECT
+    grouping(channel), grouping(agent), grouping(team), grouping(day), channel, agent, team, day,
+    count(*), sum(resolved),
+    quantile_cont(first_response, 0.5), quantile_cont(first_response, 0.9),
+    quantile_cont(resolution, 0.5), quantile_cont(resolution, 0.9),
+    count(on_time), sum(on_time)
+FROM facts
+GROUP BY GROUPING SETS ((), (channel), (agent), (team), (day))
+"""
+
+
 @dataclass(frozen=True)
-class _Fact:
-    """What a report needs of one conversation."""
+class _Group:
+    """One group's measures as the engine computed them."""
 
-    created_at: datetime
-    day: date
-    channel: str
-    agent: str
-    team: str
-    resolved: bool
-    first_response_seconds: float | None
-    resolution_seconds: float | None
-    on_time: bool | None  # None: not answered yet and not past due (not counted in the hit rate)
+    conversations: int
+    resolved: int
+    first_response: tuple[float | None, float | None]  # median, p90
+    resolution: tuple[float | None, float | None]
+    graded: int
+    on_time: int
 
+    @property
+    def hit_rate(self) -> float | None:
+        return self.on_time / self.graded if self.graded else None
 
-def median(values: list[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
-def p90(values: list[float]) -> float | None:
-    """The 90th percentile with linear interpolation between closest ranks (numpy.percentile's default)."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return float(values[0])
-    return float(statistics.quantiles(values, n=10, method="inclusive")[-1])
-
-
-def _clocks(
-    session: Session, workspace_id: uuid.UUID, timezone: str
-) -> dict[uuid.UUID, tuple[sla.Targets, sla.BusinessHours]]:
-    """Each inbox's SLA targets and business hours (the default policy for inboxes without one)."""
-    clocks: dict[uuid.UUID, tuple[sla.Targets, sla.BusinessHours]] = {}
-    rows = session.execute(
-        select(Inbox.id, SlaPolicy)
-        .outerjoin(SlaPolicy, SlaPolicy.id == Inbox.sla_policy_id)
-        .where(Inbox.workspace_id == workspace_id)
-    ).all()
-    for inbox_id, policy in rows:
-        if policy is None:
-            clocks[inbox_id] = (sla.Targets(), sla.BusinessHours(timezone=timezone))
-            continue
-        clocks[inbox_id] = (
-            sla.Targets(
-                first_response=policy.first_response_minutes,
-                next_response=policy.next_response_minutes,
-                resolution=policy.resolution_minutes,
-            ),
-            sla.BusinessHours.from_config(
-                timezone, policy.business_hours or {}, (policy.holidays or {}).get("dates", [])
-            ),
+    def row(self, key: str, label: str) -> ReportRow:
+        return ReportRow(
+            key=key,
+            label=label,
+            conversations=self.conversations,
+            resolved=self.resolved,
+            open=self.conversations - self.resolved,
+            first_response_median_seconds=self.first_response[0],
+            first_response_p90_seconds=self.first_response[1],
+            resolution_median_seconds=self.resolution[0],
+            resolution_p90_seconds=self.resolution[1],
+            sla_hit_rate=self.hit_rate,
+            sla_breached=self.graded - self.on_time,
         )
-    return clocks
+
+
+_EMPTY = _Group(0, 0, (None, None), (None, None), 0, 0)
 
 
 def _bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
-    if start > end:
-        raise InvalidReportRange("the start date is after the end date")
-    if (end - start).days + 1 > MAX_REPORT_DAYS:
-        raise InvalidReportRange(f"a report covers at most {MAX_REPORT_DAYS} days")
-    return day_bounds(start, end, timezone)
+    return report_bounds(start, end, timezone, max_days=MAX_REPORT_DAYS, refuse=InvalidReportRange)
 
 
-def _facts(
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _groups(
     session: Session, workspace_id: uuid.UUID, timezone: str, since: datetime, until: datetime, now: datetime
-) -> list[_Fact]:
-    clocks = _clocks(session, workspace_id, timezone)
-    zone = ZoneInfo(timezone)
-    rows = session.execute(
-        select(
-            Conversation.created_at,
-            Conversation.first_reply_at,
-            Conversation.resolved_at,
-            Conversation.status,
-            Conversation.assignee_id,
-            Conversation.team_id,
-            Conversation.inbox_id,
-            Inbox.channel,
-        )
-        .join(Inbox, Inbox.id == Conversation.inbox_id)
-        .where(
-            Conversation.workspace_id == workspace_id,
-            Conversation.created_at >= since,
-            Conversation.created_at < until,
-            Conversation.merged_into_id.is_(None),
-        )
-    ).all()
-    facts: list[_Fact] = []
-    for created, replied, resolved_at, status, assignee, team, inbox_id, channel in rows:
-        targets, hours = clocks[inbox_id]
-        due = None
-        if targets.first_response is not None:
-            due = sla.add_business_time(created, timedelta(minutes=targets.first_response), hours)
-        on_time: bool | None = None
-        if due is not None and (replied is not None or due <= now):
-            on_time = replied is not None and replied <= due
-        resolved = status is ConversationStatus.RESOLVED
-        facts.append(
-            _Fact(
-                created_at=created,
-                day=created.astimezone(zone).date(),
-                channel=channel.value,
-                agent=str(assignee) if assignee else NONE_KEY,
-                team=str(team) if team else NONE_KEY,
-                resolved=resolved,
-                first_response_seconds=(replied - created).total_seconds() if replied else None,
-                resolution_seconds=(resolved_at - created).total_seconds()
-                if resolved and resolved_at
-                else None,
-                on_time=on_time,
-            )
-        )
-    return facts
-
-
-def _hit_rate(facts: Iterable[_Fact]) -> tuple[float | None, int]:
-    graded = [f.on_time for f in facts if f.on_time is not None]
-    if not graded:
-        return None, 0
-    hits = sum(1 for g in graded if g)
-    return hits / len(graded), len(graded) - hits
-
-
-def _row(key: str, label: str, facts: list[_Fact]) -> ReportRow:
-    first = [f.first_response_seconds for f in facts if f.first_response_seconds is not None]
-    resolution = [f.resolution_seconds for f in facts if f.resolution_seconds is not None]
-    rate, breached = _hit_rate(facts)
-    resolved = sum(1 for f in facts if f.resolved)
-    return ReportRow(
-        key=key,
-        label=label,
-        conversations=len(facts),
-        resolved=resolved,
-        open=len(facts) - resolved,
-        first_response_median_seconds=median(first),
-        first_response_p90_seconds=p90(first),
-        resolution_median_seconds=median(resolution),
-        resolution_p90_seconds=p90(resolution),
-        sla_hit_rate=rate,
-        sla_breached=breached,
+) -> dict[tuple[str, Any], _Group]:
+    """Measures by (dimension, key): ("total", None), ("channel", "chat"), ("agent", id), ("team", id),
+    ("day", date)."""
+    rows = analytics_service.query(
+        session,
+        workspace_id=workspace_id,
+        sql=REPORT,
+        params={"tz": timezone, "since": since, "until": until, "now": now},
     )
+    groups: dict[tuple[str, Any], _Group] = {}
+    for row in rows:
+        flags, keys, measures = row[:4], row[4:8], row[8:]
+        dimension = next((name for name, flag in zip(DIMENSIONS, flags, strict=True) if not flag), "total")
+        key = keys[DIMENSIONS.index(dimension)] if dimension != "total" else None
+        count, resolved, fr_median, fr_p90, res_median, res_p90, graded, on_time = measures
+        groups[(dimension, key)] = _Group(
+            conversations=int(count),
+            resolved=int(resolved or 0),
+            first_response=(_float(fr_median), _float(fr_p90)),
+            resolution=(_float(res_median), _float(res_p90)),
+            graded=int(graded or 0),
+            on_time=int(on_time or 0),
+        )
+    return groups
 
 
-def _grouped(facts: list[_Fact], key: Callable[[_Fact], str], labels: dict[str, str]) -> list[ReportRow]:
-    groups: dict[str, list[_Fact]] = {}
-    for fact in facts:
-        groups.setdefault(key(fact), []).append(fact)
-    rows = [_row(k, labels.get(k, k), v) for k, v in groups.items()]
+DIMENSIONS = ("channel", "agent", "team", "day")
+
+
+def _grouped(
+    groups: dict[tuple[str, Any], _Group], dimension: str, labels: dict[str, str]
+) -> list[ReportRow]:
+    rows = [
+        group.row(key, labels.get(key, key)) for (name, key), group in groups.items() if name == dimension
+    ]
     return sorted(rows, key=lambda r: (-r.conversations, r.label))
 
 
-def _daily(facts: list[_Fact], start: date, end: date) -> list[ReportDay]:
-    by_day: dict[date, list[_Fact]] = {}
-    for fact in facts:
-        by_day.setdefault(fact.day, []).append(fact)
+def _daily(groups: dict[tuple[str, Any], _Group], start: date, end: date) -> list[ReportDay]:
     daily: list[ReportDay] = []
     for day in days(start, end):
-        group = by_day.get(day, [])
+        group = groups.get(("day", day), _EMPTY)
         daily.append(
             ReportDay(
                 day=day,
-                conversations=len(group),
-                resolved=sum(1 for f in group if f.resolved),
-                sla_hit_rate=_hit_rate(group)[0],
+                conversations=group.conversations,
+                resolved=group.resolved,
+                sla_hit_rate=group.hit_rate,
             )
         )
     return daily
@@ -209,10 +171,11 @@ def _daily(facts: list[_Fact], start: date, end: date) -> list[ReportDay]:
 def report(
     session: Session, *, workspace_id: uuid.UUID, start: date, end: date, now: datetime | None = None
 ) -> InboxReport:
-    """Conversations created from `start` to `end` (inclusive, workspace time zone), by channel, agent, team."""
+    """Conversations created from `start` to `end` (inclusive, workspace time zone), by channel, agent, team,
+    computed in the analytics engine."""
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     since, until = _bounds(start, end, workspace.timezone)
-    facts = _facts(session, workspace_id, workspace.timezone, since, until, now or utcnow())
+    groups = _groups(session, workspace_id, workspace.timezone, since, until, now or utcnow())
     unassigned = gettext("Unassigned")
     agents = {
         str(m.id): m.name or m.email for m in auth_service.list_members(session, workspace_id=workspace_id)
@@ -227,11 +190,11 @@ def report(
         start=start,
         end=end,
         timezone=workspace.timezone,
-        totals=_row("all", gettext("All conversations"), facts),
-        by_channel=_grouped(facts, lambda f: f.channel, channels),
-        by_agent=_grouped(facts, lambda f: f.agent, {**agents, NONE_KEY: unassigned}),
-        by_team=_grouped(facts, lambda f: f.team, {**teams, NONE_KEY: gettext("No team")}),
-        daily=_daily(facts, start, end),
+        totals=groups.get(("total", None), _EMPTY).row("all", gettext("All conversations")),
+        by_channel=_grouped(groups, "channel", channels),
+        by_agent=_grouped(groups, "agent", {**agents, NONE_KEY: unassigned}),
+        by_team=_grouped(groups, "team", {**teams, NONE_KEY: gettext("No team")}),
+        daily=_daily(groups, start, end),
     )
 
 
@@ -274,8 +237,7 @@ def open_conversations_by_channel(session: Session, *, workspace_id: uuid.UUID) 
 def sla_status(session: Session, *, workspace_id: uuid.UUID, now: datetime | None = None) -> SlaStatusCounts:
     """Unresolved conversations by the worst state of their running SLA clocks (none running = on track)."""
     now = now or utcnow()
-    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
-    clocks = _clocks(session, workspace_id, workspace.timezone)
+    clocks = sla_clocks(session, workspace_id)
     rows = session.execute(
         select(
             Conversation.inbox_id,
