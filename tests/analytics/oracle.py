@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.attribution.paths import BuiltPaths, Conversion, Touch, build_paths
@@ -168,22 +168,26 @@ def paths(
     session: Session,
     *,
     workspace_id: uuid.UUID,
-    stage: StagePublic,
+    stages: Sequence[StagePublic],
     range_start: datetime,
     range_end: datetime,
     lookback: timedelta,
     with_times: bool,
-) -> BuiltPaths:
+    tz: str,
+) -> dict[StageKey, BuiltPaths]:
     """Paths built in memory from the store's touchpoints, as reports did before the engine built them."""
-    del with_times  # built in memory, every path has its times
+    del with_times, tz  # built in memory, every path has its times; days are the oracle's `daily`
     rows = touches(session, workspace_id=workspace_id, since=range_start - lookback, until=range_end)
-    return build_paths(
-        touches=rows,
-        conversions=_stage_conversions(session, workspace_id, stage, range_start, range_end),
-        range_start=range_start,
-        range_end=range_end,
-        lookback=lookback,
-    )
+    return {
+        stage.key: build_paths(
+            touches=rows,
+            conversions=_stage_conversions(session, workspace_id, stage, range_start, range_end),
+            range_start=range_start,
+            range_end=range_end,
+            lookback=lookback,
+        )
+        for stage in stages
+    }
 
 
 def daily(
@@ -203,3 +207,19 @@ def daily(
             point[0] += 1
             point[1] += conversion.value
     return [(day, int(count), value) for day, (count, value) in sorted(points.items())]
+
+
+def customers_by_first_touch_channel(session: Session, workspace_id: uuid.UUID, channel: str) -> Select[Any]:
+    """The customer list's first-touch filter as the store of record answered it."""
+    first = (
+        select(Touchpoint.customer_id, func.min(Touchpoint.at).label("first_at"))
+        .where(Touchpoint.workspace_id == workspace_id)
+        .group_by(Touchpoint.customer_id)
+        .subquery()
+    )
+    return (
+        select(Touchpoint.customer_id)
+        .join(first, and_(Touchpoint.customer_id == first.c.customer_id, Touchpoint.at == first.c.first_at))
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.channel == channel)
+        .distinct()
+    )

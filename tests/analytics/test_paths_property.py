@@ -43,10 +43,10 @@ def _engine(
         database.execute("INSERT INTO touchpoints VALUES (?, ?, ?, ?)", [i, t.customer_id, t.at, t.channel])
     inside = [c for c in conversions if START <= c.at < END]
     database.execute(
-        "CREATE TABLE conversion (n BIGINT, person UUID, converted_at TIMESTAMPTZ, value DOUBLE)"
+        "CREATE TABLE conversion (stage INTEGER, n BIGINT, person UUID, converted_at TIMESTAMPTZ, value DOUBLE)"
     )
     for i, c in enumerate(inside):
-        database.execute("INSERT INTO conversion VALUES (?, ?, ?, ?)", [i, c.customer_id, c.at, c.value])
+        database.execute("INSERT INTO conversion VALUES (0, ?, ?, ?, ?)", [i, c.customer_id, c.at, c.value])
     params: dict[str, Any] = {
         "range_start": START,
         "until": END,
@@ -55,9 +55,17 @@ def _engine(
         "longest": MAX_TOUCHES,
         "unattributed": UNATTRIBUTED,
         "timed": False,
+        "tz": "UTC",
+        "stages": [0],
     }
     rows = database.execute(PATHS, params).fetchall()
-    return {tuple(r[0]): (float(r[1]), round(float(r[2]), 6), float(r[3])) for r in rows}
+    assert {r[1] for r in rows} <= {0}
+    per_day = {r[7]: int(r[3]) for r in rows if r[0] == "day"}
+    expected_days: dict[Any, int] = defaultdict(int)
+    for c in inside:
+        expected_days[c.at.date()] += 1
+    assert per_day == expected_days  # the same statement counts the conversions per day
+    return {tuple(r[2]): (float(r[3]), round(float(r[4]), 6), float(r[5])) for r in rows if r[0] == "path"}
 
 
 def _memory(

@@ -38,7 +38,7 @@ from omnicx.attribution.engine import (
 from omnicx.attribution.pathfile import read_path_file
 from omnicx.attribution.schemas import AttributionReport, ReportQuery, StageKey
 from omnicx.auth import service as auth_service
-from omnicx.kernel.cli_support import open_runtime
+from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime
 from omnicx.kernel.errors import DomainError
 
 app = typer.Typer(help="Multi-touch attribution: who gets credit for conversions and their value.")
@@ -225,8 +225,8 @@ def _print_comparison(comparison: ModelComparison) -> None:
 @app.command("report")
 def report_command(
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
-    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
     stage: Annotated[str, typer.Option(help="contact, qualified or sale.")] = "sale",
     model: Annotated[str, typer.Option("--model", "-m", help="Model for the model column.")] = "markov",
     order: Annotated[int, typer.Option("--order", "-k", min=1, max=3, help="Markov order.")] = 1,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -19,6 +18,13 @@ from omnicx.attribution.schemas import (
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/attribution", tags=["attribution"], responses=ERROR_RESPONSES)
@@ -36,15 +42,11 @@ def report(session: SessionDep, principal: Reader, query: Query_) -> Attribution
     return service.report(session, workspace_id=principal.workspace_id, query=query)
 
 
-@router.get("/report.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get("/report.csv", response_class=Response, responses=CSV_RESPONSES)
 def report_csv(session: SessionDep, principal: Reader, query: Query_) -> Response:
     data = service.report(session, workspace_id=principal.workspace_id, query=query)
     filename = f"attribution-{query.date_from}-{query.date_to}-{query.model.value}.csv"
-    return Response(
-        service.report_csv(data),
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_attachment(service.report_csv(data), filename)
 
 
 @router.get("/compare", response_model=ModelComparisonPublic)
@@ -57,14 +59,10 @@ def compare(
     )
 
 
-ChartFormat = Literal["json", "png", "svg"]
-CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
-
-
 @router.get(
     "/chart.{fmt}",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+    responses=CHART_RESPONSES,
 )
 def chart(
     fmt: ChartFormat,
@@ -77,12 +75,7 @@ def chart(
     """The report's chart: its Vega-Lite specification (json), or rendered on the server (png, svg)."""
     data = service.report(session, workspace_id=principal.workspace_id, query=query)
     spec = service.chart_spec(data, stage=stage, metric=metric)
-    body: bytes | str = (
-        json.dumps(spec)
-        if fmt == "json"
-        else (service.chart_png(spec) if fmt == "png" else service.chart_svg(spec))
-    )
-    return Response(body, media_type=CHART_MEDIA[fmt])
+    return chart_response(spec, fmt)
 
 
 @router.get("/stages", response_model=list[StagePublic])

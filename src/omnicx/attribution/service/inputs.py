@@ -8,6 +8,7 @@ engine: Python receives distinct paths and daily totals, never events or touches
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.attribution.engine import Path, PathSet
 from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths
 from omnicx.attribution.schemas import StageKey, StagePublic
+from omnicx.kernel.db import transaction_memo
 
 #: A stage's conversions in [$since, $until): track events by name, identify calls setting its trait (as Python's
 #: truth has it: not null, false, 0, "", [] or {}); the value read from a property (a number, or text holding
@@ -56,42 +58,61 @@ FROM matched
 WHERE (nth = 1 OR NOT $once) AND timestamp >= $range_start
 """
 
-#: One path per conversion in the range (its customer's touches in the lookback before it, the last fifty) and
-#: one per customer who touched a channel in the range's last lookback without converting in it (a null path);
-#: identical paths grouped, each group listing its paths' touch times when the model needs them.
+#: Several stages' paths in one statement (`conversion` holds every stage's conversions, `stage` telling which):
+#: one path per conversion in the range (its customer's touches in the lookback before it, the last fifty) and
+#: one per customer who touched a channel in the range's last lookback without converting in that stage (a null
+#: path); identical paths grouped, each group listing its paths' touch times when the model needs them. The
+#: touches are read, and the customers' idle lists built, once for all the stages. The same statement counts
+#: each stage's conversions per day (`kind` 'day'): a page showing the report and the trend (the Overview)
+#: reads those from the transaction's memo.
+#: Written to mean the same on ClickHouse (see `analytics.dialect`): a conversion without touches is
+#: found by the length of its list (null on DuckDB, empty on ClickHouse).
 PATHS = """
 WITH touch AS (
     SELECT person_id, touched_at, channel, id FROM touchpoints
     WHERE touched_at >= $range_start - $lookback AND touched_at < $until
 ),
 converting AS (
-    SELECT c.n, any_value(c.converted_at) AS converted_at, any_value(c.value) AS value,
+    SELECT c.stage, c.n, any_value(c.converted_at) AS converted_at, any_value(c.value) AS value,
            list(t.channel ORDER BY t.touched_at DESC, t.id DESC) FILTER (WHERE t.id IS NOT NULL) AS recent,
            list(t.touched_at ORDER BY t.touched_at DESC, t.id DESC) FILTER (WHERE t.id IS NOT NULL) AS recent_at
     FROM conversion c
     LEFT JOIN touch t ON t.person_id = c.person
         AND t.touched_at >= c.converted_at - $lookback AND t.touched_at <= c.converted_at
-    GROUP BY c.n
+    GROUP BY c.stage, c.n
 ),
-idle AS (
-    SELECT list(channel ORDER BY touched_at DESC, id DESC) AS recent,
+touched AS (
+    SELECT person_id,
+           list(channel ORDER BY touched_at DESC, id DESC) AS recent,
            list(touched_at ORDER BY touched_at DESC, id DESC) AS recent_at
     FROM touch
-    WHERE touched_at >= $idle_since AND person_id NOT IN (SELECT person FROM conversion)
+    WHERE touched_at >= $idle_since
     GROUP BY person_id
 ),
+idle AS (
+    SELECT s.stage, t.recent, t.recent_at
+    FROM touched t CROSS JOIN (SELECT unnest(CAST($stages AS INTEGER[])) AS stage) s
+    WHERE NOT EXISTS (SELECT 1 FROM conversion c WHERE c.stage = s.stage AND c.person = t.person_id)
+),
 paths AS (
-    SELECT coalesce(list_reverse(recent[1:$longest]), [$unattributed]) AS channels,
-           coalesce(list_reverse(recent_at[1:$longest]), [converted_at]) AS touched, converted_at AS ended,
-           1.0 AS conversions, value, 0.0 AS nulls
+    SELECT stage,
+           CASE WHEN coalesce(len(recent), 0) = 0 THEN [$unattributed]
+                ELSE list_reverse(recent[1:$longest]) END AS channels,
+           CASE WHEN coalesce(len(recent_at), 0) = 0 THEN [converted_at]
+                ELSE list_reverse(recent_at[1:$longest]) END AS touched,
+           converted_at AS ended, 1.0 AS conversions, value, 0.0 AS nulls
     FROM converting
     UNION ALL
-    SELECT list_reverse(recent[1:$longest]), list_reverse(recent_at[1:$longest]), recent_at[1], 0.0, 0.0, 1.0
+    SELECT stage, list_reverse(recent[1:$longest]), list_reverse(recent_at[1:$longest]), recent_at[1], 0.0, 0.0, 1.0
     FROM idle
 )
-SELECT channels, sum(conversions), sum(value), sum(nulls),
-       CASE WHEN $timed THEN list(struct_pack(conversions, value, nulls, touched, ended)) END
-FROM paths GROUP BY channels
+SELECT 'path' AS kind, stage, channels, sum(conversions), sum(value), sum(nulls),
+       list(struct_pack(conversions, value, nulls, touched, ended)) FILTER (WHERE $timed),
+       CAST(NULL AS DATE) AS day
+FROM paths GROUP BY stage, channels
+UNION ALL
+SELECT 'day', stage, NULL, count(*), sum(value), 0.0, NULL, CAST(timezone($tz, converted_at) AS DATE)
+FROM conversion GROUP BY stage, 8
 """
 
 #: A stage's conversions and their value per day in the workspace's time zone.
@@ -130,34 +151,72 @@ def _conversion_params(stage: StagePublic, range_start: datetime, range_end: dat
     }
 
 
+def _stage_conversions(
+    stages: Sequence[StagePublic], range_start: datetime, range_end: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The `conversion` view of several stages: each stage's block of `CONVERSION` with its own parameters
+    (`$s0_names`, `$s1_names`...), numbered by its place in `stages`. Only constants and numbers go into the
+    text; every value is a parameter."""
+    blocks: list[str] = []
+    params: dict[str, Any] = {}
+    for number, stage in enumerate(stages):
+        prefix = f"s{number}_"
+        block = CONVERSION.replace("$", "$" + prefix)
+        blocks.append(f"SELECT {number} AS stage, * FROM ({block}) c{number}")  # noqa: S608
+        params |= {prefix + k: v for k, v in _conversion_params(stage, range_start, range_end).items()}
+    return " UNION ALL ".join(blocks), params
+
+
 def paths(
     session: Session,
     *,
     workspace_id: uuid.UUID,
-    stage: StagePublic,
+    stages: Sequence[StagePublic],
     range_start: datetime,
     range_end: datetime,
     lookback: timedelta,
     with_times: bool,
-) -> BuiltPaths:
-    """The stage's paths for [range_start, range_end), built in the engine by the rules of
-    `attribution.paths.build_paths` (which works on rows in memory). Identical paths are grouped unless
-    `with_times` (the time-decay model reads each touch's time)."""
-    params = {
-        **_conversion_params(stage, range_start, range_end),
+    tz: str,
+) -> dict[StageKey, BuiltPaths]:
+    """Each stage's paths for [range_start, range_end), built in the engine by the rules of
+    `attribution.paths.build_paths` (which works on rows in memory), in one statement for stages sharing a
+    lookback. Identical paths are grouped unless `with_times` (the time-decay model reads each touch's time)."""
+    conversion, params = _stage_conversions(stages, range_start, range_end)
+    params |= {
+        "range_start": range_start,
+        "until": range_end,
         "idle_since": max(range_start, range_end - lookback),
         "lookback": lookback,
         "longest": MAX_TOUCHES,
         "unattributed": UNATTRIBUTED,
         "timed": with_times,
+        "tz": tz,
+        "stages": list(range(len(stages))),
     }
     rows = analytics_service.query(
-        session, workspace_id=workspace_id, sql=PATHS, params=params, views={"conversion": CONVERSION}
+        session, workspace_id=workspace_id, sql=PATHS, params=params, views={"conversion": conversion}
     )
-    built = [path for row in rows for path in _expand(row, with_times)]
-    converting = round(sum(p.conversions for p in built))
-    nulls = round(sum(p.nulls for p in built))
-    return BuiltPaths(PathSet.from_paths(built), converting, nulls)
+    found: dict[StageKey, BuiltPaths] = {}
+    for number, stage in enumerate(stages):
+        mine = [row for row in rows if row[1] == number]
+        built = [path for row in mine if row[0] == "path" for path in _expand(row[2:], with_times)]
+        days = sorted((row[7], int(row[3]), float(row[4])) for row in mine if row[0] == "day")
+        _daily_memo(session)[_daily_key(workspace_id, stage, range_start, range_end, tz)] = days
+        converting = round(sum(p.conversions for p in built))
+        nulls = round(sum(p.nulls for p in built))
+        found[stage.key] = BuiltPaths(PathSet.from_paths(built), converting, nulls)
+    return found
+
+
+def _daily_memo(session: Session) -> dict[Any, list[tuple[date, int, float]]]:
+    return transaction_memo(session, "attribution.daily")
+
+
+def _daily_key(
+    workspace_id: uuid.UUID, stage: StagePublic, range_start: datetime, range_end: datetime, tz: str
+) -> tuple[Any, ...]:
+    """What a stage's daily conversions depend on: the stage's whole definition, the range, the time zone."""
+    return (workspace_id, stage.model_dump_json(), range_start, range_end, tz)
 
 
 def _expand(row: tuple[Any, ...], with_times: bool) -> list[Path]:
@@ -180,7 +239,11 @@ def daily(
     range_end: datetime,
     tz: str,
 ) -> list[tuple[date, int, float]]:
-    """(day, conversions, value) of the stage in [range_start, range_end), days in `tz`."""
+    """(day, conversions, value) of the stage in [range_start, range_end), days in `tz`: from the memo when the
+    stage's paths were just read for the same range in this transaction."""
+    known = _daily_memo(session).get(_daily_key(workspace_id, stage, range_start, range_end, tz))
+    if known is not None:
+        return known
     params = {**_conversion_params(stage, range_start, range_end), "tz": tz}
     rows = analytics_service.query(
         session, workspace_id=workspace_id, sql=DAILY, params=params, views={"conversion": CONVERSION}

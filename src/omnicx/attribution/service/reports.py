@@ -106,22 +106,31 @@ def _credit(result: AttributionResult | None, channel: str) -> tuple[float, floa
 def _paths(
     session: Session,
     workspace_id: uuid.UUID,
-    stage: StagePublic,
+    stages: list[StagePublic],
     query: ReportQuery,
     start: datetime,
     end: datetime,
     *,
     with_times: bool,
-) -> BuiltPaths:
-    return inputs.paths(
-        session,
-        workspace_id=workspace_id,
-        stage=stage,
-        range_start=start,
-        range_end=end,
-        lookback=timedelta(days=query.lookback_days or stage.lookback_days),
-        with_times=with_times,
-    )
+    tz: str,
+) -> dict[StageKey, BuiltPaths]:
+    """Every stage's paths: one engine statement per lookback the stages use (the touches it reads)."""
+    by_lookback: dict[int, list[StagePublic]] = {}
+    for stage in stages:
+        by_lookback.setdefault(query.lookback_days or stage.lookback_days, []).append(stage)
+    found: dict[StageKey, BuiltPaths] = {}
+    for days, group in by_lookback.items():
+        found |= inputs.paths(
+            session,
+            workspace_id=workspace_id,
+            stages=group,
+            range_start=start,
+            range_end=end,
+            lookback=timedelta(days=days),
+            with_times=with_times,
+            tz=tz,
+        )
+    return found
 
 
 def _stage_runs(
@@ -130,13 +139,21 @@ def _stage_runs(
     query: ReportQuery,
     start: datetime,
     end: datetime,
+    tz: str,
 ) -> tuple[list[StagePublic], dict[StageKey, _StageRun]]:
     stages = list_stages(session, workspace_id=workspace_id)
     timed = query.model is Model.TIME_DECAY
-    runs: dict[StageKey, _StageRun] = {}
-    for stage in stages:
-        built = _paths(session, workspace_id, stage, query, start, end, with_times=timed)
-        runs[stage.key] = _StageRun(built.paths, built.converting, built.nulls, query.model, query.order)
+    built = _paths(session, workspace_id, stages, query, start, end, with_times=timed, tz=tz)
+    runs = {
+        stage.key: _StageRun(
+            built[stage.key].paths,
+            built[stage.key].converting,
+            built[stage.key].nulls,
+            query.model,
+            query.order,
+        )
+        for stage in stages
+    }
     return stages, runs
 
 
@@ -144,7 +161,7 @@ def report(session: Session, *, workspace_id: uuid.UUID, query: ReportQuery) -> 
     """Per channel: sessions, and per stage the credit by first touch, last touch and `query.model`."""
     workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
-    stages, runs = _stage_runs(session, workspace_id, query, start, end)
+    stages, runs = _stage_runs(session, workspace_id, query, start, end, workspace.timezone)
     sessions = inputs.session_counts(session, workspace_id=workspace_id, since=start, until=end)
     names = set(sessions) | {c for run in runs.values() for c in run.channels()}
     rows = []
@@ -176,7 +193,9 @@ def compare_models_for_stage(
     start, end = _bounds(query.date_from, query.date_to, workspace.timezone)
     stages = list_stages(session, workspace_id=workspace_id)
     chosen = next(s for s in stages if s.key is stage)
-    built = _paths(session, workspace_id, chosen, query, start, end, with_times=True)
+    built = _paths(
+        session, workspace_id, [chosen], query, start, end, with_times=True, tz=workspace.timezone
+    )[stage]
     columns = []
     channels: set[str] = set()
     for model in Model:

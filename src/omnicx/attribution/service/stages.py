@@ -41,28 +41,34 @@ DEFAULT_STAGES: dict[StageKey, dict[str, object]] = {
 }
 
 
-def _ensure(session: Session, workspace_id: uuid.UUID) -> list[Stage]:
-    """The workspace's stages, created from the defaults on first use."""
+def _ensure(session: Session, workspace_id: uuid.UUID) -> tuple[list[Stage], bool]:
+    """The workspace's stages, created from the defaults on first use (then True)."""
     rows = {s.key: s for s in session.scalars(select(Stage).where(Stage.workspace_id == workspace_id))}
+    created = False
     for key, defaults in DEFAULT_STAGES.items():
         if key not in rows:
             stage = Stage(workspace_id=workspace_id, key=key, lookback_days=30, **defaults)
             session.add(stage)
             rows[key] = stage
+            created = True
     session.flush()
-    return [rows[key] for key in StageKey]
+    return [rows[key] for key in StageKey], created
 
 
 def list_stages(session: Session, *, workspace_id: uuid.UUID) -> list[StagePublic]:
-    stages = [StagePublic.model_validate(s) for s in _ensure(session, workspace_id)]
-    session.commit()
+    """The workspace's stages; commits only when the defaults were just created (a read leaves the caller's
+    transaction open: a page's reports share what they read in it)."""
+    rows, created = _ensure(session, workspace_id)
+    stages = [StagePublic.model_validate(s) for s in rows]
+    if created:
+        session.commit()
     return stages
 
 
 def update_stage(
     session: Session, *, workspace_id: uuid.UUID, key: StageKey, data: StageUpdate
 ) -> StagePublic:
-    stage = next(s for s in _ensure(session, workspace_id) if s.key is key)
+    stage = next(s for s in _ensure(session, workspace_id)[0] if s.key is key)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("label") is not None:
         stage.label = changes["label"]
