@@ -4,7 +4,9 @@
     python bench/analytics.py --events 200000 --runs 5         # a quick look
     python bench/analytics.py --events 2000000 --data-dir /tmp/omx-2m --keep
     python bench/analytics.py --reuse /tmp/omx-2m              # the same store again, generation skipped
+    python bench/analytics.py --reuse /tmp/omx-2m --skip-rebuild   # ... and its copy as the last run built it
     python bench/analytics.py --database-url postgresql://127.0.0.1:5432/test   # a scratch database there
+    python bench/analytics.py --events 1000000 --engine chdb   # omnicx on ClickHouse's engine in the process
 
 1. Generation (not timed; its duration is printed): a fresh, migrated store of record (SQLite in the data
    directory unless --database-url names a PostgreSQL server, where a scratch database is created), a
@@ -29,6 +31,13 @@
    and, for reference, as Python rows (fetchall, as omnicx's engine does; at most 5 runs).
 6. Incremental sync: --incremental more events (with their sessions and touchpoints, the change rows the
    processing jobs record, one job per 100 events, and 100 customer merges), then `analytics_service.sync`.
+
+With --engine chdb, omnicx's copy is ClickHouse's engine inside each process (chdb, through clickhouse-connect:
+`OMNICX_ANALYTICS_URL=chdb:///<data dir>/analytics-chdb`): the full sync, the routes, the engine query and the
+incremental sync run on it; the DuckDB copy is built first (its time printed, not judged) so the bare engine
+keeps reading the same Parquet files, and the ratio compares omnicx on chdb with bare DuckDB. bench/ingest.py
+runs on DuckDB either way. A ClickHouse server would be measured the same way with its address in
+OMNICX_ANALYTICS_URL (not done here: no server on these machines).
 
 Targets (this 2-core machine, DuckDB): p95 <= 1 s for each query; omnicx at most 1.5x the bare engine
 (medians); sync, full and incremental, at least the ingest rate. When the Overview or the report misses a
@@ -68,6 +77,8 @@ from rich.console import Console
 from rich.table import Table
 
 HERE = Path(__file__).resolve()
+#: Where omnicx's analytics copy lives (unset: DuckDB over Parquet files in the data directory).
+ENGINE_VARIABLE = "OMNICX_ANALYTICS_URL"
 console = Console()
 if not console.is_terminal:  # under nohup or a pipe: wide enough for the table
     console.width = 150
@@ -1103,7 +1114,6 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED
     from omnicx.attribution.service.inputs import (
         CONVERSION,
-        DAILY,
         FIRST_OCCURRENCE_HORIZON,
         PATHS,
         SESSIONS_BY_CHANNEL,
@@ -1153,33 +1163,39 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
             "once": once,
         }
 
-    def stage_queries(start: datetime, end: datetime, *, daily: bool) -> list[Query]:
-        found = []
-        for key, stage in DEFAULT_STAGES.items():
-            params = stage_params(key, stage, start, end)
-            paths = {
-                **params,
-                "idle_since": max(start, end - lookback),
-                "lookback": lookback,
-                "longest": MAX_TOUCHES,
-                "unattributed": UNATTRIBUTED,
-                "timed": False,
-            }
-            found.append(over(["events", "touchpoints"], PATHS, paths, {"conversion": CONVERSION}))
-            if daily:
-                found.append(over(["events"], DAILY, {**params, "tz": TIMEZONE}, {"conversion": CONVERSION}))
-        return found
+    def stage_queries(start: datetime, end: datetime) -> list[Query]:
+        """Every stage's paths and daily conversions in one statement, as `attribution.service.inputs.paths`
+        builds it: one block of the conversion view per stage, its parameters prefixed by its number."""
+        blocks, params = [], {}
+        for number, (key, stage) in enumerate(DEFAULT_STAGES.items()):
+            prefix = f"s{number}_"
+            blocks.append(
+                f"SELECT {number} AS stage, * FROM ({CONVERSION.replace('$', '$' + prefix)}) c{number}"
+            )
+            params |= {prefix + k: v for k, v in stage_params(key, stage, start, end).items()}
+        params |= {
+            "range_start": start,
+            "until": end,
+            "idle_since": max(start, end - lookback),
+            "lookback": lookback,
+            "longest": MAX_TOUCHES,
+            "unattributed": UNATTRIBUTED,
+            "timed": False,
+            "tz": TIMEZONE,
+            "stages": list(range(len(blocks))),
+        }
+        return [over(["events", "touchpoints"], PATHS, params, {"conversion": " UNION ALL ".join(blocks)})]
 
     o_start, o_end = day_bounds(*world.window(OVERVIEW_DAYS), TIMEZONE)
     r_start, r_end = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
     return {
         "overview": [
-            *stage_queries(o_start, o_end, daily=True),
+            *stage_queries(o_start, o_end),
             over(["sessions"], SESSIONS_BY_CHANNEL, {"since": o_start, "until": o_end}),
             over(["sessions"], SESSIONS_PER_DAY, {"since": o_start, "until": o_end, "tz": TIMEZONE}),
         ],
         "report": [
-            *stage_queries(r_start, r_end, daily=False),
+            *stage_queries(r_start, r_end),
             over(["sessions"], SESSIONS_BY_CHANNEL, {"since": r_start, "until": r_end}),
         ],
         "sessions_per_day": [
@@ -1390,9 +1406,11 @@ def time_routes(data_dir: Path, world: World, runs: int) -> dict[str, Any]:
 
 
 def ingest_rate(events: int) -> float | None:
-    """bench/ingest.py in this run: events/s through POST /v1/batch (its own server and scratch database)."""
+    """bench/ingest.py in this run: events/s through POST /v1/batch (its own server and scratch database, on
+    DuckDB: a chdb path admits one process, and this run's is the benchmark's)."""
     command = [sys.executable, str(HERE.parent / "ingest.py"), "--events", str(events)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {name: value for name, value in os.environ.items() if name != ENGINE_VARIABLE}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     found = re.search(r"throughput\s+([\d,]+) events/s", done.stdout)
     if done.returncode != 0 or not found:
         console.print(f"[red]bench/ingest.py failed[/]\n{done.stdout[-1500:]}{done.stderr[-1500:]}")
@@ -1416,10 +1434,12 @@ def report(
     bare: dict[str, Any],
     ingest: float | None,
     runs: int,
+    engine_name: str = "duckdb",
 ) -> list[str]:
     """Print the table; returns the names of the queries that missed a target."""
     table = Table(
-        title=f"omnicx analytics, {world.events:,} events, p50/p95 over {runs} runs (ratio: p50 / bare p50)"
+        title=f"omnicx analytics on {engine_name}, {world.events:,} events, p50/p95 over {runs} runs "
+        "(ratio: p50 / bare DuckDB p50)"
     )
     for column in ("metric", "p50", "p95", "target", "met?", "ratio to bare engine"):
         table.add_column(column, justify="left" if column in ("metric", "target") else "right")
@@ -1532,6 +1552,14 @@ def main() -> None:
         "--ingest-events", type=int, default=20_000, help="events bench/ingest.py sends (0: skip)"
     )
     parser.add_argument("--profile", action="store_true", help="profile even when every target is met")
+    parser.add_argument(
+        "--skip-rebuild",
+        action="store_true",
+        help="with --reuse: keep the copy an earlier run built, and report that run's full-sync figures",
+    )
+    parser.add_argument(
+        "--engine", choices=("duckdb", "chdb"), default="duckdb", help="omnicx's analytics engine (see above)"
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1559,10 +1587,28 @@ def main() -> None:
         world.save(data_dir)
         console.print(f"generated in {world.generated_seconds:.0f} s")
     try:
-        console.print("full sync (rebuild)...")
-        rebuild = run_phase("rebuild", data_dir, args)
+        os.environ.pop(ENGINE_VARIABLE, None)
+        console.print(
+            "full sync (rebuild)"
+            + (", DuckDB first for the bare engine" if args.engine == "chdb" else "")
+            + "..."
+        )
+        earlier = data_dir / "phase-rebuild.json"
+        if args.skip_rebuild and args.reuse and earlier.exists():
+            console.print("  (the copy and its full-sync figures from the run that built it: --skip-rebuild)")
+            rebuild = json.loads(earlier.read_text())
+        else:
+            rebuild = run_phase("rebuild", data_dir, args)
         size = sum(p.stat().st_size for p in (data_dir / "analytics").rglob("*.parquet")) / 2**20
         console.print(f"  {rebuild['seconds']:.1f} s; Parquet on disk {size:,.0f} MiB", highlight=False)
+        if args.engine == "chdb":
+            os.environ[ENGINE_VARIABLE] = f"chdb://{data_dir / 'analytics-chdb'}?database=omnicx"
+            console.print("full sync (rebuild) on chdb...")
+            rebuild = run_phase("rebuild", data_dir, args)
+            size = (
+                sum(p.stat().st_size for p in (data_dir / "analytics-chdb").rglob("*") if p.is_file()) / 2**20
+            )
+            console.print(f"  {rebuild['seconds']:.1f} s; chdb on disk {size:,.0f} MiB", highlight=False)
         ingest = None
         if args.ingest_events:
             console.print(f"ingest reference: bench/ingest.py --events {args.ingest_events}...")
@@ -1577,7 +1623,7 @@ def main() -> None:
         incremental = run_phase("incremental", data_dir, args)
         world.incremental_merged = incremental["merged"]
         world.save(data_dir)
-        missed = report(world, rebuild, incremental, http, engine, bare, ingest, args.runs)
+        missed = report(world, rebuild, incremental, http, engine, bare, ingest, args.runs, args.engine)
         if args.profile or {"overview", "report"} & set(missed):
             console.print("profiling the Overview and the report in-process (cProfile)...")
             profile = run_phase("profile", data_dir, args)

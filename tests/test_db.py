@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.identity.models import Customer, CustomerIdentifier
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.kernel.db import insert_rows, new_id
+from omnicx.kernel.db import insert_rows, new_id, staged_ids
 from omnicx.kernel.runtime import build_runtime
 from omnicx.kernel.settings import Settings
 from omnicx.tracking.models import Touchpoint
@@ -165,3 +165,16 @@ def test_insert_rows_stores_enum_members_as_their_column_does(db: Session, world
     db.rollback()
     assert stored == ["email", "user_id"]
     assert read == [IdentifierKind.EMAIL, IdentifierKind.USER_ID]
+
+
+def test_staged_ids_filter_by_more_ids_than_a_statement_may_bind(db: Session, world: World) -> None:
+    """40,000 ids: past SQLite's 32,766 bound parameters, and staging again replaces the earlier set."""
+    customers = [Customer(id=new_id(), workspace_id=world.workspace.id) for _ in range(3)]
+    db.add_all(customers)
+    db.flush()
+    wanted = [customers[0].id, customers[2].id, *(uuid.uuid4() for _ in range(40_000))]
+    found = set(db.scalars(select(Customer.id).where(Customer.id.in_(staged_ids(db, wanted)))))
+    assert found == {customers[0].id, customers[2].id}
+    again = set(db.scalars(select(Customer.id).where(Customer.id.in_(staged_ids(db, [customers[1].id])))))
+    assert again == {customers[1].id}
+    db.rollback()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,27 @@ from omnicx.kernel.runtime import Runtime
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from tests.conftest import World
 from tests.tracking.conftest import KeyedSource, make_source
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one chdb data path of this test process (chdb admits one per process)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture
+def chdb_url(chdb_path: Path) -> Iterator[str]:
+    """A ClickHouse database of the test's own in the process's chdb, dropped afterwards."""
+    from omnicx.analytics import clickhouse
+    from tests.analytics.chdb_support import require_chdb
+
+    require_chdb()
+    database = f"t_{uuid.uuid4().hex}"
+    url = f"chdb://{chdb_path}?database={database}"
+    yield url
+    copy = clickhouse.copy_at(url, chdb_path)
+    copy.command(f"DROP DATABASE IF EXISTS `{database}`")
+    clickhouse.close_all()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce.schemas import LineRequest, ReservationCreate
@@ -94,6 +95,7 @@ def story(client: TestClient, db: Session, world: World, runtime: Runtime, email
         data=ReservationCreate(location_id=shop.warehouse.id, lines=[LineRequest(sku="TEE-M", quantity=5)]),
     )
     db.rollback()
+    analytics_service.sync(runtime)  # the reports read the analytics copy
     return shop
 
 

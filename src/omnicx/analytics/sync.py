@@ -68,6 +68,11 @@ class RebuildSuperseded(Exception):
     """Another rebuild took the copy over (this one's hold lapsed): this one's files are thrown away."""
 
 
+def built(state: SyncState) -> bool:
+    """Whether the Parquet copy was built and kept in step since (a ClickHouse build sets a generation)."""
+    return state.rebuilt_at is not None and state.generation is None
+
+
 def rebuilding(state: SyncState) -> bool:
     return state.rebuilding_until is not None and state.rebuilding_until > utcnow()
 
@@ -147,9 +152,11 @@ class Syncer:
         return result
 
     def _never_built(self) -> bool:
+        """No Parquet copy in step: none was ever built, or the last one built was in ClickHouse (after a
+        switch back, the files are as old as the switch)."""
         with self.sessions() as session:
             state = session.get(SyncState, 1)
-            return state is None or (state.rebuilt_at is None and not rebuilding(state))
+            return state is None or (not built(state) and not rebuilding(state))
 
     def _batch(self, result: SyncResult, touched: set[tuple[uuid.UUID, str]]) -> bool:
         with transaction(self.sessions) as session:
@@ -223,7 +230,9 @@ class Syncer:
         retired: list[uuid.UUID] = []
         for table in TABLES.values():
             segments = live[table.name]
-            if table.kind is not TableKind.ROWS or not segments.rows:
+            # Tables without a customer column (messages, order lines) lose an erased customer's rows through
+            # the deletes their domain records as it erases them.
+            if table.kind is not TableKind.ROWS or table.customer_column is None or not segments.rows:
                 continue
             merged = self._merge(table, segments, erased=customers)
             written += merged
@@ -320,7 +329,7 @@ class Syncer:
         """
         with transaction(self.sessions) as session:
             state = _advance(session)
-            if rebuilding(state) or (only_if_never_built and state.rebuilt_at is not None):
+            if rebuilding(state) or (only_if_never_built and built(state)):
                 return 0
             seq = state.seq
             state.rebuilding_until = utcnow() + REBUILD_HOLD
@@ -348,6 +357,7 @@ class Syncer:
             state.rebuilding_until = None
             state.rebuild_seq = None
             state.rebuilt_at = utcnow()
+            state.generation = None  # the copy now lives in Parquet files (see `built`)
         return sum(w.rows for w in written)
 
     def _hold(self, seq: int) -> None:

@@ -14,7 +14,7 @@ def sync_copy(ctx: JobContext) -> None:
     change recorded from then on wakes a new job rather than relying on this run having seen it."""
     with transaction(ctx.runtime.sessions) as session:
         release_key(session, job_id=ctx.job_id)
-    sync(ctx.runtime)
+    sync(ctx.runtime, wait=False)
 
 
 def rebuild_copy(ctx: JobContext) -> None:

@@ -15,6 +15,7 @@ from omnicx.analytics import views as analytics_views
 from omnicx.attribution import views as attribution_views
 from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
+from omnicx.auth.models import Membership, Team, Workspace
 from omnicx.channels import tasks as channels_tasks
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
@@ -28,6 +29,7 @@ from omnicx.inbox import tasks as inbox_tasks
 from omnicx.inbox import views as inbox_views
 from omnicx.kernel.access import directory
 from omnicx.kernel.jobs import registry as jobs
+from omnicx.kernel.jobs.feed import Follower, follow
 from omnicx.kernel.web import nav
 from omnicx.overview import views as overview_views
 from omnicx.ownership import views as ownership_views
@@ -98,7 +100,7 @@ def _privacy() -> None:
 
 def _analytics() -> None:
     """Which domain fills which table of the analytics copy."""
-    tracking = tracking_service
+    tracking, inbox, commerce = tracking_service, inbox_service, commerce_service
     for table, load, scan, count in (
         ("events", tracking.copy_events, tracking.scan_events, tracking.count_copy_events),
         ("sessions", tracking.copy_sessions, tracking.scan_sessions, tracking.count_copy_sessions),
@@ -111,12 +113,39 @@ def _analytics() -> None:
     ):
         feeder = analytics_service.RowFeeder(table=table, load=load, scan=scan, count=count)
         analytics_service.register_feeder(feeder)
+    for table, load, scan, count in (
+        ("conversations", inbox.copy_conversations, inbox.scan_conversations, inbox.count_copy_conversations),
+        ("messages", inbox.copy_messages, inbox.scan_messages, inbox.count_copy_messages),
+        ("orders", commerce.copy_orders, commerce.scan_orders, commerce.count_copy_orders),
+        (
+            "order_lines",
+            commerce.copy_order_lines,
+            commerce.scan_order_lines,
+            commerce.count_copy_order_lines,
+        ),
+    ):
+        analytics_service.register_feeder(
+            analytics_service.RowFeeder(table=table, load=load, scan=scan, count=count)
+        )
+    for follower in (*inbox.COPY_FOLLOWERS, *commerce.COPY_FOLLOWERS, *_auth_followers()):
+        follow(follower)
     analytics_service.register_feeder(
         analytics_service.SnapshotFeeder(
             table="customer_map",
             snapshot=identity_service.customer_map_rows,
             owners=identity_service.customer_map_owners,
         )
+    )
+
+
+def _auth_followers() -> tuple[Follower, ...]:
+    """What auth's writes change in the copy's conversations: a workspace's time zone sets its SLA business
+    hours (conversations graded again); removing a member or a team clears it on their conversations."""
+    stream = analytics_service.Stream.CONVERSATIONS.value
+    return (
+        Follower(Membership, stream, resolve=inbox_service.assigned_to, deletes_only=True),
+        Follower(Team, stream, resolve=inbox_service.of_teams, deletes_only=True),
+        Follower(Workspace, stream, resolve=inbox_service.graded_in_workspaces, watch=("timezone",)),
     )
 
 

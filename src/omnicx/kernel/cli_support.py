@@ -1,11 +1,14 @@
-"""Helpers shared by every domain's CLI: a runtime per command, domain errors as clean one-line failures."""
+"""Helpers shared by every domain's CLI: a runtime per command, domain errors as clean one-line failures, and the
+options every report command takes alike (a range of days, an output format)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,3 +43,22 @@ def fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+FromDayOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")]
+ToDayOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")]
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def parse_day(value: str) -> date:
+    """A `--from`/`--to` value as a date, or the option's usage error."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc

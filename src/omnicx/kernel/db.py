@@ -10,7 +10,7 @@ import enum
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -19,6 +19,7 @@ import orjson
 import uuid6
 from sqlalchemy import (
     JSON,
+    Column,
     Connection,
     DateTime,
     Engine,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -37,6 +39,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.types import TypeDecorator
 
 from omnicx.kernel.errors import NotFound
@@ -315,3 +318,21 @@ def _stores_enum_values(column_type: Any) -> bool:
         and members is not None
         and all(m.value in column_type.enums for m in members)
     )
+
+
+#: A per-connection temporary table of ids (see `staged_ids`).
+_STAGED = Table("staged_ids", MetaData(), Column("id", Uuid, primary_key=True), prefixes=["TEMPORARY"])
+STAGE_CHUNK = 5000
+
+
+def staged_ids(session: Session, ids: Collection[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
+    """A select of `ids` from a temporary table, for an `IN` too large for bound parameters (a report's list of
+    customers can hold hundreds of thousands; SQLite allows 32,766 parameters a statement). The table lives
+    on the session's connection and is emptied by the next call: use the select before staging again."""
+    connection = session.connection()
+    connection.execute(CreateTable(_STAGED, if_not_exists=True))
+    connection.execute(delete(_STAGED))
+    rows = [{"id": i} for i in set(ids)]
+    for start in range(0, len(rows), STAGE_CHUNK):
+        connection.execute(insert(_STAGED), rows[start : start + STAGE_CHUNK])
+    return select(_STAGED.c.id)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.access.permissions import Role
-from omnicx.kernel.cli_support import open_runtime
+from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime
 from omnicx.kernel.errors import DomainError
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery
@@ -24,8 +24,8 @@ app = typer.Typer(help="The Overview: channels by first and last touch, inbox an
 @app.callback(invoke_without_command=True)
 def overview_command(
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
-    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (workspace time zone).")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """Per channel: sessions, contacts, qualified leads, sales and revenue by first and by last touch; then

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.charts import chart_png, chart_svg
 from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section, TrendPoint
@@ -21,8 +26,6 @@ Reader = Annotated[Principal, require(Action.OVERVIEW_READ)]
 ChannelReader = Annotated[Principal, require(Action.ATTRIBUTION_READ)]
 Query_ = Annotated[OverviewQuery, Query()]
 Metric = Literal["contacts", "qualified", "sales", "revenue"]
-ChartFormat = Literal["json", "png", "svg"]
-CHART_MEDIA = {"json": "application/json", "png": "image/png", "svg": "image/svg+xml"}
 
 
 def _overview(
@@ -46,16 +49,12 @@ def overview(session: SessionDep, principal: Reader, query: Query_) -> OverviewP
     return _overview(session, principal, query)
 
 
-@router.get("/channels.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get("/channels.csv", response_class=Response, responses=CSV_RESPONSES)
 def channels_csv(session: SessionDep, principal: Reader, query: Query_) -> Response:
     """The per-channel table: sessions, then each stage and revenue by first and by last touch."""
     data = _overview(session, principal, query)
     filename = f"overview-{query.date_from}-{query.date_to}.csv"
-    return Response(
-        service.channels_csv(data),
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_attachment(service.channels_csv(data), filename)
 
 
 @router.get("/sessions", response_model=list[TrendPoint])
@@ -67,7 +66,7 @@ def sessions(session: SessionDep, principal: ChannelReader, query: Query_) -> li
 @router.get(
     "/charts/{chart}.{fmt}",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in CHART_MEDIA.values()}}},
+    responses=CHART_RESPONSES,
 )
 def chart(
     chart: service.Chart,
@@ -80,7 +79,4 @@ def chart(
     """One Overview chart (sessions, conversions, revenue or touch): its Vega-Lite spec, or PNG/SVG."""
     data = _overview(session, principal, query, only={Section.CHANNELS})
     spec = service.chart_spec(data, chart, metric=metric)
-    body: bytes | str = (
-        json.dumps(spec) if fmt == "json" else (chart_png(spec) if fmt == "png" else chart_svg(spec))
-    )
-    return Response(body, media_type=CHART_MEDIA[fmt])
+    return chart_response(spec, fmt)

@@ -1,5 +1,6 @@
 """Public face of the analytics engine: query the copy, keep it in step, rebuild it, tell how far behind it is."""
 
+from omnicx.analytics.enums import Stream
 from omnicx.analytics.feeders import register_feeder
 from omnicx.analytics.schemas import AnalyticsStatus, Row, RowFeeder, SnapshotFeeder, SyncResult
 from omnicx.analytics.service.running import (
@@ -19,6 +20,7 @@ __all__ = [
     "Row",
     "RowFeeder",
     "SnapshotFeeder",
+    "Stream",
     "SyncResult",
     "query",
     "rebuild",

@@ -16,10 +16,9 @@ records keep the id they were resolved to.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from omnicx.customers.schemas import ProfileFacts, TimelineItem
@@ -28,8 +27,8 @@ from omnicx.customers.schemas import ProfileFacts, TimelineItem
 TimelineProvider = Callable[[Session, uuid.UUID, Sequence[uuid.UUID], int], list[TimelineItem]]
 # (session, workspace_id, customer_ids incl. merged ones) -> facts (a ProfileFacts or a dict of its fields).
 ProfileFactsProvider = Callable[[Session, uuid.UUID, Sequence[uuid.UUID]], ProfileFacts | Mapping[str, Any]]
-# (session, workspace_id, value) -> a select of the customer ids matching (merged ids count for survivors).
-CustomerFilter = Callable[[Session, uuid.UUID, str], Select[uuid.UUID]]
+# (session, workspace_id, value) -> the customer ids matching (merged ids count for survivors).
+CustomerFilter = Callable[[Session, uuid.UUID, str], Collection[uuid.UUID]]
 
 _TIMELINES: dict[str, TimelineProvider] = {}
 _FACTS: dict[str, ProfileFactsProvider] = {}

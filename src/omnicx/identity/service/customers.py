@@ -26,6 +26,7 @@ from omnicx.identity.service.facts import lookup, suppressed_keys
 from omnicx.identity.service.graph import prepare
 from omnicx.identity.service.writes import merge_pair
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import staged_ids
 from omnicx.kernel.web.schemas import Page
 
 MAX_HOPS = 32
@@ -180,22 +181,23 @@ def search_customers(
     *,
     workspace_id: uuid.UUID,
     search: CustomerSearch,
-    among: Select[uuid.UUID] | None = None,
+    among: Collection[uuid.UUID] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page[CustomerPublic]:
     """Live customers, most recently seen first, filtered by `search`.
 
-    `among` is an optional select of customer ids (from another domain: first-touch channel...); ids it
-    returns that were merged away count for their survivor.
+    `among` is an optional set of customer ids (from another domain: first-touch channel...), however many;
+    ids in it that were merged away count for their survivor.
     """
     stmt = select(Customer).where(Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None))
     stmt = _filtered(stmt, workspace_id, search)
     if among is not None:
+        staged = staged_ids(session, among)
         merged_into = select(Customer.merged_into_id).where(
-            Customer.workspace_id == workspace_id, Customer.id.in_(among)
+            Customer.workspace_id == workspace_id, Customer.id.in_(staged)
         )
-        stmt = stmt.where(or_(Customer.id.in_(among), Customer.id.in_(merged_into)))
+        stmt = stmt.where(or_(Customer.id.in_(staged), Customer.id.in_(merged_into)))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.scalars(
         stmt.order_by(Customer.last_seen_at.desc().nulls_last(), Customer.id.desc())

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.customers.schemas import DeviceFact, ProfileFacts, TimelineItem
 from omnicx.tracking.context import as_dict, device_category
 from omnicx.tracking.models import Event, Source, SourceKind, Touchpoint, TrackingSession
@@ -178,17 +179,22 @@ def profile_facts(
     )
 
 
-def customers_by_first_touch_channel(session: Session, workspace_id: uuid.UUID, channel: str) -> Select[Any]:
-    """Ids of the customers whose first touchpoint came through `channel` (the customer list's filter)."""
-    first = (
-        select(Touchpoint.customer_id, func.min(Touchpoint.at).label("first_at"))
-        .where(Touchpoint.workspace_id == workspace_id)
-        .group_by(Touchpoint.customer_id)
-        .subquery()
+#: Each customer's first touch (earliest, then lowest id, as the profile's first-touch channel) in the copy.
+FIRST_TOUCH_IN = """
+SELECT person_id FROM (
+    SELECT person_id, channel, row_number() OVER (PARTITION BY person_id ORDER BY touched_at, id) AS n
+    FROM touchpoints
+) first
+WHERE n = 1 AND channel = $channel
+"""
+
+
+def customers_by_first_touch_channel(
+    session: Session, workspace_id: uuid.UUID, channel: str
+) -> list[uuid.UUID]:
+    """Ids of the customers whose first touchpoint came through `channel` (the customer list's filter), found
+    in the analytics copy."""
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=FIRST_TOUCH_IN, params={"channel": channel}
     )
-    return (
-        select(Touchpoint.customer_id)
-        .join(first, and_(Touchpoint.customer_id == first.c.customer_id, Touchpoint.at == first.c.first_at))
-        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.channel == channel)
-        .distinct()
-    )
+    return [row[0] for row in rows]
