@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, text, update
 
 from omnicx.auth.models import Workspace
 from omnicx.kernel.db import transaction
 from omnicx.kernel.jobs.models import Job
-from omnicx.kernel.jobs.registry import Handler, JobContext, register
+from omnicx.kernel.jobs.registry import Coalesced, Handler, JobContext, register
 
 EFFECTS_DDL = (
     "CREATE TABLE IF NOT EXISTS jobs_test_effect "
@@ -79,7 +81,23 @@ def stolen(ctx: JobContext) -> None:
     record_effect(ctx)
 
 
-HANDLERS: dict[str, Handler] = {
+def record_items(ctx: JobContext) -> None:
+    """Records one effect per item of its payload (under the item's name), in one run; fails on "boom"."""
+    for item in ctx.payload["items"]:
+        ctx.session.execute(
+            text("INSERT INTO jobs_test_effect (job_id, attempt, pid) VALUES (:item, :attempt, :pid)"),
+            {"item": item, "attempt": ctx.attempt, "pid": os.getpid()},
+        )
+    if "boom" in ctx.payload["items"]:
+        raise RuntimeError("one item is bad")
+
+
+def merge_items(payloads: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {"items": [item for payload in payloads for item in payload["items"]]}
+
+
+HANDLERS: dict[str, Handler | Coalesced] = {
+    "test.items": Coalesced(record_items, merge=merge_items, max_jobs=3),
     "test.effect": record_effect,
     "test.flaky": flaky,
     "test.always_fails": always_fails,

@@ -9,12 +9,17 @@ API call) must be idempotent; pass `ctx.job_id` as the provider's idempotency ke
 
 Handlers must not commit or roll back `ctx.session` themselves; the worker does, after checking that the job
 is still its own to complete.
+
+A kind registered as `Coalesced` lets the worker run many of its queued jobs of one workspace as one: their
+payloads are merged and handled in one transaction, which completes them all. Work whose cost is mostly per job
+(a request's events: the statements, the lookups, the commit) then goes at the pace of its rows. Only first
+attempts are coalesced: after a failure each job runs alone, so one bad payload cannot hold the others back.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +43,26 @@ class JobContext:
 
 Handler = Callable[[JobContext], None]
 
-_HANDLERS: dict[str, Handler] = {}
+
+@dataclass(frozen=True)
+class Coalesced:
+    """A handler whose queued jobs (first attempts, one workspace) may run together, up to `max_jobs` at once,
+    as one job whose payload is `merge` of theirs."""
+
+    handler: Handler
+    merge: Callable[[Sequence[dict[str, Any]]], dict[str, Any]]
+    max_jobs: int
 
 
-def _qualified_name(handler: Handler) -> str:
-    return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', repr(handler))}"
+_HANDLERS: dict[str, Handler | Coalesced] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
+def _qualified_name(handler: Handler | Coalesced) -> str:
+    target = handler.handler if isinstance(handler, Coalesced) else handler
+    return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+
+
+def register(kind: str, handler: Handler | Coalesced) -> None:
     """Register `handler` for `kind`; a second, different handler for the same kind is a programming error."""
     existing = _HANDLERS.get(kind)
     if existing is not None and _qualified_name(existing) != _qualified_name(handler):
@@ -54,7 +71,14 @@ def register(kind: str, handler: Handler) -> None:
 
 
 def get_handler(kind: str) -> Handler | None:
-    return _HANDLERS.get(kind)
+    entry = _HANDLERS.get(kind)
+    return entry.handler if isinstance(entry, Coalesced) else entry
+
+
+def get_coalescing(kind: str) -> Coalesced | None:
+    """How jobs of `kind` run together, if they may."""
+    entry = _HANDLERS.get(kind)
+    return entry if isinstance(entry, Coalesced) else None
 
 
 def registered_kinds() -> list[str]:

@@ -12,6 +12,10 @@ Three transactions per job, each short and each safe to lose:
    retry or move the job to dead.
 
 A worker killed at any point leaves at worst a running job whose lease expires; it is then due again.
+
+A claim of a coalesced kind (`registry.Coalesced`) takes, with the first job, more queued first attempts of the
+same kind and workspace, under the same lease; they run as one job, complete together and, should that run
+fail, are each scheduled for a retry of their own.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from omnicx.kernel.db import transaction, utcnow
 from omnicx.kernel.jobs.backoff import backoff_delay
 from omnicx.kernel.jobs.feed import sweep
 from omnicx.kernel.jobs.models import Job, JobStatus
-from omnicx.kernel.jobs.registry import JobContext, get_handler
+from omnicx.kernel.jobs.registry import JobContext, get_coalescing, get_handler
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
 from omnicx.kernel.realtime.topics import KernelTopic
@@ -49,13 +53,19 @@ MAX_SUMMARY_CHARS = 500
 
 @dataclass(frozen=True)
 class _Claim:
-    """What a worker holds after claiming: enough to run the job and to prove the job is still its own."""
+    """What a worker holds after claiming: enough to run the job and to prove the job is still its own.
+    `joined`: the jobs coalesced with it (first attempts all, like it), whose payloads `payload` merges."""
 
     job_id: uuid.UUID
     kind: str
     payload: dict[str, Any]
     workspace_id: uuid.UUID | None
     attempt: int
+    joined: tuple[uuid.UUID, ...] = ()
+
+    @property
+    def job_ids(self) -> tuple[uuid.UUID, ...]:
+        return (self.job_id, *self.joined)
 
 
 def default_worker_id() -> str:
@@ -123,7 +133,7 @@ class Worker:
 
     def _owned(self, claim: _Claim) -> ColumnElement[bool]:
         return and_(
-            Job.id == claim.job_id,
+            Job.id.in_(claim.job_ids) if claim.joined else Job.id == claim.job_id,
             Job.status == JobStatus.RUNNING,
             Job.locked_by == self.worker_id,
             Job.attempts == claim.attempt,
@@ -135,11 +145,41 @@ class Worker:
             job = self._next_due(session, now)
             if job is None:
                 return None
-            job.status = JobStatus.RUNNING
-            job.attempts += 1
-            job.locked_by = self.worker_id
-            job.locked_until = now + timedelta(seconds=self._settings.job_lease_seconds)
-            return _Claim(job.id, job.kind, dict(job.payload), job.workspace_id, job.attempts)
+            jobs = [job, *self._joining(session, job, now)]
+            for each in jobs:
+                each.status = JobStatus.RUNNING
+                each.attempts += 1
+                each.locked_by = self.worker_id
+                each.locked_until = now + timedelta(seconds=self._settings.job_lease_seconds)
+            coalescing = get_coalescing(job.kind)
+            payload = dict(job.payload)
+            if coalescing is not None and len(jobs) > 1:
+                payload = coalescing.merge([dict(each.payload) for each in jobs])
+            joined = tuple(each.id for each in jobs[1:])
+            return _Claim(job.id, job.kind, payload, job.workspace_id, job.attempts, joined)
+
+    @staticmethod
+    def _joining(session: Session, job: Job, now: datetime) -> list[Job]:
+        """Queued first attempts of `job`'s kind and workspace to run with it, if its kind coalesces and `job`
+        is a first attempt too (a retry runs alone), oldest first and locked like it."""
+        coalescing = get_coalescing(job.kind)
+        if coalescing is None or job.attempts > 0 or coalescing.max_jobs < 2:
+            return []
+        stmt = (
+            select(Job)
+            .where(
+                Job.status == JobStatus.QUEUED,
+                Job.run_at <= now,
+                Job.kind == job.kind,
+                Job.workspace_id == job.workspace_id,
+                Job.attempts == 0,
+                Job.id != job.id,
+            )
+            .order_by(Job.run_at)
+            .limit(coalescing.max_jobs - 1)
+            .with_for_update(skip_locked=True)
+        )
+        return list(session.scalars(stmt))
 
     @staticmethod
     def _next_due(session: Session, now: datetime) -> Job | None:
@@ -197,28 +237,31 @@ class Worker:
             .where(self._owned(claim))
             .values(status=JobStatus.SUCCEEDED, finished_at=utcnow(), locked_by=None, locked_until=None)
         )
-        return session.connection().execute(stmt).rowcount == 1
+        return session.connection().execute(stmt).rowcount == len(claim.job_ids)
 
     def _record_failure(self, claim: _Claim, error: str, *, final: bool) -> None:
-        """Record the error, then retry after a backoff, or bury the job when it is out of attempts."""
+        """Record the error, then retry after a backoff, or bury the job when it is out of attempts. Jobs that
+        ran coalesced each get the error and a retry of their own (which runs alone)."""
         now = utcnow()
         with transaction(self.runtime.sessions) as session:
-            job = session.scalar(select(Job).where(self._owned(claim)).with_for_update())
-            if job is None:
-                return
-            if final or job.attempts >= job.max_attempts:
-                _bury(session, job, now, error)
-                return
-            delay = backoff_delay(
-                job.attempts,
-                base=self._settings.job_backoff_base_seconds,
-                cap=self._settings.job_backoff_cap_seconds,
-            )
-            job.status = JobStatus.QUEUED
-            job.run_at = now + timedelta(seconds=delay)
-            job.last_error = error
-            job.locked_by = None
-            job.locked_until = None
+            for job in list(session.scalars(select(Job).where(self._owned(claim)).with_for_update())):
+                self._fail(session, job, now, error, final=final)
+
+    def _fail(self, session: Session, job: Job, now: datetime, error: str, *, final: bool) -> None:
+        """One failed job: buried when out of attempts (or `final`), else queued again after a backoff."""
+        if final or job.attempts >= job.max_attempts:
+            _bury(session, job, now, error)
+            return
+        delay = backoff_delay(
+            job.attempts,
+            base=self._settings.job_backoff_base_seconds,
+            cap=self._settings.job_backoff_cap_seconds,
+        )
+        job.status = JobStatus.QUEUED
+        job.run_at = now + timedelta(seconds=delay)
+        job.last_error = error
+        job.locked_by = None
+        job.locked_until = None
 
 
 def _bury(session: Session, job: Job, now: datetime, error: str) -> None:
