@@ -30,12 +30,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 
 TARGET_EVENTS_PER_SECOND = 10_000
 BATCH = 100
+VISITORS = 5000
+STARTED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15"
 
 
@@ -143,11 +146,13 @@ def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[byte
 
 def event(i: int, run: str) -> dict[str, object]:
     """A realistic browser event (~700 bytes): page or track, with context and properties."""
-    visitor = f"anon-{i % 5000}"
+    visitor = f"anon-{i % VISITORS}"
     common = {
         "anonymousId": visitor,
         "messageId": f"{run}-{i}",
-        "timestamp": "2026-11-23T10:00:00.000Z",
+        # One event every 10 ms across the site: each visitor's next event comes 50 s after its last, so
+        # visits grow batch by batch as on a live site.
+        "timestamp": (STARTED + timedelta(milliseconds=10 * i)).isoformat().replace("+00:00", "Z"),
         "context": {
             "ip": "203.0.113.7",
             "userAgent": SAFARI,

@@ -4,6 +4,10 @@ A new session starts after 30 minutes without activity, when an event carries a 
 session's (new utm parameters or ad click), or when the session reaches 24 hours. A session is engaged when it
 lasts at least 10 seconds, has at least 2 page (or screen) views, or contains a key event; otherwise it
 bounced.
+
+`resume` carries on a stored session with later hits from its stored summary and its first hit alone, with the
+same result as sessionising all of its hits again: a visitor's open session grows by a few events per batch,
+and re-reading every earlier event of it each time made processing quadratic in the session's length.
 """
 
 from __future__ import annotations
@@ -69,6 +73,13 @@ class SessionSpan:
     campaign: str
     page_views: int
     key_events: int
+    #: A resumed session's stored part: its events (not in `hit_ids`) and whether it was engaged already.
+    carried_events: int = 0
+    carried_engaged: bool = False
+
+    @property
+    def event_count(self) -> int:
+        return self.carried_events + len(self.hit_ids)
 
     @property
     def duration_seconds(self) -> float:
@@ -77,7 +88,8 @@ class SessionSpan:
     @property
     def engaged(self) -> bool:
         return (
-            self.duration_seconds >= ENGAGED_SECONDS
+            self.carried_engaged
+            or self.duration_seconds >= ENGAGED_SECONDS
             or self.page_views >= ENGAGED_PAGE_VIEWS
             or self.key_events > 0
         )
@@ -87,8 +99,9 @@ class SessionSpan:
         return not self.engaged
 
 
-def _starts_new(current: list[Hit], hit: Hit, current_key: tuple[str, str, str] | None) -> bool:
-    if hit.at - current[-1].at > INACTIVITY or hit.at - current[0].at >= MAX_LENGTH:
+def _starts_new(start: datetime, end: datetime, hit: Hit, current_key: tuple[str, str, str] | None) -> bool:
+    """Whether `hit` begins a new session after one running from `start` to `end` with campaign `current_key`."""
+    if hit.at - end > INACTIVITY or hit.at - start >= MAX_LENGTH:
         return True
     key = campaign_key(hit.campaign)
     return key is not None and key != current_key
@@ -99,7 +112,7 @@ def split(hits: Iterable[Hit]) -> list[list[Hit]]:
     groups: list[list[Hit]] = []
     current_key: tuple[str, str, str] | None = None
     for hit in sorted(hits, key=lambda h: (h.at, h.id)):
-        if not groups or _starts_new(groups[-1], hit, current_key):
+        if not groups or _starts_new(groups[-1][0].at, groups[-1][-1].at, hit, current_key):
             groups.append([hit])
             current_key = campaign_key(hit.campaign)
         else:
@@ -136,3 +149,58 @@ def summarise(group: Sequence[Hit], key_events: frozenset[str] = DEFAULT_KEY_EVE
 def sessionize(hits: Iterable[Hit], key_events: frozenset[str] = DEFAULT_KEY_EVENTS) -> list[SessionSpan]:
     """All sessions of one customer's hits, oldest first."""
     return [summarise(group, key_events) for group in split(hits)]
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """A stored session to carry on: its first hit (whose campaign decides which later hits continue it) and
+    its summary as stored (`span`, whose `hit_ids` may be empty: `carried_events` then holds the count)."""
+
+    first: Hit
+    span: SessionSpan
+
+
+def resume(
+    open_session: OpenSession, hits: Iterable[Hit], key_events: frozenset[str] = DEFAULT_KEY_EVENTS
+) -> list[SessionSpan]:
+    """The open session carried on with `hits` (each later than its end), then any sessions they start: what
+    `sessionize` would give for the session's hits and `hits` together, without the session's hits.
+
+    The summary is enough because of how sessions are cut: only a session's first hit can carry a campaign
+    that differs from nothing (a later tagged hit with another campaign starts a new session), its landing hit
+    stays the first view once it has one, and being engaged only ever becomes true.
+    """
+    stored = open_session.span
+    ordered = sorted(hits, key=lambda h: (h.at, h.id))
+    key = campaign_key(open_session.first.campaign)
+    end, taken = stored.end, 0
+    for hit in ordered:
+        if _starts_new(stored.start, end, hit, key):
+            break
+        end, taken = hit.at, taken + 1
+    carried, rest = ordered[:taken], ordered[taken:]
+    return [_carried(open_session, carried, key_events), *sessionize(rest, key_events)]
+
+
+def _carried(open_session: OpenSession, carried: Sequence[Hit], key_events: frozenset[str]) -> SessionSpan:
+    """The stored session with `carried` appended. Without a view yet, its landing (hence device and source) is
+    the first view among them, found by summarising its first hit with them."""
+    stored = open_session.span
+    if not carried:
+        return stored
+    grown = summarise([open_session.first, *carried], key_events)
+    fixed = stored if stored.page_views > 0 else grown
+    return SessionSpan(
+        start=stored.start,
+        end=carried[-1].at,
+        hit_ids=tuple(h.id for h in carried),
+        device_category=fixed.device_category,
+        landing_page=fixed.landing_page,
+        source=fixed.source,
+        medium=fixed.medium,
+        campaign=fixed.campaign,
+        page_views=stored.page_views + sum(1 for h in carried if h.type in VIEW_TYPES),
+        key_events=sum(1 for h in carried if h.type == "track" and (h.name or "").lower() in key_events),
+        carried_events=stored.event_count,
+        carried_engaged=stored.engaged,
+    )

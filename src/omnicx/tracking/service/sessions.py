@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import SessionPublic
-from omnicx.tracking.sessionize import INACTIVITY, Hit, SessionSpan, sessionize
+from omnicx.tracking.sessionize import INACTIVITY, Hit, OpenSession, SessionSpan, resume, sessionize
 
 SESSION_TOUCHPOINT_KIND = "session"
 SESSION_TOUCHPOINT_SOURCE = "session"
@@ -55,19 +56,31 @@ def _lock_customers(session: Session, customer_ids: Sequence[uuid.UUID]) -> None
     )
 
 
-def _windows(
-    session: Session, workspace_id: uuid.UUID, since: Mapping[uuid.UUID, datetime]
-) -> tuple[dict[uuid.UUID, datetime], list[uuid.UUID]]:
-    """Per customer, where recomputing begins (the start of the session `since` may extend, else `since`), and
-    the ids of the sessions from there on, which are about to be replaced."""
+@dataclass
+class _Window:
+    """What a rebuild may replace: per customer, where recomputing begins (the start of the session `since`
+    may extend, else `since`) and the stored sessions from there on (oldest first)."""
+
+    since: Mapping[uuid.UUID, datetime]
+    starts: dict[uuid.UUID, datetime]
+    stale: dict[uuid.UUID, list[Any]]
+
+    def open_session(self, customer_id: uuid.UUID) -> Any | None:
+        """The session the customer's new events would only carry on: the stale one that ends last (alone),
+        when all the new events come after its end. Sessions before it cannot change then."""
+        sessions = self.stale.get(customer_id, [])
+        if not sessions:
+            return None
+        last = max(sessions, key=lambda row: row.ended_at)
+        if sum(1 for row in sessions if row.ended_at == last.ended_at) > 1:
+            return None
+        return last if last.ended_at < self.since[customer_id] else None
+
+
+def _windows(session: Session, workspace_id: uuid.UUID, since: Mapping[uuid.UUID, datetime]) -> _Window:
     floor = min(since.values()) - INACTIVITY
     rows = session.execute(
-        select(
-            TrackingSession.id,
-            TrackingSession.customer_id,
-            TrackingSession.started_at,
-            TrackingSession.ended_at,
-        )
+        select(*SESSION_SUMMARY)
         .where(
             TrackingSession.workspace_id == workspace_id,
             TrackingSession.customer_id.in_(list(since)),
@@ -79,21 +92,48 @@ def _windows(
     for row in rows:
         if row.started_at <= since[row.customer_id] <= row.ended_at + INACTIVITY:
             starts[row.customer_id] = min(starts[row.customer_id], row.started_at)
-    stale = [row.id for row in rows if row.started_at >= starts[row.customer_id]]
-    return starts, stale
+    stale: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.started_at >= starts[row.customer_id]:
+            stale[row.customer_id].append(row)
+    return _Window(since, starts, stale)
 
 
+SESSION_SUMMARY = (
+    TrackingSession.id,
+    TrackingSession.customer_id,
+    TrackingSession.started_at,
+    TrackingSession.ended_at,
+    TrackingSession.event_count,
+    TrackingSession.page_views,
+    TrackingSession.engaged,
+    TrackingSession.device_category,
+    TrackingSession.landing_page,
+    TrackingSession.source,
+    TrackingSession.medium,
+    TrackingSession.campaign,
+)
 PAYLOAD_CHUNK = 5000
 
 
+@dataclass
+class _Hits:
+    """Each customer's hits to sessionise from its start, or (`resumed`) its open session and the hits that
+    follow it."""
+
+    full: dict[uuid.UUID, list[Hit]] = field(default_factory=lambda: defaultdict(list))
+    resumed: dict[uuid.UUID, tuple[OpenSession, list[Hit]]] = field(default_factory=dict)
+    #: The stored sessions these hits replace: all the stale ones, or just the open one carried on.
+    replaced: list[uuid.UUID] = field(default_factory=list)
+
+
 def _hits(
-    session: Session,
-    workspace_id: uuid.UUID,
-    starts: Mapping[uuid.UUID, datetime],
-    known: Mapping[uuid.UUID, Hit],
-) -> dict[uuid.UUID, list[Hit]]:
-    """Each customer's hits from its start on, in time order. The window is read without payloads; events the
-    caller already holds as `known` hits (the job's own, usually nearly all) are not read or decoded again."""
+    session: Session, workspace_id: uuid.UUID, window: _Window, known: Mapping[uuid.UUID, Hit]
+) -> _Hits:
+    """The window's hits, read without payloads; events the caller already holds as `known` hits (the job's
+    own, usually nearly all) are not read or decoded again. Of a customer whose open session its new events
+    only follow, just that session's first event is read: `resume` needs no more of it."""
+    starts = window.starts
     rows = session.execute(
         select(Event.id, Event.customer_id, Event.timestamp)
         .where(
@@ -103,18 +143,73 @@ def _hits(
         )
         .order_by(Event.timestamp, Event.id)
     ).all()
-    window = [row for row in rows if row.timestamp >= starts[row.customer_id]]
-    missing = [row.id for row in window if row.id not in known]
+    per_customer: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.timestamp >= starts[row.customer_id]:
+            per_customer[row.customer_id].append(row)
+    opens = {c: stored for c in per_customer if (stored := window.open_session(c)) is not None}
+    openings: dict[uuid.UUID, Any] = {}
+    for customer_id, stored in opens.items():
+        if (first := _opening(stored, per_customer[customer_id], known)) is not None:
+            openings[customer_id] = first
+    needed = [row for c, r in per_customer.items() for row in ([openings[c]] if c in openings else r)]
+    payloads = _payloads(session, [row.id for row in needed if row.id not in known])
+
+    def hit(row: Any) -> Hit:
+        return known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
+
+    found = _Hits()
+    for customer_id, window_rows in per_customer.items():
+        first = openings.get(customer_id)
+        if first is None:
+            found.full[customer_id] = [hit(row) for row in window_rows]
+            found.replaced += [row.id for row in window.stale.get(customer_id, [])]
+            continue
+        stored = opens[customer_id]
+        later = [hit(row) for row in window_rows if row.timestamp > stored.ended_at]
+        found.resumed[customer_id] = (OpenSession(first=hit(first), span=_stored_span(stored)), later)
+        found.replaced.append(stored.id)
+    for customer_id, sessions in window.stale.items():  # no events left in the window: its sessions go
+        if customer_id not in per_customer:
+            found.replaced += [row.id for row in sessions]
+    return found
+
+
+def _opening(stored: Any, rows: Sequence[Any], known: Mapping[uuid.UUID, Hit]) -> Any | None:
+    """The first event of a customer's open session, if the window's rows from its start are that session's
+    (as many as it counts) followed by known events only; else None, and the window is read in full."""
+    held = [row for row in rows if stored.started_at <= row.timestamp <= stored.ended_at]
+    later = [row for row in rows if row.timestamp > stored.ended_at]
+    if not held or len(held) != stored.event_count or held[0].timestamp != stored.started_at:
+        return None
+    return held[0] if all(row.id in known for row in later) else None
+
+
+def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     payloads: dict[uuid.UUID, dict[str, Any]] = {}
-    for start in range(0, len(missing), PAYLOAD_CHUNK):
-        chunk = missing[start : start + PAYLOAD_CHUNK]
+    for start in range(0, len(event_ids), PAYLOAD_CHUNK):
+        chunk = event_ids[start : start + PAYLOAD_CHUNK]
         for event_id, payload in session.execute(select(Event.id, Event.payload).where(Event.id.in_(chunk))):
             payloads[event_id] = payload
-    hits: dict[uuid.UUID, list[Hit]] = defaultdict(list)
-    for row in window:
-        hit = known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
-        hits[row.customer_id].append(hit)
-    return hits
+    return payloads
+
+
+def _stored_span(row: Any) -> SessionSpan:
+    """A session's row as the summary `resume` carries on."""
+    return SessionSpan(
+        start=row.started_at,
+        end=row.ended_at,
+        hit_ids=(),
+        device_category=row.device_category,
+        landing_page=row.landing_page,
+        source=row.source,
+        medium=row.medium,
+        campaign=row.campaign or "",
+        page_views=row.page_views,
+        key_events=0,
+        carried_events=row.event_count,
+        carried_engaged=row.engaged,
+    )
 
 
 def _session_row(
@@ -134,7 +229,7 @@ def _session_row(
         "campaign": span.campaign[:200] or None,
         "channel": channel,
         "page_views": span.page_views,
-        "event_count": len(span.hit_ids),
+        "event_count": span.event_count,
         "engaged": span.engaged,
         "bounced": span.bounced,
     }
@@ -177,7 +272,9 @@ def rebuild_sessions_many(
     if not since:
         return 0
     _lock_customers(session, list(since))
-    starts, stale = _windows(session, workspace_id, since)
+    window = _windows(session, workspace_id, since)
+    found = _hits(session, workspace_id, window, known or {})
+    stale = found.replaced
     stale_touches: list[uuid.UUID] = []
     if stale:
         stale_touches = list(
@@ -195,11 +292,9 @@ def rebuild_sessions_many(
             channels[traffic] = classify(traffic, rules)
         return channels[traffic]
 
-    rows = [
-        _session_row(workspace_id, customer_id, span, channel_of(span))
-        for customer_id, hits in _hits(session, workspace_id, starts, known or {}).items()
-        for span in sessionize(hits)
-    ]
+    spans = [(c, span) for c, hits in found.full.items() for span in sessionize(hits)]
+    spans += [(c, span) for c, (open_, hits) in found.resumed.items() for span in resume(open_, hits)]
+    rows = [_session_row(workspace_id, customer_id, span, channel_of(span)) for customer_id, span in spans]
     touches: list[dict[str, Any]] = []
     if rows:
         now = utcnow()
