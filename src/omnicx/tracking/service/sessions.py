@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
@@ -130,59 +130,78 @@ class _Hits:
 def _hits(
     session: Session, workspace_id: uuid.UUID, window: _Window, known: Mapping[uuid.UUID, Hit]
 ) -> _Hits:
-    """The window's hits, read without payloads; events the caller already holds as `known` hits (the job's
-    own, usually nearly all) are not read or decoded again. Of a customer whose open session its new events
-    only follow, just that session's first event is read: `resume` needs no more of it."""
-    starts = window.starts
-    rows = session.execute(
-        select(Event.id, Event.customer_id, Event.timestamp)
-        .where(
-            Event.workspace_id == workspace_id,
-            Event.customer_id.in_(list(starts)),
-            Event.timestamp >= min(starts.values()),
-        )
-        .order_by(Event.timestamp, Event.id)
-    ).all()
-    per_customer: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in rows:
-        if row.timestamp >= starts[row.customer_id]:
-            per_customer[row.customer_id].append(row)
-    opens = {c: stored for c in per_customer if (stored := window.open_session(c)) is not None}
-    openings: dict[uuid.UUID, Any] = {}
-    for customer_id, stored in opens.items():
-        if (first := _opening(stored, per_customer[customer_id], known)) is not None:
-            openings[customer_id] = first
-    needed = [row for c, r in per_customer.items() for row in ([openings[c]] if c in openings else r)]
-    payloads = _payloads(session, [row.id for row in needed if row.id not in known])
+    """The hits to sessionise: events the caller already holds as `known` hits (the job's own, usually nearly
+    all) are not read or decoded again. A customer whose open session the new events only follow (all known)
+    is carried on from its row and its first event: the rest of that session is not read at all. That rests
+    on what every rebuild keeps true: a customer's events within a stored session's span are that session's."""
+    opens = {c: stored for c in window.starts if (stored := window.open_session(c)) is not None}
+    firsts = _first_events(session, workspace_id, opens)
+    later = _rows_from(session, workspace_id, {c: opens[c].ended_at for c in firsts}, inclusive=False)
+    resumable = {c for c in firsts if all(row.id in known for row in later.get(c, []))}
+    rows = _rows_from(session, workspace_id, {c: t for c, t in window.starts.items() if c not in resumable})
+    payloads = _payloads(session, [r.id for rs in rows.values() for r in rs if r.id not in known])
 
     def hit(row: Any) -> Hit:
         return known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
 
     found = _Hits()
-    for customer_id, window_rows in per_customer.items():
-        first = openings.get(customer_id)
-        if first is None:
-            found.full[customer_id] = [hit(row) for row in window_rows]
-            found.replaced += [row.id for row in window.stale.get(customer_id, [])]
-            continue
-        stored = opens[customer_id]
-        later = [hit(row) for row in window_rows if row.timestamp > stored.ended_at]
-        found.resumed[customer_id] = (OpenSession(first=hit(first), span=_stored_span(stored)), later)
+    for customer_id in resumable:
+        stored, first = opens[customer_id], firsts[customer_id]
+        opening = OpenSession(
+            first=Hit.from_message(str(first.id), first.timestamp, first.payload), span=_stored_span(stored)
+        )
+        found.resumed[customer_id] = (opening, [hit(row) for row in later.get(customer_id, [])])
         found.replaced.append(stored.id)
-    for customer_id, sessions in window.stale.items():  # no events left in the window: its sessions go
-        if customer_id not in per_customer:
-            found.replaced += [row.id for row in sessions]
+    for customer_id in window.starts.keys() - resumable:
+        if customer_id in rows:
+            found.full[customer_id] = [hit(row) for row in rows[customer_id]]
+        found.replaced += [row.id for row in window.stale.get(customer_id, [])]
     return found
 
 
-def _opening(stored: Any, rows: Sequence[Any], known: Mapping[uuid.UUID, Hit]) -> Any | None:
-    """The first event of a customer's open session, if the window's rows from its start are that session's
-    (as many as it counts) followed by known events only; else None, and the window is read in full."""
-    held = [row for row in rows if stored.started_at <= row.timestamp <= stored.ended_at]
-    later = [row for row in rows if row.timestamp > stored.ended_at]
-    if not held or len(held) != stored.event_count or held[0].timestamp != stored.started_at:
-        return None
-    return held[0] if all(row.id in known for row in later) else None
+def _rows_from(
+    session: Session, workspace_id: uuid.UUID, bounds: Mapping[uuid.UUID, datetime], *, inclusive: bool = True
+) -> dict[uuid.UUID, list[Any]]:
+    """Each customer's events (id and time, in order) from its bound on (after it, unless `inclusive`)."""
+    if not bounds:
+        return {}
+    rows = session.execute(
+        select(Event.id, Event.customer_id, Event.timestamp)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.customer_id.in_(list(bounds)),
+            Event.timestamp >= min(bounds.values()),
+        )
+        .order_by(Event.timestamp, Event.id)
+    ).all()
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        bound = bounds[row.customer_id]
+        if row.timestamp > bound or (inclusive and row.timestamp == bound):
+            found[row.customer_id].append(row)
+    return found
+
+
+FIRST_EVENTS_CHUNK = 1000
+
+
+def _first_events(
+    session: Session, workspace_id: uuid.UUID, opens: Mapping[uuid.UUID, Any]
+) -> dict[uuid.UUID, Any]:
+    """The first event (with its body) of each open session: the customer's one event at the session's start.
+    A customer with several events at that instant is left out (which one opened the session is not known
+    without the rest), and its window is read in full."""
+    pairs = [(customer_id, stored.started_at) for customer_id, stored in opens.items()]
+    candidates: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for start in range(0, len(pairs), FIRST_EVENTS_CHUNK):
+        chunk = pairs[start : start + FIRST_EVENTS_CHUNK]
+        for row in session.execute(
+            select(Event.id, Event.customer_id, Event.timestamp, Event.payload).where(
+                Event.workspace_id == workspace_id, tuple_(Event.customer_id, Event.timestamp).in_(chunk)
+            )
+        ):
+            candidates[row.customer_id].append(row)
+    return {customer_id: rows[0] for customer_id, rows in candidates.items() if len(rows) == 1}
 
 
 def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
