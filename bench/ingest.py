@@ -3,12 +3,20 @@
     python bench/ingest.py                                   # embedded SQLite
     python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test
     python bench/ingest.py --events 200000 --connections 8 --gzip
+    python bench/ingest.py --sustained 60 --rate 2000             # collection and processing together
 
 The server runs the normal app (no in-process job worker: the per-request processing jobs are only queued, as
 with a separate `omnicx worker`) under uvicorn with uvloop/httptools, access log off. The client sends
 pre-built `/v1/batch` bodies over keep-alive connections from several threads. Printed: events/s, request
 latency percentiles, peak memory (RSS high-water mark) of server and client, and a check that every event sent
 is stored exactly once. For reference, RudderStack publishes 340-850 events/s per core for its data plane.
+
+`--sustained SECONDS` runs the server as `omnicx serve` does by default, with its in-process job worker, while
+the client offers `--rate` events/s at a fixed pace (batches of 100 sent on schedule, not as fast as possible).
+Every second this process reads the processing backlog (`tracking.service.processing_backlog`, what /readyz and
+the Overview show) and the stored events. Printed: offered, sent, stored and processed rates, the backlog at the
+end and its maximum, whether it stayed bounded (its least-squares slope over the last half of the run is under
+1% of the offered rate), and how long the worker then took to drain it.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import argparse
 import base64
 import gzip
 import http.client
+import json
 import os
 import resource
 import secrets
@@ -104,14 +113,15 @@ def make_source(db_url: str) -> tuple[str, str]:
     return str(workspace.id), created.write_key
 
 
-def serve(port: int) -> None:
-    """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools."""
+def serve(port: int, worker: bool) -> None:
+    """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools; with
+    `worker`, its in-process job worker too, as `omnicx serve` runs by default."""
     import uvicorn
 
     from omnicx.app.web import create_app
     from omnicx.kernel.settings import Settings
 
-    app = create_app(Settings(run_worker_in_process=False))
+    app = create_app(Settings(run_worker_in_process=worker))
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -123,7 +133,7 @@ def serve(port: int) -> None:
     )
 
 
-def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, workdir: Path, *, worker: bool = False) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "OMNICX_DATABASE_URL": db_url,
@@ -133,7 +143,8 @@ def start_server(db_url: str, port: int, workdir: Path) -> subprocess.Popen[byte
         # One client address sends everything as fast as it can: measured is ingestion, not the rate limits.
         "OMNICX_RATE_LIMITS_ENABLED": "false",
     }
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
+    command = [sys.executable, __file__, "--serve", str(port)] + (["--in-process-worker"] if worker else [])
+    process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -293,15 +304,32 @@ def main() -> None:
     parser.add_argument(
         "--process", action="store_true", help="then run one job worker over the queued jobs and time it"
     )
+    parser.add_argument(
+        "--sustained",
+        type=int,
+        metavar="SECONDS",
+        help="offer --rate events/s for SECONDS to a server with its in-process worker; sample the backlog",
+    )
+    parser.add_argument("--rate", type=int, default=2000, help="offered events/s of --sustained")
+    parser.add_argument("--json-samples", action="store_true", help="with --sustained: print every sample")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--in-process-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--paced-client", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.in_process_worker)
         return
     if args.client:
         port, key, total, connections, out = args.client
         client_main(int(port), key, int(total), int(connections), args.gzip, out)
+        return
+    if args.paced_client:
+        port, key, rate, seconds, connections, out = args.paced_client
+        paced_client_main(int(port), key, int(rate), int(seconds), int(connections), args.gzip, out)
+        return
+    if args.sustained:
+        run_sustained(args)
         return
     run_benchmark(args)
 
@@ -393,6 +421,224 @@ def report(
     )
     if stored != args.events:
         raise SystemExit(1)
+
+
+# -- sustained mixed run: collection and processing at once ------------------------------------------------
+
+
+def paced_client_main(
+    port: int, key: str, rate: int, seconds: int, connections: int, compress: bool, out: str
+) -> None:
+    """Offer `rate` events/s for `seconds`: batch k is due at k * BATCH / rate seconds and sent then (late, never
+    early, if every connection is busy). Records when each batch was acknowledged."""
+    run = uuid.uuid4().hex[:8]
+    bodies = build_bodies(rate * seconds, run, compress)
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    headers = {"Authorization": auth, "Content-Type": "application/json"}
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+    lock = threading.Lock()
+    next_index = [0]
+    failures = [0]
+    acknowledged: list[float] = []
+    # CLOCK_MONOTONIC is one clock for every process of the machine: the parent samples on this start.
+    start = time.monotonic() + 0.5
+    print(f"start {start}", flush=True)
+
+    def sender() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= len(bodies):
+                return
+            delay = start + index * BATCH / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            while True:
+                try:
+                    conn.request("POST", "/v1/batch", body=bodies[index], headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    response = None
+                if response is not None and response.status == 200:
+                    break
+                with lock:
+                    failures[0] += 1
+            with lock:
+                acknowledged.append(time.monotonic() - start)
+
+    threads = [threading.Thread(target=sender) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    Path(out).write_bytes(orjson.dumps({"acknowledged": acknowledged, "failures": failures[0]}))
+
+
+@dataclass
+class Sample:
+    at: float  # seconds since the client started
+    stored: int
+    waiting: int  # events in queued or running processing jobs
+    estimated: bool
+    oldest_age: float
+
+
+class Sampler:
+    """Reads the stored events and the processing backlog every second, as an operator's probe would."""
+
+    def __init__(self, db_url: str, workspace_id: str) -> None:
+        from omnicx.kernel.db import make_engine, make_session_factory
+
+        self.engine = make_engine(db_url)
+        self.sessions = make_session_factory(self.engine)
+        self.workspace_id = uuid.UUID(workspace_id)
+        self.samples: list[Sample] = []
+
+    def sample(self, at: float) -> Sample:
+        from sqlalchemy import func, select
+
+        from omnicx.tracking import service
+        from omnicx.tracking.models import Event
+
+        with self.sessions() as session:
+            backlog = service.processing_backlog(session, workspace_id=self.workspace_id)
+            stored = session.scalar(select(func.count()).select_from(Event)) or 0
+        taken = Sample(at, stored, backlog.events, backlog.events_estimated, backlog.oldest_age_seconds)
+        self.samples.append(taken)
+        return taken
+
+    def until(self, done: threading.Event, started: float) -> None:
+        """Sample every second (on the second, whatever a sample costs) until `done` is set."""
+        tick = 1
+        while not done.wait(max(0.0, started + tick - time.monotonic())):
+            self.sample(time.monotonic() - started)
+            tick += 1
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of y over x (0 for fewer than two points)."""
+    if len(points) < 2:
+        return 0.0
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
+
+
+def run_sustained(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="omnicx-bench-"))
+    database = prepare_database(args.database_url, workdir)
+    try:
+        workspace_id, key = make_source(database.url)
+        port = free_port()
+        server = start_server(database.url, port, workdir, worker=True)
+        out = workdir / "client.json"
+        sampler = Sampler(database.url, workspace_id)
+        try:
+            client_args = [
+                str(port),
+                key,
+                str(args.rate),
+                str(args.sustained),
+                str(args.connections),
+                str(out),
+            ]
+            command = [sys.executable, __file__, "--paced-client", *client_args]
+            cpu_before = cpu_seconds(server.pid)
+            paced = subprocess.Popen(command + (["--gzip"] if args.gzip else []), stdout=subprocess.PIPE)
+            assert paced.stdout is not None
+            started = float(paced.stdout.readline().split()[1])  # after the client built its bodies
+            done = threading.Event()
+            thread = threading.Thread(target=sampler.until, args=(done, started))
+            thread.start()
+            if paced.wait() != 0:
+                raise SystemExit("the client failed")
+            done.set()
+            thread.join()
+            sending = time.monotonic() - started
+            at_end = sampler.sample(sending)
+            drained = drain_time(sampler, started, limit=max(60.0, float(args.sustained)))
+            server_cpu = cpu_seconds(server.pid) - cpu_before
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            sampler.engine.dispose()
+        client = orjson.loads(out.read_bytes())
+        report_sustained(args, database.url, client, sampler.samples, at_end, sending, drained, server_cpu)
+    finally:
+        drop_databases(args.database_url, database.cleanup)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def drain_time(sampler: Sampler, started: float, *, limit: float) -> float | None:
+    """Seconds, after sending stopped, until nothing waits (None if still waiting after `limit` seconds)."""
+    stopped = time.monotonic()
+    while time.monotonic() - stopped < limit:
+        if sampler.sample(time.monotonic() - started).waiting == 0:
+            return time.monotonic() - stopped
+        time.sleep(0.5)
+    return None
+
+
+def report_sustained(
+    args: argparse.Namespace,
+    db_url: str,
+    client: dict[str, object],
+    samples: list[Sample],
+    at_end: Sample,
+    sending: float,
+    drained: float | None,
+    server_cpu: float,
+) -> None:
+    acknowledged = sorted(float(x) for x in client["acknowledged"])  # type: ignore[attr-defined]
+    offered = args.rate * args.sustained
+    sent_for = acknowledged[-1] if acknowledged else sending
+    during = [s for s in samples if s.at <= sending]
+    last_half = [(s.at, float(s.waiting)) for s in during if s.at >= sending / 2]
+    growth = slope(last_half)
+    processed_end = at_end.stored - at_end.waiting
+    half = min(during, key=lambda s: abs(s.at - sending / 2)) if during else at_end
+    processed_half = half.stored - half.waiting
+    engine = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+    bounded = growth < 0.01 * args.rate
+    print(
+        f"engine            {engine}, server with its in-process job worker{' (gzip bodies)' if args.gzip else ''}"
+    )
+    print(
+        f"offered           {args.rate:,} events/s for {args.sustained} s ({offered:,} events, batches of {BATCH})"
+    )
+    sent = len(acknowledged) * BATCH / sent_for
+    print(f"sent              {sent:,.0f} events/s acknowledged ({client['failures']} failed requests)")
+    print(
+        f"stored            {at_end.stored / sending:,.0f} events/s ({at_end.stored:,} events in {sending:.1f} s)"
+    )
+    print(
+        f"processed         {processed_end / sending:,.0f} events/s over the run, "
+        f"{(processed_end - processed_half) / max(sending - half.at, 1e-9):,.0f} events/s over its last half"
+    )
+    estimated = " (estimated from the oldest jobs)" if at_end.estimated else ""
+    print(f"backlog at end    {at_end.waiting:,} events{estimated}, oldest waiting {at_end.oldest_age:.1f} s")
+    peak = max(during, key=lambda s: s.waiting) if during else at_end
+    print(
+        f"backlog maximum   {peak.waiting:,} events at {peak.at:.0f} s; oldest wait maximum "
+        f"{max((s.oldest_age for s in during), default=0.0):.1f} s"
+    )
+    print(
+        f"bounded           {'yes' if bounded else 'NO'}: last-half slope {growth:+,.1f} events/s "
+        f"(bounded when under 1% of the offered rate, {0.01 * args.rate:,.0f} events/s); {len(during)} samples"
+    )
+    drain = f"{drained:.1f} s after sending stopped" if drained is not None else "still waiting at the limit"
+    print(f"drain             {drain}")
+    print(f"server CPU        {server_cpu:.1f} s over {sending + (drained or 0):.1f} s wall (2 cores shared)")
+    print(f"machine load      {os.getloadavg()[0]:.2f} (1 min average; other processes skew throughput)")
+    if args.json_samples:
+        print(json.dumps([s.__dict__ for s in samples]))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/readyz").json() == {
         "status": "ready",
         "analytics": {"pending_changes": 0, "lag_seconds": 0.0},
+        "processing": {"state": "current", "waiting_events": 0, "oldest_age_seconds": 0.0},
     }
 
 

@@ -10,6 +10,7 @@ from omnicx.app.migrations import is_current
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs.feed import feed_lag
 from omnicx.kernel.web.deps import RuntimeDep
+from omnicx.tracking import service as tracking_service
 
 router = APIRouter()
 
@@ -23,7 +24,9 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", include_in_schema=False)
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Ready: the database answers and its schema is at the newest migration. The detail tells how far the
-    analytics copy is behind (changes waiting, seconds since the oldest): reports lag by that much."""
+    analytics copy is behind (changes waiting, seconds since the oldest): reports lag by that much; and how far
+    event processing is behind (events waiting, seconds the oldest has waited, "behind" past a minute): until
+    processed, events are on no timeline. Neither makes the process unready: it still serves and collects."""
     try:
         with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -34,6 +37,12 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": "migrations pending"}, status_code=503)
     with runtime.sessions() as session:
         pending, oldest = feed_lag(session)
+        backlog = tracking_service.processing_backlog(session, workspace_id=None)
     lag = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
     analytics = {"pending_changes": pending, "lag_seconds": round(lag, 3)}
-    return JSONResponse({"status": "ready", "analytics": analytics})
+    processing = {
+        "state": "behind" if backlog.behind else "current",
+        "waiting_events": backlog.events,
+        "oldest_age_seconds": backlog.oldest_age_seconds,
+    }
+    return JSONResponse({"status": "ready", "analytics": analytics, "processing": processing})

@@ -88,6 +88,12 @@ def _print(data: OverviewPublic) -> None:
         )
     if data.service is not None:
         console.print(f"Conversations {data.service.conversations} (resolved {data.service.resolved})")
+    if data.processing is not None:
+        backlog = data.processing
+        console.print(
+            f"Processing backlog: {backlog.events} events waiting, oldest {backlog.oldest_age_seconds:.0f} s"
+            + (" (behind)" if backlog.behind else "")
+        )
     if data.stock_alerts:
         console.print(
             "Stock alerts: "

@@ -43,9 +43,9 @@ def _overview(
 @router.get("", response_model=OverviewPublic)
 def overview(session: SessionDep, principal: Reader, query: Query_) -> OverviewPublic:
     """For an inclusive date range (workspace time zone): per channel, sessions and contacts, qualified leads,
-    sales and revenue by first and by last touch; daily trends; conversations and SLA status; stock alerts.
-    Parts the caller's role may not read (attribution, inbox, commerce) are left out and not listed in
-    `sections`."""
+    sales and revenue by first and by last touch; daily trends; conversations and SLA status; stock alerts;
+    the event-processing backlog right now. Parts the caller's role may not read (attribution, inbox, commerce,
+    tracking) are left out and not listed in `sections`."""
     return _overview(session, principal, query)
 
 

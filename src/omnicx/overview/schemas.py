@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, model_validator
 
 from omnicx.commerce.schemas import StockPublic
+from omnicx.tracking.schemas import ProcessingBacklog
 
 
 class Section(StrEnum):
@@ -17,6 +18,7 @@ class Section(StrEnum):
     INBOX = "inbox"
     SERVICE = "service"
     STOCK = "stock"
+    PROCESSING = "processing"
 
 
 #: Longest range one Overview covers (the attribution report's own limit).
@@ -92,3 +94,6 @@ class OverviewPublic(BaseModel):
     inbox: InboxStatus | None = None
     service: ServiceSummary | None = None
     stock_alerts: list[StockPublic] | None = None
+    processing: ProcessingBacklog | None = Field(
+        default=None, description="Events collected but not processed yet: the processing backlog, right now."
+    )

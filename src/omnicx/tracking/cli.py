@@ -1,4 +1,5 @@
-"""CLI of the tracking domain: `omnicx source ...`, `omnicx import events FILE`, `omnicx events count`."""
+"""CLI of the tracking domain: `omnicx source ...`, `omnicx import events FILE`, `omnicx events count`,
+`omnicx events backlog`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 from omnicx.tracking import service
 from omnicx.tracking.models import SourceKind
-from omnicx.tracking.schemas import SourceCreate
+from omnicx.tracking.schemas import ProcessingBacklog, SourceCreate
 
 console = Console()
 source_app = typer.Typer(help="Manage event sources and their write keys.", no_args_is_help=True)
@@ -124,3 +126,31 @@ def events_count(workspace: WorkspaceOpt) -> None:
         count = service.count_events(session, workspace_id=ws.id)
     console.print(f"Stored events in {ws.slug}:")
     print(count)
+
+
+@events_app.command("backlog")
+@fail_on_domain_error
+def events_backlog(
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace slug (default: every workspace).")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Events stored but not processed yet, and how long the oldest has waited ("behind" past a minute)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace) if workspace else None
+        backlog = service.processing_backlog(session, workspace_id=ws.id if ws else None)
+    if output == "json":
+        print(backlog.model_dump_json(indent=2))
+        return
+    _print_backlog(backlog, scope=ws.slug if ws else "every workspace")
+
+
+def _print_backlog(backlog: ProcessingBacklog, *, scope: str) -> None:
+    table = Table(title=f"Processing backlog: {scope}")
+    for column in ("events waiting", "jobs", "oldest waiting", "state"):
+        table.add_column(column, justify="right")
+    events = f"≈{backlog.events:,}" if backlog.events_estimated else f"{backlog.events:,}"
+    state = "[bold red]behind[/]" if backlog.behind else "current"
+    table.add_row(events, f"{backlog.jobs:,}", f"{backlog.oldest_age_seconds:,.1f} s", state)
+    console.print(table)

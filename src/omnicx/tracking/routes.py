@@ -24,6 +24,7 @@ from omnicx.tracking.schemas import (
     EventCount,
     EventFilter,
     EventPublic,
+    ProcessingBacklog,
     RejectedEventPublic,
     SessionPublic,
     SourceCreate,
@@ -112,6 +113,13 @@ def count_events(session: SessionDep, principal: Reader, source_id: uuid.UUID | 
 @router.get("/events/{event_id}", response_model=EventPublic)
 def get_event(event_id: uuid.UUID, session: SessionDep, principal: Reader) -> EventPublic:
     return service.get_event(session, workspace_id=principal.workspace_id, event_id=event_id)
+
+
+@router.get("/backlog", response_model=ProcessingBacklog)
+def processing_backlog(session: SessionDep, principal: Reader) -> ProcessingBacklog:
+    """Events stored but not processed yet (no identity resolved, no session built) and the oldest one's wait;
+    `behind` is true past `threshold_seconds`. Grows when events arrive faster than job workers process them."""
+    return service.processing_backlog(session, workspace_id=principal.workspace_id)
 
 
 @router.get("/rejected", response_model=Page[RejectedEventPublic])

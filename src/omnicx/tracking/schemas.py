@@ -76,6 +76,24 @@ class IngestResult(BaseModel):
     errors: list[dict[str, Any]] = []
 
 
+class ProcessingBacklog(BaseModel):
+    """Stored events whose processing (identities, sessions, touchpoints) has not run yet, and for how long.
+
+    Until an event is processed it is on no customer's timeline and in no session, touchpoint or report.
+    """
+
+    jobs: int = Field(description="Processing jobs queued or running (one per accepted request).")
+    events: int = Field(description="Events those jobs carry.")
+    events_estimated: bool = Field(
+        description="True when there are more jobs than are read one by one: `events` is then the count of "
+        "the oldest jobs scaled to all of them."
+    )
+    oldest_at: datetime | None = Field(description="When the oldest waiting job was enqueued (UTC).")
+    oldest_age_seconds: float = Field(description="Seconds the oldest waiting event has waited; 0 if none.")
+    behind: bool = Field(description="True when the oldest event has waited longer than `threshold_seconds`.")
+    threshold_seconds: float
+
+
 class EventPublic(_Public):
     id: uuid.UUID
     source_id: uuid.UUID

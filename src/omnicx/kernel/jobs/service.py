@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, func, select, true, update
+from sqlalchemy import ColumnElement, String, and_, func, select, text, true, update
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.directory import directory
@@ -20,7 +20,7 @@ from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import dialect_insert, new_id, utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.jobs.errors import JobNotFound, JobNotRetryable
-from omnicx.kernel.jobs.models import Job, JobStatus
+from omnicx.kernel.jobs.models import WAITING, Job, JobStatus
 from omnicx.kernel.jobs.schemas import JobPublic
 from omnicx.kernel.web.schemas import Page
 
@@ -191,3 +191,41 @@ def stats(session: Session, *, workspace_id: uuid.UUID | None) -> dict[JobStatus
     for status, count in session.execute(stmt):
         counts[status] = count
     return counts
+
+
+def waiting(session: Session, *, kind: str, workspace_id: uuid.UUID | None) -> tuple[int, datetime | None]:
+    """How many jobs of `kind` are queued or running (of one workspace, or of all), and when the oldest was
+    enqueued. Dead jobs are not waiting: nothing will run them until someone retries them.
+
+    One range of the partial index `ix_jobs_job_waiting`, read without touching the table: a few milliseconds
+    at 100k waiting jobs, where the same count over the whole table takes half a second.
+    """
+    stmt = select(func.count(), func.min(Job.created_at)).where(_waiting(kind, workspace_id))
+    count, oldest = session.execute(stmt).one()
+    return int(count), oldest
+
+
+def waiting_list_length(
+    session: Session, *, kind: str, workspace_id: uuid.UUID | None, key: str, limit: int
+) -> tuple[int, int]:
+    """Of the oldest `limit` waiting jobs of `kind`: how many there are, and the summed length of the list each
+    payload holds under `key` (a job listing the ids it works on). Bounded by `limit` because this reads the
+    payloads themselves: summing over every one of 100k waiting jobs would read hundreds of megabytes."""
+    if session.get_bind().dialect.name == "postgresql":
+        length = func.jsonb_array_length(Job.payload[key])
+    else:
+        length = func.json_array_length(Job.payload, f"$.{key}")
+    oldest = (
+        select(length.label("n"))
+        .where(_waiting(kind, workspace_id))
+        .order_by(Job.created_at)
+        .limit(limit)
+        .subquery()
+    )
+    jobs, total = session.execute(select(func.count(), func.sum(oldest.c.n))).one()
+    return int(jobs), int(total or 0)
+
+
+def _waiting(kind: str, workspace_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """The partial index's own predicate, repeated word for word so both databases use the index."""
+    return and_(Job.kind == kind, text(f"jobs_job.{WAITING}"), _in_scope(workspace_id))

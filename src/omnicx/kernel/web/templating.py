@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -50,13 +50,14 @@ def _format_number(value: float | int | None) -> str:
     return format_decimal(value, locale=format_locale(current_language()))
 
 
-def _format_duration(seconds: float | None) -> str:
-    """A length of time as people say it ("2 hr", "3 days"), in the page's language."""
+def _format_duration(seconds: float | None, granularity: Literal["second", "minute"] = "minute") -> str:
+    """A length of time as people say it ("2 hr", "3 days"), in the page's language; waits measured in seconds
+    (a queue's oldest item) ask for `granularity="second"`, or every wait under a minute would read "1 min"."""
     if seconds is None:
         return "—"
     return format_timedelta(
         timedelta(seconds=seconds),
-        granularity="minute",
+        granularity=granularity,
         format="short",
         locale=format_locale(current_language()),
     )

@@ -28,6 +28,7 @@ from omnicx.overview.schemas import (
     StageNumbers,
     TrendPoint,
 )
+from omnicx.tracking import service as tracking_service
 
 #: Sessions per day (in the workspace's time zone) and channel, from the analytics copy.
 SESSIONS_PER_DAY = """
@@ -45,6 +46,7 @@ SECTION_ACTIONS = {
     Section.INBOX: Action.INBOX_READ,
     Section.SERVICE: Action.INBOX_REPORTS_READ,
     Section.STOCK: Action.COMMERCE_READ,
+    Section.PROCESSING: Action.TRACKING_READ,
 }
 
 
@@ -72,6 +74,8 @@ def overview(
         result.service = _service(session, workspace_id, query)
     if Section.STOCK in sections:
         result.stock_alerts = commerce_service.stock_alerts(session, workspace_id=workspace_id)
+    if Section.PROCESSING in sections:
+        result.processing = tracking_service.processing_backlog(session, workspace_id=workspace_id)
     return result
 
 

@@ -1,6 +1,7 @@
 """Public face of the tracking domain. Other domains import from here only."""
 
 from omnicx.tracking.context import campaign_from_url
+from omnicx.tracking.service.backlog import processing_backlog
 from omnicx.tracking.service.copy import (
     copy_events,
     copy_sessions,
@@ -79,6 +80,7 @@ __all__ = [
     "load_rules",
     "move_rule",
     "process_events",
+    "processing_backlog",
     "profile_facts",
     "rebuild_sessions",
     "rebuild_sessions_many",
