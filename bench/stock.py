@@ -1,20 +1,24 @@
 """Stock benchmark: many buyers reserving one hot variant at one location at the same time.
 
     python bench/stock.py                                                  # embedded SQLite only
-    python bench/stock.py --postgres postgresql://127.0.0.1:5432/test      # SQLite, then PostgreSQL
+    python bench/stock.py --postgres postgresql://127.0.0.1:5432/test      # SQLite, then PostgreSQL + bare
     python bench/stock.py --buyers 64 --attempts 4000 --stock 1000
 
 Each buyer is a thread with its own session per attempt, calling `commerce.service.reserve` for one unit, the
-way concurrent checkouts do. On PostgreSQL the stock row is locked with `SELECT ... FOR UPDATE`; on SQLite the
-transaction begins IMMEDIATE, so writers queue. Printed per database: attempts/s, successful reservations/s,
-latency p50/p99, and the oversell check: exactly `min(stock, attempts)` succeed, the rest get `out_of_stock`,
-and available stock never goes below zero.
+way concurrent checkouts do. On PostgreSQL a reservation raises the stock row's counter with one conditional
+`UPDATE`; on SQLite the transaction begins IMMEDIATE, so writers queue. Printed per database: attempts/s,
+successful reservations/s, latency p50/p99, and the oversell check: exactly `min(stock, attempts)` succeed, the
+rest get `out_of_stock`, and available stock never goes below zero.
+
+With PostgreSQL, the same workload also runs bare (`bench/stock_bare.py`: conditional UPDATE + INSERT per
+transaction in plain SQLAlchemy Core, nothing else) right before and right after omnicx, on the same server and
+with the same threads; omnicx's reservations/s are printed as a ratio of the better bare run and against the
+target of 500 reservations/s.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -22,6 +26,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from stock_bare import BareOutcome, drop_database, run_bare, scratch_database
+
+#: Successful reservations per second omnicx must sustain on PostgreSQL with 32 buyers on one hot variant.
+TARGET_PER_SECOND = 500
 
 
 @dataclass
@@ -38,38 +47,24 @@ class Outcome:
 
 def fresh_database(url: str | None, workdir: Path) -> tuple[str, str | None]:
     """A migrated database: a SQLite file, or a new PostgreSQL database next to `url` (returns its name)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from omnicx.app.migrations import upgrade_to_head
-    from omnicx.kernel.settings import _normalise_db_url
 
     if not url:
         db_url = f"sqlite:///{workdir / 'stock-bench.db'}"
         upgrade_to_head(db_url)
         return db_url, None
-    base = make_url(_normalise_db_url(url))
-    name = f"omnicx_stock_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db_url = base.set(database=name).render_as_string(hide_password=False)
+    db_url, name = scratch_database(url, "bench")
     upgrade_to_head(db_url)
     return db_url, name
 
 
-def drop_database(url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from omnicx.kernel.settings import _normalise_db_url
-
-    admin = create_engine(make_url(_normalise_db_url(url)), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def bare(url: str, *, buyers: int, attempts: int, stock: int) -> BareOutcome:
+    """The bare workload in a scratch database of its own."""
+    db_url, name = scratch_database(url, "bare")
+    try:
+        return run_bare(db_url, buyers=buyers, attempts=attempts, stock=stock)
+    finally:
+        drop_database(url, name)
 
 
 def run(db_url: str, label: str, *, buyers: int, attempts: int, stock: int, workdir: Path) -> Outcome:
@@ -178,6 +173,22 @@ def report(outcome: Outcome, stock: int) -> bool:
     return ok
 
 
+def compare(outcome: Outcome, limits: list[BareOutcome]) -> None:
+    """omnicx beside the bare limit measured in this run (the better of the bare runs) and the target."""
+    best = max(limits, key=lambda b: b.reservations_per_second)
+    for limit in limits:
+        print(
+            f"{'bare':<10} {limit.attempts_per_second:>9.0f} attempts/s "
+            f"{limit.reservations_per_second:>8.0f} reservations/s  (conditional UPDATE + INSERT, SQLAlchemy Core)"
+        )
+    rate = outcome.succeeded / outcome.seconds
+    print(
+        f"omnicx / bare: {rate / best.reservations_per_second:.2f}   "
+        f"omnicx vs target {TARGET_PER_SECOND}/s: {rate:.0f}/s "
+        f"({'met' if rate >= TARGET_PER_SECOND else 'not met'})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -199,6 +210,7 @@ def main() -> int:
             f"{args.buyers} buyers, {args.attempts} attempts of 1 unit against {args.stock} units of one variant"
         )
         for label, url in targets:
+            limits = [bare(url, buyers=args.buyers, attempts=args.attempts, stock=args.stock)] if url else []
             db_url, created = fresh_database(url, workdir)
             try:
                 outcome = run(
@@ -213,6 +225,9 @@ def main() -> int:
                 if url and created:
                     drop_database(url, created)
             all_ok = report(outcome, args.stock) and all_ok
+            if url:
+                limits.append(bare(url, buyers=args.buyers, attempts=args.attempts, stock=args.stock))
+                compare(outcome, limits)
     return 0 if all_ok else 1
 
 

@@ -63,10 +63,17 @@ def _negative_stock(session: Session, workspace_id: uuid.UUID) -> list[str]:
         .select_from(stock)
         .where(
             stock.c.workspace_id == workspace_id,
-            (stock.c.on_hand < 0) | (stock.c.allocated < 0) | (stock.c.on_hand < stock.c.allocated),
+            (stock.c.on_hand < 0)
+            | (stock.c.allocated < 0)
+            | (stock.c.reserved < 0)
+            | (stock.c.on_hand < stock.c.allocated),
         )
     )
-    problems = [f"{negative} stock row(s) with negative on hand, allocated or available"] if negative else []
+    problems = (
+        [f"{negative} stock row(s) with negative on hand, allocated, reserved or available"]
+        if negative
+        else []
+    )
     rows = commerce_service.list_stock(session, workspace_id=workspace_id, limit=100_000)
     below = [r for r in rows if r.reserved < 0 or r.available < 0]
     if below:

@@ -68,7 +68,14 @@ class Location(IdMixin, TimestampMixin, Base):
 
 
 class Stock(IdMixin, Base):
-    """Units of one variant at one location. Available = on_hand - allocated - active reservations."""
+    """Units of one variant at one location. Available = on_hand - allocated - active reservations.
+
+    `reserved` counts the units of this row's reservations expiring after `reserved_folded_at` (all of them
+    when it is null), kept in the same transaction as every hold, release and expiry, so a reservation is one
+    conditional UPDATE instead of a sum over every hold. Holds that expired since `reserved_folded_at` still sit
+    in the counter until the row is next locked (`_common.lock_stock` folds them back); readers subtract them,
+    so an expired hold stops counting at once.
+    """
 
     __tablename__ = "commerce_stock"
     __table_args__ = (UniqueConstraint("variant_id", "location_id"),)
@@ -82,6 +89,8 @@ class Stock(IdMixin, Base):
     )
     on_hand: Mapped[int] = mapped_column(default=0)
     allocated: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0, server_default="0")
+    reserved_folded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 

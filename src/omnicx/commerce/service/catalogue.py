@@ -28,7 +28,7 @@ from omnicx.commerce.schemas import (
     VariantPublic,
     VariantUpdate,
 )
-from omnicx.commerce.service._common import load_location, reserved_by_stock
+from omnicx.commerce.service._common import load_location, lock_stock
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
 
@@ -281,9 +281,8 @@ def _first_error(exc: ValidationError | Invalid) -> str:
 def _set_on_hand(
     session: Session, workspace_id: uuid.UUID, variant_id: uuid.UUID, location_id: uuid.UUID, on_hand: int
 ) -> Stock:
-    stock = session.scalar(
-        select(Stock).where(Stock.variant_id == variant_id, Stock.location_id == location_id)
-    )
+    """Create or recount a stock row, locked first (see `lock_stock`); never below what it holds."""
+    stock = lock_stock(session, workspace_id, location_id, [variant_id]).get(variant_id)
     if stock is None:
         stock = Stock(
             workspace_id=workspace_id,
@@ -296,7 +295,7 @@ def _set_on_hand(
         session.add(stock)
         session.flush()
     else:
-        held = stock.allocated + reserved_by_stock(session, [stock.id]).get(stock.id, 0)
+        held = stock.allocated + stock.reserved
         if on_hand < held:
             raise Invalid(f"on hand cannot drop below the {held} units already allocated or reserved")
         stock.on_hand = on_hand

@@ -29,7 +29,7 @@ from omnicx.commerce.schemas import (
     OrderSummary,
     OrderTracking,
 )
-from omnicx.commerce.service._common import load_location, publish_order
+from omnicx.commerce.service._common import drop_holds, load_location, lock_stock_ids, publish_order
 from omnicx.commerce.service.stock import publish_stocks, reservation_rows, stores_with_stock, take
 from omnicx.customers.schemas import TimelineItem
 from omnicx.identity import service as identity_service
@@ -152,6 +152,7 @@ def place_order(
         live = [r for r in held if r.expires_at > now]
         extra = {r.stock_id: r.quantity for r in live}
     location = _choose_location(session, workspace_id, data)
+    held_stocks = lock_stock_ids(session, [r.stock_id for r in held], now)
     taken = take(
         session, workspace_id=workspace_id, location=location, lines=data.lines, extra=extra, now=now
     )
@@ -193,8 +194,8 @@ def place_order(
                 stock_state=LineStock.ALLOCATED,
             )
         )
-    for row in held:
-        session.delete(row)
+    if data.reservation_id is not None:
+        drop_holds(session, held_stocks, Reservation.group_id == data.reservation_id)
     session.add(
         OrderEvent(
             workspace_id=workspace_id, order_id=order.id, status=OrderStatus.PLACED, actor=actor, at=now

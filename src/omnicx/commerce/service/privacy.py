@@ -45,7 +45,7 @@ from omnicx.commerce.schemas import (
     OrderLinePublic,
     OrderStepExport,
 )
-from omnicx.commerce.service._common import lock_stock_ids
+from omnicx.commerce.service._common import drop_holds, lock_stock_ids
 from omnicx.commerce.service.stock import publish_stocks
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import DataSubject, Identifier, IdentifierKind
@@ -158,11 +158,10 @@ def _release_reservations(session: Session, subject: DataSubject, cart_ids: list
     if not held:
         return 0
     stocks = lock_stock_ids(session, [r.stock_id for r in held])
-    for row in held:
-        session.delete(row)
+    released = drop_holds(session, stocks, Reservation.id.in_([r.id for r in held]))
     session.flush()
     publish_stocks(session, subject.workspace_id, stocks.values())
-    return len(held)
+    return released
 
 
 def _trim_webhooks(session: Session, subject: DataSubject, external_ids: list[str]) -> int:

@@ -24,7 +24,7 @@ from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel, Shopify
 from omnicx.commerce.errors import SignatureInvalid
 from omnicx.commerce.models import Location, Order, ShopifyConnection, ShopifyWebhook
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, ShopifyReceipt
-from omnicx.commerce.service._common import lock_stock, reserved_by_stock, variants_by_sku
+from omnicx.commerce.service._common import lock_stock, variants_by_sku
 from omnicx.commerce.service.catalogue import _set_on_hand
 from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import place_order
@@ -229,5 +229,5 @@ def _inventory(session: Session, workspace_id: uuid.UUID, payload: dict[str, Any
     held = 0
     if variant.id in stocks:
         stock = stocks[variant.id]
-        held = stock.allocated + reserved_by_stock(session, [stock.id]).get(stock.id, 0)
+        held = stock.allocated + stock.reserved
     _set_on_hand(session, workspace_id, variant.id, location.id, available + held)

@@ -1,7 +1,10 @@
 """Stock per variant per location, reservations for checkouts (with expiry) and availability.
 
-Available = on hand - allocated - unexpired reservations. Every change takes the stock rows' locks first (see
-`lock_stock`), checks every line, then writes: all lines or none, and never below zero.
+Available = on hand - allocated - unexpired reservations, the last kept as a counter on the stock row (see
+`Stock`). A reservation is one conditional `UPDATE` per line that adds to the counter only while enough is left,
+so buyers of a hot item hold its row's lock for that statement and the commit, nothing more. Every other change
+takes the stock rows' locks first (see `lock_stock`), checks every line, then writes: all lines or none, and
+never below zero.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omnicx.commerce.errors import OutOfStock, ReservationNotFound
+from omnicx.commerce.errors import OutOfStock, ReservationNotFound, VariantNotFound
 from omnicx.commerce.models import Location, Reservation, Stock, Variant
 from omnicx.commerce.schemas import (
     Availability,
@@ -26,15 +31,16 @@ from omnicx.commerce.schemas import (
     StockSet,
 )
 from omnicx.commerce.service._common import (
+    drop_holds,
+    held_units,
     load_location,
     lock_stock,
     lock_stock_ids,
     publish_stock,
-    reserved_by_stock,
     variants_by_sku,
 )
 from omnicx.commerce.service.catalogue import _set_on_hand
-from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.db import Base, new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
 
 SWEEP_JOB = "commerce.sweep_reservations"
@@ -68,7 +74,7 @@ def list_stock(
 ) -> list[StockPublic]:
     """Stock rows of the workspace (optionally of one location or one SKU), by location then SKU."""
     stmt = (
-        select(Stock, Variant, Location)
+        select(Stock, Variant, Location, held_units(now or utcnow()).label("held"))
         .join(Variant, Variant.id == Stock.variant_id)
         .join(Location, Location.id == Stock.location_id)
         .where(Stock.workspace_id == workspace_id)
@@ -78,8 +84,7 @@ def list_stock(
     if sku is not None:
         stmt = stmt.where(Variant.sku == sku)
     rows = session.execute(stmt.order_by(Location.name, Variant.sku).limit(limit)).all()
-    reserved = reserved_by_stock(session, [r[0].id for r in rows], now)
-    return [_stock_public(s, v, loc, reserved.get(s.id, 0)) for s, v, loc in rows]
+    return [_stock_public(s, v, loc, held) for s, v, loc, held in rows]
 
 
 #: Units available at or below which a stock row is an alert (the Overview and the stock page show them).
@@ -96,23 +101,20 @@ def stock_alerts(
 ) -> list[StockPublic]:
     """Stock rows with `threshold` units available or fewer, emptiest first.
 
-    Reservations only ever lower availability, so the candidates are the rows already low before reservations
-    plus the few rows holding an unexpired reservation; no full scan of every row's reservations.
+    The counter never holds less than what is reserved now, so the rows low by the counter are the candidates;
+    the exact figure is then computed for those few only.
     """
-    moment = now or utcnow()
-    held = select(Reservation.stock_id).where(Reservation.expires_at > moment)
     stmt = (
-        select(Stock, Variant, Location)
+        select(Stock, Variant, Location, held_units(now or utcnow()).label("held"))
         .join(Variant, Variant.id == Stock.variant_id)
         .join(Location, Location.id == Stock.location_id)
         .where(
             Stock.workspace_id == workspace_id,
-            (Stock.on_hand - Stock.allocated <= threshold) | Stock.id.in_(held),
+            Stock.on_hand - Stock.allocated - Stock.reserved <= threshold,
         )
     )
     rows = session.execute(stmt).all()
-    reserved = reserved_by_stock(session, [r[0].id for r in rows], moment)
-    alerts = [_stock_public(s, v, loc, reserved.get(s.id, 0)) for s, v, loc in rows]
+    alerts = [_stock_public(s, v, loc, held) for s, v, loc, held in rows]
     alerts = [a for a in alerts if a.available <= threshold]
     alerts.sort(key=lambda a: (a.available, a.location_name, a.sku))
     return alerts[:limit]
@@ -131,15 +133,14 @@ def set_stock(session: Session, *, workspace_id: uuid.UUID, data: StockSet) -> S
     """Set the units on hand of a SKU at a location (a count); refused below what is allocated or reserved."""
     variant = variants_by_sku(session, workspace_id, [data.sku])[data.sku]
     location = load_location(session, workspace_id, data.location_id)
-    lock_stock(session, workspace_id, location.id, [variant.id])
     stock = _set_on_hand(session, workspace_id, variant.id, location.id, data.on_hand)
-    reserved = reserved_by_stock(session, [stock.id]).get(stock.id, 0)
-    result = _stock_public(stock, variant, location, reserved)
+    result = _stock_public(stock, variant, location, stock.reserved)
     publish_stock(
         session,
         workspace_id=workspace_id,
         sku=variant.sku,
-        location=location,
+        location_id=location.id,
+        location_name=location.name,
         available=result.available,
         on_hand=stock.on_hand,
     )
@@ -154,22 +155,19 @@ def stores_with_stock(
     variants = variants_by_sku(session, workspace_id, [line.sku for line in lines])
     needed = _merge_lines(lines)
     stmt = (
-        select(Stock, Location)
+        select(Stock.variant_id, Stock.on_hand - Stock.allocated - held_units(utcnow()), Location)
         .join(Location, Location.id == Stock.location_id)
         .where(Stock.workspace_id == workspace_id, Stock.variant_id.in_([v.id for v in variants.values()]))
     )
     if pickup_only:
         stmt = stmt.where(Location.pickup.is_(True))
     rows = session.execute(stmt).all()
-    reserved = reserved_by_stock(session, [s.id for s, _ in rows])
     by_location: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     names: dict[uuid.UUID, str] = {}
     sku_of = {v.id: sku for sku, v in variants.items()}
-    for stock, location in rows:
+    for variant_id, available, location in rows:
         names[location.id] = location.name
-        by_location[location.id][sku_of[stock.variant_id]] = (
-            stock.on_hand - stock.allocated - reserved.get(stock.id, 0)
-        )
+        by_location[location.id][sku_of[variant_id]] = available
     fits = [loc for loc, avail in by_location.items() if all(avail.get(s, 0) >= q for s, q in needed.items())]
     return sorted(fits, key=lambda loc: names[loc])
 
@@ -197,23 +195,16 @@ def take(
     """
     needed = _merge_lines(lines)
     variants = variants_by_sku(session, workspace_id, needed)
-    stocks = lock_stock(session, workspace_id, location.id, [v.id for v in variants.values()])
-    reserved = reserved_by_stock(session, [s.id for s in stocks.values()], now)
+    stocks = lock_stock(session, workspace_id, location.id, [v.id for v in variants.values()], now)
     result: dict[str, tuple[Stock, Variant, int]] = {}
     for sku in sorted(needed):
         variant = variants[sku]
         stock = stocks.get(variant.id)
         available = 0
         if stock is not None:
-            available = (
-                stock.on_hand - stock.allocated - reserved.get(stock.id, 0) + (extra or {}).get(stock.id, 0)
-            )
+            available = stock.on_hand - stock.allocated - stock.reserved + (extra or {}).get(stock.id, 0)
         if stock is None or available < needed[sku]:
-            raise OutOfStock(
-                f"{sku} is out of stock at {location.name}: {max(available, 0)} available, {needed[sku]} wanted",
-                sku=sku,
-                location=location.name,
-            )
+            _refuse(sku, location.name, available, needed[sku])
         result[sku] = (stock, variant, available - needed[sku])
     return result
 
@@ -234,41 +225,211 @@ def _reserve(
     session: Session, *, workspace_id: uuid.UUID, data: ReservationCreate, now: datetime | None, commit: bool
 ) -> ReservationPublic:
     now = now or utcnow()
-    location = load_location(session, workspace_id, data.location_id)
-    taken = take(session, workspace_id=workspace_id, location=location, lines=data.lines, now=now)
-    group_id = new_id()
-    expires_at = now + timedelta(seconds=data.ttl_seconds)
-    for sku, (stock, _variant, left) in taken.items():
-        quantity = _merge_lines(data.lines)[sku]
-        session.add(
-            Reservation(
-                workspace_id=workspace_id,
-                stock_id=stock.id,
-                group_id=group_id,
-                reference=data.reference,
-                quantity=quantity,
-                expires_at=expires_at,
-                created_at=now,
-            )
-        )
+    needed = _merge_lines(data.lines)
+    hold = _Hold(
+        workspace_id=workspace_id,
+        location_id=data.location_id,
+        group_id=new_id(),
+        reference=data.reference,
+        now=now,
+        expires_at=now + timedelta(seconds=data.ttl_seconds),
+    )
+    location_name, left = _hold_at_once(session, hold, needed)
+    if left is None:
+        location_name, left = _hold_locked(session, hold, data.lines)
+    for sku, (on_hand, available) in sorted(left.items()):
         publish_stock(
             session,
             workspace_id=workspace_id,
             sku=sku,
-            location=location,
-            available=left,
-            on_hand=stock.on_hand,
+            location_id=hold.location_id,
+            location_name=location_name,
+            available=available,
+            on_hand=on_hand,
         )
-    _schedule_sweep(session, workspace_id, expires_at)
+    _schedule_sweep(session, workspace_id, hold.expires_at)
     if commit:
         session.commit()
     return ReservationPublic(
-        id=group_id,
-        location_id=location.id,
-        lines=[LineRequest(sku=s, quantity=q) for s, q in sorted(_merge_lines(data.lines).items())],
+        id=hold.group_id,
+        location_id=hold.location_id,
+        lines=[LineRequest(sku=s, quantity=q) for s, q in sorted(needed.items())],
         reference=data.reference,
-        expires_at=expires_at,
+        expires_at=hold.expires_at,
     )
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """The reservation being made: the same group, reference and times on each of its lines."""
+
+    workspace_id: uuid.UUID
+    location_id: uuid.UUID
+    group_id: uuid.UUID
+    reference: str
+    now: datetime
+    expires_at: datetime
+
+    def row(self, stock_id: uuid.UUID, quantity: int) -> dict[str, object]:
+        return {
+            "id": new_id(),
+            "workspace_id": self.workspace_id,
+            "stock_id": stock_id,
+            "group_id": self.group_id,
+            "reference": self.reference,
+            "quantity": quantity,
+            "expires_at": self.expires_at,
+            "created_at": self.now,
+        }
+
+
+_STOCK: Table = Base.metadata.tables["commerce_stock"]
+_RESERVATION: Table = Base.metadata.tables["commerce_reservation"]
+_LOCATION: Table = Base.metadata.tables["commerce_location"]
+_VARIANT: Table = Base.metadata.tables["commerce_variant"]
+_HELD = held_units(bindparam("now", type_=_RESERVATION.c.expires_at.type))
+
+# Built once: the hot path pays neither for building these statements nor for the ORM around them.
+_SNAPSHOT = (
+    select(
+        _LOCATION.c.name,
+        _VARIANT.c.sku,
+        _STOCK.c.id,
+        _STOCK.c.on_hand - _STOCK.c.allocated - _HELD,
+        _STOCK.c.reserved - _HELD,
+        _STOCK.c.reserved_folded_at,
+    )
+    .select_from(_LOCATION)
+    .join(_VARIANT, _VARIANT.c.workspace_id == _LOCATION.c.workspace_id)
+    .outerjoin(_STOCK, and_(_STOCK.c.variant_id == _VARIANT.c.id, _STOCK.c.location_id == _LOCATION.c.id))
+    .where(
+        _LOCATION.c.id == bindparam("location_id"),
+        _LOCATION.c.workspace_id == bindparam("workspace_id"),
+        _VARIANT.c.sku.in_(bindparam("skus", expanding=True)),
+    )
+)
+_INSERT_HOLD = insert(_RESERVATION)
+_RAISE_HELD = (
+    update(_STOCK)
+    .where(
+        _STOCK.c.id == bindparam("stock_id"),
+        _STOCK.c.on_hand - _STOCK.c.allocated - _STOCK.c.reserved >= bindparam("units"),
+        or_(_STOCK.c.reserved_folded_at.is_(None), _STOCK.c.reserved_folded_at < bindparam("until")),
+    )
+    .values(reserved=_STOCK.c.reserved + bindparam("units"))
+    .returning(_STOCK.c.on_hand, _STOCK.c.on_hand - _STOCK.c.allocated - _STOCK.c.reserved)
+)
+_LOWER_HELD = (
+    update(_STOCK)
+    .where(_STOCK.c.id == bindparam("stock_id"))
+    .values(reserved=_STOCK.c.reserved - bindparam("units"))
+)
+_DROP_GROUP = delete(_RESERVATION).where(_RESERVATION.c.group_id == bindparam("group_id"))
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line's stock row as an unlocked read saw it."""
+
+    stock_id: uuid.UUID
+    expired: int  # units of holds expired since the fold mark, still inside the counter
+    folded_at: datetime | None
+
+    def counts(self, expires_at: datetime) -> bool:
+        return self.folded_at is None or self.folded_at < expires_at
+
+
+def _hold_at_once(
+    session: Session, hold: _Hold, needed: dict[str, int]
+) -> tuple[str, dict[str, tuple[int, int]] | None]:
+    """The common case, without taking a lock first: the location's name and per SKU (on hand, available
+    after), or None for the locked path.
+
+    An unlocked read refuses a short line at once (it was short at that moment; only the conditional UPDATE
+    below ever grants units). Otherwise the holds are inserted, then each line's counter is raised by one
+    `UPDATE ... WHERE enough is left`, in stock id order, so a hot row stays locked only from that statement
+    to the commit. None sends the caller to `_hold_locked`: an expired hold not folded back yet, a hold dated
+    before its row's fold mark, or a line that lost the race (what this function wrote is undone first).
+    """
+    conn = session.connection()
+    location_name, lines = _snapshot(session, hold, needed)
+    if any(line.expired or not line.counts(hold.expires_at) for line in lines.values()):
+        return location_name, None
+    conn.execute(_INSERT_HOLD, [hold.row(line.stock_id, needed[sku]) for sku, line in lines.items()])
+    left: dict[str, tuple[int, int]] = {}
+    for sku, line in sorted(lines.items(), key=lambda item: item[1].stock_id):
+        raised = conn.execute(
+            _RAISE_HELD, {"stock_id": line.stock_id, "units": needed[sku], "until": hold.expires_at}
+        ).first()
+        if raised is None:
+            _undo_holds(session, hold, {lines[s].stock_id: needed[s] for s in left})
+            return location_name, None
+        left[sku] = (raised[0], raised[1])
+    return location_name, left
+
+
+def _snapshot(session: Session, hold: _Hold, needed: dict[str, int]) -> tuple[str, dict[str, _Line]]:
+    """The location's name and each SKU's stock row there, read without a lock; `LocationNotFound`,
+    `VariantNotFound`, or `OutOfStock` for the first short SKU."""
+    rows = (
+        session.connection()
+        .execute(
+            _SNAPSHOT,
+            {
+                "now": hold.now,
+                "location_id": hold.location_id,
+                "workspace_id": hold.workspace_id,
+                "skus": sorted(needed),
+            },
+        )
+        .all()
+    )
+    if not rows:
+        load_location(session, hold.workspace_id, hold.location_id)  # raises when the location is not ours
+    found = {row[1]: row for row in rows}
+    missing = sorted(set(needed) - set(found))
+    if missing:
+        raise VariantNotFound(f"unknown SKU {missing[0]!r}")
+    location_name = rows[0][0]
+    lines: dict[str, _Line] = {}
+    for sku in sorted(needed):
+        _name, _sku, stock_id, available, expired, folded_at = found[sku]
+        if stock_id is None or available < needed[sku]:
+            _refuse(sku, location_name, available or 0, needed[sku])
+        lines[sku] = _Line(stock_id, expired, folded_at)
+    return location_name, lines
+
+
+def _refuse(sku: str, location_name: str, available: int, wanted: int) -> NoReturn:
+    raise OutOfStock(
+        f"{sku} is out of stock at {location_name}: {max(available, 0)} available, {wanted} wanted",
+        sku=sku,
+        location=location_name,
+    )
+
+
+def _undo_holds(session: Session, hold: _Hold, raised: dict[uuid.UUID, int]) -> None:
+    """Take back what `_hold_at_once` wrote before a line lost the race (its rows stay locked until the end)."""
+    conn = session.connection()
+    conn.execute(_DROP_GROUP, {"group_id": hold.group_id})
+    for stock_id, units in raised.items():
+        conn.execute(_LOWER_HELD, {"stock_id": stock_id, "units": units})
+
+
+def _hold_locked(
+    session: Session, hold: _Hold, lines: list[LineRequest]
+) -> tuple[str, dict[str, tuple[int, int]]]:
+    """Lock the rows (which folds their expired holds back), check every line, then hold."""
+    location = load_location(session, hold.workspace_id, hold.location_id)
+    taken = take(session, workspace_id=hold.workspace_id, location=location, lines=lines, now=hold.now)
+    needed = _merge_lines(lines)
+    session.connection().execute(
+        _INSERT_HOLD, [hold.row(stock.id, needed[sku]) for sku, (stock, _, _) in taken.items()]
+    )
+    for sku, (stock, _variant, _left) in taken.items():
+        if stock.reserved_folded_at is None or stock.reserved_folded_at < hold.expires_at:
+            stock.reserved += needed[sku]
+    return location.name, {sku: (stock.on_hand, left) for sku, (stock, _variant, left) in taken.items()}
 
 
 def _schedule_sweep(session: Session, workspace_id: uuid.UUID, expires_at: datetime) -> None:
@@ -319,17 +480,15 @@ def release_reservation(session: Session, *, workspace_id: uuid.UUID, reservatio
     """Give a reservation's units back at once (checkout abandoned); committed."""
     rows = reservation_rows(session, workspace_id, reservation_id)
     stocks = lock_stock_ids(session, [r.stock_id for r in rows])
-    for row in rows:
-        session.delete(row)
+    drop_holds(session, stocks, Reservation.group_id == reservation_id)
     session.flush()
     publish_stocks(session, workspace_id, stocks.values())
     session.commit()
 
 
 def publish_stocks(session: Session, workspace_id: uuid.UUID, stocks: Iterable[Stock]) -> None:
-    items = list(stocks)
-    reserved = reserved_by_stock(session, [s.id for s in items])
-    for stock in items:
+    """Tell screens what is available on stock rows this transaction locked (their counters are exact)."""
+    for stock in stocks:
         variant = session.get(Variant, stock.variant_id)
         location = session.get(Location, stock.location_id)
         assert variant is not None and location is not None
@@ -337,17 +496,23 @@ def publish_stocks(session: Session, workspace_id: uuid.UUID, stocks: Iterable[S
             session,
             workspace_id=workspace_id,
             sku=variant.sku,
-            location=location,
-            available=stock.on_hand - stock.allocated - reserved.get(stock.id, 0),
+            location_id=location.id,
+            location_name=location.name,
+            available=stock.on_hand - stock.allocated - stock.reserved,
             on_hand=stock.on_hand,
         )
 
 
 def sweep_expired(session: Session, *, workspace_id: uuid.UUID, now: datetime | None = None) -> int:
-    """Delete reservations that have expired (they already stopped counting); returns how many. No commit."""
-    result = session.execute(
-        delete(Reservation).where(
-            Reservation.workspace_id == workspace_id, Reservation.expires_at <= (now or utcnow())
-        )
+    """Delete reservations that have expired (they already stopped counting); returns how many. No commit.
+
+    Their rows are locked first, which folds them off the counters before they go.
+    """
+    moment = now or utcnow()
+    stock_ids = session.scalars(
+        select(Reservation.stock_id)
+        .where(Reservation.workspace_id == workspace_id, Reservation.expires_at <= moment)
+        .distinct()
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    stocks = lock_stock_ids(session, stock_ids, moment)
+    return drop_holds(session, stocks, Reservation.expires_at <= moment)
