@@ -97,7 +97,7 @@ def merge_items(payloads: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 HANDLERS: dict[str, Handler | Coalesced] = {
-    "test.items": Coalesced(record_items, merge=merge_items, max_jobs=3),
+    "test.items": Coalesced(record_items, merge=merge_items, max_jobs={"sqlite": 3, "postgresql": 3}),
     "test.effect": record_effect,
     "test.flaky": flaky,
     "test.always_fails": always_fails,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth.schemas import WorkspacePublic
 from omnicx.kernel.db import utcnow
-from omnicx.kernel.jobs import service
+from omnicx.kernel.jobs import registry, service
 from omnicx.kernel.jobs.models import Job, JobStatus
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
@@ -82,3 +83,16 @@ def test_jobs_that_failed_together_are_retried_alone(
     assert items_done(runtime) == {"ok1": 2, "ok2": 2, "ok3": 1}
     statuses = [load_job(runtime, i).status for i in [*ids, fresh]]
     assert statuses == [JobStatus.SUCCEEDED, JobStatus.QUEUED, JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
+
+
+def test_a_kind_runs_alone_on_a_database_it_gives_no_limit_for(
+    db: Session, runtime: Runtime, workspace: WorkspacePublic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = registry.get_coalescing("test.items")
+    assert entry is not None
+    monkeypatch.setitem(registry._HANDLERS, "test.items", replace(entry, max_jobs={"another-database": 3}))
+    ids = queue_items(db, workspace, "c1", "c2")
+
+    assert Worker(runtime, "test-worker").run_once()
+    assert items_done(runtime) == {"c1": 1}
+    assert load_job(runtime, ids[1]).status is JobStatus.QUEUED

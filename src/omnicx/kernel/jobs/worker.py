@@ -163,7 +163,8 @@ class Worker:
         """Queued first attempts of `job`'s kind and workspace to run with it, if its kind coalesces and `job`
         is a first attempt too (a retry runs alone), oldest first and locked like it."""
         coalescing = get_coalescing(job.kind)
-        if coalescing is None or job.attempts > 0 or coalescing.max_jobs < 2:
+        limit = coalescing.limit(session.get_bind().dialect.name) if coalescing is not None else 1
+        if job.attempts > 0 or limit < 2:
             return []
         stmt = (
             select(Job)
@@ -176,7 +177,7 @@ class Worker:
                 Job.id != job.id,
             )
             .order_by(Job.run_at)
-            .limit(coalescing.max_jobs - 1)
+            .limit(limit - 1)
             .with_for_update(skip_locked=True)
         )
         return list(session.scalars(stmt))

@@ -170,9 +170,9 @@ def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolut
     """
     # One SELECT per identifier column, joined by UNION: each uses its own (workspace, column) index. An OR of
     # both (or a `customer_id IS NOT NULL` test) lets SQLite's planner pick the customer index instead and read
-    # every event of the workspace, which made each job slower as the workspace grew.
+    # every event of the workspace, which made each job slower as the workspace grew. So does a DISTINCT.
     branches = [
-        select(Event.customer_id).where(Event.workspace_id == workspace_id, column.in_(values)).distinct()
+        select(Event.customer_id).where(Event.workspace_id == workspace_id, column.in_(values))
         for column, values in ((Event.user_id, found.user_ids), (Event.anonymous_id, found.anonymous_ids))
         if values
     ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text, tuple_
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
@@ -130,39 +130,50 @@ class _Hits:
 def _hits(
     session: Session, workspace_id: uuid.UUID, window: _Window, known: Mapping[uuid.UUID, Hit]
 ) -> _Hits:
-    """The hits to sessionise: events the caller already holds as `known` hits (the job's own, usually nearly
-    all) are not read or decoded again. A customer whose open session the new events only follow (all known)
-    is carried on from its row and its first event: the rest of that session is not read at all. That rests
-    on what every rebuild keeps true: a customer's events within a stored session's span are that session's."""
+    """The hits to sessionise, read without payloads; events the caller already holds as `known` hits (the
+    job's own, usually nearly all) are not read or decoded again. A customer whose open session the new events
+    only follow (all known) is carried on from its row and its first event: of that session only the first
+    event's body is read, and only from its start (the sessions before it cannot change)."""
     opens = {c: stored for c in window.starts if (stored := window.open_session(c)) is not None}
-    firsts = _first_events(session, workspace_id, opens)
-    later = _rows_from(session, workspace_id, {c: opens[c].ended_at for c in firsts}, inclusive=False)
-    resumable = {c for c in firsts if all(row.id in known for row in later.get(c, []))}
-    rows = _rows_from(session, workspace_id, {c: t for c, t in window.starts.items() if c not in resumable})
-    payloads = _payloads(session, [r.id for rs in rows.values() for r in rs if r.id not in known])
+    bounds = {c: opens[c].started_at if c in opens else start for c, start in window.starts.items()}
+    rows = _rows_from(session, workspace_id, bounds)
+    firsts = {c: first for c in opens if (first := _opening(opens[c], rows.get(c, []), known)) is not None}
+    if missed := opens.keys() - firsts.keys():  # read again from where a full rebuild starts
+        rows.update(_rows_from(session, workspace_id, {c: window.starts[c] for c in missed}))
+    needed = [
+        r.id for c, rs in rows.items() for r in ([firsts[c]] if c in firsts else rs) if r.id not in known
+    ]
+    payloads = _payloads(session, needed)
 
     def hit(row: Any) -> Hit:
         return known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
 
     found = _Hits()
-    for customer_id in resumable:
-        stored, first = opens[customer_id], firsts[customer_id]
-        opening = OpenSession(
-            first=Hit.from_message(str(first.id), first.timestamp, first.payload), span=_stored_span(stored)
-        )
-        found.resumed[customer_id] = (opening, [hit(row) for row in later.get(customer_id, [])])
+    for customer_id, first in firsts.items():
+        stored = opens[customer_id]
+        later = [hit(row) for row in rows[customer_id] if row.timestamp > stored.ended_at]
+        found.resumed[customer_id] = (OpenSession(first=hit(first), span=_stored_span(stored)), later)
         found.replaced.append(stored.id)
-    for customer_id in window.starts.keys() - resumable:
+    for customer_id in window.starts.keys() - firsts.keys():
         if customer_id in rows:
             found.full[customer_id] = [hit(row) for row in rows[customer_id]]
         found.replaced += [row.id for row in window.stale.get(customer_id, [])]
     return found
 
 
+def _opening(stored: Any, rows: Sequence[Any], known: Mapping[uuid.UUID, Hit]) -> Any | None:
+    """The first event of a customer's open session, if its rows from the session's start are the session's
+    (as many as it counts, the first at its start) followed by known events only; else None."""
+    held = [row for row in rows if row.timestamp <= stored.ended_at]
+    if not held or len(held) != stored.event_count or held[0].timestamp != stored.started_at:
+        return None
+    return held[0] if all(row.id in known for row in rows[len(held) :]) else None
+
+
 def _rows_from(
-    session: Session, workspace_id: uuid.UUID, bounds: Mapping[uuid.UUID, datetime], *, inclusive: bool = True
+    session: Session, workspace_id: uuid.UUID, bounds: Mapping[uuid.UUID, datetime]
 ) -> dict[uuid.UUID, list[Any]]:
-    """Each customer's events (id and time, in order) from its bound on (after it, unless `inclusive`)."""
+    """Each customer's events (id and time, in order) from its bound on."""
     if not bounds:
         return {}
     rows = session.execute(
@@ -176,32 +187,9 @@ def _rows_from(
     ).all()
     found: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in rows:
-        bound = bounds[row.customer_id]
-        if row.timestamp > bound or (inclusive and row.timestamp == bound):
+        if row.timestamp >= bounds[row.customer_id]:
             found[row.customer_id].append(row)
     return found
-
-
-FIRST_EVENTS_CHUNK = 1000
-
-
-def _first_events(
-    session: Session, workspace_id: uuid.UUID, opens: Mapping[uuid.UUID, Any]
-) -> dict[uuid.UUID, Any]:
-    """The first event (with its body) of each open session: the customer's one event at the session's start.
-    A customer with several events at that instant is left out (which one opened the session is not known
-    without the rest), and its window is read in full."""
-    pairs = [(customer_id, stored.started_at) for customer_id, stored in opens.items()]
-    candidates: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for start in range(0, len(pairs), FIRST_EVENTS_CHUNK):
-        chunk = pairs[start : start + FIRST_EVENTS_CHUNK]
-        for row in session.execute(
-            select(Event.id, Event.customer_id, Event.timestamp, Event.payload).where(
-                Event.workspace_id == workspace_id, tuple_(Event.customer_id, Event.timestamp).in_(chunk)
-            )
-        ):
-            candidates[row.customer_id].append(row)
-    return {customer_id: rows[0] for customer_id, rows in candidates.items() if len(rows) == 1}
 
 
 def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
