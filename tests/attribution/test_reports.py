@@ -198,7 +198,7 @@ def test_stages_can_be_redefined(client: TestClient, world: World) -> None:
 
 @pytest.mark.usefixtures("small_world")
 def test_attribution_page_renders_chart_and_table(app, client: TestClient, world: World) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import sign_in
+    from tests.helpers import follow_export_links, sign_in
 
     member = world.members[Role.MARKETER]
     sign_in(client, member.email, member.password)
@@ -208,4 +208,5 @@ def test_attribution_page_renders_chart_and_table(app, client: TestClient, world
     assert page.status_code == 200
     assert "data-vega-spec" in page.text
     assert "Organic Search" in page.text
+    assert len(follow_export_links(client, page.text)) == 4  # CSV, JSON, PNG, SVG
     assert client.get("/static/vendor/charts.js").status_code == 200

@@ -28,7 +28,7 @@ from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, make_shop
 from tests.commerce.test_orders import move, place
 from tests.conftest import World
-from tests.helpers import sign_in
+from tests.helpers import follow_export_links, sign_in
 
 S = OrderStatus
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -236,6 +236,7 @@ def test_sales_page_renders_for_readers_only(
     assert page.status_code == 200
     assert page.text.count("data-vega-spec=") == 2 and 'data-export="png"' in page.text
     assert "/api/v1/commerce/sales.csv?from=2026-03-01&amp;to=2026-03-31" in page.text
+    assert len(follow_export_links(client, page.text)) == 6  # CSV, JSON, and each chart as PNG and SVG
     assert "chart=compare&amp;dimension=location&amp;currency=EUR" in page.text
     assert 'id="sales-totals-EUR"' in page.text and "€48.00" in page.text and "T-shirt S" in page.text
     compare = json.loads(

@@ -27,7 +27,7 @@ from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import SECRET_KEY, World
-from tests.helpers import sign_in
+from tests.helpers import follow_export_links, sign_in
 from tests.inbox.conftest import inbound
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -209,6 +209,7 @@ def test_report_api_exports_page_and_permissions(
     assert page.status_code == 200
     assert page.text.count("data-vega-spec=") == 2 and 'data-export="png"' in page.text
     assert "/api/v1/inbox/reports.csv?from=2026-03-01&amp;to=2026-03-31" in page.text
+    assert len(follow_export_links(client, page.text)) == 6  # CSV, JSON, and each chart as PNG and SVG
     trend = json.loads(
         page.text.split('id="inbox-trend-chart" data-vega-spec="')[1].split('"')[0].replace("&#34;", '"')
     )
