@@ -129,6 +129,23 @@ def test_analytics_next_sends_identify_page_and_track_and_a_retry_stores_nothing
     assert elsewhere == []
 
 
+def test_segments_snippet_with_omnicx_as_its_host_queues_calls_and_sends_them(
+    runtime: Runtime, source: KeyedSource, chromium: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The address Segment's snippet loads analytics.js from, on omnicx: the calls the page makes before the
+    library arrives are queued, then sent where the settings omnicx serves say (its public address)."""
+    elsewhere: list[str] = []
+    server = ThreadServer(build_app(runtime))
+    monkeypatch.setattr(runtime.settings, "base_url", server.url)
+    with server:
+        html = shop_page("analytics-js", SEGMENT_CALLS, base_url=server.url, write_key=source.write_key)
+        page = open_shop(chromium, html, elsewhere, server.url)
+        page.goto(f"{SHOP}/")
+        expected = [("identify", ""), ("page", ""), ("page", "Home"), ("track", "Order Completed")]
+        wait_for(page, lambda: events(runtime) == expected)
+    assert elsewhere == []
+
+
 def test_rudderstack_v3_loads_its_source_config_and_sends_its_calls(
     runtime: Runtime, source: KeyedSource, chromium: Browser
 ) -> None:

@@ -118,6 +118,14 @@ def analytics_next_bundle(name: str) -> FileResponse:
     return _script(ANALYTICS_NEXT / name)
 
 
+@router.get("/analytics.js/v1/{write_key}/analytics.min.js")
+def analytics_js(write_key: str) -> FileResponse:
+    """Where Segment's copy-and-paste snippet loads analytics.js from, once its host is omnicx's: the
+    standalone build of analytics.js 2.0, which takes the key and the calls the snippet queued, and loads its
+    settings and chunks from the host it came from. The key is the snippet's; the file is the same for all."""
+    return _script(ANALYTICS_NEXT / "standalone.js")
+
+
 @router.get("/sdk/rudder-analytics.js")
 def rudder_analytics() -> FileResponse:
     """RudderStack's JavaScript SDK v3 with its plugins bundled (defines `rudderanalytics`)."""
@@ -134,6 +142,22 @@ SEGMENT_SNIPPET = """<script>window.analytics = {{ _cdn: "{base}" }};</script>
   );
   analytics.page();
 </script>"""
+# What Segment's snippet does, with omnicx as the host: queue the calls made before the library arrives, then
+# load it from the address the snippet uses. A site keeping Segment's own snippet changes its host only; the
+# library then finds omnicx from its script's address, which it recognises on https only (hence `_cdn` here).
+SEGMENT_CLASSIC_SNIPPET = """<script>
+  window.analytics = window.analytics || [];
+  ["identify", "track", "page", "screen", "group", "alias", "reset", "ready"].forEach(function (method) {{
+    analytics[method] = analytics[method] || function () {{
+      analytics.push([method].concat(Array.prototype.slice.call(arguments)));
+      return analytics;
+    }};
+  }});
+  analytics._writeKey = "{key}";
+  analytics._cdn = "{base}";
+  analytics.page();
+</script>
+<script async src="{base}/analytics.js/v1/{key}/analytics.min.js"></script>"""
 RUDDER_SNIPPET = """<script src="{base}/sdk/rudder-analytics.js"></script>
 <script>
   window.rudderanalytics = new rudderanalytics.RudderAnalytics();
@@ -157,6 +181,7 @@ def snippets(*, base_url: str, write_key: str) -> dict[str, str]:
     fields = {"base": base_url.rstrip("/"), "host": host, "scheme": scheme, "key": write_key}
     return {
         "analytics-next": SEGMENT_SNIPPET.format(**fields),
+        "analytics-js": SEGMENT_CLASSIC_SNIPPET.format(**fields),
         "rudderstack": RUDDER_SNIPPET.format(**fields),
         "swift": SWIFT_SNIPPET.format(**fields),
         "kotlin": KOTLIN_SNIPPET.format(**fields),
