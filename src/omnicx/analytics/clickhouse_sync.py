@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from omnicx.analytics.catalog import TABLES, CopyTable, TableKind
@@ -31,8 +30,9 @@ from omnicx.analytics.sync import (
     _advance,
     _plan,
     rebuilding,
+    renew_hold,
 )
-from omnicx.kernel.db import rowcount, transaction, utcnow
+from omnicx.kernel.db import transaction, utcnow
 from omnicx.kernel.jobs import feed
 
 #: An old generation's tables are dropped this long after the swap (queries that began before it may read them).
@@ -173,14 +173,7 @@ class ClickHouseSyncer:
             state.rebuilt_at = utcnow()
 
     def _hold(self, seq: int) -> None:
-        with transaction(self.sessions) as session:
-            held = session.execute(
-                update(SyncState)
-                .where(SyncState.id == 1, SyncState.rebuild_seq == seq)
-                .values(rebuilding_until=utcnow() + REBUILD_HOLD)
-            )
-            if not rowcount(held):
-                raise RebuildSuperseded(seq)
+        renew_hold(self.sessions, seq)
 
     def _rebuild_rows(self, table: CopyTable, seq: int, progress: Progress | None) -> int:
         feeder = row_feeder(table.name)

@@ -68,6 +68,18 @@ class RebuildSuperseded(Exception):
     """Another rebuild took the copy over (this one's hold lapsed): this one's files are thrown away."""
 
 
+def renew_hold(sessions: sessionmaker[Session], seq: int) -> None:
+    """Renew rebuild `seq`'s hold on the copy (either engine's), or `RebuildSuperseded` if it no longer holds it."""
+    with transaction(sessions) as session:
+        held = session.execute(
+            update(SyncState)
+            .where(SyncState.id == 1, SyncState.rebuild_seq == seq)
+            .values(rebuilding_until=utcnow() + REBUILD_HOLD)
+        )
+        if not rowcount(held):
+            raise RebuildSuperseded(seq)
+
+
 def built(state: SyncState) -> bool:
     """Whether the Parquet copy was built and kept in step since (a ClickHouse build sets a generation)."""
     return state.rebuilt_at is not None and state.generation is None
@@ -361,15 +373,7 @@ class Syncer:
         return sum(w.rows for w in written)
 
     def _hold(self, seq: int) -> None:
-        """Renew the rebuild's hold on the copy, if it still holds it."""
-        with transaction(self.sessions) as session:
-            held = session.execute(
-                update(SyncState)
-                .where(SyncState.id == 1, SyncState.rebuild_seq == seq)
-                .values(rebuilding_until=utcnow() + REBUILD_HOLD)
-            )
-            if not rowcount(held):
-                raise RebuildSuperseded(seq)
+        renew_hold(self.sessions, seq)
 
     def _rebuild_rows(self, table: CopyTable, seq: int, progress: Progress | None) -> list[WrittenSegment]:
         feeder = row_feeder(table.name)
