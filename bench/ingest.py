@@ -3,6 +3,7 @@
     python bench/ingest.py                                   # embedded SQLite
     python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test
     python bench/ingest.py --events 200000 --connections 8 --gzip
+    python bench/ingest.py --events 20000 --process                # then process the queued jobs
     python bench/ingest.py --sustained 60 --rate 2000             # collection and processing together
 
 The server runs the normal app (no in-process job worker: the per-request processing jobs are only queued, as
@@ -10,6 +11,13 @@ with a separate `omnicx worker`) under uvicorn with uvloop/httptools, access log
 pre-built `/v1/batch` bodies over keep-alive connections from several threads. Printed: events/s, request
 latency percentiles, peak memory (RSS high-water mark) of server and client, and a check that every event sent
 is stored exactly once. For reference, RudderStack publishes 340-850 events/s per core for its data plane.
+
+After omnicx, the same run sends the same number of events over as many connections to the bare ingest server
+(`bench/ingest_bare.py`: Starlette, one executemany per request into SQLite, nothing else) with this client,
+and prints omnicx's rate as a share of that limit beside the 20,000 events/s target. With `--process`, one job
+worker then processes the queued jobs, and the bare processing (`bench/process_bare.py`: identities, stamps,
+sessions and touchpoints with plain sqlite3) runs on as many events; omnicx's `tracking.process_events` time
+is printed as a share of that limit beside the 10,000 events/s target. `--no-bare` skips both bare runs.
 
 `--sustained SECONDS` runs the server as `omnicx serve` does by default, with its in-process job worker, while
 the client offers `--rate` events/s at a fixed pace (batches of 100 sent on schedule, not as fast as possible).
@@ -45,7 +53,8 @@ from typing import Any
 
 import orjson
 
-TARGET_EVENTS_PER_SECOND = 10_000
+TARGET_INGEST_PER_SECOND = 20_000
+TARGET_EVENTS_PER_SECOND = 10_000  # processed: identities, sessions, touchpoints
 BATCH = 100
 VISITORS = 5000
 STARTED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -145,11 +154,17 @@ def start_server(db_url: str, port: int, workdir: Path, *, worker: bool = False)
     }
     command = [sys.executable, __file__, "--serve", str(port)] + (["--in-process-worker"] if worker else [])
     process = subprocess.Popen(command, env=env)
+    wait_until_listening(process, port)
+    return process
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int) -> None:
+    """Return once the server `process` accepts connections on `port` (kill it after 30 s)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
+                return
         except OSError:
             time.sleep(0.05)
     process.kill()
@@ -304,6 +319,7 @@ def main() -> None:
     parser.add_argument(
         "--process", action="store_true", help="then run one job worker over the queued jobs and time it"
     )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare limits (ingest and processing)")
     parser.add_argument(
         "--sustained",
         type=int,
@@ -352,23 +368,33 @@ def run_benchmark(args: argparse.Namespace) -> None:
         finally:
             server.terminate()
             server.wait(timeout=15)
-        report(args, database.url, orjson.loads(out.read_bytes()), server_peak, server_cpu)
+        bare = None if args.no_bare else bare_ingest(args, workdir)
+        report(args, database.url, orjson.loads(out.read_bytes()), server_peak, server_cpu, bare)
         if args.process:
-            process_queue(database.url, workdir, args.events)
+            process_queue(database.url, workdir, args.events, bare=not args.no_bare)
     finally:
         drop_databases(args.database_url, database.cleanup)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def process_queue(db_url: str, workdir: Path, events: int) -> None:
+def bare_ingest(args: argparse.Namespace, workdir: Path) -> float:
+    """The bare ingest server's events/s with the same events, connections and client (`bench/ingest_bare.py`)."""
+    from ingest_bare import run_bare
+
+    return run_bare(args.events, args.connections, args.gzip, workdir).events_per_second
+
+
+def process_queue(db_url: str, workdir: Path, events: int, *, bare: bool = True) -> None:
     """Run one job worker (in this process) until the queue is empty: identities, sessions, touchpoints, and the
-    analytics copy's sync they wake. Printed: the whole, and the time of each job kind."""
+    analytics copy's sync they wake. Printed: the whole, and the time of each job kind; with `bare`, the bare
+    processing limit (`bench/process_bare.py`) on as many events, and omnicx's event processing as a share."""
     from collections import Counter
 
     from omnicx.app.wiring import wire
     from omnicx.kernel.jobs.worker import Worker
     from omnicx.kernel.runtime import build_runtime
     from omnicx.kernel.settings import Settings
+    from omnicx.tracking.service import PROCESS_JOB
 
     spent: Counter[str] = Counter()
     runs: Counter[str] = Counter()
@@ -391,23 +417,51 @@ def process_queue(db_url: str, workdir: Path, events: int) -> None:
     print(f"processing        {events / elapsed:,.0f} events/s with one worker, all jobs ({elapsed:.1f} s)")
     for kind, seconds in spent.most_common():
         print(f"  {kind:<28}{runs[kind]:>5} runs {seconds:6.1f} s  {events / seconds:>9,.0f} events/s")
+    if bare and spent[PROCESS_JOB]:
+        bare_processing(events, events / spent[PROCESS_JOB], workdir)
+
+
+def bare_processing(events: int, rate: float, workdir: Path) -> None:
+    """Print the bare processing limit on `events` events beside omnicx's event processing `rate`."""
+    from process_bare import run_bare
+
+    limit = run_bare(events, workdir / "process-bare.db").events_per_second
+    print(
+        f"bare limit        {limit:,.0f} events/s (omnicx event processing at {rate / limit:.2f} of it; "
+        f"target {TARGET_EVENTS_PER_SECOND:,})"
+    )
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99 of request latencies in seconds, in milliseconds."""
+    ordered = sorted(latencies)
+    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
 
 
 def report(
-    args: argparse.Namespace, db_url: str, result: dict[str, object], server_peak: int, server_cpu: float
+    args: argparse.Namespace,
+    db_url: str,
+    result: dict[str, object],
+    server_peak: int,
+    server_cpu: float,
+    bare: float | None,
 ) -> None:
     latencies = sorted(float(x) for x in result["latencies"])  # type: ignore[attr-defined]
     elapsed = float(result["elapsed"])  # type: ignore[arg-type]
     rate = args.events / elapsed
     stored = stored_events(db_url)
     engine = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    p50, p99 = percentiles(latencies)
     print(f"engine            {engine}{' (gzip bodies)' if args.gzip else ''}")
     print(
         f"events            {args.events} in {len(latencies)} requests of {BATCH}, {args.connections} connections"
     )
-    print(f"throughput        {rate:,.0f} events/s  (target {TARGET_EVENTS_PER_SECOND:,})")
+    print(f"throughput        {rate:,.0f} events/s  (target {TARGET_INGEST_PER_SECOND:,})")
+    if bare is not None:
+        print(
+            f"bare limit        {bare:,.0f} events/s (omnicx at {rate / bare:.2f} of it; "
+            f"target {TARGET_INGEST_PER_SECOND:,})"
+        )
     print(f"latency           p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
     print(
         f"peak memory       server {server_peak / 2**20:.0f} MiB, client {int(result['peak']) / 2**20:.0f} MiB"
