@@ -4,6 +4,7 @@
     python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test
     python bench/ingest.py --events 200000 --connections 8 --gzip
     python bench/ingest.py --events 20000 --process                # then process the queued jobs
+    python bench/ingest.py --events 5000 --batch 1 --process       # a browser's one call per request
     python bench/ingest.py --sustained 60 --rate 2000             # collection and processing together
 
 The server runs the normal app (no in-process job worker: the per-request processing jobs are only queued, as
@@ -55,7 +56,9 @@ import orjson
 
 TARGET_INGEST_PER_SECOND = 20_000
 TARGET_EVENTS_PER_SECOND = 10_000  # processed: identities, sessions, touchpoints
-BATCH = 100
+#: Events per request: 100 as server-side libraries and the mobile SDKs batch, 1 as analytics.js sends each
+#: call (`--batch 1`). Client processes inherit it through the environment.
+BATCH = int(os.environ.get("OMNICX_BENCH_BATCH", "100"))
 VISITORS = 5000
 STARTED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15"
@@ -317,6 +320,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--gzip", action="store_true", help="gzip every request body")
     parser.add_argument(
+        "--batch", type=int, help="events per request (default 100; 1 is a browser's one call per request)"
+    )
+    parser.add_argument(
         "--process", action="store_true", help="then run one job worker over the queued jobs and time it"
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare limits (ingest and processing)")
@@ -333,6 +339,10 @@ def main() -> None:
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--paced-client", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.batch:
+        global BATCH
+        BATCH = args.batch
+        os.environ["OMNICX_BENCH_BATCH"] = str(args.batch)  # for the client processes this one starts
     if args.serve:
         serve(args.serve, args.in_process_worker)
         return

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from omnicx.app.wiring import wire
 from omnicx.kernel.db import transaction, utcnow
@@ -71,3 +72,37 @@ def test_a_dead_consumer_does_not_hold_the_key(runtime: Runtime, world: World) -
     _drain(runtime)
     with runtime.sessions() as session:
         assert feed_lag(session)[0] == 0
+
+
+def _waiting_consumers(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        query = select(Job).where(Job.kind == SYNC_JOB, Job.status == JobStatus.QUEUED)
+        return len(session.scalars(query).all())
+
+
+def test_changes_recorded_in_one_transaction_wake_the_consumer_once_and_survive_a_rolled_back_savepoint(
+    runtime: Runtime, world: World
+) -> None:
+    def change(session: Session) -> None:
+        record_changes(session, workspace_id=world.workspace.id, stream="no-such", upserted=[uuid.uuid4()])
+
+    with transaction(runtime.sessions) as session:
+        change(session)
+        change(session)  # the same transaction: no second wake-up asked for
+        savepoint = session.begin_nested()
+        change(session)
+        savepoint.rollback()  # its change goes, and so would a wake-up only it had asked for
+    assert _waiting_consumers(runtime) == 1
+    with runtime.sessions() as session:
+        assert feed_lag(session)[0] == 2
+
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(Job).where(Job.kind == SYNC_JOB).values(status=JobStatus.SUCCEEDED, idempotency_key="x")
+        )
+    with transaction(runtime.sessions) as session:
+        savepoint = session.begin_nested()
+        change(session)
+        savepoint.rollback()
+        change(session)  # woken inside the savepoint only: it must wake the consumer again
+    assert _waiting_consumers(runtime) == 1

@@ -96,3 +96,38 @@ def test_a_kind_runs_alone_on_a_database_it_gives_no_limit_for(
     assert Worker(runtime, "test-worker").run_once()
     assert items_done(runtime) == {"c1": 1}
     assert load_job(runtime, ids[1]).status is JobStatus.QUEUED
+
+
+def queue_sized(db: Session, workspace: WorkspacePublic, *sizes: int) -> list[uuid.UUID]:
+    """One job per size, holding that many items (j0-0, j0-1, j1-0...), oldest first."""
+    start = utcnow() - timedelta(minutes=1)
+    ids = [
+        service.enqueue(
+            db,
+            kind="test.items",
+            payload={"items": [f"j{job}-{n}" for n in range(size)]},
+            workspace_id=workspace.id,
+            run_at=start + timedelta(seconds=job),
+        )
+        for job, size in enumerate(sizes)
+    ]
+    db.commit()
+    return ids
+
+
+def test_jobs_join_only_while_their_total_size_fits_the_budget(
+    db: Session, runtime: Runtime, workspace: WorkspacePublic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = registry.get_coalescing("test.items")
+    assert entry is not None
+    dialect = db.get_bind().dialect.name
+    sized = replace(entry, size=lambda payload: len(payload["items"]), max_size={dialect: 3})
+    monkeypatch.setitem(registry._HANDLERS, "test.items", sized)
+    ids = queue_sized(db, workspace, 5, 1, 2, 1)
+    worker = Worker(runtime, "test-worker")
+
+    assert worker.run_once()  # the first job runs even though it is over the budget alone
+    assert sorted(items_done(runtime)) == [f"j0-{n}" for n in range(5)]
+    assert worker.run_once()  # then 1 + 2 items fit the budget of 3; the fourth job waits
+    assert sorted(items_done(runtime))[5:] == ["j1-0", "j2-0", "j2-1"]
+    assert [load_job(runtime, i).status for i in ids] == [JobStatus.SUCCEEDED] * 3 + [JobStatus.QUEUED]

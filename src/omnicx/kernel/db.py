@@ -7,16 +7,17 @@ Domains declare tables on `Base`; they never create an engine themselves. The sa
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import threading
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import orjson
-import uuid6
+import uuid_utils.compat as uuid_utils
 from sqlalchemy import (
     JSON,
     Column,
@@ -55,8 +56,7 @@ NAMING_CONVENTION = {
 
 def new_id() -> uuid.UUID:
     """A time-ordered UUID (v7): index-friendly like a sequence, unguessable like a random id."""
-    value: uuid.UUID = uuid6.uuid7()
-    return uuid.UUID(bytes=value.bytes)
+    return uuid_utils.uuid7()
 
 
 def utcnow() -> datetime:
@@ -280,13 +280,14 @@ def _sqlite_value(value: Any) -> Any:
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows (each with the same keys) in the caller's transaction, in one executemany.
 
-    On SQLite the values are converted here (`_sqlite_value`) and handed straight to the driver: on the event
-    processing path SQLAlchemy's per-parameter processing cost more than SQLite's own inserts. PostgreSQL takes
-    SQLAlchemy's ordinary bulk insert. Tables with enum columns must use the ordinary insert.
+    On SQLite the values are converted here, by one converter per column chosen from its type
+    (`_sqlite_converter`), and handed straight to the driver: on the ingest and event processing paths
+    SQLAlchemy's per-parameter processing cost more than SQLite's own inserts. PostgreSQL takes SQLAlchemy's
+    ordinary bulk insert. Tables with enum columns must use the ordinary insert.
     """
     if not rows:
         return
-    names = list(rows[0])
+    names = tuple(rows[0])
     unknown = set(names) - set(table.c.keys())
     if unknown:
         raise ValueError(f"{table.name} has no column {sorted(unknown)}")
@@ -294,20 +295,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if connection.dialect.name != "sqlite":
         connection.execute(insert(table), list(rows))
         return
-    by_value = [_stores_enum_values(table.c[name].type) for name in names]
+    statement, converters = _sqlite_insert(table, names)
+    connection.exec_driver_sql(
+        statement,
+        [tuple(convert(row[n]) for n, convert in zip(names, converters, strict=True)) for row in rows],
+    )
+
+
+@functools.cache
+def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Callable[[Any], Any], ...]]:
+    """The driver-level INSERT of `names` into `table`, and each column's value converter."""
     columns = ", ".join(table.c[name].name for name in names)
     # Only the model's own table and column names reach the text; every value is a bound parameter.
     statement = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
-    connection.exec_driver_sql(
-        statement,
-        [
-            tuple(
-                row[n].value if enum_by_value and isinstance(row[n], enum.Enum) else _sqlite_value(row[n])
-                for n, enum_by_value in zip(names, by_value, strict=True)
-            )
-            for row in rows
-        ],
-    )
+    return statement, tuple(_sqlite_converter(table.c[name].type) for name in names)
+
+
+def _sqlite_converter(column_type: Any) -> Callable[[Any], Any]:
+    """How a column's values are handed to SQLite: enums by value in the columns that store values, ids as hex,
+    text and numbers as they are, each with one type test; anything else through `_sqlite_value`."""
+    if _stores_enum_values(column_type):
+        return lambda value: value.value if isinstance(value, enum.Enum) else _sqlite_value(value)
+    if isinstance(column_type, Uuid):
+        return lambda value: value.hex if type(value) is uuid.UUID else _sqlite_value(value)
+    return lambda value: value if type(value) in _AS_IS else _sqlite_value(value)
+
+
+#: Values the driver takes as they are (what `_sqlite_value` returns unchanged).
+_AS_IS = frozenset({str, int, float, type(None)})
 
 
 def _stores_enum_values(column_type: Any) -> bool:

@@ -28,6 +28,8 @@ from omnicx.kernel.jobs.service import release_dead, wake
 SYNC_JOB = "analytics.sync"
 #: The waiting consumer job's idempotency key; the consumer gives its job another key as it starts.
 WAITING_KEY = "waiting"
+#: Where a session notes the transaction that last woke the consumer (`_wake_once`).
+_WOKEN = "omnicx.feed.woken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,17 @@ def record_changes(
     if not upserted and not deleted:
         return
     session.add(_change(workspace_id, stream, upserted, deleted))
+    _wake_once(session)
+
+
+def _wake_once(session: Session) -> None:
+    """Wake the consumer once per transaction (or savepoint): a job recording several streams asks once.
+    A savepoint rolled back takes its wake-up with it, so the marker is the innermost transaction itself."""
+    current = session.get_nested_transaction() or session.get_transaction()
+    if current is not None and session.info.get(_WOKEN) is current:
+        return
     wake(session, kind=SYNC_JOB, key=WAITING_KEY)
+    session.info[_WOKEN] = current
 
 
 def _change(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -47,18 +47,35 @@ Handler = Callable[[JobContext], None]
 @dataclass(frozen=True)
 class Coalesced:
     """A handler whose queued jobs (first attempts, one workspace) may run together, as one job whose payload
-    is `merge` of theirs: up to `max_jobs[dialect]` at once, per database (1, alone, where none is given).
+    is `merge` of theirs: up to `max_jobs[dialect]` at once, per database (1, alone, where none is given), and
+    with `size`, only as many as keep the sizes' total within `max_size[dialect]` (the first job always runs).
 
     Per database because what is saved differs: on PostgreSQL every statement and commit is a round trip, so
-    twenty requests' jobs in one run cost far less than twenty runs; SQLite runs in the process, and there
-    larger runs measured slower per event (`bench/ingest.py --process`)."""
+    twenty requests' jobs in one run cost far less than twenty runs; SQLite runs in the process, where a job's
+    fixed cost matters for small jobs (a browser sends one event per request) but very large runs measured
+    slower per event (`bench/ingest.py --process`): there the total size is what to bound."""
 
     handler: Handler
     merge: Callable[[Sequence[dict[str, Any]]], dict[str, Any]]
     max_jobs: Mapping[str, int]
+    size: Callable[[Mapping[str, Any]], int] | None = None
+    max_size: Mapping[str, int] = field(default_factory=dict)
 
     def limit(self, dialect: str) -> int:
         return self.max_jobs.get(dialect, 1)
+
+    def within_size(self, dialect: str, payloads: Sequence[Mapping[str, Any]]) -> int:
+        """How many of `payloads` (the first one first) to run together: the longest start whose total size
+        stays within the budget, and at least one."""
+        budget = self.max_size.get(dialect)
+        if self.size is None or budget is None:
+            return len(payloads)
+        total = 0
+        for taken, payload in enumerate(payloads):
+            total += self.size(payload)
+            if total > budget:
+                return max(taken, 1)
+        return len(payloads)
 
 
 _HANDLERS: dict[str, Handler | Coalesced] = {}

@@ -146,12 +146,15 @@ class Worker:
             if job is None:
                 return None
             jobs = [job, *self._joining(session, job, now)]
+            coalescing = get_coalescing(job.kind)
+            if coalescing is not None and len(jobs) > 1:
+                dialect = session.get_bind().dialect.name
+                jobs = jobs[: coalescing.within_size(dialect, [each.payload for each in jobs])]
             for each in jobs:
                 each.status = JobStatus.RUNNING
                 each.attempts += 1
                 each.locked_by = self.worker_id
                 each.locked_until = now + timedelta(seconds=self._settings.job_lease_seconds)
-            coalescing = get_coalescing(job.kind)
             payload = dict(job.payload)
             if coalescing is not None and len(jobs) > 1:
                 payload = coalescing.merge([dict(each.payload) for each in jobs])

@@ -79,15 +79,19 @@ class _Window:
 
 def _windows(session: Session, workspace_id: uuid.UUID, since: Mapping[uuid.UUID, datetime]) -> _Window:
     floor = min(since.values()) - INACTIVITY
-    rows = session.execute(
-        select(*SESSION_SUMMARY)
-        .where(
-            TrackingSession.workspace_id == workspace_id,
-            TrackingSession.customer_id.in_(list(since)),
-            TrackingSession.ended_at >= floor,
+    rows = (
+        session.connection()
+        .execute(
+            select(*SESSION_SUMMARY)
+            .where(
+                TrackingSession.workspace_id == workspace_id,
+                TrackingSession.customer_id.in_(list(since)),
+                TrackingSession.ended_at >= floor,
+            )
+            .order_by(TrackingSession.started_at)
         )
-        .order_by(TrackingSession.started_at)
-    ).all()
+        .all()
+    )
     starts = dict(since)
     for row in rows:
         if row.started_at <= since[row.customer_id] <= row.ended_at + INACTIVITY:
@@ -176,15 +180,19 @@ def _rows_from(
     """Each customer's events (id and time, in order) from its bound on."""
     if not bounds:
         return {}
-    rows = session.execute(
-        select(Event.id, Event.customer_id, Event.timestamp)
-        .where(
-            Event.workspace_id == workspace_id,
-            Event.customer_id.in_(list(bounds)),
-            Event.timestamp >= min(bounds.values()),
+    rows = (
+        session.connection()
+        .execute(
+            select(Event.id, Event.customer_id, Event.timestamp)
+            .where(
+                Event.workspace_id == workspace_id,
+                Event.customer_id.in_(list(bounds)),
+                Event.timestamp >= min(bounds.values()),
+            )
+            .order_by(Event.timestamp, Event.id)
         )
-        .order_by(Event.timestamp, Event.id)
-    ).all()
+        .all()
+    )
     found: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in rows:
         if row.timestamp >= bounds[row.customer_id]:
@@ -196,8 +204,8 @@ def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
     payloads: dict[uuid.UUID, dict[str, Any]] = {}
     for start in range(0, len(event_ids), PAYLOAD_CHUNK):
         chunk = event_ids[start : start + PAYLOAD_CHUNK]
-        for event_id, payload in session.execute(select(Event.id, Event.payload).where(Event.id.in_(chunk))):
-            payloads[event_id] = payload
+        query = select(Event.id, Event.payload).where(Event.id.in_(chunk))
+        payloads.update({row.id: row.payload for row in session.connection().execute(query)})
     return payloads
 
 
@@ -284,13 +292,11 @@ def rebuild_sessions_many(
     stale = found.replaced
     stale_touches: list[uuid.UUID] = []
     if stale:
-        stale_touches = list(
-            session.scalars(
-                delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id),
-                execution_options={"synchronize_session": False},
-            )
-        )
-        session.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
+        # Core statements on the connection: no ORM object of these rows is loaded in a rebuild.
+        connection = session.connection()
+        dropped = delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id)
+        stale_touches = list(connection.scalars(dropped))
+        connection.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
     channels: dict[Traffic, str] = {}  # the same few sources and campaigns recur: classify each once
 
     def channel_of(span: SessionSpan) -> str:
