@@ -407,3 +407,24 @@ def test_browsers_may_call_the_api_from_any_site(client: TestClient, source: Key
     assert (ok.status_code, ok.headers["access-control-allow-origin"]) == (200, "*")
     assert (refused.status_code, refused.headers["access-control-allow-origin"]) == (401, "*")
     assert refused.headers["www-authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("where", ["header", "body"])
+def test_a_key_revoked_right_after_it_was_recognised_stores_nothing_more(
+    client: TestClient, db: Session, world: World, source: KeyedSource, where: str
+) -> None:
+    """The collection gate remembers the keys it recognised for a few seconds; the store's own check is what
+    refuses a key revoked meanwhile."""
+
+    def send(message_id: str) -> int:
+        body = {"userId": "u", "event": "E", "messageId": message_id}
+        if where == "body":
+            return client.post("/v1/track", json={**body, "writeKey": source.write_key}).status_code
+        return client.post("/v1/track", json=body, headers=source.basic).status_code
+
+    assert send("before") == 200
+    service.revoke_source(db, workspace_id=world.workspace.id, source_id=uuid.UUID(source.id))
+    db.close()
+    assert send("after") == 401
+    with Session(db.get_bind()) as session:
+        assert session.scalars(select(Event.message_id)).all() == ["before"]
