@@ -128,12 +128,16 @@ def make_source(db_url: str) -> tuple[str, str]:
 def serve(port: int, worker: bool) -> None:
     """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools; with
     `worker`, its in-process job worker too, as `omnicx serve` runs by default."""
-    import uvicorn
-
     from omnicx.app.web import create_app
     from omnicx.kernel.settings import Settings
 
-    app = create_app(Settings(run_worker_in_process=worker))
+    run_uvicorn(create_app(Settings(run_worker_in_process=worker)), port)
+
+
+def run_uvicorn(app: Any, port: int) -> None:
+    """Serve `app` on loopback as both benchmarks' servers run: uvloop, httptools, no access log."""
+    import uvicorn
+
     uvicorn.run(
         app,
         host="127.0.0.1",

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -89,15 +88,7 @@ def create_app(path: Path) -> Starlette:
 
 def serve(port: int, path: Path) -> None:
     """The server process: uvicorn with uvloop and httptools, access log off, as `ingest.serve`."""
-    uvicorn.run(
-        create_app(path),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
+    ingest.run_uvicorn(create_app(path), port)
 
 
 def stored_events(path: Path) -> int:

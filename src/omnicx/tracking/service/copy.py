@@ -100,8 +100,9 @@ def _by_ids(
     (the sync slowed down as the store grew, as processing once did)."""
     stmt = select(*columns, model.workspace_id.label("row_workspace"))
     rows: list[Any] = []
+    connection = session.connection()  # Core rows: the ORM's result layer cost as much as the query
     for start in range(0, len(ids), CHUNK):
-        chunk = session.execute(stmt.where(model.id.in_(list(ids[start : start + CHUNK])))).all()
+        chunk = connection.execute(stmt.where(model.id.in_(list(ids[start : start + CHUNK])))).all()
         rows += [row for row in chunk if row.row_workspace == workspace_id]
     return rows
 
@@ -137,7 +138,7 @@ def _scan(
     stmt = select(*columns, model.workspace_id.label("row_workspace")).order_by(model.id).limit(limit)
     if after is not None:
         stmt = stmt.where(model.id > after)
-    return [(row.row_workspace, (row_of or _plain)(row)) for row in session.execute(stmt)]
+    return [(row.row_workspace, (row_of or _plain)(row)) for row in session.connection().execute(stmt)]
 
 
 def scan_events(session: Session, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, Row]]:
