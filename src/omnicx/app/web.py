@@ -115,7 +115,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.add_middleware(TrustedProxyMiddleware, proxies=proxies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (
-        # First: routes are matched in order, and the chat widget's public API takes the busiest traffic.
+        # First: routes are matched in order, and the collection API (every event of every site and app) and
+        # the chat widget's public API take the busiest traffic.
+        tracking_collect.router,
         chat_routes.router,
         probes.router,
         overview_routes.router,
@@ -126,7 +128,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         jobs_routes.router,
         jobs_views.router,
         realtime_stream.router,
-        tracking_collect.router,
         tracking_sdk.router,
         tracking_routes.router,
         tracking_views.router,
