@@ -317,7 +317,29 @@ _RAISE_HELD = (
         or_(_STOCK.c.reserved_folded_at.is_(None), _STOCK.c.reserved_folded_at < bindparam("until")),
     )
     .values(reserved=_STOCK.c.reserved + bindparam("units"))
-    .returning(_STOCK.c.on_hand, _STOCK.c.on_hand - _STOCK.c.allocated - _STOCK.c.reserved)
+    .returning(
+        _STOCK.c.on_hand, (_STOCK.c.on_hand - _STOCK.c.allocated - _STOCK.c.reserved).label("available")
+    )
+)
+# PostgreSQL: the counter raised and the hold inserted by one statement (one round trip less per line); the
+# hold is written only when the counter was raised.
+_RAISED = _RAISE_HELD.cte("raised")
+_RAISE_AND_HOLD = select(_RAISED.c.on_hand, _RAISED.c.available).add_cte(
+    insert(_RESERVATION)
+    .from_select(
+        ["id", "workspace_id", "stock_id", "group_id", "reference", "quantity", "expires_at", "created_at"],
+        select(
+            bindparam("hold_id", type_=_RESERVATION.c.id.type),
+            bindparam("hold_workspace_id", type_=_RESERVATION.c.workspace_id.type),
+            bindparam("stock_id", type_=_RESERVATION.c.stock_id.type),
+            bindparam("hold_group_id", type_=_RESERVATION.c.group_id.type),
+            bindparam("hold_reference", type_=_RESERVATION.c.reference.type),
+            bindparam("units", type_=_RESERVATION.c.quantity.type),
+            bindparam("hold_expires_at", type_=_RESERVATION.c.expires_at.type),
+            bindparam("hold_created_at", type_=_RESERVATION.c.created_at.type),
+        ).select_from(_RAISED),
+    )
+    .cte("held")
 )
 _LOWER_HELD = (
     update(_STOCK)
@@ -348,19 +370,27 @@ def _hold_at_once(
     An unlocked read refuses a short line at once (it was short at that moment; only the conditional UPDATE
     below ever grants units). Otherwise the holds are inserted, then each line's counter is raised by one
     `UPDATE ... WHERE enough is left`, in stock id order, so a hot row stays locked only from that statement
-    to the commit. None sends the caller to `_hold_locked`: an expired hold not folded back yet, a hold dated
+    to the commit; on PostgreSQL each line's hold is inserted by the same statement, from the raised row.
+    None sends the caller to `_hold_locked`: an expired hold not folded back yet, a hold dated
     before its row's fold mark, or a line that lost the race (what this function wrote is undone first).
     """
     conn = session.connection()
     location_name, lines = _snapshot(session, hold, needed)
     if any(line.expired or not line.counts(hold.expires_at) for line in lines.values()):
         return location_name, None
-    conn.execute(_INSERT_HOLD, [hold.row(line.stock_id, needed[sku]) for sku, line in lines.items()])
+    together = conn.dialect.name == "postgresql"
+    if not together:
+        conn.execute(_INSERT_HOLD, [hold.row(line.stock_id, needed[sku]) for sku, line in lines.items()])
     left: dict[str, tuple[int, int]] = {}
     for sku, line in sorted(lines.items(), key=lambda item: item[1].stock_id):
-        raised = conn.execute(
-            _RAISE_HELD, {"stock_id": line.stock_id, "units": needed[sku], "until": hold.expires_at}
-        ).first()
+        raising = {"stock_id": line.stock_id, "units": needed[sku], "until": hold.expires_at}
+        if together:
+            # The hold's values under names of their own: an UPDATE's parameters named like its table's
+            # columns would be set on the row.
+            row = {f"hold_{name}": value for name, value in hold.row(line.stock_id, needed[sku]).items()}
+            raised = conn.execute(_RAISE_AND_HOLD, {**row, **raising}).first()
+        else:
+            raised = conn.execute(_RAISE_HELD, raising).first()
         if raised is None:
             _undo_holds(session, hold, {lines[s].stock_id: needed[s] for s in left})
             return location_name, None
