@@ -11,15 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table, insert, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from omnicx.identity.models import Customer, CustomerIdentifier
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.kernel.db import insert_rows, new_id, staged_ids
+from omnicx.kernel import db as db_module
+from omnicx.kernel.db import insert_rows, make_engine, new_id, staged_ids
 from omnicx.kernel.runtime import build_runtime
-from omnicx.kernel.settings import Settings
+from omnicx.kernel.settings import Settings, _normalise_db_url
 from omnicx.tracking.models import Touchpoint
-from tests.conftest import World
+from tests.conftest import PG_URL, World
 
 TABLE: Table = Touchpoint.__table__  # type: ignore[assignment]
 COLUMNS = ("at", "channel", "detail", "dedup_key", "created_at", "customer_id")
@@ -178,3 +180,28 @@ def test_staged_ids_filter_by_more_ids_than_a_statement_may_bind(db: Session, wo
     again = set(db.scalars(select(Customer.id).where(Customer.id.in_(staged_ids(db, [customers[1].id])))))
     assert again == {customers[1].id}
     db.rollback()
+
+
+@pytest.mark.parametrize(("idle_limit", "survives"), [(0.0, True), (3600.0, False)])
+def test_a_pooled_postgresql_connection_killed_while_idle_is_replaced_before_use(
+    monkeypatch: pytest.MonkeyPatch, idle_limit: float, survives: bool
+) -> None:
+    """A connection the server dropped while it sat in the pool (a restart, an idle timeout) is pinged and
+    replaced at checkout once it has idled past the limit; within the limit it is handed out unchecked, and
+    its first statement fails (which shows the ping is what saves it)."""
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", idle_limit)
+    engine = make_engine(_normalise_db_url(PG_URL or "postgresql://127.0.0.1:5432/test"))
+    try:
+        killer = engine.connect()  # a second pooled connection, checked out while the first one is
+        with engine.connect() as connection:
+            victim = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})  # the first one is idle
+        killer.close()  # back in the pool after the victim: the next checkout gets the victim
+        with engine.connect() as connection:
+            if survives:
+                assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != victim
+            else:
+                with pytest.raises(OperationalError):
+                    connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()

@@ -10,6 +10,7 @@ import enum
 import functools
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateTable
@@ -189,7 +191,35 @@ def make_engine(url: str, *, writer_lock: WriterLock | None = None) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         event.listen(engine, "connect", _disable_pysqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **codecs)
+    engine = create_engine(url, pool_size=10, max_overflow=20, **codecs)
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+#: A pooled connection idle for longer than this is pinged before it is handed out (see `_ping_if_idle`).
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _note_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """Pessimistic disconnect handling for connections that sat idle: a server restart or an idle timeout
+    kills those, and the pool replaces one that fails the ping (`DisconnectionError`) before anyone uses it.
+    A connection back from work moments ago is handed out as it is: pinging every checkout (`pool_pre_ping`)
+    was one round trip more per transaction, a fifth of the stock benchmark's reservations/s."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # the ping began a transaction: the work's own begins afresh
+    except Exception as error:
+        raise DisconnectionError("the pooled connection failed its ping") from error
 
 
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
