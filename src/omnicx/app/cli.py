@@ -25,6 +25,7 @@ from omnicx.channels import cli as channels_cli
 from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
 from omnicx.inbox import cli as inbox_cli
+from omnicx.journeys import cli as journeys_cli
 from omnicx.kernel.jobs import cli as jobs_cli
 from omnicx.kernel.runtime import prepare_data_dir
 from omnicx.kernel.settings import Settings, UnsafeSettings
@@ -56,6 +57,7 @@ app.add_typer(commerce_cli.app, name="commerce")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(ownership_cli.app, name="ownership")
 app.add_typer(overview_cli.app, name="overview")
+app.add_typer(journeys_cli.app, name="journeys")
 app.command("smtp")(channels_cli.smtp)
 app.command("demo")(demo_cli.demo)
 

@@ -41,6 +41,8 @@ from omnicx.inbox.views import reports as inbox_reports
 from omnicx.inbox.views import settings_canned as inbox_settings_canned
 from omnicx.inbox.views import settings_inboxes as inbox_settings_inboxes
 from omnicx.inbox.views import settings_sla as inbox_settings_sla
+from omnicx.journeys import routes as journeys_routes
+from omnicx.journeys import views as journeys_views
 from omnicx.kernel.jobs import routes as jobs_routes
 from omnicx.kernel.jobs import views as jobs_views
 from omnicx.kernel.jobs.worker import start_worker_thread
@@ -150,6 +152,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         inbox_settings_canned.router,
         attribution_routes.router,
         attribution_views.router,
+        journeys_routes.router,
+        journeys_views.router,
         analytics_routes.router,
         analytics_views.router,
     ):

@@ -27,6 +27,7 @@ from omnicx.identity import tasks as identity_tasks
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox import tasks as inbox_tasks
 from omnicx.inbox import views as inbox_views
+from omnicx.journeys import views as journeys_views
 from omnicx.kernel.access import directory
 from omnicx.kernel.jobs import registry as jobs
 from omnicx.kernel.jobs.feed import Follower, follow
@@ -51,6 +52,7 @@ MAIN_NAV = (
     *customers_views.NAV,
     *tracking_views.NAV,
     *attribution_views.NAV,
+    *journeys_views.NAV,
     *commerce_views.NAV,
     *nav.NAV,
 )

@@ -1,0 +1,71 @@
+"""`omnicx journeys`: funnels in a terminal, or as CSV/JSON for a spreadsheet or a script."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from omnicx.auth import service as auth_service
+from omnicx.journeys import service
+from omnicx.journeys.schemas import FunnelQuery, FunnelResult
+from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
+from omnicx.kernel.errors import DomainError
+
+app = typer.Typer(help="Journeys: funnels over the analytics copy.")
+
+
+@app.command("funnel")
+def funnel_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    step: Annotated[
+        list[str],
+        typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
+    ],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    window_hours: Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")] = 7 * 24,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """An ordered funnel: customers per step, the share kept, those dropped and the median time taken."""
+    try:
+        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
+        with open_runtime() as runtime, runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            result = service.funnel(session, workspace_id=ws.id, query=query)
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    if output == "json":
+        print(result.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(service.funnel_csv(result))
+    else:
+        _print(result)
+
+
+def _share(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "—"
+
+
+def _print(result: FunnelResult) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    title = f"{result.date_from} → {result.date_to} ({result.timezone}), window {result.window_hours} h"
+    table = Table(title=title)
+    for column in ("step", "customers", "of step 1", "of previous", "dropped", "median from previous"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for s in result.steps:
+        median = s.median_seconds_from_previous
+        table.add_row(
+            escape(f"{s.position}. {s.label}"),
+            f"{s.customers:,}",
+            _share(s.share_of_first),
+            _share(s.share_of_previous) if s.position > 1 else "—",
+            f"{s.dropped:,}" if s.position > 1 else "—",
+            f"{median / 60:.1f} min" if median is not None else "—",
+        )
+    console.print(table)

@@ -1,0 +1,90 @@
+"""REST API of journeys: `/api/v1/journeys/funnel` (JSON, CSV, chart) and the event names offered as steps."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from omnicx.journeys import service
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/journeys", tags=["journeys"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, require(Action.JOURNEYS_READ)]
+Steps = Annotated[
+    list[str],
+    Query(
+        min_length=2,
+        max_length=MAX_STEPS,
+        description="The steps in order, each `event:<event name>` or `page:<text the page address contains>`",
+    ),
+]
+
+
+def _funnel(session: SessionDep, principal: Principal, query: FunnelQuery) -> FunnelResult:
+    return service.funnel(session, workspace_id=principal.workspace_id, query=query)
+
+
+@router.get("/funnel", response_model=FunnelResult)
+def funnel(
+    session: SessionDep,
+    principal: Reader,
+    step: Steps,
+    date_from: date,
+    date_to: date,
+    window_hours: int = 7 * 24,
+) -> FunnelResult:
+    """An ordered funnel: customers whose first step-1 event falls in the inclusive range (workspace time zone),
+    then, per next step, those who did it after the previous one within `window_hours` of step 1; with the
+    share kept, the customers dropped and the median time from the previous step."""
+    return _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
+
+
+@router.get("/funnel.csv", response_class=Response, responses=CSV_RESPONSES)
+def funnel_csv(
+    session: SessionDep,
+    principal: Reader,
+    step: Steps,
+    date_from: date,
+    date_to: date,
+    window_hours: int = 7 * 24,
+) -> Response:
+    """The funnel's table, one row per step."""
+    result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
+    return csv_attachment(service.funnel_csv(result), f"funnel-{date_from}-{date_to}.csv")
+
+
+@router.get("/funnel/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def funnel_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    step: Steps,
+    date_from: date,
+    date_to: date,
+    window_hours: int = 7 * 24,
+) -> Response:
+    """The funnel's chart: its Vega-Lite spec, or PNG/SVG."""
+    result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
+    return chart_response(service.funnel_spec(result), fmt)
+
+
+@router.get("/events", response_model=list[str])
+def event_names(session: SessionDep, principal: Reader, date_from: date, date_to: date) -> list[str]:
+    """The workspace's most frequent event names in the range, most frequent first: candidate steps."""
+    return service.suggested_events(
+        session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
+    )

@@ -1,0 +1,90 @@
+"""What the journeys API takes and returns."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from omnicx.journeys.errors import InvalidFunnel
+
+MAX_STEPS = 8
+MAX_WINDOW_HOURS = 90 * 24
+
+
+class StepKind(StrEnum):
+    EVENT = "event"  # a track call by its name (`Product Viewed`)
+    PAGE = "page"  # a page view whose address contains the text (`/checkout`)
+
+
+class FunnelStep(BaseModel):
+    """One step: an event by its exact name, or a page view whose address contains a text."""
+
+    kind: StepKind
+    match: str = Field(min_length=1, max_length=200)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value}: {self.match}"
+
+    @classmethod
+    def parse(cls, text: str) -> FunnelStep:
+        """A step as the API's `step` parameter and the CLI write it: `event:Order Completed`, `page:/cart`."""
+        kind, sep, match = text.partition(":")
+        if not sep or kind.strip() not in {k.value for k in StepKind} or not match.strip():
+            raise InvalidFunnel(f"a step is `event:<name>` or `page:<address text>`, not {text[:80]!r}")
+        return cls(kind=StepKind(kind.strip()), match=match.strip())
+
+
+class FunnelQuery(BaseModel):
+    """An ordered funnel: customers whose first event of step 1 falls in the range (inclusive days, workspace
+    time zone), then who did each next step after the previous one, within `window_hours` of step 1."""
+
+    steps: list[FunnelStep] = Field(min_length=2, max_length=MAX_STEPS)
+    date_from: date
+    date_to: date
+    window_hours: int = Field(default=7 * 24, ge=1, le=MAX_WINDOW_HOURS)
+
+    @classmethod
+    def parse(cls, steps: list[str], date_from: date, date_to: date, window_hours: int) -> FunnelQuery:
+        """The query as the API, the page and the CLI receive it (steps as `kind:match` texts); InvalidFunnel,
+        with the first problem, when it cannot be computed."""
+        try:
+            return cls(
+                steps=[FunnelStep.parse(text) for text in steps],
+                date_from=date_from,
+                date_to=date_to,
+                window_hours=window_hours,
+            )
+        except ValidationError as error:
+            raise InvalidFunnel(str(error.errors()[0]["msg"])) from None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FunnelQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        return self
+
+
+class FunnelStepResult(BaseModel):
+    position: int = Field(description="1 for the first step")
+    label: str
+    customers: int = Field(description="Customers who reached this step in order, within the window")
+    share_of_first: float | None = Field(description="customers / customers of step 1")
+    share_of_previous: float | None = Field(description="customers / customers of the previous step")
+    dropped: int = Field(description="Customers of the previous step who did not reach this one")
+    median_seconds_from_previous: float | None
+
+
+class FunnelResult(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    window_hours: int
+    steps: list[FunnelStepResult]
+
+    @property
+    def conversion(self) -> float | None:
+        """Customers of the last step over those of the first."""
+        return self.steps[-1].share_of_first if self.steps else None

@@ -1,0 +1,36 @@
+"""The funnel's chart: Altair (Vega-Lite), drawn in the page by the served Vega bundle and rendered to PNG/SVG
+on the server (`kernel.charts`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+
+from omnicx.journeys.schemas import FunnelResult
+from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.i18n import gettext
+
+
+def funnel_spec(result: FunnelResult) -> dict[str, Any]:
+    """Customers per step, as bars in step order, each labelled with its share of step 1."""
+    if not result.steps or result.steps[0].customers == 0:
+        return empty_chart(gettext("No customer did the first step in this range."))
+    rows = [
+        {
+            "step": f"{step.position}. {step.label}",
+            "customers": step.customers,
+            "share": f"{step.share_of_first:.0%}" if step.share_of_first is not None else "",
+        }
+        for step in result.steps
+    ]
+    order = [f"{step.position}. {step.label}" for step in result.steps]
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
+        y=alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("customers:Q", title=gettext("Customers")),
+    )
+    bars = base.mark_bar(color="#4c78a8")
+    labels = base.mark_text(align="left", dx=4).encode(text="share:N")
+    chart = (bars + labels).properties(width="container", height=max(120, 44 * len(rows)))
+    spec: dict[str, Any] = chart.to_dict()
+    return spec

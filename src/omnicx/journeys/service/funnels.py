@@ -1,0 +1,183 @@
+"""Ordered funnels, computed in the analytics engine over its copy of events (DuckDB or ClickHouse).
+
+A customer enters the funnel with their first event of step 1 in the range (inclusive days in the workspace's
+time zone); step k+1 counts when the customer did it after their step k (strictly later, so one event never
+fills two steps) and no later than the window after their step 1. Each step keeps the first time it was
+reached, and the time from the previous step is measured between those. Events count for the customer they
+belong to now (`person_id`: merged customers are one journey); events of no customer (not processed yet, or
+of a suppressed identifier) count for nobody.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from omnicx.analytics import service as analytics_service
+from omnicx.auth import service as auth_service
+from omnicx.journeys.errors import InvalidFunnel
+from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep, FunnelStepResult, StepKind
+from omnicx.kernel.dates import report_bounds
+
+MAX_RANGE_DAYS = 366
+#: The event names offered as steps: the workspace's most frequent in the range.
+SUGGESTED_EVENTS = 30
+
+
+def _matches(step: FunnelStep, position: int) -> str:
+    """The SQL test of one step on an event row; its value is the parameter `$m{position}`."""
+    if step.kind is StepKind.EVENT:
+        return f"(type = 'track' AND event = $m{position})"
+    return f"(type = 'page' AND strpos(coalesce(url, ''), $m{position}) > 0)"
+
+
+def _funnel_sql(steps: list[FunnelStep]) -> str:
+    """One statement for the whole funnel: every step's first time per customer, then counts and medians.
+
+    Built from the step count and kinds alone: only positions and fixed SQL reach the text, every value the
+    caller gave is a parameter, so the text repeats for the same shape (and the engines' caches hit)."""
+    flags = ",\n        ".join(f"{_matches(step, i)} AS m{i}" for i, step in enumerate(steps))
+    any_step = " OR ".join(f"m{i}" for i in range(len(steps)))
+    ctes = [
+        f"""hits AS (
+    SELECT * FROM (
+        SELECT person_id, timestamp,
+        {flags}
+        FROM events
+        WHERE timestamp >= $since AND timestamp < $horizon AND person_id IS NOT NULL
+    ) WHERE {any_step}
+)""",  # noqa: S608
+        """step0 AS (
+    SELECT person_id, min(timestamp) AS at0 FROM hits WHERE m0 AND timestamp < $until GROUP BY person_id
+)""",
+    ]
+    for k in range(1, len(steps)):
+        carried = ", ".join(f"s.at{j}" for j in range(k))
+        ctes.append(
+            f"""step{k} AS (
+    SELECT s.person_id, {carried}, min(h.timestamp) AS at{k}
+    FROM step{k - 1} s JOIN hits h ON h.person_id = s.person_id
+    WHERE h.m{k} AND h.timestamp > s.at{k - 1} AND h.timestamp <= s.at0 + $window
+    GROUP BY s.person_id, {carried}
+)"""  # noqa: S608
+        )
+    counts = ["SELECT 0 AS position, count(*) AS customers, NULL AS median_seconds FROM step0"]
+    median = "quantile_cont(date_diff('microsecond', at{prev}, at{k}) / 1000000.0, 0.5)"
+    counts += [
+        f"SELECT {k}, count(*), {median.format(prev=k - 1, k=k)} FROM step{k}"  # noqa: S608
+        for k in range(1, len(steps))
+    ]
+    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(counts)
+
+
+def _timezone(session: Session, workspace_id: uuid.UUID) -> str:
+    return auth_service.get_workspace(session, workspace_id=workspace_id).timezone
+
+
+def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> FunnelResult:
+    """Customers reaching each step in order, the share kept from step to step, and the median time taken."""
+    timezone = _timezone(session, workspace_id)
+    since, until = report_bounds(
+        query.date_from, query.date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel
+    )
+    window = timedelta(hours=query.window_hours)
+    params: dict[str, Any] = {"since": since, "until": until, "horizon": until + window, "window": window}
+    params.update({f"m{i}": step.match for i, step in enumerate(query.steps)})
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
+    )
+    found = {int(position): (int(count), _seconds(median)) for position, count, median in rows}
+    return FunnelResult(
+        date_from=query.date_from,
+        date_to=query.date_to,
+        timezone=timezone,
+        window_hours=query.window_hours,
+        steps=_step_results(query.steps, found),
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    """A median as the engines give it: none (DuckDB) or not a number (ClickHouse) when no customer got there."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _step_results(
+    steps: list[FunnelStep], found: dict[int, tuple[int, float | None]]
+) -> list[FunnelStepResult]:
+    first = found.get(0, (0, None))[0]
+    results: list[FunnelStepResult] = []
+    previous = first
+    for position, step in enumerate(steps):
+        customers, median = found.get(position, (0, None))
+        results.append(
+            FunnelStepResult(
+                position=position + 1,
+                label=step.label,
+                customers=customers,
+                share_of_first=customers / first if first else None,
+                share_of_previous=(customers / previous if previous else None) if position else None,
+                dropped=previous - customers if position else 0,
+                median_seconds_from_previous=median if position else None,
+            )
+        )
+        previous = customers
+    return results
+
+
+TOP_EVENTS = """
+SELECT event, count(*) AS n FROM events
+WHERE type = 'track' AND event IS NOT NULL AND timestamp >= $since AND timestamp < $until
+GROUP BY event ORDER BY n DESC, event LIMIT $limit
+"""
+
+
+def suggested_events(
+    session: Session, *, workspace_id: uuid.UUID, date_from: date, date_to: date
+) -> list[str]:
+    """The workspace's most frequent event names in the range: what a funnel's steps are usually made of."""
+    timezone = _timezone(session, workspace_id)
+    since, until = report_bounds(date_from, date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel)
+    params = {"since": since, "until": until, "limit": SUGGESTED_EVENTS}
+    return [
+        str(row[0])
+        for row in analytics_service.query(session, workspace_id=workspace_id, sql=TOP_EVENTS, params=params)
+    ]
+
+
+def funnel_csv(result: FunnelResult) -> str:
+    """The funnel's table as CSV: one row per step."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["position", "step", "customers", "share_of_first", "share_of_previous", "dropped", "median_seconds"]
+    )
+    for step in result.steps:
+        writer.writerow(
+            [
+                step.position,
+                step.label,
+                step.customers,
+                "" if step.share_of_first is None else f"{step.share_of_first:.4f}",
+                "" if step.share_of_previous is None else f"{step.share_of_previous:.4f}",
+                step.dropped,
+                ""
+                if step.median_seconds_from_previous is None
+                else f"{step.median_seconds_from_previous:.1f}",
+            ]
+        )
+    return out.getvalue()
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last 30 days, today included."""
+    end = today or date.today()
+    return end - timedelta(days=29), end

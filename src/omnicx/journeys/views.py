@@ -1,0 +1,75 @@
+"""The Funnels page: steps, date range and window in a form; the chart, the step table and exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from omnicx.journeys import service
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
+NAV = [NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35)]
+
+#: What a new funnel starts from: the commonest e-commerce steps (Segment's spec names the events).
+DEFAULT_STEPS = ["page:/products/", "page:/cart", "event:Checkout Started", "event:Order Completed"]
+
+
+@router.get("/journeys/funnels", response_class=HTMLResponse)
+def funnels_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    step: Annotated[list[str] | None, Query()] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    window_hours: int = 7 * 24,
+) -> HTMLResponse:
+    start, end = service.default_range()
+    date_from, date_to = date_from or start, date_to or end
+    steps = [text for text in (step or DEFAULT_STEPS) if text.strip()]
+    error, result = None, None
+    try:
+        query = FunnelQuery.parse(steps, date_from, date_to, window_hours)
+        result = service.funnel(session, workspace_id=principal.workspace_id, query=query)
+        suggestions = service.suggested_events(
+            session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
+        )
+    except DomainError as exc:
+        error, suggestions = exc.message, []
+    params = [("step", text) for text in steps] + [
+        ("date_from", date_from.isoformat()),
+        ("date_to", date_to.isoformat()),
+        ("window_hours", str(window_hours)),
+    ]
+    context = {
+        "steps": steps + [""] * max(0, min(MAX_STEPS, len(steps) + 1) - len(steps)),
+        "date_from": date_from,
+        "date_to": date_to,
+        "window_hours": window_hours,
+        "result": result,
+        "spec_json": json.dumps(service.funnel_spec(result)) if result is not None else None,
+        "export_query": urlencode(params),
+        "suggestions": suggestions,
+        "error": error,
+        "conversion": _conversion(result),
+    }
+    return render(request, "journeys/funnels.html", context)
+
+
+def _conversion(result: FunnelResult | None) -> float | None:
+    return result.conversion if result is not None else None

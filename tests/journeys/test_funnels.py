@@ -1,0 +1,185 @@
+"""Ordered funnels on hand-computed toy data: each step strictly after the previous one, within the window
+from step 1, the first entry in the range; the same answers on DuckDB and on ClickHouse's engine (chdb)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from omnicx.analytics import service as analytics_service
+from omnicx.app.cli import app as cli_app
+from omnicx.journeys import service
+from omnicx.journeys.errors import InvalidFunnel
+from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
+from tests.analytics.chdb_support import chdb_settings
+from tests.conftest import World
+from tests.helpers import follow_export_links, sign_in
+from tests.tracking.conftest import KeyedSource
+from tests.tracking.test_processing import T0, drain, send
+
+DAY = T0.date()
+STEPS = [
+    FunnelStep.parse("page:/products/"),
+    FunnelStep.parse("event:Product Added"),
+    FunnelStep.parse("event:Order Completed"),
+]
+
+
+def at(anonymous_id: str, minutes: float, call: str) -> dict[str, Any]:
+    """A page view (`/path`) or a track call (`Event Name`) by one visitor, `minutes` after T0."""
+    when = (T0 + timedelta(minutes=minutes)).isoformat()
+    common = {"anonymousId": anonymous_id, "timestamp": when, "messageId": f"{anonymous_id}-{minutes}-{call}"}
+    if call.startswith("/"):
+        return {**common, "type": "page", "context": {"page": {"url": f"https://shop.example{call}"}}}
+    return {**common, "type": "track", "event": call}
+
+
+# Expected, by hand (window 60 minutes):
+#   a: product page, add, order             -> steps 1, 2, 3 (2 min then 8 min)
+#   b: product page, add                    -> steps 1, 2 (4 min)
+#   c: product page, add 61 min later       -> step 1 only (outside the window)
+#   d: add, then product page, then order   -> step 1 only (the add came before the product page)
+#   e: product page, add, order all at the same instant -> step 1 only (each step strictly after the last)
+#   f: the home page and an order           -> nowhere (never did step 1)
+#   g: product page the day before the range, add and order in it -> nowhere (entered before the range)
+EVENTS = [
+    at("a", 0, "/products/lamp"), at("a", 2, "Product Added"), at("a", 10, "Order Completed"),
+    at("b", 5, "/products/kettle"), at("b", 9, "Product Added"),
+    at("c", 1, "/products/lamp"), at("c", 62, "Product Added"),
+    at("d", 0, "Product Added"), at("d", 1, "/products/lamp"), at("d", 3, "Order Completed"),
+    at("e", 7, "/products/lamp"), at("e", 7, "Product Added"), at("e", 7, "Order Completed"),
+    at("f", 3, "/"), at("f", 4, "Order Completed"),
+    at("g", -24 * 60, "/products/lamp"), at("g", 30, "Product Added"), at("g", 31, "Order Completed"),
+]  # fmt: skip
+
+
+def _funnel(runtime: Runtime, workspace_id: uuid.UUID, window_hours: int = 1) -> FunnelResult:
+    query = FunnelQuery(steps=STEPS, date_from=DAY, date_to=DAY, window_hours=window_hours)
+    with runtime.sessions() as session:
+        return service.funnel(session, workspace_id=workspace_id, query=query)
+
+
+def _seeded(client: TestClient, runtime: Runtime, source: KeyedSource) -> None:
+    send(client, source, *EVENTS)
+    drain(runtime)
+    analytics_service.sync(runtime)
+
+
+def test_an_ordered_funnel_counts_each_step_after_the_previous_within_the_window(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    _seeded(client, runtime, source)
+    result = _funnel(runtime, world.workspace.id)
+    assert [s.customers for s in result.steps] == [5, 2, 1]  # a b c d e; a b; a
+    assert [s.dropped for s in result.steps] == [0, 3, 1]
+    assert result.steps[1].share_of_previous == pytest.approx(2 / 5)
+    assert result.steps[2].share_of_first == pytest.approx(1 / 5)
+    assert result.steps[1].median_seconds_from_previous == pytest.approx(180.0)  # 2 and 4 minutes
+    assert result.steps[2].median_seconds_from_previous == pytest.approx(480.0)  # a: 8 minutes
+    assert result.steps[0].median_seconds_from_previous is None
+    # A two-hour window lets c's late add count.
+    assert [s.customers for s in _funnel(runtime, world.workspace.id, window_hours=2).steps] == [5, 3, 1]
+
+
+def test_the_same_funnel_on_clickhouse(
+    client: TestClient, runtime: Runtime, settings: Settings, world: World, source: KeyedSource, chdb_url: str
+) -> None:
+    _seeded(client, runtime, source)
+    on_duckdb = _funnel(runtime, world.workspace.id)
+    on_clickhouse = build_runtime(chdb_settings(settings, chdb_url))
+    try:
+        analytics_service.rebuild(on_clickhouse)
+        assert _funnel(on_clickhouse, world.workspace.id) == on_duckdb
+    finally:
+        on_clickhouse.close()
+
+
+@pytest.mark.parametrize("text", ["event", "event:", "click:Buy", ":Buy"])
+def test_a_step_written_wrongly_is_refused(text: str) -> None:
+    with pytest.raises(InvalidFunnel):
+        FunnelStep.parse(text)
+
+
+PARAMS = {
+    "step": [f"{s.kind.value}:{s.match}" for s in STEPS],
+    "date_from": DAY.isoformat(),
+    "date_to": DAY.isoformat(),
+    "window_hours": "1",
+}
+
+
+def test_the_api_page_and_exports_give_the_funnel(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    _seeded(client, runtime, source)
+    headers = world.token(Role.ANALYST)
+    body = client.get("/api/v1/journeys/funnel", params=PARAMS, headers=headers).json()
+    assert [s["customers"] for s in body["steps"]] == [5, 2, 1]
+    csv = client.get("/api/v1/journeys/funnel.csv", params=PARAMS, headers=headers)
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.count("\n") == 4
+    png = client.get("/api/v1/journeys/funnel/chart.png", params=PARAMS, headers=headers)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    events = client.get(
+        "/api/v1/journeys/events",
+        params={"date_from": PARAMS["date_from"], "date_to": PARAMS["date_to"]},
+        headers=headers,
+    )
+    assert events.json() == ["Product Added", "Order Completed"]  # 6 adds, 5 orders
+
+    sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
+    page = client.get("/journeys/funnels", params=PARAMS)
+    assert page.status_code == 200
+    rows = re.findall(r"<tr>\s*<td class=\"label\">(.*?)</td>\s*<td>(.*?)</td>", page.text)
+    assert [(label, int(count)) for label, count in rows] == [
+        ("1. page: /products/", 5),
+        ("2. event: Product Added", 2),
+        ("3. event: Order Completed", 1),
+    ]
+    assert "data-vega-spec" in page.text
+    follow_export_links(client, page.text)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**PARAMS, "step": ["event:Order Completed"]}, None),  # one step: FastAPI's own validation
+        ({**PARAMS, "step": ["click:Buy", "event:Order Completed"]}, "a step is"),
+        ({**PARAMS, "date_from": "2026-05-05", "date_to": "2026-05-01"}, "ends before it starts"),
+        ({**PARAMS, "window_hours": "0"}, "greater than or equal to 1"),
+    ],
+)
+def test_a_funnel_that_cannot_be_computed_is_refused_with_its_reason(
+    client: TestClient, world: World, params: dict[str, Any], message: str | None
+) -> None:
+    response = client.get("/api/v1/journeys/funnel", params=params, headers=world.token(Role.ANALYST))
+    assert response.status_code == 422
+    body = response.json()
+    assert set(body) >= {"code", "message"}
+    if message is not None:
+        assert body["code"] == "invalid_funnel" and message in body["message"]
+
+
+def test_the_cli_prints_the_funnel(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource, cli_env: dict[str, str]
+) -> None:
+    _seeded(client, runtime, source)
+    steps = [arg for s in PARAMS["step"] for arg in ("--step", s)]
+    args = ["journeys", "funnel", "-w", world.workspace.slug, *steps, "--from", PARAMS["date_from"]]
+    args += ["--to", PARAMS["date_to"], "--window-hours", "1"]
+    result = CliRunner().invoke(cli_app, [*args, "--format", "json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert [s["customers"] for s in json.loads(result.stdout)["steps"]] == [5, 2, 1]
+    table = CliRunner().invoke(cli_app, args, env=cli_env)
+    assert table.exit_code == 0 and "Product Added" in table.stdout and "40.0%" in table.stdout
+    bad = CliRunner().invoke(cli_app, [*args[:4], "--step", "nope", "--step", "x:y", *args[-6:]], env=cli_env)
+    assert bad.exit_code == 1 and "invalid_funnel" in bad.stderr
