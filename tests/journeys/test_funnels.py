@@ -18,14 +18,14 @@ from omnicx.app.cli import app as cli_app
 from omnicx.journeys import service
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep
-from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
 from tests.analytics.chdb_support import chdb_settings
 from tests.conftest import World
 from tests.helpers import follow_export_links, sign_in
 from tests.tracking.conftest import KeyedSource
-from tests.tracking.test_processing import T0, drain, send
+from tests.tracking.test_processing import T0, customer_of, drain, send
 
 DAY = T0.date()
 STEPS = [
@@ -183,3 +183,40 @@ def test_the_cli_prints_the_funnel(
     assert table.exit_code == 0 and "Product Added" in table.stdout and "40.0%" in table.stdout
     bad = CliRunner().invoke(cli_app, [*args[:4], "--step", "nope", "--step", "x:y", *args[-6:]], env=cli_env)
     assert bad.exit_code == 1 and "invalid_funnel" in bad.stderr
+
+
+def test_the_customers_who_dropped_at_a_step_are_listed_with_links(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource, cli_env: dict[str, str]
+) -> None:
+    _seeded(client, runtime, source)
+    customers = {name: customer_of(runtime, name) for name in "abcde"}
+    headers = world.token(Role.ANALYST)
+    at_2 = client.get("/api/v1/journeys/funnel/dropped", params={**PARAMS, "position": 2}, headers=headers)
+    assert at_2.json()["total"] == 3
+    assert {item["id"] for item in at_2.json()["items"]} == {str(customers[n]) for n in "cde"}
+    at_3 = client.get("/api/v1/journeys/funnel/dropped", params={**PARAMS, "position": 3}, headers=headers)
+    assert [item["id"] for item in at_3.json()["items"]] == [str(customers["b"])]
+    beyond = client.get("/api/v1/journeys/funnel/dropped", params={**PARAMS, "position": 4}, headers=headers)
+    assert beyond.status_code == 422
+
+    sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
+    funnel_page = client.get("/journeys/funnels", params=PARAMS).text
+    link = re.search(r'href="(/journeys/funnels/dropped\?[^"]*position=2)"', funnel_page)
+    assert link is not None
+    page = client.get(link.group(1).replace("&amp;", "&"))
+    assert page.status_code == 200
+    assert set(re.findall(r'href="/customers/([0-9a-f-]+)"', page.text)) == {str(customers[n]) for n in "cde"}
+
+    steps = [arg for s in PARAMS["step"] for arg in ("--step", s)]
+    args = ["journeys", "dropped", "-w", world.workspace.slug, *steps, "--position", "3"]
+    args += ["--from", PARAMS["date_from"], "--to", PARAMS["date_to"], "--window-hours", "1"]
+    result = CliRunner().invoke(cli_app, args, env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert str(customers["b"]) in result.stdout and "1 customers" in result.stdout
+
+
+def test_every_role_that_reads_journeys_reads_customers() -> None:
+    """The drop-off lists show customers: they are gated by the journeys permission alone, which is right only
+    while no role reads journeys without reading customers."""
+    for role in Role:
+        assert not allows(role, Action.JOURNEYS_READ) or allows(role, Action.CUSTOMERS_READ), role

@@ -48,6 +48,40 @@ def funnel_command(
         _print(result)
 
 
+@app.command("dropped")
+def dropped_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    step: Annotated[
+        list[str],
+        typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
+    ],
+    position: Annotated[int, typer.Option("--position", "-p", help="The step they did not reach (from 2).")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    window_hours: Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")] = 7 * 24,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many customers.")] = 50,
+) -> None:
+    """The customers who reached the step before `--position` but not that one: id, name, email, last seen."""
+    try:
+        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
+        with open_runtime() as runtime, runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            page = service.dropped_customers(
+                session, workspace_id=ws.id, query=query, position=position, limit=limit
+            )
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    table = Table(title=f"dropped at step {position}: {page.total} customers")
+    for column in ("id", "name", "email", "last seen"):
+        table.add_column(column)
+    for c in page.items:
+        seen = c.last_seen_at.isoformat(timespec="minutes") if c.last_seen_at else "—"
+        table.add_row(str(c.id), escape(c.display_name), escape(c.email or "—"), seen)
+    console.print(table)
+
+
 def _share(value: float | None) -> str:
     return f"{value:.1%}" if value is not None else "—"
 

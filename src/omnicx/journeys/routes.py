@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
 from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult
 from omnicx.kernel.access.permissions import Action
@@ -19,7 +20,7 @@ from omnicx.kernel.web.downloads import (
     chart_response,
     csv_attachment,
 )
-from omnicx.kernel.web.schemas import ERROR_RESPONSES
+from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 
 router = APIRouter(prefix="/api/v1/journeys", tags=["journeys"], responses=ERROR_RESPONSES)
 
@@ -80,6 +81,31 @@ def funnel_chart(
     """The funnel's chart: its Vega-Lite spec, or PNG/SVG."""
     result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
     return chart_response(service.funnel_spec(result), fmt)
+
+
+@router.get("/funnel/dropped", response_model=Page[CustomerPublic])
+def funnel_dropped(
+    session: SessionDep,
+    principal: Reader,
+    step: Steps,
+    date_from: date,
+    date_to: date,
+    position: Annotated[int, Query(ge=2, le=MAX_STEPS, description="The step they did not reach (1-based)")],
+    window_hours: int = 7 * 24,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[CustomerPublic]:
+    """The customers who reached the step before `position` but not `position`, most recently seen first: who
+    to follow up. (Every role that reads journeys reads customers too: tests/journeys keeps it so.)"""
+    query = FunnelQuery.parse(step, date_from, date_to, window_hours)
+    return service.dropped_customers(
+        session,
+        workspace_id=principal.workspace_id,
+        query=query,
+        position=position,
+        offset=offset,
+        limit=limit,
+    )
 
 
 @router.get("/events", response_model=list[str])

@@ -73,3 +73,44 @@ def funnels_page(
 
 def _conversion(result: FunnelResult | None) -> float | None:
     return result.conversion if result is not None else None
+
+
+@router.get("/journeys/funnels/dropped", response_class=HTMLResponse)
+def dropped_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    step: Annotated[list[str], Query()],
+    date_from: date,
+    date_to: date,
+    position: Annotated[int, Query(ge=2, le=MAX_STEPS)],
+    window_hours: int = 7 * 24,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """Who dropped at a step of a funnel, each linking to their customer page."""
+    error, page = None, None
+    funnel_params = [("step", text) for text in step] + [
+        ("date_from", date_from.isoformat()),
+        ("date_to", date_to.isoformat()),
+        ("window_hours", str(window_hours)),
+    ]
+    try:
+        query = FunnelQuery.parse(step, date_from, date_to, window_hours)
+        page = service.dropped_customers(
+            session, workspace_id=principal.workspace_id, query=query, position=position, offset=offset
+        )
+    except DomainError as exc:
+        error = exc.message
+    labels = [text.strip() for text in step]
+    context = {
+        "position": position,
+        "before": labels[position - 2] if position - 2 < len(labels) else "",
+        "step_label": labels[position - 1] if position - 1 < len(labels) else "",
+        "date_from": date_from,
+        "date_to": date_to,
+        "page": page,
+        "error": error,
+        "funnel_query": urlencode(funnel_params),
+        "page_query": urlencode([*funnel_params, ("position", str(position))]),
+    }
+    return render(request, "journeys/dropped.html", context)

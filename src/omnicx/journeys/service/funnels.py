@@ -14,16 +14,19 @@ import csv
 import io
 import math
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep, FunnelStepResult, StepKind
 from omnicx.kernel.dates import report_bounds
+from omnicx.kernel.web.schemas import Page
 
 MAX_RANGE_DAYS = 366
 #: The event names offered as steps: the workspace's most frequent in the range.
@@ -37,8 +40,8 @@ def _matches(step: FunnelStep, position: int) -> str:
     return f"(type = 'page' AND strpos(coalesce(url, ''), $m{position}) > 0)"
 
 
-def _funnel_sql(steps: list[FunnelStep]) -> str:
-    """One statement for the whole funnel: every step's first time per customer, then counts and medians.
+def _ctes(steps: list[FunnelStep]) -> str:
+    """Every step's first time per customer, as one CTE per step (`step0` … `stepN`) over the matching events.
 
     Built from the step count and kinds alone: only positions and fixed SQL reach the text, every value the
     caller gave is a parameter, so the text repeats for the same shape (and the engines' caches hit)."""
@@ -67,13 +70,24 @@ def _funnel_sql(steps: list[FunnelStep]) -> str:
     GROUP BY s.person_id, {carried}
 )"""  # noqa: S608
         )
+    return "WITH " + ",\n".join(ctes) + "\n"
+
+
+def _funnel_sql(steps: list[FunnelStep]) -> str:
+    """One statement for the whole funnel: each step's customers and the median time from the previous step."""
     counts = ["SELECT 0 AS position, count(*) AS customers, NULL AS median_seconds FROM step0"]
     median = "quantile_cont(date_diff('microsecond', at{prev}, at{k}) / 1000000.0, 0.5)"
     counts += [
         f"SELECT {k}, count(*), {median.format(prev=k - 1, k=k)} FROM step{k}"  # noqa: S608
         for k in range(1, len(steps))
     ]
-    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(counts)
+    return _ctes(steps) + "\nUNION ALL\n".join(counts)
+
+
+def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
+    """The customers who reached step `index - 1` (0-based) but not step `index`."""
+    tail = "SELECT person_id FROM step{prev} WHERE person_id NOT IN (SELECT person_id FROM step{index})"
+    return _ctes(steps) + tail.format(prev=index - 1, index=index)
 
 
 def _timezone(session: Session, workspace_id: uuid.UUID) -> str:
@@ -86,9 +100,7 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
     since, until = report_bounds(
         query.date_from, query.date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel
     )
-    window = timedelta(hours=query.window_hours)
-    params: dict[str, Any] = {"since": since, "until": until, "horizon": until + window, "window": window}
-    params.update({f"m{i}": step.match for i, step in enumerate(query.steps)})
+    params = _params(query, since, until)
     rows = analytics_service.query(
         session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
     )
@@ -99,6 +111,42 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         timezone=timezone,
         window_hours=query.window_hours,
         steps=_step_results(query.steps, found),
+    )
+
+
+def _params(query: FunnelQuery, since: datetime, until: datetime) -> dict[str, Any]:
+    window = timedelta(hours=query.window_hours)
+    params: dict[str, Any] = {"since": since, "until": until, "horizon": until + window, "window": window}
+    params.update({f"m{i}": step.match for i, step in enumerate(query.steps)})
+    return params
+
+
+def dropped_customers(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    query: FunnelQuery,
+    position: int,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[CustomerPublic]:
+    """The customers who reached step `position - 1` but not step `position` (1-based, from 2), most recently
+    seen first, as the customer list shows them (a customer merged since counts as its survivor)."""
+    if not 2 <= position <= len(query.steps):
+        raise InvalidFunnel(f"a funnel of {len(query.steps)} steps has no drop-off at step {position}")
+    timezone = _timezone(session, workspace_id)
+    since, until = report_bounds(
+        query.date_from, query.date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel
+    )
+    rows = analytics_service.query(
+        session,
+        workspace_id=workspace_id,
+        sql=_dropped_sql(query.steps, position - 1),
+        params=_params(query, since, until),
+    )
+    ids = [row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])) for row in rows]
+    return identity_service.search_customers(
+        session, workspace_id=workspace_id, search=CustomerSearch(), among=ids, offset=offset, limit=limit
     )
 
 
