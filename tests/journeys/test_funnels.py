@@ -45,15 +45,17 @@ def at(anonymous_id: str, minutes: float, call: str) -> dict[str, Any]:
 
 
 # Expected, by hand (window 60 minutes):
-#   a: product page, add, order             -> steps 1, 2, 3 (2 min then 8 min)
+#   a: product page, add, order             -> steps 1, 2, 3 (2 min then 8 min); came from an email
+#      (the others came straight to the shop)
 #   b: product page, add                    -> steps 1, 2 (4 min)
 #   c: product page, add 61 min later       -> step 1 only (outside the window)
 #   d: add, then product page, then order   -> step 1 only (the add came before the product page)
 #   e: product page, add, order all at the same instant -> step 1 only (each step strictly after the last)
 #   f: the home page and an order           -> nowhere (never did step 1)
 #   g: product page the day before the range, add and order in it -> nowhere (entered before the range)
+FROM_EMAIL = "?utm_source=news&utm_medium=email"
 EVENTS = [
-    at("a", 0, "/products/lamp"), at("a", 2, "Product Added"), at("a", 10, "Order Completed"),
+    at("a", 0, f"/products/lamp{FROM_EMAIL}"), at("a", 2, "Product Added"), at("a", 10, "Order Completed"),
     at("b", 5, "/products/kettle"), at("b", 9, "Product Added"),
     at("c", 1, "/products/lamp"), at("c", 62, "Product Added"),
     at("d", 0, "Product Added"), at("d", 1, "/products/lamp"), at("d", 3, "Order Completed"),
@@ -87,6 +89,10 @@ def test_an_ordered_funnel_counts_each_step_after_the_previous_within_the_window
     assert result.steps[1].median_seconds_from_previous == pytest.approx(180.0)  # 2 and 4 minutes
     assert result.steps[2].median_seconds_from_previous == pytest.approx(480.0)  # a: 8 minutes
     assert result.steps[0].median_seconds_from_previous is None
+    assert [(seg.key, seg.customers) for seg in result.by_first_touch] == [
+        ("Direct", [4, 1, 0]),
+        ("Email", [1, 1, 1]),
+    ]
     # A two-hour window lets c's late add count.
     assert [s.customers for s in _funnel(runtime, world.workspace.id, window_hours=2).steps] == [5, 3, 1]
 
@@ -139,13 +145,16 @@ def test_the_api_page_and_exports_give_the_funnel(
     sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
     page = client.get("/journeys/funnels", params=PARAMS)
     assert page.status_code == 200
-    rows = re.findall(r"<tr>\s*<td class=\"label\">(.*?)</td>\s*<td>(.*?)</td>", page.text)
+    table = page.text.split('id="funnel-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>\s*<td class=\"label\">(.*?)</td>\s*<td>(.*?)</td>", table)
     assert [(label, int(count)) for label, count in rows] == [
         ("1. page: /products/", 5),
         ("2. event: Product Added", 2),
         ("3. event: Order Completed", 1),
     ]
     assert "data-vega-spec" in page.text
+    segments = page.text.split('id="funnel-segments"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<td class="label">(\w+)</td>', segments) == ["Direct", "Email"]
     follow_export_links(client, page.text)
 
 

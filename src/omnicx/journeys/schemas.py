@@ -77,12 +77,26 @@ class FunnelStepResult(BaseModel):
     median_seconds_from_previous: float | None
 
 
+class FunnelSegment(BaseModel):
+    """The funnel for the customers of one first-touch channel (the channel of their first touchpoint ever)."""
+
+    key: str = Field(description="The channel, or `(none)` for customers with no touchpoint")
+    customers: list[int] = Field(description="Customers per step, in step order")
+
+    @property
+    def conversion(self) -> float | None:
+        return self.customers[-1] / self.customers[0] if self.customers and self.customers[0] else None
+
+
 class FunnelResult(BaseModel):
     date_from: date
     date_to: date
     timezone: str
     window_hours: int
     steps: list[FunnelStepResult]
+    by_first_touch: list[FunnelSegment] = Field(
+        default=[], description="Per first-touch channel, most customers at step 1 first"
+    )
 
     @property
     def conversion(self) -> float | None:

@@ -24,7 +24,14 @@ from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
-from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep, FunnelStepResult, StepKind
+from omnicx.journeys.schemas import (
+    FunnelQuery,
+    FunnelResult,
+    FunnelSegment,
+    FunnelStep,
+    FunnelStepResult,
+    StepKind,
+)
 from omnicx.kernel.dates import report_bounds
 from omnicx.kernel.web.schemas import Page
 
@@ -84,6 +91,25 @@ def _funnel_sql(steps: list[FunnelStep]) -> str:
     return _ctes(steps) + "\nUNION ALL\n".join(counts)
 
 
+#: Per customer, the channel of their first touchpoint ever (ties: the smallest channel name).
+FIRST_TOUCH = """,
+first_touch AS (
+    SELECT person_id, arg_min(channel, touched_at) AS channel FROM touchpoints GROUP BY person_id
+)
+"""
+
+
+def _segments_sql(steps: list[FunnelStep]) -> str:
+    """Each step's customers per first-touch channel (`(none)` for customers without a touchpoint)."""
+    per_step = (
+        "SELECT {k} AS position, coalesce(f.channel, '(none)') AS channel, count(*) AS customers "
+        "FROM step{k} s LEFT JOIN first_touch f ON f.person_id = s.person_id "
+        "GROUP BY coalesce(f.channel, '(none)')"
+    )
+    union = "\nUNION ALL\n".join(per_step.format(k=k) for k in range(len(steps)))
+    return _ctes(steps).rstrip("\n") + FIRST_TOUCH + union
+
+
 def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
     """The customers who reached step `index - 1` (0-based) but not step `index`."""
     tail = "SELECT person_id FROM step{prev} WHERE person_id NOT IN (SELECT person_id FROM step{index})"
@@ -105,13 +131,25 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
     )
     found = {int(position): (int(count), _seconds(median)) for position, count, median in rows}
+    segments = analytics_service.query(
+        session, workspace_id=workspace_id, sql=_segments_sql(query.steps), params=params
+    )
     return FunnelResult(
         date_from=query.date_from,
         date_to=query.date_to,
         timezone=timezone,
         window_hours=query.window_hours,
         steps=_step_results(query.steps, found),
+        by_first_touch=_segments(len(query.steps), segments),
     )
+
+
+def _segments(steps: int, rows: list[tuple[Any, ...]]) -> list[FunnelSegment]:
+    counts: dict[str, list[int]] = {}
+    for position, channel, customers in rows:
+        counts.setdefault(str(channel), [0] * steps)[int(position)] = int(customers)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return [FunnelSegment(key=key, customers=values) for key, values in ordered]
 
 
 def _params(query: FunnelQuery, since: datetime, until: datetime) -> dict[str, Any]:
