@@ -93,6 +93,12 @@ def test_an_ordered_funnel_counts_each_step_after_the_previous_within_the_window
         ("Direct", [4, 1, 0]),
         ("Email", [1, 1, 1]),
     ]
+    assert [(d.day, d.entered, d.completed) for d in result.trend] == [(DAY, 5, 1)]
+    # From the day before, g enters then (its add comes 24.5 hours later, past the window): two days of trend.
+    two_days = FunnelQuery(steps=STEPS, date_from=DAY - timedelta(days=1), date_to=DAY, window_hours=1)
+    with runtime.sessions() as session:
+        longer = service.funnel(session, workspace_id=world.workspace.id, query=two_days)
+    assert [(d.entered, d.completed) for d in longer.trend] == [(1, 0), (5, 1)]
     # A two-hour window lets c's late add count.
     assert [s.customers for s in _funnel(runtime, world.workspace.id, window_hours=2).steps] == [5, 3, 1]
 

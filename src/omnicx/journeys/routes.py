@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -77,10 +77,12 @@ def funnel_chart(
     date_from: date,
     date_to: date,
     window_hours: int = 7 * 24,
+    chart: Literal["steps", "trend"] = "steps",
 ) -> Response:
-    """The funnel's chart: its Vega-Lite spec, or PNG/SVG."""
+    """The funnel's chart (customers per step, or conversion per day of entry): Vega-Lite spec, or PNG/SVG."""
     result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
-    return chart_response(service.funnel_spec(result), fmt)
+    spec = service.trend_spec(result) if chart == "trend" else service.funnel_spec(result)
+    return chart_response(spec, fmt)
 
 
 @router.get("/funnel/dropped", response_model=Page[CustomerPublic])

@@ -88,6 +88,18 @@ class FunnelSegment(BaseModel):
         return self.customers[-1] / self.customers[0] if self.customers and self.customers[0] else None
 
 
+class FunnelDay(BaseModel):
+    """The customers who entered the funnel on one day (workspace time zone) and those of them who completed it."""
+
+    day: date
+    entered: int
+    completed: int
+
+    @property
+    def conversion(self) -> float | None:
+        return self.completed / self.entered if self.entered else None
+
+
 class FunnelResult(BaseModel):
     date_from: date
     date_to: date
@@ -97,6 +109,7 @@ class FunnelResult(BaseModel):
     by_first_touch: list[FunnelSegment] = Field(
         default=[], description="Per first-touch channel, most customers at step 1 first"
     )
+    trend: list[FunnelDay] = Field(default=[], description="Per day of entry, every day of the range")
 
     @property
     def conversion(self) -> float | None:

@@ -34,3 +34,25 @@ def funnel_spec(result: FunnelResult) -> dict[str, Any]:
     chart = (bars + labels).properties(width="container", height=max(120, 44 * len(rows)))
     spec: dict[str, Any] = chart.to_dict()
     return spec
+
+
+def trend_spec(result: FunnelResult) -> dict[str, Any]:
+    """Conversion (last step over step 1) per day of entry, with the customers entered as bars behind it."""
+    rows = [
+        {
+            "day": d.day.isoformat(),
+            "entered": d.entered,
+            "conversion": d.conversion if d.conversion is not None else None,
+        }
+        for d in result.trend
+    ]
+    if not any(row["entered"] for row in rows):
+        return empty_chart(gettext("No customer did the first step in this range."))
+    base = alt.Chart(alt.InlineData(values=rows)).encode(x=alt.X("day:T", title=None))
+    bars = base.mark_bar(color="#c6d4e6").encode(y=alt.Y("entered:Q", title=gettext("Entered")))
+    line = base.mark_line(point=True, color="#e45756").encode(
+        y=alt.Y("conversion:Q", title=gettext("Conversion"), axis=alt.Axis(format="%"))
+    )
+    chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=220)
+    spec: dict[str, Any] = chart.to_dict()
+    return spec

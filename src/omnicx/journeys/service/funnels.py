@@ -25,6 +25,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import (
+    FunnelDay,
     FunnelQuery,
     FunnelResult,
     FunnelSegment,
@@ -32,7 +33,7 @@ from omnicx.journeys.schemas import (
     FunnelStepResult,
     StepKind,
 )
-from omnicx.kernel.dates import report_bounds
+from omnicx.kernel.dates import days, report_bounds
 from omnicx.kernel.web.schemas import Page
 
 MAX_RANGE_DAYS = 366
@@ -99,6 +100,16 @@ first_touch AS (
 """
 
 
+def _trend_sql(steps: list[FunnelStep]) -> str:
+    """Per day of entry (step 1's first time, in the workspace's zone): customers entered and completed."""
+    tail = (
+        "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 0 AS completed, count(*) FROM step0 GROUP BY day\n"
+        "UNION ALL\n"
+        "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 1, count(*) FROM step{last} GROUP BY day"
+    )
+    return _ctes(steps) + tail.format(last=len(steps) - 1)
+
+
 def _segments_sql(steps: list[FunnelStep]) -> str:
     """Each step's customers per first-touch channel (`(none)` for customers without a touchpoint)."""
     per_step = (
@@ -134,6 +145,9 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
     segments = analytics_service.query(
         session, workspace_id=workspace_id, sql=_segments_sql(query.steps), params=params
     )
+    trend = analytics_service.query(
+        session, workspace_id=workspace_id, sql=_trend_sql(query.steps), params={**params, "tz": timezone}
+    )
     return FunnelResult(
         date_from=query.date_from,
         date_to=query.date_to,
@@ -141,7 +155,21 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         window_hours=query.window_hours,
         steps=_step_results(query.steps, found),
         by_first_touch=_segments(len(query.steps), segments),
+        trend=_trend(query, trend),
     )
+
+
+def _trend(query: FunnelQuery, rows: list[tuple[Any, ...]]) -> list[FunnelDay]:
+    """Every day of the range (quiet days as zero), from the engine's per-day counts."""
+    counts: dict[tuple[date, int], int] = {}
+    for day, completed, customers in rows:
+        counts[(day if isinstance(day, date) else date.fromisoformat(str(day)), int(completed))] = int(
+            customers
+        )
+    return [
+        FunnelDay(day=day, entered=counts.get((day, 0), 0), completed=counts.get((day, 1), 0))
+        for day in days(query.date_from, query.date_to)
+    ]
 
 
 def _segments(steps: int, rows: list[tuple[Any, ...]]) -> list[FunnelSegment]:
