@@ -6,13 +6,14 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.journeys import service
-from omnicx.journeys.schemas import FunnelQuery, FunnelResult
+from omnicx.journeys.schemas import FunnelQuery, FunnelResult, UsageQuery, UsageReport
 from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
 from omnicx.kernel.errors import DomainError
 
@@ -80,6 +81,57 @@ def dropped_command(
         seen = c.last_seen_at.isoformat(timespec="minutes") if c.last_seen_at else "—"
         table.add_row(str(c.id), escape(c.display_name), escape(c.email or "—"), seen)
     console.print(table)
+
+
+@app.command("usage")
+def usage_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Channel usage: bounce and engagement per device and channel, sessions per customer (json adds the
+    hour x weekday heatmap)."""
+    try:
+        query = UsageQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
+        with open_runtime() as runtime, runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            report = service.usage(session, workspace_id=ws.id, query=query)
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    except ValidationError as error:
+        Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
+        raise typer.Exit(1) from None
+    if output == "json":
+        print(report.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(service.usage_csv(report))
+    else:
+        _print_usage(report)
+
+
+def _print_usage(report: UsageReport) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    for title, rows in (("device", report.by_device), ("channel", report.by_channel)):
+        table = Table(title=f"by {title}: {report.date_from} → {report.date_to} ({report.timezone})")
+        for column in (title, "sessions", "customers", "bounce", "engaged", "median duration"):
+            table.add_column(column, justify="left" if column == title else "right")
+        for row in rows:
+            median = row.median_duration_seconds
+            table.add_row(
+                escape(row.key),
+                f"{row.sessions:,}",
+                f"{row.customers:,}",
+                _share(row.bounce_rate),
+                _share(row.engagement_rate),
+                f"{median:.0f} s" if median is not None else "—",
+            )
+        console.print(table)
+    visits = ", ".join(
+        f"{n}{'+' if n == 10 else ''}: {c:,}" for n, c in sorted(report.visits_per_customer.items())
+    )
+    console.print(f"customers by sessions in the range: {visits or '—'}")
 
 
 def _share(value: float | None) -> str:

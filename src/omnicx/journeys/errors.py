@@ -9,3 +9,9 @@ class InvalidFunnel(Invalid):
     """A funnel's steps, range or window cannot be computed (a step written wrongly, a range backwards)."""
 
     code = "invalid_funnel"
+
+
+class InvalidRange(Invalid):
+    """A report's range runs backwards, is too long, or is beyond the calendar."""
+
+    code = "invalid_range"

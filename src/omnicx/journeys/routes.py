@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult, UsageQuery, UsageReport
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, require
@@ -116,3 +116,36 @@ def event_names(session: SessionDep, principal: Reader, date_from: date, date_to
     return service.suggested_events(
         session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
     )
+
+
+Usage = Annotated[UsageQuery, Query()]
+
+
+@router.get("/usage", response_model=UsageReport)
+def usage(session: SessionDep, principal: Reader, query: Usage) -> UsageReport:
+    """Channel usage for sessions started in the inclusive range (workspace time zone): sessions per channel,
+    ISO weekday and hour; bounce and engagement rates and visit durations per device category and per channel;
+    how many customers had 1, 2, 3... sessions."""
+    return service.usage(session, workspace_id=principal.workspace_id, query=query)
+
+
+@router.get("/usage.csv", response_class=Response, responses=CSV_RESPONSES)
+def usage_csv(session: SessionDep, principal: Reader, query: Usage) -> Response:
+    """The engagement tables: one row per device category, then per channel."""
+    report = service.usage(session, workspace_id=principal.workspace_id, query=query)
+    return csv_attachment(service.usage_csv(report), f"usage-{query.date_from}-{query.date_to}.csv")
+
+
+@router.get("/usage/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def usage_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    query: Usage,
+    chart: Literal["heatmap", "frequency"] = "heatmap",
+    channel: str = "*",
+) -> Response:
+    """The hour x weekday heatmap (of one channel, or `*` for all) or the visits-per-customer chart."""
+    report = service.usage(session, workspace_id=principal.workspace_id, query=query)
+    spec = service.frequency_spec(report) if chart == "frequency" else service.heatmap_spec(report, channel)
+    return chart_response(spec, fmt)

@@ -115,3 +115,47 @@ class FunnelResult(BaseModel):
     def conversion(self) -> float | None:
         """Customers of the last step over those of the first."""
         return self.steps[-1].share_of_first if self.steps else None
+
+
+class UsageQuery(BaseModel):
+    """Sessions started in an inclusive range of days (workspace time zone)."""
+
+    date_from: date
+    date_to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UsageQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        return self
+
+
+class UsageCell(BaseModel):
+    channel: str = Field(description="A channel, or `*` for all channels together")
+    weekday: int = Field(ge=1, le=7, description="ISO weekday: 1 is Monday")
+    hour: int = Field(ge=0, le=23)
+    sessions: int
+
+
+class UsageRow(BaseModel):
+    key: str = Field(description="The device category or the channel")
+    sessions: int
+    customers: int
+    bounce_rate: float | None
+    engagement_rate: float | None
+    median_duration_seconds: float | None
+    mean_duration_seconds: float | None
+
+
+class UsageReport(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    heatmap: list[UsageCell] = Field(
+        description="Sessions per channel, weekday and hour (empty cells left out)"
+    )
+    by_device: list[UsageRow]
+    by_channel: list[UsageRow]
+    visits_per_customer: dict[int, int] = Field(
+        description="How many customers had 1, 2, 3... sessions in the range (10 counts 10 and more)"
+    )

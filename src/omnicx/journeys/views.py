@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult, UsageQuery
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
@@ -23,7 +24,10 @@ from omnicx.kernel.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 # This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
-NAV = [NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35)]
+NAV = [
+    NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35),
+    NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 36),
+]
 
 #: What a new funnel starts from: the commonest e-commerce steps (Segment's spec names the events).
 DEFAULT_STEPS = ["page:/products/", "page:/cart", "event:Checkout Started", "event:Order Completed"]
@@ -116,3 +120,41 @@ def dropped_page(
         "page_query": urlencode([*funnel_params, ("position", str(position))]),
     }
     return render(request, "journeys/dropped.html", context)
+
+
+@router.get("/journeys/usage", response_class=HTMLResponse)
+def usage_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    date_from: date | None = None,
+    date_to: date | None = None,
+    channel: str = "*",
+) -> HTMLResponse:
+    """When customers visit (per channel), how engaged each device and channel's visits are, how often they
+    come back."""
+    start, end = service.default_range()
+    error, report = None, None
+    try:
+        query = UsageQuery(date_from=date_from or start, date_to=date_to or end)
+    except ValidationError as exc:
+        error, query = str(exc.errors()[0]["msg"]), UsageQuery(date_from=start, date_to=end)
+    try:
+        report = service.usage(session, workspace_id=principal.workspace_id, query=query)
+    except DomainError as exc:
+        error = exc.message
+    params = [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
+    channels = sorted({cell.channel for cell in report.heatmap} - {"*"}) if report else []
+    context = {
+        "query": query,
+        "report": report,
+        "error": error,
+        "channel": channel,
+        "channels": channels,
+        "export_query": urlencode(params),
+        "heatmap_query": urlencode([*params, ("chart", "heatmap"), ("channel", channel)]),
+        "frequency_query": urlencode([*params, ("chart", "frequency")]),
+        "heatmap_json": json.dumps(service.heatmap_spec(report, channel)) if report else None,
+        "frequency_json": json.dumps(service.frequency_spec(report)) if report else None,
+    }
+    return render(request, "journeys/usage.html", context)

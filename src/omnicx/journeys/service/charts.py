@@ -7,9 +7,10 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.journeys.schemas import FunnelResult
+from omnicx.journeys.schemas import FunnelResult, UsageReport
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.i18n import gettext
+from omnicx.kernel.i18n import lazy as N_
 
 
 def funnel_spec(result: FunnelResult) -> dict[str, Any]:
@@ -56,3 +57,54 @@ def trend_spec(result: FunnelResult) -> dict[str, Any]:
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=220)
     spec: dict[str, Any] = chart.to_dict()
     return spec
+
+
+def heatmap_spec(report: UsageReport, channel: str = "*") -> dict[str, Any]:
+    """Sessions by weekday (rows, Monday first) and hour of the day (columns), for one channel or all."""
+    weekdays = [gettext(name) for name in WEEKDAYS]
+    rows = [
+        {"weekday": weekdays[cell.weekday - 1], "hour": cell.hour, "sessions": cell.sessions}
+        for cell in report.heatmap
+        if cell.channel == channel
+    ]
+    if not rows:
+        return empty_chart(gettext("No sessions in this range."))
+    chart = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title=gettext("Hour"), scale=alt.Scale(domain=list(range(24)))),
+            y=alt.Y("weekday:O", title=None, sort=weekdays, scale=alt.Scale(domain=weekdays)),
+            color=alt.Color("sessions:Q", title=gettext("Sessions"), scale=alt.Scale(scheme="blues")),
+            tooltip=["weekday:O", "hour:O", "sessions:Q"],
+        )
+        .properties(width="container", height=220)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def frequency_spec(report: UsageReport) -> dict[str, Any]:
+    """Customers by how many sessions they had in the range (the last bar is 10 or more)."""
+    labels = [f"{n}+" if n == 10 else str(n) for n in sorted(report.visits_per_customer)]
+    rows = [
+        {"visits": label, "customers": report.visits_per_customer[n]}
+        for label, n in zip(labels, sorted(report.visits_per_customer), strict=True)
+    ]
+    if not rows:
+        return empty_chart(gettext("No sessions in this range."))
+    chart = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X("visits:O", title=gettext("Sessions per customer"), sort=labels),
+            y=alt.Y("customers:Q", title=gettext("Customers")),
+        )
+        .properties(width="container", height=200)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+#: ISO weekday names, Monday first (marked for translation where they are shown).
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))

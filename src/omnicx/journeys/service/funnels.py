@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
-from omnicx.auth import service as auth_service
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
@@ -33,10 +31,10 @@ from omnicx.journeys.schemas import (
     FunnelStepResult,
     StepKind,
 )
-from omnicx.kernel.dates import days, report_bounds
+from omnicx.journeys.service._common import bounds, number_or_none, timezone_of
+from omnicx.kernel.dates import days
 from omnicx.kernel.web.schemas import Page
 
-MAX_RANGE_DAYS = 366
 #: The event names offered as steps: the workspace's most frequent in the range.
 SUGGESTED_EVENTS = 30
 
@@ -127,21 +125,15 @@ def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
     return _ctes(steps) + tail.format(prev=index - 1, index=index)
 
 
-def _timezone(session: Session, workspace_id: uuid.UUID) -> str:
-    return auth_service.get_workspace(session, workspace_id=workspace_id).timezone
-
-
 def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> FunnelResult:
     """Customers reaching each step in order, the share kept from step to step, and the median time taken."""
-    timezone = _timezone(session, workspace_id)
-    since, until = report_bounds(
-        query.date_from, query.date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel
-    )
+    timezone = timezone_of(session, workspace_id)
+    since, until = bounds(query.date_from, query.date_to, timezone)
     params = _params(query, since, until)
     rows = analytics_service.query(
         session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
     )
-    found = {int(position): (int(count), _seconds(median)) for position, count, median in rows}
+    found = {int(position): (int(count), number_or_none(median)) for position, count, median in rows}
     segments = analytics_service.query(
         session, workspace_id=workspace_id, sql=_segments_sql(query.steps), params=params
     )
@@ -200,10 +192,8 @@ def dropped_customers(
     seen first, as the customer list shows them (a customer merged since counts as its survivor)."""
     if not 2 <= position <= len(query.steps):
         raise InvalidFunnel(f"a funnel of {len(query.steps)} steps has no drop-off at step {position}")
-    timezone = _timezone(session, workspace_id)
-    since, until = report_bounds(
-        query.date_from, query.date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel
-    )
+    timezone = timezone_of(session, workspace_id)
+    since, until = bounds(query.date_from, query.date_to, timezone)
     rows = analytics_service.query(
         session,
         workspace_id=workspace_id,
@@ -214,14 +204,6 @@ def dropped_customers(
     return identity_service.search_customers(
         session, workspace_id=workspace_id, search=CustomerSearch(), among=ids, offset=offset, limit=limit
     )
-
-
-def _seconds(value: Any) -> float | None:
-    """A median as the engines give it: none (DuckDB) or not a number (ClickHouse) when no customer got there."""
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
 
 
 def _step_results(
@@ -258,8 +240,8 @@ def suggested_events(
     session: Session, *, workspace_id: uuid.UUID, date_from: date, date_to: date
 ) -> list[str]:
     """The workspace's most frequent event names in the range: what a funnel's steps are usually made of."""
-    timezone = _timezone(session, workspace_id)
-    since, until = report_bounds(date_from, date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidFunnel)
+    timezone = timezone_of(session, workspace_id)
+    since, until = bounds(date_from, date_to, timezone)
     params = {"since": since, "until": until, "limit": SUGGESTED_EVENTS}
     return [
         str(row[0])

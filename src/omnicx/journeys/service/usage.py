@@ -1,0 +1,141 @@
+"""Channel usage: when customers visit (hour x weekday in the workspace's zone), how engaged each device
+category and channel's visits are, how long visits last and how often customers come back. Computed in the
+analytics engine over its copy of sessions, for sessions started in an inclusive range of days."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from omnicx.analytics import service as analytics_service
+from omnicx.journeys.schemas import UsageCell, UsageQuery, UsageReport, UsageRow
+from omnicx.journeys.service._common import bounds, number_or_none, timezone_of
+
+#: Sessions per local day and hour, per channel (weekdays are read from the days in Python: the engines number
+#: weekdays differently).
+HOURS = """
+SELECT CAST(timezone($tz, started_at) AS DATE) AS day, hour(timezone($tz, started_at)) AS hour, channel,
+    count(*) AS sessions
+FROM sessions
+WHERE started_at >= $since AND started_at < $until
+GROUP BY day, hour, channel
+"""
+
+#: Per device category, then per channel: sessions, customers, bounced, engaged, median and mean duration.
+ENGAGEMENT = """
+SELECT grouping(device_category) AS by_channel, coalesce(device_category, '') AS device,
+    coalesce(channel, '') AS channel_key, count(*), count(DISTINCT person_id),
+    count(*) FILTER (WHERE bounced), count(*) FILTER (WHERE engaged),
+    quantile_cont(duration_seconds, 0.5), avg(duration_seconds)
+FROM sessions
+WHERE started_at >= $since AND started_at < $until
+GROUP BY GROUPING SETS ((device_category), (channel))
+"""
+
+#: How many customers had 1, 2, 3... sessions in the range (10 and more together).
+FREQUENCY = """
+SELECT least(n, 10) AS visits, count(*) FROM (
+    SELECT person_id, count(*) AS n FROM sessions
+    WHERE started_at >= $since AND started_at < $until AND person_id IS NOT NULL
+    GROUP BY person_id
+) GROUP BY least(n, 10)
+"""
+
+
+def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> UsageReport:
+    """When, on what and how engaged: the range's sessions by hour and weekday, device and channel."""
+    timezone = timezone_of(session, workspace_id)
+    since, until = bounds(query.date_from, query.date_to, timezone)
+    params: dict[str, Any] = {"since": since, "until": until}
+
+    def ask(sql: str, extra: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return analytics_service.query(
+            session, workspace_id=workspace_id, sql=sql, params={**params, **(extra or {})}
+        )
+
+    devices, channels = _engagement(ask(ENGAGEMENT))
+    return UsageReport(
+        date_from=query.date_from,
+        date_to=query.date_to,
+        timezone=timezone,
+        heatmap=_heatmap(ask(HOURS, {"tz": timezone})),
+        by_device=devices,
+        by_channel=channels,
+        visits_per_customer={int(n): int(c) for n, c in sorted(ask(FREQUENCY))},
+    )
+
+
+def _heatmap(rows: list[tuple[Any, ...]]) -> list[UsageCell]:
+    """Sessions per (channel, ISO weekday 1-7, hour 0-23), all channels together under `""` as well."""
+    cells: dict[tuple[str, int, int], int] = {}
+    for day, hour, channel, sessions in rows:
+        weekday = (day if isinstance(day, date) else date.fromisoformat(str(day))).isoweekday()
+        for key in (str(channel or ""), "*"):
+            cells[(key, weekday, int(hour))] = cells.get((key, weekday, int(hour)), 0) + int(sessions)
+    return [
+        UsageCell(channel=channel, weekday=weekday, hour=hour, sessions=n)
+        for (channel, weekday, hour), n in sorted(cells.items())
+    ]
+
+
+def _engagement(rows: list[tuple[Any, ...]]) -> tuple[list[UsageRow], list[UsageRow]]:
+    devices: list[UsageRow] = []
+    channels: list[UsageRow] = []
+    for by_channel, device, channel, sessions, customers, bounced, engaged, median, mean in rows:
+        row = UsageRow(
+            key=str(channel if by_channel else device) or "(none)",
+            sessions=int(sessions),
+            customers=int(customers),
+            bounce_rate=int(bounced) / int(sessions) if sessions else None,
+            engagement_rate=int(engaged) / int(sessions) if sessions else None,
+            median_duration_seconds=number_or_none(median),
+            mean_duration_seconds=number_or_none(mean),
+        )
+        (channels if by_channel else devices).append(row)
+    return sorted(devices, key=_busiest), sorted(channels, key=_busiest)
+
+
+def _busiest(row: UsageRow) -> tuple[int, str]:
+    return -row.sessions, row.key
+
+
+def usage_csv(report: UsageReport) -> str:
+    """The engagement tables as CSV: one row per device category, then one per channel."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "by",
+            "key",
+            "sessions",
+            "customers",
+            "bounce_rate",
+            "engagement_rate",
+            "median_seconds",
+            "mean_seconds",
+        ]
+    )
+    for by, rows in (("device", report.by_device), ("channel", report.by_channel)):
+        for row in rows:
+            writer.writerow(
+                [
+                    by,
+                    row.key,
+                    row.sessions,
+                    row.customers,
+                    _fixed(row.bounce_rate, 4),
+                    _fixed(row.engagement_rate, 4),
+                    _fixed(row.median_duration_seconds, 1),
+                    _fixed(row.mean_duration_seconds, 1),
+                ]
+            )
+    return out.getvalue()
+
+
+def _fixed(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,107 @@
+"""Channel usage on the funnel tests' toy visitors (hand-counted): sessions by weekday and hour, bounce and
+engagement per device and channel, sessions per customer; the same on DuckDB and on chdb; API, page, CLI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from omnicx.analytics import service as analytics_service
+from omnicx.app.cli import app as cli_app
+from omnicx.journeys import service
+from omnicx.journeys.schemas import UsageQuery, UsageReport
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.settings import Settings
+from tests.analytics.chdb_support import chdb_settings
+from tests.conftest import World
+from tests.helpers import follow_export_links, sign_in
+from tests.journeys.test_funnels import DAY, _seeded
+from tests.tracking.conftest import KeyedSource
+
+RANGE = {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
+
+
+def _usage(runtime: Runtime, workspace_id: uuid.UUID) -> UsageReport:
+    with runtime.sessions() as session:
+        return service.usage(session, workspace_id=workspace_id, query=UsageQuery(date_from=DAY, date_to=DAY))
+
+
+def test_usage_counts_the_days_sessions_by_hour_device_and_channel(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    _seeded(client, runtime, source)
+    report = _usage(runtime, world.workspace.id)
+    # On the day (a Monday, UTC): a, b, d, e, f, g one session each, c two (its add came 61 minutes after its
+    # page). All start at 10:xx but c's second, at 11:02.
+    everyone = {(c.weekday, c.hour): c.sessions for c in report.heatmap if c.channel == "*"}
+    assert everyone == {(1, 10): 7, (1, 11): 1}
+    assert [(r.key, r.sessions, r.customers) for r in report.by_channel] == [
+        ("Direct", 7, 6),
+        ("Email", 1, 1),
+    ]
+    [device] = report.by_device
+    assert (device.sessions, device.customers) == (8, 7)
+    # Bounced: c's two one-event visits; every other visit lasted 10 s or more or held a key event.
+    assert device.bounce_rate == pytest.approx(2 / 8) and device.engagement_rate == pytest.approx(6 / 8)
+    assert report.visits_per_customer == {1: 6, 2: 1}
+    # The day before holds g's first visit only.
+    with runtime.sessions() as session:
+        before = service.usage(
+            session,
+            workspace_id=world.workspace.id,
+            query=UsageQuery(date_from=DAY - timedelta(days=1), date_to=DAY - timedelta(days=1)),
+        )
+    assert [(r.key, r.sessions) for r in before.by_channel] == [("Direct", 1)]
+
+
+def test_the_same_usage_on_clickhouse(
+    client: TestClient, runtime: Runtime, settings: Settings, world: World, source: KeyedSource, chdb_url: str
+) -> None:
+    _seeded(client, runtime, source)
+    on_duckdb = _usage(runtime, world.workspace.id)
+    on_clickhouse = build_runtime(chdb_settings(settings, chdb_url))
+    try:
+        analytics_service.rebuild(on_clickhouse)
+        assert _usage(on_clickhouse, world.workspace.id) == on_duckdb
+    finally:
+        on_clickhouse.close()
+
+
+def test_usage_through_the_api_the_page_and_the_cli(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource, cli_env: dict[str, str]
+) -> None:
+    _seeded(client, runtime, source)
+    body = client.get("/api/v1/journeys/usage", params=RANGE, headers=world.token(Role.VIEWER)).json()
+    assert body["visits_per_customer"] == {"1": 6, "2": 1}
+    backwards = {**RANGE, "date_to": "2026-05-01"}
+    refused = client.get("/api/v1/journeys/usage", params=backwards, headers=world.token(Role.VIEWER))
+    assert refused.status_code == 422 and set(refused.json()) >= {"code", "message"}
+    agent = client.get("/api/v1/journeys/usage", params=RANGE, headers=world.token(Role.AGENT))
+    assert agent.status_code == 403  # agents do not read journeys
+
+    sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
+    page = client.get("/journeys/usage", params={**RANGE, "channel": "Email"})
+    assert page.status_code == 200 and 'id="usage-channels"' in page.text and "data-vega-spec" in page.text
+    follow_export_links(client, page.text)
+
+    args = [
+        "journeys",
+        "usage",
+        "-w",
+        world.workspace.slug,
+        "--from",
+        RANGE["date_from"],
+        "--to",
+        RANGE["date_to"],
+    ]
+    result = CliRunner().invoke(cli_app, [*args, "--format", "json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["visits_per_customer"] == {"1": 6, "2": 1}
+    table = CliRunner().invoke(cli_app, args, env=cli_env)
+    assert table.exit_code == 0 and "Direct" in table.stdout and "25.0%" in table.stdout
