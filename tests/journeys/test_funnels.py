@@ -19,11 +19,11 @@ from omnicx.journeys import service
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep
 from omnicx.kernel.access.permissions import Action, Role, allows
-from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
-from tests.analytics.chdb_support import chdb_settings
 from tests.conftest import World
 from tests.helpers import follow_export_links, sign_in
+from tests.journeys.conftest import on_clickhouse
 from tests.tracking.conftest import KeyedSource
 from tests.tracking.test_processing import T0, customer_of, drain, send
 
@@ -108,12 +108,7 @@ def test_the_same_funnel_on_clickhouse(
 ) -> None:
     _seeded(client, runtime, source)
     on_duckdb = _funnel(runtime, world.workspace.id)
-    on_clickhouse = build_runtime(chdb_settings(settings, chdb_url))
-    try:
-        analytics_service.rebuild(on_clickhouse)
-        assert _funnel(on_clickhouse, world.workspace.id) == on_duckdb
-    finally:
-        on_clickhouse.close()
+    assert on_clickhouse(settings, chdb_url, lambda rt: _funnel(rt, world.workspace.id)) == on_duckdb
 
 
 @pytest.mark.parametrize("text", ["event", "event:", "click:Buy", ":Buy"])

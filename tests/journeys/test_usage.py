@@ -11,16 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.journeys import service
 from omnicx.journeys.schemas import UsageQuery, UsageReport
 from omnicx.kernel.access.permissions import Role
-from omnicx.kernel.runtime import Runtime, build_runtime
+from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
-from tests.analytics.chdb_support import chdb_settings
 from tests.conftest import World
 from tests.helpers import follow_export_links, sign_in
+from tests.journeys.conftest import on_clickhouse
 from tests.journeys.test_funnels import DAY, _seeded
 from tests.tracking.conftest import KeyedSource
 
@@ -65,12 +64,7 @@ def test_the_same_usage_on_clickhouse(
 ) -> None:
     _seeded(client, runtime, source)
     on_duckdb = _usage(runtime, world.workspace.id)
-    on_clickhouse = build_runtime(chdb_settings(settings, chdb_url))
-    try:
-        analytics_service.rebuild(on_clickhouse)
-        assert _usage(on_clickhouse, world.workspace.id) == on_duckdb
-    finally:
-        on_clickhouse.close()
+    assert on_clickhouse(settings, chdb_url, lambda rt: _usage(rt, world.workspace.id)) == on_duckdb
 
 
 def test_usage_through_the_api_the_page_and_the_cli(

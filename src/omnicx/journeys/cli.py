@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -17,7 +19,21 @@ from omnicx.journeys.schemas import FunnelQuery, FunnelResult, UsageQuery, Usage
 from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
 from omnicx.kernel.errors import DomainError
 
-app = typer.Typer(help="Journeys: funnels over the analytics copy.")
+app = typer.Typer(help="Journeys: funnels and channel usage over the analytics copy.")
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A request omnicx refuses (bad steps or dates, an unknown workspace) printed as `error (code): message`
+    on stderr, with exit status 1."""
+    try:
+        yield
+    except DomainError as error:
+        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
+        raise typer.Exit(1) from None
+    except ValidationError as error:
+        Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
+        raise typer.Exit(1) from None
 
 
 @app.command("funnel")
@@ -33,14 +49,10 @@ def funnel_command(
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """An ordered funnel: customers per step, the share kept, those dropped and the median time taken."""
-    try:
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
-        with open_runtime() as runtime, runtime.sessions() as session:
-            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
-            result = service.funnel(session, workspace_id=ws.id, query=query)
-    except DomainError as error:
-        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
-        raise typer.Exit(1) from None
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        result = service.funnel(session, workspace_id=ws.id, query=query)
     if output == "json":
         print(result.model_dump_json(indent=2))
     elif output == "csv":
@@ -63,16 +75,12 @@ def dropped_command(
     limit: Annotated[int, typer.Option("--limit", help="At most this many customers.")] = 50,
 ) -> None:
     """The customers who reached the step before `--position` but not that one: id, name, email, last seen."""
-    try:
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
-        with open_runtime() as runtime, runtime.sessions() as session:
-            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
-            page = service.dropped_customers(
-                session, workspace_id=ws.id, query=query, position=position, limit=limit
-            )
-    except DomainError as error:
-        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
-        raise typer.Exit(1) from None
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        page = service.dropped_customers(
+            session, workspace_id=ws.id, query=query, position=position, limit=limit
+        )
     console = Console(width=200) if not sys.stdout.isatty() else Console()
     table = Table(title=f"dropped at step {position}: {page.total} customers")
     for column in ("id", "name", "email", "last seen"):
@@ -92,17 +100,10 @@ def usage_command(
 ) -> None:
     """Channel usage: bounce and engagement per device and channel, sessions per customer (json adds the
     hour x weekday heatmap)."""
-    try:
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         query = UsageQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
-        with open_runtime() as runtime, runtime.sessions() as session:
-            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
-            report = service.usage(session, workspace_id=ws.id, query=query)
-    except DomainError as error:
-        Console(stderr=True).print(f"error ({error.code}): {escape(error.message)}")
-        raise typer.Exit(1) from None
-    except ValidationError as error:
-        Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
-        raise typer.Exit(1) from None
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        report = service.usage(session, workspace_id=ws.id, query=query)
     if output == "json":
         print(report.model_dump_json(indent=2))
     elif output == "csv":

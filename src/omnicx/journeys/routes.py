@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
@@ -35,6 +35,16 @@ Steps = Annotated[
 ]
 
 
+async def funnel_query(
+    step: Steps, date_from: date, date_to: date, window_hours: int = 7 * 24
+) -> FunnelQuery:
+    """The funnel every route of it takes, from the same query parameters."""
+    return FunnelQuery.parse(step, date_from, date_to, window_hours)
+
+
+Funnel = Annotated[FunnelQuery, Depends(funnel_query)]
+
+
 def _funnel(session: SessionDep, principal: Principal, query: FunnelQuery) -> FunnelResult:
     return service.funnel(session, workspace_id=principal.workspace_id, query=query)
 
@@ -43,29 +53,23 @@ def _funnel(session: SessionDep, principal: Principal, query: FunnelQuery) -> Fu
 def funnel(
     session: SessionDep,
     principal: Reader,
-    step: Steps,
-    date_from: date,
-    date_to: date,
-    window_hours: int = 7 * 24,
+    query: Funnel,
 ) -> FunnelResult:
     """An ordered funnel: customers whose first step-1 event falls in the inclusive range (workspace time zone),
     then, per next step, those who did it after the previous one within `window_hours` of step 1; with the
     share kept, the customers dropped and the median time from the previous step."""
-    return _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
+    return _funnel(session, principal, query)
 
 
 @router.get("/funnel.csv", response_class=Response, responses=CSV_RESPONSES)
 def funnel_csv(
     session: SessionDep,
     principal: Reader,
-    step: Steps,
-    date_from: date,
-    date_to: date,
-    window_hours: int = 7 * 24,
+    query: Funnel,
 ) -> Response:
     """The funnel's table, one row per step."""
-    result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
-    return csv_attachment(service.funnel_csv(result), f"funnel-{date_from}-{date_to}.csv")
+    result = _funnel(session, principal, query)
+    return csv_attachment(service.funnel_csv(result), f"funnel-{query.date_from}-{query.date_to}.csv")
 
 
 @router.get("/funnel/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
@@ -73,14 +77,11 @@ def funnel_chart(
     fmt: ChartFormat,
     session: SessionDep,
     principal: Reader,
-    step: Steps,
-    date_from: date,
-    date_to: date,
-    window_hours: int = 7 * 24,
+    query: Funnel,
     chart: Literal["steps", "trend"] = "steps",
 ) -> Response:
     """The funnel's chart (customers per step, or conversion per day of entry): Vega-Lite spec, or PNG/SVG."""
-    result = _funnel(session, principal, FunnelQuery.parse(step, date_from, date_to, window_hours))
+    result = _funnel(session, principal, query)
     spec = service.trend_spec(result) if chart == "trend" else service.funnel_spec(result)
     return chart_response(spec, fmt)
 
@@ -89,17 +90,13 @@ def funnel_chart(
 def funnel_dropped(
     session: SessionDep,
     principal: Reader,
-    step: Steps,
-    date_from: date,
-    date_to: date,
+    query: Funnel,
     position: Annotated[int, Query(ge=2, le=MAX_STEPS, description="The step they did not reach (1-based)")],
-    window_hours: int = 7 * 24,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[CustomerPublic]:
     """The customers who reached the step before `position` but not `position`, most recently seen first: who
     to follow up. (Every role that reads journeys reads customers too: tests/journeys keeps it so.)"""
-    query = FunnelQuery.parse(step, date_from, date_to, window_hours)
     return service.dropped_customers(
         session,
         workspace_id=principal.workspace_id,
