@@ -21,6 +21,12 @@ from omnicx.kernel.errors import DomainError
 
 app = typer.Typer(help="Journeys: funnels and channel usage over the analytics copy.")
 
+StepsOpt = Annotated[
+    list[str],
+    typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
+]
+WindowOpt = Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")]
+
 
 @contextmanager
 def _refusals() -> Iterator[None]:
@@ -39,13 +45,10 @@ def _refusals() -> Iterator[None]:
 @app.command("funnel")
 def funnel_command(
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
-    step: Annotated[
-        list[str],
-        typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
-    ],
+    step: StepsOpt,
     date_from: FromDayOpt,
     date_to: ToDayOpt,
-    window_hours: Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")] = 7 * 24,
+    window_hours: WindowOpt = 7 * 24,
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """An ordered funnel: customers per step, the share kept, those dropped and the median time taken."""
@@ -64,14 +67,11 @@ def funnel_command(
 @app.command("dropped")
 def dropped_command(
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
-    step: Annotated[
-        list[str],
-        typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
-    ],
+    step: StepsOpt,
     position: Annotated[int, typer.Option("--position", "-p", help="The step they did not reach (from 2).")],
     date_from: FromDayOpt,
     date_to: ToDayOpt,
-    window_hours: Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")] = 7 * 24,
+    window_hours: WindowOpt = 7 * 24,
     limit: Annotated[int, typer.Option("--limit", help="At most this many customers.")] = 50,
 ) -> None:
     """The customers who reached the step before `--position` but not that one: id, name, email, last seen."""

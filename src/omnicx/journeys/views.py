@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult, UsageQuery
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, UsageQuery
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
@@ -72,13 +72,8 @@ def funnels_page(
         "trend_query": urlencode([*params, ("chart", "trend")]),
         "suggestions": suggestions,
         "error": error,
-        "conversion": _conversion(result),
     }
     return render(request, "journeys/funnels.html", context)
-
-
-def _conversion(result: FunnelResult | None) -> float | None:
-    return result.conversion if result is not None else None
 
 
 @router.get("/journeys/funnels/dropped", response_class=HTMLResponse)

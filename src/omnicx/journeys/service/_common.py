@@ -16,13 +16,14 @@ from omnicx.kernel.dates import report_bounds
 MAX_RANGE_DAYS = 366
 
 
-def timezone_of(session: Session, workspace_id: uuid.UUID) -> str:
-    return auth_service.get_workspace(session, workspace_id=workspace_id).timezone
-
-
-def bounds(date_from: date, date_to: date, timezone: str) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of an inclusive range of days in `timezone`; InvalidRange when it cannot be."""
-    return report_bounds(date_from, date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidRange)
+def workspace_range(
+    session: Session, workspace_id: uuid.UUID, date_from: date, date_to: date
+) -> tuple[str, datetime, datetime]:
+    """The workspace's time zone and [start, end) in UTC of an inclusive range of its days; InvalidRange when
+    the range cannot be."""
+    timezone = auth_service.get_workspace(session, workspace_id=workspace_id).timezone
+    since, until = report_bounds(date_from, date_to, timezone, max_days=MAX_RANGE_DAYS, refuse=InvalidRange)
+    return timezone, since, until
 
 
 def number_or_none(value: Any) -> float | None:

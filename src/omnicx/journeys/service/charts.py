@@ -17,15 +17,15 @@ def funnel_spec(result: FunnelResult) -> dict[str, Any]:
     """Customers per step, as bars in step order, each labelled with its share of step 1."""
     if not result.steps or result.steps[0].customers == 0:
         return empty_chart(gettext("No customer did the first step in this range."))
+    order = [f"{step.position}. {step.label}" for step in result.steps]
     rows = [
         {
-            "step": f"{step.position}. {step.label}",
+            "step": label,
             "customers": step.customers,
             "share": f"{step.share_of_first:.0%}" if step.share_of_first is not None else "",
         }
-        for step in result.steps
+        for label, step in zip(order, result.steps, strict=True)
     ]
-    order = [f"{step.position}. {step.label}" for step in result.steps]
     base = alt.Chart(alt.InlineData(values=rows)).encode(
         y=alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("customers:Q", title=gettext("Customers")),
@@ -43,7 +43,7 @@ def trend_spec(result: FunnelResult) -> dict[str, Any]:
         {
             "day": d.day.isoformat(),
             "entered": d.entered,
-            "conversion": d.conversion if d.conversion is not None else None,
+            "conversion": d.conversion,
         }
         for d in result.trend
     ]

@@ -31,7 +31,7 @@ from omnicx.journeys.schemas import (
     FunnelStepResult,
     StepKind,
 )
-from omnicx.journeys.service._common import bounds, number_or_none, timezone_of
+from omnicx.journeys.service._common import number_or_none, workspace_range
 from omnicx.kernel.dates import days
 from omnicx.kernel.web.schemas import Page
 
@@ -127,8 +127,7 @@ def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
 
 def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> FunnelResult:
     """Customers reaching each step in order, the share kept from step to step, and the median time taken."""
-    timezone = timezone_of(session, workspace_id)
-    since, until = bounds(query.date_from, query.date_to, timezone)
+    timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
     params = _params(query, since, until)
     rows = analytics_service.query(
         session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
@@ -192,8 +191,7 @@ def dropped_customers(
     seen first, as the customer list shows them (a customer merged since counts as its survivor)."""
     if not 2 <= position <= len(query.steps):
         raise InvalidFunnel(f"a funnel of {len(query.steps)} steps has no drop-off at step {position}")
-    timezone = timezone_of(session, workspace_id)
-    since, until = bounds(query.date_from, query.date_to, timezone)
+    _, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
     rows = analytics_service.query(
         session,
         workspace_id=workspace_id,
@@ -240,8 +238,7 @@ def suggested_events(
     session: Session, *, workspace_id: uuid.UUID, date_from: date, date_to: date
 ) -> list[str]:
     """The workspace's most frequent event names in the range: what a funnel's steps are usually made of."""
-    timezone = timezone_of(session, workspace_id)
-    since, until = bounds(date_from, date_to, timezone)
+    _, since, until = workspace_range(session, workspace_id, date_from, date_to)
     params = {"since": since, "until": until, "limit": SUGGESTED_EVENTS}
     return [
         str(row[0])

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.journeys.schemas import UsageCell, UsageQuery, UsageReport, UsageRow
-from omnicx.journeys.service._common import bounds, number_or_none, timezone_of
+from omnicx.journeys.service._common import number_or_none, workspace_range
 
 #: Sessions per local day and hour, per channel (weekdays are read from the days in Python: the engines number
 #: weekdays differently).
@@ -49,8 +49,7 @@ SELECT least(n, 10) AS visits, count(*) FROM (
 
 def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> UsageReport:
     """When, on what and how engaged: the range's sessions by hour and weekday, device and channel."""
-    timezone = timezone_of(session, workspace_id)
-    since, until = bounds(query.date_from, query.date_to, timezone)
+    timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
     params: dict[str, Any] = {"since": since, "until": until}
 
     def ask(sql: str, extra: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
