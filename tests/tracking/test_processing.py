@@ -232,6 +232,62 @@ def test_an_open_session_is_carried_on_without_reading_its_events_again(
     assert (visit[2], visit[3]) == (3, 1)  # three events, one page view (a full rebuild would count two)
 
 
+MAY = f"{SHOP}/shoes?utm_source=news&utm_medium=email&utm_campaign=may"
+
+
+def test_an_open_session_with_a_page_view_is_carried_on_from_its_row_alone(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    """Not even its first event is read: the campaign key its row keeps decides. A first event whose stored
+    body now carries the later event's campaign (which no real event does) changes nothing."""
+    send(client, source, page_at(0))
+    drain(runtime)
+    with runtime.sessions() as session, session.begin():
+        first = session.scalar(select(Event))
+        assert first is not None
+        first.payload = {**page_at(0, url=MAY), "messageId": first.message_id}
+    send(client, source, page_at(2, url=MAY))
+    drain(runtime)
+    visits = session_rows(runtime, customer_of(runtime, "anon-1"))
+    assert [(visit[2], visit[8]) for visit in visits] == [(1, None), (1, "may")]
+
+
+def test_an_open_session_grows_in_place_and_keeps_its_touchpoint(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    send(client, source, page_at(0))
+    drain(runtime)
+
+    def stored() -> list[tuple[Any, ...]]:
+        with runtime.sessions() as session:
+            query = select(TrackingSession.id, TrackingSession.event_count, Touchpoint.id).join(
+                Touchpoint, Touchpoint.session_id == TrackingSession.id
+            )
+            return [tuple(row) for row in session.execute(query)]
+
+    [(visit, events, touch)] = stored()
+    send(client, source, page_at(5), track_at(6, "Order Completed"))
+    drain(runtime)
+    assert stored() == [(visit, events + 2, touch)]
+
+
+def test_a_session_stored_without_its_campaign_key_is_carried_on_from_its_first_event(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    """Sessions stored before the key was kept: the first event says which campaign the visit came from, so
+    a later event of the same campaign continues it."""
+    send(client, source, page_at(0, url=MAY))
+    drain(runtime)
+    with runtime.sessions() as session, session.begin():
+        [stored] = session.scalars(select(TrackingSession)).all()
+        assert stored.campaign_key == '["news","email","may"]'
+        stored.campaign_key = None
+    send(client, source, page_at(2, url=MAY))
+    drain(runtime)
+    [visit] = session_rows(runtime, customer_of(runtime, "anon-1"))
+    assert (visit[2], visit[8]) == (2, "may")
+
+
 def test_custom_channel_rules_apply_before_the_defaults(
     client: TestClient, source: KeyedSource, runtime: Runtime, world: World, db: Session
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,8 +91,10 @@ def test_resuming_equals_sessionising_everything_again(
     hits = build(before + after)
     earlier, later = hits[: len(before)], hits[len(before) :]
     stored = sessionize(earlier)
+    first = next(h for h in earlier if h.id == stored[-1].hit_ids[0])
+    # The stored summary alone is enough once the session has a page view.
     open_session = OpenSession(
-        first=next(h for h in earlier if h.id == stored[-1].hit_ids[0]), span=as_stored(stored[-1])
+        span=as_stored(stored[-1]), first=first if stored[-1].page_views == 0 else None
     )
     resumed = [*stored[:-1], *resume(open_session, later)]
     assert [row(s) for s in resumed] == [row(s) for s in sessionize(hits)]
@@ -109,7 +112,7 @@ def test_a_stored_session_without_views_takes_its_landing_from_the_first_later_v
         device_category="desktop",
     )
     [stored] = sessionize([first])
-    [carried] = resume(OpenSession(first=first, span=as_stored(stored)), [view])
+    [carried] = resume(OpenSession(span=as_stored(stored), first=first), [view])
     assert (carried.landing_page, carried.device_category, carried.source, carried.event_count) == (
         "/shoes",
         "desktop",
@@ -124,5 +127,14 @@ def test_a_session_engaged_by_a_key_event_stays_engaged_when_carried_on() -> Non
     order = Hit(id="a", at=T0, type="track", name="Order Completed")
     later = Hit(id="b", at=T0 + timedelta(seconds=1), type="identify")
     [stored] = sessionize([order])
-    [carried] = resume(OpenSession(first=order, span=as_stored(stored)), [later])
+    [carried] = resume(OpenSession(span=as_stored(stored), first=order), [later])
     assert carried.engaged == sessionize([order, later])[0].engaged is True
+
+
+def test_a_session_without_views_cannot_be_carried_on_without_its_first_hit() -> None:
+    """Its landing, device and source may still come from a later view: refusing beats guessing them."""
+    first = Hit(id="a", at=T0, type="track", name="Product Viewed")
+    view = Hit(id="b", at=T0 + timedelta(seconds=30), type="page", page_path="/shoes")
+    [stored] = sessionize([first])
+    with pytest.raises(ValueError, match="first hit"):
+        resume(OpenSession(span=as_stored(stored)), [view])

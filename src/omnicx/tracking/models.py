@@ -111,6 +111,9 @@ class TrackingSession(IdMixin, Base):
     source: Mapped[str] = mapped_column(String(200))
     medium: Mapped[str] = mapped_column(String(200))
     campaign: Mapped[str | None] = mapped_column(String(200))
+    #: The campaign key of the session's first event (JSON; "" when it has none, NULL on sessions stored
+    #: before it was kept): what decides whether a later event continues the session, without reading it.
+    campaign_key: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(100))
     page_views: Mapped[int]
     event_count: Mapped[int]

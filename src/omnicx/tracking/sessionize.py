@@ -5,9 +5,10 @@ session's (new utm parameters or ad click), or when the session reaches 24 hours
 lasts at least 10 seconds, has at least 2 page (or screen) views, or contains a key event; otherwise it
 bounced.
 
-`resume` carries on a stored session with later hits from its stored summary and its first hit alone, with the
-same result as sessionising all of its hits again: a visitor's open session grows by a few events per batch,
-and re-reading every earlier event of it each time made processing quadratic in the session's length.
+`resume` carries on a stored session with later hits from its stored summary (its campaign key included), with
+the same result as sessionising all of its hits again: a visitor's open session grows by a few events per batch,
+and re-reading every earlier event of it each time made processing quadratic in the session's length. Only a
+stored session without a page view yet also needs its first hit (its landing is still to come).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class SessionSpan:
     #: A resumed session's stored part: its events (not in `hit_ids`) and whether it was engaged already.
     carried_events: int = 0
     carried_engaged: bool = False
+    #: The campaign key of its first hit: a later hit with another key starts a new session.
+    key: tuple[str, str, str] | None = None
 
     @property
     def event_count(self) -> int:
@@ -143,6 +146,7 @@ def summarise(group: Sequence[Hit], key_events: frozenset[str] = DEFAULT_KEY_EVE
         campaign=campaign,
         page_views=sum(1 for h in group if h.type in VIEW_TYPES),
         key_events=sum(1 for h in group if h.type == "track" and (h.name or "").lower() in key_events),
+        key=campaign_key(group[0].campaign),
     )
 
 
@@ -153,11 +157,12 @@ def sessionize(hits: Iterable[Hit], key_events: frozenset[str] = DEFAULT_KEY_EVE
 
 @dataclass(frozen=True)
 class OpenSession:
-    """A stored session to carry on: its first hit (whose campaign decides which later hits continue it) and
-    its summary as stored (`span`, whose `hit_ids` may be empty: `carried_events` then holds the count)."""
+    """A stored session to carry on: its summary as stored (`span`, whose `hit_ids` may be empty:
+    `carried_events` then holds the count; its `key` decides which later hits continue it) and, needed only
+    while it has no page view, its first hit."""
 
-    first: Hit
     span: SessionSpan
+    first: Hit | None = None
 
 
 def resume(
@@ -172,7 +177,7 @@ def resume(
     """
     stored = open_session.span
     ordered = sorted(hits, key=lambda h: (h.at, h.id))
-    key = campaign_key(open_session.first.campaign)
+    key = stored.key
     end, taken = stored.end, 0
     for hit in ordered:
         if _starts_new(stored.start, end, hit, key):
@@ -188,8 +193,11 @@ def _carried(open_session: OpenSession, carried: Sequence[Hit], key_events: froz
     stored = open_session.span
     if not carried:
         return stored
-    grown = summarise([open_session.first, *carried], key_events)
-    fixed = stored if stored.page_views > 0 else grown
+    fixed = stored
+    if stored.page_views == 0:
+        if open_session.first is None:
+            raise ValueError("carrying on a session without a page view needs its first hit")
+        fixed = summarise([open_session.first, *carried], key_events)
     return SessionSpan(
         start=stored.start,
         end=carried[-1].at,
@@ -203,4 +211,5 @@ def _carried(open_session: OpenSession, carried: Sequence[Hit], key_events: froz
         key_events=sum(1 for h in carried if h.type == "track" and (h.name or "").lower() in key_events),
         carried_events=stored.event_count,
         carried_engaged=stored.engaged,
+        key=stored.key,
     )

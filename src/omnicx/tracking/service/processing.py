@@ -28,7 +28,7 @@ from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.service.grouping import load_rules
-from omnicx.tracking.service.sessions import rebuild_sessions_many
+from omnicx.tracking.service.sessions import Known, rebuild_sessions_many
 from omnicx.tracking.sessionize import Hit
 
 EPOCH_FLOOR = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -90,7 +90,7 @@ class _Resolution:
     earliest: dict[uuid.UUID, datetime] = field(default_factory=dict)
     user_ids: set[str] = field(default_factory=set)
     anonymous_ids: set[str] = field(default_factory=set)
-    hits: dict[uuid.UUID, Hit] = field(default_factory=dict)  # the job's events, for sessionising
+    hits: Known = field(default_factory=Known)  # the job's events, for sessionising
 
 
 def _events_by_id(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid.UUID]) -> list[Any]:
@@ -132,7 +132,7 @@ def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid
         if customer_id is None:
             continue  # suppressed or unidentifiable: stored, never profiled
         stamps.append((row.id, customer_id))
-        found.hits[row.id] = Hit.from_message(str(row.id), row.timestamp, row.payload)
+        found.hits.add(customer_id, row.id, Hit.from_message(str(row.id), row.timestamp, row.payload))
         found.earliest[customer_id] = min(found.earliest.get(customer_id, row.timestamp), row.timestamp)
     if stamps:
         _stamp(session, stamps)

@@ -3,7 +3,8 @@ in.
 
 An event may arrive late (offline device, import, retry). Instead of patching sessions, each touched
 customer's sessions from the one containing (or just before) the earliest new event are deleted and recomputed
-from their events by the pure sessioniser, with their touchpoints. Recomputing is idempotent, so the job may
+from their events by the pure sessioniser, with their touchpoints. The common case is cheaper: new events that
+only follow a visitor's open session carry it on from its row (`_hits`), which then grows in place. Recomputing is idempotent, so the job may
 safely run twice. One job touches up to a hundred customers, so every step works on all of them at once: a
 handful of statements per job, not a handful per customer.
 """
@@ -17,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text
+import orjson
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
 from omnicx.kernel.db import insert_rows, new_id, utcnow
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
+from omnicx.tracking.context import campaign_key
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
 from omnicx.tracking.schemas import SessionPublic
 from omnicx.tracking.sessionize import INACTIVITY, Hit, OpenSession, SessionSpan, resume, sessionize
@@ -116,62 +119,113 @@ SESSION_SUMMARY = (
     TrackingSession.source,
     TrackingSession.medium,
     TrackingSession.campaign,
+    TrackingSession.campaign_key,
 )
 PAYLOAD_CHUNK = 5000
 
 
 @dataclass
+class Known:
+    """Hits the caller already built from events it loaded (a processing job's own), by event id and per
+    customer, so that a rebuild neither reads nor decodes them again."""
+
+    by_event: dict[uuid.UUID, Hit] = field(default_factory=dict)
+    by_customer: dict[uuid.UUID, list[Hit]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, customer_id: uuid.UUID, event_id: uuid.UUID, hit: Hit) -> None:
+        self.by_event[event_id] = hit
+        self.by_customer[customer_id].append(hit)
+
+
+@dataclass(frozen=True)
+class _Resumed:
+    """A customer's open session to carry on (stored as `stored_id`) and the hits that follow it."""
+
+    open: OpenSession
+    hits: list[Hit]
+    stored_id: uuid.UUID
+
+
+@dataclass
 class _Hits:
-    """Each customer's hits to sessionise from its start, or (`resumed`) its open session and the hits that
-    follow it."""
+    """Each customer's hits to sessionise from its start (replacing its `replaced` stale sessions), or
+    (`resumed`) its open session and the hits that follow it."""
 
     full: dict[uuid.UUID, list[Hit]] = field(default_factory=lambda: defaultdict(list))
-    resumed: dict[uuid.UUID, tuple[OpenSession, list[Hit]]] = field(default_factory=dict)
-    #: The stored sessions these hits replace: all the stale ones, or just the open one carried on.
+    resumed: dict[uuid.UUID, _Resumed] = field(default_factory=dict)
     replaced: list[uuid.UUID] = field(default_factory=list)
 
 
-def _hits(
-    session: Session, workspace_id: uuid.UUID, window: _Window, known: Mapping[uuid.UUID, Hit]
-) -> _Hits:
+def _summarised(stored: Any, hits: Sequence[Hit]) -> bool:
+    """Whether an open session's row is all it takes to carry it on with `hits` (all known, all after it):
+    it has a page view (its landing is settled) and its campaign key was kept."""
+    return (
+        stored.page_views > 0
+        and stored.campaign_key is not None
+        and bool(hits)
+        and all(hit.at > stored.ended_at for hit in hits)
+    )
+
+
+def _hits(session: Session, workspace_id: uuid.UUID, window: _Window, known: Known) -> _Hits:
     """The hits to sessionise, read without payloads; events the caller already holds as `known` hits (the
-    job's own, usually nearly all) are not read or decoded again. A customer whose open session the new events
-    only follow (all known) is carried on from its row and its first event: of that session only the first
-    event's body is read, and only from its start (the sessions before it cannot change)."""
-    opens = {c: stored for c in window.starts if (stored := window.open_session(c)) is not None}
-    bounds = {c: opens[c].started_at if c in opens else start for c, start in window.starts.items()}
+    job's own, usually nearly all) are not read or decoded again.
+
+    The common case reads nothing: a customer whose open session the new events only follow is carried on
+    from its row and the known hits. A session without a page view yet, or stored before its campaign key
+    was kept, also needs its first event: it is carried on when the rows from its start are its own (as many
+    as it counts) followed by known events only, else (as for every other customer) rebuilt from where the
+    window starts."""
+    found = _Hits()
+    opens: dict[uuid.UUID, Any] = {}
+    for customer_id in window.starts:
+        stored = window.open_session(customer_id)
+        if stored is None:
+            continue
+        later = known.by_customer.get(customer_id, [])
+        if _summarised(stored, later):
+            found.resumed[customer_id] = _Resumed(
+                OpenSession(span=_stored_span(stored)), list(later), stored.id
+            )
+        else:
+            opens[customer_id] = stored
+    rest = {c: start for c, start in window.starts.items() if c not in found.resumed}
+    bounds = {c: opens[c].started_at if c in opens else start for c, start in rest.items()}
     rows = _rows_from(session, workspace_id, bounds)
     firsts = {c: first for c in opens if (first := _opening(opens[c], rows.get(c, []), known)) is not None}
     if missed := opens.keys() - firsts.keys():  # read again from where a full rebuild starts
         rows.update(_rows_from(session, workspace_id, {c: window.starts[c] for c in missed}))
     needed = [
-        r.id for c, rs in rows.items() for r in ([firsts[c]] if c in firsts else rs) if r.id not in known
+        r.id
+        for c, rs in rows.items()
+        for r in ([firsts[c]] if c in firsts else rs)
+        if r.id not in known.by_event
     ]
     payloads = _payloads(session, needed)
 
     def hit(row: Any) -> Hit:
-        return known.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
+        return known.by_event.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
 
-    found = _Hits()
     for customer_id, first in firsts.items():
         stored = opens[customer_id]
         later = [hit(row) for row in rows[customer_id] if row.timestamp > stored.ended_at]
-        found.resumed[customer_id] = (OpenSession(first=hit(first), span=_stored_span(stored)), later)
-        found.replaced.append(stored.id)
-    for customer_id in window.starts.keys() - firsts.keys():
+        opening = hit(first)
+        resumed = OpenSession(span=_stored_span(stored, opening), first=opening)
+        found.resumed[customer_id] = _Resumed(resumed, later, stored.id)
+    for customer_id in rest.keys() - firsts.keys():
         if customer_id in rows:
             found.full[customer_id] = [hit(row) for row in rows[customer_id]]
         found.replaced += [row.id for row in window.stale.get(customer_id, [])]
     return found
 
 
-def _opening(stored: Any, rows: Sequence[Any], known: Mapping[uuid.UUID, Hit]) -> Any | None:
+def _opening(stored: Any, rows: Sequence[Any], known: Known) -> Any | None:
     """The first event of a customer's open session, if its rows from the session's start are the session's
     (as many as it counts, the first at its start) followed by known events only; else None."""
     held = [row for row in rows if row.timestamp <= stored.ended_at]
     if not held or len(held) != stored.event_count or held[0].timestamp != stored.started_at:
         return None
-    return held[0] if all(row.id in known for row in rows[len(held) :]) else None
+    return held[0] if all(row.id in known.by_event for row in rows[len(held) :]) else None
 
 
 def _rows_from(
@@ -209,8 +263,10 @@ def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
     return payloads
 
 
-def _stored_span(row: Any) -> SessionSpan:
-    """A session's row as the summary `resume` carries on."""
+def _stored_span(row: Any, first: Hit | None = None) -> SessionSpan:
+    """A session's row as the summary `resume` carries on; its campaign key is the first hit's when the row
+    does not keep one."""
+    kept = row.campaign_key
     return SessionSpan(
         start=row.started_at,
         end=row.ended_at,
@@ -224,7 +280,20 @@ def _stored_span(row: Any) -> SessionSpan:
         key_events=0,
         carried_events=row.event_count,
         carried_engaged=row.engaged,
+        key=_decode_key(kept) if kept is not None else campaign_key(first.campaign) if first else None,
     )
+
+
+def _encode_key(key: tuple[str, str, str] | None) -> str:
+    """A campaign key as kept on a session's row: "" for none, else a JSON array."""
+    return orjson.dumps(key).decode() if key is not None else ""
+
+
+def _decode_key(kept: str) -> tuple[str, str, str] | None:
+    if not kept:
+        return None
+    source, medium, name = orjson.loads(kept)
+    return (str(source), str(medium), str(name))
 
 
 def _session_row(
@@ -242,6 +311,7 @@ def _session_row(
         "source": span.source[:200],
         "medium": span.medium[:200],
         "campaign": span.campaign[:200] or None,
+        "campaign_key": _encode_key(span.key),
         "channel": channel,
         "page_views": span.page_views,
         "event_count": span.event_count,
@@ -279,24 +349,16 @@ def rebuild_sessions_many(
     workspace_id: uuid.UUID,
     since: Mapping[uuid.UUID, datetime],
     rules: Sequence[Rule],
-    known: Mapping[uuid.UUID, Hit] | None = None,
+    known: Known | None = None,
 ) -> int:
     """Recompute the sessions (and their touchpoints) of every customer in `since` from the session containing
     their `since` time onwards; flushes. Returns how many sessions now cover those windows. `known`: hits the
-    caller already built from events it loaded (by event id), so they are not read again."""
+    caller already built from events it loaded, so they are not read again."""
     if not since:
         return 0
     _lock_customers(session, list(since))
     window = _windows(session, workspace_id, since)
-    found = _hits(session, workspace_id, window, known or {})
-    stale = found.replaced
-    stale_touches: list[uuid.UUID] = []
-    if stale:
-        # Core statements on the connection: no ORM object of these rows is loaded in a rebuild.
-        connection = session.connection()
-        dropped = delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id)
-        stale_touches = list(connection.scalars(dropped))
-        connection.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
+    found = _hits(session, workspace_id, window, known or Known())
     channels: dict[Traffic, str] = {}  # the same few sources and campaigns recur: classify each once
 
     def channel_of(span: SessionSpan) -> str:
@@ -305,8 +367,23 @@ def rebuild_sessions_many(
             channels[traffic] = classify(traffic, rules)
         return channels[traffic]
 
+    stale = found.replaced
     spans = [(c, span) for c, hits in found.full.items() for span in sessionize(hits)]
-    spans += [(c, span) for c, (open_, hits) in found.resumed.items() for span in resume(open_, hits)]
+    grown: list[dict[str, Any]] = []
+    kept = 0
+    for customer_id, resumed in found.resumed.items():
+        carried, *after = resume(resumed.open, resumed.hits)
+        spans += [(customer_id, span) for span in after]
+        if resumed.open.span.page_views > 0:
+            # Its landing, source and channel are settled: its row grows in place and its touchpoint stays.
+            kept += 1
+            grown += [_grown_row(resumed.stored_id, carried)] if carried.hit_ids else []
+        else:
+            stale.append(resumed.stored_id)
+            spans.append((customer_id, carried))
+    stale_touches = _drop(session, stale)
+    if grown:
+        session.connection().execute(_GROW, grown)
     rows = [_session_row(workspace_id, customer_id, span, channel_of(span)) for customer_id, span in spans]
     touches: list[dict[str, Any]] = []
     if rows:
@@ -318,7 +395,7 @@ def rebuild_sessions_many(
         session,
         workspace_id=workspace_id,
         stream=Stream.SESSIONS.value,
-        upserted=[r["id"] for r in rows],
+        upserted=[r["id"] for r in rows] + [g["grown_id"] for g in grown],
         deleted=stale,
     )
     record_changes(
@@ -328,7 +405,48 @@ def rebuild_sessions_many(
         upserted=[t["id"] for t in touches],
         deleted=stale_touches,
     )
-    return len(rows)
+    return (
+        len(rows) + len(found.resumed) - sum(1 for r in found.resumed.values() if r.open.span.page_views == 0)
+    )
+
+
+def _drop(session: Session, stale: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Delete the stale sessions and their touchpoints; returns the touchpoints' ids. Core statements on the
+    connection: no ORM object of these rows is loaded in a rebuild."""
+    if not stale:
+        return []
+    connection = session.connection()
+    dropped = delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id)
+    touches = list(connection.scalars(dropped))
+    connection.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
+    return touches
+
+
+# A carried-on session's row grows: only what later hits can change (its end, counts and engagement).
+_GROW = (
+    update(TrackingSession)
+    .where(TrackingSession.id == bindparam("grown_id"))
+    .values(
+        ended_at=bindparam("grown_end"),
+        duration_seconds=bindparam("grown_duration"),
+        page_views=bindparam("grown_views"),
+        event_count=bindparam("grown_events"),
+        engaged=bindparam("grown_engaged"),
+        bounced=bindparam("grown_bounced"),
+    )
+)
+
+
+def _grown_row(session_id: uuid.UUID, span: SessionSpan) -> dict[str, Any]:
+    return {
+        "grown_id": session_id,
+        "grown_end": span.end,
+        "grown_duration": span.duration_seconds,
+        "grown_views": span.page_views,
+        "grown_events": span.event_count,
+        "grown_engaged": span.engaged,
+        "grown_bounced": span.bounced,
+    }
 
 
 def rebuild_sessions(
