@@ -288,8 +288,9 @@ def get_scoped(
     return row
 
 
-def _sqlite_value(value: Any) -> Any:
-    """A Python value as SQLAlchemy stores it in SQLite: ids as 32 hex digits, times as naive UTC text with
+def sqlite_value(value: Any) -> Any:
+    """A Python value as SQLAlchemy stores it in SQLite, for statements handed straight to the driver on hot
+    paths: ids as 32 hex digits, times as naive UTC text with
     microseconds, JSON as text, booleans as integers. Enums are refused here: `insert_rows` stores them by value
     only in columns whose Enum type stores values."""
     if isinstance(value, uuid.UUID):
@@ -343,15 +344,15 @@ def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Cal
 
 def _sqlite_converter(column_type: Any) -> Callable[[Any], Any]:
     """How a column's values are handed to SQLite: enums by value in the columns that store values, ids as hex,
-    text and numbers as they are, each with one type test; anything else through `_sqlite_value`."""
+    text and numbers as they are, each with one type test; anything else through `sqlite_value`."""
     if _stores_enum_values(column_type):
-        return lambda value: value.value if isinstance(value, enum.Enum) else _sqlite_value(value)
+        return lambda value: value.value if isinstance(value, enum.Enum) else sqlite_value(value)
     if isinstance(column_type, Uuid):
-        return lambda value: value.hex if type(value) is uuid.UUID else _sqlite_value(value)
-    return lambda value: value if type(value) in _AS_IS else _sqlite_value(value)
+        return lambda value: value.hex if type(value) is uuid.UUID else sqlite_value(value)
+    return lambda value: value if type(value) in _AS_IS else sqlite_value(value)
 
 
-#: Values the driver takes as they are (what `_sqlite_value` returns unchanged).
+#: Values the driver takes as they are (what `sqlite_value` returns unchanged).
 _AS_IS = frozenset({str, int, float, type(None)})
 
 

@@ -4,9 +4,9 @@ in.
 An event may arrive late (offline device, import, retry). Instead of patching sessions, each touched
 customer's sessions from the one containing (or just before) the earliest new event are deleted and recomputed
 from their events by the pure sessioniser, with their touchpoints. The common case is cheaper: new events that
-only follow a visitor's open session carry it on from its row (`_hits`), which then grows in place. Recomputing is idempotent, so the job may
-safely run twice. One job touches up to a hundred customers, so every step works on all of them at once: a
-handful of statements per job, not a handful per customer.
+only follow a visitor's open session carry it on from its row (`_hits`), which then grows in place.
+Recomputing is idempotent, so the job may safely run twice. One job touches hundreds of customers, so every
+step works on all of them at once: a handful of statements per job, not a handful per customer.
 """
 
 from __future__ import annotations
