@@ -1,4 +1,5 @@
-"""The journeys tests use the analytics fixtures: a tracking source to send events, and a chdb database."""
+"""The journeys tests use the analytics fixtures (a tracking source to send events, a chdb database) and the
+commerce shop to place orders in."""
 
 from collections.abc import Callable
 from typing import TypeVar
@@ -8,8 +9,9 @@ from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
 from tests.analytics.chdb_support import chdb_settings
 from tests.analytics.conftest import chdb_path, chdb_url, source
+from tests.commerce.conftest import shop
 
-__all__ = ["chdb_path", "chdb_url", "on_clickhouse", "source"]
+__all__ = ["chdb_path", "chdb_url", "on_clickhouse", "shop", "source"]
 
 T = TypeVar("T")
 

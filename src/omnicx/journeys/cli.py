@@ -1,4 +1,5 @@
-"""`omnicx journeys`: funnels in a terminal, or as CSV/JSON for a spreadsheet or a script."""
+"""`omnicx journeys`: funnels, channel usage and channel overlap in a terminal, or as CSV/JSON for a spreadsheet
+or a script."""
 
 from __future__ import annotations
 
@@ -15,11 +16,18 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.journeys import service
-from omnicx.journeys.schemas import FunnelQuery, FunnelResult, UsageQuery, UsageReport
+from omnicx.journeys.schemas import (
+    FunnelQuery,
+    FunnelResult,
+    OverlapQuery,
+    OverlapReport,
+    UsageQuery,
+    UsageReport,
+)
 from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
 from omnicx.kernel.errors import DomainError
 
-app = typer.Typer(help="Journeys: funnels and channel usage over the analytics copy.")
+app = typer.Typer(help="Journeys: funnels, channel usage and channel overlap over the analytics copy.")
 
 StepsOpt = Annotated[
     list[str],
@@ -156,3 +164,53 @@ def _print(result: FunnelResult) -> None:
             f"{median / 60:.1f} min" if median is not None else "—",
         )
     console.print(table)
+
+
+@app.command("overlap")
+def overlap_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    gap_days: Annotated[
+        int, typer.Option("--gap-days", help="Days a journey waits for the next touch.")
+    ] = 30,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Channel overlap: customers by channels used, the channel combinations, the switching matrix (json adds
+    cross-device use and spend by channels used)."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        query = OverlapQuery(date_from=parse_day(date_from), date_to=parse_day(date_to), gap_days=gap_days)
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        report = service.overlap(session, workspace_id=ws.id, query=query)
+    if output == "json":
+        print(report.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(service.overlap_csv(report))
+    else:
+        _print_overlap(report)
+
+
+def _print_overlap(report: OverlapReport) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    reach = ", ".join(f"{n}{'+' if n == 3 else ''}: {c:,}" for n, c in report.customers_by_channels.items())
+    console.print(
+        f"{report.date_from} → {report.date_to} ({report.timezone}): {report.customers:,} customers by channels "
+        f"used: {reach or '—'}; switched channel: {_share(report.switch_share)}; two devices or more: "
+        f"{_share(report.cross_device_share)}"
+    )
+    combinations = Table(title="channel combinations")
+    for column in ("channels", "customers", "purchasers"):
+        combinations.add_column(column, justify="left" if column == "channels" else "right")
+    for c in report.combinations[:20]:
+        combinations.add_row(
+            escape(" + ".join(c.channels) or "(none)"), f"{c.customers:,}", f"{c.purchasers:,}"
+        )
+    console.print(combinations)
+    switching = Table(title=f"moves to the next touch within {report.gap_days} days")
+    for column in ("from", "to", "moves", "share of from"):
+        switching.add_column(column, justify="left" if column in ("from", "to") else "right")
+    for cell in report.switching[:30]:
+        switching.add_row(
+            escape(cell.from_channel), escape(cell.to_channel), f"{cell.moves:,}", _share(cell.share_of_from)
+        )
+    console.print(switching)

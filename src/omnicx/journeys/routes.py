@@ -1,4 +1,5 @@
-"""REST API of journeys: `/api/v1/journeys/funnel` (JSON, CSV, chart) and the event names offered as steps."""
+"""REST API of journeys: `/api/v1/journeys/funnel`, `/usage` and `/overlap` (JSON, CSV, charts) and the event names
+offered as funnel steps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, FunnelResult, UsageQuery, UsageReport
+from omnicx.journeys.schemas import (
+    MAX_STEPS,
+    FunnelQuery,
+    FunnelResult,
+    OverlapQuery,
+    OverlapReport,
+    UsageQuery,
+    UsageReport,
+)
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, require
@@ -146,3 +155,39 @@ def usage_chart(
     report = service.usage(session, workspace_id=principal.workspace_id, query=query)
     spec = service.frequency_spec(report) if chart == "frequency" else service.heatmap_spec(report, channel)
     return chart_response(spec, fmt)
+
+
+Overlap = Annotated[OverlapQuery, Query()]
+
+
+@router.get("/overlap", response_model=OverlapReport)
+def overlap(session: SessionDep, principal: Reader, query: Overlap) -> OverlapReport:
+    """Channel overlap for touchpoints in the inclusive range (workspace time zone): customers by channels used
+    and per combination (also before their first purchase), the switching matrix (each touch to the customer's
+    next within `gap_days`), cross-device customers, and spend per buyer by channels used."""
+    return service.overlap(session, workspace_id=principal.workspace_id, query=query)
+
+
+@router.get("/overlap.csv", response_class=Response, responses=CSV_RESPONSES)
+def overlap_csv(session: SessionDep, principal: Reader, query: Overlap) -> Response:
+    """The switching matrix (one row per from → to pair), then the channel combinations."""
+    report = service.overlap(session, workspace_id=principal.workspace_id, query=query)
+    return csv_attachment(service.overlap_csv(report), f"overlap-{query.date_from}-{query.date_to}.csv")
+
+
+@router.get("/overlap/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def overlap_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    query: Overlap,
+    chart: Literal["combinations", "switching", "spend"] = "combinations",
+) -> Response:
+    """The channel combinations (UpSet-style), the switching matrix, or spend per buyer by channels used."""
+    report = service.overlap(session, workspace_id=principal.workspace_id, query=query)
+    charts = {
+        "combinations": service.combinations_spec,
+        "switching": service.switching_spec,
+        "spend": service.spend_spec,
+    }
+    return chart_response(charts[chart](report), fmt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, computed_field, model_validator
 
 from omnicx.journeys.errors import InvalidFunnel
 
@@ -159,3 +159,115 @@ class UsageReport(BaseModel):
     visits_per_customer: dict[int, int] = Field(
         description="How many customers had 1, 2, 3... sessions in the range (10 counts 10 and more)"
     )
+
+
+MAX_GAP_DAYS = 366
+
+
+class OverlapQuery(BaseModel):
+    """Touchpoints in an inclusive range of days (workspace time zone); a journey goes on while a customer's
+    next touch comes within `gap_days` of the previous one."""
+
+    date_from: date
+    date_to: date
+    gap_days: int = Field(default=30, ge=1, le=MAX_GAP_DAYS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OverlapQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        return self
+
+
+class ChannelCombination(BaseModel):
+    """Customers whose touches in the range used exactly these channels."""
+
+    channels: list[str] = Field(
+        description="In alphabetical order; empty for purchasers with no touch before"
+    )
+    customers: int = Field(description="Customers whose touches in the range used exactly these channels")
+    purchasers: int = Field(
+        description="Customers whose touches up to their first purchase in the range (and no further back than "
+        "the gap) used exactly these channels"
+    )
+
+
+class SwitchCell(BaseModel):
+    """Moves from one touch of a customer to their next one within the gap."""
+
+    from_channel: str
+    to_channel: str
+    moves: int
+    share_of_from: float = Field(description="moves / every move out of `from_channel`")
+
+
+class SpendRow(BaseModel):
+    """What the customers who used a number of channels in the range bought in it, in one currency."""
+
+    channels: int = Field(description="Channels used in the range: 1, 2, or 3 for three and more")
+    currency: str
+    online_buyers: int
+    online_minor: int = Field(description="Sales online (every channel but the store), in minor units")
+    store_buyers: int
+    store_minor: int
+    online_lift: float | None = Field(
+        default=None,
+        description="Online spend per buyer over single-channel customers' in this currency, minus 1",
+    )
+    store_lift: float | None = Field(
+        default=None,
+        description="Store spend per buyer over single-channel customers' in this currency, minus 1",
+    )
+
+    @property
+    def online_per_buyer(self) -> float | None:
+        return self.online_minor / self.online_buyers if self.online_buyers else None
+
+    @property
+    def store_per_buyer(self) -> float | None:
+        return self.store_minor / self.store_buyers if self.store_buyers else None
+
+
+class OverlapReport(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    gap_days: int
+    customers_by_channels: dict[int, int] = Field(
+        description="Customers with touches in the range by the channels they used: 1, 2, 3 (3 and more)"
+    )
+    combinations: list[ChannelCombination] = Field(description="Most customers first")
+    purchasers: int = Field(description="Customers with a purchase in the range")
+    switching: list[SwitchCell] = Field(description="Every (from, to) pair with moves, the same channel too")
+    moving_customers: int = Field(description="Customers with at least one move (two touches within the gap)")
+    switching_customers: int = Field(
+        description="Of those, customers whose next touch was on another channel"
+    )
+    customers_with_sessions: int
+    cross_device_customers: int = Field(
+        description="Customers whose sessions came from two device categories+"
+    )
+    spend: list[SpendRow] = Field(description="Per number of channels used and currency, buyers only")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def customers(self) -> int:
+        return sum(self.customers_by_channels.values())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def omnichannel_share(self) -> float | None:
+        """Customers on two channels or more over every customer with a touch."""
+        several = sum(n for count, n in self.customers_by_channels.items() if count >= 2)
+        return several / self.customers if self.customers else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def switch_share(self) -> float | None:
+        return self.switching_customers / self.moving_customers if self.moving_customers else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cross_device_share(self) -> float | None:
+        total = self.customers_with_sessions
+        return self.cross_device_customers / total if total else None

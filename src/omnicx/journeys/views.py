@@ -1,21 +1,26 @@
-"""The Funnels page: steps, date range and window in a form; the chart, the step table and exports."""
+"""The journeys pages: funnels (steps, range and window in a form; the chart, the step table, who dropped), channel
+usage and channel overlap, each with its charts and exports."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, UsageQuery
+from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, OverlapQuery, OverlapReport, UsageQuery
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import current_language, format_locale
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.nav import NavItem
@@ -27,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35),
     NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 36),
+    NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 37),
 ]
 
 #: What a new funnel starts from: the commonest e-commerce steps (Segment's spec names the events).
@@ -153,3 +159,80 @@ def usage_page(
         "frequency_json": json.dumps(service.frequency_spec(report)) if report else None,
     }
     return render(request, "journeys/usage.html", context)
+
+
+@router.get("/journeys/overlap", response_class=HTMLResponse)
+def overlap_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    date_from: date | None = None,
+    date_to: date | None = None,
+    gap_days: int = 30,
+) -> HTMLResponse:
+    """How many channels customers use and which together, how they move from one to the next, and what
+    customers on several channels spend."""
+    start, end = service.default_range()
+    error, report = None, None
+    try:
+        query = OverlapQuery(date_from=date_from or start, date_to=date_to or end, gap_days=gap_days)
+    except ValidationError as exc:
+        error, query = str(exc.errors()[0]["msg"]), OverlapQuery(date_from=start, date_to=end)
+    try:
+        report = service.overlap(session, workspace_id=principal.workspace_id, query=query)
+    except DomainError as exc:
+        error = exc.message
+    params = [
+        ("date_from", query.date_from.isoformat()),
+        ("date_to", query.date_to.isoformat()),
+        ("gap_days", str(query.gap_days)),
+    ]
+    charts = {
+        "combinations": service.combinations_spec,
+        "switching": service.switching_spec,
+        "spend": service.spend_spec,
+    }
+    context = {
+        "query": query,
+        "report": report,
+        "error": error,
+        "export_query": urlencode(params),
+        "chart_query": {name: urlencode([*params, ("chart", name)]) for name in charts},
+        "chart_json": {name: json.dumps(spec(report)) for name, spec in charts.items()} if report else {},
+        "spend": _spend_rows(report) if report else [],
+        "currency": service.main_currency(report) if report else None,
+    }
+    return render(request, "journeys/overlap.html", context)
+
+
+def _spend_rows(report: OverlapReport) -> list[dict[str, str]]:
+    """The spend table's cells, money and shares written as the page's language writes them."""
+    return [
+        {
+            "channels": "3+" if row.channels >= 3 else str(row.channels),
+            "currency": row.currency,
+            "online_buyers": format_decimal(row.online_buyers, locale=_locale()),
+            "online": _money(row.online_per_buyer, row.currency),
+            "online_lift": _signed(row.online_lift),
+            "store_buyers": format_decimal(row.store_buyers, locale=_locale()),
+            "store": _money(row.store_per_buyer, row.currency),
+            "store_lift": _signed(row.store_lift),
+        }
+        for row in report.spend
+    ]
+
+
+def _locale() -> Locale:
+    return format_locale(current_language())
+
+
+def _money(minor: float | None, currency: str) -> str:
+    """Minor units (a mean may fall between them) as the language writes money in `currency`."""
+    if minor is None:
+        return "—"
+    amount = Decimal(str(minor)).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=_locale())
+
+
+def _signed(share: float | None) -> str:
+    return "—" if share is None else format_percent(share, "+#,##0.0%;-#,##0.0%", locale=_locale())

@@ -1,6 +1,16 @@
-"""Public face of the journeys domain: funnels and channel usage over the analytics copy, tables and charts."""
+"""Public face of the journeys domain: funnels, channel usage and channel overlap over the analytics copy, tables
+and charts."""
 
-from omnicx.journeys.service.charts import frequency_spec, funnel_spec, heatmap_spec, trend_spec
+from omnicx.journeys.service.charts import (
+    combinations_spec,
+    frequency_spec,
+    funnel_spec,
+    heatmap_spec,
+    main_currency,
+    spend_spec,
+    switching_spec,
+    trend_spec,
+)
 from omnicx.journeys.service.funnels import (
     default_range,
     dropped_customers,
@@ -8,9 +18,11 @@ from omnicx.journeys.service.funnels import (
     funnel_csv,
     suggested_events,
 )
+from omnicx.journeys.service.overlap import overlap, overlap_csv
 from omnicx.journeys.service.usage import usage, usage_csv
 
 __all__ = [
+    "combinations_spec",
     "default_range",
     "dropped_customers",
     "frequency_spec",
@@ -18,7 +30,12 @@ __all__ = [
     "funnel_csv",
     "funnel_spec",
     "heatmap_spec",
+    "main_currency",
+    "overlap",
+    "overlap_csv",
+    "spend_spec",
     "suggested_events",
+    "switching_spec",
     "trend_spec",
     "usage",
     "usage_csv",

@@ -14,6 +14,9 @@ from omnicx.journeys.errors import InvalidRange
 from omnicx.kernel.dates import report_bounds
 
 MAX_RANGE_DAYS = 366
+#: Order statuses that are no sale: commerce's rule (`commerce.service.REVENUE_STATUSES`, a test keeps them
+#: equal), read here from the analytics copy's orders.
+NOT_SALES = ("cancelled", "returned")
 
 
 def workspace_range(

@@ -7,7 +7,7 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.journeys.schemas import FunnelResult, UsageReport
+from omnicx.journeys.schemas import FunnelResult, OverlapReport, UsageReport
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
@@ -108,3 +108,114 @@ def frequency_spec(report: UsageReport) -> dict[str, Any]:
 
 #: ISO weekday names, Monday first (marked for translation where they are shown).
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+#: The channel combinations an UpSet-style chart shows (most customers first).
+TOP_COMBINATIONS = 12
+
+
+def combinations_spec(report: OverlapReport) -> dict[str, Any]:
+    """UpSet-style: customers per channel combination as bars, over a matrix of dots saying which channels make
+    each combination (most customers first)."""
+    shown = [c for c in report.combinations if c.customers][:TOP_COMBINATIONS]
+    if not shown:
+        return empty_chart(gettext("No touchpoints in this range."))
+    labels = [" + ".join(c.channels) for c in shown]
+    channels = sorted({channel for c in shown for channel in c.channels})
+    bars = [{"combination": label, "customers": c.customers} for label, c in zip(labels, shown, strict=True)]
+    dots = [
+        {"combination": label, "channel": channel, "member": channel in c.channels}
+        for label, c in zip(labels, shown, strict=True)
+        for channel in channels
+    ]
+    x = alt.X("combination:N", sort=labels, axis=None)
+    top = (
+        alt.Chart(alt.InlineData(values=bars))
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=x, y=alt.Y("customers:Q", title=gettext("Customers")), tooltip=["combination:N", "customers:Q"]
+        )
+        .properties(width="container", height=180)
+    )
+    matrix = (
+        alt.Chart(alt.InlineData(values=dots))
+        .mark_circle(size=90)
+        .encode(
+            x=x,
+            y=alt.Y("channel:N", title=None, sort=channels),
+            color=alt.Color(
+                "member:N", scale=alt.Scale(domain=[True, False], range=["#1f2937", "#e5e7eb"]), legend=None
+            ),
+        )
+        .properties(width="container", height=22 * len(channels))
+    )
+    spec: dict[str, Any] = alt.vconcat(top, matrix, spacing=4).to_dict()
+    return spec
+
+
+def switching_spec(report: OverlapReport) -> dict[str, Any]:
+    """The switching matrix: from a channel (rows) to the next (columns), coloured by the share of the row's
+    moves, labelled with the moves."""
+    if not report.switching:
+        return empty_chart(gettext("No customer touched twice within the gap in this range."))
+    rows = [
+        {"from": c.from_channel, "to": c.to_channel, "moves": c.moves, "share": c.share_of_from}
+        for c in report.switching
+    ]
+    channels = sorted({c.from_channel for c in report.switching} | {c.to_channel for c in report.switching})
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
+        x=alt.X("to:N", title=gettext("Next channel"), sort=channels, axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y("from:N", title=gettext("From channel"), sort=channels),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share:Q", title=gettext("Share of moves"), scale=alt.Scale(scheme="blues", domain=[0, 1])
+        ),
+        tooltip=["from:N", "to:N", "moves:Q", alt.Tooltip("share:Q", format=".0%")],
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        text="moves:Q", color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#1f2937"))
+    )
+    chart = (cells + labels).properties(width="container", height=max(120, 30 * len(channels)))
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def spend_spec(report: OverlapReport) -> dict[str, Any]:
+    """Spend per buyer online and in the store by channels used, in the currency with the most buyers."""
+    currency = main_currency(report)
+    rows = [
+        {
+            "channels": "3+" if row.channels >= 3 else str(row.channels),
+            "where": gettext(where),
+            "per_buyer": value / 100,
+        }
+        for row in report.spend
+        if row.currency == currency
+        for where, value in ((N_("Online"), row.online_per_buyer), (N_("In store"), row.store_per_buyer))
+        if value is not None
+    ]
+    if not rows:
+        return empty_chart(gettext("No sales in this range."))
+    chart = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar()
+        .encode(
+            x=alt.X("channels:O", title=gettext("Channels used"), sort=["1", "2", "3+"]),
+            xOffset="where:N",
+            y=alt.Y("per_buyer:Q", title=f"{gettext('Spend per buyer')} ({currency})"),
+            color=alt.Color("where:N", title=None, sort=[gettext("Online"), gettext("In store")]),
+            tooltip=["channels:O", "where:N", alt.Tooltip("per_buyer:Q", format=",.2f")],
+        )
+        .properties(width="container", height=220)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def main_currency(report: OverlapReport) -> str | None:
+    """The currency with the most buyers in the report's spend (ties: alphabetical)."""
+    buyers: dict[str, int] = {}
+    for row in report.spend:
+        buyers[row.currency] = buyers.get(row.currency, 0) + row.online_buyers + row.store_buyers
+    return min(buyers, key=lambda c: (-buyers[c], c)) if buyers else None

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_timedelta
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -48,6 +48,13 @@ def _format_number(value: float | int | None) -> str:
     if value is None:
         return "—"
     return format_decimal(value, locale=format_locale(current_language()))
+
+
+def _format_percent(value: float | None) -> str:
+    """A share (0.25) as the page's language writes a percentage, to a tenth ("25,0 %" in French)."""
+    if value is None:
+        return "—"
+    return format_percent(value, "#,##0.0%", locale=format_locale(current_language()))
 
 
 def _format_duration(seconds: float | None, granularity: Literal["second", "minute"] = "minute") -> str:
@@ -101,6 +108,7 @@ def environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = _format_dt
     env.filters["number"] = _format_number
+    env.filters["percent"] = _format_percent
     env.filters["duration"] = _format_duration
     env.globals["version"] = __version__
     env.globals["role_label"] = role_label
