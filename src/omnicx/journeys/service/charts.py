@@ -110,8 +110,10 @@ def frequency_spec(report: UsageReport) -> dict[str, Any]:
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
-#: The channel combinations an UpSet-style chart shows (most customers first).
+#: The channel combinations an UpSet-style chart shows (most customers first), and each one's width in pixels
+#: (two stacked views cannot share the container's width).
 TOP_COMBINATIONS = 12
+COMBINATION_WIDTH = 52
 
 
 def combinations_spec(report: OverlapReport) -> dict[str, Any]:
@@ -135,7 +137,7 @@ def combinations_spec(report: OverlapReport) -> dict[str, Any]:
         .encode(
             x=x, y=alt.Y("customers:Q", title=gettext("Customers")), tooltip=["combination:N", "customers:Q"]
         )
-        .properties(width="container", height=180)
+        .properties(width=alt.Step(COMBINATION_WIDTH), height=180)
     )
     matrix = (
         alt.Chart(alt.InlineData(values=dots))
@@ -147,7 +149,7 @@ def combinations_spec(report: OverlapReport) -> dict[str, Any]:
                 "member:N", scale=alt.Scale(domain=[True, False], range=["#1f2937", "#e5e7eb"]), legend=None
             ),
         )
-        .properties(width="container", height=22 * len(channels))
+        .properties(width=alt.Step(COMBINATION_WIDTH), height=22 * len(channels))
     )
     spec: dict[str, Any] = alt.vconcat(top, matrix, spacing=4).to_dict()
     return spec
@@ -184,6 +186,8 @@ def switching_spec(report: OverlapReport) -> dict[str, Any]:
 def spend_spec(report: OverlapReport) -> dict[str, Any]:
     """Spend per buyer online and in the store by channels used, in the currency with the most buyers."""
     currency = main_currency(report)
+    places = [gettext("Online"), gettext("In store")]
+    spend_label = gettext("Spend per buyer")
     rows = [
         {
             "channels": "3+" if row.channels >= 3 else str(row.channels),
@@ -201,10 +205,15 @@ def spend_spec(report: OverlapReport) -> dict[str, Any]:
         alt.Chart(alt.InlineData(values=rows))
         .mark_bar()
         .encode(
-            x=alt.X("channels:O", title=gettext("Channels used"), sort=["1", "2", "3+"]),
-            xOffset="where:N",
-            y=alt.Y("per_buyer:Q", title=f"{gettext('Spend per buyer')} ({currency})"),
-            color=alt.Color("where:N", title=None, sort=[gettext("Online"), gettext("In store")]),
+            x=alt.X(
+                "channels:O",
+                title=gettext("Channels used"),
+                sort=["1", "2", "3+"],
+                axis=alt.Axis(labelAngle=0),
+            ),
+            xOffset=alt.XOffset("where:N", sort=places),
+            y=alt.Y("per_buyer:Q", title=f"{spend_label} ({currency})"),
+            color=alt.Color("where:N", title=None, sort=places),
             tooltip=["channels:O", "where:N", alt.Tooltip("per_buyer:Q", format=",.2f")],
         )
         .properties(width="container", height=220)
