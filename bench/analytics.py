@@ -88,6 +88,12 @@ TARGET_RATIO = 1.5
 DAYS = 120
 OVERVIEW_DAYS = 30
 REPORT_DAYS = 90
+#: The journeys funnel timed (over the Overview's 30 days): the generated shop's product pages, checkouts and
+#: orders, within a week of the product page.
+FUNNEL: dict[str, Any] = {
+    "step": ["page:/products/", "event:Checkout Started", "event:Order Completed"],
+    "window_hours": 168,
+}
 TIMEZONE = "Europe/Paris"
 MERGED_SHARE = 0.03
 INCREMENTAL_MERGES = 100
@@ -1086,7 +1092,13 @@ def live_files(data_dir: Path, world: World) -> dict[str, list[str]]:
     from omnicx.kernel.db import make_engine, make_session_factory
 
     engine = make_engine(world.database_url)
-    found: dict[str, list[str]] = {"events": [], "sessions": [], "touchpoints": [], "customer_map": []}
+    found: dict[str, list[str]] = {
+        "events": [],
+        "sessions": [],
+        "touchpoints": [],
+        "customer_map": [],
+        "orders": [],
+    }
     try:
         with make_session_factory(engine)() as session:
             segments = session.scalars(
@@ -1101,7 +1113,7 @@ def live_files(data_dir: Path, world: World) -> dict[str, list[str]]:
             raise SystemExit(
                 f"the copy holds tombstones ({segment.path}): rebuild it before the bare engine runs"
             )
-        found[segment.table_name].append(str(data_dir / "analytics" / segment.path))
+        found.setdefault(segment.table_name, []).append(str(data_dir / "analytics" / segment.path))
     return found
 
 
@@ -1111,6 +1123,7 @@ Query = tuple[str, dict[str, Any]]
 def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Query]]:
     """Each page's distinct queries, in the SQL omnicx runs (its stage paths and daily conversions with the
     conversion view, session counts), over read_parquet of the same live files, with the customer map joined."""
+    from omnicx.analytics.catalog import TABLES
     from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED
     from omnicx.attribution.service.inputs import (
         CONVERSION,
@@ -1119,6 +1132,8 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         SESSIONS_BY_CHANNEL,
     )
     from omnicx.attribution.service.stages import DEFAULT_STAGES
+    from omnicx.journeys import service as journeys_service
+    from omnicx.journeys.schemas import FunnelQuery, OverlapQuery
     from omnicx.kernel.dates import day_bounds
     from omnicx.overview.service.summary import SESSIONS_PER_DAY
 
@@ -1127,9 +1142,13 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     def pointer(key: object) -> str | None:
         return None if not key else "/" + str(key).replace("~", "~0").replace("/", "~1")
 
-    def table(name: str, bound: dict[str, Any]) -> str:
+    def table(name: str, bound: dict[str, Any], people: bool) -> str:
+        """The CTE of a table over its files; with `people`, its rows' current customer as `person_id`."""
+        if not files[name]:  # nothing copied (the generated world has no commerce orders): an empty table
+            columns = ", ".join(f"CAST(NULL AS {c.sql}) AS {c.name}" for c in TABLES[name].columns)
+            return f"{name} AS (SELECT *, customer_id AS person_id FROM (SELECT {columns}) WHERE false)"
         bound[f"{name}_files"] = files[name]
-        if name == "sessions":
+        if not people:
             return f"{name} AS (SELECT * FROM read_parquet(${name}_files))"
         if not files["customer_map"]:
             return f"{name} AS (SELECT *, customer_id AS person_id FROM read_parquet(${name}_files))"
@@ -1141,10 +1160,17 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         )
 
     def over(
-        tables: list[str], sql: str, params: dict[str, Any], views: dict[str, str] | None = None
+        tables: list[str],
+        sql: str,
+        params: dict[str, Any],
+        views: dict[str, str] | None = None,
+        *,
+        session_people: bool = False,
     ) -> Query:
+        """`sql` over the tables' CTEs; sessions carry `person_id` only with `session_people` (the session
+        counts the Overview and the report read do not need it)."""
         bound = dict(params)
-        ctes = [table(name, bound) for name in tables] + [
+        ctes = [table(name, bound, name != "sessions" or session_people) for name in tables] + [
             f"{n} AS ({body})" for n, body in (views or {}).items()
         ]
         stripped = sql.lstrip()
@@ -1200,6 +1226,23 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         ],
         "sessions_per_day": [
             over(["sessions"], SESSIONS_PER_DAY, {"since": r_start, "until": r_end, "tz": TIMEZONE}),
+        ],
+        "funnel": [
+            over(["events", "touchpoints"], sql, params)
+            for sql, params in journeys_service.funnel_statements(
+                FunnelQuery.parse(FUNNEL["step"], *world.window(OVERVIEW_DAYS), FUNNEL["window_hours"]),
+                o_start,
+                o_end,
+                TIMEZONE,
+            )
+        ],
+        "overlap": [
+            over(["touchpoints", "orders", "sessions"], sql, params, session_people=True)
+            for sql, params in journeys_service.overlap_statements(
+                OverlapQuery(date_from=world.window(REPORT_DAYS)[0], date_to=world.window(REPORT_DAYS)[1]),
+                r_start,
+                r_end,
+            ).values()
         ],
     }
 
@@ -1379,6 +1422,8 @@ def time_routes(data_dir: Path, world: World, runs: int) -> dict[str, Any]:
             "/api/v1/attribution/report",
             {"date_from": r_from, "date_to": r_to, "model": "markov", "order": 1},
         ),
+        "funnel": ("/api/v1/journeys/funnel", {**FUNNEL, "date_from": o_from, "date_to": o_to}),
+        "overlap": ("/api/v1/journeys/overlap", {"date_from": r_from, "date_to": r_to}),
     }
     found: dict[str, Any] = {}
     with (
@@ -1393,7 +1438,7 @@ def time_routes(data_dir: Path, world: World, runs: int) -> dict[str, Any]:
             body: dict[str, Any] = {}
             for run in range(WARMUPS + runs):
                 started = time.perf_counter()
-                response = client.get(path, params={k: str(v) for k, v in params.items()})
+                response = client.get(path, params={k: _text(v) for k, v in params.items()})
                 elapsed = time.perf_counter() - started
                 response.raise_for_status()
                 if run >= WARMUPS:
@@ -1403,6 +1448,11 @@ def time_routes(data_dir: Path, world: World, runs: int) -> dict[str, Any]:
             console.print(f"  {name}: p50 {statistics.median(times):.3f} s", highlight=False)
         found["server_peak_mib"] = high_water_mib(server.process.pid)
     return found
+
+
+def _text(value: Any) -> Any:
+    """A query parameter as httpx sends it: lists (repeated parameters) item by item."""
+    return [str(item) for item in value] if isinstance(value, list) else str(value)
 
 
 def ingest_rate(events: int) -> float | None:
@@ -1451,6 +1501,8 @@ def report(
             "Sessions per channel per day, 90 days (engine, no route)",
             engine["sessions_per_day"],
         ),
+        "funnel": ("Funnel, 3 steps, 30 days (HTTP)", http["funnel"]["times"]),
+        "overlap": ("Channel overlap and switching matrix, 90 days (HTTP)", http["overlap"]["times"]),
     }
     for key, (label, times) in measured.items():
         p50, p95 = statistics.median(times), percentile(times, 0.95)

@@ -16,9 +16,10 @@ from omnicx.journeys.service.funnels import (
     dropped_customers,
     funnel,
     funnel_csv,
+    funnel_statements,
     suggested_events,
 )
-from omnicx.journeys.service.overlap import overlap, overlap_csv
+from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
 from omnicx.journeys.service.usage import usage, usage_csv
 
 __all__ = [
@@ -29,10 +30,12 @@ __all__ = [
     "funnel",
     "funnel_csv",
     "funnel_spec",
+    "funnel_statements",
     "heatmap_spec",
     "main_currency",
     "overlap",
     "overlap_csv",
+    "overlap_statements",
     "spend_spec",
     "suggested_events",
     "switching_spec",

@@ -14,6 +14,8 @@ from omnicx.journeys.errors import InvalidRange
 from omnicx.kernel.dates import report_bounds
 
 MAX_RANGE_DAYS = 366
+#: One question to the analytics engine: its SQL (DuckDB dialect) and parameters.
+Statement = tuple[str, dict[str, Any]]
 #: Order statuses that are no sale: commerce's rule (`commerce.service.REVENUE_STATUSES`, a test keeps them
 #: equal), read here from the analytics copy's orders.
 NOT_SALES = ("cancelled", "returned")

@@ -31,7 +31,7 @@ from omnicx.journeys.schemas import (
     FunnelStepResult,
     StepKind,
 )
-from omnicx.journeys.service._common import number_or_none, workspace_range
+from omnicx.journeys.service._common import Statement, number_or_none, workspace_range
 from omnicx.kernel.dates import days
 from omnicx.kernel.web.schemas import Page
 
@@ -125,20 +125,25 @@ def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
     return _ctes(steps) + tail.format(prev=index - 1, index=index)
 
 
+def funnel_statements(query: FunnelQuery, since: datetime, until: datetime, timezone: str) -> list[Statement]:
+    """What `funnel` asks the engine, in order: the steps, the steps per first-touch channel, the trend
+    (`bench/analytics.py` runs the same on the bare engine)."""
+    params = _params(query, since, until)
+    return [
+        (_funnel_sql(query.steps), params),
+        (_segments_sql(query.steps), params),
+        (_trend_sql(query.steps), {**params, "tz": timezone}),
+    ]
+
+
 def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> FunnelResult:
     """Customers reaching each step in order, the share kept from step to step, and the median time taken."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    params = _params(query, since, until)
-    rows = analytics_service.query(
-        session, workspace_id=workspace_id, sql=_funnel_sql(query.steps), params=params
+    rows, segments, trend = (
+        analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+        for sql, params in funnel_statements(query, since, until, timezone)
     )
     found = {int(position): (int(count), number_or_none(median)) for position, count, median in rows}
-    segments = analytics_service.query(
-        session, workspace_id=workspace_id, sql=_segments_sql(query.steps), params=params
-    )
-    trend = analytics_service.query(
-        session, workspace_id=workspace_id, sql=_trend_sql(query.steps), params={**params, "tz": timezone}
-    )
     return FunnelResult(
         date_from=query.date_from,
         date_to=query.date_to,

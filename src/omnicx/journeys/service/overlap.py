@@ -14,7 +14,7 @@ import csv
 import io
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from omnicx.journeys.schemas import (
     SpendRow,
     SwitchCell,
 )
-from omnicx.journeys.service._common import NOT_SALES, workspace_range
+from omnicx.journeys.service._common import NOT_SALES, Statement, workspace_range
 
 #: Per customer, the channels of their touches in the range (alphabetical); how many customers used each set.
 COMBINATIONS = """
@@ -126,35 +126,47 @@ GROUP BY r.channels, s.currency
 )
 
 
+def overlap_statements(query: OverlapQuery, since: datetime, until: datetime) -> dict[str, Statement]:
+    """What `overlap` asks the engine, by name (`bench/analytics.py` runs the same on the bare engine)."""
+    params: dict[str, Any] = {"since": since, "until": until}
+    gap, not_sales = timedelta(days=query.gap_days), list(NOT_SALES)
+    return {
+        "purchasers": (PURCHASERS, {**params, "not_sales": not_sales}),
+        "before_purchase": (BEFORE_PURCHASE, {**params, "gap": gap, "not_sales": not_sales}),
+        "switching": (SWITCHING, {**params, "gap": gap}),
+        "devices": (DEVICES, params),
+        "reach": (REACH, params),
+        "combinations": (COMBINATIONS, params),
+        "spend": (SPEND, {**params, "not_sales": not_sales}),
+    }
+
+
 def overlap(session: Session, *, workspace_id: uuid.UUID, query: OverlapQuery) -> OverlapReport:
     """Channel overlap, switching, cross-device use and spend by channels used, for the range."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    params: dict[str, Any] = {"since": since, "until": until}
-
-    def ask(sql: str, **extra: Any) -> list[tuple[Any, ...]]:
-        return analytics_service.query(
-            session, workspace_id=workspace_id, sql=sql, params={**params, **extra}
-        )
-
-    gap, not_sales = timedelta(days=query.gap_days), list(NOT_SALES)
-    [(purchasers,)] = ask(PURCHASERS, not_sales=not_sales)
-    before = _before_purchase(ask(BEFORE_PURCHASE, gap=gap, not_sales=not_sales), int(purchasers))
-    switching, moving, switched = _switching(ask(SWITCHING, gap=gap))
-    [(with_sessions, cross_device)] = ask(DEVICES)
+    found = {
+        name: analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+        for name, (sql, params) in overlap_statements(query, since, until).items()
+    }
+    [(purchasers,)] = found["purchasers"]
+    switching, moving, switched = _switching(found["switching"])
+    [(with_sessions, cross_device)] = found["devices"]
     return OverlapReport(
         date_from=query.date_from,
         date_to=query.date_to,
         timezone=timezone,
         gap_days=query.gap_days,
-        customers_by_channels={int(n): int(c) for n, c in sorted(ask(REACH))},
-        combinations=_combinations(ask(COMBINATIONS), before),
+        customers_by_channels={int(n): int(c) for n, c in sorted(found["reach"])},
+        combinations=_combinations(
+            found["combinations"], _before_purchase(found["before_purchase"], purchasers)
+        ),
         purchasers=int(purchasers),
         switching=switching,
         moving_customers=moving,
         switching_customers=switched,
         customers_with_sessions=int(with_sessions),
         cross_device_customers=int(cross_device or 0),
-        spend=_spend(ask(SPEND, not_sales=not_sales)),
+        spend=_spend(found["spend"]),
     )
 
 
@@ -162,8 +174,9 @@ def _channels(value: Any) -> tuple[str, ...]:
     return tuple(str(channel) for channel in value or ())
 
 
-def _before_purchase(rows: list[tuple[Any, ...]], purchasers: int) -> Counter[tuple[str, ...]]:
+def _before_purchase(rows: list[tuple[Any, ...]], purchasers: Any) -> Counter[tuple[str, ...]]:
     """Purchasers per set of channels used before their purchase (the empty set: no touch before)."""
+    purchasers = int(purchasers)
     sets: Counter[tuple[str, ...]] = Counter({_channels(channels): int(n) for channels, n in rows})
     if purchasers > sum(sets.values()):
         sets[()] = purchasers - sum(sets.values())
