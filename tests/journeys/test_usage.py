@@ -49,6 +49,19 @@ def test_usage_counts_the_days_sessions_by_hour_device_and_channel(
     # Bounced: c's two one-event visits; every other visit lasted 10 s or more or held a key event.
     assert device.bounce_rate == pytest.approx(2 / 8) and device.engagement_rate == pytest.approx(6 / 8)
     assert report.visits_per_customer == {1: 6, 2: 1}
+    # Landing pages: the first page view of each visit (c's second and g's visit of the day have none); a's
+    # carries its campaign in the address.
+    lamp = "https://shop.example/products/lamp"
+    assert [(p.page, p.sessions, p.bounce_rate) for p in report.entry_pages] == [
+        (lamp, 3, pytest.approx(1 / 3)),  # c's first (bounced), d, e
+        ("https://shop.example/", 1, 0.0),  # f
+        ("https://shop.example/products/kettle", 1, 0.0),  # b
+        (f"{lamp}?utm_source=news&utm_medium=email", 1, 0.0),  # a
+    ]
+    # Durations: c's two and e's last 0 s; f's and g's 60 s; d's 180 s, b's 240 s, a's 600 s.
+    assert [(d.from_seconds, d.sessions) for d in report.durations] == [
+        (0, 3), (10, 0), (30, 0), (60, 2), (180, 2), (600, 1), (1800, 0)
+    ]  # fmt: skip
     # The day before holds g's first visit only.
     with runtime.sessions() as session:
         before = service.usage(
@@ -99,3 +112,4 @@ def test_usage_through_the_api_the_page_and_the_cli(
     assert json.loads(result.stdout)["visits_per_customer"] == {"1": 6, "2": 1}
     table = CliRunner().invoke(cli_app, args, env=cli_env)
     assert table.exit_code == 0 and "Direct" in table.stdout and "25.0%" in table.stdout
+    assert "https://shop.example/products/kettle" in table.stdout  # an entry page

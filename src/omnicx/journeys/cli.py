@@ -106,8 +106,8 @@ def usage_command(
     date_to: ToDayOpt,
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
-    """Channel usage: bounce and engagement per device and channel, sessions per customer (json adds the
-    hour x weekday heatmap)."""
+    """Channel usage: bounce and engagement per device and channel, sessions per customer, entry pages (json
+    adds the hour x weekday heatmap and sessions by duration)."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         query = UsageQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
@@ -141,6 +141,12 @@ def _print_usage(report: UsageReport) -> None:
         f"{n}{'+' if n == 10 else ''}: {c:,}" for n, c in sorted(report.visits_per_customer.items())
     )
     console.print(f"customers by sessions in the range: {visits or '—'}")
+    entries = Table(title="entry pages")
+    for column in ("landing page", "sessions", "bounce"):
+        entries.add_column(column, justify="left" if column == "landing page" else "right")
+    for page in report.entry_pages:
+        entries.add_row(escape(page.page), f"{page.sessions:,}", _share(page.bounce_rate))
+    console.print(entries)
 
 
 def _share(value: float | None) -> str:

@@ -131,7 +131,7 @@ Usage = Annotated[UsageQuery, Query()]
 def usage(session: SessionDep, principal: Reader, query: Usage) -> UsageReport:
     """Channel usage for sessions started in the inclusive range (workspace time zone): sessions per channel,
     ISO weekday and hour; bounce and engagement rates and visit durations per device category and per channel;
-    how many customers had 1, 2, 3... sessions."""
+    how many customers had 1, 2, 3... sessions; the top landing pages; sessions by duration."""
     return service.usage(session, workspace_id=principal.workspace_id, query=query)
 
 
@@ -148,12 +148,15 @@ def usage_chart(
     session: SessionDep,
     principal: Reader,
     query: Usage,
-    chart: Literal["heatmap", "frequency"] = "heatmap",
+    chart: Literal["heatmap", "frequency", "durations"] = "heatmap",
     channel: str = "*",
 ) -> Response:
-    """The hour x weekday heatmap (of one channel, or `*` for all) or the visits-per-customer chart."""
+    """The hour x weekday heatmap (of one channel, or `*` for all), the visits-per-customer chart or the
+    sessions by duration."""
     report = service.usage(session, workspace_id=principal.workspace_id, query=query)
-    spec = service.frequency_spec(report) if chart == "frequency" else service.heatmap_spec(report, channel)
+    if chart == "heatmap":
+        return chart_response(service.heatmap_spec(report, channel), fmt)
+    spec = service.frequency_spec(report) if chart == "frequency" else service.duration_spec(report)
     return chart_response(spec, fmt)
 
 

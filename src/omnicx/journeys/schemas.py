@@ -147,6 +147,22 @@ class UsageRow(BaseModel):
     mean_duration_seconds: float | None
 
 
+class EntryPage(BaseModel):
+    page: str = Field(description="The landing page: its path, or its address when the SDK sent no path")
+    sessions: int
+    bounce_rate: float
+
+
+#: The session duration buckets: each one's lower bound in seconds (the last has none above it).
+DURATION_BUCKETS = (0, 10, 30, 60, 180, 600, 1800)
+
+
+class DurationBucket(BaseModel):
+    from_seconds: int = Field(description="Sessions lasting at least this long...")
+    to_seconds: int | None = Field(description="... and less than this (none: no upper bound)")
+    sessions: int
+
+
 class UsageReport(BaseModel):
     date_from: date
     date_to: date
@@ -159,6 +175,8 @@ class UsageReport(BaseModel):
     visits_per_customer: dict[int, int] = Field(
         description="How many customers had 1, 2, 3... sessions in the range (10 counts 10 and more)"
     )
+    entry_pages: list[EntryPage] = Field(default=[], description="The landing pages with the most sessions")
+    durations: list[DurationBucket] = Field(default=[], description="Sessions by duration, every bucket")
 
 
 MAX_GAP_DAYS = 366

@@ -157,6 +157,8 @@ def usage_page(
         "frequency_query": urlencode([*params, ("chart", "frequency")]),
         "heatmap_json": json.dumps(service.heatmap_spec(report, channel)) if report else None,
         "frequency_json": json.dumps(service.frequency_spec(report)) if report else None,
+        "durations_query": urlencode([*params, ("chart", "durations")]),
+        "durations_json": json.dumps(service.duration_spec(report)) if report else None,
     }
     return render(request, "journeys/usage.html", context)
 

@@ -3,6 +3,7 @@ and charts."""
 
 from omnicx.journeys.service.charts import (
     combinations_spec,
+    duration_spec,
     frequency_spec,
     funnel_spec,
     heatmap_spec,
@@ -26,6 +27,7 @@ __all__ = [
     "combinations_spec",
     "default_range",
     "dropped_customers",
+    "duration_spec",
     "frequency_spec",
     "funnel",
     "funnel_csv",

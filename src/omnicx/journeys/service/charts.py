@@ -228,3 +228,35 @@ def main_currency(report: OverlapReport) -> str | None:
     for row in report.spend:
         buyers[row.currency] = buyers.get(row.currency, 0) + row.online_buyers + row.store_buyers
     return min(buyers, key=lambda c: (-buyers[c], c)) if buyers else None
+
+
+def duration_spec(report: UsageReport) -> dict[str, Any]:
+    """Sessions by how long they lasted, shortest first."""
+    labels = [_duration_label(bucket.from_seconds, bucket.to_seconds) for bucket in report.durations]
+    rows = [
+        {"duration": label, "sessions": bucket.sessions}
+        for label, bucket in zip(labels, report.durations, strict=True)
+    ]
+    if not any(bucket.sessions for bucket in report.durations):
+        return empty_chart(gettext("No sessions in this range."))
+    chart = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X(
+                "duration:O", title=gettext("Session duration"), sort=labels, axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y("sessions:Q", title=gettext("Sessions")),
+            tooltip=["duration:O", "sessions:Q"],
+        )
+        .properties(width="container", height=200)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def _duration_label(low: int, high: int | None) -> str:
+    def short(seconds: int) -> str:
+        return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+    return f"{short(low)}+" if high is None else f"{short(low)}–{short(high)}"

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
-from omnicx.journeys.schemas import UsageCell, UsageQuery, UsageReport, UsageRow
+from omnicx.journeys.schemas import (
+    DURATION_BUCKETS,
+    DurationBucket,
+    EntryPage,
+    UsageCell,
+    UsageQuery,
+    UsageReport,
+    UsageRow,
+)
 from omnicx.journeys.service._common import number_or_none, workspace_range
 
 #: Sessions per local day and hour, per channel (weekdays are read from the days in Python: the engines number
@@ -47,6 +55,26 @@ SELECT least(n, 10) AS visits, count(*) FROM (
 """
 
 
+#: The landing pages of the most sessions, with how many bounced.
+ENTRY_PAGES = """
+SELECT landing_page, count(*) AS n, count(*) FILTER (WHERE bounced) FROM sessions
+WHERE started_at >= $since AND started_at < $until AND landing_page IS NOT NULL
+GROUP BY landing_page ORDER BY n DESC, landing_page LIMIT $limit
+"""
+
+#: Sessions per duration bucket, numbered from 1 (bounds from `DURATION_BUCKETS`: constants in the text).
+_BUCKET = " ".join(
+    f"WHEN duration_seconds < {high} THEN {k}" for k, high in enumerate(DURATION_BUCKETS[1:], 1)
+)
+DURATIONS = f"""
+SELECT bucket, count(*) FROM (
+    SELECT CASE {_BUCKET} ELSE {len(DURATION_BUCKETS)} END AS bucket FROM sessions
+    WHERE started_at >= $since AND started_at < $until
+) GROUP BY bucket
+"""  # noqa: S608
+ENTRY_PAGES_SHOWN = 20
+
+
 def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> UsageReport:
     """When, on what and how engaged: the range's sessions by hour and weekday, device and channel."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
@@ -66,7 +94,22 @@ def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> Us
         by_device=devices,
         by_channel=channels,
         visits_per_customer={int(n): int(c) for n, c in sorted(ask(FREQUENCY))},
+        entry_pages=[
+            EntryPage(page=str(page), sessions=int(n), bounce_rate=int(bounced) / int(n))
+            for page, n, bounced in ask(ENTRY_PAGES, {"limit": ENTRY_PAGES_SHOWN})
+        ],
+        durations=_durations(ask(DURATIONS)),
     )
+
+
+def _durations(rows: list[tuple[Any, ...]]) -> list[DurationBucket]:
+    """Every bucket, quiet ones as zero: bucket k (from 1) holds durations from the k-th bound to the next."""
+    counts = {int(bucket): int(n) for bucket, n in rows}
+    uppers: list[int | None] = [*DURATION_BUCKETS[1:], None]
+    return [
+        DurationBucket(from_seconds=low, to_seconds=high, sessions=counts.get(k, 0))
+        for k, (low, high) in enumerate(zip(DURATION_BUCKETS, uppers, strict=True), start=1)
+    ]
 
 
 def _heatmap(rows: list[tuple[Any, ...]]) -> list[UsageCell]:
@@ -104,7 +147,8 @@ def _busiest(row: UsageRow) -> tuple[int, str]:
 
 
 def usage_csv(report: UsageReport) -> str:
-    """The engagement tables as CSV: one row per device category, then one per channel."""
+    """The engagement tables as CSV: one row per device category, then one per channel, then one per entry page
+    (its sessions and bounce rate)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -133,6 +177,8 @@ def usage_csv(report: UsageReport) -> str:
                     _fixed(row.mean_duration_seconds, 1),
                 ]
             )
+    for page in report.entry_pages:
+        writer.writerow(["entry_page", page.page, page.sessions, "", _fixed(page.bounce_rate, 4), "", "", ""])
     return out.getvalue()
 
 
