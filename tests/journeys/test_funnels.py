@@ -17,7 +17,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.journeys import service
 from omnicx.journeys.errors import InvalidFunnel
-from omnicx.journeys.schemas import FunnelQuery, FunnelResult, FunnelStep
+from omnicx.journeys.schemas import FunnelMode, FunnelQuery, FunnelResult, FunnelStep
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
@@ -230,3 +230,74 @@ def test_every_role_that_reads_journeys_reads_customers() -> None:
     while no role reads journeys without reading customers."""
     for role in Role:
         assert not allows(role, Action.JOURNEYS_READ) or allows(role, Action.CUSTOMERS_READ), role
+
+
+# h did every step in order, but with a page of the home page between the product page and the add.
+AND_H = [
+    at("h", 0, "/products/vase"),
+    at("h", 1, "/"),
+    at("h", 2, "Product Added"),
+    at("h", 3, "Order Completed"),
+]
+
+
+def _in_mode(runtime: Runtime, workspace_id: uuid.UUID, mode: FunnelMode) -> FunnelResult:
+    query = FunnelQuery(steps=STEPS, date_from=DAY, date_to=DAY, window_hours=1, mode=mode)
+    with runtime.sessions() as session:
+        return service.funnel(session, workspace_id=workspace_id, query=query)
+
+
+def _seeded_with_h(client: TestClient, runtime: Runtime, source: KeyedSource) -> None:
+    send(client, source, *EVENTS, *AND_H)
+    drain(runtime)
+    analytics_service.sync(runtime)
+
+
+def test_strict_order_wants_each_step_as_the_next_event_and_any_order_counts_steps_done(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    _seeded_with_h(client, runtime, source)
+    ordered = _in_mode(runtime, world.workspace.id, FunnelMode.ORDERED)
+    assert [s.customers for s in ordered.steps] == [6, 3, 2]  # a b c d e h; a b h; a h
+    strict = _in_mode(runtime, world.workspace.id, FunnelMode.STRICT)
+    assert [s.customers for s in strict.steps] == [6, 2, 1]  # h's home page comes between its steps 1 and 2
+    # Any order, from each customer's first event of any step (window 60 minutes):
+    #   a 3 steps; b 2; c 1 (its add is past the window); d 3 (add, product page, order); e 3 (one instant);
+    #   f 1 (an order, no product page); g 2 (its product page was the day before); h 3.
+    unordered = _in_mode(runtime, world.workspace.id, FunnelMode.ANY)
+    assert [s.customers for s in unordered.steps] == [8, 6, 4]
+    # From the first step done to the second: a 2 min, b 4, d 1, e 0, g 1, h 2; the second to the third:
+    # a 8, d 2, e 0, h 1.
+    assert unordered.steps[1].median_seconds_from_previous == pytest.approx(90.0)
+    assert unordered.steps[2].median_seconds_from_previous == pytest.approx(90.0)
+    assert unordered.mode is FunnelMode.ANY
+
+
+def test_the_same_modes_on_clickhouse(
+    client: TestClient, runtime: Runtime, settings: Settings, world: World, source: KeyedSource, chdb_url: str
+) -> None:
+    _seeded_with_h(client, runtime, source)
+    modes = (FunnelMode.STRICT, FunnelMode.ANY)
+    on_duckdb = [_in_mode(runtime, world.workspace.id, mode) for mode in modes]
+    on_chdb = on_clickhouse(
+        settings, chdb_url, lambda rt: [_in_mode(rt, world.workspace.id, mode) for mode in modes]
+    )
+    assert on_chdb == on_duckdb
+
+
+def test_the_mode_reaches_the_api_the_page_and_the_drop_offs(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    _seeded_with_h(client, runtime, source)
+    headers = world.token(Role.ANALYST)
+    strict = {**PARAMS, "mode": "strict"}
+    body = client.get("/api/v1/journeys/funnel", params=strict, headers=headers).json()
+    assert [s["customers"] for s in body["steps"]] == [6, 2, 1] and body["mode"] == "strict"
+    dropped = client.get("/api/v1/journeys/funnel/dropped", params={**strict, "position": 2}, headers=headers)
+    assert {item["id"] for item in dropped.json()["items"]} == {str(customer_of(runtime, n)) for n in "cdeh"}
+    wrong = client.get("/api/v1/journeys/funnel", params={**PARAMS, "mode": "backwards"}, headers=headers)
+    assert wrong.status_code == 422 and set(wrong.json()) >= {"code", "message"}
+    sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
+    page = client.get("/journeys/funnels", params=strict).text
+    assert '<option value="strict" selected>' in page
+    assert re.search(r'href="/journeys/funnels/dropped\?[^"]*mode=strict', page)

@@ -17,6 +17,7 @@ from rich.table import Table
 from omnicx.auth import service as auth_service
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
+    FunnelMode,
     FunnelQuery,
     FunnelResult,
     OverlapQuery,
@@ -34,6 +35,12 @@ StepsOpt = Annotated[
     typer.Option("--step", "-s", help="A step, in order: `event:<event name>` or `page:<address text>`."),
 ]
 WindowOpt = Annotated[int, typer.Option("--window-hours", help="Hours allowed after step 1.")]
+ModeOpt = Annotated[
+    FunnelMode,
+    typer.Option(
+        "--mode", help="ordered, strict (no other event between steps) or any (steps in any order)."
+    ),
+]
 
 
 @contextmanager
@@ -57,11 +64,12 @@ def funnel_command(
     date_from: FromDayOpt,
     date_to: ToDayOpt,
     window_hours: WindowOpt = 7 * 24,
+    mode: ModeOpt = FunnelMode.ORDERED,
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
-    """An ordered funnel: customers per step, the share kept, those dropped and the median time taken."""
+    """A funnel: customers per step, the share kept, those dropped and the median time taken."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
-        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
+        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours, mode)
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         result = service.funnel(session, workspace_id=ws.id, query=query)
     if output == "json":
@@ -80,11 +88,12 @@ def dropped_command(
     date_from: FromDayOpt,
     date_to: ToDayOpt,
     window_hours: WindowOpt = 7 * 24,
+    mode: ModeOpt = FunnelMode.ORDERED,
     limit: Annotated[int, typer.Option("--limit", help="At most this many customers.")] = 50,
 ) -> None:
     """The customers who reached the step before `--position` but not that one: id, name, email, last seen."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
-        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours)
+        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours, mode)
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         page = service.dropped_customers(
             session, workspace_id=ws.id, query=query, position=position, limit=limit
@@ -155,7 +164,10 @@ def _share(value: float | None) -> str:
 
 def _print(result: FunnelResult) -> None:
     console = Console(width=200) if not sys.stdout.isatty() else Console()
-    title = f"{result.date_from} → {result.date_to} ({result.timezone}), window {result.window_hours} h"
+    title = (
+        f"{result.date_from} → {result.date_to} ({result.timezone}), window {result.window_hours} h, "
+        f"{result.mode.value} order"
+    )
     table = Table(title=title)
     for column in ("step", "customers", "of step 1", "of previous", "dropped", "median from previous"):
         table.add_column(column, justify="left" if column == "step" else "right")

@@ -12,6 +12,7 @@ from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
     MAX_STEPS,
+    FunnelMode,
     FunnelQuery,
     FunnelResult,
     OverlapQuery,
@@ -45,10 +46,16 @@ Steps = Annotated[
 
 
 async def funnel_query(
-    step: Steps, date_from: date, date_to: date, window_hours: int = 7 * 24
+    step: Steps,
+    date_from: date,
+    date_to: date,
+    window_hours: int = 7 * 24,
+    mode: Annotated[
+        FunnelMode, Query(description="ordered, strict (no other event between steps) or any")
+    ] = (FunnelMode.ORDERED),
 ) -> FunnelQuery:
     """The funnel every route of it takes, from the same query parameters."""
-    return FunnelQuery.parse(step, date_from, date_to, window_hours)
+    return FunnelQuery.parse(step, date_from, date_to, window_hours, mode)
 
 
 Funnel = Annotated[FunnelQuery, Depends(funnel_query)]
@@ -64,8 +71,9 @@ def funnel(
     principal: Reader,
     query: Funnel,
 ) -> FunnelResult:
-    """An ordered funnel: customers whose first step-1 event falls in the inclusive range (workspace time zone),
-    then, per next step, those who did it after the previous one within `window_hours` of step 1; with the
+    """A funnel: customers whose first step-1 event falls in the inclusive range (workspace time zone), then,
+    per next step, those who did it after the previous one within `window_hours` of step 1 (`mode=strict`: as
+    their very next event; `mode=any`: step k counts those who did k of the steps, in any order); with the
     share kept, the customers dropped and the median time from the previous step."""
     return _funnel(session, principal, query)
 

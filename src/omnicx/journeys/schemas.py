@@ -18,6 +18,14 @@ class StepKind(StrEnum):
     PAGE = "page"  # a page view whose address contains the text (`/checkout`)
 
 
+class FunnelMode(StrEnum):
+    """How the steps must follow one another (PostHog's funnel orders)."""
+
+    ORDERED = "ordered"  # each step after the previous one, other events in between allowed
+    STRICT = "strict"  # each step the customer's very next event after the previous one
+    ANY = "any"  # the steps in any order: step k counts customers who did k of them
+
+
 class FunnelStep(BaseModel):
     """One step: an event by its exact name, or a page view whose address contains a text."""
 
@@ -38,16 +46,26 @@ class FunnelStep(BaseModel):
 
 
 class FunnelQuery(BaseModel):
-    """An ordered funnel: customers whose first event of step 1 falls in the range (inclusive days, workspace
-    time zone), then who did each next step after the previous one, within `window_hours` of step 1."""
+    """A funnel: customers whose first event of step 1 falls in the range (inclusive days, workspace time
+    zone), then who did each next step after the previous one, within `window_hours` of step 1. In `strict`
+    mode each step must be the customer's next event; in `any` mode the steps may come in any order, a customer
+    enters with their first event of any step and step k counts those who did k of the steps in the window."""
 
     steps: list[FunnelStep] = Field(min_length=2, max_length=MAX_STEPS)
     date_from: date
     date_to: date
     window_hours: int = Field(default=7 * 24, ge=1, le=MAX_WINDOW_HOURS)
+    mode: FunnelMode = FunnelMode.ORDERED
 
     @classmethod
-    def parse(cls, steps: list[str], date_from: date, date_to: date, window_hours: int) -> FunnelQuery:
+    def parse(
+        cls,
+        steps: list[str],
+        date_from: date,
+        date_to: date,
+        window_hours: int,
+        mode: FunnelMode = FunnelMode.ORDERED,
+    ) -> FunnelQuery:
         """The query as the API, the page and the CLI receive it (steps as `kind:match` texts); InvalidFunnel,
         with the first problem, when it cannot be computed."""
         try:
@@ -56,6 +74,7 @@ class FunnelQuery(BaseModel):
                 date_from=date_from,
                 date_to=date_to,
                 window_hours=window_hours,
+                mode=mode,
             )
         except ValidationError as error:
             raise InvalidFunnel(str(error.errors()[0]["msg"])) from None
@@ -105,6 +124,7 @@ class FunnelResult(BaseModel):
     date_to: date
     timezone: str
     window_hours: int
+    mode: FunnelMode = FunnelMode.ORDERED
     steps: list[FunnelStepResult]
     by_first_touch: list[FunnelSegment] = Field(
         default=[], description="Per first-touch channel, most customers at step 1 first"

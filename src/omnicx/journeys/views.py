@@ -16,7 +16,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from omnicx.journeys import service
-from omnicx.journeys.schemas import MAX_STEPS, FunnelQuery, OverlapQuery, OverlapReport, UsageQuery
+from omnicx.journeys.schemas import (
+    MAX_STEPS,
+    FunnelMode,
+    FunnelQuery,
+    OverlapQuery,
+    OverlapReport,
+    UsageQuery,
+)
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
@@ -35,6 +42,13 @@ NAV = [
     NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 37),
 ]
 
+#: The funnel modes as the form offers them.
+FUNNEL_MODES = [
+    (FunnelMode.ORDERED, N_("In order")),
+    (FunnelMode.STRICT, N_("In strict order (nothing in between)")),
+    (FunnelMode.ANY, N_("In any order")),
+]
+
 #: What a new funnel starts from: the commonest e-commerce steps (Segment's spec names the events).
 DEFAULT_STEPS = ["page:/products/", "page:/cart", "event:Checkout Started", "event:Order Completed"]
 
@@ -48,13 +62,14 @@ def funnels_page(
     date_from: date | None = None,
     date_to: date | None = None,
     window_hours: int = 7 * 24,
+    mode: FunnelMode = FunnelMode.ORDERED,
 ) -> HTMLResponse:
     start, end = service.default_range()
     date_from, date_to = date_from or start, date_to or end
     steps = [text for text in (step or DEFAULT_STEPS) if text.strip()]
     error, result = None, None
     try:
-        query = FunnelQuery.parse(steps, date_from, date_to, window_hours)
+        query = FunnelQuery.parse(steps, date_from, date_to, window_hours, mode)
         result = service.funnel(session, workspace_id=principal.workspace_id, query=query)
         suggestions = service.suggested_events(
             session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
@@ -65,8 +80,11 @@ def funnels_page(
         ("date_from", date_from.isoformat()),
         ("date_to", date_to.isoformat()),
         ("window_hours", str(window_hours)),
+        ("mode", mode.value),
     ]
     context = {
+        "mode": mode,
+        "modes": FUNNEL_MODES,
         "steps": steps + [""] * max(0, min(MAX_STEPS, len(steps) + 1) - len(steps)),
         "date_from": date_from,
         "date_to": date_to,
@@ -92,6 +110,7 @@ def dropped_page(
     date_to: date,
     position: Annotated[int, Query(ge=2, le=MAX_STEPS)],
     window_hours: int = 7 * 24,
+    mode: FunnelMode = FunnelMode.ORDERED,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     """Who dropped at a step of a funnel, each linking to their customer page."""
@@ -100,9 +119,10 @@ def dropped_page(
         ("date_from", date_from.isoformat()),
         ("date_to", date_to.isoformat()),
         ("window_hours", str(window_hours)),
+        ("mode", mode.value),
     ]
     try:
-        query = FunnelQuery.parse(step, date_from, date_to, window_hours)
+        query = FunnelQuery.parse(step, date_from, date_to, window_hours, mode)
         page = service.dropped_customers(
             session, workspace_id=principal.workspace_id, query=query, position=position, offset=offset
         )

@@ -1,9 +1,12 @@
-"""Ordered funnels, computed in the analytics engine over its copy of events (DuckDB or ClickHouse).
+"""Funnels, computed in the analytics engine over its copy of events (DuckDB or ClickHouse).
 
-A customer enters the funnel with their first event of step 1 in the range (inclusive days in the workspace's
-time zone); step k+1 counts when the customer did it after their step k (strictly later, so one event never
-fills two steps) and no later than the window after their step 1. Each step keeps the first time it was
-reached, and the time from the previous step is measured between those. Events count for the customer they
+Ordered (the default): a customer enters the funnel with their first event of step 1 in the range (inclusive
+days in the workspace's time zone); step k+1 counts when the customer did it after their step k (strictly
+later, so one event never fills two steps) and no later than the window after their step 1. Each step keeps
+the first time it was reached, and the time from the previous step is measured between those. Strict order:
+step k+1 must also be the customer's very next event after step k. Any order: a customer enters with their
+first event of any step, and step k counts the customers who did k of the steps within the window from there
+(the time between steps is then the time between the k-1th and the kth step done). Events count for the customer they
 belong to now (`person_id`: merged customers are one journey); events of no customer (not processed yet, or
 of a suppressed identifier) count for nobody.
 """
@@ -24,6 +27,7 @@ from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import (
     FunnelDay,
+    FunnelMode,
     FunnelQuery,
     FunnelResult,
     FunnelSegment,
@@ -46,22 +50,28 @@ def _matches(step: FunnelStep, position: int) -> str:
     return f"(type = 'page' AND strpos(coalesce(url, ''), $m{position}) > 0)"
 
 
-def _ctes(steps: list[FunnelStep]) -> str:
-    """Every step's first time per customer, as one CTE per step (`step0` … `stepN`) over the matching events.
+def _ctes(steps: list[FunnelStep], mode: FunnelMode = FunnelMode.ORDERED) -> str:
+    """The customers at each step, as one CTE per step (`step0` … `stepN`): each row a customer who reached it,
+    with the time they reached it and every step before (`at0` … `atK`), whatever the mode.
 
-    Built from the step count and kinds alone: only positions and fixed SQL reach the text, every value the
-    caller gave is a parameter, so the text repeats for the same shape (and the engines' caches hit)."""
+    Built from the step count, kinds and mode alone: only positions and fixed SQL reach the text, every value
+    the caller gave is a parameter, so the text repeats for the same shape (and the engines' caches hit)."""
     flags = ",\n        ".join(f"{_matches(step, i)} AS m{i}" for i, step in enumerate(steps))
+    if mode is FunnelMode.STRICT:
+        return _strict_ctes(flags, len(steps))
     any_step = " OR ".join(f"m{i}" for i in range(len(steps)))
-    ctes = [
-        f"""hits AS (
+    hits = f"""hits AS (
     SELECT * FROM (
         SELECT person_id, timestamp,
         {flags}
         FROM events
         WHERE timestamp >= $since AND timestamp < $horizon AND person_id IS NOT NULL
     ) WHERE {any_step}
-)""",  # noqa: S608
+)"""  # noqa: S608
+    if mode is FunnelMode.ANY:
+        return _any_order_ctes(hits, len(steps))
+    ctes = [
+        hits,
         """step0 AS (
     SELECT person_id, min(timestamp) AS at0 FROM hits WHERE m0 AND timestamp < $until GROUP BY person_id
 )""",
@@ -79,7 +89,63 @@ def _ctes(steps: list[FunnelStep]) -> str:
     return "WITH " + ",\n".join(ctes) + "\n"
 
 
-def _funnel_sql(steps: list[FunnelStep]) -> str:
+def _strict_ctes(flags: str, steps: int) -> str:
+    """Strict order: every event of the customer numbered in time order (`r`); step k+1 is the event right
+    after their step k (strictly later, within the window from step 1)."""
+    ctes = [
+        f"""numbered AS (
+    SELECT person_id, timestamp,
+        {flags},
+        row_number() OVER (PARTITION BY person_id ORDER BY timestamp, id) AS r
+    FROM events
+    WHERE timestamp >= $since AND timestamp < $horizon AND person_id IS NOT NULL
+)""",  # noqa: S608
+        """step0 AS (
+    SELECT person_id, min(timestamp) AS at0, min(r) AS r0 FROM numbered
+    WHERE m0 AND timestamp < $until GROUP BY person_id
+)""",
+    ]
+    for k in range(1, steps):
+        carried = ", ".join(f"s.at{j}" for j in range(k))
+        ctes.append(
+            f"""step{k} AS (
+    SELECT s.person_id, {carried}, h.timestamp AS at{k}, h.r AS r{k}
+    FROM step{k - 1} s JOIN numbered h ON h.person_id = s.person_id AND h.r = s.r{k - 1} + 1
+    WHERE h.m{k} AND h.timestamp > s.at{k - 1} AND h.timestamp <= s.at0 + $window
+)"""  # noqa: S608
+        )
+    return "WITH " + ",\n".join(ctes) + "\n"
+
+
+def _any_order_ctes(hits: str, steps: int) -> str:
+    """Any order: a customer enters with their first event of any step in the range; within the window from
+    there, each step's first time, ranked; `atK` is when they had done K+1 of the steps."""
+    firsts = "\nUNION ALL\n".join(
+        f"""SELECT e.person_id, {k} AS step, min(h.timestamp) AS t
+    FROM entered e JOIN hits h ON h.person_id = e.person_id
+    WHERE h.m{k} AND h.timestamp >= e.at0 AND h.timestamp <= e.at0 + $window
+    GROUP BY e.person_id"""  # noqa: S608
+        for k in range(steps)
+    )
+    picked = ", ".join(f"max(t) FILTER (WHERE k = {j + 1}) AS at{j}" for j in range(steps))
+    ctes = [
+        hits,
+        """entered AS (
+    SELECT person_id, min(timestamp) AS at0 FROM hits WHERE timestamp < $until GROUP BY person_id
+)""",
+        f"reached AS (\n{firsts}\n)",
+        """ranked AS (
+    SELECT person_id, t, row_number() OVER (PARTITION BY person_id ORDER BY t, step) AS k FROM reached
+)""",
+        f"""done AS (SELECT person_id, count(*) AS n, {picked} FROM ranked GROUP BY person_id)""",  # noqa: S608
+    ]
+    for k in range(steps):
+        carried = ", ".join(f"at{j}" for j in range(k + 1))
+        ctes.append(f"step{k} AS (SELECT person_id, {carried} FROM done WHERE n > {k})")  # noqa: S608
+    return "WITH " + ",\n".join(ctes) + "\n"
+
+
+def _funnel_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
     """One statement for the whole funnel: each step's customers and the median time from the previous step."""
     counts = ["SELECT 0 AS position, count(*) AS customers, NULL AS median_seconds FROM step0"]
     median = "quantile_cont(date_diff('microsecond', at{prev}, at{k}) / 1000000.0, 0.5)"
@@ -87,7 +153,7 @@ def _funnel_sql(steps: list[FunnelStep]) -> str:
         f"SELECT {k}, count(*), {median.format(prev=k - 1, k=k)} FROM step{k}"  # noqa: S608
         for k in range(1, len(steps))
     ]
-    return _ctes(steps) + "\nUNION ALL\n".join(counts)
+    return _ctes(steps, mode) + "\nUNION ALL\n".join(counts)
 
 
 #: Per customer, the channel of their first touchpoint ever (ties: the smallest channel name).
@@ -98,17 +164,17 @@ first_touch AS (
 """
 
 
-def _trend_sql(steps: list[FunnelStep]) -> str:
+def _trend_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
     """Per day of entry (step 1's first time, in the workspace's zone): customers entered and completed."""
     tail = (
         "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 0 AS completed, count(*) FROM step0 GROUP BY day\n"
         "UNION ALL\n"
         "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 1, count(*) FROM step{last} GROUP BY day"
     )
-    return _ctes(steps) + tail.format(last=len(steps) - 1)
+    return _ctes(steps, mode) + tail.format(last=len(steps) - 1)
 
 
-def _segments_sql(steps: list[FunnelStep]) -> str:
+def _segments_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
     """Each step's customers per first-touch channel (`(none)` for customers without a touchpoint)."""
     per_step = (
         "SELECT {k} AS position, coalesce(f.channel, '(none)') AS channel, count(*) AS customers "
@@ -116,13 +182,13 @@ def _segments_sql(steps: list[FunnelStep]) -> str:
         "GROUP BY coalesce(f.channel, '(none)')"
     )
     union = "\nUNION ALL\n".join(per_step.format(k=k) for k in range(len(steps)))
-    return _ctes(steps).rstrip("\n") + FIRST_TOUCH + union
+    return _ctes(steps, mode).rstrip("\n") + FIRST_TOUCH + union
 
 
-def _dropped_sql(steps: list[FunnelStep], index: int) -> str:
+def _dropped_sql(steps: list[FunnelStep], mode: FunnelMode, index: int) -> str:
     """The customers who reached step `index - 1` (0-based) but not step `index`."""
     tail = "SELECT person_id FROM step{prev} WHERE person_id NOT IN (SELECT person_id FROM step{index})"
-    return _ctes(steps) + tail.format(prev=index - 1, index=index)
+    return _ctes(steps, mode) + tail.format(prev=index - 1, index=index)
 
 
 def funnel_statements(query: FunnelQuery, since: datetime, until: datetime, timezone: str) -> list[Statement]:
@@ -130,9 +196,9 @@ def funnel_statements(query: FunnelQuery, since: datetime, until: datetime, time
     (`bench/analytics.py` runs the same on the bare engine)."""
     params = _params(query, since, until)
     return [
-        (_funnel_sql(query.steps), params),
-        (_segments_sql(query.steps), params),
-        (_trend_sql(query.steps), {**params, "tz": timezone}),
+        (_funnel_sql(query.steps, query.mode), params),
+        (_segments_sql(query.steps, query.mode), params),
+        (_trend_sql(query.steps, query.mode), {**params, "tz": timezone}),
     ]
 
 
@@ -149,6 +215,7 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         date_to=query.date_to,
         timezone=timezone,
         window_hours=query.window_hours,
+        mode=query.mode,
         steps=_step_results(query.steps, found),
         by_first_touch=_segments(len(query.steps), segments),
         trend=_trend(query, trend),
@@ -200,7 +267,7 @@ def dropped_customers(
     rows = analytics_service.query(
         session,
         workspace_id=workspace_id,
-        sql=_dropped_sql(query.steps, position - 1),
+        sql=_dropped_sql(query.steps, query.mode, position - 1),
         params=_params(query, since, until),
     )
     ids = [row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])) for row in rows]
