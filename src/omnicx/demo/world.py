@@ -229,8 +229,11 @@ class _Generator:
         when = start
         item = rng.choice(ITEMS)
         paths = ["/", "/collections/lampes", f"/products/{item.sku}", "/collections/maison", "/cart"]
+        # Visits land on the home page, a collection or a product (campaigns and search results link deep).
+        landing = rng.choices(range(4), weights=[40, 25, 25, 10])[0]
         for step in range(rng.randint(1, 5)):
-            yield _view(visitor, device, when, paths[step % len(paths)], arrival if step == 0 else None)
+            path = paths[(landing + step) % len(paths)]
+            yield _view(visitor, device, when, path, arrival if step == 0 else None)
             when += timedelta(seconds=rng.randint(8, 160))
         yield from self._conversions(visitor, device, when, arrival, item)
 

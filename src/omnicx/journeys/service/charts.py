@@ -97,7 +97,9 @@ def frequency_spec(report: UsageReport) -> dict[str, Any]:
         alt.Chart(alt.InlineData(values=rows))
         .mark_bar(color="#4c78a8")
         .encode(
-            x=alt.X("visits:O", title=gettext("Sessions per customer"), sort=labels),
+            x=alt.X(
+                "visits:O", title=gettext("Sessions per customer"), sort=labels, axis=alt.Axis(labelAngle=0)
+            ),
             y=alt.Y("customers:Q", title=gettext("Customers")),
         )
         .properties(width="container", height=200)
