@@ -6,6 +6,7 @@ from omnicx.auth import models as auth_models
 from omnicx.commerce import models as commerce_models
 from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
+from omnicx.journeys import models as journeys_models
 from omnicx.kernel.jobs import models as jobs_models
 from omnicx.ownership import models as ownership_models
 from omnicx.tracking import models as tracking_models
@@ -20,4 +21,5 @@ DOMAIN_MODELS = (
     identity_models,
     commerce_models,
     inbox_models,
+    journeys_models,
 )

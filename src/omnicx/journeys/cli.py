@@ -22,6 +22,7 @@ from omnicx.journeys.schemas import (
     FunnelResult,
     OverlapQuery,
     OverlapReport,
+    SavedFunnelCreate,
     UsageQuery,
     UsageReport,
 )
@@ -232,3 +233,39 @@ def _print_overlap(report: OverlapReport) -> None:
             escape(cell.from_channel), escape(cell.to_channel), f"{cell.moves:,}", _share(cell.share_of_from)
         )
     console.print(switching)
+
+
+@app.command("saved")
+def saved_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+) -> None:
+    """The workspace's saved funnels: name, steps (as --step takes them), window and mode."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        found = service.list_saved_funnels(session, workspace_id=ws.id)
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    table = Table(title=f"saved funnels: {len(found)}")
+    for column in ("name", "steps", "window", "mode", "saved by"):
+        table.add_column(column)
+    for item in found:
+        steps = " → ".join(item.steps)
+        table.add_row(
+            escape(item.name), escape(steps), f"{item.window_hours} h", item.mode.value, item.created_by
+        )
+    console.print(table)
+
+
+@app.command("save")
+def save_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    name: Annotated[str, typer.Argument(help="The name to save the funnel under.")],
+    step: StepsOpt,
+    window_hours: WindowOpt = 7 * 24,
+    mode: ModeOpt = FunnelMode.ORDERED,
+) -> None:
+    """Save a funnel under a name the workspace has not used; prints its id."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        data = SavedFunnelCreate(name=name, steps=step, window_hours=window_hours, mode=mode)
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        saved = service.save_funnel(session, workspace_id=ws.id, data=data)
+    print(saved.id)

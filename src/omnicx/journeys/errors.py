@@ -1,8 +1,9 @@
-"""Errors of the journeys domain: what a caller asked for that cannot be computed."""
+"""Errors of the journeys domain: what a caller asked for that cannot be computed, saved funnels not found or
+named twice."""
 
 from __future__ import annotations
 
-from omnicx.kernel.errors import Invalid
+from omnicx.kernel.errors import Conflict, Invalid, NotFound
 
 
 class InvalidFunnel(Invalid):
@@ -15,3 +16,13 @@ class InvalidRange(Invalid):
     """A report's range runs backwards, is too long, or is beyond the calendar."""
 
     code = "invalid_range"
+
+
+class SavedFunnelNotFound(NotFound):
+    code = "saved_funnel_not_found"
+
+
+class FunnelNameTaken(Conflict):
+    """The workspace already has a saved funnel of that name."""
+
+    code = "funnel_name_taken"

@@ -3,6 +3,7 @@ offered as funnel steps."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Literal
 
@@ -17,6 +18,8 @@ from omnicx.journeys.schemas import (
     FunnelResult,
     OverlapQuery,
     OverlapReport,
+    SavedFunnelCreate,
+    SavedFunnelPublic,
     UsageQuery,
     UsageReport,
 )
@@ -202,3 +205,26 @@ def overlap_chart(
         "spend": service.spend_spec,
     }
     return chart_response(charts[chart](report), fmt)
+
+
+Manager = Annotated[Principal, require(Action.JOURNEYS_MANAGE)]
+
+
+@router.get("/saved-funnels", response_model=list[SavedFunnelPublic])
+def saved_funnels(session: SessionDep, principal: Reader) -> list[SavedFunnelPublic]:
+    """The workspace's saved funnels, by name: open one with `GET /funnel` and its `steps`, window and mode."""
+    return service.list_saved_funnels(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/saved-funnels", response_model=SavedFunnelPublic, status_code=201)
+def save_funnel(session: SessionDep, principal: Manager, data: SavedFunnelCreate) -> SavedFunnelPublic:
+    """Save a funnel under a name not taken in the workspace (409 `funnel_name_taken` otherwise)."""
+    return service.save_funnel(session, workspace_id=principal.workspace_id, data=data, principal=principal)
+
+
+@router.delete("/saved-funnels/{funnel_id}", status_code=204, response_class=Response)
+def delete_saved_funnel(session: SessionDep, principal: Manager, funnel_id: uuid.UUID) -> Response:
+    service.delete_saved_funnel(
+        session, workspace_id=principal.workspace_id, funnel_id=funnel_id, principal=principal
+    )
+    return Response(status_code=204)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, ValidationError, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from omnicx.journeys.errors import InvalidFunnel
+from omnicx.kernel.text import PlainText
 
 MAX_STEPS = 8
 MAX_WINDOW_HOURS = 90 * 24
@@ -35,6 +37,11 @@ class FunnelStep(BaseModel):
     @property
     def label(self) -> str:
         return f"{self.kind.value}: {self.match}"
+
+    @property
+    def as_text(self) -> str:
+        """The step as `parse` reads it."""
+        return f"{self.kind.value}:{self.match}"
 
     @classmethod
     def parse(cls, text: str) -> FunnelStep:
@@ -309,3 +316,32 @@ class OverlapReport(BaseModel):
     def cross_device_share(self) -> float | None:
         total = self.customers_with_sessions
         return self.cross_device_customers / total if total else None
+
+
+class SavedFunnelCreate(BaseModel):
+    """A funnel to save under a name: its steps as the API's `step` parameter writes them."""
+
+    name: PlainText = Field(min_length=1, max_length=120)
+    steps: list[str] = Field(min_length=2, max_length=MAX_STEPS)
+    window_hours: int = Field(default=7 * 24, ge=1, le=MAX_WINDOW_HOURS)
+    mode: FunnelMode = FunnelMode.ORDERED
+
+    @model_validator(mode="after")
+    def _steps_parse(self) -> SavedFunnelCreate:
+        self.name = self.name.strip()
+        if not self.name:
+            raise ValueError("a saved funnel needs a name")
+        self.steps = [FunnelStep.parse(text).as_text for text in self.steps]
+        return self
+
+
+class SavedFunnelPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    steps: list[str]
+    window_hours: int
+    mode: FunnelMode
+    created_by: str
+    created_at: datetime

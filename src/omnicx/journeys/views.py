@@ -4,6 +4,7 @@ usage and channel overlap, each with its charts and exports."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -11,8 +12,8 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from omnicx.journeys import service
@@ -22,14 +23,17 @@ from omnicx.journeys.schemas import (
     FunnelQuery,
     OverlapQuery,
     OverlapReport,
+    SavedFunnelCreate,
+    SavedFunnelPublic,
     UsageQuery,
 )
-from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import current_language, format_locale
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import redirect_or_page, see_other
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
 
@@ -64,6 +68,21 @@ def funnels_page(
     window_hours: int = 7 * 24,
     mode: FunnelMode = FunnelMode.ORDERED,
 ) -> HTMLResponse:
+    return _funnels_page(request, session, principal, step, date_from, date_to, window_hours, mode)
+
+
+def _funnels_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    step: list[str] | None,
+    date_from: date | None,
+    date_to: date | None,
+    window_hours: int,
+    mode: FunnelMode,
+    save_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     start, end = service.default_range()
     date_from, date_to = date_from or start, date_to or end
     steps = [text for text in (step or DEFAULT_STEPS) if text.strip()]
@@ -85,6 +104,12 @@ def funnels_page(
     context = {
         "mode": mode,
         "modes": FUNNEL_MODES,
+        "saved": [
+            (item, urlencode([("step", text) for text in item.steps] + _saved_params(item)))
+            for item in service.list_saved_funnels(session, workspace_id=principal.workspace_id)
+        ],
+        "can_save": allows(principal.role, Action.JOURNEYS_MANAGE),
+        "save_error": save_error,
         "steps": steps + [""] * max(0, min(MAX_STEPS, len(steps) + 1) - len(steps)),
         "date_from": date_from,
         "date_to": date_to,
@@ -97,7 +122,55 @@ def funnels_page(
         "suggestions": suggestions,
         "error": error,
     }
-    return render(request, "journeys/funnels.html", context)
+    return render(request, "journeys/funnels.html", context, status=status)
+
+
+def _saved_params(item: SavedFunnelPublic) -> list[tuple[str, str]]:
+    return [("window_hours", str(item.window_hours)), ("mode", item.mode.value)]
+
+
+@router.post("/journeys/funnels/save", response_class=HTMLResponse)
+def save_funnel_form(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_MANAGE)],
+    name: Annotated[str, Form(max_length=200)],
+    step: Annotated[list[str], Form()],
+    window_hours: Annotated[int, Form()] = 7 * 24,
+    mode: Annotated[FunnelMode, Form()] = FunnelMode.ORDERED,
+) -> Response:
+    """Save the funnel on screen under a name, then show it again."""
+    steps = [text for text in step if text.strip()]
+    shown = urlencode(
+        [("step", text) for text in steps] + [("window_hours", str(window_hours)), ("mode", mode.value)]
+    )
+
+    def save() -> object:
+        data = SavedFunnelCreate(name=name, steps=steps, window_hours=window_hours, mode=mode)
+        return service.save_funnel(
+            session, workspace_id=principal.workspace_id, data=data, principal=principal
+        )
+
+    return redirect_or_page(
+        save,
+        to=f"/journeys/funnels?{shown}",
+        page=lambda message, status: _funnels_page(
+            request, session, principal, steps, None, None, window_hours, mode, message, status
+        ),
+        session=session,
+    )
+
+
+@router.post("/journeys/funnels/saved/{funnel_id}/delete", response_class=HTMLResponse)
+def delete_saved_funnel_form(
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_MANAGE)],
+    funnel_id: uuid.UUID,
+) -> Response:
+    service.delete_saved_funnel(
+        session, workspace_id=principal.workspace_id, funnel_id=funnel_id, principal=principal
+    )
+    return see_other("/journeys/funnels")
 
 
 @router.get("/journeys/funnels/dropped", response_class=HTMLResponse)

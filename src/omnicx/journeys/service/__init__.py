@@ -21,11 +21,18 @@ from omnicx.journeys.service.funnels import (
     suggested_events,
 )
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
+from omnicx.journeys.service.saved import (
+    delete_saved_funnel,
+    get_saved_funnel,
+    list_saved_funnels,
+    save_funnel,
+)
 from omnicx.journeys.service.usage import usage, usage_csv
 
 __all__ = [
     "combinations_spec",
     "default_range",
+    "delete_saved_funnel",
     "dropped_customers",
     "duration_spec",
     "frequency_spec",
@@ -33,11 +40,14 @@ __all__ = [
     "funnel_csv",
     "funnel_spec",
     "funnel_statements",
+    "get_saved_funnel",
     "heatmap_spec",
+    "list_saved_funnels",
     "main_currency",
     "overlap",
     "overlap_csv",
     "overlap_statements",
+    "save_funnel",
     "spend_spec",
     "suggested_events",
     "switching_spec",

@@ -45,6 +45,7 @@ class Action(StrEnum):
     INBOX_REPORTS_READ = "inbox.reports.read"  # team performance: response times and SLA hit rate per agent
     ATTRIBUTION_READ = "attribution.read"
     JOURNEYS_READ = "journeys.read"
+    JOURNEYS_MANAGE = "journeys.manage"  # save and delete funnels
     COMMERCE_READ = "commerce.read"
     COMMERCE_MANAGE = "commerce.manage"
     FEEDBACK_READ = "feedback.read"
@@ -86,8 +87,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.FEEDBACK_READ,
         }
     ),
-    Role.MARKETER: _READ_ALL | {Action.CONTENT_MANAGE, Action.TRACKING_MANAGE},
-    Role.ANALYST: _READ_ALL,
+    Role.MARKETER: _READ_ALL | {Action.CONTENT_MANAGE, Action.TRACKING_MANAGE, Action.JOURNEYS_MANAGE},
+    Role.ANALYST: _READ_ALL | {Action.JOURNEYS_MANAGE},
     Role.VIEWER: frozenset(
         {
             Action.OWN_ACCOUNT,
