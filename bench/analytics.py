@@ -1230,7 +1230,12 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         "funnel": [
             over(["events", "touchpoints"], sql, params)
             for sql, params in journeys_service.funnel_statements(
-                FunnelQuery.parse(FUNNEL["step"], *world.window(OVERVIEW_DAYS), FUNNEL["window_hours"]),
+                FunnelQuery.parse(
+                    FUNNEL["step"],
+                    date_from=world.window(OVERVIEW_DAYS)[0],
+                    date_to=world.window(OVERVIEW_DAYS)[1],
+                    window_hours=FUNNEL["window_hours"],
+                ),
                 o_start,
                 o_end,
                 TIMEZONE,

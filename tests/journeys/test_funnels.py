@@ -17,7 +17,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.journeys import service
 from omnicx.journeys.errors import InvalidFunnel
-from omnicx.journeys.schemas import FunnelMode, FunnelQuery, FunnelResult, FunnelStep
+from omnicx.journeys.schemas import FunnelBreakdown, FunnelMode, FunnelQuery, FunnelResult, FunnelStep
 from omnicx.kernel.access.permissions import Action, Role, allows
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
@@ -35,10 +35,15 @@ STEPS = [
 ]
 
 
-def at(anonymous_id: str, minutes: float, call: str) -> dict[str, Any]:
+def at(anonymous_id: str, minutes: float, call: str, **properties: str) -> dict[str, Any]:
     """A page view (`/path`) or a track call (`Event Name`) by one visitor, `minutes` after T0."""
     when = (T0 + timedelta(minutes=minutes)).isoformat()
-    common = {"anonymousId": anonymous_id, "timestamp": when, "messageId": f"{anonymous_id}-{minutes}-{call}"}
+    common = {
+        "anonymousId": anonymous_id,
+        "timestamp": when,
+        "messageId": f"{anonymous_id}-{minutes}-{call}",
+        "properties": properties,
+    }
     if call.startswith("/"):
         return {**common, "type": "page", "context": {"page": {"url": f"https://shop.example{call}"}}}
     return {**common, "type": "track", "event": call}
@@ -55,8 +60,9 @@ def at(anonymous_id: str, minutes: float, call: str) -> dict[str, Any]:
 #   g: product page the day before the range, add and order in it -> nowhere (entered before the range)
 FROM_EMAIL = "?utm_source=news&utm_medium=email"
 EVENTS = [
-    at("a", 0, f"/products/lamp{FROM_EMAIL}"), at("a", 2, "Product Added"), at("a", 10, "Order Completed"),
-    at("b", 5, "/products/kettle"), at("b", 9, "Product Added"),
+    at("a", 0, f"/products/lamp{FROM_EMAIL}", variant="A"), at("a", 2, "Product Added"),
+    at("a", 10, "Order Completed"),
+    at("b", 5, "/products/kettle", variant="B"), at("b", 9, "Product Added"),
     at("c", 1, "/products/lamp"), at("c", 62, "Product Added"),
     at("d", 0, "Product Added"), at("d", 1, "/products/lamp"), at("d", 3, "Order Completed"),
     at("e", 7, "/products/lamp"), at("e", 7, "Product Added"), at("e", 7, "Order Completed"),
@@ -89,7 +95,7 @@ def test_an_ordered_funnel_counts_each_step_after_the_previous_within_the_window
     assert result.steps[1].median_seconds_from_previous == pytest.approx(180.0)  # 2 and 4 minutes
     assert result.steps[2].median_seconds_from_previous == pytest.approx(480.0)  # a: 8 minutes
     assert result.steps[0].median_seconds_from_previous is None
-    assert [(seg.key, seg.customers) for seg in result.by_first_touch] == [
+    assert [(seg.key, seg.customers) for seg in result.breakdown] == [
         ("Direct", [4, 1, 0]),
         ("Email", [1, 1, 1]),
     ]
@@ -301,3 +307,58 @@ def test_the_mode_reaches_the_api_the_page_and_the_drop_offs(
     page = client.get("/journeys/funnels", params=strict).text
     assert '<option value="strict" selected>' in page
     assert re.search(r'href="/journeys/funnels/dropped\?[^"]*mode=strict', page)
+
+
+@pytest.mark.parametrize(
+    ("breakdown", "prop", "expected"),
+    [
+        (
+            "channel",
+            None,
+            [("Direct", [4, 1, 0]), ("Email", [1, 1, 1])],
+        ),  # a's entry visit came from an email
+        ("device", None, [("other", [5, 2, 1])]),  # no event says its device
+        ("property", "variant", [("(none)", [3, 0, 0]), ("A", [1, 1, 1]), ("B", [1, 1, 0])]),
+    ],
+)
+def test_a_funnel_breaks_down_by_the_entry_visit_or_a_property_of_the_entry_event(
+    client: TestClient,
+    runtime: Runtime,
+    world: World,
+    source: KeyedSource,
+    breakdown: str,
+    prop: str | None,
+    expected: list[tuple[str, list[int]]],
+) -> None:
+    _seeded(client, runtime, source)
+    params = {**PARAMS, "breakdown": breakdown, **({"breakdown_property": prop} if prop else {})}
+    body = client.get("/api/v1/journeys/funnel", params=params, headers=world.token(Role.ANALYST)).json()
+    assert [(seg["key"], seg["customers"]) for seg in body["breakdown"]] == expected
+    assert [s["customers"] for s in body["steps"]] == [5, 2, 1]
+
+
+def test_the_same_breakdowns_on_clickhouse(
+    client: TestClient, runtime: Runtime, settings: Settings, world: World, source: KeyedSource, chdb_url: str
+) -> None:
+    _seeded(client, runtime, source)
+
+    def breakdowns(rt: Runtime) -> list[FunnelResult]:
+        queries = [
+            FunnelQuery(
+                steps=STEPS, date_from=DAY, date_to=DAY, window_hours=1, breakdown=by, breakdown_property=p
+            )
+            for by, p in ((FunnelBreakdown.CHANNEL, None), (FunnelBreakdown.PROPERTY, "variant"))
+        ]
+        with rt.sessions() as session:
+            return [service.funnel(session, workspace_id=world.workspace.id, query=q) for q in queries]
+
+    assert on_clickhouse(settings, chdb_url, breakdowns) == breakdowns(runtime)
+
+
+def test_a_breakdown_by_property_needs_the_property(client: TestClient, world: World) -> None:
+    response = client.get(
+        "/api/v1/journeys/funnel",
+        params={**PARAMS, "breakdown": "property"},
+        headers=world.token(Role.ANALYST),
+    )
+    assert response.status_code == 422 and "property's name" in response.json()["message"]

@@ -17,6 +17,7 @@ from rich.table import Table
 from omnicx.auth import service as auth_service
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
+    FunnelBreakdown,
     FunnelMode,
     FunnelQuery,
     FunnelResult,
@@ -66,11 +67,26 @@ def funnel_command(
     date_to: ToDayOpt,
     window_hours: WindowOpt = 7 * 24,
     mode: ModeOpt = FunnelMode.ORDERED,
+    by: Annotated[
+        FunnelBreakdown, typer.Option("--by", help="Break down by first_touch, channel, device or property.")
+    ] = FunnelBreakdown.FIRST_TOUCH,
+    prop: Annotated[
+        str | None, typer.Option("--property", help="With --by property: the entry event's property.")
+    ] = None,
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
-    """A funnel: customers per step, the share kept, those dropped and the median time taken."""
+    """A funnel: customers per step, the share kept, those dropped and the median time taken (json adds the
+    breakdown)."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
-        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours, mode)
+        query = FunnelQuery.parse(
+            step,
+            date_from=parse_day(date_from),
+            date_to=parse_day(date_to),
+            window_hours=window_hours,
+            mode=mode,
+            breakdown=by,
+            breakdown_property=prop,
+        )
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         result = service.funnel(session, workspace_id=ws.id, query=query)
     if output == "json":
@@ -94,7 +110,13 @@ def dropped_command(
 ) -> None:
     """The customers who reached the step before `--position` but not that one: id, name, email, last seen."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
-        query = FunnelQuery.parse(step, parse_day(date_from), parse_day(date_to), window_hours, mode)
+        query = FunnelQuery.parse(
+            step,
+            date_from=parse_day(date_from),
+            date_to=parse_day(date_to),
+            window_hours=window_hours,
+            mode=mode,
+        )
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         page = service.dropped_customers(
             session, workspace_id=ws.id, query=query, position=position, limit=limit

@@ -13,6 +13,7 @@ from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
     MAX_STEPS,
+    FunnelBreakdown,
     FunnelMode,
     FunnelQuery,
     FunnelResult,
@@ -55,10 +56,22 @@ async def funnel_query(
     window_hours: int = 7 * 24,
     mode: Annotated[
         FunnelMode, Query(description="ordered, strict (no other event between steps) or any")
-    ] = (FunnelMode.ORDERED),
+    ] = FunnelMode.ORDERED,
+    breakdown: FunnelBreakdown = FunnelBreakdown.FIRST_TOUCH,
+    breakdown_property: Annotated[
+        str | None, Query(max_length=64, description="With `breakdown=property`: the entry event's property")
+    ] = None,
 ) -> FunnelQuery:
     """The funnel every route of it takes, from the same query parameters."""
-    return FunnelQuery.parse(step, date_from, date_to, window_hours, mode)
+    return FunnelQuery.parse(
+        step,
+        date_from=date_from,
+        date_to=date_to,
+        window_hours=window_hours,
+        mode=mode,
+        breakdown=breakdown,
+        breakdown_property=breakdown_property,
+    )
 
 
 Funnel = Annotated[FunnelQuery, Depends(funnel_query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
@@ -26,6 +27,15 @@ class FunnelMode(StrEnum):
     ORDERED = "ordered"  # each step after the previous one, other events in between allowed
     STRICT = "strict"  # each step the customer's very next event after the previous one
     ANY = "any"  # the steps in any order: step k counts customers who did k of them
+
+
+class FunnelBreakdown(StrEnum):
+    """What the funnel is broken down by, per customer at entry."""
+
+    FIRST_TOUCH = "first_touch"  # the channel of their first touchpoint ever
+    CHANNEL = "channel"  # the channel of the visit they entered the funnel in
+    DEVICE = "device"  # that visit's device category
+    PROPERTY = "property"  # a property of the event they entered with
 
 
 class FunnelStep(BaseModel):
@@ -63,26 +73,17 @@ class FunnelQuery(BaseModel):
     date_to: date
     window_hours: int = Field(default=7 * 24, ge=1, le=MAX_WINDOW_HOURS)
     mode: FunnelMode = FunnelMode.ORDERED
+    breakdown: FunnelBreakdown = FunnelBreakdown.FIRST_TOUCH
+    breakdown_property: str | None = Field(
+        default=None, max_length=64, description="The property of the entry event, with `breakdown=property`"
+    )
 
     @classmethod
-    def parse(
-        cls,
-        steps: list[str],
-        date_from: date,
-        date_to: date,
-        window_hours: int,
-        mode: FunnelMode = FunnelMode.ORDERED,
-    ) -> FunnelQuery:
-        """The query as the API, the page and the CLI receive it (steps as `kind:match` texts); InvalidFunnel,
-        with the first problem, when it cannot be computed."""
+    def parse(cls, steps: list[str], **fields: Any) -> FunnelQuery:
+        """The query as the API, the page and the CLI receive it (steps as `kind:match` texts, the other
+        fields by name); InvalidFunnel, with the first problem, when it cannot be computed."""
         try:
-            return cls(
-                steps=[FunnelStep.parse(text) for text in steps],
-                date_from=date_from,
-                date_to=date_to,
-                window_hours=window_hours,
-                mode=mode,
-            )
+            return cls(steps=[FunnelStep.parse(text) for text in steps], **fields)
         except ValidationError as error:
             raise InvalidFunnel(str(error.errors()[0]["msg"])) from None
 
@@ -90,6 +91,8 @@ class FunnelQuery(BaseModel):
     def _ordered(self) -> FunnelQuery:
         if self.date_to < self.date_from:
             raise ValueError("the range ends before it starts")
+        if self.breakdown is FunnelBreakdown.PROPERTY and not (self.breakdown_property or "").strip():
+            raise ValueError("a breakdown by property needs the property's name")
         return self
 
 
@@ -104,9 +107,9 @@ class FunnelStepResult(BaseModel):
 
 
 class FunnelSegment(BaseModel):
-    """The funnel for the customers of one first-touch channel (the channel of their first touchpoint ever)."""
+    """The funnel for the customers of one value of the breakdown (a first-touch channel, a device...)."""
 
-    key: str = Field(description="The channel, or `(none)` for customers with no touchpoint")
+    key: str = Field(description="The value, or `(none)` for customers without one")
     customers: list[int] = Field(description="Customers per step, in step order")
 
     @property
@@ -133,8 +136,10 @@ class FunnelResult(BaseModel):
     window_hours: int
     mode: FunnelMode = FunnelMode.ORDERED
     steps: list[FunnelStepResult]
-    by_first_touch: list[FunnelSegment] = Field(
-        default=[], description="Per first-touch channel, most customers at step 1 first"
+    breakdown_by: FunnelBreakdown = FunnelBreakdown.FIRST_TOUCH
+    breakdown_property: str | None = None
+    breakdown: list[FunnelSegment] = Field(
+        default=[], description="Per value of the breakdown, most customers at step 1 first"
     )
     trend: list[FunnelDay] = Field(default=[], description="Per day of entry, every day of the range")
 

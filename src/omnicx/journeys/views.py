@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
     MAX_STEPS,
+    FunnelBreakdown,
     FunnelMode,
     FunnelQuery,
     OverlapQuery,
@@ -53,12 +55,55 @@ FUNNEL_MODES = [
     (FunnelMode.ANY, N_("In any order")),
 ]
 
+#: The breakdowns as the form offers them.
+FUNNEL_BREAKDOWNS = [
+    (FunnelBreakdown.FIRST_TOUCH, N_("First-touch channel")),
+    (FunnelBreakdown.CHANNEL, N_("Channel of the entry visit")),
+    (FunnelBreakdown.DEVICE, N_("Device category")),
+    (FunnelBreakdown.PROPERTY, N_("A property of the entry event")),
+]
+
 #: What a new funnel starts from: the commonest e-commerce steps (Segment's spec names the events).
 DEFAULT_STEPS = ["page:/products/", "page:/cart", "event:Checkout Started", "event:Order Completed"]
 
 
+@dataclass(frozen=True)
+class _FunnelForm:
+    """The Funnels page's form as the browser sent it (before it is checked)."""
+
+    steps: list[str]
+    date_from: date
+    date_to: date
+    window_hours: int = 7 * 24
+    mode: FunnelMode = FunnelMode.ORDERED
+    breakdown: FunnelBreakdown = FunnelBreakdown.FIRST_TOUCH
+    breakdown_property: str = ""
+
+    def params(self) -> list[tuple[str, str]]:
+        """The form as query parameters (the exports, the drop-off links, the saved funnel's address)."""
+        found = [("step", text) for text in self.steps] + [
+            ("date_from", self.date_from.isoformat()),
+            ("date_to", self.date_to.isoformat()),
+            ("window_hours", str(self.window_hours)),
+            ("mode", self.mode.value),
+            ("breakdown", self.breakdown.value),
+        ]
+        return found + ([("breakdown_property", self.breakdown_property)] if self.breakdown_property else [])
+
+    def query(self) -> FunnelQuery:
+        return FunnelQuery.parse(
+            self.steps,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            window_hours=self.window_hours,
+            mode=self.mode,
+            breakdown=self.breakdown,
+            breakdown_property=self.breakdown_property or None,
+        )
+
+
 @router.get("/journeys/funnels", response_class=HTMLResponse)
-def funnels_page(
+def funnels_page(  # the form's fields, each a query parameter
     request: Request,
     session: SessionDep,
     principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
@@ -67,53 +112,50 @@ def funnels_page(
     date_to: date | None = None,
     window_hours: int = 7 * 24,
     mode: FunnelMode = FunnelMode.ORDERED,
+    breakdown: FunnelBreakdown = FunnelBreakdown.FIRST_TOUCH,
+    breakdown_property: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
-    return _funnels_page(request, session, principal, step, date_from, date_to, window_hours, mode)
+    start, end = service.default_range()
+    form = _FunnelForm(
+        steps=[text for text in (step or DEFAULT_STEPS) if text.strip()],
+        date_from=date_from or start,
+        date_to=date_to or end,
+        window_hours=window_hours,
+        mode=mode,
+        breakdown=breakdown,
+        breakdown_property=breakdown_property.strip(),
+    )
+    return _funnels_page(request, session, principal, form)
 
 
 def _funnels_page(
     request: Request,
     session: SessionDep,
     principal: Principal,
-    step: list[str] | None,
-    date_from: date | None,
-    date_to: date | None,
-    window_hours: int,
-    mode: FunnelMode,
+    form: _FunnelForm,
     save_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    start, end = service.default_range()
-    date_from, date_to = date_from or start, date_to or end
-    steps = [text for text in (step or DEFAULT_STEPS) if text.strip()]
     error, result = None, None
     try:
-        query = FunnelQuery.parse(steps, date_from, date_to, window_hours, mode)
-        result = service.funnel(session, workspace_id=principal.workspace_id, query=query)
+        result = service.funnel(session, workspace_id=principal.workspace_id, query=form.query())
         suggestions = service.suggested_events(
-            session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
+            session, workspace_id=principal.workspace_id, date_from=form.date_from, date_to=form.date_to
         )
     except DomainError as exc:
         error, suggestions = exc.message, []
-    params = [("step", text) for text in steps] + [
-        ("date_from", date_from.isoformat()),
-        ("date_to", date_to.isoformat()),
-        ("window_hours", str(window_hours)),
-        ("mode", mode.value),
-    ]
+    params = form.params()
     context = {
-        "mode": mode,
+        "form": form,
         "modes": FUNNEL_MODES,
+        "breakdowns": FUNNEL_BREAKDOWNS,
         "saved": [
             (item, urlencode([("step", text) for text in item.steps] + _saved_params(item)))
             for item in service.list_saved_funnels(session, workspace_id=principal.workspace_id)
         ],
         "can_save": allows(principal.role, Action.JOURNEYS_MANAGE),
         "save_error": save_error,
-        "steps": steps + [""] * max(0, min(MAX_STEPS, len(steps) + 1) - len(steps)),
-        "date_from": date_from,
-        "date_to": date_to,
-        "window_hours": window_hours,
+        "steps": form.steps + [""] * max(0, min(MAX_STEPS, len(form.steps) + 1) - len(form.steps)),
         "result": result,
         "spec_json": json.dumps(service.funnel_spec(result)) if result is not None else None,
         "trend_json": json.dumps(service.trend_spec(result)) if result is not None else None,
@@ -155,7 +197,12 @@ def save_funnel_form(
         save,
         to=f"/journeys/funnels?{shown}",
         page=lambda message, status: _funnels_page(
-            request, session, principal, steps, None, None, window_hours, mode, message, status
+            request,
+            session,
+            principal,
+            _FunnelForm(steps, *service.default_range(), window_hours=window_hours, mode=mode),
+            message,
+            status,
         ),
         session=session,
     )
@@ -195,7 +242,9 @@ def dropped_page(
         ("mode", mode.value),
     ]
     try:
-        query = FunnelQuery.parse(step, date_from, date_to, window_hours, mode)
+        query = FunnelQuery.parse(
+            step, date_from=date_from, date_to=date_to, window_hours=window_hours, mode=mode
+        )
         page = service.dropped_customers(
             session, workspace_id=principal.workspace_id, query=query, position=position, offset=offset
         )

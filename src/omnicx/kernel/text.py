@@ -21,3 +21,8 @@ def _no_control_characters(value: str) -> str:
 
 
 PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def json_pointer(key: str) -> str:
+    """A JSON pointer to a top-level key (any name: `~` and `/` escaped as RFC 6901 says)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")

@@ -19,6 +19,7 @@ from omnicx.attribution.engine import Path, PathSet
 from omnicx.attribution.paths import MAX_TOUCHES, UNATTRIBUTED, BuiltPaths
 from omnicx.attribution.schemas import StageKey, StagePublic
 from omnicx.kernel.db import transaction_memo
+from omnicx.kernel.text import json_pointer
 
 #: A stage's conversions in [$since, $until): track events by name, identify calls setting its trait (as Python's
 #: truth has it: not null, false, 0, "", [] or {}); the value read from a property (a number, or text holding
@@ -132,8 +133,7 @@ FIRST_OCCURRENCE_HORIZON = timedelta(days=3 * 365)
 
 
 def _pointer(key: str | None) -> str | None:
-    """A JSON pointer to a top-level key (any name: `~` and `/` escaped as RFC 6901 says)."""
-    return None if not key else "/" + key.replace("~", "~0").replace("/", "~1")
+    return json_pointer(key) if key else None
 
 
 def _conversion_params(stage: StagePublic, range_start: datetime, range_end: datetime) -> dict[str, Any]:

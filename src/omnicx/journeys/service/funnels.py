@@ -26,6 +26,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import (
+    FunnelBreakdown,
     FunnelDay,
     FunnelMode,
     FunnelQuery,
@@ -37,6 +38,7 @@ from omnicx.journeys.schemas import (
 )
 from omnicx.journeys.service._common import Statement, number_or_none, workspace_range
 from omnicx.kernel.dates import days
+from omnicx.kernel.text import json_pointer
 from omnicx.kernel.web.schemas import Page
 
 #: The event names offered as steps: the workspace's most frequent in the range.
@@ -158,8 +160,30 @@ def _funnel_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
 
 #: Per customer, the channel of their first touchpoint ever (ties: the smallest channel name).
 FIRST_TOUCH = """,
-first_touch AS (
-    SELECT person_id, arg_min(channel, touched_at) AS channel FROM touchpoints GROUP BY person_id
+keys AS (
+    SELECT person_id, arg_min(channel, touched_at) AS key FROM touchpoints GROUP BY person_id
+)
+"""
+
+#: Per customer, a column of the visit they entered the funnel in (the latest session started by then that
+#: lasts until then); `{column}` is one of `SESSION_COLUMNS`.
+ENTRY_SESSION = """,
+keys AS (
+    SELECT s.person_id, arg_max(v.{column}, v.started_at) AS key
+    FROM step0 s JOIN sessions v ON v.person_id = s.person_id AND v.started_at <= s.at0 AND v.ended_at >= s.at0
+    GROUP BY s.person_id
+)
+"""
+SESSION_COLUMNS = {FunnelBreakdown.CHANNEL: "channel", FunnelBreakdown.DEVICE: "device_category"}
+
+#: Per customer, a property (`$property`, a JSON pointer) of the events they entered with (the smallest value
+#: when several events share the entry's instant).
+ENTRY_PROPERTY = """,
+keys AS (
+    SELECT s.person_id, min(json_extract_string(e.properties, CAST($property AS VARCHAR))) AS key
+    FROM step0 s JOIN events e ON e.person_id = s.person_id AND e.timestamp = s.at0
+    WHERE {entered}
+    GROUP BY s.person_id
 )
 """
 
@@ -174,15 +198,33 @@ def _trend_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
     return _ctes(steps, mode) + tail.format(last=len(steps) - 1)
 
 
-def _segments_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
-    """Each step's customers per first-touch channel (`(none)` for customers without a touchpoint)."""
+def _keys_sql(query: FunnelQuery) -> str:
+    """The `keys` CTE of the funnel's breakdown: one row per customer who has a value."""
+    if query.breakdown in SESSION_COLUMNS:
+        return ENTRY_SESSION.format(column=SESSION_COLUMNS[query.breakdown])
+    if query.breakdown is FunnelBreakdown.PROPERTY:
+        count = len(query.steps) if query.mode is FunnelMode.ANY else 1
+        entered = " OR ".join(_matches(step, i) for i, step in enumerate(query.steps[:count]))
+        return ENTRY_PROPERTY.format(entered=entered)
+    return FIRST_TOUCH
+
+
+def _keys_params(query: FunnelQuery) -> dict[str, Any]:
+    """What the breakdown's `keys` CTE binds beyond the funnel's own parameters."""
+    if query.breakdown is FunnelBreakdown.PROPERTY and query.breakdown_property:
+        return {"property": json_pointer(query.breakdown_property.strip())}
+    return {}
+
+
+def _segments_sql(query: FunnelQuery) -> str:
+    """Each step's customers per value of the breakdown (`(none)` for customers without one)."""
     per_step = (
-        "SELECT {k} AS position, coalesce(f.channel, '(none)') AS channel, count(*) AS customers "
-        "FROM step{k} s LEFT JOIN first_touch f ON f.person_id = s.person_id "
-        "GROUP BY coalesce(f.channel, '(none)')"
+        "SELECT {k} AS position, coalesce(CAST(f.key AS VARCHAR), '(none)') AS segment, count(*) AS customers "
+        "FROM step{k} s LEFT JOIN keys f ON f.person_id = s.person_id "
+        "GROUP BY coalesce(CAST(f.key AS VARCHAR), '(none)')"
     )
-    union = "\nUNION ALL\n".join(per_step.format(k=k) for k in range(len(steps)))
-    return _ctes(steps, mode).rstrip("\n") + FIRST_TOUCH + union
+    union = "\nUNION ALL\n".join(per_step.format(k=k) for k in range(len(query.steps)))
+    return _ctes(query.steps, query.mode).rstrip("\n") + _keys_sql(query) + union
 
 
 def _dropped_sql(steps: list[FunnelStep], mode: FunnelMode, index: int) -> str:
@@ -197,7 +239,7 @@ def funnel_statements(query: FunnelQuery, since: datetime, until: datetime, time
     params = _params(query, since, until)
     return [
         (_funnel_sql(query.steps, query.mode), params),
-        (_segments_sql(query.steps, query.mode), params),
+        (_segments_sql(query), {**params, **_keys_params(query)}),
         (_trend_sql(query.steps, query.mode), {**params, "tz": timezone}),
     ]
 
@@ -217,7 +259,9 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         window_hours=query.window_hours,
         mode=query.mode,
         steps=_step_results(query.steps, found),
-        by_first_touch=_segments(len(query.steps), segments),
+        breakdown_by=query.breakdown,
+        breakdown_property=query.breakdown_property,
+        breakdown=_segments(len(query.steps), segments),
         trend=_trend(query, trend),
     )
 
