@@ -257,7 +257,6 @@ def seed_world(
             purchases=generated.purchases,
             people=people,
             limit=size.orders,
-            days=size.days,
             now=now,
             seed=seed,
             on_progress=(lambda done, total: on_progress("orders", done, total)) if on_progress else None,

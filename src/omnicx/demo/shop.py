@@ -97,7 +97,6 @@ def _plans(
     stores: Sequence[LocationPublic],
     *,
     limit: int,
-    days: int,
     now: datetime,
     seed: int,
 ) -> list[_Plan]:
@@ -124,10 +123,11 @@ def _plans(
             break
         person = rng.choice(people)
         store = rng.choice(stores)
-        at = now - timedelta(days=rng.uniform(0.01, days), hours=rng.uniform(0, 6))
+        # Researched online first: the store visit comes within four days of becoming known on the site.
+        at = min(person.first_known + timedelta(days=rng.uniform(0.04, 4)), now - timedelta(minutes=5))
         item = rng.choice(ITEMS)
         data = OrderCreate(
-            lines=[LineRequest(sku=item.sku, quantity=1)],
+            lines=[LineRequest(sku=item.sku, quantity=rng.choice([1, 1, 2]))],
             channel=SalesChannel.STORE,
             fulfilment=Fulfilment.PICKUP,
             location_id=store.id,
@@ -160,16 +160,16 @@ def seed_orders(
     purchases: Sequence[Purchase],
     people: Sequence[Person],
     limit: int,
-    days: int,
     now: datetime,
     seed: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Place up to `limit` orders (about a fifth of them in store) and move each as far along as its age
-    allows; returns how many were placed. A purchase finding no stock is skipped, as a real shop would."""
+    """Place up to `limit` orders (about a fifth of them in store, within days of the buyer's first visits) and
+    move each as far along as its age allows; returns how many were placed. A purchase finding no stock is
+    skipped, as a real shop would."""
     locations = commerce_service.list_locations(session, workspace_id=workspace_id)
     stores = [loc for loc in locations if loc.pickup]
-    plans = _plans(purchases, people, stores, limit=limit, days=days, now=now, seed=seed)
+    plans = _plans(purchases, people, stores, limit=limit, now=now, seed=seed)
     placed = 0
     for number, plan in enumerate(plans, start=1):
         placed += _walk(session, workspace_id, plan, now)

@@ -160,6 +160,7 @@ class _Visitor:
         self.locale = rng.choices(LOCALES, weights=[55, 20, 10, 10, 5])[0]
         self.name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         self.known = False
+        self.visits = 1
 
 
 def _message(kind: str, visitor: _Visitor, device: str, when: datetime, **body: Any) -> dict[str, Any]:
@@ -216,6 +217,7 @@ class _Generator:
         for index in range(self.customers):
             visitor = _Visitor(random.Random(rng.random()), index)
             count = visitor.rng.choices([1, 2, 3, 4, 5, 6], weights=[24, 24, 18, 14, 11, 9])[0]
+            visitor.visits = count
             starts = sorted(
                 self.now - timedelta(days=visitor.rng.uniform(0.02, self.days)) for _ in range(count)
             )
@@ -272,7 +274,8 @@ class _Generator:
                         at=when + timedelta(minutes=3),
                         app=device == "app",
                         sku=item.sku,
-                        quantity=rng.choice([1, 1, 1, 2]),
+                        # Customers who come back often (on more channels) buy more at a time.
+                        quantity=rng.choice([1, 1, 1, 2] if visitor.visits < 3 else [1, 2, 2, 3]),
                         pickup=rng.random() < 0.3,
                     )
                 )
