@@ -1228,17 +1228,19 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
             over(["sessions"], SESSIONS_PER_DAY, {"since": r_start, "until": r_end, "tz": TIMEZONE}),
         ],
         "funnel": [
-            over(["events", "touchpoints"], sql, params)
-            for sql, params in journeys_service.funnel_statements(
-                FunnelQuery.parse(
-                    FUNNEL["step"],
-                    date_from=world.window(OVERVIEW_DAYS)[0],
-                    date_to=world.window(OVERVIEW_DAYS)[1],
-                    window_hours=FUNNEL["window_hours"],
+            over(
+                ["events", "touchpoints"],
+                *journeys_service.funnel_statement(
+                    FunnelQuery.parse(
+                        FUNNEL["step"],
+                        date_from=world.window(OVERVIEW_DAYS)[0],
+                        date_to=world.window(OVERVIEW_DAYS)[1],
+                        window_hours=FUNNEL["window_hours"],
+                    ),
+                    o_start,
+                    o_end,
+                    TIMEZONE,
                 ),
-                o_start,
-                o_end,
-                TIMEZONE,
             )
         ],
         "overlap": [

@@ -17,7 +17,7 @@ from omnicx.journeys.service.funnels import (
     dropped_customers,
     funnel,
     funnel_csv,
-    funnel_statements,
+    funnel_statement,
     suggested_events,
 )
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
@@ -39,7 +39,7 @@ __all__ = [
     "funnel",
     "funnel_csv",
     "funnel_spec",
-    "funnel_statements",
+    "funnel_statement",
     "get_saved_funnel",
     "heatmap_spec",
     "list_saved_funnels",

@@ -147,15 +147,42 @@ def _any_order_ctes(hits: str, steps: int) -> str:
     return "WITH " + ",\n".join(ctes) + "\n"
 
 
-def _funnel_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
-    """One statement for the whole funnel: each step's customers and the median time from the previous step."""
-    counts = ["SELECT 0 AS position, count(*) AS customers, NULL AS median_seconds FROM step0"]
+#: The parts of the one statement a funnel report runs, each a row kind (its first column).
+STEPS, SEGMENTS, TREND = 0, 1, 2
+
+
+def _report_sql(query: FunnelQuery) -> str:
+    """One statement for the whole report, so the events are read once: rows of kind STEPS (each step's
+    customers and median time from the previous step), SEGMENTS (each step's customers per value of the
+    breakdown, `(none)` for customers without one) and TREND (per day of entry, in the workspace's zone, the
+    customers entered and, as position 1, those who completed the funnel). Columns: kind, position, segment,
+    day (text), customers, median seconds. Only positions and fixed SQL reach the text."""
     median = "quantile_cont(date_diff('microsecond', at{prev}, at{k}) / 1000000.0, 0.5)"
-    counts += [
-        f"SELECT {k}, count(*), {median.format(prev=k - 1, k=k)} FROM step{k}"  # noqa: S608
-        for k in range(1, len(steps))
+    none, no_day, no_median = "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)", "CAST(NULL AS DOUBLE)"
+    segment = "coalesce(CAST(f.key AS VARCHAR), '(none)')"
+    day = "CAST(CAST(timezone($tz, s.at0) AS DATE) AS VARCHAR)"
+    last = len(query.steps) - 1
+    parts = [
+        _part(STEPS, k, none, no_day, median.format(prev=k - 1, k=k) if k else no_median, f"FROM step{k}")
+        for k in range(len(query.steps))
     ]
-    return _ctes(steps, mode) + "\nUNION ALL\n".join(counts)
+    joined = "s LEFT JOIN keys f ON f.person_id = s.person_id"
+    parts += [
+        _part(SEGMENTS, k, segment, no_day, no_median, f"FROM step{k} {joined} GROUP BY {segment}")
+        for k in range(len(query.steps))
+    ]
+    parts += [
+        _part(TREND, position, none, day, no_median, f"FROM step{k} s GROUP BY {day}")
+        for position, k in ((0, 0), (1, last))
+    ]
+    ctes = _ctes(query.steps, query.mode).rstrip("\n") + _keys_sql(query)
+    return ctes + "\nUNION ALL\n".join(parts)
+
+
+def _part(kind: int, position: int, segment: str, day: str, median: str, source: str) -> str:
+    """One SELECT of the report's union: fixed SQL and positions only."""
+    columns = f"{kind} AS kind, {position} AS position, {segment} AS segment, {day} AS day"
+    return f"SELECT {columns}, count(*) AS customers, {median} AS median_seconds {source}"
 
 
 #: Per customer, the channel of their first touchpoint ever (ties: the smallest channel name).
@@ -188,16 +215,6 @@ keys AS (
 """
 
 
-def _trend_sql(steps: list[FunnelStep], mode: FunnelMode) -> str:
-    """Per day of entry (step 1's first time, in the workspace's zone): customers entered and completed."""
-    tail = (
-        "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 0 AS completed, count(*) FROM step0 GROUP BY day\n"
-        "UNION ALL\n"
-        "SELECT CAST(timezone($tz, at0) AS DATE) AS day, 1, count(*) FROM step{last} GROUP BY day"
-    )
-    return _ctes(steps, mode) + tail.format(last=len(steps) - 1)
-
-
 def _keys_sql(query: FunnelQuery) -> str:
     """The `keys` CTE of the funnel's breakdown: one row per customer who has a value."""
     if query.breakdown in SESSION_COLUMNS:
@@ -216,42 +233,26 @@ def _keys_params(query: FunnelQuery) -> dict[str, Any]:
     return {}
 
 
-def _segments_sql(query: FunnelQuery) -> str:
-    """Each step's customers per value of the breakdown (`(none)` for customers without one)."""
-    per_step = (
-        "SELECT {k} AS position, coalesce(CAST(f.key AS VARCHAR), '(none)') AS segment, count(*) AS customers "
-        "FROM step{k} s LEFT JOIN keys f ON f.person_id = s.person_id "
-        "GROUP BY coalesce(CAST(f.key AS VARCHAR), '(none)')"
-    )
-    union = "\nUNION ALL\n".join(per_step.format(k=k) for k in range(len(query.steps)))
-    return _ctes(query.steps, query.mode).rstrip("\n") + _keys_sql(query) + union
-
-
 def _dropped_sql(steps: list[FunnelStep], mode: FunnelMode, index: int) -> str:
     """The customers who reached step `index - 1` (0-based) but not step `index`."""
     tail = "SELECT person_id FROM step{prev} WHERE person_id NOT IN (SELECT person_id FROM step{index})"
     return _ctes(steps, mode) + tail.format(prev=index - 1, index=index)
 
 
-def funnel_statements(query: FunnelQuery, since: datetime, until: datetime, timezone: str) -> list[Statement]:
-    """What `funnel` asks the engine, in order: the steps, the steps per first-touch channel, the trend
-    (`bench/analytics.py` runs the same on the bare engine)."""
-    params = _params(query, since, until)
-    return [
-        (_funnel_sql(query.steps, query.mode), params),
-        (_segments_sql(query), {**params, **_keys_params(query)}),
-        (_trend_sql(query.steps, query.mode), {**params, "tz": timezone}),
-    ]
+def funnel_statement(query: FunnelQuery, since: datetime, until: datetime, timezone: str) -> Statement:
+    """What `funnel` asks the engine (`bench/analytics.py` runs the same on the bare engine)."""
+    return _report_sql(query), {**_params(query, since, until), **_keys_params(query), "tz": timezone}
 
 
 def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> FunnelResult:
     """Customers reaching each step in order, the share kept from step to step, and the median time taken."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    rows, segments, trend = (
-        analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
-        for sql, params in funnel_statements(query, since, until, timezone)
-    )
-    found = {int(position): (int(count), number_or_none(median)) for position, count, median in rows}
+    sql, params = funnel_statement(query, since, until, timezone)
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+    parts: dict[int, list[tuple[Any, ...]]] = {STEPS: [], SEGMENTS: [], TREND: []}
+    for kind, *row in rows:
+        parts[int(kind)].append(tuple(row))
+    found = {int(k): (int(n), number_or_none(median)) for k, _, _, n, median in parts[STEPS]}
     return FunnelResult(
         date_from=query.date_from,
         date_to=query.date_to,
@@ -261,8 +262,8 @@ def funnel(session: Session, *, workspace_id: uuid.UUID, query: FunnelQuery) -> 
         steps=_step_results(query.steps, found),
         breakdown_by=query.breakdown,
         breakdown_property=query.breakdown_property,
-        breakdown=_segments(len(query.steps), segments),
-        trend=_trend(query, trend),
+        breakdown=_segments(len(query.steps), [(k, key, n) for k, key, _, n, _ in parts[SEGMENTS]]),
+        trend=_trend(query, [(day, completed, n) for completed, _, day, n, _ in parts[TREND]]),
     )
 
 

@@ -102,8 +102,6 @@ WITH reach AS (
     GROUP BY person_id
 )"""
 
-#: Customers by how many channels they used in the range.
-REACH = _REACH + "\nSELECT channels, count(*) FROM reach GROUP BY channels"
 
 #: Per number of channels used and currency: buyers and sales online and in the store.
 SPEND = (
@@ -135,7 +133,6 @@ def overlap_statements(query: OverlapQuery, since: datetime, until: datetime) ->
         "before_purchase": (BEFORE_PURCHASE, {**params, "gap": gap, "not_sales": not_sales}),
         "switching": (SWITCHING, {**params, "gap": gap}),
         "devices": (DEVICES, params),
-        "reach": (REACH, params),
         "combinations": (COMBINATIONS, params),
         "spend": (SPEND, {**params, "not_sales": not_sales}),
     }
@@ -156,7 +153,7 @@ def overlap(session: Session, *, workspace_id: uuid.UUID, query: OverlapQuery) -
         date_to=query.date_to,
         timezone=timezone,
         gap_days=query.gap_days,
-        customers_by_channels={int(n): int(c) for n, c in sorted(found["reach"])},
+        customers_by_channels=_by_channels(found["combinations"]),
         combinations=_combinations(
             found["combinations"], _before_purchase(found["before_purchase"], purchasers)
         ),
@@ -172,6 +169,14 @@ def overlap(session: Session, *, workspace_id: uuid.UUID, query: OverlapQuery) -
 
 def _channels(value: Any) -> tuple[str, ...]:
     return tuple(str(channel) for channel in value or ())
+
+
+def _by_channels(rows: list[tuple[Any, ...]]) -> dict[int, int]:
+    """Customers by the number of channels they used (three and more together), from the combinations."""
+    counts: Counter[int] = Counter()
+    for channels, customers in rows:
+        counts[min(len(_channels(channels)), 3)] += int(customers)
+    return dict(sorted(counts.items()))
 
 
 def _before_purchase(rows: list[tuple[Any, ...]], purchasers: Any) -> Counter[tuple[str, ...]]:
