@@ -4,12 +4,12 @@ or a script."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -29,6 +29,8 @@ from omnicx.journeys.schemas import (
 )
 from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
 from omnicx.kernel.errors import DomainError
+
+Report = TypeVar("Report", bound=BaseModel)
 
 app = typer.Typer(help="Journeys: funnels, channel usage and channel overlap over the analytics copy.")
 
@@ -57,6 +59,18 @@ def _refusals() -> Iterator[None]:
     except ValidationError as error:
         Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
         raise typer.Exit(1) from None
+
+
+def _emit(
+    report: Report, output: str, as_csv: Callable[[Report], str], table: Callable[[Report], None]
+) -> None:
+    """Print a report as `--format` asks: JSON, CSV, or Rich tables."""
+    if output == "json":
+        print(report.model_dump_json(indent=2))
+    elif output == "csv":
+        sys.stdout.write(as_csv(report))
+    else:
+        table(report)
 
 
 @app.command("funnel")
@@ -89,12 +103,7 @@ def funnel_command(
         )
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         result = service.funnel(session, workspace_id=ws.id, query=query)
-    if output == "json":
-        print(result.model_dump_json(indent=2))
-    elif output == "csv":
-        sys.stdout.write(service.funnel_csv(result))
-    else:
-        _print(result)
+    _emit(result, output, service.funnel_csv, _print)
 
 
 @app.command("dropped")
@@ -144,12 +153,7 @@ def usage_command(
         query = UsageQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         report = service.usage(session, workspace_id=ws.id, query=query)
-    if output == "json":
-        print(report.model_dump_json(indent=2))
-    elif output == "csv":
-        sys.stdout.write(service.usage_csv(report))
-    else:
-        _print_usage(report)
+    _emit(report, output, service.usage_csv, _print_usage)
 
 
 def _print_usage(report: UsageReport) -> None:
@@ -223,12 +227,7 @@ def overlap_command(
         query = OverlapQuery(date_from=parse_day(date_from), date_to=parse_day(date_to), gap_days=gap_days)
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         report = service.overlap(session, workspace_id=ws.id, query=query)
-    if output == "json":
-        print(report.model_dump_json(indent=2))
-    elif output == "csv":
-        sys.stdout.write(service.overlap_csv(report))
-    else:
-        _print_overlap(report)
+    _emit(report, output, service.overlap_csv, _print_overlap)
 
 
 def _print_overlap(report: OverlapReport) -> None:

@@ -86,21 +86,24 @@ def heatmap_spec(report: UsageReport, channel: str = "*") -> dict[str, Any]:
 
 def frequency_spec(report: UsageReport) -> dict[str, Any]:
     """Customers by how many sessions they had in the range (the last bar is 10 or more)."""
-    labels = [f"{n}+" if n == 10 else str(n) for n in sorted(report.visits_per_customer)]
-    rows = [
-        {"visits": label, "customers": report.visits_per_customer[n]}
-        for label, n in zip(labels, sorted(report.visits_per_customer), strict=True)
-    ]
-    if not rows:
+    counts = sorted(report.visits_per_customer.items())
+    labels = [f"{n}+" if n == 10 else str(n) for n, _ in counts]
+    x_title, y_title = gettext("Sessions per customer"), gettext("Customers")
+    return _bars(list(zip(labels, [c for _, c in counts], strict=True)), x_title, y_title)
+
+
+def _bars(bars: list[tuple[str, int]], x_title: str, y_title: str) -> dict[str, Any]:
+    """Bars of counts in the given order, labels level (the empty chart when every count is zero)."""
+    if not any(count for _, count in bars):
         return empty_chart(gettext("No sessions in this range."))
+    labels = [label for label, _ in bars]
     chart = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart(alt.InlineData(values=[{"x": label, "y": count} for label, count in bars]))
         .mark_bar(color="#4c78a8")
         .encode(
-            x=alt.X(
-                "visits:O", title=gettext("Sessions per customer"), sort=labels, axis=alt.Axis(labelAngle=0)
-            ),
-            y=alt.Y("customers:Q", title=gettext("Customers")),
+            x=alt.X("x:O", title=x_title, sort=labels, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("y:Q", title=y_title),
+            tooltip=[alt.Tooltip("x:O", title=x_title), alt.Tooltip("y:Q", title=y_title)],
         )
         .properties(width="container", height=200)
     )
@@ -234,27 +237,8 @@ def main_currency(report: OverlapReport) -> str | None:
 
 def duration_spec(report: UsageReport) -> dict[str, Any]:
     """Sessions by how long they lasted, shortest first."""
-    labels = [_duration_label(bucket.from_seconds, bucket.to_seconds) for bucket in report.durations]
-    rows = [
-        {"duration": label, "sessions": bucket.sessions}
-        for label, bucket in zip(labels, report.durations, strict=True)
-    ]
-    if not any(bucket.sessions for bucket in report.durations):
-        return empty_chart(gettext("No sessions in this range."))
-    chart = (
-        alt.Chart(alt.InlineData(values=rows))
-        .mark_bar(color="#4c78a8")
-        .encode(
-            x=alt.X(
-                "duration:O", title=gettext("Session duration"), sort=labels, axis=alt.Axis(labelAngle=0)
-            ),
-            y=alt.Y("sessions:Q", title=gettext("Sessions")),
-            tooltip=["duration:O", "sessions:Q"],
-        )
-        .properties(width="container", height=200)
-    )
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    bars = [(_duration_label(b.from_seconds, b.to_seconds), b.sessions) for b in report.durations]
+    return _bars(bars, gettext("Session duration"), gettext("Sessions"))
 
 
 def _duration_label(low: int, high: int | None) -> str:

@@ -42,16 +42,7 @@ def save_funnel(
             session.add(row)
     except IntegrityError:
         raise FunnelNameTaken(f"a funnel named {data.name!r} is saved already") from None
-    auth_service.record_audit(
-        session,
-        workspace_id=workspace_id,
-        principal=principal,
-        actor_label="" if principal else "cli",
-        action="funnel.saved",
-        target_type="saved_funnel",
-        target_id=str(row.id),
-        detail={"name": data.name},
-    )
+    _audit(session, workspace_id, principal, "funnel.saved", row)
     session.commit()
     return SavedFunnelPublic.model_validate(row)
 
@@ -66,17 +57,23 @@ def delete_saved_funnel(
     """Delete a saved funnel of the workspace (SavedFunnelNotFound otherwise). Commits."""
     row = _load(session, workspace_id, funnel_id)
     session.delete(row)
+    _audit(session, workspace_id, principal, "funnel.deleted", row)
+    session.commit()
+
+
+def _audit(
+    session: Session, workspace_id: uuid.UUID, principal: Principal | None, action: str, row: SavedFunnel
+) -> None:
     auth_service.record_audit(
         session,
         workspace_id=workspace_id,
         principal=principal,
         actor_label="" if principal else "cli",
-        action="funnel.deleted",
+        action=action,
         target_type="saved_funnel",
-        target_id=str(funnel_id),
+        target_id=str(row.id),
         detail={"name": row.name},
     )
-    session.commit()
 
 
 def _load(session: Session, workspace_id: uuid.UUID, funnel_id: uuid.UUID) -> SavedFunnel:
