@@ -286,6 +286,8 @@ def test_a_session_stored_without_its_campaign_key_is_carried_on_from_its_first_
     drain(runtime)
     [visit] = session_rows(runtime, customer_of(runtime, "anon-1"))
     assert (visit[2], visit[8]) == (2, "may")
+    with runtime.sessions() as session:  # kept now: the next batch carries it on from the row alone
+        assert session.scalar(select(TrackingSession.campaign_key)) == '["news","email","may"]'
 
 
 def test_custom_channel_rules_apply_before_the_defaults(

@@ -422,7 +422,8 @@ def _drop(session: Session, stale: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return touches
 
 
-# A carried-on session's row grows: only what later hits can change (its end, counts and engagement).
+# A carried-on session's row grows: only what later hits can change (its end, counts and engagement); a row
+# stored before campaign keys were kept gets its key, so it is carried on from the row alone next time.
 _GROW = (
     update(TrackingSession)
     .where(TrackingSession.id == bindparam("grown_id"))
@@ -433,6 +434,7 @@ _GROW = (
         event_count=bindparam("grown_events"),
         engaged=bindparam("grown_engaged"),
         bounced=bindparam("grown_bounced"),
+        campaign_key=bindparam("grown_key"),
     )
 )
 
@@ -446,6 +448,7 @@ def _grown_row(session_id: uuid.UUID, span: SessionSpan) -> dict[str, Any]:
         "grown_events": span.event_count,
         "grown_engaged": span.engaged,
         "grown_bounced": span.bounced,
+        "grown_key": _encode_key(span.key),
     }
 
 
