@@ -57,6 +57,7 @@ NOT_ABOUT_CUSTOMERS = {
     "inbox_inbox": "the business's own address (or a widget token) and the inbox's name",
     "inbox_sla_policy": "a policy's name",
     "commerce_location": "a shop's or warehouse's name",
+    "journeys_saved_funnel": "a saved funnel's name, chosen by staff; its steps are event names and addresses",
     "jobs_job": "payloads name the rows a job works on by id; no personal field is copied into them",
 }
 
