@@ -65,6 +65,7 @@ SHOTS = [
     Shot("inbox-reports", "admin", "/inbox/reports"),
     Shot("attribution", "marketer", "/attribution"),
     Shot("funnels", "analyst", "/journeys/funnels"),
+    Shot("paths", "analyst", "/journeys/paths"),
     Shot("channel-usage", "analyst", "/journeys/usage"),
     Shot("channel-overlap", "analyst", "/journeys/overlap"),
     Shot("customers", "marketer", "/customers", full_page=False),

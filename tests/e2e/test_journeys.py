@@ -15,14 +15,15 @@ pytestmark = pytest.mark.e2e
 
 PAGES = {
     "/journeys/funnels": ["#funnel-chart", "#funnel-trend"],
+    "/journeys/paths": ["#paths-sankey"],
     "/journeys/usage": ["#usage-heatmap", "#usage-frequency", "#usage-durations"],
     "/journeys/overlap": ["#overlap-combinations", "#overlap-switching-chart", "#overlap-spend"],
 }
 HEADINGS = {
-    "en": ("Funnels", "Channel usage", "Channel overlap"),
-    "fr": ("Entonnoirs", "Usage des canaux", "Chevauchement des canaux"),
-    "id": ("Corong", "Penggunaan kanal", "Tumpang tindih kanal"),
-    "ca": ("Embuts", "Ús dels canals", "Superposició de canals"),
+    "en": ("Funnels", "Paths", "Channel usage", "Channel overlap"),
+    "fr": ("Entonnoirs", "Parcours", "Usage des canaux", "Chevauchement des canaux"),
+    "id": ("Corong", "Jalur", "Penggunaan kanal", "Tumpang tindih kanal"),
+    "ca": ("Embuts", "Recorreguts", "Ús dels canals", "Superposició de canals"),
 }
 
 
@@ -71,6 +72,15 @@ def test_the_journeys_pages_draw_their_charts_and_show_the_api_numbers(
     assert funnel["steps"][0]["customers"] > 0
     cells = analyst.locator("#funnel-table tbody tr td:nth-child(2)").all_inner_texts()
     assert [_digits(cell) for cell in cells] == [step["customers"] for step in funnel["steps"]]
+
+    analyst.goto(f"{demo.url}/journeys/paths")
+    paths = analyst.request.get(f"{demo.url}/api/v1/journeys/paths?{_range(analyst)}").json()
+    assert _digits(analyst.inner_text("[data-kpi=visits]")) == paths["visits"] > 0
+    top_path = analyst.locator("#paths-top tbody tr").first.locator("td").all_inner_texts()
+    assert (top_path[0], _digits(top_path[1])) == (
+        " → ".join(paths["top_paths"][0]["items"]),
+        paths["top_paths"][0]["visits"],
+    )
 
     analyst.goto(f"{demo.url}/journeys/overlap")
     overlap = analyst.request.get(f"{demo.url}/api/v1/journeys/overlap?{_range(analyst)}").json()

@@ -1,4 +1,4 @@
-"""`omnicx journeys`: funnels, channel usage and channel overlap in a terminal, or as CSV/JSON for a spreadsheet
+"""`omnicx journeys`: funnels, paths, channel usage and channel overlap in a terminal, or as CSV/JSON for a spreadsheet
 or a script."""
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from omnicx.journeys.schemas import (
     FunnelResult,
     OverlapQuery,
     OverlapReport,
+    PathItems,
+    PathQuery,
+    PathReport,
     SavedFunnelCreate,
     UsageQuery,
     UsageReport,
@@ -32,7 +35,7 @@ from omnicx.kernel.errors import DomainError
 
 Report = TypeVar("Report", bound=BaseModel)
 
-app = typer.Typer(help="Journeys: funnels, channel usage and channel overlap over the analytics copy.")
+app = typer.Typer(help="Journeys: funnels, paths, channel usage and channel overlap over the analytics copy.")
 
 StepsOpt = Annotated[
     list[str],
@@ -254,6 +257,58 @@ def _print_overlap(report: OverlapReport) -> None:
             escape(cell.from_channel), escape(cell.to_channel), f"{cell.moves:,}", _share(cell.share_of_from)
         )
     console.print(switching)
+
+
+@app.command("paths")
+def paths_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    start: Annotated[
+        str | None, typer.Option("--start", help="From a visit's first item of this event name or page path.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Up to a visit's first item of this event name or page path.")
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Items per path, 2 to 8.")] = 5,
+    items: Annotated[PathItems, typer.Option("--items", help="all, pages or events.")] = PathItems.ALL,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Paths through visits: where visits end at each step and the top paths (json and csv add the Sankey
+    diagram's nodes and links)."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        query = PathQuery(
+            date_from=parse_day(date_from),
+            date_to=parse_day(date_to),
+            start=start,
+            end=end,
+            steps=steps,
+            items=items,
+        )
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        report = service.paths(session, workspace_id=ws.id, query=query)
+    _emit(report, output, service.paths_csv, _print_paths)
+
+
+def _print_paths(report: PathReport) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    anchor = f"from {report.start}" if report.start else f"up to {report.end}" if report.end else "from entry"
+    console.print(
+        f"{report.date_from} → {report.date_to} ({report.timezone}), {escape(anchor)}: {report.visits:,} visits "
+        f"by {report.customers:,} customers"
+    )
+    ends = Table(title="where visits end")
+    for column in ("step", "visits", "ended here", "share"):
+        ends.add_column(column, justify="right")
+    for end in report.ends:
+        ends.add_row(str(end.step), f"{end.visits:,}", f"{end.left:,}", _share(end.share))
+    console.print(ends)
+    top = Table(title="top paths")
+    for column in ("path", "visits", "customers"):
+        top.add_column(column, justify="left" if column == "path" else "right")
+    for row in report.top_paths:
+        top.add_row(escape(" → ".join(row.items)), f"{row.visits:,}", f"{row.customers:,}")
+    console.print(top)
 
 
 @app.command("saved")

@@ -1,5 +1,5 @@
-"""REST API of journeys: `/api/v1/journeys/funnel`, `/usage` and `/overlap` (JSON, CSV, charts) and the event names
-offered as funnel steps."""
+"""REST API of journeys: `/api/v1/journeys/funnel`, `/paths`, `/usage` and `/overlap` (JSON, CSV, charts) and the
+event names offered as funnel steps."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from omnicx.journeys.schemas import (
     FunnelResult,
     OverlapQuery,
     OverlapReport,
+    PathQuery,
+    PathReport,
     SavedFunnelCreate,
     SavedFunnelPublic,
     UsageQuery,
@@ -146,6 +148,32 @@ def event_names(session: SessionDep, principal: Reader, date_from: date, date_to
     return service.suggested_events(
         session, workspace_id=principal.workspace_id, date_from=date_from, date_to=date_to
     )
+
+
+Paths = Annotated[PathQuery, Query()]
+
+
+@router.get("/paths", response_model=PathReport)
+def paths(session: SessionDep, principal: Reader, query: Paths) -> PathReport:
+    """Paths through the visits of the inclusive range (workspace time zone): from each visit's first item,
+    from its first `start` or up to its first `end` (an event name or a page path such as `/cart`), `steps`
+    items at most. Per step its most frequent items (the Sankey diagram's nodes, with the visits that ended
+    there), the moves between them, and the most frequent whole paths."""
+    return service.paths(session, workspace_id=principal.workspace_id, query=query)
+
+
+@router.get("/paths.csv", response_class=Response, responses=CSV_RESPONSES)
+def paths_csv(session: SessionDep, principal: Reader, query: Paths) -> Response:
+    """The nodes, the links, then the top paths, one row each."""
+    report = service.paths(session, workspace_id=principal.workspace_id, query=query)
+    return csv_attachment(service.paths_csv(report), f"paths-{query.date_from}-{query.date_to}.csv")
+
+
+@router.get("/paths/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def paths_chart(fmt: ChartFormat, session: SessionDep, principal: Reader, query: Paths) -> Response:
+    """The Sankey diagram of the paths."""
+    report = service.paths(session, workspace_id=principal.workspace_id, query=query)
+    return chart_response(service.paths_spec(report), fmt)
 
 
 Usage = Annotated[UsageQuery, Query()]

@@ -323,6 +323,112 @@ class OverlapReport(BaseModel):
         return self.cross_device_customers / total if total else None
 
 
+class PathItems(StrEnum):
+    """What a path is made of."""
+
+    ALL = "all"  # page views (by path) and track calls (by name)
+    PAGES = "pages"
+    EVENTS = "events"
+
+
+MAX_PATH_STEPS = 8
+
+
+class PathQuery(BaseModel):
+    """Paths through the visits of an inclusive range of days (workspace time zone): from each visit's first
+    item, from its first `start`, or up to its first `end` (one anchor at most), `steps` items long at most.
+    An item is a page view, named by its path (`/cart`), or a track call, by its name (`Order Completed`)."""
+
+    date_from: date
+    date_to: date
+    start: str | None = Field(
+        default=None, max_length=200, description="Paths from a visit's first item of this name or page path"
+    )
+    end: str | None = Field(
+        default=None, max_length=200, description="Paths up to a visit's first item of this name or page path"
+    )
+    steps: int = Field(default=5, ge=2, le=MAX_PATH_STEPS)
+    items: PathItems = PathItems.ALL
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> PathQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        self.start = (self.start or "").strip() or None
+        self.end = (self.end or "").strip() or None
+        if self.start and self.end:
+            raise ValueError("paths start at an item or end at one, not both")
+        return self
+
+    @property
+    def anchor(self) -> str | None:
+        return self.start or self.end
+
+
+class PathNode(BaseModel):
+    """An item at a step of the paths (step 1 is the start; with an `end`, the last step is the end)."""
+
+    step: int
+    label: str = Field(description="A page path or an event name; empty for the other items of the step")
+    visits: int
+    left: int = Field(description="Visits that ended with this item")
+
+
+class PathLink(BaseModel):
+    """Visits that went from an item at `step` to an item at the next step."""
+
+    step: int
+    source: str
+    target: str
+    visits: int
+
+
+class PathStepEnd(BaseModel):
+    """How many visits were at a step of the paths and how many ended there."""
+
+    step: int
+    visits: int
+    left: int
+
+    @property
+    def share(self) -> float | None:
+        return self.left / self.visits if self.visits else None
+
+
+class PathRow(BaseModel):
+    items: list[str]
+    visits: int
+    customers: int
+
+
+class PathReport(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    start: str | None
+    end: str | None
+    steps: int
+    items: PathItems
+    visits: int = Field(description="Visits with a path (with an anchor: visits that reached it)")
+    customers: int
+    nodes: list[PathNode] = Field(
+        description="Per step, its most frequent items, then the others together (label empty)"
+    )
+    links: list[PathLink] = Field(description="Between the nodes shown, most visits first")
+    top_paths: list[PathRow] = Field(description="The most frequent whole paths, most visits first")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ends(self) -> list[PathStepEnd]:
+        """Per step, its visits and those that ended there."""
+        steps: dict[int, PathStepEnd] = {}
+        for node in self.nodes:
+            at = steps.setdefault(node.step, PathStepEnd(step=node.step, visits=0, left=0))
+            at.visits += node.visits
+            at.left += node.left
+        return [steps[step] for step in sorted(steps)]
+
+
 class SavedFunnelCreate(BaseModel):
     """A funnel to save under a name: its steps as the API's `step` parameter writes them."""
 

@@ -1,5 +1,5 @@
-"""The journeys pages: funnels (steps, range and window in a form; the chart, the step table, who dropped), channel
-usage and channel overlap, each with its charts and exports."""
+"""The journeys pages: funnels (steps, range and window in a form; the chart, the step table, who dropped), paths,
+channel usage and channel overlap, each with its charts and exports."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ from omnicx.journeys.schemas import (
     FunnelQuery,
     OverlapQuery,
     OverlapReport,
+    PathItems,
+    PathQuery,
+    PathReport,
     SavedFunnelCreate,
     SavedFunnelPublic,
     UsageQuery,
@@ -44,8 +47,9 @@ router = APIRouter(include_in_schema=False)
 # This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
 NAV = [
     NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35),
-    NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 36),
-    NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 37),
+    NavItem("paths", N_("Paths"), "/journeys/paths", Action.JOURNEYS_READ, 36),
+    NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 37),
+    NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 38),
 ]
 
 #: The funnel modes as the form offers them.
@@ -263,6 +267,70 @@ def dropped_page(
         "page_query": urlencode([*funnel_params, ("position", str(position))]),
     }
     return render(request, "journeys/dropped.html", context)
+
+
+#: What a path is made of, as the form offers it.
+PATH_ITEMS = [
+    (PathItems.ALL, N_("Pages and events")),
+    (PathItems.PAGES, N_("Pages only")),
+    (PathItems.EVENTS, N_("Events only")),
+]
+
+
+@router.get("/journeys/paths", response_class=HTMLResponse)
+def paths_page(  # the form's fields, each a query parameter
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    date_from: date | None = None,
+    date_to: date | None = None,
+    start: Annotated[str, Query(max_length=200)] = "",
+    end: Annotated[str, Query(max_length=200)] = "",
+    steps: int = 5,
+    items: PathItems = PathItems.ALL,
+) -> HTMLResponse:
+    """Where visits go from a start, or come from before an end: a Sankey diagram, where they end, the top
+    paths."""
+    first, last = service.default_range()
+    error, report = None, None
+    fields = {"date_from": date_from or first, "date_to": date_to or last, "items": items}
+    try:
+        query = PathQuery(**fields, start=start, end=end, steps=steps)
+    except ValidationError as exc:
+        error, query = str(exc.errors()[0]["msg"]), PathQuery(**fields)
+    try:
+        report = service.paths(session, workspace_id=principal.workspace_id, query=query)
+    except DomainError as exc:
+        error = exc.message
+    params = [
+        ("date_from", query.date_from.isoformat()),
+        ("date_to", query.date_to.isoformat()),
+        ("start", query.start or ""),
+        ("end", query.end or ""),
+        ("steps", str(query.steps)),
+        ("items", query.items.value),
+    ]
+    context = {
+        "query": query,
+        "report": report,
+        "error": error,
+        "item_kinds": PATH_ITEMS,
+        "suggestions": _path_suggestions(session, principal, query, report),
+        "export_query": urlencode(params),
+        "sankey_json": json.dumps(service.paths_spec(report)) if report else None,
+    }
+    return render(request, "journeys/paths.html", context)
+
+
+def _path_suggestions(
+    session: SessionDep, principal: Principal, query: PathQuery, report: PathReport | None
+) -> list[str]:
+    """Items to start or end at: the pages and events the report shows, then the range's frequent events."""
+    shown = [node.label for node in report.nodes if node.label] if report else []
+    frequent = service.suggested_events(
+        session, workspace_id=principal.workspace_id, date_from=query.date_from, date_to=query.date_to
+    )
+    return list(dict.fromkeys([*shown, *frequent]))
 
 
 @router.get("/journeys/usage", response_class=HTMLResponse)

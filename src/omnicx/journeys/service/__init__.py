@@ -1,4 +1,4 @@
-"""Public face of the journeys domain: funnels, channel usage and channel overlap over the analytics copy, tables
+"""Public face of the journeys domain: funnels, paths, channel usage and channel overlap over the analytics copy, tables
 and charts."""
 
 from omnicx.journeys.service.charts import (
@@ -21,6 +21,8 @@ from omnicx.journeys.service.funnels import (
     suggested_events,
 )
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
+from omnicx.journeys.service.path_charts import paths_spec
+from omnicx.journeys.service.paths import path_statements, paths, paths_csv
 from omnicx.journeys.service.saved import (
     delete_saved_funnel,
     get_saved_funnel,
@@ -47,6 +49,10 @@ __all__ = [
     "overlap",
     "overlap_csv",
     "overlap_statements",
+    "path_statements",
+    "paths",
+    "paths_csv",
+    "paths_spec",
     "save_funnel",
     "spend_spec",
     "suggested_events",

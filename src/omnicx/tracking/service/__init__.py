@@ -46,8 +46,10 @@ from omnicx.tracking.service.sources import (
     rotate_source,
 )
 from omnicx.tracking.service.touchpoints import list_touchpoints, record_touchpoint
+from omnicx.tracking.sessionize import INACTIVITY
 
 __all__ = [
+    "INACTIVITY",
     "PROCESS_JOB",
     "authenticate_write_key",
     "campaign_from_url",
