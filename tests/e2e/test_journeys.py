@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 PAGES = {
     "/journeys/funnels": ["#funnel-chart", "#funnel-trend"],
     "/journeys/paths": ["#paths-sankey"],
-    "/journeys/usage": ["#usage-heatmap", "#usage-frequency", "#usage-durations"],
+    "/journeys/usage": ["#usage-heatmap", "#usage-frequency", "#usage-returns", "#usage-durations"],
     "/journeys/overlap": ["#overlap-combinations", "#overlap-switching-chart", "#overlap-spend"],
 }
 HEADINGS = {

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.journeys import service
 from omnicx.journeys.schemas import UsageQuery, UsageReport
@@ -20,8 +21,10 @@ from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.helpers import follow_export_links, sign_in
 from tests.journeys.conftest import on_clickhouse
-from tests.journeys.test_funnels import DAY, _seeded
+from tests.journeys.test_funnels import DAY, _seeded, at
+from tests.journeys.test_paths import VISITS as PATH_VISITS
 from tests.tracking.conftest import KeyedSource
+from tests.tracking.test_processing import drain, send
 
 RANGE = {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
 
@@ -113,3 +116,46 @@ def test_usage_through_the_api_the_page_and_the_cli(
     table = CliRunner().invoke(cli_app, args, env=cli_env)
     assert table.exit_code == 0 and "Direct" in table.stdout and "25.0%" in table.stdout
     assert "https://shop.example/products/kettle" in table.stdout  # an entry page
+
+
+def test_exit_pages_are_the_last_page_views_of_visits(
+    client: TestClient, runtime: Runtime, world: World, source: KeyedSource
+) -> None:
+    send(client, source, *PATH_VISITS)
+    drain(runtime)
+    analytics_service.sync(runtime)
+    report = _usage(runtime, world.workspace.id)
+    # By hand (the paths tests' visits): every cart view ended its visit; of 3 home page views only s's did; of
+    # 5 lamp views only q's, 40 minutes after its kettle (which ended q's first visit). Events do not count.
+    assert [(p.page, p.views, p.exits) for p in report.exit_pages] == [
+        ("/cart", 3, 3),
+        ("/", 3, 1),
+        ("/products/kettle", 1, 1),
+        ("/products/lamp", 5, 1),
+    ]
+
+
+def test_days_between_visits_per_bucket_on_both_engines(
+    client: TestClient, runtime: Runtime, settings: Settings, world: World, source: KeyedSource, chdb_url: str
+) -> None:
+    hour, day = 60, 24 * 60
+    send(
+        client,
+        source,
+        # v returns an hour later (same day), 3 days later, then 10 days after that; w 40 days later.
+        at("v", 0, "/"), at("v", hour, "/"), at("v", 3 * day, "/"), at("v", 13 * day, "/"),
+        at("w", 0, "/"), at("w", 40 * day, "/"),
+    )  # fmt: skip
+    drain(runtime)
+    analytics_service.sync(runtime)
+    query = UsageQuery(date_from=DAY, date_to=DAY + timedelta(days=45))
+
+    def ask(rt: Runtime) -> UsageReport:
+        with rt.sessions() as session:
+            return service.usage(session, workspace_id=world.workspace.id, query=query)
+
+    report = ask(runtime)
+    assert [(b.from_days, b.to_days, b.returns) for b in report.days_between_visits] == [
+        (0, 1, 1), (1, 2, 0), (2, 4, 1), (4, 7, 0), (7, 14, 1), (14, 30, 0), (30, None, 1)
+    ]  # fmt: skip
+    assert on_clickhouse(settings, chdb_url, ask) == report

@@ -186,6 +186,22 @@ def _print_usage(report: UsageReport) -> None:
     for page in report.entry_pages:
         entries.add_row(escape(page.page), f"{page.sessions:,}", _share(page.bounce_rate))
     console.print(entries)
+    exits = Table(title="exit pages")
+    for column in ("page", "views", "exits", "exit rate"):
+        exits.add_column(column, justify="left" if column == "page" else "right")
+    for exit_page in report.exit_pages:
+        exits.add_row(
+            escape(exit_page.page),
+            f"{exit_page.views:,}",
+            f"{exit_page.exits:,}",
+            _share(exit_page.exit_rate),
+        )
+    console.print(exits)
+    returns = ", ".join(
+        f"{b.from_days}{'+' if b.to_days is None else f'-{b.to_days}'}: {b.returns:,}"
+        for b in report.days_between_visits
+    )
+    console.print(f"returning visits by days since the previous one: {returns or '—'}")
 
 
 def _share(value: float | None) -> str:

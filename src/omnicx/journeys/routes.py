@@ -200,16 +200,20 @@ def usage_chart(
     session: SessionDep,
     principal: Reader,
     query: Usage,
-    chart: Literal["heatmap", "frequency", "durations"] = "heatmap",
+    chart: Literal["heatmap", "frequency", "durations", "returns"] = "heatmap",
     channel: str = "*",
 ) -> Response:
-    """The hour x weekday heatmap (of one channel, or `*` for all), the visits-per-customer chart or the
-    sessions by duration."""
+    """The hour x weekday heatmap (of one channel, or `*` for all), the visits-per-customer chart, the
+    sessions by duration or the returning visits by days since the previous one."""
     report = service.usage(session, workspace_id=principal.workspace_id, query=query)
     if chart == "heatmap":
         return chart_response(service.heatmap_spec(report, channel), fmt)
-    spec = service.frequency_spec(report) if chart == "frequency" else service.duration_spec(report)
-    return chart_response(spec, fmt)
+    charts = {
+        "frequency": service.frequency_spec,
+        "durations": service.duration_spec,
+        "returns": service.returns_spec,
+    }
+    return chart_response(charts[chart](report), fmt)
 
 
 Overlap = Annotated[OverlapQuery, Query()]

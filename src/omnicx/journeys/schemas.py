@@ -185,6 +185,26 @@ class EntryPage(BaseModel):
     bounce_rate: float
 
 
+class ExitPage(BaseModel):
+    page: str = Field(description="The page's path (no host, no query)")
+    views: int
+    exits: int = Field(description="Views that were the last page of a visit")
+
+    @property
+    def exit_rate(self) -> float | None:
+        return self.exits / self.views if self.views else None
+
+
+#: The buckets of days between a customer's visits: each one's lower bound in days (the last has none above it).
+RETURN_BUCKETS = (0, 1, 2, 4, 7, 14, 30)
+
+
+class ReturnBucket(BaseModel):
+    from_days: int = Field(description="Returns at least this many days after the previous visit...")
+    to_days: int | None = Field(description="... and less than this (none: no upper bound)")
+    returns: int
+
+
 #: The session duration buckets: each one's lower bound in seconds (the last has none above it).
 DURATION_BUCKETS = (0, 10, 30, 60, 180, 600, 1800)
 
@@ -209,6 +229,14 @@ class UsageReport(BaseModel):
     )
     entry_pages: list[EntryPage] = Field(default=[], description="The landing pages with the most sessions")
     durations: list[DurationBucket] = Field(default=[], description="Sessions by duration, every bucket")
+    exit_pages: list[ExitPage] = Field(
+        default=[],
+        description="The pages that ended the most visits (page views only; a visit ends after the sessions' "
+        "inactivity timeout)",
+    )
+    days_between_visits: list[ReturnBucket] = Field(
+        default=[], description="A customer's sessions by the time since their previous one in the range"
+    )
 
 
 MAX_GAP_DAYS = 366

@@ -369,6 +369,8 @@ def usage_page(
         "frequency_json": json.dumps(service.frequency_spec(report)) if report else None,
         "durations_query": urlencode([*params, ("chart", "durations")]),
         "durations_json": json.dumps(service.duration_spec(report)) if report else None,
+        "returns_query": urlencode([*params, ("chart", "returns")]),
+        "returns_json": json.dumps(service.returns_spec(report)) if report else None,
     }
     return render(request, "journeys/usage.html", context)
 

@@ -19,6 +19,11 @@ Statement = tuple[str, dict[str, Any]]
 #: Order statuses that are no sale: commerce's rule (`commerce.service.REVENUE_STATUSES`, a test keeps them
 #: equal), read here from the analytics copy's orders.
 NOT_SALES = ("cancelled", "returned")
+#: A page view's path in SQL: its address without scheme, host, query or fragment (`/` when nothing is left).
+PAGE_PATH = (
+    "coalesce(nullif(regexp_extract(coalesce(url, ''), "
+    "'^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')"
+)
 
 
 def workspace_range(

@@ -246,3 +246,12 @@ def _duration_label(low: int, high: int | None) -> str:
         return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
 
     return f"{short(low)}+" if high is None else f"{short(low)}–{short(high)}"
+
+
+def returns_spec(report: UsageReport) -> dict[str, Any]:
+    """Returning visits by the days since the customer's previous visit, soonest first."""
+    bars = [
+        (f"{b.from_days}+" if b.to_days is None else f"{b.from_days}–{b.to_days}", b.returns)
+        for b in report.days_between_visits
+    ]
+    return _bars(bars, gettext("Days since the previous visit"), gettext("Returning visits"))

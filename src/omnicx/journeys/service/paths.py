@@ -22,22 +22,17 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.journeys.schemas import PathItems, PathLink, PathNode, PathQuery, PathReport, PathRow
-from omnicx.journeys.service._common import Statement, workspace_range
+from omnicx.journeys.service._common import PAGE_PATH, Statement, workspace_range
 from omnicx.tracking import service as tracking_service
 
 #: The items shown per step (the rest together as one node); the whole paths listed.
 NODES_PER_STEP = 8
 TOP_PATHS = 20
 
-#: A page's path from its address: what follows the scheme and host, up to a query or fragment.
-_PAGE_PATH = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)"
-
 _ITEMS = f"""
 labelled AS (
     SELECT person_id, id, timestamp,
-        CASE WHEN type = 'page'
-            THEN coalesce(nullif(regexp_extract(coalesce(url, ''), '{_PAGE_PATH}', 1), ''), '/')
-            ELSE event END AS label
+        CASE WHEN type = 'page' THEN {PAGE_PATH} ELSE event END AS label
     FROM events
     WHERE timestamp >= $since AND timestamp < $until AND person_id IS NOT NULL
         AND ((type = 'page' AND $pages) OR (type = 'track' AND event IS NOT NULL AND $tracks))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,14 +15,18 @@ from sqlalchemy.orm import Session
 from omnicx.analytics import service as analytics_service
 from omnicx.journeys.schemas import (
     DURATION_BUCKETS,
+    RETURN_BUCKETS,
     DurationBucket,
     EntryPage,
+    ExitPage,
+    ReturnBucket,
     UsageCell,
     UsageQuery,
     UsageReport,
     UsageRow,
 )
-from omnicx.journeys.service._common import number_or_none, workspace_range
+from omnicx.journeys.service._common import PAGE_PATH, number_or_none, workspace_range
+from omnicx.tracking import service as tracking_service
 
 #: Sessions per local day and hour, per channel (weekdays are read from the days in Python: the engines number
 #: weekdays differently).
@@ -74,6 +78,36 @@ SELECT bucket, count(*) FROM (
 """  # noqa: S608
 ENTRY_PAGES_SHOWN = 20
 
+#: Per page (its path), its views and how many were the last of a visit: no next page view of the customer
+#: within the inactivity timeout.
+EXIT_PAGES = f"""
+WITH viewed AS (
+    SELECT {PAGE_PATH} AS page, timestamp,
+        lead(timestamp) OVER (PARTITION BY person_id ORDER BY timestamp, id) AS next_at,
+        row_number() OVER (PARTITION BY person_id ORDER BY timestamp, id) AS k,
+        count(*) OVER (PARTITION BY person_id) AS n
+    FROM events
+    WHERE type = 'page' AND timestamp >= $since AND timestamp < $until AND person_id IS NOT NULL
+)
+SELECT page, count(*) AS views, count(*) FILTER (WHERE k = n OR next_at > timestamp + $gap) AS exits
+FROM viewed GROUP BY page ORDER BY exits DESC, page LIMIT $limit
+"""  # noqa: S608
+
+#: A customer's sessions after their first in the range, per bucket of time since the previous one (numbered
+#: from 1; bounds from `RETURN_BUCKETS`, as parameters `$r1`...).
+_RETURN = " ".join(f"WHEN started_at < previous_at + $r{k} THEN {k}" for k in range(1, len(RETURN_BUCKETS)))
+RETURNS = f"""
+SELECT bucket, count(*) FROM (
+    SELECT CASE {_RETURN} ELSE {len(RETURN_BUCKETS)} END AS bucket FROM (
+        SELECT started_at,
+            lag(started_at) OVER (PARTITION BY person_id ORDER BY started_at, id) AS previous_at,
+            row_number() OVER (PARTITION BY person_id ORDER BY started_at, id) AS k
+        FROM sessions
+        WHERE started_at >= $since AND started_at < $until AND person_id IS NOT NULL
+    ) WHERE k > 1
+) GROUP BY bucket
+"""  # noqa: S608
+
 
 def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> UsageReport:
     """When, on what and how engaged: the range's sessions by hour and weekday, device and channel."""
@@ -98,17 +132,35 @@ def usage(session: Session, *, workspace_id: uuid.UUID, query: UsageQuery) -> Us
             EntryPage(page=str(page), sessions=int(n), bounce_rate=int(bounced) / int(n))
             for page, n, bounced in ask(ENTRY_PAGES, {"limit": ENTRY_PAGES_SHOWN})
         ],
-        durations=_durations(ask(DURATIONS)),
+        durations=[
+            DurationBucket(from_seconds=low, to_seconds=high, sessions=n)
+            for low, high, n in _buckets(ask(DURATIONS), DURATION_BUCKETS)
+        ],
+        exit_pages=[
+            ExitPage(page=str(page), views=int(views), exits=int(exits))
+            for page, views, exits in ask(
+                EXIT_PAGES, {"gap": tracking_service.INACTIVITY, "limit": ENTRY_PAGES_SHOWN}
+            )
+        ],
+        days_between_visits=[
+            ReturnBucket(from_days=low, to_days=high, returns=n)
+            for low, high, n in _buckets(ask(RETURNS, _return_bounds()), RETURN_BUCKETS)
+        ],
     )
 
 
-def _durations(rows: list[tuple[Any, ...]]) -> list[DurationBucket]:
-    """Every bucket, quiet ones as zero: bucket k (from 1) holds durations from the k-th bound to the next."""
+def _return_bounds() -> dict[str, timedelta]:
+    return {f"r{k}": timedelta(days=days) for k, days in enumerate(RETURN_BUCKETS) if k}
+
+
+def _buckets(rows: list[tuple[Any, ...]], bounds: tuple[int, ...]) -> list[tuple[int, int | None, int]]:
+    """Every bucket as (from, to, count), quiet ones as zero: bucket k (from 1) counts from the k-th bound to
+    the next (the last has none)."""
     counts = {int(bucket): int(n) for bucket, n in rows}
-    uppers: list[int | None] = [*DURATION_BUCKETS[1:], None]
+    uppers: list[int | None] = [*bounds[1:], None]
     return [
-        DurationBucket(from_seconds=low, to_seconds=high, sessions=counts.get(k, 0))
-        for k, (low, high) in enumerate(zip(DURATION_BUCKETS, uppers, strict=True), start=1)
+        (low, high, counts.get(k, 0))
+        for k, (low, high) in enumerate(zip(bounds, uppers, strict=True), start=1)
     ]
 
 
@@ -148,7 +200,7 @@ def _busiest(row: UsageRow) -> tuple[int, str]:
 
 def usage_csv(report: UsageReport) -> str:
     """The engagement tables as CSV: one row per device category, then one per channel, then one per entry page
-    (its sessions and bounce rate)."""
+    (its sessions and bounce rate) and one per exit page (its views and exit rate)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -179,6 +231,10 @@ def usage_csv(report: UsageReport) -> str:
             )
     for page in report.entry_pages:
         writer.writerow(["entry_page", page.page, page.sessions, "", _fixed(page.bounce_rate, 4), "", "", ""])
+    for exit_page in report.exit_pages:
+        writer.writerow(
+            ["exit_page", exit_page.page, exit_page.views, "", _fixed(exit_page.exit_rate, 4), "", "", ""]
+        )
     return out.getvalue()
 
 
