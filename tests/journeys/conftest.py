@@ -10,8 +10,9 @@ from omnicx.kernel.settings import Settings
 from tests.analytics.chdb_support import chdb_settings
 from tests.analytics.conftest import chdb_path, chdb_url, source
 from tests.commerce.conftest import shop
+from tests.inbox.conftest import email_inbox
 
-__all__ = ["chdb_path", "chdb_url", "on_clickhouse", "shop", "source"]
+__all__ = ["chdb_path", "chdb_url", "email_inbox", "on_clickhouse", "shop", "source"]
 
 T = TypeVar("T")
 

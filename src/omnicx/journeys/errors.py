@@ -12,6 +12,12 @@ class InvalidFunnel(Invalid):
     code = "invalid_funnel"
 
 
+class InvalidJourneyMap(Invalid):
+    """A journey map's stages or rules cannot be used (a rule written wrongly, a stage that does not exist)."""
+
+    code = "invalid_journey_map"
+
+
 class InvalidRange(Invalid):
     """A report's range runs backwards, is too long, or is beyond the calendar."""
 

@@ -1,13 +1,14 @@
-"""Tables of the journeys domain: the funnels a workspace saved to open again."""
+"""Tables of the journeys domain: the funnels a workspace saved to open again, and its journey map's stages."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from omnicx.kernel.db import Base, IdMixin, TimestampMixin
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin, utcnow
 
 
 class SavedFunnel(IdMixin, TimestampMixin, Base):
@@ -25,3 +26,19 @@ class SavedFunnel(IdMixin, TimestampMixin, Base):
     window_hours: Mapped[int]
     mode: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class JourneyMap(TimestampMixin, Base):
+    """A workspace's own journey map (the default map applies until one is saved): its stages in order, each a
+    name and rules as written (`visit`, `event:…`, `page:…`, `order:…`, `conversation[:intent]`), and the
+    texts of the pages whose repeated visits signal friction."""
+
+    __tablename__ = "journeys_map"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    stages: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    friction_pages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
-from omnicx.journeys.errors import InvalidFunnel
+from omnicx.journeys.errors import InvalidFunnel, InvalidJourneyMap
 from omnicx.kernel.text import PlainText
 
 MAX_STEPS = 8
@@ -484,3 +484,145 @@ class SavedFunnelPublic(BaseModel):
     mode: FunnelMode
     created_by: str
     created_at: datetime
+
+
+class StageRuleKind(StrEnum):
+    """What marks a customer as reaching a journey stage."""
+
+    VISIT = "visit"  # a session started
+    EVENT = "event"  # a track call by its exact name
+    PAGE = "page"  # a page view whose address contains the text
+    ORDER = "order"  # `order:placed`: an order placed (not cancelled); `order:<status>`: an order now in it
+    CONVERSATION = "conversation"  # a conversation opened; `conversation:<intent>`: opened with that intent
+
+
+#: Rule kinds whose text is optional (`visit`, `conversation`) or fixed to the order statuses.
+ORDER_STATUSES = ("placed", "paid", "ready_for_pickup", "picked_up", "shipped", "delivered", "returned")
+
+
+class StageRule(BaseModel):
+    kind: StageRuleKind
+    match: str = Field(default="", max_length=200)
+
+    @property
+    def as_text(self) -> str:
+        return f"{self.kind.value}:{self.match}" if self.match else self.kind.value
+
+    @classmethod
+    def parse(cls, text: str) -> StageRule:
+        """A rule as written: `visit`, `event:Order Completed`, `page:/help`, `order:delivered`,
+        `conversation` or `conversation:delivery`."""
+        kind, _, match = text.strip().partition(":")
+        kinds = {k.value for k in StageRuleKind}
+        if kind.strip() not in kinds:
+            raise InvalidJourneyMap(
+                f"a stage rule starts with one of {', '.join(sorted(kinds))}: {text[:80]!r}"
+            )
+        rule = cls(kind=StageRuleKind(kind.strip()), match=match.strip())
+        if rule.kind is StageRuleKind.VISIT and rule.match:
+            raise InvalidJourneyMap("a `visit` rule takes no text")
+        if rule.kind in (StageRuleKind.EVENT, StageRuleKind.PAGE) and not rule.match:
+            raise InvalidJourneyMap(f"a `{rule.kind.value}` rule needs a text: `{rule.kind.value}:…`")
+        if rule.kind is StageRuleKind.ORDER and rule.match not in ORDER_STATUSES:
+            raise InvalidJourneyMap(
+                f"an order rule is one of {', '.join(f'order:{s}' for s in ORDER_STATUSES)}"
+            )
+        return rule
+
+
+MAX_STAGES = 8
+
+
+class JourneyStage(BaseModel):
+    """A stage of the journey map: its name and the rules that mark a customer as reaching it (any of them)."""
+
+    name: PlainText = Field(min_length=1, max_length=60)
+    rules: list[str] = Field(min_length=1, max_length=12)
+
+    @model_validator(mode="after")
+    def _rules_parse(self) -> JourneyStage:
+        self.name = self.name.strip()
+        if not self.name:
+            raise ValueError("a stage needs a name")
+        self.rules = [StageRule.parse(text).as_text for text in self.rules if text.strip()]
+        if not self.rules:
+            raise ValueError(f"stage {self.name!r} needs a rule")
+        return self
+
+    @property
+    def parsed(self) -> list[StageRule]:
+        return [StageRule.parse(text) for text in self.rules]
+
+
+class JourneyMapSettings(BaseModel):
+    """The workspace's journey map: its stages in order, and the pages whose repeated visits in a stage signal
+    friction (addresses containing any of these texts)."""
+
+    stages: list[JourneyStage] = Field(min_length=2, max_length=MAX_STAGES)
+    friction_pages: list[str] = Field(default=[], max_length=12)
+
+    @model_validator(mode="after")
+    def _clean(self) -> JourneyMapSettings:
+        self.friction_pages = [text.strip()[:200] for text in self.friction_pages if text.strip()]
+        return self
+
+
+class JourneyMapQuery(BaseModel):
+    """Customers who reached the first stage in an inclusive range of days (workspace time zone)."""
+
+    date_from: date
+    date_to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> JourneyMapQuery:
+        if self.date_to < self.date_from:
+            raise ValueError("the range ends before it starts")
+        return self
+
+
+class StageChannel(BaseModel):
+    channel: str
+    customers: int = Field(description="Customers with a touchpoint on this channel while in the stage")
+
+
+class StageIntent(BaseModel):
+    intent: str = Field(description="The detected intent; empty when none was detected")
+    conversations: int
+
+
+class StageResult(BaseModel):
+    """One stage: who reached it, what they used while in it, how many went on, and where it hurt.
+
+    A customer is in a stage from reaching it until reaching the next (or the end of the range)."""
+
+    position: int = Field(description="1 for the first stage")
+    name: str
+    customers: int
+    share_of_first: float | None
+    conversion_to_next: float | None = Field(description="Customers reaching the next stage over this one's")
+    dropped: int | None = Field(description="Customers who did not reach the next stage (none for the last)")
+    median_seconds_in_stage: float | None = Field(description="Until reaching the next stage")
+    channels: list[StageChannel]
+    conversations: int = Field(description="Conversations opened while in the stage")
+    contacting_customers: int
+    intents: list[StageIntent]
+    struggling_customers: int = Field(
+        description="Customers who viewed the friction pages twice or more while in the stage"
+    )
+
+
+class JourneyMapReport(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    friction_pages: list[str]
+    stages: list[StageResult]
+
+
+class StageMetric(StrEnum):
+    """The customers behind a journey map number."""
+
+    REACHED = "reached"
+    DROPPED = "dropped"  # reached the stage, not the next
+    CONTACTING = "contacting"  # opened a conversation while in the stage
+    STRUGGLING = "struggling"  # viewed the friction pages twice or more while in the stage

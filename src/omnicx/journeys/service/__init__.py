@@ -1,5 +1,5 @@
-"""Public face of the journeys domain: funnels, paths, channel usage and channel overlap over the analytics copy, tables
-and charts."""
+"""Public face of the journeys domain: funnels, paths, the journey map, channel usage and channel overlap over
+the analytics copy, tables and charts."""
 
 from omnicx.journeys.service.charts import (
     combinations_spec,
@@ -21,6 +21,13 @@ from omnicx.journeys.service.funnels import (
     funnel_statement,
     suggested_events,
 )
+from omnicx.journeys.service.journey_map import (
+    journey_customers,
+    journey_map,
+    journey_map_csv,
+    journey_statements,
+)
+from omnicx.journeys.service.map_settings import get_journey_map, reset_journey_map, save_journey_map
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
 from omnicx.journeys.service.path_charts import paths_spec
 from omnicx.journeys.service.paths import path_statements, paths, paths_csv
@@ -43,8 +50,13 @@ __all__ = [
     "funnel_csv",
     "funnel_spec",
     "funnel_statement",
+    "get_journey_map",
     "get_saved_funnel",
     "heatmap_spec",
+    "journey_customers",
+    "journey_map",
+    "journey_map_csv",
+    "journey_statements",
     "list_saved_funnels",
     "main_currency",
     "overlap",
@@ -54,8 +66,10 @@ __all__ = [
     "paths",
     "paths_csv",
     "paths_spec",
+    "reset_journey_map",
     "returns_spec",
     "save_funnel",
+    "save_journey_map",
     "spend_spec",
     "suggested_events",
     "switching_spec",
