@@ -66,6 +66,7 @@ SHOTS = [
     Shot("attribution", "marketer", "/attribution"),
     Shot("funnels", "analyst", "/journeys/funnels"),
     Shot("paths", "analyst", "/journeys/paths"),
+    Shot("journey-map", "analyst", "/journeys/map"),
     Shot("channel-usage", "analyst", "/journeys/usage"),
     Shot("channel-overlap", "analyst", "/journeys/overlap"),
     Shot("customers", "marketer", "/customers", full_page=False),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,14 +17,15 @@ pytestmark = pytest.mark.e2e
 PAGES = {
     "/journeys/funnels": ["#funnel-chart", "#funnel-trend"],
     "/journeys/paths": ["#paths-sankey"],
+    "/journeys/map": ["#journey-map-chart"],
     "/journeys/usage": ["#usage-heatmap", "#usage-frequency", "#usage-returns", "#usage-durations"],
     "/journeys/overlap": ["#overlap-combinations", "#overlap-switching-chart", "#overlap-spend"],
 }
 HEADINGS = {
-    "en": ("Funnels", "Paths", "Channel usage", "Channel overlap"),
-    "fr": ("Entonnoirs", "Parcours", "Usage des canaux", "Chevauchement des canaux"),
-    "id": ("Corong", "Jalur", "Penggunaan kanal", "Tumpang tindih kanal"),
-    "ca": ("Embuts", "Recorreguts", "Ús dels canals", "Superposició de canals"),
+    "en": ("Funnels", "Paths", "Journey map", "Channel usage", "Channel overlap"),
+    "fr": ("Entonnoirs", "Parcours", "Carte du parcours", "Usage des canaux", "Chevauchement des canaux"),
+    "id": ("Corong", "Jalur", "Peta perjalanan", "Penggunaan kanal", "Tumpang tindih kanal"),
+    "ca": ("Embuts", "Recorreguts", "Mapa del recorregut", "Ús dels canals", "Superposició de canals"),
 }
 
 
@@ -62,38 +64,65 @@ def test_the_journeys_pages_draw_their_charts_and_show_the_api_numbers(
         expect(analyst.locator("main h1")).to_have_text(heading)
         for chart in charts:
             analyst.wait_for_selector(f"{chart}[data-rendered=true] svg")
+        NUMBERS[path](analyst, demo)  # each page visited once: its numbers are checked while it is open
         ARTIFACTS.mkdir(exist_ok=True)
         name = f"journeys-{path.rsplit('/', 1)[1]}-{language}.png"
         analyst.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
-    analyst.goto(f"{demo.url}/journeys/funnels")
-    export = analyst.get_attribute("#funnel-chart", "data-chart-key")
-    funnel = analyst.request.get(f"{demo.url}/api/v1/journeys/funnel?{export}").json()
+
+def _api(page: Page, demo: Demo, path: str, query: str | None = None) -> dict[str, Any]:
+    """What the API says for the page's own range (or `query`)."""
+    body: dict[str, Any] = page.request.get(
+        f"{demo.url}/api/v1/journeys/{path}?{query or _range(page)}"
+    ).json()
+    return body
+
+
+def _funnel_numbers(page: Page, demo: Demo) -> None:
+    funnel = _api(page, demo, "funnel", page.get_attribute("#funnel-chart", "data-chart-key"))
     assert funnel["steps"][0]["customers"] > 0
-    cells = analyst.locator("#funnel-table tbody tr td:nth-child(2)").all_inner_texts()
+    cells = page.locator("#funnel-table tbody tr td:nth-child(2)").all_inner_texts()
     assert [_digits(cell) for cell in cells] == [step["customers"] for step in funnel["steps"]]
 
-    analyst.goto(f"{demo.url}/journeys/paths")
-    paths = analyst.request.get(f"{demo.url}/api/v1/journeys/paths?{_range(analyst)}").json()
-    assert _digits(analyst.inner_text("[data-kpi=visits]")) == paths["visits"] > 0
-    top_path = analyst.locator("#paths-top tbody tr").first.locator("td").all_inner_texts()
-    assert (top_path[0], _digits(top_path[1])) == (
-        " → ".join(paths["top_paths"][0]["items"]),
-        paths["top_paths"][0]["visits"],
-    )
 
-    analyst.goto(f"{demo.url}/journeys/overlap")
-    overlap = analyst.request.get(f"{demo.url}/api/v1/journeys/overlap?{_range(analyst)}").json()
-    assert _digits(analyst.inner_text("[data-kpi=customers]")) == overlap["customers"] > 0
-    moves = analyst.locator("#overlap-switching tbody tr").first.locator("td").all_inner_texts()
+def _paths_numbers(page: Page, demo: Demo) -> None:
+    paths = _api(page, demo, "paths")
+    assert _digits(page.inner_text("[data-kpi=visits]")) == paths["visits"] > 0
+    top_path = page.locator("#paths-top tbody tr").first.locator("td").all_inner_texts()
+    best = paths["top_paths"][0]
+    assert (top_path[0], _digits(top_path[1])) == (" → ".join(best["items"]), best["visits"])
+
+
+def _map_numbers(page: Page, demo: Demo) -> None:
+    journey = _api(page, demo, "map")
+    shown = page.locator("#journey-map [data-number=reached]").all_inner_texts()
+    assert [_digits(n) for n in shown] == [stage["customers"] for stage in journey["stages"]]
+    assert journey["stages"][0]["customers"] > journey["stages"][2]["customers"] > 0  # some went on to buy
+    assert any(stage["struggling_customers"] for stage in journey["stages"])  # the demo's help-page visits
+
+
+def _overlap_numbers(page: Page, demo: Demo) -> None:
+    overlap = _api(page, demo, "overlap")
+    assert _digits(page.inner_text("[data-kpi=customers]")) == overlap["customers"] > 0
+    moves = page.locator("#overlap-switching tbody tr").first.locator("td").all_inner_texts()
     top = overlap["switching"][0]
     assert (moves[0], moves[1], _digits(moves[2])) == (top["from_channel"], top["to_channel"], top["moves"])
 
-    analyst.goto(f"{demo.url}/journeys/usage")
-    usage = analyst.request.get(f"{demo.url}/api/v1/journeys/usage?{_range(analyst)}").json()
-    first = analyst.locator("#usage-channels tbody tr").first.locator("td").all_inner_texts()
+
+def _usage_numbers(page: Page, demo: Demo) -> None:
+    usage = _api(page, demo, "usage")
+    first = page.locator("#usage-channels tbody tr").first.locator("td").all_inner_texts()
     busiest = usage["by_channel"][0]
     assert (first[0], _digits(first[1])) == (busiest["key"], busiest["sessions"])
+
+
+NUMBERS: dict[str, Callable[[Page, Demo], None]] = {
+    "/journeys/funnels": _funnel_numbers,
+    "/journeys/paths": _paths_numbers,
+    "/journeys/map": _map_numbers,
+    "/journeys/usage": _usage_numbers,
+    "/journeys/overlap": _overlap_numbers,
+}
 
 
 def _range(page: Page) -> str:

@@ -4,6 +4,7 @@ on ClickHouse's engine (chdb); the workspace's own map; API, exports, page and C
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from omnicx.analytics import service as analytics_service
+from omnicx.app.cli import app as cli_app
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.models import Conversation
 from omnicx.inbox.schemas import InboxPublic
@@ -26,9 +29,11 @@ from omnicx.journeys.schemas import (
     StageMetric,
     StageRule,
 )
+from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 from tests.conftest import World
+from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound
 from tests.journeys.conftest import on_clickhouse
 from tests.journeys.test_funnels import DAY, at
@@ -185,3 +190,92 @@ def test_the_same_map_on_clickhouse(
 def test_a_rule_written_wrongly_is_refused(text: str) -> None:
     with pytest.raises(InvalidJourneyMap):
         StageRule.parse(text)
+
+
+RANGE = {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
+
+
+def test_the_workspace_edits_its_map_through_the_api_and_reads_it_everywhere(
+    client: TestClient,
+    runtime: Runtime,
+    world: World,
+    source: KeyedSource,
+    db: Session,
+    email_inbox: InboxPublic,
+    cli_env: dict[str, str],
+) -> None:
+    _seeded(client, runtime, source, db, email_inbox)
+    manager, reader = world.token(Role.MARKETER), world.token(Role.VIEWER)  # viewers read, do not edit
+    default = client.get("/api/v1/journeys/map/stages", headers=reader).json()
+    assert [s["name"] for s in default["stages"]][:3] == ["Discover", "Consider", "Purchase"]
+    body = MAP.model_dump()
+    assert client.put("/api/v1/journeys/map/stages", json=body, headers=reader).status_code == 403
+    wrong = {**body, "stages": [{"name": "Look", "rules": ["click:Buy"]}, *body["stages"][1:]]}
+    refused = client.put("/api/v1/journeys/map/stages", json=wrong, headers=manager)
+    assert refused.status_code == 422 and set(refused.json()) >= {"code", "message"}
+    assert client.put("/api/v1/journeys/map/stages", json=body, headers=manager).status_code == 200
+
+    report = client.get("/api/v1/journeys/map", params=RANGE, headers=reader).json()
+    assert [s["customers"] for s in report["stages"]] == [4, 3, 2, 1, 1]
+    who = client.get(
+        "/api/v1/journeys/map/customers", params={**RANGE, "stage": 1, "metric": "dropped"}, headers=reader
+    )
+    assert [c["id"] for c in who.json()["items"]] == [str(customer_of(runtime, "c"))]
+    csv = client.get("/api/v1/journeys/map.csv", params=RANGE, headers=reader)
+    assert csv.text.count("\n") == 6 and "4,delivery:1" not in csv.text and "delivery:1" in csv.text
+    png = client.get("/api/v1/journeys/map/chart.png", params=RANGE, headers=reader)
+    assert png.content.startswith(b"\x89PNG")
+
+    sign_in(client, world.members[Role.VIEWER].email, world.members[Role.VIEWER].password)
+    page = client.get("/journeys/map", params=RANGE)
+    assert page.status_code == 200 and 'id="journey-map"' in page.text and "Again" in page.text
+    assert "/journeys/map/customers?" in page.text and "Edit the stages" not in page.text
+    people = client.get("/journeys/map/customers", params={**RANGE, "stage": 2, "metric": "struggling"})
+    assert f"/customers/{customer_of(runtime, 'a')}" in people.text
+
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "journeys",
+            "map",
+            "-w",
+            world.workspace.slug,
+            "--from",
+            RANGE["date_from"],
+            "--to",
+            RANGE["date_to"],
+        ],
+        env=cli_env,
+    )
+    assert result.exit_code == 0 and "5. Again" in result.stdout, result.output
+    reset = CliRunner().invoke(
+        cli_app, ["journeys", "map-stages", "-w", world.workspace.slug, "--reset"], env=cli_env
+    )
+    assert reset.exit_code == 0 and json.loads(reset.stdout)["stages"][0]["name"] == "Discover"
+    assert len(json.loads(reset.stdout)["stages"]) == 6
+
+
+def test_the_stages_form_saves_and_keeps_what_was_typed_when_refused(
+    client: TestClient, world: World
+) -> None:
+    sign_in(client, world.members[Role.MARKETER].email, world.members[Role.MARKETER].password)
+    form = client.get("/journeys/map/stages")
+    assert form.status_code == 200 and "order:placed" in form.text
+    token = page_csrf(client, "/journeys/map/stages")
+    typed = {
+        "csrf_token": token,
+        "name": ["Look", "Buy", ""],
+        "rules": ["visit", "clicks:Buy", ""],
+        "friction_pages": "/help",
+    }
+    refused = client.post("/journeys/map/stages", data=typed)
+    assert refused.status_code == 422 and 'role="alert"' in refused.text and "clicks:Buy" in refused.text
+    typed["rules"] = ["visit", "event:Order Completed", ""]
+    saved = client.post("/journeys/map/stages", data=typed, follow_redirects=False)
+    assert saved.status_code == 303
+    stages = client.get("/api/v1/journeys/map/stages", headers=world.token(Role.VIEWER)).json()
+    assert [(s["name"], s["rules"]) for s in stages["stages"]] == [
+        ("Look", ["visit"]),
+        ("Buy", ["event:Order Completed"]),
+    ]
+    assert stages["friction_pages"] == ["/help"]

@@ -161,6 +161,9 @@ class _Visitor:
         self.name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         self.known = False
         self.visits = 1
+        self.bought = False
+        # Its own stream for what comes after a purchase, so the rest of the world stays as the seed made it.
+        self.aside = random.Random(index)
 
 
 def _message(kind: str, visitor: _Visitor, device: str, when: datetime, **body: Any) -> dict[str, Any]:
@@ -237,6 +240,11 @@ class _Generator:
             path = paths[(landing + step) % len(paths)]
             yield _view(visitor, device, when, path, arrival if step == 0 else None)
             when += timedelta(seconds=rng.randint(8, 160))
+        if visitor.bought and visitor.aside.random() < 0.4:
+            # After a purchase, some come back looking for their delivery: the help pages, more than once.
+            for path in ("/help/delivery", "/help/returns", "/help/delivery")[: visitor.aside.randint(2, 3)]:
+                yield _view(visitor, device, when, path, None)
+                when += timedelta(seconds=visitor.aside.randint(15, 90))
         yield from self._conversions(visitor, device, when, arrival, item)
 
     def _conversions(
@@ -266,6 +274,7 @@ class _Generator:
             properties = {"value": item.price_minor / 100, "currency": "EUR", "products": [{"sku": item.sku}]}
             yield _message("track", visitor, device, when, event="Checkout Started", properties=properties)
             if rng.random() < 0.55:
+                visitor.bought = True
                 self.result.purchases.append(
                     Purchase(
                         visitor=visitor.index,

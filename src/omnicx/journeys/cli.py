@@ -1,5 +1,5 @@
-"""`omnicx journeys`: funnels, paths, channel usage and channel overlap in a terminal, or as CSV/JSON for a spreadsheet
-or a script."""
+"""`omnicx journeys`: funnels, paths, the journey map, channel usage and channel overlap in a terminal, or as CSV/JSON
+for a spreadsheet or a script."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from omnicx.journeys.schemas import (
     FunnelMode,
     FunnelQuery,
     FunnelResult,
+    JourneyMapQuery,
+    JourneyMapReport,
+    JourneyMapSettings,
     OverlapQuery,
     OverlapReport,
     PathItems,
@@ -35,7 +38,9 @@ from omnicx.kernel.errors import DomainError
 
 Report = TypeVar("Report", bound=BaseModel)
 
-app = typer.Typer(help="Journeys: funnels, paths, channel usage and channel overlap over the analytics copy.")
+app = typer.Typer(
+    help="Journeys: funnels, paths, the journey map, channel usage and channel overlap over the analytics copy."
+)
 
 StepsOpt = Annotated[
     list[str],
@@ -325,6 +330,74 @@ def _print_paths(report: PathReport) -> None:
     for row in report.top_paths:
         top.add_row(escape(" → ".join(row.items)), f"{row.visits:,}", f"{row.customers:,}")
     console.print(top)
+
+
+@app.command("map")
+def map_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """The journey map: per stage the customers who reached it, went on, stopped there, the time spent, the
+    channels used, conversations opened and friction (json adds channels and intents in full)."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        query = JourneyMapQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        settings = service.get_journey_map(session, workspace_id=ws.id)
+        report = service.journey_map(session, workspace_id=ws.id, settings=settings, query=query)
+    _emit(report, output, service.journey_map_csv, _print_map)
+
+
+def _print_map(report: JourneyMapReport) -> None:
+    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    table = Table(title=f"journey map: {report.date_from} → {report.date_to} ({report.timezone})")
+    columns = (
+        "stage",
+        "customers",
+        "went on",
+        "stopped",
+        "median time",
+        "channels",
+        "conversations",
+        "friction",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("stage", "channels") else "right")
+    for stage in report.stages:
+        median = stage.median_seconds_in_stage
+        table.add_row(
+            escape(f"{stage.position}. {stage.name}"),
+            f"{stage.customers:,}",
+            _share(stage.conversion_to_next),
+            "—" if stage.dropped is None else f"{stage.dropped:,}",
+            "—" if median is None else f"{median / 3600:.1f} h",
+            escape(", ".join(f"{c.channel} {c.customers:,}" for c in stage.channels[:3]) or "—"),
+            f"{stage.conversations:,}",
+            f"{stage.struggling_customers:,}",
+        )
+    console.print(table)
+
+
+@app.command("map-stages")
+def map_stages_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    set_from: Annotated[
+        typer.FileText | None,
+        typer.Option("--set", help="Replace the stages with a JSON file shaped like this command's output."),
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Back to the default stages.")] = False,
+) -> None:
+    """Print the workspace's journey map stages as JSON; `--set FILE` replaces them, `--reset` restores the
+    default ones."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        if reset:
+            service.reset_journey_map(session, workspace_id=ws.id)
+        elif set_from is not None:
+            data = JourneyMapSettings.model_validate_json(set_from.read())
+            service.save_journey_map(session, workspace_id=ws.id, data=data)
+        print(service.get_journey_map(session, workspace_id=ws.id).model_dump_json(indent=2))
 
 
 @app.command("saved")

@@ -1,5 +1,5 @@
-"""REST API of journeys: `/api/v1/journeys/funnel`, `/paths`, `/usage` and `/overlap` (JSON, CSV, charts) and the
-event names offered as funnel steps."""
+"""REST API of journeys: `/api/v1/journeys/funnel`, `/paths`, `/map`, `/usage` and `/overlap` (JSON, CSV, charts),
+the journey map's stages, and the event names offered as funnel steps."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from omnicx.journeys.schemas import (
     FunnelMode,
     FunnelQuery,
     FunnelResult,
+    JourneyMapQuery,
+    JourneyMapReport,
+    JourneyMapSettings,
     OverlapQuery,
     OverlapReport,
     PathQuery,
     PathReport,
     SavedFunnelCreate,
     SavedFunnelPublic,
+    StageMetric,
     UsageQuery,
     UsageReport,
 )
@@ -41,6 +45,7 @@ from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 router = APIRouter(prefix="/api/v1/journeys", tags=["journeys"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Principal, require(Action.JOURNEYS_READ)]
+Manager = Annotated[Principal, require(Action.JOURNEYS_MANAGE)]
 Steps = Annotated[
     list[str],
     Query(
@@ -176,6 +181,87 @@ def paths_chart(fmt: ChartFormat, session: SessionDep, principal: Reader, query:
     return chart_response(service.paths_spec(report), fmt)
 
 
+MapRange = Annotated[JourneyMapQuery, Query()]
+
+
+@router.get("/map", response_model=JourneyMapReport)
+def journey_map(session: SessionDep, principal: Reader, query: MapRange) -> JourneyMapReport:
+    """The journey map for customers who reached its first stage in the inclusive range (workspace time zone):
+    per stage the customers who reached it (stages may be skipped, never gone back to), the share who went on
+    to the next, those whose journey stopped there, the median time spent, the channels of their touchpoints,
+    the conversations they opened and their intents, and who viewed the friction pages twice or more."""
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    return service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
+
+
+@router.get("/map.csv", response_class=Response, responses=CSV_RESPONSES)
+def journey_map_csv(session: SessionDep, principal: Reader, query: MapRange) -> Response:
+    """One row per stage."""
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    report = service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
+    return csv_attachment(
+        service.journey_map_csv(report), f"journey-map-{query.date_from}-{query.date_to}.csv"
+    )
+
+
+@router.get("/map/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def journey_map_chart(fmt: ChartFormat, session: SessionDep, principal: Reader, query: MapRange) -> Response:
+    """Customers per stage, beside those whose journey stopped there."""
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    report = service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
+    return chart_response(service.stages_spec(report), fmt)
+
+
+@router.get("/map/customers", response_model=Page[CustomerPublic])
+def journey_map_customers(
+    session: SessionDep,
+    principal: Reader,
+    query: MapRange,
+    stage: Annotated[int, Query(ge=1, description="The stage, from 1")],
+    metric: StageMetric = StageMetric.REACHED,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[CustomerPublic]:
+    """The customers behind a number of the map: who reached a stage, whose journey stopped there, who opened
+    a conversation or viewed the friction pages twice or more while in it."""
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    return service.journey_customers(
+        session,
+        workspace_id=principal.workspace_id,
+        settings=settings,
+        query=query,
+        stage=stage,
+        metric=metric,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/map/stages", response_model=JourneyMapSettings)
+def journey_map_stages(session: SessionDep, principal: Reader) -> JourneyMapSettings:
+    """The workspace's journey map: its stages with their rules, and the friction pages (the default map until
+    one is saved)."""
+    return service.get_journey_map(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/map/stages", response_model=JourneyMapSettings)
+def save_journey_map_stages(
+    session: SessionDep, principal: Manager, data: JourneyMapSettings
+) -> JourneyMapSettings:
+    """Replace the workspace's stages and friction pages. A rule is `visit`, `event:<name>`, `page:<address
+    text>`, `order:placed` (or another status the order is now in) or `conversation[:<intent>]`."""
+    return service.save_journey_map(
+        session, workspace_id=principal.workspace_id, data=data, principal=principal
+    )
+
+
+@router.delete("/map/stages", status_code=204, response_class=Response)
+def reset_journey_map_stages(session: SessionDep, principal: Manager) -> Response:
+    """Back to the default map."""
+    service.reset_journey_map(session, workspace_id=principal.workspace_id, principal=principal)
+    return Response(status_code=204)
+
+
 Usage = Annotated[UsageQuery, Query()]
 
 
@@ -250,9 +336,6 @@ def overlap_chart(
         "spend": service.spend_spec,
     }
     return chart_response(charts[chart](report), fmt)
-
-
-Manager = Annotated[Principal, require(Action.JOURNEYS_MANAGE)]
 
 
 @router.get("/saved-funnels", response_model=list[SavedFunnelPublic])

@@ -1,21 +1,22 @@
 """The journeys pages: funnels (steps, range and window in a form; the chart, the step table, who dropped), paths,
-channel usage and channel overlap, each with its charts and exports."""
+the journey map (and its stages' editor), channel usage and channel overlap, each with its charts and exports."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
@@ -23,6 +24,9 @@ from omnicx.journeys.schemas import (
     FunnelBreakdown,
     FunnelMode,
     FunnelQuery,
+    JourneyMapQuery,
+    JourneyMapSettings,
+    JourneyStage,
     OverlapQuery,
     OverlapReport,
     PathItems,
@@ -30,12 +34,13 @@ from omnicx.journeys.schemas import (
     PathReport,
     SavedFunnelCreate,
     SavedFunnelPublic,
+    StageMetric,
     UsageQuery,
 )
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
-from omnicx.kernel.i18n import current_language, format_locale
+from omnicx.kernel.i18n import current_language, format_locale, gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.forms import redirect_or_page, see_other
@@ -48,8 +53,9 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavItem("funnels", N_("Funnels"), "/journeys/funnels", Action.JOURNEYS_READ, 35),
     NavItem("paths", N_("Paths"), "/journeys/paths", Action.JOURNEYS_READ, 36),
-    NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 37),
-    NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 38),
+    NavItem("journey-map", N_("Journey map"), "/journeys/map", Action.JOURNEYS_READ, 37),
+    NavItem("usage", N_("Channel usage"), "/journeys/usage", Action.JOURNEYS_READ, 38),
+    NavItem("overlap", N_("Channel overlap"), "/journeys/overlap", Action.JOURNEYS_READ, 39),
 ]
 
 #: The funnel modes as the form offers them.
@@ -269,6 +275,26 @@ def dropped_page(
     return render(request, "journeys/dropped.html", context)
 
 
+Q = TypeVar("Q", bound=BaseModel)
+R = TypeVar("R")
+
+
+def _report(
+    typed: Callable[[], Q], fallback: Callable[[], Q], run: Callable[[Q], R]
+) -> tuple[Q, R | None, str | None]:
+    """A report page's query as the form gave it (else `fallback`, with why the form's was refused) and its
+    report (none, with the reason, when the engine refuses it)."""
+    error = None
+    try:
+        query = typed()
+    except ValidationError as exc:
+        query, error = fallback(), str(exc.errors()[0]["msg"])
+    try:
+        return query, run(query), error
+    except DomainError as exc:
+        return query, None, exc.message
+
+
 #: What a path is made of, as the form offers it.
 PATH_ITEMS = [
     (PathItems.ALL, N_("Pages and events")),
@@ -292,16 +318,12 @@ def paths_page(  # the form's fields, each a query parameter
     """Where visits go from a start, or come from before an end: a Sankey diagram, where they end, the top
     paths."""
     first, last = service.default_range()
-    error, report = None, None
     fields = {"date_from": date_from or first, "date_to": date_to or last, "items": items}
-    try:
-        query = PathQuery(**fields, start=start, end=end, steps=steps)
-    except ValidationError as exc:
-        error, query = str(exc.errors()[0]["msg"]), PathQuery(**fields)
-    try:
-        report = service.paths(session, workspace_id=principal.workspace_id, query=query)
-    except DomainError as exc:
-        error = exc.message
+    query, report, error = _report(
+        lambda: PathQuery(**fields, start=start, end=end, steps=steps),
+        lambda: PathQuery(**fields),
+        lambda q: service.paths(session, workspace_id=principal.workspace_id, query=q),
+    )
     params = [
         ("date_from", query.date_from.isoformat()),
         ("date_to", query.date_to.isoformat()),
@@ -333,6 +355,173 @@ def _path_suggestions(
     return list(dict.fromkeys([*shown, *frequent]))
 
 
+@router.get("/journeys/map", response_class=HTMLResponse)
+def journey_map_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> HTMLResponse:
+    """The journey map: one card per stage, each number a link to the customers behind it."""
+    start, end = service.default_range()
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    query, report, error = _report(
+        lambda: JourneyMapQuery(date_from=date_from or start, date_to=date_to or end),
+        lambda: JourneyMapQuery(date_from=start, date_to=end),
+        lambda q: service.journey_map(
+            session, workspace_id=principal.workspace_id, settings=settings, query=q
+        ),
+    )
+    export_query = urlencode(
+        [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
+    )
+    context = {
+        "query": query,
+        "report": report,
+        "settings": settings,
+        "error": error,
+        "export_query": export_query,
+        "chart_json": json.dumps(service.stages_spec(report)) if report else None,
+        "can_edit": allows(principal.role, Action.JOURNEYS_MANAGE),
+    }
+    return render(request, "journeys/map.html", context)
+
+
+def _map_range(date_from: date | None, date_to: date | None) -> tuple[JourneyMapQuery, str | None]:
+    start, end = service.default_range()
+    try:
+        return JourneyMapQuery(date_from=date_from or start, date_to=date_to or end), None
+    except ValidationError as exc:
+        return JourneyMapQuery(date_from=start, date_to=end), str(exc.errors()[0]["msg"])
+
+
+#: What each metric's customer list is titled.
+STAGE_METRICS = {
+    StageMetric.REACHED: N_("Reached “%(stage)s”"),
+    StageMetric.DROPPED: N_("Journey stopped at “%(stage)s”"),
+    StageMetric.CONTACTING: N_("Opened a conversation during “%(stage)s”"),
+    StageMetric.STRUGGLING: N_("Viewed the friction pages twice or more during “%(stage)s”"),
+}
+
+
+@router.get("/journeys/map/customers", response_class=HTMLResponse)
+def journey_map_customers_page(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
+    stage: int,
+    metric: StageMetric = StageMetric.REACHED,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """The customers behind one number of the journey map, each linking to their customer page."""
+    query, error = _map_range(date_from, date_to)
+    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+    page = None
+    try:
+        page = service.journey_customers(
+            session,
+            workspace_id=principal.workspace_id,
+            settings=settings,
+            query=query,
+            stage=stage,
+            metric=metric,
+            offset=offset,
+        )
+    except DomainError as exc:
+        error = exc.message
+    name = settings.stages[stage - 1].name if 1 <= stage <= len(settings.stages) else str(stage)
+    params = [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
+    context = {
+        "title": gettext(STAGE_METRICS[metric]) % {"stage": name},
+        "query": query,
+        "page": page,
+        "error": error,
+        "map_query": urlencode(params),
+        "page_query": urlencode([*params, ("stage", str(stage)), ("metric", metric.value)]),
+    }
+    return render(request, "journeys/map_customers.html", context)
+
+
+@router.get("/journeys/map/stages", response_class=HTMLResponse)
+def journey_stages_page(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require(Action.JOURNEYS_MANAGE)]
+) -> HTMLResponse:
+    """The editor of the workspace's stages and friction pages."""
+    return _stages_page(request, session, principal)
+
+
+def _stages_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    error: str | None = None,
+    status: int = 200,
+    typed: tuple[list[tuple[str, str]], str] | None = None,
+) -> HTMLResponse:
+    """The editor: the stored map, or what was typed when it could not be saved (nothing typed is lost)."""
+    if typed is None:
+        settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
+        typed = (
+            [(stage.name, "\n".join(stage.rules)) for stage in settings.stages],
+            "\n".join(settings.friction_pages),
+        )
+    rows, friction = typed
+    rows = rows + [("", "")] * max(0, MAX_STAGE_ROWS - len(rows))
+    return render(
+        request, "journeys/map_stages.html", {"rows": rows, "friction": friction, "error": error}, status
+    )
+
+
+#: The rows the stages' editor shows (the map's stages, then empty rows to add more).
+MAX_STAGE_ROWS = 8
+
+
+@router.post("/journeys/map/stages", response_class=HTMLResponse)
+def save_journey_stages_form(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.JOURNEYS_MANAGE)],
+    name: Annotated[list[str], Form()],
+    rules: Annotated[list[str], Form()],
+    friction_pages: Annotated[str, Form()] = "",
+) -> Response:
+    """Save the stages typed (rows with a name), one rule per line."""
+
+    def save() -> None:
+        stages = [
+            JourneyStage(name=stage_name, rules=text.splitlines())
+            for stage_name, text in zip(name, rules, strict=False)
+            if stage_name.strip()
+        ]
+        data = JourneyMapSettings(stages=stages, friction_pages=friction_pages.splitlines())
+        service.save_journey_map(session, workspace_id=principal.workspace_id, data=data, principal=principal)
+
+    return redirect_or_page(
+        save,
+        to="/journeys/map",
+        page=lambda message, status: _stages_page(
+            request,
+            session,
+            principal,
+            message,
+            status,
+            (list(zip(name, rules, strict=False)), friction_pages),
+        ),
+        session=session,
+    )
+
+
+@router.post("/journeys/map/stages/reset", response_class=HTMLResponse)
+def reset_journey_stages_form(
+    session: SessionDep, principal: Annotated[Principal, require(Action.JOURNEYS_MANAGE)]
+) -> Response:
+    service.reset_journey_map(session, workspace_id=principal.workspace_id, principal=principal)
+    return see_other("/journeys/map")
+
+
 @router.get("/journeys/usage", response_class=HTMLResponse)
 def usage_page(
     request: Request,
@@ -345,15 +534,11 @@ def usage_page(
     """When customers visit (per channel), how engaged each device and channel's visits are, how often they
     come back."""
     start, end = service.default_range()
-    error, report = None, None
-    try:
-        query = UsageQuery(date_from=date_from or start, date_to=date_to or end)
-    except ValidationError as exc:
-        error, query = str(exc.errors()[0]["msg"]), UsageQuery(date_from=start, date_to=end)
-    try:
-        report = service.usage(session, workspace_id=principal.workspace_id, query=query)
-    except DomainError as exc:
-        error = exc.message
+    query, report, error = _report(
+        lambda: UsageQuery(date_from=date_from or start, date_to=date_to or end),
+        lambda: UsageQuery(date_from=start, date_to=end),
+        lambda q: service.usage(session, workspace_id=principal.workspace_id, query=q),
+    )
     params = [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
     channels = sorted({cell.channel for cell in report.heatmap} - {"*"}) if report else []
     context = {
@@ -387,15 +572,11 @@ def overlap_page(
     """How many channels customers use and which together, how they move from one to the next, and what
     customers on several channels spend."""
     start, end = service.default_range()
-    error, report = None, None
-    try:
-        query = OverlapQuery(date_from=date_from or start, date_to=date_to or end, gap_days=gap_days)
-    except ValidationError as exc:
-        error, query = str(exc.errors()[0]["msg"]), OverlapQuery(date_from=start, date_to=end)
-    try:
-        report = service.overlap(session, workspace_id=principal.workspace_id, query=query)
-    except DomainError as exc:
-        error = exc.message
+    query, report, error = _report(
+        lambda: OverlapQuery(date_from=date_from or start, date_to=date_to or end, gap_days=gap_days),
+        lambda: OverlapQuery(date_from=start, date_to=end),
+        lambda q: service.overlap(session, workspace_id=principal.workspace_id, query=q),
+    )
     params = [
         ("date_from", query.date_from.isoformat()),
         ("date_to", query.date_to.isoformat()),

@@ -10,6 +10,7 @@ from omnicx.journeys.service.charts import (
     main_currency,
     returns_spec,
     spend_spec,
+    stages_spec,
     switching_spec,
     trend_spec,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "save_funnel",
     "save_journey_map",
     "spend_spec",
+    "stages_spec",
     "suggested_events",
     "switching_spec",
     "trend_spec",

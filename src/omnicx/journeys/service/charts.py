@@ -7,7 +7,7 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.journeys.schemas import FunnelResult, OverlapReport, UsageReport
+from omnicx.journeys.schemas import FunnelResult, JourneyMapReport, OverlapReport, UsageReport
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
@@ -255,3 +255,34 @@ def returns_spec(report: UsageReport) -> dict[str, Any]:
         for b in report.days_between_visits
     ]
     return _bars(bars, gettext("Days since the previous visit"), gettext("Returning visits"))
+
+
+def stages_spec(report: JourneyMapReport) -> dict[str, Any]:
+    """Customers per stage of the journey map, each beside those whose journey stopped there."""
+    if not report.stages or report.stages[0].customers == 0:
+        return empty_chart(gettext("No customer reached the first stage in this range."))
+    order = [f"{stage.position}. {stage.name}" for stage in report.stages]
+    reached, stopped = gettext("Reached"), gettext("Stopped here")
+    rows = [
+        {"stage": label, "measure": measure, "customers": value}
+        for label, stage in zip(order, report.stages, strict=True)
+        for measure, value in ((reached, stage.customers), (stopped, stage.dropped or 0))
+    ]
+    chart = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar()
+        .encode(
+            x=alt.X("stage:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=140)),
+            xOffset=alt.XOffset("measure:N", sort=[reached, stopped]),
+            y=alt.Y("customers:Q", title=gettext("Customers")),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(domain=[reached, stopped], range=["#4c78a8", "#e45756"]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            tooltip=["stage:N", "measure:N", "customers:Q"],
+        )
+        .properties(width="container", height=240)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec

@@ -45,7 +45,7 @@ class Action(StrEnum):
     INBOX_REPORTS_READ = "inbox.reports.read"  # team performance: response times and SLA hit rate per agent
     ATTRIBUTION_READ = "attribution.read"
     JOURNEYS_READ = "journeys.read"
-    JOURNEYS_MANAGE = "journeys.manage"  # save and delete funnels
+    JOURNEYS_MANAGE = "journeys.manage"  # save and delete funnels, edit the journey map
     COMMERCE_READ = "commerce.read"
     COMMERCE_MANAGE = "commerce.manage"
     FEEDBACK_READ = "feedback.read"
