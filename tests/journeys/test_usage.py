@@ -49,6 +49,11 @@ def test_usage_counts_the_days_sessions_by_hour_device_and_channel(
     ]
     [device] = report.by_device
     assert (device.sessions, device.customers) == (8, 7)
+    # Per device category too (one here, so the same as everyone's), never per channel and device at once.
+    of_device = {(c.weekday, c.hour): c.sessions for c in report.heatmap if c.device == device.key}
+    assert of_device == everyone and all("*" in (c.channel, c.device) for c in report.heatmap)
+    email = {(c.weekday, c.hour): c.sessions for c in report.heatmap if c.channel == "Email"}
+    assert email == {(1, 10): 1}
     # Bounced: c's two one-event visits; every other visit lasted 10 s or more or held a key event.
     assert device.bounce_rate == pytest.approx(2 / 8) and device.engagement_rate == pytest.approx(6 / 8)
     assert report.visits_per_customer == {1: 6, 2: 1}
@@ -96,6 +101,13 @@ def test_usage_through_the_api_the_page_and_the_cli(
     assert agent.status_code == 403  # agents do not read journeys
 
     sign_in(client, world.members[Role.ANALYST].email, world.members[Role.ANALYST].password)
+    device = body["by_device"][0]["key"]
+    chart = client.get(
+        "/api/v1/journeys/usage/chart.json",
+        params={**RANGE, "device": device},
+        headers=world.token(Role.VIEWER),
+    )
+    assert chart.status_code == 200 and '"sessions": 8' not in chart.text and '"hour": 10' in chart.text
     page = client.get("/journeys/usage", params={**RANGE, "channel": "Email"})
     assert page.status_code == 200 and 'id="usage-channels"' in page.text and "data-vega-spec" in page.text
     follow_export_links(client, page.text)

@@ -288,12 +288,13 @@ def usage_chart(
     query: Usage,
     chart: Literal["heatmap", "frequency", "durations", "returns"] = "heatmap",
     channel: str = "*",
+    device: str = "*",
 ) -> Response:
-    """The hour x weekday heatmap (of one channel, or `*` for all), the visits-per-customer chart, the
-    sessions by duration or the returning visits by days since the previous one."""
+    """The hour x weekday heatmap (of one channel or one device category; `*` for all), the visits-per-customer
+    chart, the sessions by duration or the returning visits by days since the previous one."""
     report = service.usage(session, workspace_id=principal.workspace_id, query=query)
     if chart == "heatmap":
-        return chart_response(service.heatmap_spec(report, channel), fmt)
+        return chart_response(service.heatmap_spec(report, channel, device), fmt)
     charts = {
         "frequency": service.frequency_spec,
         "durations": service.duration_spec,

@@ -164,6 +164,7 @@ class UsageQuery(BaseModel):
 
 class UsageCell(BaseModel):
     channel: str = Field(description="A channel, or `*` for all channels together")
+    device: str = Field(default="*", description="A device category, or `*` for all (one of the two is `*`)")
     weekday: int = Field(ge=1, le=7, description="ISO weekday: 1 is Monday")
     hour: int = Field(ge=0, le=23)
     sessions: int

@@ -530,8 +530,9 @@ def usage_page(
     date_from: date | None = None,
     date_to: date | None = None,
     channel: str = "*",
+    device: str = "*",
 ) -> HTMLResponse:
-    """When customers visit (per channel), how engaged each device and channel's visits are, how often they
+    """When customers visit (per channel or device), how engaged each device and channel's visits are, how often they
     come back."""
     start, end = service.default_range()
     query, report, error = _report(
@@ -541,16 +542,21 @@ def usage_page(
     )
     params = [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
     channels = sorted({cell.channel for cell in report.heatmap} - {"*"}) if report else []
+    devices = sorted({cell.device for cell in report.heatmap} - {"*"}) if report else []
+    if channel != "*" and device != "*":
+        device = "*"  # one or the other: the heatmap is kept per channel and per device, not per both
     context = {
         "query": query,
         "report": report,
         "error": error,
         "channel": channel,
         "channels": channels,
+        "device": device,
+        "devices": devices,
         "export_query": urlencode(params),
-        "heatmap_query": urlencode([*params, ("chart", "heatmap"), ("channel", channel)]),
+        "heatmap_query": urlencode([*params, ("chart", "heatmap"), ("channel", channel), ("device", device)]),
         "frequency_query": urlencode([*params, ("chart", "frequency")]),
-        "heatmap_json": json.dumps(service.heatmap_spec(report, channel)) if report else None,
+        "heatmap_json": json.dumps(service.heatmap_spec(report, channel, device)) if report else None,
         "frequency_json": json.dumps(service.frequency_spec(report)) if report else None,
         "durations_query": urlencode([*params, ("chart", "durations")]),
         "durations_json": json.dumps(service.duration_spec(report)) if report else None,

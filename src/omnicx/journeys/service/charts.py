@@ -59,13 +59,14 @@ def trend_spec(result: FunnelResult) -> dict[str, Any]:
     return spec
 
 
-def heatmap_spec(report: UsageReport, channel: str = "*") -> dict[str, Any]:
-    """Sessions by weekday (rows, Monday first) and hour of the day (columns), for one channel or all."""
+def heatmap_spec(report: UsageReport, channel: str = "*", device: str = "*") -> dict[str, Any]:
+    """Sessions by weekday (rows, Monday first) and hour of the day (columns), for one channel or one device
+    category (or all)."""
     weekdays = [gettext(name) for name in WEEKDAYS]
     rows = [
         {"weekday": weekdays[cell.weekday - 1], "hour": cell.hour, "sessions": cell.sessions}
         for cell in report.heatmap
-        if cell.channel == channel
+        if cell.channel == channel and cell.device == device
     ]
     if not rows:
         return empty_chart(gettext("No sessions in this range."))

@@ -28,14 +28,14 @@ from omnicx.journeys.schemas import (
 from omnicx.journeys.service._common import PAGE_PATH, number_or_none, workspace_range
 from omnicx.tracking import service as tracking_service
 
-#: Sessions per local day and hour, per channel (weekdays are read from the days in Python: the engines number
-#: weekdays differently).
+#: Sessions per local day and hour, per channel and device category (weekdays are read from the days in Python:
+#: the engines number weekdays differently).
 HOURS = """
 SELECT CAST(timezone($tz, started_at) AS DATE) AS day, hour(timezone($tz, started_at)) AS hour, channel,
-    count(*) AS sessions
+    device_category, count(*) AS sessions
 FROM sessions
 WHERE started_at >= $since AND started_at < $until
-GROUP BY day, hour, channel
+GROUP BY day, hour, channel, device_category
 """
 
 #: Per device category, then per channel: sessions, customers, bounced, engaged, median and mean duration.
@@ -165,15 +165,17 @@ def _buckets(rows: list[tuple[Any, ...]], bounds: tuple[int, ...]) -> list[tuple
 
 
 def _heatmap(rows: list[tuple[Any, ...]]) -> list[UsageCell]:
-    """Sessions per (channel, ISO weekday 1-7, hour 0-23), all channels together under `""` as well."""
-    cells: dict[tuple[str, int, int], int] = {}
-    for day, hour, channel, sessions in rows:
+    """Sessions per (channel, device category, ISO weekday 1-7, hour 0-23): per channel of every device (`*`),
+    per device category of every channel, and everything together (`*`, `*`)."""
+    cells: dict[tuple[str, str, int, int], int] = {}
+    for day, hour, channel, device, sessions in rows:
         weekday = (day if isinstance(day, date) else date.fromisoformat(str(day))).isoweekday()
-        for key in (str(channel or ""), "*"):
-            cells[(key, weekday, int(hour))] = cells.get((key, weekday, int(hour)), 0) + int(sessions)
+        for key in ((str(channel or ""), "*"), ("*", str(device or "")), ("*", "*")):
+            cell = (*key, weekday, int(hour))
+            cells[cell] = cells.get(cell, 0) + int(sessions)
     return [
-        UsageCell(channel=channel, weekday=weekday, hour=hour, sessions=n)
-        for (channel, weekday, hour), n in sorted(cells.items())
+        UsageCell(channel=channel, device=device, weekday=weekday, hour=hour, sessions=n)
+        for (channel, device, weekday, hour), n in sorted(cells.items())
     ]
 
 
