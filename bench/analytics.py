@@ -94,6 +94,8 @@ FUNNEL: dict[str, Any] = {
     "step": ["page:/products/", "event:Checkout Started", "event:Order Completed"],
     "window_hours": 168,
 }
+#: The tables the journey map reads.
+MAP_TABLES = ["events", "sessions", "orders", "conversations", "touchpoints"]
 TIMEZONE = "Europe/Paris"
 MERGED_SHARE = 0.03
 INCREMENTAL_MERGES = 100
@@ -1061,27 +1063,36 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def phase_engine(data_dir: Path, world: World, args: argparse.Namespace) -> dict[str, Any]:
-    """Sessions per channel per day through omnicx's engine (`analytics_service.query`): no route serves it."""
+    """Through omnicx's engine (`analytics_service.query`), what no route serves alone: sessions per channel per
+    day, and the switching matrix (the overlap page's route computes it with the rest of the page)."""
     from omnicx.analytics import service as analytics_service
+    from omnicx.journeys import service as journeys_service
+    from omnicx.journeys.schemas import OverlapQuery
     from omnicx.kernel.dates import day_bounds
     from omnicx.overview.service.summary import SESSIONS_PER_DAY
 
     runtime = runtime_for(data_dir, world)
     since, until = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
-    params = {"since": since, "until": until, "tz": TIMEZONE}
+    overlap = OverlapQuery(date_from=world.window(REPORT_DAYS)[0], date_to=world.window(REPORT_DAYS)[1])
+    statements = {
+        "sessions_per_day": (SESSIONS_PER_DAY, {"since": since, "until": until, "tz": TIMEZONE}),
+        "switching": journeys_service.overlap_statements(overlap, since, until)["switching"],
+    }
     workspace = uuid.UUID(world.workspace_id)
-    times, rows = [], 0
-    for run in range(WARMUPS + args.runs):
-        started = time.perf_counter()
-        with runtime.sessions() as session:
-            found = analytics_service.query(
-                session, workspace_id=workspace, sql=SESSIONS_PER_DAY, params=params
-            )
-        if run >= WARMUPS:
-            times.append(time.perf_counter() - started)
-        rows = len(found)
+    found: dict[str, Any] = {"peak_mib": 0.0}
+    for name, (sql, params) in statements.items():
+        times, rows = [], 0
+        for run in range(WARMUPS + args.runs):
+            started = time.perf_counter()
+            with runtime.sessions() as session:
+                rows = len(analytics_service.query(session, workspace_id=workspace, sql=sql, params=params))
+            if run >= WARMUPS:
+                times.append(time.perf_counter() - started)
+        found[name] = times
+        found[f"{name}_rows"] = rows
     runtime.close()
-    return {"sessions_per_day": times, "rows": rows, "peak_mib": peak_mib()}
+    found["peak_mib"] = peak_mib()
+    return found
 
 
 def live_files(data_dir: Path, world: World) -> dict[str, list[str]]:
@@ -1098,6 +1109,7 @@ def live_files(data_dir: Path, world: World) -> dict[str, list[str]]:
         "touchpoints": [],
         "customer_map": [],
         "orders": [],
+        "conversations": [],
     }
     try:
         with make_session_factory(engine)() as session:
@@ -1133,7 +1145,7 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
     )
     from omnicx.attribution.service.stages import DEFAULT_STAGES
     from omnicx.journeys import service as journeys_service
-    from omnicx.journeys.schemas import FunnelQuery, OverlapQuery
+    from omnicx.journeys.schemas import FunnelQuery, OverlapQuery, PathQuery
     from omnicx.kernel.dates import day_bounds
     from omnicx.overview.service.summary import SESSIONS_PER_DAY
 
@@ -1214,6 +1226,11 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
 
     o_start, o_end = day_bounds(*world.window(OVERVIEW_DAYS), TIMEZONE)
     r_start, r_end = day_bounds(*world.window(REPORT_DAYS), TIMEZONE)
+    overlap = journeys_service.overlap_statements(
+        OverlapQuery(date_from=world.window(REPORT_DAYS)[0], date_to=world.window(REPORT_DAYS)[1]),
+        r_start,
+        r_end,
+    )
     return {
         "overview": [
             *stage_queries(o_start, o_end),
@@ -1245,10 +1262,21 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         ],
         "overlap": [
             over(["touchpoints", "orders", "sessions"], sql, params, session_people=True)
-            for sql, params in journeys_service.overlap_statements(
-                OverlapQuery(date_from=world.window(REPORT_DAYS)[0], date_to=world.window(REPORT_DAYS)[1]),
-                r_start,
-                r_end,
+            for sql, params in overlap.values()
+        ],
+        "switching": [over(["touchpoints"], *overlap["switching"])],
+        "paths": [
+            over(["events"], sql, params)
+            for sql, params in journeys_service.path_statements(
+                PathQuery(date_from=world.window(OVERVIEW_DAYS)[0], date_to=world.window(OVERVIEW_DAYS)[1]),
+                o_start,
+                o_end,
+            ).values()
+        ],
+        "map": [
+            over(MAP_TABLES, sql, params, session_people=True)
+            for sql, params in journeys_service.journey_statements(
+                journeys_service.default_map(), o_start, o_end
             ).values()
         ],
     }
@@ -1431,6 +1459,8 @@ def time_routes(data_dir: Path, world: World, runs: int) -> dict[str, Any]:
         ),
         "funnel": ("/api/v1/journeys/funnel", {**FUNNEL, "date_from": o_from, "date_to": o_to}),
         "overlap": ("/api/v1/journeys/overlap", {"date_from": r_from, "date_to": r_to}),
+        "paths": ("/api/v1/journeys/paths", {"date_from": o_from, "date_to": o_to}),
+        "map": ("/api/v1/journeys/map", {"date_from": o_from, "date_to": o_to}),
     }
     found: dict[str, Any] = {}
     with (
@@ -1510,6 +1540,9 @@ def report(
         ),
         "funnel": ("Funnel, 3 steps, 30 days (HTTP)", http["funnel"]["times"]),
         "overlap": ("Channel overlap and switching matrix, 90 days (HTTP)", http["overlap"]["times"]),
+        "switching": ("Switching matrix alone, 90 days (engine)", engine["switching"]),
+        "paths": ("Paths, 5 steps from entry, 30 days (HTTP)", http["paths"]["times"]),
+        "map": ("Journey map, default stages, 30 days (HTTP)", http["map"]["times"]),
     }
     for key, (label, times) in measured.items():
         p50, p95 = statistics.median(times), percentile(times, 0.95)

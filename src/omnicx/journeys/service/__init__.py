@@ -28,7 +28,12 @@ from omnicx.journeys.service.journey_map import (
     journey_map_csv,
     journey_statements,
 )
-from omnicx.journeys.service.map_settings import get_journey_map, reset_journey_map, save_journey_map
+from omnicx.journeys.service.map_settings import (
+    default_map,
+    get_journey_map,
+    reset_journey_map,
+    save_journey_map,
+)
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
 from omnicx.journeys.service.path_charts import paths_spec
 from omnicx.journeys.service.paths import path_statements, paths, paths_csv
@@ -42,6 +47,7 @@ from omnicx.journeys.service.usage import usage, usage_csv
 
 __all__ = [
     "combinations_spec",
+    "default_map",
     "default_range",
     "delete_saved_funnel",
     "dropped_customers",
