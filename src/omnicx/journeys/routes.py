@@ -187,7 +187,7 @@ MapRange = Annotated[JourneyMapQuery, Query()]
 @router.get("/map", response_model=JourneyMapReport)
 def journey_map(session: SessionDep, principal: Reader, query: MapRange) -> JourneyMapReport:
     """The journey map for customers who reached its first stage in the inclusive range (workspace time zone):
-    per stage the customers who reached it (stages may be skipped, never gone back to), the share who went on
+    per stage the customers who reached it (stages may be skipped), the share who went on
     to the next, those whose journey stopped there, the median time spent, the channels of their touchpoints,
     the conversations they opened and their intents, and who viewed the friction pages twice or more."""
     settings = service.get_journey_map(session, workspace_id=principal.workspace_id)

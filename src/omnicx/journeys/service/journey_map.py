@@ -2,13 +2,14 @@
 computed in the analytics engine over its copy of events, sessions, orders, conversations and touchpoints.
 
 A customer enters the map with their first mark of stage 1 in the range (inclusive days, workspace time zone).
-Stages may be skipped: stage k is reached at the customer's first stage-k mark after the latest stage they had
-reached before it, so a customer who never contacted support can still come back to buy again. A customer is *in*
-a stage from reaching it until reaching any later one (or the end of the range); what they used and said in that
-time belongs to the stage: the channels of their touchpoints, the conversations they opened and their intents,
-and repeated views of the friction pages (help, delivery...). A journey stops at a stage when no later stage
-follows. Everything counts for the customer it belongs to now (`person_id`); order statuses are read as they are
-now, at the order's last update (an order since returned no longer counts as delivered).
+Stages may be skipped: stage k is reached at the customer's first stage-k mark after the latest of the earlier
+stages they reached, so a customer who never contacted support can
+still come back to buy again. A customer is *in* a stage from reaching it until reaching any later one (or the end
+of the range); what they used and said in that time belongs to the stage: the channels of their touchpoints, the
+conversations they opened and their intents, and repeated views of the friction pages (help, delivery...). A journey
+stops at a stage when no later stage follows. Everything counts for the customer it belongs to now (`person_id`);
+order statuses are read as they are now, at the order's last update (an order since returned no longer counts as
+delivered).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from omnicx.kernel.web.schemas import Page
 #: (a stage is reached strictly after the one before: one event never marks two stages).
 INSTANT = timedelta(microseconds=1)
 
-#: The SQL of one rule: the rows that mark a customer (`person_id`, `at`), its text in `$r{k}_{j}`.
+#: The SQL of one rule: the rows that mark a customer (`person_id`, `marked_at`), its text in `$r{k}_{j}`.
 _RANGE = " AND {column} >= $since AND {column} < $until AND person_id IS NOT NULL"
 _RULES = {
     StageRuleKind.VISIT: "SELECT person_id, started_at - $instant AS marked_at FROM sessions WHERE true"
@@ -116,7 +117,7 @@ def _case(stages: int, expression: Callable[[int], str]) -> str:
 def _windows(stages: int) -> str:
     """`windows`: per stage a customer reached, (stage, person_id, entered, left_at, onward, stopped): when they
     reached it and left it, whether they reached the next stage too, whether they reached no later stage. One
-    pass over `reached` (joined to the stage numbers), so an engine that inlines CTEs reads the marks once."""
+    pass over `reached` (joined to the stage numbers), so an engine that inlines CTEs computes it once here."""
     numbers = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(stages))
     last = stages - 1
     return f"""windows AS (
