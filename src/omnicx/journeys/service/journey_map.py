@@ -3,13 +3,12 @@ computed in the analytics engine over its copy of events, sessions, orders, conv
 
 A customer enters the map with their first mark of stage 1 in the range (inclusive days, workspace time zone).
 Stages may be skipped: stage k is reached at the customer's first stage-k mark after the latest of the earlier
-stages they reached, so a customer who never contacted support can
-still come back to buy again. A customer is *in* a stage from reaching it until reaching any later one (or the end
-of the range); what they used and said in that time belongs to the stage: the channels of their touchpoints, the
-conversations they opened and their intents, and repeated views of the friction pages (help, delivery...). A journey
-stops at a stage when no later stage follows. Everything counts for the customer it belongs to now (`person_id`);
-order statuses are read as they are now, at the order's last update (an order since returned no longer counts as
-delivered).
+stages they reached, so a customer who never contacted support can still come back to buy again. A customer is *in*
+a stage from reaching it until reaching any later one (or the end of the range); what they used and said in that
+time belongs to the stage: the channels of their touchpoints, the conversations they opened and their intents, and
+repeated views of the friction pages (help, delivery...). A journey stops at a stage when no later stage follows.
+Everything counts for the customer it belongs to now (`person_id`); order statuses are read as they are now, at the
+order's last update (an order since returned no longer counts as delivered).
 """
 
 from __future__ import annotations
