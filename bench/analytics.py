@@ -1266,12 +1266,16 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
         ],
         "switching": [over(["touchpoints"], *overlap["switching"])],
         "paths": [
-            over(["events"], sql, params)
-            for sql, params in journeys_service.path_statements(
-                PathQuery(date_from=world.window(OVERVIEW_DAYS)[0], date_to=world.window(OVERVIEW_DAYS)[1]),
-                o_start,
-                o_end,
-            ).values()
+            over(
+                ["events"],
+                *journeys_service.path_statement(
+                    PathQuery(
+                        date_from=world.window(OVERVIEW_DAYS)[0], date_to=world.window(OVERVIEW_DAYS)[1]
+                    ),
+                    o_start,
+                    o_end,
+                ),
+            )
         ],
         "map": [
             over(MAP_TABLES, sql, params, session_people=True)

@@ -6,13 +6,12 @@ interval of microseconds, the one unit both engines subtract from a time exactly
 (a time seen in a zone) becomes ClickHouse's `toTimeZone(t, zone)`: casting that to a date gives the local day
 on both.
 
-Where SQLGlot's ClickHouse output would not run or would mean something else, a rewrite below says what
-ClickHouse needs instead: ordered list aggregates (`list(x ORDER BY k DESC) FILTER (WHERE c)`, kept as a
-sorted `groupArrayIf` of tuples, so nulls stay in), list slices, `len`, DuckDB's JSON functions on top-level
-keys addressed by a JSON pointer (`json_extract`, `json_extract_string`, `json_type`'s names), `isfinite`,
-`any_value`, `quantile_cont`. Report SQL avoids what has no exact counterpart: an aggregate over no rows is
-`[]` on ClickHouse where DuckDB gives null (test `coalesce(len(list), 0) = 0`, not `list IS NULL`), and a
-`CASE` cannot yield a list.
+Where SQLGlot's ClickHouse output would not run or would mean something else, a rewrite below says what ClickHouse
+needs instead: ordered list aggregates (`list(x ORDER BY k DESC) FILTER (WHERE c)`, kept as a sorted `groupArrayIf`
+of tuples, so nulls stay in), list slices, `len`, DuckDB's JSON functions on top-level keys addressed by a JSON
+pointer (`json_extract`, `json_extract_string`, `json_type`'s names), `isfinite`, `any_value`, `quantile_cont`,
+`array_to_string`. Report SQL avoids what has no exact counterpart: an aggregate over no rows is `[]` on ClickHouse
+where DuckDB gives null (test `coalesce(len(list), 0) = 0`, not `list IS NULL`), and a `CASE` cannot yield a list.
 """
 
 from __future__ import annotations
@@ -170,6 +169,8 @@ def _scalar(node: exp.Expr) -> exp.Expr:
         return _call("arraySlice", node.this, low, length)
     if isinstance(node, exp.Length):
         return _call("length", node.this)
+    if isinstance(node, exp.ArrayToString):
+        return _call("arrayStringConcat", node.this, node.expression)
     if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
         return _call("any", node.this.this)
     if isinstance(node, exp.AnyValue):

@@ -36,7 +36,7 @@ from omnicx.journeys.service.map_settings import (
 )
 from omnicx.journeys.service.overlap import overlap, overlap_csv, overlap_statements
 from omnicx.journeys.service.path_charts import paths_spec
-from omnicx.journeys.service.paths import path_statements, paths, paths_csv
+from omnicx.journeys.service.paths import path_statement, paths, paths_csv
 from omnicx.journeys.service.saved import (
     delete_saved_funnel,
     get_saved_funnel,
@@ -69,7 +69,7 @@ __all__ = [
     "overlap",
     "overlap_csv",
     "overlap_statements",
-    "path_statements",
+    "path_statement",
     "paths",
     "paths_csv",
     "paths_spec",

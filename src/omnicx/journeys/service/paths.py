@@ -56,17 +56,19 @@ visits AS (
 ),
 items AS (
     SELECT person_id, visit, label,
-        CAST(row_number() OVER (PARTITION BY person_id, visit ORDER BY timestamp, id) AS BIGINT) AS n
+        CAST(row_number() OVER (PARTITION BY person_id, visit ORDER BY timestamp, id) AS BIGINT) AS n,
+        count(*) OVER (PARTITION BY person_id, visit) AS visit_items
     FROM visits WHERE opens = 1 OR label <> previous_label
 )"""  # noqa: S608
 
 #: Per anchor: the item number the path is aligned on in each visit (none or 0: the visit has no path), each
 #: item's step from it, and whether the visit ended with the item (up to an end, the path stops there by design:
 #: never counted as ended).
+_FIRST_ANCHOR = "min(CASE WHEN label = $anchor THEN n END) OVER (PARTITION BY person_id, visit)"
 _ANCHORS = {
-    "first": ("CAST(1 AS BIGINT)", "i.n", "i.n = a.last"),
-    "start": ("min(n) FILTER (WHERE label = $anchor)", "i.n - a.a + 1", "i.n = a.last"),
-    "end": ("min(n) FILTER (WHERE label = $anchor)", "$steps - (a.a - i.n)", "false"),
+    "first": ("CAST(1 AS BIGINT)", "n", "n = visit_items"),
+    "start": (_FIRST_ANCHOR, "n - a + 1", "n = visit_items"),
+    "end": (_FIRST_ANCHOR, "$steps - (a - n)", "false"),
 }
 
 
@@ -75,33 +77,48 @@ def _placed(anchor: str) -> str:
     the visit ended with it."""
     aligned, step, ended = _ANCHORS[anchor]
     return f"""WITH {_ITEMS},
-anchored AS (
-    SELECT person_id, visit, max(n) AS last, {aligned} AS a FROM items GROUP BY person_id, visit
-),
+anchored AS (SELECT *, {aligned} AS a FROM items),
 placed AS (
-    SELECT i.person_id, i.visit, i.label, {step} AS pos, {ended} AS ended
-    FROM items i JOIN anchored a ON a.person_id = i.person_id AND a.visit = i.visit
-    WHERE a.a > 0 AND {step} BETWEEN 1 AND $steps
+    SELECT person_id, visit, label, {step} AS pos, {ended} AS ended FROM anchored
+    WHERE a > 0 AND {step} BETWEEN 1 AND $steps
 )
 """  # noqa: S608
 
 
-#: Visits per (step, item, next item or none, ended here), and every customer with a path.
-_LINKS = """, linked AS (
-    SELECT person_id, pos, label, ended, pos < $steps AND NOT ended AS onward,
-        lead(label) OVER (PARTITION BY person_id, visit ORDER BY pos) AS following
-    FROM placed
+#: The report's rows after `placed`. Kind 0: visits per (step, node, next node or none, ended here), a node
+#: being one of the step's `$nodes` most frequent items or '' for the others together, and (`total`) every
+#: customer with a path. Kind 1: the `$limit` most frequent whole paths, their items joined by `SEPARATOR`.
+SEPARATOR = "\x1f"
+_REPORT = """,
+counts AS (SELECT pos, label, count(*) AS n FROM placed GROUP BY pos, label),
+shown AS (
+    SELECT pos, label FROM (
+        SELECT pos, label, row_number() OVER (PARTITION BY pos ORDER BY n DESC, label) AS r FROM counts
+    ) WHERE r <= $nodes
+),
+named AS (
+    SELECT p.person_id, p.visit, p.pos, p.ended, CASE WHEN s.label IS NULL THEN '' ELSE p.label END AS node
+    FROM placed p LEFT JOIN shown s ON s.pos = p.pos AND s.label = p.label
+),
+linked AS (
+    SELECT person_id, pos, node, ended, pos < $steps AND NOT ended AS onward,
+        lead(node) OVER (PARTITION BY person_id, visit ORDER BY pos) AS following
+    FROM named
+),
+whole AS (
+    SELECT person_id, array_to_string(list(label ORDER BY pos), chr(31)) AS path FROM placed
+    GROUP BY person_id, visit
 )
-SELECT grouping(pos, label, next_label, ended) > 0 AS total, pos, label, next_label, ended, count(*),
-    count(DISTINCT person_id)
-FROM (SELECT person_id, pos, label, ended, CASE WHEN onward THEN following END AS next_label FROM linked)
-GROUP BY GROUPING SETS ((pos, label, next_label, ended), ())
-"""
-
-#: The most frequent whole paths, with their visits and customers.
-_TOP = """SELECT path, count(*) AS n, count(DISTINCT person_id) FROM (
-    SELECT person_id, visit, list(label ORDER BY pos) AS path FROM placed GROUP BY person_id, visit
-) GROUP BY path ORDER BY n DESC, path LIMIT $limit
+SELECT 0 AS kind, grouping(pos, node, next_node, ended) > 0 AS total, pos, node, next_node, ended,
+    count(*) AS visits, count(DISTINCT person_id) AS customers
+FROM (SELECT person_id, pos, node, ended, CASE WHEN onward THEN following END AS next_node FROM linked)
+GROUP BY GROUPING SETS ((pos, node, next_node, ended), ())
+UNION ALL
+SELECT * FROM (
+    SELECT 1, false, CAST(NULL AS BIGINT), path, CAST(NULL AS VARCHAR), CAST(NULL AS BOOLEAN), count(*) AS n,
+        count(DISTINCT person_id)
+    FROM whole GROUP BY path ORDER BY n DESC, path LIMIT $limit
+)
 """
 
 
@@ -109,9 +126,8 @@ def _anchor(query: PathQuery) -> str:
     return "start" if query.start else "end" if query.end else "first"
 
 
-def path_statements(query: PathQuery, since: datetime, until: datetime) -> dict[str, Statement]:
-    """The report's two questions to the engine, by name: `links` and `paths`."""
-    anchor = _anchor(query)
+def path_statement(query: PathQuery, since: datetime, until: datetime) -> Statement:
+    """The report's one question to the engine (`bench/analytics.py` runs the same on the bare engine)."""
     params: dict[str, Any] = {
         "since": since,
         "until": until,
@@ -119,25 +135,22 @@ def path_statements(query: PathQuery, since: datetime, until: datetime) -> dict[
         "steps": query.steps,
         "pages": query.items is not PathItems.EVENTS,
         "tracks": query.items is not PathItems.PAGES,
+        "nodes": NODES_PER_STEP,
+        "limit": TOP_PATHS,
     }
     if query.anchor:
         params["anchor"] = query.anchor
-    return {
-        "links": (_placed(anchor) + _LINKS, params),
-        "paths": (_placed(anchor) + _TOP, {**params, "limit": TOP_PATHS}),
-    }
+    return _placed(_anchor(query)).rstrip("\n") + _REPORT, params
 
 
 def paths(session: Session, *, workspace_id: uuid.UUID, query: PathQuery) -> PathReport:
     """The range's paths: the items at each step and the moves between them (a Sankey diagram's nodes and
     links), where visits ended, and the most frequent whole paths."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    found = {
-        name: analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
-        for name, (sql, params) in path_statements(query, since, until).items()
-    }
-    counted = [row for row in found["links"] if not row[0]]
-    totals = [row for row in found["links"] if row[0]]
+    sql, params = path_statement(query, since, until)
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+    counted = [row[2:] for row in rows if int(row[0]) == 0 and not row[1]]
+    totals = [row for row in rows if int(row[0]) == 0 and row[1]]
     nodes, links = _graph(counted)
     aligned = query.steps if query.end else 1
     return PathReport(
@@ -149,35 +162,31 @@ def paths(session: Session, *, workspace_id: uuid.UUID, query: PathQuery) -> Pat
         steps=query.steps,
         items=query.items,
         visits=sum(node.visits for node in nodes if node.step == aligned),
-        customers=int(totals[0][6]) if totals else 0,
+        customers=int(totals[0][7]) if totals else 0,
         nodes=nodes,
         links=links,
-        top_paths=[
-            PathRow(items=[str(item) for item in path], visits=int(n), customers=int(c))
-            for path, n, c in sorted(found["paths"], key=lambda row: (-int(row[1]), list(row[0])))
-        ],
+        top_paths=sorted(
+            (
+                PathRow(items=str(row[3]).split(SEPARATOR), visits=int(row[6]), customers=int(row[7]))
+                for row in rows
+                if int(row[0]) == 1
+            ),
+            key=lambda row: (-row.visits, row.items),
+        ),
     )
 
 
 def _graph(rows: list[tuple[Any, ...]]) -> tuple[list[PathNode], list[PathLink]]:
-    """Nodes (each step's most frequent items, the others as one) and the links between them."""
-    visits: dict[tuple[int, str], int] = defaultdict(int)
-    for _, pos, label, _next, _ended, n, _ in rows:
-        visits[(int(pos), str(label))] += int(n)
-    shown = _shown(visits)
-
-    def node(step: int, label: str) -> str:
-        return label if label in shown[step] else ""
-
+    """Nodes (each step's shown items, the others as '') and the links between them, from the engine's rows
+    (step, node, next node, ended, visits, customers)."""
     merged: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     moves: dict[tuple[int, str, str], int] = defaultdict(int)
-    for _, pos, label, next_label, ended, n, _ in rows:
-        step, count = int(pos), int(n)
-        at = merged[(step, node(step, str(label)))]
-        at[0] += count
-        at[1] += count if ended else 0
-        if next_label is not None:
-            moves[(step, node(step, str(label)), node(step + 1, str(next_label)))] += count
+    for pos, node, next_node, ended, n, _ in rows:
+        at = merged[(int(pos), str(node))]
+        at[0] += int(n)
+        at[1] += int(n) if ended else 0
+        if next_node is not None:
+            moves[(int(pos), str(node), str(next_node))] += int(n)
     nodes = [
         PathNode(step=step, label=label, visits=n, left=left)
         for (step, label), (n, left) in sorted(merged.items(), key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1]))
@@ -187,16 +196,6 @@ def _graph(rows: list[tuple[Any, ...]]) -> tuple[list[PathNode], list[PathLink]]
         for (step, source, target), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     return nodes, links
-
-
-def _shown(visits: dict[tuple[int, str], int]) -> dict[int, set[str]]:
-    """Per step, the labels of its `NODES_PER_STEP` most visited items (ties by label)."""
-    by_step: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for (step, label), n in visits.items():
-        by_step[step].append((-n, label))
-    return defaultdict(
-        set, {step: {label for _, label in sorted(items)[:NODES_PER_STEP]} for step, items in by_step.items()}
-    )
 
 
 def paths_csv(report: PathReport) -> str:
