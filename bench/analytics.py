@@ -1278,10 +1278,11 @@ def bare_queries(world: World, files: dict[str, list[str]]) -> dict[str, list[Qu
             )
         ],
         "map": [
-            over(MAP_TABLES, sql, params, session_people=True)
-            for sql, params in journeys_service.journey_statements(
-                journeys_service.default_map(), o_start, o_end
-            ).values()
+            over(
+                MAP_TABLES,
+                *journeys_service.journey_statement(journeys_service.default_map(), o_start, o_end),
+                session_people=True,
+            )
         ],
     }
 

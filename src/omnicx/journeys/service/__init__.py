@@ -26,7 +26,7 @@ from omnicx.journeys.service.journey_map import (
     journey_customers,
     journey_map,
     journey_map_csv,
-    journey_statements,
+    journey_statement,
 )
 from omnicx.journeys.service.map_settings import (
     default_map,
@@ -63,7 +63,7 @@ __all__ = [
     "journey_customers",
     "journey_map",
     "journey_map_csv",
-    "journey_statements",
+    "journey_statement",
     "list_saved_funnels",
     "main_currency",
     "overlap",

@@ -90,8 +90,9 @@ def _reach(stages: int) -> str:
         latest = "greatest(" + ", ".join(["r.at0", *(f"coalesce(r.at{j}, r.at0)" for j in range(1, k))]) + ")"
         ctes.append(
             f"""r{k} AS (
-    SELECT r.person_id, {carried}, min(m.marked_at) FILTER (WHERE m.stage = {k} AND m.marked_at > {latest}) AS at{k}
-    FROM r{k - 1} r LEFT JOIN marks m ON m.person_id = r.person_id
+    SELECT r.person_id, {carried}, min(m.marked_at) FILTER (WHERE m.marked_at > {latest}) AS at{k}
+    FROM r{k - 1} r LEFT JOIN (SELECT person_id, marked_at FROM marks WHERE stage = {k}) m
+        ON m.person_id = r.person_id
     GROUP BY r.person_id, {carried}
 )"""
         )
@@ -160,17 +161,18 @@ def _ctes(settings: JourneyMapSettings) -> str:
     return "WITH " + ",\n".join(parts) + "\n"
 
 
-#: Per stage: its customers, the median time until a later stage (of those who reached one), those who went on
-#: to the next stage and those who reached no later stage.
-_STAGES = """SELECT stage, count(*),
-    quantile_cont(date_diff('microsecond', entered, left_at) / 1000000.0, 0.5) FILTER (WHERE NOT stopped),
-    count(*) FILTER (WHERE onward), count(*) FILTER (WHERE stopped)
-FROM windows GROUP BY stage"""
-
-#: Per stage and kind of activity (and per key): the customers, the times (conversations opened...), and the
-#: customers who did it twice or more (friction pages).
-_KEPT = """SELECT stage, kind, coalesce(key, '') AS key, grouping(key) > 0 AS whole, count(DISTINCT person_id),
-    sum(n), count(*) FILTER (WHERE n >= 2)
+#: The report's rows, in one statement so `reached` is computed once. Part 0, per stage: its customers, those who
+#: went on to the next stage, those who reached no later stage, and the median time until a later stage (of those
+#: who reached one). Part 1, per stage and kind of activity (and per key; `whole`: every key together): the
+#: customers, the times (conversations opened...), the customers who did it twice or more (friction pages).
+_REPORT = """SELECT 0 AS part, stage, CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS key,
+    CAST(NULL AS BOOLEAN) AS whole, count(*) AS n1, count(*) FILTER (WHERE onward) AS n2,
+    count(*) FILTER (WHERE stopped) AS n3,
+    quantile_cont(date_diff('microsecond', entered, left_at) / 1000000.0, 0.5) FILTER (WHERE NOT stopped) AS median
+FROM windows GROUP BY stage
+UNION ALL
+SELECT 1, stage, kind, coalesce(key, ''), grouping(key) > 0, count(DISTINCT person_id), sum(n),
+    count(*) FILTER (WHERE n >= 2), CAST(NULL AS DOUBLE)
 FROM kept GROUP BY GROUPING SETS ((stage, kind, key), (stage, kind))"""
 
 
@@ -201,12 +203,9 @@ def _takes_text(rule: StageRule) -> bool:
     )
 
 
-def journey_statements(
-    settings: JourneyMapSettings, since: datetime, until: datetime
-) -> dict[str, Statement]:
-    """What `journey_map` asks the engine, by name (`bench/analytics.py` runs the same on the bare engine)."""
-    ctes, params = _ctes(settings), _params(settings, since, until)
-    return {"stages": (ctes + _STAGES, params), "kept": (ctes + _KEPT, params)}
+def journey_statement(settings: JourneyMapSettings, since: datetime, until: datetime) -> Statement:
+    """What `journey_map` asks the engine (`bench/analytics.py` runs the same on the bare engine)."""
+    return _ctes(settings) + _REPORT, _params(settings, since, until)
 
 
 def journey_map(
@@ -215,13 +214,13 @@ def journey_map(
     """The map for customers who entered in the range: per stage who reached it, what they used and said there,
     how many went on, and the friction signals."""
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    found = {
-        name: analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
-        for name, (sql, params) in journey_statements(settings, since, until).items()
-    }
-    stages = {int(row[0]): row for row in found["stages"]}
+    sql, params = journey_statement(settings, since, until)
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+    stages = {int(row[1]): (row[1], row[5], row[8], row[6], row[7]) for row in rows if int(row[0]) == 0}
     kept: dict[int, list[_Kept]] = {}
-    for stage, kind, key, whole, customers, times, repeated in found["kept"]:
+    for _, stage, kind, key, whole, customers, times, repeated, _ in (
+        row for row in rows if int(row[0]) == 1
+    ):
         row = _Kept(str(kind), None if whole else str(key), int(customers), int(times), int(repeated))
         kept.setdefault(int(stage), []).append(row)
     first = int(stages[0][1]) if 0 in stages else 0
