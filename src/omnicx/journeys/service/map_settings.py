@@ -30,7 +30,7 @@ DEFAULT_STAGES = [
     ),
     (N_("Purchase"), ["order:placed", "event:Order Completed"]),
     (N_("Receive or pick up"), ["order:delivered", "order:picked_up"]),
-    (N_("Support"), ["conversation"]),
+    (N_("Get support"), ["conversation"]),
     (N_("Return or repurchase"), ["order:returned", "order:placed"]),
 ]
 DEFAULT_FRICTION_PAGES = ["/help", "/faq", "/delivery", "/shipping", "/returns", "/contact"]
