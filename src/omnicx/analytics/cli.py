@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from omnicx.analytics import service
 from omnicx.analytics.schemas import AnalyticsStatus
-from omnicx.kernel.cli_support import open_runtime
+from omnicx.kernel.cli_support import open_runtime, report_console
 
 app = typer.Typer(help="The analytics engine: the columnar copy reports read.")
 
@@ -31,7 +30,7 @@ def status_command(
 
 
 def _print(status: AnalyticsStatus) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     console.print(
         f"engine {status.engine} · {status.pending_changes} changes waiting · lag {status.lag_seconds:.1f} s · "
         f"last sync {status.last_sync_at or 'never'} · rebuilt {status.rebuilt_at or 'never'}"

@@ -33,7 +33,7 @@ from omnicx.journeys.schemas import (
     UsageQuery,
     UsageReport,
 )
-from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day
+from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day, report_console
 from omnicx.kernel.errors import DomainError
 
 Report = TypeVar("Report", bound=BaseModel)
@@ -138,7 +138,7 @@ def dropped_command(
         page = service.dropped_customers(
             session, workspace_id=ws.id, query=query, position=position, limit=limit
         )
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     table = Table(title=f"dropped at step {position}: {page.total} customers")
     for column in ("id", "name", "email", "last seen"):
         table.add_column(column)
@@ -165,7 +165,7 @@ def usage_command(
 
 
 def _print_usage(report: UsageReport) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     for title, rows in (("device", report.by_device), ("channel", report.by_channel)):
         table = Table(title=f"by {title}: {report.date_from} → {report.date_to} ({report.timezone})")
         for column in (title, "sessions", "customers", "bounce", "engaged", "median duration"):
@@ -214,7 +214,7 @@ def _share(value: float | None) -> str:
 
 
 def _print(result: FunnelResult) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     title = (
         f"{result.date_from} → {result.date_to} ({result.timezone}), window {result.window_hours} h, "
         f"{result.mode.value} order"
@@ -255,7 +255,7 @@ def overlap_command(
 
 
 def _print_overlap(report: OverlapReport) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     reach = ", ".join(f"{n}{'+' if n == 3 else ''}: {c:,}" for n, c in report.customers_by_channels.items())
     console.print(
         f"{report.date_from} → {report.date_to} ({report.timezone}): {report.customers:,} customers by channels "
@@ -312,7 +312,7 @@ def paths_command(
 
 
 def _print_paths(report: PathReport) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     anchor = f"from {report.start}" if report.start else f"up to {report.end}" if report.end else "from entry"
     console.print(
         f"{report.date_from} → {report.date_to} ({report.timezone}), {escape(anchor)}: {report.visits:,} visits "
@@ -350,7 +350,7 @@ def map_command(
 
 
 def _print_map(report: JourneyMapReport) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     table = Table(title=f"journey map: {report.date_from} → {report.date_to} ({report.timezone})")
     columns = (
         "stage",
@@ -408,7 +408,7 @@ def saved_command(
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         found = service.list_saved_funnels(session, workspace_id=ws.id)
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     table = Table(title=f"saved funnels: {len(found)}")
     for column in ("name", "steps", "window", "mode", "saved by"):
         table.add_column(column)

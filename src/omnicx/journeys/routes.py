@@ -190,6 +190,11 @@ def journey_map(session: SessionDep, principal: Reader, query: MapRange) -> Jour
     per stage the customers who reached it (stages may be skipped), the share who went on
     to the next, those whose journey stopped there, the median time spent, the channels of their touchpoints,
     the conversations they opened and their intents, and who viewed the friction pages twice or more."""
+    return _journey_map(session, principal, query)
+
+
+def _journey_map(session: SessionDep, principal: Principal, query: JourneyMapQuery) -> JourneyMapReport:
+    """The workspace's own map (or the default one) over the range."""
     settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
     return service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
 
@@ -197,8 +202,7 @@ def journey_map(session: SessionDep, principal: Reader, query: MapRange) -> Jour
 @router.get("/map.csv", response_class=Response, responses=CSV_RESPONSES)
 def journey_map_csv(session: SessionDep, principal: Reader, query: MapRange) -> Response:
     """One row per stage."""
-    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
-    report = service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
+    report = _journey_map(session, principal, query)
     return csv_attachment(
         service.journey_map_csv(report), f"journey-map-{query.date_from}-{query.date_to}.csv"
     )
@@ -207,8 +211,7 @@ def journey_map_csv(session: SessionDep, principal: Reader, query: MapRange) -> 
 @router.get("/map/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
 def journey_map_chart(fmt: ChartFormat, session: SessionDep, principal: Reader, query: MapRange) -> Response:
     """Customers per stage, beside those whose journey stopped there."""
-    settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
-    report = service.journey_map(session, workspace_id=principal.workspace_id, settings=settings, query=query)
+    report = _journey_map(session, principal, query)
     return chart_response(service.stages_spec(report), fmt)
 
 

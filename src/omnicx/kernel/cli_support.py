@@ -4,6 +4,7 @@ options every report command takes alike (a range of days, an output format)."""
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -20,6 +21,12 @@ from omnicx.kernel.settings import Settings
 P = ParamSpec("P")
 R = TypeVar("R")
 err_console = Console(stderr=True)
+
+
+def report_console() -> Console:
+    """Where a command prints its tables: the terminal's width, or a wide one when piped (lines are not
+    wrapped mid-row in a file or another program's input)."""
+    return Console(width=200) if not sys.stdout.isatty() else Console()
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.access.permissions import Role
-from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime
+from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, report_console
 from omnicx.kernel.errors import DomainError
 from omnicx.overview import service
 from omnicx.overview.schemas import OverviewPublic, OverviewQuery
@@ -52,7 +52,7 @@ def overview_command(
 
 
 def _print(data: OverviewPublic) -> None:
-    console = Console(width=200) if not sys.stdout.isatty() else Console()
+    console = report_console()
     table = Table(title=f"{data.date_from} → {data.date_to} ({data.timezone})")
     table.add_column("channel")
     for column in ("sessions", "contacts", "qualified", "sales", "revenue"):

@@ -9,9 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import CustomerPublic, CustomerSearch
 from omnicx.journeys.errors import InvalidRange
 from omnicx.kernel.dates import report_bounds
+from omnicx.kernel.web.schemas import Page
 
 MAX_RANGE_DAYS = 366
 #: One question to the analytics engine: its SQL (DuckDB dialect) and parameters.
@@ -42,3 +46,16 @@ def number_or_none(value: Any) -> float | None:
         return None
     number = float(value)
     return None if math.isnan(number) else number
+
+
+def customers_behind(
+    session: Session, workspace_id: uuid.UUID, statement: Statement, *, offset: int, limit: int
+) -> Page[CustomerPublic]:
+    """The customers whose ids a statement returns (first column), most recently seen first, as the customer list
+    shows them (a customer merged since counts as its survivor)."""
+    sql, params = statement
+    rows = analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
+    ids = [row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])) for row in rows]
+    return identity_service.search_customers(
+        session, workspace_id=workspace_id, search=CustomerSearch(), among=ids, offset=offset, limit=limit
+    )

@@ -22,8 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
-from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import CustomerPublic, CustomerSearch
+from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys.errors import InvalidFunnel
 from omnicx.journeys.schemas import (
     FunnelBreakdown,
@@ -36,7 +35,7 @@ from omnicx.journeys.schemas import (
     FunnelStepResult,
     StepKind,
 )
-from omnicx.journeys.service._common import Statement, number_or_none, workspace_range
+from omnicx.journeys.service._common import Statement, customers_behind, number_or_none, workspace_range
 from omnicx.kernel.dates import days
 from omnicx.kernel.text import json_pointer
 from omnicx.kernel.web.schemas import Page
@@ -309,16 +308,8 @@ def dropped_customers(
     if not 2 <= position <= len(query.steps):
         raise InvalidFunnel(f"a funnel of {len(query.steps)} steps has no drop-off at step {position}")
     _, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    rows = analytics_service.query(
-        session,
-        workspace_id=workspace_id,
-        sql=_dropped_sql(query.steps, query.mode, position - 1),
-        params=_params(query, since, until),
-    )
-    ids = [row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])) for row in rows]
-    return identity_service.search_customers(
-        session, workspace_id=workspace_id, search=CustomerSearch(), among=ids, offset=offset, limit=limit
-    )
+    statement = (_dropped_sql(query.steps, query.mode, position - 1), _params(query, since, until))
+    return customers_behind(session, workspace_id, statement, offset=offset, limit=limit)
 
 
 def _step_results(

@@ -23,8 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
-from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import CustomerPublic, CustomerSearch
+from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys.errors import InvalidJourneyMap
 from omnicx.journeys.schemas import (
     JourneyMapQuery,
@@ -37,7 +36,13 @@ from omnicx.journeys.schemas import (
     StageRule,
     StageRuleKind,
 )
-from omnicx.journeys.service._common import NOT_SALES, Statement, number_or_none, workspace_range
+from omnicx.journeys.service._common import (
+    NOT_SALES,
+    Statement,
+    customers_behind,
+    number_or_none,
+    workspace_range,
+)
 from omnicx.kernel.web.schemas import Page
 
 #: A visit marks a customer an instant before its first event, so the page it lands on can mark the next stage
@@ -216,23 +221,35 @@ def journey_map(
     timezone, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
     sql, params = journey_statement(settings, since, until)
     rows = analytics_service.query(session, workspace_id=workspace_id, sql=sql, params=params)
-    stages = {int(row[1]): (row[1], row[5], row[8], row[6], row[7]) for row in rows if int(row[0]) == 0}
+    stages = {
+        int(row[1]): _Counts(int(row[5]), number_or_none(row[8]), int(row[6]), int(row[7]))
+        for row in rows
+        if int(row[0]) == 0
+    }
     kept: dict[int, list[_Kept]] = {}
     for _, stage, kind, key, whole, customers, times, repeated, _ in (
         row for row in rows if int(row[0]) == 1
     ):
         row = _Kept(str(kind), None if whole else str(key), int(customers), int(times), int(repeated))
         kept.setdefault(int(stage), []).append(row)
-    first = int(stages[0][1]) if 0 in stages else 0
+    first = stages[0].customers if 0 in stages else 0
     return JourneyMapReport(
         date_from=query.date_from,
         date_to=query.date_to,
         timezone=timezone,
         friction_pages=settings.friction_pages,
         stages=[
-            _stage(settings, k, stages.get(k), kept.get(k, []), first) for k in range(len(settings.stages))
+            _stage(settings, k, stages.get(k, _Counts(0, None, 0, 0)), kept.get(k, []), first)
+            for k in range(len(settings.stages))
         ],
     )
+
+
+class _Counts(NamedTuple):
+    customers: int
+    median: float | None  # seconds until a later stage
+    onward: int  # went on to the next stage
+    stopped: int  # reached no later stage
 
 
 class _Kept(NamedTuple):
@@ -244,14 +261,10 @@ class _Kept(NamedTuple):
 
 
 def _stage(
-    settings: JourneyMapSettings, k: int, counts: tuple[Any, ...] | None, kept: list[_Kept], first: int
+    settings: JourneyMapSettings, k: int, counts: _Counts, kept: list[_Kept], first: int
 ) -> StageResult:
-    """Stage k's result from its row of counts (none: nobody reached it) and what its customers did in it."""
-    customers, median, onward, stopped = (
-        (int(counts[1]), number_or_none(counts[2]), int(counts[3]), int(counts[4]))
-        if counts
-        else (0, None, 0, 0)
-    )
+    """Stage k's result from its counts (all zero when nobody reached it) and what its customers did in it."""
+    customers, median, onward, stopped = counts
     last = k == len(settings.stages) - 1
 
     def whole(kind: str) -> _Kept | None:
@@ -315,14 +328,8 @@ def journey_customers(
     if metric is StageMetric.DROPPED and stage == len(settings.stages):
         raise InvalidJourneyMap("journeys do not stop at the last stage: it has no drop-off")
     _, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    params = {**_params(settings, since, until), "stage": stage - 1}
-    rows = analytics_service.query(
-        session, workspace_id=workspace_id, sql=_ctes(settings) + _BEHIND[metric], params=params
-    )
-    ids = [row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])) for row in rows]
-    return identity_service.search_customers(
-        session, workspace_id=workspace_id, search=CustomerSearch(), among=ids, offset=offset, limit=limit
-    )
+    statement = (_ctes(settings) + _BEHIND[metric], {**_params(settings, since, until), "stage": stage - 1})
+    return customers_behind(session, workspace_id, statement, offset=offset, limit=limit)
 
 
 def journey_map_csv(report: JourneyMapReport) -> str:
