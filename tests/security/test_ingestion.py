@@ -16,6 +16,8 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.errors import install_error_handlers
 from omnicx.tracking import service as tracking_service
 from omnicx.tracking.models import RejectedEvent
-from omnicx.tracking.wire import MAX_EVENT_DEPTH
+from omnicx.tracking.wire import MAX_EVENT_DEPTH, too_deep
 from tests.conftest import World
 from tests.helpers import sign_in
 from tests.tracking.conftest import Counts, KeyedSource, stored_message_ids
@@ -80,6 +82,27 @@ def test_an_event_nested_up_to_the_limit_is_stored(
     response = client.post("/v1/batch", content=body, headers=source.basic)
     assert (response.status_code, response.json()) == (200, {"success": True})
     assert stored_message_ids(runtime) == ["deep"]
+
+
+def depth(value: object) -> int:
+    """How many levels of objects and arrays `value` has (a scalar none, `{}` one)."""
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@given(JSON_VALUES, st.integers(min_value=0, max_value=9))
+def test_too_deep_is_nesting_past_the_limit(value: object, limit: int) -> None:
+    assert too_deep(value, limit) == (depth(value) > limit)
 
 
 @pytest.mark.parametrize(

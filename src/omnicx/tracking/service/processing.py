@@ -175,16 +175,20 @@ def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolut
     # One SELECT per identifier column, joined by UNION: each uses its own (workspace, column) index. An OR of
     # both (or a `customer_id IS NOT NULL` test) lets SQLite's planner pick the customer index instead and read
     # every event of the workspace, which made each job slower as the workspace grew. So does a DISTINCT.
+    # Only events held by a customer other than the ones just resolved come back (usually none): reading every
+    # earlier event of the job's visitors grew with their history.
+    resolved = list(found.earliest)
     branches = [
-        select(Event.customer_id).where(Event.workspace_id == workspace_id, column.in_(values))
+        select(Event.customer_id).where(
+            Event.workspace_id == workspace_id, column.in_(values), Event.customer_id.not_in(resolved)
+        )
         for column, values in ((Event.user_id, found.user_ids), (Event.anonymous_id, found.anonymous_ids))
         if values
     ]
     if not branches:
         return set()
     query = branches[0] if len(branches) == 1 else union(*branches)
-    candidates: set[uuid.UUID] = {c for c in session.connection().scalars(query) if c is not None}
-    others = candidates - set(found.earliest)
+    others: set[uuid.UUID] = {c for c in session.connection().scalars(query) if c is not None}
     if not others:
         return set()
     survivors: set[uuid.UUID] = set()
