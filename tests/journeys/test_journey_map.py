@@ -32,6 +32,7 @@ from omnicx.journeys.schemas import (
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
+from omnicx.tracking import service as tracking_service
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import inbound
@@ -52,10 +53,11 @@ MAP = JourneyMapSettings(
 )
 
 # Journeys, by hand (minutes after T0; a visit counts an instant before its first event):
-#   a: home, a product page (2), help twice (3, 4), an order (10), another order (30): Again, skipping Support
+#   a: home, a product page (2), help twice (3, 4), a store visit (5), an order (10), another order (30): Again,
+#      skipping Support
 #   b: lands on a product page (0), leaves: stopped at Consider
 #   c: the home page, leaves: stopped at Discover
-#   d: a product page (0), an order (5), a conversation about delivery (20): stopped at Support
+#   d: a product page (0), an order (5), a conversation about delivery (20), two calls (25, 26): stopped at Support
 #   e: the day before the range only: not on the map
 JOURNEYS = [
     at("a", 0, "/"), at("a", 2, "/products/lamp"), at("a", 3, "/help"), at("a", 4, "/help/returns"),
@@ -72,14 +74,23 @@ def _seeded(
 ) -> None:
     send(client, source, *JOURNEYS)
     drain(runtime)
+    customers = {visitor: customer_of(runtime, visitor) for visitor in ("a", "d")}
     received = inbox_service.receive(db, inbox_id=inbox.id, message=inbound("d@example.com", "Where is it?"))
     db.execute(
         update(Conversation)
         .where(Conversation.id == received.conversation_id)
-        .values(
-            customer_id=customer_of(runtime, "d"), created_at=T0 + timedelta(minutes=20), intent="delivery"
-        )
+        .values(customer_id=customers["d"], created_at=T0 + timedelta(minutes=20), intent="delivery")
     )
+    offline = [("a", "Store", "visit", 5), ("d", "Phone", "call", 25), ("d", "Phone", "call", 26)]
+    for visitor, channel, kind, minutes in offline:
+        tracking_service.record_touchpoint(
+            db,
+            workspace_id=inbox.workspace_id,
+            customer_id=customers[visitor],
+            channel=channel,
+            kind=kind,
+            at=T0 + timedelta(minutes=minutes),
+        )
     db.commit()
     analytics_service.rebuild(runtime)  # the conversation was moved by hand, not through the inbox
 
@@ -124,7 +135,15 @@ def test_stages_reached_in_order_with_skips_and_where_journeys_stop(
     # Their visits' touchpoints: a's and c's sessions began in Discover; b's and d's began on a product page,
     # which put them in Consider at that very instant.
     assert [(c.channel, c.customers) for c in stages[0].channels] == [("Direct", 2)]
-    assert [(c.channel, c.customers) for c in stages[1].channels] == [("Direct", 2)]
+    assert [(c.channel, c.customers) for c in stages[1].channels] == [("Direct", 2), ("Store", 1)]
+    # Touchpoints by kind: their sessions, a's store visit while considering, d's two calls in Support.
+    assert [[(t.kind, t.customers, t.touchpoints) for t in s.touchpoints] for s in stages] == [
+        [("session", 2, 2)],
+        [("session", 2, 2), ("visit", 1, 1)],
+        [],
+        [("call", 1, 2)],
+        [],
+    ]
 
 
 def test_the_customers_behind_each_number(
@@ -223,6 +242,7 @@ def test_the_workspace_edits_its_map_through_the_api_and_reads_it_everywhere(
     assert [c["id"] for c in who.json()["items"]] == [str(customer_of(runtime, "c"))]
     csv = client.get("/api/v1/journeys/map.csv", params=RANGE, headers=reader)
     assert csv.text.count("\n") == 6 and "4,delivery:1" not in csv.text and "delivery:1" in csv.text
+    assert "session:2; visit:1" in csv.text and "call:1" in csv.text
     png = client.get("/api/v1/journeys/map/chart.png", params=RANGE, headers=reader)
     assert png.content.startswith(b"\x89PNG")
 
@@ -230,6 +250,7 @@ def test_the_workspace_edits_its_map_through_the_api_and_reads_it_everywhere(
     page = client.get("/journeys/map", params=RANGE)
     assert page.status_code == 200 and 'id="journey-map"' in page.text and "Again" in page.text
     assert "/journeys/map/customers?" in page.text and "Edit the stages" not in page.text
+    assert "site or app visit (2), store visit (1)" in page.text and "phone call (1)" in page.text
     people = client.get("/journeys/map/customers", params={**RANGE, "stage": 2, "metric": "struggling"})
     assert f"/customers/{customer_of(runtime, 'a')}" in people.text
 

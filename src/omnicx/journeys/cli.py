@@ -340,7 +340,7 @@ def map_command(
     output: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """The journey map: per stage the customers who reached it, went on, stopped there, the time spent, the
-    channels used, conversations opened and friction (json adds channels and intents in full)."""
+    channels and kinds of touchpoint used, conversations opened and friction (json adds them in full)."""
     with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
         query = JourneyMapQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
@@ -359,11 +359,14 @@ def _print_map(report: JourneyMapReport) -> None:
         "stopped",
         "median time",
         "channels",
+        "touchpoints",
         "conversations",
         "friction",
     )
     for column in columns:
-        table.add_column(column, justify="left" if column in ("stage", "channels") else "right")
+        table.add_column(
+            column, justify="left" if column in ("stage", "channels", "touchpoints") else "right"
+        )
     for stage in report.stages:
         median = stage.median_seconds_in_stage
         table.add_row(
@@ -373,6 +376,7 @@ def _print_map(report: JourneyMapReport) -> None:
             "—" if stage.dropped is None else f"{stage.dropped:,}",
             "—" if median is None else f"{median / 3600:.1f} h",
             escape(", ".join(f"{c.channel} {c.customers:,}" for c in stage.channels[:3]) or "—"),
+            escape(", ".join(f"{t.kind} {t.customers:,}" for t in stage.touchpoints[:3]) or "—"),
             f"{stage.conversations:,}",
             f"{stage.struggling_customers:,}",
         )

@@ -586,6 +586,14 @@ class StageChannel(BaseModel):
     customers: int = Field(description="Customers with a touchpoint on this channel while in the stage")
 
 
+class StageTouchpoint(BaseModel):
+    kind: str = Field(
+        description="The touchpoint kind: session (a visit), conversation, visit (in a store), ..."
+    )
+    customers: int = Field(description="Customers with a touchpoint of this kind while in the stage")
+    touchpoints: int
+
+
 class StageIntent(BaseModel):
     intent: str = Field(description="The detected intent; empty when none was detected")
     conversations: int
@@ -604,6 +612,7 @@ class StageResult(BaseModel):
     dropped: int | None = Field(description="Customers who did not reach the next stage (none for the last)")
     median_seconds_in_stage: float | None = Field(description="Until reaching the next stage")
     channels: list[StageChannel]
+    touchpoints: list[StageTouchpoint] = Field(description="The kinds of touchpoint used while in the stage")
     conversations: int = Field(description="Conversations opened while in the stage")
     contacting_customers: int
     intents: list[StageIntent]

@@ -384,6 +384,7 @@ def journey_map_page(
         "export_query": export_query,
         "chart_json": json.dumps(service.stages_spec(report)) if report else None,
         "can_edit": allows(principal.role, Action.JOURNEYS_MANAGE),
+        "touchpoint_kinds": TOUCHPOINT_KINDS,
     }
     return render(request, "journeys/map.html", context)
 
@@ -394,6 +395,17 @@ def _map_range(date_from: date | None, date_to: date | None) -> tuple[JourneyMap
         return JourneyMapQuery(date_from=date_from or start, date_to=date_to or end), None
     except ValidationError as exc:
         return JourneyMapQuery(date_from=start, date_to=end), str(exc.errors()[0]["msg"])
+
+
+#: How the journey map names the touchpoint kinds omnicx records (others, recorded through the API, show as
+#: they were named).
+TOUCHPOINT_KINDS = {
+    "session": N_("site or app visit"),
+    "conversation": N_("conversation"),
+    "visit": N_("store visit"),
+    "purchase": N_("store purchase"),
+    "call": N_("phone call"),
+}
 
 
 #: What each metric's customer list is titled.

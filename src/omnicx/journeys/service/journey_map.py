@@ -35,6 +35,7 @@ from omnicx.journeys.schemas import (
     StageResult,
     StageRule,
     StageRuleKind,
+    StageTouchpoint,
 )
 from omnicx.journeys.service._common import (
     NOT_SALES,
@@ -139,10 +140,14 @@ def _windows(stages: int) -> str:
 
 def _activity(settings: JourneyMapSettings) -> str:
     """`activity`: what customers did that a stage keeps: (person_id, happened, kind, key) for each touchpoint
-    (`touch`, its channel), conversation opened (`talk`, its intent or '') and friction page view (`friction`)."""
+    (`touch`, its channel; `point`, its kind), conversation opened (`talk`, its intent or '') and friction page
+    view (`friction`)."""
     tests = " OR ".join(f"strpos(coalesce(url, ''), $f{i}) > 0" for i in range(len(settings.friction_pages)))
     return f"""activity AS (
     SELECT person_id, touched_at AS happened, 'touch' AS kind, channel AS key FROM touchpoints
+    WHERE touched_at >= $since AND touched_at < $until AND person_id IS NOT NULL
+    UNION ALL
+    SELECT person_id, touched_at, 'point', kind FROM touchpoints
     WHERE touched_at >= $since AND touched_at < $until AND person_id IS NOT NULL
     UNION ALL
     SELECT person_id, created_at, 'talk', coalesce(intent, '') FROM conversations
@@ -253,7 +258,7 @@ class _Counts(NamedTuple):
 
 
 class _Kept(NamedTuple):
-    kind: str  # touch, talk, friction
+    kind: str  # touch, point, talk, friction
     key: str | None  # none: every key of the kind together
     customers: int
     times: int
@@ -286,6 +291,14 @@ def _stage(
                 if r.kind == "touch" and r.key is not None
             ),
             key=lambda c: (-c.customers, c.channel),
+        ),
+        touchpoints=sorted(
+            (
+                StageTouchpoint(kind=r.key, customers=r.customers, touchpoints=r.times)
+                for r in kept
+                if r.kind == "point" and r.key is not None
+            ),
+            key=lambda t: (-t.customers, t.kind),
         ),
         conversations=talks.times if talks else 0,
         contacting_customers=talks.customers if talks else 0,
@@ -348,6 +361,7 @@ def journey_map_csv(report: JourneyMapReport) -> str:
             "contacting_customers",
             "struggling_customers",
             "channels",
+            "touchpoints",
             "intents",
         ]
     )
@@ -364,6 +378,7 @@ def journey_map_csv(report: JourneyMapReport) -> str:
                 stage.contacting_customers,
                 stage.struggling_customers,
                 "; ".join(f"{c.channel}:{c.customers}" for c in stage.channels),
+                "; ".join(f"{t.kind}:{t.customers}" for t in stage.touchpoints),
                 "; ".join(f"{i.intent or '(none)'}:{i.conversations}" for i in stage.intents),
             ]
         )
