@@ -157,7 +157,7 @@ def test_the_customers_behind_each_number(
     _seeded(client, runtime, source, db, email_inbox)
     query = JourneyMapQuery(date_from=DAY, date_to=DAY)
 
-    def behind(stage: int, metric: StageMetric) -> set[uuid.UUID]:
+    def behind(stage: int, metric: StageMetric, key: str | None = None) -> set[uuid.UUID]:
         with runtime.sessions() as session:
             page = service.journey_customers(
                 session,
@@ -166,6 +166,7 @@ def test_the_customers_behind_each_number(
                 query=query,
                 stage=stage,
                 metric=metric,
+                key=key,
             )
         return {customer.id for customer in page.items}
 
@@ -177,15 +178,26 @@ def test_the_customers_behind_each_number(
     assert behind(2, StageMetric.STRUGGLING) == of("a")
     assert behind(4, StageMetric.CONTACTING) == of("d")
     assert behind(5, StageMetric.REACHED) == of("a")
-    with pytest.raises(InvalidJourneyMap), runtime.sessions() as session:
-        service.journey_customers(
-            session,
-            workspace_id=world.workspace.id,
-            settings=MAP,
-            query=query,
-            stage=5,
-            metric=StageMetric.DROPPED,
-        )
+    assert behind(2, StageMetric.CHANNEL, "Direct") == of("b", "d")
+    assert behind(2, StageMetric.CHANNEL, "Store") == behind(2, StageMetric.TOUCHPOINT, "visit") == of("a")
+    assert behind(4, StageMetric.TOUCHPOINT, "call") == of("d")
+    assert behind(4, StageMetric.TOUCHPOINT, "visit") == set()
+    refused = [
+        (5, StageMetric.DROPPED, None),
+        (2, StageMetric.CHANNEL, None),
+        (2, StageMetric.REACHED, "Direct"),
+    ]
+    for stage, metric, key in refused:
+        with pytest.raises(InvalidJourneyMap), runtime.sessions() as session:
+            service.journey_customers(
+                session,
+                workspace_id=world.workspace.id,
+                settings=MAP,
+                query=query,
+                stage=stage,
+                metric=metric,
+                key=key,
+            )
 
 
 def test_the_same_map_on_clickhouse(
@@ -250,9 +262,20 @@ def test_the_workspace_edits_its_map_through_the_api_and_reads_it_everywhere(
     page = client.get("/journeys/map", params=RANGE)
     assert page.status_code == 200 and 'id="journey-map"' in page.text and "Again" in page.text
     assert "/journeys/map/customers?" in page.text and "Edit the stages" not in page.text
-    assert "site or app visit (2), store visit (1)" in page.text and "phone call (1)" in page.text
+    touchpoints = page.text.split('data-list="touchpoints"')[2].split("</dd>")[0]  # stage 2's
+    assert "site or app visit (<a" in touchpoints and "store visit (<a" in touchpoints
+    assert "metric=touchpoint&key=visit" in touchpoints
     people = client.get("/journeys/map/customers", params={**RANGE, "stage": 2, "metric": "struggling"})
     assert f"/customers/{customer_of(runtime, 'a')}" in people.text
+    stored = client.get(
+        "/journeys/map/customers", params={**RANGE, "stage": 2, "metric": "touchpoint", "key": "visit"}
+    )
+    assert "Had a touchpoint “store visit” during" in stored.text
+    assert f"/customers/{customer_of(runtime, 'a')}" in stored.text
+    keyless = client.get(
+        "/api/v1/journeys/map/customers", params={**RANGE, "stage": 2, "metric": "channel"}, headers=reader
+    )
+    assert keyless.status_code == 422 and keyless.json()["code"] == "invalid_journey_map"
 
     result = CliRunner().invoke(
         cli_app,
@@ -269,6 +292,14 @@ def test_the_workspace_edits_its_map_through_the_api_and_reads_it_everywhere(
         env=cli_env,
     )
     assert result.exit_code == 0 and "5. Again" in result.stdout, result.output
+    behind = [*RANGE.values(), "--stage", "4", "--metric", "touchpoint", "--key", "call"]
+    result = CliRunner().invoke(
+        cli_app,
+        ["journeys", "map-customers", "-w", world.workspace.slug, "--from", *behind[:1], "--to", *behind[1:]],
+        env=cli_env,
+    )
+    assert result.exit_code == 0 and "1 customers" in result.stdout, result.output
+    assert str(customer_of(runtime, "d")) in result.stdout
     reset = CliRunner().invoke(
         cli_app, ["journeys", "map-stages", "-w", world.workspace.slug, "--reset"], env=cli_env
     )

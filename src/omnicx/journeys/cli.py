@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from omnicx.auth import service as auth_service
+from omnicx.identity.schemas import CustomerPublic
 from omnicx.journeys import service
 from omnicx.journeys.schemas import (
     FunnelBreakdown,
@@ -30,11 +31,13 @@ from omnicx.journeys.schemas import (
     PathQuery,
     PathReport,
     SavedFunnelCreate,
+    StageMetric,
     UsageQuery,
     UsageReport,
 )
 from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, parse_day, report_console
 from omnicx.kernel.errors import DomainError
+from omnicx.kernel.web.schemas import Page
 
 Report = TypeVar("Report", bound=BaseModel)
 
@@ -138,14 +141,18 @@ def dropped_command(
         page = service.dropped_customers(
             session, workspace_id=ws.id, query=query, position=position, limit=limit
         )
-    console = report_console()
-    table = Table(title=f"dropped at step {position}: {page.total} customers")
+    _print_customers(f"dropped at step {position}", page)
+
+
+def _print_customers(title: str, page: Page[CustomerPublic]) -> None:
+    """A list of customers behind a number: id, name, email, last seen."""
+    table = Table(title=f"{title}: {page.total} customers")
     for column in ("id", "name", "email", "last seen"):
         table.add_column(column)
     for c in page.items:
         seen = c.last_seen_at.isoformat(timespec="minutes") if c.last_seen_at else "—"
         table.add_row(str(c.id), escape(c.display_name), escape(c.email or "—"), seen)
-    console.print(table)
+    report_console().print(table)
 
 
 @app.command("usage")
@@ -381,6 +388,39 @@ def _print_map(report: JourneyMapReport) -> None:
             f"{stage.struggling_customers:,}",
         )
     console.print(table)
+
+
+@app.command("map-customers")
+def map_customers_command(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")],
+    stage: Annotated[int, typer.Option("--stage", help="The stage, from 1.")],
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    metric: Annotated[
+        StageMetric,
+        typer.Option(help="reached, dropped, contacting, struggling, channel or touchpoint."),
+    ] = StageMetric.REACHED,
+    key: Annotated[
+        str | None, typer.Option("--key", help="With channel or touchpoint: the channel or touchpoint kind.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many customers.")] = 50,
+) -> None:
+    """The customers behind a number of the journey map: id, name, email, last seen."""
+    with _refusals(), open_runtime() as runtime, runtime.sessions() as session:
+        query = JourneyMapQuery(date_from=parse_day(date_from), date_to=parse_day(date_to))
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        settings = service.get_journey_map(session, workspace_id=ws.id)
+        page = service.journey_customers(
+            session,
+            workspace_id=ws.id,
+            settings=settings,
+            query=query,
+            stage=stage,
+            metric=metric,
+            key=key,
+            limit=limit,
+        )
+    _print_customers(f"stage {stage}, {metric.value}{f' {key}' if key else ''}", page)
 
 
 @app.command("map-stages")

@@ -222,11 +222,18 @@ def journey_map_customers(
     query: MapRange,
     stage: Annotated[int, Query(ge=1, description="The stage, from 1")],
     metric: StageMetric = StageMetric.REACHED,
+    key: Annotated[
+        str | None,
+        Query(
+            max_length=200, description="The channel (metric channel) or touchpoint kind (metric touchpoint)"
+        ),
+    ] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[CustomerPublic]:
     """The customers behind a number of the map: who reached a stage, whose journey stopped there, who opened
-    a conversation or viewed the friction pages twice or more while in it."""
+    a conversation, used a channel or a kind of touchpoint, or viewed the friction pages twice or more while in
+    it."""
     settings = service.get_journey_map(session, workspace_id=principal.workspace_id)
     return service.journey_customers(
         session,
@@ -235,6 +242,7 @@ def journey_map_customers(
         query=query,
         stage=stage,
         metric=metric,
+        key=key,
         offset=offset,
         limit=limit,
     )

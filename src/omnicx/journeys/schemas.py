@@ -636,3 +636,5 @@ class StageMetric(StrEnum):
     DROPPED = "dropped"  # reached the stage, not the next
     CONTACTING = "contacting"  # opened a conversation while in the stage
     STRUGGLING = "struggling"  # viewed the friction pages twice or more while in the stage
+    CHANNEL = "channel"  # had a touchpoint on the channel `key` while in the stage
+    TOUCHPOINT = "touchpoint"  # had a touchpoint of the kind `key` while in the stage

@@ -414,6 +414,8 @@ STAGE_METRICS = {
     StageMetric.DROPPED: N_("Journey stopped at “%(stage)s”"),
     StageMetric.CONTACTING: N_("Opened a conversation during “%(stage)s”"),
     StageMetric.STRUGGLING: N_("Viewed the friction pages twice or more during “%(stage)s”"),
+    StageMetric.CHANNEL: N_("Used the channel “%(key)s” during “%(stage)s”"),
+    StageMetric.TOUCHPOINT: N_("Had a touchpoint “%(key)s” during “%(stage)s”"),
 }
 
 
@@ -424,6 +426,7 @@ def journey_map_customers_page(
     principal: Annotated[Principal, require(Action.JOURNEYS_READ)],
     stage: int,
     metric: StageMetric = StageMetric.REACHED,
+    key: Annotated[str | None, Query(max_length=200)] = None,
     date_from: date | None = None,
     date_to: date | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -440,21 +443,30 @@ def journey_map_customers_page(
             query=query,
             stage=stage,
             metric=metric,
+            key=key,
             offset=offset,
         )
     except DomainError as exc:
         error = exc.message
     name = settings.stages[stage - 1].name if 1 <= stage <= len(settings.stages) else str(stage)
     params = [("date_from", query.date_from.isoformat()), ("date_to", query.date_to.isoformat())]
+    keyed = [("key", key)] if key else []
     context = {
-        "title": gettext(STAGE_METRICS[metric]) % {"stage": name},
+        "title": gettext(STAGE_METRICS[metric]) % {"stage": name, "key": _key_label(metric, key)},
         "query": query,
         "page": page,
         "error": error,
         "map_query": urlencode(params),
-        "page_query": urlencode([*params, ("stage", str(stage)), ("metric", metric.value)]),
+        "page_query": urlencode([*params, ("stage", str(stage)), ("metric", metric.value), *keyed]),
     }
     return render(request, "journeys/map_customers.html", context)
+
+
+def _key_label(metric: StageMetric, key: str | None) -> str:
+    """A channel as named, a touchpoint kind as the map names it."""
+    if metric is StageMetric.TOUCHPOINT and key in TOUCHPOINT_KINDS:
+        return gettext(TOUCHPOINT_KINDS[key])
+    return key or ""
 
 
 @router.get("/journeys/map/stages", response_class=HTMLResponse)

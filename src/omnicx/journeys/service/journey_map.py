@@ -314,13 +314,18 @@ def _stage(
     )
 
 
+_KEYED = "SELECT DISTINCT person_id FROM kept WHERE stage = $stage AND kind = '{kind}' AND key = $key"
 #: The customers behind each number: a query over the map's CTEs, for stage `$stage`.
 _BEHIND = {
     StageMetric.REACHED: "SELECT person_id FROM windows WHERE stage = $stage",
     StageMetric.DROPPED: "SELECT person_id FROM windows WHERE stage = $stage AND stopped",
     StageMetric.CONTACTING: "SELECT DISTINCT person_id FROM kept WHERE stage = $stage AND kind = 'talk'",
     StageMetric.STRUGGLING: "SELECT person_id FROM kept WHERE stage = $stage AND kind = 'friction' AND n >= 2",
+    StageMetric.CHANNEL: _KEYED.format(kind="touch"),
+    StageMetric.TOUCHPOINT: _KEYED.format(kind="point"),
 }
+#: The metrics that name a channel or touchpoint kind (`key`).
+KEYED_METRICS = frozenset({StageMetric.CHANNEL, StageMetric.TOUCHPOINT})
 
 
 def journey_customers(
@@ -331,17 +336,24 @@ def journey_customers(
     query: JourneyMapQuery,
     stage: int,
     metric: StageMetric,
+    key: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page[CustomerPublic]:
     """The customers behind one number of the map (stage from 1), most recently seen first, as the customer
-    list shows them."""
+    list shows them; `key` names the channel or touchpoint kind of those two metrics."""
     if not 1 <= stage <= len(settings.stages):
         raise InvalidJourneyMap(f"the journey map has no stage {stage}")
     if metric is StageMetric.DROPPED and stage == len(settings.stages):
         raise InvalidJourneyMap("journeys do not stop at the last stage: it has no drop-off")
+    if (metric in KEYED_METRICS) != bool(key):
+        raise InvalidJourneyMap(
+            f"the {metric.value} metric {'needs' if metric in KEYED_METRICS else 'takes no'} key "
+            "(a channel or touchpoint kind)"
+        )
     _, since, until = workspace_range(session, workspace_id, query.date_from, query.date_to)
-    statement = (_ctes(settings) + _BEHIND[metric], {**_params(settings, since, until), "stage": stage - 1})
+    params = {**_params(settings, since, until), "stage": stage - 1, **({"key": key} if key else {})}
+    statement = (_ctes(settings) + _BEHIND[metric], params)
     return customers_behind(session, workspace_id, statement, offset=offset, limit=limit)
 
 
