@@ -17,7 +17,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
-from omnicx.demo import desk, offline, shop
+from omnicx.demo import desk, offline, shop, world
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
 from omnicx.kernel.access.permissions import Role
@@ -71,7 +71,7 @@ def _ensure_workspace(session: Session) -> tuple[WorkspacePublic, bool]:
     try:
         return auth_service.get_workspace_by_slug(session, slug=DEMO_SLUG), False
     except WorkspaceNotFound:
-        data = WorkspaceCreate(slug=DEMO_SLUG, name=DEMO_NAME, timezone="Europe/Paris", default_language="en")
+        data = WorkspaceCreate(slug=DEMO_SLUG, name=DEMO_NAME, timezone=world.TIMEZONE, default_language="en")
         return auth_service.create_workspace(session, data=data), True
 
 

@@ -16,10 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from omnicx.tracking import service as tracking_service
 
 SHOP = "https://maison-lumiere.example.com"
+#: The demo shop's time zone: its customers' days follow it.
+TIMEZONE = "Europe/Paris"
+#: How likely a visit starts in each local hour (0-23): quiet nights, a lunch peak and the evening's.
+HOUR_WEIGHTS = (
+    1.0, 0.5, 0.3, 0.2, 0.2, 0.4, 1.0, 2.0, 3.5, 4.0, 4.5, 5.0,
+    6.5, 6.5, 5.0, 4.5, 4.5, 5.0, 6.0, 7.5, 9.0, 9.0, 6.0, 3.0,
+)  # fmt: skip
+#: And on each weekday (Monday first): a quieter Saturday, browsing on Sunday evening.
+WEEKDAY_WEIGHTS = (1.0, 0.95, 0.95, 1.0, 0.9, 0.75, 1.15)
 APP = {"name": "Maison Lumière", "version": "3.4.1", "build": "341"}
 
 
@@ -222,10 +232,30 @@ class _Generator:
             count = visitor.rng.choices([1, 2, 3, 4, 5, 6], weights=[24, 24, 18, 14, 11, 9])[0]
             visitor.visits = count
             starts = sorted(
-                self.now - timedelta(days=visitor.rng.uniform(0.02, self.days)) for _ in range(count)
+                self._likely(
+                    visitor.index, k, self.now - timedelta(days=visitor.rng.uniform(0.02, self.days))
+                )
+                for k in range(count)
             )
             for start in starts:
                 yield from self._session(visitor, start)
+
+    def _likely(self, index: int, visit: int, drawn: datetime) -> datetime:
+        """A visit's start moved to a likely day and local hour (`WEEKDAY_WEIGHTS`, `HOUR_WEIGHTS`), from a
+        stream of its own so the rest of the world stays as the seed made it; never in the last half hour."""
+        rng = random.Random(f"{self.seed}-{index}-{visit}")
+        zone = ZoneInfo(TIMEZONE)
+        day = drawn.astimezone(zone).date()
+        while rng.random() > WEEKDAY_WEIGHTS[day.weekday()] / max(WEEKDAY_WEIGHTS):
+            day = (self.now - timedelta(days=rng.uniform(0.02, self.days))).astimezone(zone).date()
+        hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+        local = datetime(
+            day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=zone
+        )
+        start = local.astimezone(drawn.tzinfo)
+        while start > self.now - timedelta(minutes=30):
+            start -= timedelta(days=1)
+        return start
 
     def _session(self, visitor: _Visitor, start: datetime) -> Iterator[dict[str, Any]]:
         rng = visitor.rng
