@@ -384,7 +384,7 @@ def journey_map_page(
         "export_query": export_query,
         "chart_json": json.dumps(service.stages_spec(report)) if report else None,
         "can_edit": allows(principal.role, Action.JOURNEYS_MANAGE),
-        "touchpoint_kinds": TOUCHPOINT_KINDS,
+        "touchpoint_label": _touchpoint_label,
     }
     return render(request, "journeys/map.html", context)
 
@@ -464,9 +464,14 @@ def journey_map_customers_page(
 
 def _key_label(metric: StageMetric, key: str | None) -> str:
     """A channel as named, a touchpoint kind as the map names it."""
-    if metric is StageMetric.TOUCHPOINT and key in TOUCHPOINT_KINDS:
-        return gettext(TOUCHPOINT_KINDS[key])
+    if metric is StageMetric.TOUCHPOINT and key:
+        return _touchpoint_label(key)
     return key or ""
+
+
+def _touchpoint_label(kind: str) -> str:
+    """A touchpoint kind in the reader's language when omnicx records it, else as it was named."""
+    return gettext(TOUCHPOINT_KINDS[kind]) if kind in TOUCHPOINT_KINDS else kind
 
 
 @router.get("/journeys/map/stages", response_class=HTMLResponse)
