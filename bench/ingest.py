@@ -129,9 +129,12 @@ def serve(port: int, worker: bool) -> None:
     """The server process: the omnicx app from `OMNICX_*` settings, uvicorn with uvloop and httptools; with
     `worker`, its in-process job worker too, as `omnicx serve` runs by default."""
     from omnicx.app.web import create_app
+    from omnicx.kernel.runtime import settle_heap
     from omnicx.kernel.settings import Settings
 
-    run_uvicorn(create_app(Settings(run_worker_in_process=worker)), port)
+    app = create_app(Settings(run_worker_in_process=worker))
+    settle_heap()  # as `omnicx serve` does before it serves
+    run_uvicorn(app, port)
 
 
 def run_uvicorn(app: Any, port: int) -> None:
@@ -406,7 +409,7 @@ def process_queue(db_url: str, workdir: Path, events: int, *, bare: bool = True)
 
     from omnicx.app.wiring import wire
     from omnicx.kernel.jobs.worker import Worker
-    from omnicx.kernel.runtime import build_runtime
+    from omnicx.kernel.runtime import build_runtime, settle_heap
     from omnicx.kernel.settings import Settings
     from omnicx.tracking.service import PROCESS_JOB
 
@@ -423,6 +426,7 @@ def process_queue(db_url: str, workdir: Path, events: int, *, bare: bool = True)
     runtime = build_runtime(Settings(database_url=db_url, secret_key="bench", data_dir=workdir / "worker"))
     wire()
     worker = TimedWorker(runtime, "bench-worker")
+    settle_heap()  # as `omnicx worker` does before it polls
     started = time.perf_counter()
     while worker.run_once():
         pass

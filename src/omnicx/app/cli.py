@@ -5,7 +5,6 @@ Commands stay thin: they parse options, build a runtime, call one service functi
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,7 +26,7 @@ from omnicx.customers import cli as customers_cli
 from omnicx.inbox import cli as inbox_cli
 from omnicx.journeys import cli as journeys_cli
 from omnicx.kernel.jobs import cli as jobs_cli
-from omnicx.kernel.runtime import prepare_data_dir
+from omnicx.kernel.runtime import prepare_data_dir, settle_heap
 from omnicx.kernel.settings import Settings, UnsafeSettings
 from omnicx.overview import cli as overview_cli
 from omnicx.ownership import cli as ownership_cli
@@ -137,11 +136,7 @@ def run_server(
             runtime, host=settings.smtp_inbound_host, port=settings.smtp_inbound_port
         )
     stop_beside = beside(runtime) if beside is not None else None
-    # Everything built so far (modules, the app, its routes and schemas) lives as long as the process: moved out
-    # of the cyclic collector's sight, a full collection scans only what requests create. Without this, each full
-    # collection walks the whole application and pauses every request for 100-300 ms.
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     try:
         uvicorn.run(app_, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
@@ -162,6 +157,7 @@ def worker_command(
     with open_runtime() as runtime:
         with runtime.sessions() as session:
             analytics_service.wake_if_never_built(session)
+        settle_heap()
         jobs_cli.run_worker(runtime, worker_id=worker_id)
 
 
