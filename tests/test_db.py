@@ -1,5 +1,5 @@
-"""`omnicx.kernel.db`: `insert_rows` stores exactly what SQLAlchemy's ordinary insert stores, on either database; a
-shared writer lock is held for exactly one transaction."""
+"""`omnicx.kernel.db`: `insert_rows` and `update_rows` store exactly what SQLAlchemy's ordinary insert and update
+store, on either database; a shared writer lock is held for exactly one transaction."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from omnicx.identity.models import Customer, CustomerIdentifier
 from omnicx.identity.schemas import IdentifierKind
 from omnicx.kernel import db as db_module
-from omnicx.kernel.db import insert_rows, make_engine, new_id, staged_ids
+from omnicx.kernel.db import insert_rows, make_engine, new_id, staged_ids, update_rows
 from omnicx.kernel.runtime import build_runtime
 from omnicx.kernel.settings import Settings, _normalise_db_url
 from omnicx.tracking.models import Touchpoint
@@ -94,10 +94,40 @@ def test_insert_rows_stores_what_the_ordinary_insert_stores(
     assert after == before
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at=moments, detail=details, dedup=st.one_of(st.none(), words))
+def test_update_rows_stores_what_the_ordinary_update_stores(
+    db: Session, world: World, at: datetime, detail: dict[str, object], dedup: str | None
+) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ordinary, fast, untouched = (_row(world, start, {"old": 1}, None) for _ in range(3))
+    changes = {"at": at, "detail": detail, "customer_id": fast["customer_id"]}
+    # The dedup key is unique per workspace: each row is given its own.
+    mine = {"dedup_key": None if dedup is None else f"a{dedup}"}
+    theirs = {"dedup_key": None if dedup is None else f"b{dedup}"}
+    try:
+        insert_rows(db, TABLE, [ordinary, fast, untouched])
+        db.execute(update(TABLE).where(TABLE.c.id == ordinary["id"]).values({**changes, **mine}))
+        update_rows(db, TABLE, [{"id": fast["id"], **changes, **theirs}])
+        before, after = _stored(db, ordinary["id"]), _stored(db, fast["id"])  # type: ignore[arg-type]
+        kept = _stored(db, untouched["id"])  # type: ignore[arg-type]
+    finally:
+        db.rollback()
+    if dedup is not None:
+        assert (before[3], after[3]) == (f"a{dedup}", f"b{dedup}")
+        before, after = before[:3] + before[4:], after[:3] + after[4:]
+    assert after == before
+    assert kept[:3] == (start, "Email", {"old": 1})  # only the rows named are updated
+
+
 def test_insert_rows_refuses_what_it_cannot_store_faithfully(db: Session, world: World) -> None:
     row = _row(world, datetime(2026, 1, 1, tzinfo=UTC), {}, None)
     with pytest.raises(ValueError, match="no column"):
         insert_rows(db, TABLE, [{**row, "colour": "red"}])
+    with pytest.raises(ValueError, match="colour"):
+        update_rows(db, TABLE, [{"id": row["id"], "colour": "red"}])
+    with pytest.raises(ValueError, match="need an id"):
+        update_rows(db, TABLE, [{"channel": "Email"}])
     if db.get_bind().dialect.name == "sqlite":
         with pytest.raises(ValueError, match="naive"):
             insert_rows(db, TABLE, [{**row, "at": datetime(2026, 1, 1)}])

@@ -29,11 +29,13 @@ from sqlalchemy import (
     Select,
     Table,
     Uuid,
+    bindparam,
     create_engine,
     delete,
     event,
     insert,
     select,
+    update,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
@@ -296,9 +298,11 @@ def sqlite_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return value.hex
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass a timezone-aware value")
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if value.tzinfo is not UTC:  # most arrive in UTC already: no conversion then
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored; pass a timezone-aware value")
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, enum.Enum):
         raise TypeError(f"insert_rows cannot store enum {value!r}; use an ordinary insert")
     if isinstance(value, dict | list):
@@ -331,6 +335,46 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         statement,
         [tuple(convert(row[n]) for n, convert in zip(names, converters, strict=True)) for row in rows],
     )
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update many rows by id (each mapping holds `id` and the same other columns), in one executemany: on SQLite
+    converted and handed to the driver as `insert_rows` does, on PostgreSQL through SQLAlchemy's executemany."""
+    if not rows:
+        return
+    names = tuple(name for name in rows[0] if name != "id")
+    unknown = set(names) - set(table.c.keys())
+    if unknown or "id" not in rows[0]:
+        raise ValueError(f"{table.name}: rows need an id and known columns (not {sorted(unknown)})")
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        by_id = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}") for name in names})
+        )
+        connection.execute(
+            by_id, [{"row_id": row["id"], **{f"new_{n}": row[n] for n in names}} for row in rows]
+        )
+        return
+    statement, converters = _sqlite_update(table, names)
+    key = _sqlite_converter(table.c.id.type)
+    connection.exec_driver_sql(
+        statement,
+        [
+            (*(convert(row[n]) for n, convert in zip(names, converters, strict=True)), key(row["id"]))
+            for row in rows
+        ],
+    )
+
+
+@functools.cache
+def _sqlite_update(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Callable[[Any], Any], ...]]:
+    """The driver-level UPDATE of `names` by id in `table`, and each column's value converter."""
+    assignments = ", ".join(f"{table.c[name].name} = ?" for name in names)
+    # As in `_sqlite_insert`: only the model's own names reach the text.
+    statement = f"UPDATE {table.name} SET {assignments} WHERE id = ?"  # noqa: S608
+    return statement, tuple(_sqlite_converter(table.c[name].type) for name in names)
 
 
 @functools.cache

@@ -309,6 +309,8 @@ def record_traits(
 
 def _expire(session: Session, customer_ids: Iterable[uuid.UUID], attributes: list[str]) -> None:
     """Statements above bypass the ORM: customers already loaded must read those columns again."""
+    if not session.identity_map:
+        return  # nothing loaded (a processing job's session): nothing to look for
     for cid in customer_ids:
         loaded = session.identity_map.get(session.identity_key(Customer, cid))
         if loaded is not None:

@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
-from omnicx.kernel.db import insert_rows, new_id, utcnow
+from omnicx.kernel.db import insert_rows, new_id, update_rows, utcnow
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.context import campaign_key
@@ -382,8 +382,7 @@ def rebuild_sessions_many(
             stale.append(resumed.stored_id)
             spans.append((customer_id, carried))
     stale_touches = _drop(session, stale)
-    if grown:
-        session.connection().execute(_GROW, grown)
+    update_rows(session, _table(TrackingSession), grown)
     rows = [_session_row(workspace_id, customer_id, span, channel_of(span)) for customer_id, span in spans]
     touches: list[dict[str, Any]] = []
     if rows:
@@ -395,7 +394,7 @@ def rebuild_sessions_many(
         session,
         workspace_id=workspace_id,
         stream=Stream.SESSIONS.value,
-        upserted=[r["id"] for r in rows] + [g["grown_id"] for g in grown],
+        upserted=[r["id"] for r in rows] + [g["id"] for g in grown],
         deleted=stale,
     )
     record_changes(
@@ -422,33 +421,18 @@ def _drop(session: Session, stale: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return touches
 
 
-# A carried-on session's row grows: only what later hits can change (its end, counts and engagement); a row
-# stored before campaign keys were kept gets its key, so it is carried on from the row alone next time.
-_GROW = (
-    update(TrackingSession)
-    .where(TrackingSession.id == bindparam("grown_id"))
-    .values(
-        ended_at=bindparam("grown_end"),
-        duration_seconds=bindparam("grown_duration"),
-        page_views=bindparam("grown_views"),
-        event_count=bindparam("grown_events"),
-        engaged=bindparam("grown_engaged"),
-        bounced=bindparam("grown_bounced"),
-        campaign_key=bindparam("grown_key"),
-    )
-)
-
-
 def _grown_row(session_id: uuid.UUID, span: SessionSpan) -> dict[str, Any]:
+    """A carried-on session's row grows: only what later hits can change (its end, counts and engagement); a row
+    stored before campaign keys were kept gets its key, so it is carried on from the row alone next time."""
     return {
-        "grown_id": session_id,
-        "grown_end": span.end,
-        "grown_duration": span.duration_seconds,
-        "grown_views": span.page_views,
-        "grown_events": span.event_count,
-        "grown_engaged": span.engaged,
-        "grown_bounced": span.bounced,
-        "grown_key": _encode_key(span.key),
+        "id": session_id,
+        "ended_at": span.end,
+        "duration_seconds": span.duration_seconds,
+        "page_views": span.page_views,
+        "event_count": span.event_count,
+        "engaged": span.engaged,
+        "bounced": span.bounced,
+        "campaign_key": _encode_key(span.key),
     }
 
 
