@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from omnicx.identity.models import Customer
 from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.errors import Conflict
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
 from omnicx.kernel.runtime import Runtime
-from omnicx.kernel.writes import GroupCommit
+from omnicx.kernel.writes import GroupCommit, Refusal
 from tests.conftest import World
 
 
@@ -98,6 +99,37 @@ def test_a_failing_unit_is_undone_alone_and_its_caller_gets_the_error(
     assert (before.result(10), after.result(10)) == ("before", "after")
     with pytest.raises(IntegrityError):
         failing.result(10)
+    assert _names(runtime, world.workspace.id) == {"before", "after"}
+
+
+def test_a_refusal_fails_its_caller_without_running_the_batch_again(
+    runtime: Runtime, world: World, writes: GroupCommit, commits: list[int]
+) -> None:
+    runs: list[str] = []
+
+    def counted(name: str) -> Callable[[Session], str]:
+        def work(session: Session) -> str:
+            runs.append(name)
+            return _add(world.workspace.id, name)(session)
+
+        return work
+
+    def refuse(session: Session) -> Refusal:
+        runs.append("refused")
+        return Refusal(Conflict("sold out"))
+
+    release, _ = _held(writes)
+    before, refused, after = (
+        writes.submit(counted("before")),
+        writes.submit(refuse),
+        writes.submit(counted("after")),
+    )
+    release.set()
+    assert (before.result(10), after.result(10)) == ("before", "after")
+    with pytest.raises(Conflict, match="sold out"):
+        refused.result(10)
+    assert runs == ["before", "refused", "after"]  # once each: no rollback, no second run in savepoints
+    assert len(commits) == 2
     assert _names(runtime, world.workspace.id) == {"before", "after"}
 
 

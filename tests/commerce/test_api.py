@@ -47,6 +47,27 @@ def test_catalogue_locations_and_availability(client: TestClient, world: World, 
     )
 
 
+def test_reservations_through_the_write_queue_answer_one_after_another(
+    client: TestClient, world: World, shop: Shop
+) -> None:
+    """`POST /reservations` holds through the group-commit queue. The same token again within a minute
+    authenticates without writing, so the request's own session is still open when the queue's transaction
+    needs the database (SQLite: its one write turn): the route hands it back first."""
+    headers = world.token(Role.AGENT)
+    body = {"location_id": str(shop.store.id), "lines": [{"sku": "TEE-S", "quantity": 1}], "reference": "c1"}
+    first = client.post(f"{API}/reservations", json=body, headers=headers)
+    second = client.post(f"{API}/reservations", json={**body, "reference": "c2"}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert {first.json()["reference"], second.json()["reference"]} == {"c1", "c2"}
+    unknown = client.post(
+        f"{API}/reservations", json={**body, "lines": [{"sku": "NOPE", "quantity": 1}]}, headers=headers
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "sku_not_found")
+    available = client.get(f"{API}/availability", params={"sku": "TEE-S"}, headers=headers).json()
+    held = next(loc for loc in available["locations"] if loc["location_id"] == str(shop.store.id))
+    assert held["available"] == 1  # 3 on hand in the Paris store, 2 held
+
+
 def test_out_of_stock_and_refused_transitions_have_stable_codes(
     client: TestClient, world: World, shop: Shop
 ) -> None:

@@ -26,7 +26,12 @@ def _available(db: Session, shop: Shop, sku: str, location_id: object) -> int:
     return next(r.available for r in rows if r.location_id == location_id)
 
 
-def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session, world: World) -> None:
+@pytest.mark.parametrize("through", ["own transaction", "write queue"])
+def test_hundred_concurrent_buyers_share_ten_units(
+    runtime: Runtime, db: Session, world: World, through: str
+) -> None:
+    """Each buyer in a transaction of its own (checkout, click-and-collect), or through the group-commit queue
+    as `POST /reservations` reserves: exactly ten sold either way."""
     shop = make_shop(
         db, world.workspace.id, stock={"TEE-S": (0, 10, 0), "TEE-M": (0, 0, 0), "MUG": (0, 0, 0)}
     )
@@ -37,14 +42,20 @@ def test_hundred_concurrent_buyers_share_ten_units(runtime: Runtime, db: Session
     results: list[str] = []
     lock = threading.Lock()
 
+    def reserve() -> None:
+        if through == "write queue":
+            service.queue_reservation(runtime.writes, workspace_id=shop.workspace_id, data=request).result(60)
+            return
+        with runtime.sessions() as session:
+            service.reserve(session, workspace_id=shop.workspace_id, data=request)
+
     def buyer() -> None:
         start.wait()
-        with runtime.sessions() as session:
-            try:
-                service.reserve(session, workspace_id=shop.workspace_id, data=request)
-                outcome = "ok"
-            except OutOfStock as error:
-                outcome = f"out_of_stock:{error.sku}@{error.location}"
+        try:
+            reserve()
+            outcome = "ok"
+        except OutOfStock as error:
+            outcome = f"out_of_stock:{error.sku}@{error.location}"
         with lock:
             results.append(outcome)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -40,6 +41,7 @@ from omnicx.commerce.schemas import (
 )
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.downloads import (
     CHART_RESPONSES,
@@ -149,9 +151,16 @@ def pickup_stores(
 
 
 @router.post("/reservations", response_model=ReservationPublic, status_code=201)
-def reserve(data: ReservationCreate, session: SessionDep, principal: Manager) -> ReservationPublic:
+async def reserve(
+    data: ReservationCreate, request: Request, session: SessionDep, principal: Manager
+) -> ReservationPublic:
     """Hold stock for a checkout until it expires: every line or none (409 `out_of_stock`)."""
-    return service.reserve(session, workspace_id=principal.workspace_id, data=data)
+    # The session that authenticated this request (the same one, FastAPI caches it) has done its reads: its
+    # transaction ends here, or on SQLite it would keep the one write turn the queue's transaction waits for.
+    session.rollback()
+    runtime: Runtime = request.app.state.runtime
+    queued = service.queue_reservation(runtime.writes, workspace_id=principal.workspace_id, data=data)
+    return await asyncio.wrap_future(queued)
 
 
 @router.delete("/reservations/{reservation_id}", status_code=204)

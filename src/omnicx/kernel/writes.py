@@ -34,7 +34,18 @@ T = TypeVar("T")
 # Enough to amortise a commit many times over, small enough that one batch never holds the write lock long.
 MAX_BATCH = 64
 
-Work = Callable[[Session], T]
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a unit returns instead of raising when it refuses before writing anything: its caller gets `error`
+    and the batch goes on. A raised error costs the whole batch a rollback and a second run with each unit in
+    a savepoint; a refusal read from the database (a sold-out variant) costs nothing more than its read."""
+
+    error: Exception
+
+
+#: A unit of work: its result, or a `Refusal` its caller gets as an error.
+Work = Callable[[Session], "T | Refusal"]
 Recover = Callable[[Session, Exception], T]
 
 
@@ -74,7 +85,8 @@ class GroupCommit:
         `work` runs inside the batch's transaction and must neither commit nor roll back, nor touch anything
         outside the session: it may run twice. When it raises, the batch is rolled back and run again with each
         unit in its own savepoint; the failing unit's savepoint is rolled back and `recover(session, error)`, if
-        given, may still produce a result (a retried message finds the one stored before) or raise.
+        given, may still produce a result (a retried message finds the one stored before) or raise. A unit that
+        refuses having written nothing returns a `Refusal` instead of raising: the batch goes on.
         """
         unit: _Unit[T] = _Unit(work, recover)
         lane = zlib.crc32(key.encode()) % len(self._queues)
@@ -150,7 +162,10 @@ class GroupCommit:
                     unit.future.set_exception(error)
             return
         for unit, result in done:
-            unit.future.set_result(result)
+            if isinstance(result, Refusal):
+                unit.future.set_exception(result.error)
+            else:
+                unit.future.set_result(result)
 
 
 class _Link:

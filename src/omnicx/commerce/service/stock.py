@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -41,7 +42,9 @@ from omnicx.commerce.service._common import (
 )
 from omnicx.commerce.service.catalogue import _set_on_hand
 from omnicx.kernel.db import Base, new_id, utcnow
+from omnicx.kernel.errors import DomainError
 from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.writes import GroupCommit, Refusal
 
 SWEEP_JOB = "commerce.sweep_reservations"
 _SCHEDULED: set[str] = set()
@@ -221,9 +224,44 @@ def reserve(
     return _reserve(session, workspace_id=workspace_id, data=data, now=now, commit=commit)
 
 
+def queue_reservation(
+    writes: GroupCommit, *, workspace_id: uuid.UUID, data: ReservationCreate
+) -> Future[ReservationPublic]:
+    """`reserve` through the group-commit queue: answered once committed, in a transaction shared with the
+    reservations that arrived meanwhile at the same location (one lane per location).
+
+    A hot variant's stock row is locked from its conditional UPDATE to the commit. One transaction per
+    reservation holds it for a commit each, so concurrent checkouts queue on that row; a shared transaction
+    takes it once for many of them and commits once. A reservation refused on what it read, before writing
+    anything (the common refusal once a variant sold out), is a `Refusal`: its caller gets the error and the
+    batch goes on. A refusal after a write (a line lost a race) rolls the batch back, and each reservation runs
+    again in its own savepoint (see `kernel.writes`)."""
+
+    def work(session: Session) -> ReservationPublic | Refusal:
+        try:
+            hold, needed, snapshot = _prepare(session, workspace_id=workspace_id, data=data, now=None)
+        except DomainError as error:
+            return Refusal(error)
+        return _hold(session, hold, needed, snapshot, lines=data.lines, commit=False)
+
+    return writes.submit(work, key=f"stock:{data.location_id}")
+
+
 def _reserve(
     session: Session, *, workspace_id: uuid.UUID, data: ReservationCreate, now: datetime | None, commit: bool
 ) -> ReservationPublic:
+    hold, needed, snapshot = _prepare(session, workspace_id=workspace_id, data=data, now=now)
+    return _hold(session, hold, needed, snapshot, lines=data.lines, commit=commit)
+
+
+_Snapshot = tuple[str, dict[str, "_Line"]]
+
+
+def _prepare(
+    session: Session, *, workspace_id: uuid.UUID, data: ReservationCreate, now: datetime | None
+) -> tuple[_Hold, dict[str, int], _Snapshot]:
+    """The reservation to make, its units per SKU and its stock rows read without a lock; raises (having
+    written nothing) for an unknown location or SKU, or a line already short."""
     now = now or utcnow()
     needed = _merge_lines(data.lines)
     hold = _Hold(
@@ -234,27 +272,39 @@ def _reserve(
         now=now,
         expires_at=now + timedelta(seconds=data.ttl_seconds),
     )
-    location_name, left = _hold_at_once(session, hold, needed)
+    return hold, needed, _snapshot(session, hold, needed)
+
+
+def _hold(
+    session: Session,
+    hold: _Hold,
+    needed: dict[str, int],
+    snapshot: _Snapshot,
+    *,
+    lines: list[LineRequest],
+    commit: bool,
+) -> ReservationPublic:
+    location_name, left = _hold_at_once(session, hold, needed, snapshot)
     if left is None:
-        location_name, left = _hold_locked(session, hold, data.lines)
+        location_name, left = _hold_locked(session, hold, lines)
     for sku, (on_hand, available) in sorted(left.items()):
         publish_stock(
             session,
-            workspace_id=workspace_id,
+            workspace_id=hold.workspace_id,
             sku=sku,
             location_id=hold.location_id,
             location_name=location_name,
             available=available,
             on_hand=on_hand,
         )
-    _schedule_sweep(session, workspace_id, hold.expires_at)
+    _schedule_sweep(session, hold.workspace_id, hold.expires_at)
     if commit:
         session.commit()
     return ReservationPublic(
         id=hold.group_id,
         location_id=hold.location_id,
         lines=[LineRequest(sku=s, quantity=q) for s, q in sorted(needed.items())],
-        reference=data.reference,
+        reference=hold.reference,
         expires_at=hold.expires_at,
     )
 
@@ -362,20 +412,21 @@ class _Line:
 
 
 def _hold_at_once(
-    session: Session, hold: _Hold, needed: dict[str, int]
+    session: Session, hold: _Hold, needed: dict[str, int], snapshot: _Snapshot
 ) -> tuple[str, dict[str, tuple[int, int]] | None]:
     """The common case, without taking a lock first: the location's name and per SKU (on hand, available
     after), or None for the locked path.
 
-    An unlocked read refuses a short line at once (it was short at that moment; only the conditional UPDATE
-    below ever grants units). Otherwise the holds are inserted, then each line's counter is raised by one
-    `UPDATE ... WHERE enough is left`, in stock id order, so a hot row stays locked only from that statement
-    to the commit; on PostgreSQL each line's hold is inserted by the same statement, from the raised row.
-    None sends the caller to `_hold_locked`: an expired hold not folded back yet, a hold dated
-    before its row's fold mark, or a line that lost the race (what this function wrote is undone first).
+    The unlocked read (`snapshot`, from `_prepare`) has already refused a short line (it was short at that
+    moment; only the conditional UPDATE below ever grants units). The holds are inserted, then each line's
+    counter is raised by one `UPDATE ... WHERE enough is left`, in stock id order, so a hot row stays locked
+    only from that statement to the commit; on PostgreSQL each line's hold is inserted by the same statement,
+    from the raised row. None sends the caller to `_hold_locked`: an expired hold not folded back yet, a hold
+    dated before its row's fold mark, or a line that lost the race (what this function wrote is undone
+    first).
     """
     conn = session.connection()
-    location_name, lines = _snapshot(session, hold, needed)
+    location_name, lines = snapshot
     if any(line.expired or not line.counts(hold.expires_at) for line in lines.values()):
         return location_name, None
     together = conn.dialect.name == "postgresql"
