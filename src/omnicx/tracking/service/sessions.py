@@ -74,9 +74,12 @@ class _Window:
         sessions = self.stale.get(customer_id, [])
         if not sessions:
             return None
-        last = max(sessions, key=lambda row: row.ended_at)
-        if sum(1 for row in sessions if row.ended_at == last.ended_at) > 1:
-            return None
+        if len(sessions) == 1:  # the common case: a visitor's one open session
+            last = sessions[0]
+        else:
+            last = max(sessions, key=lambda row: row.ended_at)
+            if sum(1 for row in sessions if row.ended_at == last.ended_at) > 1:
+                return None
         return last if last.ended_at < self.since[customer_id] else None
 
 
