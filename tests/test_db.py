@@ -57,6 +57,15 @@ def _stored(db: Session, row_id: uuid.UUID) -> tuple[object, ...]:
     return (*read, *raw)
 
 
+def _assert_same_but_dedup(before: tuple[object, ...], after: tuple[object, ...], dedup: str | None) -> None:
+    """Two stored rows are equal, but for their dedup keys: unique per workspace, each row was given its own
+    (`a` and `b` before the same text)."""
+    if dedup is not None:
+        assert (before[3], after[3]) == (f"a{dedup}", f"b{dedup}")
+        before, after = before[:3] + before[4:], after[:3] + after[4:]
+    assert after == before
+
+
 moments = st.datetimes(
     min_value=datetime(1970, 1, 2),
     max_value=datetime(2200, 1, 1),
@@ -88,10 +97,7 @@ def test_insert_rows_stores_what_the_ordinary_insert_stores(
         before, after = _stored(db, ordinary["id"]), _stored(db, fast["id"])  # type: ignore[arg-type]
     finally:
         db.rollback()
-    if dedup is not None:
-        assert (before[3], after[3]) == (f"a{dedup}", f"b{dedup}")
-        before, after = before[:3] + before[4:], after[:3] + after[4:]
-    assert after == before
+    _assert_same_but_dedup(before, after, dedup)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -113,10 +119,7 @@ def test_update_rows_stores_what_the_ordinary_update_stores(
         kept = _stored(db, untouched["id"])  # type: ignore[arg-type]
     finally:
         db.rollback()
-    if dedup is not None:
-        assert (before[3], after[3]) == (f"a{dedup}", f"b{dedup}")
-        before, after = before[:3] + before[4:], after[:3] + after[4:]
-    assert after == before
+    _assert_same_but_dedup(before, after, dedup)
     assert kept[:3] == (start, "Email", {"old": 1})  # only the rows named are updated
 
 
