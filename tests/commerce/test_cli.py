@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from omnicx.app.cli import app
 from omnicx.commerce import service
 from omnicx.kernel.settings import Settings
+from tests.commerce.conftest import Shop
 from tests.conftest import World
 
 Run = Callable[..., tuple[int, str]]
@@ -79,3 +80,32 @@ def test_shopify_secret_and_sweep(run: Run, db: Session, world: World) -> None:
     assert code == 0 and "Removed 0 expired reservations" in out
     code, out = run("sweep", "--workspace", "nobody")
     assert code == 1 and "workspace_not_found" in out
+
+
+def test_reserve_holds_every_line_or_none_and_release_gives_them_back(
+    run: Run, db: Session, shop: Shop
+) -> None:
+    def reserved(sku: str) -> int:
+        rows = service.list_stock(db, workspace_id=shop.workspace_id, sku=sku)
+        db.rollback()
+        return next(r.reserved for r in rows if r.location_id == shop.store.id)
+
+    code, out = run(
+        "reserve", "--workspace", "acme", "--location", "paris", "--line", "TEE-S:2", "--line", "MUG"
+    )
+    assert code == 0, out
+    assert "Reserved 1 x MUG, 2 x TEE-S until" in out
+    reservation = out.strip().splitlines()[-1]
+    assert (reserved("TEE-S"), reserved("MUG")) == (2, 1)
+    code, out = run(
+        "reserve", "--workspace", "acme", "--location", "paris", "--line", "TEE-S:2", "--line", "MUG"
+    )
+    assert code == 1 and "out_of_stock" in out and "TEE-S" in out  # 1 left: nothing held
+    assert (reserved("TEE-S"), reserved("MUG")) == (2, 1)
+    code, out = run("reserve", "--workspace", "acme", "--location", "nowhere", "--line", "MUG")
+    assert code == 1 and "location_not_found" in out
+    code, out = run("reserve", "--workspace", "acme", "--location", "paris", "--line", "MUG:0")
+    assert code == 2 and "MUG:0" in out
+    code, out = run("release", reservation, "--workspace", "acme")
+    assert code == 0 and reservation in out
+    assert (reserved("TEE-S"), reserved("MUG")) == (0, 0)

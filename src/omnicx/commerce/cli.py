@@ -1,5 +1,5 @@
 """CLI of the commerce domain: `omnicx commerce import-products`, `location-add`, `location-edit`,
-`product-edit`, `variant-edit`, `stock`, `sweep`, `shopify-secret`, `sales`."""
+`product-edit`, `variant-edit`, `stock`, `reserve`, `release`, `sweep`, `shopify-secret`, `sales`."""
 
 from __future__ import annotations
 
@@ -8,16 +8,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce import service
 from omnicx.commerce.enums import LocationKind
 from omnicx.commerce.errors import LocationNotFound
 from omnicx.commerce.money import format_money
-from omnicx.commerce.schemas import LocationCreate, LocationUpdate, ProductUpdate, SalesReport, VariantUpdate
+from omnicx.commerce.schemas import (
+    LineRequest,
+    LocationCreate,
+    LocationUpdate,
+    ProductUpdate,
+    ReservationCreate,
+    SalesReport,
+    VariantUpdate,
+)
 from omnicx.kernel.cli_support import (
     FormatOpt,
     FromDayOpt,
@@ -94,20 +104,10 @@ def location_edit(
     """Rename a location, change its kind or whether it offers pickup."""
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
-        found = next(
-            (
-                loc
-                for loc in service.list_locations(session, workspace_id=ws.id)
-                if location in (loc.code, str(loc.id))
-            ),
-            None,
-        )
-        if found is None:
-            raise LocationNotFound(f"location {location!r} not found")
         loc = service.update_location(
             session,
             workspace_id=ws.id,
-            location_id=found.id,
+            location_id=_location_id(session, ws.id, location),
             data=LocationUpdate(name=name, kind=kind, pickup=pickup),
         )
     console.print(f"Updated {loc.kind.value} [bold]{loc.name}[/] ({loc.code}, pickup: {loc.pickup})")
@@ -187,6 +187,59 @@ def sweep(workspace: WorkspaceOpt) -> None:
         removed = service.sweep_expired(session, workspace_id=ws.id)
         session.commit()
     console.print(f"Removed {removed} expired reservations")
+
+
+def _location_id(session: Session, workspace_id: uuid.UUID, location: str) -> uuid.UUID:
+    """The id of the workspace's location with this code or id; `LocationNotFound` otherwise."""
+    for loc in service.list_locations(session, workspace_id=workspace_id):
+        if location in (loc.code, str(loc.id)):
+            return loc.id
+    raise LocationNotFound(f"location {location!r} not found")
+
+
+def _line(text: str) -> LineRequest:
+    """`SKU:QUANTITY` (or a bare SKU for one unit) as a reservation line."""
+    sku, _, quantity = text.rpartition(":") if ":" in text else (text, "", "1")
+    if not quantity.isdigit():
+        raise typer.BadParameter(f"{text!r}: expected SKU:QUANTITY")
+    try:
+        return LineRequest(sku=sku, quantity=int(quantity))
+    except ValidationError as error:
+        raise typer.BadParameter(f"{text!r}: {error.errors()[0]['msg']}") from None
+
+
+@app.command("reserve")
+@fail_on_domain_error
+def reserve(
+    workspace: WorkspaceOpt,
+    location: Annotated[str, typer.Option(help="Location code or id.")],
+    line: Annotated[list[str], typer.Option(help="SKU:QUANTITY, once per line (a bare SKU holds one unit).")],
+    ttl: Annotated[int, typer.Option(min=1, max=7 * 86400, help="Seconds the units stay held.")] = 900,
+    reference: Annotated[str, typer.Option(help="Your reference (a cart or checkout id).")] = "",
+) -> None:
+    """Hold stock at one location until it expires: every line or none (as `POST /reservations`)."""
+    lines = [_line(text) for text in line]
+    with open_runtime() as runtime:
+        with runtime.sessions() as session:
+            ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+            location_id = _location_id(session, ws.id, location)
+        data = ReservationCreate(location_id=location_id, lines=lines, ttl_seconds=ttl, reference=reference)
+        held = service.queue_reservation(runtime.writes, workspace_id=ws.id, data=data).result()
+    units = ", ".join(f"{held_line.quantity} x {held_line.sku}" for held_line in held.lines)
+    console.print(f"Reserved {units} until {held.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+    print(held.id)
+
+
+@app.command("release")
+@fail_on_domain_error
+def release(
+    reservation: Annotated[uuid.UUID, typer.Argument(help="The reservation's id.")], workspace: WorkspaceOpt
+) -> None:
+    """Give a reservation's units back now (a checkout abandoned)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        service.release_reservation(session, workspace_id=ws.id, reservation_id=reservation)
+    console.print(f"Released reservation {reservation}")
 
 
 @app.command("shopify-secret")
