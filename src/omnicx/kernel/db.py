@@ -312,6 +312,14 @@ def sqlite_value(value: Any) -> Any:
     return value
 
 
+def _known_columns(table: Table, names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names`, once each is known to be a column of `table` (`ValueError` naming those that are not)."""
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
+    return names
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows (each with the same keys) in the caller's transaction, in one executemany.
 
@@ -322,10 +330,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """
     if not rows:
         return
-    names = tuple(rows[0])
-    unknown = set(names) - set(table.c.keys())
-    if unknown:
-        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
+    names = _known_columns(table, tuple(rows[0]))
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         connection.execute(insert(table), list(rows))
@@ -342,10 +347,9 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     converted and handed to the driver as `insert_rows` does, on PostgreSQL through SQLAlchemy's executemany."""
     if not rows:
         return
-    names = tuple(name for name in rows[0] if name != "id")
-    unknown = set(names) - set(table.c.keys())
-    if unknown or "id" not in rows[0]:
-        raise ValueError(f"{table.name}: rows need an id and known columns (not {sorted(unknown)})")
+    if "id" not in rows[0]:
+        raise ValueError(f"{table.name}: rows to update need an id")
+    names = _known_columns(table, tuple(name for name in rows[0] if name != "id"))
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         by_id = (

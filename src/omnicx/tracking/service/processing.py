@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, union, update
+from sqlalchemy import Table, select, union, update
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind, ResolveItem
+from omnicx.kernel.db import update_rows
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.context import as_dict, text
 from omnicx.tracking.models import Event, Touchpoint, TrackingSession
@@ -142,6 +143,7 @@ def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid
     return found
 
 
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _POSTGRES_STAMP = sql(
     """
     UPDATE tracking_event SET customer_id = stamp.customer
@@ -149,19 +151,18 @@ _POSTGRES_STAMP = sql(
     WHERE tracking_event.id = stamp.event_id
     """
 )
-_SQLITE_STAMP = "UPDATE tracking_event SET customer_id = ? WHERE id = ?"
 
 
 def _stamp(session: Session, stamps: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """Set each (event, customer) in one statement (PostgreSQL) or one driver-level executemany (SQLite, in
-    process; ids are stored as 32 hex digits there). Both skip SQLAlchemy's per-parameter processing, which
-    cost more than the updates themselves at a thousand events per job."""
+    """Set each (event, customer) in one statement (PostgreSQL) or one driver-level executemany (SQLite,
+    `update_rows`). Both skip SQLAlchemy's per-parameter processing, which cost more than the updates
+    themselves at a thousand events per job."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         rows = [{"event_id": str(event), "customer": str(customer)} for event, customer in stamps]
         connection.execute(_POSTGRES_STAMP, {"stamps": orjson.dumps(rows).decode()})
         return
-    connection.exec_driver_sql(_SQLITE_STAMP, [(customer.hex, event.hex) for event, customer in stamps])
+    update_rows(session, _EVENTS, [{"id": event, "customer_id": customer} for event, customer in stamps])
 
 
 def _absorb_merged(session: Session, *, workspace_id: uuid.UUID, found: _Resolution) -> set[uuid.UUID]:
