@@ -46,7 +46,7 @@ def time_to_answer(size: str) -> tuple[float, list[str]]:
         command = [str(Path(sys.executable).parent / "omnicx"), "demo", "--size", size, "--no-live"]
         started = time.monotonic()
         process = subprocess.Popen(
-            [*command, "--port", str(port)],
+            [*command, "--port", str(port), "--providers-port", str(_port())],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -97,7 +97,7 @@ def running_demo() -> Iterator[tuple[str, dict[str, tuple[str, str]]]]:
         env["OMNICX_DATA_DIR"] = data_dir
         command = [str(Path(sys.executable).parent / "omnicx"), "demo", "--size", "small", "--no-live"]
         process = subprocess.Popen(  # noqa: S603 (our own installed command, fixed arguments)
-            [*command, "--port", str(port)],
+            [*command, "--port", str(port), "--providers-port", str(_free_port())],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

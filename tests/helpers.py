@@ -1,10 +1,15 @@
-"""Test helpers: signing a browser client in, reading CSRF tokens, walking routes, proving a domain."""
+"""Test helpers: signing a browser client in, reading CSRF tokens, walking routes, proving a domain, serving an
+ASGI app over real HTTP."""
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -105,3 +110,37 @@ def follow_export_links(client: TestClient, html: str) -> list[str]:
             response.text[:200],
         )
     return links
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ThreadServer:
+    """uvicorn serving `app` on a loopback port from a background thread (no signal handlers there)."""
+
+    def __init__(self, app: Any) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert self.thread.is_alive(), "uvicorn stopped while starting"
+            assert time.monotonic() < deadline, "uvicorn did not start in time"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+        assert not self.thread.is_alive(), "uvicorn did not stop"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from omnicx.app.wiring import wire
 from omnicx.commerce.models import Order
 from omnicx.demo.live import Simulation
+from omnicx.demo.providers import RunningProviders
 from omnicx.demo.service import seed_demo, seed_world
 from omnicx.demo.sizes import Size
 from omnicx.inbox.models import Conversation, Message
@@ -31,10 +32,10 @@ def _count(db: Session, model: type, workspace_id: uuid.UUID) -> int:
 
 
 @pytest.fixture
-def workspace_id(runtime: Runtime) -> uuid.UUID:
+def workspace_id(runtime: Runtime, demo_providers: RunningProviders) -> uuid.UUID:
     with runtime.sessions() as session:
         workspace, _, _ = seed_demo(session)
-    seed_world(runtime, workspace_id=workspace.id, size=TINY, wire=wire)
+    seed_world(runtime, workspace_id=workspace.id, size=TINY, wire=wire, sms_account=demo_providers.account)
     return workspace.id
 
 

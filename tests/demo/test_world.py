@@ -16,6 +16,7 @@ from omnicx.attribution.models import StageKey
 from omnicx.attribution.schemas import ReportQuery
 from omnicx.commerce.enums import Fulfilment
 from omnicx.commerce.models import Order, Stock
+from omnicx.demo.providers import RunningProviders
 from omnicx.demo.service import WorldSummary, seed_demo, seed_world
 from omnicx.demo.sizes import Size
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
@@ -28,11 +29,22 @@ TINY = Size(customers=140, days=30, orders=60, conversations=24, offline_touches
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 
-def seed(runtime: Runtime, *, reset: bool = False, seed_value: int = 7) -> tuple[object, WorldSummary]:
+def seed(
+    runtime: Runtime, providers: RunningProviders | None = None, *, reset: bool = False, seed_value: int = 7
+) -> tuple[object, WorldSummary]:
+    """The demo's world, with its SMS inbox when the demo's provider runs (`providers`)."""
     with runtime.sessions() as session:
         workspace, _credentials, created = seed_demo(session, reset=reset)
     assert created
-    summary = seed_world(runtime, workspace_id=workspace.id, size=TINY, seed=seed_value, now=NOW, wire=wire)
+    summary = seed_world(
+        runtime,
+        workspace_id=workspace.id,
+        size=TINY,
+        seed=seed_value,
+        now=NOW,
+        wire=wire,
+        sms_account=providers.account if providers else None,
+    )
     return workspace.id, summary
 
 
@@ -45,9 +57,11 @@ def _language(opening: str) -> str:
     raise AssertionError(f"no script wrote {opening!r}")
 
 
-def test_the_seeded_world_is_whole_and_covers_what_the_demo_promises(runtime: Runtime, db: Session) -> None:
+def test_the_seeded_world_is_whole_and_covers_what_the_demo_promises(
+    runtime: Runtime, db: Session, demo_providers: RunningProviders
+) -> None:
     """One world (seeding is most of each check's time), read by every check in turn."""
-    workspace_id, summary = seed(runtime)
+    workspace_id, summary = seed(runtime, demo_providers)
     _passes_the_integrity_checks(db, workspace_id, summary)
     _every_inbox_channel_has_conversations_in_all_four_languages(db, workspace_id)
     _orders_include_click_and_collect_in_several_statuses(db, workspace_id)
@@ -139,11 +153,13 @@ def _fingerprint(db: Session, workspace_id: object, summary: WorldSummary) -> tu
     return counts, emails, sorted(orders.items())
 
 
-def test_the_same_seed_makes_the_same_world_and_reset_starts_over(runtime: Runtime, db: Session) -> None:
-    first_id, first = seed(runtime)
+def test_the_same_seed_makes_the_same_world_and_reset_starts_over(
+    runtime: Runtime, db: Session, demo_providers: RunningProviders
+) -> None:
+    first_id, first = seed(runtime, demo_providers)
     before = _fingerprint(db, first_id, first)
     db.rollback()
-    second_id, second = seed(runtime, reset=True)
+    second_id, second = seed(runtime, demo_providers, reset=True)
     assert second_id != first_id
     assert db.scalar(select(Order.id).where(Order.workspace_id == first_id)) is None  # the old world is gone
     assert _fingerprint(db, second_id, second) == before

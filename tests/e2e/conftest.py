@@ -57,8 +57,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     env["OMNICX_DATA_DIR"] = str(data_dir)
     # The `omnicx` script the set-up command installed next to this interpreter, exactly as the README says.
     command = Path(sys.executable).parent / "omnicx"
+    # Its own provider port too: each test worker runs a demo of its own.
+    ports = ["--port", str(port), "--providers-port", str(free_port())]
     process = subprocess.Popen(
-        [str(command), "demo", "--size", "small", "--no-live", "--port", str(port)],
+        [str(command), "demo", "--size", "small", "--no-live", *ports],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-import uvicorn
 from fastapi import FastAPI
 
 from omnicx.kernel.db import transaction
@@ -18,46 +15,15 @@ from omnicx.kernel.realtime.service import publish
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings
 from tests.conftest import REDIS_URL
+from tests.helpers import ThreadServer, free_port
+
+__all__ = ["ThreadServer", "free_port"]  # used by the realtime tests through this module
 
 
 def build_app(runtime: Runtime) -> FastAPI:
     from omnicx.app.web import create_app
 
     return create_app(runtime.settings, runtime=runtime)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class ThreadServer:
-    """uvicorn serving `app` on a loopback port from a background thread (no signal handlers there)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self) -> ThreadServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert self.thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start in time"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.socket.close()
-        assert not self.thread.is_alive(), "uvicorn did not stop"
 
 
 @pytest.fixture

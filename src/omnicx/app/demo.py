@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from omnicx.demo.service import DemoCredential
+
 from omnicx.app.wiring import wire
+from omnicx.demo.providers import DEFAULT_PORT, start_providers
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.runtime import Runtime, prepare_data_dir
@@ -31,7 +35,9 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _seed_world(runtime: Runtime, workspace_id: uuid.UUID, size: SizeName, seed: int) -> None:
+def _seed_world(
+    runtime: Runtime, workspace_id: uuid.UUID, size: SizeName, seed: int, sms_account: dict[str, str]
+) -> None:
     """Seed the demo's world with a progress bar per phase, then print what was made and how long it took."""
     from omnicx.demo.service import seed_world
 
@@ -50,7 +56,13 @@ def _seed_world(runtime: Runtime, workspace_id: uuid.UUID, size: SizeName, seed:
             progress.update(tasks[phase], completed=done)
 
         summary = seed_world(
-            runtime, workspace_id=workspace_id, size=SIZES[size], seed=seed, wire=wire, on_progress=update
+            runtime,
+            workspace_id=workspace_id,
+            size=SIZES[size],
+            seed=seed,
+            wire=wire,
+            on_progress=update,
+            sms_account=sms_account,
         )
         for task in tasks.values():
             progress.update(task, total=progress.tasks[task].completed or 1)
@@ -108,6 +120,9 @@ def demo(
     check: Annotated[
         bool, typer.Option("--check", help="Only check the demo workspace's integrity, then exit.")
     ] = False,
+    providers_port: Annotated[
+        int, typer.Option(help="Loopback port of the demo's local SMS provider (keep it across restarts).")
+    ] = DEFAULT_PORT,
 ) -> None:
     """Bring up omnicx on a seeded demo retailer, with a sign-in for every role."""
     from omnicx.app.migrations import upgrade_to_head
@@ -119,19 +134,33 @@ def demo(
     console.print(_("Data directory: %(path)s") % {"path": settings.data_dir})
     with console.status(_("Migrating the database…")):
         upgrade_to_head(settings.resolved_database_url)
-    runtime = build_runtime(settings)
-    try:
-        if check:
+    if check:
+        runtime = build_runtime(settings)
+        try:
             _check(runtime)
-            return
-        with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
-            workspace, credentials, created = seed_demo(session, reset=reset)
-        if created:
-            _seed_world(runtime, workspace.id, size, seed)
+        finally:
+            runtime.close()
+        return
+    providers = start_providers(settings.resolved_secret_key, providers_port)
+    try:
+        runtime = build_runtime(settings)
+        try:
+            with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
+                workspace, credentials, created = seed_demo(session, reset=reset)
+            if created:
+                _seed_world(runtime, workspace.id, size, seed, providers.account)
+        finally:
+            runtime.close()
+        _welcome(workspace.name, credentials, f"http://{host}:{port}/")
+        if serve:
+            _serve(settings, workspace.id, host=host, port=port, live=live)
     finally:
-        runtime.close()
-    url = f"http://{host}:{port}/"
-    table = Table(title=_("%(name)s: sign in at %(url)s") % {"name": workspace.name, "url": url})
+        providers.stop()
+
+
+def _welcome(name: str, credentials: list[DemoCredential], url: str) -> None:
+    """Where to sign in, with each role's credentials (also as plain lines, for scripts)."""
+    table = Table(title=_("%(name)s: sign in at %(url)s") % {"name": name, "url": url})
     table.add_column(_("Role"))
     table.add_column(_("Email"))
     table.add_column(_("Password"))
@@ -140,8 +169,6 @@ def demo(
     console.print(table)
     for credential in credentials:
         print(f"signin {credential.role.value} {credential.email} {credential.password}", flush=True)
-    if serve:
-        _serve(settings, workspace.id, host=host, port=port, live=live)
 
 
 def _serve(settings: Settings, workspace_id: uuid.UUID, *, host: str, port: int, live: bool) -> None:

@@ -17,6 +17,7 @@ from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
 from omnicx.auth.models import Membership, Team, Workspace
 from omnicx.channels import tasks as channels_tasks
+from omnicx.channels.sms import adapter as sms_adapter
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
 from omnicx.commerce import views as commerce_views
@@ -27,6 +28,7 @@ from omnicx.identity import tasks as identity_tasks
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox import tasks as inbox_tasks
 from omnicx.inbox import views as inbox_views
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.journeys import views as journeys_views
 from omnicx.kernel.access import directory
 from omnicx.kernel.jobs import registry as jobs
@@ -73,6 +75,7 @@ def wire() -> None:
         for kind, handler in handlers.items():
             jobs.register(kind, handler)
     _customer_view()
+    _providers()
     _privacy()
     _analytics()
     _navigation()
@@ -86,6 +89,11 @@ def _customer_view() -> None:
     customers_service.register_customer_filter("channel", tracking_service.customers_by_first_touch_channel)
     customers_service.register_timeline_provider("commerce", commerce_service.order_timeline)
     customers_service.register_timeline_provider("inbox", inbox_service.timeline_items)
+
+
+def _providers() -> None:
+    """The messaging channels whose inboxes live on a provider's account, proven when the inbox is created."""
+    inbox_service.register_provider(MessagingChannel.SMS, sms_adapter.PROVIDER)
 
 
 def _privacy() -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from omnicx.channels.base import ChannelAdapter
 from omnicx.channels.chat.adapter import ChatAdapter
 from omnicx.channels.email.adapter import EmailAdapter
+from omnicx.channels.sms.adapter import SmsAdapter
 from omnicx.inbox.enums import MessagingChannel
 
 _ADAPTERS: dict[MessagingChannel, ChannelAdapter] = {
     MessagingChannel.EMAIL: EmailAdapter(),
     MessagingChannel.CHAT: ChatAdapter(),
+    MessagingChannel.SMS: SmsAdapter(),
 }
 
 

@@ -30,7 +30,9 @@ from omnicx.ownership.enums import ClaimKind
 def deliver(ctx: JobContext) -> None:
     message_id = uuid.UUID(ctx.payload["message_id"])
     with ctx.runtime.sessions() as reader:
-        outbound = service.outbound_for(reader, message_id=message_id)
+        outbound = service.outbound_for(
+            reader, message_id=message_id, secret_key=ctx.runtime.settings.resolved_secret_key
+        )
     if outbound is None:
         return
     try:
@@ -51,7 +53,12 @@ def deliver(ctx: JobContext) -> None:
             error=f"{type(exc).__name__}: {exc}",
         )
         return
-    service.record_delivery(ctx.session, message_id=message_id, status=result.status)
+    service.record_delivery(
+        ctx.session,
+        message_id=message_id,
+        status=result.status,
+        provider_message_id=result.provider_message_id,
+    )
 
 
 def send_ownership_code(ctx: JobContext) -> None:

@@ -19,7 +19,7 @@ from omnicx.commerce import service
 from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OrderStatus
 from omnicx.commerce.money import exponent, format_money, to_decimal
 from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
-from omnicx.inbox.enums import MessagingChannel
+from omnicx.inbox import service as inbox_service
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
@@ -63,7 +63,7 @@ ACTION_NAMES = {
     OrderStatus.RETURNED: N_("Record return"),
 }
 NOTICE_NAMES = {NoticeKind.READY_FOR_PICKUP: N_("Ready for pickup notice")}
-CHANNEL_NAMES = {MessagingChannel.EMAIL: N_("Email"), MessagingChannel.CHAT: N_("Live chat")}
+CHANNEL_NAMES = inbox_service.CHANNEL_LABELS
 FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
 KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
 

@@ -9,6 +9,7 @@ attribution and the reports measure real first-response and resolution times.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import MemberPublic, TeamPublic
+from omnicx.demo.providers import SHOP_NUMBER
 from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
 from omnicx.demo.world import ITEMS, Person
 from omnicx.inbox import service as inbox_service
@@ -61,14 +63,22 @@ def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
     )
 
 
-def seed_inboxes(session: Session, *, workspace_id: uuid.UUID, secret_key: str) -> list[InboxPublic]:
-    """One inbox per channel kind that exists, routed to the Support team, under a two-hour first-response
-    policy during the shops' opening hours."""
+def seed_inboxes(
+    session: Session, *, workspace_id: uuid.UUID, secret_key: str, sms_account: dict[str, str] | None = None
+) -> list[InboxPublic]:
+    """One inbox per channel kind, routed to the Support team, under a two-hour first-response policy during the
+    shops' opening hours. The SMS inbox is on `sms_account` (the demo's local provider, which proves the shop's
+    number like Twilio would); without one there is none."""
     members = auth_service.list_members(session, workspace_id=workspace_id)
     owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
     support = _team(session, workspace_id, "Support")
     prove_domain(session, owner)
-    names = {MessagingChannel.CHAT: "Website chat", MessagingChannel.EMAIL: "Customer service email"}
+    names = {
+        MessagingChannel.CHAT: "Website chat",
+        MessagingChannel.EMAIL: "Customer service email",
+        MessagingChannel.SMS: "Text messages",
+    }
+    addresses = {MessagingChannel.EMAIL: EMAIL_ADDRESS, MessagingChannel.SMS: SHOP_NUMBER}
     inboxes = [
         inbox_service.create_inbox(
             session,
@@ -76,12 +86,14 @@ def seed_inboxes(session: Session, *, workspace_id: uuid.UUID, secret_key: str) 
             data=InboxCreate(
                 channel=kind,
                 name=names.get(kind, kind.value.title()),
-                address=EMAIL_ADDRESS if kind is MessagingChannel.EMAIL else None,
+                address=addresses.get(kind),
+                credentials=sms_account if kind is MessagingChannel.SMS else None,
                 team_id=support.id if support else None,
             ),
             secret_key=secret_key,
         )
         for kind in MessagingChannel
+        if kind is not MessagingChannel.SMS or sms_account is not None
     ]
     weekdays = {str(day): [("09:00", "19:00")] for day in range(6)}
     inbox_service.create_sla_policy(
@@ -197,10 +209,20 @@ def seed_conversations(
 def inbound(
     inbox: InboxPublic, person: Person, subject: str, text: str, at: datetime, key: str
 ) -> InboundMessage:
-    """What the channel adapter would have made of the customer's message (email address or widget visitor):
-    the demo's customers are signed in on the shop (a signed site identity) and their mail is authenticated,
-    so their messages are verified and join their profiles."""
+    """What the channel adapter would have made of the customer's message (email address, widget visitor or
+    mobile number): the demo's customers are signed in on the shop (a signed site identity), their mail is
+    authenticated and their texts come from their own number, so their messages are verified and join their
+    profiles."""
     chat = inbox.channel is MessagingChannel.CHAT
+    if inbox.channel is MessagingChannel.SMS:
+        return InboundMessage(
+            source_id=person.phone,
+            phone=person.phone,
+            provider_message_id=f"SM{hashlib.sha256(key.encode()).hexdigest()[:32]}",
+            text=text,
+            received_at=at,
+            sender_verified=True,
+        )
     return InboundMessage(
         source_id=person.anonymous_id if chat else person.email,
         name=person.name,

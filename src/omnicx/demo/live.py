@@ -25,7 +25,7 @@ from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, StockSet
 from omnicx.demo.desk import inbound, principal_for
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
-from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person
+from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person, demo_phone
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import DeliveryStatus
 from omnicx.inbox.schemas import ReplyCreate, StatusReport
@@ -107,6 +107,7 @@ class Simulation:
             name=self.rng.choice(NAMES),
             locale="fr-FR",
             first_known=utcnow(),
+            phone=demo_phone(number),
         )
 
     def _key(self, session: Session) -> str:

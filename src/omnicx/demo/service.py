@@ -204,6 +204,7 @@ def seed_world(
     wire: Callable[[], None],
     now: datetime | None = None,
     on_progress: Progress | None = None,
+    sms_account: dict[str, str] | None = None,
 ) -> WorldSummary:
     """Seed the retailer's world through the product's services; deterministic for a seed.
 
@@ -213,6 +214,7 @@ def seed_world(
     analytics copy brought up to date.
     Jobs the orders and conversations queue (SLA checks, pickup notices) are left to the server's worker.
     `wire` is the composition root's registration, run in the second process (this one is wired already).
+    `sms_account`: the demo provider's account (`demo/providers.py`, running) the SMS inbox is proven with.
     """
     now = now or utcnow()
     summary = WorldSummary()
@@ -225,7 +227,12 @@ def seed_world(
 
     with runtime.sessions() as session:
         shop.seed_catalogue(session, workspace_id=workspace_id, seed=seed)
-        desk.seed_inboxes(session, workspace_id=workspace_id, secret_key=runtime.settings.resolved_secret_key)
+        desk.seed_inboxes(
+            session,
+            workspace_id=workspace_id,
+            secret_key=runtime.settings.resolved_secret_key,
+            sms_account=sms_account,
+        )
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"
     # The second process starts first, so it is ready by the time the first events land.

@@ -120,6 +120,12 @@ class Person:
     name: str
     locale: str
     first_known: datetime
+    phone: str = ""  # the mobile number they text the shop from (E.164)
+
+
+def demo_phone(index: int) -> str:
+    """A demo customer's mobile number: one per customer, never sent to (the demo's SMS provider is local)."""
+    return f"+33600{index % 1_000_000:06d}"
 
 
 @dataclass
@@ -283,7 +289,12 @@ class _Generator:
         rng = visitor.rng
         if not visitor.known and rng.random() < 0.2 * arrival.lift:
             visitor.known = True
-            traits = {"email": visitor.email, "firstName": visitor.name.split()[0], "name": visitor.name}
+            traits = {
+                "email": visitor.email,
+                "phone": demo_phone(visitor.index),
+                "firstName": visitor.name.split()[0],
+                "name": visitor.name,
+            }
             yield _message("identify", visitor, device, when, traits=traits)
             event = rng.choice(["Signed Up", "Newsletter Subscribed"])
             yield _message("track", visitor, device, when + timedelta(seconds=2), event=event, properties={})
@@ -297,6 +308,7 @@ class _Generator:
                     visitor.name,
                     visitor.locale,
                     when,
+                    demo_phone(visitor.index),
                 )
             )
         if visitor.known and rng.random() < 0.25 * arrival.lift:

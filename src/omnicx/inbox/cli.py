@@ -46,21 +46,45 @@ WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace 
 def create(
     name: Annotated[str, typer.Argument(help="Name shown to agents (and as the sender of emails).")],
     workspace: WorkspaceOpt,
-    channel: Annotated[MessagingChannel, typer.Option(help="email or chat.")] = MessagingChannel.EMAIL,
-    address: Annotated[str | None, typer.Option(help="The email address mail is received at.")] = None,
+    channel: Annotated[MessagingChannel, typer.Option(help="email, chat or sms.")] = MessagingChannel.EMAIL,
+    address: Annotated[
+        str | None, typer.Option(help="The email address mail is received at; the SMS number (E.164).")
+    ] = None,
+    credential: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=VALUE of the provider account (SMS: account_sid, auth_token, api_base); repeat it. "
+            "A value of - is asked for without echo (keep tokens out of shell history)."
+        ),
+    ] = None,
 ) -> None:
-    """Create an inbox; prints its id and address (a chat inbox's address is its widget token)."""
+    """Create an inbox; prints its id and address (a chat inbox's address is its widget token), and the webhook
+    URLs to give the provider of an SMS inbox."""
+    credentials = _credentials(credential or [])
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
         inbox = service.create_inbox(
             session,
             principal=principal,
-            data=InboxCreate(channel=channel, name=name, address=address),
+            data=InboxCreate(channel=channel, name=name, address=address, credentials=credentials or None),
             secret_key=runtime.settings.resolved_secret_key,
         )
+        base_url = runtime.settings.base_url.rstrip("/")
+    for purpose, path in inbox.callbacks.items():
+        console.print(f"Webhook ({purpose}): {base_url}{path}")
     console.print(f"Created inbox [bold]{inbox.name}[/] ({inbox.id}) receiving at:")
     print(inbox.address)
+
+
+def _credentials(pairs: list[str]) -> dict[str, str]:
+    credentials: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--credential")
+        credentials[key.strip()] = typer.prompt(key.strip(), hide_input=True) if value == "-" else value
+    return credentials
 
 
 @app.command("list")

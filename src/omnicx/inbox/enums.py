@@ -8,6 +8,7 @@ from enum import StrEnum
 class MessagingChannel(StrEnum):
     CHAT = "chat"
     EMAIL = "email"
+    SMS = "sms"
 
 
 class ConversationStatus(StrEnum):

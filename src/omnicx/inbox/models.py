@@ -36,8 +36,10 @@ PRIORITY_RANK_SQL = (
 )
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(enum, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False)
+def _enum(enum: type[StrEnum], name: str, *, length: int | None = None) -> Enum:
+    return Enum(
+        enum, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length
+    )
 
 
 class SlaPolicy(IdMixin, TimestampMixin, Base):
@@ -63,7 +65,8 @@ class Inbox(IdMixin, TimestampMixin, Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[MessagingChannel] = mapped_column(_enum(MessagingChannel, "inbox_channel"))
+    # Wide enough for every provider's name, so a new channel needs no migration.
+    channel: Mapped[MessagingChannel] = mapped_column(_enum(MessagingChannel, "inbox_channel", length=32))
     name: Mapped[str] = mapped_column(String(200))
     # The email address for email; the widget's public token for chat.
     address: Mapped[str] = mapped_column(String(320))
@@ -82,6 +85,9 @@ class Inbox(IdMixin, TimestampMixin, Base):
     # Chat: the secret the website signs its signed-in visitors' ids with (`inbox/site_identity.py`), sealed
     # under the server's secret key (`kernel/access/sealing.py`); None for email inboxes and until generated.
     identity_secret: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Provider channels (SMS...): the account's credentials as JSON, sealed under the server's secret key
+    # (`CREDENTIALS_PURPOSE`); proven against the provider when the inbox was created.
+    credentials: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Contact(IdMixin, TimestampMixin, Base):

@@ -54,4 +54,4 @@ class ChatAdapter:
 
     def send(self, message: OutboundMessage, *, settings: Settings) -> SendResult:
         # The reply is already committed and announced; the visitor's stream and history read it from there.
-        return SendResult(status=DeliveryStatus.DELIVERED, provider_message_id=message.provider_message_id)
+        return SendResult(status=DeliveryStatus.DELIVERED)

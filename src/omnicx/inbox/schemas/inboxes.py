@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from omnicx.inbox.enums import AgentScope, MessagingChannel
 from omnicx.inbox.schemas.base import PublicModel
@@ -16,11 +16,25 @@ from omnicx.kernel.text import PlainText
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
+_CredentialKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+_CredentialValue = Annotated[str, StringConstraints(max_length=2000)]
+
+
 class InboxCreate(BaseModel):
     channel: MessagingChannel
     name: PlainText = Field(min_length=1, max_length=200)
     address: PlainText | None = Field(
-        default=None, max_length=320, description="The email address (email); generated for chat."
+        default=None,
+        max_length=320,
+        description="The email address (email), the phone number (sms, E.164); generated for chat.",
+    )
+    credentials: dict[_CredentialKey, _CredentialValue] | None = Field(
+        default=None,
+        max_length=20,
+        description=(
+            "The provider account of a provider channel, proven with the provider before the inbox is created "
+            "and kept sealed. SMS (Twilio): `account_sid`, `auth_token`, optionally `api_base`."
+        ),
     )
     reopen_window_hours: float = Field(default=72.0, ge=0, le=24 * 365)
     auto_resolve_hours: float | None = Field(
@@ -51,6 +65,10 @@ class InboxPublic(PublicModel):
     team_id: uuid.UUID | None
     sla_policy_id: uuid.UUID | None
     created_at: datetime
+    callbacks: dict[str, str] = Field(
+        default_factory=dict,
+        description="Provider channels: the paths (under the server's public URL) to give the provider.",
+    )
 
 
 class IdentitySecretPublic(BaseModel):

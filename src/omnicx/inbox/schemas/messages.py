@@ -124,6 +124,7 @@ class OutboundMessage(BaseModel):
     message_id: uuid.UUID
     conversation_id: uuid.UUID
     workspace_id: uuid.UUID
+    inbox_id: uuid.UUID
     channel: MessagingChannel
     inbox_address: str
     inbox_name: str
@@ -135,12 +136,18 @@ class OutboundMessage(BaseModel):
     provider_message_id: str
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
+    credentials: dict[str, str] = Field(
+        default_factory=dict, exclude=True, repr=False, description="A provider channel's account."
+    )
 
 
 class StatusReport(BaseModel):
-    """A provider's delivery status callback, normalised."""
+    """A provider's delivery status callback, normalised: the message is the one the provider knows by
+    `provider_message_id`, or ours named by `message_id` (a callback URL that carries it, signed by the provider:
+    a status may arrive before the send that gave the provider's id was recorded)."""
 
-    provider_message_id: str
+    provider_message_id: str | None = None
+    message_id: uuid.UUID | None = None
     status: DeliveryStatus
     error: str | None = None
 

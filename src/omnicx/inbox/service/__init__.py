@@ -6,6 +6,7 @@ before it answers). Complete actions (`receive`, `reply`, `update_conversation`,
 `record_delivery`) write in the job's transaction and never commit.
 """
 
+from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.attachments import get_attachment
 from omnicx.inbox.service.authentication import record_sender_authentication
@@ -49,6 +50,14 @@ from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
+from omnicx.inbox.service.providers import (
+    PROVIDER_CHANNELS,
+    ProvenAccount,
+    Provider,
+    ProviderInbox,
+    provider_inbox,
+    register_provider,
+)
 from omnicx.inbox.service.replies import (
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
@@ -70,11 +79,16 @@ from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "AUTO_RESOLVE_JOB",
+    "CHANNEL_LABELS",
     "COPY_FOLLOWERS",
     "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
+    "PROVIDER_CHANNELS",
     "SLA_CHECK_JOB",
     "WAKE_JOB",
+    "ProvenAccount",
+    "Provider",
+    "ProviderInbox",
     "agent_typing",
     "anyone_online",
     "apply_status",
@@ -123,10 +137,12 @@ __all__ = [
     "of_teams",
     "open_conversations_by_channel",
     "outbound_for",
+    "provider_inbox",
     "receive",
     "receiving_inboxes",
     "record_delivery",
     "record_sender_authentication",
+    "register_provider",
     "reply",
     "report",
     "report_csv",

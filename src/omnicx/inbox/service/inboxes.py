@@ -29,6 +29,7 @@ from omnicx.inbox.schemas import (
     SlaPolicyPublic,
 )
 from omnicx.inbox.service.claims import SEALING_PURPOSE
+from omnicx.inbox.service.providers import ProvenAccount, provider_for, public_inbox, seal_credentials
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.sealing import seal, unseal
 from omnicx.kernel.errors import Invalid
@@ -56,11 +57,14 @@ def create_inbox(
     session: Session, *, principal: Principal, data: InboxCreate, secret_key: str
 ) -> InboxPublic:
     """Create an inbox; chat inboxes get a public widget token as their address and an identity secret (sealed
-    under the server's `secret_key`) for their website to sign its signed-in visitors with. Audited,
-    committed."""
+    under the server's `secret_key`) for their website to sign its signed-in visitors with. A provider
+    channel's account is proven with the provider first (before anything is written: the check waits on the
+    network) and its credentials kept sealed. Audited, committed."""
     if data.channel is MessagingChannel.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
-    address = normalise_address(data.channel, data.address or f"chat_{secrets.token_urlsafe(18)}")
+    proven = _prove_account(data)
+    address = proven.address if proven else data.address or f"chat_{secrets.token_urlsafe(18)}"
+    address = normalise_address(data.channel, address)
     if data.team_id is not None:
         auth_service.get_team(session, workspace_id=principal.workspace_id, team_id=data.team_id)
     email = data.channel is MessagingChannel.EMAIL
@@ -83,6 +87,7 @@ def create_inbox(
         assignment_capacity=data.assignment_capacity,
         team_id=data.team_id,
         identity_secret=_new_identity_secret(secret_key) if data.channel is MessagingChannel.CHAT else None,
+        credentials=seal_credentials(secret_key, proven.credentials) if proven else None,
     )
     session.add(inbox)
     session.flush()
@@ -100,7 +105,18 @@ def create_inbox(
         detail={"channel": data.channel.value, "address": address},
     )
     session.commit()
-    return InboxPublic.model_validate(inbox)
+    return public_inbox(inbox)
+
+
+def _prove_account(data: InboxCreate) -> ProvenAccount | None:
+    provider = provider_for(data.channel)
+    if provider is None:
+        if data.credentials:
+            raise Invalid(f"a {data.channel.value} inbox takes no credentials")
+        return None
+    if not data.address:
+        raise Invalid(f"a {data.channel.value} inbox needs its address (the account's number)")
+    return provider.check(data.address, dict(data.credentials or {}))
 
 
 def _release(session: Session, holder: Inbox) -> bool:
@@ -182,11 +198,11 @@ def rotate_identity_secret(
 
 def list_inboxes(session: Session, *, workspace_id: uuid.UUID) -> list[InboxPublic]:
     rows = session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id).order_by(Inbox.name))
-    return [InboxPublic.model_validate(r) for r in rows]
+    return [public_inbox(r) for r in rows]
 
 
 def get_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> InboxPublic:
-    return InboxPublic.model_validate(load_inbox(session, workspace_id=workspace_id, inbox_id=inbox_id))
+    return public_inbox(load_inbox(session, workspace_id=workspace_id, inbox_id=inbox_id))
 
 
 def find_inbox(session: Session, *, channel: MessagingChannel, address: str) -> InboxPublic | None:
@@ -198,7 +214,7 @@ def find_inbox(session: Session, *, channel: MessagingChannel, address: str) -> 
     )
     if inbox is None or not receives(session, inbox):
         return None
-    return InboxPublic.model_validate(inbox)
+    return public_inbox(inbox)
 
 
 def create_sla_policy(

@@ -39,6 +39,7 @@ from omnicx.inbox.enums import (
     MessagingChannel,
 )
 from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
+from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import InboundMessage, ReceiveResult
 from omnicx.inbox.service.attachments import store_attachments
@@ -55,7 +56,9 @@ from omnicx.kernel.db import new_id, transaction_memo, utcnow
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
 
-CHANNEL_NAMES = {MessagingChannel.EMAIL: "Email", MessagingChannel.CHAT: "Live chat"}
+CHANNEL_NAMES = (
+    CHANNEL_LABELS  # the marketing channel a conversation's touchpoint is credited to (untranslated)
+)
 ATTACHMENTS = "attachments"  # under the data directory
 
 # The hot path's query, built once: building a statement and its cache key costs more than running it.

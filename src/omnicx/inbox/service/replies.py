@@ -30,6 +30,7 @@ from omnicx.inbox.service.contracts import message_public
 from omnicx.inbox.service.conversations import load_conversation
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_mentions
+from omnicx.inbox.service.providers import unseal_credentials
 from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import add_text
 from omnicx.inbox.service.sla_clocks import refresh_sla
@@ -163,8 +164,11 @@ def _thread_headers(session: Session, conversation: Conversation) -> dict[str, o
     return {"in_reply_to": ids[-1] if ids else None, "references": ids[-MAX_REFERENCES:]}
 
 
-def outbound_for(session: Session, *, message_id: uuid.UUID) -> OutboundMessage | None:
-    """What the channel needs to deliver a reply, or None if there is nothing (left) to send.
+def outbound_for(
+    session: Session, *, message_id: uuid.UUID, secret_key: str | None = None
+) -> OutboundMessage | None:
+    """What the channel needs to deliver a reply, or None if there is nothing (left) to send. With the server's
+    `secret_key`, a provider channel's account credentials are unsealed into it.
 
     Notes, inbound messages and replies already handed to their channel return None: a retried delivery job
     never sends twice what was recorded as sent.
@@ -187,6 +191,7 @@ def outbound_for(session: Session, *, message_id: uuid.UUID) -> OutboundMessage 
         message_id=message.id,
         conversation_id=conversation.id,
         workspace_id=conversation.workspace_id,
+        inbox_id=inbox.id,
         channel=inbox.channel,
         inbox_address=inbox.address,
         inbox_name=inbox.name,
@@ -198,29 +203,43 @@ def outbound_for(session: Session, *, message_id: uuid.UUID) -> OutboundMessage 
         provider_message_id=message.provider_message_id or str(message.id),
         in_reply_to=references.get("in_reply_to"),
         references=[str(r) for r in refs],
+        credentials=(secret_key and unseal_credentials(secret_key, inbox.credentials)) or {},
     )
 
 
 def record_delivery(
-    session: Session, *, message_id: uuid.UUID, status: DeliveryStatus, error: str | None = None
+    session: Session,
+    *,
+    message_id: uuid.UUID,
+    status: DeliveryStatus,
+    error: str | None = None,
+    provider_message_id: str | None = None,
 ) -> bool:
-    """Record what a channel said about a reply (only forward moves apply); no commit. True if it changed."""
+    """Record what a channel said about a reply (only forward moves apply), and the provider's own id for it
+    (its status callbacks name it); no commit. True if the status changed."""
     message = session.scalar(select(Message).where(Message.id == message_id).with_for_update())
     if message is None:
         raise MessageNotFound(f"message {message_id} not found")
+    if provider_message_id:
+        message.provider_message_id = provider_message_id
     return _advance(session, message, status, error)
 
 
 def apply_status(session: Session, *, inbox_id: uuid.UUID, report: StatusReport) -> bool:
     """A provider's status callback for one of this inbox's messages; out-of-order reports never move a
     status back. Commits; True if the status changed."""
+    named = (
+        Message.id == report.message_id
+        if report.message_id is not None
+        else Message.provider_message_id == report.provider_message_id
+    )
     message = session.scalar(
         select(Message)
-        .where(Message.inbox_id == inbox_id, Message.provider_message_id == report.provider_message_id)
+        .where(Message.inbox_id == inbox_id, Message.kind == MessageKind.OUTGOING, named)
         .with_for_update()
     )
     if message is None:
-        raise MessageNotFound(f"no message {report.provider_message_id} in this inbox")
+        raise MessageNotFound(f"no message {report.message_id or report.provider_message_id} in this inbox")
     changed = _advance(session, message, report.status, report.error)
     session.commit()
     return changed

@@ -27,6 +27,7 @@ from omnicx.auth import service as auth_service
 from omnicx.inbox import sla
 from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.errors import InvalidReportRange
+from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.schemas import InboxReport, ReportDay, ReportRow, SlaStatusCounts
 from omnicx.inbox.service.copy import sla_clocks
@@ -181,10 +182,7 @@ def report(
         str(m.id): m.name or m.email for m in auth_service.list_members(session, workspace_id=workspace_id)
     }
     teams = {str(t.id): t.name for t in auth_service.list_teams(session, workspace_id=workspace_id)}
-    channels = {
-        MessagingChannel.CHAT.value: gettext("Live chat"),
-        MessagingChannel.EMAIL.value: gettext("Email"),
-    }
+    channels = {channel.value: gettext(label) for channel, label in CHANNEL_LABELS.items()}
     return InboxReport(
         workspace_id=workspace_id,
         start=start,

@@ -12,6 +12,7 @@ from omnicx.inbox.errors import DuplicateSlaPolicy, SlaPolicyNotFound
 from omnicx.inbox.models import SlaPolicy
 from omnicx.inbox.schemas import InboxPublic, InboxUpdate, SlaPolicyPublic, SlaPolicyUpdate
 from omnicx.inbox.service.inboxes import load_inbox
+from omnicx.inbox.service.providers import public_inbox
 from omnicx.kernel.access.principal import Principal
 
 
@@ -85,7 +86,7 @@ def update_inbox(
             setattr(inbox, name, getattr(data, name))
     _audit(session, principal, "inbox.updated", "inbox", inbox.id)
     session.flush()
-    result = InboxPublic.model_validate(inbox)
+    result = public_inbox(inbox)
     session.commit()
     return result
 

@@ -27,6 +27,8 @@ from omnicx.kernel.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
+CHANNEL_LABELS = {**service.CHANNEL_LABELS, MessagingChannel.SMS: N_("SMS (Twilio)")}
+PROVIDER_CHANNEL_VALUES = frozenset(channel.value for channel in service.PROVIDER_CHANNELS)
 AGENT_SCOPE_LABELS = {
     AgentScope.INBOXES: N_("Every conversation of the inboxes they belong to"),
     AgentScope.TEAM: N_("Their own, their teams' and unassigned conversations"),
@@ -60,7 +62,7 @@ def _inboxes_page(
         "base_url": settings.base_url.rstrip("/"),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
-        "channels": list(MessagingChannel),
+        "channels": {channel: CHANNEL_LABELS.get(channel, channel.value) for channel in MessagingChannel},
         "agent_scope": service.get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope,
         "agent_scopes": AGENT_SCOPE_LABELS,
         "error": error,
@@ -133,10 +135,19 @@ def inbox_save(
     auto_resolve_hours: Annotated[str, Form(max_length=20)] = "",
     assignment_capacity: Annotated[int, Form(ge=0, le=1000)] = 0,
     auto_assign: Annotated[str | None, Form()] = None,
+    account_sid: Annotated[str, Form(max_length=64)] = "",
+    auth_token: Annotated[str, Form(max_length=200)] = "",
+    api_base: Annotated[str, Form(max_length=300)] = "",
 ) -> Any:
     """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, auto-resolve (empty:
-    never), round robin."""
+    never), round robin; an SMS inbox's Twilio account (proven with Twilio before the inbox exists)."""
     existing = optional_uuid(inbox_id)
+    account = {
+        "account_sid": account_sid.strip(),
+        "auth_token": auth_token.strip(),
+        "api_base": api_base.strip(),
+    }
+    credentials = {k: v for k, v in account.items() if v} if channel in PROVIDER_CHANNEL_VALUES else None
 
     def save() -> object:
         fields: dict[str, Any] = {
@@ -153,7 +164,9 @@ def inbox_save(
         created = service.create_inbox(
             session,
             principal=principal,
-            data=InboxCreate.model_validate({**fields, "channel": channel, "address": address or None}),
+            data=InboxCreate.model_validate(
+                {**fields, "channel": channel, "address": address or None, "credentials": credentials}
+            ),
             secret_key=settings.resolved_secret_key,
         )
         policy = optional_uuid(sla_policy)

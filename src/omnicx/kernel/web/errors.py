@@ -45,9 +45,10 @@ _HTTP_CODES = {
 
 
 def wants_json(request: Request) -> bool:
-    """API, tracking and chat paths answer in JSON; pages answer in HTML unless the client asks for JSON."""
+    """API, tracking, chat and provider webhook paths answer in JSON; pages answer in HTML unless the client asks
+    for JSON."""
     path = request.url.path
-    if path.startswith(("/api/", "/v1/", "/chat/")):
+    if path.startswith(("/api/", "/v1/", "/chat/", "/channels/", "/webhooks/")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -201,11 +201,46 @@
     });
   }
 
+  // What an SMS reply costs while the agent types, counted as omnicx/channels/sms/segments.py counts it: GSM-7
+  // (160 per message, 153 per part; the extension table's characters count twice) unless a character is outside
+  // GSM 03.38, then UCS-2 (70, 67 per part, in UTF-16 code units).
+  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXTENSION = "^{}\\[~]|€\f";
+
+  function smsCount(text) {
+    var septets = 0, gsm = true;
+    for (var ch of text) {
+      if (GSM_EXTENSION.indexOf(ch) >= 0) septets += 2;
+      else if (GSM_BASIC.indexOf(ch) >= 0) septets += 1;
+      else { gsm = false; break; }
+    }
+    var units = gsm ? septets : text.length;  // a JS string's length is in UTF-16 code units
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    var parts = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / part);
+    return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: parts };
+  }
+
+  function smsSegments(output, textarea) {
+    var template = output.getAttribute("data-template");
+    function show() {
+      var found = smsCount(textarea.value);
+      output.textContent = template.replace("{units}", found.units).replace("{encoding}", found.encoding)
+        .replace("{segments}", found.segments);
+      output.setAttribute("data-segments", found.segments);
+      output.setAttribute("data-encoding", found.encoding);
+    }
+    textarea.addEventListener("input", show);
+    show();
+  }
+
   onReady(function () {
     var page = document.querySelector("[data-shortcuts]");
     if (page) shortcuts(page.getAttribute("data-shortcuts"));
     var textarea = document.getElementById("reply-text");
     if (textarea) { cannedMenu(textarea); agentTyping(textarea); }
+    var segments = document.querySelector("[data-sms-segments]");
+    if (segments && textarea) smsSegments(segments, textarea);
     var indicator = document.getElementById("visitor-typing");
     if (indicator) visitorTyping(indicator);
   });

@@ -1,0 +1,132 @@
+"""The SMS channel's adapter: an inbox's Twilio account proven when it is created, inbound webhooks turned into
+the inbox's messages and statuses, replies sent through Twilio's Messages API."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.sms import twilio
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
+from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.service import ProvenAccount, Provider
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.settings import Settings
+
+PREFIX = "/channels/sms"
+KEYS = frozenset({"account_sid", "auth_token", "api_base"})
+
+
+def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
+    """The paths Twilio calls: the number's "a message comes in" webhook, and each reply's status callback
+    (omnicx names it on every message it sends)."""
+    return {"messages": f"{PREFIX}/{inbox_id}/messages", "status": f"{PREFIX}/{inbox_id}/status"}
+
+
+def e164(value: str) -> str | None:
+    found = identity_service.normalise(Identifier(kind=IdentifierKind.PHONE, value=value)) if value else None
+    return found.value if found else None
+
+
+def phone_number(value: str) -> str:
+    """`value` as E.164, or Invalid."""
+    number = e164(value)
+    if number is None:
+        raise Invalid(f"{value!r} is not a phone number in international format (+ and country code)")
+    return number
+
+
+def _api(credentials: dict[str, str]) -> twilio.TwilioApi:
+    return twilio.TwilioApi(
+        credentials["account_sid"],
+        credentials["auth_token"],
+        api_base=credentials.get("api_base") or twilio.API_BASE,
+    )
+
+
+def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
+    """Prove that the Twilio account `credentials` name holds the number `address`: asked of Twilio itself, so
+    no one can receive as a number that is not theirs."""
+    unknown = set(credentials) - KEYS
+    if unknown:
+        raise Invalid(f"unknown SMS credentials: {', '.join(sorted(unknown))}")
+    if not credentials.get("account_sid", "").startswith("AC") or not credentials.get("auth_token"):
+        raise Invalid("an SMS inbox needs its Twilio account_sid (AC...) and auth_token")
+    number = phone_number(address)
+    try:
+        with _api(credentials) as api:
+            owned = api.owns_number(number)
+    except twilio.TwilioError as error:
+        raise Invalid(f"Twilio refused the account: {error}") from error
+    except httpx.HTTPError as error:
+        raise Invalid(f"Twilio could not be reached: {error}") from error
+    if not owned:
+        raise Invalid(f"the Twilio account {credentials['account_sid']} has no number {number}")
+    kept = {k: v for k, v in credentials.items() if k in KEYS and v}
+    return ProvenAccount(address=number, credentials=kept)
+
+
+PROVIDER = Provider(check=check_account, callbacks=callbacks)
+
+
+def inbound(params: dict[str, str], *, inbox_address: str) -> InboundMessage:
+    """A message Twilio delivered to the inbox's number. The sender's number is the carrier's, passed on by
+    Twilio in a signed request: a verified identifier of the customer."""
+    sender = e164(params.get("From", "")) or params.get("From", "")
+    return InboundMessage(
+        channel=MessagingChannel.SMS,
+        inbox_address=inbox_address,
+        source_id=sender,
+        phone=sender if sender.startswith("+") else None,
+        provider_message_id=params.get("MessageSid") or params.get("SmsMessageSid"),
+        text=params.get("Body", ""),
+        sender_verified=True,
+    )
+
+
+def status_report(params: dict[str, str], *, message_id: uuid.UUID | None) -> StatusReport | None:
+    """A status callback as the inbox records it, or None for a status that changes nothing."""
+    status = twilio.STATUSES.get(params.get("MessageStatus", ""))
+    if status is None:
+        return None
+    error = None
+    if status is DeliveryStatus.FAILED:
+        code = params.get("ErrorCode")
+        error = f"Twilio {code}: {params.get('ErrorMessage') or params['MessageStatus']}" if code else None
+        error = error or f"Twilio: {params['MessageStatus']}"
+    return StatusReport(
+        provider_message_id=params.get("MessageSid") or None,
+        message_id=message_id,
+        status=status,
+        error=error,
+    )
+
+
+class SmsAdapter:
+    kind = MessagingChannel.SMS
+
+    def send(self, message: OutboundMessage, *, settings: Settings) -> SendResult:
+        """Send the reply from the inbox's number. A refusal Twilio calls final (a bad number, an opted-out
+        recipient) fails the reply; 429, 5xx and network errors raise for the job to retry."""
+        if not message.credentials:
+            raise DeliveryFailed(
+                "the inbox's Twilio credentials cannot be read (was the secret key changed?)"
+            )
+        status_url = f"{settings.base_url.rstrip('/')}{callbacks(message.inbox_id)['status']}"
+        try:
+            with _api(message.credentials) as api:
+                sid = api.send(
+                    sender=message.inbox_address,
+                    to=message.to,
+                    body=message.text,
+                    status_callback=f"{status_url}?message={message.message_id}",
+                )
+        except twilio.TwilioError as error:
+            if error.error.transient:
+                raise
+            raise DeliveryFailed(str(error)) from error
+        return SendResult(status=DeliveryStatus.SENT, provider_message_id=sid)

@@ -1,0 +1,112 @@
+"""A local stand-in for Twilio's Messages API, served over real HTTP (tests, and the demo once it simulates
+providers): it checks Basic auth against its accounts, answers which numbers an account holds, keeps every
+message sent, and can refuse numbers for good or fail everything for a while (an outage).
+
+It answers the way Twilio documents: JSON bodies, `{"code", "message", "status"}` errors, `SM...` message ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+@dataclass
+class SentMessage:
+    """One call to the Messages API the simulator accepted."""
+
+    sid: str
+    account_sid: str
+    form: dict[str, str]
+
+
+@dataclass
+class TwilioSimulator:
+    """`accounts`: account SID -> (auth token, numbers held). `refused`: recipients refused for good (Twilio's
+    21211, an invalid number). `outage`: while true, every call answers 500."""
+
+    accounts: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)
+    outage: bool = False
+    sent: list[SentMessage] = field(default_factory=list)
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> Starlette:
+        prefix = "/2010-04-01/Accounts/{account_sid}"
+        return Starlette(
+            routes=[
+                Route(f"{prefix}/IncomingPhoneNumbers.json", self._numbers, methods=["GET"]),
+                Route(f"{prefix}/Messages.json", self._send, methods=["POST"]),
+            ]
+        )
+
+    def _authenticated(self, request: Request) -> str | None:
+        """The account the request's Basic auth proves, if it is the one in the path."""
+        account_sid = request.path_params["account_sid"]
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic" or account_sid not in self.accounts:
+            return None
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return None
+        token = self.accounts[account_sid][0]
+        return account_sid if user == account_sid and secrets.compare_digest(password, token) else None
+
+    async def _numbers(self, request: Request) -> JSONResponse:
+        failed = self._refusal(request)
+        if failed is not None:
+            return failed
+        held = self.accounts[request.path_params["account_sid"]][1]
+        wanted = request.query_params.get("PhoneNumber")
+        numbers = [{"phone_number": n} for n in sorted(held) if wanted in (None, n)]
+        return JSONResponse({"incoming_phone_numbers": numbers})
+
+    async def _send(self, request: Request) -> JSONResponse:
+        failed = self._refusal(request)
+        if failed is not None:
+            return failed
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if form.get("To") in self.refused:
+            return _error(400, 21211, f"The 'To' number {form['To']} is not a valid phone number.")
+        account_sid = request.path_params["account_sid"]
+        if form.get("From") not in self.accounts[account_sid][1]:
+            return _error(
+                400, 21606, "The 'From' phone number provided is not a valid message-capable number."
+            )
+        with self._lock:
+            sid = f"SM{secrets.token_hex(16)}"
+            self.sent.append(SentMessage(sid=sid, account_sid=account_sid, form=form))
+        return JSONResponse({"sid": sid, "status": "queued", **_echo(form)}, status_code=201)
+
+    def _refusal(self, request: Request) -> JSONResponse | None:
+        with self._lock:
+            self.calls += 1
+        if self.outage:
+            return _error(500, 20500, "Internal Server Error")
+        if self._authenticated(request) is None:
+            return _error(401, 20003, "Authenticate")
+        return None
+
+
+def _echo(form: dict[str, str]) -> dict[str, Any]:
+    return {"from": form.get("From"), "to": form.get("To"), "body": form.get("Body")}
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    body = {
+        "code": code,
+        "message": message,
+        "status": status,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+    }
+    return JSONResponse(body, status_code=status)
