@@ -9,13 +9,14 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from typer.testing import CliRunner
@@ -30,7 +31,9 @@ from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.models import Inbox, Message
 from omnicx.inbox.schemas import InboxCreate, InboxPublic
 from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
+from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 from tests.conftest import SECRET_KEY, World
@@ -477,3 +480,44 @@ def test_the_cli_creates_an_sms_inbox_without_echoing_its_token(
         env=cli_env,
     )
     assert refused.exit_code != 0 and "KEY=VALUE" in refused.output
+
+
+def _postpone(db: Session, reply_id: object, *, until: datetime) -> None:
+    """Set when the delivery job of `reply_id` is next due (as full jitter may make a retry come late)."""
+    db.rollback()
+    db.execute(update(Job).where(Job.idempotency_key == str(reply_id)).values(run_at=until))
+    db.commit()
+
+
+def test_replies_queued_through_an_outage_arrive_once_in_the_order_written(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    settings: Settings,
+    world: World,
+    sms_inbox: InboxPublic,
+    simulator: tuple[TwilioSimulator, str],
+) -> None:
+    sim = simulator[0]
+    conversation_id = _conversation(client, db, settings, sms_inbox)
+    sim.outage = True
+    first = _reply(client, world, conversation_id, "First: we are checking.")
+    quick = settings.job_backoff_base_seconds, settings.job_backoff_cap_seconds
+    # One failed attempt, not all ten at once: its retry is postponed below, as full jitter may do.
+    settings.job_backoff_base_seconds = settings.job_backoff_cap_seconds = 3600
+    drain(runtime)  # fails: Twilio answers 500
+    settings.job_backoff_base_seconds, settings.job_backoff_cap_seconds = quick
+    _postpone(db, first["id"], until=utcnow() + timedelta(hours=1))
+    sim.outage = False
+    second = _reply(client, world, conversation_id, "Second: it is ready.")
+    drain(runtime)  # the second reply's first attempt is due, the first's retry is not: it waits
+    assert sim.sent == []
+    assert _status(db, second["id"])[0] == "pending"
+    _postpone(db, first["id"], until=utcnow())
+    deadline = time.monotonic() + 15
+    while len(sim.sent) < 2 and time.monotonic() < deadline:
+        drain(runtime)
+        time.sleep(0.05)
+    drain(runtime)
+    assert [m.form["Body"] for m in sim.sent] == ["First: we are checking.", "Second: it is ready."]
+    assert [_status(db, r["id"])[0] for r in (first, second)] == ["sent", "sent"]

@@ -1,10 +1,13 @@
 """Job handlers of the messaging channels, registered by the composition root (`omnicx.app.wiring`).
 
 - `inbox.deliver`: hand one committed reply to its channel's adapter (retried with backoff; after the last
-  attempt the reply is marked failed with the last error). The reply is read in a short transaction, sent
-  with no transaction open (SQLite's writer lock is never held across network I/O), then recorded in the
-  job's transaction. A retry after a send whose record was lost resends the same Message-ID, so the
-  recipient's mail client shows it once. The inbox queues the job; the channels own the sending.
+  attempt the reply is marked failed with the last error). A reply to a number that opted out of its channel
+  (STOP) is failed with the reason instead, whichever inbox it would leave from. A reply waits (retried)
+  while an earlier reply of its conversation is still pending, so replies arrive in the order written. The
+  reply is read in a short transaction, sent with no transaction open (SQLite's writer lock is never held
+  across network I/O), then recorded in the job's transaction. A retry after a send whose record was lost
+  resends the same Message-ID, so the recipient's mail client shows it once. The inbox queues the job; the
+  channels own the sending.
 - `ownership.send_code`: mail the code proving an address to that address (the ownership domain queues it;
   a code superseded, expired or no longer needed is not sent). The Message-ID is derived from the job id.
 - `auth.send_invitation` and `auth.send_password_reset`: mail an invitation link, a password reset link (the
@@ -16,12 +19,15 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.orm import Session
+
 from omnicx.auth import service as auth_service
 from omnicx.channels.base import DeliveryFailed
 from omnicx.channels.email.sender import send_code_email, send_invitation_email, send_password_reset_email
 from omnicx.channels.registry import adapter_for
 from omnicx.inbox import service
 from omnicx.inbox.enums import DeliveryStatus
+from omnicx.inbox.schemas import OutboundMessage
 from omnicx.kernel.jobs.registry import Handler, JobContext
 from omnicx.ownership import service as ownership_service
 from omnicx.ownership.enums import ClaimKind
@@ -33,9 +39,18 @@ def deliver(ctx: JobContext) -> None:
         outbound = service.outbound_for(
             reader, message_id=message_id, secret_key=ctx.runtime.settings.resolved_secret_key
         )
+        refusal = opted_out(reader, outbound) if outbound is not None else None
+        waiting = outbound is not None and service.earlier_reply_pending(reader, message_id=message_id)
     if outbound is None:
         return
+    if refusal is not None:
+        service.record_delivery(
+            ctx.session, message_id=message_id, status=DeliveryStatus.FAILED, error=refusal
+        )
+        return
     try:
+        if waiting:
+            raise EarlierReplyPending("an earlier reply of this conversation is still being delivered")
         result = adapter_for(outbound.channel).send(outbound, settings=ctx.runtime.settings)
     except DeliveryFailed as exc:
         service.record_delivery(
@@ -58,6 +73,23 @@ def deliver(ctx: JobContext) -> None:
         message_id=message_id,
         status=result.status,
         provider_message_id=result.provider_message_id,
+    )
+
+
+class EarlierReplyPending(Exception):
+    """This reply waits (retried like a failed send) until the conversation's earlier replies are delivered."""
+
+
+def opted_out(session: Session, outbound: OutboundMessage) -> str | None:
+    """Why `outbound` must not be sent (its recipient opted out of its channel), or None."""
+    found = service.opt_out_of(
+        session, workspace_id=outbound.workspace_id, channel=outbound.channel, address=outbound.to
+    )
+    if found is None:
+        return None
+    said = f' (they wrote "{found.keyword}")' if found.keyword else ""
+    return (
+        f"not sent: {outbound.to} opted out of {outbound.channel.value} on {found.changed_at:%Y-%m-%d}{said}"
     )
 
 

@@ -1,4 +1,4 @@
-"""CLI of the customers domain: `omnicx customers list|show|export|erase|suppress`.
+"""CLI of the customers domain: `omnicx customers list|show|export|erase|suppress|consent`.
 
 The operator running the CLI acts on one workspace (`--workspace SLUG`, optional when there is only one).
 """
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.customers import service
 from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import Identifier, IdentifierKind
+from omnicx.identity.schemas import ConsentChange, Identifier, IdentifierKind
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
@@ -116,3 +116,25 @@ def suppress_command(kind: IdentifierKind, value: str, workspace: WorkspaceOptio
             session, principal=principal, identifier=Identifier(kind=kind, value=value)
         )
     console.print(f"Suppressed {row.kind.value} {row.value}")
+
+
+@app.command("consent")
+@fail_on_domain_error
+def consent_command(
+    kind: IdentifierKind,
+    value: str,
+    channel: Annotated[str, typer.Option(help="The messaging channel: sms, whatsapp...")] = "sms",
+    opt_out: Annotated[
+        bool, typer.Option("--opt-out/--opt-in", help="They asked not to be messaged there, or agreed again.")
+    ] = True,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record that an identifier's holder opted out of a channel (or back in); every sender honours it."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        workspace_id = _workspace_id(session, workspace)
+        change = ConsentChange(kind=kind, value=value, channel=channel, opted_out=opt_out)
+        row = identity_service.record_consent(
+            session, workspace_id=workspace_id, change=change, source="cli", changed_by="cli"
+        )
+    state = "opted out of" if row.opted_out else "agrees to"
+    console.print(f"{row.kind.value} {row.value} {state} {row.channel}")

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.customers import service
 from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import ErasureStatus
+from omnicx.identity.schemas import ConsentChange, ErasureStatus, IdentifierKind
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
@@ -124,6 +125,9 @@ def _detail_page(
         "can_manage": allows(principal.role, Action.CUSTOMERS_MANAGE),
         "can_privacy": allows(principal.role, Action.PRIVACY_MANAGE),
         "safe_link_prefixes": SAFE_LINK_PREFIXES,
+        "consents": identity_service.customer_consents(
+            session, workspace_id=principal.workspace_id, customer_id=view.customer.id
+        ),
         "error": error,
         "suppressed": suppressed,
     }
@@ -157,6 +161,33 @@ def customer_merge(
             request, session, principal, customer_id, error=error.message, status=error.status
         )
     return see_other(f"/customers/{customer_id}")
+
+
+@router.post("/customers/{customer_id}/consent", response_class=HTMLResponse)
+def customer_consent(
+    request: Request,
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    principal: Manager,
+    value: Annotated[str, Form(max_length=320)],
+    opted_out: Annotated[bool, Form()],
+    channel: Annotated[str, Form(max_length=32)] = "sms",
+) -> Response:
+    """Record that the customer's phone number opted out of a channel, or back in (said on a call, in store)."""
+    try:
+        change = ConsentChange(kind=IdentifierKind.PHONE, value=value, channel=channel, opted_out=opted_out)
+        identity_service.record_consent(
+            session,
+            workspace_id=principal.workspace_id,
+            change=change,
+            source="customer page",
+            changed_by=principal.label,
+        )
+    except (DomainError, ValidationError) as error:
+        session.rollback()
+        message = error.message if isinstance(error, DomainError) else str(error.errors()[0]["msg"])
+        return _detail_page(request, session, principal, customer_id, error=message, status=422)
+    return see_other(f"/customers/{customer_id}#consents")
 
 
 @router.post("/customers/{customer_id}/export")

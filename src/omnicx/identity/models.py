@@ -95,3 +95,24 @@ class Suppression(IdMixin, TimestampMixin, Base):
     kind: Mapped[IdentifierKind] = mapped_column(KindType)
     value: Mapped[str] = mapped_column(String(320))
     created_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class Consent(IdMixin, TimestampMixin, Base):
+    """Whether the holder of an identifier agrees to be messaged on a channel (an SMS number that answered STOP).
+
+    Kept per identifier, not per customer: it is the number (or address) that opted out, whoever it belongs to
+    now, and every sender of the workspace asks here before messaging it. A row records the latest change.
+    """
+
+    __tablename__ = "identity_consent"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "value", "channel"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    kind: Mapped[IdentifierKind] = mapped_column(KindType)
+    value: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(32))  # a messaging channel: sms, whatsapp...
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    keyword: Mapped[str] = mapped_column(String(40), default="")  # what the customer wrote, when they did
+    source: Mapped[str] = mapped_column(String(40), default="")  # "keyword", "api", "cli"...
+    changed_by: Mapped[str] = mapped_column(String(320), default="")
+    changed_at: Mapped[datetime] = mapped_column()

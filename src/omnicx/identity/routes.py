@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Response
 
 from omnicx.identity import service
 from omnicx.identity.schemas import (
+    ConsentChange,
+    ConsentPublic,
     CustomerExport,
     ErasureRequest,
     ErasureStatus,
@@ -26,6 +28,7 @@ from omnicx.kernel.web.schemas import ERROR_RESPONSES, Page
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Principal, require(Action.CUSTOMERS_READ)]
+Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
 Privacy = Annotated[Principal, require(Action.PRIVACY_MANAGE)]
 
 
@@ -102,3 +105,18 @@ def suppress(data: SuppressionCreate, session: SessionDep, principal: Privacy) -
 def unsuppress(suppression_id: uuid.UUID, session: SessionDep, principal: Privacy) -> Response:
     service.unsuppress(session, principal=principal, suppression_id=suppression_id)
     return Response(status_code=204)
+
+
+@router.get("/customers/{customer_id}/consents", response_model=list[ConsentPublic])
+def customer_consents(customer_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[ConsentPublic]:
+    """What the customer's identifiers said about being messaged per channel (an SMS STOP), newest first."""
+    return service.customer_consents(session, workspace_id=principal.workspace_id, customer_id=customer_id)
+
+
+@router.put("/consents", response_model=ConsentPublic)
+def record_consent(data: ConsentChange, session: SessionDep, principal: Manager) -> ConsentPublic:
+    """Record that an identifier's holder opted out of a channel, or back in (say, asked on the phone). Every
+    sender honours it: a reply by SMS to a number that opted out is not sent."""
+    return service.record_consent(
+        session, workspace_id=principal.workspace_id, change=data, source="api", changed_by=principal.label
+    )

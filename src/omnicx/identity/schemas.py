@@ -95,6 +95,27 @@ class SuppressionPublic(_Public):
     created_at: datetime
 
 
+class ConsentChange(BaseModel):
+    """Record that the holder of an identifier opted out of (or back into) messages on a channel."""
+
+    kind: IdentifierKind
+    value: str = Field(min_length=1, max_length=320)
+    channel: str = Field(pattern=r"^[a-z_]{2,32}$", description="The messaging channel: sms, whatsapp...")
+    opted_out: bool
+    keyword: str = Field(default="", max_length=40, description="What the customer wrote, if they did.")
+
+
+class ConsentPublic(_Public):
+    kind: IdentifierKind
+    value: str
+    channel: str
+    opted_out: bool
+    keyword: str
+    source: str
+    changed_by: str
+    changed_at: datetime
+
+
 class ErasureRequest(BaseModel):
     """Erase a customer; with `suppress`, their identifiers are also suppressed so collection stays stopped."""
 
@@ -138,6 +159,9 @@ class CustomerExport(BaseModel):
     merged_customer_ids: list[uuid.UUID]
     identifiers: list[IdentifierPublic]
     merges: list[MergePublic]
+    consents: list[ConsentPublic] = Field(
+        default_factory=list, description="What their identifiers said about being messaged (an SMS STOP)."
+    )
     sections: dict[str, Any] = Field(description="What other domains export (timeline, events, orders...).")
 
 

@@ -6,7 +6,8 @@
 Each request's `X-Twilio-Signature` is checked against the inbox's auth token on the raw body's parameters and
 the URL Twilio called (the server's public `base_url` + path + query) before anything else: a missing or
 wrong signature is a 401 and nothing is stored. A message is stored (durable) before Twilio gets its 200, and
-Twilio's `MessageSid` deduplicates a redelivery.
+Twilio's `MessageSid` deduplicates a redelivery. A message that is only an opt-out or opt-in keyword (STOP,
+ARRÊT, BERHENTI, PROU, START...: `channels/keywords.py`) also records the number's consent for every sender.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from omnicx.channels.keywords import ConsentWord, consent_word
 from omnicx.channels.sms import twilio
 from omnicx.channels.sms.adapter import PREFIX, inbound, status_report
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import ConsentChange, IdentifierKind
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.errors import MessageNotFound
@@ -82,7 +86,26 @@ async def receive_sms(inbox_id: uuid.UUID, request: Request) -> Response:
     except ValidationError as error:
         raise Invalid("the message names no sender") from error
     await inbox_service.ingest(runtime, message=message)
+    word = consent_word(message.text)
+    if word is not None and message.phone:
+        # After the message is stored: a redelivery stores nothing twice and records the same word again.
+        await run_in_threadpool(_record_consent, runtime, inbox, message.phone, word)
     return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _record_consent(runtime: Runtime, inbox: ProviderInbox, phone: str, word: ConsentWord) -> None:
+    """The sender's STOP (or START) for every sender of the workspace, not only this inbox."""
+    change = ConsentChange(
+        kind=IdentifierKind.PHONE,
+        value=phone,
+        channel=MessagingChannel.SMS.value,
+        opted_out=word.opted_out,
+        keyword=word.keyword[:40],
+    )
+    with runtime.sessions() as session:
+        identity_service.record_consent(
+            session, workspace_id=inbox.workspace_id, change=change, source="keyword", changed_by=phone
+        )
 
 
 @router.post("/{inbox_id}/status", status_code=204, responses=SIGNED, summary="Twilio: a reply's status")

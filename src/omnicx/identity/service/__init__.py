@@ -2,9 +2,10 @@
 
 Resolution (`resolve`, `resolve_many`, `alias`, `merge_customers`) adds to the caller's session and flushes but
 never commits: the caller commits it with its own write. Privacy actions (`suppress`, `request_erasure`,
-`export_customer`...) are complete, audited actions and commit.
+`export_customer`...) are complete, audited actions and commit; so is `record_consent`.
 """
 
+from omnicx.identity.service.consent import customer_consents, opted_out, record_consent
 from omnicx.identity.service.copy import customer_map_owners, customer_map_rows
 from omnicx.identity.service.customers import (
     any_suppressed,
@@ -53,6 +54,7 @@ __all__ = [
     "any_suppressed",
     "current_customer_id",
     "current_customer_ids",
+    "customer_consents",
     "customer_for",
     "customer_lineage",
     "customer_map_owners",
@@ -69,7 +71,9 @@ __all__ = [
     "list_suppressions",
     "merge_customers",
     "normalise",
+    "opted_out",
     "prepare",
+    "record_consent",
     "refused_merges",
     "register_eraser",
     "register_exporter",

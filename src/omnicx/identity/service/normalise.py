@@ -12,6 +12,7 @@ import re
 
 import phonenumbers
 
+from omnicx.identity.errors import InvalidIdentifier
 from omnicx.identity.schemas import Identifier, IdentifierKind
 
 MAX_VALUE_LENGTH = 320
@@ -115,3 +116,10 @@ _NORMALISERS = {
     IdentifierKind.PHONE: _phone,
     IdentifierKind.WHATSAPP: _whatsapp,
 }
+
+
+def normalised_or_raise(identifier: Identifier) -> Identifier:
+    normalised = normalise(identifier)
+    if normalised is None:
+        raise InvalidIdentifier(f"{identifier.kind.value} {identifier.value!r} is blocked or invalid")
+    return normalised

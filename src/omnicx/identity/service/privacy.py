@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
 from omnicx.auth import service as auth_service
-from omnicx.identity.errors import CustomerNotFound, ErasureNotFound, InvalidIdentifier, SuppressionNotFound
+from omnicx.identity.errors import CustomerNotFound, ErasureNotFound, SuppressionNotFound
 from omnicx.identity.models import Customer, CustomerIdentifier, Merge, Suppression
 from omnicx.identity.schemas import (
     CustomerExport,
@@ -35,8 +35,9 @@ from omnicx.identity.schemas import (
     Identifier,
     SuppressionPublic,
 )
+from omnicx.identity.service.consent import customer_consents
 from omnicx.identity.service.customers import customer_lineage, list_identifiers, list_merges
-from omnicx.identity.service.normalise import normalise
+from omnicx.identity.service.normalise import normalised_or_raise
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
@@ -81,13 +82,6 @@ def registered_exporters() -> list[str]:
     return sorted(_EXPORTERS)
 
 
-def _normalised_or_raise(identifier: Identifier) -> Identifier:
-    normalised = normalise(identifier)
-    if normalised is None:
-        raise InvalidIdentifier(f"{identifier.kind.value} {identifier.value!r} is blocked or invalid")
-    return normalised
-
-
 def _suppress(session: Session, principal: Principal, identifier: Identifier) -> Suppression:
     row = session.scalar(
         select(Suppression).where(
@@ -122,7 +116,7 @@ def _suppress(session: Session, principal: Principal, identifier: Identifier) ->
 
 def suppress(session: Session, *, principal: Principal, identifier: Identifier) -> SuppressionPublic:
     """Stop collecting for `identifier` (idempotent); tracking checks `is_suppressed`, `resolve` honours it."""
-    row = _suppress(session, principal, _normalised_or_raise(identifier))
+    row = _suppress(session, principal, normalised_or_raise(identifier))
     session.commit()
     return SuppressionPublic.model_validate(row)
 
@@ -309,6 +303,7 @@ def export_customer(session: Session, *, principal: Principal, customer_id: uuid
         merged_customer_ids=lineage[1:],
         identifiers=list_identifiers(session, workspace_id=workspace_id, customer_id=lineage[0]),
         merges=list_merges(session, workspace_id=workspace_id, customer_id=lineage[0]),
+        consents=customer_consents(session, workspace_id=workspace_id, customer_id=lineage[0]),
         sections={name: exporter(session, subject) for name, exporter in _EXPORTERS.items()},
     )
     auth_service.record_audit(

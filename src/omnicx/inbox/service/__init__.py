@@ -19,6 +19,7 @@ from omnicx.inbox.service.canned import (
     list_canned,
     update_canned,
 )
+from omnicx.inbox.service.consent import CONSENT_KINDS, opt_out_of
 from omnicx.inbox.service.contacts import link_contact
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.copy import (
@@ -62,6 +63,7 @@ from omnicx.inbox.service.replies import (
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
     apply_status,
+    earlier_reply_pending,
     outbound_for,
     record_delivery,
     reply,
@@ -80,6 +82,7 @@ from omnicx.kernel.charts import chart_png, chart_svg
 __all__ = [
     "AUTO_RESOLVE_JOB",
     "CHANNEL_LABELS",
+    "CONSENT_KINDS",
     "COPY_FOLLOWERS",
     "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
@@ -110,6 +113,7 @@ __all__ = [
     "create_sla_policy",
     "customer_conversations",
     "delete_canned",
+    "earlier_reply_pending",
     "erase_customer_data",
     "expand_canned",
     "export_customer_data",
@@ -136,6 +140,7 @@ __all__ = [
     "notify_customer",
     "of_teams",
     "open_conversations_by_channel",
+    "opt_out_of",
     "outbound_for",
     "provider_inbox",
     "receive",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import lifecycle
@@ -205,6 +205,31 @@ def outbound_for(
         references=[str(r) for r in refs],
         credentials=(secret_key and unseal_credentials(secret_key, inbox.credentials)) or {},
     )
+
+
+# How far back an earlier reply still being delivered holds the next one back: beyond every retry of a delivery
+# job, so a reply whose job was lost (its worker died for good) cannot hold its conversation forever.
+ORDER_WINDOW = timedelta(days=1)
+
+
+def earlier_reply_pending(session: Session, *, message_id: uuid.UUID) -> bool:
+    """Whether an earlier reply of the same conversation is still waiting for its channel: the later one must
+    wait, so a customer reads a conversation's replies in the order they were written even when a provider
+    outage made their deliveries retry out of order."""
+    message = session.get(Message, message_id)
+    if message is None:
+        return False
+    earlier = select(Message.id).where(
+        Message.conversation_id == message.conversation_id,
+        Message.kind == MessageKind.OUTGOING,
+        Message.delivery_status == DeliveryStatus.PENDING,
+        or_(
+            Message.created_at < message.created_at,
+            and_(Message.created_at == message.created_at, Message.id < message.id),
+        ),
+        Message.created_at >= message.created_at - ORDER_WINDOW,
+    )
+    return session.scalar(select(exists(earlier))) or False
 
 
 def record_delivery(

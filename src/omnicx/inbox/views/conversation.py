@@ -151,6 +151,12 @@ def _conversation_context(
         "statuses": list(ConversationStatus),
         "priorities": list(Priority),
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
+        "opted_out": service.opt_out_of(
+            session,
+            workspace_id=principal.workspace_id,
+            channel=conversation.channel,
+            address=conversation.contact.source_id,
+        ),
         "can_merge_customers": allows(principal.role, Action.CUSTOMERS_MANAGE),
         "duplicate_q": duplicate_q,
         "duplicates": _duplicates(session, principal, conversation.customer_id, duplicate_q),
