@@ -28,6 +28,7 @@ from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
 from omnicx.channels.chat import routes as chat_routes
 from omnicx.channels.sms import routes as sms_routes
+from omnicx.channels.whatsapp import routes as whatsapp_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
 from omnicx.customers import routes as customers_routes
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         tracking_collect.router,
         chat_routes.router,
         sms_routes.router,
+        whatsapp_routes.router,
         probes.router,
         overview_routes.router,
         overview_views.router,

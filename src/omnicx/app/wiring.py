@@ -18,6 +18,7 @@ from omnicx.auth import views as auth_views
 from omnicx.auth.models import Membership, Team, Workspace
 from omnicx.channels import tasks as channels_tasks
 from omnicx.channels.sms import adapter as sms_adapter
+from omnicx.channels.whatsapp import adapter as whatsapp_adapter
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
 from omnicx.commerce import views as commerce_views
@@ -94,6 +95,7 @@ def _customer_view() -> None:
 def _providers() -> None:
     """The messaging channels whose inboxes live on a provider's account, proven when the inbox is created."""
     inbox_service.register_provider(MessagingChannel.SMS, sms_adapter.PROVIDER)
+    inbox_service.register_provider(MessagingChannel.WHATSAPP, whatsapp_adapter.PROVIDER)
 
 
 def _privacy() -> None:

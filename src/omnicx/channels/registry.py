@@ -6,12 +6,14 @@ from omnicx.channels.base import ChannelAdapter
 from omnicx.channels.chat.adapter import ChatAdapter
 from omnicx.channels.email.adapter import EmailAdapter
 from omnicx.channels.sms.adapter import SmsAdapter
+from omnicx.channels.whatsapp.adapter import WhatsAppAdapter
 from omnicx.inbox.enums import MessagingChannel
 
 _ADAPTERS: dict[MessagingChannel, ChannelAdapter] = {
     MessagingChannel.EMAIL: EmailAdapter(),
     MessagingChannel.CHAT: ChatAdapter(),
     MessagingChannel.SMS: SmsAdapter(),
+    MessagingChannel.WHATSAPP: WhatsAppAdapter(),
 }
 
 

@@ -9,6 +9,7 @@ class MessagingChannel(StrEnum):
     CHAT = "chat"
     EMAIL = "email"
     SMS = "sms"
+    WHATSAPP = "whatsapp"
 
 
 class ConversationStatus(StrEnum):

@@ -36,6 +36,12 @@ class AddressUnavailable(Conflict):
     code = "inbox_address_unavailable"
 
 
+class OutsideWindow(Invalid):
+    """The channel would refuse this reply now (WhatsApp free text more than 24 hours after the customer wrote)."""
+
+    code = "outside_window"
+
+
 class InvalidTransition(Invalid):
     """The change is not allowed in the conversation's current state (e.g. snoozing without a time)."""
 

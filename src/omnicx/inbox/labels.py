@@ -10,4 +10,5 @@ CHANNEL_LABELS: dict[MessagingChannel, str] = {
     MessagingChannel.EMAIL: N_("Email"),
     MessagingChannel.CHAT: N_("Live chat"),
     MessagingChannel.SMS: N_("SMS"),
+    MessagingChannel.WHATSAPP: N_("WhatsApp"),
 }

@@ -18,18 +18,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from omnicx.channels.keywords import ConsentWord, consent_word
 from omnicx.channels.sms import twilio
 from omnicx.channels.sms.adapter import PREFIX, inbound, status_report
-from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import ConsentChange, IdentifierKind
-from omnicx.inbox import service as inbox_service
+from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive
 from omnicx.inbox.enums import MessagingChannel
-from omnicx.inbox.errors import MessageNotFound
 from omnicx.inbox.service import ProviderInbox
-from omnicx.kernel.errors import Invalid, NotFound, Unauthorized
+from omnicx.kernel.errors import Invalid, Unauthorized
 from omnicx.kernel.runtime import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=["channels"])
@@ -40,23 +35,10 @@ SIGNED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _inbox(runtime: Runtime, inbox_id: uuid.UUID) -> ProviderInbox:
-    with runtime.sessions() as session:
-        found = inbox_service.provider_inbox(
-            session,
-            channel=MessagingChannel.SMS,
-            inbox_id=inbox_id,
-            secret_key=runtime.settings.resolved_secret_key,
-        )
-    if found is None:
-        raise NotFound("no SMS inbox here")
-    return found
-
-
 async def _verified(request: Request, inbox_id: uuid.UUID) -> tuple[ProviderInbox, dict[str, str]]:
     """The inbox and the request's parameters, once Twilio's signature over the raw body holds."""
     runtime: Runtime = request.app.state.runtime
-    inbox = await run_in_threadpool(_inbox, runtime, inbox_id)
+    inbox = await provider_inbox(runtime, MessagingChannel.SMS, inbox_id)
     body = await request.body()
     try:
         params = twilio.form(body)
@@ -85,27 +67,8 @@ async def receive_sms(inbox_id: uuid.UUID, request: Request) -> Response:
         message = inbound(params, inbox_address=inbox.address)
     except ValidationError as error:
         raise Invalid("the message names no sender") from error
-    await inbox_service.ingest(runtime, message=message)
-    word = consent_word(message.text)
-    if word is not None and message.phone:
-        # After the message is stored: a redelivery stores nothing twice and records the same word again.
-        await run_in_threadpool(_record_consent, runtime, inbox, message.phone, word)
+    await receive(runtime, inbox, message)
     return Response(EMPTY_TWIML, media_type="text/xml")
-
-
-def _record_consent(runtime: Runtime, inbox: ProviderInbox, phone: str, word: ConsentWord) -> None:
-    """The sender's STOP (or START) for every sender of the workspace, not only this inbox."""
-    change = ConsentChange(
-        kind=IdentifierKind.PHONE,
-        value=phone,
-        channel=MessagingChannel.SMS.value,
-        opted_out=word.opted_out,
-        keyword=word.keyword[:40],
-    )
-    with runtime.sessions() as session:
-        identity_service.record_consent(
-            session, workspace_id=inbox.workspace_id, change=change, source="keyword", changed_by=phone
-        )
 
 
 @router.post("/{inbox_id}/status", status_code=204, responses=SIGNED, summary="Twilio: a reply's status")
@@ -121,14 +84,5 @@ async def sms_status(
     runtime: Runtime = request.app.state.runtime
     inbox, params = await _verified(request, inbox_id)
     report = status_report(params, message_id=message)
-    if report is not None:
-
-        def apply() -> None:
-            with runtime.sessions() as session:
-                try:
-                    inbox_service.apply_status(session, inbox_id=inbox.id, report=report)
-                except MessageNotFound:
-                    session.rollback()
-
-        await run_in_threadpool(apply)
+    await apply_statuses(runtime, inbox, [report] if report is not None else [])
     return Response(status_code=204)

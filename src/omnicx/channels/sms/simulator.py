@@ -40,14 +40,15 @@ class TwilioSimulator:
     calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def app(self) -> Starlette:
+    def routes(self) -> list[Route]:
         prefix = "/2010-04-01/Accounts/{account_sid}"
-        return Starlette(
-            routes=[
-                Route(f"{prefix}/IncomingPhoneNumbers.json", self._numbers, methods=["GET"]),
-                Route(f"{prefix}/Messages.json", self._send, methods=["POST"]),
-            ]
-        )
+        return [
+            Route(f"{prefix}/IncomingPhoneNumbers.json", self._numbers, methods=["GET"]),
+            Route(f"{prefix}/Messages.json", self._send, methods=["POST"]),
+        ]
+
+    def app(self) -> Starlette:
+        return Starlette(routes=self.routes())
 
     def _authenticated(self, request: Request) -> str | None:
         """The account the request's Basic auth proves, if it is the one in the path."""

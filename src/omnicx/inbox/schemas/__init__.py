@@ -25,6 +25,7 @@ from omnicx.inbox.schemas.conversations import (
     MergeRequest,
     MergeResult,
     ReplyCreate,
+    TemplateMessage,
 )
 from omnicx.inbox.schemas.inboxes import (
     IdentitySecretPublic,
@@ -110,5 +111,6 @@ __all__ = [
     "SlaPolicyUpdate",
     "SlaStatusCounts",
     "StatusReport",
+    "TemplateMessage",
     "TypingCreate",
 ]

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, MessagingChannel, Priority
 from omnicx.inbox.schemas.base import PublicModel
@@ -79,9 +79,33 @@ class ConversationDetail(ConversationSummary):
     events: list[EventPublic]
 
 
+class TemplateMessage(BaseModel):
+    """A message template the provider approved (WhatsApp), the only kind of message its channel lets a business
+    send outside the customer service window."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$", description="The template's name, as approved.")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="Its language code.")
+    parameters: list[PlainText] = Field(
+        default_factory=list, max_length=10, description="The body's {{1}}, {{2}}... in order."
+    )
+
+
 class ReplyCreate(BaseModel):
-    text: PlainText = Field(min_length=1, max_length=100_000)
+    text: PlainText = Field(
+        default="", max_length=100_000, description="The reply; may be left empty when a template is sent."
+    )
     private: bool = Field(default=False, description="A private note: seen by the team, never sent.")
+    template: TemplateMessage | None = Field(
+        default=None, description="Send an approved template instead of free text (WhatsApp)."
+    )
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> ReplyCreate:
+        if not self.text.strip() and self.template is None:
+            raise ValueError("a reply needs its text (or a template)")
+        if self.template is not None and self.private:
+            raise ValueError("a private note cannot be a template")
+        return self
 
 
 class ConversationUpdate(BaseModel):

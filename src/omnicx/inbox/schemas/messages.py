@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -138,6 +139,9 @@ class OutboundMessage(BaseModel):
     references: list[str] = Field(default_factory=list)
     credentials: dict[str, str] = Field(
         default_factory=dict, exclude=True, repr=False, description="A provider channel's account."
+    )
+    template: dict[str, Any] | None = Field(
+        default=None, description="An approved template to send instead of the text (WhatsApp)."
     )
 
 

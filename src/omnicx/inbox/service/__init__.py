@@ -77,6 +77,7 @@ from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, WAKE_JOB, auto_resolve
 from omnicx.inbox.service.typing import agent_typing, visitor_typing
 from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_settings
 from omnicx.inbox.service.visitors import contact_messages, find_contact
+from omnicx.inbox.service.window import ReplyWindow, reply_window
 from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "ProvenAccount",
     "Provider",
     "ProviderInbox",
+    "ReplyWindow",
     "agent_typing",
     "anyone_online",
     "apply_status",
@@ -149,6 +151,7 @@ __all__ = [
     "record_sender_authentication",
     "register_provider",
     "reply",
+    "reply_window",
     "report",
     "report_csv",
     "retry_message",

@@ -13,7 +13,7 @@ from omnicx.identity.schemas import ConsentPublic, Identifier, IdentifierKind
 from omnicx.inbox.enums import MessagingChannel
 
 # The identifier a channel's consent is kept under.
-CONSENT_KINDS = {MessagingChannel.SMS: IdentifierKind.PHONE}
+CONSENT_KINDS = {MessagingChannel.SMS: IdentifierKind.PHONE, MessagingChannel.WHATSAPP: IdentifierKind.PHONE}
 
 
 def opt_out_of(

@@ -24,7 +24,7 @@ from omnicx.kernel.access.sealing import seal, unseal
 
 CREDENTIALS_PURPOSE = "inbox provider credentials"  # the sealing purpose of `Inbox.credentials`
 # Channels whose inboxes live on a provider's account, proven when the inbox is created.
-PROVIDER_CHANNELS = frozenset({MessagingChannel.SMS})
+PROVIDER_CHANNELS = frozenset({MessagingChannel.SMS, MessagingChannel.WHATSAPP})
 
 
 @dataclass(frozen=True)

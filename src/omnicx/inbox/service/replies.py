@@ -35,6 +35,7 @@ from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.search import add_text
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, schedule
+from omnicx.inbox.service.window import check_reply, template_text
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id, utcnow
 from omnicx.kernel.jobs import service as jobs_service
@@ -73,7 +74,13 @@ def reply(
     now = now or utcnow()
     message_id = new_id()
     kind = MessageKind.NOTE if data.private else MessageKind.OUTGOING
+    if kind is MessageKind.OUTGOING:
+        check_reply(
+            session, conversation=conversation, channel=inbox.channel, template=data.template, now=now
+        )
     text = expand_canned(session, workspace_id=principal.workspace_id, text=data.text)
+    if data.template is not None and not text.strip():
+        text = template_text(data.template)
     message = Message(
         id=message_id,
         workspace_id=conversation.workspace_id,
@@ -95,6 +102,8 @@ def reply(
                 raise InvalidTransition("this contact has a newer active conversation; reply there")
         message.provider_message_id = f"<{message_id}@{_message_id_domain(inbox)}>"
         message.references = _thread_headers(session, conversation)
+        if data.template is not None:
+            message.references = {**message.references, "template": data.template.model_dump()}
         message.delivery_status = DeliveryStatus.PENDING
         if conversation.first_reply_at is None:
             conversation.first_reply_at = now
@@ -204,6 +213,7 @@ def outbound_for(
         in_reply_to=references.get("in_reply_to"),
         references=[str(r) for r in refs],
         credentials=(secret_key and unseal_credentials(secret_key, inbox.credentials)) or {},
+        template=references.get("template"),
     )
 
 

@@ -1,0 +1,194 @@
+"""The WhatsApp channel's adapter: an inbox's business number proven with the Graph API when it is created,
+notifications turned into the inbox's messages and statuses, replies and templates sent through the Cloud API.
+
+A customer is known by their WhatsApp id, their international number without `+`: omnicx keeps it as the
+E.164 number (a verified phone, signed by Meta), so the same person texting by SMS is the same customer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.sms.adapter import e164, phone_number
+from omnicx.channels.whatsapp import cloud
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
+from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.service import ProvenAccount, Provider
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.settings import Settings
+
+PREFIX = "/channels/whatsapp"
+REQUIRED = ("phone_number_id", "access_token", "app_secret", "verify_token")
+KEYS = frozenset({*REQUIRED, "api_base"})
+
+
+def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
+    """The callback URL to give Meta (with the inbox's verify token): the handshake and every notification."""
+    return {"webhook": f"{PREFIX}/{inbox_id}/webhook"}
+
+
+def _api(credentials: dict[str, str]) -> cloud.GraphApi:
+    return cloud.GraphApi(
+        credentials["phone_number_id"],
+        credentials["access_token"],
+        api_base=credentials.get("api_base") or cloud.API_BASE,
+    )
+
+
+def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
+    """Prove that the phone number id the credentials name is the number `address`, asked of the Graph API with
+    the access token: no one receives as a number that is not theirs."""
+    unknown = set(credentials) - KEYS
+    if unknown:
+        raise Invalid(f"unknown WhatsApp credentials: {', '.join(sorted(unknown))}")
+    missing = [key for key in REQUIRED if not credentials.get(key)]
+    if missing:
+        raise Invalid(f"a WhatsApp inbox needs its {', '.join(missing)}")
+    number = phone_number(address)
+    try:
+        with _api(credentials) as api:
+            shown = api.display_number()
+    except cloud.CloudError as error:
+        raise Invalid(f"the Graph API refused the account: {error}") from error
+    except httpx.HTTPError as error:
+        raise Invalid(f"the Graph API could not be reached: {error}") from error
+    if e164(shown) != number:
+        raise Invalid(
+            f"phone number id {credentials['phone_number_id']} is {shown or 'no number'}, not {number}"
+        )
+    return ProvenAccount(
+        address=number, credentials={k: v for k, v in credentials.items() if k in KEYS and v}
+    )
+
+
+PROVIDER = Provider(check=check_account, callbacks=callbacks)
+
+
+def _text(message: dict[str, Any]) -> str:
+    """What the customer wrote or chose, by message type; other media show as their type until fetched."""
+    kind = str(message.get("type") or "")
+    found = message.get(kind)
+    part: dict[str, Any] = found if isinstance(found, dict) else {}
+    if kind == "text":
+        return str(part.get("body") or "")
+    if kind == "button":
+        return str(part.get("text") or "")
+    if kind == "interactive":
+        reply = part.get("button_reply") or part.get("list_reply") or {}
+        return str(reply.get("title") or "") if isinstance(reply, dict) else ""
+    caption = part.get("caption")
+    return f"[{kind}] {caption}" if caption else f"[{kind}]"
+
+
+def inbound(value: dict[str, Any], *, inbox_address: str) -> list[InboundMessage]:
+    """The customers' messages of one notification's `value`, as the inbox stores them."""
+    names = {
+        str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")
+        for c in value.get("contacts") or []
+        if isinstance(c, dict)
+    }
+    found = []
+    for message in value.get("messages") or []:
+        if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
+            continue
+        wa_id = str(message["from"])
+        number = e164("+" + wa_id.lstrip("+"))
+        sent_at = _timestamp(message.get("timestamp"))
+        found.append(
+            InboundMessage(
+                channel=MessagingChannel.WHATSAPP,
+                inbox_address=inbox_address,
+                source_id=number or wa_id,
+                phone=number,
+                name=names.get(wa_id, "")[:200],
+                provider_message_id=str(message["id"]),
+                text=_text(message),
+                received_at=sent_at,
+                sender_verified=True,
+            )
+        )
+    return found
+
+
+def _timestamp(value: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(value)), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def status_reports(value: dict[str, Any]) -> list[StatusReport]:
+    """The delivery statuses of one notification's `value`; omnicx's own message id comes back in
+    `biz_opaque_callback_data`, set when sending (a status may arrive before the send was recorded)."""
+    reports = []
+    for status in value.get("statuses") or []:
+        target = cloud.STATUSES.get(str(status.get("status"))) if isinstance(status, dict) else None
+        if target is None:
+            continue
+        errors = status.get("errors") or []
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        error = None
+        if target is DeliveryStatus.FAILED:
+            detail = first.get("title") or first.get("message") or "failed"
+            error = f"WhatsApp {first.get('code', '')}: {detail}".replace("WhatsApp : ", "WhatsApp: ")
+        reports.append(
+            StatusReport(
+                provider_message_id=str(status.get("id") or "") or None,
+                message_id=_uuid(status.get("biz_opaque_callback_data")),
+                status=target,
+                error=error,
+            )
+        )
+    return reports
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def payload(message: OutboundMessage) -> dict[str, Any]:
+    """The Cloud API's body for a reply: its text, or the approved template with its body parameters."""
+    body: dict[str, Any] = {"to": message.to.lstrip("+"), "biz_opaque_callback_data": str(message.message_id)}
+    template = message.template
+    if template is None:
+        return {**body, "type": "text", "text": {"body": message.text, "preview_url": False}}
+    parameters = [{"type": "text", "text": str(p)} for p in template.get("parameters") or []]
+    return {
+        **body,
+        "type": "template",
+        "template": {
+            "name": template["name"],
+            "language": {"code": template.get("language") or "en"},
+            "components": [{"type": "body", "parameters": parameters}] if parameters else [],
+        },
+    }
+
+
+class WhatsAppAdapter:
+    kind = MessagingChannel.WHATSAPP
+
+    def send(self, message: OutboundMessage, *, settings: Settings) -> SendResult:
+        """Send the reply from the inbox's number. Throttling and Meta's failures raise for the job to retry;
+        any other refusal (outside the 24-hour window, a number not on WhatsApp) fails the reply."""
+        if not message.credentials:
+            raise DeliveryFailed(
+                "the inbox's WhatsApp credentials cannot be read (was the secret key changed?)"
+            )
+        try:
+            with _api(message.credentials) as api:
+                wamid = api.send(payload(message))
+        except cloud.CloudError as error:
+            if error.error.transient:
+                raise
+            if error.error.code == cloud.RE_ENGAGEMENT_ERROR:
+                raise DeliveryFailed(f"{error}: outside the 24-hour window, send a template") from error
+            raise DeliveryFailed(str(error)) from error
+        return SendResult(status=DeliveryStatus.SENT, provider_message_id=wamid)

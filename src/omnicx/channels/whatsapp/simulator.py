@@ -1,0 +1,162 @@
+"""A local stand-in for the WhatsApp Cloud API, served over real HTTP (tests and the demo): it checks the bearer
+token of its business numbers, says which number a phone number id is, keeps every message sent (the exact
+JSON body the Graph API received), refuses chosen recipients for good and fails everything during an outage.
+`message_notification` and `status_notification` build the notifications Meta posts to a webhook.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from omnicx.channels.whatsapp.cloud import API_VERSION
+
+
+@dataclass
+class GraphRequest:
+    phone_number_id: str
+    body: dict[str, Any]
+    wamid: str
+
+
+@dataclass
+class WhatsAppSimulator:
+    """`numbers`: phone number id -> (access token, display number). `refused`: recipients (wa_id) not on
+    WhatsApp (error 131026). `outage`: every call answers 500 while true."""
+
+    numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)
+    outage: bool = False
+    sent: list[GraphRequest] = field(default_factory=list)
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def routes(self) -> list[Route]:
+        prefix = f"/{API_VERSION}/{{phone_number_id}}"
+        return [
+            Route(prefix, self._number, methods=["GET"]),
+            Route(f"{prefix}/messages", self._send, methods=["POST"]),
+        ]
+
+    def app(self) -> Starlette:
+        return Starlette(routes=self.routes())
+
+    def _refusal(self, request: Request) -> JSONResponse | None:
+        with self._lock:
+            self.calls += 1
+        if self.outage:
+            return _error(500, 2, "Service temporarily unavailable")
+        held = self.numbers.get(request.path_params["phone_number_id"])
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if held is None or not secrets.compare_digest(token, held[0]):
+            return _error(401, 190, "Invalid OAuth access token")
+        return None
+
+    async def _number(self, request: Request) -> JSONResponse:
+        failed = self._refusal(request)
+        if failed is not None:
+            return failed
+        phone_number_id = request.path_params["phone_number_id"]
+        return JSONResponse({"display_phone_number": self.numbers[phone_number_id][1], "id": phone_number_id})
+
+    async def _send(self, request: Request) -> JSONResponse:
+        failed = self._refusal(request)
+        if failed is not None:
+            return failed
+        body = await request.json()
+        if body.get("messaging_product") != "whatsapp" or body.get("type") not in ("text", "template"):
+            return _error(400, 100, "Invalid parameter")
+        to = str(body.get("to") or "")
+        if to in self.refused:
+            return _error(400, 131026, "Message undeliverable")
+        wamid = f"wamid.{secrets.token_hex(16)}"
+        with self._lock:
+            self.sent.append(GraphRequest(request.path_params["phone_number_id"], body, wamid))
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    body = {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": secrets.token_hex(8),
+        }
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def _notification(phone_number_id: str, display: str, value: dict[str, Any]) -> dict[str, Any]:
+    metadata = {
+        "display_phone_number": display.lstrip("+").replace(" ", ""),
+        "phone_number_id": phone_number_id,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def message_notification(
+    phone_number_id: str,
+    display: str,
+    *,
+    wa_id: str,
+    name: str,
+    wamid: str,
+    text: str,
+    at: float | None = None,
+) -> dict[str, Any]:
+    """What Meta posts when a customer writes to the business number."""
+    message = {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": str(int(at or time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+    return _notification(phone_number_id, display, value)
+
+
+def status_notification(
+    phone_number_id: str, display: str, *, wamid: str, status: str, recipient: str, callback_data: str | None = None,
+    error: tuple[int, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """What Meta posts when a sent message changes status (sent, delivered, read, failed)."""
+    entry: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": recipient,
+    }
+    if callback_data:
+        entry["biz_opaque_callback_data"] = callback_data
+    if error:
+        entry["errors"] = [{"code": error[0], "title": error[1]}]
+    return _notification(phone_number_id, display, {"statuses": [entry]})
