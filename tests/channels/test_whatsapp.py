@@ -30,7 +30,7 @@ from omnicx.kernel.errors import Invalid
 from omnicx.kernel.runtime import Runtime
 from tests.channels.test_sms import _status, messages
 from tests.conftest import SECRET_KEY, World
-from tests.helpers import ThreadServer
+from tests.helpers import ThreadServer, page_csrf, sign_in
 from tests.inbox.conftest import drain, email_inbox
 
 __all__ = ["email_inbox"]  # a fixture shared with the inbox tests
@@ -316,3 +316,37 @@ def test_stop_on_whatsapp_stops_replies_there(
     assert graph[0].sent == []
     status, error, _ = _status(db, reply.json()["id"])
     assert status == "failed" and error is not None and "opted out of whatsapp" in error
+
+
+def test_the_conversation_page_offers_a_template_once_the_window_closed(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    world: World,
+    wa_inbox: InboxPublic,
+    graph: tuple[WhatsAppSimulator, str],
+) -> None:
+    conversation_id = _conversation(client, db, wa_inbox, at=time.time() - 30 * 3600)
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    page = client.get(f"/inbox/conversations/{conversation_id}").text
+    assert 'data-reply-window="closed"' in page and 'id="template-fields" open' in page
+    csrf = page_csrf(client, f"/inbox/conversations/{conversation_id}")
+    url = f"/inbox/conversations/{conversation_id}/reply"
+    refused = client.post(url, data={"csrf_token": csrf, "text": "Hello?"})
+    assert refused.status_code == 422 and "approved template" in refused.text
+    sent = client.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "template_name": "order_ready",
+            "template_language": "fr",
+            "template_parameters": "Camille\nLyon\n",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    drain(runtime)
+    [request] = graph[0].sent
+    parameters = request.body["template"]["components"][0]["parameters"]
+    assert [p["text"] for p in parameters] == ["Camille", "Lyon"]

@@ -35,7 +35,9 @@ def _count(db: Session, model: type, workspace_id: uuid.UUID) -> int:
 def workspace_id(runtime: Runtime, demo_providers: RunningProviders) -> uuid.UUID:
     with runtime.sessions() as session:
         workspace, _, _ = seed_demo(session)
-    seed_world(runtime, workspace_id=workspace.id, size=TINY, wire=wire, sms_account=demo_providers.account)
+    seed_world(
+        runtime, workspace_id=workspace.id, size=TINY, wire=wire, provider_accounts=demo_providers.accounts
+    )
     return workspace.id
 
 

@@ -43,7 +43,7 @@ def seed(
         seed=seed_value,
         now=NOW,
         wire=wire,
-        sms_account=providers.account if providers else None,
+        provider_accounts=providers.accounts if providers else None,
     )
     return workspace.id, summary
 

@@ -153,7 +153,12 @@ def test_open_conversations_by_channel_and_sla_status(
     assert (status.on_track, status.warning, status.breached) == (1, 1, 1)
     db.rollback()
     by_channel = client.get("/api/v1/inbox/open-by-channel", headers=world.token(Role.VIEWER))
-    assert by_channel.status_code == 200 and by_channel.json() == {"chat": 1, "email": 2, "sms": 0, "whatsapp": 0}
+    assert by_channel.status_code == 200 and by_channel.json() == {
+        "chat": 1,
+        "email": 2,
+        "sms": 0,
+        "whatsapp": 0,
+    }
     live = client.get("/api/v1/inbox/sla-status", headers=world.token(Role.VIEWER))
     assert live.json()["breached"] == 1 and live.json()["on_track"] + live.json()["warning"] == 2
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from omnicx.app.wiring import wire
 from omnicx.demo.providers import DEFAULT_PORT, start_providers
 from omnicx.demo.sizes import SIZES, SizeName
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.runtime import Runtime, prepare_data_dir
 from omnicx.kernel.settings import Settings
@@ -36,7 +37,11 @@ def _labels() -> dict[str, str]:
 
 
 def _seed_world(
-    runtime: Runtime, workspace_id: uuid.UUID, size: SizeName, seed: int, sms_account: dict[str, str]
+    runtime: Runtime,
+    workspace_id: uuid.UUID,
+    size: SizeName,
+    seed: int,
+    accounts: dict[MessagingChannel, dict[str, str]],
 ) -> None:
     """Seed the demo's world with a progress bar per phase, then print what was made and how long it took."""
     from omnicx.demo.service import seed_world
@@ -62,7 +67,7 @@ def _seed_world(
             seed=seed,
             wire=wire,
             on_progress=update,
-            sms_account=sms_account,
+            provider_accounts=accounts,
         )
         for task in tasks.values():
             progress.update(task, total=progress.tasks[task].completed or 1)
@@ -148,7 +153,7 @@ def demo(
             with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
                 workspace, credentials, created = seed_demo(session, reset=reset)
             if created:
-                _seed_world(runtime, workspace.id, size, seed, providers.account)
+                _seed_world(runtime, workspace.id, size, seed, providers.accounts)
         finally:
             runtime.close()
         _welcome(workspace.name, credentials, f"http://{host}:{port}/")

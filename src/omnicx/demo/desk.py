@@ -34,6 +34,7 @@ from omnicx.inbox.schemas import (
     ReplyCreate,
     SlaPolicyCreate,
     StatusReport,
+    TemplateMessage,
 )
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
@@ -64,11 +65,16 @@ def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
 
 
 def seed_inboxes(
-    session: Session, *, workspace_id: uuid.UUID, secret_key: str, sms_account: dict[str, str] | None = None
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    secret_key: str,
+    provider_accounts: dict[MessagingChannel, dict[str, str]] | None = None,
 ) -> list[InboxPublic]:
     """One inbox per channel kind, routed to the Support team, under a two-hour first-response policy during the
-    shops' opening hours. The SMS inbox is on `sms_account` (the demo's local provider, which proves the shop's
-    number like Twilio would); without one there is none."""
+    shops' opening hours. The SMS and WhatsApp inboxes are on `provider_accounts` (the demo's local providers,
+    which prove the shop's number like Twilio and Meta would); a provider channel without one gets no inbox."""
+    accounts = provider_accounts or {}
     members = auth_service.list_members(session, workspace_id=workspace_id)
     owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
     support = _team(session, workspace_id, "Support")
@@ -77,8 +83,13 @@ def seed_inboxes(
         MessagingChannel.CHAT: "Website chat",
         MessagingChannel.EMAIL: "Customer service email",
         MessagingChannel.SMS: "Text messages",
+        MessagingChannel.WHATSAPP: "WhatsApp",
     }
-    addresses = {MessagingChannel.EMAIL: EMAIL_ADDRESS, MessagingChannel.SMS: SHOP_NUMBER}
+    addresses = {
+        MessagingChannel.EMAIL: EMAIL_ADDRESS,
+        MessagingChannel.SMS: SHOP_NUMBER,
+        MessagingChannel.WHATSAPP: SHOP_NUMBER,
+    }
     inboxes = [
         inbox_service.create_inbox(
             session,
@@ -87,13 +98,13 @@ def seed_inboxes(
                 channel=kind,
                 name=names.get(kind, kind.value.title()),
                 address=addresses.get(kind),
-                credentials=sms_account if kind is MessagingChannel.SMS else None,
+                credentials=accounts.get(kind),
                 team_id=support.id if support else None,
             ),
             secret_key=secret_key,
         )
         for kind in MessagingChannel
-        if kind is not MessagingChannel.SMS or sms_account is not None
+        if kind not in inbox_service.PROVIDER_CHANNELS or kind in accounts
     ]
     weekdays = {str(day): [("09:00", "19:00")] for day in range(6)}
     inbox_service.create_sla_policy(
@@ -214,11 +225,15 @@ def inbound(
     authenticated and their texts come from their own number, so their messages are verified and join their
     profiles."""
     chat = inbox.channel is MessagingChannel.CHAT
-    if inbox.channel is MessagingChannel.SMS:
+    if inbox.channel in (MessagingChannel.SMS, MessagingChannel.WHATSAPP):
+        digest = hashlib.sha256(key.encode()).hexdigest()
         return InboundMessage(
             source_id=person.phone,
             phone=person.phone,
-            provider_message_id=f"SM{hashlib.sha256(key.encode()).hexdigest()[:32]}",
+            name=person.name if inbox.channel is MessagingChannel.WHATSAPP else "",  # a WhatsApp profile name
+            provider_message_id=f"SM{digest[:32]}"
+            if inbox.channel is MessagingChannel.SMS
+            else f"wamid.{digest[:40]}",
             text=text,
             received_at=at,
             sender_verified=True,
@@ -284,7 +299,7 @@ def _conversation(
             session,
             principal=principal,
             conversation_id=conversation_id,
-            data=ReplyCreate(text=exchange.answer.format(**filled)),
+            data=_answer(inbox, person, exchange.answer.format(**filled), late=fate.answer_after > WINDOW),
             now=at,
         )
         if sent.provider_message_id:
@@ -300,6 +315,18 @@ def _conversation(
             messages += 1
     _finish(session, principal, conversation_id, fate, at, now, rng)
     return received.new_conversation, messages
+
+
+WINDOW = timedelta(hours=23)  # answered later than this on WhatsApp: the window has closed, a template goes
+
+
+def _answer(inbox: InboxPublic, person: Person, text: str, *, late: bool) -> ReplyCreate:
+    """The agent's answer; on WhatsApp, after the customer service window, the approved follow-up template."""
+    if not late or inbox.channel is not MessagingChannel.WHATSAPP:
+        return ReplyCreate(text=text)
+    first_name = person.name.split()[0]
+    template = TemplateMessage(name="support_follow_up", language=person.locale[:2], parameters=[first_name])
+    return ReplyCreate(template=template)
 
 
 def _finish(

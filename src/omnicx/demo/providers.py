@@ -1,9 +1,9 @@
-"""The demo's messaging provider: a local stand-in for Twilio's API (`channels/sms/simulator.py`) on a loopback
-port, holding the shop's SMS number, so the demo's SMS inbox is created and proven like any other and the
-agents' replies go out through real HTTP calls, to nobody.
+"""The demo's messaging providers: local stand-ins for Twilio's and WhatsApp's APIs (`channels/service.py`) on
+one loopback port, holding the shop's number, so the demo's SMS and WhatsApp inboxes are created and proven like
+any other and the agents' replies go out through real HTTP calls, to nobody.
 
-The account is derived from the server's secret key and the port is fixed (`omnicx demo --providers-port`), so
-a demo restarted later finds the account its inbox was proven with.
+The accounts are derived from the server's secret key and the port is fixed (`omnicx demo --providers-port`),
+so a demo restarted later finds the accounts its inboxes were proven with.
 """
 
 from __future__ import annotations
@@ -16,30 +16,46 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from omnicx.inbox.enums import MessagingChannel
+
 if TYPE_CHECKING:  # imported where the servers start: `omnicx demo --help` stays quick
-    from omnicx.channels.service import TwilioSimulator
+    from omnicx.channels.service import TwilioSimulator, WhatsAppSimulator
 
 SHOP_NUMBER = "+33199001234"  # in the range France reserves for fiction
+SHOP_DISPLAY = "+33 1 99 00 12 34"
 DEFAULT_PORT = 8026
 HOST = "127.0.0.1"
 
 
-def sms_account(secret_key: str, port: int) -> dict[str, str]:
-    """The shop's demo Twilio account: its SID, auth token and the simulator's address."""
+def accounts(secret_key: str, port: int) -> dict[MessagingChannel, dict[str, str]]:
+    """The shop's demo accounts per provider channel: credentials as their inboxes keep them."""
 
-    def derived(purpose: str) -> str:
-        return hmac.new(secret_key.encode(), f"omnicx demo {purpose}".encode(), hashlib.sha256).hexdigest()[
-            :32
-        ]
+    def derived(purpose: str, length: int = 32) -> str:
+        digest = hmac.new(secret_key.encode(), f"omnicx demo {purpose}".encode(), hashlib.sha256).hexdigest()
+        return digest[:length]
 
-    return {"account_sid": f"AC{derived('twilio account')}", "auth_token": derived("twilio token"),
-            "api_base": f"http://{HOST}:{port}"}  # fmt: skip
+    api_base = f"http://{HOST}:{port}"
+    return {
+        MessagingChannel.SMS: {
+            "account_sid": f"AC{derived('twilio account')}",
+            "auth_token": derived("twilio token"),
+            "api_base": api_base,
+        },
+        MessagingChannel.WHATSAPP: {
+            "phone_number_id": str(int(derived("whatsapp number", 12), 16))[:15],
+            "access_token": f"EAAG{derived('whatsapp token')}",
+            "app_secret": derived("whatsapp app secret"),
+            "verify_token": derived("whatsapp verify token", 24),
+            "api_base": api_base,
+        },
+    }
 
 
 @dataclass
 class RunningProviders:
-    simulator: TwilioSimulator
-    account: dict[str, str]
+    twilio: TwilioSimulator
+    whatsapp: WhatsAppSimulator
+    accounts: dict[MessagingChannel, dict[str, str]]
     server: Any  # uvicorn.Server
     thread: threading.Thread
 
@@ -49,20 +65,26 @@ class RunningProviders:
 
 
 def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProviders:
-    """Serve the simulator on `port` (loopback) from a background thread, once it listens."""
+    """Serve both simulators on `port` (loopback) from a background thread, once it listens."""
     import uvicorn
+    from starlette.applications import Starlette
 
-    from omnicx.channels.service import TwilioSimulator
+    from omnicx.channels.service import TwilioSimulator, WhatsAppSimulator
 
-    account = sms_account(secret_key, port)
-    simulator = TwilioSimulator(accounts={account["account_sid"]: (account["auth_token"], {SHOP_NUMBER})})
+    held = accounts(secret_key, port)
+    sms, whatsapp = held[MessagingChannel.SMS], held[MessagingChannel.WHATSAPP]
+    twilio = TwilioSimulator(accounts={sms["account_sid"]: (sms["auth_token"], {SHOP_NUMBER})})
+    graph = WhatsAppSimulator(numbers={whatsapp["phone_number_id"]: (whatsapp["access_token"], SHOP_DISPLAY)})
     sock = socket.socket()
     try:
         sock.bind((HOST, port))
     except OSError as error:
         sock.close()
-        raise RuntimeError(f"the demo's SMS provider cannot listen on {HOST}:{port} ({error})") from error
-    server = uvicorn.Server(uvicorn.Config(simulator.app(), log_level="warning", access_log=False))
+        raise RuntimeError(
+            f"the demo's messaging providers cannot listen on {HOST}:{port} ({error})"
+        ) from error
+    app = Starlette(routes=[*twilio.routes(), *graph.routes()])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="demo-providers"
     )
@@ -70,6 +92,6 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the demo's SMS provider did not start")
+            raise RuntimeError("the demo's messaging providers did not start")
         time.sleep(0.01)
-    return RunningProviders(simulator=simulator, account=account, server=server, thread=thread)
+    return RunningProviders(twilio=twilio, whatsapp=graph, accounts=held, server=server, thread=thread)

@@ -20,6 +20,7 @@ from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, Works
 from omnicx.demo import desk, offline, shop, world
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
+from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import generate_password
@@ -204,7 +205,7 @@ def seed_world(
     wire: Callable[[], None],
     now: datetime | None = None,
     on_progress: Progress | None = None,
-    sms_account: dict[str, str] | None = None,
+    provider_accounts: dict[MessagingChannel, dict[str, str]] | None = None,
 ) -> WorldSummary:
     """Seed the retailer's world through the product's services; deterministic for a seed.
 
@@ -214,7 +215,8 @@ def seed_world(
     analytics copy brought up to date.
     Jobs the orders and conversations queue (SLA checks, pickup notices) are left to the server's worker.
     `wire` is the composition root's registration, run in the second process (this one is wired already).
-    `sms_account`: the demo provider's account (`demo/providers.py`, running) the SMS inbox is proven with.
+    `provider_accounts`: the demo providers' accounts (`demo/providers.py`, running) the SMS and WhatsApp inboxes
+    are proven with.
     """
     now = now or utcnow()
     summary = WorldSummary()
@@ -231,7 +233,7 @@ def seed_world(
             session,
             workspace_id=workspace_id,
             secret_key=runtime.settings.resolved_secret_key,
-            sms_account=sms_account,
+            provider_accounts=provider_accounts or {},
         )
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"

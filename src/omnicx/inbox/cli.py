@@ -46,14 +46,17 @@ WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace 
 def create(
     name: Annotated[str, typer.Argument(help="Name shown to agents (and as the sender of emails).")],
     workspace: WorkspaceOpt,
-    channel: Annotated[MessagingChannel, typer.Option(help="email, chat or sms.")] = MessagingChannel.EMAIL,
+    channel: Annotated[
+        MessagingChannel, typer.Option(help="email, chat, sms or whatsapp.")
+    ] = MessagingChannel.EMAIL,
     address: Annotated[
         str | None, typer.Option(help="The email address mail is received at; the SMS number (E.164).")
     ] = None,
     credential: Annotated[
         list[str] | None,
         typer.Option(
-            help="KEY=VALUE of the provider account (SMS: account_sid, auth_token, api_base); repeat it. "
+            help="KEY=VALUE of the provider account (SMS: account_sid, auth_token; WhatsApp: phone_number_id, "
+            "access_token, app_secret, verify_token; both: api_base); repeat it. "
             "A value of - is asked for without echo (keep tokens out of shell history)."
         ),
     ] = None,

@@ -19,12 +19,13 @@ from omnicx.customers import service as customers_service
 from omnicx.inbox import service
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
-from omnicx.inbox.schemas import ContactPublic, ConversationUpdate, ReplyCreate
+from omnicx.inbox.schemas import ContactPublic, ConversationUpdate, ReplyCreate, TemplateMessage
 from omnicx.inbox.views.availability import agent_context
 from omnicx.inbox.views.listing import list_query, view_of
 from omnicx.inbox.views.params import optional_uuid
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
@@ -151,6 +152,13 @@ def _conversation_context(
         "statuses": list(ConversationStatus),
         "priorities": list(Priority),
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
+        "reply_window": service.reply_window(
+            session,
+            channel=conversation.channel,
+            inbox_id=conversation.inbox_id,
+            contact_id=conversation.contact.id,
+            now=utcnow(),
+        ),
         "opted_out": service.opt_out_of(
             session,
             workspace_id=principal.workspace_id,
@@ -222,15 +230,28 @@ def reply_form(
     conversation_id: uuid.UUID,
     session: SessionDep,
     principal: Replier,
-    text: Annotated[str, Form(max_length=100_000)],
+    text: Annotated[str, Form(max_length=100_000)] = "",
     private: Annotated[str | None, Form()] = None,
+    template_name: Annotated[str, Form(max_length=512)] = "",
+    template_language: Annotated[str, Form(max_length=10)] = "",
+    template_parameters: Annotated[str, Form(max_length=5000)] = "",
 ) -> Any:
+    """A reply, a private note, or an approved template (WhatsApp: its parameters one per line)."""
     try:
+        template = (
+            TemplateMessage(
+                name=template_name.strip(),
+                language=template_language.strip() or "en",
+                parameters=[line.strip() for line in template_parameters.splitlines() if line.strip()],
+            )
+            if template_name.strip()
+            else None
+        )
         service.reply(
             session,
             principal=principal,
             conversation_id=conversation_id,
-            data=ReplyCreate(text=text, private=bool(private)),
+            data=ReplyCreate(text=text, private=bool(private), template=template),
         )
     except (DomainError, ValueError) as error:
         session.rollback()

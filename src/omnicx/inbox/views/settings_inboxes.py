@@ -27,8 +27,11 @@ from omnicx.kernel.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 Manager = Annotated[Principal, require(Action.INBOX_MANAGE)]
-CHANNEL_LABELS = {**service.CHANNEL_LABELS, MessagingChannel.SMS: N_("SMS (Twilio)")}
-PROVIDER_CHANNEL_VALUES = frozenset(channel.value for channel in service.PROVIDER_CHANNELS)
+CHANNEL_LABELS = {
+    **service.CHANNEL_LABELS,
+    MessagingChannel.SMS: N_("SMS (Twilio)"),
+    MessagingChannel.WHATSAPP: N_("WhatsApp (Cloud API)"),
+}
 AGENT_SCOPE_LABELS = {
     AgentScope.INBOXES: N_("Every conversation of the inboxes they belong to"),
     AgentScope.TEAM: N_("Their own, their teams' and unassigned conversations"),
@@ -137,17 +140,26 @@ def inbox_save(
     auto_assign: Annotated[str | None, Form()] = None,
     account_sid: Annotated[str, Form(max_length=64)] = "",
     auth_token: Annotated[str, Form(max_length=200)] = "",
+    phone_number_id: Annotated[str, Form(max_length=64)] = "",
+    access_token: Annotated[str, Form(max_length=2000)] = "",
+    app_secret: Annotated[str, Form(max_length=200)] = "",
+    verify_token: Annotated[str, Form(max_length=200)] = "",
     api_base: Annotated[str, Form(max_length=300)] = "",
 ) -> Any:
     """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, auto-resolve (empty:
-    never), round robin; an SMS inbox's Twilio account (proven with Twilio before the inbox exists)."""
+    never), round robin; an SMS or WhatsApp inbox's account (proven with the provider before the inbox exists)."""
     existing = optional_uuid(inbox_id)
-    account = {
-        "account_sid": account_sid.strip(),
-        "auth_token": auth_token.strip(),
-        "api_base": api_base.strip(),
-    }
-    credentials = {k: v for k, v in account.items() if v} if channel in PROVIDER_CHANNEL_VALUES else None
+    credentials = _credentials(
+        channel,
+        {"account_sid": account_sid, "auth_token": auth_token},
+        {
+            "phone_number_id": phone_number_id,
+            "access_token": access_token,
+            "app_secret": app_secret,
+            "verify_token": verify_token,
+        },
+        api_base,
+    )
 
     def save() -> object:
         fields: dict[str, Any] = {
@@ -183,3 +195,13 @@ def inbox_save(
         ),
         session=session,
     )
+
+
+def _credentials(
+    channel: str, sms: dict[str, str], whatsapp: dict[str, str], api_base: str
+) -> dict[str, str] | None:
+    """The provider account fields of the form's channel, filled ones only; None for other channels."""
+    given = {MessagingChannel.SMS.value: sms, MessagingChannel.WHATSAPP.value: whatsapp}.get(channel)
+    if given is None:
+        return None
+    return {k: v.strip() for k, v in {**given, "api_base": api_base}.items() if v.strip()}
