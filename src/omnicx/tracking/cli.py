@@ -1,8 +1,9 @@
 """CLI of the tracking domain: `omnicx source ...`, `omnicx import events FILE`, `omnicx events count`,
-`omnicx events backlog`."""
+`omnicx events backlog`, `omnicx contacts log`."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from omnicx.auth import service as auth_service
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 from omnicx.tracking import service
 from omnicx.tracking.models import SourceKind
-from omnicx.tracking.schemas import ProcessingBacklog, SourceCreate
+from omnicx.tracking.schemas import ContactKind, ContactLog, ProcessingBacklog, SourceCreate
 
 console = Console()
 source_app = typer.Typer(help="Manage event sources and their write keys.", no_args_is_help=True)
@@ -154,3 +157,40 @@ def _print_backlog(backlog: ProcessingBacklog, *, scope: str) -> None:
     state = "[bold red]behind[/]" if backlog.behind else "current"
     table.add_row(events, f"{backlog.jobs:,}", f"{backlog.oldest_age_seconds:,.1f} s", state)
     console.print(table)
+
+
+contacts_app = typer.Typer(
+    help="Log calls, store visits and store notes with customers.", no_args_is_help=True
+)
+
+
+@contacts_app.command("log")
+@fail_on_domain_error
+def log_contact_command(
+    customer_id: uuid.UUID,
+    workspace: WorkspaceOpt,
+    kind: Annotated[ContactKind, typer.Option(help="call, store_visit or store_note.")] = ContactKind.CALL,
+    direction: Annotated[str, typer.Option(help="inbound (they called or came) or outbound.")] = "inbound",
+    minutes: Annotated[float | None, typer.Option(help="How long it lasted.")] = None,
+    outcome: Annotated[str, typer.Option(help="resolved, callback, sale...")] = "",
+    notes: Annotated[str, typer.Option(help="What was said.")] = "",
+    location: Annotated[str, typer.Option(help="The store, for a visit or a note.")] = "",
+) -> None:
+    """Log a contact with a customer outside the inbox: it joins their history and touchpoints."""
+    data = ContactLog.model_validate(
+        {
+            "kind": kind,
+            "direction": direction,
+            "duration_seconds": round(minutes * 60) if minutes is not None else None,
+            "outcome": outcome,
+            "notes": notes,
+            "location": location,
+        }
+    )
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        touchpoint = service.log_contact(session, principal=principal, customer_id=customer_id, data=data)
+    console.print(
+        f"Logged {kind.value} on {touchpoint.customer_id} ({touchpoint.channel}, {touchpoint.at:%Y-%m-%d %H:%M})"
+    )

@@ -21,6 +21,7 @@ from omnicx.tracking.schemas import (
     ChannelRulePublic,
     ClassifyRequest,
     ClassifyResult,
+    ContactLog,
     EventCount,
     EventFilter,
     EventPublic,
@@ -38,6 +39,7 @@ router = APIRouter(prefix="/api/v1/tracking", tags=["tracking"], responses=ERROR
 
 Reader = Annotated[Principal, require(Action.TRACKING_READ)]
 Manager = Annotated[Principal, require(Action.TRACKING_MANAGE)]
+ContactLogger = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Text = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
@@ -192,6 +194,15 @@ def record_touchpoint(data: TouchpointCreate, session: SessionDep, principal: Ma
     )
     session.commit()
     return touchpoint
+
+
+@router.post("/customers/{customer_id}/contacts", response_model=TouchpointPublic, status_code=201)
+def log_contact(
+    customer_id: uuid.UUID, data: ContactLog, session: SessionDep, principal: ContactLogger
+) -> TouchpointPublic:
+    """Log a phone call, a store visit or a store note with the customer: it joins their history, their last
+    contact (inbound) or last communication (outbound), and their touchpoints (channel Phone or Store)."""
+    return service.log_contact(session, principal=principal, customer_id=customer_id, data=data)
 
 
 @router.get("/channel-rules", response_model=list[ChannelRulePublic])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from omnicx.tracking.channel_grouping import Field as RuleField
 from omnicx.tracking.channel_grouping import Op
@@ -163,6 +164,34 @@ class TouchpointCreate(BaseModel):
     dedup_key: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
     _no_nul = field_validator("detail")(refuse_nul)
+
+
+class ContactKind(StrEnum):
+    """What a person of the business logs by hand: a phone call, a store visit, a note from the store."""
+
+    CALL = "call"
+    STORE_VISIT = "store_visit"
+    STORE_NOTE = "store_note"
+
+
+class ContactLog(BaseModel):
+    """A contact with a customer outside the inbox, logged by whoever had it (from the customer page, a
+    conversation, the API or the CLI): it joins their history, their last contact and their touchpoints."""
+
+    kind: ContactKind
+    direction: Literal["inbound", "outbound"] = Field(
+        default="inbound",
+        description="Who reached whom: the customer called or came (inbound), or was called.",
+    )
+    at: AwareDatetime | None = Field(default=None, description="When it happened; default now.")
+    duration_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    outcome: str = Field(
+        default="", max_length=100, pattern=NO_NUL, description="resolved, callback, sale..."
+    )
+    notes: str = Field(default="", max_length=5000, pattern=NO_NUL)
+    location: str = Field(
+        default="", max_length=200, pattern=NO_NUL, description="The store, for a visit or note."
+    )
 
 
 class TouchpointPublic(_Public):

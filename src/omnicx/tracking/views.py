@@ -7,21 +7,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, SettingsDep, require
-from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.forms import redirect_or_page, see_other
 from omnicx.kernel.web.nav import NavItem
-from omnicx.kernel.web.templating import render
+from omnicx.kernel.web.templating import render, render_error
 from omnicx.tracking import sdk, service
 from omnicx.tracking.channel_grouping import DEFAULT_CHANNELS, Field, Op
 from omnicx.tracking.models import SourceKind
 from omnicx.tracking.schemas import (
     NO_NUL,
     ChannelRuleCreate,
+    ContactLog,
     EventFilter,
     RuleCondition,
     SourceCreate,
@@ -274,3 +276,44 @@ def delete_channel_rule(
             request, session, principal, error=message, status=status
         ),
     )
+
+
+@router.post("/customers/{customer_id}/contacts")
+def log_contact_form(
+    request: Request,
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.CUSTOMERS_MANAGE)],
+    kind: Annotated[str, Form(max_length=20)],
+    direction: Annotated[str, Form(max_length=20)] = "inbound",
+    duration_minutes: Annotated[str, Form(max_length=10)] = "",
+    outcome: Annotated[str, Form(max_length=100)] = "",
+    notes: Annotated[str, Form(max_length=5000)] = "",
+    location: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The customer page's *Log a call or visit* form (also linked from a conversation's customer card)."""
+    try:
+        minutes = float(duration_minutes) if duration_minutes.strip() else None
+        data = ContactLog.model_validate(
+            {
+                "kind": kind,
+                "direction": direction,
+                "duration_seconds": round(minutes * 60) if minutes is not None else None,
+                "outcome": outcome,
+                "notes": notes,
+                "location": location,
+            }
+        )
+        service.log_contact(session, principal=principal, customer_id=customer_id, data=data)
+    except (DomainError, ValueError) as error:
+        session.rollback()
+        message = error.message if isinstance(error, DomainError) else _first_error(error)
+        return render_error(request, status=422, code="invalid_contact", message=message)
+    return see_other(f"/customers/{customer_id}#timeline")
+
+
+def _first_error(error: ValueError) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', 'invalid')}"
+    return "the duration must be a number of minutes"

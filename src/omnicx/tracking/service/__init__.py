@@ -2,6 +2,7 @@
 
 from omnicx.tracking.context import campaign_from_url
 from omnicx.tracking.service.backlog import processing_backlog
+from omnicx.tracking.service.contacts import log_contact
 from omnicx.tracking.service.copy import (
     copy_events,
     copy_sessions,
@@ -82,6 +83,7 @@ __all__ = [
     "list_sources",
     "list_touchpoints",
     "load_rules",
+    "log_contact",
     "move_rule",
     "process_events",
     "processing_backlog",

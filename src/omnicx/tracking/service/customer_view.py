@@ -109,12 +109,63 @@ def _session_items(
     ]
 
 
+# Touchpoints of contacts outside the screen: logged by hand, imported or recorded through the API. (A
+# conversation's touchpoint is shown by the inbox's own items.)
+OFFLINE_SOURCES = ("logged", "offline", "api")
+CONTACT_TITLES = {
+    "call": "Phone call",
+    "store_visit": "Store visit",
+    "visit": "Store visit",
+    "store_note": "Store note",
+}
+
+
+def _contact_items(
+    session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID], limit: int
+) -> list[TimelineItem]:
+    rows = session.scalars(
+        select(Touchpoint)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.customer_id.in_(ids),
+            Touchpoint.source.in_(OFFLINE_SOURCES),
+        )
+        .order_by(Touchpoint.at.desc())
+        .limit(limit)
+    )
+    return [_contact_item(row) for row in rows]
+
+
+def _contact_item(row: Touchpoint) -> TimelineItem:
+    detail: dict[str, Any] = row.detail or {}
+    direction = str(detail.get("direction") or ("none" if row.kind == "store_note" else "inbound"))
+    facts = [direction] if row.kind == "call" else []
+    if detail.get("duration_seconds"):
+        facts.append(f"{max(1, round(int(detail['duration_seconds']) / 60))} min")
+    title = CONTACT_TITLES.get(row.kind, row.kind.replace("_", " ").capitalize())
+    parts = [str(detail[k]) for k in ("location", "reason", "outcome", "notes") if detail.get(k)]
+    by = f" (logged by {detail['logged_by']})" if detail.get("logged_by") else ""
+    return TimelineItem(
+        at=row.at,
+        kind="contact",
+        title=title + (f" ({', '.join(facts)})" if facts else ""),
+        detail=" · ".join(parts) + by,
+        channel=row.channel,
+        direction=direction if direction in ("inbound", "outbound") else "none",
+        source="tracking",
+    )
+
+
 def timeline_items(
     session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], limit: int
 ) -> list[TimelineItem]:
-    """The customer's newest events and visits (up to `limit` of each)."""
+    """The customer's newest events, visits and offline contacts (up to `limit` of each)."""
     ids = list(customer_ids)
-    return _event_items(session, workspace_id, ids, limit) + _session_items(session, workspace_id, ids, limit)
+    return (
+        _event_items(session, workspace_id, ids, limit)
+        + _session_items(session, workspace_id, ids, limit)
+        + _contact_items(session, workspace_id, ids, limit)
+    )
 
 
 _SYSTEMS = (
