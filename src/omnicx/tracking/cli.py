@@ -177,15 +177,8 @@ def log_contact_command(
     location: Annotated[str, typer.Option(help="The store, for a visit or a note.")] = "",
 ) -> None:
     """Log a contact with a customer outside the inbox: it joins their history and touchpoints."""
-    data = ContactLog.model_validate(
-        {
-            "kind": kind,
-            "direction": direction,
-            "duration_seconds": round(minutes * 60) if minutes is not None else None,
-            "outcome": outcome,
-            "notes": notes,
-            "location": location,
-        }
+    data = ContactLog.in_minutes(
+        minutes, kind=kind, direction=direction, outcome=outcome, notes=notes, location=location
     )
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)

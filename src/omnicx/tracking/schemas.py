@@ -193,6 +193,12 @@ class ContactLog(BaseModel):
         default="", max_length=200, pattern=NO_NUL, description="The store, for a visit or note."
     )
 
+    @classmethod
+    def in_minutes(cls, minutes: float | None, **fields: object) -> ContactLog:
+        """A contact whose duration a person gave in minutes (the page's and the CLI's unit)."""
+        seconds = round(minutes * 60) if minutes is not None else None
+        return cls.model_validate({**fields, "duration_seconds": seconds})
+
 
 class TouchpointPublic(_Public):
     id: uuid.UUID

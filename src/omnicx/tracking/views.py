@@ -294,15 +294,8 @@ def log_contact_form(
     """The customer page's *Log a call or visit* form (also linked from a conversation's customer card)."""
     try:
         minutes = float(duration_minutes) if duration_minutes.strip() else None
-        data = ContactLog.model_validate(
-            {
-                "kind": kind,
-                "direction": direction,
-                "duration_seconds": round(minutes * 60) if minutes is not None else None,
-                "outcome": outcome,
-                "notes": notes,
-                "location": location,
-            }
+        data = ContactLog.in_minutes(
+            minutes, kind=kind, direction=direction, outcome=outcome, notes=notes, location=location
         )
         service.log_contact(session, principal=principal, customer_id=customer_id, data=data)
     except (DomainError, ValueError) as error:

@@ -8,6 +8,7 @@ import uuid
 import httpx
 
 from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.provider_api import ProviderError
 from omnicx.channels.sms import twilio
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
@@ -60,7 +61,7 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     try:
         with _api(credentials) as api:
             owned = api.owns_number(number)
-    except twilio.TwilioError as error:
+    except ProviderError as error:
         raise Invalid(f"Twilio refused the account: {error}") from error
     except httpx.HTTPError as error:
         raise Invalid(f"Twilio could not be reached: {error}") from error
@@ -125,7 +126,7 @@ class SmsAdapter:
                     body=message.text,
                     status_callback=f"{status_url}?message={message.message_id}",
                 )
-        except twilio.TwilioError as error:
+        except ProviderError as error:
             if error.error.transient:
                 raise
             raise DeliveryFailed(str(error)) from error

@@ -13,17 +13,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ApiError, ProviderError, json_body
 from omnicx.inbox.enums import DeliveryStatus
 
 API_BASE = "https://api.twilio.com"
 SIGNATURE_HEADER = "X-Twilio-Signature"
-TIMEOUT_SECONDS = 10.0
 
 # Twilio's MessageStatus values omnicx records; the others (queued, sending, accepted, scheduled...) say
 # nothing the agent needs.
@@ -71,65 +69,31 @@ def signature_valid(auth_token: str, url: str, params: list[tuple[str, str]], gi
     )
 
 
-@dataclass(frozen=True)
-class ApiError:
-    """What Twilio said when it refused a call: the HTTP status, its error code and message."""
-
-    status: int
-    code: int | None
-    message: str
-
-    @property
-    def transient(self) -> bool:
-        """Too many requests, or Twilio's side failing: worth retrying later. Other refusals are final."""
-        return self.status == 429 or self.status >= 500
-
-    def __str__(self) -> str:
-        code = f" {self.code}" if self.code else ""
-        return f"Twilio{code} ({self.status}): {self.message}"
-
-
 def api_error(response: httpx.Response) -> ApiError:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
+    body = json_body(response)
     code = body.get("code")
     message = str(body.get("message") or response.reason_phrase or "no reason given")
-    return ApiError(
-        status=response.status_code, code=code if isinstance(code, int) else None, message=message
-    )
+    return ApiError("Twilio", response.status_code, code if isinstance(code, int) else None, message)
 
 
-class TwilioError(Exception):
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class TwilioApi:
+class TwilioApi(ApiClient):
     """The calls omnicx makes to one Twilio account (`api_base` replaceable, for a local simulator or tests)."""
 
     def __init__(self, account_sid: str, auth_token: str, *, api_base: str = API_BASE) -> None:
         self.account_sid = account_sid
-        self._client = httpx.Client(
-            base_url=f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}",
-            auth=(account_sid, auth_token),
-            timeout=TIMEOUT_SECONDS,
+        super().__init__(
+            httpx.Client(
+                base_url=f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}",
+                auth=(account_sid, auth_token),
+                timeout=TIMEOUT_SECONDS,
+            )
         )
-
-    def __enter__(self) -> TwilioApi:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
 
     def owns_number(self, number: str) -> bool:
         """Whether `number` (E.164) is one of the account's incoming phone numbers."""
         response = self._client.get("/IncomingPhoneNumbers.json", params={"PhoneNumber": number})
         if response.status_code != 200:
-            raise TwilioError(api_error(response))
+            raise ProviderError(api_error(response))
         numbers = response.json().get("incoming_phone_numbers") or []
         return any(isinstance(n, dict) and n.get("phone_number") == number for n in numbers)
 
@@ -139,5 +103,5 @@ class TwilioApi:
             "/Messages.json", data={"From": sender, "To": to, "Body": body, "StatusCallback": status_callback}
         )
         if response.status_code not in (200, 201):
-            raise TwilioError(api_error(response))
+            raise ProviderError(api_error(response))
         return str(response.json()["sid"])

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.provider_api import ProviderError
 from omnicx.channels.sms.adapter import e164, phone_number
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
@@ -53,7 +54,7 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     try:
         with _api(credentials) as api:
             shown = api.display_number()
-    except cloud.CloudError as error:
+    except ProviderError as error:
         raise Invalid(f"the Graph API refused the account: {error}") from error
     except httpx.HTTPError as error:
         raise Invalid(f"the Graph API could not be reached: {error}") from error
@@ -185,7 +186,7 @@ class WhatsAppAdapter:
         try:
             with _api(message.credentials) as api:
                 wamid = api.send(payload(message))
-        except cloud.CloudError as error:
+        except ProviderError as error:
             if error.error.transient:
                 raise
             if error.error.code == cloud.RE_ENGAGEMENT_ERROR:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ApiError, ProviderError, json_body
 from omnicx.inbox.enums import DeliveryStatus
 
 API_BASE = "https://graph.facebook.com"
 API_VERSION = "v21.0"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-TIMEOUT_SECONDS = 10.0
 # A message outside the customer service window (the customer wrote more than 24 hours ago).
 RE_ENGAGEMENT_ERROR = 131047
 
@@ -47,64 +46,37 @@ def token_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
-@dataclass(frozen=True)
-class ApiError:
-    status: int
-    code: int | None
-    message: str
-
-    @property
-    def transient(self) -> bool:
-        """Throttled or Meta's side failing (HTTP 429/5xx, or a rate-limit code): worth retrying later."""
-        return self.status == 429 or self.status >= 500 or self.code in (4, 80007, 130429, 131048, 131056)
-
-    def __str__(self) -> str:
-        code = f" {self.code}" if self.code else ""
-        return f"WhatsApp{code} ({self.status}): {self.message}"
+# Meta's throttling codes: worth retrying later, like HTTP 429.
+THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
 
 
 def api_error(response: httpx.Response) -> ApiError:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = {}
-    error = body.get("error") if isinstance(body, dict) else None
-    error = error if isinstance(error, dict) else {}
+    found = json_body(response).get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     code = error.get("code")
     message = str(error.get("message") or response.reason_phrase or "no reason given")
-    return ApiError(
-        status=response.status_code, code=code if isinstance(code, int) else None, message=message
-    )
+    code = code if isinstance(code, int) else None
+    return ApiError("WhatsApp", response.status_code, code, message, transient_codes=THROTTLED)
 
 
-class CloudError(Exception):
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class GraphApi:
+class GraphApi(ApiClient):
     """The calls omnicx makes for one WhatsApp business number (`api_base` replaceable for a simulator)."""
 
     def __init__(self, phone_number_id: str, access_token: str, *, api_base: str = API_BASE) -> None:
         self.phone_number_id = phone_number_id
-        self._client = httpx.Client(
-            base_url=f"{api_base.rstrip('/')}/{API_VERSION}",
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=TIMEOUT_SECONDS,
+        super().__init__(
+            httpx.Client(
+                base_url=f"{api_base.rstrip('/')}/{API_VERSION}",
+                headers={"Authorization": f"Bearer {access_token}"},
+                timeout=TIMEOUT_SECONDS,
+            )
         )
-
-    def __enter__(self) -> GraphApi:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
 
     def display_number(self) -> str:
         """The number the phone number id belongs to, as WhatsApp shows it (`+33 1 99 00 12 34`)."""
         response = self._client.get(f"/{self.phone_number_id}", params={"fields": "display_phone_number"})
         if response.status_code != 200:
-            raise CloudError(api_error(response))
+            raise ProviderError(api_error(response))
         return str(response.json().get("display_phone_number") or "")
 
     def send(self, message: dict[str, Any]) -> str:
@@ -112,5 +84,5 @@ class GraphApi:
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
         response = self._client.post(f"/{self.phone_number_id}/messages", json=body)
         if response.status_code != 200:
-            raise CloudError(api_error(response))
+            raise ProviderError(api_error(response))
         return str(response.json()["messages"][0]["id"])
