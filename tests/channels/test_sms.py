@@ -6,7 +6,6 @@ outages."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -38,7 +37,7 @@ from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 from tests.conftest import SECRET_KEY, World
 from tests.helpers import ThreadServer, page_csrf, sign_in
-from tests.inbox.conftest import drain
+from tests.inbox.conftest import drain, drain_until
 
 ACCOUNT, TOKEN, NUMBER = "AC" + "1" * 32, "secret-auth-token", "+14155550100"
 CUSTOMER = "+33612345678"
@@ -382,11 +381,7 @@ def test_a_reply_waits_out_an_outage_and_goes_out_once(
     assert sim.sent == [] and sim.calls >= 1
     assert _status(db, reply["id"])[0] == "pending"
     sim.outage = False
-    deadline = time.monotonic() + 15
-    while not sim.sent and time.monotonic() < deadline:
-        drain(runtime)
-        time.sleep(0.05)
-    drain(runtime)
+    drain_until(runtime, lambda: bool(sim.sent))
     assert [m.form["Body"] for m in sim.sent] == ["Sorry for the wait."]
     assert _status(db, reply["id"])[0] == "sent"
 
@@ -514,10 +509,6 @@ def test_replies_queued_through_an_outage_arrive_once_in_the_order_written(
     assert sim.sent == []
     assert _status(db, second["id"])[0] == "pending"
     _postpone(db, first["id"], until=utcnow())
-    deadline = time.monotonic() + 15
-    while len(sim.sent) < 2 and time.monotonic() < deadline:
-        drain(runtime)
-        time.sleep(0.05)
-    drain(runtime)
+    drain_until(runtime, lambda: len(sim.sent) >= 2)
     assert [m.form["Body"] for m in sim.sent] == ["First: we are checking.", "Second: it is ready."]
     assert [_status(db, r["id"])[0] for r in (first, second)] == ["sent", "sent"]

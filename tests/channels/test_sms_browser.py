@@ -4,7 +4,6 @@ API (the simulator) receives the reply. Real servers, Debian's Chromium (screens
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from omnicx.kernel.settings import Settings
 from tests.channels.test_chat_browser import ARTIFACTS, browser, live
 from tests.channels.test_sms import ACCOUNT, CUSTOMER, NUMBER, TOKEN, incoming, simulator, sms_inbox
 from tests.conftest import World
-from tests.inbox.conftest import drain
+from tests.inbox.conftest import drain_until
 
 __all__ = ["browser", "live", "simulator", "sms_inbox"]  # fixtures shared with the chat and SMS tests
 
@@ -83,10 +82,7 @@ def test_an_agent_answers_an_sms_and_sees_its_cost_while_typing(
     page.click("#reply-form button[type=submit]")
     expect(page.locator("#messages")).to_contain_text("Yes, from 2 pm at the Lyon store.")
     sim = simulator[0]
-    deadline = time.monotonic() + 10
-    while not sim.sent and time.monotonic() < deadline:
-        drain(runtime)
-        time.sleep(0.05)
+    drain_until(runtime, lambda: bool(sim.sent))
     [sent] = sim.sent
     assert (sent.account_sid, sent.form["From"], sent.form["To"]) == (ACCOUNT, NUMBER, CUSTOMER)
     assert sent.form["Body"] == "Yes, from 2 pm at the Lyon store."

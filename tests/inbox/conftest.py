@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 
 import pytest
@@ -59,6 +60,15 @@ def inbound(sender: str = "alice@example.com", text: str = "Hello", **fields: ob
     }
     values.update(fields)
     return InboundMessage.model_validate(values)
+
+
+def drain_until(runtime: Runtime, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Run due jobs until `done()` holds (retries are due a backoff later), then once more for what it queued."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        drain(runtime)
+        time.sleep(0.05)
+    drain(runtime)
 
 
 def drain(runtime: Runtime, limit: int = 50) -> int:
