@@ -512,3 +512,35 @@ def test_replies_queued_through_an_outage_arrive_once_in_the_order_written(
     drain_until(runtime, lambda: len(sim.sent) >= 2)
     assert [m.form["Body"] for m in sim.sent] == ["First: we are checking.", "Second: it is ready."]
     assert [_status(db, r["id"])[0] for r in (first, second)] == ["sent", "sent"]
+
+
+def test_channel_health_shows_last_traffic_and_failed_replies(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    settings: Settings,
+    world: World,
+    cli_env: dict[str, str],
+    sms_inbox: InboxPublic,
+    simulator: tuple[TwilioSimulator, str],
+) -> None:
+    conversation_id = _conversation(client, db, settings, sms_inbox)
+    _reply(client, world, conversation_id, "Sent fine.")
+    drain(runtime)
+    simulator[0].refused.add(CUSTOMER)
+    _reply(client, world, conversation_id, "Refused by Twilio.")
+    drain(runtime)
+    [health] = client.get("/api/v1/inbox/inbox-health", headers=world.token(Role.AGENT)).json()
+    assert (health["inbox_id"], health["replies"], health["failed"], health["pending"]) == (
+        str(sms_inbox.id),
+        2,
+        1,
+        0,
+    )
+    assert health["last_inbound_at"] is not None and health["last_outbound_at"] >= health["last_inbound_at"]
+    admin = world.members[Role.ADMIN]
+    sign_in(client, admin.email, admin.password)
+    page = client.get("/settings/inboxes").text
+    assert f'data-health="{sms_inbox.id}"' in page and 'data-failed="1"' in page
+    listed = CliRunner().invoke(app, ["inbox", "list", "-w", "acme"], env=cli_env)
+    assert "1/2 replies failed, 0 waiting (30 days)" in listed.output

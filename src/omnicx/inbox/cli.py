@@ -93,12 +93,19 @@ def _credentials(pairs: list[str]) -> dict[str, str]:
 @app.command("list")
 @fail_on_domain_error
 def list_(workspace: WorkspaceOpt) -> None:
-    """List the workspace's inboxes."""
+    """List the workspace's inboxes, with how many recent replies failed or still wait for their channel."""
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         inboxes = service.list_inboxes(session, workspace_id=ws.id)
+        health = service.inbox_health(session, workspace_id=ws.id)
     for inbox in inboxes:
-        console.print(f"{inbox.id}  {inbox.channel.value}  {inbox.name}  {inbox.address}")
+        h = health.get(inbox.id)
+        state = (
+            f"  {h.failed}/{h.replies} replies failed, {h.pending} waiting ({h.window_days} days)"
+            if h
+            else ""
+        )
+        console.print(f"{inbox.id}  {inbox.channel.value}  {inbox.name}  {inbox.address}{state}")
 
 
 def _cli_principal(session: Session, workspace: str) -> Principal:

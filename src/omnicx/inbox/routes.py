@@ -22,6 +22,7 @@ from omnicx.inbox.schemas import (
     ConversationUpdate,
     IdentitySecretPublic,
     InboxCreate,
+    InboxHealth,
     InboxPublic,
     InboxReport,
     InboxSettingsPublic,
@@ -234,6 +235,13 @@ def retry_message(message_id: uuid.UUID, session: SessionDep, principal: Replier
 
 
 # --- Settings, canned responses, notifications, availability, typing ---------------------------------------------
+
+
+@router.get("/inbox-health", response_model=list[InboxHealth])
+def inbox_health(session: SessionDep, principal: Reader) -> list[InboxHealth]:
+    """Per inbox that ever had a message: last inbound and outbound, and the last 30 days' replies, failed ones
+    and those still waiting for their channel."""
+    return list(service.inbox_health(session, workspace_id=principal.workspace_id).values())
 
 
 @router.get("/inboxes/{inbox_id}", response_model=InboxPublic)

@@ -30,6 +30,7 @@ from omnicx.inbox.schemas.conversations import (
 from omnicx.inbox.schemas.inboxes import (
     IdentitySecretPublic,
     InboxCreate,
+    InboxHealth,
     InboxPublic,
     InboxSettingsPublic,
     InboxSettingsUpdate,
@@ -85,6 +86,7 @@ __all__ = [
     "InboundMessage",
     "InboxCreate",
     "InboxExport",
+    "InboxHealth",
     "InboxPublic",
     "InboxReport",
     "InboxSettingsPublic",

@@ -71,6 +71,22 @@ class InboxPublic(PublicModel):
     )
 
 
+class InboxHealth(BaseModel):
+    """How an inbox's channel is doing: when it last received and sent, and how its replies fared lately."""
+
+    inbox_id: uuid.UUID
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    replies: int = Field(description="Replies sent to the channel in the window (notes excluded).")
+    failed: int = Field(description="Of those, the ones the channel refused or never took.")
+    pending: int = Field(description="Replies of the window still waiting for the channel.")
+    window_days: int
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failed / self.replies if self.replies else None
+
+
 class IdentitySecretPublic(BaseModel):
     """A chat inbox's identity secret, for its website's back end to sign signed-in visitors' ids with
     (managers only). `secret` is None when none was generated yet, or it cannot be read any more (the server's

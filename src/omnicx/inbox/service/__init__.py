@@ -35,6 +35,7 @@ from omnicx.inbox.service.copy import (
     scan_messages,
 )
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
+from omnicx.inbox.service.health import inbox_health
 from omnicx.inbox.service.inboxes import (
     create_inbox,
     create_sla_policy,
@@ -130,6 +131,7 @@ __all__ = [
     "get_inbox_settings",
     "get_sla_policy",
     "graded_in_workspaces",
+    "inbox_health",
     "ingest",
     "link_contact",
     "list_canned",

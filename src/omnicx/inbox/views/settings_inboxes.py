@@ -63,6 +63,7 @@ def _inboxes_page(
             if i.channel is MessagingChannel.CHAT
         },
         "base_url": settings.base_url.rstrip("/"),
+        "health": service.inbox_health(session, workspace_id=principal.workspace_id),
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "channels": {channel: CHANNEL_LABELS.get(channel, channel.value) for channel in MessagingChannel},
