@@ -8,13 +8,30 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.identity import service
 from omnicx.identity.models import Customer
 from omnicx.kernel.runtime import Runtime
 from tests.identity.conftest import anon, email, new_workspace
+
+
+def _wait_until_blocked(runtime: Runtime, timeout: float = 15.0) -> None:
+    """Until another connection waits on a lock (PostgreSQL: `pg_stat_activity`), so the race really happens
+    however loaded the machine is; SQLite, where the writer waits on its write turn out of sight, gets half a
+    second."""
+    if runtime.settings.is_sqlite:
+        time.sleep(0.5)
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    with runtime.engine.connect() as connection:
+        while not connection.execute(waiting).scalar() and time.monotonic() < deadline:
+            connection.rollback()
+            time.sleep(0.02)
 
 
 def _resolve_in_thread(runtime: Runtime, workspace_id: uuid.UUID, results: list[uuid.UUID | None]) -> None:
@@ -38,9 +55,7 @@ def test_a_concurrent_writer_of_the_same_identifier_is_joined_not_duplicated(
     results: list[uuid.UUID | None] = []
     racer = threading.Thread(target=_resolve_in_thread, args=(runtime, workspace_id, results))
     racer.start()
-    time.sleep(
-        0.5
-    )  # the racer is now blocked on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
+    _wait_until_blocked(runtime)  # on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
     db.commit()
     racer.join(timeout=30)
 
@@ -77,7 +92,7 @@ def test_two_writers_attaching_the_same_identifier_to_a_known_customer_keep_one(
     results: list[uuid.UUID | None] = []
     racer = threading.Thread(target=_attach_in_thread, args=(runtime, workspace_id, results))
     racer.start()
-    time.sleep(0.5)  # the racer now waits on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
+    _wait_until_blocked(runtime)  # on our uncommitted identifier (PostgreSQL) or on BEGIN (SQLite)
     db.commit()
     racer.join(timeout=30)
 
