@@ -8,10 +8,9 @@ import uuid
 import httpx
 
 from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.numbers import e164, phone_number
 from omnicx.channels.provider_api import ProviderError
 from omnicx.channels.sms import twilio
-from omnicx.identity import service as identity_service
-from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
 from omnicx.inbox.service import ProvenAccount, Provider
@@ -26,19 +25,6 @@ def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
     """The paths Twilio calls: the number's "a message comes in" webhook, and each reply's status callback
     (omnicx names it on every message it sends)."""
     return {"messages": f"{PREFIX}/{inbox_id}/messages", "status": f"{PREFIX}/{inbox_id}/status"}
-
-
-def e164(value: str) -> str | None:
-    found = identity_service.normalise(Identifier(kind=IdentifierKind.PHONE, value=value)) if value else None
-    return found.value if found else None
-
-
-def phone_number(value: str) -> str:
-    """`value` as E.164, or Invalid."""
-    number = e164(value)
-    if number is None:
-        raise Invalid(f"{value!r} is not a phone number in international format (+ and country code)")
-    return number
 
 
 def _api(credentials: dict[str, str]) -> twilio.TwilioApi:

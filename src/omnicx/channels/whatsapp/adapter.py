@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from omnicx.channels.base import DeliveryFailed, SendResult
+from omnicx.channels.numbers import e164, phone_number
 from omnicx.channels.provider_api import ProviderError
-from omnicx.channels.sms.adapter import e164, phone_number
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport

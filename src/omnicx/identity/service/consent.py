@@ -32,28 +32,28 @@ def record_consent(
     row = _row(session, *key)
     if row is None:
         row = Consent(
-            workspace_id=workspace_id,
-            kind=identifier.kind,
-            value=identifier.value,
-            channel=change.channel,
-            opted_out=not change.opted_out,  # set below, as a change
-            changed_at=at or utcnow(),
+            workspace_id=workspace_id, kind=identifier.kind, value=identifier.value, channel=change.channel
         )
+        _apply(row, change, source, changed_by, at)
         try:
             with session.begin_nested():
                 session.add(row)
         except IntegrityError:  # recorded meanwhile by a concurrent delivery of the same word
             row = _row(session, *key)
             assert row is not None
-    if row.opted_out != change.opted_out or not row.source:
-        row.opted_out = change.opted_out
-        row.keyword = change.keyword
-        row.source = source
-        row.changed_by = changed_by[:320]
-        row.changed_at = at or utcnow()
+    if row.opted_out != change.opted_out:
+        _apply(row, change, source, changed_by, at)
     public = ConsentPublic.model_validate(row)
     session.commit()
     return public
+
+
+def _apply(row: Consent, change: ConsentChange, source: str, changed_by: str, at: datetime | None) -> None:
+    row.opted_out = change.opted_out
+    row.keyword = change.keyword
+    row.source = source
+    row.changed_by = changed_by[:320]
+    row.changed_at = at or utcnow()
 
 
 def _row(session: Session, workspace_id: uuid.UUID, kind: object, value: str, channel: str) -> Consent | None:
