@@ -425,13 +425,13 @@ def test_the_settings_page_creates_an_sms_inbox_and_shows_its_webhooks(
         "channel": "sms",
         "name": "Texts",
         "address": "+1 (415) 555-0100",
-        "account_sid": ACCOUNT,
-        "auth_token": "wrong",
+        "sms.account_sid": ACCOUNT,
+        "sms.auth_token": "wrong",
         "api_base": simulator[1],
     }
     refused = client.post("/settings/inboxes", data=form, follow_redirects=False)
     assert refused.status_code == 422 and "Twilio refused the account" in refused.text
-    made = client.post("/settings/inboxes", data={**form, "auth_token": TOKEN}, follow_redirects=False)
+    made = client.post("/settings/inboxes", data={**form, "sms.auth_token": TOKEN}, follow_redirects=False)
     assert made.status_code == 303, made.text
     [inbox] = service.list_inboxes(db, workspace_id=world.workspace.id)
     db.rollback()
@@ -543,4 +543,4 @@ def test_channel_health_shows_last_traffic_and_failed_replies(
     page = client.get("/settings/inboxes").text
     assert f'data-health="{sms_inbox.id}"' in page and 'data-failed="1"' in page
     listed = CliRunner().invoke(app, ["inbox", "list", "-w", "acme"], env=cli_env)
-    assert "1/2 replies failed, 0 waiting (30 days)" in listed.output
+    assert "1/2 replies failed, 0 waiting, 0 webhook calls refused (30 days)" in listed.output

@@ -25,7 +25,7 @@ from omnicx.inbox.enums import MessageKind, MessagingChannel
 from omnicx.inbox.models import Conversation, Inbox, Message
 from omnicx.kernel.runtime import Runtime
 
-TINY = Size(customers=140, days=30, orders=60, conversations=24, offline_touches=20)
+TINY = Size(customers=140, days=30, orders=60, conversations=28, offline_touches=20)
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 

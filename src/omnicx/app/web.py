@@ -27,7 +27,9 @@ from omnicx.auth import account_links as auth_account_links
 from omnicx.auth import routes as auth_routes
 from omnicx.auth import views as auth_views
 from omnicx.channels.chat import routes as chat_routes
+from omnicx.channels.meta import routes as meta_routes
 from omnicx.channels.sms import routes as sms_routes
+from omnicx.channels.telegram import routes as telegram_routes
 from omnicx.channels.whatsapp import routes as whatsapp_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
@@ -125,6 +127,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         chat_routes.router,
         sms_routes.router,
         whatsapp_routes.router,
+        meta_routes.messenger_router,
+        meta_routes.instagram_router,
+        telegram_routes.router,
         probes.router,
         overview_routes.router,
         overview_views.router,

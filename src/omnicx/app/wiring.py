@@ -17,7 +17,9 @@ from omnicx.auth import service as auth_service
 from omnicx.auth import views as auth_views
 from omnicx.auth.models import Membership, Team, Workspace
 from omnicx.channels import tasks as channels_tasks
+from omnicx.channels.meta import adapter as meta_adapter
 from omnicx.channels.sms import adapter as sms_adapter
+from omnicx.channels.telegram import adapter as telegram_adapter
 from omnicx.channels.whatsapp import adapter as whatsapp_adapter
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
@@ -96,6 +98,9 @@ def _providers() -> None:
     """The messaging channels whose inboxes live on a provider's account, proven when the inbox is created."""
     inbox_service.register_provider(MessagingChannel.SMS, sms_adapter.PROVIDER)
     inbox_service.register_provider(MessagingChannel.WHATSAPP, whatsapp_adapter.PROVIDER)
+    inbox_service.register_provider(MessagingChannel.MESSENGER, meta_adapter.MESSENGER_PROVIDER)
+    inbox_service.register_provider(MessagingChannel.INSTAGRAM, meta_adapter.INSTAGRAM_PROVIDER)
+    inbox_service.register_provider(MessagingChannel.TELEGRAM, telegram_adapter.PROVIDER)
 
 
 def _privacy() -> None:

@@ -1,8 +1,10 @@
 """Public face of the channels: what other domains use of them. The demo runs the providers' local stand-ins
-(`sms/simulator.py`, `whatsapp/simulator.py`) so its SMS and WhatsApp inboxes are proven and its replies
-delivered over real HTTP."""
+(`sms/simulator.py`, `whatsapp/simulator.py`, `meta/simulator.py`, `telegram/simulator.py`) so its provider
+inboxes are proven and its replies delivered over real HTTP."""
 
+from omnicx.channels.meta.simulator import MetaSimulator
 from omnicx.channels.sms.simulator import SentMessage, TwilioSimulator
+from omnicx.channels.telegram.simulator import TelegramSimulator
 from omnicx.channels.whatsapp.simulator import (
     GraphRequest,
     WhatsAppSimulator,
@@ -12,7 +14,9 @@ from omnicx.channels.whatsapp.simulator import (
 
 __all__ = [
     "GraphRequest",
+    "MetaSimulator",
     "SentMessage",
+    "TelegramSimulator",
     "TwilioSimulator",
     "WhatsAppSimulator",
     "message_notification",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import MemberPublic, TeamPublic
-from omnicx.demo.providers import SHOP_NUMBER
+from omnicx.demo.providers import ADDRESSES
 from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
 from omnicx.demo.world import ITEMS, Person
 from omnicx.inbox import service as inbox_service
@@ -70,10 +70,13 @@ def seed_inboxes(
     workspace_id: uuid.UUID,
     secret_key: str,
     provider_accounts: dict[MessagingChannel, dict[str, str]] | None = None,
+    base_url: str | None = None,
 ) -> list[InboxPublic]:
     """One inbox per channel kind, routed to the Support team, under a two-hour first-response policy during the
-    shops' opening hours. The SMS and WhatsApp inboxes are on `provider_accounts` (the demo's local providers,
-    which prove the shop's number like Twilio and Meta would); a provider channel without one gets no inbox."""
+    shops' opening hours. The provider inboxes (SMS, WhatsApp, Messenger, Instagram, Telegram) are on
+    `provider_accounts` (the demo's local providers, which prove the shop's number, Page, account and bot like
+    the real ones would; the bot's webhook is registered at `base_url`); a provider channel without one gets no
+    inbox."""
     accounts = provider_accounts or {}
     members = auth_service.list_members(session, workspace_id=workspace_id)
     owner = principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
@@ -84,12 +87,11 @@ def seed_inboxes(
         MessagingChannel.EMAIL: "Customer service email",
         MessagingChannel.SMS: "Text messages",
         MessagingChannel.WHATSAPP: "WhatsApp",
+        MessagingChannel.MESSENGER: "Facebook Messenger",
+        MessagingChannel.INSTAGRAM: "Instagram DMs",
+        MessagingChannel.TELEGRAM: "Telegram",
     }
-    addresses = {
-        MessagingChannel.EMAIL: EMAIL_ADDRESS,
-        MessagingChannel.SMS: SHOP_NUMBER,
-        MessagingChannel.WHATSAPP: SHOP_NUMBER,
-    }
+    addresses = {MessagingChannel.EMAIL: EMAIL_ADDRESS, **ADDRESSES}
     inboxes = [
         inbox_service.create_inbox(
             session,
@@ -102,6 +104,7 @@ def seed_inboxes(
                 team_id=support.id if support else None,
             ),
             secret_key=secret_key,
+            base_url=base_url,
         )
         for kind in MessagingChannel
         if kind not in inbox_service.PROVIDER_CHANNELS or kind in accounts
@@ -217,6 +220,15 @@ def seed_conversations(
     return opened, messages
 
 
+# A demo customer's id on each social channel (a Page-scoped id, an Instagram-scoped id, a Telegram user id):
+# scoped to the shop's Page, account or bot, so it is a profile of its own until someone links it.
+SOCIAL_IDS = {
+    MessagingChannel.MESSENGER: 7_100_000_000_000_000,
+    MessagingChannel.INSTAGRAM: 1_780_000_000_000_000,
+    MessagingChannel.TELEGRAM: 500_000_000,
+}
+
+
 def inbound(
     inbox: InboxPublic, person: Person, subject: str, text: str, at: datetime, key: str
 ) -> InboundMessage:
@@ -225,6 +237,15 @@ def inbound(
     authenticated and their texts come from their own number, so their messages are verified and join their
     profiles."""
     chat = inbox.channel is MessagingChannel.CHAT
+    if inbox.channel in SOCIAL_IDS:
+        return InboundMessage(
+            source_id=str(SOCIAL_IDS[inbox.channel] + person.index),
+            name=person.name,
+            provider_message_id=f"{inbox.channel.value}-{hashlib.sha256(key.encode()).hexdigest()[:40]}",
+            text=text,
+            received_at=at,
+            sender_verified=True,
+        )
     if inbox.channel in (MessagingChannel.SMS, MessagingChannel.WHATSAPP):
         digest = hashlib.sha256(key.encode()).hexdigest()
         return InboundMessage(

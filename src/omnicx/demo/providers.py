@@ -1,6 +1,7 @@
-"""The demo's messaging providers: local stand-ins for Twilio's and WhatsApp's APIs (`channels/service.py`) on
-one loopback port, holding the shop's number, so the demo's SMS and WhatsApp inboxes are created and proven like
-any other and the agents' replies go out through real HTTP calls, to nobody.
+"""The demo's messaging providers: local stand-ins for Twilio's, Meta's (WhatsApp, Messenger, Instagram) and
+Telegram's APIs (`channels/service.py`) on one loopback port, holding the shop's number, Page, account and bot,
+so the demo's provider inboxes are created and proven like any other and the agents' replies go out through real
+HTTP calls, to nobody.
 
 The accounts are derived from the server's secret key and the port is fixed (`omnicx demo --providers-port`),
 so a demo restarted later finds the accounts its inboxes were proven with.
@@ -19,10 +20,21 @@ from typing import TYPE_CHECKING, Any
 from omnicx.inbox.enums import MessagingChannel
 
 if TYPE_CHECKING:  # imported where the servers start: `omnicx demo --help` stays quick
-    from omnicx.channels.service import TwilioSimulator, WhatsAppSimulator
+    from omnicx.channels.service import MetaSimulator, TelegramSimulator, TwilioSimulator, WhatsAppSimulator
 
 SHOP_NUMBER = "+33199001234"  # in the range France reserves for fiction
 SHOP_DISPLAY = "+33 1 99 00 12 34"
+SHOP_PAGE_ID = "104857600123456"  # the shop's Facebook Page
+SHOP_INSTAGRAM_ID = "17841400987654"
+SHOP_INSTAGRAM = "maisonlumiere"
+SHOP_BOT = "MaisonLumiereBot"
+ADDRESSES = {
+    MessagingChannel.SMS: SHOP_NUMBER,
+    MessagingChannel.WHATSAPP: SHOP_NUMBER,
+    MessagingChannel.MESSENGER: SHOP_PAGE_ID,
+    MessagingChannel.INSTAGRAM: f"@{SHOP_INSTAGRAM}",
+    MessagingChannel.TELEGRAM: f"@{SHOP_BOT}",
+}
 DEFAULT_PORT = 8026
 HOST = "127.0.0.1"
 
@@ -48,6 +60,23 @@ def accounts(secret_key: str, port: int) -> dict[MessagingChannel, dict[str, str
             "verify_token": derived("whatsapp verify token", 24),
             "api_base": api_base,
         },
+        MessagingChannel.MESSENGER: {
+            "access_token": f"EAAB{derived('page token')}",
+            "app_secret": derived("meta app secret"),
+            "verify_token": derived("messenger verify token", 24),
+            "api_base": f"{api_base}/meta",
+        },
+        MessagingChannel.INSTAGRAM: {
+            "instagram_id": SHOP_INSTAGRAM_ID,
+            "access_token": f"EAAB{derived('page token')}",
+            "app_secret": derived("meta app secret"),
+            "verify_token": derived("instagram verify token", 24),
+            "api_base": f"{api_base}/meta",
+        },
+        MessagingChannel.TELEGRAM: {
+            "bot_token": f"{int(derived('telegram bot', 8), 16)}:{derived('telegram token', 35)}",
+            "api_base": f"{api_base}/telegram",
+        },
     }
 
 
@@ -55,6 +84,8 @@ def accounts(secret_key: str, port: int) -> dict[MessagingChannel, dict[str, str
 class RunningProviders:
     twilio: TwilioSimulator
     whatsapp: WhatsAppSimulator
+    meta: MetaSimulator
+    telegram: TelegramSimulator
     accounts: dict[MessagingChannel, dict[str, str]]
     server: Any  # uvicorn.Server
     thread: threading.Thread
@@ -68,13 +99,22 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
     """Serve both simulators on `port` (loopback) from a background thread, once it listens."""
     import uvicorn
     from starlette.applications import Starlette
+    from starlette.routing import Mount
 
-    from omnicx.channels.service import TwilioSimulator, WhatsAppSimulator
+    from omnicx.channels.service import MetaSimulator, TelegramSimulator, TwilioSimulator, WhatsAppSimulator
 
     held = accounts(secret_key, port)
     sms, whatsapp = held[MessagingChannel.SMS], held[MessagingChannel.WHATSAPP]
     twilio = TwilioSimulator(accounts={sms["account_sid"]: (sms["auth_token"], {SHOP_NUMBER})})
     graph = WhatsAppSimulator(numbers={whatsapp["phone_number_id"]: (whatsapp["access_token"], SHOP_DISPLAY)})
+    page_token = held[MessagingChannel.MESSENGER]["access_token"]
+    meta = MetaSimulator(
+        accounts={
+            SHOP_PAGE_ID: (page_token, {"name": "Maison Lumière"}),
+            SHOP_INSTAGRAM_ID: (page_token, {"username": SHOP_INSTAGRAM}),
+        }
+    )
+    telegram = TelegramSimulator(bots={held[MessagingChannel.TELEGRAM]["bot_token"]: SHOP_BOT})
     sock = socket.socket()
     try:
         sock.bind((HOST, port))
@@ -83,7 +123,14 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
         raise RuntimeError(
             f"the demo's messaging providers cannot listen on {HOST}:{port} ({error})"
         ) from error
-    app = Starlette(routes=[*twilio.routes(), *graph.routes()])
+    app = Starlette(
+        routes=[
+            *twilio.routes(),
+            *graph.routes(),
+            Mount("/meta", routes=meta.routes()),
+            Mount("/telegram", routes=telegram.routes()),
+        ]
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="demo-providers"
@@ -94,4 +141,12 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the demo's messaging providers did not start")
         time.sleep(0.01)
-    return RunningProviders(twilio=twilio, whatsapp=graph, accounts=held, server=server, thread=thread)
+    return RunningProviders(
+        twilio=twilio,
+        whatsapp=graph,
+        meta=meta,
+        telegram=telegram,
+        accounts=held,
+        server=server,
+        thread=thread,
+    )

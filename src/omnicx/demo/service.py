@@ -234,6 +234,7 @@ def seed_world(
             workspace_id=workspace_id,
             secret_key=runtime.settings.resolved_secret_key,
             provider_accounts=provider_accounts or {},
+            base_url=runtime.settings.base_url,
         )
     lap("catalogue")
     path = runtime.settings.data_dir / f"demo-events-{workspace_id.hex}.jsonl"

@@ -22,6 +22,7 @@ from omnicx.inbox.schemas import (
     InboxSettingsUpdate,
     InboxUpdate,
     InboxView,
+    ReplyCreate,
 )
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
@@ -72,6 +73,7 @@ def create(
             principal=principal,
             data=InboxCreate(channel=channel, name=name, address=address, credentials=credentials or None),
             secret_key=runtime.settings.resolved_secret_key,
+            base_url=runtime.settings.base_url,
         )
         base_url = runtime.settings.base_url.rstrip("/")
     for purpose, path in inbox.callbacks.items():
@@ -93,7 +95,8 @@ def _credentials(pairs: list[str]) -> dict[str, str]:
 @app.command("list")
 @fail_on_domain_error
 def list_(workspace: WorkspaceOpt) -> None:
-    """List the workspace's inboxes, with how many recent replies failed or still wait for their channel."""
+    """List the workspace's inboxes, with how many recent replies failed or still wait for their channel, and how
+    many provider webhook calls they refused."""
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         inboxes = service.list_inboxes(session, workspace_id=ws.id)
@@ -101,7 +104,8 @@ def list_(workspace: WorkspaceOpt) -> None:
     for inbox in inboxes:
         h = health.get(inbox.id)
         state = (
-            f"  {h.failed}/{h.replies} replies failed, {h.pending} waiting ({h.window_days} days)"
+            f"  {h.failed}/{h.replies} replies failed, {h.pending} waiting, {h.rejected} webhook calls refused "
+            f"({h.window_days} days)"
             if h
             else ""
         )
@@ -255,6 +259,60 @@ def identity_secret(
         console.print("[red]No readable identity secret:[/] generate one with --rotate")
         raise typer.Exit(1)
     print(found.secret)
+
+
+@app.command("reply")
+@fail_on_domain_error
+def reply(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="The conversation to answer.")],
+    text: Annotated[str, typer.Argument(help="The reply.")],
+    workspace: WorkspaceOpt,
+    via: Annotated[
+        uuid.UUID | None,
+        typer.Option(help="Answer through another inbox that reaches the customer (see reply-channels)."),
+    ] = None,
+    private: Annotated[bool, typer.Option(help="A private note, never sent.")] = False,
+) -> None:
+    """Reply to a conversation (delivered by a durable job), on its own channel or through another inbox."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        data = ReplyCreate(text=text, private=private, via_inbox_id=via)
+        result = service.reply(session, principal=principal, conversation_id=conversation, data=data)
+    console.print(f"Queued {result.id} on inbox {result.inbox_id}")
+
+
+@app.command("qualify")
+@fail_on_domain_error
+def qualify(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="The conversation that qualified the lead.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Mark a conversation's customer as a qualified lead, credited to the conversation's channel."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        found = service.qualify_lead(session, principal=principal, conversation_id=conversation)
+    console.print(
+        f"Qualified customer {found.customer_id} from conversation {found.id} ({found.channel.value})"
+    )
+
+
+@app.command("reply-channels")
+@fail_on_domain_error
+def reply_channels(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="The conversation.")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """Where a conversation can be answered: its own inbox, then the others that reach its verified customer."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        found = service.conversation_reply_channels(
+            session, principal=principal, conversation_id=conversation
+        )
+    for channel in found:
+        own = "  (its own)" if channel.own else ""
+        console.print(
+            f"{channel.inbox_id}  {channel.channel.value}  {channel.inbox_name}  {channel.address}{own}"
+        )
 
 
 @app.command("retry")

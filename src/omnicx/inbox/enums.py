@@ -10,6 +10,9 @@ class MessagingChannel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
 
 
 class ConversationStatus(StrEnum):
@@ -94,6 +97,7 @@ class ConversationEventKind(StrEnum):
     DELIVERY_RETRIED = "delivery_retried"
     NOTICE_SENT = "notice_sent"
     CUSTOMER_LINKED = "customer_linked"  # an agent linked the contact (a claimed identity) to a customer
+    QUALIFIED = "qualified"  # an agent marked the customer as a qualified lead from this conversation
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     ERASED = "erased"  # the customer was erased: their messages and contact details are gone

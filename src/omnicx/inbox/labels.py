@@ -11,4 +11,7 @@ CHANNEL_LABELS: dict[MessagingChannel, str] = {
     MessagingChannel.CHAT: N_("Live chat"),
     MessagingChannel.SMS: N_("SMS"),
     MessagingChannel.WHATSAPP: N_("WhatsApp"),
+    MessagingChannel.MESSENGER: N_("Messenger"),
+    MessagingChannel.INSTAGRAM: N_("Instagram"),
+    MessagingChannel.TELEGRAM: N_("Telegram"),
 }

@@ -10,7 +10,7 @@ unique constraint, so concurrent inbound messages from one sender can never open
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -180,6 +180,7 @@ class Message(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("inbox_id", "provider_message_id"),
         Index("ix_inbox_message_conversation_created", "conversation_id", "created_at"),
+        Index("ix_inbox_message_via_contact", "via_contact_id"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
@@ -207,6 +208,11 @@ class Message(IdMixin, TimestampMixin, Base):
     delivery_error: Mapped[str | None] = mapped_column(Text, default=None)
     # Inbound: how the channel checked the sender (`schemas.SenderAuthentication`); None when not checked.
     sender_authentication: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # A conversation continued on another channel: the contact (of this message's inbox) it went to or came from,
+    # when not the conversation's own. Its replies then thread back into the conversation.
+    via_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("inbox_contact.id", ondelete="SET NULL"), default=None
+    )
 
 
 class ConversationEvent(IdMixin, Base):
@@ -280,3 +286,18 @@ class InboxSettings(Base):
     agent_scope: Mapped[AgentScope] = mapped_column(
         _enum(AgentScope, "inbox_agent_scope"), default=AgentScope.INBOXES
     )
+
+
+class WebhookRejection(IdMixin, Base):
+    """Provider webhook calls an inbox refused (a wrong signature, a wrong secret token), counted per day: channel
+    health shows a webhook misconfigured at the provider, or someone forging calls. One row per inbox and day."""
+
+    __tablename__ = "inbox_webhook_rejection"
+    __table_args__ = (UniqueConstraint("inbox_id", "day"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_inbox.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    count: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    last_reason: Mapped[str] = mapped_column(String(200), default="")

@@ -33,6 +33,7 @@ from omnicx.inbox.schemas import (
     MergeResult,
     MessagePublic,
     NotificationList,
+    ReplyChannelPublic,
     ReplyCreate,
     SlaPolicyCreate,
     SlaPolicyPublic,
@@ -72,7 +73,11 @@ def create_inbox(
     """Create an inbox: an email address omnicx receives at, or a website's chat (its widget token, and an
     identity secret its website signs signed-in visitors with: `GET /inboxes/{id}/identity-secret`)."""
     return service.create_inbox(
-        session, principal=principal, data=data, secret_key=settings.resolved_secret_key
+        session,
+        principal=principal,
+        data=data,
+        secret_key=settings.resolved_secret_key,
+        base_url=settings.base_url,
     )
 
 
@@ -129,6 +134,24 @@ def reply(
 ) -> MessagePublic:
     """Reply (delivered by a durable job) or add a private note (`private: true`, never sent)."""
     return service.reply(session, principal=principal, conversation_id=conversation_id, data=data)
+
+
+@router.post("/conversations/{conversation_id}/qualify", response_model=ConversationSummary)
+def qualify(conversation_id: uuid.UUID, session: SessionDep, principal: Replier) -> ConversationSummary:
+    """Mark the conversation's (verified) customer as a qualified lead: a `Lead Qualified` event the
+    attribution report counts in its qualified stage, credited to the conversation's channel. Once per
+    conversation; calling again changes nothing."""
+    return service.qualify_lead(session, principal=principal, conversation_id=conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/reply-channels", response_model=list[ReplyChannelPublic])
+def reply_channels(
+    conversation_id: uuid.UUID, session: SessionDep, principal: Replier
+) -> list[ReplyChannelPublic]:
+    """Where the conversation can be answered: its own inbox first, then every other inbox that reaches its
+    verified customer (an email inbox at their email, SMS or WhatsApp at their phone, a social inbox where they
+    already wrote). Pass one as `via_inbox_id` when replying."""
+    return service.conversation_reply_channels(session, principal=principal, conversation_id=conversation_id)
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationSummary)
@@ -239,8 +262,8 @@ def retry_message(message_id: uuid.UUID, session: SessionDep, principal: Replier
 
 @router.get("/inbox-health", response_model=list[InboxHealth])
 def inbox_health(session: SessionDep, principal: Reader) -> list[InboxHealth]:
-    """Per inbox that ever had a message: last inbound and outbound, and the last 30 days' replies, failed ones
-    and those still waiting for their channel."""
+    """Per inbox that ever had a message or refused a webhook call: last inbound and outbound, the last 30 days'
+    replies, failed ones and those still waiting for their channel, and the provider webhook calls refused."""
     return list(service.inbox_health(session, workspace_id=principal.workspace_id).values())
 
 

@@ -13,8 +13,9 @@ from omnicx.channels.provider_api import ProviderError
 from omnicx.channels.sms import twilio
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
-from omnicx.inbox.service import ProvenAccount, Provider
+from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
+from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.settings import Settings
 
 PREFIX = "/channels/sms"
@@ -57,7 +58,23 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     return ProvenAccount(address=number, credentials=kept)
 
 
-PROVIDER = Provider(check=check_account, callbacks=callbacks)
+PROVIDER = Provider(
+    check=check_account,
+    callbacks=callbacks,
+    fields=(
+        CredentialField("account_sid", N_("Account SID")),
+        CredentialField("auth_token", N_("Auth token"), secret=True),
+    ),
+    account_help=N_(
+        "omnicx asks Twilio whether this account holds the number before the inbox is created. The auth token is "
+        "kept encrypted."
+    ),
+    webhook_help=N_(
+        "In Twilio's console, under the number's messaging configuration, set \"A message comes in\" to this URL "
+        "(HTTP POST). Replies name their own status callback. Every request is checked against the account's auth "
+        "token: unsigned ones are refused."
+    ),
+)
 
 
 def inbound(params: dict[str, str], *, inbox_address: str) -> InboundMessage:

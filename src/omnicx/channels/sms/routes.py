@@ -21,10 +21,10 @@ from pydantic import ValidationError
 
 from omnicx.channels.sms import twilio
 from omnicx.channels.sms.adapter import PREFIX, inbound, status_report
-from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive
+from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive, refused
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.service import ProviderInbox
-from omnicx.kernel.errors import Invalid, Unauthorized
+from omnicx.kernel.errors import Invalid
 from omnicx.kernel.runtime import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=["channels"])
@@ -43,15 +43,15 @@ async def _verified(request: Request, inbox_id: uuid.UUID) -> tuple[ProviderInbo
     try:
         params = twilio.form(body)
     except (UnicodeDecodeError, ValueError) as error:
-        raise Unauthorized("the request is not a signed Twilio form") from error
+        raise await refused(runtime, inbox, "the request is not a signed Twilio form") from error
     query = request.scope.get("query_string", b"").decode("latin-1")
     url = runtime.settings.base_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
     given = request.headers.get(twilio.SIGNATURE_HEADER)
     if not twilio.signature_valid(inbox.credentials["auth_token"], url, params, given):
-        raise Unauthorized("the Twilio signature does not match")
+        raise await refused(runtime, inbox, "the Twilio signature does not match")
     fields = dict(params)
     if fields.get("AccountSid") != inbox.credentials["account_sid"]:
-        raise Unauthorized("the request is from another Twilio account")
+        raise await refused(runtime, inbox, "the request is from another Twilio account")
     return inbox, fields
 
 

@@ -19,8 +19,9 @@ from omnicx.channels.provider_api import ProviderError
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
-from omnicx.inbox.service import ProvenAccount, Provider
+from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
+from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.settings import Settings
 
 PREFIX = "/channels/whatsapp"
@@ -67,7 +68,26 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     )
 
 
-PROVIDER = Provider(check=check_account, callbacks=callbacks)
+PROVIDER = Provider(
+    check=check_account,
+    callbacks=callbacks,
+    fields=(
+        CredentialField("phone_number_id", N_("Phone number id")),
+        CredentialField("access_token", N_("Access token"), secret=True),
+        CredentialField("app_secret", N_("App secret"), secret=True),
+        CredentialField("verify_token", N_("Verify token")),
+    ),
+    account_help=N_(
+        "From your Meta app: the phone number id of the business number, a system user's access token and the app "
+        "secret. omnicx asks the Graph API which number the id belongs to before the inbox is created. Choose a "
+        "verify token and enter the same one in the app's webhook settings."
+    ),
+    webhook_help=N_(
+        "In your Meta app's WhatsApp configuration, set the callback URL below with the verify token you chose, and "
+        "subscribe to the messages field. Every notification is checked against the app secret: unsigned ones are "
+        "refused."
+    ),
+)
 
 
 def _text(message: dict[str, Any]) -> str:

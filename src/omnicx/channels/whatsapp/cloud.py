@@ -1,25 +1,31 @@
-"""Meta's WhatsApp Cloud API as omnicx speaks it: the webhook signature, the notification payload, its statuses
-and errors, and the calls omnicx makes (whose number is this phone number id; send a message).
-
-Notifications are signed with `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 of the raw body under the
-Meta app's secret; it is checked before the body is parsed. The verification handshake (`hub.mode=subscribe`,
-`hub.verify_token`, `hub.challenge`) answers the challenge only to the inbox's own verify token.
+"""Meta's WhatsApp Cloud API as omnicx speaks it: the notification's statuses and errors, and the calls omnicx
+makes (whose number is this phone number id; send a message). The webhook's signature and handshake are
+Meta's for every channel (`channels/meta/graph.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 import httpx
 
-from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ApiError, ProviderError, json_body
+from omnicx.channels.meta import graph
+from omnicx.channels.meta.graph import API_BASE, API_VERSION, SIGNATURE_HEADER, signature_valid, token_matches
+from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ApiError, ProviderError
 from omnicx.inbox.enums import DeliveryStatus
 
-API_BASE = "https://graph.facebook.com"
-API_VERSION = "v21.0"
-SIGNATURE_HEADER = "X-Hub-Signature-256"
+__all__ = [
+    "API_BASE",
+    "API_VERSION",
+    "RE_ENGAGEMENT_ERROR",
+    "SIGNATURE_HEADER",
+    "STATUSES",
+    "GraphApi",
+    "api_error",
+    "signature_valid",
+    "token_matches",
+]
+
 # A message outside the customer service window (the customer wrote more than 24 hours ago).
 RE_ENGAGEMENT_ERROR = 131047
 
@@ -31,32 +37,8 @@ STATUSES = {
 }
 
 
-def signature(app_secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_valid(app_secret: str, body: bytes, given: str | None) -> bool:
-    """Whether `given` is Meta's signature of `body`, compared in constant time."""
-    if not given:
-        return False
-    return hmac.compare_digest(signature(app_secret, body).encode(), given.strip().lower().encode())
-
-
-def token_matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
-
-
-# Meta's throttling codes: worth retrying later, like HTTP 429.
-THROTTLED = frozenset({4, 80007, 130429, 131048, 131056})
-
-
 def api_error(response: httpx.Response) -> ApiError:
-    found = json_body(response).get("error")
-    error: dict[str, Any] = found if isinstance(found, dict) else {}
-    code = error.get("code")
-    message = str(error.get("message") or response.reason_phrase or "no reason given")
-    code = code if isinstance(code, int) else None
-    return ApiError("WhatsApp", response.status_code, code, message, transient_codes=THROTTLED)
+    return graph.api_error("WhatsApp", response)
 
 
 class GraphApi(ApiClient):

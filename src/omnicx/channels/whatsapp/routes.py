@@ -17,11 +17,11 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive
+from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive, refused
 from omnicx.channels.whatsapp import cloud
 from omnicx.channels.whatsapp.adapter import PREFIX, inbound, status_reports
 from omnicx.inbox.enums import MessagingChannel
-from omnicx.kernel.errors import Forbidden, Invalid, Unauthorized
+from omnicx.kernel.errors import Forbidden, Invalid
 from omnicx.kernel.runtime import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=["channels"])
@@ -55,7 +55,7 @@ async def notify(inbox_id: uuid.UUID, request: Request) -> Response:
     if not cloud.signature_valid(
         inbox.credentials["app_secret"], body, request.headers.get(cloud.SIGNATURE_HEADER)
     ):
-        raise Unauthorized("the X-Hub-Signature-256 signature does not match")
+        raise await refused(runtime, inbox, "the X-Hub-Signature-256 signature does not match")
     try:
         notification = orjson.loads(body)
     except orjson.JSONDecodeError as error:

@@ -24,6 +24,7 @@ from omnicx.inbox.schemas.conversations import (
     LeadingAction,
     MergeRequest,
     MergeResult,
+    ReplyChannelPublic,
     ReplyCreate,
     TemplateMessage,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "NotificationPublic",
     "OutboundMessage",
     "ReceiveResult",
+    "ReplyChannelPublic",
     "ReplyCreate",
     "ReportDay",
     "ReportRow",

@@ -98,6 +98,13 @@ class ReplyCreate(BaseModel):
     template: TemplateMessage | None = Field(
         default=None, description="Send an approved template instead of free text (WhatsApp)."
     )
+    via_inbox_id: uuid.UUID | None = Field(
+        default=None,
+        description=(
+            "Answer through another inbox of the workspace (the conversation continues on that channel): one of "
+            "`GET /conversations/{id}/reply-channels`. Default: the conversation's own inbox."
+        ),
+    )
 
     @model_validator(mode="after")
     def _something_to_send(self) -> ReplyCreate:
@@ -106,6 +113,16 @@ class ReplyCreate(BaseModel):
         if self.template is not None and self.private:
             raise ValueError("a private note cannot be a template")
         return self
+
+
+class ReplyChannelPublic(BaseModel):
+    """One way to answer a conversation: the conversation's own inbox, or another that reaches its customer."""
+
+    inbox_id: uuid.UUID
+    inbox_name: str
+    channel: MessagingChannel
+    address: str = Field(description="The customer's address there (email, phone, channel id).")
+    own: bool = Field(description="The conversation's own inbox.")
 
 
 class ConversationUpdate(BaseModel):

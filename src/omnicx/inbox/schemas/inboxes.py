@@ -26,14 +26,20 @@ class InboxCreate(BaseModel):
     address: PlainText | None = Field(
         default=None,
         max_length=320,
-        description="The email address (email), the phone number (sms, E.164); generated for chat.",
+        description=(
+            "The email address (email), the phone number (sms, whatsapp; E.164), the Page id (messenger), the "
+            "username (instagram), the bot's username (telegram); generated for chat."
+        ),
     )
     credentials: dict[_CredentialKey, _CredentialValue] | None = Field(
         default=None,
         max_length=20,
         description=(
             "The provider account of a provider channel, proven with the provider before the inbox is created "
-            "and kept sealed. SMS (Twilio): `account_sid`, `auth_token`, optionally `api_base`."
+            "and kept sealed. SMS (Twilio): `account_sid`, `auth_token`. WhatsApp: `phone_number_id`, "
+            "`access_token`, `app_secret`, `verify_token`. Messenger (address: the Page id): `access_token`, "
+            "`app_secret`, `verify_token`. Instagram (address: the username): `instagram_id` and the same three. "
+            "Telegram (address: the bot's username): `bot_token`. Each optionally `api_base`."
         ),
     )
     reopen_window_hours: float = Field(default=72.0, ge=0, le=24 * 365)
@@ -80,6 +86,11 @@ class InboxHealth(BaseModel):
     replies: int = Field(description="Replies sent to the channel in the window (notes excluded).")
     failed: int = Field(description="Of those, the ones the channel refused or never took.")
     pending: int = Field(description="Replies of the window still waiting for the channel.")
+    rejected: int = Field(
+        default=0,
+        description="Provider webhook calls refused in the window (a signature that does not match).",
+    )
+    last_rejected_at: datetime | None = None
     window_days: int
 
     @property

@@ -143,6 +143,10 @@ class OutboundMessage(BaseModel):
     template: dict[str, Any] | None = Field(
         default=None, description="An approved template to send instead of the text (WhatsApp)."
     )
+    tag: str | None = Field(
+        default=None,
+        description="The message tag the reply must carry (Messenger's `HUMAN_AGENT` after the 24-hour window).",
+    )
 
 
 class StatusReport(BaseModel):
@@ -159,6 +163,9 @@ class StatusReport(BaseModel):
 class MessagePublic(PublicModel):
     id: uuid.UUID
     conversation_id: uuid.UUID
+    inbox_id: uuid.UUID = Field(
+        description="The inbox it came in or went out on: another than the conversation's when it moved channel."
+    )
     kind: MessageKind
     author_label: str
     subject: str

@@ -21,6 +21,7 @@ from omnicx.inbox.service.canned import (
 )
 from omnicx.inbox.service.consent import CONSENT_KINDS, opt_out_of
 from omnicx.inbox.service.contacts import link_contact
+from omnicx.inbox.service.continuation import ReplyChannel, conversation_reply_channels, reply_channels
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
 from omnicx.inbox.service.copy import (
     COPY_FOLLOWERS,
@@ -35,7 +36,7 @@ from omnicx.inbox.service.copy import (
     scan_messages,
 )
 from omnicx.inbox.service.customer_view import customer_conversations, timeline_items
-from omnicx.inbox.service.health import inbox_health
+from omnicx.inbox.service.health import inbox_health, record_rejection
 from omnicx.inbox.service.inboxes import (
     create_inbox,
     create_sla_policy,
@@ -54,15 +55,19 @@ from omnicx.inbox.service.notifications import list_notifications, mark_read, un
 from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
 from omnicx.inbox.service.providers import (
     PROVIDER_CHANNELS,
+    Connection,
+    CredentialField,
     ProvenAccount,
     Provider,
     ProviderInbox,
     provider_inbox,
     register_provider,
+    registered_providers,
 )
 from omnicx.inbox.service.replies import (
     DELIVER_ATTEMPTS,
     DELIVER_JOB,
+    advance_until,
     apply_status,
     earlier_reply_pending,
     outbound_for,
@@ -72,6 +77,7 @@ from omnicx.inbox.service.replies import (
 from omnicx.inbox.service.report_charts import chart_spec
 from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
 from omnicx.inbox.service.retry import retry_message
+from omnicx.inbox.service.selling import is_qualified, qualify_lead
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
 from omnicx.inbox.service.sla_clocks import SLA_CHECK_JOB, check_sla
 from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, WAKE_JOB, auto_resolve_due, wake_due
@@ -91,10 +97,14 @@ __all__ = [
     "PROVIDER_CHANNELS",
     "SLA_CHECK_JOB",
     "WAKE_JOB",
+    "Connection",
+    "CredentialField",
     "ProvenAccount",
     "Provider",
     "ProviderInbox",
+    "ReplyChannel",
     "ReplyWindow",
+    "advance_until",
     "agent_typing",
     "anyone_online",
     "apply_status",
@@ -107,6 +117,7 @@ __all__ = [
     "check_sla",
     "contact_messages",
     "conversation_insights",
+    "conversation_reply_channels",
     "copy_conversations",
     "copy_messages",
     "count_copy_conversations",
@@ -133,6 +144,7 @@ __all__ = [
     "graded_in_workspaces",
     "inbox_health",
     "ingest",
+    "is_qualified",
     "link_contact",
     "list_canned",
     "list_conversations",
@@ -147,12 +159,16 @@ __all__ = [
     "opt_out_of",
     "outbound_for",
     "provider_inbox",
+    "qualify_lead",
     "receive",
     "receiving_inboxes",
     "record_delivery",
+    "record_rejection",
     "record_sender_authentication",
     "register_provider",
+    "registered_providers",
     "reply",
+    "reply_channels",
     "reply_window",
     "report",
     "report_csv",

@@ -14,8 +14,9 @@ What a chat visitor types (a name, an email) and what an email's `From` says are
 - never shows the sender more than their own conversations (the widget reads by the signed visitor id).
 
 A sender is verified when the channel proved who sent it (`InboundMessage.sender_verified`: DMARC-aligned mail,
-a provider-authenticated id) or when the message carries a signed site identity that holds under the inbox's
-identity secret (`user_hash`, `inbox/site_identity.py`). Its identifiers are then resolved normally (merging
+a provider-authenticated id, which on social channels is itself the person's identifier) or when the message
+carries a signed site identity that holds under the inbox's identity secret (`user_hash`,
+`inbox/site_identity.py`). Its identifiers are then resolved normally (merging
 allowed) and its name kept; with a signed site identity only the signed value (the user id, else the email) is
 proven. Only an agent links a claimed contact to an existing customer (`contacts.link_contact`, audited).
 """
@@ -34,6 +35,12 @@ from omnicx.kernel.access.sealing import unseal
 SEALING_PURPOSE = "inbox identity secret"  # the sealing purpose of `Inbox.identity_secret`
 # Channels whose sender ids omnicx signs itself (a chat visitor id): never a claimed address.
 SIGNED_SOURCES = frozenset({MessagingChannel.CHAT})
+# Channels whose verified sender id is itself an identifier of the person (a Messenger PSID...).
+SOCIAL_KINDS = {
+    MessagingChannel.MESSENGER: IdentifierKind.MESSENGER,
+    MessagingChannel.INSTAGRAM: IdentifierKind.INSTAGRAM,
+    MessagingChannel.TELEGRAM: IdentifierKind.TELEGRAM,
+}
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,12 @@ class Proof:
 def proof_of(inbox: Inbox, message: InboundMessage, *, secret_key: str | None) -> Proof:
     """What `message` proves about its sender, on `inbox` (whose identity secret `secret_key` unseals)."""
     if message.sender_verified:
+        social = SOCIAL_KINDS.get(inbox.channel)
+        own = (Identifier(kind=social, value=message.source_id),) if social else ()
         return Proof(
             verified=True,
-            identifiers=_identifiers(
+            identifiers=own
+            + _identifiers(
                 user_id=message.user_id,
                 email=message.email,
                 phone=message.phone,

@@ -39,6 +39,7 @@ def message_public(message: Message) -> MessagePublic:
     return MessagePublic(
         id=message.id,
         conversation_id=message.conversation_id,
+        inbox_id=message.inbox_id,
         kind=message.kind,
         author_label=message.author_label,
         subject=message.subject,

@@ -29,7 +29,13 @@ from omnicx.inbox.schemas import (
     SlaPolicyPublic,
 )
 from omnicx.inbox.service.claims import SEALING_PURPOSE
-from omnicx.inbox.service.providers import ProvenAccount, provider_for, public_inbox, seal_credentials
+from omnicx.inbox.service.providers import (
+    Connection,
+    ProvenAccount,
+    provider_for,
+    public_inbox,
+    seal_credentials,
+)
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.sealing import seal, unseal
 from omnicx.kernel.errors import Invalid
@@ -54,12 +60,13 @@ def load_inbox(session: Session, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID
 
 
 def create_inbox(
-    session: Session, *, principal: Principal, data: InboxCreate, secret_key: str
+    session: Session, *, principal: Principal, data: InboxCreate, secret_key: str, base_url: str | None = None
 ) -> InboxPublic:
     """Create an inbox; chat inboxes get a public widget token as their address and an identity secret (sealed
     under the server's `secret_key`) for their website to sign its signed-in visitors with. A provider
     channel's account is proven with the provider first (before anything is written: the check waits on the
-    network) and its credentials kept sealed. Audited, committed."""
+    network) and its credentials kept sealed; a provider told where to call back (Telegram) is told so once
+    the address is known to be free, at the server's public `base_url`. Audited, committed."""
     if data.channel is MessagingChannel.EMAIL and not data.address:
         raise Invalid("an email inbox needs its address")
     proven = _prove_account(data)
@@ -77,7 +84,11 @@ def create_inbox(
             raise DuplicateInbox(f"an inbox of this workspace already receives at {address}")
         if not (email and owner == principal.workspace_id and _release(session, holder)):
             raise AddressUnavailable(UNAVAILABLE)
+    inbox_id = uuid.uuid4()
+    if proven is not None:
+        proven = _connect(data.channel, Connection(inbox_id=inbox_id, base_url=base_url, account=proven))
     inbox = Inbox(
+        id=inbox_id,
         workspace_id=principal.workspace_id,
         channel=data.channel,
         name=data.name,
@@ -117,6 +128,13 @@ def _prove_account(data: InboxCreate) -> ProvenAccount | None:
     if not data.address:
         raise Invalid(f"a {data.channel.value} inbox needs its address (the account's number)")
     return provider.check(data.address, dict(data.credentials or {}))
+
+
+def _connect(channel: MessagingChannel, connection: Connection) -> ProvenAccount:
+    provider = provider_for(channel)
+    if provider is None or provider.connect is None:
+        return connection.account
+    return provider.connect(connection)
 
 
 def _release(session: Session, holder: Inbox) -> bool:

@@ -234,6 +234,7 @@ def _store(
         provider_message_id=message.provider_message_id,
         references={"in_reply_to": message.in_reply_to, "references": message.references},
         created_at=message.received_at or now,
+        via_contact_id=contact.id if contact.id != conversation.contact_id else None,
     )
     session.add(stored)
     if message.attachments and attachments_dir is not None:

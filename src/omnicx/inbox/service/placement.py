@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,8 @@ def _thread_conversation(
 ) -> Conversation | None:
     """The contact's conversation this message replies to: References first (newest last), then In-Reply-To.
 
-    A thread belonging to another sender is not joined: their reply starts their own conversation. Mail whose
+    A thread belonging to another sender is not joined: their reply starts their own conversation. A reply sent
+    to this contact from another channel's conversation (`Message.via_contact_id`) is theirs to answer. Mail whose
     From was not authenticated has a contact of its own (`Contact.claimed`), so a forged From with the right
     `In-Reply-To` never joins the authenticated sender's conversations (`inbox/service/claims.py`).
     """
@@ -50,7 +51,7 @@ def _thread_conversation(
         .where(
             Message.inbox_id == inbox.id,
             Message.provider_message_id.in_(candidates),
-            Conversation.contact_id == contact.id,
+            or_(Conversation.contact_id == contact.id, Message.via_contact_id == contact.id),
         )
     ).all()
     by_id = {row[0]: row[1] for row in rows}
@@ -62,11 +63,17 @@ def active_conversation(session: Session, contact: Contact) -> Conversation | No
 
 
 def _latest(session: Session, contact: Contact) -> Conversation | None:
-    """The contact's newest conversation that may reopen (one merged into another never does)."""
+    """The contact's latest conversation that may reopen (one merged into another never does): their own, or
+    one an agent continued on this contact's channel (`continuation.py`), whichever saw a message last."""
+    continued = select(Message.conversation_id).where(Message.via_contact_id == contact.id)
     return session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact.id, Conversation.merged_into_id.is_(None))
-        .order_by(Conversation.created_at.desc())
+        .where(
+            or_(Conversation.contact_id == contact.id, Conversation.id.in_(continued)),
+            Conversation.merged_into_id.is_(None),
+        )
+        .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
+        .limit(1)
     )
 
 

@@ -24,7 +24,15 @@ from omnicx.kernel.access.sealing import seal, unseal
 
 CREDENTIALS_PURPOSE = "inbox provider credentials"  # the sealing purpose of `Inbox.credentials`
 # Channels whose inboxes live on a provider's account, proven when the inbox is created.
-PROVIDER_CHANNELS = frozenset({MessagingChannel.SMS, MessagingChannel.WHATSAPP})
+PROVIDER_CHANNELS = frozenset(
+    {
+        MessagingChannel.SMS,
+        MessagingChannel.WHATSAPP,
+        MessagingChannel.MESSENGER,
+        MessagingChannel.INSTAGRAM,
+        MessagingChannel.TELEGRAM,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -36,13 +44,47 @@ class ProvenAccount:
 
 
 @dataclass(frozen=True)
+class CredentialField:
+    """One credential a provider's inbox needs, as the settings form asks for it (`label` marked for
+    translation; `secret` fields are typed as passwords and never shown again)."""
+
+    key: str
+    label: str
+    secret: bool = False
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a provider's `connect` step gets once the inbox's id is known, before it is stored: where the
+    provider must call (the server's public base URL) and the proven account, whose credentials it may add to
+    (a secret token it generated and registered with the provider)."""
+
+    inbox_id: uuid.UUID
+    base_url: str | None
+    account: ProvenAccount
+
+
+@dataclass(frozen=True)
 class Provider:
-    """What a provider channel offers the inbox: `check(address, credentials)` proves the account (raising
-    `omnicx.kernel.errors.Invalid` with the provider's reason otherwise); `callbacks(base_url, inbox_id)` names
-    the paths (under the server's public URL) to give the provider, shown to whoever sets the inbox up."""
+    """What a provider channel offers the inbox:
+
+    - `check(address, credentials)` proves the account (raising `omnicx.kernel.errors.Invalid` with the
+      provider's reason otherwise);
+    - `callbacks(inbox_id)` names the paths (under the server's public URL) the provider calls, shown to whoever
+      sets the inbox up;
+    - `fields`, `account_help` and `webhook_help` (marked for translation) are what the settings page asks for
+      a new inbox and says about its account and its webhooks;
+    - `connect`, when the provider is told where to call rather than configured by hand (Telegram's
+      `setWebhook`), registers the inbox's callback with the provider and returns the account to keep.
+    """
 
     check: Callable[[str, dict[str, str]], ProvenAccount]
     callbacks: Callable[[uuid.UUID], dict[str, str]]
+    fields: tuple[CredentialField, ...] = ()
+    account_help: str = ""
+    webhook_help: str = ""
+    connect: Callable[[Connection], ProvenAccount] | None = None
 
 
 _PROVIDERS: dict[MessagingChannel, Provider] = {}
@@ -50,6 +92,11 @@ _PROVIDERS: dict[MessagingChannel, Provider] = {}
 
 def register_provider(channel: MessagingChannel, provider: Provider) -> None:
     _PROVIDERS[channel] = provider
+
+
+def registered_providers() -> dict[MessagingChannel, Provider]:
+    """Every registered provider channel, in the order the settings page offers them."""
+    return {channel: _PROVIDERS[channel] for channel in MessagingChannel if channel in _PROVIDERS}
 
 
 def provider_for(channel: MessagingChannel) -> Provider | None:

@@ -26,6 +26,7 @@ from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
 from omnicx.inbox.service.canned import expand_canned
+from omnicx.inbox.service.continuation import route_reply
 from omnicx.inbox.service.contracts import message_public
 from omnicx.inbox.service.conversations import load_conversation
 from omnicx.inbox.service.history import record_event
@@ -69,14 +70,24 @@ def reply(
         lock=True,
         principal=principal,
     )
-    inbox = session.get(Inbox, conversation.inbox_id)
-    assert inbox is not None
+    home = session.get(Inbox, conversation.inbox_id)
+    assert home is not None
     now = now or utcnow()
     message_id = new_id()
     kind = MessageKind.NOTE if data.private else MessageKind.OUTGOING
+    inbox, via = home, None
+    if kind is MessageKind.OUTGOING and data.via_inbox_id not in (None, home.id):
+        assert data.via_inbox_id is not None
+        inbox, via = route_reply(session, conversation=conversation, inbox_id=data.via_inbox_id)
+    tag = None
     if kind is MessageKind.OUTGOING:
-        check_reply(
-            session, conversation=conversation, channel=inbox.channel, template=data.template, now=now
+        tag = check_reply(
+            session,
+            inbox_id=inbox.id,
+            contact_id=via.id if via is not None else conversation.contact_id,
+            channel=inbox.channel,
+            template=data.template,
+            now=now,
         )
     text = expand_canned(session, workspace_id=principal.workspace_id, text=data.text)
     if data.template is not None and not text.strip():
@@ -92,6 +103,7 @@ def reply(
         subject=_reply_subject(conversation.subject),
         text=text,
         created_at=now,
+        via_contact_id=via.id if via is not None else None,
     )
     if kind is MessageKind.OUTGOING:
         if conversation.status is ConversationStatus.RESOLVED and conversation.open_contact_id is None:
@@ -104,6 +116,8 @@ def reply(
         message.references = _thread_headers(session, conversation)
         if data.template is not None:
             message.references = {**message.references, "template": data.template.model_dump()}
+        if tag is not None:
+            message.references = {**message.references, "tag": tag}
         message.delivery_status = DeliveryStatus.PENDING
         if conversation.first_reply_at is None:
             conversation.first_reply_at = now
@@ -120,7 +134,7 @@ def reply(
         conversation,
         ConversationEventKind.NOTE_ADDED if data.private else ConversationEventKind.REPLIED,
         principal=principal,
-        detail={"message_id": str(message_id)},
+        detail={"message_id": str(message_id)} | ({"via": inbox.name} if via is not None else {}),
         at=now,
     )
     if kind is MessageKind.OUTGOING:
@@ -132,9 +146,9 @@ def reply(
             workspace_id=conversation.workspace_id,
             idempotency_key=str(message_id),
         )
-        refresh_sla(session, conversation, inbox)
-        if inbox.auto_resolve_hours is not None:
-            quiet_until = now + timedelta(hours=inbox.auto_resolve_hours)
+        refresh_sla(session, conversation, home)
+        if home.auto_resolve_hours is not None:
+            quiet_until = now + timedelta(hours=home.auto_resolve_hours)
             schedule(session, conversation, kind=AUTO_RESOLVE_JOB, at=quiet_until, key=str(message_id))
     announce(
         session,
@@ -194,6 +208,8 @@ def outbound_for(
     message, conversation, inbox, contact = row
     if message.kind is not MessageKind.OUTGOING or message.delivery_status is not DeliveryStatus.PENDING:
         return None
+    if message.via_contact_id is not None:  # continued on another channel: that inbox's contact
+        contact = session.get(Contact, message.via_contact_id) or contact
     references = message.references or {}
     refs = references.get("references") or []
     return OutboundMessage(
@@ -214,6 +230,7 @@ def outbound_for(
         references=[str(r) for r in refs],
         credentials=(secret_key and unseal_credentials(secret_key, inbox.credentials)) or {},
         template=references.get("template"),
+        tag=references.get("tag"),
     )
 
 
@@ -276,6 +293,31 @@ def apply_status(session: Session, *, inbox_id: uuid.UUID, report: StatusReport)
     if message is None:
         raise MessageNotFound(f"no message {report.message_id or report.provider_message_id} in this inbox")
     changed = _advance(session, message, report.status, report.error)
+    session.commit()
+    return changed
+
+
+def advance_until(
+    session: Session, *, inbox_id: uuid.UUID, source_id: str, until: datetime, status: DeliveryStatus
+) -> int:
+    """Move every reply of the inbox to the sender `source_id` made up to `until` forward to `status` (a
+    channel's watermark: everything sent before it was delivered, or read). Commits; how many changed."""
+    messages = session.scalars(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            Message.inbox_id == inbox_id,
+            Message.kind == MessageKind.OUTGOING,
+            Contact.inbox_id == inbox_id,
+            Contact.source_id == source_id,
+            Message.delivery_status.in_((DeliveryStatus.SENT, DeliveryStatus.DELIVERED)),
+            Message.created_at <= until,
+        )
+        .order_by(Message.created_at)
+        .with_for_update(of=Message)
+    ).all()
+    changed = sum(_advance(session, message, status, None) for message in messages)
     session.commit()
     return changed
 

@@ -65,6 +65,7 @@ EVENT_LABELS = {
     ConversationEventKind.NOTICE_SENT: N_("sent a notice"),
     ConversationEventKind.ERASED: N_("erased the customer's messages and contact details"),
     ConversationEventKind.CUSTOMER_LINKED: N_("linked the sender to a customer"),
+    ConversationEventKind.QUALIFIED: N_("qualified the customer as a lead"),
 }
 
 
@@ -152,6 +153,16 @@ def _conversation_context(
         "statuses": list(ConversationStatus),
         "priorities": list(Priority),
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
+        "reply_channels": (
+            service.conversation_reply_channels(session, principal=principal, conversation_id=conversation_id)
+            if allows(principal.role, Action.INBOX_REPLY)
+            else []
+        ),
+        "inbox_channels": {
+            i.id: i.channel for i in service.list_inboxes(session, workspace_id=principal.workspace_id)
+        },
+        "channel_labels": service.CHANNEL_LABELS,
+        "qualified": service.is_qualified(session, conversation_id=conversation_id),
         "reply_window": service.reply_window(
             session,
             channel=conversation.channel,
@@ -235,8 +246,10 @@ def reply_form(
     template_name: Annotated[str, Form(max_length=512)] = "",
     template_language: Annotated[str, Form(max_length=10)] = "",
     template_parameters: Annotated[str, Form(max_length=5000)] = "",
+    via: Annotated[str, Form(max_length=100)] = "",
 ) -> Any:
-    """A reply, a private note, or an approved template (WhatsApp: its parameters one per line)."""
+    """A reply, a private note, or an approved template (WhatsApp: its parameters one per line), on the
+    conversation's own channel or, `via` another inbox, on another channel of its customer."""
     try:
         template = (
             TemplateMessage(
@@ -251,13 +264,29 @@ def reply_form(
             session,
             principal=principal,
             conversation_id=conversation_id,
-            data=ReplyCreate(text=text, private=bool(private), template=template),
+            data=ReplyCreate(
+                text=text, private=bool(private), template=template, via_inbox_id=optional_uuid(via)
+            ),
         )
     except (DomainError, ValueError) as error:
         session.rollback()
         context = _conversation_context(session, principal, conversation_id)
         message = error.message if isinstance(error, DomainError) else str(error)
         return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
+    return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
+
+
+@router.post("/inbox/conversations/{conversation_id}/qualify")
+def qualify_form(
+    request: Request, conversation_id: uuid.UUID, session: SessionDep, principal: Replier
+) -> Any:
+    """Mark the conversation's customer as a qualified lead (credited to this conversation's channel)."""
+    try:
+        service.qualify_lead(session, principal=principal, conversation_id=conversation_id)
+    except DomainError as error:
+        session.rollback()
+        context = _conversation_context(session, principal, conversation_id)
+        return render(request, "inbox/conversation.html", {**context, "error": error.message}, status=422)
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,15 @@ CHANNEL_LABELS = {
     **service.CHANNEL_LABELS,
     MessagingChannel.SMS: N_("SMS (Twilio)"),
     MessagingChannel.WHATSAPP: N_("WhatsApp (Cloud API)"),
+    MessagingChannel.MESSENGER: N_("Messenger (Facebook Page)"),
+    MessagingChannel.INSTAGRAM: N_("Instagram direct messages"),
+    MessagingChannel.TELEGRAM: N_("Telegram bot"),
+}
+MAX_CREDENTIAL = 4000
+CALLBACK_LABELS = {
+    "messages": N_("A message comes in"),
+    "status": N_("Status callback"),
+    "webhook": N_("Callback URL"),
 }
 AGENT_SCOPE_LABELS = {
     AgentScope.INBOXES: N_("Every conversation of the inboxes they belong to"),
@@ -67,6 +76,8 @@ def _inboxes_page(
         "policies": service.list_sla_policies(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "channels": {channel: CHANNEL_LABELS.get(channel, channel.value) for channel in MessagingChannel},
+        "providers": service.registered_providers(),
+        "callback_labels": CALLBACK_LABELS,
         "agent_scope": service.get_inbox_settings(session, workspace_id=principal.workspace_id).agent_scope,
         "agent_scopes": AGENT_SCOPE_LABELS,
         "error": error,
@@ -123,12 +134,24 @@ def identity_secret_rotate(
     )
 
 
+async def _provider_fields(request: Request) -> dict[str, str]:
+    """The form's provider credential fields (`sms.account_sid`...), which vary with the registered providers
+    (over-long values are cut: the provider then refuses them)."""
+    form = await request.form()
+    return {
+        key: value[:MAX_CREDENTIAL]
+        for key, value in form.items()
+        if "." in key and isinstance(value, str) and len(key) <= 80
+    }
+
+
 @router.post("/settings/inboxes", response_class=HTMLResponse)
 def inbox_save(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: Manager,
+    provider_fields: Annotated[dict[str, str], Depends(_provider_fields)],
     name: Annotated[str, Form(max_length=200)],
     inbox_id: Annotated[str | None, Form(max_length=100)] = None,
     channel: Annotated[str, Form(max_length=20)] = "email",
@@ -139,28 +162,13 @@ def inbox_save(
     auto_resolve_hours: Annotated[str, Form(max_length=20)] = "",
     assignment_capacity: Annotated[int, Form(ge=0, le=1000)] = 0,
     auto_assign: Annotated[str | None, Form()] = None,
-    account_sid: Annotated[str, Form(max_length=64)] = "",
-    auth_token: Annotated[str, Form(max_length=200)] = "",
-    phone_number_id: Annotated[str, Form(max_length=64)] = "",
-    access_token: Annotated[str, Form(max_length=2000)] = "",
-    app_secret: Annotated[str, Form(max_length=200)] = "",
-    verify_token: Annotated[str, Form(max_length=200)] = "",
     api_base: Annotated[str, Form(max_length=300)] = "",
 ) -> Any:
     """Create an inbox, or change one (`inbox_id`): name, team, SLA policy, reopen window, auto-resolve (empty:
-    never), round robin; an SMS or WhatsApp inbox's account (proven with the provider before the inbox exists)."""
+    never), round robin; a provider channel's account (`{channel}.{credential}` fields, proven with the
+    provider before the inbox exists)."""
     existing = optional_uuid(inbox_id)
-    credentials = _credentials(
-        channel,
-        {"account_sid": account_sid, "auth_token": auth_token},
-        {
-            "phone_number_id": phone_number_id,
-            "access_token": access_token,
-            "app_secret": app_secret,
-            "verify_token": verify_token,
-        },
-        api_base,
-    )
+    credentials = _credentials(channel, provider_fields, api_base)
 
     def save() -> object:
         fields: dict[str, Any] = {
@@ -181,6 +189,7 @@ def inbox_save(
                 {**fields, "channel": channel, "address": address or None, "credentials": credentials}
             ),
             secret_key=settings.resolved_secret_key,
+            base_url=settings.base_url,
         )
         policy = optional_uuid(sla_policy)
         if policy is not None:
@@ -198,11 +207,11 @@ def inbox_save(
     )
 
 
-def _credentials(
-    channel: str, sms: dict[str, str], whatsapp: dict[str, str], api_base: str
-) -> dict[str, str] | None:
+def _credentials(channel: str, fields: dict[str, str], api_base: str) -> dict[str, str] | None:
     """The provider account fields of the form's channel, filled ones only; None for other channels."""
-    given = {MessagingChannel.SMS.value: sms, MessagingChannel.WHATSAPP.value: whatsapp}.get(channel)
-    if given is None:
+    providers = {c.value for c in service.registered_providers()}
+    if channel not in providers:
         return None
+    prefix = f"{channel}."
+    given = {key.removeprefix(prefix): value for key, value in fields.items() if key.startswith(prefix)}
     return {k: v.strip() for k, v in {**given, "api_base": api_base}.items() if v.strip()}

@@ -1,0 +1,1 @@
+"""Messenger and Instagram direct messages: one Meta webhook format, one adapter for both channels."""
