@@ -4,10 +4,14 @@ body (`sms/twilio.py`, `whatsapp/cloud.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
+
+from omnicx.kernel.errors import Invalid
 
 TIMEOUT_SECONDS = 10.0
 
@@ -58,3 +62,20 @@ class ApiClient:
 
     def __exit__(self, *exc: object) -> None:
         self._client.close()
+
+
+@contextmanager
+def account_check(provider: str, refusal: str, *, hidden: str | None = None) -> Iterator[None]:
+    """Turn what a provider says while an account is being proven into the error shown to whoever sets the inbox
+    up: `{provider} {refusal}: ...` when it refused, `{provider} could not be reached: ...` when it did not answer.
+    `hidden` (a token that is part of the API's URLs) is never repeated."""
+    try:
+        yield
+    except ProviderError as error:
+        raise Invalid(f"{provider} {refusal}: {_without(str(error), hidden)}") from error
+    except httpx.HTTPError as error:
+        raise Invalid(f"{provider} could not be reached: {_without(str(error), hidden)}") from error
+
+
+def _without(text: str, hidden: str | None) -> str:
+    return text.replace(hidden, "<token>") if hidden else text

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.meta import graph
-from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ProviderError
+from omnicx.channels.provider_api import ApiClient, ProviderError, account_check
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
 from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
@@ -63,13 +61,7 @@ class SendApi(ApiClient):
     def __init__(self, provider: str, account_id: str, access_token: str, *, api_base: str) -> None:
         self.provider = provider
         self.account_id = account_id
-        super().__init__(
-            httpx.Client(
-                base_url=f"{api_base.rstrip('/')}/{graph.API_VERSION}",
-                headers={"Authorization": f"Bearer {access_token}"},
-                timeout=TIMEOUT_SECONDS,
-            )
-        )
+        super().__init__(graph.client(access_token, api_base))
 
     def account(self, fields: str) -> dict[str, Any]:
         """The account's own fields (`id,name` of a Page, `username` of an Instagram account)."""
@@ -106,13 +98,8 @@ def _require(meta: MetaChannel, credentials: dict[str, str], keys: tuple[str, ..
 
 
 def _ask(meta: MetaChannel, credentials: dict[str, str], fields: str) -> dict[str, Any]:
-    try:
-        with _api(meta, credentials) as api:
-            return api.account(fields)
-    except ProviderError as error:
-        raise Invalid(f"the Graph API refused the account: {error}") from error
-    except httpx.HTTPError as error:
-        raise Invalid(f"the Graph API could not be reached: {error}") from error
+    with account_check("the Graph API", "refused the account"), _api(meta, credentials) as api:
+        return api.account(fields)
 
 
 def _kept(credentials: dict[str, str]) -> dict[str, str]:

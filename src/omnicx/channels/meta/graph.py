@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from omnicx.channels.provider_api import ApiError, json_body
+from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiError, json_body
+from omnicx.kernel.errors import Forbidden
 
 API_BASE = "https://graph.facebook.com"
 API_VERSION = "v21.0"
@@ -55,3 +56,19 @@ def api_error(provider: str, response: httpx.Response) -> ApiError:
         message,
         transient_codes=THROTTLED,
     )
+
+
+def client(access_token: str, api_base: str) -> httpx.Client:
+    """An HTTP client for the Graph API's version omnicx speaks, with a bearer access token."""
+    return httpx.Client(
+        base_url=f"{api_base.rstrip('/')}/{API_VERSION}",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=TIMEOUT_SECONDS,
+    )
+
+
+def challenge_answer(verify_token: str, *, mode: str, token: str, challenge: str) -> str:
+    """The subscription handshake: the challenge back when the verify token is the inbox's, else Forbidden."""
+    if mode != "subscribe" or not token_matches(verify_token, token):
+        raise Forbidden("the verify token does not match this inbox")
+    return challenge

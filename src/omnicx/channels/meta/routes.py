@@ -21,7 +21,7 @@ from fastapi.responses import PlainTextResponse, Response
 from omnicx.channels.meta import graph
 from omnicx.channels.meta.adapter import INSTAGRAM, MESSENGER, MetaChannel, events
 from omnicx.channels.webhooks import apply_statuses, apply_watermarks, provider_inbox, receive, refused
-from omnicx.kernel.errors import Forbidden, Invalid
+from omnicx.kernel.errors import Invalid
 from omnicx.kernel.runtime import Runtime
 
 
@@ -48,9 +48,10 @@ def webhook_router(meta: MetaChannel) -> APIRouter:
     ) -> PlainTextResponse:
         """Meta's subscription handshake: the challenge back when the verify token is the inbox's, else 403."""
         inbox = await provider_inbox(request.app.state.runtime, meta.channel, inbox_id)
-        if mode != "subscribe" or not graph.token_matches(inbox.credentials["verify_token"], token):
-            raise Forbidden("the verify token does not match this inbox")
-        return PlainTextResponse(challenge)
+        answer = graph.challenge_answer(
+            inbox.credentials["verify_token"], mode=mode, token=token, challenge=challenge
+        )
+        return PlainTextResponse(answer)
 
     @router.post(
         "/{inbox_id}/webhook",

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
-
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.numbers import e164, phone_number
-from omnicx.channels.provider_api import ProviderError
+from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.sms import twilio
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
@@ -45,13 +43,8 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     if not credentials.get("account_sid", "").startswith("AC") or not credentials.get("auth_token"):
         raise Invalid("an SMS inbox needs its Twilio account_sid (AC...) and auth_token")
     number = phone_number(address)
-    try:
-        with _api(credentials) as api:
-            owned = api.owns_number(number)
-    except ProviderError as error:
-        raise Invalid(f"Twilio refused the account: {error}") from error
-    except httpx.HTTPError as error:
-        raise Invalid(f"Twilio could not be reached: {error}") from error
+    with account_check("Twilio", "refused the account"), _api(credentials) as api:
+        owned = api.owns_number(number)
     if not owned:
         raise Invalid(f"the Twilio account {credentials['account_sid']} has no number {number}")
     kept = {k: v for k, v in credentials.items() if k in KEYS and v}

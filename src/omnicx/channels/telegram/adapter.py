@@ -15,10 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from omnicx.channels.base import DeliveryFailed, SendResult
-from omnicx.channels.provider_api import ProviderError
+from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.telegram import botapi
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage
@@ -63,13 +61,11 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     if not credentials.get("bot_token"):
         raise Invalid("a Telegram inbox needs its bot_token")
     wanted = address.strip().removeprefix("@")
-    try:
-        with _api(credentials) as api:
-            bot = api.get_me()
-    except ProviderError as error:
-        raise Invalid(f"Telegram refused the bot token: {_hidden(error, credentials)}") from error
-    except httpx.HTTPError as error:
-        raise Invalid(f"Telegram could not be reached: {_hidden(error, credentials)}") from error
+    with (
+        account_check("Telegram", "refused the bot token", hidden=credentials["bot_token"]),
+        _api(credentials) as api,
+    ):
+        bot = api.get_me()
     username = str(bot.get("username") or "")
     if not username or username.casefold() != wanted.casefold():
         raise Invalid(f"the bot token is @{username or '?'}'s, not @{wanted}")
@@ -100,13 +96,11 @@ def connect(connection: Connection) -> ProvenAccount:
     url = _webhook_url(connection)
     credentials = connection.account.credentials
     secret = secrets.token_urlsafe(32)  # A-Z a-z 0-9 _ -: the characters Telegram allows, 43 of them
-    try:
-        with _api(credentials) as api:
-            api.set_webhook(url, secret)
-    except ProviderError as error:
-        raise Invalid(f"Telegram refused the webhook: {_hidden(error, credentials)}") from error
-    except httpx.HTTPError as error:
-        raise Invalid(f"Telegram could not be reached: {_hidden(error, credentials)}") from error
+    with (
+        account_check("Telegram", "refused the webhook", hidden=credentials["bot_token"]),
+        _api(credentials) as api,
+    ):
+        api.set_webhook(url, secret)
     return ProvenAccount(
         address=connection.account.address, credentials={**credentials, "secret_token": secret}
     )

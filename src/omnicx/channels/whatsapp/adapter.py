@@ -11,11 +11,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.numbers import e164, phone_number
-from omnicx.channels.provider_api import ProviderError
+from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
@@ -52,13 +50,8 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     if missing:
         raise Invalid(f"a WhatsApp inbox needs its {', '.join(missing)}")
     number = phone_number(address)
-    try:
-        with _api(credentials) as api:
-            shown = api.display_number()
-    except ProviderError as error:
-        raise Invalid(f"the Graph API refused the account: {error}") from error
-    except httpx.HTTPError as error:
-        raise Invalid(f"the Graph API could not be reached: {error}") from error
+    with account_check("the Graph API", "refused the account"), _api(credentials) as api:
+        shown = api.display_number()
     if e164(shown) != number:
         raise Invalid(
             f"phone number id {credentials['phone_number_id']} is {shown or 'no number'}, not {number}"

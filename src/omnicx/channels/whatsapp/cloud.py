@@ -11,7 +11,7 @@ import httpx
 
 from omnicx.channels.meta import graph
 from omnicx.channels.meta.graph import API_BASE, API_VERSION, SIGNATURE_HEADER, signature_valid, token_matches
-from omnicx.channels.provider_api import TIMEOUT_SECONDS, ApiClient, ApiError, ProviderError
+from omnicx.channels.provider_api import ApiClient, ApiError, ProviderError
 from omnicx.inbox.enums import DeliveryStatus
 
 __all__ = [
@@ -46,13 +46,7 @@ class GraphApi(ApiClient):
 
     def __init__(self, phone_number_id: str, access_token: str, *, api_base: str = API_BASE) -> None:
         self.phone_number_id = phone_number_id
-        super().__init__(
-            httpx.Client(
-                base_url=f"{api_base.rstrip('/')}/{API_VERSION}",
-                headers={"Authorization": f"Bearer {access_token}"},
-                timeout=TIMEOUT_SECONDS,
-            )
-        )
+        super().__init__(graph.client(access_token, api_base))
 
     def display_number(self) -> str:
         """The number the phone number id belongs to, as WhatsApp shows it (`+33 1 99 00 12 34`)."""

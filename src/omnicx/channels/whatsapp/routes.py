@@ -17,11 +17,12 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from omnicx.channels.meta import graph
 from omnicx.channels.webhooks import apply_statuses, provider_inbox, receive, refused
 from omnicx.channels.whatsapp import cloud
 from omnicx.channels.whatsapp.adapter import PREFIX, inbound, status_reports
 from omnicx.inbox.enums import MessagingChannel
-from omnicx.kernel.errors import Forbidden, Invalid
+from omnicx.kernel.errors import Invalid
 from omnicx.kernel.runtime import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=["channels"])
@@ -41,9 +42,10 @@ async def verify_webhook(
 ) -> PlainTextResponse:
     """Meta's subscription handshake: the challenge back when the verify token is the inbox's, else 403."""
     inbox = await provider_inbox(request.app.state.runtime, MessagingChannel.WHATSAPP, inbox_id)
-    if mode != "subscribe" or not cloud.token_matches(inbox.credentials["verify_token"], token):
-        raise Forbidden("the verify token does not match this inbox")
-    return PlainTextResponse(challenge)
+    answer = graph.challenge_answer(
+        inbox.credentials["verify_token"], mode=mode, token=token, challenge=challenge
+    )
+    return PlainTextResponse(answer)
 
 
 @router.post("/{inbox_id}/webhook", responses=SIGNED, summary="WhatsApp: messages and statuses")
