@@ -5,6 +5,7 @@ each message shows its channel; a customer who only claimed who they are cannot 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from omnicx.app.cli import app
 from omnicx.channels.sms.simulator import TwilioSimulator
+from omnicx.channels.whatsapp.simulator import WhatsAppSimulator
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service
@@ -22,11 +24,18 @@ from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
 from tests.channels.test_sms import CUSTOMER, incoming, post_signed, simulator, sms_inbox
+from tests.channels.test_whatsapp import graph, post, wa_inbox, writes
 from tests.conftest import World
 from tests.helpers import page_csrf, sign_in
 from tests.inbox.conftest import chat_inbox, drain, inbound
 
-__all__ = ["chat_inbox", "simulator", "sms_inbox"]  # fixtures shared with the channel tests
+__all__ = [
+    "chat_inbox",
+    "graph",
+    "simulator",
+    "sms_inbox",
+    "wa_inbox",
+]  # fixtures shared with the channel tests
 
 
 def _chat_conversation(db: Session, world: World, inbox: InboxPublic, *, verified: bool) -> uuid.UUID:
@@ -177,3 +186,26 @@ def test_the_cli_lists_the_reply_channels_and_replies_through_one(
     assert f"on inbox {sms_inbox.id}" in sent.output
     drain(runtime)
     assert [s.form["Body"] for s in simulator[0].sent] == ["Ready for pickup"]
+
+
+def test_their_answer_on_the_new_channel_opens_its_window_there(
+    client: TestClient, db: Session, runtime: Runtime, world: World, chat_inbox: InboxPublic,
+    wa_inbox: InboxPublic, graph: tuple[WhatsAppSimulator, str],
+) -> None:  # fmt: skip
+    conversation_id = _chat_conversation(db, world, chat_inbox, verified=True)
+
+    def by_whatsapp(body: dict[str, object]) -> Any:
+        return client.post(
+            f"/api/v1/inbox/conversations/{conversation_id}/messages",
+            json={**body, "via_inbox_id": str(wa_inbox.id)},
+            headers=world.token(Role.AGENT),
+        )
+
+    closed = by_whatsapp({"text": "Your lamp is repaired."})
+    assert closed.status_code == 422 and closed.json()["code"] == "outside_window"  # never wrote there
+    assert by_whatsapp({"template": {"name": "repair_ready", "language": "en"}}).status_code == 201
+    assert post(client, wa_inbox, writes("Great, thanks!", wamid="wamid.C1")).status_code == 200
+    db.rollback()
+    assert {r.conversation_id for r in db.execute(select(Message.conversation_id))} == {conversation_id}
+    db.rollback()
+    assert by_whatsapp({"text": "See you tomorrow."}).status_code == 201  # their answer opened the window

@@ -72,10 +72,11 @@ def account_check(provider: str, refusal: str, *, hidden: str | None = None) -> 
     try:
         yield
     except ProviderError as error:
-        raise Invalid(f"{provider} {refusal}: {_without(str(error), hidden)}") from error
+        raise Invalid(f"{provider} {refusal}: {without(str(error), hidden)}") from error
     except httpx.HTTPError as error:
-        raise Invalid(f"{provider} could not be reached: {_without(str(error), hidden)}") from error
+        raise Invalid(f"{provider} could not be reached: {without(str(error), hidden)}") from error
 
 
-def _without(text: str, hidden: str | None) -> str:
+def without(text: str, hidden: str | None) -> str:
+    """`text` with `hidden` (a token that is part of a provider's URLs) taken out."""
     return text.replace(hidden, "<token>") if hidden else text

@@ -14,7 +14,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.inbox.enums import (
@@ -213,6 +224,12 @@ class Message(IdMixin, TimestampMixin, Base):
     via_contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("inbox_contact.id", ondelete="SET NULL"), default=None
     )
+
+
+def message_contact_id() -> ColumnElement[uuid.UUID]:
+    """The contact a message came from or went to (with `Message` joined to its `Conversation`): the one on
+    another channel when the conversation moved there, else the conversation's own."""
+    return func.coalesce(Message.via_contact_id, Conversation.contact_id)
 
 
 class ConversationEvent(IdMixin, Base):

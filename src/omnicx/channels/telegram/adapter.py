@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from omnicx.channels.base import DeliveryFailed, SendResult
-from omnicx.channels.provider_api import ProviderError, account_check
+from omnicx.channels.provider_api import ProviderError, account_check, without
 from omnicx.channels.telegram import botapi
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import InboundMessage, OutboundMessage
@@ -44,12 +44,6 @@ def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
 
 def _api(credentials: dict[str, str]) -> botapi.BotApi:
     return botapi.BotApi(credentials["bot_token"], api_base=credentials.get("api_base") or botapi.API_BASE)
-
-
-def _hidden(error: Exception, credentials: dict[str, str]) -> str:
-    """The error's text without the bot token, which is part of every URL the API is called at."""
-    token = credentials.get("bot_token")
-    return str(error).replace(token, "<bot token>") if token else str(error)
 
 
 def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
@@ -180,5 +174,5 @@ class TelegramAdapter:
         except ProviderError as error:
             if error.error.transient:
                 raise
-            raise DeliveryFailed(_hidden(error, message.credentials)) from error
+            raise DeliveryFailed(without(str(error), message.credentials.get("bot_token"))) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=sent or None)

@@ -23,7 +23,7 @@ from omnicx.inbox.enums import (
     MessageKind,
 )
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
-from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.models import Contact, Conversation, Inbox, Message, message_contact_id
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
 from omnicx.inbox.service.canned import expand_canned
 from omnicx.inbox.service.continuation import route_reply
@@ -305,7 +305,7 @@ def advance_until(
     messages = session.scalars(
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Contact, Contact.id == message_contact_id())
         .where(
             Message.inbox_id == inbox_id,
             Message.kind == MessageKind.OUTGOING,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.inbox.enums import MessageKind, MessagingChannel
 from omnicx.inbox.errors import OutsideWindow
-from omnicx.inbox.models import Conversation, Message
+from omnicx.inbox.models import Conversation, Message, message_contact_id
 from omnicx.inbox.schemas import TemplateMessage
 
 STANDARD = timedelta(hours=24)
@@ -67,7 +67,7 @@ def reply_window(
         .where(
             Message.inbox_id == inbox_id,
             Message.kind == MessageKind.INCOMING,
-            Conversation.contact_id == contact_id,
+            message_contact_id() == contact_id,
         )
     )
     agent = HUMAN_AGENT_WINDOWS.get(channel)
