@@ -11,14 +11,17 @@ from sqlalchemy.orm import Session
 
 from omnicx.app.wiring import wire
 from omnicx.commerce.models import Order
-from omnicx.demo.live import Simulation
+from omnicx.demo.live import SHOP_IDS, Simulation
 from omnicx.demo.providers import RunningProviders
 from omnicx.demo.service import seed_demo, seed_world
 from omnicx.demo.sizes import Size
-from omnicx.inbox.models import Conversation, Message
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.enums import DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking.models import Event, TrackingSession
+from tests.helpers import ThreadServer
 
 TINY = Size(customers=30, days=10, orders=10, conversations=8, offline_touches=4)
 
@@ -87,3 +90,48 @@ def test_start_and_stop(runtime: Runtime, workspace_id: uuid.UUID) -> None:
         simulation._stop.wait(0.05)
     simulation.stop()
     assert not simulation._thread.is_alive()
+
+
+def test_customers_on_provider_channels_write_through_signed_webhooks_and_their_phones_confirm_the_replies(
+    runtime: Runtime, app: object, db: Session, workspace_id: uuid.UUID, demo_providers: RunningProviders
+) -> None:
+    wire()
+    with ThreadServer(app) as server:
+        simulation = Simulation(runtime, workspace_id, providers=demo_providers, server=server.url)
+        with runtime.sessions() as session:
+            inboxes = inbox_service.list_inboxes(session, workspace_id=workspace_id)
+        providers = [inbox for inbox in inboxes if inbox.channel in SHOP_IDS]
+        assert {inbox.channel for inbox in providers} == set(SHOP_IDS)
+        for inbox in providers:
+            handset = simulation._handset(inbox)
+            assert handset is not None, inbox.channel
+            with runtime.sessions() as session:
+                simulation._write(
+                    session, inbox, handset, simulation._person(), "Bonjour, ma lampe est arrivée ?"
+                )
+        conversations = [conversation for conversation, _ in simulation.state.waiting]
+        assert len(conversations) == len(providers)  # each message was stored by its webhook, once
+        with runtime.sessions() as session:
+            for _ in providers:
+                simulation._answer(session)
+        worker = Worker(runtime, "test-live")
+        while worker.run_once():
+            pass
+        simulation._confirm()
+    rows = db.execute(
+        select(Message.kind, Message.delivery_status, Inbox.channel, Contact.claimed, Contact.customer_id)
+        .join(Inbox, Inbox.id == Message.inbox_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Message.conversation_id.in_(conversations))
+    ).all()
+    db.rollback()
+    incoming = [row for row in rows if row.kind is MessageKind.INCOMING]
+    # The provider vouched for each sender (a signed webhook): verified contacts, on a customer profile.
+    assert len(incoming) == len(providers)
+    assert all(not row.claimed and row.customer_id is not None for row in incoming)
+    statuses = {row.channel: row.delivery_status for row in rows if row.kind is MessageKind.OUTGOING}
+    assert set(statuses) == set(SHOP_IDS)
+    # Twilio and Meta report delivered then read through the signed callbacks; Telegram reports nothing.
+    expected = dict.fromkeys(SHOP_IDS, DeliveryStatus.READ) | {MessagingChannel.TELEGRAM: DeliveryStatus.SENT}
+    assert statuses == expected

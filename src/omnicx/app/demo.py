@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from omnicx.demo.service import DemoCredential
 
 from omnicx.app.wiring import wire
-from omnicx.demo.providers import DEFAULT_PORT, start_providers
+from omnicx.demo.providers import DEFAULT_PORT, RunningProviders, start_providers
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.i18n import gettext as _
@@ -135,6 +135,8 @@ def demo(
     from omnicx.kernel.runtime import build_runtime
 
     settings = Settings()
+    if "base_url" not in settings.model_fields_set:  # not configured: the address this demo serves on
+        settings = settings.model_copy(update={"base_url": f"http://{_loopback(host)}:{port}"})
     prepare_data_dir(settings)
     console.print(_("Data directory: %(path)s") % {"path": settings.data_dir})
     with console.status(_("Migrating the database…")):
@@ -158,9 +160,14 @@ def demo(
             runtime.close()
         _welcome(workspace.name, credentials, f"http://{host}:{port}/")
         if serve:
-            _serve(settings, workspace.id, host=host, port=port, live=live)
+            _serve(settings, workspace.id, host=host, port=port, live=live, providers=providers)
     finally:
         providers.stop()
+
+
+def _loopback(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
 
 
 def _welcome(name: str, credentials: list[DemoCredential], url: str) -> None:
@@ -176,15 +183,24 @@ def _welcome(name: str, credentials: list[DemoCredential], url: str) -> None:
         print(f"signin {credential.role.value} {credential.email} {credential.password}", flush=True)
 
 
-def _serve(settings: Settings, workspace_id: uuid.UUID, *, host: str, port: int, live: bool) -> None:
-    """Serve until Ctrl+C, with the live simulation beside the server when asked and the demo's outgoing mail
-    going to a local sink; all stop together."""
+def _serve(
+    settings: Settings,
+    workspace_id: uuid.UUID,
+    *,
+    host: str,
+    port: int,
+    live: bool,
+    providers: RunningProviders,
+) -> None:
+    """Serve until Ctrl+C, with the live simulation beside the server when asked (its customers write through
+    the demo's providers) and the demo's outgoing mail going to a local sink; all stop together."""
     from omnicx.app.cli import run_server
     from omnicx.demo.live import start_live
     from omnicx.demo.mailsink import start_mail_sink
 
     def simulate(runtime: Runtime) -> Callable[[], None]:
-        return start_live(runtime, workspace_id).stop
+        server = f"http://{_loopback(host)}:{port}"
+        return start_live(runtime, workspace_id, providers=providers, server=server).stop
 
     sink = start_mail_sink(settings)
     console.print(_("Serving on %(url)s (Ctrl+C to stop)") % {"url": f"http://{host}:{port}/"})

@@ -1,7 +1,9 @@
 """Public face of the channels: what other domains use of them. The demo runs the providers' local stand-ins
 (`sms/simulator.py`, `whatsapp/simulator.py`, `meta/simulator.py`, `telegram/simulator.py`) so its provider
-inboxes are proven and its replies delivered over real HTTP."""
+inboxes are proven and its replies delivered over real HTTP, and its live simulation writes and confirms
+through the providers' signed webhooks (`handsets.py`)."""
 
+from omnicx.channels.handsets import Customer, Handset, telegram_webhook
 from omnicx.channels.meta.simulator import MetaSimulator
 from omnicx.channels.sms.simulator import SentMessage, TwilioSimulator
 from omnicx.channels.telegram.simulator import TelegramSimulator
@@ -13,7 +15,9 @@ from omnicx.channels.whatsapp.simulator import (
 )
 
 __all__ = [
+    "Customer",
     "GraphRequest",
+    "Handset",
     "MetaSimulator",
     "SentMessage",
     "TelegramSimulator",
@@ -21,4 +25,5 @@ __all__ = [
     "WhatsAppSimulator",
     "message_notification",
     "status_notification",
+    "telegram_webhook",
 ]

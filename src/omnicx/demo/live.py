@@ -4,6 +4,11 @@ A background thread shares the server's runtime (so what the services publish af
 SSE streams) and every few seconds makes one small thing happen through the product's services: a visit
 (collected like SDK traffic, processed by the worker), a new chat or email, an agent's reply, an order placed
 or moved one step, a stock count. An error is logged and the next tick goes on; stopping is immediate.
+
+On the provider channels (SMS, WhatsApp, Messenger, Instagram, Telegram) customers write through the providers'
+signed webhooks, posted to the server by the channels' handsets as the providers would; every tick, what the
+providers' local stand-ins accepted for them is confirmed delivered and read the same way. A Telegram bot whose
+webhook the stand-in has not been told since it started (a restarted demo) is written to directly instead.
 """
 
 from __future__ import annotations
@@ -16,19 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.channels import service as channels_service
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OutOfStock
 from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, StockSet
-from omnicx.demo.desk import inbound, principal_for
+from omnicx.demo.desk import SOCIAL_IDS, inbound, principal_for
+from omnicx.demo.providers import SHOP_DISPLAY, SHOP_INSTAGRAM_ID, SHOP_NUMBER, SHOP_PAGE_ID, RunningProviders
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
 from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person, demo_phone
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import DeliveryStatus
-from omnicx.inbox.schemas import ReplyCreate, StatusReport
+from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
+from omnicx.inbox.schemas import InboxPublic, ReplyCreate, StatusReport
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.runtime import Runtime
@@ -39,6 +47,14 @@ log = logging.getLogger(__name__)
 LIVE_SOURCE = "Demo live traffic"
 TICK_SECONDS = 3.0
 NAMES = ("Inès Garnier", "Rizky Pratama", "Martina Roca", "Oliver Grant", "Manon Petit", "Ayu Lestari")
+# The shop's id on each provider channel, as the provider names it in what it posts.
+SHOP_IDS = {
+    MessagingChannel.SMS: SHOP_NUMBER,
+    MessagingChannel.WHATSAPP: SHOP_DISPLAY,
+    MessagingChannel.MESSENGER: SHOP_PAGE_ID,
+    MessagingChannel.INSTAGRAM: SHOP_INSTAGRAM_ID,
+    MessagingChannel.TELEGRAM: "",
+}
 
 
 @dataclass
@@ -55,11 +71,21 @@ class Simulation:
     """The running simulation; `stop()` ends it (the current tick finishes first, at most a few seconds)."""
 
     def __init__(
-        self, runtime: Runtime, workspace_id: uuid.UUID, *, tick_seconds: float = TICK_SECONDS
+        self,
+        runtime: Runtime,
+        workspace_id: uuid.UUID,
+        *,
+        tick_seconds: float = TICK_SECONDS,
+        providers: RunningProviders | None = None,
+        server: str = "",
     ) -> None:
         self.runtime = runtime
         self.workspace_id = workspace_id
         self.tick_seconds = tick_seconds
+        self.providers = providers
+        self.server = server.rstrip("/")
+        self.handsets: dict[uuid.UUID, channels_service.Handset] = {}
+        self.client = httpx.Client(timeout=10)
         self.rng = random.Random()
         self.state = _State()
         self.ticks = 0
@@ -73,6 +99,7 @@ class Simulation:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=15)
+        self.client.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds * self.rng.uniform(0.5, 1.5)):
@@ -94,6 +121,10 @@ class Simulation:
                 action(session)
         except Exception:
             log.exception("demo live simulation: %s failed; going on", action.__name__)
+        try:
+            self._confirm()
+        except Exception:
+            log.exception("demo live simulation: confirming deliveries failed; going on")
         self.ticks += 1
 
     def _person(self) -> Person:
@@ -167,6 +198,42 @@ class Simulation:
             single=False,
         )
 
+    def _handset(self, inbox: InboxPublic) -> channels_service.Handset | None:
+        """The handset posting to `inbox` as its provider would, if the demo's providers hold its account."""
+        if inbox.id in self.handsets:
+            return self.handsets[inbox.id]
+        if self.providers is None or not self.server or inbox.channel not in SHOP_IDS:
+            return None
+        account = dict(self.providers.accounts[inbox.channel])
+        if inbox.channel is MessagingChannel.TELEGRAM:
+            account |= channels_service.telegram_webhook(self.providers.telegram, account["bot_token"])
+            if not account["webhook_url"]:
+                return None  # not told since the stand-in started: written to directly
+        handset = channels_service.Handset(
+            channel=inbox.channel,
+            inbox_id=inbox.id,
+            account=account,
+            server=self.server,
+            base_url=self.runtime.settings.base_url,
+            client=self.client,
+        )
+        self.handsets[inbox.id] = handset
+        return handset
+
+    def _confirm(self) -> None:
+        """The customers' phones confirm what the providers' stand-ins accepted for them: delivered, then read."""
+        if self.providers is None:
+            return
+        simulators = {
+            MessagingChannel.SMS: self.providers.twilio,
+            MessagingChannel.WHATSAPP: self.providers.whatsapp,
+            MessagingChannel.MESSENGER: self.providers.meta,
+            MessagingChannel.INSTAGRAM: self.providers.meta,
+        }
+        for handset in list(self.handsets.values()):
+            if handset.channel in simulators:
+                handset.confirm(simulators[handset.channel], shop=SHOP_IDS[handset.channel])
+
     def _message(self, session: Session) -> None:
         """A customer writes on one of the inboxes, in one of the four languages."""
         inboxes = inbox_service.list_inboxes(session, workspace_id=self.workspace_id)
@@ -176,6 +243,10 @@ class Simulation:
         exchange = self.rng.choice(SCRIPTS[self.rng.choice(LANGUAGES)])
         filled = {"order": f"ML-{self.rng.randint(10000, 99999)}", "product": self.rng.choice(ITEMS).product}
         person = self._person()
+        handset = self._handset(inbox)
+        if handset is not None:
+            self._write(session, inbox, handset, person, exchange.opening.format(**filled))
+            return
         message = inbound(
             inbox,
             person,
@@ -186,6 +257,24 @@ class Simulation:
         )
         received = inbox_service.receive(session, inbox_id=inbox.id, message=message)
         self.state.waiting.append((received.conversation_id, inbox.id))
+
+    def _write(
+        self,
+        session: Session,
+        inbox: InboxPublic,
+        handset: channels_service.Handset,
+        person: Person,
+        text: str,
+    ) -> None:
+        """The customer writes from their phone or social account: through the provider's signed webhook."""
+        channel_id = (
+            str(SOCIAL_IDS[inbox.channel] + person.index) if inbox.channel in SOCIAL_IDS else person.phone
+        )
+        session.rollback()  # the server's request stores the message: this thread holds nothing meanwhile
+        handset.write(channels_service.Customer(channel_id, person.name), text, shop=SHOP_IDS[inbox.channel])
+        history = inbox_service.contact_messages(session, inbox_id=inbox.id, source_id=channel_id, limit=1)
+        if history:
+            self.state.waiting.append((history[-1].conversation_id, inbox.id))
 
     def _answer(self, session: Session) -> None:
         """An agent answers the oldest conversation the simulation opened."""
@@ -202,7 +291,8 @@ class Simulation:
             conversation_id=conversation_id,
             data=ReplyCreate(text=text),
         )
-        if sent.provider_message_id:  # the demo's customers are fictional: their provider confirms at once
+        if sent.provider_message_id and inbox_id not in self.handsets:
+            # Chat and email have no provider callbacks: the demo's customers confirm at once.
             report = StatusReport(
                 provider_message_id=sent.provider_message_id, status=DeliveryStatus.DELIVERED
             )
@@ -270,6 +360,9 @@ class Simulation:
         )
 
 
-def start_live(runtime: Runtime, workspace_id: uuid.UUID) -> Simulation:
-    """Start the simulation on the server's runtime; returns it (call `stop()` on shutdown)."""
-    return Simulation(runtime, workspace_id).start()
+def start_live(
+    runtime: Runtime, workspace_id: uuid.UUID, *, providers: RunningProviders | None = None, server: str = ""
+) -> Simulation:
+    """Start the simulation on the server's runtime; returns it (call `stop()` on shutdown). With the demo's
+    `providers` and the `server`'s address, customers on the provider channels write through the webhooks."""
+    return Simulation(runtime, workspace_id, providers=providers, server=server).start()
