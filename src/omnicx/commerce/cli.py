@@ -1,5 +1,6 @@
 """CLI of the commerce domain: `omnicx commerce import-products`, `location-add`, `location-edit`,
-`product-edit`, `variant-edit`, `stock`, `reserve`, `release`, `sweep`, `shopify-secret`, `sales`."""
+`product-edit`, `variant-edit`, `stock`, `reserve`, `release`, `sweep`, `shopify-secret`, `sales`, `storefront`,
+`offer`."""
 
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce import service
-from omnicx.commerce.enums import LocationKind
+from omnicx.commerce.enums import LocationKind, OfferKind
 from omnicx.commerce.errors import LocationNotFound
 from omnicx.commerce.money import format_money
 from omnicx.commerce.schemas import (
     LineRequest,
     LocationCreate,
     LocationUpdate,
+    OfferCreate,
     ProductUpdate,
     ReservationCreate,
     SalesReport,
+    StorefrontUpdate,
     VariantUpdate,
 )
+from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.cli_support import (
     FormatOpt,
     FromDayOpt,
@@ -254,6 +259,59 @@ def shopify_secret(
         value = service.set_shopify_secret(session, workspace_id=ws.id, secret=secret)
     console.print(f"Webhook secret for [bold]{workspace}[/] (shown once):")
     print(value)
+
+
+@app.command("storefront")
+@fail_on_domain_error
+def storefront(
+    workspace: WorkspaceOpt,
+    product_url: Annotated[
+        str | None, typer.Option(help="The shop's product page, with {sku} where the SKU goes.")
+    ] = None,
+    cart_url: Annotated[str | None, typer.Option(help="The shop's cart page.")] = None,
+) -> None:
+    """Show, or set, where the product cards and cart links sent from conversations lead."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        found = service.get_storefront(session, workspace_id=ws.id)
+        if product_url is not None or cart_url is not None:
+            data = StorefrontUpdate(
+                product_url=found.product_url if product_url is None else product_url,
+                cart_url=found.cart_url if cart_url is None else cart_url,
+            )
+            found = service.set_storefront(session, workspace_id=ws.id, data=data)
+    console.print(f"Product page: {found.product_url or '—'}")
+    console.print(f"Cart page:    {found.cart_url or '—'}")
+
+
+@app.command("offer")
+@fail_on_domain_error
+def offer(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="The conversation to sell in.")],
+    workspace: WorkspaceOpt,
+    line: Annotated[list[str], typer.Option(help="SKU:QUANTITY, once per item (a bare SKU is one unit).")],
+    kind: Annotated[OfferKind, typer.Option(help="A product card, a cart link or a pickup hold.")] = (
+        OfferKind.PRODUCT
+    ),
+    location: Annotated[str | None, typer.Option(help="The store holding a pickup (code or id).")] = None,
+    note: Annotated[str, typer.Option(help="A sentence sent before the offer.")] = "",
+) -> None:
+    """Send a product card, a cart link or a pickup hold in a conversation, on its channel."""
+    lines = [_line(text) for text in line]
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        location_id = _location_id(session, ws.id, location) if location else None
+        data = OfferCreate(kind=kind, lines=lines, location_id=location_id, note=note)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        sent = service.send_offer(
+            session,
+            principal=principal,
+            conversation_id=conversation,
+            data=data,
+            base_url=runtime.settings.base_url,
+        )
+    console.print(sent.text)
+    console.print(f"Queued {sent.message_id}" + (f"; order {sent.order_id}" if sent.order_id else ""))
 
 
 def _sales_table(data: SalesReport) -> Table:

@@ -49,6 +49,15 @@ class NoticeKind(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
 
 
+class OfferKind(StrEnum):
+    """What an agent sends from a conversation to sell: a product card, a link to the customer's cart with the
+    items put in it, or a click-and-collect order held at a store with the link to follow it."""
+
+    PRODUCT = "product"
+    CART = "cart"
+    PICKUP = "pickup"
+
+
 class ShopifyTopic(StrEnum):
     """The Shopify webhook topics commerce accepts (`X-Shopify-Topic`), as Shopify spells them."""
 

@@ -231,3 +231,16 @@ class ShopifyWebhook(IdMixin, Base):
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Storefront(IdMixin, TimestampMixin, Base):
+    """Where the workspace's shop lives on the web: the patterns of its product pages and its cart page, which
+    the links agents send from a conversation point to."""
+
+    __tablename__ = "commerce_storefront"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), unique=True
+    )
+    product_url: Mapped[str] = mapped_column(String(2000), default="")
+    cart_url: Mapped[str] = mapped_column(String(2000), default="")

@@ -22,6 +22,8 @@ from omnicx.commerce.schemas import (
     LocationCreate,
     LocationPublic,
     LocationUpdate,
+    OfferCreate,
+    OfferResult,
     OrderCreate,
     OrderPublic,
     OrderSummary,
@@ -36,6 +38,8 @@ from omnicx.commerce.schemas import (
     StatusChange,
     StockPublic,
     StockSet,
+    StorefrontPublic,
+    StorefrontUpdate,
     VariantPublic,
     VariantUpdate,
 )
@@ -237,6 +241,39 @@ def set_cart_item(data: CartItemChange, session: SessionDep, principal: Manager)
 def checkout_cart(data: CartCheckout, session: SessionDep, principal: Manager) -> ReservationPublic:
     """Reserve the cart's items at one location until the checkout expires."""
     return service.checkout_cart(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.get("/storefront", response_model=StorefrontPublic)
+def get_storefront(session: SessionDep, principal: Reader) -> StorefrontPublic:
+    """Where the links sent from conversations lead: the shop's product page pattern and its cart page."""
+    return service.get_storefront(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/storefront", response_model=StorefrontPublic)
+def set_storefront(data: StorefrontUpdate, session: SessionDep, principal: Manager) -> StorefrontPublic:
+    return service.set_storefront(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.post("/conversations/{conversation_id}/offers", response_model=OfferResult, status_code=201)
+def send_offer(
+    conversation_id: uuid.UUID,
+    data: OfferCreate,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Action.INBOX_REPLY)],
+) -> OfferResult:
+    """Sell in a conversation, on its channel: a product card (price, availability per store, the product's
+    link), the customer's cart with these items and its link, or a click-and-collect order held at a store with
+    the link to follow it (needs `commerce.manage`). Sent as the agent's reply: the channel's rules apply (422
+    `outside_window` on WhatsApp after 24 hours); a refused reply holds no stock."""
+    runtime: Runtime = request.app.state.runtime
+    return service.send_offer(
+        session,
+        principal=principal,
+        conversation_id=conversation_id,
+        data=data,
+        base_url=runtime.settings.base_url,
+    )
 
 
 async def raw_body(request: Request) -> bytes:

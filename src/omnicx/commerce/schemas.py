@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, NoticeKind, OrderStatus, SalesChannel
+from omnicx.commerce.enums import (
+    Fulfilment,
+    LineStock,
+    LocationKind,
+    NoticeKind,
+    OfferKind,
+    OrderStatus,
+    SalesChannel,
+)
 from omnicx.kernel.text import PlainText
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"
@@ -155,6 +164,10 @@ class CustomerRef(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     user_id: PlainText | None = Field(default=None, max_length=200)
     anonymous_id: PlainText | None = Field(default=None, max_length=200)
+    customer_id: uuid.UUID | None = Field(
+        default=None,
+        description="A customer of the workspace already known (its profile id), e.g. a conversation's.",
+    )
 
 
 class OrderCreate(BaseModel):
@@ -212,6 +225,16 @@ class NoticePublic(BaseModel):
     inbox: str = ""
     conversation_id: uuid.UUID | None = None
     created_at: datetime
+
+
+class OrderReady(BaseModel):
+    """An order ready for pickup, as the listeners registered with `register_ready_listener` see it, in the
+    transaction that records its notice: whose it is and where to collect it."""
+
+    workspace_id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    location: str
 
 
 class OrderTracking(BaseModel):
@@ -373,3 +396,61 @@ class SalesReport(BaseModel):
     by_location: list[SalesRow]
     daily: list[SalesDay]
     top_products: list[TopProduct] = Field(description="Per currency, the SKUs with the most revenue.")
+
+
+URL_PATTERN = r"^https?://[^\s]{1,1990}$"
+
+
+class StorefrontPublic(BaseModel):
+    """The shop's pages the links sent from conversations open: `product_url` with `{sku}` in it, and the cart
+    page (which reads the customer's cart from omnicx). Empty: not set."""
+
+    product_url: str = ""
+    cart_url: str = ""
+
+
+class StorefrontUpdate(BaseModel):
+    product_url: str = Field(
+        default="",
+        max_length=2000,
+        description="The product page, with `{sku}` where the SKU goes (https://shop.example/products/{sku}).",
+    )
+    cart_url: str = Field(
+        default="", max_length=2000, description="The cart page (https://shop.example/cart)."
+    )
+
+    @model_validator(mode="after")
+    def _urls(self) -> StorefrontUpdate:
+        for name in ("product_url", "cart_url"):
+            value = getattr(self, name).strip()
+            if value and not re.fullmatch(URL_PATTERN, value):
+                raise ValueError(f"{name} must be an http(s) address")
+            setattr(self, name, value)
+        if self.product_url and "{sku}" not in self.product_url:
+            raise ValueError("product_url must contain {sku}")
+        return self
+
+
+class OfferCreate(BaseModel):
+    """Something to sell, sent in a conversation on its channel."""
+
+    kind: OfferKind
+    lines: list[LineRequest] = Field(min_length=1, max_length=10)
+    location_id: uuid.UUID | None = Field(
+        default=None, description="The store holding a pickup order (required for `pickup`)."
+    )
+    note: PlainText = Field(default="", max_length=1000, description="A sentence sent before the offer.")
+
+    @model_validator(mode="after")
+    def _store(self) -> OfferCreate:
+        if self.kind is OfferKind.PICKUP and self.location_id is None:
+            raise ValueError("a pickup offer needs the store (location_id)")
+        return self
+
+
+class OfferResult(BaseModel):
+    kind: OfferKind
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    text: str = Field(description="What was sent.")
+    order_id: uuid.UUID | None = Field(default=None, description="The pickup order placed (`pickup`).")

@@ -16,9 +16,17 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OrderStatus
+from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OfferKind, OrderStatus
 from omnicx.commerce.money import exponent, format_money, to_decimal
-from omnicx.commerce.schemas import SKU_PATTERN, LocationUpdate, ProductUpdate, VariantUpdate
+from omnicx.commerce.schemas import (
+    SKU_PATTERN,
+    LineRequest,
+    LocationUpdate,
+    OfferCreate,
+    ProductUpdate,
+    StorefrontUpdate,
+    VariantUpdate,
+)
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
@@ -224,7 +232,8 @@ def _catalogue_page(
     request: Request, session: SessionDep, principal: Principal, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     products = service.list_products(session, workspace_id=principal.workspace_id)
-    context = {"products": products, "error": error, **_helpers(principal)}
+    storefront = service.get_storefront(session, workspace_id=principal.workspace_id)
+    context = {"products": products, "storefront": storefront, "error": error, **_helpers(principal)}
     return render(request, "commerce/catalogue.html", context, status=status)
 
 
@@ -290,6 +299,103 @@ def edit_variant(
         save,
         to="/commerce/catalogue",
         page=lambda message, status: _catalogue_page(request, session, principal, message, status),
+        session=session,
+    )
+
+
+@router.post("/commerce/catalogue/storefront", response_class=HTMLResponse)
+def edit_storefront(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    product_url: Annotated[str, Form(max_length=2000)] = "",
+    cart_url: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Where the links agents send from conversations lead: the shop's product pages and its cart page."""
+    return redirect_or_page(
+        lambda: service.set_storefront(
+            session,
+            workspace_id=principal.workspace_id,
+            data=StorefrontUpdate(product_url=product_url, cart_url=cart_url),
+        ),
+        to="/commerce/catalogue",
+        page=lambda message, status: _catalogue_page(request, session, principal, message, status),
+        session=session,
+    )
+
+
+OFFER_NAMES = {
+    OfferKind.PRODUCT: N_("Product card"),
+    OfferKind.CART: N_("Cart link"),
+    OfferKind.PICKUP: N_("Hold for pickup at a store"),
+}
+Replier = Annotated[Principal, require(Action.INBOX_REPLY)]
+
+
+def _offer_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    conversation = inbox_service.get_conversation(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
+    )
+    context = {
+        "conversation": conversation,
+        "products": service.list_products(session, workspace_id=principal.workspace_id),
+        "stores": [
+            loc for loc in service.list_locations(session, workspace_id=principal.workspace_id) if loc.pickup
+        ],
+        "storefront": service.get_storefront(session, workspace_id=principal.workspace_id),
+        "kinds": [(kind.value, OFFER_NAMES[kind]) for kind in OfferKind],
+        "error": error,
+        **_helpers(principal),
+    }
+    return render(request, "commerce/offer.html", context, status=status)
+
+
+@router.get("/commerce/offers/new", response_class=HTMLResponse)
+def offer_page(
+    request: Request, session: SessionDep, principal: Replier, conversation: uuid.UUID
+) -> HTMLResponse:
+    """Sell in a conversation: pick items from the catalogue and send them as a card, a cart or a pickup."""
+    return _offer_page(request, session, principal, conversation)
+
+
+@router.post("/commerce/offers", response_class=HTMLResponse)
+def send_offer(
+    request: Request,
+    session: SessionDep,
+    principal: Replier,
+    conversation: Annotated[uuid.UUID, Form()],
+    kind: Annotated[OfferKind, Form()],
+    sku: Annotated[list[str], Form(max_length=10)],
+    quantity: Annotated[int, Form(ge=1, le=99)] = 1,
+    location_id: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    def send() -> object:
+        data = OfferCreate(
+            kind=kind,
+            lines=[LineRequest(sku=s, quantity=quantity) for s in sku],
+            location_id=uuid.UUID(location_id) if location_id.strip() else None,
+            note=note,
+        )
+        return service.send_offer(
+            session,
+            principal=principal,
+            conversation_id=conversation,
+            data=data,
+            base_url=request.app.state.runtime.settings.base_url,
+        )
+
+    return redirect_or_page(
+        send,
+        to=f"/inbox/conversations/{conversation}",
+        page=lambda message, status: _offer_page(request, session, principal, conversation, message, status),
         session=session,
     )
 

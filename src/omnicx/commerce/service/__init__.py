@@ -35,7 +35,14 @@ from omnicx.commerce.service.copy import (
     scan_order_lines,
     scan_orders,
 )
-from omnicx.commerce.service.notices import NOTIFY_READY_JOB, list_notifications, notify_ready, order_notices
+from omnicx.commerce.service.notices import (
+    NOTIFY_READY_JOB,
+    list_notifications,
+    notify_ready,
+    order_notices,
+    register_ready_listener,
+)
+from omnicx.commerce.service.offers import get_storefront, send_offer, set_storefront
 from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import (
     get_order,
@@ -101,6 +108,7 @@ __all__ = [
     "get_cart",
     "get_order",
     "get_product",
+    "get_storefront",
     "get_variant",
     "import_products",
     "list_locations",
@@ -121,6 +129,7 @@ __all__ = [
     "queue_reservation",
     "read_product_csv",
     "receive_webhook",
+    "register_ready_listener",
     "release_reservation",
     "reserve",
     "resolve_customer",
@@ -129,9 +138,11 @@ __all__ = [
     "sales_report",
     "scan_order_lines",
     "scan_orders",
+    "send_offer",
     "set_cart_item",
     "set_shopify_secret",
     "set_stock",
+    "set_storefront",
     "sign",
     "stock_alerts",
     "stores_with_stock",

@@ -143,8 +143,11 @@ def get_cart(session: Session, *, workspace_id: uuid.UUID, customer: CustomerRef
     return result
 
 
-def set_cart_item(session: Session, *, workspace_id: uuid.UUID, data: CartItemChange) -> CartPublic:
-    """Set one SKU's quantity in the shopper's cart (0 removes it); committed."""
+def set_cart_item(
+    session: Session, *, workspace_id: uuid.UUID, data: CartItemChange, commit: bool = True
+) -> CartPublic:
+    """Set one SKU's quantity in the shopper's cart (0 removes it); committed unless `commit` is False (the
+    caller's transaction goes on, as when an agent's offer puts items in the cart and then sends the link)."""
     variants_by_sku(session, workspace_id, [data.sku])
     now = utcnow()
     cart = _cart(session, workspace_id, _customer(session, workspace_id, data.customer), now)
@@ -163,7 +166,8 @@ def set_cart_item(session: Session, *, workspace_id: uuid.UUID, data: CartItemCh
     _schedule_check(session, cart, now)
     session.flush()
     result = _public(session, cart)
-    session.commit()
+    if commit:
+        session.commit()
     return result
 
 

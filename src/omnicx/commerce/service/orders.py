@@ -52,7 +52,16 @@ def new_order_token() -> str:
 
 
 def resolve_customer(session: Session, *, workspace_id: uuid.UUID, customer: CustomerRef) -> uuid.UUID | None:
-    """The identity-resolved customer behind a buyer's identifiers (None if all were blocked or suppressed)."""
+    """The identity-resolved customer behind a buyer's identifiers (None if all were blocked or suppressed); a
+    `customer_id` names a customer of the workspace directly (the one it was merged into, if it was), and is
+    refused (`Invalid`) when the workspace has no such customer."""
+    if customer.customer_id is not None:
+        current = identity_service.current_customer_ids(
+            session, workspace_id=workspace_id, customer_ids=[customer.customer_id]
+        )
+        if customer.customer_id not in current:
+            raise Invalid(f"no customer {customer.customer_id} in this workspace")
+        return current[customer.customer_id]
     identifiers = [
         Identifier(kind=kind, value=value)
         for kind, value in (
