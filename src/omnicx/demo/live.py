@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.channels import service as channels_service
 from omnicx.commerce import service as commerce_service
-from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.enums import Fulfilment, OfferKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OutOfStock
-from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, StockSet
+from omnicx.commerce.schemas import CustomerRef, LineRequest, OfferCreate, OrderCreate, StockSet
 from omnicx.demo.desk import SOCIAL_IDS, inbound, principal_for
 from omnicx.demo.providers import SHOP_DISPLAY, SHOP_INSTAGRAM_ID, SHOP_NUMBER, SHOP_PAGE_ID, RunningProviders
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
@@ -283,13 +283,22 @@ class Simulation:
         conversation_id, inbox_id = self.state.waiting.pop(0)
         members = auth_service.list_members(session, workspace_id=self.workspace_id)
         agent = next(m for m in members if m.role is Role.AGENT)
+        principal = principal_for(self.workspace_id, agent)
+        if self.rng.random() < 0.25:  # sometimes the answer sells: a product card from the catalogue
+            item = self.rng.choice(ITEMS)
+            offer = OfferCreate(kind=OfferKind.PRODUCT, lines=[LineRequest(sku=item.sku, quantity=1)])
+            commerce_service.send_offer(
+                session,
+                principal=principal,
+                conversation_id=conversation_id,
+                data=offer,
+                base_url=self.runtime.settings.base_url,
+            )
+            return
         language = self.rng.choice(LANGUAGES)
         text = self.rng.choice(SCRIPTS[language]).answer.format(order="ML-20431", product=ITEMS[0].product)
         sent = inbox_service.reply(
-            session,
-            principal=principal_for(self.workspace_id, agent),
-            conversation_id=conversation_id,
-            data=ReplyCreate(text=text),
+            session, principal=principal, conversation_id=conversation_id, data=ReplyCreate(text=text)
         )
         if sent.provider_message_id and inbox_id not in self.handsets:
             # Chat and email have no provider callbacks: the demo's customers confirm at once.

@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce.enums import Fulfilment, LocationKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OutOfStock
-from omnicx.commerce.schemas import CustomerRef, LineRequest, LocationCreate, LocationPublic, OrderCreate
-from omnicx.demo.world import ITEMS, Person, Purchase
+from omnicx.commerce.schemas import (
+    CustomerRef,
+    LineRequest,
+    LocationCreate,
+    LocationPublic,
+    OrderCreate,
+    StorefrontUpdate,
+)
+from omnicx.demo.world import ITEMS, SHOP, Person, Purchase
 
 LOCATIONS = (
     LocationCreate(code="warehouse-roissy", name="Roissy warehouse", kind=LocationKind.WAREHOUSE),
@@ -49,7 +56,8 @@ STORE_STEPS = (
 
 
 def seed_catalogue(session: Session, *, workspace_id: uuid.UUID, seed: int) -> list[LocationPublic]:
-    """Create the warehouse and the three stores, then import the catalogue with its stock in one go.
+    """Create the warehouse and the three stores, then import the catalogue with its stock in one go, and say
+    where the shop's product and cart pages are (the links agents send from conversations).
 
     The warehouse holds plenty; stores hold a little; a few variants are scarce or gone somewhere, so the stock
     alerts have something to show from the start.
@@ -77,6 +85,8 @@ def seed_catalogue(session: Session, *, workspace_id: uuid.UUID, seed: int) -> l
                 }
             )
     commerce_service.import_products(session, workspace_id=workspace_id, rows=rows)
+    links = StorefrontUpdate(product_url=f"{SHOP}/products/{{sku}}", cart_url=f"{SHOP}/cart")
+    commerce_service.set_storefront(session, workspace_id=workspace_id, data=links)
     return locations
 
 
