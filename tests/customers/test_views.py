@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
 from tests.customers.conftest import make_customer
-from tests.helpers import session_csrf, sign_in
+from tests.helpers import page_csrf, session_csrf, sign_in
 
 
 def _sign_in(client: TestClient, world: World, role: Role) -> None:
@@ -108,3 +108,31 @@ def test_a_merged_id_redirects_to_the_survivor(db: Session, client: TestClient, 
     assert response.status_code == 303
     assert response.headers["location"] == f"/customers/{survivor}"
     assert client.get(f"/customers/{uuid.uuid4()}").status_code == 404
+
+
+def test_staff_record_sms_and_whatsapp_consent_per_number_from_the_page(
+    db: Session, client: TestClient, world: World
+) -> None:
+    from omnicx.identity import service as identity_service
+    from omnicx.identity.schemas import Identifier, IdentifierKind
+
+    cid = make_customer(db, world.workspace.id, ("phone", "+33612345678"), name="Noa")
+    _sign_in(client, world, Role.ADMIN)
+    page = client.get(f"/customers/{cid}").text
+    assert 'data-consent-channel="sms"' in page and 'data-consent-channel="whatsapp"' in page
+    form = {
+        "csrf_token": page_csrf(client, f"/customers/{cid}"),
+        "value": "+33612345678",
+        "channel": "whatsapp",
+        "opted_out": "true",
+    }
+    recorded = client.post(f"/customers/{cid}/consent", data=form, follow_redirects=False)
+    assert recorded.status_code == 303, recorded.text
+    phone = Identifier(kind=IdentifierKind.PHONE, value="+33612345678")
+    workspace_id = world.workspace.id
+    assert identity_service.opted_out(db, workspace_id=workspace_id, identifier=phone, channel="whatsapp")
+    assert not identity_service.opted_out(db, workspace_id=workspace_id, identifier=phone, channel="sms")
+    db.rollback()
+    assert "WhatsApp · +33612345678" in client.get(f"/customers/{cid}").text
+    refused = client.post(f"/customers/{cid}/consent", data={**form, "channel": "fax"})
+    assert refused.status_code == 422 and "SMS or WhatsApp" in refused.text

@@ -19,7 +19,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import ConsentChange, ErasureStatus, IdentifierKind
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.errors import DomainError
+from omnicx.kernel.errors import DomainError, Invalid
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.forms import see_other
@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 
 # This module's entries in the navigation frame (registered by `omnicx.app.wiring`).
 NAV = [NavItem("customers", N_("Customers"), "/customers", Action.CUSTOMERS_READ, 10)]
+# The channels whose recipients opt out by keyword (STOP), per phone number: what the page records for them.
+CONSENT_CHANNELS = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
 
 Reader = Annotated[Principal, require(Action.CUSTOMERS_READ)]
 Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
@@ -128,6 +130,8 @@ def _detail_page(
         "consents": identity_service.customer_consents(
             session, workspace_id=principal.workspace_id, customer_id=view.customer.id
         ),
+        "consent_channels": list(CONSENT_CHANNELS.items()),
+        "consent_names": CONSENT_CHANNELS,
         "error": error,
         "suppressed": suppressed,
     }
@@ -173,8 +177,11 @@ def customer_consent(
     opted_out: Annotated[bool, Form()],
     channel: Annotated[str, Form(max_length=32)] = "sms",
 ) -> Response:
-    """Record that the customer's phone number opted out of a channel, or back in (said on a call, in store)."""
+    """Record that the customer's phone number opted out of a channel (SMS or WhatsApp), or back in (said on a
+    call, in store)."""
     try:
+        if channel not in CONSENT_CHANNELS:
+            raise Invalid(f"consent is recorded for SMS or WhatsApp, not {channel!r}")
         change = ConsentChange(kind=IdentifierKind.PHONE, value=value, channel=channel, opted_out=opted_out)
         identity_service.record_consent(
             session,
