@@ -4,6 +4,7 @@
     python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test
     python bench/ingest.py --events 200000 --connections 8 --gzip
     python bench/ingest.py --events 20000 --process                # then process the queued jobs
+    python bench/ingest.py --database-url postgresql://127.0.0.1:5432/test --events 30000 --process --workers 2
     python bench/ingest.py --events 5000 --batch 1 --process       # a browser's one call per request
     python bench/ingest.py --sustained 60 --rate 2000             # collection and processing together
 
@@ -19,6 +20,9 @@ and prints omnicx's rate as a share of that limit beside the 20,000 events/s tar
 worker then processes the queued jobs, and the bare processing (`bench/process_bare.py`: identities, stamps,
 sessions and touchpoints with plain sqlite3) runs on as many events; omnicx's `tracking.process_events` time
 is printed as a share of that limit beside the 10,000 events/s target. `--no-bare` skips both bare runs.
+
+With `--workers N`, N worker processes (as N `omnicx worker` would run) drain the queue together; the rate is
+the events over the time from their start until the last processing job ended.
 
 `--sustained SECONDS` runs the server as `omnicx serve` does by default, with its in-process job worker, while
 the client offers `--rate` events/s at a fixed pace (batches of 100 sent on schedule, not as fast as possible).
@@ -334,6 +338,9 @@ def main() -> None:
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare limits (ingest and processing)")
     parser.add_argument(
+        "--workers", type=int, default=1, help="with --process: worker processes draining the queue together"
+    )
+    parser.add_argument(
         "--sustained",
         type=int,
         metavar="SECONDS",
@@ -345,6 +352,7 @@ def main() -> None:
     parser.add_argument("--in-process-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--paced-client", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--drain-worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch:
         global BATCH
@@ -360,6 +368,10 @@ def main() -> None:
     if args.paced_client:
         port, key, rate, seconds, connections, out = args.paced_client
         paced_client_main(int(port), key, int(rate), int(seconds), int(connections), args.gzip, out)
+        return
+    if args.drain_worker:
+        db_url, workdir, name = args.drain_worker
+        drain_worker(db_url, Path(workdir), name)
         return
     if args.sustained:
         run_sustained(args)
@@ -387,7 +399,9 @@ def run_benchmark(args: argparse.Namespace) -> None:
             server.wait(timeout=15)
         bare = None if args.no_bare else bare_ingest(args, workdir)
         report(args, database.url, orjson.loads(out.read_bytes()), server_peak, server_cpu, bare)
-        if args.process:
+        if args.process and args.workers > 1:
+            process_in_parallel(database.url, workdir, args.events, args.workers, bare=not args.no_bare)
+        elif args.process:
             process_queue(database.url, workdir, args.events, bare=not args.no_bare)
     finally:
         drop_databases(args.database_url, database.cleanup)
@@ -437,6 +451,70 @@ def process_queue(db_url: str, workdir: Path, events: int, *, bare: bool = True)
         print(f"  {kind:<28}{runs[kind]:>5} runs {seconds:6.1f} s  {events / seconds:>9,.0f} events/s")
     if bare and spent[PROCESS_JOB]:
         bare_processing(events, events / spent[PROCESS_JOB], workdir)
+
+
+def drain_worker(db_url: str, workdir: Path, name: str) -> None:
+    """One worker process: run jobs until the queue stays empty; print (JSON) the time spent per job kind, and
+    when (monotonic clock, comparable across processes) it claimed its first job and ended its last processing
+    job: its start-up (imports) is not counted."""
+    from collections import Counter
+
+    from omnicx.app.wiring import wire
+    from omnicx.kernel.jobs.worker import Worker
+    from omnicx.kernel.runtime import build_runtime, settle_heap
+    from omnicx.kernel.settings import Settings
+    from omnicx.tracking.service import PROCESS_JOB
+
+    spent: Counter[str] = Counter()
+    first_claim, last_processing = float("inf"), 0.0
+
+    class TimedWorker(Worker):
+        def _execute(self, claim: Any) -> None:
+            nonlocal first_claim, last_processing
+            first_claim = min(first_claim, time.monotonic())
+            started = time.perf_counter()
+            super()._execute(claim)
+            spent[claim.kind] += time.perf_counter() - started
+            if claim.kind == PROCESS_JOB:
+                last_processing = time.monotonic()
+
+    runtime = build_runtime(Settings(database_url=db_url, secret_key="bench", data_dir=workdir / name))
+    wire()
+    worker = TimedWorker(runtime, name)
+    settle_heap()
+    idle = 0
+    while (
+        idle < 3
+    ):  # the other worker may still be enqueueing follow-up work: make sure the queue stays empty
+        if worker.run_once():
+            idle = 0
+        else:
+            idle += 1
+            time.sleep(0.2)
+    runtime.close()
+    print(json.dumps({"spent": spent, "first_claim": first_claim, "last_processing": last_processing}))
+
+
+def process_in_parallel(db_url: str, workdir: Path, events: int, workers: int, *, bare: bool = True) -> None:
+    """Drain the queue with `workers` worker processes at once; print the processing rate over wall time."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--drain-worker", db_url, str(workdir), f"bench-worker-{n}"],
+            stdout=subprocess.PIPE,
+        )
+        for n in range(workers)
+    ]
+    results = [json.loads(proc.communicate()[0].decode().strip().splitlines()[-1]) for proc in procs]
+    started = min(result["first_claim"] for result in results)
+    elapsed = max(result["last_processing"] for result in results) - started
+    print(
+        f"processing        {events / elapsed:,.0f} events/s with {workers} worker processes ({elapsed:.1f} s)"
+    )
+    for result in results:
+        line = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in sorted(result["spent"].items()))
+        print(f"  one worker: {line}")
+    if bare and elapsed > 0:
+        bare_processing(events, events / elapsed, workdir)
 
 
 def bare_processing(events: int, rate: float, workdir: Path) -> None:
