@@ -93,6 +93,37 @@ def test_a_product_card_carries_price_availability_and_a_link_tagged_with_the_ch
     assert _sent(db, conversation) == [text]  # an ordinary reply on the conversation's channel
 
 
+def test_the_offer_speaks_the_customers_language(
+    client: TestClient, db: Session, world: World, chat_inbox: InboxPublic, shop: Shop
+) -> None:
+    written = inbox_service.receive(
+        db,
+        inbox_id=chat_inbox.id,
+        message=inbound("lea@example.com", "Bonjour, je voudrais commander le mug", sender_verified=True),
+    )
+    db.rollback()
+    sent = _offer(
+        client, world, written.conversation_id, kind="product", lines=[{"sku": "MUG", "quantity": 1}]
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["text"].splitlines()[1:3] == [
+        "9,00\u00a0€",
+        "En stock ; à retirer à Lyon store, Paris store",
+    ]
+    chosen = _offer(
+        client,
+        world,
+        written.conversation_id,
+        kind="product",
+        lines=[{"sku": "MUG", "quantity": 1}],
+        language="ca",
+    )
+    assert chosen.json()["text"].splitlines()[1:3] == [
+        "9,00\u00a0€",
+        "En estoc; a punt per recollir a Lyon store, Paris store",
+    ]
+
+
 def test_the_cart_link_fills_the_customers_one_cart(
     client: TestClient, db: Session, world: World, shop: Shop, conversation: uuid.UUID
 ) -> None:

@@ -295,13 +295,16 @@ def offer(
     ),
     location: Annotated[str | None, typer.Option(help="The store holding a pickup (code or id).")] = None,
     note: Annotated[str, typer.Option(help="A sentence sent before the offer.")] = "",
+    language: Annotated[
+        str | None, typer.Option(help="en, fr, id or ca (default: the customer's, else the workspace's).")
+    ] = None,
 ) -> None:
     """Send a product card, a cart link or a pickup hold in a conversation, on its channel."""
     lines = [_line(text) for text in line]
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         location_id = _location_id(session, ws.id, location) if location else None
-        data = OfferCreate(kind=kind, lines=lines, location_id=location_id, note=note)
+        data = OfferCreate(kind=kind, lines=lines, location_id=location_id, note=note, language=language)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
         sent = service.send_offer(
             session,

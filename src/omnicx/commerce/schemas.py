@@ -440,6 +440,11 @@ class OfferCreate(BaseModel):
         default=None, description="The store holding a pickup order (required for `pickup`)."
     )
     note: PlainText = Field(default="", max_length=1000, description="A sentence sent before the offer.")
+    language: str | None = Field(
+        default=None,
+        pattern=r"^(en|fr|id|ca)$",
+        description="The offer's language; default: the one the customer wrote in, else the workspace's.",
+    )
 
     @model_validator(mode="after")
     def _store(self) -> OfferCreate:

@@ -32,7 +32,7 @@ from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
-from omnicx.kernel.i18n import current_language, format_locale, gettext
+from omnicx.kernel.i18n import LANGUAGES, current_language, format_locale, gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.forms import redirect_or_page
@@ -351,6 +351,7 @@ def _offer_page(
         ],
         "storefront": service.get_storefront(session, workspace_id=principal.workspace_id),
         "kinds": [(kind.value, OFFER_NAMES[kind]) for kind in OfferKind],
+        "languages": LANGUAGES,
         "error": error,
         **_helpers(principal),
     }
@@ -376,6 +377,7 @@ def send_offer(
     quantity: Annotated[int, Form(ge=1, le=99)] = 1,
     location_id: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
+    language: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     def send() -> object:
         data = OfferCreate(
@@ -383,6 +385,7 @@ def send_offer(
             lines=[LineRequest(sku=s, quantity=quantity) for s in sku],
             location_id=uuid.UUID(location_id) if location_id.strip() else None,
             note=note,
+            language=language or None,
         )
         return service.send_offer(
             session,

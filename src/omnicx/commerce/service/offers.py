@@ -43,7 +43,7 @@ from omnicx.inbox.schemas import ConversationDetail, ReplyCreate
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import Forbidden, Invalid
-from omnicx.kernel.i18n import format_locale, translations
+from omnicx.kernel.i18n import LANGUAGES, format_locale, translations
 
 # How a link sent on each channel tags the visit it brings (the channel grouping reads source and medium).
 MEDIUMS = {MessagingChannel.SMS: "sms", MessagingChannel.EMAIL: "email", MessagingChannel.CHAT: "chat"}
@@ -81,7 +81,7 @@ def send_offer(
     conversation = inbox_service.get_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
-    language = auth_service.get_workspace(session, workspace_id=principal.workspace_id).default_language
+    language = data.language or _language(session, principal, conversation.id)
     offer = _Offer(session, principal, conversation, language)
     if data.kind is not OfferKind.PRODUCT and conversation.customer_id is None:
         raise Invalid("a cart or a pickup is for a verified customer: link the sender to a customer first")
@@ -111,6 +111,16 @@ def send_offer(
         text=text,
         order_id=order.id if order is not None else None,
     )
+
+
+def _language(session: Session, principal: Principal, conversation_id: uuid.UUID) -> str:
+    """The language the customer wrote in (as the inbox detected it), else the workspace's."""
+    insights = inbox_service.conversation_insights(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
+    )
+    if insights.intent is not None and insights.intent.language in LANGUAGES:
+        return insights.intent.language
+    return auth_service.get_workspace(session, workspace_id=principal.workspace_id).default_language
 
 
 class _Offer:
@@ -224,7 +234,8 @@ class _Offer:
 
     def _lines_of(self, order: OrderPublic) -> tuple[list[str], str]:
         items = [
-            f"• {line.title} × {line.quantity}: {self._price(line.unit_price_minor * line.quantity, order.currency)}"
+            f"• {self._title(self._variant(line.sku))} × {line.quantity}: "
+            f"{self._price(line.unit_price_minor * line.quantity, order.currency)}"
             for line in order.lines
         ]
         return items, self._price(order.total_minor, order.currency)
