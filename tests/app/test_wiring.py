@@ -24,7 +24,9 @@ import omnicx
 # Prints what every registry holds; appended to each scenario's set-up code.
 DUMP = """
 import json
+from omnicx.commerce.service import notices as commerce_notices
 from omnicx.customers.service import registry as customers_registry
+from omnicx.inbox.service import replies as inbox_replies
 from omnicx.identity.service import privacy
 from omnicx.kernel.access import directory
 from omnicx.kernel.jobs.registry import registered_kinds
@@ -40,6 +42,8 @@ print("REGISTRIES " + json.dumps({
     "nav": [item.key for item in nav.MAIN],
     "settings_nav": [item.key for item in nav.SETTINGS],
     "directory": directory._directory is not None,
+    "reply_listeners": sorted(inbox_replies._REPLY_LISTENERS),
+    "ready_listeners": sorted(commerce_notices._READY_LISTENERS),
 }))
 """
 
@@ -122,13 +126,14 @@ def test_wiring_registers_every_domains_job_kinds_providers_and_erasers(wired: d
     assert declared and declared <= set(wired["jobs"]), declared - set(wired["jobs"])
     assert set(wired["timelines"]) == {"identity", "tracking", "commerce", "inbox"}
     assert wired["facts"] == ["tracking"] and wired["filters"] == ["channel"]
-    assert wired["erasers"] == ["commerce", "inbox", "tracking"]
-    assert wired["exporters"] == ["commerce", "inbox", "timeline", "tracking"]
+    assert wired["erasers"] == ["channels", "commerce", "inbox", "tracking"]
+    assert wired["exporters"] == ["channels", "commerce", "inbox", "timeline", "tracking"]
     assert {"overview", "inbox", "customers", "events", "attribution", "commerce", "settings"} <= set(
         wired["nav"]
     )
-    assert {"members", "tokens", "jobs", "inboxes", "sources"} <= set(wired["settings_nav"])
+    assert {"members", "tokens", "jobs", "inboxes", "webpush", "sources"} <= set(wired["settings_nav"])
     assert wired["directory"]
+    assert wired["reply_listeners"] == ["webpush"] and wired["ready_listeners"] == ["webpush"]
 
 
 @pytest.mark.parametrize("entry", ["serve", "cli"])

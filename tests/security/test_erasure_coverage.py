@@ -85,7 +85,13 @@ def test_the_walk_sees_every_domain_that_holds_customer_data() -> None:
     assert {"tracking_event", "inbox_message", "inbox_contact", "commerce_order", "identity_customer"} <= set(
         tables
     )
-    assert {_domain(Base.metadata.tables[t]) for t in tables} == {"identity", "tracking", "inbox", "commerce"}
+    assert {_domain(Base.metadata.tables[t]) for t in tables} == {
+        "identity",
+        "tracking",
+        "inbox",
+        "commerce",
+        "channels",
+    }
 
 
 @pytest.mark.parametrize("table_name", sorted(customer_data_tables()))

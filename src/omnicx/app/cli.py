@@ -21,6 +21,7 @@ from omnicx.app.wiring import wire
 from omnicx.attribution import cli as attribution_cli
 from omnicx.auth import cli as auth_cli
 from omnicx.channels import cli as channels_cli
+from omnicx.channels.webpush import cli as webpush_cli
 from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
 from omnicx.inbox import cli as inbox_cli
@@ -58,6 +59,7 @@ app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(ownership_cli.app, name="ownership")
 app.add_typer(overview_cli.app, name="overview")
 app.add_typer(journeys_cli.app, name="journeys")
+app.add_typer(webpush_cli.app, name="webpush")
 app.command("smtp")(channels_cli.smtp)
 app.command("demo")(demo_cli.demo)
 

@@ -3,6 +3,7 @@
 from omnicx.analytics import models as analytics_models
 from omnicx.attribution import models as attribution_models
 from omnicx.auth import models as auth_models
+from omnicx.channels import models as channels_models
 from omnicx.commerce import models as commerce_models
 from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
@@ -21,5 +22,6 @@ DOMAIN_MODELS = (
     identity_models,
     commerce_models,
     inbox_models,
+    channels_models,
     journeys_models,
 )

@@ -30,6 +30,9 @@ from omnicx.channels.chat import routes as chat_routes
 from omnicx.channels.meta import routes as meta_routes
 from omnicx.channels.sms import routes as sms_routes
 from omnicx.channels.telegram import routes as telegram_routes
+from omnicx.channels.webpush import routes as webpush_routes
+from omnicx.channels.webpush import site as webpush_site
+from omnicx.channels.webpush import views as webpush_views
 from omnicx.channels.whatsapp import routes as whatsapp_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         meta_routes.messenger_router,
         meta_routes.instagram_router,
         telegram_routes.router,
+        webpush_site.router,
         probes.router,
         overview_routes.router,
         overview_views.router,
@@ -159,6 +163,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         inbox_settings_inboxes.router,
         inbox_settings_sla.router,
         inbox_settings_canned.router,
+        webpush_routes.router,
+        webpush_views.router,
         attribution_routes.router,
         attribution_views.router,
         journeys_routes.router,
@@ -184,6 +190,12 @@ def _limit_rules(settings: Settings) -> list[LimitRule]:
             per_address=settings.rate("chat_per_address"),
             per_key=settings.rate("chat_per_key"),
             key=_chat_widget,
+            headers=PUBLIC_CORS,
+        ),
+        LimitRule(
+            "webpush",
+            "/channels/webpush/",
+            per_address=settings.rate("webpush_per_address"),
             headers=PUBLIC_CORS,
         ),
     ]

@@ -9,6 +9,8 @@ customer view shows, what an erasure deletes and what the navigation offers.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from omnicx.analytics import service as analytics_service
 from omnicx.analytics import tasks as analytics_tasks
 from omnicx.analytics import views as analytics_views
@@ -20,10 +22,14 @@ from omnicx.channels import tasks as channels_tasks
 from omnicx.channels.meta import adapter as meta_adapter
 from omnicx.channels.sms import adapter as sms_adapter
 from omnicx.channels.telegram import adapter as telegram_adapter
+from omnicx.channels.webpush import service as webpush_service
+from omnicx.channels.webpush import tasks as webpush_tasks
+from omnicx.channels.webpush import views as webpush_views
 from omnicx.channels.whatsapp import adapter as whatsapp_adapter
 from omnicx.commerce import service as commerce_service
 from omnicx.commerce import tasks as commerce_tasks
 from omnicx.commerce import views as commerce_views
+from omnicx.commerce.schemas import OrderReady
 from omnicx.customers import service as customers_service
 from omnicx.customers import views as customers_views
 from omnicx.identity import service as identity_service
@@ -50,6 +56,7 @@ JOB_HANDLERS = (
     commerce_tasks.HANDLERS,
     inbox_tasks.HANDLERS,
     channels_tasks.HANDLERS,
+    webpush_tasks.HANDLERS,
 )
 MAIN_NAV = (
     *overview_views.NAV,
@@ -67,6 +74,7 @@ SETTINGS_NAV = (
     *analytics_views.SETTINGS_NAV,
     *ownership_views.SETTINGS_NAV,
     *inbox_views.SETTINGS_NAV,
+    *webpush_views.SETTINGS_NAV,
     *tracking_views.SETTINGS_NAV,
 )
 
@@ -79,6 +87,7 @@ def wire() -> None:
             jobs.register(kind, handler)
     _customer_view()
     _providers()
+    _notifications()
     _privacy()
     _analytics()
     _navigation()
@@ -103,6 +112,24 @@ def _providers() -> None:
     inbox_service.register_provider(MessagingChannel.TELEGRAM, telegram_adapter.PROVIDER)
 
 
+def _notifications() -> None:
+    """Who hears of an agent's reply and of an order ready for pickup, beside the customer's own channel: their
+    browsers (web push). The inbox and commerce import no channel; commerce and channels not each other."""
+    inbox_service.register_reply_listener("webpush", webpush_service.notify_reply)
+    commerce_service.register_ready_listener("webpush", _push_order_ready)
+
+
+def _push_order_ready(session: Session, ready: OrderReady) -> None:
+    """Commerce's order ready, handed to web push in its own terms."""
+    webpush_service.notify_order_ready(
+        session,
+        workspace_id=ready.workspace_id,
+        order_id=ready.order_id,
+        customer_id=ready.customer_id,
+        location=ready.location,
+    )
+
+
 def _privacy() -> None:
     """What an erasure deletes and an export carries beside identity's own records: every domain holding
     personal data about customers registers both (`tests/security/test_erasure_coverage.py` checks it)."""
@@ -112,6 +139,8 @@ def _privacy() -> None:
     identity_service.register_exporter("inbox", inbox_service.export_customer_data)
     identity_service.register_eraser("commerce", commerce_service.erase_customer_data)
     identity_service.register_exporter("commerce", commerce_service.export_customer_data)
+    identity_service.register_eraser("channels", webpush_service.erase_customer_data)
+    identity_service.register_exporter("channels", webpush_service.export_customer_data)
     identity_service.register_exporter("timeline", customers_service.timeline_export)
 
 

@@ -1,10 +1,11 @@
-"""Which adapter serves which channel."""
+"""Which adapter serves which channel, and which fetches the media its webhooks name."""
 
 from __future__ import annotations
 
 from omnicx.channels.base import ChannelAdapter
 from omnicx.channels.chat.adapter import ChatAdapter
 from omnicx.channels.email.adapter import EmailAdapter
+from omnicx.channels.media import MediaSource
 from omnicx.channels.meta.adapter import INSTAGRAM, MESSENGER, MetaAdapter
 from omnicx.channels.sms.adapter import SmsAdapter
 from omnicx.channels.telegram.adapter import TelegramAdapter
@@ -22,5 +23,19 @@ _ADAPTERS: dict[MessagingChannel, ChannelAdapter] = {
 }
 
 
+_MEDIA: dict[MessagingChannel, MediaSource] = {
+    MessagingChannel.SMS: SmsAdapter(),
+    MessagingChannel.WHATSAPP: WhatsAppAdapter(),
+    MessagingChannel.MESSENGER: MetaAdapter(MESSENGER),
+    MessagingChannel.INSTAGRAM: MetaAdapter(INSTAGRAM),
+    MessagingChannel.TELEGRAM: TelegramAdapter(),
+}
+
+
 def adapter_for(kind: MessagingChannel) -> ChannelAdapter:
     return _ADAPTERS[kind]
+
+
+def media_source_for(kind: MessagingChannel) -> MediaSource | None:
+    """The adapter fetching `kind`'s remote attachments; None for a channel whose messages carry their files."""
+    return _MEDIA.get(kind)

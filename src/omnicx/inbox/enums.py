@@ -44,6 +44,15 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class AttachmentStatus(StrEnum):
+    """Where an inbound message's attachment stands: stored with the message (chat, email), or named by a
+    provider and fetched afterwards by a job (`pending` until then, `failed` when the provider refused it)."""
+
+    STORED = "stored"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
 class Availability(StrEnum):
     """An agent's availability: round robin only gives new conversations to online agents."""
 
@@ -72,6 +81,7 @@ class InboxTopic(StrEnum):
     CONVERSATION_UPDATED = "inbox.conversation.updated"
     MESSAGE_CREATED = "inbox.message.created"
     MESSAGE_STATUS = "inbox.message.status"  # a reply's delivery status moved
+    MESSAGE_ATTACHMENT = "inbox.message.attachment"  # an attachment a provider held was fetched (or refused)
     SLA_WARNING = "inbox.sla.warning"
     SLA_BREACHED = "inbox.sla.breached"
     TYPING = "inbox.typing"  # an agent or a visitor types (nothing stored)

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     rate_limit_signin_per_address: str = "30/minute"
     # The public forms and endpoints that mail a link or take one (password reset, invitation acceptance).
     rate_limit_account_links_per_address: str = "10/minute"
+    # The web push endpoints a site's pages call (subscribe, unsubscribe, the public key).
+    rate_limit_webpush_per_address: str = "60/minute"
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
     trusted_proxies: str = ""
     # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
@@ -172,6 +174,24 @@ class Settings(BaseSettings):
     # DNS (mail authentication and ownership proofs): how long one query may take.
     dns_timeout_seconds: float = Field(default=5.0, gt=0)
 
+    # Web push: the push services omnicx posts notifications to (host names; their subdomains too), separated by
+    # commas. A browser's subscription naming any other endpoint is refused, so a site cannot make omnicx post
+    # elsewhere. Plain http is accepted only for a loopback host listed here (a local test push service).
+    webpush_push_services: str = (
+        "fcm.googleapis.com, push.services.mozilla.com, notify.windows.com, push.apple.com"
+    )
+    # Who runs the push sender, as push services ask (`mailto:` address or https URL): the subject of a
+    # workspace's new VAPID key (editable per workspace); default the address of `smtp_system_from`.
+    webpush_subject: str | None = None
+
+    # Media a provider's webhook names (a photo sent by SMS, WhatsApp, Messenger, Instagram or Telegram) is
+    # fetched by a job after the message is stored: up to this many bytes per file (the SMTP default's size).
+    channel_media_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    # Whether that media may be fetched from loopback, private or link-local addresses. A URL in a webhook comes
+    # from outside, so production refuses them (no request into the server's own network); development and
+    # tests allow them, for the providers' local stand-ins. Set it to decide either way.
+    channel_media_private_addresses: bool | None = None
+
     @field_validator(
         "rate_limit_v1_per_address",
         "rate_limit_v1_per_key",
@@ -179,6 +199,7 @@ class Settings(BaseSettings):
         "rate_limit_chat_per_key",
         "rate_limit_signin_per_address",
         "rate_limit_account_links_per_address",
+        "rate_limit_webpush_per_address",
     )
     @classmethod
     def _is_rate(cls, value: str) -> str:
@@ -214,6 +235,13 @@ class Settings(BaseSettings):
             return None
         value: str = getattr(self, f"rate_limit_{name}")
         return parse_rate(value)
+
+    @property
+    def media_from_private_addresses(self) -> bool:
+        """Whether provider media may be fetched from non-public addresses (see `channel_media_private_addresses`)."""
+        if self.channel_media_private_addresses is not None:
+            return self.channel_media_private_addresses
+        return self.environment != "production"
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

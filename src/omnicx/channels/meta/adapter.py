@@ -7,6 +7,9 @@
 - A customer is known by their page-scoped id (PSID, or IGSID on Instagram), which Meta signs: a verified
   identifier, kept as the person's `messenger` or `instagram` identifier.
 - Echoes (the Page's own messages, sent from omnicx or Meta's apps) are ignored.
+- Images, videos, audio and files come as URLs on Meta's CDN, signed into the webhook (no token needed): the
+  message is stored with them pending, and a job fetches them (`channels/media.py`: size cap, timeout, public
+  addresses only in production).
 - Replies go out as `RESPONSE` within 24 hours of the customer's last message, and as `MESSAGE_TAG` with the
   `HUMAN_AGENT` tag for seven days after it (`inbox/service/window.py` decides, when the agent replies).
 """
@@ -17,18 +20,30 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from omnicx.channels import media
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.meta import graph
 from omnicx.channels.provider_api import ApiClient, ProviderError, account_check
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.schemas import (
+    Attachment,
+    AttachmentToFetch,
+    InboundMessage,
+    OutboundMessage,
+    RemoteAttachment,
+    StatusReport,
+)
 from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.settings import Settings
 
 SECRETS = ("access_token", "app_secret", "verify_token")
+# Attachment types that are files at a URL (a sticker is an image); others (a shared post, a location) are not.
+MEDIA = ("image", "video", "audio", "file")
+MAX_MEDIA = 10
 
 
 @dataclass(frozen=True)
@@ -224,9 +239,29 @@ def _inbound(
         source_id=sender,
         provider_message_id=str(message["mid"])[:500],
         text=_text(message),
+        remote_attachments=_remote(message),
         received_at=_time(timestamp),
         sender_verified=True,
     )
+
+
+def _remote(message: dict[str, Any]) -> list[RemoteAttachment]:
+    """The files a message carries as CDN URLs, named by the URL's last segment (Meta gives no name)."""
+    found = []
+    for attachment in (message.get("attachments") or [])[:MAX_MEDIA]:
+        kind = str(attachment.get("type") or "") if isinstance(attachment, dict) else ""
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        url = str(payload.get("url") or "") if isinstance(payload, dict) else ""
+        if kind not in MEDIA or not url.startswith(("https://", "http://")):
+            continue
+        last = urlsplit(url).path.rpartition("/")[2]
+        found.append(
+            RemoteAttachment(
+                filename=media.filename_for(kind, media.GENERIC_TYPE, name=last if "." in last else None),
+                source={"url": url},
+            )
+        )
+    return found
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -288,3 +323,10 @@ class MetaAdapter:
                 raise
             raise DeliveryFailed(str(error)) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=mid)
+
+    def fetch(
+        self, item: AttachmentToFetch, *, credentials: dict[str, str], limits: media.MediaLimits
+    ) -> Attachment:
+        """A file from Meta's CDN at the URL the signed event named: no credentials, the CDN's own type."""
+        got = media.download(item.source.get("url", ""), provider=self.meta.name, limits=limits)
+        return media.attachment(item, got)

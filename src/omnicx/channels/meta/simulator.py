@@ -2,7 +2,9 @@
 demo): it checks each account's bearer token, answers the account's own fields (a Page's id and name, an
 Instagram account's username), keeps every message sent (the exact JSON body the Send API received), refuses
 chosen recipients for good, refuses free text to anyone outside their 24-hour window unless it carries the
-human agent tag, and fails everything during an outage. The functions below build the events Meta posts.
+human agent tag, and fails everything during an outage. It also stands in for Meta's CDN (`hold`): a customer's
+file at an unguessable URL anyone holding it may GET, as the URLs in Meta's events are. The functions below build
+the events Meta posts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from omnicx.channels.meta.graph import API_VERSION
@@ -44,6 +46,8 @@ class MetaSimulator:
     outage: bool = False
     sent: list[SentRequest] = field(default_factory=list)
     calls: int = 0
+    cdn: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> (bytes, content type)
+    media_served: int = 0  # files handed out by the CDN
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def routes(self) -> list[Route]:
@@ -51,7 +55,25 @@ class MetaSimulator:
         return [
             Route(prefix, self._account, methods=["GET"]),
             Route(f"{prefix}/messages", self._send, methods=["POST"]),
+            Route("/cdn/{key}/{name}", self._cdn, methods=["GET"]),
         ]
+
+    def hold(self, data: bytes, content_type: str, name: str) -> str:
+        """Put a customer's file on the CDN; returns its path (under the stand-in's URL), ending with `name`."""
+        path = f"/cdn/{secrets.token_urlsafe(16)}/{name}"
+        with self._lock:
+            self.cdn[path] = (data, content_type)
+        return path
+
+    async def _cdn(self, request: Request) -> Response:
+        if self.outage:
+            return Response(b"Service Unavailable", status_code=503)
+        held = self.cdn.get(f"/cdn/{request.path_params['key']}/{request.path_params['name']}")
+        if held is None:
+            return Response(b"URL signature expired", status_code=404)
+        with self._lock:
+            self.media_served += 1
+        return Response(held[0], media_type=held[1])
 
     def app(self) -> Starlette:
         return Starlette(routes=self.routes())
@@ -116,17 +138,17 @@ def notification(webhook_object: str, account_id: str, *events: dict[str, Any]) 
 
 def message_event(
     account_id: str, sender: str, *, mid: str, text: str = "", at: float | None = None, echo: bool = False,
-    attachments: tuple[str, ...] = (),
+    attachments: tuple[str, ...] = (), media: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:  # fmt: skip
-    """A customer's message (or, with `echo`, the Page's own, seen from the Page: sender and recipient swap)."""
+    """A customer's message (or, with `echo`, the Page's own, seen from the Page: sender and recipient swap).
+    `attachments`: types of attachments at placeholder URLs; `media`: (type, URL) pairs, such as a URL `hold`
+    gave."""
     message: dict[str, Any] = {"mid": mid}
     if text:
         message["text"] = text
-    if attachments:
-        message["attachments"] = [
-            {"type": kind, "payload": {"url": f"https://cdn.example/{i}"}}
-            for i, kind in enumerate(attachments)
-        ]
+    if attachments or media:
+        named = [*((kind, f"https://cdn.example/{i}") for i, kind in enumerate(attachments)), *media]
+        message["attachments"] = [{"type": kind, "payload": {"url": url}} for kind, url in named]
     if echo:
         message["is_echo"] = True
     people = (account_id, sender) if echo else (sender, account_id)

@@ -1,16 +1,25 @@
 """The SMS channel's adapter: an inbox's Twilio account proven when it is created, inbound webhooks turned into
-the inbox's messages and statuses, replies sent through Twilio's Messages API."""
+the inbox's messages and statuses (an MMS's media named by URL, fetched afterwards with the account's Basic
+auth), replies sent through Twilio's Messages API."""
 
 from __future__ import annotations
 
 import uuid
 
+from omnicx.channels import media
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.numbers import e164, phone_number
 from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.sms import twilio
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.schemas import (
+    Attachment,
+    AttachmentToFetch,
+    InboundMessage,
+    OutboundMessage,
+    RemoteAttachment,
+    StatusReport,
+)
 from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
@@ -72,17 +81,41 @@ PROVIDER = Provider(
 
 def inbound(params: dict[str, str], *, inbox_address: str) -> InboundMessage:
     """A message Twilio delivered to the inbox's number. The sender's number is the carrier's, passed on by
-    Twilio in a signed request: a verified identifier of the customer."""
+    Twilio in a signed request: a verified identifier of the customer. An MMS's media show in the text as
+    their kind until they are fetched."""
     sender = e164(params.get("From", "")) or params.get("From", "")
+    remote = remote_attachments(params)
+    kinds = [f"[{media.kind_of(item.content_type)}]" for item in remote]
     return InboundMessage(
         channel=MessagingChannel.SMS,
         inbox_address=inbox_address,
         source_id=sender,
         phone=sender if sender.startswith("+") else None,
         provider_message_id=params.get("MessageSid") or params.get("SmsMessageSid"),
-        text=params.get("Body", ""),
+        text=" ".join(filter(None, [params.get("Body", ""), *kinds])),
+        remote_attachments=remote,
         sender_verified=True,
     )
+
+
+def remote_attachments(params: dict[str, str]) -> list[RemoteAttachment]:
+    """The media an MMS names (`NumMedia`, `MediaUrl{N}`, `MediaContentType{N}`), named by their media SID."""
+    count = params.get("NumMedia", "0")
+    found = []
+    for index in range(min(int(count) if count.isdigit() else 0, twilio.MAX_MEDIA)):
+        url = params.get(f"MediaUrl{index}", "")
+        if not url:
+            continue
+        content_type = params.get(f"MediaContentType{index}") or media.GENERIC_TYPE
+        sid = url.rstrip("/").rpartition("/")[2]
+        found.append(
+            RemoteAttachment(
+                filename=media.filename_for(sid or f"media-{index}", content_type),
+                content_type=content_type[:255],
+                source={"url": url},
+            )
+        )
+    return found
 
 
 def status_report(params: dict[str, str], *, message_id: uuid.UUID | None) -> StatusReport | None:
@@ -127,3 +160,22 @@ class SmsAdapter:
                 raise
             raise DeliveryFailed(str(error)) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=sid)
+
+    def fetch(
+        self, item: AttachmentToFetch, *, credentials: dict[str, str], limits: media.MediaLimits
+    ) -> Attachment:
+        """An MMS's media, from the account's own media URL only, with its Basic auth (a redirect to where
+        Twilio keeps the file gets no credentials)."""
+        if not credentials:
+            raise media.MediaRefused(
+                "the inbox's Twilio credentials cannot be read (was the secret key changed?)"
+            )
+        api_base = credentials.get("api_base") or twilio.API_BASE
+        url = item.source.get("url", "")
+        account_sid = credentials["account_sid"]
+        if not twilio.account_media(url, api_base=api_base, account_sid=account_sid):
+            raise media.MediaRefused(f"the media URL is not under the Twilio account {account_sid}")
+        got = media.download(
+            url, provider="Twilio", limits=limits, auth=(account_sid, credentials["auth_token"])
+        )
+        return media.attachment(item, got)

@@ -1,5 +1,6 @@
 """Twilio's Programmable Messaging as omnicx speaks it: the webhook signature, the form it posts, its statuses
-and errors, and the two calls omnicx makes (does this account hold that number; send a message).
+and errors, and the calls omnicx makes (does this account hold that number; send a message; a message's media,
+at the `MediaUrl{N}` the webhook names, under the account's Basic auth).
 
 The signature (`X-Twilio-Signature`) is HMAC-SHA1 under the account's auth token of the URL Twilio called,
 followed by every form parameter as name + value, sorted by name (then value): it is checked on the raw body's
@@ -22,6 +23,7 @@ from omnicx.inbox.enums import DeliveryStatus
 
 API_BASE = "https://api.twilio.com"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+MAX_MEDIA = 10  # an MMS carries at most ten media
 
 # Twilio's MessageStatus values omnicx records; the others (queued, sending, accepted, scheduled...) say
 # nothing the agent needs.
@@ -66,6 +68,22 @@ def signature_valid(auth_token: str, url: str, params: list[tuple[str, str]], gi
     return any(
         hmac.compare_digest(signature(auth_token, form_of_url, params).encode(), presented)
         for form_of_url in _port_forms(url)
+    )
+
+
+def account_media(url: str, *, api_base: str, account_sid: str) -> bool:
+    """Whether `url` is one of the account's own message media under its API: the only URLs omnicx sends the
+    account's credentials to."""
+    try:
+        given, base = httpx.URL(url), httpx.URL(api_base.rstrip("/"))
+    except httpx.InvalidURL:
+        return False
+    prefix = f"{base.path.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages/"
+    return (
+        (given.scheme, given.host, given.port) == (base.scheme, base.host, base.port)
+        and given.path.startswith(prefix)
+        and "/Media/" in given.path
+        and ".." not in given.path
     )
 
 

@@ -1,6 +1,8 @@
 """The Telegram channel's adapter: an inbox's bot proven with `getMe` when it is created and its webhook
-registered by omnicx (with a secret token omnicx generates), private messages turned into the inbox's messages,
-replies sent with `sendMessage`.
+registered by omnicx (with a secret token omnicx generates), private messages turned into the inbox's messages
+(a photo, document, voice note, audio, video or sticker named by its `file_id`, fetched afterwards with
+`getFile`), replies sent with `sendMessage`. The bot token is part of every Bot API URL: no error omnicx keeps
+or shows repeats it.
 
 A customer is known by their Telegram user id, which Telegram vouches for in an update posted with the
 webhook's secret token: a verified identifier of the person. In a private chat the chat's id is the user's id,
@@ -15,11 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from omnicx.channels import media
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.provider_api import ProviderError, account_check, without
 from omnicx.channels.telegram import botapi
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboundMessage, OutboundMessage
+from omnicx.inbox.schemas import (
+    Attachment,
+    AttachmentToFetch,
+    InboundMessage,
+    OutboundMessage,
+    RemoteAttachment,
+)
 from omnicx.inbox.service import Connection, CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
@@ -35,6 +44,11 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # What a message shows as when it carries no text, by the field Telegram puts its content in.
 MEDIA = ("photo", "video", "animation", "document", "audio", "voice", "video_note", "sticker", "contact",
          "location", "venue", "poll", "dice")  # fmt: skip
+# The fields a file comes in, in the order they are looked for (an animation also fills `document`).
+FILES = ("photo", "animation", "video", "video_note", "voice", "audio", "document", "sticker")
+# The type of the files whose message does not say it (a photo is always a JPEG, a voice note Ogg Opus).
+FILE_TYPES = {"photo": "image/jpeg", "voice": "audio/ogg", "video_note": "video/mp4", "sticker": "image/webp",
+              "animation": "video/mp4"}  # fmt: skip
 
 
 def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
@@ -126,9 +140,12 @@ def _text(message: dict[str, Any]) -> str:
     return f"[{kind}] {caption}" if caption else f"[{kind}]"
 
 
-def inbound(update: dict[str, Any], *, inbox_address: str) -> InboundMessage | None:
+def inbound(
+    update: dict[str, Any], *, inbox_address: str, max_bytes: int = botapi.MAX_DOWNLOAD_BYTES
+) -> InboundMessage | None:
     """The customer's message of one update, as the inbox stores it; None for anything else (an edit, a group
-    chat's message, a bot's). The update's id deduplicates a redelivery."""
+    chat's message, a bot's). The update's id deduplicates a redelivery. `max_bytes`: the largest file the
+    inbox takes (the Bot API gives bots 20 MB at most), which picks a photo's size."""
     message = update.get("message")
     if not isinstance(message, dict) or update.get("update_id") is None:
         return None
@@ -146,9 +163,53 @@ def inbound(update: dict[str, Any], *, inbox_address: str) -> InboundMessage | N
         name=name[:200],
         provider_message_id=str(update["update_id"]),
         text=_text(message),
+        remote_attachments=_remote(message, max_bytes=min(max_bytes, botapi.MAX_DOWNLOAD_BYTES)),
         received_at=_timestamp(message.get("date")),
         sender_verified=True,
     )
+
+
+def _remote(message: dict[str, Any], *, max_bytes: int) -> list[RemoteAttachment]:
+    """The file a message carries, by its `file_id`: of a photo's sizes, the largest within `max_bytes`."""
+    kind = next((kind for kind in FILES if kind in message), "")
+    part = _photo_size(message[kind], max_bytes) if kind == "photo" else message.get(kind)
+    if not kind or not isinstance(part, dict) or not part.get("file_id"):
+        return []
+    content_type = str(
+        part.get("mime_type") or _sticker_type(part) or FILE_TYPES.get(kind) or media.GENERIC_TYPE
+    )
+    name = str(part.get("file_name") or "") or None
+    return [
+        RemoteAttachment(
+            filename=media.filename_for(kind, content_type, name=name),
+            content_type=content_type[:255],
+            source={"file_id": str(part["file_id"])},
+        )
+    ]
+
+
+def _photo_size(sizes: object, max_bytes: int) -> dict[str, Any] | None:
+    """The largest of a photo's sizes whose file fits `max_bytes` (the smallest when none does, so the attachment
+    shows as too large rather than not at all)."""
+    valid = [s for s in sizes if isinstance(s, dict) and s.get("file_id")] if isinstance(sizes, list) else []
+    fitting = [size for size in valid if _number(size.get("file_size")) <= max_bytes]
+    if fitting:
+        return max(fitting, key=_area)
+    return min(valid, key=_area) if valid else None
+
+
+def _area(size: dict[str, Any]) -> int:
+    return _number(size.get("width")) * _number(size.get("height"))
+
+
+def _number(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _sticker_type(part: dict[str, Any]) -> str | None:
+    if part.get("is_video"):
+        return "video/webm"
+    return "application/x-tgsticker" if part.get("is_animated") else None
 
 
 def _timestamp(value: object) -> datetime | None:
@@ -176,3 +237,29 @@ class TelegramAdapter:
                 raise
             raise DeliveryFailed(without(str(error), message.credentials.get("bot_token"))) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=sent or None)
+
+    def fetch(
+        self, item: AttachmentToFetch, *, credentials: dict[str, str], limits: media.MediaLimits
+    ) -> Attachment:
+        """A customer's file: its path asked with `getFile`, then downloaded from the bot's file URL on the
+        configured API host. Every error has the bot token taken out."""
+        token = credentials.get("bot_token")
+        if not token:
+            raise media.MediaRefused(
+                "the inbox's Telegram credentials cannot be read (was the secret key changed?)"
+            )
+        api_base = credentials.get("api_base") or botapi.API_BASE
+        with media.provider_calls("Telegram", hidden=token), _api(credentials) as api:
+            found = api.get_file(item.source.get("file_id", ""))
+        media.too_large(found.get("file_size"), limits)
+        url = botapi.file_url(api_base, token, str(found.get("file_path") or ""))
+        if url is None:
+            raise media.MediaRefused("Telegram gave no usable path for the file")
+        got = media.download(
+            url,
+            provider="Telegram",
+            limits=limits,
+            hosts=frozenset({(urlsplit(api_base).hostname or "").lower()}),
+            hidden=token,
+        )
+        return media.attachment(item, got)

@@ -1,5 +1,6 @@
 """Telegram's Bot API as omnicx speaks it: the webhook's secret token, the answers' envelope and errors, and the
-three calls omnicx makes (which bot is this token; call this URL with these updates; send a message).
+calls omnicx makes (which bot is this token; call this URL with these updates; send a message; where is this
+file, `getFile`, whose `file_path` is then downloaded from `https://api.telegram.org/file/bot<token>/<file_path>`).
 
 Every call is `https://api.telegram.org/bot<token>/<method>`: the token is in the path, so the adapter takes it out
 of any error it shows. Every answer is `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ...,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -20,11 +22,24 @@ API_BASE = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 # The updates omnicx asks for: messages and their edits (an edit is acknowledged; the first text is what is kept).
 ALLOWED_UPDATES = ("message", "edited_message")
+# The largest file a bot may download through the Bot API (`getFile`).
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
 def token_matches(expected: str, given: str | None) -> bool:
     """Whether `given` is the webhook's secret token, compared in constant time."""
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def file_url(api_base: str, token: str, file_path: str) -> str | None:
+    """Where `getFile`'s `file_path` is downloaded from, or None for a path that is not a plain relative one."""
+    if (
+        not file_path
+        or file_path.startswith("/")
+        or any(part in ("", ".", "..") for part in file_path.split("/"))
+    ):
+        return None
+    return f"{api_base.rstrip('/')}/file/bot{token}/{quote(file_path, safe='/')}"
 
 
 def api_error(response: httpx.Response) -> ApiError:
@@ -67,6 +82,11 @@ class BotApi(ApiClient):
                 "drop_pending_updates": False,
             },
         )
+
+    def get_file(self, file_id: str) -> dict[str, Any]:
+        """The file a message names (`file_path`, `file_size`): its path is valid for an hour."""
+        result = self._call("getFile", {"file_id": file_id})
+        return result if isinstance(result, dict) else {}
 
     def send_message(self, chat_id: str, text: str) -> str:
         """Send `text` to the chat; returns the message's id in that chat."""

@@ -3,8 +3,8 @@
 - `POST /channels/telegram/{inbox_id}/webhook`: the bot's updates, each carrying the secret token omnicx
   registered with `setWebhook` in `X-Telegram-Bot-Api-Secret-Token`, checked before the body is read: a missing
   or wrong token is a 401 and nothing is stored. A private message is stored (durable) before Telegram gets its
-  200; its `update_id` deduplicates a redelivery. Anything else (an edit, a group chat) is answered 200 and
-  dropped, so Telegram does not redeliver it.
+  200, a file it carries pending (fetched by a job afterwards); its `update_id` deduplicates a redelivery.
+  Anything else (an edit, a group chat) is answered 200 and dropped, so Telegram does not redeliver it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ async def update(inbox_id: uuid.UUID, request: Request) -> Response:
         raise Invalid("the update is not JSON") from error
     if not isinstance(found, dict):
         raise Invalid("the update is not a JSON object")
-    message = inbound(found, inbox_address=inbox.address)
+    message = inbound(found, inbox_address=inbox.address, max_bytes=runtime.settings.channel_media_max_bytes)
     if message is not None:
         await receive(runtime, inbox, message)
     return Response(status_code=200)

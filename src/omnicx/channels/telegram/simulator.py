@@ -1,12 +1,15 @@
 """A local stand-in for Telegram's Bot API, served over real HTTP (tests and the demo): it knows its bots by
 token, says which bot a token is (`getMe`), keeps the webhook each bot registered (`setWebhook`) and every
 message sent (`sendMessage`), answers 403 for chats that blocked the bot, 429 while throttled and 500 during an
-outage, with the envelope Telegram uses. `update` builds the update Telegram posts to a webhook.
+outage, with the envelope Telegram uses. It holds the files customers send (`hold_file`): `getFile` answers a
+file's path to its bot, and `/file/bot<token>/<file_path>` its bytes (files over 20 MB are refused to bots, as
+Telegram does). `update` builds the update Telegram posts to a webhook.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 # The characters Telegram allows in a webhook's secret token, 1 to 256 of them.
@@ -23,6 +26,16 @@ MAX_TEXT = 4096
 # The id of the first message the stand-in sends: a chat's ids count its messages, the customer's too.
 FIRST_MESSAGE_ID = 1001
 RETRY_AFTER = 3
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the largest file the Bot API hands a bot
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """A file a customer sent to a bot, as Telegram keeps it."""
+
+    token: str
+    data: bytes
+    file_path: str
 
 
 @dataclass
@@ -45,6 +58,9 @@ class TelegramSimulator:
     sent: list[BotMessage] = field(default_factory=list)
     webhooks: dict[str, tuple[str, str]] = field(default_factory=dict)
     calls: int = 0
+    files: dict[str, HeldFile] = field(default_factory=dict)  # file_id -> file
+    gone: set[str] = field(default_factory=set)  # file ids whose download answers 404 (an expired file path)
+    media_served: int = 0  # files downloaded
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def routes(self) -> list[Route]:
@@ -52,7 +68,18 @@ class TelegramSimulator:
             Route("/bot{token}/getMe", self._get_me, methods=["GET", "POST"]),
             Route("/bot{token}/setWebhook", self._set_webhook, methods=["POST"]),
             Route("/bot{token}/sendMessage", self._send_message, methods=["POST"]),
+            Route("/bot{token}/getFile", self._get_file, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{file_path:path}", self._download, methods=["GET"]),
         ]
+
+    def hold_file(self, token: str, data: bytes, *, file_path: str, **fields: Any) -> dict[str, Any]:
+        """Keep a file a user sent to the bot `token`, stored at `file_path` (`photos/file_3.jpg`); returns the
+        object an update carries for it (`file_id`, `file_unique_id`, `file_size`, and `fields` such as
+        `mime_type`, `file_name`, `width`...)."""
+        file_id = f"BQACAgQAAxkB{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self.files[file_id] = HeldFile(token, data, file_path)
+        return {"file_id": file_id, "file_unique_id": secrets.token_hex(8), "file_size": len(data), **fields}
 
     def app(self) -> Starlette:
         return Starlette(routes=self.routes())
@@ -128,6 +155,39 @@ class TelegramSimulator:
             }
         )
 
+    async def _get_file(self, request: Request) -> JSONResponse:
+        failed = self._refusal(request)
+        if failed is not None:
+            return failed
+        body = await request.json() if request.method == "POST" else dict(request.query_params)
+        file_id = str(body.get("file_id") or "")
+        held = self.files.get(file_id)
+        if held is None or held.token != request.path_params["token"]:
+            return _error(400, "Bad Request: invalid file_id")
+        if len(held.data) > MAX_DOWNLOAD_BYTES:
+            return _error(400, "Bad Request: file is too big")
+        unique = file_id[-8:]
+        return _ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "file_size": len(held.data),
+                "file_path": held.file_path,
+            }
+        )
+
+    async def _download(self, request: Request) -> Response:
+        if self.outage:
+            return _error(500, "Internal Server Error")
+        token, path = request.path_params["token"], request.path_params["file_path"]
+        found = [(i, f) for i, f in self.files.items() if f.token == token and f.file_path == path]
+        if not found or found[0][0] in self.gone:
+            return _error(404, "Not Found")
+        held = found[0][1]
+        with self._lock:
+            self.media_served += 1
+        return Response(held.data, media_type="application/octet-stream")
+
 
 def bot_id(token: str) -> int:
     """The bot's id, the part of its token before the colon (`123456789:AA...`)."""
@@ -155,9 +215,11 @@ def update(
     last_name: str = "",
     at: float | None = None,
     chat_type: str = "private",
+    media: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What Telegram posts when a user writes to the bot: in a private chat, the chat is the user; in a group,
-    the group (a negative id)."""
+    the group (a negative id). `media` adds a file's field (`{"photo": [sizes]}`, `{"document": {...}}`, with
+    objects `hold_file` gave), whose caption is then `text`."""
     sender: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "fr"}
     if last_name:
         sender["last_name"] = last_name
@@ -174,4 +236,7 @@ def update(
         "date": int(at or time.time()),
         "text": text,
     }
+    if media:
+        caption = message.pop("text")
+        message |= {**media, **({"caption": caption} if caption else {})}
     return {"update_id": update_id, "message": message}

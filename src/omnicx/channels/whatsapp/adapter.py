@@ -1,5 +1,7 @@
 """The WhatsApp channel's adapter: an inbox's business number proven with the Graph API when it is created,
-notifications turned into the inbox's messages and statuses, replies and templates sent through the Cloud API.
+notifications turned into the inbox's messages and statuses (a photo, voice note, video, document or sticker
+named by its media id, fetched afterwards and checked against its sha256), replies and templates sent through
+the Cloud API.
 
 A customer is known by their WhatsApp id, their international number without `+`: omnicx keeps it as the
 E.164 number (a verified phone, signed by Meta), so the same person texting by SMS is the same customer.
@@ -11,12 +13,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from omnicx.channels import media
 from omnicx.channels.base import DeliveryFailed, SendResult
 from omnicx.channels.numbers import e164, phone_number
 from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboundMessage, OutboundMessage, StatusReport
+from omnicx.inbox.schemas import (
+    Attachment,
+    AttachmentToFetch,
+    InboundMessage,
+    OutboundMessage,
+    RemoteAttachment,
+    StatusReport,
+)
 from omnicx.inbox.service import CredentialField, ProvenAccount, Provider
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
@@ -25,6 +35,8 @@ from omnicx.kernel.settings import Settings
 PREFIX = "/channels/whatsapp"
 REQUIRED = ("phone_number_id", "access_token", "app_secret", "verify_token")
 KEYS = frozenset({*REQUIRED, "api_base"})
+# The message types that carry a media id.
+MEDIA = ("image", "audio", "video", "document", "sticker")
 
 
 def callbacks(inbox_id: uuid.UUID) -> dict[str, str]:
@@ -99,6 +111,27 @@ def _text(message: dict[str, Any]) -> str:
     return f"[{kind}] {caption}" if caption else f"[{kind}]"
 
 
+def _remote(message: dict[str, Any]) -> list[RemoteAttachment]:
+    """The media a message names by id, with the checksum and name (documents) Meta gives."""
+    kind = str(message.get("type") or "")
+    part = message.get(kind)
+    if kind not in MEDIA or not isinstance(part, dict) or not part.get("id"):
+        return []
+    media_id = str(part["id"])
+    content_type = str(part.get("mime_type") or media.GENERIC_TYPE)
+    source = {"media_id": media_id}
+    if part.get("sha256"):
+        source["sha256"] = str(part["sha256"])
+    name = str(part.get("filename") or "") or None
+    return [
+        RemoteAttachment(
+            filename=media.filename_for(kind, content_type, name=name),
+            content_type=content_type[:255],
+            source=source,
+        )
+    ]
+
+
 def inbound(value: dict[str, Any], *, inbox_address: str) -> list[InboundMessage]:
     """The customers' messages of one notification's `value`, as the inbox stores them."""
     names = {
@@ -122,6 +155,7 @@ def inbound(value: dict[str, Any], *, inbox_address: str) -> list[InboundMessage
                 name=names.get(wa_id, "")[:200],
                 provider_message_id=str(message["id"]),
                 text=_text(message),
+                remote_attachments=_remote(message),
                 received_at=sent_at,
                 sender_verified=True,
             )
@@ -206,3 +240,30 @@ class WhatsAppAdapter:
                 raise DeliveryFailed(f"{error}: outside the 24-hour window, send a template") from error
             raise DeliveryFailed(str(error)) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=wamid)
+
+    def fetch(
+        self, item: AttachmentToFetch, *, credentials: dict[str, str], limits: media.MediaLimits
+    ) -> Attachment:
+        """A customer's media: its URL asked of the Graph API by media id, its bytes from that URL (on the API's
+        host or Meta's media host only) with the access token, refused when its sha256 is not the one Meta gave."""
+        if not credentials:
+            raise media.MediaRefused(
+                "the inbox's WhatsApp credentials cannot be read (was the secret key changed?)"
+            )
+        with media.provider_calls("WhatsApp"), _api(credentials) as api:
+            found = api.media(item.source.get("media_id", ""))
+        media.too_large(found.get("file_size"), limits)
+        url = str(found.get("url") or "")
+        if not url:
+            raise media.MediaRefused("WhatsApp gave no URL for the media")
+        got = media.download(
+            url,
+            provider="WhatsApp",
+            limits=limits,
+            hosts=cloud.media_hosts(credentials.get("api_base") or cloud.API_BASE),
+            headers={"Authorization": f"Bearer {credentials['access_token']}"},
+        )
+        expected = item.source.get("sha256") or str(found.get("sha256") or "")
+        if expected and not media.sha256_matches(got.data, expected):
+            raise media.MediaRefused("the media's sha256 is not the one WhatsApp gave: not stored")
+        return media.attachment(item, got)

@@ -1,17 +1,22 @@
 """Meta's WhatsApp Cloud API as omnicx speaks it: the notification's statuses and errors, and the calls omnicx
-makes (whose number is this phone number id; send a message). The webhook's signature and handshake are
-Meta's for every channel (`channels/meta/graph.py`).
+makes (whose number is this phone number id; send a message; where a customer's media is). The webhook's
+signature and handshake are Meta's for every channel (`channels/meta/graph.py`).
+
+A media message names a media id: `GET /{version}/{media-id}` (bearer token) answers a short-lived `url`, and a
+GET of that URL with the same token answers the bytes. The URL is on Meta's media host (`lookaside.fbsbx.com`),
+not on the Graph API's: the token is sent there and to the configured API's own host, nowhere else.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from omnicx.channels.meta import graph
 from omnicx.channels.meta.graph import API_BASE, API_VERSION, SIGNATURE_HEADER, signature_valid, token_matches
-from omnicx.channels.provider_api import ApiClient, ApiError, ProviderError
+from omnicx.channels.provider_api import ApiClient, ApiError, ProviderError, json_body
 from omnicx.inbox.enums import DeliveryStatus
 
 __all__ = [
@@ -22,12 +27,15 @@ __all__ = [
     "STATUSES",
     "GraphApi",
     "api_error",
+    "media_hosts",
     "signature_valid",
     "token_matches",
 ]
 
 # A message outside the customer service window (the customer wrote more than 24 hours ago).
 RE_ENGAGEMENT_ERROR = 131047
+# Where the Graph API's media URLs point: the host Meta serves WhatsApp media from.
+MEDIA_HOST = "lookaside.fbsbx.com"
 
 STATUSES = {
     "sent": DeliveryStatus.SENT,
@@ -39,6 +47,13 @@ STATUSES = {
 
 def api_error(response: httpx.Response) -> ApiError:
     return graph.api_error("WhatsApp", response)
+
+
+def media_hosts(api_base: str) -> frozenset[str]:
+    """The hosts a media URL may name for an inbox on `api_base`: the API's own, and Meta's media host when
+    the API is Meta's (a local stand-in serves its media itself)."""
+    host = (urlsplit(api_base).hostname or "").lower()
+    return frozenset({host, MEDIA_HOST}) if host == urlsplit(API_BASE).hostname else frozenset({host})
 
 
 class GraphApi(ApiClient):
@@ -54,6 +69,13 @@ class GraphApi(ApiClient):
         if response.status_code != 200:
             raise ProviderError(api_error(response))
         return str(response.json().get("display_phone_number") or "")
+
+    def media(self, media_id: str) -> dict[str, Any]:
+        """Where a customer's media is (`url`, `mime_type`, `sha256`, `file_size`), asked for this number."""
+        response = self._client.get(f"/{media_id}", params={"phone_number_id": self.phone_number_id})
+        if response.status_code != 200:
+            raise ProviderError(api_error(response))
+        return json_body(response)
 
     def send(self, message: dict[str, Any]) -> str:
         """Send one message (text or template); returns its `wamid`, which statuses name."""

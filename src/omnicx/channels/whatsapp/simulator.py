@@ -1,11 +1,15 @@
 """A local stand-in for the WhatsApp Cloud API, served over real HTTP (tests and the demo): it checks the bearer
 token of its business numbers, says which number a phone number id is, keeps every message sent (the exact
 JSON body the Graph API received), refuses chosen recipients for good and fails everything during an outage.
+It holds customers' media (`hold_media`): `GET /{version}/{media-id}` answers its URL, type, size and sha256 to
+the owning number's token, and that URL answers the bytes to the same token, as the Cloud API does (the URL is on
+the stand-in's own host, where Meta's is on its media host).
 `message_notification` and `status_notification` build the notifications Meta posts to a webhook.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -14,7 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from omnicx.channels.whatsapp.cloud import API_VERSION
@@ -27,6 +31,15 @@ class GraphRequest:
     wamid: str
 
 
+@dataclass(frozen=True)
+class WhatsAppMedia:
+    """A customer's file, held for the business number that received it."""
+
+    phone_number_id: str
+    data: bytes
+    mime_type: str
+
+
 @dataclass
 class WhatsAppSimulator:
     """`numbers`: phone number id -> (access token, display number). `refused`: recipients (wa_id) not on
@@ -37,28 +50,80 @@ class WhatsAppSimulator:
     outage: bool = False
     sent: list[GraphRequest] = field(default_factory=list)
     calls: int = 0
+    media: dict[str, WhatsAppMedia] = field(default_factory=dict)  # media id -> file
+    media_served: int = 0  # files handed out
+    gone: set[str] = field(default_factory=set)  # media ids deleted (Meta keeps media 30 days): 404
+    media_base: str | None = None  # where media URLs point (Meta's media host); default the stand-in itself
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def routes(self) -> list[Route]:
         prefix = f"/{API_VERSION}/{{phone_number_id}}"
         return [
-            Route(prefix, self._number, methods=["GET"]),
+            Route(prefix, self._object, methods=["GET"]),
             Route(f"{prefix}/messages", self._send, methods=["POST"]),
+            Route("/whatsapp_business/attachments/", self._download, methods=["GET"]),
         ]
+
+    def hold_media(self, phone_number_id: str, data: bytes, mime_type: str) -> dict[str, str]:
+        """Keep a file a customer sent to the number; returns the media object a notification carries (`id`,
+        `mime_type`, `sha256`)."""
+        media_id = str(10**15 + secrets.randbelow(10**15))
+        with self._lock:
+            self.media[media_id] = WhatsAppMedia(phone_number_id, data, mime_type)
+        return {"id": media_id, "mime_type": mime_type, "sha256": hashlib.sha256(data).hexdigest()}
 
     def app(self) -> Starlette:
         return Starlette(routes=self.routes())
 
-    def _refusal(self, request: Request) -> JSONResponse | None:
+    def _refusal(self, request: Request, phone_number_id: str | None = None) -> JSONResponse | None:
         with self._lock:
             self.calls += 1
         if self.outage:
             return _error(500, 2, "Service temporarily unavailable")
-        held = self.numbers.get(request.path_params["phone_number_id"])
+        held = self.numbers.get(phone_number_id or request.path_params["phone_number_id"])
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if held is None or not secrets.compare_digest(token, held[0]):
             return _error(401, 190, "Invalid OAuth access token")
         return None
+
+    async def _object(self, request: Request) -> JSONResponse:
+        """`GET /{version}/{id}`: a media's URL when the id is a media id, else the business number."""
+        media_id = request.path_params["phone_number_id"]
+        if media_id in self.gone:
+            return _error(404, 100, f"Unsupported get request. Object with ID '{media_id}' does not exist")
+        if media_id not in self.media:
+            return await self._number(request)
+        held = self.media[media_id]
+        failed = self._refusal(request, held.phone_number_id)
+        if failed is not None:
+            return failed
+        asked = request.query_params.get("phone_number_id")
+        if asked and asked != held.phone_number_id:
+            return _error(400, 100, "The media does not belong to this phone number")
+        base = self.media_base or str(request.base_url)
+        url = f"{base.rstrip('/')}/whatsapp_business/attachments/?mid={media_id}"
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "url": url,
+                "mime_type": held.mime_type,
+                "sha256": hashlib.sha256(held.data).hexdigest(),
+                "file_size": len(held.data),
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: Request) -> Response:
+        """The bytes at a media URL, to the owning number's token."""
+        held = self.media.get(request.query_params.get("mid", ""))
+        if held is None:
+            return _error(404, 100, "Media not found")
+        failed = self._refusal(request, held.phone_number_id)
+        if failed is not None:
+            return failed
+        with self._lock:
+            self.media_served += 1
+        return Response(held.data, media_type=held.mime_type)
 
     async def _number(self, request: Request) -> JSONResponse:
         failed = self._refusal(request)
@@ -131,15 +196,17 @@ def message_notification(
     wamid: str,
     text: str,
     at: float | None = None,
+    media: tuple[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """What Meta posts when a customer writes to the business number."""
-    message = {
-        "from": wa_id,
-        "id": wamid,
-        "timestamp": str(int(at or time.time())),
-        "type": "text",
-        "text": {"body": text},
-    }
+    """What Meta posts when a customer writes to the business number: a text, or with `media` (its type, such
+    as `image` or `document`, and the media object `hold_media` gave, with a `filename` for a document) a media
+    message whose caption is `text`."""
+    message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(int(at or time.time()))}
+    if media is None:
+        message |= {"type": "text", "text": {"body": text}}
+    else:
+        kind, part = media
+        message |= {"type": kind, kind: {**part, **({"caption": text} if text else {})}}
     value = {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
     return _notification(phone_number_id, display, value)
 

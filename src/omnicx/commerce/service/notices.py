@@ -4,6 +4,7 @@ customer's preferred channel, by a job; each is recorded on the order with where
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,13 +12,23 @@ from sqlalchemy.orm import Session
 from omnicx.auth import service as auth_service
 from omnicx.commerce.enums import NoticeKind
 from omnicx.commerce.models import Location, Notification, Order
-from omnicx.commerce.schemas import NoticePublic
+from omnicx.commerce.schemas import NoticePublic, OrderReady
 from omnicx.commerce.service._common import publish_order
 from omnicx.commerce.service.orders import load_order
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.i18n import translations
 
 NOTIFY_READY_JOB = "commerce.notify_ready"
+
+ReadyListener = Callable[[Session, OrderReady], None]
+_READY_LISTENERS: dict[str, ReadyListener] = {}
+
+
+def register_ready_listener(name: str, listener: ReadyListener) -> None:
+    """Have `listener(session, ready)` run when an order's "ready for pickup" notice is recorded (once per order),
+    in that transaction: another domain's follow-up (a web push queued) commits with the notice or not at all,
+    and commerce imports none of them. The composition root registers them."""
+    _READY_LISTENERS[name] = listener
 
 
 def notify_ready(
@@ -54,6 +65,12 @@ def notify_ready(
         )
     )
     session.flush()
+    if order.customer_id is not None:
+        ready = OrderReady(
+            workspace_id=workspace_id, order_id=order.id, customer_id=order.customer_id, location=store
+        )
+        for listener in _READY_LISTENERS.values():
+            listener(session, ready)
     publish_order(session, workspace_id=workspace_id, order_id=order.id, status=order.status.value)
     return True
 

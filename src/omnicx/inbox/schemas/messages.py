@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from omnicx.inbox.enums import AuthMethod, AuthResult, DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import (
+    AttachmentStatus,
+    AuthMethod,
+    AuthResult,
+    DeliveryStatus,
+    MessageKind,
+    MessagingChannel,
+)
 from omnicx.inbox.schemas.base import PublicModel
 
 
@@ -21,11 +28,44 @@ class Attachment(BaseModel):
     data: bytes
 
 
+class RemoteAttachment(BaseModel):
+    """An attachment a provider holds and names in its webhook (a media URL, a media id, a file id): the message
+    is stored at once with it pending, and a job fetches it afterwards through the inbox's channel."""
+
+    filename: str = Field(max_length=255, description="What to call it until the provider says better.")
+    content_type: str = Field(default="application/octet-stream", max_length=255)
+    source: dict[str, str] = Field(
+        description="How the channel fetches it, in the channel's own terms (a URL, a media id and its sha256...)."
+    )
+
+
 class AttachmentPublic(BaseModel):
     filename: str
     content_type: str
-    size: int
-    path: str
+    size: int = 0
+    path: str = Field(default="", description="Under the attachments folder; empty until it is stored.")
+    status: AttachmentStatus = AttachmentStatus.STORED
+    error: str | None = Field(default=None, description="Why the provider's copy could not be fetched.")
+
+
+class AttachmentToFetch(BaseModel):
+    """One pending attachment of a message, as the job fetching it needs it."""
+
+    index: int
+    filename: str
+    content_type: str
+    source: dict[str, str]
+
+
+class PendingAttachments(BaseModel):
+    """A message's attachments still held by its provider, with the inbox's account to fetch them with."""
+
+    message_id: uuid.UUID
+    workspace_id: uuid.UUID
+    inbox_id: uuid.UUID
+    channel: MessagingChannel
+    credentials: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+    attachments: list[AttachmentToFetch]
 
 
 class SenderAuthentication(BaseModel):
@@ -85,6 +125,11 @@ class InboundMessage(BaseModel):
     text: str = ""
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    remote_attachments: list[RemoteAttachment] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Attachments the provider holds: stored as pending, fetched by a job after the message.",
+    )
     received_at: AwareDatetime | None = None
     sender_verified: bool = Field(
         default=False,
@@ -117,6 +162,17 @@ class NoticeResult(BaseModel):
     inbox_name: str
     new_conversation: bool = False
     duplicate: bool = False
+
+
+class ReplyPosted(BaseModel):
+    """An agent's reply (never a private note) as the listeners registered with `register_reply_listener` see
+    it, in the reply's transaction. `customer_id` is the conversation's customer, if it has one."""
+
+    workspace_id: uuid.UUID
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    channel: MessagingChannel
 
 
 class OutboundMessage(BaseModel):

@@ -3,12 +3,19 @@
 A message a channel received comes in through `ingest` (one call, committed through the runtime's group commit
 before it answers). Complete actions (`receive`, `reply`, `update_conversation`, `create_inbox`,
 `apply_status`...) commit; the jobs' entry points (`wake_due`, `auto_resolve_due`, `check_sla`,
-`record_delivery`) write in the job's transaction and never commit.
+`record_delivery`, `record_attachment`...) write in the caller's transaction and never commit.
 """
 
 from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.service.assignment import anyone_online
-from omnicx.inbox.service.attachments import get_attachment
+from omnicx.inbox.service.attachments import (
+    FETCH_ATTACHMENTS_ATTEMPTS,
+    FETCH_ATTACHMENTS_JOB,
+    get_attachment,
+    pending_attachments,
+    record_attachment,
+    record_attachment_failure,
+)
 from omnicx.inbox.service.authentication import record_sender_authentication
 from omnicx.inbox.service.availability import availability_of, get_availability, set_availability
 from omnicx.inbox.service.canned import (
@@ -72,6 +79,7 @@ from omnicx.inbox.service.replies import (
     earlier_reply_pending,
     outbound_for,
     record_delivery,
+    register_reply_listener,
     reply,
 )
 from omnicx.inbox.service.report_charts import chart_spec
@@ -94,6 +102,8 @@ __all__ = [
     "COPY_FOLLOWERS",
     "DELIVER_ATTEMPTS",
     "DELIVER_JOB",
+    "FETCH_ATTACHMENTS_ATTEMPTS",
+    "FETCH_ATTACHMENTS_JOB",
     "PROVIDER_CHANNELS",
     "SLA_CHECK_JOB",
     "WAKE_JOB",
@@ -158,14 +168,18 @@ __all__ = [
     "open_conversations_by_channel",
     "opt_out_of",
     "outbound_for",
+    "pending_attachments",
     "provider_inbox",
     "qualify_lead",
     "receive",
     "receiving_inboxes",
+    "record_attachment",
+    "record_attachment_failure",
     "record_delivery",
     "record_rejection",
     "record_sender_authentication",
     "register_provider",
+    "register_reply_listener",
     "registered_providers",
     "reply",
     "reply_channels",

@@ -42,7 +42,13 @@ from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Conversation, Inbox, InboxSettings, Message
 from omnicx.inbox.schemas import InboundMessage, ReceiveResult
-from omnicx.inbox.service.attachments import store_attachments
+from omnicx.inbox.service.attachments import (
+    ATTACHMENTS,
+    FETCH_ATTACHMENTS_ATTEMPTS,
+    FETCH_ATTACHMENTS_JOB,
+    pending_entries,
+    store_attachments,
+)
 from omnicx.inbox.service.claims import proof_of
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import normalise_address
@@ -53,14 +59,13 @@ from omnicx.inbox.service.senders import sender
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.service.visibility import remember_agent_scope
 from omnicx.kernel.db import new_id, transaction_memo, utcnow
+from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
 
 CHANNEL_NAMES = (
     CHANNEL_LABELS  # the marketing channel a conversation's touchpoint is credited to (untranslated)
 )
-ATTACHMENTS = "attachments"  # under the data directory
-
 # The hot path's query, built once: building a statement and its cache key costs more than running it.
 _INBOX_AT = (
     select(Inbox, InboxSettings.agent_scope)
@@ -242,6 +247,8 @@ def _store(
         stored.attachments = {
             "files": store_attachments(attachments_dir, inbox, stored.id, message.attachments)
         }
+    if message.remote_attachments:
+        _await_remote(session, stored, message)
     conversation.last_message_at = now
     if conversation.waiting_since is None:
         conversation.waiting_since = now
@@ -289,6 +296,21 @@ def _store(
         contact_id=contact.id,
         customer_id=conversation.customer_id,
         new_conversation=created,
+    )
+
+
+def _await_remote(session: Session, stored: Message, message: InboundMessage) -> None:
+    """Keep the attachments the provider holds as pending on the message, and queue the job that fetches them
+    in the same transaction: the webhook is answered without waiting for a download, and a redelivery (which
+    stores nothing) queues nothing."""
+    files = [*(stored.attachments or {}).get("files", []), *pending_entries(message.remote_attachments)]
+    stored.attachments = {"files": files}
+    jobs_service.enqueue(
+        session,
+        kind=FETCH_ATTACHMENTS_JOB,
+        payload={"message_id": str(stored.id)},
+        workspace_id=stored.workspace_id,
+        max_attempts=FETCH_ATTACHMENTS_ATTEMPTS,
     )
 
 

@@ -54,8 +54,8 @@ from omnicx.inbox.schemas import (
     InboxExport,
     MessageExport,
 )
+from omnicx.inbox.service.attachments import ATTACHMENTS
 from omnicx.inbox.service.history import record_event
-from omnicx.inbox.service.ingest import ATTACHMENTS
 from omnicx.inbox.service.realtime import announce
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs.feed import record_changes

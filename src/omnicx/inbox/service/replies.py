@@ -9,6 +9,7 @@ is replaced by that canned response; `@handle` in a private note notifies the me
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select
@@ -24,7 +25,7 @@ from omnicx.inbox.enums import (
 )
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message, message_contact_id
-from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, StatusReport
+from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, ReplyPosted, StatusReport
 from omnicx.inbox.service.canned import expand_canned
 from omnicx.inbox.service.continuation import route_reply
 from omnicx.inbox.service.contracts import message_public
@@ -45,6 +46,16 @@ DELIVER_JOB = "inbox.deliver"
 # With the worker's backoff (capped at an hour) a reply keeps trying for about half a day.
 DELIVER_ATTEMPTS = 10
 MAX_REFERENCES = 20
+
+ReplyListener = Callable[[Session, ReplyPosted], None]
+_REPLY_LISTENERS: dict[str, ReplyListener] = {}
+
+
+def register_reply_listener(name: str, listener: ReplyListener) -> None:
+    """Have `listener(session, reply)` run in the transaction of every reply an agent sends (never a private
+    note), before it commits: what another domain does about a reply (a web push queued) commits with it or not
+    at all, and the inbox imports none of them. The composition root registers them."""
+    _REPLY_LISTENERS[name] = listener
 
 
 def _message_id_domain(inbox: Inbox) -> str:
@@ -147,6 +158,7 @@ def reply(
             idempotency_key=str(message_id),
         )
         refresh_sla(session, conversation, home)
+        _tell_listeners(session, conversation, message_id, inbox)
         if home.auto_resolve_hours is not None:
             quiet_until = now + timedelta(hours=home.auto_resolve_hours)
             schedule(session, conversation, kind=AUTO_RESOLVE_JOB, at=quiet_until, key=str(message_id))
@@ -161,6 +173,20 @@ def reply(
     result = message_public(message)
     session.commit()
     return result
+
+
+def _tell_listeners(
+    session: Session, conversation: Conversation, message_id: uuid.UUID, inbox: Inbox
+) -> None:
+    posted = ReplyPosted(
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        message_id=message_id,
+        customer_id=conversation.customer_id,
+        channel=inbox.channel,
+    )
+    for listener in _REPLY_LISTENERS.values():
+        listener(session, posted)
 
 
 def _reply_subject(subject: str) -> str:
