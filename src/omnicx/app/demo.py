@@ -131,12 +131,16 @@ def demo(
 ) -> None:
     """Bring up omnicx on a seeded demo retailer, with a sign-in for every role."""
     from omnicx.app.migrations import upgrade_to_head
+    from omnicx.demo.push import seed_push
     from omnicx.demo.service import seed_demo
     from omnicx.kernel.runtime import build_runtime
 
     settings = Settings()
     if "base_url" not in settings.model_fields_set:  # not configured: the address this demo serves on
         settings = settings.model_copy(update={"base_url": f"http://{_loopback(host)}:{port}"})
+    if "webpush_push_services" not in settings.model_fields_set:  # the demo's browsers use its local service
+        services = f"{settings.webpush_push_services}, 127.0.0.1"
+        settings = settings.model_copy(update={"webpush_push_services": services})
     prepare_data_dir(settings)
     console.print(_("Data directory: %(path)s") % {"path": settings.data_dir})
     with console.status(_("Migrating the database…")):
@@ -156,6 +160,8 @@ def demo(
                 workspace, credentials, created = seed_demo(session, reset=reset)
             if created:
                 _seed_world(runtime, workspace.id, size, seed, providers.accounts)
+            with runtime.sessions() as session:  # every start: the fresh push service knows them again
+                seed_push(session, workspace_id=workspace.id, settings=settings, providers=providers)
         finally:
             runtime.close()
         _welcome(workspace.name, credentials, f"http://{host}:{port}/")

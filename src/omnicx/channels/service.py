@@ -8,7 +8,10 @@ from omnicx.channels.handsets import Customer, Handset, telegram_webhook
 from omnicx.channels.meta.simulator import MetaSimulator
 from omnicx.channels.sms.simulator import SentMessage, TwilioSimulator
 from omnicx.channels.telegram.simulator import TelegramSimulator
+from omnicx.channels.webpush.keys import public_key as push_public_key
+from omnicx.channels.webpush.schemas import SubscribeRequest
 from omnicx.channels.webpush.simulator import PushServiceSimulator
+from omnicx.channels.webpush.subscriptions import subscribe as subscribe_browser
 from omnicx.channels.whatsapp.simulator import (
     GraphRequest,
     WhatsAppSimulator,
@@ -23,10 +26,13 @@ __all__ = [
     "MetaSimulator",
     "PushServiceSimulator",
     "SentMessage",
+    "SubscribeRequest",
     "TelegramSimulator",
     "TwilioSimulator",
     "WhatsAppSimulator",
     "message_notification",
+    "push_public_key",
     "status_notification",
+    "subscribe_browser",
     "telegram_webhook",
 ]

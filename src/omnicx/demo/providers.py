@@ -1,7 +1,7 @@
 """The demo's messaging providers: local stand-ins for Twilio's, Meta's (WhatsApp, Messenger, Instagram) and
-Telegram's APIs (`channels/service.py`) on one loopback port, holding the shop's number, Page, account and bot,
-so the demo's provider inboxes are created and proven like any other and the agents' replies go out through real
-HTTP calls, to nobody.
+Telegram's APIs, and a browser push service (`channels/service.py`), on one loopback port, holding the shop's
+number, Page, account and bot, so the demo's provider inboxes are created and proven like any other and the
+agents' replies and notifications go out through real HTTP calls, to nobody.
 
 The accounts are derived from the server's secret key and the port is fixed (`omnicx demo --providers-port`),
 so a demo restarted later finds the accounts its inboxes were proven with.
@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from omnicx.inbox.enums import MessagingChannel
 
 if TYPE_CHECKING:  # imported where the servers start: `omnicx demo --help` stays quick
-    from omnicx.channels.service import MetaSimulator, TelegramSimulator, TwilioSimulator, WhatsAppSimulator
+    from omnicx.channels.service import (
+        MetaSimulator,
+        PushServiceSimulator,
+        TelegramSimulator,
+        TwilioSimulator,
+        WhatsAppSimulator,
+    )
 
 SHOP_NUMBER = "+33199001234"  # in the range France reserves for fiction
 SHOP_DISPLAY = "+33 1 99 00 12 34"
@@ -86,6 +92,8 @@ class RunningProviders:
     whatsapp: WhatsAppSimulator
     meta: MetaSimulator
     telegram: TelegramSimulator
+    push: PushServiceSimulator
+    push_base: str  # where the push service's endpoints are (`{push_base}/push/{browser}`)
     accounts: dict[MessagingChannel, dict[str, str]]
     server: Any  # uvicorn.Server
     thread: threading.Thread
@@ -101,7 +109,13 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    from omnicx.channels.service import MetaSimulator, TelegramSimulator, TwilioSimulator, WhatsAppSimulator
+    from omnicx.channels.service import (
+        MetaSimulator,
+        PushServiceSimulator,
+        TelegramSimulator,
+        TwilioSimulator,
+        WhatsAppSimulator,
+    )
 
     held = accounts(secret_key, port)
     sms, whatsapp = held[MessagingChannel.SMS], held[MessagingChannel.WHATSAPP]
@@ -115,6 +129,7 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
         }
     )
     telegram = TelegramSimulator(bots={held[MessagingChannel.TELEGRAM]["bot_token"]: SHOP_BOT})
+    push = PushServiceSimulator()
     sock = socket.socket()
     try:
         sock.bind((HOST, port))
@@ -129,6 +144,7 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
             *graph.routes(),
             Mount("/meta", routes=meta.routes()),
             Mount("/telegram", routes=telegram.routes()),
+            Mount("/webpush", routes=push.routes()),
         ]
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
@@ -146,6 +162,8 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
         whatsapp=graph,
         meta=meta,
         telegram=telegram,
+        push=push,
+        push_base=f"http://{HOST}:{port}/webpush",
         accounts=held,
         server=server,
         thread=thread,

@@ -13,6 +13,8 @@ answers 201, or 410 for a browser that unsubscribed (`gone`), 500 for the next `
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import threading
@@ -76,12 +78,21 @@ class PushServiceSimulator:
     def app(self) -> Starlette:
         return Starlette(routes=self.routes())
 
-    def subscribe(self, base_url: str, application_server_key: str) -> dict[str, Any]:
-        """A new browser subscribed with `application_server_key`: its `PushSubscription.toJSON()`."""
-        channel = secrets.token_urlsafe(24)
-        browser = Browser(
-            channel, ec.generate_private_key(ec.SECP256R1()), secrets.token_bytes(16), application_server_key
-        )
+    def subscribe(
+        self, base_url: str, application_server_key: str, *, seed: bytes | None = None
+    ) -> dict[str, Any]:
+        """A new browser subscribed with `application_server_key`: its `PushSubscription.toJSON()`. With `seed`,
+        the same browser (endpoint and keys) every time: a restarted stand-in knows it again."""
+        if seed is None:
+            channel, auth = secrets.token_urlsafe(24), secrets.token_bytes(16)
+            private = ec.generate_private_key(ec.SECP256R1())
+        else:
+            channel = _derived(seed, b"channel").hex()[:32]
+            auth = _derived(seed, b"auth")[:16]
+            private = ec.derive_private_key(
+                int.from_bytes(_derived(seed, b"key"), "big") % (_P256_ORDER - 1) + 1, ec.SECP256R1()
+            )
+        browser = Browser(channel, private, auth, application_server_key)
         with self._lock:
             self.browsers[channel] = browser
         return {
@@ -137,6 +148,14 @@ class PushServiceSimulator:
         with self._lock:
             self.delivered.append(Delivered(channel, payload, int(ttl), claims))
         return Response(status_code=201, headers={"Location": f"/message/{secrets.token_urlsafe(12)}"})
+
+
+# The order of P-256's group: a derived private key is taken below it.
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _derived(seed: bytes, purpose: bytes) -> bytes:
+    return hmac.new(seed, purpose, hashlib.sha256).digest()
 
 
 def _vapid_claims(request: Request, browser: Browser, *, origin: str) -> dict[str, Any] | Response:
