@@ -300,6 +300,29 @@ def test_a_reply_goes_to_the_users_chat_through_send_message(
     assert len(sim.sent) == 1  # a finished delivery is not sent again
 
 
+def test_a_reply_longer_than_telegram_takes_is_refused_before_it_is_stored(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    world: World,
+    tg_inbox: InboxPublic,
+    bot_api: tuple[TelegramSimulator, str],
+) -> None:
+    sim = bot_api[0]
+    conversation_id = _conversation(client, db, tg_inbox, _secret(bot_api))
+    too_long = client.post(
+        f"/api/v1/inbox/conversations/{conversation_id}/messages",
+        json={"text": "é" * 4097},
+        headers=world.token(Role.AGENT),
+    )
+    assert too_long.status_code == 422, too_long.text
+    assert "at most 4,096 characters" in too_long.json()["message"]
+    assert len(messages(db, tg_inbox)) == 1  # the customer's only: nothing stored, nothing queued
+    _reply(client, world, conversation_id, "é" * 4096)  # the longest Telegram takes goes out whole
+    drain(runtime)
+    assert [len(m.text) for m in sim.sent] == [4096]
+
+
 def test_a_user_who_blocked_the_bot_fails_the_reply_without_retrying(
     client: TestClient,
     db: Session,

@@ -22,8 +22,10 @@ from omnicx.inbox.enums import (
     DeliveryStatus,
     InboxTopic,
     MessageKind,
+    MessagingChannel,
 )
 from omnicx.inbox.errors import InvalidTransition, MessageNotFound
+from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message, message_contact_id
 from omnicx.inbox.schemas import MessagePublic, OutboundMessage, ReplyCreate, ReplyPosted, StatusReport
 from omnicx.inbox.service.canned import expand_canned
@@ -40,6 +42,7 @@ from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, schedule
 from omnicx.inbox.service.window import check_reply, template_text
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import new_id, utcnow
+from omnicx.kernel.errors import Invalid
 from omnicx.kernel.jobs import service as jobs_service
 
 DELIVER_JOB = "inbox.deliver"
@@ -60,6 +63,27 @@ def register_reply_listener(name: str, listener: ReplyListener) -> None:
 
 def _message_id_domain(inbox: Inbox) -> str:
     return inbox.address.rpartition("@")[2] or "omnicx.local"
+
+
+# The longest text each provider takes in one message (their documented limits). A longer reply is refused
+# before it is stored rather than cut, or split in parts that a retry after a failure would send twice.
+MAX_TEXT = {
+    MessagingChannel.SMS: 1600,
+    MessagingChannel.WHATSAPP: 4096,
+    MessagingChannel.MESSENGER: 2000,
+    MessagingChannel.INSTAGRAM: 1000,
+    MessagingChannel.TELEGRAM: 4096,
+}
+
+
+def check_length(channel: MessagingChannel, text: str) -> None:
+    """Refuse (`Invalid`) a reply longer than its channel takes in one message."""
+    limit = MAX_TEXT.get(channel)
+    if limit is not None and len(text) > limit:
+        raise Invalid(
+            f"{CHANNEL_LABELS.get(channel, channel.value)} takes at most {limit:,} characters in one message; "
+            f"this reply has {len(text):,}: shorten it or send it in parts"
+        )
 
 
 def reply(
@@ -101,6 +125,8 @@ def reply(
             now=now,
         )
     text = expand_canned(session, workspace_id=principal.workspace_id, text=data.text)
+    if kind is MessageKind.OUTGOING and data.template is None:
+        check_length(inbox.channel, text)
     if data.template is not None and not text.strip():
         text = template_text(data.template)
     message = Message(
