@@ -25,7 +25,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service
 from omnicx.inbox.enums import MessagingChannel
-from omnicx.inbox.models import Inbox
+from omnicx.inbox.models import Contact, Inbox, Message
 from omnicx.inbox.schemas import InboxCreate, InboxPublic
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.errors import Invalid
@@ -203,6 +203,59 @@ def test_a_message_is_stored_once_for_the_verified_sender_and_echoes_are_ignored
         conversation_id=stored[0].conversation_id,
     )  # fmt: skip
     assert customer is not None and conversation.customer_id == customer
+
+
+def _contact(db: Session, inbox: InboxPublic) -> tuple[str, list[str]]:
+    """The sender's contact name on the inbox and the labels of its messages."""
+    found = db.scalar(select(Contact.name).where(Contact.inbox_id == inbox.id, Contact.source_id == PSID))
+    labels = list(db.scalars(select(Message.author_label).where(Message.inbox_id == inbox.id)))
+    db.rollback()
+    return str(found), labels
+
+
+def test_the_senders_profile_name_is_asked_once_after_the_message_is_stored(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    kind: Kind,
+    inbox: InboxPublic,
+    graph: tuple[MetaSimulator, str],
+) -> None:
+    sim = graph[0]
+    sim.profiles[PSID] = {
+        "first_name": "Léa",
+        "last_name": "Martin",
+        "name": "Léa Martin",
+        "username": "lea.m",
+    }
+    sim.outage = True  # the webhook is answered, whatever the Graph API does meanwhile
+    assert post(client, inbox, writes(kind)).status_code == 200
+    assert post(client, inbox, writes(kind, mid="m_A2", text="Hello?")).status_code == 200
+    assert _contact(db, inbox) == ("", [PSID, PSID])
+    drain(runtime)  # the outage: asked again later
+    assert _contact(db, inbox)[0] == ""
+    sim.outage = False
+    drain_until(runtime, lambda: _contact(db, inbox)[0] != "")
+    assert _contact(db, inbox) == ("Léa Martin", ["Léa Martin", "Léa Martin"])
+    calls = sim.calls
+    assert post(client, inbox, writes(kind, mid="m_A3")).status_code == 200
+    drain(runtime)
+    assert sim.calls == calls  # a named contact is not asked about again
+
+
+def test_a_profile_meta_will_not_show_leaves_the_sender_named_by_id(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    kind: Kind,
+    inbox: InboxPublic,
+    graph: tuple[MetaSimulator, str],
+) -> None:
+    assert post(client, inbox, writes(kind)).status_code == 200
+    drain(runtime)
+    calls = graph[0].calls
+    drain(runtime)
+    assert _contact(db, inbox) == ("", [PSID]) and graph[0].calls == calls  # refused once, not retried
 
 
 @pytest.mark.parametrize("forge", ["missing", "other secret", "tampered", "other object"])

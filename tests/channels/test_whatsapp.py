@@ -350,3 +350,175 @@ def test_the_conversation_page_offers_a_template_once_the_window_closed(
     [request] = graph[0].sent
     parameters = request.body["template"]["components"][0]["parameters"]
     assert [p["text"] for p in parameters] == ["Camille", "Lyon"]
+
+
+# -- approved templates ------------------------------------------------------------------------------------------
+
+WABA = "102290129340398"
+
+
+def _graph_template(name: str, language: str, status: str, text: str) -> dict[str, Any]:
+    return {
+        "id": f"{name}-{language}",
+        "name": name,
+        "language": language,
+        "status": status,
+        "category": "UTILITY",
+        "components": [
+            {"type": "HEADER", "format": "TEXT", "text": "Maison"},
+            {"type": "BODY", "text": text},
+        ],
+    }
+
+
+@pytest.fixture
+def waba_inbox(db: Session, world: World, graph: tuple[WhatsAppSimulator, str]) -> InboxPublic:
+    sim, url = graph
+    sim.business_accounts[WABA] = TOKEN
+    sim.templates[WABA] = [
+        _graph_template("order_ready", "fr", "APPROVED", "Bonjour {{1}}, votre commande {{2}} est prête."),
+        _graph_template("flash_sale", "fr", "REJECTED", "Soldes pour {{1}} !"),
+    ]
+    inbox = service.create_inbox(
+        db,
+        principal=world.members[Role.OWNER].principal,
+        data=InboxCreate(
+            channel=MessagingChannel.WHATSAPP,
+            name="WhatsApp",
+            address=DISPLAY,
+            credentials=credentials(url, business_account_id=WABA),
+        ),
+        secret_key=SECRET_KEY,
+    )
+    db.rollback()
+    return inbox
+
+
+def _templates(client: TestClient, world: World, conversation_id: uuid.UUID, role: Role = Role.AGENT) -> Any:
+    return client.get(f"/api/v1/inbox/conversations/{conversation_id}/templates", headers=world.token(role))
+
+
+def test_only_the_approved_templates_are_offered(
+    client: TestClient, db: Session, world: World, waba_inbox: InboxPublic
+) -> None:
+    conversation_id = _conversation(client, db, waba_inbox, at=time.time() - 30 * 3600)
+    listed = _templates(client, world, conversation_id)
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == [
+        {
+            "name": "order_ready",
+            "language": "fr",
+            "category": "UTILITY",
+            "body": "Bonjour {{1}}, votre commande {{2}} est prête.",
+            "parameters": 2,
+        }
+    ]
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    page = client.get(f"/inbox/conversations/{conversation_id}").text
+    assert 'name="template_choice"' in page and 'value="order_ready|fr"' in page
+    assert "flash_sale" not in page
+    assert 'id="template-other"' in page  # the free inputs, for a template not listed
+
+
+def test_a_chosen_template_is_the_graph_api_request(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    world: World,
+    waba_inbox: InboxPublic,
+    graph: tuple[WhatsAppSimulator, str],
+) -> None:
+    conversation_id = _conversation(client, db, waba_inbox, at=time.time() - 30 * 3600)
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    csrf = page_csrf(client, f"/inbox/conversations/{conversation_id}")
+    sent = client.post(
+        f"/inbox/conversations/{conversation_id}/reply",
+        data={
+            "csrf_token": csrf,
+            "template_choice": "order_ready|fr",
+            "template_parameters": "Camille\nA-1042",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    drain(runtime)
+    [request] = graph[0].sent
+    assert uuid.UUID(request.body.pop("biz_opaque_callback_data"))  # omnicx's message id, for the statuses
+    assert request.body == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": WA_ID,
+        "type": "template",
+        "template": {
+            "name": "order_ready",
+            "language": {"code": "fr"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": "Camille"}, {"type": "text", "text": "A-1042"}],
+                }
+            ],
+        },
+    }
+
+
+def test_a_template_the_account_did_not_have_approved_fails(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    world: World,
+    waba_inbox: InboxPublic,
+    graph: tuple[WhatsAppSimulator, str],
+) -> None:
+    conversation_id = _conversation(client, db, waba_inbox, at=time.time() - 30 * 3600)
+    reply = _reply(client, world, conversation_id, {"template": {"name": "flash_sale", "language": "fr"}})
+    assert reply.status_code == 201, reply.text
+    drain(runtime)
+    assert graph[0].sent == []
+    status, error, _ = _status(db, reply.json()["id"])
+    assert status == "failed" and error is not None and "132001" in error
+
+
+def test_a_graph_error_gives_no_templates_and_says_why(
+    client: TestClient,
+    db: Session,
+    world: World,
+    waba_inbox: InboxPublic,
+    graph: tuple[WhatsAppSimulator, str],
+) -> None:
+    conversation_id = _conversation(client, db, waba_inbox, at=time.time() - 30 * 3600)
+    graph[0].business_accounts[WABA] = "another-token"
+    listed = _templates(client, world, conversation_id)
+    assert listed.status_code == 200 and listed.json() == []
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    page = client.get(f"/inbox/conversations/{conversation_id}")
+    assert page.status_code == 200
+    assert "Templates could not be loaded" in page.text and "Invalid OAuth access token" in page.text
+    assert 'name="template_choice"' not in page.text and 'name="template_name"' in page.text
+
+
+def test_an_inbox_without_business_account_offers_the_free_inputs(
+    client: TestClient, db: Session, world: World, wa_inbox: InboxPublic, graph: tuple[WhatsAppSimulator, str]
+) -> None:
+    conversation_id = _conversation(client, db, wa_inbox, at=time.time() - 30 * 3600)
+    calls = graph[0].calls
+    assert _templates(client, world, conversation_id).json() == []
+    agent = world.members[Role.AGENT]
+    sign_in(client, agent.email, agent.password)
+    page = client.get(f"/inbox/conversations/{conversation_id}").text
+    assert 'name="template_choice"' not in page and 'id="template-other"' not in page
+    assert 'name="template_name"' in page and "could not be loaded" not in page
+    assert graph[0].calls == calls  # the Graph API was not asked
+
+
+def test_another_workspaces_conversation_has_no_templates(
+    client: TestClient, db: Session, world: World, other_world: World, waba_inbox: InboxPublic
+) -> None:
+    conversation_id = _conversation(client, db, waba_inbox)
+    listed = client.get(
+        f"/api/v1/inbox/conversations/{conversation_id}/templates", headers=other_world.token(Role.OWNER)
+    )
+    assert listed.status_code == 404

@@ -119,7 +119,14 @@ def test_customers_on_provider_channels_write_through_signed_webhooks_and_their_
             pass
         simulation._confirm()
     rows = db.execute(
-        select(Message.kind, Message.delivery_status, Inbox.channel, Contact.claimed, Contact.customer_id)
+        select(
+            Message.kind,
+            Message.delivery_status,
+            Inbox.channel,
+            Contact.claimed,
+            Contact.customer_id,
+            Contact.name,
+        )
         .join(Inbox, Inbox.id == Message.inbox_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .join(Contact, Contact.id == Conversation.contact_id)
@@ -130,6 +137,8 @@ def test_customers_on_provider_channels_write_through_signed_webhooks_and_their_
     # The provider vouched for each sender (a signed webhook): verified contacts, on a customer profile.
     assert len(incoming) == len(providers)
     assert all(not row.claimed and row.customer_id is not None for row in incoming)
+    # Named by their profile (Messenger's and Instagram's asked of Meta afterwards); a text message has none.
+    assert all(row.name for row in incoming if row.channel is not MessagingChannel.SMS)
     statuses = {row.channel: row.delivery_status for row in rows if row.kind is MessageKind.OUTGOING}
     assert set(statuses) == set(SHOP_IDS)
     # Twilio and Meta report delivered then read through the signed callbacks; Telegram reports nothing.

@@ -1,4 +1,5 @@
-"""Which adapter serves which channel, and which fetches the media its webhooks name."""
+"""Which adapter serves which channel, which fetches the media its webhooks name, and which knows its senders'
+profile names."""
 
 from __future__ import annotations
 
@@ -39,3 +40,9 @@ def adapter_for(kind: MessagingChannel) -> ChannelAdapter:
 def media_source_for(kind: MessagingChannel) -> MediaSource | None:
     """The adapter fetching `kind`'s remote attachments; None for a channel whose messages carry their files."""
     return _MEDIA.get(kind)
+
+
+def profile_source_for(kind: MessagingChannel) -> MetaAdapter | None:
+    """The adapter that can name a sender known by id only (Messenger, Instagram); None elsewhere."""
+    adapter = _ADAPTERS.get(kind)
+    return adapter if isinstance(adapter, MetaAdapter) else None

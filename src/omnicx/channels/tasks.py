@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +36,8 @@ from omnicx.auth import service as auth_service
 from omnicx.channels.base import DeliveryFailed
 from omnicx.channels.email.sender import send_code_email, send_invitation_email, send_password_reset_email
 from omnicx.channels.media import MediaLimits, MediaRefused, MediaUnavailable
-from omnicx.channels.registry import adapter_for, media_source_for
+from omnicx.channels.provider_api import ProviderError
+from omnicx.channels.registry import adapter_for, media_source_for, profile_source_for
 from omnicx.inbox import service
 from omnicx.inbox.enums import DeliveryStatus
 from omnicx.inbox.schemas import Attachment, OutboundMessage
@@ -43,6 +45,8 @@ from omnicx.kernel.db import transaction
 from omnicx.kernel.jobs.registry import Handler, JobContext
 from omnicx.ownership import service as ownership_service
 from omnicx.ownership.enums import ClaimKind
+
+log = logging.getLogger(__name__)
 
 
 def deliver(ctx: JobContext) -> None:
@@ -103,6 +107,29 @@ def opted_out(session: Session, outbound: OutboundMessage) -> str | None:
     return (
         f"not sent: {outbound.to} opted out of {outbound.channel.value} on {found.changed_at:%Y-%m-%d}{said}"
     )
+
+
+def fetch_profile(ctx: JobContext) -> None:
+    """Name a sender known by id only, from their profile at the provider. Throttling and the provider's own
+    failures are retried; a refusal (a profile it will not show) leaves the contact named by its id."""
+    with ctx.runtime.sessions() as reader:
+        asked = service.profile_request(
+            reader,
+            contact_id=uuid.UUID(ctx.payload["contact_id"]),
+            secret_key=ctx.runtime.settings.resolved_secret_key,
+        )
+    source = profile_source_for(asked.channel) if asked is not None else None
+    if asked is None or source is None:
+        return
+    try:
+        name = source.profile_name(asked.source_id, credentials=asked.credentials)
+    except ProviderError as error:
+        if error.error.transient:
+            raise
+        log.info("no profile name for contact %s: %s", asked.contact_id, error)
+        return
+    with ctx.runtime.sessions() as session:
+        service.name_contact(session, contact_id=asked.contact_id, name=name)
 
 
 def fetch_attachments(ctx: JobContext) -> None:
@@ -219,6 +246,7 @@ def send_password_reset(ctx: JobContext) -> None:
 HANDLERS: dict[str, Handler] = {
     service.DELIVER_JOB: deliver,
     service.FETCH_ATTACHMENTS_JOB: fetch_attachments,
+    service.FETCH_PROFILE_JOB: fetch_profile,
     ownership_service.SEND_CODE_JOB: send_ownership_code,
     auth_service.SEND_INVITATION_JOB: send_invitation,
     auth_service.SEND_PASSWORD_RESET_JOB: send_password_reset,

@@ -270,6 +270,13 @@ class Simulation:
         channel_id = (
             str(SOCIAL_IDS[inbox.channel] + person.index) if inbox.channel in SOCIAL_IDS else person.phone
         )
+        if self.providers is not None and inbox.channel in (
+            MessagingChannel.MESSENGER,
+            MessagingChannel.INSTAGRAM,
+        ):
+            first, _, last = person.name.partition(" ")
+            profile = {"first_name": first, "last_name": last, "name": person.name, "username": first.lower()}
+            self.providers.meta.profiles[channel_id] = profile  # what Meta shows the shop of its customers
         session.rollback()  # the server's request stores the message: this thread holds nothing meanwhile
         handset.write(channels_service.Customer(channel_id, person.name), text, shop=SHOP_IDS[inbox.channel])
         history = inbox_service.contact_messages(session, inbox_id=inbox.id, source_id=channel_id, limit=1)

@@ -64,6 +64,7 @@ def accounts(secret_key: str, port: int) -> dict[MessagingChannel, dict[str, str
             "access_token": f"EAAG{derived('whatsapp token')}",
             "app_secret": derived("whatsapp app secret"),
             "verify_token": derived("whatsapp verify token", 24),
+            "business_account_id": str(int(derived("whatsapp business account", 12), 16))[:15],
             "api_base": api_base,
         },
         MessagingChannel.MESSENGER: {
@@ -84,6 +85,55 @@ def accounts(secret_key: str, port: int) -> dict[MessagingChannel, dict[str, str
             "api_base": f"{api_base}/telegram",
         },
     }
+
+
+# The shop's approved WhatsApp templates: (name, category, body by language). The desk's late answers send
+# `support_follow_up` in each customer's language.
+TEMPLATES = (
+    (
+        "order_ready",
+        "UTILITY",
+        {
+            "fr": "Bonjour {{1}}, votre commande {{2}} est prête.",
+            "en": "Hello {{1}}, your order {{2}} is ready.",
+        },
+    ),
+    (
+        "back_in_stock",
+        "MARKETING",
+        {
+            "fr": "Bonne nouvelle {{1}} : {{2}} est de retour en boutique.",
+            "en": "Good news {{1}}: {{2}} is back in stock.",
+        },
+    ),
+    (
+        "support_follow_up",
+        "UTILITY",
+        {
+            "fr": "Bonjour {{1}}, nous revenons vers vous au sujet de votre message. Répondez pour continuer.",
+            "en": "Hello {{1}}, we are following up on your message. Reply to carry on.",
+            "id": "Halo {{1}}, kami menindaklanjuti pesan Anda. Balas untuk melanjutkan.",
+            "ca": "Hola {{1}}, us responem sobre el vostre missatge. Responeu per continuar.",
+            "es": "Hola {{1}}, le respondemos sobre su mensaje. Responda para continuar.",
+        },
+    ),
+)
+
+
+def whatsapp_templates() -> list[dict[str, Any]]:
+    """The shop's templates as the Graph API lists them, all approved."""
+    return [
+        {
+            "id": str(10**14 + index),
+            "name": name,
+            "language": language,
+            "status": "APPROVED",
+            "category": category,
+            "components": [{"type": "BODY", "text": body}],
+        }
+        for index, (name, category, bodies) in enumerate(TEMPLATES)
+        for language, body in bodies.items()
+    ]
 
 
 @dataclass
@@ -120,7 +170,11 @@ def start_providers(secret_key: str, port: int = DEFAULT_PORT) -> RunningProvide
     held = accounts(secret_key, port)
     sms, whatsapp = held[MessagingChannel.SMS], held[MessagingChannel.WHATSAPP]
     twilio = TwilioSimulator(accounts={sms["account_sid"]: (sms["auth_token"], {SHOP_NUMBER})})
-    graph = WhatsAppSimulator(numbers={whatsapp["phone_number_id"]: (whatsapp["access_token"], SHOP_DISPLAY)})
+    graph = WhatsAppSimulator(
+        numbers={whatsapp["phone_number_id"]: (whatsapp["access_token"], SHOP_DISPLAY)},
+        business_accounts={whatsapp["business_account_id"]: whatsapp["access_token"]},
+        templates={whatsapp["business_account_id"]: whatsapp_templates()},
+    )
     page_token = held[MessagingChannel.MESSENGER]["access_token"]
     meta = MetaSimulator(
         accounts={

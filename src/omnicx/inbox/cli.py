@@ -315,6 +315,33 @@ def reply_channels(
         )
 
 
+@app.command("templates")
+@fail_on_domain_error
+def templates(
+    conversation: Annotated[uuid.UUID, typer.Argument(help="The conversation (WhatsApp).")],
+    workspace: WorkspaceOpt,
+) -> None:
+    """The templates its inbox's business account had approved: outside WhatsApp's 24-hour window,
+    the only messages that can be sent."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        offer = service.conversation_templates(
+            session,
+            principal=principal,
+            conversation_id=conversation,
+            secret_key=runtime.settings.resolved_secret_key,
+        )
+    if offer.error:
+        console.print(f"Templates could not be loaded: {offer.error}")
+        raise typer.Exit(1)
+    for template in offer.templates:
+        console.print(
+            f"{template.name}  {template.language}  {template.category}  "
+            f"({template.parameters} parameters)  {template.body}",
+            markup=False,
+        )
+
+
 @app.command("retry")
 @fail_on_domain_error
 def retry(

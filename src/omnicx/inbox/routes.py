@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from omnicx.inbox import service
 from omnicx.inbox.schemas import (
+    ApprovedTemplate,
     AvailabilityPublic,
     AvailabilityUpdate,
     CannedResponseCreate,
@@ -152,6 +153,21 @@ def reply_channels(
     verified customer (an email inbox at their email, SMS or WhatsApp at their phone, a social inbox where they
     already wrote). Pass one as `via_inbox_id` when replying."""
     return service.conversation_reply_channels(session, principal=principal, conversation_id=conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/templates", response_model=list[ApprovedTemplate])
+def templates(
+    conversation_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: Replier
+) -> list[ApprovedTemplate]:
+    """The templates its inbox's business account had approved (WhatsApp, when the inbox names its account):
+    outside the customer service window, send one as `template` when replying. Empty when the provider could
+    not list them."""
+    return service.conversation_templates(
+        session,
+        principal=principal,
+        conversation_id=conversation_id,
+        secret_key=settings.resolved_secret_key,
+    ).templates
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationSummary)

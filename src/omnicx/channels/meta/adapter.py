@@ -86,6 +86,15 @@ class SendApi(ApiClient):
         found: dict[str, Any] = response.json()
         return found
 
+    def person(self, person_id: str, fields: str) -> dict[str, Any]:
+        """A sender's profile, by the id the Page or account knows them by (`first_name,last_name` on
+        Messenger, `name,username` on Instagram)."""
+        response = self._client.get(f"/{person_id}", params={"fields": fields})
+        if response.status_code != 200:
+            raise ProviderError(graph.api_error(self.provider, response))
+        found: dict[str, Any] = response.json()
+        return found
+
     def send(self, body: dict[str, Any]) -> str:
         """Send one message; returns its `mid`, which delivery and read events name."""
         response = self._client.post(f"/{self.account_id}/messages", json=body)
@@ -241,6 +250,7 @@ def _inbound(
         text=_text(message),
         remote_attachments=_remote(message),
         received_at=_time(timestamp),
+        lookup_profile=True,  # Meta names the sender by id only: their profile name is asked afterwards
         sender_verified=True,
     )
 
@@ -323,6 +333,17 @@ class MetaAdapter:
                 raise
             raise DeliveryFailed(str(error)) from error
         return SendResult(status=DeliveryStatus.SENT, provider_message_id=mid)
+
+    def profile_name(self, source_id: str, *, credentials: dict[str, str]) -> str:
+        """The sender's profile name ("Léa Martin"; "@lea.m" on Instagram without a name). Raises
+        ProviderError (transient or not) when Meta does not give it."""
+        fields = "name,username" if self.meta is INSTAGRAM else "first_name,last_name"
+        with _api(self.meta, credentials) as api:
+            found = api.person(source_id, fields)
+        if self.meta is INSTAGRAM:
+            username = str(found.get("username") or "")
+            return str(found.get("name") or "") or (f"@{username}" if username else "")
+        return " ".join(str(found.get(key) or "") for key in ("first_name", "last_name")).strip()
 
     def fetch(
         self, item: AttachmentToFetch, *, credentials: dict[str, str], limits: media.MediaLimits

@@ -37,10 +37,12 @@ class SentRequest:
 @dataclass
 class MetaSimulator:
     """`accounts`: account id -> (access token, its fields: `name` of a Page, `username` of an Instagram
-    account). `refused`: recipients that cannot be reached (551). `closed`: recipients outside their window (a
+    account). `profiles`: a sender's id -> their profile fields (`first_name`, `last_name`, `name`,
+    `username`). `refused`: recipients that cannot be reached (551). `closed`: recipients outside their window (a
     `RESPONSE` to them is refused; the `HUMAN_AGENT` tag passes). `outage`: every call answers 500 while true."""
 
     accounts: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)
     closed: set[str] = field(default_factory=set)
     outage: bool = False
@@ -90,11 +92,28 @@ class MetaSimulator:
         return None
 
     async def _account(self, request: Request) -> JSONResponse:
+        account_id = request.path_params["account_id"]
+        if account_id not in self.accounts:
+            return self._person(request, account_id)
         failed = self._refusal(request)
         if failed is not None:
             return failed
-        account_id = request.path_params["account_id"]
         return JSONResponse({**self.accounts[account_id][1], "id": account_id})
+
+    def _person(self, request: Request, person_id: str) -> JSONResponse:
+        """A sender's profile, asked with one of the accounts' tokens (as the Page or account that knows them)."""
+        with self._lock:
+            self.calls += 1
+        if self.outage:
+            return _error(500, 2, "Service temporarily unavailable")
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not any(secrets.compare_digest(token, held[0]) for held in self.accounts.values()):
+            return _error(401, 190, "Invalid OAuth access token")
+        if person_id not in self.profiles:
+            return _error(400, 100, "Unsupported get request. Object does not exist or cannot be loaded.")
+        wanted = (request.query_params.get("fields") or "").split(",")
+        profile = self.profiles[person_id]
+        return JSONResponse({"id": person_id, **{k: v for k, v in profile.items() if k in wanted}})
 
     async def _send(self, request: Request) -> JSONResponse:
         failed = self._refusal(request)

@@ -20,6 +20,7 @@ from omnicx.channels.provider_api import ProviderError, account_check
 from omnicx.channels.whatsapp import cloud
 from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
 from omnicx.inbox.schemas import (
+    ApprovedTemplate,
     Attachment,
     AttachmentToFetch,
     InboundMessage,
@@ -34,7 +35,7 @@ from omnicx.kernel.settings import Settings
 
 PREFIX = "/channels/whatsapp"
 REQUIRED = ("phone_number_id", "access_token", "app_secret", "verify_token")
-KEYS = frozenset({*REQUIRED, "api_base"})
+KEYS = frozenset({*REQUIRED, "api_base", "business_account_id"})
 # The message types that carry a media id.
 MEDIA = ("image", "audio", "video", "document", "sticker")
 
@@ -73,6 +74,17 @@ def check_account(address: str, credentials: dict[str, str]) -> ProvenAccount:
     )
 
 
+def approved_templates(credentials: dict[str, str]) -> list[ApprovedTemplate]:
+    """The templates the inbox's business account had approved, for the composer to offer; none without the
+    account's id. Raises `Invalid` with the Graph API's reason when it refused or did not answer."""
+    business_account_id = credentials.get("business_account_id")
+    if not business_account_id:
+        return []
+    with account_check("the Graph API", "refused to list the templates"), _api(credentials) as api:
+        found = api.templates(business_account_id)
+    return [ApprovedTemplate.model_validate(template) for template in found]
+
+
 PROVIDER = Provider(
     check=check_account,
     callbacks=callbacks,
@@ -81,17 +93,20 @@ PROVIDER = Provider(
         CredentialField("access_token", N_("Access token"), secret=True),
         CredentialField("app_secret", N_("App secret"), secret=True),
         CredentialField("verify_token", N_("Verify token")),
+        CredentialField("business_account_id", N_("WhatsApp Business Account id"), required=False),
     ),
     account_help=N_(
         "From your Meta app: the phone number id of the business number, a system user's access token and the app "
         "secret. omnicx asks the Graph API which number the id belongs to before the inbox is created. Choose a "
-        "verify token and enter the same one in the app's webhook settings."
+        "verify token and enter the same one in the app's webhook settings. With the WhatsApp Business Account id, "
+        "the composer offers the account's approved templates."
     ),
     webhook_help=N_(
         "In your Meta app's WhatsApp configuration, set the callback URL below with the verify token you chose, and "
         "subscribe to the messages field. Every notification is checked against the app secret: unsigned ones are "
         "refused."
     ),
+    templates=approved_templates,
 )
 
 

@@ -1,5 +1,6 @@
 """Meta's WhatsApp Cloud API as omnicx speaks it: the notification's statuses and errors, and the calls omnicx
-makes (whose number is this phone number id; send a message; where a customer's media is). The webhook's
+makes (whose number is this phone number id; send a message; where a customer's media is; which templates the
+business account had approved). The webhook's
 signature and handshake are Meta's for every channel (`channels/meta/graph.py`).
 
 A media message names a media id: `GET /{version}/{media-id}` (bearer token) answers a short-lived `url`, and a
@@ -9,6 +10,7 @@ not on the Graph API's: the token is sent there and to the configured API's own 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +33,11 @@ __all__ = [
     "signature_valid",
     "token_matches",
 ]
+
+# How many pages of templates are read (100 a page): a business account rarely has more.
+TEMPLATE_PAGES = 5
+TEMPLATE_FIELDS = "name,language,status,category,components"
+_PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 # A message outside the customer service window (the customer wrote more than 24 hours ago).
 RE_ENGAGEMENT_ERROR = 131047
@@ -84,3 +91,38 @@ class GraphApi(ApiClient):
         if response.status_code != 200:
             raise ProviderError(api_error(response))
         return str(response.json()["messages"][0]["id"])
+
+    def templates(self, business_account_id: str) -> list[dict[str, Any]]:
+        """The templates the business account had approved (`name`, `language`, `category`, `body` with its
+        {{1}} placeholders, `parameters`), over a few pages at most; refused, pending or paused ones are
+        left out: sending them fails."""
+        found: list[dict[str, Any]] = []
+        params = {"fields": TEMPLATE_FIELDS, "limit": "100"}
+        for _ in range(TEMPLATE_PAGES):
+            response = self._client.get(f"/{business_account_id}/message_templates", params=params)
+            if response.status_code != 200:
+                raise ProviderError(api_error(response))
+            page = json_body(response)
+            found += [_template(t) for t in page.get("data") or [] if isinstance(t, dict)]
+            # The next page by its cursor, not by the `next` URL: the token goes to the API's host only.
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                break
+            params = {**params, "after": str(after)}
+        return [t for t in found if t.pop("status") == "APPROVED"]
+
+
+def _template(template: dict[str, Any]) -> dict[str, Any]:
+    """One template as omnicx offers it: its body's text and how many parameters that text numbers."""
+    components = template.get("components") or []
+    body = next((c for c in components if isinstance(c, dict) and c.get("type") == "BODY"), {})
+    text = str(body.get("text") or "")
+    return {
+        "name": str(template.get("name") or ""),
+        "language": str(template.get("language") or ""),
+        "status": str(template.get("status") or ""),
+        "category": str(template.get("category") or ""),
+        "body": text,
+        "parameters": max((int(n) for n in _PLACEHOLDER.findall(text)), default=0),
+    }

@@ -4,6 +4,8 @@ JSON body the Graph API received), refuses chosen recipients for good and fails 
 It holds customers' media (`hold_media`): `GET /{version}/{media-id}` answers its URL, type, size and sha256 to
 the owning number's token, and that URL answers the bytes to the same token, as the Cloud API does (the URL is on
 the stand-in's own host, where Meta's is on its media host).
+It lists a business account's message templates (`templates`, Graph's objects, to the account's token in
+`business_accounts`) and refuses to send a template its number's account did not have approved (error 132001).
 `message_notification` and `status_notification` build the notifications Meta posts to a webhook.
 """
 
@@ -43,7 +45,9 @@ class WhatsAppMedia:
 @dataclass
 class WhatsAppSimulator:
     """`numbers`: phone number id -> (access token, display number). `refused`: recipients (wa_id) not on
-    WhatsApp (error 131026). `outage`: every call answers 500 while true."""
+    WhatsApp (error 131026). `outage`: every call answers 500 while true. `business_accounts`: WhatsApp Business
+    Account id -> access token (its numbers are those with the same token); `templates`: account id -> its
+    templates as the Graph API lists them (`name`, `language`, `status`, `category`, `components`)."""
 
     numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)
@@ -54,6 +58,8 @@ class WhatsAppSimulator:
     media_served: int = 0  # files handed out
     gone: set[str] = field(default_factory=set)  # media ids deleted (Meta keeps media 30 days): 404
     media_base: str | None = None  # where media URLs point (Meta's media host); default the stand-in itself
+    business_accounts: dict[str, str] = field(default_factory=dict)
+    templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def routes(self) -> list[Route]:
@@ -61,6 +67,7 @@ class WhatsAppSimulator:
         return [
             Route(prefix, self._object, methods=["GET"]),
             Route(f"{prefix}/messages", self._send, methods=["POST"]),
+            Route(f"{prefix}/message_templates", self._templates, methods=["GET"]),
             Route("/whatsapp_business/attachments/", self._download, methods=["GET"]),
         ]
 
@@ -132,6 +139,40 @@ class WhatsAppSimulator:
         phone_number_id = request.path_params["phone_number_id"]
         return JSONResponse({"display_phone_number": self.numbers[phone_number_id][1], "id": phone_number_id})
 
+    async def _templates(self, request: Request) -> JSONResponse:
+        """`GET /{version}/{waba-id}/message_templates`: the account's templates, `limit` a page, the next page
+        after the `after` cursor."""
+        with self._lock:
+            self.calls += 1
+        if self.outage:
+            return _error(500, 2, "Service temporarily unavailable")
+        account = request.path_params["phone_number_id"]
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        held = self.business_accounts.get(account)
+        if held is None or not secrets.compare_digest(token, held):
+            return _error(401, 190, "Invalid OAuth access token")
+        found = self.templates.get(account, [])
+        start = int(request.query_params.get("after") or 0)
+        limit = int(request.query_params.get("limit") or 25)
+        paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + limit)}}
+        if start + limit < len(found):
+            paging["next"] = f"{request.url.remove_query_params('after')}&after={start + limit}"
+        return JSONResponse({"data": found[start : start + limit], "paging": paging})
+
+    def _approved(self, phone_number_id: str) -> set[tuple[str, str]] | None:
+        """The (name, language) of the templates the number's accounts had approved; None when the stand-in was
+        given no templates (any name then goes)."""
+        if not self.templates:
+            return None
+        token = self.numbers[phone_number_id][0]
+        return {
+            (str(t.get("name")), str(t.get("language")))
+            for account, held in self.business_accounts.items()
+            if held == token
+            for t in self.templates.get(account, [])
+            if t.get("status") == "APPROVED"
+        }
+
     async def _send(self, request: Request) -> JSONResponse:
         failed = self._refusal(request)
         if failed is not None:
@@ -142,6 +183,11 @@ class WhatsAppSimulator:
         to = str(body.get("to") or "")
         if to in self.refused:
             return _error(400, 131026, "Message undeliverable")
+        approved = self._approved(request.path_params["phone_number_id"])
+        template = body.get("template") or {}
+        asked = (str(template.get("name")), str((template.get("language") or {}).get("code")))
+        if body["type"] == "template" and approved is not None and asked not in approved:
+            return _error(400, 132001, "Template name does not exist in the translation")
         wamid = f"wamid.{secrets.token_hex(16)}"
         with self._lock:
             self.sent.append(GraphRequest(request.path_params["phone_number_id"], body, wamid))

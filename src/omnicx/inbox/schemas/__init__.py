@@ -12,6 +12,7 @@ from omnicx.inbox.schemas.agents import (
     TypingCreate,
 )
 from omnicx.inbox.schemas.conversations import (
+    ApprovedTemplate,
     ContactLink,
     ContactPublic,
     ConversationDetail,
@@ -70,6 +71,7 @@ from omnicx.inbox.schemas.reports import (
 )
 
 __all__ = [
+    "ApprovedTemplate",
     "Attachment",
     "AttachmentExport",
     "AttachmentPublic",

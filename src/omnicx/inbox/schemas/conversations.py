@@ -90,6 +90,17 @@ class TemplateMessage(BaseModel):
     )
 
 
+class ApprovedTemplate(BaseModel):
+    """A template the provider approved for the inbox's business account, as the composer offers it: the agent
+    chooses it rather than typing its name by heart."""
+
+    name: str = Field(description="The template's name, as approved.")
+    language: str = Field(description="Its language code.")
+    category: str = Field(default="", description="Meta's category: MARKETING, UTILITY or AUTHENTICATION.")
+    body: str = Field(default="", description="Its body text, with the {{1}}, {{2}}... placeholders.")
+    parameters: int = Field(default=0, ge=0, description="How many parameters the body takes.")
+
+
 class ReplyCreate(BaseModel):
     text: PlainText = Field(
         default="", max_length=100_000, description="The reply; may be left empty when a template is sent."

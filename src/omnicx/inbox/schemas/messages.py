@@ -131,6 +131,10 @@ class InboundMessage(BaseModel):
         description="Attachments the provider holds: stored as pending, fetched by a job after the message.",
     )
     received_at: AwareDatetime | None = None
+    lookup_profile: bool = Field(
+        default=False,
+        description="Ask the provider for the sender's profile name (a channel that names senders by id only).",
+    )
     sender_verified: bool = Field(
         default=False,
         description=(

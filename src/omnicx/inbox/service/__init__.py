@@ -60,6 +60,13 @@ from omnicx.inbox.service.merge import merge_conversations
 from omnicx.inbox.service.notices import notify_customer
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
+from omnicx.inbox.service.profiles import (
+    FETCH_PROFILE_ATTEMPTS,
+    FETCH_PROFILE_JOB,
+    ProfileRequest,
+    name_contact,
+    profile_request,
+)
 from omnicx.inbox.service.providers import (
     PROVIDER_CHANNELS,
     Connection,
@@ -88,6 +95,7 @@ from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.selling import is_qualified, qualify_lead
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
 from omnicx.inbox.service.sla_clocks import SLA_CHECK_JOB, check_sla
+from omnicx.inbox.service.templates import TemplateOffer, approved_templates, conversation_templates
 from omnicx.inbox.service.timers import AUTO_RESOLVE_JOB, WAKE_JOB, auto_resolve_due, wake_due
 from omnicx.inbox.service.typing import agent_typing, visitor_typing
 from omnicx.inbox.service.visibility import get_inbox_settings, update_inbox_settings
@@ -104,20 +112,25 @@ __all__ = [
     "DELIVER_JOB",
     "FETCH_ATTACHMENTS_ATTEMPTS",
     "FETCH_ATTACHMENTS_JOB",
+    "FETCH_PROFILE_ATTEMPTS",
+    "FETCH_PROFILE_JOB",
     "PROVIDER_CHANNELS",
     "SLA_CHECK_JOB",
     "WAKE_JOB",
     "Connection",
     "CredentialField",
+    "ProfileRequest",
     "ProvenAccount",
     "Provider",
     "ProviderInbox",
     "ReplyChannel",
     "ReplyWindow",
+    "TemplateOffer",
     "advance_until",
     "agent_typing",
     "anyone_online",
     "apply_status",
+    "approved_templates",
     "assigned_to",
     "auto_resolve_due",
     "availability_of",
@@ -128,6 +141,7 @@ __all__ = [
     "contact_messages",
     "conversation_insights",
     "conversation_reply_channels",
+    "conversation_templates",
     "copy_conversations",
     "copy_messages",
     "count_copy_conversations",
@@ -163,12 +177,14 @@ __all__ = [
     "list_sla_policies",
     "mark_read",
     "merge_conversations",
+    "name_contact",
     "notify_customer",
     "of_teams",
     "open_conversations_by_channel",
     "opt_out_of",
     "outbound_for",
     "pending_attachments",
+    "profile_request",
     "provider_inbox",
     "qualify_lead",
     "receive",

@@ -54,6 +54,7 @@ from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import normalise_address
 from omnicx.inbox.service.insights import note_inbound
 from omnicx.inbox.service.placement import open_new, place
+from omnicx.inbox.service.profiles import queue_profile
 from omnicx.inbox.service.realtime import announce
 from omnicx.inbox.service.senders import sender
 from omnicx.inbox.service.sla_clocks import refresh_sla
@@ -249,6 +250,8 @@ def _store(
         }
     if message.remote_attachments:
         _await_remote(session, stored, message)
+    if new_contact and message.lookup_profile and not contact.name:
+        queue_profile(session, contact)
     conversation.last_message_at = now
     if conversation.waiting_since is None:
         conversation.waiting_since = now

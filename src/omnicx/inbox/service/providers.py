@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.inbox.models import Inbox
-from omnicx.inbox.schemas import InboxPublic
+from omnicx.inbox.schemas import ApprovedTemplate, InboxPublic
 from omnicx.kernel.access.sealing import seal, unseal
 
 CREDENTIALS_PURPOSE = "inbox provider credentials"  # the sealing purpose of `Inbox.credentials`
@@ -76,7 +76,9 @@ class Provider:
     - `fields`, `account_help` and `webhook_help` (marked for translation) are what the settings page asks for
       a new inbox and says about its account and its webhooks;
     - `connect`, when the provider is told where to call rather than configured by hand (Telegram's
-      `setWebhook`), registers the inbox's callback with the provider and returns the account to keep.
+      `setWebhook`), registers the inbox's callback with the provider and returns the account to keep;
+    - `templates(credentials)`, where the channel sends approved templates (WhatsApp), lists those the account
+      may send, for the composer to offer (raising `omnicx.kernel.errors.Invalid` with the provider's reason).
     """
 
     check: Callable[[str, dict[str, str]], ProvenAccount]
@@ -85,6 +87,7 @@ class Provider:
     account_help: str = ""
     webhook_help: str = ""
     connect: Callable[[Connection], ProvenAccount] | None = None
+    templates: Callable[[dict[str, str]], list[ApprovedTemplate]] | None = None
 
 
 _PROVIDERS: dict[MessagingChannel, Provider] = {}

@@ -119,7 +119,10 @@ def _conversation_context(
     conversation_id: uuid.UUID,
     duplicate_q: str | None = None,
     link_q: str | None = None,
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
+    """What the conversation page shows; with `secret_key` (the page's composer, not the live thread), the
+    approved templates its inbox's account offers when the reply window calls for them."""
     conversation = service.get_conversation(
         session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
     )
@@ -143,6 +146,13 @@ def _conversation_context(
             if c.id != conversation.id
         ]
     members = auth_service.list_members(session, workspace_id=principal.workspace_id)
+    window = service.reply_window(
+        session,
+        channel=conversation.channel,
+        inbox_id=conversation.inbox_id,
+        contact_id=conversation.contact.id,
+        now=utcnow(),
+    )
     return {
         "c": conversation,
         "customer": customer,
@@ -163,12 +173,14 @@ def _conversation_context(
         },
         "channel_labels": service.CHANNEL_LABELS,
         "qualified": service.is_qualified(session, conversation_id=conversation_id),
-        "reply_window": service.reply_window(
-            session,
-            channel=conversation.channel,
-            inbox_id=conversation.inbox_id,
-            contact_id=conversation.contact.id,
-            now=utcnow(),
+        "reply_window": window,
+        "template_offer": (
+            service.approved_templates(session, inbox_id=conversation.inbox_id, secret_key=secret_key)
+            if secret_key
+            and window is not None
+            and window.templates
+            and allows(principal.role, Action.INBOX_REPLY)
+            else None
         ),
         "opted_out": service.opt_out_of(
             session,
@@ -197,6 +209,7 @@ def conversation_page(
     request: Request,
     conversation_id: uuid.UUID,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Reader,
     duplicate_q: Annotated[str | None, Query(max_length=200)] = None,
     link_q: Annotated[str | None, Query(max_length=200)] = None,
@@ -205,7 +218,12 @@ def conversation_page(
     `link_q` customers to link a sender who only claimed who they are to; the list filters (`view`, `status`,
     ...) say which list `j`/`k` walk."""
     context = _conversation_context(
-        session, principal, conversation_id, duplicate_q=duplicate_q, link_q=link_q
+        session,
+        principal,
+        conversation_id,
+        duplicate_q=duplicate_q,
+        link_q=link_q,
+        secret_key=settings.resolved_secret_key,
     )
     context["neighbours"] = _neighbours(session, principal, request, conversation_id)
     return render(request, "inbox/conversation.html", {**context, "error": None})
@@ -240,26 +258,21 @@ def reply_form(
     request: Request,
     conversation_id: uuid.UUID,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Replier,
     text: Annotated[str, Form(max_length=100_000)] = "",
     private: Annotated[str | None, Form()] = None,
+    template_choice: Annotated[str, Form(max_length=600)] = "",
     template_name: Annotated[str, Form(max_length=512)] = "",
     template_language: Annotated[str, Form(max_length=10)] = "",
     template_parameters: Annotated[str, Form(max_length=5000)] = "",
     via: Annotated[str, Form(max_length=100)] = "",
 ) -> Any:
-    """A reply, a private note, or an approved template (WhatsApp: its parameters one per line), on the
-    conversation's own channel or, `via` another inbox, on another channel of its customer."""
+    """A reply, a private note, or an approved template (WhatsApp: chosen among those offered as
+    `name|language`, or named by hand; its parameters one per line), on the conversation's own channel or, `via`
+    another inbox, on another channel of its customer."""
     try:
-        template = (
-            TemplateMessage(
-                name=template_name.strip(),
-                language=template_language.strip() or "en",
-                parameters=[line.strip() for line in template_parameters.splitlines() if line.strip()],
-            )
-            if template_name.strip()
-            else None
-        )
+        template = _template(template_choice, template_name, template_language, template_parameters)
         service.reply(
             session,
             principal=principal,
@@ -270,10 +283,26 @@ def reply_form(
         )
     except (DomainError, ValueError) as error:
         session.rollback()
-        context = _conversation_context(session, principal, conversation_id)
+        context = _conversation_context(
+            session, principal, conversation_id, secret_key=settings.resolved_secret_key
+        )
         message = error.message if isinstance(error, DomainError) else str(error)
         return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
+
+
+def _template(choice: str, name: str, language: str, parameters: str) -> TemplateMessage | None:
+    """The template the composer asks for: the one chosen in the list (`name|language`), else the one named by
+    hand; None for free text."""
+    chosen_name, _, chosen_language = choice.strip().partition("|")
+    name, language = (chosen_name, chosen_language) if chosen_name else (name.strip(), language.strip())
+    if not name:
+        return None
+    return TemplateMessage(
+        name=name,
+        language=language or "en",
+        parameters=[line.strip() for line in parameters.splitlines() if line.strip()],
+    )
 
 
 @router.post("/inbox/conversations/{conversation_id}/qualify")
