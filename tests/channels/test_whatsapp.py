@@ -31,7 +31,7 @@ from omnicx.kernel.runtime import Runtime
 from tests.channels.test_sms import _status, messages
 from tests.conftest import SECRET_KEY, World
 from tests.helpers import ThreadServer, page_csrf, sign_in
-from tests.inbox.conftest import drain, email_inbox
+from tests.inbox.conftest import drain, drain_until, email_inbox
 
 __all__ = ["email_inbox"]  # a fixture shared with the inbox tests
 
@@ -243,6 +243,28 @@ def test_a_reply_is_the_graph_api_request_and_its_statuses_only_move_forward(
     assert post(client, wa_inbox, notification).status_code == 200
     status_, error, _ = _status(db, failed.json()["id"])
     assert status_ == "failed" and error is not None and "131049" in error
+
+
+def test_replies_queued_through_an_outage_go_out_once_each_in_the_order_written(
+    client: TestClient,
+    db: Session,
+    runtime: Runtime,
+    world: World,
+    wa_inbox: InboxPublic,
+    graph: tuple[WhatsAppSimulator, str],
+) -> None:
+    sim = graph[0]
+    conversation_id = _conversation(client, db, wa_inbox)
+    sim.outage = True  # the Graph API answers 500 to everything
+    written = ["Un instant, je vérifie.", "C'est prêt à Lyon.", "À tout à l'heure !"]
+    for text in written:
+        assert _reply(client, world, conversation_id, {"text": text}).status_code == 201
+    drain(runtime, limit=5)
+    assert sim.sent == [] and sim.calls >= 1  # tried, refused, kept for later
+    sim.outage = False
+    drain_until(runtime, lambda: len(sim.sent) >= len(written))
+    drain(runtime)
+    assert [m.body["text"]["body"] for m in sim.sent] == written  # once each, in order
 
 
 def test_free_text_after_24_hours_is_refused_and_a_template_goes_out(
