@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table, insert, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from omnicx.identity.models import Customer, CustomerIdentifier
@@ -238,3 +238,33 @@ def test_a_pooled_postgresql_connection_killed_while_idle_is_replaced_before_use
                     connection.execute(text("SELECT 1"))
     finally:
         engine.dispose()
+
+
+def test_insert_rows_stores_each_row_its_own_time_when_rows_share_or_repeat_one(
+    db: Session, world: World
+) -> None:
+    """Times repeated from row to row (a batch's receipt time) are formatted once: every row still gets its own."""
+    shared = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    local = datetime(2026, 3, 1, 5, 0, tzinfo=timezone(timedelta(hours=-7)))
+    times = [shared, shared, local, local, shared + timedelta(microseconds=1), shared]
+    rows = [_row(world, at, {}, None) for at in times]
+    try:
+        insert_rows(db, TABLE, rows)
+        stored = [db.scalar(select(TABLE.c.at).where(TABLE.c.id == row["id"])) for row in rows]
+    finally:
+        db.rollback()
+    assert stored == times
+
+
+def test_insert_rows_skipping_conflicts_counts_the_rows_it_inserted(db: Session, world: World) -> None:
+    first = [_row(world, datetime(2026, 3, 1, tzinfo=UTC), {}, f"k{i}") for i in range(3)]
+    again = [_row(world, datetime(2026, 3, 2, tzinfo=UTC), {}, f"k{i}") for i in range(1, 5)]
+    try:
+        assert insert_rows(db, TABLE, first) == 3
+        assert insert_rows(db, TABLE, again, skip_conflicts=True) == 2
+        keys = db.scalars(select(TABLE.c.dedup_key).where(TABLE.c.workspace_id == world.workspace.id)).all()
+        with pytest.raises(IntegrityError):
+            insert_rows(db, TABLE, again[:1])
+    finally:
+        db.rollback()
+    assert sorted(keys) == ["k0", "k1", "k2", "k3", "k4"]

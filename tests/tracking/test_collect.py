@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.permissions import Action, Role
+from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service
 from omnicx.tracking.enums import TrackingTopic
@@ -81,6 +82,26 @@ def test_a_retried_request_stores_nothing_twice(
     client.post("/v1/track", json=anonymous, headers=source.basic)
     client.post("/v1/track", json=anonymous, headers=source.basic)
     assert count_rows().events == 6
+
+
+def test_a_partly_repeated_batch_queues_only_its_new_events_for_processing(
+    client: TestClient, source: KeyedSource, runtime: Runtime
+) -> None:
+    def batch(numbers: range) -> dict[str, object]:
+        return {
+            "batch": [{"type": "track", "event": "E", "userId": "u", "messageId": f"m{i}"} for i in numbers]
+        }
+
+    assert client.post("/v1/batch", json=batch(range(3)), headers=source.basic).status_code == 200
+    assert client.post("/v1/batch", json=batch(range(1, 6)), headers=source.basic).status_code == 200
+    with runtime.sessions() as session:
+        ids = {e.message_id: str(e.id) for e in session.scalars(select(Event))}
+        payloads = [job.payload["event_ids"] for job in session.scalars(select(Job).order_by(Job.created_at))]
+    assert sorted(ids) == [f"m{i}" for i in range(6)]
+    assert [sorted(p) for p in payloads] == [
+        sorted(ids[f"m{i}"] for i in range(3)),
+        sorted(ids[f"m{i}"] for i in range(3, 6)),
+    ]
 
 
 def test_message_ids_deduplicate_per_workspace(

@@ -320,8 +320,12 @@ def _known_columns(table: Table, names: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows (each with the same keys) in the caller's transaction, in one executemany.
+def insert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, skip_conflicts: bool = False
+) -> int:
+    """Insert many rows (each with the same keys) in the caller's transaction, in one executemany; returns how
+    many were inserted. With `skip_conflicts`, a row breaking a unique constraint is skipped
+    (`ON CONFLICT DO NOTHING`) instead of failing the statement.
 
     On SQLite the values are converted here, by one converter per column chosen from its type
     (`_sqlite_converter`), and handed straight to the driver: on the ingest and event processing paths
@@ -329,17 +333,21 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     ordinary bulk insert. Tables with enum columns must use the ordinary insert.
     """
     if not rows:
-        return
+        return 0
     names = _known_columns(table, tuple(rows[0]))
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), list(rows))
-        return
+        if not skip_conflicts:
+            connection.execute(insert(table), list(rows))
+            return len(rows)
+        # The driver does not count an executemany's rows: the inserted rows' keys are returned and counted.
+        skipping = postgresql.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        return len(connection.execute(skipping, list(rows)).all())
     statement, converters = _sqlite_insert(table, names)
-    connection.exec_driver_sql(
-        statement,
-        [tuple(convert(row[n]) for n, convert in zip(names, converters, strict=True)) for row in rows],
-    )
+    if skip_conflicts:
+        statement += " ON CONFLICT DO NOTHING"
+    # The driver sums an executemany's changes: the rows inserted.
+    return connection.exec_driver_sql(statement, _sqlite_parameters(rows, names, converters)).rowcount
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -363,17 +371,20 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     statement, converters = _sqlite_update(table, names)
     key = _sqlite_converter(table.c.id.type)
-    connection.exec_driver_sql(
-        statement,
-        [
-            (*(convert(row[n]) for n, convert in zip(names, converters, strict=True)), key(row["id"]))
-            for row in rows
-        ],
-    )
+    connection.exec_driver_sql(statement, _sqlite_parameters(rows, (*names, "id"), (*converters, key)))
+
+
+def _sqlite_parameters(
+    rows: Sequence[Mapping[str, Any]], names: tuple[str, ...], converters: tuple[ColumnConverter, ...]
+) -> list[tuple[Any, ...]]:
+    """One parameter tuple per row, converted a column at a time: one comprehension per column instead of a
+    generator per row (this runs for every event ingested and processed)."""
+    columns = [convert([row[name] for row in rows]) for name, convert in zip(names, converters, strict=True)]
+    return list(zip(*columns, strict=True))
 
 
 @functools.cache
-def _sqlite_update(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Callable[[Any], Any], ...]]:
+def _sqlite_update(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[ColumnConverter, ...]]:
     """The driver-level UPDATE of `names` by id in `table`, and each column's value converter."""
     assignments = ", ".join(f"{table.c[name].name} = ?" for name in names)
     # As in `_sqlite_insert`: only the model's own names reach the text.
@@ -382,7 +393,7 @@ def _sqlite_update(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Cal
 
 
 @functools.cache
-def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Callable[[Any], Any], ...]]:
+def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[ColumnConverter, ...]]:
     """The driver-level INSERT of `names` into `table`, and each column's value converter."""
     columns = ", ".join(table.c[name].name for name in names)
     # Only the model's own table and column names reach the text; every value is a bound parameter.
@@ -390,14 +401,42 @@ def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[Cal
     return statement, tuple(_sqlite_converter(table.c[name].type) for name in names)
 
 
-def _sqlite_converter(column_type: Any) -> Callable[[Any], Any]:
+#: Converts one column's values (a list, one per row) to what SQLite stores.
+ColumnConverter = Callable[[list[Any]], list[Any]]
+
+
+def _sqlite_converter(column_type: Any) -> ColumnConverter:
     """How a column's values are handed to SQLite: enums by value in the columns that store values, ids as hex,
-    text and numbers as they are, each with one type test; anything else through `sqlite_value`."""
+    UTC times as text, text and numbers as they are, each with one type test; anything else through
+    `sqlite_value`. A column at a time, so that no function is called per value on the common paths."""
     if _stores_enum_values(column_type):
-        return lambda value: value.value if isinstance(value, enum.Enum) else sqlite_value(value)
+        return lambda values: [v.value if isinstance(v, enum.Enum) else sqlite_value(v) for v in values]
     if isinstance(column_type, Uuid):
-        return lambda value: value.hex if type(value) is uuid.UUID else sqlite_value(value)
-    return lambda value: value if type(value) in _AS_IS else sqlite_value(value)
+        return lambda values: [v.hex if type(v) is uuid.UUID else sqlite_value(v) for v in values]
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_times
+    return lambda values: [v if type(v) in _AS_IS else sqlite_value(v) for v in values]
+
+
+def _sqlite_times(values: list[Any]) -> list[Any]:
+    """Times as SQLite stores them; a value repeated from the row before (a batch's receipt time) is formatted
+    once."""
+    out: list[Any] = []
+    last: Any = _NOTHING
+    text: Any = None
+    for value in values:
+        if value is not last:
+            last = value
+            text = (
+                value.isoformat(" ", "microseconds")[:26]
+                if type(value) is datetime and value.tzinfo is UTC
+                else sqlite_value(value)
+            )
+        out.append(text)
+    return out
+
+
+_NOTHING = object()
 
 
 #: Values the driver takes as they are (what `sqlite_value` returns unchanged).

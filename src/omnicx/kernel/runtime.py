@@ -27,6 +27,9 @@ from omnicx.kernel.writes import GroupCommit
 
 # Group-commit threads per database (see `writes.GroupCommit`): SQLite takes one writer at a time.
 WRITE_LANES = {"postgresql": 2, "sqlite": 1}
+# Units per transaction of the bulk queue: eight requests of 100 events commit in one go, short enough that the
+# chat's queue is never kept from the write lock for long.
+BULK_BATCH = 8
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     bus: Bus
     writes: GroupCommit
+    # Large units (a request's batch of events) queue apart from `writes`, in smaller batches: a chat message
+    # never waits behind a run of them.
+    bulk_writes: GroupCommit
     limiter: Limiter
     # Every DNS question (mail authentication, ownership proofs) goes through this one resolver.
     resolver: Resolver
@@ -44,6 +50,7 @@ class Runtime:
     def close(self) -> None:
         if not self.closed:
             self.writes.close()
+            self.bulk_writes.close()
             self.bus.close()
             self.limiter.close()
             self.engine.dispose()
@@ -78,6 +85,7 @@ def build_runtime(
     bus = make_bus(settings.redis_url)
     install_publish_after_commit(sessions, bus)
     writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1))
+    bulk_writes = GroupCommit(sessions, lanes=WRITE_LANES.get(engine.dialect.name, 1), max_batch=BULK_BATCH)
     limiter = make_limiter(settings.redis_url)
     return Runtime(
         settings=settings,
@@ -85,6 +93,7 @@ def build_runtime(
         sessions=sessions,
         bus=bus,
         writes=writes,
+        bulk_writes=bulk_writes,
         limiter=limiter,
         resolver=resolver or DnsResolver(timeout=settings.dns_timeout_seconds),
     )

@@ -20,6 +20,7 @@ import functools
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 
 import anyio
@@ -36,7 +37,7 @@ from omnicx.kernel.web.deps import RuntimeDep, client_ip
 from omnicx.kernel.web.errors import error_body
 from omnicx.tracking import service
 from omnicx.tracking.errors import EmptyBatch, InvalidBatch, InvalidWriteKey
-from omnicx.tracking.schemas import AuthenticatedSource
+from omnicx.tracking.schemas import AuthenticatedSource, IngestResult
 from omnicx.tracking.wire import (
     Received,
     basic_auth_user,
@@ -144,7 +145,9 @@ def _collect(
     ip: str,
     kind: str | None,
     url_key: str | None = None,
-) -> Response:
+) -> Future[IngestResult]:
+    """Check the key, parse and validate one request, and queue its events for storing (see
+    `service.queue_collect`); the future holds the counts once they are committed."""
     received_at = utcnow()
     header_key = basic_auth_user(headers.get("authorization")) or url_key
     if header_key:
@@ -157,15 +160,17 @@ def _collect(
     write_key = header_key or (body_key if isinstance(body_key, str) else None)
     messages = _messages(data, kind)
     received = Received(at=received_at, ip=ip, sent_at=data.get("sentAt") if kind is None else None)
-    with runtime.sessions() as session:
-        result = service.collect(
-            session,
-            write_key=write_key,
-            messages=messages,
-            forced_type=kind,
-            received=received,
-            single=kind is not None,
-        )
+    return service.queue_collect(
+        runtime.bulk_writes,
+        write_key=write_key,
+        messages=messages,
+        forced_type=kind,
+        received=received,
+        single=kind is not None,
+    )
+
+
+def _answer(result: IngestResult) -> Response:
     if not result.rejected:
         return Response(SUCCESS, media_type="application/json", headers=CORS)
     body = {
@@ -182,7 +187,10 @@ async def handle(
     request: Request, runtime: Runtime, kind: str | None, *, url_key: str | None = None
 ) -> Response:
     """Collect one request's events (`kind` None: a batch). `url_key` is a write key given in the address, for
-    senders that can set neither a header nor the body's `writeKey` (RudderStack's `sendBeacon`)."""
+    senders that can set neither a header nor the body's `writeKey` (RudderStack's `sendBeacon`).
+
+    Parsing and validating take a collector thread; the wait for the commit holds none, so the requests that
+    arrive meanwhile are validated and share the next transaction."""
     raw = await request.body()
     headers = {
         "authorization": request.headers.get("authorization", ""),
@@ -192,7 +200,8 @@ async def handle(
         work = functools.partial(
             _collect, runtime, raw=raw, headers=headers, ip=client_ip(request), kind=kind, url_key=url_key
         )
-        return await anyio.to_thread.run_sync(work, limiter=_collectors(runtime))
+        queued = await anyio.to_thread.run_sync(work, limiter=_collectors(runtime))
+        return _answer(await asyncio.wrap_future(queued))
     except DomainError as error:
         return refusal(error)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import re
@@ -235,6 +236,15 @@ class Received:
     sent_at: object = None
     historical: bool = False
 
+    @functools.cached_property
+    def batch_sent_at(self) -> datetime | None:
+        """The batch's `sentAt`, parsed once for all its events (one object, so storing formats it once); one
+        that is not a usable time is the batch's fault, not its events': ignored."""
+        try:
+            return parse_time(self.sent_at or None)
+        except ValueError:
+            return None
+
 
 def _identity(value: object, name: str) -> str | None:
     if value is None or value == "":
@@ -276,7 +286,7 @@ def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datet
     try:
         original = parse_time(message.get("originalTimestamp")) or parse_time(message.get("timestamp"))
         own_sent_at = message.get("sentAt")
-        sent_at = parse_time(own_sent_at) if own_sent_at else _batch_sent_at(received)
+        sent_at = parse_time(own_sent_at) if own_sent_at else received.batch_sent_at
         if received.historical:
             return (parse_time(message.get("timestamp")) or original or received.at), original, sent_at
         if original is not None and sent_at is not None:
@@ -285,14 +295,6 @@ def _times(message: dict[str, Any], received: Received) -> tuple[datetime, datet
     except ValueError as exc:
         raise _Refuse("invalid_field", f"a timestamp is not a usable ISO-8601 time: {exc}") from exc
     return original or received.at, original, sent_at
-
-
-def _batch_sent_at(received: Received) -> datetime | None:
-    """The batch's `sentAt`; one that is not a usable time is the batch's fault, not its events': ignored."""
-    try:
-        return parse_time(received.sent_at or None)
-    except ValueError:
-        return None
 
 
 def _check_shape(message: dict[str, Any], kind: str) -> tuple[str | None, str | None, str | None]:
@@ -354,6 +356,9 @@ def _enrich(message: dict[str, Any], received: Received) -> dict[str, Any]:
     return message
 
 
+_TOO_DEEP = f"objects and arrays nest more than {MAX_EVENT_DEPTH} levels deep"
+
+
 def validate(
     message: object, *, index: int, forced_type: str | None, received: Received
 ) -> dict[str, Any] | Rejection:
@@ -365,17 +370,19 @@ def validate(
         return Rejection(index, "invalid_event", "an event must be a JSON object", None, {"value": value})
     given_id = message.get("messageId")
     shown_id = str(given_id)[:MAX_ID_CHARS] if isinstance(given_id, str | int) else None
-    if too_deep(message):
-        preview = mask_secrets(message, depth=PREVIEW_DEPTH)
-        problem = f"objects and arrays nest more than {MAX_EVENT_DEPTH} levels deep"
-        return Rejection(index, "event_too_deep", problem, shown_id, preview)
     try:
         encoded = orjson.dumps(message)
-    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits, from the importer's JSON
+    except orjson.JSONEncodeError as exc:  # nested past orjson's limit, or an integer beyond 64 bits
         preview = mask_secrets(message, depth=PREVIEW_DEPTH)
+        if too_deep(message):
+            return Rejection(index, "event_too_deep", _TOO_DEEP, shown_id, preview)
         return Rejection(
             index, "invalid_event", f"the event cannot be stored as JSON: {exc}", shown_id, preview
         )
+    # Each level opens a bracket, so an event with few brackets cannot nest too deep: most are not walked.
+    if encoded.count(b"{") + encoded.count(b"[") > MAX_EVENT_DEPTH and too_deep(message):
+        preview = mask_secrets(message, depth=PREVIEW_DEPTH)
+        return Rejection(index, "event_too_deep", _TOO_DEEP, shown_id, preview)
     if b"\\u0000" in encoded:  # PostgreSQL cannot store NUL in text or JSONB
         clipped = _clip(encoded.replace(b"\\u0000", b"\\ufffd"))
         return Rejection(index, "invalid_field", "the event contains a NUL character", None, clipped)

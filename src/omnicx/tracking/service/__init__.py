@@ -29,7 +29,7 @@ from omnicx.tracking.service.grouping import (
     move_rule,
 )
 from omnicx.tracking.service.imports import import_file
-from omnicx.tracking.service.ingest import PROCESS_JOB, collect, split_valid, store
+from omnicx.tracking.service.ingest import PROCESS_JOB, collect, queue_collect, split_valid, store
 from omnicx.tracking.service.privacy import erase_customer_data, export_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
 from omnicx.tracking.service.reads import customer_events_between
@@ -88,6 +88,7 @@ __all__ = [
     "process_events",
     "processing_backlog",
     "profile_facts",
+    "queue_collect",
     "rebuild_sessions",
     "rebuild_sessions_many",
     "record_server_event",

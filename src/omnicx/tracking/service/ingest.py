@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.db import insert_rows, new_id
+from omnicx.kernel.errors import DomainError
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.realtime.bus import RealtimeEvent
 from omnicx.kernel.realtime.service import publish
+from omnicx.kernel.writes import GroupCommit, Refusal
 from omnicx.tracking.enums import TrackingTopic
 from omnicx.tracking.errors import AllEventsRejected, InvalidEvent, PayloadTooLarge
 from omnicx.tracking.models import Event, RejectedEvent, Source
@@ -123,9 +126,9 @@ def _insert_events(
 
     On PostgreSQL: one `INSERT ... ON CONFLICT DO NOTHING RETURNING id` whose batch travels as ONE JSON document
     (encoded by orjson) unpacked by `jsonb_array_elements`: a 100-row VALUES statement is a long SQL text the
-    driver would re-parse on every request, while this one is constant and prepared once. On SQLite the
-    transaction already holds the database's single write lock (`BEGIN IMMEDIATE`), so the messageIds already
-    stored are looked up and the others inserted by `insert_rows`, nothing able to slip in between.
+    driver would re-parse on every request, while this one is constant and prepared once. On SQLite
+    `insert_rows` skips the messageIds already stored; only when it reports fewer rows inserted than given
+    (a retry) are the inserted ids looked up.
     """
     if session.get_bind().dialect.name == "postgresql":
         params = {
@@ -135,23 +138,13 @@ def _insert_events(
         }
         return list(session.connection().execute(_POSTGRES_INSERT, params).scalars())
     table: Table = Event.__table__  # type: ignore[assignment]
-    taken = set(
-        session.connection()
-        .execute(
-            select(table.c.message_id).where(
-                table.c.workspace_id == source.workspace_id,
-                table.c.message_id.in_([row["message_id"] for row in rows]),
-            )
-        )
-        .scalars()
-    )
-    fresh = [
-        {**row, "workspace_id": source.workspace_id, "source_id": source.id}
-        for row in rows
-        if row["message_id"] not in taken
-    ]
-    insert_rows(session, table, fresh)
-    return [row["id"] for row in fresh]
+    ids = [row["id"] for row in rows]
+    scoped = [{**row, "workspace_id": source.workspace_id, "source_id": source.id} for row in rows]
+    if insert_rows(session, table, scoped, skip_conflicts=True) == len(rows):
+        return ids
+    # Some messageIds were stored before (a retried batch): the ids that went in are the ones now stored.
+    stored = set(session.connection().execute(select(table.c.id).where(table.c.id.in_(ids))).scalars())
+    return [i for i in ids if i in stored]
 
 
 _POSTGRES_INSERT = text(
@@ -193,6 +186,43 @@ def _record_rejections(
     )
 
 
+def queue_collect(
+    writes: GroupCommit,
+    *,
+    write_key: str | None,
+    messages: Sequence[object],
+    forced_type: str | None,
+    received: Received,
+    single: bool,
+) -> Future[IngestResult]:
+    """`collect` through the write queue: the messages are validated here, on the caller's thread, and stored
+    with the other requests queued meanwhile in one transaction (see `kernel.writes`), so that a busy site's
+    requests share their commit. The future holds the counts once committed, or the error `collect` raises.
+    """
+    rows, rejected = split_valid(messages, forced_type=forced_type, received=received)
+
+    def work(session: Session) -> IngestResult | Refusal:
+        try:
+            source = authenticate_write_key(session, write_key=write_key)
+            if single and rejected:
+                _raise_for(rejected[0])
+        except DomainError as error:  # nothing written yet: the others of the batch go on
+            return Refusal(error)
+        return store(session, source=source, rows=rows, rejected=rejected, received=received)
+
+    stored = writes.submit(work, key=rows[0]["message_id"] if rows else "")
+    if not (rejected and not rows):
+        return stored
+    failed: Future[IngestResult] = Future()
+
+    def all_rejected(done: Future[IngestResult]) -> None:
+        error = done.exception()
+        failed.set_exception(error or AllEventsRejected(_all_rejected(rejected)))
+
+    stored.add_done_callback(all_rejected)
+    return failed
+
+
 def collect(
     session: Session,
     *,
@@ -215,8 +245,12 @@ def collect(
             _raise_for(rejected[0])
         result = store(session, source=source, rows=rows, rejected=rejected, received=received)
     if rejected and not rows:
-        raise AllEventsRejected(f"all {len(rejected)} events were rejected; first: {rejected[0].message}")
+        raise AllEventsRejected(_all_rejected(rejected))
     return result
+
+
+def _all_rejected(rejected: Sequence[Rejection]) -> str:
+    return f"all {len(rejected)} events were rejected; first: {rejected[0].message}"
 
 
 def _raise_for(rejection: Rejection) -> None:
