@@ -2,6 +2,9 @@
 
     python scripts/translate.py translations.json [more.json ...]
 
+A message with a context (`pgettext("priority", "Medium")`) is keyed as gettext stores it, the context and
+the msgid joined by U+0004: {"priority\u0004Medium": {"fr": "Moyenne", ...}}.
+
 Run scripts/update_catalogs.sh first so the catalogs hold every msgid; then this script sets the given
 translations and lists every msgid still untranslated (exit status 1 if any).
 """
@@ -30,12 +33,13 @@ def main(files: list[str]) -> int:
         for message in catalog:
             if not message.id or isinstance(message.id, tuple):
                 continue
-            given = table.get(message.id, {}).get(lang)
+            key = f"{message.context}\x04{message.id}" if message.context else message.id
+            given = table.get(key, {}).get(lang)
             if given:
                 message.string = given
             if not message.string:
                 missing += 1
-                print(f"{lang}: untranslated: {message.id!r}")
+                print(f"{lang}: untranslated: {key!r}")
         with path.open("wb") as handle:
             write_po(handle, catalog, width=110, sort_output=True)
     return 1 if missing else 0

@@ -110,3 +110,32 @@ def test_sales_page_draws_its_charts(
         expect(page.locator("#sales-totals-EUR")).to_contain_text("€48.00")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "commerce-sales.png"), full_page=True)
+
+
+def test_the_stock_lookup_answers_enter_under_the_content_security_policy(
+    runtime: Runtime, world: World, shop: Shop, chromium: Browser
+) -> None:
+    agent = world.members[Role.AGENT]
+    with ThreadServer(build_app(runtime)) as server:
+        page = chromium.new_context().new_page()
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: refused.append(message.text) if "Content Security" in message.text else None,
+        )
+        page.goto(f"{server.url}/signin")
+        page.fill("#email", agent.email)
+        page.fill("#password", agent.password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/commerce/stock")
+        page.wait_for_load_state("networkidle")  # htmx has bound the form
+
+        # Typed in one go (no pause for the as-you-type lookup to answer first) and sent with Enter.
+        page.locator("#avail-sku").press_sequentially("TEE-M", delay=0)
+        page.locator("#avail-sku").press("Enter")
+
+        expect(page.locator("#availability")).to_contain_text("7 available in total")
+        expect(page.locator("#availability li[data-location=paris]")).to_contain_text("Paris store")
+        assert page.url == f"{server.url}/commerce/stock"  # answered in place, not by reloading the page
+        assert refused == []

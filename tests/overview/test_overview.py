@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -19,10 +20,11 @@ from typer.testing import CliRunner
 from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.commerce import service as commerce_service
-from omnicx.commerce.schemas import LineRequest, ReservationCreate
+from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, ReservationCreate
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate
 from omnicx.kernel.access.permissions import PERMISSIONS, Action, Role
+from omnicx.kernel.i18n.formats import format_money
 from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, make_shop
 from tests.conftest import World
@@ -322,3 +324,96 @@ def test_sessions_per_day_add_up_to_each_channels_sessions(
     assert sum(totals.values()) == overview["sessions"] > 0
     denied = client.get("/api/v1/overview/sessions", params=RANGE, headers=world.token(Role.AGENT))
     assert denied.status_code == 403
+
+
+def _cells(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body row's cells of one table of the page."""
+    body = html.split(f'id="{table_id}"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_page_writes_counts_money_and_clock_the_readers_way(
+    client: TestClient, db: Session, world: World, runtime: Runtime, story: Shop
+) -> None:
+    from tests.helpers import sign_in
+
+    commerce_service.place_order(
+        db,
+        workspace_id=world.workspace.id,
+        data=OrderCreate(
+            lines=[LineRequest(sku="MUG", quantity=1)], customer=CustomerRef(email="a@example.com")
+        ),
+        actor="test",
+    )
+    db.rollback()
+    analytics_service.sync(runtime)
+    overview = get(client, world, "/api/v1/overview")
+    assert overview["currency"] == "EUR"  # what the workspace's orders are priced in
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+
+    html = unescape(client.get("/", params=RANGE, headers={"accept-language": "ca"}).text)
+    revenue = html.split('data-kpi="revenue"')[1].split(">", 1)[1].split("<")[0]
+    assert revenue == format_money(overview["totals"]["revenue"], "EUR", language="ca")
+    assert revenue.endswith("\xa0€") and "," in revenue  # "165,50 €": the currency, Catalan decimals
+    for kpi in ("sessions", "contacts", "qualified", "sales"):
+        shown = html.split(f'data-kpi="{kpi}"')[1].split(">", 1)[1].split("<")[0]
+        assert re.fullmatch(r"\d+", shown), (kpi, shown)  # a count: no "581.0"
+    for row in _cells(html, "overview-channels"):
+        counts = [row[1], *row[2:5], *row[6:9]]  # sessions, contacts, qualified and sales by both touches
+        assert all(re.fullmatch(r"\d+", c) for c in counts), row
+        assert all(c.endswith("€") for c in (row[5], row[9])), row
+
+    feed = html.split("data-sse-feed=")[1].split(">")[0]
+    assert f'data-time-zone="{overview["timezone"]}"' in feed and 'data-locale="ca"' in feed
+    assert 'data-hour-cycle="h23"' in feed  # Catalan reads "14:05:09", whatever the browser's own clock
+    english = client.get("/", params=RANGE, headers={"accept-language": "en"}).text
+    assert 'data-hour-cycle="h12"' in english.split("data-sse-feed=")[1].split(">")[0]
+
+
+def test_attribution_table_writes_counts_whole_and_credit_with_the_same_decimals(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    from tests.helpers import sign_in
+
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    for language, fraction in (("ca", r"\d{1,3}(\.\d{3})*,\d{2}"), ("en", r"\d{1,3}(,\d{3})*\.\d{2}")):
+        html = unescape(
+            client.get(
+                "/attribution", params={**RANGE, "model": "linear"}, headers={"accept-language": language}
+            ).text
+        )
+        rows = _cells(html, "attribution-table")
+        assert rows
+        for row in rows:
+            sessions, stages = row[1], row[2:-1]
+            assert re.fullmatch(r"\d+", sessions), row
+            # Contact and qualified: first, last, model; sale: first, last, model, revenue.
+            first_last = [stages[i] for i in (0, 1, 3, 4, 6, 7)]
+            credit = [stages[i] for i in (2, 5, 8, 9)]
+            assert all(re.fullmatch(r"\d+", c) for c in first_last), row  # "1", never "1.0"
+            assert all(re.fullmatch(fraction, c) for c in credit), row  # "0,50" in Catalan, "0.50" in English
+
+
+def test_series_keep_their_colours_in_every_language(client: TestClient, world: World, story: Shop) -> None:
+    from tests.helpers import sign_in
+
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+
+    def touch_colours(language: str) -> dict[str, str]:
+        html = client.get("/", params=RANGE, headers={"accept-language": language}).text
+        spec = json.loads(unescape(html.split('id="chart-touch" data-vega-spec="')[1].split('"')[0]))
+        scale = spec["encoding"]["color"]["scale"]
+        return dict(zip(scale["domain"], scale["range"], strict=True))
+
+    english, french = touch_colours("en"), touch_colours("fr")
+    assert list(english) == ["First touch", "Last touch"]
+    assert (
+        english["First touch"] == french["Premier contact"]
+        and english["Last touch"] == french["Dernier contact"]
+    )

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from omnicx.auth.schemas import WorkspacePublic
     from omnicx.demo.service import DemoCredential
 
 from omnicx.app.wiring import wire
@@ -132,7 +133,7 @@ def demo(
     """Bring up omnicx on a seeded demo retailer, with a sign-in for every role."""
     from omnicx.app.migrations import upgrade_to_head
     from omnicx.demo.push import seed_push
-    from omnicx.demo.service import seed_demo
+    from omnicx.demo.service import SIGNINS_FILE, seed_demo
     from omnicx.kernel.runtime import build_runtime
 
     settings = Settings()
@@ -157,14 +158,15 @@ def demo(
         runtime = build_runtime(settings)
         try:
             with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
-                workspace, credentials, created = seed_demo(session, reset=reset)
+                signins = settings.data_dir / SIGNINS_FILE
+                workspace, credentials, created = seed_demo(session, reset=reset, signins=signins)
             if created:
                 _seed_world(runtime, workspace.id, size, seed, providers.accounts)
             with runtime.sessions() as session:  # every start: the fresh push service knows them again
                 seed_push(session, workspace_id=workspace.id, settings=settings, providers=providers)
         finally:
             runtime.close()
-        _welcome(workspace.name, credentials, f"http://{host}:{port}/")
+        _welcome(workspace, credentials, f"http://{host}:{port}/")
         if serve:
             _serve(settings, workspace.id, host=host, port=port, live=live, providers=providers)
     finally:
@@ -176,15 +178,22 @@ def _loopback(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
 
 
-def _welcome(name: str, credentials: list[DemoCredential], url: str) -> None:
-    """Where to sign in, with each role's credentials (also as plain lines, for scripts)."""
-    table = Table(title=_("%(name)s: sign in at %(url)s") % {"name": name, "url": url})
+def _welcome(workspace: WorkspacePublic, credentials: list[DemoCredential], url: str) -> None:
+    """Where to sign in: the workspace's slug and each role's credentials (also as plain lines, for scripts).
+
+    The passwords are the same on every start (kept in the data directory) until `--reset`."""
+    table = Table(
+        title=_("%(name)s: sign in at %(url)s") % {"name": workspace.name, "url": url},
+        caption=_("Workspace: %(slug)s. These passwords stay the same until --reset.")
+        % {"slug": workspace.slug},
+    )
     table.add_column(_("Role"))
     table.add_column(_("Email"))
     table.add_column(_("Password"))
     for credential in credentials:
         table.add_row(credential.role.value, credential.email, credential.password)
     console.print(table)
+    print(f"workspace {workspace.slug}", flush=True)
     for credential in credentials:
         print(f"signin {credential.role.value} {credential.email} {credential.password}", flush=True)
 

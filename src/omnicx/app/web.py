@@ -20,6 +20,7 @@ from omnicx import __version__
 from omnicx.analytics import routes as analytics_routes
 from omnicx.analytics import views as analytics_views
 from omnicx.app import probes
+from omnicx.app.openapi import install_openapi
 from omnicx.app.wiring import wire
 from omnicx.attribution import routes as attribution_routes
 from omnicx.attribution import views as attribution_views
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     ):
         app.include_router(router)
     _add_docs(app)
+    install_openapi(app)
     return app
 
 

@@ -157,11 +157,22 @@ def change_status(
 
 @router.get("/commerce/stock", response_class=HTMLResponse)
 def stock_page(
-    request: Request, session: SessionDep, principal: Reader, location_id: uuid.UUID | None = None
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    location_id: uuid.UUID | None = None,
+    sku: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
+    """Stock by location; `sku` (the lookup form sent without scripts) shows where that SKU is available now."""
     locations = service.list_locations(session, workspace_id=principal.workspace_id)
     rows = service.list_stock(session, workspace_id=principal.workspace_id, location_id=location_id)
-    context = {"locations": locations, "rows": rows, "location_id": location_id, **_helpers(principal)}
+    context = {
+        "locations": locations,
+        "rows": rows,
+        "location_id": location_id,
+        **_availability(session, principal, sku),
+        **_helpers(principal),
+    }
     return render(request, "commerce/stock.html", context)
 
 
@@ -173,6 +184,12 @@ def availability_widget(
     sku: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     """ "Available now at store X" for one SKU; re-fetched live on every `CommerceTopic.STOCK` event."""
+    context = {**_availability(session, principal, sku), **_helpers(principal)}
+    return render(request, "commerce/_availability.html", context)
+
+
+def _availability(session: SessionDep, principal: Principal, sku: str) -> dict[str, Any]:
+    """Where `sku` is available now, or why not (an empty SKU asks for nothing)."""
     result, error = None, None
     if sku:
         if re.fullmatch(SKU_PATTERN, sku):
@@ -182,8 +199,7 @@ def availability_widget(
                 error = exc.message
         else:
             error = "invalid SKU"
-    context = {"sku": sku, "result": result, "error": error, **_helpers(principal)}
-    return render(request, "commerce/_availability.html", context)
+    return {"sku": sku, "result": result, "error": error}
 
 
 @router.get("/commerce/pickup", response_class=HTMLResponse)

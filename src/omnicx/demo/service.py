@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -31,6 +34,7 @@ from omnicx.kernel.settings import Settings
 from omnicx.tracking import service as tracking_service
 
 DEMO_SLUG = "demo"
+SIGNINS_FILE = "demo-signins.json"  # in the data directory, next to the embedded database
 DEMO_NAME = "Maison Lumière"
 DEMO_PEOPLE: dict[Role, tuple[str, str]] = {
     Role.OWNER: ("owner@maison-lumiere.example.com", "Camille Laurent"),
@@ -92,24 +96,59 @@ def _seed_teams(session: Session, workspace: WorkspacePublic, members: list[Memb
             )
 
 
-def seed_demo(session: Session, *, reset: bool = False) -> tuple[WorkspacePublic, list[DemoCredential], bool]:
-    """Create the demo workspace once; every call gives each demo member a fresh password to print.
+def seed_demo(
+    session: Session, *, reset: bool = False, signins: Path | None = None
+) -> tuple[WorkspacePublic, list[DemoCredential], bool]:
+    """Create the demo workspace once, with a member per role; return each member's sign-in to print.
 
-    Also says whether the workspace was created now (then its activity still has to be seeded).
+    Each member's password is generated once and kept in `signins` (a file readable by the running account only,
+    in the data directory): a restart prints the same sign-ins again and leaves the passwords, and so everyone's
+    browser sessions, alone. A new workspace (first start, or `reset`), a missing file or a kept password that
+    no longer signs its member in (changed since) gets a fresh one. Without `signins` every call generates
+    fresh passwords. Also says whether the workspace was created now (then its activity still has to be seeded).
     """
     if reset:
         _reset(session)
     workspace, created = _ensure_workspace(session)
+    kept = {} if created or signins is None else _read_signins(signins)
     credentials: list[DemoCredential] = []
     for role, (email, name) in DEMO_PEOPLE.items():
-        password = generate_password()
+        password = kept.get(email)
+        if password and auth_service.password_matches(session, email=email, password=password):
+            new_password = None  # the member already has it: keep its hash and its sessions
+        else:
+            password = new_password = generate_password()
         auth_service.ensure_membership(
-            session, workspace_id=workspace.id, email=email, role=role, name=name, password=password
+            session, workspace_id=workspace.id, email=email, role=role, name=name, password=new_password
         )
         credentials.append(DemoCredential(role=role, email=email, password=password))
     if created:
         _seed_teams(session, workspace, auth_service.list_members(session, workspace_id=workspace.id))
+    if signins is not None:
+        _write_signins(signins, credentials)
     return workspace, credentials, created
+
+
+def _read_signins(path: Path) -> dict[str, str]:
+    """The kept sign-ins, email to password; none when the file is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(email): str(password) for email, password in data.items() if isinstance(password, str)}
+
+
+def _write_signins(path: Path, credentials: list[DemoCredential]) -> None:
+    """Keep the sign-ins for the next start, readable by the running account only (written whole, then moved)."""
+    text = json.dumps({c.email: c.password for c in credentials}, indent=2) + "\n"
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a partial file left by a crash keeps its old mode otherwise
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(partial, path)
 
 
 @dataclass

@@ -3,6 +3,7 @@ or SVG on the server by vl-convert (no browser, no network)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import altair as alt
@@ -10,6 +11,30 @@ import vl_convert as vlc
 
 #: Exported images have no page around them to size a "container" width: they get this one.
 EXPORT_WIDTH = 720
+
+#: Series colours (Vega's "tableau10", its default for categories), handed out in order of the series' keys.
+PALETTE = (
+    "#4c78a8",
+    "#f58518",
+    "#e45756",
+    "#72b7b2",
+    "#54a24b",
+    "#eeca3b",
+    "#b279a2",
+    "#ff9da6",
+    "#9d755d",
+    "#bab0ac",
+)
+
+
+def series_colors(labels: Mapping[str, str]) -> alt.Scale:
+    """A colour scale that gives each series the same colour in every language: `labels` maps each series'
+    key (stable: "first", "last", "model") to the label the chart shows (translated). Left to itself Vega
+    sorts a legend by label, so "Last touch" and "First touch" swapped colours in French ("Dernier contact"
+    before "Premier contact"); here the domain follows the keys, and the colours follow the domain. Two keys
+    shown under one label (the chosen model is first touch itself) share the first one's colour."""
+    domain = list(dict.fromkeys(labels[key] for key in sorted(labels)))
+    return alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))])
 
 
 def empty_chart(message: str) -> dict[str, Any]:

@@ -87,6 +87,11 @@ class OverviewPublic(BaseModel):
     sections: list[Section]
     sessions: int = 0
     totals: StageNumbers = Field(default_factory=StageNumbers)
+    currency: str | None = Field(
+        default=None,
+        description="ISO 4217 code of the revenue figures: the currency most of the workspace's orders were "
+        "placed in (in the range, else ever); none when it has no orders.",
+    )
     channels: list[ChannelSummary] = Field(default_factory=list)
     sessions_trend: list[TrendPoint] = Field(default_factory=list)
     conversions_trend: list[TrendPoint] = Field(default_factory=list)

@@ -11,7 +11,7 @@ import altair as alt
 
 from omnicx.attribution.engine import Model
 from omnicx.attribution.schemas import AttributionReport, StageKey
-from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
 
@@ -33,11 +33,20 @@ STAGE_LABELS = {
 METRIC_LABELS = {"conversions": N_("Conversions"), "value": N_("Value")}
 
 
-def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[str, Any]]:
+def _series(report: AttributionReport) -> dict[str, str]:
+    """The chart's three series by key (first touch, last touch, the chosen model) and their shown labels."""
     model_label = gettext(MODEL_LABELS[report.model])
     if report.model is Model.MARKOV:
         model_label += f" · {report.order}"
-    labels = (gettext(MODEL_LABELS[Model.FIRST]), gettext(MODEL_LABELS[Model.LAST]), model_label)
+    return {
+        "first": gettext(MODEL_LABELS[Model.FIRST]),
+        "last": gettext(MODEL_LABELS[Model.LAST]),
+        "model": model_label,
+    }
+
+
+def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[str, Any]]:
+    labels = tuple(_series(report).values())
     rows = []
     for channel in report.channels:
         credit = channel.stages[stage]
@@ -73,7 +82,12 @@ def chart_spec(
             y=alt.Y("channel:N", sort=order, title=None),
             yOffset=alt.YOffset("model:N"),
             x=alt.X("value:Q", title=gettext(METRIC_LABELS[metric]), axis=alt.Axis(tickCount=8, format="~s")),
-            color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "model:N",
+                title=None,
+                scale=series_colors(_series(report)),
+                legend=alt.Legend(orient="bottom"),
+            ),
             tooltip=[
                 alt.Tooltip("channel:N", title=gettext("Channel")),
                 alt.Tooltip("model:N", title=gettext("Model")),

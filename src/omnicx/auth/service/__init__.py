@@ -15,7 +15,7 @@ from omnicx.auth.service.invitations import (
     view_invitation,
 )
 from omnicx.auth.service.members import change_role, list_members, member_of, remove_member
-from omnicx.auth.service.passwords import change_password, set_user_password
+from omnicx.auth.service.passwords import change_password, password_matches, set_user_password
 from omnicx.auth.service.recovery import (
     RESET_REQUESTED,
     RESET_TTL,
@@ -88,6 +88,7 @@ __all__ = [
     "list_tokens",
     "list_user_workspaces",
     "member_of",
+    "password_matches",
     "password_reset_delivery",
     "record_audit",
     "remove_member",

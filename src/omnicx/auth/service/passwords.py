@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from omnicx.auth.errors import InvalidCredentials
@@ -69,6 +69,12 @@ def set_user_password(session: Session, *, user_id: uuid.UUID, password: str) ->
     user.password_hash = hash_password(password)
     end_sessions(session, user.id, keep=None)
     session.commit()
+
+
+def password_matches(session: Session, *, email: str, password: str) -> bool:
+    """Whether `password` signs the active person with `email` in (the demo checks the sign-ins it kept)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    return user is not None and user.is_active and verify_password(user.password_hash, password)
 
 
 def end_sessions(session: Session, user_id: uuid.UUID, *, keep: str | None) -> int:

@@ -12,7 +12,7 @@ import altair as alt
 
 from omnicx.commerce.money import to_decimal
 from omnicx.commerce.schemas import SalesReport, SalesRow
-from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 
 Dimension = Literal["channel", "fulfilment", "location"]
@@ -37,6 +37,7 @@ def trend_spec(report: SalesReport, currency: str | None = None) -> dict[str, An
     """Revenue per day, one stacked colour per sales channel."""
     currency = currency or main_currency(report)
     labels = _channel_labels(report)
+    days = [d for d in report.daily if d.currency == currency]
     rows = [
         {
             "day": d.day.isoformat(),
@@ -44,8 +45,7 @@ def trend_spec(report: SalesReport, currency: str | None = None) -> dict[str, An
             "revenue": _major(d.revenue_minor, d.currency),
             "orders": d.orders,
         }
-        for d in report.daily
-        if d.currency == currency
+        for d in days
     ]
     if currency is None or not any(r["orders"] for r in rows):
         return empty_chart(gettext("No sales in this range."))
@@ -57,7 +57,14 @@ def trend_spec(report: SalesReport, currency: str | None = None) -> dict[str, An
         .encode(
             x=alt.X("day:O", title=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True)),
             y=alt.Y("sum(revenue):Q", title=revenue),
-            color=alt.Color("channel:N", title=channel, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "channel:N",
+                title=channel,
+                scale=series_colors(
+                    {d.channel.value: labels.get(d.channel.value, d.channel.value) for d in days}
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
             tooltip=[
                 alt.Tooltip("day:O"),
                 alt.Tooltip("channel:N", title=channel),

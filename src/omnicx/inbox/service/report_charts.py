@@ -8,7 +8,7 @@ from typing import Any, Literal
 import altair as alt
 
 from omnicx.inbox.schemas import InboxReport, ReportRow
-from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 
 Dimension = Literal["channel", "agent", "team"]
@@ -69,7 +69,12 @@ def times_spec(report: InboxReport, dimension: Dimension = "channel") -> dict[st
             y=alt.Y("group:N", title=None),
             yOffset=alt.YOffset("measure:N"),
             x=alt.X("minutes:Q", title=minutes),
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=series_colors({field: label for label, field in measures}),
+                legend=alt.Legend(orient="bottom"),
+            ),
             tooltip=[
                 alt.Tooltip("group:N", title=gettext("Group")),
                 alt.Tooltip("measure:N", title=gettext("Measure")),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.customers import service as customers_service
-from omnicx.inbox import service
+from omnicx.inbox import labels, service
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic, Priority
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.schemas import ContactPublic, ConversationUpdate, ReplyCreate, TemplateMessage
@@ -162,6 +162,9 @@ def _conversation_context(
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "statuses": list(ConversationStatus),
         "priorities": list(Priority),
+        "status_label": labels.status_label,
+        "priority_label": labels.priority_label,
+        "delivery_label": labels.delivery_label,
         "can_reply": allows(principal.role, Action.INBOX_REPLY),
         "reply_channels": (
             service.conversation_reply_channels(session, principal=principal, conversation_id=conversation_id)

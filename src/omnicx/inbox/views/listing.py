@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from omnicx.auth import service as auth_service
-from omnicx.inbox import service
+from omnicx.inbox import labels, service
 from omnicx.inbox.enums import ConversationStatus, InboxTopic, MessagingChannel
 from omnicx.inbox.schemas import InboxView
 from omnicx.inbox.views.availability import agent_context
@@ -46,6 +46,8 @@ def inbox_page(
         "inboxes": service.list_inboxes(session, workspace_id=principal.workspace_id),
         "teams": auth_service.list_teams(session, workspace_id=principal.workspace_id),
         "statuses": list(ConversationStatus),
+        "status_label": labels.status_label,
+        "priority_label": labels.priority_label,
         "can_report": allows(principal.role, Action.INBOX_REPORTS_READ),
         "topics": InboxTopic,
         **agent_context(session, principal),

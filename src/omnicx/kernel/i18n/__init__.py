@@ -54,6 +54,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` translated in `context`: the same English word can mean two things ("Medium" is a
+    conversation's priority and a campaign's marketing medium), and each meaning gets its own translation."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 def lazy(message: str) -> str:
     """Mark a string for extraction without translating it now (it is translated where it is shown)."""
     return message

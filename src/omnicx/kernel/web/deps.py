@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.directory import directory
@@ -20,6 +21,7 @@ from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_valid
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Settings
+from omnicx.kernel.web.labels import refusal
 
 SESSION_COOKIE = "omnicx_session"
 PRE_SESSION_COOKIE = "omnicx_pre"
@@ -101,11 +103,24 @@ def identify(session: Session, credentials: Credentials) -> tuple[Principal, Any
     return directory().authenticate_session(session, token=credentials.cookie, ip=credentials.ip)
 
 
+# The API's bearer token, declared so the OpenAPI document names it (Swagger UI's Authorize button, its "Try it
+# out" sending `Authorization: Bearer ...`). Never refuses by itself: `credentials_of` reads the token (the live
+# stream re-reads it too), and a browser's session cookie stands in for it.
+API_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    bearerFormat="omx_...",
+    description="An API token, created under Settings → API tokens or with `omnicx token create`; it acts with "
+    "the role it was given.",
+)
+
+
 def current_principal(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     csrf: Annotated[str | None, Depends(presented_csrf)],
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(API_TOKEN)],
 ) -> Principal:
     """Recognise the caller by bearer token (API clients) or session cookie (browsers, CSRF-checked)."""
     credentials = credentials_of(request)
@@ -144,7 +159,7 @@ def require(action: Action) -> Any:
 
     def check(principal: PrincipalDep) -> Principal:
         if not allows(principal.role, action):
-            raise PermissionDenied(f"your role ({principal.role}) may not {action.value}")
+            raise PermissionDenied(refusal(principal.role, action))
         return principal
 
     check.required_action = action  # type: ignore[attr-defined]

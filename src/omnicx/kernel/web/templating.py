@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_timedelta
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -23,9 +23,19 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from omnicx import __version__
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_token
-from omnicx.kernel.i18n import LANGUAGES, current_language, format_locale, gettext, ngettext, set_language
+from omnicx.kernel.i18n import (
+    LANGUAGES,
+    current_language,
+    format_locale,
+    gettext,
+    ngettext,
+    pgettext,
+    set_language,
+)
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n.formats import clock, format_count, format_fraction, format_money, format_share
 from omnicx.kernel.web.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
+from omnicx.kernel.web.labels import role_label
 from omnicx.kernel.web.nav import MAIN, PARTS, SETTINGS, visible
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -50,11 +60,25 @@ def _format_number(value: float | int | None) -> str:
     return format_decimal(value, locale=format_locale(current_language()))
 
 
-def _format_percent(value: float | None) -> str:
-    """A share (0.25) as the page's language writes a percentage, to a tenth ("25,0 %" in French)."""
-    if value is None:
-        return "—"
-    return format_percent(value, "#,##0.0%", locale=format_locale(current_language()))
+def _format_count(value: float | int | None) -> str:
+    """A whole count in the page's language, never with decimals ("581", not "581.0")."""
+    return format_count(value, language=current_language())
+
+
+def _format_fraction(value: float | None, digits: int = 2) -> str:
+    """A fractional figure (a model's credit) with `digits` decimals in the page's language ("4.609,38" in
+    Catalan)."""
+    return format_fraction(value, language=current_language(), digits=digits)
+
+
+def _format_money(value: float | None, currency: str | None) -> str:
+    """An amount (major units) in `currency` as the page's language writes money."""
+    return format_money(value, currency, language=current_language())
+
+
+def _format_percent(value: float | None, digits: int = 1) -> str:
+    """A share (0.25) as the page's language writes a percentage, to a tenth by default ("25,0 %" in French)."""
+    return format_share(value, language=current_language(), digits=digits)
 
 
 def _format_duration(seconds: float | None, granularity: Literal["second", "minute"] = "minute") -> str:
@@ -70,25 +94,12 @@ def _format_duration(seconds: float | None, granularity: Literal["second", "minu
     )
 
 
-ROLE_LABELS = {
-    "owner": N_("Owner"),
-    "admin": N_("Admin"),
-    "agent": N_("Agent"),
-    "marketer": N_("Marketer"),
-    "analyst": N_("Analyst"),
-    "viewer": N_("Viewer"),
-}
 STATUS_LABELS = {
     "queued": N_("Queued"),
     "running": N_("Running"),
     "succeeded": N_("Succeeded"),
     "dead": N_("Dead"),
 }
-
-
-def role_label(role: object) -> str:
-    key = str(getattr(role, "value", role))
-    return ROLE_LABELS.get(key, key)
 
 
 def status_label(status: object) -> str:
@@ -105,14 +116,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
     env.filters["datetime"] = _format_dt
     env.filters["number"] = _format_number
+    env.filters["count"] = _format_count
+    env.filters["fraction"] = _format_fraction
+    env.filters["money"] = _format_money
     env.filters["percent"] = _format_percent
     env.filters["duration"] = _format_duration
     env.globals["version"] = __version__
     env.globals["role_label"] = role_label
     env.globals["status_label"] = status_label
+    env.globals["clock"] = lambda: clock(current_language())
     return env
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.kernel.charts import empty_chart
+from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.overview.schemas import OverviewPublic, TrendPoint
@@ -74,12 +74,13 @@ def _trend(points: list[TrendPoint], *, stacked: bool, title: str) -> dict[str, 
     if not any(p.value for p in points):
         return empty_chart(gettext("Nothing happened in this range."))
     rows = [{"day": p.day.isoformat(), "series": _label(p.series), "value": p.value} for p in points]
+    colors = series_colors({p.series: _label(p.series) for p in points})
     base = alt.Chart(alt.InlineData(values=rows), title=title)
     mark = base.mark_area(opacity=0.85) if stacked else base.mark_line(point=len(rows) < 200)
     chart = mark.encode(
         x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0)),
         y=alt.Y("value:Q", title=None, stack="zero" if stacked else None, axis=alt.Axis(format="~s")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=6)),
+        color=alt.Color("series:N", title=None, scale=colors, legend=alt.Legend(orient="bottom", columns=6)),
         tooltip=[
             alt.Tooltip("day:T", title=gettext("Day"), format="%Y-%m-%d"),
             alt.Tooltip("series:N", title=" "),
@@ -110,7 +111,12 @@ def _touch(data: OverviewPublic, metric: str) -> dict[str, Any]:
             y=alt.Y("channel:N", sort=order, title=None),
             yOffset=alt.YOffset("touch:N"),
             x=alt.X("value:Q", title=_label(metric), axis=alt.Axis(format="~s")),
-            color=alt.Color("touch:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "touch:N",
+                title=None,
+                scale=series_colors({key: gettext(label) for key, label in TOUCH_LABELS.items()}),
+                legend=alt.Legend(orient="bottom"),
+            ),
             tooltip=[
                 alt.Tooltip("channel:N", title=gettext("Channel")),
                 alt.Tooltip("touch:N", title=" "),

@@ -37,6 +37,15 @@ WHERE started_at >= $since AND started_at < $until
 GROUP BY ALL
 """
 
+#: The currency most orders were placed in: those of the range first, then any (a quiet range still shows the
+#: workspace's usual currency).
+MAIN_CURRENCY = """
+SELECT currency FROM orders
+GROUP BY currency
+ORDER BY sum(CASE WHEN created_at >= $since AND created_at < $until THEN 1 ELSE 0 END) DESC, count(*) DESC, currency
+LIMIT 1
+"""
+
 #: Stage keys as the Overview names them.
 STAGE_FIELDS = {StageKey.CONTACT: "contacts", StageKey.QUALIFIED: "qualified", StageKey.SALE: "sales"}
 
@@ -98,6 +107,7 @@ def _fill_channels(
     report = attribution_service.report(session, workspace_id=workspace_id, query=report_query)
     result.sessions = report.sessions
     result.totals = _totals(report)
+    result.currency = _main_currency(session, workspace_id, tz, query)
     result.channels = [
         ChannelSummary(
             channel=row.channel,
@@ -127,6 +137,15 @@ def _totals(report: AttributionReport) -> StageNumbers:
         sales=totals[StageKey.SALE].conversions,
         revenue=totals[StageKey.SALE].value,
     )
+
+
+def _main_currency(session: Session, workspace_id: uuid.UUID, tz: str, query: OverviewQuery) -> str | None:
+    """The currency the revenue figures are in: the one most of the workspace's orders use (module SQL)."""
+    since, until = day_bounds(query.date_from, query.date_to, tz)
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=MAIN_CURRENCY, params={"since": since, "until": until}
+    )
+    return str(rows[0][0]) if rows and rows[0][0] else None
 
 
 def sessions_per_day(session: Session, *, workspace_id: uuid.UUID, query: OverviewQuery) -> list[TrendPoint]:

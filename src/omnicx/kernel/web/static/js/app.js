@@ -23,6 +23,39 @@
     });
   }
 
+  // Copy buttons (data-copy-target: the id of the element whose text they copy) are shown only with this file,
+  // which gives them their click: the CSP forbids inline handlers. The button says data-copied for a moment.
+  function copyButtons(root) {
+    root.querySelectorAll("button[data-copy-target]").forEach(function (button) {
+      var target = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!target) return;
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = target.textContent;
+        var done = function () {
+          button.textContent = button.getAttribute("data-copied") || label;
+          button.setAttribute("data-copy-state", "copied");
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { selectText(target); });
+        } else {
+          selectText(target);  // over plain HTTP: selected, for Ctrl+C
+          try { if (document.execCommand("copy")) done(); } catch (e) { /* left selected */ }
+        }
+      });
+    });
+  }
+
+  function selectText(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   // Language links on the sign-in page remember the choice in a cookie.
   function languageLinks(root) {
     root.querySelectorAll("[data-set-lang]").forEach(function (link) {
@@ -34,6 +67,19 @@
     });
   }
 
+  // Clock times as the rest of the page writes them: in the zone the card names (data-time-zone, the
+  // workspace's), in the page's language (data-locale) with its clock (data-hour-cycle, h12 or h23, and
+  // data-hour, padded or not: what Babel writes on the server); not the browser's own zone, language and clock.
+  function timeFormat(card) {
+    var options = { hour: card.getAttribute("data-hour") || "numeric", minute: "2-digit", second: "2-digit" };
+    var zone = card.getAttribute("data-time-zone");
+    var cycle = card.getAttribute("data-hour-cycle");
+    if (zone) options.timeZone = zone;
+    if (cycle) options.hourCycle = cycle;
+    var locale = card.getAttribute("data-locale") || document.documentElement.lang || undefined;
+    try { return new Intl.DateTimeFormat(locale, options); } catch (e) { return new Intl.DateTimeFormat(locale); }
+  }
+
   // A live activity feed: subscribes to the workspace's server-sent events (the topics listed in
   // data-sse-topics) and lists the newest first. An event of the resync topic (data-sse-resync) means some
   // were missed: the card says so.
@@ -41,6 +87,7 @@
     root.querySelectorAll("[data-sse-feed]").forEach(function (card) {
       var list = card.querySelector("[data-live-feed]");
       if (!list || !window.EventSource) return;
+      var clock = timeFormat(card);
       var source = new EventSource(card.getAttribute("data-sse-feed"));
       source.addEventListener("error", function () { card.setAttribute("data-sse-state", "reconnecting"); });
       source.addEventListener("open", function () { card.setAttribute("data-sse-state", "open"); });
@@ -51,7 +98,10 @@
         if (empty) empty.remove();
         var item = document.createElement("li");
         var time = document.createElement("time");
-        time.textContent = (payload.at ? new Date(payload.at) : new Date()).toLocaleTimeString();
+        var when = payload.at ? new Date(payload.at) : new Date();
+        if (isNaN(when.getTime())) when = new Date();
+        time.dateTime = when.toISOString();
+        time.textContent = clock.format(when);
         item.appendChild(time);
         var data = payload.data || {};
         var text = document.createTextNode(data.summary || payload.topic || event.type);
@@ -96,6 +146,7 @@
     charts(document);
     autosubmit(document);
     confirmForms(document);
+    copyButtons(document);
     languageLinks(document);
     liveFeeds(document);
   });
