@@ -163,6 +163,13 @@ class InboxView(BaseModel):
         max_length=200,
         description="Full-text search: every word must appear in a message, the subject or the contact.",
     )
+    sort: Literal["urgency", "recent"] = Field(
+        default="urgency",
+        description=(
+            "`urgency`: priority, then nearest SLA due time, then oldest; `recent`: latest message first (a "
+            "conversation moves up when a message arrives)."
+        ),
+    )
     limit: int = Field(default=100, ge=1, le=500)
 
 

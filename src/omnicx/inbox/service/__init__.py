@@ -90,7 +90,13 @@ from omnicx.inbox.service.replies import (
     reply,
 )
 from omnicx.inbox.service.report_charts import chart_spec
-from omnicx.inbox.service.reports import open_conversations_by_channel, report, report_csv, sla_status
+from omnicx.inbox.service.reports import (
+    conversation_sla_states,
+    open_conversations_by_channel,
+    report,
+    report_csv,
+    sla_status,
+)
 from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.selling import is_qualified, qualify_lead
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
@@ -141,6 +147,7 @@ __all__ = [
     "contact_messages",
     "conversation_insights",
     "conversation_reply_channels",
+    "conversation_sla_states",
     "conversation_templates",
     "copy_conversations",
     "copy_messages",

@@ -71,7 +71,8 @@ def _membership_id(session: Session, principal: Principal) -> uuid.UUID | None:
 def list_conversations(
     session: Session, *, principal: Principal, view: InboxView
 ) -> list[ConversationSummary]:
-    """Conversations of one view, most urgent first, then nearest SLA due time, then oldest waiting."""
+    """Conversations of one view: most urgent first, then nearest SLA due time, then oldest waiting; or, sorted
+    `recent`, the latest message first."""
     stmt = (
         select(Conversation, Inbox, Contact)
         .join(Inbox, Inbox.id == Conversation.inbox_id)
@@ -92,8 +93,12 @@ def list_conversations(
         stmt = stmt.where(Inbox.channel == view.channel)
     if view.q:
         stmt = stmt.where(*search_conditions(view.q))
-    due = func.coalesce(Conversation.first_response_due_at, Conversation.next_response_due_at)
-    stmt = stmt.order_by(_PRIORITY_ORDER, nulls_last(due.asc()), Conversation.created_at)
+    if view.sort == "recent":
+        latest = func.coalesce(Conversation.last_message_at, Conversation.created_at)
+        stmt = stmt.order_by(latest.desc(), Conversation.id.desc())
+    else:
+        due = func.coalesce(Conversation.first_response_due_at, Conversation.next_response_due_at)
+        stmt = stmt.order_by(_PRIORITY_ORDER, nulls_last(due.asc()), Conversation.created_at)
     rows = session.execute(stmt.limit(view.limit * (5 if view.label else 1))).all()
     if view.label:
         rows = [r for r in rows if view.label in labels_of(r[0])][: view.limit]

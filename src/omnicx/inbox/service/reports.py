@@ -29,7 +29,7 @@ from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.errors import InvalidReportRange
 from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Conversation, Inbox
-from omnicx.inbox.schemas import InboxReport, ReportDay, ReportRow, SlaStatusCounts
+from omnicx.inbox.schemas import ConversationSummary, InboxReport, ReportDay, ReportRow, SlaStatusCounts
 from omnicx.inbox.service.copy import sla_clocks
 from omnicx.kernel.dates import days, report_bounds
 from omnicx.kernel.db import utcnow
@@ -232,6 +232,47 @@ def open_conversations_by_channel(session: Session, *, workspace_id: uuid.UUID) 
     return counts
 
 
+def worst_sla_state(
+    targets: sla.Targets,
+    first: datetime | None,
+    following: datetime | None,
+    resolution: datetime | None,
+    *,
+    now: datetime,
+) -> sla.SlaState:
+    """The worst state of a conversation's running clocks, given its inbox's targets (none running = ok)."""
+    states = [
+        sla.state(first, targets.first_response, now=now),
+        sla.state(following, targets.next_response, now=now),
+        sla.state(resolution, targets.resolution, now=now),
+    ]
+    return max(states, key=_SLA_ORDER.index)
+
+
+_SLA_ORDER = [sla.SlaState.OK, sla.SlaState.WARNING, sla.SlaState.BREACHED]
+
+
+def conversation_sla_states(
+    session: Session, *, workspace_id: uuid.UUID, conversations: list[ConversationSummary], now: datetime
+) -> dict[uuid.UUID, sla.SlaState]:
+    """Each listed conversation's worst running SLA clock: breached (past due), warning (less than the policy's
+    warning share of its target left) or ok; resolved ones are ok (their clocks stopped)."""
+    clocks = sla_clocks(session, workspace_id)
+    found: dict[uuid.UUID, sla.SlaState] = {}
+    for c in conversations:
+        if c.status is ConversationStatus.RESOLVED or c.inbox_id not in clocks:
+            found[c.id] = sla.SlaState.OK
+            continue
+        found[c.id] = worst_sla_state(
+            clocks[c.inbox_id][0],
+            c.first_response_due_at,
+            c.next_response_due_at,
+            c.resolution_due_at,
+            now=now,
+        )
+    return found
+
+
 def sla_status(session: Session, *, workspace_id: uuid.UUID, now: datetime | None = None) -> SlaStatusCounts:
     """Unresolved conversations by the worst state of their running SLA clocks (none running = on track)."""
     now = now or utcnow()
@@ -245,15 +286,8 @@ def sla_status(session: Session, *, workspace_id: uuid.UUID, now: datetime | Non
         ).where(Conversation.workspace_id == workspace_id, Conversation.status != ConversationStatus.RESOLVED)
     ).all()
     counts = {sla.SlaState.OK: 0, sla.SlaState.WARNING: 0, sla.SlaState.BREACHED: 0}
-    order = [sla.SlaState.OK, sla.SlaState.WARNING, sla.SlaState.BREACHED]
     for inbox_id, first, following, resolution in rows:
-        targets = clocks[inbox_id][0]
-        states = [
-            sla.state(first, targets.first_response, now=now),
-            sla.state(following, targets.next_response, now=now),
-            sla.state(resolution, targets.resolution, now=now),
-        ]
-        counts[max(states, key=order.index)] += 1
+        counts[worst_sla_state(clocks[inbox_id][0], first, following, resolution, now=now)] += 1
     return SlaStatusCounts(
         on_track=counts[sla.SlaState.OK],
         warning=counts[sla.SlaState.WARNING],

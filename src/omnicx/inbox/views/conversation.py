@@ -21,7 +21,7 @@ from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxT
 from omnicx.inbox.errors import MessageNotFound, RetryRefused
 from omnicx.inbox.schemas import ContactPublic, ConversationUpdate, ReplyCreate, TemplateMessage
 from omnicx.inbox.views.availability import agent_context
-from omnicx.inbox.views.listing import list_query, view_of
+from omnicx.inbox.views.listing import list_context, list_query, view_of
 from omnicx.inbox.views.params import optional_uuid
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
@@ -40,6 +40,8 @@ Replier = Annotated[Principal, require(Action.INBOX_REPLY)]
 CustomerMerger = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
 DUPLICATE_CANDIDATES = 8
 NEIGHBOUR_WINDOW = 500
+#: The workspace's middle and right panes, which a row of the list loads with htmx (its `hx-target`).
+DETAIL_TARGET = "conversation-pane"
 
 INTENT_LABELS = {
     "order_status": N_("Order status"),
@@ -229,7 +231,26 @@ def conversation_page(
         secret_key=settings.resolved_secret_key,
     )
     context["neighbours"] = _neighbours(session, principal, request, conversation_id)
-    return render(request, "inbox/conversation.html", {**context, "error": None})
+    if request.headers.get("hx-target") == DETAIL_TARGET and not request.headers.get(
+        "hx-history-restore-request"
+    ):
+        return render(request, "inbox/_detail.html", {**context, "error": None})
+    return _page(request, session, principal, context)
+
+
+def _page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    context: dict[str, Any],
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The whole workspace around one conversation: the list pane (the filters of the URL), the thread and
+    the customer pane; `error` on top of the thread."""
+    full = {**list_context(session, principal, request), **context, "error": error}
+    full.setdefault("neighbours", None)
+    return render(request, "inbox/conversation.html", full, status=status)
 
 
 @router.get("/inbox/conversations/{conversation_id}/thread", response_class=HTMLResponse)
@@ -290,7 +311,7 @@ def reply_form(
             session, principal, conversation_id, secret_key=settings.resolved_secret_key
         )
         message = error.message if isinstance(error, DomainError) else str(error)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
+        return _page(request, session, principal, context, message, 422)
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
 
 
@@ -318,7 +339,7 @@ def qualify_form(
     except DomainError as error:
         session.rollback()
         context = _conversation_context(session, principal, conversation_id)
-        return render(request, "inbox/conversation.html", {**context, "error": error.message}, status=422)
+        return _page(request, session, principal, context, error.message, 422)
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
 
 
@@ -359,7 +380,7 @@ def update_form(
         session.rollback()
         context = _conversation_context(session, principal, conversation_id)
         message = error.message if isinstance(error, DomainError) else str(error)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=422)
+        return _page(request, session, principal, context, message, 422)
     return RedirectResponse(f"/inbox/conversations/{conversation_id}", status_code=303)
 
 
@@ -370,7 +391,7 @@ def _error_page(
 
     def page(message: str, status: int) -> HTMLResponse:
         context = _conversation_context(session, principal, conversation_id)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+        return _page(request, session, principal, context, message, status)
 
     return page
 
@@ -470,7 +491,7 @@ def retry_form(
         if target is None:
             return render_error(request, status=status, code=RetryRefused.code, message=message)
         context = _conversation_context(session, principal, target)
-        return render(request, "inbox/conversation.html", {**context, "error": message}, status=status)
+        return _page(request, session, principal, context, message, status)
 
     return redirect_or_page(
         lambda: service.retry_message(session, principal=principal, message_id=message_id),

@@ -7,7 +7,7 @@ handlers stay as thin as API routes.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,14 @@ from omnicx.kernel.i18n import (
     set_language,
 )
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.i18n.formats import clock, format_count, format_fraction, format_money, format_share
+from omnicx.kernel.i18n.formats import (
+    clock,
+    format_ago,
+    format_count,
+    format_fraction,
+    format_money,
+    format_share,
+)
 from omnicx.kernel.web.deps import PRE_SESSION_COOKIE, SESSION_COOKIE
 from omnicx.kernel.web.labels import role_label
 from omnicx.kernel.web.nav import MAIN, PARTS, SETTINGS, visible
@@ -94,6 +101,11 @@ def _format_duration(seconds: float | None, granularity: Literal["second", "minu
     )
 
 
+def _format_ago(value: datetime | None) -> str:
+    """How long ago `value` was ("5 min"), in the page's language."""
+    return format_ago(value, now=datetime.now(UTC), language=current_language())
+
+
 STATUS_LABELS = {
     "queued": N_("Queued"),
     "running": N_("Running"),
@@ -126,6 +138,7 @@ def environment() -> Environment:
     env.filters["money"] = _format_money
     env.filters["percent"] = _format_percent
     env.filters["duration"] = _format_duration
+    env.filters["ago"] = _format_ago
     env.globals["version"] = __version__
     env.globals["role_label"] = role_label
     env.globals["status_label"] = status_label

@@ -136,20 +136,129 @@
     });
   }
 
-  // --- Keyboard shortcuts (never while typing in a field). "?" shows the list.
-  function shortcuts(page) {
+  // --- The workspace: a row of the list loads the conversation into #conversation-pane (htmx, URL pushed); the
+  // open conversation's row stays marked through the list's live refreshes; a row whose conversation just got a
+  // message flashes once it is back in the list.
+  var PANE = "conversation-pane";
+  var lastChanged = null;
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("#conversation-list li[data-conversation]"));
+  }
+
+  function openId() {
+    var open = document.querySelector("[data-open-conversation]");
+    return open ? open.getAttribute("data-open-conversation") : null;
+  }
+
+  function markOpen() {
+    var id = openId();
+    rows().forEach(function (row) {
+      var here = row.getAttribute("data-conversation") === id;
+      if (here) row.setAttribute("aria-current", "true"); else row.removeAttribute("aria-current");
+    });
+  }
+
+  function flashChanged() {
+    if (!lastChanged) return;
+    var row = document.querySelector('#conversation-list li[data-conversation="' + lastChanged + '"]');
+    lastChanged = null;
+    if (!row) return;
+    row.classList.remove("just-updated");
+    void row.offsetWidth;  // restart the animation
+    row.classList.add("just-updated");
+  }
+
+  function scrollThreadToEnd(root) {
+    var scroller = (root || document).querySelector("[data-thread-scroll]");
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function customerToggle(event) {
+    var button = event.target.closest && event.target.closest("[data-customer-toggle]");
+    if (!button) return;
+    var layout = button.closest(".conversation-layout");
+    if (!layout) return;
+    var open = !layout.hasAttribute("data-customer-open");
+    if (open) layout.setAttribute("data-customer-open", ""); else layout.removeAttribute("data-customer-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function workspace() {
+    document.addEventListener("click", customerToggle);
+    document.body.addEventListener("htmx:sseMessage", function (event) {
+      if (!event.target || event.target.id !== "conversation-list") return;
+      try { lastChanged = (JSON.parse(event.detail.data).data || {}).conversation_id || null; } catch (e) { lastChanged = null; }
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      var target = event.detail && event.detail.target;
+      if (!target) return;
+      if (target.id === "conversation-list") { markOpen(); flashChanged(); }
+      if (target.id === PANE) {
+        markOpen();
+        var layout = target.querySelector("[data-title]");
+        if (layout) document.title = layout.getAttribute("data-title");
+        scrollThreadToEnd(target);
+      }
+      if (target.id === "thread") {
+        var scroller = target.closest("[data-thread-scroll]");
+        // Follow new messages only when the agent was reading the end of the thread.
+        if (scroller && scroller.getAttribute("data-at-end") !== "false") scroller.scrollTop = scroller.scrollHeight;
+      }
+    });
+    document.body.addEventListener("scroll", function (event) {
+      var el = event.target;
+      if (el && el.hasAttribute && el.hasAttribute("data-thread-scroll")) {
+        el.setAttribute("data-at-end", el.scrollHeight - el.scrollTop - el.clientHeight < 40 ? "true" : "false");
+      }
+    }, true);
+    markOpen();
+    scrollThreadToEnd(document);
+  }
+
+  // Open a conversation of the list: in the workspace's pane when htmx is there, else as a page.
+  function openRow(row) {
+    var link = row && row.querySelector("a");
+    if (!link) return false;
+    if (window.htmx && document.getElementById(PANE)) link.click(); else window.location.href = link.href;
+    return true;
+  }
+
+  // --- Keyboard shortcuts (never while typing in a field). "?" shows the list. j/k move through the list (and,
+  // while a conversation is open, open the next or previous one); Enter or o opens the selected row; r, n, e
+  // and a act on the open conversation.
+  function shortcuts() {
     var help = document.getElementById("shortcut-help");
-    var rows = function () { return Array.prototype.slice.call(document.querySelectorAll("[data-conversation]")); };
     var current = -1;
 
     function select(index) {
       var all = rows();
-      if (!all.length) return;
+      if (!all.length) return null;
       current = Math.max(0, Math.min(all.length - 1, index));
       all.forEach(function (row, i) { row.classList.toggle("selected", i === current); });
       all[current].setAttribute("tabindex", "-1");
-      all[current].focus();
+      all[current].focus({ preventScroll: true });
       all[current].scrollIntoView({ block: "nearest" });
+      return all[current];
+    }
+
+    function step(delta) {
+      var all = rows();
+      var id = openId();
+      if (id) {
+        var at = -1;
+        all.forEach(function (row, i) { if (row.getAttribute("data-conversation") === id) at = i; });
+        current = at;
+      }
+      if (current < 0 && id) {
+        // The open conversation is not in this list: follow the page's own previous/next link.
+        var target = document.querySelector(delta > 0 ? "[data-next-conversation]" : "[data-previous-conversation]");
+        if (target) { window.location.href = target.getAttribute("href"); return true; }
+        return false;
+      }
+      var row = select(current < 0 ? 0 : current + delta);
+      if (row && id && row.getAttribute("data-conversation") !== id) openRow(row);
+      return row !== null;
     }
 
     function submitUpdate(field, value) {
@@ -171,28 +280,27 @@
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || typingInField(event)) return;
       var key = event.key;
+      var open = openId() !== null;
       if (key === "?") {
         if (help) help.hidden = !help.hidden;
       } else if (key === "Escape" && help && !help.hidden) {
         help.hidden = true;
-      } else if (page === "inbox" && (key === "j" || key === "k")) {
-        select(current + (key === "j" ? 1 : -1));
-      } else if (page === "inbox" && (key === "Enter" || key === "o") && current >= 0) {
-        var link = rows()[current].querySelector("a");
-        if (link) window.location.href = link.href;
-      } else if (page === "conversation" && key === "r") {
+      } else if (key === "Escape" && document.querySelector(".conversation-layout[data-customer-open]")) {
+        document.querySelector(".conversation-layout[data-customer-open] [data-customer-toggle]").click();
+      } else if (key === "j" || key === "k") {
+        if (!step(key === "j" ? 1 : -1)) return;
+      } else if ((key === "Enter" || key === "o") && current >= 0 && rows()[current]) {
+        if (event.target && event.target.closest && event.target.closest("a, button")) return;
+        openRow(rows()[current]);
+      } else if (open && key === "r") {
         reply(false);
-      } else if (page === "conversation" && key === "n") {
+      } else if (open && key === "n") {
         reply(true);
-      } else if (page === "conversation" && key === "e") {
+      } else if (open && key === "e") {
         submitUpdate("status", "resolved");
-      } else if (page === "conversation" && key === "a") {
-        var me = document.querySelector("[data-shortcuts]").getAttribute("data-me");
+      } else if (open && key === "a") {
+        var me = document.querySelector("[data-open-conversation]").getAttribute("data-me");
         if (me) submitUpdate("assignee", me);
-        else return;
-      } else if (page === "conversation" && (key === "j" || key === "k")) {
-        var target = document.querySelector(key === "j" ? "[data-next-conversation]" : "[data-previous-conversation]");
-        if (target) window.location.href = target.getAttribute("href");
         else return;
       } else {
         return;
@@ -234,14 +342,30 @@
     show();
   }
 
+  // The open conversation's reply box and typing indicator, on the page and each time htmx loads one.
+  function conversation(root) {
+    var textarea = root.querySelector("#reply-text");
+    if (textarea && !textarea.hasAttribute("data-ready")) {
+      textarea.setAttribute("data-ready", "");
+      cannedMenu(textarea);
+      agentTyping(textarea);
+      var segments = root.querySelector("[data-sms-segments]");
+      if (segments) smsSegments(segments, textarea);
+    }
+    var indicator = root.querySelector("#visitor-typing");
+    if (indicator && !indicator.hasAttribute("data-ready")) {
+      indicator.setAttribute("data-ready", "");
+      visitorTyping(indicator);
+    }
+  }
+
   onReady(function () {
-    var page = document.querySelector("[data-shortcuts]");
-    if (page) shortcuts(page.getAttribute("data-shortcuts"));
-    var textarea = document.getElementById("reply-text");
-    if (textarea) { cannedMenu(textarea); agentTyping(textarea); }
-    var segments = document.querySelector("[data-sms-segments]");
-    if (segments && textarea) smsSegments(segments, textarea);
-    var indicator = document.getElementById("visitor-typing");
-    if (indicator) visitorTyping(indicator);
+    if (!document.querySelector("[data-shortcuts]")) return;
+    shortcuts();
+    workspace();
+    conversation(document);
+    document.body.addEventListener("htmx:load", function (event) {
+      if (event.target && event.target.querySelector) conversation(event.target);
+    });
   });
 })();
