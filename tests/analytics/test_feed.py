@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from omnicx.app.wiring import wire
@@ -83,18 +83,26 @@ def _waiting_consumers(runtime: Runtime) -> int:
 def test_changes_recorded_in_one_transaction_wake_the_consumer_once_and_survive_a_rolled_back_savepoint(
     runtime: Runtime, world: World
 ) -> None:
-    def change(session: Session) -> None:
-        record_changes(session, workspace_id=world.workspace.id, stream="no-such", upserted=[uuid.uuid4()])
+    recorded: list[uuid.UUID] = []
+
+    def change(session: Session, stream: str = "no-such") -> None:
+        recorded.append(uuid.uuid4())
+        record_changes(session, workspace_id=world.workspace.id, stream=stream, upserted=[recorded[-1]])
 
     with transaction(runtime.sessions) as session:
         change(session)
         change(session)  # the same transaction: no second wake-up asked for
+        change(session, "other")
         savepoint = session.begin_nested()
         change(session)
         savepoint.rollback()  # its change goes, and so would a wake-up only it had asked for
     assert _waiting_consumers(runtime) == 1
     with runtime.sessions() as session:
-        assert feed_lag(session)[0] == 2
+        changes = {c.stream: set(c.upserted) for c in session.scalars(select(Change))}
+    # One change per stream for the whole transaction, without the rolled-back savepoint's.
+    assert changes == {"no-such": {str(recorded[0]), str(recorded[1])}, "other": {str(recorded[2])}}
+    with transaction(runtime.sessions) as session:
+        session.execute(delete(Change))
 
     with transaction(runtime.sessions) as session:
         session.execute(

@@ -52,11 +52,24 @@ def record_changes(
 ) -> None:
     """Record, in the caller's transaction, that `stream`'s rows `upserted` were written and `deleted` removed,
     and make sure a consumer job is waiting. A change with neither records nothing; a whole-workspace stream
-    (the customer map) records an empty change with `upserted` holding the workspace's own id."""
+    (the customer map) records an empty change with `upserted` holding the workspace's own id.
+
+    Outside a savepoint the ids join what the transaction noted and are recorded as it commits, with the ORM
+    writes followed (`_record`): one change per stream and one wake-up per transaction, however many units a
+    group commit runs in it (each chat message saved two inserts). An id both deleted and upserted is copied
+    again from its current row, which is right in either order. Inside a savepoint the change is written at
+    once, so that rolling the savepoint back takes it too.
+    """
     if not upserted and not deleted:
         return
-    session.add(_change(workspace_id, stream, upserted, deleted))
-    _wake_once(session)
+    if session.in_nested_transaction():
+        session.add(_change(workspace_id, stream, upserted, deleted))
+        _wake_once(session)
+        return
+    _listen()
+    pending = _pending(session)
+    pending.upserted[(workspace_id, stream)].update(upserted)
+    pending.deleted[(workspace_id, stream)].update(deleted)
 
 
 def _wake_once(session: Session) -> None:
@@ -172,6 +185,10 @@ def follow(follower: Follower) -> None:
     record. Bulk statements bypass the ORM's unit of work: their callers use `record_changes` themselves."""
     if follower not in _FOLLOWERS:
         _FOLLOWERS.append(follower)
+    _listen()
+
+
+def _listen() -> None:
     if not event.contains(Session, "after_flush", _collect):
         event.listen(Session, "before_flush", _before_deletes)
         event.listen(Session, "after_flush", _collect)
@@ -228,7 +245,7 @@ def _collect(session: Session, _context: object) -> None:
 
 def _record(session: Session) -> None:
     """Before the commit: flush what is left, then record the changes noted, in the committing transaction."""
-    if not _FOLLOWERS:
+    if not _FOLLOWERS and _PENDING not in session.info:
         return
     session.flush()
     pending: _Pending | None = session.info.pop(_PENDING, None)
