@@ -53,6 +53,33 @@ def test_the_same_idempotency_key_yields_one_job(db: Session) -> None:
     assert _jobs(db) == 1
 
 
+def test_keyed_jobs_are_added_once_per_key_in_one_statement(db: Session) -> None:
+    at = utcnow()
+    pending = service.enqueue(db, kind="test.effect", payload={"n": 0}, idempotency_key="k0")
+
+    def keyed(*numbers: int) -> list[service.Keyed]:
+        return [
+            service.Keyed(key=f"k{n}", payload={"n": n}, run_at=at + timedelta(minutes=n)) for n in numbers
+        ]
+
+    service.enqueue_keyed(db, kind="test.effect", jobs=keyed(0, 1, 2))  # k0 is held by a job not flushed yet
+    db.commit()
+    service.enqueue_keyed(db, kind="test.effect", jobs=keyed(2, 3))
+    service.enqueue_keyed(db, kind="test.flaky", jobs=keyed(1))  # keys are unique per kind
+    db.commit()
+    rows = db.execute(select(Job.kind, Job.idempotency_key, Job.payload, Job.id)).all()
+    assert sorted((r.kind, r.idempotency_key, r.payload["n"]) for r in rows) == [
+        ("test.effect", "k0", 0),
+        ("test.effect", "k1", 1),
+        ("test.effect", "k2", 2),
+        ("test.effect", "k3", 3),
+        ("test.flaky", "k1", 1),
+    ]
+    assert pending in {r.id for r in rows}
+    with pytest.raises(Invalid):
+        service.enqueue_keyed(db, kind="", jobs=keyed(9))
+
+
 def test_idempotency_keys_are_unique_per_kind(db: Session) -> None:
     a = service.enqueue(db, kind="test.effect", payload={}, idempotency_key="k")
     b = service.enqueue(db, kind="test.flaky", payload={}, idempotency_key="k")

@@ -219,7 +219,7 @@ def _store(
     contact, new_contact, active = sender(session, inbox, message, proof, now)
     if new_contact:
         # A contact created in this transaction has no conversation yet: nothing to look up.
-        conversation, created = open_new(session, inbox, contact, message, now)
+        conversation, created = open_new(session, inbox, contact, message, now, fresh_contact=True)
         appended = False
     else:
         conversation, created, appended = place(session, inbox, contact, active, message, now)

@@ -21,6 +21,7 @@ from omnicx.inbox.schemas import InboundMessage
 from omnicx.inbox.service.assignment import auto_assign
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
+from omnicx.kernel.db import new_id
 
 _ACTIVE = (
     select(Conversation).where(Conversation.open_contact_id == bindparam("contact_id")).with_for_update()
@@ -135,9 +136,21 @@ def place(
 
 
 def open_new(
-    session: Session, inbox: Inbox, contact: Contact, message: InboundMessage, now: datetime
+    session: Session,
+    inbox: Inbox,
+    contact: Contact,
+    message: InboundMessage,
+    now: datetime,
+    *,
+    fresh_contact: bool = False,
 ) -> tuple[Conversation, bool]:
+    """A new active conversation of `contact`, or the one a concurrent message of theirs opened first.
+
+    `fresh_contact`: the contact was created in this transaction, so no other transaction can hold a
+    conversation of theirs (it cannot see the contact yet) and the insert needs no savepoint to recover from.
+    """
     conversation = Conversation(
+        id=new_id(),
         workspace_id=inbox.workspace_id,
         inbox_id=inbox.id,
         contact_id=contact.id,
@@ -148,7 +161,13 @@ def open_new(
         team_id=inbox.team_id,
         created_at=now,
         updated_at=now,
+        last_message_at=now,
+        waiting_since=now,
     )
+    if fresh_contact:
+        session.add(conversation)
+        session.flush()
+        return _opened(session, inbox, contact, conversation)
     try:
         with session.begin_nested():
             session.add(conversation)
@@ -159,6 +178,12 @@ def open_new(
         if winner is None:
             raise
         return winner, False
+    return _opened(session, inbox, contact, conversation)
+
+
+def _opened(
+    session: Session, inbox: Inbox, contact: Contact, conversation: Conversation
+) -> tuple[Conversation, bool]:
     record_event(
         session,
         conversation,

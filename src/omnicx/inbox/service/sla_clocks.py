@@ -19,6 +19,7 @@ from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
+from omnicx.kernel.jobs.service import Keyed
 
 SLA_CHECK_JOB = "inbox.sla_check"
 
@@ -56,27 +57,29 @@ def refresh_sla(session: Session, conversation: Conversation, inbox: Inbox) -> N
     conversation.first_response_due_at = due.first_response
     conversation.next_response_due_at = due.next_response
     conversation.resolution_due_at = due.resolution
-    for kind, at, minutes in (
-        ("first_response", due.first_response, targets.first_response),
-        ("next_response", due.next_response, targets.next_response),
-        ("resolution", due.resolution, targets.resolution),
-    ):
-        if at is None or minutes is None:
-            continue
-        for stage, run_at in (("warning", sla.warning_at(at, minutes)), ("breach", at)):
-            jobs_service.enqueue(
-                session,
-                kind=SLA_CHECK_JOB,
-                payload={
-                    "conversation_id": str(conversation.id),
-                    "kind": kind,
-                    "stage": stage,
-                    "due": at.isoformat(),
-                },
-                workspace_id=conversation.workspace_id,
-                idempotency_key=f"{conversation.id}:{kind}:{stage}:{at.isoformat()}",
-                run_at=run_at,
-            )
+    timers = [
+        Keyed(
+            key=f"{conversation.id}:{kind}:{stage}:{at.isoformat()}",
+            payload={
+                "conversation_id": str(conversation.id),
+                "kind": kind,
+                "stage": stage,
+                "due": at.isoformat(),
+            },
+            run_at=run_at,
+        )
+        for kind, at, minutes in (
+            ("first_response", due.first_response, targets.first_response),
+            ("next_response", due.next_response, targets.next_response),
+            ("resolution", due.resolution, targets.resolution),
+        )
+        if at is not None and minutes is not None
+        for stage, run_at in (("warning", sla.warning_at(at, minutes)), ("breach", at))
+    ]
+    # One statement for every timer; a timer already armed for the same due time is left as it is.
+    jobs_service.enqueue_keyed(
+        session, kind=SLA_CHECK_JOB, jobs=timers, workspace_id=conversation.workspace_id
+    )
 
 
 def check_sla(session: Session, *, conversation_id: uuid.UUID, kind: str, stage: str, due: datetime) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +66,51 @@ def enqueue(
     )
     session.add(job)
     return job.id
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A job for `enqueue_keyed`: its idempotency key, payload and when it may run."""
+
+    key: str
+    payload: dict[str, Any]
+    run_at: datetime
+
+
+def enqueue_keyed(
+    session: Session,
+    *,
+    kind: str,
+    jobs: Sequence[Keyed],
+    workspace_id: uuid.UUID | None = None,
+    max_attempts: int = 8,
+) -> None:
+    """`enqueue` for many jobs with idempotency keys, in the caller's transaction: ONE statement inserting each
+    job whose key no job of `kind` holds yet (`ON CONFLICT DO NOTHING`), instead of a lookup and an insert per
+    job. For callers that need no job id back (an SLA's timers, re-armed on every message). Racing
+    transactions never fail: the later insert of a key does nothing."""
+    if not jobs:
+        return
+    for job in jobs:
+        _validate(kind=kind, payload=job.payload, run_at=job.run_at, max_attempts=max_attempts)
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "workspace_id": workspace_id,
+            "kind": kind,
+            "payload": job.payload,
+            "status": JobStatus.QUEUED.value,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "run_at": job.run_at,
+            "idempotency_key": job.key,
+            "created_at": now,
+        }
+        for job in jobs
+    ]
+    stmt = dialect_insert(session, Job).values(rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["kind", "idempotency_key"]))
 
 
 def wake(session: Session, *, kind: str, key: str, workspace_id: uuid.UUID | None = None) -> None:
