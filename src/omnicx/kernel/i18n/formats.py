@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_timedelta, get_time_format
 from babel.numbers import format_currency, format_decimal, parse_pattern
 
@@ -34,10 +35,7 @@ def format_fraction(value: float | Decimal | None, *, language: str, digits: int
     if value is None:
         return NOTHING
     locale = format_locale(language)
-    pattern = parse_pattern(locale.decimal_formats[None].pattern)
-    pattern.frac_prec = (digits, digits)
-    text: str = pattern.apply(Decimal(str(value)), locale)
-    return text
+    return _fixed(locale.decimal_formats[None].pattern, value, locale, digits)
 
 
 def format_share(value: float | None, *, language: str, digits: int = 1) -> str:
@@ -46,7 +44,12 @@ def format_share(value: float | None, *, language: str, digits: int = 1) -> str:
     if value is None:
         return NOTHING
     locale = format_locale(language)
-    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    return _fixed(locale.percent_formats[None].pattern, value, locale, digits)
+
+
+def _fixed(pattern_text: str | None, value: float | Decimal, locale: Locale, digits: int) -> str:
+    """`value` through the language's number pattern with exactly `digits` decimals."""
+    pattern = parse_pattern(pattern_text or "#,##0.###")
     pattern.frac_prec = (digits, digits)
     text: str = pattern.apply(Decimal(str(value)), locale)
     return text
