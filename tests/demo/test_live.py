@@ -3,7 +3,9 @@ escapes a tick (the demo server must outlive it)."""
 
 from __future__ import annotations
 
+import random
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,8 +18,10 @@ from omnicx.demo.providers import RunningProviders
 from omnicx.demo.service import seed_demo, seed_world
 from omnicx.demo.sizes import Size
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import DeliveryStatus, MessageKind, MessagingChannel
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
+from omnicx.inbox.schemas import InboxView
+from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs.worker import Worker
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking.models import Event, TrackingSession
@@ -70,6 +74,70 @@ def test_each_action_moves_the_shop_through_the_services(
     assert (
         _count(db, TrackingSession, workspace_id) > sessions_before
     )  # the visit was processed like SDK traffic
+
+
+def _statuses(db: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, ConversationStatus]:
+    rows = db.execute(
+        select(Conversation.id, Conversation.status).where(Conversation.workspace_id == workspace_id)
+    ).all()
+    db.rollback()
+    return dict(rows)
+
+
+def test_agents_answer_what_waits_and_resolve_what_was_answered(
+    runtime: Runtime, db: Session, workspace_id: uuid.UUID
+) -> None:
+    simulation = Simulation(runtime, workspace_id)
+    simulation.rng = random.Random(4)
+    with runtime.sessions() as session:
+        simulation._message(session)
+    (opened, _inbox), *_ = simulation.state.waiting
+    with runtime.sessions() as session:
+        simulation._answer(session)  # its own conversation first
+        for _ in range(12):  # then the queue the seeding left, and what was answered gets resolved
+            simulation._answer(session)
+            simulation._resolve(session)
+    statuses = _statuses(db, workspace_id)
+    resolved_live = db.scalars(
+        select(Conversation.id).where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.resolved_at > utcnow() - timedelta(minutes=5),
+        )
+    ).all()
+    db.rollback()
+    assert opened in resolved_live and statuses[opened] is ConversationStatus.RESOLVED
+    assert len(resolved_live) > 1  # the seeded queue moved too
+    with runtime.sessions() as session:
+        view = InboxView(status=ConversationStatus.OPEN)
+        principal = simulation._agent(session)
+        waiting = [
+            c
+            for c in inbox_service.list_conversations(session, principal=principal, view=view)
+            if c.waiting_since
+        ]
+    assert waiting == []  # every waiting customer got an answer
+
+
+def test_live_orders_come_from_known_visitors(runtime: Runtime, db: Session, workspace_id: uuid.UUID) -> None:
+    simulation = Simulation(runtime, workspace_id)
+    simulation.rng = random.Random(9)
+    before = set(db.scalars(select(Order.id).where(Order.workspace_id == workspace_id)))
+    db.rollback()
+    with runtime.sessions() as session:
+        for _ in range(8):
+            simulation._order(session)
+    wire()
+    worker = Worker(runtime, "test-live")
+    while worker.run_once():
+        pass
+    buyers = db.scalars(
+        select(Order.customer_id).where(Order.workspace_id == workspace_id, Order.id.not_in(before))
+    ).all()
+    visited = set(
+        db.scalars(select(TrackingSession.customer_id).where(TrackingSession.workspace_id == workspace_id))
+    )
+    db.rollback()
+    assert buyers and all(buyer in visited for buyer in buyers), buyers
 
 
 def test_a_failing_tick_is_logged_and_the_simulation_goes_on(

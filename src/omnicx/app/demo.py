@@ -21,7 +21,9 @@ from omnicx.app.wiring import wire
 from omnicx.demo.providers import DEFAULT_PORT, RunningProviders, start_providers
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.inbox.enums import MessagingChannel
+from omnicx.kernel.i18n import current_language
 from omnicx.kernel.i18n import gettext as _
+from omnicx.kernel.i18n.formats import format_share
 from omnicx.kernel.runtime import Runtime, prepare_data_dir
 from omnicx.kernel.settings import Settings
 
@@ -93,8 +95,10 @@ def _seed_world(
 
 
 def _check(runtime: Runtime) -> None:
+    """The integrity check over every table, then the seeded history's spread over time (`demo.spread`)."""
     from omnicx.app.integrity import check_integrity
     from omnicx.demo.service import DEMO_SLUG, find_demo
+    from omnicx.demo.spread import MAX_DAY_SHARE, check_spread
 
     with runtime.sessions() as session:
         workspace = find_demo(session)
@@ -102,13 +106,18 @@ def _check(runtime: Runtime) -> None:
             console.print(_("There is no demo workspace (%(slug)s) to check.") % {"slug": DEMO_SLUG})
             raise typer.Exit(1)
         report = check_integrity(session, workspace_id=workspace.id)
-    for problem in report.problems:
+        crowds = check_spread(session, workspace_id=workspace.id)
+    for problem in [*report.problems, *crowds]:
         console.print(f"[red]✗[/] {problem}")
-    if not report.ok:
+    if not report.ok or crowds:
         raise typer.Exit(1)
     console.print(
         _("Integrity check passed: %(tables)d tables, no orphan rows, no negative stock.")
         % {"tables": report.checked_tables}
+    )
+    console.print(
+        _("Spread check passed: no day holds more than %(share)s of the conversations or orders.")
+        % {"share": format_share(MAX_DAY_SHARE, language=current_language(), digits=0)}
     )
 
 

@@ -12,17 +12,21 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import MemberPublic, TeamPublic
+from omnicx.demo import rhythm
 from omnicx.demo.providers import ADDRESSES
 from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
-from omnicx.demo.world import ITEMS, Person
+from omnicx.demo.world import ITEMS, TIMEZONE, Person
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessagingChannel, Priority
 from omnicx.inbox.schemas import (
@@ -149,29 +153,75 @@ def _team(session: Session, workspace_id: uuid.UUID, name: str) -> TeamPublic | 
 
 @dataclass
 class _Fate:
-    """How a conversation unfolds: when it is answered (None: not yet), and where it ends."""
+    """How a conversation unfolded by `now`: when the agent answered (None: not yet), when the customer wrote
+    back (None: they did not, or not yet), and where it stands, since when."""
 
-    answer_after: timedelta | None
-    follow_up: bool
+    answered: datetime | None
+    follow_up: datetime | None
     end: ConversationStatus
+    ended: datetime | None  # when it reached `end` (None: open, as it was received)
+    snoozed_until: datetime | None = None
 
 
-def _fate(rng: random.Random, age: timedelta) -> _Fate:
-    if age < timedelta(hours=6):
-        waiting = rng.random() < 0.6
-        answer = None if waiting else timedelta(minutes=rng.randint(3, 60))
-        return _Fate(answer, False, ConversationStatus.OPEN)
-    roll = rng.random()
-    late = rng.random() < 0.25
-    answer = timedelta(hours=rng.uniform(3, 30)) if late else timedelta(minutes=rng.randint(2, 95))
-    if age < timedelta(days=3):
-        if roll < 0.3:
-            return _Fate(answer, False, ConversationStatus.PENDING)
-        if roll < 0.45:
-            return _Fate(answer, True, ConversationStatus.SNOOZED)
-        if roll < 0.65:
-            return _Fate(None if roll < 0.55 else answer, False, ConversationStatus.OPEN)
-    return _Fate(answer, rng.random() < 0.6, ConversationStatus.RESOLVED)
+def _fate(rng: random.Random, start: datetime, now: datetime) -> _Fate:
+    """The conversation's whole course drawn at once (agents answer and close during their working hours,
+    most within the hour, some the next day), then cut at `now`: an old conversation is resolved, a recent one
+    may still wait for its answer, for the customer's confirmation (pending) or a date (snoozed)."""
+    zone = ZoneInfo(TIMEZONE)
+    late = rng.random() < 0.2
+    delay = timedelta(hours=rng.uniform(3, 26)) if late else timedelta(minutes=rng.uniform(2, 80))
+    answered = rhythm.on_duty(start + delay, rng, zone=zone)
+    follow_up = answered + timedelta(minutes=rng.uniform(5, 240)) if rng.random() < 0.55 else None
+    last = follow_up or answered
+    # Most are closed once answered; some only after the customer confirms, hours later.
+    quick = rng.random() < 0.7
+    settle = timedelta(minutes=rng.uniform(2, 90)) if quick else timedelta(hours=rng.uniform(3, 30))
+    resolved = rhythm.on_duty(last + settle, rng, zone=zone)
+    kept = rng.random() < 0.55  # recent: left pending or snoozed a while, whatever the agent meant to do
+    snooze = rng.random() < 0.3
+    if answered >= now:
+        return _Fate(None, None, ConversationStatus.OPEN, None)
+    if follow_up is not None and follow_up >= now:
+        follow_up = None
+    if resolved < now and not (kept and now - start < timedelta(days=rhythm.RECENT_DAYS)):
+        return _Fate(answered, follow_up, ConversationStatus.RESOLVED, resolved)
+    if follow_up is not None and resolved >= now:
+        return _Fate(answered, follow_up, ConversationStatus.OPEN, None)  # the customer's answer waits
+    ended = min((follow_up or answered) + timedelta(minutes=rng.uniform(2, 30)), now)
+    if snooze:
+        until = now + timedelta(hours=rng.randint(2, 48))
+        return _Fate(answered, follow_up, ConversationStatus.SNOOZED, ended, until)
+    return _Fate(answered, follow_up, ConversationStatus.PENDING, ended)
+
+
+def _starts(
+    rng: random.Random, zones: Sequence[ZoneInfo], *, count: int, days: int, now: datetime
+) -> list[tuple[datetime, int]]:
+    """When each of `count` conversations starts, with its number (`zones[number % len(zones)]` is where its
+    writer lives), in the order they start: spread over the `days` before `now` with the weekly rhythm
+    (`rhythm.contact_weight`), in the writer's daytime; never in the last ten minutes."""
+    zone = ZoneInfo(TIMEZONE)
+    last = now.astimezone(zone).date()
+    first = last - timedelta(days=days - 1)
+    weight = partial(rhythm.contact_weight, first=first, last=last)
+    starts: list[tuple[datetime, int]] = []
+    for number, day in enumerate(rhythm.spread_days(rng, count=count, first=first, last=last, weight=weight)):
+        writer = zones[number % len(zones)]
+        at = rhythm.at_local_hour(rng, day, writer, rhythm.CONTACT_HOURS)
+        for _ in range(12):  # today: an hour already past
+            if at < now - timedelta(minutes=10):
+                break
+            at = rhythm.at_local_hour(rng, day, writer, rhythm.CONTACT_HOURS)
+        else:  # too early in the day yet: the day before
+            at = rhythm.at_local_hour(rng, day - timedelta(days=1), writer, rhythm.CONTACT_HOURS)
+        starts.append((min(at, now - timedelta(minutes=10)), number))
+    return sorted(starts)
+
+
+def _writer(rng: random.Random, people: Sequence[Person], start: datetime) -> Person:
+    """One of `people` (sorted by when they became known) who was known to the shop by `start`."""
+    known = bisect_right([p.first_known for p in people], start)
+    return rng.choice(people[:known] or people)
 
 
 def seed_conversations(
@@ -185,8 +235,9 @@ def seed_conversations(
     seed: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
-    """Write `count` conversations spread over the inboxes and the four languages; returns how many
-    conversations were opened and messages written (a customer writing again may continue an active one)."""
+    """Write `count` conversations spread over the inboxes and the four languages, and over the period with the
+    weekly rhythm; returns how many conversations were opened and messages written (a customer writing again
+    may continue an active one)."""
     if not people:
         return 0, 0
     rng = random.Random(seed + 2)
@@ -195,28 +246,26 @@ def seed_conversations(
     agents = [m for m in members if m.role in (Role.AGENT, Role.ADMIN)]
     teams = auth_service.list_teams(session, workspace_id=workspace_id)
     by_language: dict[str, list[Person]] = {language: [] for language in LANGUAGES}
-    for person in people:
+    for person in sorted(people, key=lambda p: p.first_known):
         by_language[LOCALE_LANGUAGE.get(person.locale, "en")].append(person)
-    # Older conversations thin out; one in four is from the last two days, so the queue has work waiting.
-    starts = sorted(
-        now - timedelta(days=rng.uniform(0, 2) if n % 4 == 0 else rng.uniform(0, days) ** 1.6 / days**0.6)
-        for n in range(count)
-    )
+    writers = [by_language[language] or list(people) for language in LANGUAGES]
+    zones = [rhythm.zone_of(group[0].locale) for group in writers]
     opened = messages = 0
-    for number, start in enumerate(starts):
+    # Conversation `number` is in the `number`-th language and inbox in turn (every inbox hears every
+    # language); they are written in the order they start, so a customer writing again finds their earlier one.
+    for done, (start, number) in enumerate(_starts(rng, zones, count=count, days=days, now=now), start=1):
         language = LANGUAGES[number % len(LANGUAGES)]
         inbox = inboxes[(number // len(LANGUAGES)) % len(inboxes)]
-        person = rng.choice(by_language[language] or list(people))
+        person = _writer(rng, writers[number % len(LANGUAGES)], start)
         exchange = rng.choice(SCRIPTS[language])
         agent = rng.choice(agents)
         team = rng.choice(teams) if teams else None
-        new, written = _conversation(
-            session, inbox, person, exchange, agent, team, start, _fate(rng, now - start), now, rng
-        )
+        fate = _fate(rng, start, now)
+        new, written = _conversation(session, inbox, person, exchange, agent, team, start, fate, rng)
         opened += new
         messages += written
-        if on_progress and ((number + 1) % 20 == 0 or number + 1 == count):
-            on_progress(number + 1, count)
+        if on_progress and (done % 20 == 0 or done == count):
+            on_progress(done, count)
     return opened, messages
 
 
@@ -281,7 +330,6 @@ def _conversation(
     team: TeamPublic | None,
     start: datetime,
     fate: _Fate,
-    now: datetime,
     rng: random.Random,
 ) -> tuple[bool, int]:
     filled = {"order": f"ML-{rng.randint(10000, 99999)}", "product": rng.choice(ITEMS).product}
@@ -313,15 +361,15 @@ def _conversation(
         now=start + timedelta(minutes=1),
     )
     messages = 1
-    at = start
-    if fate.answer_after is not None and start + fate.answer_after < now:
-        at = start + fate.answer_after
+    if fate.answered is not None:
         sent = inbox_service.reply(
             session,
             principal=principal,
             conversation_id=conversation_id,
-            data=_answer(inbox, person, exchange.answer.format(**filled), late=fate.answer_after > WINDOW),
-            now=at,
+            data=_answer(
+                inbox, person, exchange.answer.format(**filled), late=fate.answered - start > WINDOW
+            ),
+            now=fate.answered,
         )
         if sent.provider_message_id:
             report = StatusReport(
@@ -329,12 +377,11 @@ def _conversation(
             )
             inbox_service.apply_status(session, inbox_id=inbox.id, report=report)
         messages += 1
-        if fate.follow_up and at + timedelta(minutes=20) < now:
-            at += timedelta(minutes=rng.randint(5, 180))
-            message = inbound(inbox, person, f"Re: {subject}", exchange.follow_up, min(at, now), f"{key}-2")
-            inbox_service.receive(session, inbox_id=inbox.id, message=message, now=min(at, now))
-            messages += 1
-    _finish(session, principal, conversation_id, fate, at, now, rng)
+    if fate.follow_up is not None:
+        message = inbound(inbox, person, f"Re: {subject}", exchange.follow_up, fate.follow_up, f"{key}-2")
+        inbox_service.receive(session, inbox_id=inbox.id, message=message, now=fate.follow_up)
+        messages += 1
+    _finish(session, principal, conversation_id, fate)
     return received.new_conversation, messages
 
 
@@ -350,21 +397,12 @@ def _answer(inbox: InboxPublic, person: Person, text: str, *, late: bool) -> Rep
     return ReplyCreate(template=template)
 
 
-def _finish(
-    session: Session,
-    principal: Principal,
-    conversation_id: uuid.UUID,
-    fate: _Fate,
-    at: datetime,
-    now: datetime,
-    rng: random.Random,
-) -> None:
-    if fate.end is ConversationStatus.OPEN:
+def _finish(session: Session, principal: Principal, conversation_id: uuid.UUID, fate: _Fate) -> None:
+    if fate.ended is None:
         return
     data = ConversationUpdate(status=fate.end)
-    when = min(at + timedelta(minutes=rng.randint(2, 90)), now)
     if fate.end is ConversationStatus.SNOOZED:
-        data = ConversationUpdate(status=fate.end, snoozed_until=now + timedelta(hours=rng.randint(2, 48)))
+        data = ConversationUpdate(status=fate.end, snoozed_until=fate.snoozed_until)
     inbox_service.update_conversation(
-        session, principal=principal, conversation_id=conversation_id, data=data, now=when
+        session, principal=principal, conversation_id=conversation_id, data=data, now=fate.ended
     )

@@ -2,8 +2,10 @@
 
 A background thread shares the server's runtime (so what the services publish after commit reaches the pages'
 SSE streams) and every few seconds makes one small thing happen through the product's services: a visit
-(collected like SDK traffic, processed by the worker), a new chat or email, an agent's reply, an order placed
-or moved one step, a stock count. An error is logged and the next tick goes on; stopping is immediate.
+(collected like SDK traffic, processed by the worker), a new chat or email, an agent's reply (to the
+simulation's own conversations first, then to the queue the seeding left), a conversation resolved once
+answered, an order placed by a known visitor (after a look at the product, on the web or the app) or moved one
+step, a stock count. An error is logged and the next tick goes on; stopping is immediate.
 
 On the provider channels (SMS, WhatsApp, Messenger, Instagram, Telegram) customers write through the providers'
 signed webhooks, posted to the server by the channels' handsets as the providers would; every tick, what the
@@ -19,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.orm import Session
@@ -35,13 +37,14 @@ from omnicx.demo.providers import SHOP_DISPLAY, SHOP_INSTAGRAM_ID, SHOP_NUMBER, 
 from omnicx.demo.texts import LANGUAGES, SCRIPTS
 from omnicx.demo.world import ARRIVALS, DEVICES, ITEMS, SHOP, Person, demo_phone
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import DeliveryStatus, MessagingChannel
-from omnicx.inbox.schemas import InboxPublic, ReplyCreate, StatusReport
+from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessagingChannel
+from omnicx.inbox.schemas import ConversationUpdate, InboxPublic, InboxView, ReplyCreate, StatusReport
 from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
-from omnicx.tracking.schemas import Received, SourceCreate
+from omnicx.tracking.schemas import EventFilter, EventPublic, Received, SourceCreate
 
 log = logging.getLogger(__name__)
 LIVE_SOURCE = "Demo live traffic"
@@ -65,6 +68,7 @@ class _State:
     )  # (conversation, inbox) to answer
     orders: list[uuid.UUID] = field(default_factory=list)  # orders placed live, still moving
     visitors: int = 0
+    known: list[Person] = field(default_factory=list)  # visitors who signed up: the shop's buyers
 
 
 class Simulation:
@@ -108,12 +112,13 @@ class Simulation:
     def tick(self) -> None:
         """Make one thing happen; never raises (the demo server must outlive any failure here)."""
         actions: list[tuple[Callable[[Session], None], float]] = [
-            (self._visit, 45),
-            (self._message, 20),
-            (self._answer, 12),
-            (self._order, 13),
-            (self._advance, 7),
-            (self._restock, 3),
+            (self._visit, 40),
+            (self._message, 15),
+            (self._answer, 15),
+            (self._resolve, 12),
+            (self._order, 10),
+            (self._advance, 6),
+            (self._restock, 2),
         ]
         action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
         try:
@@ -189,9 +194,16 @@ class Simulation:
                     "timestamp": (now + timedelta(seconds=70)).isoformat(),
                 }
             )
+            self.state.known.append(person)
+        self._collect(session, messages, now)
+
+    def _collect(self, session: Session, messages: list[object], now: datetime) -> None:
+        """Send `messages` as an SDK would (the collection API's own function, in its own transaction)."""
+        write_key = self._key(session)
+        session.commit()  # what was read so far ends here: the collection begins its own transaction
         tracking_service.collect(
             session,
-            write_key=self._key(session),
+            write_key=write_key,
             messages=messages,
             forced_type=None,
             received=Received(at=now),
@@ -283,14 +295,23 @@ class Simulation:
         if history:
             self.state.waiting.append((history[-1].conversation_id, inbox.id))
 
-    def _answer(self, session: Session) -> None:
-        """An agent answers the oldest conversation the simulation opened."""
-        if not self.state.waiting:
-            return
-        conversation_id, inbox_id = self.state.waiting.pop(0)
+    def _agent(self, session: Session) -> Principal:
         members = auth_service.list_members(session, workspace_id=self.workspace_id)
-        agent = next(m for m in members if m.role is Role.AGENT)
-        principal = principal_for(self.workspace_id, agent)
+        return principal_for(self.workspace_id, next(m for m in members if m.role is Role.AGENT))
+
+    def _answer(self, session: Session) -> None:
+        """An agent answers the oldest conversation the simulation opened, else the most urgent one waiting in
+        the inbox (the seeded world's queue moves too)."""
+        principal = self._agent(session)
+        if self.state.waiting:
+            conversation_id, inbox_id = self.state.waiting.pop(0)
+        else:
+            view = InboxView(status=ConversationStatus.OPEN, limit=20)
+            queue = inbox_service.list_conversations(session, principal=principal, view=view)
+            waiting = [c for c in queue if c.waiting_since is not None]
+            if not waiting:
+                return
+            conversation_id, inbox_id = waiting[0].id, waiting[0].inbox_id
         if self.rng.random() < 0.25:  # sometimes the answer sells: a product card from the catalogue
             item = self.rng.choice(ITEMS)
             offer = OfferCreate(kind=OfferKind.PRODUCT, lines=[LineRequest(sku=item.sku, quantity=1)])
@@ -314,8 +335,53 @@ class Simulation:
             )
             inbox_service.apply_status(session, inbox_id=inbox_id, report=report)
 
+    def _resolve(self, session: Session) -> None:
+        """An agent closes a conversation that was answered and has nothing waiting: one the customer left
+        pending, or an open one whose last word is the agent's."""
+        principal = self._agent(session)
+        done: list[uuid.UUID] = []
+        for status in (ConversationStatus.PENDING, ConversationStatus.OPEN):
+            view = InboxView(status=status, limit=50)
+            listed = inbox_service.list_conversations(session, principal=principal, view=view)
+            done += [c.id for c in listed if c.first_reply_at is not None and c.waiting_since is None]
+        if not done:
+            return
+        inbox_service.update_conversation(
+            session,
+            principal=principal,
+            conversation_id=self.rng.choice(done),
+            data=ConversationUpdate(status=ConversationStatus.RESOLVED),
+        )
+
+    def _buyer(self, session: Session) -> Person | None:
+        """A known visitor of the shop: one the simulation saw sign up, or one of the seeded world's (their
+        sign-ups are `identify` events); None when nobody signed up yet."""
+        if self.state.known and self.rng.random() < 0.5:
+            return self.rng.choice(self.state.known)
+        signups = tracking_service.list_events(
+            session, workspace_id=self.workspace_id, filters=EventFilter(type="identify"), limit=200
+        ).items
+        known = [e for e in signups if e.user_id and e.anonymous_id and _traits(e).get("email")]
+        if not known:
+            return self.rng.choice(self.state.known) if self.state.known else None
+        event = self.rng.choice(known)
+        traits = _traits(event)
+        return Person(
+            index=self.rng.randint(1, 10**6),
+            email=str(traits["email"]),
+            user_id=str(event.user_id),
+            anonymous_id=str(event.anonymous_id),
+            name=str(traits.get("name") or ""),
+            locale="fr-FR",
+            first_known=event.timestamp,
+        )
+
     def _order(self, session: Session) -> None:
-        """Someone buys on the web shop, the app or in a store; a sold-out item is simply not bought."""
+        """A known visitor buys: on the web shop or the app after a look at the product (a visit collected like
+        SDK traffic), or in a store; a sold-out item is simply not bought."""
+        buyer = self._buyer(session)
+        if buyer is None:
+            return
         channel = self.rng.choice([SalesChannel.WEB, SalesChannel.APP, SalesChannel.STORE])
         pickup = channel is SalesChannel.STORE or self.rng.random() < 0.3
         stores = [
@@ -323,21 +389,51 @@ class Simulation:
             for loc in commerce_service.list_locations(session, workspace_id=self.workspace_id)
             if loc.pickup
         ]
-        person = self._person()
+        item = self.rng.choice(ITEMS)
+        now = utcnow()
+        if channel is not SalesChannel.STORE:
+            self._checkout(session, buyer, item.sku, item.price_minor, now)
         data = OrderCreate(
-            lines=[LineRequest(sku=self.rng.choice(ITEMS).sku, quantity=1)],
+            lines=[LineRequest(sku=item.sku, quantity=1)],
             channel=channel,
             fulfilment=Fulfilment.PICKUP if pickup else Fulfilment.SHIP,
             location_id=self.rng.choice(stores).id if channel is SalesChannel.STORE and stores else None,
-            customer=CustomerRef(email=person.email),
+            customer=CustomerRef(email=buyer.email, user_id=buyer.user_id),
         )
+        actor = {SalesChannel.STORE: "Store till", SalesChannel.APP: "Mobile app"}.get(channel, "Web shop")
         try:
             order = commerce_service.place_order(
-                session, workspace_id=self.workspace_id, data=data, actor="Web shop"
+                session, workspace_id=self.workspace_id, data=data, actor=actor, now=now
             )
         except OutOfStock:
             return
         self.state.orders.append(order.id)
+
+    def _checkout(self, session: Session, buyer: Person, sku: str, price_minor: int, now: datetime) -> None:
+        """The buyer's last look at the product and their checkout, signed in, a minute before the order."""
+        start = now - timedelta(minutes=1)
+        tag = uuid.uuid4().hex[:8]
+        common = {"anonymousId": buyer.anonymous_id, "userId": buyer.user_id}
+        page = {"url": f"{SHOP}/products/{sku}", "path": f"/products/{sku}"}
+        properties = {"value": price_minor / 100, "currency": "EUR", "products": [{"sku": sku}]}
+        messages: list[object] = [
+            {
+                **common,
+                "type": "page",
+                "messageId": f"{buyer.anonymous_id}-{tag}-product",
+                "timestamp": start.isoformat(),
+                "context": {"userAgent": DEVICES["desktop"], "page": page},
+            },
+            {
+                **common,
+                "type": "track",
+                "event": "Checkout Started",
+                "messageId": f"{buyer.anonymous_id}-{tag}-checkout",
+                "timestamp": (start + timedelta(seconds=40)).isoformat(),
+                "properties": properties,
+            },
+        ]
+        self._collect(session, messages, now)
 
     def _advance(self, session: Session) -> None:
         """Move one live order a step along its timeline (payment, preparation, shipping or pickup)."""
@@ -374,6 +470,11 @@ class Simulation:
             workspace_id=self.workspace_id,
             data=StockSet(sku=row.sku, location_id=row.location_id, on_hand=counted),
         )
+
+
+def _traits(event: EventPublic) -> dict[str, object]:
+    traits = event.payload.get("traits")
+    return traits if isinstance(traits, dict) else {}
 
 
 def start_live(

@@ -8,10 +8,12 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from omnicx.demo.world import Person
+from omnicx.demo import rhythm
+from omnicx.demo.world import TIMEZONE, Person
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.tracking import service as tracking_service
@@ -65,11 +67,15 @@ def seed_touches(
     if not people:
         return 0
     rng = random.Random(seed + 3)
+    zone = ZoneInfo(TIMEZONE)
     recorded = 0
     for number in range(count):
         person = rng.choice(people)
         span = max((now - person.first_known).total_seconds(), 60.0)
-        at = person.first_known + timedelta(seconds=rng.uniform(30, span))
+        drawn = person.first_known + timedelta(seconds=rng.uniform(30, span))
+        at = rhythm.during_hours(drawn, rng, zone=zone)  # when the shop is open and someone answers
+        if at >= now:
+            at = drawn
         key = f"demo-offline-{seed}-{number}"
         recorded += record_touch(session, workspace_id=workspace_id, person=person, at=at, rng=rng, key=key)
         if (number + 1) % PER_TRANSACTION == 0:

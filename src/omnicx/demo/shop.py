@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,8 @@ from omnicx.commerce.schemas import (
     OrderCreate,
     StorefrontUpdate,
 )
-from omnicx.demo.world import ITEMS, SHOP, Person, Purchase
+from omnicx.demo import rhythm
+from omnicx.demo.world import ITEMS, SHOP, TIMEZONE, Person, Purchase
 
 LOCATIONS = (
     LocationCreate(code="warehouse-roissy", name="Roissy warehouse", kind=LocationKind.WAREHOUSE),
@@ -111,15 +114,11 @@ def _plans(
     seed: int,
 ) -> list[_Plan]:
     rng = random.Random(seed + 1)
-    online = list(purchases)
-    rng.shuffle(online)
-    online = online[: int(limit * 0.8)]
+    online = _sample(rng, purchases, int(limit * 0.8))
     plans: list[_Plan] = []
-    for number, purchase in enumerate(online):
+    for purchase in online:  # placed when they were bought: no rush at the end
         pickup = purchase.pickup
         at = purchase.at
-        if number % 5 == 0:  # the last two days' orders, still on their way: every status is on screen
-            at = now - timedelta(minutes=rng.uniform(5, 2 * 24 * 60))
         data = OrderCreate(
             lines=[LineRequest(sku=purchase.sku, quantity=purchase.quantity)],
             channel=SalesChannel.APP if purchase.app else SalesChannel.WEB,
@@ -128,13 +127,8 @@ def _plans(
             customer=CustomerRef(email=purchase.email, user_id=purchase.user_id),
         )
         plans.append(_plan(rng, at, data, PICKUP_STEPS if pickup else SHIP_STEPS))
-    for _ in range(limit - len(online)):
-        if not people:
-            break
-        person = rng.choice(people)
+    for person, at in _store_visits(rng, people, limit - len(online), now):
         store = rng.choice(stores)
-        # Researched online first: the store visit comes within four days of becoming known on the site.
-        at = min(person.first_known + timedelta(days=rng.uniform(0.04, 4)), now - timedelta(minutes=5))
         item = rng.choice(ITEMS)
         data = OrderCreate(
             lines=[LineRequest(sku=item.sku, quantity=rng.choice([1, 1, 2]))],
@@ -146,6 +140,50 @@ def _plans(
         plans.append(_Plan(at=at, data=data, steps=STORE_STEPS, stop_at=None, ending=None))
     plans.sort(key=lambda p: p.at)
     return plans
+
+
+def _sample(rng: random.Random, purchases: Sequence[Purchase], count: int) -> list[Purchase]:
+    """`count` of the checkouts that became orders, drawn by the weekly rhythm of buying (`rhythm.ORDER_WEEKDAYS`,
+    on the shop's days): browsing is as busy at the weekend, buying less so. Weighted sampling without
+    replacement (each keeps the key u^(1/weight); the largest keys win)."""
+    zone = ZoneInfo(TIMEZONE)
+    keyed = [
+        (rng.random() ** (1 / rhythm.ORDER_WEEKDAYS[p.at.astimezone(zone).weekday()]), n)
+        for n, p in enumerate(purchases)
+    ]
+    return [purchases[n] for _key, n in sorted(keyed, reverse=True)[:count]]
+
+
+def _store_visits(
+    rng: random.Random, people: Sequence[Person], count: int, now: datetime
+) -> list[tuple[Person, datetime]]:
+    """Up to `count` purchases in the stores, by customers known on the site by then: spread over the days
+    since the first became known with the weekly rhythm of buying (the stores close on Sunday), at any hour
+    they are open. Half the buyers researched online in the four days before; the others are regulars."""
+    if count <= 0 or not people:
+        return []
+    zone = ZoneInfo(TIMEZONE)
+    known = sorted(people, key=lambda p: p.first_known)
+    since = [p.first_known for p in known]
+    first = known[0].first_known.astimezone(zone).date()
+    last = (now - timedelta(minutes=5)).astimezone(zone).date()
+    if last < first:
+        return []
+
+    def weight(day: date) -> float:
+        return 0.0 if day.weekday() not in rhythm.WORKING_DAYS else rhythm.ORDER_WEEKDAYS[day.weekday()]
+
+    visits: list[tuple[Person, datetime]] = []
+    for day in rhythm.spread_days(rng, count=count, first=first, last=last, weight=weight):
+        opens, closes = (datetime.combine(day, moment, tzinfo=zone) for moment in rhythm.STORE_HOURS)
+        at = (opens + (closes - opens) * rng.random()).astimezone(now.tzinfo)
+        before = bisect_right(since, at)
+        if at >= now - timedelta(minutes=5) or before == 0:
+            continue  # not open yet today, or nobody known yet
+        researched = bisect_right(since, at - timedelta(days=4))
+        pool = known[researched:before] if researched < before and rng.random() < 0.5 else known[:before]
+        visits.append((rng.choice(pool), at))
+    return visits
 
 
 def _plan(
@@ -195,9 +233,10 @@ def _walk(session: Session, workspace_id: uuid.UUID, plan: _Plan, now: datetime)
         plan.data.channel, "Web shop"
     )
     try:
-        order = commerce_service.place_order(
-            session, workspace_id=workspace_id, data=plan.data, actor=actor, now=plan.at, commit=False
-        )
+        with session.begin_nested():  # sold out: nothing of the attempt stays (nor the buyer seen then)
+            order = commerce_service.place_order(
+                session, workspace_id=workspace_id, data=plan.data, actor=actor, now=plan.at, commit=False
+            )
     except OutOfStock:
         return 0
     when = plan.at

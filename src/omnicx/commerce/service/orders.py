@@ -51,10 +51,13 @@ def new_order_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def resolve_customer(session: Session, *, workspace_id: uuid.UUID, customer: CustomerRef) -> uuid.UUID | None:
+def resolve_customer(
+    session: Session, *, workspace_id: uuid.UUID, customer: CustomerRef, seen_at: datetime | None = None
+) -> uuid.UUID | None:
     """The identity-resolved customer behind a buyer's identifiers (None if all were blocked or suppressed); a
     `customer_id` names a customer of the workspace directly (the one it was merged into, if it was), and is
-    refused (`Invalid`) when the workspace has no such customer."""
+    refused (`Invalid`) when the workspace has no such customer. Resolving counts as the buyer being seen at
+    `seen_at` (default now: an order placed earlier, an import or the demo's history, passes its own time)."""
     if customer.customer_id is not None:
         current = identity_service.current_customer_ids(
             session, workspace_id=workspace_id, customer_ids=[customer.customer_id]
@@ -75,7 +78,7 @@ def resolve_customer(session: Session, *, workspace_id: uuid.UUID, customer: Cus
     if not identifiers:
         return None
     return identity_service.resolve(
-        session, workspace_id=workspace_id, identifiers=identifiers, reason="order"
+        session, workspace_id=workspace_id, identifiers=identifiers, seen_at=seen_at, reason="order"
     )
 
 
@@ -150,7 +153,7 @@ def place_order(
     """
     now = now or utcnow()
     customer_id = (
-        resolve_customer(session, workspace_id=workspace_id, customer=data.customer)
+        resolve_customer(session, workspace_id=workspace_id, customer=data.customer, seen_at=now)
         if data.customer
         else None
     )

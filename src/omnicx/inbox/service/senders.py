@@ -109,6 +109,7 @@ def _refresh_contact(
                 workspace_id=inbox.workspace_id,
                 identifiers=proof.identifiers,
                 traits={"name": message.name} if message.name else None,
+                seen_at=now,  # the message's time: a message stored late (an import, history) is not news
                 reason="inbox",
             )
             if customer_id is not None:
