@@ -80,7 +80,7 @@ def test_customer_360_of_the_demo_shows_identifiers_last_contact_and_timeline(
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, demo, "agent")
-    page.goto(f"{demo.url}/customers?has_email=yes")
+    page.goto(f"{demo.url}/customers?email=yes")
     page.locator("main table a[href^='/customers/']").first.click()
     page.wait_for_url("**/customers/*")
     expect(page.locator("#identifiers")).to_contain_text("email")

@@ -1,5 +1,7 @@
-"""Every role, every page of its navigation: no error, and no empty page where the role may see data; and in
-French, Indonesian and Catalan no string left in English. Other languages are read through the owner (whose
+"""Every role, every page of its navigation: no error (thrown or logged to the console), no empty page where the
+role may see data, a layout that fits its content (no page wider than the window, no word cut across lines in a
+cell, a badge, a figure, a heading or a label; headline figures in line); and in French, Indonesian and Catalan no
+string left in English. Other languages are read through the owner (whose
 navigation holds every page) and the agent (whose inbox-first pages differ most): the other roles see the same
 templates with fewer actions, and reading each of them in every language doubled the suite's browser time."""
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from tests.e2e.conftest import ARTIFACTS, Demo
 from tests.e2e.test_demo import sign_in
@@ -26,6 +28,72 @@ CHROME = "main h1, main h2, main h3, main th, main label, main button, main dt, 
 # Pages whose lists may rightly be empty in a fresh demo: nothing failed, no token was made, and the GA4 default
 # channel grouping needs no custom rule.
 MAY_BE_EMPTY = {"/settings/jobs", "/settings/tokens", "/settings/channels", "/inbox/notifications"}
+# Text that must never be cut inside a word: table cells, badges, headline figures and their titles, headings,
+# labels, definition terms and their values. Only the first LAYOUT_LIMIT of them are read, so a long table costs
+# what a short one does.
+UNBROKEN = (
+    "main td, main th, main .badge, main .metric .value, main h1, main h2, main h3, main label, main dt, main dd,"
+    " main legend"
+)
+LAYOUT_LIMIT = 400
+# In the page: the document no wider than the window; each word (2+ characters between spaces, dashes or slashes,
+# where a line may rightly break) of those elements on one line, found by the rectangles of a Range over it; every
+# headline figure inside its card; and in a row of headline figures (`.kpis`), every figure at the same height.
+LAYOUT_PROBLEMS = r"""([selector, limit]) => {
+  const found = [];
+  const said = (element) => element.textContent.replace(/\s+/g, " ").trim().slice(0, 80);
+  const root = document.documentElement;
+  if (root.scrollWidth > window.innerWidth + 1) {
+    found.push({text: "", reason: `page ${root.scrollWidth} px wide in a ${window.innerWidth} px window`});
+  }
+  const range = document.createRange();
+  const seen = new Set();
+  for (const element of Array.from(document.querySelectorAll(selector)).slice(0, limit)) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let broken = null;
+    for (let node = walker.nextNode(); node && !broken; node = walker.nextNode()) {
+      if (seen.has(node)) continue;
+      seen.add(node);
+      for (const match of node.data.matchAll(/[^\s\-\u2010-\u2015\/]{2,}/gu)) {
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+        const tops = rects.map((r) => r.top);
+        if (rects.length > 1 && Math.max(...tops) - Math.min(...tops) > rects[0].height / 2) {
+          broken = match[0];
+          break;
+        }
+      }
+    }
+    if (broken) found.push({text: said(element), reason: `word "${broken}" broken across lines`});
+  }
+  for (const value of Array.from(document.querySelectorAll("main .metric .value")).slice(0, limit)) {
+    const card = value.closest(".card");
+    if (card && value.getBoundingClientRect().right > card.getBoundingClientRect().right + 1) {
+      found.push({text: said(card), reason: "figure wider than its card"});
+    }
+  }
+  for (const row of document.querySelectorAll("main .kpis")) {
+    const lines = new Map();
+    for (const value of row.querySelectorAll(".metric .value")) {
+      const card = value.closest(".card");
+      if (!card || card.getClientRects().length === 0) continue;
+      const top = Math.round(card.getBoundingClientRect().top);
+      const bottoms = lines.get(top) || [];
+      bottoms.push([value, value.getBoundingClientRect().bottom]);
+      lines.set(top, bottoms);
+    }
+    for (const bottoms of lines.values()) {
+      const lowest = Math.max(...bottoms.map(([, bottom]) => bottom));
+      for (const [value, bottom] of bottoms) {
+        if (lowest - bottom > 2) {
+          found.push({text: said(value.closest(".card")), reason: "figure out of line with its row"});
+        }
+      }
+    }
+  }
+  return found;
+}"""
 
 
 @cache
@@ -83,22 +151,36 @@ def test_every_page_of_every_role_and_language(browser: Browser, demo: Demo, rol
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("pageerror", lambda exc: errors.append(f"page error at {page.url}: {exc}"))
+    page.on("console", lambda message: logged_error(message, page.url, errors))
     sign_in(page, demo, role)
     choose_language(page, demo, lang)
     problems: list[str] = []
     try:
-        check_pages(page, demo, role, lang, problems)
+        check_pages(page, demo, role, lang, problems, errors)
     finally:
         choose_language(page, demo, "en")  # other tests on this demo read English
     context.close()
-    assert not problems, problems
-    assert not errors, errors
+    assert not problems, "\n".join(problems)
+    assert not errors, "\n".join(errors)
 
 
-def check_pages(page: Page, demo: Demo, role: str, lang: str, problems: list[str]) -> None:
+def logged_error(message: ConsoleMessage, url: str, errors: list[str]) -> None:
+    if message.type == "error":
+        errors.append(f"console error at {url}: {message.text}")
+
+
+def layout_problems(page: Page) -> list[str]:
+    found = page.evaluate(LAYOUT_PROBLEMS, [UNBROKEN, LAYOUT_LIMIT])
+    return [f"{item['reason']}: {item['text']!r}" if item["text"] else item["reason"] for item in found]
+
+
+def check_pages(page: Page, demo: Demo, role: str, lang: str, problems: list[str], errors: list[str]) -> None:
+    """Each page of the navigation; `errors` is where the page's listeners write what the browser threw or logged as
+    an error: those raised while a page was read become its problems, the others (signing in) stay there."""
     for href in nav_links(page, demo):
         before = len(problems)
+        errors_before = len(errors)
         response = page.goto(f"{demo.url}{href}")
         if response is None or response.status != 200:
             problems.append(f"{href}: HTTP {response.status if response else '-'}")
@@ -110,6 +192,9 @@ def check_pages(page: Page, demo: Demo, role: str, lang: str, problems: list[str
         missing = untranslated(page, lang)
         if missing:
             problems.append(f"{href}: untranslated {missing}")
+        problems.extend(f"{href}: {problem}" for problem in layout_problems(page))
+        problems.extend(f"{href}: {error}" for error in errors[errors_before:])
+        del errors[errors_before:]
         if len(problems) > before:  # a picture of what failed, for the CI artefacts
             ARTIFACTS.mkdir(exist_ok=True)
             name = href.strip("/").replace("/", "-") or "overview"

@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from omnicx import __version__
 from omnicx.kernel.access.principal import Principal
@@ -106,6 +107,15 @@ def _format_ago(value: datetime | None) -> str:
     return format_ago(value, now=datetime.now(UTC), language=current_language())
 
 
+def _identifier(value: object) -> Markup:
+    """A long identifier (an anonymous id, a message id, an email address, a URL) on one line, cut with an ellipsis
+    where its column or card ends; the whole value shows on hover and stays whole for copying and screen readers."""
+    if value is None or value == "":
+        return Markup("—")
+    text = escape(str(value))
+    return Markup('<span class="ident" title="{0}">{0}</span>').format(text)
+
+
 STATUS_LABELS = {
     "queued": N_("Queued"),
     "running": N_("Running"),
@@ -139,6 +149,7 @@ def environment() -> Environment:
     env.filters["percent"] = _format_percent
     env.filters["duration"] = _format_duration
     env.filters["ago"] = _format_ago
+    env.filters["ident"] = _identifier
     env.globals["version"] = __version__
     env.globals["role_label"] = role_label
     env.globals["status_label"] = status_label
