@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from omnicx.kernel.db import Base
 from omnicx.kernel.dns import StaticResolver
 from omnicx.kernel.runtime import Runtime, build_runtime
 from omnicx.kernel.settings import Settings, _normalise_db_url
+from tests.helpers import chromium_browser
 
 # CLI output is read by tests, not by a person at a terminal: give Rich tables room whatever the runner's width.
 os.environ["COLUMNS"] = "200"
@@ -52,6 +54,13 @@ def _admin_url(url: str) -> str:
 def anyio_backend() -> str:
     """omnicx serves on asyncio (uvicorn), so its async tests run there only, even where trio is installed."""
     return "asyncio"
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """A headless Chromium for one test (see `tests.helpers.chromium_browser`)."""
+    with chromium_browser() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")

@@ -3,16 +3,20 @@ ASGI app over real HTTP."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.access.permissions import Action
@@ -24,6 +28,20 @@ from omnicx.ownership import service as ownership_service
 from omnicx.ownership.enums import ClaimKind
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Debian's Chromium (Playwright cannot download its own here), without the sandbox a container lacks.
+CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking")
+
+
+@contextmanager
+def chromium_browser(*extra_args: str) -> Iterator[Browser]:
+    """A headless Chromium for browser tests, closed afterwards; `extra_args` are added to the usual flags."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def prove_domain(session: Session, principal: Principal, domain: str, dns: StaticResolver) -> None:

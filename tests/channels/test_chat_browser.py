@@ -4,7 +4,6 @@ browser starts afresh. Real servers, Debian's Chromium (screenshots in test-arti
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -12,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from omnicx.identity import service as identity_service
@@ -23,24 +22,19 @@ from omnicx.inbox.schemas import InboxPublic, InboxView
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import SECRET_KEY, World
+from tests.helpers import chromium_browser
 from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 SHOP = "http://127.0.0.1:9/shop.html"  # another origin (intercepted), in the same address space
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

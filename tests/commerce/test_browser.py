@@ -4,11 +4,8 @@ charts. Screenshots kept."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
@@ -24,18 +21,6 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_ready_for_pickup_shows_live_for_customer_and_staff(

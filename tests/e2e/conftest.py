@@ -15,10 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+
+from tests.helpers import chromium_browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 SIGNIN_LINE = re.compile(r"^signin (\w+) (\S+) (\S+)$")
 
 
@@ -32,13 +33,8 @@ def free_port() -> int:
 def browser() -> Iterator[Browser]:
     """One Chromium per test module: Playwright's sync API keeps an event loop running in this thread while it is
     open, which would break asyncio tests that a parallel worker runs after the browser tests."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @dataclass

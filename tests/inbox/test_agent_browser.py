@@ -5,11 +5,8 @@ kept."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import service
@@ -22,19 +19,7 @@ from tests.inbox.conftest import inbound
 from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 GREETING = "Hello! Thanks for reaching out, let me check your order."
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _signed_in(chromium: Browser, url: str, member: Member) -> Page:

@@ -4,13 +4,11 @@ under the app's Content-Security-Policy (no inline script: app.js gives the butt
 from __future__ import annotations
 
 import html
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from omnicx.inbox.schemas import InboxPublic
 from omnicx.kernel.access.permissions import Role
@@ -19,8 +17,6 @@ from omnicx.kernel.settings import Settings
 from tests.conftest import World
 from tests.helpers import sign_in
 from tests.realtime.conftest import ThreadServer, build_app
-
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 
 
 def snippet(base_url: str, inbox: InboxPublic) -> str:
@@ -42,17 +38,6 @@ def test_a_chat_inbox_shows_its_embed_snippet_with_a_copy_button(
     assert f'data-embed-for="{email_inbox.id}"' not in page  # only chat inboxes have a widget
     # The snippet's script is the one the app serves.
     assert client.get("/chat/widget.js").status_code == 200
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.e2e

@@ -3,12 +3,10 @@ per agent) from the Altair specs, and the conversation sidebar shows the detecte
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
@@ -23,18 +21,6 @@ from tests.inbox.conftest import inbound
 from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_reports_page_draws_its_charts_and_the_sidebar_shows_the_intent(

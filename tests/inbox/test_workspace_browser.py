@@ -6,12 +6,10 @@ kept."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import service
@@ -24,22 +22,10 @@ from tests.inbox.conftest import inbound
 from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 SENDERS = ["dana", "eli", "farah", "gus", "hana", "ivo", "jun", "kim", "lea", "max", "noor", "omar"]
 TEXT = (
     "Hello, my order {n} has not arrived yet and the tracking page has not moved since Monday. Can you check?"
 )
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _signed_in(chromium: Browser, url: str, member: Member, width: int, height: int) -> Page:

@@ -4,18 +4,18 @@ retry of the same request stores nothing twice; nothing is fetched from anywhere
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route
 from sqlalchemy import select
 
 from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import sdk
 from omnicx.tracking.models import Event
 from omnicx.tracking.sdk import ANALYTICS_NEXT, RUDDER_ANALYTICS
+from tests.helpers import chromium_browser
 from tests.realtime.conftest import ThreadServer, build_app
 from tests.tracking.conftest import KeyedSource
 
@@ -26,7 +26,6 @@ pytestmark = [
         reason="./setup installs the bundles",
     ),
 ]
-CHROMIUM = os.environ.get("OMNICX_CHROMIUM", "/usr/bin/chromium")
 SHOP = "http://shop.example"
 
 SEGMENT_CALLS = """<script>
@@ -48,19 +47,11 @@ def shop_page(library: str, calls: str, *, base_url: str, write_key: str) -> str
 
 @pytest.fixture
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                # The shop is a public site here and omnicx a loopback server: a real omnicx is public too.
-                "--disable-features=BlockInsecurePrivateNetworkRequests,LocalNetworkAccessChecks",
-            ],
-        )
+    # The shop is a public site here and omnicx a loopback server: a real omnicx is public too.
+    with chromium_browser(
+        "--disable-features=BlockInsecurePrivateNetworkRequests,LocalNetworkAccessChecks"
+    ) as browser:
         yield browser
-        browser.close()
 
 
 def events(runtime: Runtime) -> list[tuple[str, str]]:
