@@ -203,9 +203,7 @@ def queue_collect(
 
     def work(session: Session) -> IngestResult | Refusal:
         try:
-            source = authenticate_write_key(session, write_key=write_key)
-            if single and rejected:
-                _raise_for(rejected[0])
+            source = _checked_source(session, write_key=write_key, rejected=rejected, single=single)
         except DomainError as error:  # nothing written yet: the others of the batch go on
             return Refusal(error)
         return store(session, source=source, rows=rows, rejected=rejected, received=received)
@@ -240,13 +238,22 @@ def collect(
     """
     rows, rejected = split_valid(messages, forced_type=forced_type, received=received)
     with session.begin():
-        source = authenticate_write_key(session, write_key=write_key)
-        if single and rejected:
-            _raise_for(rejected[0])
+        source = _checked_source(session, write_key=write_key, rejected=rejected, single=single)
         result = store(session, source=source, rows=rows, rejected=rejected, received=received)
     if rejected and not rows:
         raise AllEventsRejected(_all_rejected(rejected))
     return result
+
+
+def _checked_source(
+    session: Session, *, write_key: str | None, rejected: Sequence[Rejection], single: bool
+) -> AuthenticatedSource:
+    """The write key's live source, before anything is written; a single call whose event was refused raises
+    that refusal (after the key: a bad key answers 401 before a bad event 400)."""
+    source = authenticate_write_key(session, write_key=write_key)
+    if single and rejected:
+        _raise_for(rejected[0])
+    return source
 
 
 def _all_rejected(rejected: Sequence[Rejection]) -> str:
