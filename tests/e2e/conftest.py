@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -41,6 +42,8 @@ def browser() -> Iterator[Browser]:
 class Demo:
     url: str
     credentials: dict[str, tuple[str, str]]
+    #: Whether the server answered before the world was seeded (the demo serves first and seeds behind).
+    served_while_seeding: bool
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +79,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 break
         assert len(credentials) == 6, "".join(output)
         # Keep reading what the server prints, or a full pipe would block it mid-request.
-        threading.Thread(target=output.extend, args=(process.stdout,), daemon=True).start()
+        seeded = threading.Event()
+        threading.Thread(target=_read_on, args=(process.stdout, output, seeded), daemon=True).start()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -87,10 +91,21 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 time.sleep(0.2)
         else:
             pytest.fail("omnicx demo did not become ready:\n" + "".join(output))
-        yield Demo(url=url, credentials=credentials)
+        served_while_seeding = not seeded.is_set()
+        if not seeded.wait(timeout=300):
+            pytest.fail("omnicx demo did not finish seeding its world:\n" + "".join(output))
+        yield Demo(url=url, credentials=credentials, served_while_seeding=served_while_seeding)
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _read_on(stream: IO[str], output: list[str], seeded: threading.Event) -> None:
+    """Collect what the demo prints; `seeded` is set once it says its world is seeded."""
+    for line in stream:
+        output.append(line)
+        if line.strip() == "seeded":
+            seeded.set()

@@ -20,9 +20,11 @@ def sign_in(page: Page, demo: Demo, role: str) -> None:
 
 
 def test_owner_signs_in_and_sees_the_overview_frame(browser: Browser, demo: Demo) -> None:
+    assert demo.served_while_seeding  # the first minute: the server answers, the world fills in behind it
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     sign_in(page, demo, "owner")
     expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("#demo-seeding")).to_have_count(0)  # the world is whole: no progress shown
     expect(page.locator("nav.sidebar")).to_contain_text("Settings")
     expect(page.locator(".topbar")).to_contain_text("Maison Lumière")
     ARTIFACTS.mkdir(exist_ok=True)

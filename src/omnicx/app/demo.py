@@ -4,10 +4,15 @@ Part of the composition root: it migrates, seeds through the demo domain, and se
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -19,6 +24,8 @@ if TYPE_CHECKING:
 
 from omnicx.app.wiring import wire
 from omnicx.demo.providers import DEFAULT_PORT, RunningProviders, start_providers
+from omnicx.demo.schemas import SeedingPhase
+from omnicx.demo.seeding import BOARD, PHASE_LABELS, Cancelled, mark_seeded, mark_started, unfinished
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.i18n import current_language
@@ -28,52 +35,56 @@ from omnicx.kernel.runtime import Runtime, prepare_data_dir
 from omnicx.kernel.settings import Settings
 
 console = Console()
+log = logging.getLogger("omnicx.demo")
+STOP_GRACE_SECONDS = 10.0  # how long Ctrl+C waits for the seeding or the simulation to stop
+SERVER_START_SECONDS = 30.0  # how long the seeding waits for the server to answer before it starts anyway
 
 
-def _labels() -> dict[str, str]:
-    return {
-        "import": _("Importing visitor events"),
-        "process": _("Resolving identities and sessions"),
-        "orders": _("Placing and fulfilling orders"),
-        "conversations": _("Writing conversations"),
-    }
+@dataclass(frozen=True)
+class World:
+    """The world to seed for a workspace just created: its size, its random seed, the providers' accounts."""
+
+    workspace_id: uuid.UUID
+    size: SizeName
+    seed: int
+    accounts: dict[MessagingChannel, dict[str, str]]
 
 
-def _seed_world(
-    runtime: Runtime,
-    workspace_id: uuid.UUID,
-    size: SizeName,
-    seed: int,
-    accounts: dict[MessagingChannel, dict[str, str]],
-) -> None:
-    """Seed the demo's world with a progress bar per phase, then print what was made and how long it took."""
+def _seed_world(runtime: Runtime, world: World) -> None:
+    """Seed the demo's world with a progress bar per phase (the pages read the same progress from `BOARD`), then
+    print what was made and how long it took. The data directory remembers whether it finished
+    (`demo.seeding`). Raises `Cancelled` when the server stops first."""
     from omnicx.demo.service import seed_world
 
+    settings = runtime.settings
+    mark_started(settings.data_dir, world.workspace_id)
+    BOARD.start(world.workspace_id)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    labels = _labels()
     with Progress(*columns, console=console) as progress:
         tasks: dict[str, TaskID] = {}
 
         def update(phase: str, done: int, total: int) -> None:
+            BOARD.update(phase, done, total)
             if phase not in tasks:
                 for earlier in tasks.values():  # a new phase means the previous ones are complete
                     progress.update(earlier, total=progress.tasks[earlier].completed or 1)
-                tasks[phase] = progress.add_task(
-                    labels.get(phase, phase), total=None if phase == "process" else total
-                )
+                label = PHASE_LABELS.get(SeedingPhase(phase), phase)
+                tasks[phase] = progress.add_task(_(label), total=None if phase == "process" else total)
             progress.update(tasks[phase], completed=done)
 
         summary = seed_world(
             runtime,
-            workspace_id=workspace_id,
-            size=SIZES[size],
-            seed=seed,
+            workspace_id=world.workspace_id,
+            size=SIZES[world.size],
+            seed=world.seed,
             wire=wire,
             on_progress=update,
-            provider_accounts=accounts,
+            provider_accounts=world.accounts,
         )
         for task in tasks.values():
             progress.update(task, total=progress.tasks[task].completed or 1)
+    mark_seeded(settings.data_dir, world.workspace_id)
+    BOARD.finish()
     table = Table(title=_("Demo world"))
     table.add_column(_("What"))
     table.add_column(_("How many"), justify="right")
@@ -92,6 +103,7 @@ def _seed_world(
         _("Seeded in %(total).1f s (%(phases)s)")
         % {"total": sum(summary.timings.values()), "phases": timings}
     )
+    print("seeded", flush=True)  # for scripts, as the sign-in lines
 
 
 def _check(runtime: Runtime) -> None:
@@ -141,7 +153,6 @@ def demo(
 ) -> None:
     """Bring up omnicx on a seeded demo retailer, with a sign-in for every role."""
     from omnicx.app.migrations import upgrade_to_head
-    from omnicx.demo.push import seed_push
     from omnicx.demo.service import SIGNINS_FILE, seed_demo
     from omnicx.kernel.runtime import build_runtime
 
@@ -166,20 +177,32 @@ def demo(
     try:
         runtime = build_runtime(settings)
         try:
-            with console.status(_("Seeding the demo workspace…")), runtime.sessions() as session:
+            again = unfinished(settings.data_dir)
+            if again and not reset:
+                console.print(_("The demo world's last seeding did not finish: it starts over."))
+            with console.status(_("Creating the demo workspace…")), runtime.sessions() as session:
                 signins = settings.data_dir / SIGNINS_FILE
-                workspace, credentials, created = seed_demo(session, reset=reset, signins=signins)
-            if created:
-                _seed_world(runtime, workspace.id, size, seed, providers.accounts)
-            with runtime.sessions() as session:  # every start: the fresh push service knows them again
-                seed_push(session, workspace_id=workspace.id, settings=settings, providers=providers)
+                workspace, credentials, created = seed_demo(session, reset=reset or again, signins=signins)
+            world = World(workspace.id, size, seed, providers.accounts) if created else None
+            if world is not None and not serve:
+                _seed_world(runtime, world)
+            if world is None or not serve:
+                _subscribe_browsers(runtime, workspace.id, providers)
         finally:
             runtime.close()
         _welcome(workspace, credentials, f"http://{host}:{port}/")
         if serve:
-            _serve(settings, workspace.id, host=host, port=port, live=live, providers=providers)
+            _serve(settings, workspace.id, host=host, port=port, live=live, providers=providers, world=world)
     finally:
         providers.stop()
+
+
+def _subscribe_browsers(runtime: Runtime, workspace_id: uuid.UUID, providers: RunningProviders) -> None:
+    """Every start, once the world is there: the demo's fresh push service knows its browsers again."""
+    from omnicx.demo.push import seed_push
+
+    with runtime.sessions() as session:
+        seed_push(session, workspace_id=workspace_id, settings=runtime.settings, providers=providers)
 
 
 def _loopback(host: str) -> str:
@@ -215,23 +238,98 @@ def _serve(
     port: int,
     live: bool,
     providers: RunningProviders,
+    world: World | None,
 ) -> None:
-    """Serve until Ctrl+C, with the live simulation beside the server when asked (its customers write through
-    the demo's providers) and the demo's outgoing mail going to a local sink; all stop together."""
+    """Serve until Ctrl+C. Beside the server: the new `world` seeded first (pages answer meanwhile and show its
+    progress), then the live simulation when asked (its customers write through the demo's providers); the
+    demo's outgoing mail goes to a local sink. All stop together; a seeding stopped half-way starts over next
+    time."""
     from omnicx.app.cli import run_server
-    from omnicx.demo.live import start_live
     from omnicx.demo.mailsink import start_mail_sink
 
-    def simulate(runtime: Runtime) -> Callable[[], None]:
-        server = f"http://{_loopback(host)}:{port}"
-        return start_live(runtime, workspace_id, providers=providers, server=server).stop
-
+    server = f"http://{_loopback(host)}:{port}"
     sink = start_mail_sink(settings)
     console.print(_("Serving on %(url)s (Ctrl+C to stop)") % {"url": f"http://{host}:{port}/"})
+    if world is not None:
+        console.print(_("The demo world is seeded behind the server: pages fill in as it lands."))
     if live:
         console.print(_("Live simulation on: visits, messages and orders arrive every few seconds."))
+
+    def beside(runtime: Runtime) -> Callable[[], None]:
+        return _Beside(runtime, workspace_id, providers, server, world=world, live=live).start()
+
     try:
-        run_server(settings, host=host, port=port, auto_migrate=False, beside=simulate if live else None)
+        run_server(settings, host=host, port=port, auto_migrate=False, beside=beside)
     finally:
         if sink is not None:
             sink.stop()
+
+
+class _Beside:
+    """What runs beside the demo's server, sharing its runtime (so the pages see its writes live): seeding a new
+    world, subscribing the demo's browsers, then the live simulation."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        workspace_id: uuid.UUID,
+        providers: RunningProviders,
+        server: str,
+        *,
+        world: World | None,
+        live: bool,
+    ) -> None:
+        self.runtime, self.workspace_id, self.providers, self.server = (
+            runtime,
+            workspace_id,
+            providers,
+            server,
+        )
+        self.world, self.live = world, live
+        self.stopping = threading.Event()
+        self.stop_live: Callable[[], None] | None = None
+
+    def start(self) -> Callable[[], None]:
+        thread = threading.Thread(target=self._run, name="demo-beside", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            self.stopping.set()
+            BOARD.cancel()  # the seeding ends at its next progress report
+            thread.join(timeout=STOP_GRACE_SECONDS)
+            if self.stop_live is not None:
+                self.stop_live()
+
+        return stop
+
+    def _run(self) -> None:
+        from omnicx.demo.live import start_live
+
+        self._wait_for_server()
+        if self.world is not None:
+            try:
+                _seed_world(self.runtime, self.world)
+                _subscribe_browsers(self.runtime, self.workspace_id, self.providers)
+            except Cancelled:
+                return
+            except Exception as error:  # the server stays up; the page and the console say what failed
+                log.exception("seeding the demo world failed")
+                BOARD.finish(failed=str(error) or type(error).__name__)
+                return
+        if self.live and not self.stopping.is_set():
+            running = start_live(
+                self.runtime, self.workspace_id, providers=self.providers, server=self.server
+            )
+            self.stop_live = running.stop
+
+    def _wait_for_server(self) -> None:
+        """Let the server come up first: the seeding's work would otherwise share the interpreter with the
+        server's start and delay the first answer by seconds."""
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.server}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self.stopping.wait(0.1)

@@ -39,6 +39,8 @@ from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
 from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
+from omnicx.demo import routes as demo_routes
+from omnicx.demo import views as demo_views
 from omnicx.identity import routes as identity_routes
 from omnicx.inbox import routes as inbox_routes
 from omnicx.inbox.views import availability as inbox_availability
@@ -172,6 +174,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         journeys_views.router,
         analytics_routes.router,
         analytics_views.router,
+        demo_routes.router,
+        demo_views.router,
     ):
         app.include_router(router)
     _add_docs(app)

@@ -32,6 +32,7 @@ from omnicx.commerce import views as commerce_views
 from omnicx.commerce.schemas import OrderReady
 from omnicx.customers import service as customers_service
 from omnicx.customers import views as customers_views
+from omnicx.demo import views as demo_views
 from omnicx.identity import service as identity_service
 from omnicx.identity import tasks as identity_tasks
 from omnicx.inbox import service as inbox_service
@@ -200,5 +201,5 @@ def _navigation() -> None:
         nav.register(item)
     for item in SETTINGS_NAV:
         nav.register(item, settings=True)
-    for part in inbox_views.FRAME_PARTS:
+    for part in [*inbox_views.FRAME_PARTS, *demo_views.FRAME_PARTS]:
         nav.add_part(part)

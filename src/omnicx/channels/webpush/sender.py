@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from py_vapid import Vapid, VapidException
-from pywebpush import WebPushException, webpush
 
 from omnicx.channels.webpush.schemas import Notification
 
@@ -43,6 +42,9 @@ class PushResult:
 
 def push(target: Target, notification: Notification) -> PushResult:
     """Send `notification`; never raises for what the push service or the network answer."""
+    # Imported here: pywebpush brings aiohttp and requests, a third of a second at every start of every command.
+    from pywebpush import WebPushException, webpush
+
     endpoint = str(target.browser.get("endpoint", ""))
     try:
         webpush(

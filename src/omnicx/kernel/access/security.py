@@ -14,15 +14,24 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
-# A real hash to verify against when the user does not exist, so timing does not reveal which emails exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# A real hash to verify against when the user does not exist, so timing does not reveal which emails exist. Made
+# at the first verification rather than on import: one hash is about a third of a second, and every command
+# (the CLI's help included) imports this module.
+_dummy_hash: str | None = None
 
 
 def use_cheap_password_hashing() -> None:
     """Test runs only: still argon2id, with the cheapest parameters, so fixtures with many users stay fast."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
 
 
 TOKEN_PREFIX = "omx_"  # noqa: S105 - a public prefix, not a secret
@@ -34,7 +43,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
