@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.inbox import sla
-from omnicx.inbox.enums import ConversationStatus, MessagingChannel
-from omnicx.inbox.models import Conversation, Inbox
+from omnicx.inbox.enums import ConversationStatus, MessageKind, MessagingChannel
+from omnicx.inbox.models import Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboxReport, ReportDay, ReportRow
 from omnicx.inbox.service.copy import sla_clocks
 from omnicx.inbox.service.reports import NONE_KEY, _bounds
@@ -75,6 +75,7 @@ def _facts(
             Conversation.created_at >= since,
             Conversation.created_at < until,
             Conversation.merged_into_id.is_(None),
+            Conversation.id.in_(select(Message.conversation_id).where(Message.kind == MessageKind.INCOMING)),
         )
     ).all()
     facts: list[_Fact] = []

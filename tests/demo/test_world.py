@@ -3,6 +3,7 @@ languages, click-and-collect in several statuses, contacts, qualified leads and 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +15,8 @@ from omnicx.app.wiring import wire
 from omnicx.attribution import service as attribution_service
 from omnicx.attribution.models import StageKey
 from omnicx.attribution.schemas import ReportQuery
-from omnicx.commerce.enums import Fulfilment
-from omnicx.commerce.models import Order, Stock
+from omnicx.commerce.enums import Fulfilment, NoticeKind, OrderStatus
+from omnicx.commerce.models import Notification, Order, OrderEvent, Stock
 from omnicx.demo.providers import RunningProviders
 from omnicx.demo.rhythm import RECENT_DAYS
 from omnicx.demo.service import WorldSummary, seed_demo, seed_world
@@ -72,6 +73,7 @@ def test_the_seeded_world_is_whole_and_covers_what_the_demo_promises(
     _attribution_has_contacts_qualified_and_sales_on_several_channels(db, workspace_id)
     _conversations_and_orders_are_spread_over_the_period(db, workspace_id)
     _only_recent_conversations_are_unresolved_and_resolving_took_minutes_to_a_day(db, workspace_id)
+    _pickup_notices_went_out_when_each_order_was_ready(db, workspace_id)
     _every_customer_was_last_seen_at_their_latest_activity(db, workspace_id)
 
 
@@ -160,11 +162,12 @@ def _conversations_and_orders_are_spread_over_the_period(db: Session, workspace_
 def _only_recent_conversations_are_unresolved_and_resolving_took_minutes_to_a_day(
     db: Session, workspace_id: object
 ) -> None:
+    asked = select(Message.conversation_id).where(Message.kind == MessageKind.INCOMING)
     rows = db.execute(
         select(Conversation.created_at, Conversation.status, Conversation.resolved_at).where(
-            Conversation.workspace_id == workspace_id
+            Conversation.workspace_id == workspace_id, Conversation.id.in_(asked)
         )
-    ).all()
+    ).all()  # the conversations customers started or answered: the reports' own scope
     unresolved = [at for at, status, _ in rows if status is not ConversationStatus.RESOLVED]
     assert all(at > NOW - timedelta(days=RECENT_DAYS) for at in unresolved), unresolved
     took = sorted(
@@ -182,6 +185,30 @@ def _only_recent_conversations_are_unresolved_and_resolving_took_minutes_to_a_da
     )
     assert (report.totals.resolution_median_seconds or 0) > 5 * 60
     assert (report.totals.first_response_median_seconds or 0) > 60
+
+
+def _pickup_notices_went_out_when_each_order_was_ready(db: Session, workspace_id: object) -> None:
+    """Each "ready for pickup" notice (and its conversation) is dated when its order became ready, as the job
+    sent it then; none waits for the server's worker to send a history's notices at once on its first start."""
+    ready = dict(
+        db.execute(
+            select(OrderEvent.order_id, OrderEvent.at).where(
+                OrderEvent.workspace_id == workspace_id, OrderEvent.status == OrderStatus.READY_FOR_PICKUP
+            )
+        ).all()
+    )
+    notices = db.execute(
+        select(Notification.order_id, Notification.created_at, Notification.detail).where(
+            Notification.workspace_id == workspace_id, Notification.kind == NoticeKind.READY_FOR_PICKUP
+        )
+    ).all()
+    assert len(notices) == len(ready) >= 3
+    for order_id, sent, detail in notices:
+        assert sent == ready[order_id]
+        if detail.get("conversation_id"):
+            conversation = db.get(Conversation, uuid.UUID(detail["conversation_id"]))
+            assert conversation is not None and conversation.created_at <= sent
+    db.rollback()
 
 
 def _every_customer_was_last_seen_at_their_latest_activity(db: Session, workspace_id: object) -> None:

@@ -19,6 +19,8 @@ from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import TeamCreate, WorkspaceCreate
+from omnicx.identity import service as identity_service
+from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.inbox import service
 from omnicx.inbox.enums import ConversationStatus, MessagingChannel
 from omnicx.inbox.models import Conversation
@@ -90,6 +92,24 @@ def test_report_by_channel_agent_and_team_with_sla_hit_rate(
     _conversation(db, chat_inbox, "visitor-2", NOW - timedelta(minutes=10))  # not due yet: not graded
     _conversation(db, chat_inbox, "visitor-3", DAY + timedelta(days=2))  # never answered, past due
     _conversation(db, chat_inbox, "visitor-4", DAY - timedelta(days=1), reply_after=timedelta(minutes=1))
+    # A notice the customer never answered: opened by the business, resolved at once, asked nothing: not counted.
+    notified = identity_service.resolve(
+        db,
+        workspace_id=world.workspace.id,
+        identifiers=[Identifier(kind=IdentifierKind.EMAIL, value="notified@example.com")],
+    )
+    assert notified is not None
+    notice = service.notify_customer(
+        db,
+        workspace_id=world.workspace.id,
+        customer_id=notified,
+        subject="Ready for pickup",
+        text="Your order is ready.",
+        key="report-test",
+        now=DAY + timedelta(hours=1),
+    )
+    assert notice is not None and notice.new_conversation
+    db.commit()
     analytics_service.sync(runtime)
 
     report = service.report(db, workspace_id=world.workspace.id, start=DAY.date(), end=NOW.date(), now=NOW)

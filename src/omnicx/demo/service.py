@@ -308,6 +308,7 @@ def seed_world(
             limit=size.orders,
             now=now,
             seed=seed,
+            base_url=runtime.settings.base_url,
             on_progress=(lambda done, total: on_progress("orders", done, total)) if on_progress else None,
         )
     lap("orders")

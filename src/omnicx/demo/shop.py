@@ -210,17 +210,19 @@ def seed_orders(
     limit: int,
     now: datetime,
     seed: int,
+    base_url: str = "",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Place up to `limit` orders (about a fifth of them in store, within days of the buyer's first visits) and
     move each as far along as its age allows; returns how many were placed. A purchase finding no stock is
-    skipped, as a real shop would."""
+    skipped, as a real shop would. A pickup's "ready" notice is sent when the order became ready (its links
+    under `base_url`)."""
     locations = commerce_service.list_locations(session, workspace_id=workspace_id)
     stores = [loc for loc in locations if loc.pickup]
     plans = _plans(purchases, people, stores, limit=limit, now=now, seed=seed)
     placed = 0
     for number, plan in enumerate(plans, start=1):
-        placed += _walk(session, workspace_id, plan, now)
+        placed += _walk(session, workspace_id, plan, now, base_url)
         if number % ORDERS_PER_TRANSACTION == 0 or number == len(plans):
             session.commit()
             if on_progress:
@@ -228,7 +230,7 @@ def seed_orders(
     return placed
 
 
-def _walk(session: Session, workspace_id: uuid.UUID, plan: _Plan, now: datetime) -> int:
+def _walk(session: Session, workspace_id: uuid.UUID, plan: _Plan, now: datetime, base_url: str) -> int:
     actor = {SalesChannel.STORE: "Store till", SalesChannel.APP: "Mobile app"}.get(
         plan.data.channel, "Web shop"
     )
@@ -261,6 +263,10 @@ def _walk(session: Session, workspace_id: uuid.UUID, plan: _Plan, now: datetime)
                 now=when,
                 commit=False,
             )
+            if target is OrderStatus.READY_FOR_PICKUP:  # the notice goes out then, as the worker sent it
+                commerce_service.notify_ready(
+                    session, workspace_id=workspace_id, order_id=order.id, base_url=base_url, now=when
+                )
             status = target
             if target is plan.stop_at:
                 break

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from omnicx.commerce.schemas import NoticePublic, OrderReady
 from omnicx.commerce.service._common import publish_order
 from omnicx.commerce.service.orders import load_order
 from omnicx.inbox import service as inbox_service
+from omnicx.kernel.db import utcnow
 from omnicx.kernel.i18n import translations
 
 NOTIFY_READY_JOB = "commerce.notify_ready"
@@ -32,15 +34,22 @@ def register_ready_listener(name: str, listener: ReadyListener) -> None:
 
 
 def notify_ready(
-    session: Session, *, workspace_id: uuid.UUID, order_id: uuid.UUID, base_url: str = ""
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    order_id: uuid.UUID,
+    base_url: str = "",
+    now: datetime | None = None,
 ) -> bool:
     """Tell the customer their order is ready for pickup, once; returns False if it was already done.
 
     The notice (pickup code, store, the order page: absolute when `base_url` is set) goes through the inbox on
     the customer's preferred channel; the commerce row records where it went, or that no channel was
     available. Runs inside the job's transaction (no commit): a rolled-back run leaves nothing behind, so
-    its replay sends the one notice.
+    its replay sends the one notice. `now`: when it is sent (a history replayed at its own times, as the demo's
+    seeding does; its queued job then finds it sent).
     """
+    now = now or utcnow()
     order = load_order(session, workspace_id, order_id)
     exists = session.scalar(
         select(Notification.id).where(
@@ -54,7 +63,7 @@ def notify_ready(
     path = f"/o/{order.token}"
     link = f"{base_url.rstrip('/')}{path}" if base_url else path
     detail: dict[str, object] = {"pickup_code": order.pickup_code, "location": store, "order_path": path}
-    detail.update(_send_ready_notice(session, order, store, link))
+    detail.update(_send_ready_notice(session, order, store, link, now))
     session.add(
         Notification(
             workspace_id=workspace_id,
@@ -62,6 +71,7 @@ def notify_ready(
             customer_id=order.customer_id,
             kind=NoticeKind.READY_FOR_PICKUP,
             detail=detail,
+            created_at=now,
         )
     )
     session.flush()
@@ -75,7 +85,9 @@ def notify_ready(
     return True
 
 
-def _send_ready_notice(session: Session, order: Order, store: str, link: str) -> dict[str, object]:
+def _send_ready_notice(
+    session: Session, order: Order, store: str, link: str, now: datetime
+) -> dict[str, object]:
     """Hand the notice to the inbox; what to remember about where it went (`channel` None: nowhere)."""
     if order.customer_id is None:
         return {"channel": None}
@@ -92,6 +104,7 @@ def _send_ready_notice(session: Session, order: Order, store: str, link: str) ->
         subject=subject,
         text=text,
         key=f"commerce:{NoticeKind.READY_FOR_PICKUP}:{order.id}",
+        now=now,
     )
     if result is None:
         return {"channel": None}

@@ -2,8 +2,11 @@
 agent and team over a date range, a daily trend, computed in the analytics engine; and the Overview's two live
 counts, read from the store of record (they must match the inbox's own filters to the second).
 
-Scope: conversations CREATED between `start` and `end` (inclusive dates in the workspace's time zone), minus
-those merged into another (their messages live on in the target). Times are wall-clock seconds, not business
+Scope: conversations CREATED between `start` and `end` (inclusive dates in the workspace's time zone) in which
+the customer wrote at least once, minus those merged into another (their messages live on in the target). A
+conversation the business opened that the customer never answered (a "ready for pickup" notice, an agent's
+unanswered message) asked nothing: it has no response or resolution time to count, and counting it as resolved at
+once drags every median towards zero. Times are wall-clock seconds, not business
 time: "how long did the customer wait" is what a report reader means. The first-response due time comes from
 the conversation's creation and its inbox's current SLA policy (`inbox.service.copy`: a policy edit re-copies
 what it grades), so a policy edited later re-grades the past; that keeps one definition for every row.
@@ -60,6 +63,7 @@ WITH facts AS (
         END AS on_time
     FROM conversations
     WHERE created_at >= $since AND created_at < $until AND merged_into_id IS NULL
+        AND id IN (SELECT conversation_id FROM messages WHERE kind = 'incoming')
 )
 SELECT
     grouping(channel), grouping(agent), grouping(team), grouping(day), channel, agent, team, day,
