@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from omnicx.kernel.i18n.formats import chart_locale
 from tests.e2e.conftest import ARTIFACTS, Demo
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +41,14 @@ def test_language_switch_translates_the_frame(browser: Browser, demo: Demo) -> N
     page.click("form[action='/settings/profile/language'] button")
     expect(page.locator("nav.sidebar")).to_contain_text("Paramètres")
     page.screenshot(path=str(ARTIFACTS / "profile-fr.png"), full_page=True)
+    # The charts' axes too: vega-embed draws with the page's d3 locales (built from Babel), not in English.
+    page.goto(f"{demo.url}/")
+    page.wait_for_selector("#chart-sessions[data-rendered=true] svg")
+    words = {w for t in page.locator("#chart-sessions svg text").all_text_contents() for w in t.split()}
+    french, english = chart_locale("fr")["time"], chart_locale("en")["time"]
+    assert words & {*french["shortMonths"], *french["shortDays"]}, words
+    assert not words & ({*english["shortMonths"], *english["shortDays"]} - {*french["shortMonths"]}), words
+    page.goto(f"{demo.url}/settings/profile")
     page.select_option("#language", "en")
     page.click("form[action='/settings/profile/language'] button")
     page.close()

@@ -24,7 +24,7 @@ from omnicx.commerce.schemas import CustomerRef, LineRequest, OrderCreate, Reser
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.schemas import InboxPublic, ReplyCreate
 from omnicx.kernel.access.permissions import PERMISSIONS, Action, Role
-from omnicx.kernel.i18n.formats import format_money
+from omnicx.kernel.i18n.formats import chart_locale, format_money
 from omnicx.kernel.runtime import Runtime
 from tests.commerce.conftest import Shop, make_shop
 from tests.conftest import World
@@ -417,3 +417,40 @@ def test_series_keep_their_colours_in_every_language(client: TestClient, world: 
         english["First touch"] == french["Premier contact"]
         and english["Last touch"] == french["Dernier contact"]
     )
+
+
+def test_chart_axes_write_days_and_months_in_the_reader_s_language(
+    client: TestClient, world: World, story: Shop
+) -> None:
+    """The exports draw with the d3 locales built from Babel (`chart_locale`), as the pages' charts do."""
+    labels: dict[str, set[str]] = {}
+    for language in ("en", "fr", "ca"):
+        svg = client.get(
+            "/api/v1/overview/charts/sessions.svg",
+            params=RANGE,
+            headers={**world.token(Role.VIEWER), "accept-language": language},
+        )
+        assert svg.status_code == 200, svg.text
+        labels[language] = set(re.findall(r">([^<>]+)</text>", svg.text))
+    for language in ("en", "fr", "ca"):
+        time = chart_locale(language)["time"]
+        names = {*time["shortDays"], *time["shortMonths"], *time["days"], *time["months"]}
+        shown = {word for label in labels[language] for word in label.split()}
+        assert shown & names, (language, labels[language])  # the axis names days or months...
+        others = {
+            n
+            for other in ("en", "fr", "ca")
+            if other != language
+            for n in chart_locale(other)["time"]["shortDays"]
+        } - names
+        assert not shown & others, (language, shown & others)  # ...in this language only
+
+
+def test_chart_locales_come_from_babel() -> None:
+    french, catalan = chart_locale("fr"), chart_locale("ca")
+    assert french["number"]["decimal"] == "," and french["time"]["shortMonths"][0] == "janv."
+    assert catalan["time"]["months"][0] == "gener"  # standing alone, not "de gener" as in a date
+    assert catalan["number"]["thousands"] == "." and chart_locale("en")["number"]["thousands"] == ","
+    assert french["time"]["days"][0] == "dimanche"  # d3 weeks start on Sunday
+    assert french["time"]["date"] == "%d/%m/%Y"
+    assert chart_locale("en")["time"]["time"].replace("\u202f", " ") == "%-I:%M:%S %p"

@@ -9,6 +9,9 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
+from omnicx.kernel.i18n import current_language
+from omnicx.kernel.i18n.formats import chart_locale
+
 #: Exported images have no page around them to size a "container" width: they get this one.
 EXPORT_WIDTH = 720
 
@@ -53,11 +56,17 @@ def _static(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "width": EXPORT_WIDTH}
 
 
+def _locale() -> dict[str, Any]:
+    """The request's language as the d3 locales vl-convert formats axes with (as the page's charts do)."""
+    locale = chart_locale(current_language())
+    return {"format_locale": locale["number"], "time_format_locale": locale["time"]}
+
+
 def chart_png(spec: dict[str, Any]) -> bytes:
-    png: bytes = vlc.vegalite_to_png(_static(spec), scale=2)
+    png: bytes = vlc.vegalite_to_png(_static(spec), scale=2, **_locale())
     return png
 
 
 def chart_svg(spec: dict[str, Any]) -> str:
-    svg: str = vlc.vegalite_to_svg(_static(spec))
+    svg: str = vlc.vegalite_to_svg(_static(spec), **_locale())
     return svg

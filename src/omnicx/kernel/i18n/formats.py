@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from babel import Locale
-from babel.dates import format_timedelta, get_time_format
+from babel.dates import format_timedelta, get_date_format, get_time_format
 from babel.numbers import format_currency, format_decimal, parse_pattern
 
 from omnicx.kernel.i18n import format_locale
@@ -85,3 +87,80 @@ def clock(language: str) -> dict[str, str]:
     cycles = {"h": "h12", "K": "h11", "k": "h24", "H": "h23"}
     letter = next((c for c in skeleton if c in cycles), "H")
     return {"hourCycle": cycles[letter], "hour": "2-digit" if letter * 2 in skeleton else "numeric"}
+
+
+#: CLDR date-pattern letters and the d3-time-format directive each becomes (longest first: "yyyy" before "y").
+_D3_DIRECTIVES = (
+    ("yyyy", "%Y"),
+    ("yy", "%y"),
+    ("y", "%Y"),
+    ("MMMM", "%B"),
+    ("MMM", "%b"),
+    ("MM", "%m"),
+    ("M", "%-m"),
+    ("dd", "%d"),
+    ("d", "%-d"),
+    ("EEEE", "%A"),
+    ("HH", "%H"),
+    ("H", "%-H"),
+    ("hh", "%I"),
+    ("h", "%-I"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+    ("a", "%p"),
+)
+
+
+def _d3_pattern(pattern: str) -> str:
+    """A CLDR date or time pattern ("dd/MM/y", "HH:mm:ss") as a d3-time-format specifier ("%d/%m/%Y");
+    quoted literals ('de') are kept as text."""
+    out: list[str] = []
+    for index, part in enumerate(pattern.split("'")):
+        if index % 2:  # inside quotes: literal text ('' is a quote)
+            out.append(part.replace("%", "%%") or "'")
+            continue
+        position = 0
+        while position < len(part):
+            for letters, directive in _D3_DIRECTIVES:
+                if part.startswith(letters, position):
+                    out.append(directive)
+                    position += len(letters)
+                    break
+            else:
+                out.append(part[position].replace("%", "%%"))
+                position += 1
+    return "".join(out)
+
+
+@cache
+def chart_locale(language: str) -> dict[str, dict[str, Any]]:
+    """How the language writes numbers and dates, as the d3 locales Vega draws charts with: `number` for
+    d3-format (decimal point, thousands separator, grouping) and `time` for d3-time-format (month and day names,
+    date and time patterns), both from Babel's CLDR data like every other figure on the page. Pages hand them to
+    vega-embed and exports to vl-convert, so a French chart's axis reads "janv." and "1 234,5" as its page does."""
+    locale = format_locale(language)
+    symbols = locale.number_symbols.get("latn", locale.number_symbols)
+    months = locale.months["stand-alone"]  # an axis names a month alone ("gener"), not in a date ("de gener")
+    days = locale.days["stand-alone"]
+    periods = locale.day_periods["format"]["abbreviated"]
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]  # Babel counts from Monday, d3 from Sunday
+    date = _d3_pattern(get_date_format("short", locale=locale).pattern)
+    time = _d3_pattern(get_time_format("medium", locale=locale).pattern)
+    return {
+        "number": {
+            "decimal": symbols["decimal"],
+            "thousands": symbols["group"],
+            "grouping": [3],
+            "currency": ["", ""],
+        },
+        "time": {
+            "dateTime": f"{date} {time}",
+            "date": date,
+            "time": time,
+            "periods": [periods.get("am", "AM"), periods.get("pm", "PM")],
+            "days": [days["wide"][i] for i in sunday_first],
+            "shortDays": [days["abbreviated"][i] for i in sunday_first],
+            "months": [months["wide"][i] for i in range(1, 13)],
+            "shortMonths": [months["abbreviated"][i] for i in range(1, 13)],
+        },
+    }

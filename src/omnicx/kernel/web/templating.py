@@ -6,6 +6,7 @@ handlers stay as thin as API routes.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -35,6 +36,7 @@ from omnicx.kernel.i18n import (
 )
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.i18n.formats import (
+    chart_locale,
     clock,
     format_ago,
     format_count,
@@ -154,6 +156,7 @@ def environment() -> Environment:
     env.globals["role_label"] = role_label
     env.globals["status_label"] = status_label
     env.globals["clock"] = lambda: clock(current_language())
+    env.globals["chart_locale"] = lambda: json.dumps(chart_locale(current_language()), ensure_ascii=False)
     return env
 
 

@@ -126,16 +126,24 @@
     });
   }
 
+  // How the page's language writes numbers and dates, as d3 locales (the server builds them from Babel's data:
+  // kernel/i18n/formats.py `chart_locale`), so axes read "janv." and "1 234,5" on a French page.
+  function chartLocale() {
+    try { return JSON.parse(document.body.getAttribute("data-chart-locale") || "{}"); } catch (e) { return {}; }
+  }
+
   // Charts: elements carrying a Vega-Lite spec are drawn with vega-embed (the bundle ./setup builds into
   // /static/vendor/charts.js). Expressions are interpreted, never compiled with eval: the CSP forbids it.
   function charts(root) {
+    var locale = chartLocale();
     root.querySelectorAll("[data-vega-spec]").forEach(function (el) {
       if (!window.vegaEmbed) return;
       var spec;
       try { spec = JSON.parse(el.getAttribute("data-vega-spec")); } catch (e) { return; }
       var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
       var options = { actions: false, renderer: "svg", theme: dark ? "dark" : undefined,
-                      ast: true, expr: window.vegaExpressionInterpreter };
+                      ast: true, expr: window.vegaExpressionInterpreter,
+                      formatLocale: locale.number, timeFormatLocale: locale.time };
       window.vegaEmbed(el, spec, options)
         .then(function () { el.setAttribute("data-rendered", "true"); })
         .catch(function (error) { el.textContent = String(error); });
