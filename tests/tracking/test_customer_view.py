@@ -3,13 +3,16 @@ first-touch channel filter of the customer list."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
 from omnicx.customers import service as customers_service
+from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import World
+from tests.helpers import sign_in
 from tests.tracking.conftest import KeyedSource
 from tests.tracking.test_processing import customer_of, drain, send
 
@@ -87,3 +90,13 @@ def test_timeline_facts_and_channel_filter(
     assert view.last_contact is not None and view.last_contact.title == "Visit via Direct"
     assert [c.id for c in paid_social.items] == [customer_id]
     assert direct.items == []
+
+    # The profile page names each device once, its kind in the reader's language.
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    page = client.get(f"/customers/{customer_id}", headers={"accept-language": "fr"}).text
+    devices = [
+        re.sub(r"\s+", " ", item.split(">", 1)[1].split("<span", 1)[0]).strip(" ·")
+        for item in page.split("<li data-device")[1:]
+    ]
+    assert sorted(devices) == ["Chrome · Mac OS · Ordinateur", "Safari · iOS · Mobile"]

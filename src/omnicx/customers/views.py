@@ -32,6 +32,14 @@ router = APIRouter(include_in_schema=False)
 NAV = [NavItem("customers", N_("Customers"), "/customers", Action.CUSTOMERS_READ, 10)]
 # The channels whose recipients opt out by keyword (STOP), per phone number: what the page records for them.
 CONSENT_CHANNELS = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
+#: A device's kind as the profile's Devices card names it (the values of `tracking.context.device_category`).
+DEVICE_KINDS = {
+    "desktop": N_("Desktop"),
+    "mobile": N_("Mobile"),
+    "tablet": N_("Tablet"),
+    "bot": N_("Bot"),
+    "other": N_("Other device"),
+}
 
 Reader = Annotated[Principal, require(Action.CUSTOMERS_READ)]
 Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
@@ -132,6 +140,7 @@ def _detail_page(
         ),
         "consent_channels": list(CONSENT_CHANNELS.items()),
         "consent_names": CONSENT_CHANNELS,
+        "device_kinds": DEVICE_KINDS,
         "error": error,
         "suppressed": suppressed,
     }
