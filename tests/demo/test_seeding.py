@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from omnicx.app import demo as demo_command
 from omnicx.app.demo import World as DemoWorld
 from omnicx.app.demo import _seed_world
+from omnicx.demo.enums import SeedingPhase
 from omnicx.demo.providers import RunningProviders
-from omnicx.demo.schemas import SeedingPhase
 from omnicx.demo.seeding import BOARD, Cancelled, SeedingBoard, mark_seeded, mark_started, unfinished
 from omnicx.demo.service import seed_demo
 from omnicx.demo.sizes import SizeName

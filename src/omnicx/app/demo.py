@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from omnicx.demo.service import DemoCredential
 
 from omnicx.app.wiring import wire
+from omnicx.demo.enums import SeedingPhase
 from omnicx.demo.providers import DEFAULT_PORT, RunningProviders, start_providers
-from omnicx.demo.schemas import SeedingPhase
 from omnicx.demo.seeding import BOARD, PHASE_LABELS, Cancelled, mark_seeded, mark_started, unfinished
 from omnicx.demo.sizes import SIZES, SizeName
 from omnicx.inbox.enums import MessagingChannel

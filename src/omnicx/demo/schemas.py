@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-
-class SeedingPhase(StrEnum):
-    """The seeding's phases, in their order."""
-
-    IMPORT = "import"
-    PROCESS = "process"
-    ORDERS = "orders"
-    CONVERSATIONS = "conversations"
+from omnicx.demo.enums import SeedingPhase
 
 
 class SeedingStatus(BaseModel):

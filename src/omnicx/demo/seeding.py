@@ -19,7 +19,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from omnicx.demo.schemas import SeedingPhase, SeedingStatus
+from omnicx.demo.enums import SeedingPhase
+from omnicx.demo.schemas import SeedingStatus
 from omnicx.kernel.i18n import lazy as N_
 
 WORLD_FILE = "demo-world.json"  # in the data directory, next to the sign-ins
