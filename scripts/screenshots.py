@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urljoin
 
 import httpx
@@ -111,14 +112,26 @@ def running_demo() -> Iterator[tuple[str, dict[str, tuple[str, str]]]]:
                 credentials[match.group(1)] = (match.group(2), match.group(3))
             if len(credentials) == 6:
                 break
-        threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
+        seeded = (
+            threading.Event()
+        )  # the demo serves first and seeds its world behind: wait for the whole world
+        threading.Thread(target=_read_until_seeded, args=(process.stdout, seeded), daemon=True).start()
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url)
+            if not seeded.wait(timeout=600):
+                raise SystemExit("omnicx demo did not finish seeding its world")
             yield url, credentials
         finally:
             process.terminate()
             process.wait(timeout=15)
+
+
+def _read_until_seeded(stream: IO[str], seeded: threading.Event) -> None:
+    """Keep reading what the demo prints (a full pipe would block it); `seeded` once its world is whole."""
+    for line in stream:
+        if line.strip() == "seeded":
+            seeded.set()
 
 
 def _wait_ready(url: str) -> None:

@@ -209,7 +209,7 @@ def profile_facts(
             seen[key] = row.timestamp
     devices = [
         DeviceFact(
-            label=" · ".join(part for part in (browser, os_name, category) if part),
+            label=" · ".join(part for part in (browser, os_name) if part) or category,  # the kind apart
             type=category,
             os=os_name,
             browser=browser,
