@@ -272,9 +272,8 @@ class _Beside:
     world, subscribing the demo's browsers, then the live simulation.
 
     While a world is seeded, its own second process resolves the imported events, as when seeding without a
-    server: the server's job worker would take the same jobs in the importer's process, share its interpreter
-    and meet the other writers in SQLite's busy handler (a medium world took 229 s instead of 123 s). It starts
-    once the world is whole."""
+    server; the server's job worker would otherwise take the same jobs in the importer's process and share its
+    interpreter. The worker starts once the seeding has ended (whole or failed)."""
 
     def __init__(
         self,
@@ -319,28 +318,37 @@ class _Beside:
         from omnicx.kernel.jobs.worker import start_worker_thread
 
         self._wait_for_server()
-        if self.world is not None:
-            try:
-                _seed_world(self.runtime, self.world)
-                _subscribe_browsers(self.runtime, self.workspace_id, self.providers)
-            except Cancelled:
+        if self.world is None:
+            seeded = True
+        else:
+            seeded = self._seed(self.world)
+            if self.stopping.is_set():
                 return
-            except Exception as error:  # the server stays up; the page and the console say what failed
-                log.exception("seeding the demo world failed")
-                BOARD.finish(failed=str(error) or type(error).__name__)
-                return
-            if not self.stopping.is_set():
-                # What the seeding queued for later (SLA checks, pickup notices) and what people do from now on.
-                self.worker = start_worker_thread(self.runtime)
-        if self.live and not self.stopping.is_set():
+            # What the seeding queued for later (SLA checks, deliveries) and what people do from now on.
+            self.worker = start_worker_thread(self.runtime)
+        if seeded and self.live and not self.stopping.is_set():
             running = start_live(
                 self.runtime, self.workspace_id, providers=self.providers, server=self.server
             )
             self.stop_live = running.stop
 
+    def _seed(self, world: World) -> bool:
+        """Seed `world` and subscribe the demo's browsers; False when it was cancelled or failed (the server stays
+        up; the pages and the console say what failed)."""
+        try:
+            _seed_world(self.runtime, world)
+            _subscribe_browsers(self.runtime, self.workspace_id, self.providers)
+        except Cancelled:
+            return False
+        except Exception as error:
+            log.exception("seeding the demo world failed")
+            BOARD.finish(failed=str(error) or type(error).__name__)
+            return False
+        return True
+
     def _wait_for_server(self) -> None:
         """Let the server come up first: the seeding's work would otherwise share the interpreter with the
-        server's start and delay the first answer by seconds."""
+        server's start."""
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not self.stopping.is_set() and time.monotonic() < deadline:
             try:
