@@ -386,6 +386,31 @@ def test_gdpr_erasure_deletes_events_sessions_and_touchpoints(
         )
 
 
+def test_a_merge_made_elsewhere_moves_its_events_when_the_survivor_is_next_seen(
+    client: TestClient, source: KeyedSource, runtime: Runtime, world: World
+) -> None:
+    # Two anonymous devices, two customers; an agent merges them by hand (no event says they are one).
+    send(client, source, page_at(0, anonymous_id="device-1"))
+    send(client, source, page_at(5, anonymous_id="device-2"), page_at(7, anonymous_id="device-2"))
+    drain(runtime)
+    first, second = customer_of(runtime, "device-1"), customer_of(runtime, "device-2")
+    with runtime.sessions() as session:
+        identity_service.merge_customers(
+            session, principal=world.members[Role.OWNER].principal, source_id=second, target_id=first
+        )
+        session.commit()
+
+    # The survivor's own device comes back: the merged customer's events, visits and touchpoints join it,
+    # although this job names none of the merged customer's identifiers.
+    send(client, source, page_at(9, anonymous_id="device-1"))
+    drain(runtime)
+    with runtime.sessions() as session:
+        for model in (Event, TrackingSession, Touchpoint):
+            assert set(session.scalars(select(model.customer_id))) == {first}, model.__name__
+    [visit] = sessions_of(runtime, world.workspace.id, first)
+    assert (visit.page_views, visit.event_count, visit.duration_seconds) == (4, 4, 9 * 60)
+
+
 def test_a_merge_moves_the_absorbed_customers_events_and_rebuilds_visits(
     client: TestClient, source: KeyedSource, runtime: Runtime, world: World
 ) -> None:

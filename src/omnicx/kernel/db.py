@@ -22,17 +22,21 @@ import uuid_utils.compat as uuid_utils
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
     MetaData,
     Select,
+    String,
     Table,
     Uuid,
+    any_,
     bindparam,
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -469,3 +473,22 @@ def staged_ids(session: Session, ids: Collection[uuid.UUID]) -> Select[tuple[uui
     for start in range(0, len(rows), STAGE_CHUNK):
         connection.execute(insert(_STAGED), rows[start : start + STAGE_CHUNK])
     return select(_STAGED.c.id)
+
+
+def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values` for the long lists of hot paths (a processing job's thousand events or customers),
+    with the values in one bound parameter: an expanding `IN` renders and converts a parameter per value,
+    which cost more than the index lookups it asked for.
+
+    SQLite reads the values from a JSON array through `json_each` (ids as the 32 hex digits it stores), and
+    still probes the column's index once per value; PostgreSQL takes an array (`= ANY(:values)`), which also
+    binds and plans in a fraction of the time of a long list. Values are ids (`uuid.UUID`) or text.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        element = Uuid() if isinstance(column.type, Uuid) else String()
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(element)))  # type: ignore[no-any-return]
+    listed = [v.hex if type(v) is uuid.UUID else v for v in values]
+    each = func.json_each(bindparam(None, orjson.dumps(listed).decode(), type_=String())).table_valued(
+        "value"
+    )
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ never commits: the caller commits it with its own write. Privacy actions (`suppr
 from omnicx.identity.service.consent import customer_consents, opted_out, record_consent
 from omnicx.identity.service.copy import customer_map_owners, customer_map_rows
 from omnicx.identity.service.customers import (
+    absorbed_into,
     any_suppressed,
     current_customer_id,
     current_customer_ids,
@@ -50,6 +51,7 @@ __all__ = [
     "ERASE_JOB",
     "Eraser",
     "Exporter",
+    "absorbed_into",
     "alias",
     "any_suppressed",
     "current_customer_id",

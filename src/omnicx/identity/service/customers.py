@@ -26,7 +26,7 @@ from omnicx.identity.service.facts import lookup, suppressed_keys
 from omnicx.identity.service.graph import prepare
 from omnicx.identity.service.writes import merge_pair
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.db import staged_ids
+from omnicx.kernel.db import among, staged_ids
 from omnicx.kernel.web.schemas import Page
 
 MAX_HOPS = 32
@@ -72,6 +72,31 @@ def current_customer_ids(
                 next_frontier[original] = target
         frontier = next_frontier
     return result
+
+
+def absorbed_into(
+    session: Session, *, workspace_id: uuid.UUID, survivors: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Merged id -> survivor for every customer merged into one of `survivors`.
+
+    A merged customer's pointer names its survivor directly (every later merge re-points it), so one indexed
+    probe per survivor answers; most find nothing. Domains that keep rows under the customer id they resolved to
+    (tracking's events) ask this to move what merges left behind.
+    """
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    wanted = list(survivors)
+    for start in range(0, len(wanted), ABSORBED_CHUNK):
+        rows = session.connection().execute(
+            select(Customer.id, Customer.merged_into_id).where(
+                among(session, Customer.merged_into_id, wanted[start : start + ABSORBED_CHUNK]),
+                Customer.workspace_id == workspace_id,
+            )
+        )
+        found.update({row.id: row.merged_into_id for row in rows})
+    return found
+
+
+ABSORBED_CHUNK = 5000
 
 
 def current_customer_id(session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> uuid.UUID:

@@ -23,7 +23,7 @@ from sqlalchemy import Table, delete, select, text
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
-from omnicx.kernel.db import insert_rows, new_id, update_rows, utcnow
+from omnicx.kernel.db import among, insert_rows, new_id, update_rows, utcnow
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
 from omnicx.tracking.context import campaign_key
@@ -91,7 +91,7 @@ def _windows(session: Session, workspace_id: uuid.UUID, since: Mapping[uuid.UUID
             select(*SESSION_SUMMARY)
             .where(
                 TrackingSession.workspace_id == workspace_id,
-                TrackingSession.customer_id.in_(list(since)),
+                among(session, TrackingSession.customer_id, since),
                 TrackingSession.ended_at >= floor,
             )
             .order_by(TrackingSession.started_at)
@@ -243,7 +243,7 @@ def _rows_from(
             select(Event.id, Event.customer_id, Event.timestamp)
             .where(
                 Event.workspace_id == workspace_id,
-                Event.customer_id.in_(list(bounds)),
+                among(session, Event.customer_id, bounds),
                 Event.timestamp >= min(bounds.values()),
             )
             .order_by(Event.timestamp, Event.id)
@@ -261,7 +261,7 @@ def _payloads(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
     payloads: dict[uuid.UUID, dict[str, Any]] = {}
     for start in range(0, len(event_ids), PAYLOAD_CHUNK):
         chunk = event_ids[start : start + PAYLOAD_CHUNK]
-        query = select(Event.id, Event.payload).where(Event.id.in_(chunk))
+        query = select(Event.id, Event.payload).where(among(session, Event.id, chunk))
         payloads.update({row.id: row.payload for row in session.connection().execute(query)})
     return payloads
 
@@ -418,9 +418,9 @@ def _drop(session: Session, stale: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     if not stale:
         return []
     connection = session.connection()
-    dropped = delete(Touchpoint).where(Touchpoint.session_id.in_(stale)).returning(Touchpoint.id)
+    dropped = delete(Touchpoint).where(among(session, Touchpoint.session_id, stale)).returning(Touchpoint.id)
     touches = list(connection.scalars(dropped))
-    connection.execute(delete(TrackingSession).where(TrackingSession.id.in_(stale)))
+    connection.execute(delete(TrackingSession).where(among(session, TrackingSession.id, stale)))
     return touches
 
 
