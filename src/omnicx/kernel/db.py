@@ -418,11 +418,11 @@ def _sqlite_converter(column_type: Any) -> ColumnConverter:
     if isinstance(column_type, Uuid):
         return lambda values: [v.hex if type(v) is uuid.UUID else sqlite_value(v) for v in values]
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_times
+        return sqlite_times
     return lambda values: [v if type(v) in _AS_IS else sqlite_value(v) for v in values]
 
 
-def _sqlite_times(values: list[Any]) -> list[Any]:
+def sqlite_times(values: list[Any]) -> list[Any]:
     """Times as SQLite stores them; a value repeated from the row before (a batch's receipt time) is formatted
     once."""
     out: list[Any] = []

@@ -23,7 +23,7 @@ from omnicx.identity.models import Customer, CustomerIdentifier, Merge
 from omnicx.identity.schemas import Identifier, IdentifierKind, MergeStatus
 from omnicx.identity.service.facts import kind_counts, load_customers
 from omnicx.identity.service.profile import apply_traits, fill_from_identifiers, merge_profile
-from omnicx.kernel.db import insert_rows, new_id, sqlite_value, utcnow
+from omnicx.kernel.db import insert_rows, new_id, sqlite_times, utcnow
 from omnicx.kernel.jobs.feed import record_changes
 
 log = logging.getLogger("omnicx.identity")
@@ -288,8 +288,11 @@ def record_seen(session: Session, touched: Mapping[uuid.UUID, tuple[datetime, da
         return
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        seen = [(sqlite_value(f), sqlite_value(la), cid.hex) for cid, (f, la) in touched.items()]
-        connection.exec_driver_sql(_SQLITE_SEEN, seen)
+        firsts, lasts = zip(*touched.values(), strict=True)
+        seen = zip(
+            sqlite_times(list(firsts)), sqlite_times(list(lasts)), [c.hex for c in touched], strict=True
+        )
+        connection.exec_driver_sql(_SQLITE_SEEN, list(seen))
     else:
         seen_at = [{"cid": cid, "first": f, "last": la} for cid, (f, la) in touched.items()]
         connection.execute(_seen_statement(), seen_at)

@@ -207,7 +207,7 @@ def _hits(session: Session, workspace_id: uuid.UUID, window: _Window, known: Kno
     payloads = _payloads(session, needed)
 
     def hit(row: Any) -> Hit:
-        return known.by_event.get(row.id) or Hit.from_message(str(row.id), row.timestamp, payloads[row.id])
+        return known.by_event.get(row.id) or Hit.from_message(row.id.hex, row.timestamp, payloads[row.id])
 
     for customer_id, first in firsts.items():
         stored = opens[customer_id]
