@@ -165,8 +165,7 @@ def open_new(
         waiting_since=now,
     )
     if fresh_contact:
-        session.add(conversation)
-        session.flush()
+        session.add(conversation)  # inserted at the next flush, with what the message sets on it
         return _opened(session, inbox, contact, conversation)
     try:
         with session.begin_nested():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from omnicx.identity import service as identity_service
@@ -21,6 +21,7 @@ from omnicx.inbox.models import Contact, Conversation, Inbox
 from omnicx.inbox.schemas import InboundMessage
 from omnicx.inbox.service.claims import Proof
 from omnicx.inbox.service.placement import active_conversation
+from omnicx.kernel.db import new_id
 
 # Built once: building a statement and its cache key costs more than running it.
 _CONTACT = select(Contact).where(
@@ -74,26 +75,40 @@ def contact_for(
     contact = session.scalar(_CONTACT, key)
     created = False
     if contact is None:
-        try:
-            with session.begin_nested():
-                contact = Contact(
-                    workspace_id=inbox.workspace_id,
-                    inbox_id=inbox.id,
-                    source_id=source_id,
-                    claimed=proof.claimed_source,
-                    name=message.name[:200],
-                    email=proof.email if proof.verified else message.email,
-                    verified_at=now if proof.verified else None,
-                )
-                session.add(contact)
-                session.flush()
-            created = True
-        except IntegrityError:
-            contact = session.scalar(_CONTACT, key)
-            if contact is None:
-                raise
+        contact = _insert_contact(session, inbox, source_id, message, proof, now)
+        created = contact is not None
+    if contact is None:  # a concurrent message of theirs created it first
+        contact = session.scalar(_CONTACT, key)
+        if contact is None:
+            raise UnroutableMessage("the sender's contact could be neither created nor found")
     _refresh_contact(session, inbox, contact, message, proof, now)
     return contact, created
+
+
+def _insert_contact(
+    session: Session, inbox: Inbox, source_id: str, message: InboundMessage, proof: Proof, now: datetime
+) -> Contact | None:
+    """A new contact, or None when the same sender's contact was created meanwhile (`ON CONFLICT DO NOTHING`).
+
+    One statement: a savepoint around an ordinary insert cost two more round trips for every new sender,
+    and new conversations arriving together made the chat's slowest answers."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Contact)
+        .values(
+            id=new_id(),
+            workspace_id=inbox.workspace_id,
+            inbox_id=inbox.id,
+            source_id=source_id,
+            claimed=proof.claimed_source,
+            name=message.name[:200],
+            email=proof.email if proof.verified else message.email,
+            verified_at=now if proof.verified else None,
+        )
+        .on_conflict_do_nothing()
+        .returning(Contact)
+    )
+    return session.scalars(statement).first()
 
 
 def _refresh_contact(

@@ -17,7 +17,7 @@ from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxT
 from omnicx.inbox.models import Conversation, Inbox, SlaPolicy
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
-from omnicx.kernel.db import utcnow
+from omnicx.kernel.db import transaction_memo, utcnow
 from omnicx.kernel.jobs import service as jobs_service
 from omnicx.kernel.jobs.service import Keyed
 
@@ -30,13 +30,28 @@ def _policy_for(session: Session, inbox: Inbox) -> SlaPolicy | None:
     return None
 
 
+_TIMEZONES_KEY = "omnicx.inbox.sla_timezones"
+
+
+def _timezone(session: Session, workspace_id: uuid.UUID) -> str:
+    """The workspace's time zone, read once per transaction: a group commit refreshes the clocks of many
+    conversations in one. Read without flushing: a new conversation is then inserted once, due times included,
+    instead of inserted here and updated after."""
+    timezones = transaction_memo(session, _TIMEZONES_KEY)
+    if workspace_id not in timezones:
+        with session.no_autoflush:  # nothing pending changes a workspace's time zone
+            timezones[workspace_id] = auth_service.get_workspace(session, workspace_id=workspace_id).timezone
+    found: str = timezones[workspace_id]
+    return found
+
+
 def refresh_sla(session: Session, conversation: Conversation, inbox: Inbox) -> None:
     """Recompute the conversation's due times and schedule one warning and one breach check per due time."""
     policy = _policy_for(session, inbox)
-    workspace = auth_service.get_workspace(session, workspace_id=conversation.workspace_id)
+    timezone = _timezone(session, conversation.workspace_id)
     if policy is None:
         targets = sla.Targets()
-        hours = sla.BusinessHours(timezone=workspace.timezone)
+        hours = sla.BusinessHours(timezone=timezone)
     else:
         targets = sla.Targets(
             first_response=policy.first_response_minutes,
@@ -44,7 +59,7 @@ def refresh_sla(session: Session, conversation: Conversation, inbox: Inbox) -> N
             resolution=policy.resolution_minutes,
         )
         hours = sla.BusinessHours.from_config(
-            workspace.timezone, policy.business_hours or {}, (policy.holidays or {}).get("dates", [])
+            timezone, policy.business_hours or {}, (policy.holidays or {}).get("dates", [])
         )
     due = sla.due_times(
         created_at=conversation.created_at,
