@@ -15,8 +15,9 @@ costs no statement: the inbox row read for routing carries its sealed secret.
 Both are safe under concurrency and retries: the message's provider id is unique per inbox (a duplicate stores
 nothing: its insert fails and its work is rolled back), a contact is unique per inbox and sender, and a contact
 holds at most one active conversation (`open_contact_id` is unique), so two messages of a new sender arriving at
-once create one contact and one conversation. A losing concurrent insert is undone in its savepoint and the
-winner's row used.
+once create one contact and one conversation. The contact's insert skips a conflict (`ON CONFLICT DO NOTHING`)
+and the loser reads the winner's row; a losing conversation insert is undone in its savepoint and the winner's
+conversation joined.
 """
 
 from __future__ import annotations
