@@ -10,13 +10,13 @@ import hashlib
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.db import utcnow
+from omnicx.kernel.db import transaction_memo, utcnow
 from omnicx.tracking.errors import DuplicateSource, InvalidWriteKey, SourceNotFound, SourceRevoked
 from omnicx.tracking.models import Source, SourceKind
 from omnicx.tracking.schemas import AuthenticatedSource, SourceCreate, SourcePublic, SourceWithKey
@@ -134,19 +134,25 @@ def revoke_source(
     return SourcePublic.model_validate(source)
 
 
+# Built once, as the other statements of the collection path: building a statement and its cache key cost more
+# than running it.
+_BY_KEY_HASH = select(Source.id, Source.workspace_id, Source.name, Source.revoked_at).where(
+    Source.write_key_hash == bindparam("key_hash")
+)
+_SOURCES_KEY = "omnicx.tracking.sources"
+
+
 def authenticate_write_key(session: Session, *, write_key: str | None) -> AuthenticatedSource:
-    """The live source a write key belongs to, or InvalidWriteKey (unknown, revoked or missing)."""
+    """The live source a write key belongs to, or InvalidWriteKey (unknown, revoked or missing).
+
+    Looked up once per transaction and key: a group commit stores many requests of the same site in one."""
     if not write_key:
         raise InvalidWriteKey("a write key is required (HTTP Basic user name, or writeKey in the body)")
-    row = (
-        session.connection()
-        .execute(
-            select(Source.id, Source.workspace_id, Source.name, Source.revoked_at).where(
-                Source.write_key_hash == hash_write_key(write_key)
-            )
-        )
-        .first()
-    )
+    known = transaction_memo(session, _SOURCES_KEY)
+    key_hash = hash_write_key(write_key)
+    if key_hash not in known:
+        known[key_hash] = session.connection().execute(_BY_KEY_HASH, {"key_hash": key_hash}).first()
+    row = known[key_hash]
     if row is None or row.revoked_at is not None:
         raise InvalidWriteKey("the write key is unknown or revoked")
     return AuthenticatedSource(id=row.id, workspace_id=row.workspace_id, name=row.name)
