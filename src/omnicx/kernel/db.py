@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextClause,
     Uuid,
     any_,
     bindparam,
@@ -39,9 +40,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    update,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -333,20 +334,19 @@ def insert_rows(
 
     On SQLite the values are converted here, by one converter per column chosen from its type
     (`_sqlite_converter`), and handed straight to the driver: on the ingest and event processing paths
-    SQLAlchemy's per-parameter processing cost more than SQLite's own inserts. PostgreSQL takes SQLAlchemy's
-    ordinary bulk insert. Tables with enum columns must use the ordinary insert.
+    SQLAlchemy's per-parameter processing cost more than SQLite's own inserts. On PostgreSQL the rows travel as
+    one JSON document (orjson) that `jsonb_to_recordset` unpacks into the columns' types: one constant statement
+    and one parameter, where an executemany bound every value of every row (`_postgres_insert`). Tables with
+    enum columns must use the ordinary insert.
     """
     if not rows:
         return 0
     names = _known_columns(table, tuple(rows[0]))
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        if not skip_conflicts:
-            connection.execute(insert(table), list(rows))
-            return len(rows)
-        # The driver does not count an executemany's rows: the inserted rows' keys are returned and counted.
-        skipping = postgresql.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
-        return len(connection.execute(skipping, list(rows)).all())
+        inserting = _postgres_insert(table, names, skip_conflicts=skip_conflicts)
+        # RETURNING counts the rows inserted (a conflict skipped returns nothing).
+        return len(connection.execute(inserting, {"rows": _json_rows(table, rows, names)}).all())
     statement, converters = _sqlite_insert(table, names)
     if skip_conflicts:
         statement += " ON CONFLICT DO NOTHING"
@@ -355,8 +355,9 @@ def insert_rows(
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Update many rows by id (each mapping holds `id` and the same other columns), in one executemany: on SQLite
-    converted and handed to the driver as `insert_rows` does, on PostgreSQL through SQLAlchemy's executemany."""
+    """Update many rows by id (each mapping holds `id` and the same other columns): on SQLite in one executemany,
+    converted and handed to the driver as `insert_rows` does; on PostgreSQL in one statement reading the rows
+    from one JSON parameter, as `insert_rows` does. Each id appears once."""
     if not rows:
         return
     if "id" not in rows[0]:
@@ -364,18 +365,75 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     names = _known_columns(table, tuple(name for name in rows[0] if name != "id"))
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        by_id = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({name: bindparam(f"new_{name}") for name in names})
-        )
-        connection.execute(
-            by_id, [{"row_id": row["id"], **{f"new_{n}": row[n] for n in names}} for row in rows]
-        )
+        updating = _postgres_update(table, names)
+        connection.execute(updating, {"rows": _json_rows(table, rows, ("id", *names))})
         return
     statement, converters = _sqlite_update(table, names)
     key = _sqlite_converter(table.c.id.type)
     connection.exec_driver_sql(statement, _sqlite_parameters(rows, (*names, "id"), (*converters, key)))
+
+
+def _json_rows(table: Table, rows: Sequence[Mapping[str, Any]], names: tuple[str, ...]) -> str:
+    """`rows` (only `names`) as the JSON array PostgreSQL's `jsonb_to_recordset` reads: ids as text, times in
+    ISO 8601 with their offset (a naive time is refused, as every other write refuses it), JSON columns as
+    nested JSON."""
+    for name in names:
+        if isinstance(table.c[name].type, UTCDateTime):
+            for row in rows:
+                value = row[name]
+                if isinstance(value, datetime) and value.tzinfo is None:
+                    raise ValueError("naive datetimes are not stored; pass a timezone-aware value")
+    picked = [{name: row[name] for name in names} for row in rows]
+    try:
+        return orjson.dumps(picked, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # what orjson refuses (integers beyond 64 bits) the standard library writes
+        return json.dumps(picked, default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    """Ids, times and enums for the standard library's JSON, as orjson writes them."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]  # what names and types are spelled for
+
+
+@functools.cache
+def _postgres_record(table: Table, names: tuple[str, ...]) -> str:
+    """`jsonb_to_recordset(...) AS r(column type, ...)` for `names` of `table`, each in its column's type."""
+    quote = _POSTGRES.identifier_preparer.quote
+    columns = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=_POSTGRES)}" for name in names)
+    return f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({columns})"
+
+
+@functools.cache
+def _postgres_insert(table: Table, names: tuple[str, ...], *, skip_conflicts: bool) -> TextClause:
+    """The one-statement INSERT of `names` into `table` from a JSON array (see `insert_rows`)."""
+    quote = _POSTGRES.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    keys = ", ".join(quote(column.name) for column in table.primary_key.columns)
+    skip = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    # Only the model's own table and column names reach the text; the rows are one bound parameter.
+    return sql_text(
+        f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {_postgres_record(table, names)}"  # noqa: S608
+        f"{skip} RETURNING {keys}"
+    )
+
+
+@functools.cache
+def _postgres_update(table: Table, names: tuple[str, ...]) -> TextClause:
+    """The one-statement UPDATE by id of `names` in `table` from a JSON array (see `update_rows`)."""
+    quote = _POSTGRES.identifier_preparer.quote
+    name = quote(table.name)
+    assignments = ", ".join(f"{quote(column)} = r.{quote(column)}" for column in names)
+    record = _postgres_record(table, ("id", *names))
+    return sql_text(f"UPDATE {name} SET {assignments} FROM {record} WHERE {name}.id = r.id")  # noqa: S608
 
 
 def _sqlite_parameters(
