@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -32,8 +33,13 @@ class Identifier(BaseModel, frozen=True):
     value: str
 
 
-class ResolveItem(BaseModel, frozen=True):
-    """One resolution request of a batch (`identity.service.resolve_many`): the identifiers an event carried."""
+@dataclass(frozen=True, slots=True)
+class ResolveItem:
+    """One resolution request of a batch (`identity.service.resolve_many`): the identifiers an event carried.
+
+    A plain dataclass, not a model: event processing builds one per event from values already validated, and
+    validating each again (its traits copied key by key) cost a tenth of processing a visitor's identify calls.
+    """
 
     identifiers: tuple[Identifier, ...]
     traits: dict[str, Any] | None = None

@@ -11,13 +11,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Uuid,
     and_,
     cast,
     func,
     null,
-    or_,
     select,
     union_all,
 )
@@ -31,40 +29,42 @@ from omnicx.kernel.db import among
 LOOKUP_CHUNK = 2000
 
 
-def _matching(
-    session: Session, kind_column: Any, value_column: Any, keys: Sequence[Key]
-) -> ColumnElement[bool]:
-    """`(kind, value) IN keys`, written as one value test per kind: a single index range scan each, where a
+def _matching(session: Session, kind_column: Any, value_column: Any, keys: Sequence[Key]) -> list[Any]:
+    """`(kind, value) IN keys` as one test per kind, each a single index range scan: the caller unites one
+    select per test (`UNION ALL`). An OR of the tests made SQLite scan every identifier of the workspace, and a
     row-value IN list makes PostgreSQL plan one OR branch per key. Each kind's values travel as one parameter
     (`kernel.db.among`), which binds and plans in a fraction of the time of a long IN list."""
     by_kind: dict[IdentifierKind, list[str]] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, []).append(value)
-    return or_(
-        *(and_(kind_column == kind, among(session, value_column, values)) for kind, values in by_kind.items())
-    )
+    return [
+        and_(kind_column == kind, among(session, value_column, values)) for kind, values in by_kind.items()
+    ]
 
 
 def lookup(
     session: Session, *, workspace_id: uuid.UUID, keys: Iterable[Key]
 ) -> tuple[dict[Key, uuid.UUID], set[Key]]:
-    """Owners and suppressions of `keys`: one indexed query per chunk (identifiers UNION ALL suppressions)."""
+    """Owners and suppressions of `keys`: one query per chunk, uniting an indexed select per kind of identifier
+    and of suppression."""
     owners: dict[Key, uuid.UUID] = {}
     suppressed: set[Key] = set()
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         chunk = unique[start : start + LOOKUP_CHUNK]
-        known = select(
-            CustomerIdentifier.kind, CustomerIdentifier.value, CustomerIdentifier.customer_id
-        ).where(
-            CustomerIdentifier.workspace_id == workspace_id,
-            _matching(session, CustomerIdentifier.kind, CustomerIdentifier.value, chunk),
-        )
-        blocked = select(Suppression.kind, Suppression.value, cast(null(), Uuid)).where(
-            Suppression.workspace_id == workspace_id,
-            _matching(session, Suppression.kind, Suppression.value, chunk),
-        )
-        for kind, value, customer_id in session.execute(union_all(known, blocked)):
+        known = [
+            select(CustomerIdentifier.kind, CustomerIdentifier.value, CustomerIdentifier.customer_id).where(
+                CustomerIdentifier.workspace_id == workspace_id, test
+            )
+            for test in _matching(session, CustomerIdentifier.kind, CustomerIdentifier.value, chunk)
+        ]
+        blocked = [
+            select(Suppression.kind, Suppression.value, cast(null(), Uuid)).where(
+                Suppression.workspace_id == workspace_id, test
+            )
+            for test in _matching(session, Suppression.kind, Suppression.value, chunk)
+        ]
+        for kind, value, customer_id in session.execute(union_all(*known, *blocked)):
             key = (IdentifierKind(kind), value)
             if customer_id is None:
                 suppressed.add(key)
@@ -76,18 +76,19 @@ def lookup(
 
 
 def suppressed_keys(session: Session, *, workspace_id: uuid.UUID, keys: Iterable[Key]) -> set[Key]:
-    """Which of `keys` are suppressed: one indexed query per chunk on the suppression list alone."""
+    """Which of `keys` are suppressed: one query per chunk on the suppression list alone (a select per kind)."""
     suppressed: set[Key] = set()
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), LOOKUP_CHUNK):
         chunk = unique[start : start + LOOKUP_CHUNK]
-        rows = session.execute(
-            select(Suppression.kind, Suppression.value).where(
-                Suppression.workspace_id == workspace_id,
-                _matching(session, Suppression.kind, Suppression.value, chunk),
+        selects = [
+            select(Suppression.kind, Suppression.value).where(Suppression.workspace_id == workspace_id, test)
+            for test in _matching(session, Suppression.kind, Suppression.value, chunk)
+        ]
+        if selects:
+            suppressed.update(
+                (IdentifierKind(kind), value) for kind, value in session.execute(union_all(*selects))
             )
-        )
-        suppressed.update((IdentifierKind(kind), value) for kind, value in rows)
     return suppressed
 
 
