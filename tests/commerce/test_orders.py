@@ -159,7 +159,8 @@ def test_orders_appear_on_the_customer_timeline(db: Session, shop: Shop) -> None
     items = customers_service.timeline(db, workspace_id=shop.workspace_id, customer_id=order.customer_id)
     db.rollback()
     mine = [i for i in items if i.source == "commerce"]
-    assert [i.title for i in mine] == ["Order paid", "Order placed"]
+    assert [i.title for i in mine] == ["Order: Paid", "Order: Placed"]
+    assert {i.channel_label for i in mine} == {"Web"}
     assert mine[0].url == f"/commerce/orders/{order.id}"
 
 

@@ -100,3 +100,10 @@ def test_timeline_facts_and_channel_filter(
         for item in page.split("<li data-device")[1:]
     ]
     assert sorted(devices) == ["Chrome · Mac OS · Ordinateur", "Safari · iOS · Mobile"]
+
+    # The timeline speaks the reader's language too: its titles, a visit's details and each item's channel.
+    timeline = page.split('id="timeline"')[1]
+    assert "Visite via Paid Social" in timeline and "Visit via" not in timeline
+    assert "A vu /" in timeline and "Viewed" not in timeline
+    assert "pages vues" in timeline and "page views" not in timeline
+    assert re.search(r'data-channel="web">\s*Site web\s*<', timeline)

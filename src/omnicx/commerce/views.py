@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omnicx.commerce import service
 from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OfferKind, OrderStatus
+from omnicx.commerce.labels import FULFILMENT_NAMES, STATUS_NAMES
 from omnicx.commerce.money import exponent, format_money, to_decimal
 from omnicx.commerce.schemas import (
     SKU_PATTERN,
@@ -47,17 +48,6 @@ NAV = [NavItem("commerce", N_("Commerce"), "/commerce", Action.COMMERCE_READ, 40
 Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
 Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]
 
-STATUS_NAMES = {
-    OrderStatus.PLACED: N_("Placed"),
-    OrderStatus.PAID: N_("Paid"),
-    OrderStatus.ALLOCATED: N_("Allocated"),
-    OrderStatus.READY_FOR_PICKUP: N_("Ready for pickup"),
-    OrderStatus.PICKED_UP: N_("Picked up"),
-    OrderStatus.SHIPPED: N_("Shipped"),
-    OrderStatus.DELIVERED: N_("Delivered"),
-    OrderStatus.CANCELLED: N_("Cancelled"),
-    OrderStatus.RETURNED: N_("Returned"),
-}
 # What the button that moves an order to a status says.
 ACTION_NAMES = {
     OrderStatus.PLACED: N_("Place"),
@@ -72,7 +62,6 @@ ACTION_NAMES = {
 }
 NOTICE_NAMES = {NoticeKind.READY_FOR_PICKUP: N_("Ready for pickup notice")}
 CHANNEL_NAMES = inbox_service.CHANNEL_LABELS
-FULFILMENT_NAMES = {Fulfilment.SHIP: N_("Ship"), Fulfilment.PICKUP: N_("Pickup")}
 KIND_NAMES = {LocationKind.WAREHOUSE: N_("Warehouse"), LocationKind.STORE: N_("Store")}
 
 

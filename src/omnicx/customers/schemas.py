@@ -24,6 +24,9 @@ class TimelineItem(BaseModel):
     title: str
     detail: str = ""
     channel: str | None = None
+    channel_label: str | None = Field(
+        default=None, description="The channel as the page's language names it (`channel` when absent)."
+    )
     direction: Direction = "none"
     url: str | None = None
     source: str = Field(description="The provider that supplied the item (the domain's name).")

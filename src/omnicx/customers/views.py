@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.customers import service
+from omnicx.customers.labels import DEVICE_KINDS
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import ConsentChange, ErasureStatus, IdentifierKind
 from omnicx.kernel.access.permissions import Action, allows
@@ -32,15 +33,6 @@ router = APIRouter(include_in_schema=False)
 NAV = [NavItem("customers", N_("Customers"), "/customers", Action.CUSTOMERS_READ, 10)]
 # The channels whose recipients opt out by keyword (STOP), per phone number: what the page records for them.
 CONSENT_CHANNELS = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
-#: A device's kind as the profile's Devices card names it (the values of `tracking.context.device_category`).
-DEVICE_KINDS = {
-    "desktop": N_("Desktop"),
-    "mobile": N_("Mobile"),
-    "tablet": N_("Tablet"),
-    "bot": N_("Bot"),
-    "other": N_("Other device"),
-}
-
 Reader = Annotated[Principal, require(Action.CUSTOMERS_READ)]
 Manager = Annotated[Principal, require(Action.CUSTOMERS_MANAGE)]
 Privacy = Annotated[Principal, require(Action.PRIVACY_MANAGE)]

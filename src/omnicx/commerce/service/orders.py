@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from omnicx.commerce import transitions
 from omnicx.commerce.enums import Fulfilment, LineStock, LocationKind, OrderStatus, SalesChannel
 from omnicx.commerce.errors import OrderNotFound, OutOfStock
+from omnicx.commerce.labels import FULFILMENT_NAMES, SALES_CHANNEL_NAMES, STATUS_NAMES
 from omnicx.commerce.models import Location, Order, OrderEvent, OrderLine, Reservation
 from omnicx.commerce.money import format_money
 from omnicx.commerce.schemas import (
@@ -36,6 +37,7 @@ from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
+from omnicx.kernel.i18n import gettext
 from omnicx.tracking import service as tracking_service
 
 PICKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
@@ -321,7 +323,8 @@ def pickup_board(session: Session, *, workspace_id: uuid.UUID, location_id: uuid
 def order_timeline(
     session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], limit: int
 ) -> list[TimelineItem]:
-    """Customer 360 timeline provider: every status step of the customer's orders, newest first."""
+    """Customer 360 timeline provider: every status step of the customer's orders, newest first, in the
+    language of the request."""
     rows = session.execute(
         select(OrderEvent, Order)
         .join(Order, Order.id == OrderEvent.order_id)
@@ -333,9 +336,10 @@ def order_timeline(
         TimelineItem(
             at=event.at,
             kind="order",
-            title=f"Order {event.status.value.replace('_', ' ')}",
-            detail=f"{format_money(order.total_minor, order.currency)} · {order.fulfilment.value}",
+            title=gettext("Order: %(status)s") % {"status": gettext(STATUS_NAMES[event.status])},
+            detail=f"{format_money(order.total_minor, order.currency)} · {gettext(FULFILMENT_NAMES[order.fulfilment])}",
             channel=order.channel.value,
+            channel_label=gettext(SALES_CHANNEL_NAMES[order.channel]),
             direction="none",
             url=f"/commerce/orders/{order.id}",
             source="commerce",

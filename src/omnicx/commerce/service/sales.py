@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
-from omnicx.commerce.enums import Fulfilment, OrderStatus, SalesChannel
+from omnicx.commerce.enums import OrderStatus, SalesChannel
 from omnicx.commerce.errors import InvalidReportRange
+from omnicx.commerce.labels import FULFILMENT_NAMES, SALES_CHANNEL_NAMES
 from omnicx.commerce.models import Product, Variant
 from omnicx.commerce.schemas import SalesDay, SalesReport, SalesRow, TopProduct
 from omnicx.commerce.service.catalogue import list_locations
@@ -214,17 +215,10 @@ def _top_products(session: Session, workspace_id: uuid.UUID, params: dict[str, A
 
 def _labels(session: Session, workspace_id: uuid.UUID) -> dict[str, dict[str, str]]:
     """What each group is called: channels and fulfilments by their names, locations by the store of record's."""
-    channels = {
-        SalesChannel.WEB: gettext("Web"),
-        SalesChannel.APP: gettext("App"),
-        SalesChannel.STORE: gettext("Store"),
-        SalesChannel.MARKETPLACE: gettext("Marketplace"),
-    }
-    fulfilments = {Fulfilment.SHIP: gettext("Ship"), Fulfilment.PICKUP: gettext("Pickup")}
     locations = {str(loc.id): loc.name for loc in list_locations(session, workspace_id=workspace_id)}
     return {
-        "channel": {k.value: v for k, v in channels.items()},
-        "fulfilment": {k.value: v for k, v in fulfilments.items()},
+        "channel": {k.value: gettext(v) for k, v in SALES_CHANNEL_NAMES.items()},
+        "fulfilment": {k.value: gettext(v) for k, v in FULFILMENT_NAMES.items()},
         "location": locations,
     }
 

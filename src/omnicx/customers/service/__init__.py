@@ -1,5 +1,6 @@
 """Public face of the customers domain. Other domains import from here only (providers register here)."""
 
+from omnicx.customers.labels import DEVICE_KINDS
 from omnicx.customers.service.profiles import (
     get_customer_360,
     identifiers,
@@ -21,6 +22,7 @@ from omnicx.customers.service.registry import (
 )
 
 __all__ = [
+    "DEVICE_KINDS",
     "CustomerFilter",
     "ProfileFactsProvider",
     "TimelineProvider",

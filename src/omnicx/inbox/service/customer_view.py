@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from omnicx.customers.schemas import TimelineItem
 from omnicx.inbox.enums import MessageKind
+from omnicx.inbox.labels import CHANNEL_LABELS
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import ConversationSummary
 from omnicx.inbox.service import visibility
 from omnicx.inbox.service.contracts import summary
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.i18n import gettext
 
 
 def timeline_items(
@@ -43,9 +45,13 @@ def timeline_items(
             TimelineItem(
                 at=message.created_at,
                 kind="message",
-                title=(conversation.subject or ("Message received" if inbound else "Reply sent"))[:200],
+                title=(
+                    conversation.subject
+                    or (gettext("Message received") if inbound else gettext("Reply sent"))
+                )[:200],
                 detail=message.text[:200],
                 channel=inbox.channel.value,
+                channel_label=gettext(CHANNEL_LABELS[inbox.channel]),
                 direction="inbound" if inbound else "outbound",
                 url=f"/inbox/conversations/{conversation.id}",
                 source="inbox",

@@ -3,7 +3,8 @@ the first-touch channel filter of the customer list. Registered with customers i
 
 Direction follows who acted: a visit (session) and an action the customer took on a site or app (a track call
 from a web or app source) are inbound; page views, identify calls and server-side or imported events are
-facts.
+facts. Titles, details and channel names are in the request's language; what the site sent (event names, page
+paths, properties) and marketing channel groups ("Email", "Direct") stay as they are.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.customers.schemas import DeviceFact, ProfileFacts, TimelineItem
+from omnicx.customers.service import DEVICE_KINDS
+from omnicx.kernel.i18n import gettext as _
+from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking.context import as_dict, device_category
 from omnicx.tracking.models import Event, Source, SourceKind, Touchpoint, TrackingSession
 
 CUSTOMER_SIDE = frozenset({SourceKind.WEB, SourceKind.APP})
+SOURCE_KIND_NAMES = {
+    SourceKind.WEB: N_("Website"),
+    SourceKind.APP: N_("App"),
+    SourceKind.SERVER: N_("Server"),
+    SourceKind.IMPORT: N_("Import"),
+    SourceKind.OTHER: N_("Other"),
+}
 DEVICE_SAMPLE = 500
 _BROWSERS = (
     ("Edge", re.compile(r"Edg/")),
@@ -38,17 +49,17 @@ def _event_title(row: Any) -> str:
     page = as_dict(as_dict(payload.get("context")).get("page"))
     match row.type:
         case "track":
-            return str(row.event or "Event")
+            return str(row.event or _("Event"))
         case "page":
-            return f"Viewed {row.event or page.get('path') or page.get('url') or 'a page'}"
+            return _("Viewed %(page)s") % {"page": row.event or page.get("path") or page.get("url") or "/"}
         case "screen":
-            return f"Viewed screen {row.event or ''}".strip()
+            return _("Viewed screen %(name)s") % {"name": row.event or ""}
         case "identify":
-            return "Identified"
+            return _("Identified")
         case "group":
-            return f"Joined group {payload.get('groupId', '')}".strip()
+            return _("Joined group %(id)s") % {"id": payload.get("groupId", "")}
         case "alias":
-            return "Linked a previous identity"
+            return _("Linked a previous identity")
     return str(row.type)
 
 
@@ -75,6 +86,7 @@ def _event_items(
             title=_event_title(row),
             detail=_event_detail(row),
             channel=row.kind.value,
+            channel_label=_(SOURCE_KIND_NAMES[row.kind]),
             direction="inbound" if row.type == "track" and row.kind in CUSTOMER_SIDE else "none",
             source="tracking",
         )
@@ -95,12 +107,8 @@ def _session_items(
         TimelineItem(
             at=row.started_at,
             kind="session",
-            title=f"Visit via {row.channel}",
-            detail=(
-                f"{row.page_views} page views, {round(row.duration_seconds)} s, {row.device_category}, "
-                f"{row.source} / {row.medium}, landing {row.landing_page or '—'}"
-                f"{'' if row.engaged else ', bounced'}"
-            ),
+            title=_("Visit via %(channel)s") % {"channel": row.channel},
+            detail=_visit_detail(row),
             channel=row.channel,
             direction="inbound",
             source="tracking",
@@ -109,15 +117,31 @@ def _session_items(
     ]
 
 
+def _visit_detail(row: TrackingSession) -> str:
+    """A visit's numbers, where it came from and where it landed."""
+    detail = _(
+        "%(views)s page views, %(seconds)s s, %(device)s, %(source)s / %(medium)s, landing %(page)s"
+    ) % {
+        "views": row.page_views,
+        "seconds": round(row.duration_seconds),
+        "device": _(DEVICE_KINDS.get(row.device_category, row.device_category)),
+        "source": row.source,
+        "medium": row.medium,
+        "page": row.landing_page or "—",
+    }
+    return detail if row.engaged else _("%(detail)s, bounced") % {"detail": detail}
+
+
 # Touchpoints of contacts outside the screen: logged by hand, imported or recorded through the API. (A
 # conversation's touchpoint is shown by the inbox's own items.)
 OFFLINE_SOURCES = ("logged", "offline", "api")
 CONTACT_TITLES = {
-    "call": "Phone call",
-    "store_visit": "Store visit",
-    "visit": "Store visit",
-    "store_note": "Store note",
+    "call": N_("Phone call"),
+    "store_visit": N_("Store visit"),
+    "visit": N_("Store visit"),
+    "store_note": N_("Store note"),
 }
+DIRECTION_NAMES = {"inbound": N_("inbound"), "outbound": N_("outbound")}
 
 
 def _contact_items(
@@ -139,12 +163,13 @@ def _contact_items(
 def _contact_item(row: Touchpoint) -> TimelineItem:
     detail: dict[str, Any] = row.detail or {}
     direction = str(detail.get("direction") or ("none" if row.kind == "store_note" else "inbound"))
-    facts = [direction] if row.kind == "call" else []
+    facts = [_(DIRECTION_NAMES.get(direction, direction))] if row.kind == "call" else []
     if detail.get("duration_seconds"):
         facts.append(f"{max(1, round(int(detail['duration_seconds']) / 60))} min")
-    title = CONTACT_TITLES.get(row.kind, row.kind.replace("_", " ").capitalize())
+    known = CONTACT_TITLES.get(row.kind)
+    title = _(known) if known else row.kind.replace("_", " ").capitalize()
     parts = [str(detail[k]) for k in ("location", "reason", "outcome", "notes") if detail.get(k)]
-    by = f" (logged by {detail['logged_by']})" if detail.get("logged_by") else ""
+    by = " " + _("(logged by %(name)s)") % {"name": detail["logged_by"]} if detail.get("logged_by") else ""
     return TimelineItem(
         at=row.at,
         kind="contact",
