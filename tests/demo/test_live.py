@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from omnicx.demo.live import SHOP_IDS, Simulation
 from omnicx.demo.providers import RunningProviders
 from omnicx.demo.service import seed_demo, seed_world
 from omnicx.demo.sizes import Size
+from omnicx.demo.world import TIMEZONE
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessageKind, MessagingChannel
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
@@ -38,12 +40,27 @@ def _count(db: Session, model: type, workspace_id: uuid.UUID) -> int:
     return count
 
 
+def _seeded_at() -> datetime:
+    """The world's "now": the last Tuesday, 11:00 in the shop's time zone. A seeded conversation's fate depends
+    on the hour it is cut at (an old one is resolved, a recent one may wait): seeded at the moment the test
+    runs, the tiny world sometimes left no conversation waiting, and the test's queue was empty."""
+    zone = ZoneInfo(TIMEZONE)
+    today = utcnow().astimezone(zone).date()
+    tuesday = today - timedelta(days=(today.weekday() - 1) % 7 or 7)
+    return datetime.combine(tuesday, time(11), tzinfo=zone).astimezone(UTC)
+
+
 @pytest.fixture
 def workspace_id(runtime: Runtime, demo_providers: RunningProviders) -> uuid.UUID:
     with runtime.sessions() as session:
         workspace, _, _ = seed_demo(session)
     seed_world(
-        runtime, workspace_id=workspace.id, size=TINY, wire=wire, provider_accounts=demo_providers.accounts
+        runtime,
+        workspace_id=workspace.id,
+        size=TINY,
+        wire=wire,
+        now=_seeded_at(),
+        provider_accounts=demo_providers.accounts,
     )
     return workspace.id
 
