@@ -46,6 +46,9 @@ def test_sources_page_creates_rotates_and_revokes(client: TestClient, world: Wor
     key = re.search(r'id="new-write-key">([^<]+)<', created.text)
     assert key is not None
     assert client.get("/settings/sources").text.count(key.group(1)) == 0  # shown once
+    french = client.get("/settings/sources", headers={"accept-language": "fr"}).text
+    assert re.search(r'data-kind="web">Site web<', french)  # a kind by its name, in the reader's language
+    assert '<option value="import">Import</option>' in french and ">web</option>" not in french
     source_id = re.search(r'id="source-([0-9a-f-]+)"', created.text)
     assert source_id is not None
     rotated = client.post(f"/settings/sources/{source_id.group(1)}/rotate", headers=headers)

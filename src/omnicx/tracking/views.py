@@ -19,6 +19,7 @@ from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render, render_error
 from omnicx.tracking import sdk, service
 from omnicx.tracking.channel_grouping import DEFAULT_CHANNELS, Field, Op
+from omnicx.tracking.labels import SOURCE_KIND_NAMES
 from omnicx.tracking.models import SourceKind
 from omnicx.tracking.schemas import (
     NO_NUL,
@@ -110,6 +111,7 @@ def _sources_page(
     context = {
         "sources": service.list_sources(session, workspace_id=principal.workspace_id),
         "kinds": list(SourceKind),
+        "kind_names": SOURCE_KIND_NAMES,
         "created": created,
         # Shown with the new key only: it is stored hashed and never known again.
         "snippets": sdk.snippets(base_url=base_url, write_key=created.write_key) if created else {},

@@ -24,16 +24,10 @@ from omnicx.customers.service import DEVICE_KINDS
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking.context import as_dict, device_category
+from omnicx.tracking.labels import SOURCE_KIND_NAMES
 from omnicx.tracking.models import Event, Source, SourceKind, Touchpoint, TrackingSession
 
 CUSTOMER_SIDE = frozenset({SourceKind.WEB, SourceKind.APP})
-SOURCE_KIND_NAMES = {
-    SourceKind.WEB: N_("Website"),
-    SourceKind.APP: N_("App"),
-    SourceKind.SERVER: N_("Server"),
-    SourceKind.IMPORT: N_("Import"),
-    SourceKind.OTHER: N_("Other"),
-}
 DEVICE_SAMPLE = 500
 _BROWSERS = (
     ("Edge", re.compile(r"Edg/")),
