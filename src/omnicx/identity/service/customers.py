@@ -81,22 +81,15 @@ def absorbed_into(
 
     A merged customer's pointer names its survivor directly (every later merge re-points it), so one indexed
     probe per survivor answers; most find nothing. Domains that keep rows under the customer id they resolved to
-    (tracking's events) ask this to move what merges left behind.
+    (tracking's events) ask this to move what merges left behind. The survivors travel as one parameter
+    (`kernel.db.among`), so no list is too long for one statement.
     """
-    found: dict[uuid.UUID, uuid.UUID] = {}
-    wanted = list(survivors)
-    for start in range(0, len(wanted), ABSORBED_CHUNK):
-        rows = session.connection().execute(
-            select(Customer.id, Customer.merged_into_id).where(
-                among(session, Customer.merged_into_id, wanted[start : start + ABSORBED_CHUNK]),
-                Customer.workspace_id == workspace_id,
-            )
+    rows = session.connection().execute(
+        select(Customer.id, Customer.merged_into_id).where(
+            among(session, Customer.merged_into_id, survivors), Customer.workspace_id == workspace_id
         )
-        found.update({row.id: row.merged_into_id for row in rows})
-    return found
-
-
-ABSORBED_CHUNK = 5000
+    )
+    return {row.id: row.merged_into_id for row in rows}
 
 
 def current_customer_id(session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> uuid.UUID:

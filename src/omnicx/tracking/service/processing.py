@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Table, select, update
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
@@ -141,24 +139,12 @@ def _resolve(session: Session, workspace_id: uuid.UUID, event_ids: Sequence[uuid
 
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
-_POSTGRES_STAMP = sql(
-    """
-    UPDATE tracking_event SET customer_id = stamp.customer
-    FROM jsonb_to_recordset(CAST(:stamps AS jsonb)) AS stamp(event_id uuid, customer uuid)
-    WHERE tracking_event.id = stamp.event_id
-    """
-)
 
 
 def _stamp(session: Session, stamps: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """Set each (event, customer) in one statement (PostgreSQL) or one driver-level executemany (SQLite,
-    `update_rows`). Both skip SQLAlchemy's per-parameter processing, which cost more than the updates
+    """Set each (event, customer) through `update_rows`: one statement on PostgreSQL, one driver-level
+    executemany on SQLite. Both skip SQLAlchemy's per-parameter processing, which cost more than the updates
     themselves at a thousand events per job."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        rows = [{"event_id": str(event), "customer": str(customer)} for event, customer in stamps]
-        connection.execute(_POSTGRES_STAMP, {"stamps": orjson.dumps(rows).decode()})
-        return
     update_rows(session, _EVENTS, [{"id": event, "customer_id": customer} for event, customer in stamps])
 
 
