@@ -94,7 +94,7 @@ def test_customer_360_of_the_demo_shows_identifiers_last_contact_and_timeline(
     page.goto(f"{demo.url}/customers?email=yes")
     page.locator("main table a[href^='/customers/']").first.click()
     page.wait_for_url("**/customers/*")
-    expect(page.locator("#identifiers")).to_contain_text("email")
+    expect(page.locator("#identifiers")).to_contain_text("Email")
     expect(page.locator("#identifiers")).to_contain_text("@maison-lumiere-clients.example.com")
     expect(page.locator("#last-contact")).not_to_contain_text("has not reached out")
     expect(page.locator("#timeline li").first).to_be_visible()

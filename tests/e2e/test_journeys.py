@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from omnicx.kernel.i18n import set_language
+from omnicx.tracking import service as tracking_service
 from tests.e2e.conftest import ARTIFACTS, Demo
 from tests.e2e.test_demo import sign_in
 
@@ -106,14 +108,24 @@ def _overlap_numbers(page: Page, demo: Demo) -> None:
     assert _digits(page.inner_text("[data-kpi=customers]")) == overlap["customers"] > 0
     moves = page.locator("#overlap-switching tbody tr").first.locator("td").all_inner_texts()
     top = overlap["switching"][0]
-    assert (moves[0], moves[1], _digits(moves[2])) == (top["from_channel"], top["to_channel"], top["moves"])
+    names = (_channel_name(page, top["from_channel"]), _channel_name(page, top["to_channel"]))
+    assert (moves[0], moves[1], _digits(moves[2])) == (*names, top["moves"])
 
 
 def _usage_numbers(page: Page, demo: Demo) -> None:
     usage = _api(page, demo, "usage")
     first = page.locator("#usage-channels tbody tr").first.locator("td").all_inner_texts()
     busiest = usage["by_channel"][0]
-    assert (first[0], _digits(first[1])) == (busiest["key"], busiest["sessions"])
+    assert (first[0], _digits(first[1])) == (_channel_name(page, busiest["key"]), busiest["sessions"])
+
+
+def _channel_name(page: Page, channel: str) -> str:
+    """A channel as the page's language names it (the API keeps the stored name)."""
+    set_language(page.get_attribute("html", "lang") or "en")
+    try:
+        return tracking_service.channel_label(channel)
+    finally:
+        set_language("en")
 
 
 NUMBERS: dict[str, Callable[[Page, Demo], None]] = {

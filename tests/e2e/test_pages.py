@@ -1,9 +1,14 @@
-"""Every role, every page of its navigation: no error (thrown or logged to the console), no empty page where the
-role may see data, a layout that fits its content (no page wider than the window, no word cut across lines in a
-cell, a badge, a figure, a heading or a label; headline figures in line); and in French, Indonesian and Catalan no
-string left in English. Other languages are read through the owner (whose
-navigation holds every page) and the agent (whose inbox-first pages differ most): the other roles see the same
-templates with fewer actions, and reading each of them in every language doubled the suite's browser time."""
+"""Every role, every page of its navigation and the first customer, order and conversation of its lists: no
+error (thrown or logged to the console), no empty page where the role may see data, a layout that fits its
+content (no page wider than the window, no word cut across lines in a cell, a badge, a figure, a heading or a
+label; headline figures in line); and in French, Indonesian and Catalan no string left in English: no text on
+the page (data included, and the titles, placeholders and labels read aloud) that the catalog translates, whole
+or between separators ("Email + Organic Search"), and no raw key ("order_status") in a short text. Data shown as
+recorded (event properties, audit records, code) is marked `translate="no"` and left out. Templates' own text
+is checked without a browser by `tests/web/test_templates_translated.py`. The owner (whose navigation holds every
+page) is read in every language and each other role in one language other than English: the other roles see
+the same templates with fewer actions, and reading each of them in every language doubled the suite's browser
+time."""
 
 from __future__ import annotations
 
@@ -96,15 +101,49 @@ LAYOUT_PROBLEMS = r"""([selector, limit]) => {
 }"""
 
 
+#: Every text people read on the page: visible text nodes, and the attributes read aloud or on hover; code, form
+#: values and what is marked `translate="no"` (audit records, which are codes) are not prose.
+PAGE_TEXT = r"""() => {
+  const skip = 'script, style, code, pre, textarea, [translate="no"]';
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!node.data.trim() || !parent || parent.closest(skip) || !parent.getClientRects().length) continue;
+    found.push(node.data);
+  }
+  for (const element of document.body.querySelectorAll("[title], [placeholder], [aria-label], img[alt]")) {
+    if (element.closest(skip)) continue;
+    for (const name of ["title", "placeholder", "aria-label", "alt"]) {
+      const value = element.getAttribute(name);
+      if (value) found.push(value);
+    }
+  }
+  return found;
+}"""
+#: Where one text holds several names: "Email + Organic Search", "Chat · Phone", "complaint (2)".
+SEPARATORS = re.compile(r"\s*[·+→,:;()—]\s*")
+#: A raw key shown where its name belongs, in a text of at most SHORT characters.
+RAW_KEY = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
+SHORT = 60
+
+
 @cache
 def english_only(lang: str) -> frozenset[str]:
-    """English interface strings that this language translates differently: seeing one means a miss."""
+    """English interface strings that this language translates differently: seeing one means a miss (unless the
+    language uses the same word for something else: Catalan's "Files" are rows)."""
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale=lang)
+    own_words = {str(m.string) for m in catalog if isinstance(m.string, str)}
     return frozenset(
         str(m.id)
         for m in catalog
-        if m.id and isinstance(m.id, str) and m.string and m.string != m.id and "%(" not in m.id
+        if m.id
+        and isinstance(m.id, str)
+        and m.string
+        and m.string != m.id
+        and "%(" not in m.id
+        and m.id not in own_words
     )
 
 
@@ -124,11 +163,26 @@ def nav_links(page: Page, demo: Demo) -> list[str]:
 
 
 def untranslated(page: Page, lang: str) -> list[str]:
+    """The page's English: its interface elements' text, any text on it (data included) or any attribute people
+    read, whole or between separators, that the catalog translates differently in `lang`; and any raw key
+    (`order_status`) shown where a name belongs."""
     if lang == "en":
         return []
-    texts = page.locator(CHROME).all_inner_texts()
     english = english_only(lang)
-    return sorted({t for t in (re.sub(r"\s+", " ", raw).strip() for raw in texts) if t in english})
+    chrome = [_said(raw) for raw in page.locator(CHROME).all_inner_texts()]
+    found = {text for text in chrome if text in english}
+    for text in (_said(raw) for raw in page.evaluate(PAGE_TEXT)):
+        parts = {text, *SEPARATORS.split(text)}
+        found.update(part for part in parts if part in english)
+        if (
+            len(text) <= SHORT
+        ):  # a label, a cell, a badge (prose may name a field: "subscribe to messages, ...")
+            found.update(part for part in parts if RAW_KEY.match(part))
+    return sorted(found)
+
+
+def _said(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def looks_empty(page: Page) -> bool:
@@ -186,27 +240,50 @@ def layout_problems(page: Page) -> list[str]:
     return [f"{item['reason']}: {item['text']!r}" if item["text"] else item["reason"] for item in found]
 
 
+#: Pages reached from a list rather than the navigation, read too: the first of each list's items.
+DETAILS = {
+    "/customers": "main a[href^='/customers/']",
+    "/commerce": "main a[href^='/commerce/orders/']",
+    "/inbox": "main a[href^='/inbox/conversations/']",
+}
+
+
 def check_pages(page: Page, demo: Demo, role: str, lang: str, problems: list[str], errors: list[str]) -> None:
-    """Each page of the navigation; `errors` is where the page's listeners write what the browser threw or logged as
-    an error: those raised while a page was read become its problems, the others (signing in) stay there."""
+    """Each page of the navigation, and the first item of its customer, order and conversation lists; `errors`
+    is where the page's listeners write what the browser threw or logged as an error: those raised while a page
+    was read become its problems, the others (signing in) stay there."""
+    details: list[str] = []
     for href in nav_links(page, demo):
-        before = len(problems)
-        errors_before = len(errors)
-        response = page.goto(f"{demo.url}{href}")
-        if response is None or response.status != 200:
-            problems.append(f"{href}: HTTP {response.status if response else '-'}")
-            continue
-        if not page.locator("main h1").first.is_visible():
-            problems.append(f"{href}: no heading")
-        if href not in MAY_BE_EMPTY and looks_empty(page):
-            problems.append(f"{href}: empty")
-        missing = untranslated(page, lang)
-        if missing:
-            problems.append(f"{href}: untranslated {missing}")
-        problems.extend(f"{href}: {problem}" for problem in layout_problems(page))
-        problems.extend(f"{href}: {error}" for error in errors[errors_before:])
-        del errors[errors_before:]
-        if len(problems) > before:  # a picture of what failed, for the CI artefacts
-            ARTIFACTS.mkdir(exist_ok=True)
-            name = href.strip("/").replace("/", "-") or "overview"
-            page.screenshot(path=str(ARTIFACTS / f"page-{role}-{lang}-{name}.png"), full_page=True)
+        if check_page(page, demo, href, role, lang, problems, errors) and href in DETAILS:
+            first = page.locator(DETAILS[href]).first
+            if first.count():
+                details.append(first.get_attribute("href") or "")
+    for href in details:
+        check_page(page, demo, href, role, lang, problems, errors)
+
+
+def check_page(
+    page: Page, demo: Demo, href: str, role: str, lang: str, problems: list[str], errors: list[str]
+) -> bool:
+    """One page's checks, its problems added to `problems` (and a picture of it kept); whether it loaded."""
+    before = len(problems)
+    errors_before = len(errors)
+    response = page.goto(f"{demo.url}{href}")
+    if response is None or response.status != 200:
+        problems.append(f"{href}: HTTP {response.status if response else '-'}")
+        return False
+    if not page.locator("main h1").first.is_visible():
+        problems.append(f"{href}: no heading")
+    if href not in MAY_BE_EMPTY and looks_empty(page):
+        problems.append(f"{href}: empty")
+    missing = untranslated(page, lang)
+    if missing:
+        problems.append(f"{href}: untranslated {missing}")
+    problems.extend(f"{href}: {problem}" for problem in layout_problems(page))
+    problems.extend(f"{href}: {error}" for error in errors[errors_before:])
+    del errors[errors_before:]
+    if len(problems) > before:  # a picture of what failed, for the CI artefacts
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = href.strip("/").replace("/", "-") or "overview"
+        page.screenshot(path=str(ARTIFACTS / f"page-{role}-{lang}-{name}.png"), full_page=True)
+    return True

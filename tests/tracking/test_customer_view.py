@@ -103,7 +103,7 @@ def test_timeline_facts_and_channel_filter(
 
     # The timeline speaks the reader's language too: its titles, a visit's details and each item's channel.
     timeline = page.split('id="timeline"')[1]
-    assert "Visite via Paid Social" in timeline and "Visit via" not in timeline
+    assert "Visite via Réseaux sociaux payants" in timeline and "Visit via" not in timeline
     assert "A vu /" in timeline and "Viewed" not in timeline
     assert "pages vues" in timeline and "page views" not in timeline
     assert re.search(r'data-channel="web">\s*Site web\s*<', timeline)

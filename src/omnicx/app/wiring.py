@@ -43,7 +43,7 @@ from omnicx.journeys import views as journeys_views
 from omnicx.kernel.access import directory
 from omnicx.kernel.jobs import registry as jobs
 from omnicx.kernel.jobs.feed import Follower, follow
-from omnicx.kernel.web import nav
+from omnicx.kernel.web import nav, templating
 from omnicx.overview import views as overview_views
 from omnicx.ownership import views as ownership_views
 from omnicx.tracking import service as tracking_service
@@ -92,6 +92,17 @@ def wire() -> None:
     _privacy()
     _analytics()
     _navigation()
+    _pages()
+
+
+def _pages() -> None:
+    """What every page's templates may name in the reader's language: a channel (`{{ name|channel }}`), a device
+    kind (`{{ kind|device }}`), a contact reason (`{{ intent|intent }}`), an identifier's kind
+    (`{{ kind|identifier_kind }}`)."""
+    templating.add_filter("channel", tracking_service.channel_label)
+    templating.add_filter("device", customers_service.device_label)
+    templating.add_filter("intent", inbox_service.intent_label)
+    templating.add_filter("identifier_kind", identity_service.identifier_kind_label)
 
 
 def _customer_view() -> None:

@@ -16,8 +16,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import CommerceTopic, Fulfilment, LocationKind, NoticeKind, OfferKind, OrderStatus
-from omnicx.commerce.labels import FULFILMENT_NAMES, STATUS_NAMES
+from omnicx.commerce.enums import (
+    CommerceTopic,
+    Fulfilment,
+    LocationKind,
+    NoticeKind,
+    OfferKind,
+    OrderStatus,
+    SalesChannel,
+)
+from omnicx.commerce.labels import FULFILMENT_NAMES, SALES_CHANNEL_NAMES, STATUS_NAMES
 from omnicx.commerce.money import exponent, format_money, to_decimal
 from omnicx.commerce.schemas import (
     SKU_PATTERN,
@@ -78,6 +86,7 @@ def _helpers(principal: Principal | None = None) -> dict[str, Any]:
         "status_name": lambda s: STATUS_NAMES[OrderStatus(s)],
         "action_name": lambda s: ACTION_NAMES[OrderStatus(s)],
         "fulfilment_name": lambda f: FULFILMENT_NAMES[Fulfilment(f)],
+        "sales_channel_name": lambda c: SALES_CHANNEL_NAMES[SalesChannel(c)],
         "kind_name": lambda k: KIND_NAMES[LocationKind(k)],
         "notice_name": lambda k: NOTICE_NAMES[NoticeKind(k)],
         "channel_name": lambda c: CHANNEL_NAMES.get(c, c),

@@ -23,6 +23,10 @@ class TimelineItem(BaseModel):
     kind: str = Field(description="event, session, order, conversation, message, identity...")
     title: str
     detail: str = ""
+    detail_recorded: bool = Field(
+        default=False,
+        description="The detail is data as the site or app sent it (an event's properties), not a sentence.",
+    )
     channel: str | None = None
     channel_label: str | None = Field(
         default=None, description="The channel as the page's language names it (`channel` when absent)."

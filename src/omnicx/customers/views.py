@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.customers import service
-from omnicx.customers.labels import DEVICE_KINDS
+from omnicx.customers.labels import DEVICE_KINDS, TRAIT_NAMES
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import ConsentChange, ErasureStatus, IdentifierKind
 from omnicx.kernel.access.permissions import Action, allows
@@ -133,6 +133,7 @@ def _detail_page(
         "consent_channels": list(CONSENT_CHANNELS.items()),
         "consent_names": CONSENT_CHANNELS,
         "device_kinds": DEVICE_KINDS,
+        "trait_names": TRAIT_NAMES,
         "error": error,
         "suppressed": suppressed,
     }

@@ -5,8 +5,8 @@ reply's delivery status (translated when asked, each in its own message context)
 from __future__ import annotations
 
 from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessagingChannel, Priority
+from omnicx.kernel.i18n import gettext, pgettext
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.i18n import pgettext
 
 CHANNEL_LABELS: dict[MessagingChannel, str] = {
     MessagingChannel.EMAIL: N_("Email"),
@@ -54,3 +54,19 @@ def delivery_label(status: DeliveryStatus | str) -> str:
         DeliveryStatus.FAILED: pgettext("delivery status", "Failed"),
     }
     return labels[DeliveryStatus(status)]
+
+
+#: A detected contact reason (`inbox.intent.Intent`'s values) as pages name it.
+INTENT_LABELS = {
+    "order_status": N_("Order status"),
+    "return": N_("Return"),
+    "complaint": N_("Complaint"),
+    "product_question": N_("Product question"),
+    "purchase": N_("Purchase"),
+}
+
+
+def intent_label(intent: str) -> str:
+    """A contact reason in the reader's language; one omnicx does not know, as recorded."""
+    label = INTENT_LABELS.get(intent)
+    return gettext(label) if label else intent

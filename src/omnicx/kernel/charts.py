@@ -53,7 +53,9 @@ def empty_chart(message: str) -> dict[str, Any]:
 
 
 def _static(spec: dict[str, Any]) -> dict[str, Any]:
-    return {**spec, "width": EXPORT_WIDTH}
+    """The spec as an exported image draws it: a fixed width, and none of Vega's generated descriptions of axes,
+    legends and marks (English sentences, whatever the reader's language)."""
+    return {**spec, "width": EXPORT_WIDTH, "config": {**spec.get("config", {}), "aria": False}}
 
 
 def _locale() -> dict[str, Any]:

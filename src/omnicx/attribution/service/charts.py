@@ -14,6 +14,7 @@ from omnicx.attribution.schemas import AttributionReport, StageKey
 from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.tracking.service import channel_label
 
 MODEL_LABELS = {
     Model.FIRST: N_("First touch"),
@@ -56,7 +57,7 @@ def _rows(report: AttributionReport, stage: StageKey, metric: str) -> list[dict[
             else (credit.value_first, credit.value_last, credit.value_model)
         )
         for label, value in zip(labels, values, strict=True):
-            rows.append({"channel": channel.channel, "model": label, "value": round(value, 4)})
+            rows.append({"channel": channel_label(channel.channel), "model": label, "value": round(value, 4)})
     return rows
 
 
@@ -72,7 +73,7 @@ def chart_spec(
     if not rows:
         return empty_chart(gettext("No sessions or conversions in this range."))
     data = alt.InlineData(values=rows)
-    order = [c.channel for c in report.channels]
+    order = [channel_label(c.channel) for c in report.channels]
     chart = (
         alt.Chart(
             data, title=title or f"{gettext(STAGE_LABELS[stage])} · {report.date_from} → {report.date_to}"

@@ -66,7 +66,7 @@ def trend_spec(report: SalesReport, currency: str | None = None) -> dict[str, An
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("day:O"),
+                alt.Tooltip("day:O", title=gettext("Day")),
                 alt.Tooltip("channel:N", title=channel),
                 alt.Tooltip("revenue:Q", title=revenue, format=",.2f"),
                 alt.Tooltip("orders:Q", title=orders),

@@ -1,6 +1,6 @@
 """Public face of the customers domain. Other domains import from here only (providers register here)."""
 
-from omnicx.customers.labels import DEVICE_KINDS
+from omnicx.customers.labels import DEVICE_KINDS, device_label
 from omnicx.customers.service.profiles import (
     get_customer_360,
     identifiers,
@@ -27,6 +27,7 @@ __all__ = [
     "ProfileFactsProvider",
     "TimelineProvider",
     "available_filters",
+    "device_label",
     "get_customer_360",
     "identifiers",
     "list_customers",

@@ -5,6 +5,7 @@ never commits: the caller commits it with its own write. Privacy actions (`suppr
 `export_customer`...) are complete, audited actions and commit; so is `record_consent`.
 """
 
+from omnicx.identity.labels import identifier_kind_label
 from omnicx.identity.service.consent import customer_consents, opted_out, record_consent
 from omnicx.identity.service.copy import customer_map_owners, customer_map_rows
 from omnicx.identity.service.customers import (
@@ -66,6 +67,7 @@ __all__ = [
     "erasure_status",
     "export_customer",
     "get_customer",
+    "identifier_kind_label",
     "is_blocked",
     "is_suppressed",
     "list_identifiers",

@@ -6,7 +6,7 @@ before it answers). Complete actions (`receive`, `reply`, `update_conversation`,
 `record_delivery`, `record_attachment`...) write in the caller's transaction and never commit.
 """
 
-from omnicx.inbox.labels import CHANNEL_LABELS
+from omnicx.inbox.labels import CHANNEL_LABELS, intent_label
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.attachments import (
     FETCH_ATTACHMENTS_ATTEMPTS,
@@ -175,6 +175,7 @@ __all__ = [
     "graded_in_workspaces",
     "inbox_health",
     "ingest",
+    "intent_label",
     "is_qualified",
     "link_contact",
     "list_canned",

@@ -30,11 +30,17 @@ def trend_spec(report: InboxReport) -> dict[str, Any]:
     )
     bars = base.mark_bar(opacity=0.7).encode(
         y=alt.Y("conversations:Q", title=conversations),
-        tooltip=[alt.Tooltip("day:O"), alt.Tooltip("conversations:Q", title=conversations)],
+        tooltip=[
+            alt.Tooltip("day:O", title=gettext("Day")),
+            alt.Tooltip("conversations:Q", title=conversations),
+        ],
     )
     line = base.mark_line(point=True, color="#d9480f").encode(
         y=alt.Y("rate:Q", title=hit_rate, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("day:O"), alt.Tooltip("rate:Q", title=hit_rate, format=".0%")],
+        tooltip=[
+            alt.Tooltip("day:O", title=gettext("Day")),
+            alt.Tooltip("rate:Q", title=hit_rate, format=".0%"),
+        ],
     )
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=240)
     spec: dict[str, Any] = chart.to_dict()

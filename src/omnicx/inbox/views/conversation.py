@@ -43,13 +43,6 @@ NEIGHBOUR_WINDOW = 500
 #: The workspace's middle and right panes, which a row of the list loads with htmx (its `hx-target`).
 DETAIL_TARGET = "conversation-pane"
 
-INTENT_LABELS = {
-    "order_status": N_("Order status"),
-    "return": N_("Return"),
-    "complaint": N_("Complaint"),
-    "product_question": N_("Product question"),
-    "purchase": N_("Purchase"),
-}
 EVENT_LABELS = {
     ConversationEventKind.CREATED: N_("opened the conversation"),
     ConversationEventKind.ASSIGNED: N_("assigned it"),
@@ -198,7 +191,7 @@ def _conversation_context(
         "duplicates": _duplicates(session, principal, conversation.customer_id, duplicate_q),
         "link_q": link_q,
         "link_candidates": _link_candidates(session, principal, conversation.contact, link_q),
-        "intent_labels": INTENT_LABELS,
+        "intent_labels": labels.INTENT_LABELS,
         "insights": service.conversation_insights(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
         ),

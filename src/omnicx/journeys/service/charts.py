@@ -11,6 +11,7 @@ from omnicx.journeys.schemas import FunnelResult, JourneyMapReport, OverlapRepor
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.tracking.service import channel_label
 
 
 def funnel_spec(result: FunnelResult) -> dict[str, Any]:
@@ -77,7 +78,11 @@ def heatmap_spec(report: UsageReport, channel: str = "*", device: str = "*") -> 
             x=alt.X("hour:O", title=gettext("Hour"), scale=alt.Scale(domain=list(range(24)))),
             y=alt.Y("weekday:O", title=None, sort=weekdays, scale=alt.Scale(domain=weekdays)),
             color=alt.Color("sessions:Q", title=gettext("Sessions"), scale=alt.Scale(scheme="blues")),
-            tooltip=["weekday:O", "hour:O", "sessions:Q"],
+            tooltip=[
+                alt.Tooltip("weekday:O", title=gettext("Day")),
+                alt.Tooltip("hour:O", title=gettext("Hour")),
+                alt.Tooltip("sessions:Q", title=gettext("Sessions"), format=",d"),
+            ],
         )
         .properties(width="container", height=220)
     )
@@ -128,12 +133,13 @@ def combinations_spec(report: OverlapReport) -> dict[str, Any]:
     shown = [c for c in report.combinations if c.customers][:TOP_COMBINATIONS]
     if not shown:
         return empty_chart(gettext("No touchpoints in this range."))
-    labels = [" + ".join(c.channels) for c in shown]
-    channels = sorted({channel for c in shown for channel in c.channels})
+    named = [tuple(channel_label(channel) for channel in c.channels) for c in shown]
+    labels = [" + ".join(names) for names in named]
+    channels = sorted({name for names in named for name in names})
     bars = [{"combination": label, "customers": c.customers} for label, c in zip(labels, shown, strict=True)]
     dots = [
-        {"combination": label, "channel": channel, "member": channel in c.channels}
-        for label, c in zip(labels, shown, strict=True)
+        {"combination": label, "channel": channel, "member": channel in names}
+        for label, names in zip(labels, named, strict=True)
         for channel in channels
     ]
     x = alt.X("combination:N", sort=labels, axis=None)
@@ -141,7 +147,12 @@ def combinations_spec(report: OverlapReport) -> dict[str, Any]:
         alt.Chart(alt.InlineData(values=bars))
         .mark_bar(color="#4c78a8")
         .encode(
-            x=x, y=alt.Y("customers:Q", title=gettext("Customers")), tooltip=["combination:N", "customers:Q"]
+            x=x,
+            y=alt.Y("customers:Q", title=gettext("Customers")),
+            tooltip=[
+                alt.Tooltip("combination:N", title=gettext("Channels used")),
+                alt.Tooltip("customers:Q", title=gettext("Customers"), format=",d"),
+            ],
         )
         .properties(width=alt.Step(COMBINATION_WIDTH), height=180)
     )
@@ -167,10 +178,15 @@ def switching_spec(report: OverlapReport) -> dict[str, Any]:
     if not report.switching:
         return empty_chart(gettext("No customer touched twice within the gap in this range."))
     rows = [
-        {"from": c.from_channel, "to": c.to_channel, "moves": c.moves, "share": c.share_of_from}
+        {
+            "from": channel_label(c.from_channel),
+            "to": channel_label(c.to_channel),
+            "moves": c.moves,
+            "share": c.share_of_from,
+        }
         for c in report.switching
     ]
-    channels = sorted({c.from_channel for c in report.switching} | {c.to_channel for c in report.switching})
+    channels = sorted({str(row[end]) for row in rows for end in ("from", "to")})
     base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X("to:N", title=gettext("Next channel"), sort=channels, axis=alt.Axis(labelAngle=-30)),
         y=alt.Y("from:N", title=gettext("From channel"), sort=channels),
@@ -179,7 +195,12 @@ def switching_spec(report: OverlapReport) -> dict[str, Any]:
         color=alt.Color(
             "share:Q", title=gettext("Share of moves"), scale=alt.Scale(scheme="blues", domain=[0, 1])
         ),
-        tooltip=["from:N", "to:N", "moves:Q", alt.Tooltip("share:Q", format=".0%")],
+        tooltip=[
+            alt.Tooltip("from:N", title=gettext("From channel")),
+            alt.Tooltip("to:N", title=gettext("Next channel")),
+            alt.Tooltip("moves:Q", title=gettext("Moves"), format=",d"),
+            alt.Tooltip("share:Q", title=gettext("Share of moves"), format=".0%"),
+        ],
     )
     labels = base.mark_text(fontSize=11).encode(
         text="moves:Q", color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#1f2937"))
@@ -220,7 +241,11 @@ def spend_spec(report: OverlapReport) -> dict[str, Any]:
             xOffset=alt.XOffset("where:N", sort=places),
             y=alt.Y("per_buyer:Q", title=f"{spend_label} ({currency})"),
             color=alt.Color("where:N", title=None, sort=places),
-            tooltip=["channels:O", "where:N", alt.Tooltip("per_buyer:Q", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("channels:O", title=gettext("Channels used")),
+                alt.Tooltip("where:N", title=" "),
+                alt.Tooltip("per_buyer:Q", title=f"{spend_label} ({currency})", format=",.2f"),
+            ],
         )
         .properties(width="container", height=220)
     )
@@ -281,7 +306,11 @@ def stages_spec(report: JourneyMapReport) -> dict[str, Any]:
                 scale=alt.Scale(domain=[reached, stopped], range=["#4c78a8", "#e45756"]),
                 legend=alt.Legend(title=None, orient="top"),
             ),
-            tooltip=["stage:N", "measure:N", "customers:Q"],
+            tooltip=[
+                alt.Tooltip("stage:N", title=gettext("Stage")),
+                alt.Tooltip("measure:N", title=" "),
+                alt.Tooltip("customers:Q", title=gettext("Customers"), format=",d"),
+            ],
         )
         .properties(width="container", height=240)
     )

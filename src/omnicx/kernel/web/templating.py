@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -164,6 +165,12 @@ def environment() -> Environment:
     env.globals["clock"] = lambda: clock(current_language())
     env.globals["chart_locale"] = lambda: _chart_locale_json(current_language())
     return env
+
+
+def add_filter(name: str, function: Callable[..., Any]) -> None:
+    """A filter a domain offers every page's templates (the wiring registers it: the kernel imports no domain).
+    Safe to call again: the name is replaced."""
+    environment().filters[name] = function
 
 
 def page_csrf_token(request: Request) -> str:

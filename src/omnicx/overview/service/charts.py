@@ -17,6 +17,7 @@ from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.overview.schemas import OverviewPublic, TrendPoint
+from omnicx.tracking.service import channel_label
 
 
 class Chart(StrEnum):
@@ -67,7 +68,7 @@ def _trend_title(chart: Chart) -> str:
 
 def _label(series: str) -> str:
     label = SERIES_LABELS.get(series)
-    return gettext(label) if label else series
+    return gettext(label) if label else channel_label(series)
 
 
 def _trend(points: list[TrendPoint], *, stacked: bool, title: str) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def _trend(points: list[TrendPoint], *, stacked: bool, title: str) -> dict[str, 
 def _touch(data: OverviewPublic, metric: str) -> dict[str, Any]:
     rows = [
         {
-            "channel": row.channel,
+            "channel": channel_label(row.channel),
             "touch": gettext(TOUCH_LABELS[touch]),
             "value": round(float(getattr(getattr(row, touch), metric)), 2),
         }
@@ -103,7 +104,9 @@ def _touch(data: OverviewPublic, metric: str) -> dict[str, Any]:
     ]
     if not any(r["value"] for r in rows):
         return empty_chart(gettext("No conversions in this range."))
-    order = [r.channel for r in sorted(data.channels, key=lambda c: -getattr(c.last_touch, metric))]
+    order = [
+        channel_label(r.channel) for r in sorted(data.channels, key=lambda c: -getattr(c.last_touch, metric))
+    ]
     chart = (
         alt.Chart(alt.InlineData(values=rows), title=f"{_label(metric)}: {gettext('first and last touch')}")
         .mark_bar()

@@ -1,6 +1,7 @@
 """Public face of the tracking domain. Other domains import from here only."""
 
 from omnicx.tracking.context import campaign_from_url
+from omnicx.tracking.labels import CHANNEL_NAMES, channel_label
 from omnicx.tracking.service.backlog import processing_backlog
 from omnicx.tracking.service.contacts import log_contact
 from omnicx.tracking.service.copy import (
@@ -50,10 +51,12 @@ from omnicx.tracking.service.touchpoints import list_touchpoints, record_touchpo
 from omnicx.tracking.sessionize import INACTIVITY
 
 __all__ = [
+    "CHANNEL_NAMES",
     "INACTIVITY",
     "PROCESS_JOB",
     "authenticate_write_key",
     "campaign_from_url",
+    "channel_label",
     "classify_traffic",
     "collect",
     "copy_events",

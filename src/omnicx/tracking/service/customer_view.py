@@ -3,8 +3,9 @@ the first-touch channel filter of the customer list. Registered with customers i
 
 Direction follows who acted: a visit (session) and an action the customer took on a site or app (a track call
 from a web or app source) are inbound; page views, identify calls and server-side or imported events are
-facts. Titles, details and channel names are in the request's language; what the site sent (event names, page
-paths, properties) and marketing channel groups ("Email", "Direct") stay as they are.
+facts. Titles, details and channel names (omnicx's own channel groups among them: "Organic Search" is
+"Recherche naturelle" in French) are in the request's language; what the site sent (event names, page paths,
+properties) and a workspace's own channel names stay as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from omnicx.customers.service import DEVICE_KINDS
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking.context import as_dict, device_category
-from omnicx.tracking.labels import SOURCE_KIND_NAMES
+from omnicx.tracking.labels import SOURCE_KIND_NAMES, channel_label
 from omnicx.tracking.models import Event, Source, SourceKind, Touchpoint, TrackingSession
 
 CUSTOMER_SIDE = frozenset({SourceKind.WEB, SourceKind.APP})
@@ -79,6 +80,7 @@ def _event_items(
             kind="event",
             title=_event_title(row),
             detail=_event_detail(row),
+            detail_recorded=True,
             channel=row.kind.value,
             channel_label=_(SOURCE_KIND_NAMES[row.kind]),
             direction="inbound" if row.type == "track" and row.kind in CUSTOMER_SIDE else "none",
@@ -101,9 +103,10 @@ def _session_items(
         TimelineItem(
             at=row.started_at,
             kind="session",
-            title=_("Visit via %(channel)s") % {"channel": row.channel},
+            title=_("Visit via %(channel)s") % {"channel": channel_label(row.channel)},
             detail=_visit_detail(row),
             channel=row.channel,
+            channel_label=channel_label(row.channel),
             direction="inbound",
             source="tracking",
         )
@@ -170,6 +173,7 @@ def _contact_item(row: Touchpoint) -> TimelineItem:
         title=title + (f" ({', '.join(facts)})" if facts else ""),
         detail=" · ".join(parts) + by,
         channel=row.channel,
+        channel_label=channel_label(row.channel),
         direction=direction if direction in ("inbound", "outbound") else "none",
         source="tracking",
     )

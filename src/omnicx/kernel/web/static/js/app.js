@@ -141,7 +141,9 @@
       var spec;
       try { spec = JSON.parse(el.getAttribute("data-vega-spec")); } catch (e) { return; }
       var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-      var options = { actions: false, renderer: "svg", theme: dark ? "dark" : undefined,
+      // aria: false: the chart's container is the image and names it in the page's language; Vega's own
+      // descriptions of axes, legends and marks are English sentences.
+      var options = { actions: false, renderer: "svg", theme: dark ? "dark" : undefined, config: { aria: false },
                       ast: true, expr: window.vegaExpressionInterpreter,
                       formatLocale: locale.number, timeFormatLocale: locale.time };
       window.vegaEmbed(el, spec, options)
