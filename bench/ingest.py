@@ -352,7 +352,7 @@ def main() -> None:
     parser.add_argument("--in-process-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--paced-client", nargs=6, help=argparse.SUPPRESS)
-    parser.add_argument("--drain-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--drain-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch:
         global BATCH
@@ -370,8 +370,8 @@ def main() -> None:
         paced_client_main(int(port), key, int(rate), int(seconds), int(connections), args.gzip, out)
         return
     if args.drain_worker:
-        db_url, workdir, name = args.drain_worker
-        drain_worker(db_url, Path(workdir), name)
+        db_url, workdir, name, workers = args.drain_worker
+        drain_worker(db_url, Path(workdir), name, int(workers))
         return
     if args.sustained:
         run_sustained(args)
@@ -453,10 +453,12 @@ def process_queue(db_url: str, workdir: Path, events: int, *, bare: bool = True)
         bare_processing(events, events / spent[PROCESS_JOB], workdir)
 
 
-def drain_worker(db_url: str, workdir: Path, name: str) -> None:
-    """One worker process: run jobs until the queue stays empty; print (JSON) the time spent per job kind, and
-    when (monotonic clock, comparable across processes) it claimed its first job and ended its last processing
-    job: its start-up (imports) is not counted."""
+def drain_worker(db_url: str, workdir: Path, name: str, workers: int) -> None:
+    """One of `workers` worker processes: once all of them are up (imported, wired), run jobs until the queue
+    stays empty; print (JSON) the time spent per job kind, and when (monotonic clock, comparable across
+    processes) it claimed its first job and ended its last processing job. Start-up is not counted, and no
+    worker starts before the others are ready: `omnicx worker` processes are long-running, and a worker still
+    importing while the other drained the queue alone made the measured rate swing by a third between runs."""
     from collections import Counter
 
     from omnicx.app.wiring import wire
@@ -482,6 +484,9 @@ def drain_worker(db_url: str, workdir: Path, name: str) -> None:
     wire()
     worker = TimedWorker(runtime, name)
     settle_heap()
+    (workdir / f"ready-{name}").touch()
+    while len(list(workdir.glob("ready-bench-worker-*"))) < workers:
+        time.sleep(0.01)
     idle = 0
     while (
         idle < 3
@@ -499,7 +504,15 @@ def process_in_parallel(db_url: str, workdir: Path, events: int, workers: int, *
     """Drain the queue with `workers` worker processes at once; print the processing rate over wall time."""
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--drain-worker", db_url, str(workdir), f"bench-worker-{n}"],
+            [
+                sys.executable,
+                __file__,
+                "--drain-worker",
+                db_url,
+                str(workdir),
+                f"bench-worker-{n}",
+                str(workers),
+            ],
             stdout=subprocess.PIPE,
         )
         for n in range(workers)
