@@ -92,6 +92,25 @@ def absorbed_into(
     return {row.id: row.merged_into_id for row in rows}
 
 
+def lock_customers(session: Session, *, workspace_id: uuid.UUID, customer_ids: Collection[uuid.UUID]) -> None:
+    """Hold the customers' rows until the end of the transaction, so that two workers writing what derives from
+    the same customers (tracking's sessions) take turns; a no-op on SQLite, which admits one writer at a time.
+
+    Rows are taken in id order, the order `writes.record_seen` updates them in, so two transactions cannot each
+    hold one the other waits for. Row locks live in the rows themselves: a worker may hold thousands without
+    filling PostgreSQL's shared lock table (advisory locks, one per customer, would: at the default
+    `max_locks_per_transaction`, three workers at 2,000 customers a job come near it).
+    """
+    if session.get_bind().dialect.name != "postgresql" or not customer_ids:
+        return
+    session.connection().execute(
+        select(Customer.id)
+        .where(among(session, Customer.id, customer_ids), Customer.workspace_id == workspace_id)
+        .order_by(Customer.id)
+        .with_for_update()
+    ).all()
+
+
 def current_customer_id(session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID) -> uuid.UUID:
     """The surviving id of `customer_id`, or CustomerNotFound."""
     found = current_customer_ids(session, workspace_id=workspace_id, customer_ids=[customer_id])

@@ -283,7 +283,8 @@ def record_seen(session: Session, touched: Mapping[uuid.UUID, tuple[datetime, da
         )
         connection.exec_driver_sql(_SQLITE_SEEN, list(seen))
     else:
-        rows = [{"id": cid, "first": f, "last": la} for cid, (f, la) in touched.items()]
+        # In id order, as `customers.lock_customers` takes rows: no two transactions wait on each other in turn.
+        rows = [{"id": cid, "first": f, "last": la} for cid, (f, la) in sorted(touched.items())]
         connection.execute(_POSTGRES_SEEN, {"seen": orjson.dumps(rows).decode()})
     _expire(session, touched, ["first_seen_at", "last_seen_at"])
 

@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from omnicx.analytics.enums import Stream
+from omnicx.identity import service as identity_service
 from omnicx.kernel.db import among, insert_rows, new_id, update_rows, utcnow
 from omnicx.kernel.jobs.feed import record_changes
 from omnicx.tracking.channel_grouping import Rule, Traffic, classify
@@ -39,32 +40,14 @@ def _table(model: type[TrackingSession] | type[Touchpoint]) -> Table:
     return model.__table__  # type: ignore[return-value]
 
 
-def _lock_customers(session: Session, customer_ids: Sequence[uuid.UUID]) -> None:
+def _lock_customers(session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]) -> None:
     """Serialise rebuilds of the same customers until the end of the transaction.
 
     Two workers rebuilding one customer at once would each delete and re-insert the window and leave both
-    copies. On PostgreSQL, transaction-scoped advisory locks keyed on the customers (taken in a fixed order,
-    so two jobs cannot deadlock) make the second wait and then see the first one's sessions; SQLite already
-    admits one writer at a time.
-    """
-    if session.get_bind().dialect.name != "postgresql" or not customer_ids:
-        return
-    keys = sorted({lock_key(c) for c in customer_ids})
-    session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(k)) "
-            "FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
-        ),
-        {"keys": keys},
-    )
-
-
-def lock_key(customer_id: uuid.UUID) -> int:
-    """A customer's advisory lock key: the id's last eight bytes, its random part. Its first eight are a time-ordered
-    id's millisecond and, from this UUIDv7 generator, the same for every id drawn in that millisecond: keyed on
-    them, the thousand customers one job creates shared one or two keys, and two workers rebuilding unrelated
-    customers waited on each other."""
-    return int.from_bytes(customer_id.bytes[8:], "big", signed=True)
+    copies. Identity holds the customers' rows (PostgreSQL; SQLite already admits one writer at a time): the
+    second worker waits, then sees the first one's sessions. A processing job already holds them from
+    recording when its customers were seen, in the same order."""
+    identity_service.lock_customers(session, workspace_id=workspace_id, customer_ids=customer_ids)
 
 
 @dataclass
@@ -367,7 +350,7 @@ def rebuild_sessions_many(
     caller already built from events it loaded, so they are not read again."""
     if not since:
         return 0
-    _lock_customers(session, list(since))
+    _lock_customers(session, workspace_id, list(since))
     window = _windows(session, workspace_id, since)
     found = _hits(session, workspace_id, window, known or Known())
     channels: dict[Traffic, str] = {}  # the same few sources and campaigns recur: classify each once
