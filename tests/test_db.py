@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from omnicx.identity.models import Customer, CustomerIdentifier
 from omnicx.identity.schemas import IdentifierKind
 from omnicx.kernel import db as db_module
-from omnicx.kernel.db import insert_rows, make_engine, new_id, staged_ids, update_rows
+from omnicx.kernel.db import among, insert_rows, make_engine, new_id, staged_ids, update_rows
 from omnicx.kernel.runtime import build_runtime
 from omnicx.kernel.settings import Settings, _normalise_db_url
 from omnicx.tracking.models import Touchpoint
@@ -268,3 +268,36 @@ def test_insert_rows_skipping_conflicts_counts_the_rows_it_inserted(db: Session,
     finally:
         db.rollback()
     assert sorted(keys) == ["k0", "k1", "k2", "k3", "k4"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.lists(words, min_size=1, max_size=6), others=st.lists(words, max_size=6))
+def test_among_finds_exactly_the_rows_whose_value_is_listed(
+    db: Session, world: World, stored: list[str], others: list[str]
+) -> None:
+    """`among` (one array or JSON parameter) selects what an ordinary `IN` selects, for ids and for any text:
+    commas, quotes, backslashes, braces, spaces and the word NULL included."""
+    customer = Customer(id=new_id(), workspace_id=world.workspace.id)
+    db.add(customer)
+    values = list(dict.fromkeys([*stored, "a,b", '{"x"}', "NULL", "back\\slash", " "]))
+    rows = [
+        CustomerIdentifier(
+            id=new_id(),
+            workspace_id=world.workspace.id,
+            customer_id=customer.id,
+            kind=IdentifierKind.USER_ID,
+            value=value,
+        )
+        for value in values
+    ]
+    db.add_all(rows)
+    db.flush()
+    ours = CustomerIdentifier.workspace_id == world.workspace.id
+    for column, wanted in (
+        (CustomerIdentifier.value, [*values[::2], *others, "NULL", "back\\slash"]),
+        (CustomerIdentifier.id, [row.id for row in rows[::2]] + [uuid.uuid4()]),
+    ):
+        found = set(db.scalars(select(column).where(ours, among(db, column, wanted))))
+        assert found == set(db.scalars(select(column).where(ours, column.in_(wanted))))
+        assert found
+    db.rollback()
