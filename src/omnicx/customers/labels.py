@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import name_of
 
 DEVICE_KINDS = {
     "desktop": N_("Desktop"),
@@ -17,8 +17,7 @@ DEVICE_KINDS = {
 
 def device_label(kind: str) -> str:
     """A device kind as the reader's language names it; a kind omnicx does not know, as recorded."""
-    label = DEVICE_KINDS.get(kind)
-    return gettext(label) if label else kind
+    return name_of(DEVICE_KINDS, kind)
 
 
 #: Segment's reserved traits (in its camelCase and the snake_case some SDKs send) as the profile names them; any

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from omnicx.identity.schemas import IdentifierKind
-from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import name_of
 
-IDENTIFIER_KIND_NAMES = {
+IDENTIFIER_KIND_NAMES: dict[str, str] = {
     IdentifierKind.ANONYMOUS_ID: N_("Anonymous ID"),
     IdentifierKind.USER_ID: N_("User ID"),
     IdentifierKind.EMAIL: N_("Email"),
@@ -21,5 +21,4 @@ IDENTIFIER_KIND_NAMES = {
 
 def identifier_kind_label(kind: str) -> str:
     """An identifier's kind in the reader's language (a kind this version does not know, as stored)."""
-    label = IDENTIFIER_KIND_NAMES.get(kind)  # type: ignore[call-overload]
-    return gettext(label) if label else kind
+    return name_of(IDENTIFIER_KIND_NAMES, kind)

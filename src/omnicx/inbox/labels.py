@@ -5,8 +5,8 @@ reply's delivery status (translated when asked, each in its own message context)
 from __future__ import annotations
 
 from omnicx.inbox.enums import ConversationStatus, DeliveryStatus, MessagingChannel, Priority
-from omnicx.kernel.i18n import gettext, pgettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import name_of, pgettext
 
 CHANNEL_LABELS: dict[MessagingChannel, str] = {
     MessagingChannel.EMAIL: N_("Email"),
@@ -68,5 +68,4 @@ INTENT_LABELS = {
 
 def intent_label(intent: str) -> str:
     """A contact reason in the reader's language; one omnicx does not know, as recorded."""
-    label = INTENT_LABELS.get(intent)
-    return gettext(label) if label else intent
+    return name_of(INTENT_LABELS, intent)

@@ -3,8 +3,8 @@ shown)."""
 
 from __future__ import annotations
 
-from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import name_of
 from omnicx.tracking.models import SourceKind
 
 SOURCE_KIND_NAMES = {
@@ -55,4 +55,4 @@ def channel_label(channel: str) -> str:
     """A channel as the reader's language names it: omnicx's own channel names translated, a workspace's own
     rule names as written (gettext would leave them alone anyway, unless one happened to be a msgid of some
     other page)."""
-    return gettext(channel) if channel in CHANNEL_NAMES else channel
+    return name_of(CHANNEL_NAMES, channel)

@@ -7,7 +7,7 @@ the language of a request lives in a context variable that templates and Python 
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
@@ -63,6 +63,13 @@ def pgettext(context: str, message: str) -> str:
 def lazy(message: str) -> str:
     """Mark a string for extraction without translating it now (it is translated where it is shown)."""
     return message
+
+
+def name_of(names: Mapping[str, str], key: str) -> str:
+    """`key`'s name from a vocabulary of marked names (`{"desktop": lazy("Desktop")}`), translated; a key the
+    vocabulary lacks (a workspace's own channel, a kind a later version added) as it stands."""
+    name = names.get(key)
+    return gettext(name) if name else key
 
 
 def negotiate(accept_language: str, default: str) -> str:
