@@ -1,6 +1,6 @@
 """Public face of the customers domain. Other domains import from here only (providers register here)."""
 
-from omnicx.customers.labels import DEVICE_KINDS, device_label
+from omnicx.customers.labels import device_label
 from omnicx.customers.service.profiles import (
     get_customer_360,
     identifiers,
@@ -22,7 +22,6 @@ from omnicx.customers.service.registry import (
 )
 
 __all__ = [
-    "DEVICE_KINDS",
     "CustomerFilter",
     "ProfileFactsProvider",
     "TimelineProvider",

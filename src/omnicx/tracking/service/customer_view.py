@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.analytics import service as analytics_service
 from omnicx.customers.schemas import DeviceFact, ProfileFacts, TimelineItem
-from omnicx.customers.service import DEVICE_KINDS
+from omnicx.customers.service import device_label
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking.context import as_dict, device_category
@@ -121,7 +121,7 @@ def _visit_detail(row: TrackingSession) -> str:
     ) % {
         "views": row.page_views,
         "seconds": round(row.duration_seconds),
-        "device": _(DEVICE_KINDS.get(row.device_category, row.device_category)),
+        "device": device_label(row.device_category),
         "source": row.source,
         "medium": row.medium,
         "page": row.landing_page or "—",

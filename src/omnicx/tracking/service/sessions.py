@@ -40,16 +40,6 @@ def _table(model: type[TrackingSession] | type[Touchpoint]) -> Table:
     return model.__table__  # type: ignore[return-value]
 
 
-def _lock_customers(session: Session, workspace_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]) -> None:
-    """Serialise rebuilds of the same customers until the end of the transaction.
-
-    Two workers rebuilding one customer at once would each delete and re-insert the window and leave both
-    copies. Identity holds the customers' rows (PostgreSQL; SQLite already admits one writer at a time): the
-    second worker waits, then sees the first one's sessions. A processing job already holds them from
-    recording when its customers were seen, in the same order."""
-    identity_service.lock_customers(session, workspace_id=workspace_id, customer_ids=customer_ids)
-
-
 @dataclass
 class _Window:
     """What a rebuild may replace: per customer, where recomputing begins (the start of the session `since`
@@ -350,7 +340,10 @@ def rebuild_sessions_many(
     caller already built from events it loaded, so they are not read again."""
     if not since:
         return 0
-    _lock_customers(session, workspace_id, list(since))
+    # Two workers rebuilding one customer at once would each replace the window and leave both copies: identity
+    # holds the customers' rows (PostgreSQL; SQLite admits one writer at a time), so the second waits and then
+    # sees the first one's sessions. A processing job already holds them from recording when they were seen.
+    identity_service.lock_customers(session, workspace_id=workspace_id, customer_ids=list(since))
     window = _windows(session, workspace_id, since)
     found = _hits(session, workspace_id, window, known or Known())
     channels: dict[Traffic, str] = {}  # the same few sources and campaigns recur: classify each once
