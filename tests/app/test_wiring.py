@@ -126,8 +126,8 @@ def test_wiring_registers_every_domains_job_kinds_providers_and_erasers(wired: d
     assert declared and declared <= set(wired["jobs"]), declared - set(wired["jobs"])
     assert set(wired["timelines"]) == {"identity", "tracking", "commerce", "inbox"}
     assert wired["facts"] == ["tracking"] and wired["filters"] == ["channel"]
-    assert wired["erasers"] == ["channels", "commerce", "inbox", "tracking"]
-    assert wired["exporters"] == ["channels", "commerce", "inbox", "timeline", "tracking"]
+    assert wired["erasers"] == ["channels", "commerce", "feedback", "inbox", "tracking"]
+    assert wired["exporters"] == ["channels", "commerce", "feedback", "inbox", "timeline", "tracking"]
     assert {"overview", "inbox", "customers", "events", "attribution", "commerce", "settings"} <= set(
         wired["nav"]
     )

@@ -175,7 +175,7 @@ def test_an_erased_customer_leaves_nothing_an_agent_can_see_and_nothing_is_colle
     export = client.post(f"/api/v1/identity/customers/{customer_id}/export", headers=admin)
     assert export.status_code == 200, export.text
     sections = export.json()["sections"]
-    assert set(sections) == {"timeline", "tracking", "inbox", "commerce", "channels"}
+    assert set(sections) == {"timeline", "tracking", "inbox", "commerce", "channels", "feedback"}
     assert sections["channels"] == []  # no browser of hers subscribed to notifications
     assert {e["anonymous_id"] for e in sections["tracking"]["events"]} == {"dev-ana"}
     [exported] = sections["inbox"]["conversations"]

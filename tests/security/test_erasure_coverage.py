@@ -91,6 +91,7 @@ def test_the_walk_sees_every_domain_that_holds_customer_data() -> None:
         "inbox",
         "commerce",
         "channels",
+        "feedback",
     }
 
 

@@ -24,6 +24,7 @@ from omnicx.channels import cli as channels_cli
 from omnicx.channels.webpush import cli as webpush_cli
 from omnicx.commerce import cli as commerce_cli
 from omnicx.customers import cli as customers_cli
+from omnicx.feedback import cli as feedback_cli
 from omnicx.inbox import cli as inbox_cli
 from omnicx.journeys import cli as journeys_cli
 from omnicx.kernel.jobs import cli as jobs_cli
@@ -57,6 +58,7 @@ app.add_typer(tracking_cli.contacts_app, name="contacts")
 app.add_typer(commerce_cli.app, name="commerce")
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(ownership_cli.app, name="ownership")
+app.add_typer(feedback_cli.app, name="feedback")
 app.add_typer(overview_cli.app, name="overview")
 app.add_typer(journeys_cli.app, name="journeys")
 app.add_typer(webpush_cli.app, name="webpush")

@@ -5,6 +5,7 @@ from omnicx.attribution import models as attribution_models
 from omnicx.auth import models as auth_models
 from omnicx.channels import models as channels_models
 from omnicx.commerce import models as commerce_models
+from omnicx.feedback import models as feedback_models
 from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
 from omnicx.journeys import models as journeys_models
@@ -17,6 +18,7 @@ DOMAIN_MODELS = (
     attribution_models,
     auth_models,
     ownership_models,
+    feedback_models,
     jobs_models,
     tracking_models,
     identity_models,

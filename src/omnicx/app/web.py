@@ -41,6 +41,8 @@ from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.demo import routes as demo_routes
 from omnicx.demo import views as demo_views
+from omnicx.feedback import routes as feedback_routes
+from omnicx.feedback import views as feedback_views
 from omnicx.identity import routes as identity_routes
 from omnicx.inbox import routes as inbox_routes
 from omnicx.inbox.views import availability as inbox_availability
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_routes.router,
         customers_views.router,
         identity_routes.router,
+        feedback_routes.router,
+        feedback_views.router,
         ownership_routes.router,
         ownership_views.router,
         commerce_routes.router,

@@ -33,6 +33,9 @@ from omnicx.commerce.schemas import OrderReady
 from omnicx.customers import service as customers_service
 from omnicx.customers import views as customers_views
 from omnicx.demo import views as demo_views
+from omnicx.feedback import service as feedback_service
+from omnicx.feedback import tasks as feedback_tasks
+from omnicx.feedback import views as feedback_views
 from omnicx.identity import service as identity_service
 from omnicx.identity import tasks as identity_tasks
 from omnicx.inbox import service as inbox_service
@@ -58,6 +61,7 @@ JOB_HANDLERS = (
     inbox_tasks.HANDLERS,
     channels_tasks.HANDLERS,
     webpush_tasks.HANDLERS,
+    feedback_tasks.HANDLERS,
 )
 MAIN_NAV = (
     *overview_views.NAV,
@@ -67,6 +71,7 @@ MAIN_NAV = (
     *attribution_views.NAV,
     *journeys_views.NAV,
     *commerce_views.NAV,
+    *feedback_views.NAV,
     *nav.NAV,
 )
 SETTINGS_NAV = (
@@ -75,6 +80,7 @@ SETTINGS_NAV = (
     *analytics_views.SETTINGS_NAV,
     *ownership_views.SETTINGS_NAV,
     *inbox_views.SETTINGS_NAV,
+    *feedback_views.SETTINGS_NAV,
     *webpush_views.SETTINGS_NAV,
     *tracking_views.SETTINGS_NAV,
 )
@@ -126,9 +132,11 @@ def _providers() -> None:
 
 def _notifications() -> None:
     """Who hears of an agent's reply and of an order ready for pickup, beside the customer's own channel: their
-    browsers (web push). The inbox and commerce import no channel; commerce and channels not each other."""
+    browsers (web push). The inbox and commerce import no channel; commerce and channels not each other. A
+    resolved conversation is followed by its satisfaction survey (feedback sits above the inbox)."""
     inbox_service.register_reply_listener("webpush", webpush_service.notify_reply)
     commerce_service.register_ready_listener("webpush", _push_order_ready)
+    inbox_service.register_resolved_listener("feedback", feedback_service.on_resolved)
 
 
 def _push_order_ready(session: Session, ready: OrderReady) -> None:
@@ -153,6 +161,8 @@ def _privacy() -> None:
     identity_service.register_exporter("commerce", commerce_service.export_customer_data)
     identity_service.register_eraser("channels", webpush_service.erase_customer_data)
     identity_service.register_exporter("channels", webpush_service.export_customer_data)
+    identity_service.register_eraser("feedback", feedback_service.erase_customer_data)
+    identity_service.register_exporter("feedback", feedback_service.export_customer_data)
     identity_service.register_exporter("timeline", customers_service.timeline_export)
 
 

@@ -111,6 +111,7 @@ class ConversationEventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     ERASED = "erased"  # the customer was erased: their messages and contact details are gone
+    RATED = "rated"  # the customer answered the satisfaction survey about it
 
 
 class AuthResult(StrEnum):

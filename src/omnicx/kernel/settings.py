@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     rate_limit_signin_per_address: str = "30/minute"
     # The public forms and endpoints that mail a link or take one (password reset, invitation acceptance).
     rate_limit_account_links_per_address: str = "10/minute"
+    # The answers customers send from a satisfaction survey's link.
+    rate_limit_feedback_links_per_address: str = "20/minute"
     # The web push endpoints a site's pages call (subscribe, unsubscribe, the public key).
     rate_limit_webpush_per_address: str = "60/minute"
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
@@ -199,6 +201,7 @@ class Settings(BaseSettings):
         "rate_limit_chat_per_key",
         "rate_limit_signin_per_address",
         "rate_limit_account_links_per_address",
+        "rate_limit_feedback_links_per_address",
         "rate_limit_webpush_per_address",
     )
     @classmethod

@@ -9,7 +9,9 @@
 - `GET /chat/{token}/stream`: server-sent events telling the widget that an agent replied (`reply`) or types
   (`typing`);
 - `GET /chat/{token}/status`: whether an agent is online (if not, the widget asks for an email);
-- `POST /chat/{token}/typing`: the visitor types (shown on the agent's conversation page, not stored).
+- `POST /chat/{token}/typing`: the visitor types (shown on the agent's conversation page, not stored);
+- `POST /chat/{token}/csat`: the visitor rates a resolved conversation (the stars under its satisfaction
+  question, `feedback`); once.
 
 Every call names the inbox by its public widget token and, except `session`, carries the visitor's signed id:
 a visitor reads their own conversations only, whatever email or user id they send.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -32,6 +35,8 @@ from starlette.concurrency import run_in_threadpool
 
 from omnicx.channels.chat.adapter import VisitorMessage, inbound
 from omnicx.channels.chat.visitor import new_visitor_id, sign, verify
+from omnicx.feedback import service as feedback_service
+from omnicx.feedback.schemas import SCALE, CsatAnswer, CsatQuestion
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import InboxTopic, MessageKind, MessagingChannel
 from omnicx.inbox.errors import InboxNotFound
@@ -105,6 +110,15 @@ def _check(runtime: RuntimeDep, inbox: InboxPublic, visitor_id: str, signature: 
 
 def _history(session: Any, inbox: InboxPublic, visitor_id: str) -> list[dict[str, Any]]:
     messages = inbox_service.contact_messages(session, inbox_id=inbox.id, source_id=visitor_id)
+    contact = inbox_service.find_contact(session, inbox_id=inbox.id, source_id=visitor_id)
+    questions = (
+        {
+            q.message_id: q
+            for q in feedback_service.visitor_questions(session, inbox_id=inbox.id, contact_id=contact.id)
+        }
+        if contact is not None
+        else {}
+    )
     return [
         {
             "id": str(m.id),
@@ -112,9 +126,14 @@ def _history(session: Any, inbox: InboxPublic, visitor_id: str) -> list[dict[str
             "author": "" if m.kind is MessageKind.INCOMING else m.author_label.split("@")[0],
             "text": m.text,
             "at": m.created_at.isoformat(),
+            **({"csat": _question(questions[m.id])} if m.id in questions else {}),
         }
         for m in messages
     ]
+
+
+def _question(question: CsatQuestion) -> dict[str, Any]:
+    return {"survey_id": str(question.survey_id), "rating": question.rating, "scale": question.scale}
 
 
 @router.get("/{token}/messages")
@@ -161,6 +180,40 @@ def _refuse(runtime: Runtime, token: str) -> NoReturn:
     with runtime.sessions() as session:
         _inbox(session, token)
     raise Unauthorized("unknown visitor")
+
+
+class VisitorRating(BaseModel):
+    visitor_id: str = Field(max_length=64)
+    signature: str = Field(max_length=128)
+    survey_id: uuid.UUID
+    rating: int = Field(ge=1, le=SCALE)
+    comment: str = Field(default="", max_length=2000)
+
+
+@router.post("/{token}/csat")
+async def rate(token: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+    """The visitor rates a resolved conversation (the stars under its satisfaction question); once."""
+    try:
+        data = VisitorRating.model_validate(await _json(request))
+    except ValidationError as error:
+        return _invalid(error)
+
+    def store() -> None:
+        inbox = _inbox(session, token)
+        _check(runtime, inbox, data.visitor_id, data.signature)
+        contact = inbox_service.find_contact(session, inbox_id=inbox.id, source_id=data.visitor_id)
+        if contact is None:
+            raise NotFound("no such survey")
+        feedback_service.answer_as_visitor(
+            session,
+            inbox_id=inbox.id,
+            contact_id=contact.id,
+            survey_id=data.survey_id,
+            data=CsatAnswer(rating=data.rating, comment=data.comment),
+        )
+
+    await run_in_threadpool(store)
+    return JSONResponse({"rating": data.rating}, status_code=201, headers=CORS)
 
 
 class VisitorTyping(BaseModel):

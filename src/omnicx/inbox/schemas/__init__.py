@@ -53,6 +53,7 @@ from omnicx.inbox.schemas.messages import (
     ReceiveResult,
     RemoteAttachment,
     ReplyPosted,
+    ResolvedConversation,
     SenderAuthentication,
     StatusReport,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "ReplyPosted",
     "ReportDay",
     "ReportRow",
+    "ResolvedConversation",
     "SenderAuthentication",
     "SlaPolicyCreate",
     "SlaPolicyPublic",

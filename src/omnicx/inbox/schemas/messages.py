@@ -239,3 +239,19 @@ class MessagePublic(PublicModel):
         default=None, description="How the sender was checked (inbound email); null when not checked."
     )
     created_at: datetime
+
+
+class ResolvedConversation(BaseModel):
+    """A conversation just resolved, as the inbox tells the domains that listen (`register_resolved_listener`):
+    who handled it and on which channel, for what follows a resolution (a satisfaction survey)."""
+
+    workspace_id: uuid.UUID
+    conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    channel: MessagingChannel
+    contact_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    resolved_at: datetime
+    by_inactivity: bool = False

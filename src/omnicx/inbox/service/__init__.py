@@ -57,7 +57,7 @@ from omnicx.inbox.service.inboxes import (
 from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
-from omnicx.inbox.service.notices import notify_customer
+from omnicx.inbox.service.notices import notify_customer, notify_in_conversation, record_rating
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
 from omnicx.inbox.service.profiles import (
@@ -97,6 +97,7 @@ from omnicx.inbox.service.reports import (
     report_csv,
     sla_status,
 )
+from omnicx.inbox.service.resolutions import register_resolved_listener
 from omnicx.inbox.service.retry import retry_message
 from omnicx.inbox.service.selling import is_qualified, qualify_lead
 from omnicx.inbox.service.settings import get_sla_policy, list_sla_policies, update_inbox, update_sla_policy
@@ -187,6 +188,7 @@ __all__ = [
     "merge_conversations",
     "name_contact",
     "notify_customer",
+    "notify_in_conversation",
     "of_teams",
     "open_conversations_by_channel",
     "opt_out_of",
@@ -200,10 +202,12 @@ __all__ = [
     "record_attachment",
     "record_attachment_failure",
     "record_delivery",
+    "record_rating",
     "record_rejection",
     "record_sender_authentication",
     "register_provider",
     "register_reply_listener",
+    "register_resolved_listener",
     "registered_providers",
     "reply",
     "reply_channels",

@@ -26,6 +26,7 @@ from omnicx.inbox.service.contracts import labels_of, message_public, summary
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.notifications import notify_assignment
 from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.resolutions import tell_resolved
 from omnicx.inbox.service.search import conditions as search_conditions
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.inbox.service.timers import WAKE_JOB, schedule
@@ -234,6 +235,8 @@ def update_conversation(
     if data.status is not None and (data.status is not conversation.status or resnooze):
         _change_status(session, conversation, contact, data.status, data.snoozed_until, principal, now)
         changes.append("status")
+        if data.status is ConversationStatus.RESOLVED:
+            tell_resolved(session, conversation, inbox, at=now, by_inactivity=False)
     if changes:
         conversation.updated_at = now
         refresh_sla(session, conversation, inbox)

@@ -95,6 +95,77 @@ def notify_customer(
     )
 
 
+def notify_in_conversation(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    subject: str,
+    text: str,
+    key: str,
+    now: datetime | None = None,
+) -> NoticeResult | None:
+    """Post `text` in one conversation, on its own channel, and queue its delivery (a question about that
+    conversation, such as its satisfaction survey); None if it is not the workspace's or was merged away.
+
+    Exactly once per `key`, as `notify_customer`; the conversation keeps its status.
+    """
+    message_id = notice_message_id(workspace_id, key)
+    existing = _existing(session, workspace_id, message_id)
+    if existing is not None:
+        return existing
+    conversation = session.scalar(
+        select(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.workspace_id == workspace_id)
+        .with_for_update()
+    )
+    if conversation is None or conversation.merged_into_id is not None:
+        return None
+    inbox = session.get(Inbox, conversation.inbox_id)
+    assert inbox is not None
+    _post(session, conversation, inbox, message_id, subject, text, now or utcnow())
+    return NoticeResult(
+        conversation_id=conversation.id,
+        message_id=message_id,
+        channel=inbox.channel,
+        inbox_id=inbox.id,
+        inbox_name=inbox.name,
+    )
+
+
+def record_rating(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    rating: int,
+    comment: str,
+    scale: int,
+) -> None:
+    """Write the customer's rating of a conversation into its history and show it live on the agent's screen;
+    no commit. The survey and its answer are the feedback domain's; the history only tells the story."""
+    conversation = session.scalar(
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+        )
+    )
+    if conversation is None:
+        return
+    record_event(
+        session,
+        conversation,
+        ConversationEventKind.RATED,
+        actor_label=_sender_label(session, conversation),
+        detail={"rating": rating, "scale": scale, "comment": comment[:500]},
+    )
+    announce(session, conversation, InboxTopic.CONVERSATION_UPDATED, f"Rated {rating}/{scale}")
+
+
+def _sender_label(session: Session, conversation: Conversation) -> str:
+    contact = session.get(Contact, conversation.contact_id)
+    return (contact.name or contact.email or contact.source_id) if contact is not None else ""
+
+
 def _existing(session: Session, workspace_id: uuid.UUID, message_id: uuid.UUID) -> NoticeResult | None:
     row = session.execute(
         select(Message, Inbox)

@@ -15,6 +15,7 @@ from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxT
 from omnicx.inbox.models import Conversation, Inbox
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
+from omnicx.inbox.service.resolutions import tell_resolved
 from omnicx.inbox.service.sla_clocks import refresh_sla
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
@@ -86,6 +87,7 @@ def auto_resolve_due(session: Session, *, conversation_id: uuid.UUID, now: datet
     conversation.resolved_at = now
     conversation.open_contact_id = None
     conversation.updated_at = now
+    tell_resolved(session, conversation, inbox, at=now, by_inactivity=True)
     refresh_sla(session, conversation, inbox)
     announce(session, conversation, InboxTopic.CONVERSATION_UPDATED, "A quiet conversation was resolved")
     return True

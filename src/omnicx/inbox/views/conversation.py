@@ -61,6 +61,7 @@ EVENT_LABELS = {
     ConversationEventKind.ERASED: N_("erased the customer's messages and contact details"),
     ConversationEventKind.CUSTOMER_LINKED: N_("linked the sender to a customer"),
     ConversationEventKind.QUALIFIED: N_("qualified the customer as a lead"),
+    ConversationEventKind.RATED: N_("rated the conversation"),
 }
 
 

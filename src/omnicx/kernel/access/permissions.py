@@ -49,6 +49,7 @@ class Action(StrEnum):
     COMMERCE_READ = "commerce.read"
     COMMERCE_MANAGE = "commerce.manage"
     FEEDBACK_READ = "feedback.read"
+    FEEDBACK_MANAGE = "feedback.manage"  # satisfaction surveys: which inboxes ask, when, in which words
     CONTENT_READ = "content.read"
     CONTENT_MANAGE = "content.manage"
 

@@ -44,6 +44,7 @@ ACTION_PHRASES: dict[Action, str] = {
     Action.COMMERCE_READ: N_("see orders and stock"),
     Action.COMMERCE_MANAGE: N_("manage orders and stock"),
     Action.FEEDBACK_READ: N_("see customer feedback"),
+    Action.FEEDBACK_MANAGE: N_("set up satisfaction surveys"),
     Action.CONTENT_READ: N_("see content"),
     Action.CONTENT_MANAGE: N_("manage content"),
 }

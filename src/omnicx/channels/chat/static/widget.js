@@ -24,7 +24,9 @@
     close: script.getAttribute("data-close") || "Close",
     typing: script.getAttribute("data-typing") || "typing…",
     away: script.getAttribute("data-away") || "Nobody is online right now. Leave your email and we will reply there.",
-    email: script.getAttribute("data-email") || "Your email"
+    email: script.getAttribute("data-email") || "Your email",
+    rate: script.getAttribute("data-rate") || "Rate this conversation",
+    rated: script.getAttribute("data-rated") || "Thank you for your rating"
   };
   var TYPING_EVERY_MS = 2000;   // at most one "visitor typing" call per 2 s
   var TYPING_SHOWN_MS = 4000;   // hide the agent's typing indicator this long after their last keystroke
@@ -82,6 +84,9 @@
     ".omx-away input{border:1px solid #dde1ea;border-radius:8px;padding:6px 8px;font:inherit}",
     ".omx-chat.omx-offline .omx-away{display:flex}",
     ".omx-form button{border:0;border-radius:8px;background:#3b5bdb;color:#fff;padding:0 14px}",
+    ".omx-csat{align-self:flex-start;display:flex;flex-direction:column;gap:4px;font-size:13px;color:#6b7280}",
+    ".omx-stars{display:flex;gap:2px}.omx-stars button{background:none;border:0;font-size:24px;line-height:1;color:#c2c8d6;padding:0 2px}",
+    ".omx-stars button.omx-on,.omx-stars button:hover{color:#f59f00}",
     "@media (max-width:480px){.omx-chat.omx-open{right:0;bottom:0;left:0;top:0}.omx-chat.omx-open .omx-panel{width:100%;height:100%;border-radius:0}}"
   ].join("");
 
@@ -160,7 +165,39 @@
       var bubble = el("div", "omx-msg " + (message.from === "visitor" ? "omx-visitor" : "omx-agent"), message.text);
       bubble.setAttribute("data-from", message.from);
       log.appendChild(bubble);
+      if (message.csat) log.appendChild(stars(message.csat));
       log.scrollTop = log.scrollHeight;
+    }
+
+    // A satisfaction question: five stars under its message, until the visitor picks one (answered once).
+    function stars(csat) {
+      var box = el("div", "omx-csat");
+      box.setAttribute("data-omnicx-csat", csat.survey_id);
+      var label = el("span", "", csat.rating ? T.rated : T.rate);
+      var row = el("div", "omx-stars");
+      row.setAttribute("role", "group");
+      row.setAttribute("aria-label", T.rate);
+      for (var value = 1; value <= csat.scale; value++) {
+        var star = el("button", csat.rating && value <= csat.rating ? "omx-on" : "", "★");
+        star.type = "button";
+        star.value = String(value);
+        star.setAttribute("aria-label", value + " / " + csat.scale);
+        star.disabled = !!csat.rating;
+        star.addEventListener("click", function (event) { rate(csat, Number(event.currentTarget.value), box); });
+        row.appendChild(star);
+      }
+      box.appendChild(label);
+      box.appendChild(row);
+      return box;
+    }
+
+    function rate(csat, value, box) {
+      post("/csat", {
+        visitor_id: state.visitor.visitor_id, signature: state.visitor.signature,
+        survey_id: csat.survey_id, rating: value
+      }).then(function () {
+        box.replaceWith(stars({ survey_id: csat.survey_id, scale: csat.scale, rating: value }));
+      }).catch(function () { /* refused (already rated) or offline: the stars stay as they were */ });
     }
 
     function refresh() {

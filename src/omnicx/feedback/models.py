@@ -1,0 +1,57 @@
+"""Tables of the feedback domain: each inbox's satisfaction survey settings, and one survey per conversation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omnicx.kernel.db import Base, IdMixin, TimestampMixin
+
+
+class CsatSetting(TimestampMixin, Base):
+    """Whether an inbox asks for a rating after each resolved conversation, how long after, and in which words
+    (per language; an empty wording uses omnicx's own question, translated)."""
+
+    __tablename__ = "feedback_csat_setting"
+
+    inbox_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inbox_inbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    delay_minutes: Mapped[int] = mapped_column(default=0)
+    wording: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"en": "...", "fr": "..."}
+
+
+class CsatSurvey(IdMixin, TimestampMixin, Base):
+    """The satisfaction question about one conversation and its answer: one per conversation (unique), asked
+    once, answered once. Who handled it (agent, team) and where (inbox, channel) are kept as they were at the
+    resolution, so reports do not move when the conversation is later reassigned."""
+
+    __tablename__ = "feedback_csat_survey"
+    __table_args__ = (Index("ix_feedback_csat_survey_ws_asked", "workspace_id", "asked_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inbox_conversation.id", ondelete="CASCADE"), unique=True
+    )
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_inbox.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    resolved_at: Mapped[datetime]
+    asked_at: Mapped[datetime | None] = mapped_column(default=None)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    rating: Mapped[int | None] = mapped_column(default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_via: Mapped[str] = mapped_column(String(16), default="")  # widget, link, reply

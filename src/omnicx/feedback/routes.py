@@ -1,0 +1,106 @@
+"""REST API of feedback under /api/v1/feedback: satisfaction survey settings per inbox, surveys, the CSAT report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from omnicx.feedback import service
+from omnicx.feedback.enums import CsatGroup
+from omnicx.feedback.errors import SurveyNotFound
+from omnicx.feedback.schemas import CsatReport, CsatSettingPublic, CsatSettingUpdate, CsatSurveyPublic
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.downloads import (
+    CHART_RESPONSES,
+    CSV_RESPONSES,
+    ChartFormat,
+    chart_response,
+    csv_attachment,
+)
+from omnicx.kernel.web.schemas import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/feedback", tags=["feedback"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Principal, require(Action.FEEDBACK_READ)]
+Manager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
+DateFrom = Annotated[date, Query(alias="from", description="First day (inclusive), workspace time zone.")]
+DateTo = Annotated[date, Query(alias="to", description="Last day (inclusive), workspace time zone.")]
+Group = Annotated[CsatGroup, Query(description="Group answers by agent, team, inbox or channel.")]
+
+
+@router.get("/csat/settings", response_model=list[CsatSettingPublic])
+def list_csat_settings(session: SessionDep, principal: Manager) -> list[CsatSettingPublic]:
+    """Every inbox with its satisfaction survey settings (off where never set)."""
+    return service.list_settings(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/csat/settings/{inbox_id}", response_model=CsatSettingPublic)
+def update_csat_settings(
+    inbox_id: uuid.UUID, data: CsatSettingUpdate, session: SessionDep, principal: Manager
+) -> CsatSettingPublic:
+    """Ask (or stop asking) for a rating after each resolved conversation of an inbox; delay and wording."""
+    return service.update_setting(session, principal=principal, inbox_id=inbox_id, data=data)
+
+
+@router.get("/csat/report", response_model=CsatReport)
+def csat_report(
+    session: SessionDep,
+    principal: Reader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    group: Group = CsatGroup.AGENT,
+) -> CsatReport:
+    """CSAT (share of answers rated 4 or 5), average rating and response rate of the conversations resolved
+    in the range, per agent, team, inbox or channel, with the rating distribution and the latest comments."""
+    return service.csat_report(
+        session, workspace_id=principal.workspace_id, start=date_from, end=date_to, group=group
+    )
+
+
+@router.get("/csat/report.csv", response_class=Response, responses=CSV_RESPONSES)
+def csat_report_csv(
+    session: SessionDep,
+    principal: Reader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    group: Group = CsatGroup.AGENT,
+) -> Response:
+    """The CSAT report's rows as CSV."""
+    report = service.csat_report(
+        session, workspace_id=principal.workspace_id, start=date_from, end=date_to, group=group
+    )
+    return csv_attachment(service.report_csv(report), f"csat-{group.value}-{date_from}-{date_to}.csv")
+
+
+@router.get("/csat/report/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def csat_report_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    group: Group = CsatGroup.AGENT,
+    chart: Annotated[str, Query(pattern="^(groups|distribution)$")] = "groups",
+) -> Response:
+    """A CSAT chart: its Vega-Lite spec (json) or rendered on the server (png, svg)."""
+    report = service.csat_report(
+        session, workspace_id=principal.workspace_id, start=date_from, end=date_to, group=group
+    )
+    spec = service.csat_by_group_spec(report) if chart == "groups" else service.distribution_spec(report)
+    return chart_response(spec, fmt)
+
+
+@router.get("/csat/conversations/{conversation_id}", response_model=CsatSurveyPublic)
+def conversation_csat(conversation_id: uuid.UUID, session: SessionDep, principal: Reader) -> CsatSurveyPublic:
+    """The satisfaction survey of one conversation and its answer, if it was asked."""
+    survey = service.conversation_survey(
+        session, workspace_id=principal.workspace_id, conversation_id=conversation_id
+    )
+    if survey is None:
+        raise SurveyNotFound("this conversation has no satisfaction survey")
+    return survey

@@ -1,0 +1,102 @@
+"""Contracts of the feedback domain: satisfaction settings per inbox, surveys and answers, the CSAT report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from omnicx.feedback.enums import CsatGroup
+from omnicx.kernel.i18n import LANGUAGES
+from omnicx.kernel.text import PlainText
+
+SCALE = 5  # ratings from 1 (very dissatisfied) to 5 (very satisfied); 4 and 5 count as satisfied
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CsatSettingPublic(_Public):
+    inbox_id: uuid.UUID
+    inbox_name: str = ""
+    channel: str = ""
+    enabled: bool
+    delay_minutes: int
+    wording: dict[str, str] = Field(
+        description="The question per language; a missing language uses omnicx's."
+    )
+
+
+class CsatSettingUpdate(BaseModel):
+    enabled: bool = Field(description="Ask for a rating after each resolved conversation of this inbox.")
+    delay_minutes: int = Field(default=0, ge=0, le=7 * 24 * 60, description="Minutes after the resolution.")
+    wording: dict[str, PlainText] = Field(
+        default_factory=dict, description="The question, per language code."
+    )
+
+    @field_validator("wording")
+    @classmethod
+    def _known_languages(cls, wording: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(wording) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language: {', '.join(unknown)} (known: {', '.join(LANGUAGES)})")
+        too_long = [lang for lang, text in wording.items() if len(text) > 500]
+        if too_long:
+            raise ValueError("a question is at most 500 characters")
+        return {lang: text.strip() for lang, text in wording.items() if text.strip()}
+
+
+class CsatAnswer(BaseModel):
+    rating: int = Field(ge=1, le=SCALE, description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: PlainText = Field(default="", max_length=2000)
+
+
+class CsatSurveyPublic(_Public):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    inbox_id: uuid.UUID
+    channel: str
+    customer_id: uuid.UUID | None
+    agent_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    language: str
+    resolved_at: datetime
+    asked_at: datetime | None
+    message_id: uuid.UUID | None = Field(description="The question's message in the conversation.")
+    rating: int | None
+    comment: str
+    answered_at: datetime | None
+    answered_via: str
+
+
+class CsatQuestion(BaseModel):
+    """What the chat widget shows under the survey's message: the question, and the answer once given."""
+
+    survey_id: uuid.UUID
+    message_id: uuid.UUID
+    question: str
+    rating: int | None
+    scale: int = SCALE
+
+
+class CsatRow(BaseModel):
+    key: str = Field(description="The agent's, team's or inbox's id, or the channel; empty: none.")
+    label: str
+    asked: int
+    answered: int
+    satisfied: int = Field(description="Answers rated 4 or 5.")
+    average: float | None
+    csat: float | None = Field(description="Share of answers rated 4 or 5 (0-1); None without answers.")
+    response_rate: float | None
+
+
+class CsatReport(BaseModel):
+    start: date
+    end: date
+    group: CsatGroup
+    total: CsatRow
+    rows: list[CsatRow]
+    distribution: dict[int, int] = Field(description="Answers per rating, 1 to 5.")
+    comments: list[CsatSurveyPublic] = Field(description="The latest answers with a comment.")

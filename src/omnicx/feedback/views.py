@@ -1,0 +1,230 @@
+"""Pages of feedback: the satisfaction report, Settings → Satisfaction surveys, and the public page a customer's
+rating link opens."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from omnicx.feedback import service
+from omnicx.feedback.enums import AnsweredVia, CsatGroup
+from omnicx.feedback.errors import SurveyNotFound
+from omnicx.feedback.schemas import SCALE, CsatAnswer, CsatSettingUpdate
+from omnicx.inbox.service import CHANNEL_LABELS
+from omnicx.kernel.access.errors import CsrfFailed
+from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.access.security import csrf_valid
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.web.deps import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+    presented_csrf,
+    require,
+)
+from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.limits import per_address_limit
+from omnicx.kernel.web.nav import NavItem
+from omnicx.kernel.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Principal, require(Action.FEEDBACK_READ)]
+Manager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
+REPORT_DAYS = 30
+SETTINGS_PAGE = "/settings/satisfaction"
+NAV = [NavItem("feedback", N_("Satisfaction"), "/feedback", Action.FEEDBACK_READ, 45)]
+SETTINGS_NAV = [
+    NavItem("satisfaction", N_("Satisfaction surveys"), SETTINGS_PAGE, Action.FEEDBACK_MANAGE, 63)
+]
+GROUPS = [
+    (CsatGroup.AGENT, N_("Agent")),
+    (CsatGroup.TEAM, N_("Team")),
+    (CsatGroup.CHANNEL, N_("Channel")),
+    (CsatGroup.INBOX, N_("Inbox")),
+]
+
+
+@router.get("/feedback", response_class=HTMLResponse)
+def csat_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    group: CsatGroup = CsatGroup.AGENT,
+) -> HTMLResponse:
+    """CSAT of resolved conversations per agent, team, inbox or channel, the ratings' spread, the comments."""
+    today = utcnow().date()
+    start, end = date_from or today - timedelta(days=REPORT_DAYS - 1), date_to or today
+    error = None
+    try:
+        report = service.csat_report(
+            session, workspace_id=principal.workspace_id, start=start, end=end, group=group
+        )
+    except DomainError as exc:
+        error = exc.message
+        start, end = today - timedelta(days=REPORT_DAYS - 1), today
+        report = service.csat_report(
+            session, workspace_id=principal.workspace_id, start=start, end=end, group=group
+        )
+    params = {"from": start.isoformat(), "to": end.isoformat(), "group": group.value}
+    labels = _channel_labels(report, group)
+    context = {
+        "labels": labels,
+        "report": report,
+        "groups": GROUPS,
+        "error": error,
+        "rating_names": service.RATING_NAMES,
+        "groups_json": json.dumps(service.csat_by_group_spec(report, labels)),
+        "distribution_json": json.dumps(service.distribution_spec(report)),
+        "query": urlencode(params),
+        "groups_query": urlencode({**params, "chart": "groups"}),
+        "distribution_query": urlencode({**params, "chart": "distribution"}),
+    }
+    return render(request, "feedback/csat.html", context)
+
+
+def _channel_labels(report: Any, group: CsatGroup) -> dict[str, str]:
+    """Channels named in the reader's language on the chart (the `|channel` filter does it on the page)."""
+    if group is not CsatGroup.CHANNEL:
+        return {}
+    return {row.key: gettext(CHANNEL_LABELS.get(row.key, row.key)) for row in report.rows}
+
+
+def _settings_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    context = {
+        "settings": service.list_settings(session, workspace_id=principal.workspace_id),
+        "languages": LANGUAGES,
+        "channel_labels": CHANNEL_LABELS,
+        "error": error,
+    }
+    return render(request, "feedback/settings.html", context, status=status)
+
+
+@router.get(SETTINGS_PAGE, response_class=HTMLResponse)
+def settings_page(request: Request, session: SessionDep, principal: Manager) -> HTMLResponse:
+    return _settings_page(request, session, principal)
+
+
+@router.post(SETTINGS_PAGE + "/{inbox_id}", response_class=HTMLResponse)
+async def save_settings(
+    request: Request, inbox_id: uuid.UUID, session: SessionDep, principal: Manager
+) -> Any:
+    """Turn an inbox's survey on or off, with its delay and its question per language."""
+    form = await request.form()
+    wording = {lang: str(form.get(f"wording_{lang}", "")) for lang in LANGUAGES}
+
+    def save() -> object:
+        data = CsatSettingUpdate.model_validate(
+            {
+                "enabled": form.get("enabled") == "on",
+                "delay_minutes": form.get("delay_minutes") or 0,
+                "wording": wording,
+            }
+        )
+        return service.update_setting(session, principal=principal, inbox_id=inbox_id, data=data)
+
+    return redirect_or_page(
+        save,
+        to=SETTINGS_PAGE,
+        page=lambda message, status: _settings_page(
+            request, session, principal, error=message, status=status
+        ),
+        session=session,
+    )
+
+
+# The public page a rating link opens. It records nothing by itself: mail scanners open every link of a
+# message, so the rating is stored when the customer sends the form (the link's rating chosen already).
+Token = Annotated[str, Path(min_length=10, max_length=100)]
+
+
+def _link_csrf(
+    request: Request, settings: SettingsDep, csrf: Annotated[str | None, Depends(presented_csrf)]
+) -> None:
+    anchors = (request.cookies.get(SESSION_COOKIE), request.cookies.get(PRE_SESSION_COOKIE))
+    if not any(a and csrf_valid(settings.resolved_secret_key, a, csrf) for a in anchors):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+
+
+PublicForm = [per_address_limit("feedback_links"), Depends(_link_csrf)]
+
+
+def _answer_page(
+    request: Request,
+    session: Session,
+    secret: str,
+    token: str,
+    *,
+    rating: int | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    survey_id = service.survey_of(secret, token)
+    survey = None
+    if survey_id is not None:
+        try:
+            survey = service.get_survey(session, survey_id=survey_id)
+        except SurveyNotFound:
+            survey = None
+    if survey is None:
+        return render(request, "feedback/answer.html", {"invalid": True}, status=404)
+    set_language(survey.language)
+    context = {
+        "survey": survey,
+        "token": token,
+        "rating": rating if rating in range(1, SCALE + 1) else None,
+        "rating_names": service.RATING_NAMES,
+        "error": error,
+        "invalid": False,
+    }
+    return render(request, "feedback/answer.html", context, status=status)
+
+
+@router.get("/feedback/csat/{token}", response_class=HTMLResponse)
+def answer_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, token: Token, rating: int | None = None
+) -> HTMLResponse:
+    return _answer_page(request, session, runtime.settings.resolved_secret_key, token, rating=rating)
+
+
+@router.post("/feedback/csat/{token}", response_class=HTMLResponse, dependencies=PublicForm)
+def send_answer(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Token,
+    rating: Annotated[int, Form(ge=1, le=SCALE)],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse:
+    """Store the rating (and comment) once; a forged link is not found, a used one is told it was used."""
+    secret = runtime.settings.resolved_secret_key
+    survey_id = service.survey_of(secret, token)
+    if survey_id is None:
+        return _answer_page(request, session, secret, token)
+    try:
+        service.answer(
+            session,
+            survey_id=survey_id,
+            data=CsatAnswer(rating=rating, comment=comment),
+            via=AnsweredVia.LINK,
+        )
+    except DomainError as error:
+        session.rollback()
+        return _answer_page(request, session, secret, token, error=error.message, status=error.status)
+    return _answer_page(request, session, secret, token)
