@@ -67,7 +67,9 @@ def _survey(db: Session, conversation_id: uuid.UUID) -> CsatSurveyPublic | None:
     return snapshot
 
 
-def _asked(db: Session, world: World, inbox: InboxPublic, sender: str = "alice@example.com") -> CsatSurveyPublic:
+def _asked(
+    db: Session, world: World, inbox: InboxPublic, sender: str = "alice@example.com"
+) -> CsatSurveyPublic:
     _ask_after_resolution(db, world, inbox)
     conversation_id = _conversation(db, inbox, sender)
     _resolve(db, world, conversation_id)
