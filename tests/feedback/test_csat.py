@@ -27,6 +27,7 @@ from omnicx.kernel.errors import NotFound
 from omnicx.kernel.jobs.models import Job
 from omnicx.kernel.runtime import Runtime
 from tests.conftest import SECRET_KEY, World
+from tests.helpers import sign_in
 from tests.inbox.conftest import drain, inbound
 
 BASE = "https://cx.example.com"
@@ -284,6 +285,11 @@ def test_the_report_counts_as_computed_by_hand(db: Session, world: World, email_
     assert (second.asked, second.answered, second.satisfied, second.csat) == (1, 1, 0, 0.0)
     assert (report.total.asked, report.total.answered, report.total.satisfied) == (5, 4, 2)
     assert report.total.csat == pytest.approx(0.5) and report.total.average == pytest.approx(3.0)
+    # Wilson, 2 of 4: centre = (0.5 + 0.48018) / 1.96036 = 0.5, half = 1.96 × sqrt(0.0625 + 0.060021) / 1.96036
+    # = 0.34996 → [0.1500, 0.8500]
+    assert report.total.csat_low == pytest.approx(0.15, abs=1e-3) and report.total.csat_high == pytest.approx(
+        0.85, abs=1e-3
+    )
     assert report.distribution == {1: 1, 2: 1, 3: 0, 4: 1, 5: 1}
     outside = service.csat_report(
         db, workspace_id=world.workspace.id, start=date(2026, 4, 1), end=date(2026, 4, 30)
@@ -314,3 +320,24 @@ def test_the_worker_asks_when_the_job_is_due(
     drain(runtime)
     survey = _survey(db, conversation_id)
     assert survey is not None and survey.asked_at is not None and survey.message_id is not None
+
+
+def test_the_pages_show_the_report_and_the_settings(
+    client: TestClient, db: Session, world: World, email_inbox: InboxPublic
+) -> None:
+    survey = _asked(db, world, email_inbox)
+    service.answer(db, survey_id=survey.id, data=CsatAnswer(rating=5, comment="Lovely"), via=AnsweredVia.LINK)
+    analyst = world.members[Role.ANALYST]
+    sign_in(client, analyst.email, analyst.password)
+    page = client.get(
+        "/feedback", params={"date_from": "2026-03-01", "date_to": "2026-03-31", "group": "channel"}
+    )
+    assert page.status_code == 200, page.text
+    assert '<span class="value" data-metric="csat">100%</span>' in page.text
+    assert 'data-group="email"' in page.text and "Lovely" in page.text
+    assert client.get("/settings/satisfaction").status_code == 403  # an analyst reads, does not set up
+    owner = world.members[Role.OWNER]
+    client.cookies.clear()
+    sign_in(client, owner.email, owner.password)
+    settings = client.get("/settings/satisfaction")
+    assert settings.status_code == 200 and f'data-inbox="{email_inbox.id}"' in settings.text

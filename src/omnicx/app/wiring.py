@@ -137,6 +137,7 @@ def _notifications() -> None:
     inbox_service.register_reply_listener("webpush", webpush_service.notify_reply)
     commerce_service.register_ready_listener("webpush", _push_order_ready)
     inbox_service.register_resolved_listener("feedback", feedback_service.on_resolved)
+    inbox_service.register_answer_taker("feedback", feedback_service.take_reply)
 
 
 def _push_order_ready(session: Session, ready: OrderReady) -> None:

@@ -11,21 +11,18 @@ from fastapi.responses import HTMLResponse, Response
 
 from omnicx.auth import service
 from omnicx.auth.schemas import InvitationAccept
-from omnicx.kernel.access.errors import CsrfFailed
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.access.security import csrf_valid
 from omnicx.kernel.errors import DomainError, Invalid
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.web.deps import (
-    PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     SessionDep,
     SettingsDep,
     client_ip,
     credentials_of,
     identify,
-    presented_csrf,
+    public_form_csrf,
     require,
 )
 from omnicx.kernel.web.forms import see_other
@@ -37,16 +34,6 @@ router = APIRouter(include_in_schema=False)
 Self = Annotated[Principal, require(Action.OWN_ACCOUNT)]
 # A link's token (longer than any omnicx issues are refused before any lookup).
 Token = Annotated[str, Path(min_length=1, max_length=200)]
-
-
-def public_form_csrf(
-    request: Request, settings: SettingsDep, csrf: Annotated[str | None, Depends(presented_csrf)]
-) -> None:
-    """Forms anyone may post carry a token bound to the browser's session cookie when it has one (the page was
-    then rendered with it), else to its pre-session cookie."""
-    anchors = (request.cookies.get(SESSION_COOKIE), request.cookies.get(PRE_SESSION_COOKIE))
-    if not any(a and csrf_valid(settings.resolved_secret_key, a, csrf) for a in anchors):
-        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
 
 
 PublicForm = [per_address_limit("account_links"), Depends(public_form_csrf)]

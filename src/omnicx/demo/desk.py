@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.auth.schemas import MemberPublic, TeamPublic
-from omnicx.demo import rhythm
+from omnicx.demo import ratings, rhythm
 from omnicx.demo.providers import ADDRESSES
 from omnicx.demo.texts import LANGUAGES, LOCALE_LANGUAGE, SCRIPTS, Exchange
 from omnicx.demo.world import ITEMS, TIMEZONE, Person
@@ -35,6 +35,7 @@ from omnicx.inbox.schemas import (
     InboundMessage,
     InboxCreate,
     InboxPublic,
+    ReceiveResult,
     ReplyCreate,
     SlaPolicyCreate,
     StatusReport,
@@ -130,6 +131,7 @@ def seed_inboxes(
         inbox_service.create_canned(
             session, principal=owner, data=CannedResponseCreate(shortcut=shortcut, content=content)
         )
+    ratings.ask_everywhere(session, owner, [i.id for i in inboxes])
     return inboxes
 
 
@@ -233,6 +235,8 @@ def seed_conversations(
     days: int,
     now: datetime,
     seed: int,
+    base_url: str = "",
+    secret_key: str = "",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Write `count` conversations spread over the inboxes and the four languages, and over the period with the
@@ -241,6 +245,7 @@ def seed_conversations(
     if not people:
         return 0, 0
     rng = random.Random(seed + 2)
+    rating_rng = random.Random(seed + 9)  # apart: the rest of the world stays as it was without ratings
     inboxes = inbox_service.list_inboxes(session, workspace_id=workspace_id)
     members = auth_service.list_members(session, workspace_id=workspace_id)
     agents = [m for m in members if m.role in (Role.AGENT, Role.ADMIN)]
@@ -262,7 +267,19 @@ def seed_conversations(
         team = rng.choice(teams) if teams else None
         fate = _fate(rng, start, now)
         new, written = _conversation(session, inbox, person, exchange, agent, team, start, fate, rng)
-        opened += new
+        if fate.end is ConversationStatus.RESOLVED and fate.ended is not None and fate.answered is not None:
+            ratings.rate(
+                session,
+                workspace_id=inbox.workspace_id,
+                conversation_id=new.conversation_id,
+                resolved_at=fate.ended,
+                quick=fate.answered - start < timedelta(hours=1),
+                now=now,
+                base_url=base_url,
+                secret=secret_key,
+                rng=rating_rng,
+            )
+        opened += new.new_conversation
         messages += written
         if on_progress and (done % 20 == 0 or done == count):
             on_progress(done, count)
@@ -331,7 +348,7 @@ def _conversation(
     start: datetime,
     fate: _Fate,
     rng: random.Random,
-) -> tuple[bool, int]:
+) -> tuple[ReceiveResult, int]:
     filled = {"order": f"ML-{rng.randint(10000, 99999)}", "product": rng.choice(ITEMS).product}
     subject = exchange.subject.format(**filled)
     key = f"demo-{inbox.id.hex[:8]}-{int(start.timestamp() * 1000)}-{person.index}"
@@ -382,7 +399,7 @@ def _conversation(
         inbox_service.receive(session, inbox_id=inbox.id, message=message, now=fate.follow_up)
         messages += 1
     _finish(session, principal, conversation_id, fate)
-    return received.new_conversation, messages
+    return received, messages
 
 
 WINDOW = timedelta(hours=23)  # answered later than this on WhatsApp: the window has closed, a template goes

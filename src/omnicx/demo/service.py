@@ -329,6 +329,8 @@ def seed_world(
             days=size.days,
             now=now,
             seed=seed,
+            base_url=runtime.settings.base_url,
+            secret_key=runtime.settings.resolved_secret_key,
             on_progress=(lambda d, t: on_progress("conversations", d, t)) if on_progress else None,
         )
     lap("conversations")

@@ -6,10 +6,11 @@ from enum import StrEnum
 
 
 class AnsweredVia(StrEnum):
-    """How a satisfaction answer arrived: the chat widget's stars, a signed link (email, text channels)."""
+    """How a satisfaction answer arrived: the chat widget's stars, a signed link, a reply on a text channel."""
 
     WIDGET = "widget"
     LINK = "link"
+    REPLY = "reply"  # a text channel's answer: a message starting with the rating
 
 
 class CsatGroup(StrEnum):

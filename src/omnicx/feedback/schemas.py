@@ -89,6 +89,8 @@ class CsatRow(BaseModel):
     satisfied: int = Field(description="Answers rated 4 or 5.")
     average: float | None
     csat: float | None = Field(description="Share of answers rated 4 or 5 (0-1); None without answers.")
+    csat_low: float | None = Field(default=None, description="CSAT's 95% interval, low end (Wilson).")
+    csat_high: float | None = Field(default=None, description="CSAT's 95% interval, high end (Wilson).")
     response_rate: float | None
 
 

@@ -18,23 +18,13 @@ from omnicx.feedback.enums import AnsweredVia, CsatGroup
 from omnicx.feedback.errors import SurveyNotFound
 from omnicx.feedback.schemas import SCALE, CsatAnswer, CsatSettingUpdate
 from omnicx.inbox.service import CHANNEL_LABELS
-from omnicx.kernel.access.errors import CsrfFailed
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.access.security import csrf_valid
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.web.deps import (
-    PRE_SESSION_COOKIE,
-    SESSION_COOKIE,
-    RuntimeDep,
-    SessionDep,
-    SettingsDep,
-    presented_csrf,
-    require,
-)
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep, public_form_csrf, require
 from omnicx.kernel.web.forms import redirect_or_page
 from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.nav import NavItem
@@ -154,15 +144,7 @@ async def save_settings(
 Token = Annotated[str, Path(min_length=10, max_length=100)]
 
 
-def _link_csrf(
-    request: Request, settings: SettingsDep, csrf: Annotated[str | None, Depends(presented_csrf)]
-) -> None:
-    anchors = (request.cookies.get(SESSION_COOKIE), request.cookies.get(PRE_SESSION_COOKIE))
-    if not any(a and csrf_valid(settings.resolved_secret_key, a, csrf) for a in anchors):
-        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
-
-
-PublicForm = [per_address_limit("feedback_links"), Depends(_link_csrf)]
+PublicForm = [per_address_limit("feedback_links"), Depends(public_form_csrf)]
 
 
 def _answer_page(

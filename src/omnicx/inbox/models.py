@@ -224,6 +224,8 @@ class Message(IdMixin, TimestampMixin, Base):
     via_contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("inbox_contact.id", ondelete="SET NULL"), default=None
     )
+    # Inbound: the text's sentiment, VADER's compound score in [-1, 1] (`inbox.sentiment`); None otherwise.
+    sentiment: Mapped[float | None] = mapped_column(default=None)
 
 
 def message_contact_id() -> ColumnElement[uuid.UUID]:

@@ -11,6 +11,7 @@ from omnicx.feedback.service.csat import (
     conversation_survey,
     get_survey,
     on_resolved,
+    take_reply,
     visitor_questions,
 )
 from omnicx.feedback.service.links import link_token, response_link, survey_of
@@ -38,6 +39,7 @@ __all__ = [
     "report_csv",
     "response_link",
     "survey_of",
+    "take_reply",
     "update_setting",
     "visitor_questions",
 ]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -26,8 +27,8 @@ from omnicx.feedback.schemas import SCALE, CsatAnswer, CsatQuestion, CsatSurveyP
 from omnicx.feedback.service.links import response_link
 from omnicx.feedback.service.wording import question_text
 from omnicx.inbox import service as inbox_service
-from omnicx.inbox.enums import ConversationStatus, MessagingChannel
-from omnicx.inbox.schemas import ResolvedConversation
+from omnicx.inbox.enums import ConversationStatus, MessageKind, MessagingChannel
+from omnicx.inbox.schemas import ConversationDetail, InboundAnswer, ResolvedConversation
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
 
@@ -83,6 +84,7 @@ def ask(
     if conversation.status is not ConversationStatus.RESOLVED or conversation.merged_into_id is not None:
         session.delete(survey)
         return False
+    survey.language = _language(conversation, survey.language)
     setting = session.get(CsatSetting, survey.inbox_id)
     wording = (setting.wording if setting else {}).get(survey.language, "")
     text = question_text(
@@ -108,6 +110,12 @@ def ask(
     return True
 
 
+def _language(conversation: ConversationDetail, default: str) -> str:
+    """The language the customer wrote in (their latest messages), else the workspace's."""
+    written = " ".join(m.text for m in conversation.messages if m.kind is MessageKind.INCOMING)[-2000:]
+    return inbox_service.detect_language(written) if written.strip() else default
+
+
 def answer(
     session: Session, *, survey_id: uuid.UUID, data: CsatAnswer, via: AnsweredVia, now: datetime | None = None
 ) -> CsatSurveyPublic:
@@ -118,9 +126,16 @@ def answer(
         raise SurveyNotFound("no such survey")
     if survey.answered_at is not None:
         raise AlreadyAnswered("this conversation was already rated; thank you")
+    _record(session, survey, data, via, now or utcnow())
+    result = CsatSurveyPublic.model_validate(survey)
+    session.commit()
+    return result
+
+
+def _record(session: Session, survey: CsatSurvey, data: CsatAnswer, via: AnsweredVia, now: datetime) -> None:
     survey.rating = data.rating
     survey.comment = data.comment.strip()
-    survey.answered_at = now or utcnow()
+    survey.answered_at = now
     survey.answered_via = via.value
     inbox_service.record_rating(
         session,
@@ -130,9 +145,43 @@ def answer(
         comment=survey.comment,
         scale=SCALE,
     )
-    result = CsatSurveyPublic.model_validate(survey)
-    session.commit()
-    return result
+
+
+# "4", "4/5", "4 ★", "5 - great service", "5, thanks": the rating alone, or followed by punctuation and a comment.
+# "2 items are missing" is not a rating: a word right after the number is a sentence, left to the agents.
+_REPLY = re.compile(r"^\s*([1-5])\s*(?:/\s*5|★+|\*+)?\s*(?:[.!,:;)\-–]\s*(.*))?$", re.S)
+REPLY_WINDOW = timedelta(days=7)
+
+
+def take_reply(session: Session, answer: InboundAnswer) -> bool:
+    """A text channel's reply to the survey ("reply 1 to 5"), offered by the inbox before the message would
+    reopen the resolved conversation; True when it was the rating (stored, the conversation stays resolved).
+
+    Only a message that starts with the rating, from the contact that was asked, within a week, and only on
+    channels whose question asks for a reply (not the widget, which has stars, nor email, whose quoted history
+    would be read as a comment)."""
+    if answer.channel in (MessagingChannel.CHAT, MessagingChannel.EMAIL):
+        return False
+    found = _REPLY.match(answer.text.strip())
+    if found is None:
+        return False
+    survey = session.scalar(
+        select(CsatSurvey)
+        .where(
+            CsatSurvey.conversation_id == answer.conversation_id,
+            CsatSurvey.contact_id == answer.contact_id,
+            CsatSurvey.asked_at.is_not(None),
+            CsatSurvey.answered_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if survey is None or survey.asked_at is None or answer.at - survey.asked_at > REPLY_WINDOW:
+        return False
+    comment = (found.group(2) or "").strip()[:2000]
+    _record(
+        session, survey, CsatAnswer(rating=int(found.group(1)), comment=comment), AnsweredVia.REPLY, answer.at
+    )
+    return True
 
 
 def get_survey(session: Session, *, survey_id: uuid.UUID) -> CsatSurveyPublic:

@@ -23,6 +23,7 @@ from omnicx.auth import service as auth_service
 from omnicx.feedback.enums import CsatGroup
 from omnicx.feedback.models import CsatSurvey
 from omnicx.feedback.schemas import CsatReport, CsatRow, CsatSurveyPublic
+from omnicx.feedback.scores import wilson
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.dates import report_bounds
 from omnicx.kernel.errors import Invalid
@@ -92,6 +93,7 @@ def csat_report(
 
 def _row(key: str, label: str, asked: int, answered: int, satisfied: Any, average: Any) -> CsatRow:
     satisfied = int(satisfied or 0)
+    interval = wilson(satisfied, answered)
     return CsatRow(
         key=key,
         label=label,
@@ -100,6 +102,8 @@ def _row(key: str, label: str, asked: int, answered: int, satisfied: Any, averag
         satisfied=satisfied,
         average=round(float(average), 2) if average is not None else None,
         csat=round(satisfied / answered, 4) if answered else None,
+        csat_low=round(interval.low, 4) if interval else None,
+        csat_high=round(interval.high, 4) if interval else None,
         response_rate=round(answered / asked, 4) if asked else None,
     )
 
@@ -123,9 +127,8 @@ def report_csv(report: CsatReport) -> str:
     """The report's rows as CSV (one line per group, then the total)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        [report.group.value, "asked", "answered", "satisfied", "csat", "average", "response_rate"]
-    )
+    header = ["asked", "answered", "satisfied", "csat", "csat_low", "csat_high", "average", "response_rate"]
+    writer.writerow([report.group.value, *header])
     for row in [*report.rows, report.total.model_copy(update={"label": "total"})]:
         writer.writerow(
             [
@@ -134,6 +137,8 @@ def report_csv(report: CsatReport) -> str:
                 row.answered,
                 row.satisfied,
                 row.csat,
+                row.csat_low,
+                row.csat_high,
                 row.average,
                 row.response_rate,
             ]

@@ -17,19 +17,23 @@ RATING_NAMES = {
     1: N_("Very dissatisfied"),
 }
 LINKS_INTRO = N_("Choose your answer (one click):")
+REPLY_HINT = N_("Or reply with a number from 1 (very dissatisfied) to 5 (very satisfied).")
 
 
 def question_text(
     *, channel: MessagingChannel, language: str, wording: str, link: Callable[[int], str]
 ) -> str:
     """The question (the inbox's own words, else omnicx's in `language`). The chat widget draws stars under it;
-    every other channel gets one signed link per rating, best first, since a text message has no buttons."""
+    every other channel gets one signed link per rating, best first, since a text message has no buttons, and
+    the text channels may also answer with the number (`csat.take_reply`)."""
     words = translations(language)
     question = wording or words.gettext(QUESTION)
     if channel is MessagingChannel.CHAT:
         return question
     lines = [question, "", words.gettext(LINKS_INTRO)]
     lines += [f"{rating} – {words.gettext(name)}: {link(rating)}" for rating, name in RATING_NAMES.items()]
+    if channel is not MessagingChannel.EMAIL:
+        lines += ["", words.gettext(REPLY_HINT)]
     return "\n".join(lines)
 
 

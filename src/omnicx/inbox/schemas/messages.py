@@ -238,6 +238,10 @@ class MessagePublic(PublicModel):
     sender_authentication: SenderAuthentication | None = Field(
         default=None, description="How the sender was checked (inbound email); null when not checked."
     )
+    sentiment: float | None = Field(
+        default=None,
+        description="Inbound: the text's sentiment from -1 (very negative) to 1 (very positive); null otherwise.",
+    )
     created_at: datetime
 
 
@@ -255,3 +259,15 @@ class ResolvedConversation(BaseModel):
     team_id: uuid.UUID | None
     resolved_at: datetime
     by_inactivity: bool = False
+
+
+class InboundAnswer(BaseModel):
+    """A customer's message about to reopen their resolved conversation, offered to the domains that asked them
+    something after the resolution (`register_answer_taker`)."""
+
+    workspace_id: uuid.UUID
+    conversation_id: uuid.UUID
+    contact_id: uuid.UUID
+    channel: MessagingChannel
+    text: str
+    at: datetime

@@ -7,6 +7,9 @@ before it answers). Complete actions (`receive`, `reply`, `update_conversation`,
 """
 
 from omnicx.inbox.labels import CHANNEL_LABELS, intent_label
+from omnicx.inbox.sentiment import SentimentScore, detect_language, is_sharply_negative
+from omnicx.inbox.sentiment import score as score_sentiment
+from omnicx.inbox.service.answers import register_answer_taker
 from omnicx.inbox.service.assignment import anyone_online
 from omnicx.inbox.service.attachments import (
     FETCH_ATTACHMENTS_ATTEMPTS,
@@ -132,6 +135,7 @@ __all__ = [
     "ProviderInbox",
     "ReplyChannel",
     "ReplyWindow",
+    "SentimentScore",
     "TemplateOffer",
     "advance_until",
     "agent_typing",
@@ -159,6 +163,7 @@ __all__ = [
     "create_sla_policy",
     "customer_conversations",
     "delete_canned",
+    "detect_language",
     "earlier_reply_pending",
     "erase_customer_data",
     "expand_canned",
@@ -178,6 +183,7 @@ __all__ = [
     "ingest",
     "intent_label",
     "is_qualified",
+    "is_sharply_negative",
     "link_contact",
     "list_canned",
     "list_conversations",
@@ -205,6 +211,7 @@ __all__ = [
     "record_rating",
     "record_rejection",
     "record_sender_authentication",
+    "register_answer_taker",
     "register_provider",
     "register_reply_listener",
     "register_resolved_listener",
@@ -218,6 +225,7 @@ __all__ = [
     "rotate_identity_secret",
     "scan_conversations",
     "scan_messages",
+    "score_sentiment",
     "set_availability",
     "sla_status",
     "timeline_items",

@@ -54,6 +54,7 @@ def message_public(message: Message) -> MessagePublic:
             if message.sender_authentication
             else None
         ),
+        sentiment=message.sentiment,
         created_at=message.created_at,
     )
 

@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from omnicx.inbox import sentiment
 from omnicx.inbox.enums import (
     AgentScope,
     ConversationEventKind,
@@ -38,6 +39,7 @@ from omnicx.inbox.enums import (
     InboxTopic,
     MessageKind,
     MessagingChannel,
+    Priority,
 )
 from omnicx.inbox.errors import InboxNotFound, UnroutableMessage
 from omnicx.inbox.labels import CHANNEL_LABELS
@@ -198,6 +200,25 @@ def _stored_before(
     return found
 
 
+# A sharply negative message lifts its conversation to high priority (never lowers an urgent one).
+_BELOW_HIGH = frozenset({Priority.NONE, Priority.LOW, Priority.MEDIUM})
+
+
+def _escalate(session: Session, conversation: Conversation) -> None:
+    """An unhappy customer is answered first: raise the conversation to high priority, in its history."""
+    current = conversation.priority or Priority.NONE  # a conversation created now has its default at flush
+    if current not in _BELOW_HIGH:
+        return
+    record_event(
+        session,
+        conversation,
+        ConversationEventKind.PRIORITY_CHANGED,
+        actor_label="omnicx",
+        detail={"from": current.value, "to": Priority.HIGH.value, "by": "sentiment"},
+    )
+    conversation.priority = Priority.HIGH
+
+
 def _store(
     session: Session,
     inbox: Inbox,
@@ -243,7 +264,11 @@ def _store(
         created_at=message.received_at or now,
         via_contact_id=contact.id if contact.id != conversation.contact_id else None,
     )
+    feeling = sentiment.score(message.text)
+    stored.sentiment = round(feeling.compound, 3)
     session.add(stored)
+    if sentiment.is_sharply_negative(feeling):
+        _escalate(session, conversation)
     if message.attachments and attachments_dir is not None:
         session.flush()  # a duplicate fails here, before its files are written
         stored.attachments = {
@@ -254,7 +279,7 @@ def _store(
     if new_contact and message.lookup_profile and not contact.name:
         queue_profile(session, contact)
     conversation.last_message_at = now
-    if conversation.waiting_since is None:
+    if conversation.waiting_since is None and conversation.status is not ConversationStatus.RESOLVED:
         conversation.waiting_since = now
     if conversation.status is ConversationStatus.PENDING:
         conversation.status = ConversationStatus.OPEN

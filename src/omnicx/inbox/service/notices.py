@@ -36,7 +36,13 @@ from omnicx.inbox.service.claims import Proof
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import receives
 from omnicx.inbox.service.realtime import announce
-from omnicx.inbox.service.replies import DELIVER_ATTEMPTS, DELIVER_JOB, _message_id_domain, _thread_headers
+from omnicx.inbox.service.replies import (
+    DELIVER_ATTEMPTS,
+    DELIVER_JOB,
+    _message_id_domain,
+    _reply_subject,
+    _thread_headers,
+)
 from omnicx.inbox.service.search import add_text
 from omnicx.inbox.service.senders import contact_for
 from omnicx.kernel.db import utcnow
@@ -82,17 +88,7 @@ def notify_customer(
         created = conversation is not None
     if conversation is None:
         return None
-    inbox = session.get(Inbox, conversation.inbox_id)
-    assert inbox is not None
-    _post(session, conversation, inbox, message_id, subject, text, now)
-    return NoticeResult(
-        conversation_id=conversation.id,
-        message_id=message_id,
-        channel=inbox.channel,
-        inbox_id=inbox.id,
-        inbox_name=inbox.name,
-        new_conversation=created,
-    )
+    return _post(session, conversation, message_id, subject, text, now, new_conversation=created)
 
 
 def notify_in_conversation(
@@ -121,16 +117,8 @@ def notify_in_conversation(
     )
     if conversation is None or conversation.merged_into_id is not None:
         return None
-    inbox = session.get(Inbox, conversation.inbox_id)
-    assert inbox is not None
-    _post(session, conversation, inbox, message_id, subject, text, now or utcnow())
-    return NoticeResult(
-        conversation_id=conversation.id,
-        message_id=message_id,
-        channel=inbox.channel,
-        inbox_id=inbox.id,
-        inbox_name=inbox.name,
-    )
+    # It answers within the conversation's thread: "Re: <its subject>", as an agent's reply would.
+    return _post(session, conversation, message_id, _reply_subject(subject), text, now or utcnow())
 
 
 def record_rating(
@@ -265,13 +253,16 @@ def _new_email_conversation(
 def _post(
     session: Session,
     conversation: Conversation,
-    inbox: Inbox,
     message_id: uuid.UUID,
     subject: str,
     text: str,
     now: datetime,
-) -> None:
+    *,
+    new_conversation: bool = False,
+) -> NoticeResult:
     """The outgoing message, its event, its delivery job and the live announcement; SLA clocks untouched."""
+    inbox = session.get(Inbox, conversation.inbox_id)
+    assert inbox is not None
     workspace = auth_service.get_workspace(session, workspace_id=conversation.workspace_id)
     message = Message(
         id=message_id,
@@ -316,4 +307,12 @@ def _post(
         f"{workspace.name}: {text[:80]}",
         message_id=str(message_id),
         kind=MessageKind.OUTGOING.value,
+    )
+    return NoticeResult(
+        conversation_id=conversation.id,
+        message_id=message_id,
+        channel=inbox.channel,
+        inbox_id=inbox.id,
+        inbox_name=inbox.name,
+        new_conversation=new_conversation,
     )

@@ -18,6 +18,7 @@ from omnicx.inbox import lifecycle
 from omnicx.inbox.enums import ConversationEventKind, ConversationStatus, InboxTopic
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage
+from omnicx.inbox.service.answers import taken_as_answer
 from omnicx.inbox.service.assignment import auto_assign
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.realtime import announce
@@ -105,6 +106,13 @@ def place(
                 reopen_window=_reopen_window(inbox),
             ),
         )
+    if (
+        candidate is not None
+        and candidate.status is ConversationStatus.RESOLVED
+        and placement in (lifecycle.Placement.REOPEN, lifecycle.Placement.NEW)
+        and taken_as_answer(session, candidate, inbox, contact, message.text, now)
+    ):
+        return candidate, False, True  # an answer to what was asked after the resolution: it stays resolved
     if placement is lifecycle.Placement.NEW or candidate is None:
         return (*open_new(session, inbox, contact, message, now), False)
     if placement is lifecycle.Placement.WAKE:

@@ -43,6 +43,7 @@ NEIGHBOUR_WINDOW = 500
 #: The workspace's middle and right panes, which a row of the list loads with htmx (its `hx-target`).
 DETAIL_TARGET = "conversation-pane"
 
+SENTIMENT_LABELS = {"negative": N_("Negative"), "neutral": N_("Neutral"), "positive": N_("Positive")}
 EVENT_LABELS = {
     ConversationEventKind.CREATED: N_("opened the conversation"),
     ConversationEventKind.ASSIGNED: N_("assigned it"),
@@ -197,6 +198,7 @@ def _conversation_context(
             session, workspace_id=principal.workspace_id, conversation_id=conversation_id, principal=principal
         ),
         "event_labels": EVENT_LABELS,
+        "sentiment_labels": SENTIMENT_LABELS,
         "event_kinds": ConversationEventKind,
         "topics": InboxTopic,
         **agent_context(session, principal, members),

@@ -74,6 +74,16 @@ async def presented_csrf(request: Request) -> str | None:
     return None
 
 
+def public_form_csrf(
+    request: Request, settings: SettingsDep, csrf: Annotated[str | None, Depends(presented_csrf)]
+) -> None:
+    """Forms anyone may post carry a token bound to the browser's session cookie when it has one (the page was
+    then rendered with it), else to its pre-session cookie."""
+    anchors = (request.cookies.get(SESSION_COOKIE), request.cookies.get(PRE_SESSION_COOKIE))
+    if not any(a and csrf_valid(settings.resolved_secret_key, a, csrf) for a in anchors):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a request presents to be recognised: a bearer token (API clients) or a session cookie (browsers)."""

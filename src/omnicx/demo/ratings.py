@@ -1,0 +1,114 @@
+"""The demo's satisfaction answers: every inbox asks after a resolution, and about half of the customers answer,
+at the time they would have (minutes to a day after the question), more kindly when they were answered fast.
+
+Asked and answered here, in the seeding, at historical times: the `feedback.ask_csat` jobs the resolutions
+queued then find their survey asked already and send nothing, so no question is posted at the present time.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from omnicx.feedback import service as feedback_service
+from omnicx.feedback.enums import AnsweredVia
+from omnicx.feedback.schemas import CsatAnswer, CsatSettingUpdate
+from omnicx.kernel.access.principal import Principal
+
+ASK_AFTER = timedelta(minutes=10)
+ANSWERED = 0.45  # share of customers who answer the question
+# Ratings weights (1..5) for a conversation answered within the hour, and for one answered late.
+QUICK = (2, 3, 8, 30, 57)
+LATE = (14, 16, 22, 28, 20)
+COMMENTS = {
+    "en": {
+        "good": ["Quick and friendly, thank you!", "Problem solved in minutes.", "Very helpful 👍"],
+        "bad": [
+            "Took far too long to get an answer.",
+            "Still not sorted, disappointed.",
+            "Nobody read my message properly.",
+        ],
+    },
+    "fr": {
+        "good": ["Rapide et aimable, merci !", "Problème réglé en quelques minutes.", "Très efficace 👍"],
+        "bad": [
+            "Beaucoup trop long pour avoir une réponse.",
+            "Toujours pas réglé, très déçue.",
+            "Personne n'a lu mon message.",
+        ],
+    },
+    "id": {
+        "good": [
+            "Cepat dan ramah, terima kasih!",
+            "Masalah beres dalam beberapa menit.",
+            "Sangat membantu 👍",
+        ],
+        "bad": [
+            "Terlalu lama menunggu jawaban.",
+            "Masih belum beres, kecewa.",
+            "Pesan saya tidak dibaca dengan baik.",
+        ],
+    },
+    "ca": {
+        "good": ["Ràpid i amable, gràcies!", "Problema resolt en pocs minuts.", "Molt útil 👍"],
+        "bad": [
+            "Massa temps per tenir una resposta.",
+            "Encara no està resolt, molt decebuda.",
+            "Ningú no va llegir el meu missatge.",
+        ],
+    },
+}
+
+
+def ask_everywhere(session: Session, owner: Principal, inbox_ids: list[uuid.UUID]) -> None:
+    """Every inbox asks for a rating ten minutes after a resolution."""
+    for inbox_id in inbox_ids:
+        feedback_service.update_setting(
+            session,
+            principal=owner,
+            inbox_id=inbox_id,
+            data=CsatSettingUpdate(enabled=True, delay_minutes=int(ASK_AFTER.total_seconds() // 60)),
+        )
+
+
+def rate(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    resolved_at: datetime,
+    quick: bool,
+    now: datetime,
+    base_url: str,
+    secret: str,
+    rng: random.Random,
+) -> None:
+    """Ask the resolved conversation's question at its time and, for some customers, answer it."""
+    survey = feedback_service.conversation_survey(
+        session, workspace_id=workspace_id, conversation_id=conversation_id
+    )
+    asked_at = resolved_at + ASK_AFTER
+    if survey is None or survey.asked_at is not None or asked_at >= now:
+        return
+    if not feedback_service.ask(session, survey_id=survey.id, base_url=base_url, secret=secret, now=asked_at):
+        return
+    session.commit()
+    answered_at = asked_at + timedelta(minutes=rng.uniform(1, 24 * 60))
+    if rng.random() >= ANSWERED or answered_at >= now:
+        return
+    rating = rng.choices(range(1, 6), weights=QUICK if quick else LATE)[0]
+    comment = ""
+    if rng.random() < 0.4:
+        asked = feedback_service.get_survey(session, survey_id=survey.id)
+        comments = COMMENTS.get(asked.language, COMMENTS["en"])
+        comment = rng.choice(comments["good"] if rating >= 4 else comments["bad"]) if rating != 3 else ""
+    feedback_service.answer(
+        session,
+        survey_id=survey.id,
+        data=CsatAnswer(rating=rating, comment=comment),
+        via=AnsweredVia.LINK,
+        now=answered_at,
+    )
