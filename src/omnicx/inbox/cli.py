@@ -181,6 +181,51 @@ def report(
         console.print(_report_table(data))
 
 
+@app.command("contact-reasons")
+@fail_on_domain_error
+def contact_reasons(
+    workspace: WorkspaceOpt,
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    output: FormatOpt = ReportFormat.TABLE,
+) -> None:
+    """Why customers wrote: conversations per contact reason, repeat contacts and first-contact resolution."""
+    start, end = parse_day(date_from), parse_day(date_to)
+    with open_runtime() as runtime, runtime.sessions() as session:
+        principal = _cli_principal(session, workspace)
+        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
+    if output is ReportFormat.JSON:
+        print(data.model_dump_json(indent=2))
+    elif output is ReportFormat.CSV:
+        print(service.contact_reasons_csv(data), end="")
+    else:
+        table = Table(title=f"Contact reasons {start} – {end}")
+        for column in (
+            "reason",
+            "conversations",
+            "share",
+            "repeat rate",
+            "first-contact resolution",
+            "phrases",
+        ):
+            table.add_column(column, justify="left" if column in ("reason", "phrases") else "right")
+        for row in [*data.reasons, data.total.model_copy(update={"reason": "total"})]:
+            phrases = ", ".join(p.text for p in data.phrases.get(row.reason, [])[:4])
+            table.add_row(
+                row.reason,
+                str(row.conversations),
+                _percent(row.share),
+                _percent(row.repeat_rate),
+                _percent(row.fcr),
+                phrases,
+            )
+        console.print(table)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
 @app.command("search")
 @fail_on_domain_error
 def search(

@@ -17,6 +17,7 @@ from omnicx.inbox.schemas import (
     CannedResponsePublic,
     CannedResponseUpdate,
     ContactLink,
+    ContactReasonsReport,
     ConversationDetail,
     ConversationInsights,
     ConversationSummary,
@@ -194,6 +195,37 @@ def inbox_report(
     """Conversations created in the range by channel, agent and team: first response and resolution times
     (median, p90; wall-clock seconds), SLA hit rate, breaches, and a daily trend."""
     return service.report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+
+
+@router.get("/contact-reasons", response_model=ContactReasonsReport)
+def contact_reasons(
+    session: SessionDep, principal: ReportReader, date_from: DateFrom, date_to: DateTo
+) -> ContactReasonsReport:
+    """Why customers wrote (each conversation's detected intent) per week and channel, repeat contacts within
+    7 days, first-contact resolution, and each reason's most frequent phrases."""
+    return service.contact_reasons(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+
+
+@router.get("/contact-reasons.csv", response_class=Response, responses=CSV_RESPONSES)
+def contact_reasons_csv(
+    session: SessionDep, principal: ReportReader, date_from: DateFrom, date_to: DateTo
+) -> Response:
+    data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    return csv_attachment(service.contact_reasons_csv(data), f"contact-reasons-{date_from}-{date_to}.csv")
+
+
+@router.get("/contact-reasons/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def contact_reasons_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: ReportReader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    chart: Literal["weekly", "channels"] = "weekly",
+) -> Response:
+    """Conversations per contact reason, per week or per channel: the Vega-Lite spec (json), or PNG, SVG."""
+    data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
+    return chart_response(service.reasons_spec(data, chart), fmt)
 
 
 @router.get("/reports.csv", response_class=Response, responses=CSV_RESPONSES)

@@ -51,3 +51,45 @@ class SlaStatusCounts(BaseModel):
     on_track: int
     warning: int
     breached: int
+
+
+class ReasonRow(BaseModel):
+    """One contact reason (a detected intent; "none" when no rule matched) over the range, or all of them."""
+
+    reason: str
+    conversations: int
+    share: float = Field(description="Of all conversations in the range (0-1).")
+    repeat: int = Field(description="Conversations of a customer who had written within the 7 days before.")
+    repeat_rate: float | None
+    resolved: int
+    first_contact_resolved: int = Field(
+        description="Resolved, and the customer did not write again within 7 days of the resolution."
+    )
+    fcr: float | None = Field(description="First-contact resolution: first_contact_resolved / resolved.")
+
+
+class ReasonCount(BaseModel):
+    """Conversations of one reason in one week (the week's Monday) or on one channel."""
+
+    key: str
+    reason: str
+    conversations: int
+
+
+class Phrase(BaseModel):
+    text: str
+    count: int
+
+
+class ContactReasonsReport(BaseModel):
+    workspace_id: uuid.UUID
+    start: date
+    end: date
+    timezone: str
+    total: ReasonRow
+    reasons: list[ReasonRow]
+    weekly: list[ReasonCount] = Field(description="Per week (key: the Monday, ISO date) and reason.")
+    by_channel: list[ReasonCount] = Field(description="Per messaging channel (key) and reason.")
+    phrases: dict[str, list[Phrase]] = Field(
+        description="The most frequent phrases of each reason's first messages."
+    )

@@ -62,6 +62,11 @@ _LETTERS: dict[str, frozenset[str]] = {
 
 
 @cache
+def function_words() -> frozenset[str]:
+    """Every language's common function words, folded ("the", "je", "saya", "amb"): what phrase counts skip."""
+    return frozenset().union(*_MARKERS.values())
+
+
 def _english_words() -> frozenset[str]:
     return frozenset(word for word in vader_lexicon() if word.isalpha())
 

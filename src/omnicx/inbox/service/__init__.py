@@ -30,6 +30,7 @@ from omnicx.inbox.service.canned import (
     update_canned,
 )
 from omnicx.inbox.service.consent import CONSENT_KINDS, opt_out_of
+from omnicx.inbox.service.contact_reasons import contact_reasons, contact_reasons_csv
 from omnicx.inbox.service.contacts import link_contact
 from omnicx.inbox.service.continuation import ReplyChannel, conversation_reply_channels, reply_channels
 from omnicx.inbox.service.conversations import get_conversation, list_conversations, update_conversation
@@ -92,7 +93,7 @@ from omnicx.inbox.service.replies import (
     register_reply_listener,
     reply,
 )
-from omnicx.inbox.service.report_charts import chart_spec
+from omnicx.inbox.service.report_charts import chart_spec, reasons_spec
 from omnicx.inbox.service.reports import (
     conversation_sla_states,
     open_conversations_by_channel,
@@ -150,6 +151,8 @@ __all__ = [
     "chart_svg",
     "check_sla",
     "contact_messages",
+    "contact_reasons",
+    "contact_reasons_csv",
     "conversation_insights",
     "conversation_reply_channels",
     "conversation_sla_states",
@@ -203,6 +206,7 @@ __all__ = [
     "profile_request",
     "provider_inbox",
     "qualify_lead",
+    "reasons_spec",
     "receive",
     "receiving_inboxes",
     "record_attachment",

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 import altair as alt
 
-from omnicx.inbox.schemas import InboxReport, ReportRow
+from omnicx.inbox.labels import CHANNEL_LABELS, intent_label
+from omnicx.inbox.schemas import ContactReasonsReport, InboxReport, ReportRow
 from omnicx.kernel.charts import empty_chart, series_colors
 from omnicx.kernel.i18n import gettext
 
@@ -95,3 +96,48 @@ def times_spec(report: InboxReport, dimension: Dimension = "channel") -> dict[st
 
 def chart_spec(report: InboxReport, chart: ChartKind, dimension: Dimension = "channel") -> dict[str, Any]:
     return trend_spec(report) if chart == "trend" else times_spec(report, dimension)
+
+
+def _reason(reason: str) -> str:
+    return gettext("No detected reason") if reason == "none" else intent_label(reason)
+
+
+def reasons_spec(report: ContactReasonsReport, chart: Literal["weekly", "channels"]) -> dict[str, Any]:
+    """Conversations per contact reason, stacked: per week (the trend) or per channel (the comparison)."""
+    counts = report.weekly if chart == "weekly" else report.by_channel
+    if not counts:
+        return empty_chart(gettext("No conversations in this range."))
+    reasons = {c.reason: _reason(c.reason) for c in counts}
+    names = {channel.value: label for channel, label in CHANNEL_LABELS.items()}
+    values = [
+        {
+            "key": c.key if chart == "weekly" else gettext(names.get(c.key, c.key)),
+            "reason": reasons[c.reason],
+            "conversations": c.conversations,
+        }
+        for c in counts
+    ]
+    key_title = gettext("Week of") if chart == "weekly" else gettext("Channel")
+    conversations = gettext("Conversations")
+    chart_spec = (
+        alt.Chart(alt.InlineData(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("key:O", title=key_title, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("sum(conversations):Q", title=conversations),
+            color=alt.Color(
+                "reason:N",
+                title=None,
+                scale=series_colors(reasons),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("key:O", title=key_title),
+                alt.Tooltip("reason:N", title=gettext("Contact reason")),
+                alt.Tooltip("conversations:Q", title=conversations),
+            ],
+        )
+        .properties(width="container", height=260)
+    )
+    spec: dict[str, Any] = chart_spec.to_dict()
+    return spec

@@ -22,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 ReportReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
 REPORT_DAYS = 30
+REASON_DAYS = 90  # contact reasons change slowly: a quarter by default
 
 
 @router.get("/inbox/reports", response_class=HTMLResponse)
@@ -59,3 +60,34 @@ def reports_page(
         "can_read_feedback": allows(principal.role, Action.FEEDBACK_READ),
     }
     return render(request, "inbox/reports.html", context)
+
+
+@router.get("/inbox/contact-reasons", response_class=HTMLResponse)
+def contact_reasons_page(
+    request: Request,
+    session: SessionDep,
+    principal: ReportReader,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> HTMLResponse:
+    """Why customers wrote: reasons per week and channel, repeat contacts, first-contact resolution, phrases."""
+    today = utcnow().date()
+    start, end = date_from or today - timedelta(days=REASON_DAYS - 1), date_to or today
+    error = None
+    try:
+        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
+    except DomainError as exc:
+        error = exc.message
+        start, end = today - timedelta(days=REASON_DAYS - 1), today
+        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    context = {
+        "report": data,
+        "weekly_json": json.dumps(service.reasons_spec(data, "weekly")),
+        "channels_json": json.dumps(service.reasons_spec(data, "channels")),
+        "export_query": urlencode(params),
+        "weekly_query": urlencode({**params, "chart": "weekly"}),
+        "channels_query": urlencode({**params, "chart": "channels"}),
+        "error": error,
+    }
+    return render(request, "inbox/contact_reasons.html", context)
