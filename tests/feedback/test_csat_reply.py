@@ -62,7 +62,9 @@ def test_the_sms_question_asks_for_a_number(db: Session, world: World, sms_inbox
         db, workspace_id=world.workspace.id, conversation_id=conversation_id
     )
     db.rollback()
-    assert "reply with a number from 1 (very dissatisfied) to 5" in detail.messages[-1].text
+    text = detail.messages[-1].text
+    assert "Reply with a number from 1 (very dissatisfied) to 5" in text
+    assert "/feedback/csat/" in text and "?rating=" not in text  # one link, no rating chosen: a short message
 
 
 def test_a_reply_starting_with_the_rating_is_the_answer(

@@ -173,6 +173,7 @@ def test_rest_csv_page_and_cli(client: TestClient, db: Session, toy: World, cli_
     assert (
         page.status_code == 200 and 'data-reason="order_status"' in page.text and "Order status" in page.text
     )
+    assert 'data-phrases="order_status"' in page.text and "parcel late · 2" in page.text
     result = CliRunner().invoke(
         cli_app,
         [

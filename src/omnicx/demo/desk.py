@@ -226,6 +226,27 @@ def _writer(rng: random.Random, people: Sequence[Person], start: datetime) -> Pe
     return rng.choice(people[:known] or people)
 
 
+AGAIN = 0.15  # share of conversations started by a customer who wrote in the week before
+AGAIN_WITHIN = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class _Wrote:
+    at: datetime
+    language: int
+    person: Person
+    inbox: InboxPublic
+
+
+def _again(rng: random.Random, recent: list[_Wrote], start: datetime, language: int) -> _Wrote | None:
+    """Sometimes, a customer of the same language who wrote in the week before writes again on the same
+    channel (the order is still late, the refund has not come)."""
+    if rng.random() >= AGAIN:
+        return None
+    candidates = [w for w in recent if w.language == language and start - w.at <= AGAIN_WITHIN]
+    return rng.choice(candidates) if candidates else None
+
+
 def seed_conversations(
     session: Session,
     *,
@@ -246,6 +267,9 @@ def seed_conversations(
         return 0, 0
     rng = random.Random(seed + 2)
     rating_rng = random.Random(seed + 9)  # apart: the rest of the world stays as it was without ratings
+    # Who writes again within the week, on the channel they used (contact reasons' repeat contacts).
+    again_rng = random.Random(seed + 10)
+    recent: list[_Wrote] = []
     inboxes = inbox_service.list_inboxes(session, workspace_id=workspace_id)
     members = auth_service.list_members(session, workspace_id=workspace_id)
     agents = [m for m in members if m.role in (Role.AGENT, Role.ADMIN)]
@@ -262,6 +286,10 @@ def seed_conversations(
         language = LANGUAGES[number % len(LANGUAGES)]
         inbox = inboxes[(number // len(LANGUAGES)) % len(inboxes)]
         person = _writer(rng, writers[number % len(LANGUAGES)], start)
+        again = _again(again_rng, recent, start, number % len(LANGUAGES))
+        if again is not None:
+            person, inbox = again.person, again.inbox
+        recent.append(_Wrote(start, number % len(LANGUAGES), person, inbox))
         exchange = rng.choice(SCRIPTS[language])
         agent = rng.choice(agents)
         team = rng.choice(teams) if teams else None

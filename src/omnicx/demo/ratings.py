@@ -21,8 +21,8 @@ from omnicx.kernel.access.principal import Principal
 ASK_AFTER = timedelta(minutes=10)
 ANSWERED = 0.45  # share of customers who answer the question
 # Ratings weights (1..5) for a conversation answered within the hour, and for one answered late.
-QUICK = (2, 3, 8, 30, 57)
-LATE = (14, 16, 22, 28, 20)
+QUICK = (1, 2, 5, 27, 65)
+LATE = (6, 9, 15, 35, 35)
 COMMENTS = {
     "en": {
         "good": ["Quick and friendly, thank you!", "Problem solved in minutes.", "Very helpful 👍"],

@@ -26,8 +26,10 @@ def link_token(secret: str, survey_id: uuid.UUID) -> str:
     return f"{survey_id.hex}.{_signature(secret, survey_id)}"
 
 
-def response_link(base_url: str, secret: str, survey_id: uuid.UUID, rating: int) -> str:
-    return f"{base_url.rstrip('/')}{PATH}/{link_token(secret, survey_id)}?rating={rating}"
+def response_link(base_url: str, secret: str, survey_id: uuid.UUID, rating: int | None = None) -> str:
+    """The answer page's link, with `rating` chosen already (one click in an email) or not."""
+    link = f"{base_url.rstrip('/')}{PATH}/{link_token(secret, survey_id)}"
+    return link if rating is None else f"{link}?rating={rating}"
 
 
 def survey_of(secret: str, token: str) -> uuid.UUID | None:
