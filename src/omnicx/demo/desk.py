@@ -238,12 +238,19 @@ class _Wrote:
     inbox: InboxPublic
 
 
-def _again(rng: random.Random, recent: list[_Wrote], start: datetime, language: int) -> _Wrote | None:
-    """Sometimes, a customer of the same language who wrote in the week before writes again on the same
-    channel (the order is still late, the refund has not come)."""
+def _again(
+    rng: random.Random, recent: list[_Wrote], start: datetime, language: int, inbox: InboxPublic
+) -> Person | None:
+    """Sometimes, a customer who wrote in the week before, in this conversation's language and inbox, writes
+    again (the order is still late, the refund has not come). Language and inbox stay as drawn, so every inbox
+    still hears every language."""
     if rng.random() >= AGAIN:
         return None
-    candidates = [w for w in recent if w.language == language and start - w.at <= AGAIN_WITHIN]
+    candidates = [
+        w.person
+        for w in recent
+        if w.language == language and w.inbox.id == inbox.id and start - w.at <= AGAIN_WITHIN
+    ]
     return rng.choice(candidates) if candidates else None
 
 
@@ -286,9 +293,7 @@ def seed_conversations(
         language = LANGUAGES[number % len(LANGUAGES)]
         inbox = inboxes[(number // len(LANGUAGES)) % len(inboxes)]
         person = _writer(rng, writers[number % len(LANGUAGES)], start)
-        again = _again(again_rng, recent, start, number % len(LANGUAGES))
-        if again is not None:
-            person, inbox = again.person, again.inbox
+        person = _again(again_rng, recent, start, number % len(LANGUAGES), inbox) or person
         recent.append(_Wrote(start, number % len(LANGUAGES), person, inbox))
         exchange = rng.choice(SCRIPTS[language])
         agent = rng.choice(agents)
