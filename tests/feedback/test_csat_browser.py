@@ -78,7 +78,7 @@ def test_the_visitor_rates_the_resolved_conversation_with_the_widgets_stars(
         ARTIFACTS.mkdir(exist_ok=True)
         visitor.screenshot(path=str(ARTIFACTS / "chat-widget-rated.png"))
 
-    rated = service.get_survey(db, survey_id=survey.id)
+    rated = service.get_csat_survey(db, survey_id=survey.id)
     db.rollback()
     assert (rated.rating, rated.answered_via) == (4, "widget")
     agent = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -72,13 +72,13 @@ def test_a_reply_starting_with_the_rating_is_the_answer(
 ) -> None:
     conversation_id, survey_id = _asked_by_sms(db, world, sms_inbox)
     assert _text(sms_inbox, db, "5 - quick and kind") == conversation_id
-    survey = service.get_survey(db, survey_id=survey_id)
+    survey = service.get_csat_survey(db, survey_id=survey_id)
     db.rollback()
     assert (survey.rating, survey.comment, survey.answered_via) == (5, "quick and kind", "reply")
     assert _status(db, world, conversation_id) is ConversationStatus.RESOLVED
     # Answered once: a second number is an ordinary message again (it reopens the conversation).
     _text(sms_inbox, db, "1")
-    assert service.get_survey(db, survey_id=survey_id).rating == 5
+    assert service.get_csat_survey(db, survey_id=survey_id).rating == 5
     db.rollback()
     assert _status(db, world, conversation_id) is ConversationStatus.OPEN
 
@@ -88,6 +88,6 @@ def test_a_sentence_starting_with_a_number_is_no_rating(
 ) -> None:
     conversation_id, survey_id = _asked_by_sms(db, world, sms_inbox)
     _text(sms_inbox, db, "2 items are missing from my order")
-    assert service.get_survey(db, survey_id=survey_id).rating is None
+    assert service.get_csat_survey(db, survey_id=survey_id).rating is None
     db.rollback()
     assert _status(db, world, conversation_id) is ConversationStatus.OPEN

@@ -69,6 +69,12 @@ def principal_for(workspace_id: uuid.UUID, member: MemberPublic) -> Principal:
     )
 
 
+def owner_of(session: Session, workspace_id: uuid.UUID) -> Principal:
+    """The workspace owner, as the seeding acts."""
+    members = auth_service.list_members(session, workspace_id=workspace_id)
+    return principal_for(workspace_id, next(m for m in members if m.role is Role.OWNER))
+
+
 def seed_inboxes(
     session: Session,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
-from omnicx.demo import desk, offline, shop, world
+from omnicx.demo import desk, offline, ratings, shop, world
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
 from omnicx.inbox.enums import MessagingChannel
@@ -334,6 +335,17 @@ def seed_world(
             on_progress=(lambda d, t: on_progress("conversations", d, t)) if on_progress else None,
         )
     lap("conversations")
+    with runtime.sessions() as session:
+        owner = desk.owner_of(session, workspace_id)
+        ratings.seed_survey(
+            session,
+            owner=owner,
+            now=now,
+            base_url=runtime.settings.base_url,
+            secret=runtime.settings.resolved_secret_key,
+            rng=random.Random(seed + 11),
+        )
+    lap("survey")
     # Reports read the analytics copy: bring it up to date before anyone opens them.
     analytics_service.sync(runtime)
     lap("analytics")

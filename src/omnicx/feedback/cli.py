@@ -1,4 +1,4 @@
-"""CLI of feedback: `omnicx feedback csat-report|csat-settings|csat-set` for one workspace."""
+"""CLI of feedback: `omnicx feedback csat-report|csat-settings|csat-set|survey-create|survey-send|surveys`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.feedback import service
-from omnicx.feedback.enums import CsatGroup
-from omnicx.feedback.schemas import CsatSettingUpdate
+from omnicx.feedback.enums import CsatGroup, SurveyKind
+from omnicx.feedback.schemas import CsatSettingUpdate, SurveyAudience, SurveyCreate
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
@@ -94,3 +94,64 @@ def csat_set(
         data = CsatSettingUpdate(enabled=enabled, delay_minutes=delay, wording=wording)
         saved = service.update_setting(session, principal=principal, inbox_id=inbox_id, data=data)
     console.print(f"{saved.inbox_name}: {'on' if saved.enabled else 'off'}, {saved.delay_minutes} min")
+
+
+@app.command("survey-create")
+@fail_on_domain_error
+def survey_create(
+    workspace: WorkspaceOpt,
+    name: Annotated[str, typer.Argument(help="The survey's name (the subject of an email).")],
+    kind: Annotated[SurveyKind, typer.Option(help="nps (0-10), csat (1-5) or ces (1-7).")] = SurveyKind.NPS,
+    throttle_days: Annotated[
+        int, typer.Option(help="Skip customers asked any survey within these days.")
+    ] = 30,
+) -> None:
+    """Create a survey (as the workspace's owner); prints its id."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        survey = service.create_survey(
+            session, principal=principal, data=SurveyCreate(name=name, kind=kind, throttle_days=throttle_days)
+        )
+    console.print(f"{survey.id}  {survey.kind.value}  {survey.name}")
+
+
+@app.command("survey-send")
+@fail_on_domain_error
+def survey_send(
+    workspace: WorkspaceOpt,
+    survey_id: Annotated[uuid.UUID, typer.Argument(help="The survey (see `omnicx feedback surveys`).")],
+    seen_within_days: Annotated[int, typer.Option(help="Customers seen in the last N days.")] = 90,
+    limit: Annotated[int, typer.Option(help="At most this many customers.")] = 1000,
+) -> None:
+    """Queue the survey for the customers seen lately (the worker sends it)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        sending = service.send_survey(
+            session,
+            principal=principal,
+            survey_id=survey_id,
+            audience=SurveyAudience(seen_within_days=seen_within_days, limit=limit),
+        )
+    console.print(f"queued for {sending.queued} customers")
+
+
+@app.command("surveys")
+@fail_on_domain_error
+def surveys(workspace: WorkspaceOpt) -> None:
+    """Each survey with its score (NPS and its 95% interval, or the average) and answers."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        results = [
+            service.survey_results(session, workspace_id=ws.id, survey_id=s.id)
+            for s in service.list_surveys(session, workspace_id=ws.id)
+        ]
+    for r in results:
+        total = r.total
+        score = "—" if total.score is None else f"{total.score:g}"
+        interval = f" [{total.low:g}, {total.high:g}]" if total.low is not None else ""
+        console.print(
+            f"{r.survey.id}  {r.survey.kind.value}  {r.survey.name}: {score}{interval}, "
+            f"{total.answered}/{total.invited} answered"
+        )

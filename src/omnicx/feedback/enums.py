@@ -20,3 +20,11 @@ class CsatGroup(StrEnum):
     TEAM = "team"
     CHANNEL = "channel"
     INBOX = "inbox"
+
+
+class SurveyKind(StrEnum):
+    """A survey's scored question: NPS (0-10, how likely to recommend us), CSAT (1-5), CES (1-7, how easy)."""
+
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"

@@ -1,4 +1,5 @@
-"""Tables of the feedback domain: each inbox's satisfaction survey settings, and one survey per conversation."""
+"""Tables of the feedback domain: each inbox's satisfaction survey settings, one survey per conversation, and
+the surveys sent to chosen customers with their invitations and answers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.kernel.db import Base, IdMixin, TimestampMixin
@@ -55,3 +56,41 @@ class CsatSurvey(IdMixin, TimestampMixin, Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     answered_via: Mapped[str] = mapped_column(String(16), default="")  # widget, link, reply
+
+
+class Survey(IdMixin, TimestampMixin, Base):
+    """A survey the workspace sends to chosen customers on their own channel: one scored question (NPS 0-10,
+    CSAT 1-5, CES 1-7) in the customer's language, then an optional comment."""
+
+    __tablename__ = "feedback_survey"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))  # nps, csat, ces
+    question: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"en": "...", "fr": "..."}
+    # A customer asked any survey within this many days is not asked again (none: 0).
+    throttle_days: Mapped[int] = mapped_column(default=30)
+
+
+class SurveyInvitation(IdMixin, TimestampMixin, Base):
+    """One customer asked one survey (once: unique), on the channel they last used, and their answer."""
+
+    __tablename__ = "feedback_survey_invitation"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "customer_id"),
+        Index("ix_feedback_survey_invitation_ws_customer_sent", "workspace_id", "customer_id", "sent_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_workspace.id", ondelete="CASCADE"))
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feedback_survey.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    sent_at: Mapped[datetime]
+    score: Mapped[int | None] = mapped_column(default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    sentiment: Mapped[float | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -11,7 +11,17 @@ from fastapi import APIRouter, Query, Response
 from omnicx.feedback import service
 from omnicx.feedback.enums import CsatGroup
 from omnicx.feedback.errors import SurveyNotFound
-from omnicx.feedback.schemas import CsatReport, CsatSettingPublic, CsatSettingUpdate, CsatSurveyPublic
+from omnicx.feedback.schemas import (
+    CsatReport,
+    CsatSettingPublic,
+    CsatSettingUpdate,
+    CsatSurveyPublic,
+    SurveyAudience,
+    SurveyCreate,
+    SurveyPublic,
+    SurveyResults,
+    SurveySending,
+)
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.web.deps import SessionDep, require
@@ -104,3 +114,55 @@ def conversation_csat(conversation_id: uuid.UUID, session: SessionDep, principal
     if survey is None:
         raise SurveyNotFound("this conversation has no satisfaction survey")
     return survey
+
+
+@router.get("/surveys", response_model=list[SurveyPublic])
+def list_surveys(session: SessionDep, principal: Reader) -> list[SurveyPublic]:
+    """The workspace's surveys, newest first."""
+    return service.list_surveys(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/surveys", response_model=SurveyPublic, status_code=201)
+def create_survey(data: SurveyCreate, session: SessionDep, principal: Manager) -> SurveyPublic:
+    """A survey: one scored question (NPS 0-10, CSAT 1-5 or CES 1-7) and an optional comment."""
+    return service.create_survey(session, principal=principal, data=data)
+
+
+@router.post("/surveys/{survey_id}/send", response_model=SurveySending, status_code=202)
+def send_survey(
+    survey_id: uuid.UUID, audience: SurveyAudience, session: SessionDep, principal: Manager
+) -> SurveySending:
+    """Ask an audience (chosen customers, or the customer list's filters) on each one's last channel; customers
+    asked any survey within the survey's throttle are skipped when the job runs."""
+    return service.send_survey(session, principal=principal, survey_id=survey_id, audience=audience)
+
+
+@router.get("/surveys/{survey_id}/results", response_model=SurveyResults)
+def survey_results(survey_id: uuid.UUID, session: SessionDep, principal: Reader) -> SurveyResults:
+    """The score with its 95% interval (NPS), per channel and per week, the spread and the latest comments."""
+    return service.survey_results(session, workspace_id=principal.workspace_id, survey_id=survey_id)
+
+
+@router.get("/surveys/{survey_id}/results.csv", response_class=Response, responses=CSV_RESPONSES)
+def survey_results_csv(survey_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
+    """The survey's results per channel, then the total, as CSV."""
+    results = service.survey_results(session, workspace_id=principal.workspace_id, survey_id=survey_id)
+    return csv_attachment(service.survey_csv(results), f"survey-{survey_id}.csv")
+
+
+@router.get("/surveys/{survey_id}/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def survey_chart(
+    survey_id: uuid.UUID,
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    chart: Annotated[str, Query(pattern="^(distribution|trend)$")] = "distribution",
+) -> Response:
+    """A survey chart (answers per score, or the score per week): Vega-Lite (json), PNG or SVG."""
+    results = service.survey_results(session, workspace_id=principal.workspace_id, survey_id=survey_id)
+    spec = (
+        service.survey_distribution_spec(results)
+        if chart == "distribution"
+        else service.survey_trend_spec(results)
+    )
+    return chart_response(spec, fmt)

@@ -7,11 +7,21 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from omnicx.feedback.enums import CsatGroup
+from omnicx.feedback.enums import CsatGroup, SurveyKind
 from omnicx.kernel.i18n import LANGUAGES
 from omnicx.kernel.text import PlainText
 
 SCALE = 5  # ratings from 1 (very dissatisfied) to 5 (very satisfied); 4 and 5 count as satisfied
+
+
+def _per_language(texts: dict[str, str]) -> dict[str, str]:
+    """A text per language code omnicx speaks, at most 500 characters each; blank ones dropped."""
+    unknown = sorted(set(texts) - set(LANGUAGES))
+    if unknown:
+        raise ValueError(f"unknown language: {', '.join(unknown)} (known: {', '.join(LANGUAGES)})")
+    if any(len(text) > 500 for text in texts.values()):
+        raise ValueError("a question is at most 500 characters")
+    return {lang: text.strip() for lang, text in texts.items() if text.strip()}
 
 
 class _Public(BaseModel):
@@ -39,13 +49,7 @@ class CsatSettingUpdate(BaseModel):
     @field_validator("wording")
     @classmethod
     def _known_languages(cls, wording: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(wording) - set(LANGUAGES))
-        if unknown:
-            raise ValueError(f"unknown language: {', '.join(unknown)} (known: {', '.join(LANGUAGES)})")
-        too_long = [lang for lang, text in wording.items() if len(text) > 500]
-        if too_long:
-            raise ValueError("a question is at most 500 characters")
-        return {lang: text.strip() for lang, text in wording.items() if text.strip()}
+        return _per_language(wording)
 
 
 class CsatAnswer(BaseModel):
@@ -102,3 +106,93 @@ class CsatReport(BaseModel):
     rows: list[CsatRow]
     distribution: dict[int, int] = Field(description="Answers per rating, 1 to 5.")
     comments: list[CsatSurveyPublic] = Field(description="The latest answers with a comment.")
+
+
+SCALES: dict[SurveyKind, tuple[int, int]] = {
+    SurveyKind.NPS: (0, 10),
+    SurveyKind.CSAT: (1, 5),
+    SurveyKind.CES: (1, 7),
+}
+
+
+class SurveyCreate(BaseModel):
+    name: PlainText = Field(min_length=1, max_length=200)
+    kind: SurveyKind = SurveyKind.NPS
+    question: dict[str, PlainText] = Field(
+        default_factory=dict, description="The question per language; a missing language uses omnicx's."
+    )
+    throttle_days: int = Field(
+        default=30, ge=0, le=365, description="A customer asked any survey within these days is skipped."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _known_languages(cls, question: dict[str, str]) -> dict[str, str]:
+        return _per_language(question)
+
+
+class SurveyPublic(_Public):
+    id: uuid.UUID
+    name: str
+    kind: SurveyKind
+    question: dict[str, str]
+    throttle_days: int
+    created_at: datetime
+
+
+class SurveyAudience(BaseModel):
+    """Who to ask: the customer list's filters (seen in the last N days, with an email, by first-touch channel)
+    or chosen customers; at most `limit` of them, most recently seen first."""
+
+    customer_ids: list[uuid.UUID] = Field(default_factory=list, max_length=5000)
+    seen_within_days: int | None = Field(default=None, ge=1, le=3650)
+    has_email: bool | None = None
+    channel: str | None = Field(default=None, max_length=100, description="First-touch marketing channel.")
+    limit: int = Field(default=1000, ge=1, le=5000)
+
+
+class SurveySending(BaseModel):
+    survey_id: uuid.UUID
+    queued: int = Field(
+        description="Customers the sending job will ask (those asked lately are skipped then)."
+    )
+
+
+class SurveyAnswer(BaseModel):
+    score: int = Field(ge=0, le=10)
+    comment: PlainText = Field(default="", max_length=2000)
+
+
+class SurveyGroup(BaseModel):
+    key: str
+    invited: int
+    answered: int
+    score: float | None = Field(description="NPS (-100..100), or the average score for CSAT and CES.")
+    low: float | None = None
+    high: float | None = None
+
+
+class SurveyWeek(BaseModel):
+    week: date
+    answered: int
+    score: float | None
+
+
+class SurveyVerbatim(BaseModel):
+    score: int
+    comment: str
+    sentiment: float | None
+    channel: str
+    answered_at: datetime
+
+
+class SurveyResults(BaseModel):
+    survey: SurveyPublic
+    total: SurveyGroup
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    distribution: dict[int, int]
+    by_channel: list[SurveyGroup]
+    weekly: list[SurveyWeek]
+    verbatims: list[SurveyVerbatim]

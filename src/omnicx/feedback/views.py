@@ -11,21 +11,31 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.feedback import service
-from omnicx.feedback.enums import AnsweredVia, CsatGroup
+from omnicx.feedback.enums import AnsweredVia, CsatGroup, SurveyKind
 from omnicx.feedback.errors import SurveyNotFound
-from omnicx.feedback.schemas import SCALE, CsatAnswer, CsatSettingUpdate
+from omnicx.feedback.schemas import (
+    SCALE,
+    SCALES,
+    CsatAnswer,
+    CsatSettingUpdate,
+    SurveyAnswer,
+    SurveyAudience,
+    SurveyCreate,
+)
+from omnicx.feedback.service.surveys import QUESTIONS as SURVEY_QUESTIONS
 from omnicx.inbox.service import CHANNEL_LABELS
-from omnicx.kernel.access.permissions import Action
+from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import RuntimeDep, SessionDep, public_form_csrf, require
-from omnicx.kernel.web.forms import redirect_or_page
+from omnicx.kernel.web.forms import redirect_or_page, see_other, validation_message
 from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
@@ -35,7 +45,10 @@ Reader = Annotated[Principal, require(Action.FEEDBACK_READ)]
 Manager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
 REPORT_DAYS = 30
 SETTINGS_PAGE = "/settings/satisfaction"
-NAV = [NavItem("feedback", N_("Satisfaction"), "/feedback", Action.FEEDBACK_READ, 45)]
+NAV = [
+    NavItem("feedback", N_("Satisfaction"), "/feedback/satisfaction", Action.FEEDBACK_READ, 45),
+    NavItem("surveys", N_("Surveys"), "/feedback/surveys", Action.FEEDBACK_READ, 46),
+]
 SETTINGS_NAV = [
     NavItem("satisfaction", N_("Satisfaction surveys"), SETTINGS_PAGE, Action.FEEDBACK_MANAGE, 63)
 ]
@@ -47,7 +60,7 @@ GROUPS = [
 ]
 
 
-@router.get("/feedback", response_class=HTMLResponse)
+@router.get("/feedback/satisfaction", response_class=HTMLResponse)
 def csat_page(
     request: Request,
     session: SessionDep,
@@ -161,7 +174,7 @@ def _answer_page(
     survey = None
     if survey_id is not None:
         try:
-            survey = service.get_survey(session, survey_id=survey_id)
+            survey = service.get_csat_survey(session, survey_id=survey_id)
         except SurveyNotFound:
             survey = None
     if survey is None:
@@ -210,3 +223,159 @@ def send_answer(
         session.rollback()
         return _answer_page(request, session, secret, token, error=error.message, status=error.status)
     return _answer_page(request, session, secret, token)
+
+
+# Surveys: the list with a form to create one, each survey's results with a form to send it, and the public
+# answer page its signed links open.
+SURVEY_KINDS = [
+    (SurveyKind.NPS, N_("NPS: how likely to recommend us (0-10)")),
+    (SurveyKind.CSAT, N_("CSAT: how satisfied (1-5)")),
+    (SurveyKind.CES, N_("CES: how easy (1-7)")),
+]
+
+
+def _surveys_page(
+    request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    context = {
+        "surveys": service.list_surveys(session, workspace_id=principal.workspace_id),
+        "kinds": SURVEY_KINDS,
+        "can_manage": allows(principal.role, Action.FEEDBACK_MANAGE),
+        "error": error,
+    }
+    return render(request, "feedback/surveys.html", context, status=status)
+
+
+@router.get("/feedback/surveys", response_class=HTMLResponse)
+def surveys_page(request: Request, session: SessionDep, principal: Reader) -> HTMLResponse:
+    return _surveys_page(request, session, principal)
+
+
+@router.post("/feedback/surveys", response_class=HTMLResponse)
+def create_survey(
+    request: Request,
+    session: SessionDep,
+    principal: Manager,
+    name: Annotated[str, Form(max_length=200)],
+    kind: Annotated[SurveyKind, Form()] = SurveyKind.NPS,
+    throttle_days: Annotated[int, Form(ge=0, le=365)] = 30,
+) -> Any:
+    """Create a survey; its page then sends it."""
+    try:
+        survey = service.create_survey(
+            session, principal=principal, data=SurveyCreate(name=name, kind=kind, throttle_days=throttle_days)
+        )
+    except (DomainError, ValidationError) as error:
+        session.rollback()
+        message = error.message if isinstance(error, DomainError) else validation_message(error)
+        return _surveys_page(request, session, principal, error=message, status=422)
+    return see_other(f"/feedback/surveys/{survey.id}")
+
+
+def _survey_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    survey_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    sent: int | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    results = service.survey_results(session, workspace_id=principal.workspace_id, survey_id=survey_id)
+    context = {
+        "results": results,
+        "distribution_json": json.dumps(service.survey_distribution_spec(results)),
+        "trend_json": json.dumps(service.survey_trend_spec(results)),
+        "channel_labels": CHANNEL_LABELS,
+        "can_manage": allows(principal.role, Action.FEEDBACK_MANAGE),
+        "error": error,
+        "sent": sent,
+    }
+    return render(request, "feedback/survey.html", context, status=status)
+
+
+@router.get("/feedback/surveys/{survey_id}", response_class=HTMLResponse)
+def survey_page(
+    request: Request, survey_id: uuid.UUID, session: SessionDep, principal: Reader, sent: int | None = None
+) -> HTMLResponse:
+    return _survey_page(request, session, principal, survey_id, sent=sent)
+
+
+@router.post("/feedback/surveys/{survey_id}/send", response_class=HTMLResponse)
+def send_survey(
+    request: Request,
+    survey_id: uuid.UUID,
+    session: SessionDep,
+    principal: Manager,
+    seen_within_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
+    has_email: Annotated[bool, Form()] = False,
+    limit: Annotated[int, Form(ge=1, le=5000)] = 1000,
+) -> Any:
+    """Queue the survey for the customers seen lately (with an email address if asked)."""
+    audience = SurveyAudience(seen_within_days=seen_within_days, has_email=has_email or None, limit=limit)
+    try:
+        sending = service.send_survey(session, principal=principal, survey_id=survey_id, audience=audience)
+    except DomainError as error:
+        session.rollback()
+        return _survey_page(request, session, principal, survey_id, error=error.message, status=error.status)
+    return see_other(f"/feedback/surveys/{survey_id}?sent={sending.queued}")
+
+
+def _invitation_page(
+    request: Request,
+    session: Session,
+    secret: str,
+    token: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    invitation_id = service.invitation_of(secret, token)
+    try:
+        if invitation_id is None:
+            raise SurveyNotFound("no such survey")
+        survey, score, language = service.invitation_page(session, invitation_id=invitation_id)
+    except SurveyNotFound:
+        return render(request, "feedback/survey_answer.html", {"invalid": True}, status=404)
+    set_language(language)
+    low, high = SCALES[survey.kind]
+    context = {
+        "survey": survey,
+        "question": survey.question.get(language) or gettext(SURVEY_QUESTIONS[survey.kind]),
+        "scores": list(range(low, high + 1)),
+        "answered": score,
+        "token": token,
+        "error": error,
+        "invalid": False,
+    }
+    return render(request, "feedback/survey_answer.html", context, status=status)
+
+
+@router.get("/feedback/s/{token}", response_class=HTMLResponse)
+def invitation_page(request: Request, session: SessionDep, runtime: RuntimeDep, token: Token) -> HTMLResponse:
+    return _invitation_page(request, session, runtime.settings.resolved_secret_key, token)
+
+
+@router.post("/feedback/s/{token}", response_class=HTMLResponse, dependencies=PublicForm)
+def answer_invitation(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    token: Token,
+    score: Annotated[int, Form(ge=0, le=10)],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse:
+    """Store the answer once; a forged link is not found, a used one is told it was used."""
+    secret = runtime.settings.resolved_secret_key
+    invitation_id = service.invitation_of(secret, token)
+    if invitation_id is None:
+        return _invitation_page(request, session, secret, token)
+    try:
+        service.answer_invitation(
+            session, invitation_id=invitation_id, data=SurveyAnswer(score=score, comment=comment)
+        )
+    except DomainError as error:
+        session.rollback()
+        return _invitation_page(request, session, secret, token, error=error.message, status=error.status)
+    return _invitation_page(request, session, secret, token)

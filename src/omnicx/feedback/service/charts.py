@@ -6,7 +6,9 @@ from typing import Any
 
 import altair as alt
 
-from omnicx.feedback.schemas import CsatReport
+from omnicx.feedback.enums import SurveyKind
+from omnicx.feedback.schemas import CsatReport, SurveyResults
+from omnicx.feedback.scores import nps_group
 from omnicx.feedback.service.wording import RATING_NAMES
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.i18n import gettext
@@ -62,6 +64,82 @@ def distribution_spec(report: CsatReport) -> dict[str, Any]:
             tooltip=[
                 alt.Tooltip("rating:N", title=gettext("Rating")),
                 alt.Tooltip("answers:Q", title=answers),
+            ],
+        )
+        .properties(width="container", height=220)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+NPS_COLOURS = ("#d6604d", "#f4a742", "#4dac26")
+
+
+def survey_distribution_spec(results: SurveyResults) -> dict[str, Any]:
+    """Answers per score; for an NPS, each bar coloured by group (detractor, passive, promoter)."""
+    if not any(results.distribution.values()):
+        return empty_chart(gettext("No answers yet."))
+    nps_kind = results.survey.kind is SurveyKind.NPS
+    groups = {
+        "detractor": gettext("Detractors"),
+        "passive": gettext("Passives"),
+        "promoter": gettext("Promoters"),
+    }
+    values = [
+        {
+            "score": score,
+            "answers": count,
+            "group": groups[nps_group(score)] if nps_kind else gettext("Answers"),
+        }
+        for score, count in sorted(results.distribution.items())
+    ]
+    answers = gettext("Answers")
+    chart = (
+        alt.Chart(alt.InlineData(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("score:O", title=gettext("Score"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("answers:Q", title=answers),
+            color=alt.Color(
+                "group:N",
+                title=None,
+                # The colours say the groups in every language: red detractors, amber passives, green promoters.
+                scale=alt.Scale(
+                    domain=[groups["detractor"], groups["passive"], groups["promoter"]],
+                    range=list(NPS_COLOURS),
+                )
+                if nps_kind
+                else alt.Undefined,
+                legend=alt.Legend(orient="bottom") if nps_kind else None,
+            ),
+            tooltip=[alt.Tooltip("score:O", title=gettext("Score")), alt.Tooltip("answers:Q", title=answers)],
+        )
+        .properties(width="container", height=220)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def survey_trend_spec(results: SurveyResults) -> dict[str, Any]:
+    """The score week by week (NPS, or the average score), with the answers of each week in the tooltip."""
+    values = [
+        {"week": w.week.isoformat(), "score": w.score, "answers": w.answered}
+        for w in results.weekly
+        if w.score is not None
+    ]
+    if not values:
+        return empty_chart(gettext("No answers yet."))
+    score = gettext("NPS") if results.survey.kind is SurveyKind.NPS else gettext("Average score")
+    chart = (
+        alt.Chart(alt.InlineData(values=values))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:O", title=gettext("Week of"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("score:Q", title=score),
+            tooltip=[
+                alt.Tooltip("week:O", title=gettext("Week of")),
+                alt.Tooltip("score:Q", title=score),
+                alt.Tooltip("answers:Q", title=gettext("Answers")),
             ],
         )
         .properties(width="container", height=220)

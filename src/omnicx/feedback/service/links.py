@@ -13,11 +13,13 @@ import hmac
 import uuid
 
 PATH = "/feedback/csat"
+SURVEY_PATH = "/feedback/s"
 _PURPOSE = b"omnicx.feedback.csat-link"
+_SURVEY_PURPOSE = b"omnicx.feedback.survey-link"  # another key: a satisfaction link never opens a survey
 
 
-def _signature(secret: str, survey_id: uuid.UUID) -> str:
-    key = hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
+def _signature(secret: str, survey_id: uuid.UUID, purpose: bytes = _PURPOSE) -> str:
+    key = hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
     digest = hmac.new(key, survey_id.bytes, hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(digest).decode()
 
@@ -32,13 +34,24 @@ def response_link(base_url: str, secret: str, survey_id: uuid.UUID, rating: int 
     return link if rating is None else f"{link}?rating={rating}"
 
 
-def survey_of(secret: str, token: str) -> uuid.UUID | None:
+def survey_of(secret: str, token: str, purpose: bytes = _PURPOSE) -> uuid.UUID | None:
     """The survey a link names, or None when its signature is wrong or it is malformed."""
     survey_hex, _, signature = token.partition(".")
     try:
         survey_id = uuid.UUID(hex=survey_hex)
     except ValueError:
         return None
-    if not hmac.compare_digest(signature.encode(), _signature(secret, survey_id).encode()):
+    if not hmac.compare_digest(signature.encode(), _signature(secret, survey_id, purpose).encode()):
         return None
     return survey_id
+
+
+def survey_link(base_url: str, secret: str, invitation_id: uuid.UUID) -> str:
+    """The answer page of one survey invitation."""
+    signature = _signature(secret, invitation_id, _SURVEY_PURPOSE)
+    return f"{base_url.rstrip('/')}{SURVEY_PATH}/{invitation_id.hex}.{signature}"
+
+
+def invitation_of(secret: str, token: str) -> uuid.UUID | None:
+    """The invitation a survey link names, or None when forged or malformed."""
+    return survey_of(secret, token, _SURVEY_PURPOSE)

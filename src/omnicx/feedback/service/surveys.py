@@ -1,0 +1,333 @@
+"""Surveys sent to chosen customers on the channel they last used: one scored question (NPS, CSAT or CES) in
+the customer's language, answered once through a signed link, with an optional comment.
+
+Sending is a job (`feedback.send_survey`): the audience is chosen when the job is queued, and each customer is
+asked through the inbox's notices (`notify_customer`, exactly once per survey and customer, keyed), unless they
+were asked any survey within the survey's throttle. An invitation's link is signed like a satisfaction link
+(`links.py`, another purpose), so it cannot be made up for another invitation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from omnicx.auth import service as auth_service
+from omnicx.customers import service as customers_service
+from omnicx.feedback.enums import SurveyKind
+from omnicx.feedback.errors import AlreadyAnswered, SurveyNotFound
+from omnicx.feedback.models import Survey, SurveyInvitation
+from omnicx.feedback.schemas import (
+    SCALES,
+    SurveyAnswer,
+    SurveyAudience,
+    SurveyCreate,
+    SurveyGroup,
+    SurveyPublic,
+    SurveyResults,
+    SurveySending,
+    SurveyVerbatim,
+    SurveyWeek,
+)
+from omnicx.feedback.scores import nps, nps_group
+from omnicx.feedback.service.links import survey_link
+from omnicx.inbox import service as inbox_service
+from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
+from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.i18n import translations
+from omnicx.kernel.jobs import service as jobs_service
+
+SEND_JOB = "feedback.send_survey"
+QUESTIONS = {
+    SurveyKind.NPS: N_(
+        "How likely are you to recommend us to a friend or colleague? (0 = not at all, 10 = very)"
+    ),
+    SurveyKind.CSAT: N_("How satisfied are you with us? (1 = very dissatisfied, 5 = very satisfied)"),
+    SurveyKind.CES: N_("How easy was it to get what you needed from us? (1 = very hard, 7 = very easy)"),
+}
+ANSWER_HERE = N_("Answer here (one minute):")
+VERBATIMS = 30
+
+
+def create_survey(session: Session, *, principal: Principal, data: SurveyCreate) -> SurveyPublic:
+    survey = Survey(
+        workspace_id=principal.workspace_id,
+        name=data.name.strip(),
+        kind=data.kind.value,
+        question=dict(data.question),
+        throttle_days=data.throttle_days,
+    )
+    session.add(survey)
+    session.flush()
+    result = SurveyPublic.model_validate(survey)
+    session.commit()
+    return result
+
+
+def list_surveys(session: Session, *, workspace_id: uuid.UUID) -> list[SurveyPublic]:
+    rows = session.scalars(
+        select(Survey).where(Survey.workspace_id == workspace_id).order_by(Survey.created_at.desc())
+    )
+    return [SurveyPublic.model_validate(s) for s in rows]
+
+
+def _load(session: Session, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None or survey.workspace_id != workspace_id:
+        raise SurveyNotFound("no such survey")
+    return survey
+
+
+def get_survey(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> SurveyPublic:
+    return SurveyPublic.model_validate(_load(session, workspace_id, survey_id))
+
+
+def send_survey(
+    session: Session, *, principal: Principal, survey_id: uuid.UUID, audience: SurveyAudience
+) -> SurveySending:
+    """Queue the survey's sending to the audience (its customers chosen now); commits."""
+    survey = _load(session, principal.workspace_id, survey_id)
+    customers = _audience(session, principal.workspace_id, audience)
+    if not customers:
+        raise Invalid("nobody matches this audience")
+    jobs_service.enqueue(
+        session,
+        kind=SEND_JOB,
+        payload={"survey_id": str(survey.id), "customer_ids": [str(c) for c in customers]},
+        workspace_id=principal.workspace_id,
+    )
+    session.commit()
+    return SurveySending(survey_id=survey.id, queued=len(customers))
+
+
+def _audience(session: Session, workspace_id: uuid.UUID, audience: SurveyAudience) -> list[uuid.UUID]:
+    if audience.customer_ids:
+        return list(dict.fromkeys(audience.customer_ids))[: audience.limit]
+    since = utcnow() - timedelta(days=audience.seen_within_days) if audience.seen_within_days else None
+    page = customers_service.list_customers(
+        session,
+        workspace_id=workspace_id,
+        seen_since=since,
+        has_email=audience.has_email,
+        channel=audience.channel,
+        limit=audience.limit,
+    )
+    return [c.id for c in page.items]
+
+
+def send_to(
+    session: Session,
+    *,
+    survey_id: uuid.UUID,
+    customer_ids: list[uuid.UUID],
+    base_url: str,
+    secret: str,
+    now: datetime | None = None,
+) -> int:
+    """Ask each customer (the `feedback.send_survey` job); returns how many were asked. A customer asked any
+    survey within the throttle, or this one already, or with no channel to reach, is skipped. No commit."""
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        return 0
+    now = now or utcnow()
+    asked = 0
+    for customer_id in customer_ids:
+        if _recently_asked(session, survey, customer_id, now):
+            continue
+        asked += _invite(session, survey, customer_id, base_url, secret, now)
+    return asked
+
+
+def _recently_asked(session: Session, survey: Survey, customer_id: uuid.UUID, now: datetime) -> bool:
+    since = now - timedelta(days=survey.throttle_days)
+    conditions = [
+        SurveyInvitation.workspace_id == survey.workspace_id,
+        SurveyInvitation.customer_id == customer_id,
+    ]
+    this_one = session.scalar(
+        select(SurveyInvitation.id).where(*conditions, SurveyInvitation.survey_id == survey.id)
+    )
+    lately = session.scalar(
+        select(SurveyInvitation.id).where(*conditions, SurveyInvitation.sent_at > since).limit(1)
+    )
+    return this_one is not None or (survey.throttle_days > 0 and lately is not None)
+
+
+def _invite(
+    session: Session, survey: Survey, customer_id: uuid.UUID, base_url: str, secret: str, now: datetime
+) -> int:
+    invitation = SurveyInvitation(
+        id=uuid.uuid5(survey.id, str(customer_id)),  # the same customer, the same invitation (and link)
+        workspace_id=survey.workspace_id,
+        survey_id=survey.id,
+        customer_id=customer_id,
+        sent_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(invitation)
+    except IntegrityError:
+        return 0  # asked by a concurrent run of the job
+    language = auth_service.get_workspace(session, workspace_id=survey.workspace_id).default_language
+    text = _question(survey, language) + "\n\n" + translations(language).gettext(ANSWER_HERE) + "\n"
+    text += survey_link(base_url, secret, invitation.id)
+    notice = inbox_service.notify_customer(
+        session,
+        workspace_id=survey.workspace_id,
+        customer_id=customer_id,
+        subject=survey.name,
+        text=text,
+        key=f"survey:{survey.id}:{customer_id}",
+        now=now,
+    )
+    if notice is None:
+        session.delete(invitation)  # nobody to reach: not asked, so not throttled either
+        return 0
+    invitation.channel = notice.channel.value
+    invitation.conversation_id = notice.conversation_id
+    invitation.language = language
+    return 1
+
+
+def _question(survey: Survey, language: str) -> str:
+    return survey.question.get(language) or translations(language).gettext(QUESTIONS[SurveyKind(survey.kind)])
+
+
+def invitation_page(session: Session, *, invitation_id: uuid.UUID) -> tuple[SurveyPublic, int | None, str]:
+    """The survey an invitation asks, its answer so far (None: unanswered) and its language: the answer page."""
+    invitation = session.get(SurveyInvitation, invitation_id)
+    if invitation is None:
+        raise SurveyNotFound("no such survey")
+    survey = session.get(Survey, invitation.survey_id)
+    assert survey is not None
+    return SurveyPublic.model_validate(survey), invitation.score, invitation.language
+
+
+def answer_invitation(
+    session: Session, *, invitation_id: uuid.UUID, data: SurveyAnswer, now: datetime | None = None
+) -> None:
+    """Store an invitation's answer, once (`AlreadyAnswered` after); commits."""
+    invitation = session.scalar(
+        select(SurveyInvitation).where(SurveyInvitation.id == invitation_id).with_for_update()
+    )
+    if invitation is None:
+        raise SurveyNotFound("no such survey")
+    if invitation.answered_at is not None:
+        raise AlreadyAnswered("this survey was already answered; thank you")
+    survey = session.get(Survey, invitation.survey_id)
+    assert survey is not None
+    low, high = SCALES[SurveyKind(survey.kind)]
+    if not low <= data.score <= high:
+        raise Invalid(f"the answer is a number from {low} to {high}")
+    invitation.score = data.score
+    invitation.comment = data.comment.strip()
+    if invitation.comment:
+        invitation.sentiment = round(
+            inbox_service.score_sentiment(invitation.comment, language=invitation.language).compound, 3
+        )
+    invitation.answered_at = now or utcnow()
+    session.commit()
+
+
+def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> SurveyResults:
+    """The survey's score with its 95% interval (NPS: adjusted Wald; CSAT and CES: the mean), per channel and
+    per week, the spread of scores and the latest comments with their sentiment."""
+    survey = _load(session, workspace_id, survey_id)
+    kind = SurveyKind(survey.kind)
+    invited_by_channel = dict(
+        session.execute(
+            select(SurveyInvitation.channel, func.count())
+            .where(SurveyInvitation.survey_id == survey.id)
+            .group_by(SurveyInvitation.channel)
+        ).all()
+    )
+    answers: list[tuple[str, int, datetime]] = [
+        (channel, score, answered_at)
+        for channel, score, answered_at in session.execute(
+            select(SurveyInvitation.channel, SurveyInvitation.score, SurveyInvitation.answered_at).where(
+                SurveyInvitation.survey_id == survey.id,
+                SurveyInvitation.answered_at.is_not(None),
+                SurveyInvitation.score.is_not(None),
+            )
+        )
+        if score is not None and answered_at is not None
+    ]
+    scores_by_channel: dict[str, list[int]] = defaultdict(list)
+    weekly: dict[date, list[int]] = defaultdict(list)
+    for channel, score, answered_at in answers:
+        scores_by_channel[channel].append(score)
+        day = answered_at.date()
+        weekly[day - timedelta(days=day.weekday())].append(score)
+    every = [score for _, score, _ in answers]
+    groups = Counter(nps_group(s) for s in every) if kind is SurveyKind.NPS else Counter[str]()
+    verbatims = session.execute(
+        select(SurveyInvitation)
+        .where(SurveyInvitation.survey_id == survey.id, SurveyInvitation.comment != "")
+        .order_by(SurveyInvitation.answered_at.desc())
+        .limit(VERBATIMS)
+    ).scalars()
+    return SurveyResults(
+        survey=SurveyPublic.model_validate(survey),
+        total=_group(kind, "", sum(invited_by_channel.values()), every),
+        promoters=groups["promoter"],
+        passives=groups["passive"],
+        detractors=groups["detractor"],
+        distribution={s: every.count(s) for s in range(SCALES[kind][0], SCALES[kind][1] + 1)},
+        by_channel=[
+            _group(kind, channel, invited, scores_by_channel.get(channel, []))
+            for channel, invited in sorted(invited_by_channel.items())
+        ],
+        weekly=[
+            SurveyWeek(week=week, answered=len(s), score=_group(kind, "", len(s), s).score)
+            for week, s in sorted(weekly.items())
+        ],
+        verbatims=[
+            SurveyVerbatim(
+                score=v.score or 0,
+                comment=v.comment,
+                sentiment=v.sentiment,
+                channel=v.channel,
+                answered_at=v.answered_at or v.sent_at,
+            )
+            for v in verbatims
+        ],
+    )
+
+
+def _group(kind: SurveyKind, key: str, invited: int, scores: list[int]) -> SurveyGroup:
+    if not scores:
+        return SurveyGroup(key=key, invited=invited, answered=0, score=None)
+    if kind is SurveyKind.NPS:
+        groups = Counter(nps_group(s) for s in scores)
+        found = nps(groups["promoter"], groups["passive"], groups["detractor"])
+        assert found is not None
+        return SurveyGroup(
+            key=key,
+            invited=invited,
+            answered=len(scores),
+            score=round(found.estimate, 1),
+            low=round(found.low, 1),
+            high=round(found.high, 1),
+        )
+    return SurveyGroup(
+        key=key, invited=invited, answered=len(scores), score=round(sum(scores) / len(scores), 2)
+    )
+
+
+def survey_csv(results: SurveyResults) -> str:
+    """One line per channel, then the total: asked, answers, score and its interval."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["channel", "asked", "answered", "score", "low", "high"])
+    for group in [*results.by_channel, results.total.model_copy(update={"key": "total"})]:
+        writer.writerow([group.key, group.invited, group.answered, group.score, group.low, group.high])
+    return buffer.getvalue()
