@@ -330,7 +330,8 @@ def test_the_pages_show_the_report_and_the_settings(
     analyst = world.members[Role.ANALYST]
     sign_in(client, analyst.email, analyst.password)
     page = client.get(
-        "/feedback/satisfaction", params={"date_from": "2026-03-01", "date_to": "2026-03-31", "group": "channel"}
+        "/feedback/satisfaction",
+        params={"date_from": "2026-03-01", "date_to": "2026-03-31", "group": "channel"},
     )
     assert page.status_code == 200, page.text
     assert '<span class="value" data-metric="csat">100%</span>' in page.text
