@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from omnicx.app.cli import app as cli_app
 from omnicx.auth import service as auth_service
 from omnicx.feedback import service
 from omnicx.feedback.enums import AnsweredVia, CsatGroup
@@ -342,3 +344,27 @@ def test_the_pages_show_the_report_and_the_settings(
     sign_in(client, owner.email, owner.password)
     settings = client.get("/settings/satisfaction")
     assert settings.status_code == 200 and f'data-inbox="{email_inbox.id}"' in settings.text
+
+
+def test_the_cli_turns_an_inbox_on_and_prints_the_report(
+    db: Session, world: World, email_inbox: InboxPublic, cli_env: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    slug = world.workspace.slug
+    turned = runner.invoke(
+        cli_app,
+        ["feedback", "csat-set", "-w", slug, str(email_inbox.id), "--on", "--delay", "15"],
+        env=cli_env,
+    )
+    assert turned.exit_code == 0, turned.output
+    assert "on, 15 min" in turned.output
+    listed = runner.invoke(cli_app, ["feedback", "csat-settings", "-w", slug], env=cli_env)
+    assert f"{email_inbox.id}" in listed.output and "on, 15 min after resolution" in listed.output
+    report = runner.invoke(
+        cli_app, ["feedback", "csat-report", "-w", slug, "--group", "channel", "--csv"], env=cli_env
+    )
+    assert report.exit_code == 0, report.output
+    assert (
+        report.output.splitlines()[0]
+        == "channel,asked,answered,satisfied,csat,csat_low,csat_high,average,response_rate"
+    )
