@@ -4,10 +4,12 @@ email server on its own)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from omnicx.inbox import service
 from omnicx.inbox.enums import AgentScope, Availability, MessagingChannel
 from omnicx.inbox.schemas import (
     CannedResponseCreate,
+    ContactReasonsReport,
     InboxCreate,
     InboxReport,
     InboxSettingsUpdate,
@@ -36,6 +39,7 @@ from omnicx.kernel.cli_support import (
     parse_day,
 )
 
+ReportT = TypeVar("ReportT", bound=BaseModel)
 console = Console()
 app = typer.Typer(help="Manage inboxes (one per email address or website chat).", no_args_is_help=True)
 
@@ -169,16 +173,26 @@ def report(
     output: FormatOpt = ReportFormat.TABLE,
 ) -> None:
     """Conversations, first response and resolution times (median, p90), SLA hit rate by channel, agent, team."""
+    data = _reported(workspace, date_from, date_to, service.report)
+    _print(output, data, lambda: service.report_csv(data), lambda: _report_table(data))
+
+
+def _reported(workspace: str, date_from: str, date_to: str, compute: Callable[..., ReportT]) -> ReportT:
+    """A report of the workspace over the days given (the analytics engine computes it)."""
     start, end = parse_day(date_from), parse_day(date_to)
     with open_runtime() as runtime, runtime.sessions() as session:
         principal = _cli_principal(session, workspace)
-        data = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
+        return compute(session, workspace_id=principal.workspace_id, start=start, end=end)
+
+
+def _print(output: ReportFormat, data: BaseModel, csv: Callable[[], str], table: Callable[[], Table]) -> None:
+    """A report as JSON, CSV or a table."""
     if output is ReportFormat.JSON:
         print(data.model_dump_json(indent=2))
     elif output is ReportFormat.CSV:
-        print(service.report_csv(data), end="")
+        print(csv(), end="")
     else:
-        console.print(_report_table(data))
+        console.print(table())
 
 
 @app.command("contact-reasons")
@@ -190,36 +204,25 @@ def contact_reasons(
     output: FormatOpt = ReportFormat.TABLE,
 ) -> None:
     """Why customers wrote: conversations per contact reason, repeat contacts and first-contact resolution."""
-    start, end = parse_day(date_from), parse_day(date_to)
-    with open_runtime() as runtime, runtime.sessions() as session:
-        principal = _cli_principal(session, workspace)
-        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
-    if output is ReportFormat.JSON:
-        print(data.model_dump_json(indent=2))
-    elif output is ReportFormat.CSV:
-        print(service.contact_reasons_csv(data), end="")
-    else:
-        table = Table(title=f"Contact reasons {start} – {end}")
-        for column in (
-            "reason",
-            "conversations",
-            "share",
-            "repeat rate",
-            "first-contact resolution",
-            "phrases",
-        ):
-            table.add_column(column, justify="left" if column in ("reason", "phrases") else "right")
-        for row in [*data.reasons, data.total.model_copy(update={"reason": "total"})]:
-            phrases = ", ".join(p.text for p in data.phrases.get(row.reason, [])[:4])
-            table.add_row(
-                row.reason,
-                str(row.conversations),
-                _percent(row.share),
-                _percent(row.repeat_rate),
-                _percent(row.fcr),
-                phrases,
-            )
-        console.print(table)
+    data = _reported(workspace, date_from, date_to, service.contact_reasons)
+    _print(output, data, lambda: service.contact_reasons_csv(data), lambda: _reasons_table(data))
+
+
+def _reasons_table(data: ContactReasonsReport) -> Table:
+    table = Table(title=f"Contact reasons {data.start} – {data.end}")
+    for column in ("reason", "conversations", "share", "repeat rate", "first-contact resolution", "phrases"):
+        table.add_column(column, justify="left" if column in ("reason", "phrases") else "right")
+    for row in [*data.reasons, data.total.model_copy(update={"reason": "total"})]:
+        phrases = ", ".join(p.text for p in data.phrases.get(row.reason, [])[:4])
+        table.add_row(
+            row.reason,
+            str(row.conversations),
+            _percent(row.share),
+            _percent(row.repeat_rate),
+            _percent(row.fcr),
+            phrases,
+        )
+    return table
 
 
 def _percent(value: float | None) -> str:
