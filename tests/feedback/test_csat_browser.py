@@ -3,8 +3,6 @@ page (Debian's Chromium, real servers); the rating is stored once and the agent 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy.orm import Session
@@ -15,25 +13,11 @@ from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import ConversationStatus
 from omnicx.inbox.schemas import ConversationUpdate, InboxPublic, InboxView
 from omnicx.kernel.access.permissions import Role
-from omnicx.kernel.runtime import Runtime
-from tests.channels.test_chat_browser import ARTIFACTS, ShopSite
+from tests.channels.test_chat_browser import ARTIFACTS, ShopSite, browser, live
 from tests.conftest import SECRET_KEY, World
-from tests.helpers import chromium_browser
-from tests.realtime.conftest import ThreadServer, build_app
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def live(runtime: Runtime) -> Iterator[str]:
-    with ThreadServer(build_app(runtime)) as server:
-        yield server.url
+__all__ = ["browser", "live"]  # the chat browser tests' fixtures: Chromium, and omnicx on a real server
 
 
 def test_the_visitor_rates_the_resolved_conversation_with_the_widgets_stars(

@@ -76,11 +76,11 @@ class CsatSurveyPublic(_Public):
 
 
 class CsatQuestion(BaseModel):
-    """What the chat widget shows under the survey's message: the question, and the answer once given."""
+    """What the chat widget needs to draw stars under the question's message: the survey, and its answer once
+    given."""
 
     survey_id: uuid.UUID
     message_id: uuid.UUID
-    question: str
     rating: int | None
     scale: int = SCALE
 

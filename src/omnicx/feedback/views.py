@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -35,7 +35,7 @@ from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.web.deps import RuntimeDep, SessionDep, public_form_csrf, require
-from omnicx.kernel.web.forms import redirect_or_page, see_other, validation_message
+from omnicx.kernel.web.forms import in_range, redirect_or_page, see_other, validation_message
 from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
@@ -70,20 +70,16 @@ def csat_page(
     group: CsatGroup = CsatGroup.AGENT,
 ) -> HTMLResponse:
     """CSAT of resolved conversations per agent, team, inbox or channel, the ratings' spread, the comments."""
-    today = utcnow().date()
-    start, end = date_from or today - timedelta(days=REPORT_DAYS - 1), date_to or today
-    error = None
-    try:
-        report = service.csat_report(
+    report, error = in_range(
+        lambda start, end: service.csat_report(
             session, workspace_id=principal.workspace_id, start=start, end=end, group=group
-        )
-    except DomainError as exc:
-        error = exc.message
-        start, end = today - timedelta(days=REPORT_DAYS - 1), today
-        report = service.csat_report(
-            session, workspace_id=principal.workspace_id, start=start, end=end, group=group
-        )
-    params = {"from": start.isoformat(), "to": end.isoformat(), "group": group.value}
+        ),
+        date_from,
+        date_to,
+        days=REPORT_DAYS,
+        today=utcnow().date(),
+    )
+    params = {"from": report.start.isoformat(), "to": report.end.isoformat(), "group": group.value}
     labels = _channel_labels(report, group)
     context = {
         "labels": labels,

@@ -217,7 +217,7 @@ def visitor_questions(session: Session, *, inbox_id: uuid.UUID, contact_id: uuid
         .order_by(CsatSurvey.asked_at)
     )
     return [
-        CsatQuestion(survey_id=s.id, message_id=s.message_id, question="", rating=s.rating)
+        CsatQuestion(survey_id=s.id, message_id=s.message_id, rating=s.rating)
         for s in surveys
         if s.message_id is not None
     ]

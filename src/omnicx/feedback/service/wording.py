@@ -36,8 +36,3 @@ def question_text(
     lines = [question, "", words.gettext(LINKS_INTRO)]
     lines += [f"{rating} – {words.gettext(name)}: {link(rating)}" for rating, name in RATING_NAMES.items()]
     return "\n".join(lines)
-
-
-def rating_name(rating: int) -> str:
-    """The rating's name, untranslated (templates translate it)."""
-    return RATING_NAMES.get(rating, "")

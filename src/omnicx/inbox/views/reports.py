@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,8 +14,8 @@ from omnicx.inbox import service
 from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.db import utcnow
-from omnicx.kernel.errors import DomainError
 from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.forms import in_range
 from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,17 +35,15 @@ def reports_page(
     dimension: str = "channel",
 ) -> HTMLResponse:
     """Inbox reports: daily trend and response/resolution times per channel, agent or team, with exports."""
-    today = utcnow().date()
-    start, end = date_from or today - timedelta(days=REPORT_DAYS - 1), date_to or today
     dim = dimension if dimension in ("channel", "agent", "team") else "channel"
-    error = None
-    try:
-        report = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
-    except DomainError as exc:
-        error = exc.message
-        start, end = today - timedelta(days=REPORT_DAYS - 1), today
-        report = service.report(session, workspace_id=principal.workspace_id, start=start, end=end)
-    params = {"from": start.isoformat(), "to": end.isoformat()}
+    report, error = in_range(
+        lambda start, end: service.report(session, workspace_id=principal.workspace_id, start=start, end=end),
+        date_from,
+        date_to,
+        days=REPORT_DAYS,
+        today=utcnow().date(),
+    )
+    params = {"from": report.start.isoformat(), "to": report.end.isoformat()}
     context = {
         "report": report,
         "dimension": dim,
@@ -71,16 +69,16 @@ def contact_reasons_page(
     date_to: date | None = None,
 ) -> HTMLResponse:
     """Why customers wrote: reasons per week and channel, repeat contacts, first-contact resolution, phrases."""
-    today = utcnow().date()
-    start, end = date_from or today - timedelta(days=REASON_DAYS - 1), date_to or today
-    error = None
-    try:
-        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
-    except DomainError as exc:
-        error = exc.message
-        start, end = today - timedelta(days=REASON_DAYS - 1), today
-        data = service.contact_reasons(session, workspace_id=principal.workspace_id, start=start, end=end)
-    params = {"from": start.isoformat(), "to": end.isoformat()}
+    data, error = in_range(
+        lambda start, end: service.contact_reasons(
+            session, workspace_id=principal.workspace_id, start=start, end=end
+        ),
+        date_from,
+        date_to,
+        days=REASON_DAYS,
+        today=utcnow().date(),
+    )
+    params = {"from": data.start.isoformat(), "to": data.end.isoformat()}
     context = {
         "report": data,
         "weekly_json": json.dumps(service.reasons_spec(data, "weekly")),

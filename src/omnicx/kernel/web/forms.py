@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TypeVar
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.kernel.errors import DomainError
+
+T = TypeVar("T")
 
 #: How many of a form's invalid fields the message names (the rest are usually consequences of the first).
 SHOWN_FIELD_ERRORS = 3
@@ -51,3 +55,20 @@ def redirect_or_page(
     if session is not None:
         session.rollback()
     return page(message, status)
+
+
+def in_range(
+    compute: Callable[[date, date], T],
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    days: int,
+    today: date,
+) -> tuple[T, str | None]:
+    """A report page's report over the days asked (by default the last `days`, today included) and None; when
+    those days are refused (backwards, too long), the default range's report and the refusal's message."""
+    default_start = today - timedelta(days=days - 1)
+    try:
+        return compute(date_from or default_start, date_to or today), None
+    except DomainError as refused:
+        return compute(default_start, today), refused.message
