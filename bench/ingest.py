@@ -468,15 +468,17 @@ def drain_worker(db_url: str, workdir: Path, name: str, workers: int) -> None:
     from omnicx.tracking.service import PROCESS_JOB
 
     spent: Counter[str] = Counter()
+    spans: list[tuple[str, float, float]] = []
     first_claim, last_processing = float("inf"), 0.0
 
     class TimedWorker(Worker):
         def _execute(self, claim: Any) -> None:
             nonlocal first_claim, last_processing
             first_claim = min(first_claim, time.monotonic())
-            started = time.perf_counter()
+            started, began = time.perf_counter(), time.monotonic()
             super()._execute(claim)
             spent[claim.kind] += time.perf_counter() - started
+            spans.append((claim.kind, began, time.monotonic()))
             if claim.kind == PROCESS_JOB:
                 last_processing = time.monotonic()
 
@@ -497,11 +499,26 @@ def drain_worker(db_url: str, workdir: Path, name: str, workers: int) -> None:
             idle += 1
             time.sleep(0.2)
     runtime.close()
-    print(json.dumps({"spent": spent, "first_claim": first_claim, "last_processing": last_processing}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "spent": spent,
+                "spans": spans,
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "first_claim": first_claim,
+                "last_processing": last_processing,
+            }
+        )
+    )
 
 
 def process_in_parallel(db_url: str, workdir: Path, events: int, workers: int, *, bare: bool = True) -> None:
-    """Drain the queue with `workers` worker processes at once; print the processing rate over wall time."""
+    """Drain the queue with `workers` worker processes at once; print the processing rate over wall time, and
+    per worker its time per job kind, how much of its other jobs (the analytics sync) ran while events were
+    being processed, and its CPU time."""
+    from omnicx.tracking.service import PROCESS_JOB
+
     procs = [
         subprocess.Popen(
             [
@@ -523,9 +540,17 @@ def process_in_parallel(db_url: str, workdir: Path, events: int, workers: int, *
     print(
         f"processing        {events / elapsed:,.0f} events/s with {workers} worker processes ({elapsed:.1f} s)"
     )
+    end = started + elapsed
     for result in results:
         line = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in sorted(result["spent"].items()))
-        print(f"  one worker: {line}")
+        inside = sum(
+            max(0.0, min(stop, end) - max(begin, started))
+            for kind, begin, stop in result["spans"]
+            if kind != PROCESS_JOB
+        )
+        print(
+            f"  one worker: {line}; other jobs within the processing {inside:.1f} s; CPU {result['cpu']:.1f} s"
+        )
     if bare and elapsed > 0:
         bare_processing(events, events / elapsed, workdir)
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,7 @@ def write_tombstones(
 ) -> WrittenSegment:
     """Write tombstones hiding rows with these ids copied by batches before `seq`."""
     relative = _relative(table_name, workspace_id, seq, TOMBSTONES)
-    ordered = sorted(ids)
+    ordered = sorted(ids, key=attrgetter("int"))  # UUID order; C-level keys, no UUID.__lt__ per comparison
     data = pa.Table.from_arrays(
         [
             pa.array([i.bytes for i in ordered], type=pa.uuid()),

@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from typing import cast as typing_cast
 
@@ -254,12 +255,13 @@ _SQLITE_SEEN = (
     "UPDATE identity_customer SET"
     " first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > ?1 THEN ?1 ELSE first_seen_at END,"
     " last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < ?2 THEN ?2 ELSE last_seen_at END"
-    " WHERE id = ?3"
+    " WHERE id = ?3 AND (first_seen_at IS NULL OR last_seen_at IS NULL OR first_seen_at > ?1 OR last_seen_at < ?2)"
 )
 
 
 # PostgreSQL: the same widening in one statement, the customers' times read from one JSON parameter (LEAST and
-# GREATEST skip a NULL: a customer never seen takes the new time).
+# GREATEST skip a NULL: a customer never seen takes the new time). Both skip a customer whose times already
+# cover the new ones (a late or replayed event): no new row version, no index entries, no change to copy.
 _POSTGRES_SEEN = text(
     """
     UPDATE identity_customer
@@ -267,6 +269,8 @@ _POSTGRES_SEEN = text(
         last_seen_at = GREATEST(identity_customer.last_seen_at, seen.last)
     FROM jsonb_to_recordset(CAST(:seen AS jsonb)) AS seen(id uuid, first timestamptz, last timestamptz)
     WHERE identity_customer.id = seen.id
+      AND (identity_customer.first_seen_at IS NULL OR identity_customer.last_seen_at IS NULL
+           OR identity_customer.first_seen_at > seen.first OR identity_customer.last_seen_at < seen.last)
     """
 )
 
@@ -284,7 +288,8 @@ def record_seen(session: Session, touched: Mapping[uuid.UUID, tuple[datetime, da
         connection.exec_driver_sql(_SQLITE_SEEN, list(seen))
     else:
         # In id order, as `customers.lock_customers` takes rows: no two transactions wait on each other in turn.
-        rows = [{"id": cid, "first": f, "last": la} for cid, (f, la) in sorted(touched.items())]
+        ordered = sorted(touched, key=attrgetter("int"))  # UUID order, compared as plain integers
+        rows = [{"id": cid, "first": touched[cid][0], "last": touched[cid][1]} for cid in ordered]
         connection.execute(_POSTGRES_SEEN, {"seen": orjson.dumps(rows).decode()})
     _expire(session, touched, ["first_seen_at", "last_seen_at"])
 

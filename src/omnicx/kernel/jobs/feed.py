@@ -89,8 +89,8 @@ def _change(
         id=new_id(),
         workspace_id=workspace_id,
         stream=stream,
-        upserted=[str(i) for i in upserted],
-        deleted=[str(i) for i in deleted],
+        upserted=sorted(str(i) for i in upserted),  # sorted as text: no UUID.__lt__ per comparison
+        deleted=sorted(str(i) for i in deleted),
         created_at=utcnow(),
     )
 
@@ -265,8 +265,8 @@ def _record(session: Session) -> None:
         _change(
             workspace_id,
             stream,
-            sorted(pending.upserted.get((workspace_id, stream), ())),
-            sorted(pending.deleted.get((workspace_id, stream), ())),
+            pending.upserted.get((workspace_id, stream), ()),
+            pending.deleted.get((workspace_id, stream), ()),
         )
         for workspace_id, stream in sorted(keys, key=str)
     )
