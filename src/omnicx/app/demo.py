@@ -95,6 +95,7 @@ def _seed_world(runtime: Runtime, world: World) -> None:
         (_("Conversations"), summary.conversations),
         (_("Messages"), summary.messages),
         (_("Store visits and calls"), summary.offline_touches),
+        (_("Product reviews"), summary.reviews),
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)

@@ -37,6 +37,7 @@ from omnicx.channels.webpush import views as webpush_views
 from omnicx.channels.whatsapp import routes as whatsapp_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
+from omnicx.commerce.views import reviews as commerce_reviews
 from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
 from omnicx.demo import routes as demo_routes
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         commerce_routes.router,
         commerce_routes.webhooks,
         commerce_views.router,
+        commerce_reviews.router,
         inbox_routes.router,
         inbox_listing.router,
         inbox_conversation.router,

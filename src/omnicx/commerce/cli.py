@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce import service
-from omnicx.commerce.enums import LocationKind, OfferKind
+from omnicx.commerce.enums import LocationKind, OfferKind, ReviewStatus
 from omnicx.commerce.errors import LocationNotFound
 from omnicx.commerce.money import format_money
 from omnicx.commerce.schemas import (
@@ -27,6 +28,7 @@ from omnicx.commerce.schemas import (
     OfferCreate,
     ProductUpdate,
     ReservationCreate,
+    ReviewSettingsUpdate,
     SalesReport,
     StorefrontUpdate,
     VariantUpdate,
@@ -371,3 +373,75 @@ def sales(
         print(service.sales_csv(data), end="")
     else:
         console.print(_sales_table(data))
+
+
+@app.command("reviews")
+@fail_on_domain_error
+def reviews(
+    workspace: WorkspaceOpt,
+    status: Annotated[ReviewStatus | None, typer.Option(help="Only reviews with this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    output: FormatOpt = ReportFormat.TABLE,
+) -> None:
+    """Product reviews, newest first (pending ones wait for a moderator), then each product's rating."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        rows = service.list_reviews(session, workspace_id=ws.id, status=status, limit=limit)
+        ratings = service.product_ratings(session, workspace_id=ws.id)
+    if output is ReportFormat.JSON:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    if output is ReportFormat.CSV:
+        print(service.reviews_csv(rows), end="")
+        return
+    table = Table("id", "created", "product", "stars", "title", "status")
+    for r in rows:
+        table.add_row(
+            str(r.id), f"{r.created_at:%Y-%m-%d}", r.product, str(r.rating), r.title, r.status.value
+        )
+    console.print(table)
+    summary = Table("product", "average", "approved", "pending")
+    for rating in sorted(ratings.values(), key=lambda r: (-(r.average or 0), r.product)):
+        average = "—" if rating.average is None else f"{rating.average:.2f}"
+        summary.add_row(rating.product, average, str(rating.count), str(rating.pending))
+    console.print(summary)
+
+
+@app.command("review-moderate")
+@fail_on_domain_error
+def review_moderate(
+    workspace: WorkspaceOpt,
+    review_id: Annotated[uuid.UUID, typer.Argument(help="The review's id (see `omnicx commerce reviews`).")],
+    status: Annotated[ReviewStatus, typer.Argument(help="approved, rejected or pending.")],
+) -> None:
+    """Approve a review (shown on its product), reject it (hidden) or put it back to pending."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        review = service.moderate(session, principal=principal, review_id=review_id, status=status)
+    console.print(f"Review of [bold]{review.product}[/] ({review.rating}/5) is now {review.status.value}")
+
+
+@app.command("review-settings")
+@fail_on_domain_error
+def review_settings(
+    workspace: WorkspaceOpt,
+    enabled: Annotated[
+        bool | None, typer.Option("--enabled/--disabled", help="Ask for reviews or not.")
+    ] = None,
+    days_after: Annotated[
+        int | None, typer.Option(min=0, max=90, help="Days after delivery or pickup.")
+    ] = None,
+) -> None:
+    """Show, or change, whether customers are asked to review what they received and when."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        current = service.review_settings(session, workspace_id=ws.id)
+        if enabled is not None or days_after is not None:
+            data = ReviewSettingsUpdate(
+                enabled=current.enabled if enabled is None else enabled,
+                days_after=current.days_after if days_after is None else days_after,
+            )
+            current = service.update_review_settings(session, workspace_id=ws.id, data=data)
+    state = f"asked {current.days_after} days after delivery or pickup" if current.enabled else "not asked"
+    console.print(f"Reviews: customers are {state}")

@@ -49,6 +49,14 @@ class NoticeKind(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
 
 
+class ReviewStatus(StrEnum):
+    """Where a product review stands: written reviews wait for a moderator before they are shown."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class OfferKind(StrEnum):
     """What an agent sends from a conversation to sell: a product card, a link to the customer's cart with the
     items put in it, or a click-and-collect order held at a store with the link to follow it."""

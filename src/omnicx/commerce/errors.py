@@ -70,3 +70,16 @@ class InvalidReportRange(Invalid):
     """The sales report's start is after its end, or the range is longer than allowed."""
 
     code = "invalid_report_range"
+
+
+class ReviewNotFound(NotFound):
+    """No review (or review request) of this workspace has that id, or a review link's signature is wrong: a
+    forged link is told nothing more than an unknown one."""
+
+    code = "review_not_found"
+
+
+class AlreadyReviewed(Conflict):
+    """Every product sent was reviewed already through this link: one review per product and order."""
+
+    code = "already_reviewed"

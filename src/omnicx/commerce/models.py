@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.commerce.enums import (
@@ -16,6 +16,7 @@ from omnicx.commerce.enums import (
     LocationKind,
     NoticeKind,
     OrderStatus,
+    ReviewStatus,
     SalesChannel,
     ShopifyTopic,
 )
@@ -244,3 +245,67 @@ class Storefront(IdMixin, TimestampMixin, Base):
     )
     product_url: Mapped[str] = mapped_column(String(2000), default="")
     cart_url: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class ReviewSettings(Base):
+    """Whether a workspace asks for product reviews, and how many days after an order reached the customer
+    (delivered, or picked up). A workspace without a row asks, a week after."""
+
+    __tablename__ = "commerce_review_settings"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    days_after: Mapped[int] = mapped_column(SmallInteger, default=7)
+    updated_at: Mapped[datetime]
+
+
+class ReviewRequest(IdMixin, Base):
+    """The one request to review an order's products: planned when the order reached the customer, sent on
+    their channel when due (`channel` empty: nobody could be reached)."""
+
+    __tablename__ = "commerce_review_request"
+    __table_args__ = (UniqueConstraint("order_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_order.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    conversation_id: Mapped[uuid.UUID | None]
+    language: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime]
+
+
+class Review(IdMixin, Base):
+    """A customer's review of one product of an order: stars, a title and a text, shown once approved."""
+
+    __tablename__ = "commerce_review"
+    __table_args__ = (
+        UniqueConstraint("request_id", "product_id"),
+        Index("ix_commerce_review_workspace_product_status", "workspace_id", "product_id", "status"),
+        Index("ix_commerce_review_workspace_status_created", "workspace_id", "status", "created_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_review_request.id", ondelete="CASCADE")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_order.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_product.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    sentiment: Mapped[float | None]
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "commerce_review_status"))
+    moderated_by: Mapped[str] = mapped_column(String(320), default="")
+    moderated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

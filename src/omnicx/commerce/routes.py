@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import Fulfilment, OrderStatus
+from omnicx.commerce.enums import Fulfilment, OrderStatus, ReviewStatus
 from omnicx.commerce.schemas import (
     SKU_PATTERN,
     Availability,
@@ -29,9 +29,14 @@ from omnicx.commerce.schemas import (
     OrderSummary,
     ProductCreate,
     ProductPublic,
+    ProductRating,
     ProductUpdate,
     ReservationCreate,
     ReservationPublic,
+    ReviewModeration,
+    ReviewPublic,
+    ReviewSettingsPublic,
+    ReviewSettingsUpdate,
     SalesReport,
     ShopifyReceipt,
     Sku,
@@ -343,3 +348,80 @@ def sales_report_chart(
     data = service.sales_report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
     spec = service.sales_chart_spec(data, chart, dimension, currency)
     return chart_response(spec, fmt)
+
+
+# --- Product reviews ----------------------------------------------------------------------------------------------
+
+ReviewReader = Annotated[Principal, require(Action.FEEDBACK_READ)]
+ReviewManager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
+StatusQuery = Annotated[ReviewStatus | None, Query(description="Only reviews with this status.")]
+ProductQuery = Annotated[uuid.UUID | None, Query(description="Only reviews of this product.")]
+LimitQuery = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/reviews", response_model=list[ReviewPublic])
+def list_reviews(
+    session: SessionDep,
+    principal: ReviewReader,
+    status: StatusQuery = None,
+    product_id: ProductQuery = None,
+    limit: LimitQuery = 100,
+) -> list[ReviewPublic]:
+    """Product reviews, newest first: pending ones wait for a moderator, approved ones are shown on their
+    product, rejected ones are hidden. Each carries its sentiment (-1 to 1)."""
+    return service.list_reviews(
+        session, workspace_id=principal.workspace_id, status=status, product_id=product_id, limit=limit
+    )
+
+
+@router.get("/reviews.csv", response_class=Response, responses=CSV_RESPONSES)
+def reviews_csv(
+    session: SessionDep,
+    principal: ReviewReader,
+    status: StatusQuery = None,
+    product_id: ProductQuery = None,
+    limit: LimitQuery = 1000,
+) -> Response:
+    """The same reviews as CSV."""
+    reviews = service.list_reviews(
+        session, workspace_id=principal.workspace_id, status=status, product_id=product_id, limit=limit
+    )
+    return csv_attachment(service.reviews_csv(reviews), "reviews.csv")
+
+
+@router.get("/reviews/ratings", response_model=list[ProductRating])
+def product_ratings(session: SessionDep, principal: ReviewReader) -> list[ProductRating]:
+    """Each reviewed product's approved reviews in figures (count, average, spread of stars) and how many wait
+    for a moderator, best average first."""
+    ratings = service.product_ratings(session, workspace_id=principal.workspace_id).values()
+    return sorted(ratings, key=lambda r: (-(r.average or 0), r.product))
+
+
+@router.get("/reviews/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def ratings_chart(fmt: ChartFormat, session: SessionDep, principal: ReviewReader) -> Response:
+    """Each product's approved reviews by stars: its Vega-Lite spec (json) or rendered (png, svg)."""
+    ratings = service.product_ratings(session, workspace_id=principal.workspace_id).values()
+    return chart_response(service.ratings_chart_spec(ratings), fmt)
+
+
+@router.post("/reviews/{review_id}/moderation", response_model=ReviewPublic)
+def moderate_review(
+    review_id: uuid.UUID, data: ReviewModeration, session: SessionDep, principal: ReviewManager
+) -> ReviewPublic:
+    """Approve a review (shown on its product, counted in its rating), reject it (hidden), or put it back to
+    pending."""
+    return service.moderate(session, principal=principal, review_id=review_id, status=data.status)
+
+
+@router.get("/review-settings", response_model=ReviewSettingsPublic)
+def review_settings(session: SessionDep, principal: ReviewReader) -> ReviewSettingsPublic:
+    """Whether customers are asked to review what they received, and how many days after delivery or pickup."""
+    return service.review_settings(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/review-settings", response_model=ReviewSettingsPublic)
+def update_review_settings(
+    data: ReviewSettingsUpdate, session: SessionDep, principal: ReviewManager
+) -> ReviewSettingsPublic:
+    """Change them; requests already planned keep their date."""
+    return service.update_review_settings(session, workspace_id=principal.workspace_id, data=data)

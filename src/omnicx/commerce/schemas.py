@@ -16,6 +16,7 @@ from omnicx.commerce.enums import (
     NoticeKind,
     OfferKind,
     OrderStatus,
+    ReviewStatus,
     SalesChannel,
 )
 from omnicx.kernel.text import PlainText
@@ -335,12 +336,24 @@ class NoticeExport(BaseModel):
     created_at: datetime
 
 
+class ReviewExport(BaseModel):
+    order_id: uuid.UUID
+    product: str
+    rating: int
+    title: str
+    body: str
+    status: ReviewStatus
+    created_at: datetime
+
+
 class CommerceExport(BaseModel):
-    """What commerce holds about one customer: orders, carts and the notices sent to them about orders."""
+    """What commerce holds about one customer: orders, carts, the notices sent to them about orders and the
+    product reviews they wrote."""
 
     orders: list[OrderExport]
     carts: list[CartExport]
     notices: list[NoticeExport]
+    reviews: list[ReviewExport] = []
 
 
 # --- Sales report -------------------------------------------------------------------------------------------------
@@ -459,3 +472,94 @@ class OfferResult(BaseModel):
     message_id: uuid.UUID
     text: str = Field(description="What was sent.")
     order_id: uuid.UUID | None = Field(default=None, description="The pickup order placed (`pickup`).")
+
+
+# --- Product reviews ----------------------------------------------------------------------------------------------
+
+RATING_MIN, RATING_MAX = 1, 5
+
+
+class ReviewSettingsPublic(BaseModel):
+    enabled: bool = Field(description="Whether customers are asked to review what they received.")
+    days_after: int = Field(description="Days after delivery or pickup before the request is sent.")
+
+
+class ReviewSettingsUpdate(BaseModel):
+    enabled: bool = True
+    days_after: int = Field(default=7, ge=0, le=90)
+
+
+class ReviewRequestPublic(_Public):
+    """A review request: due when the order has been with the customer long enough, then sent on `channel`
+    (empty: nobody could be reached)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID | None
+    due_at: datetime
+    sent_at: datetime | None
+    channel: str
+
+
+class ReviewInput(BaseModel):
+    """One product's review as the customer writes it on the review page."""
+
+    product_id: uuid.UUID
+    rating: int = Field(ge=RATING_MIN, le=RATING_MAX, description="Stars, 1 to 5.")
+    title: PlainText = Field(default="", max_length=200)
+    body: PlainText = Field(default="", max_length=4000)
+
+
+class ReviewSubmission(BaseModel):
+    reviews: list[ReviewInput] = Field(min_length=1, max_length=50)
+
+
+class ReviewPublic(_Public):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    product_id: uuid.UUID
+    product: str = Field(description="The product's title.")
+    customer_id: uuid.UUID | None
+    author: str = Field(description="How the review is signed: the customer's first name, or empty.")
+    rating: int
+    title: str
+    body: str
+    language: str
+    sentiment: float | None = Field(description="-1 (negative) to 1 (positive), from the title and text.")
+    status: ReviewStatus
+    moderated_by: str
+    moderated_at: datetime | None
+    created_at: datetime
+
+
+class ReviewModeration(BaseModel):
+    status: ReviewStatus = Field(
+        description="`approved` shows the review on its product, `rejected` hides it."
+    )
+
+
+class ProductRating(BaseModel):
+    """A product's approved reviews in figures."""
+
+    product_id: uuid.UUID
+    product: str
+    count: int
+    average: float | None
+    spread: list[int] = Field(description="How many approved reviews gave 1, 2, 3, 4 and 5 stars.")
+    pending: int = Field(description="Reviews waiting for a moderator.")
+
+
+class ReviewedProduct(BaseModel):
+    """One product of an order on its review page, with the customer's review once written."""
+
+    product_id: uuid.UUID
+    title: str
+    review: ReviewPublic | None
+
+
+class ReviewForm(BaseModel):
+    """What a review link opens: the order's products, in the customer's language."""
+
+    order_id: uuid.UUID
+    language: str
+    products: list[ReviewedProduct]

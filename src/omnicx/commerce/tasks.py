@@ -25,6 +25,17 @@ def notify_ready(ctx: JobContext) -> None:
     )
 
 
+def request_review(ctx: JobContext) -> None:
+    """Ask the order's customer for reviews of what they received; a second run finds it asked."""
+    service.send_request(
+        ctx.session,
+        workspace_id=_workspace(ctx),
+        order_id=uuid.UUID(str(ctx.payload["order_id"])),
+        base_url=ctx.runtime.settings.base_url,
+        secret=ctx.runtime.settings.resolved_secret_key,
+    )
+
+
 def sweep_reservations(ctx: JobContext) -> None:
     """Delete expired reservations (they stopped counting when they expired; this only tidies)."""
     service.sweep_expired(ctx.session, workspace_id=_workspace(ctx))
@@ -53,4 +64,5 @@ HANDLERS: dict[str, Handler] = {
     service.SWEEP_JOB: sweep_reservations,
     service.CART_CHECK_JOB: cart_check,
     service.SHOPIFY_JOB: shopify_webhook,
+    service.REQUEST_JOB: request_review,
 }

@@ -21,7 +21,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
-from omnicx.demo import desk, offline, ratings, shop, world
+from omnicx.demo import desk, offline, ratings, reviews, shop, world
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
 from omnicx.inbox.enums import MessagingChannel
@@ -162,6 +162,7 @@ class WorldSummary:
     conversations: int = 0
     messages: int = 0
     offline_touches: int = 0
+    reviews: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -346,6 +347,16 @@ def seed_world(
             rng=random.Random(seed + 11),
         )
     lap("survey")
+    with runtime.sessions() as session:
+        summary.reviews = reviews.seed_reviews(
+            session,
+            owner=desk.owner_of(session, workspace_id),
+            now=now,
+            base_url=runtime.settings.base_url,
+            secret=runtime.settings.resolved_secret_key,
+            rng=random.Random(seed + 13),
+        )
+    lap("reviews")
     # Reports read the analytics copy: bring it up to date before anyone opens them.
     analytics_service.sync(runtime)
     lap("analytics")

@@ -4,7 +4,7 @@ Every status change goes through the pure table in `omnicx.commerce.transitions`
 actor in `commerce_order_event`, and is published on the realtime topic `CommerceTopic.ORDER` after commit.
 Stock follows the status: cancelling releases what was allocated, handing over (shipped, picked up) takes it off
 the shelf, a return puts it back. Paid, the order becomes a sale for attribution; ready for pickup, the
-customer's notice is queued.
+customer's notice is queued; delivered or picked up, its review request is planned.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from omnicx.commerce.schemas import OrderPublic
 from omnicx.commerce.service._common import lock_stock_ids, publish_order
 from omnicx.commerce.service.notices import NOTIFY_READY_JOB
 from omnicx.commerce.service.orders import load_order, order_public
+from omnicx.commerce.service.reviews import REACHED, plan_request
 from omnicx.commerce.service.stock import publish_stocks
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.jobs import service as jobs_service
@@ -68,6 +69,8 @@ def change_status(
         )
     if status is OrderStatus.PAID:
         _record_sale(session, order, now)
+    if status in REACHED:
+        plan_request(session, order, now)
     session.flush()
     publish_order(session, workspace_id=workspace_id, order_id=order.id, status=status.value)
     result = order_public(session, order)

@@ -33,7 +33,10 @@ from omnicx.commerce.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Product,
     Reservation,
+    Review,
+    ReviewRequest,
     ShopifyWebhook,
 )
 from omnicx.commerce.schemas import (
@@ -44,6 +47,7 @@ from omnicx.commerce.schemas import (
     OrderExport,
     OrderLinePublic,
     OrderStepExport,
+    ReviewExport,
 )
 from omnicx.commerce.service._common import drop_holds, lock_stock_ids
 from omnicx.commerce.service.stock import publish_stocks
@@ -124,6 +128,7 @@ def erase_customer_data(session: Session, subject: DataSubject) -> int:
         session.scalars(select(Cart.id).where(Cart.workspace_id == ws, Cart.customer_id.in_(ids)))
     )
     touched += _release_reservations(session, subject, cart_ids)
+    touched += _erase_reviews(session, ws, ids)
     if cart_ids:
         touched += _rowcount(
             session.execute(
@@ -135,6 +140,21 @@ def erase_customer_data(session: Session, subject: DataSubject) -> int:
         touched += _rowcount(
             session.execute(
                 delete(Cart).where(Cart.id.in_(cart_ids)).execution_options(synchronize_session=False)
+            )
+        )
+    return touched
+
+
+def _erase_reviews(session: Session, ws: uuid.UUID, ids: list[uuid.UUID]) -> int:
+    """The customer's reviews go (their words, signed with their name) and so do the requests sent to them; a
+    product's rating no longer counts them."""
+    touched = 0
+    for model in (Review, ReviewRequest):
+        touched += _rowcount(
+            session.execute(
+                delete(model)
+                .where(model.workspace_id == ws, model.customer_id.in_(ids))
+                .execution_options(synchronize_session=False)
             )
         )
     return touched
@@ -228,7 +248,7 @@ def _rowcount(result: object) -> int:
 
 
 def export_customer_data(session: Session, subject: DataSubject) -> dict[str, Any]:
-    """The customer's orders (lines and status steps), carts and order notices."""
+    """The customer's orders (lines and status steps), carts, order notices and product reviews."""
     ws = subject.workspace_id
     ids = list(subject.customer_ids)
     orders = list(
@@ -303,6 +323,23 @@ def export_customer_data(session: Session, subject: DataSubject) -> dict[str, An
                 created_at=n.created_at,
             )
             for n in notices
+        ],
+        reviews=[
+            ReviewExport(
+                order_id=review.order_id,
+                product=title,
+                rating=review.rating,
+                title=review.title,
+                body=review.body,
+                status=review.status,
+                created_at=review.created_at,
+            )
+            for review, title in session.execute(
+                select(Review, Product.title)
+                .join(Product, Product.id == Review.product_id)
+                .where(Review.workspace_id == ws, Review.customer_id.in_(ids))
+                .order_by(Review.created_at)
+            )
         ],
     )
     return export.model_dump(mode="json")

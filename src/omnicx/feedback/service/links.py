@@ -1,31 +1,25 @@
-"""Signed response links: `/feedback/csat/<survey id>.<signature>?rating=N`.
+"""Signed response links: `/feedback/csat/<survey id>.<signature>?rating=N` and `/feedback/s/<invitation>.<sig>`.
 
-The signature is an HMAC of the survey id under a key derived from the server's secret, so a link cannot be
-made up for another survey, and nothing is stored to check it. It is compared in constant time. A link that
-was used is refused by the survey itself (answered once), not by the signature.
+The signature is an HMAC of the id under a key derived from the server's secret and the link's purpose
+(`kernel.access.security.sign_id`), so a link cannot be made up for another survey, a satisfaction link never
+opens a survey, and nothing is stored to check it. A link that was used is refused by the survey itself
+(answered once), not by the signature.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import uuid
+
+from omnicx.kernel.access.security import sign_id, signed_id
 
 PATH = "/feedback/csat"
 SURVEY_PATH = "/feedback/s"
 _PURPOSE = b"omnicx.feedback.csat-link"
-_SURVEY_PURPOSE = b"omnicx.feedback.survey-link"  # another key: a satisfaction link never opens a survey
-
-
-def _signature(secret: str, survey_id: uuid.UUID, purpose: bytes = _PURPOSE) -> str:
-    key = hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
-    digest = hmac.new(key, survey_id.bytes, hashlib.sha256).digest()[:18]
-    return base64.urlsafe_b64encode(digest).decode()
+_SURVEY_PURPOSE = b"omnicx.feedback.survey-link"
 
 
 def link_token(secret: str, survey_id: uuid.UUID) -> str:
-    return f"{survey_id.hex}.{_signature(secret, survey_id)}"
+    return sign_id(secret, _PURPOSE, survey_id)
 
 
 def response_link(base_url: str, secret: str, survey_id: uuid.UUID, rating: int | None = None) -> str:
@@ -34,24 +28,16 @@ def response_link(base_url: str, secret: str, survey_id: uuid.UUID, rating: int 
     return link if rating is None else f"{link}?rating={rating}"
 
 
-def survey_of(secret: str, token: str, purpose: bytes = _PURPOSE) -> uuid.UUID | None:
-    """The survey a link names, or None when its signature is wrong or it is malformed."""
-    survey_hex, _, signature = token.partition(".")
-    try:
-        survey_id = uuid.UUID(hex=survey_hex)
-    except ValueError:
-        return None
-    if not hmac.compare_digest(signature.encode(), _signature(secret, survey_id, purpose).encode()):
-        return None
-    return survey_id
+def survey_of(secret: str, token: str) -> uuid.UUID | None:
+    """The satisfaction survey a link names, or None when its signature is wrong or it is malformed."""
+    return signed_id(secret, _PURPOSE, token)
 
 
 def survey_link(base_url: str, secret: str, invitation_id: uuid.UUID) -> str:
     """The answer page of one survey invitation."""
-    signature = _signature(secret, invitation_id, _SURVEY_PURPOSE)
-    return f"{base_url.rstrip('/')}{SURVEY_PATH}/{invitation_id.hex}.{signature}"
+    return f"{base_url.rstrip('/')}{SURVEY_PATH}/{sign_id(secret, _SURVEY_PURPOSE, invitation_id)}"
 
 
 def invitation_of(secret: str, token: str) -> uuid.UUID | None:
     """The invitation a survey link names, or None when forged or malformed."""
-    return survey_of(secret, token, _SURVEY_PURPOSE)
+    return signed_id(secret, _SURVEY_PURPOSE, token)

@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from omnicx import __version__
+from omnicx.kernel.access.permissions import Action, allows
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.access.security import csrf_token
 from omnicx.kernel.i18n import (
@@ -202,6 +203,8 @@ def _context(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
         "languages": LANGUAGES,
         "tz": getattr(request.state, "timezone", "UTC"),
         "path": request.url.path,
+        # Whether the caller may do an action: a page shows a link only to those it would not refuse.
+        "allowed": lambda action: principal is not None and allows(principal.role, Action(action)),
     }
     context.update(extra)
     return context

@@ -247,7 +247,14 @@ def _catalogue_page(
 ) -> HTMLResponse:
     products = service.list_products(session, workspace_id=principal.workspace_id)
     storefront = service.get_storefront(session, workspace_id=principal.workspace_id)
-    context = {"products": products, "storefront": storefront, "error": error, **_helpers(principal)}
+    ratings = service.product_ratings(session, workspace_id=principal.workspace_id)
+    context = {
+        "products": products,
+        "storefront": storefront,
+        "ratings": ratings,
+        "error": error,
+        **_helpers(principal),
+    }
     return render(request, "commerce/catalogue.html", context, status=status)
 
 
