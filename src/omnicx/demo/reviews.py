@@ -1,6 +1,6 @@
 """The demo's product reviews: every order that reached its customer was asked for reviews a week later, at
 that time, on the customer's channel; about a third of them answered within a few days, mostly kindly, in the
-four languages the shop's customers write in. A moderator approved most reviews older than two days and
+four languages the shop's customers write in. A moderator approved most reviews older than five days and
 rejected the odd one; the latest wait for moderation.
 
 Asked here at historical times: the `commerce.request_review` jobs the deliveries queued then find their
@@ -23,7 +23,7 @@ from omnicx.kernel.access.principal import Principal
 ANSWERED = 0.35  # share of customers who write reviews
 STARS = (3, 4, 10, 30, 53)  # weights of 1..5 stars: a liked shop
 LANGUAGE_WEIGHTS = {"en": 40, "fr": 35, "id": 15, "ca": 10}
-MODERATED_AFTER = timedelta(days=2)
+MODERATED_AFTER = timedelta(days=5)  # a moderator passes by once or twice a week
 REJECTED = 0.06
 TEXTS = {
     "en": {
@@ -114,10 +114,10 @@ def _write(
         session, request_id=request_id, data=ReviewSubmission(reviews=items), now=at
     )
     for review in reviews:
-        if now - at < MODERATED_AFTER + timedelta(hours=40):
+        moderated_at = at + MODERATED_AFTER * rng.uniform(0.2, 1)
+        if moderated_at >= now - MODERATED_AFTER * 0.2:
             continue  # the latest wait for a moderator
         status = ReviewStatus.REJECTED if rng.random() < REJECTED else ReviewStatus.APPROVED
-        moderated_at = at + timedelta(hours=rng.uniform(2, 40))
         commerce_service.moderate(
             session, principal=owner, review_id=review.id, status=status, now=moderated_at
         )

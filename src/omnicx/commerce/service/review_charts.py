@@ -37,7 +37,7 @@ def ratings_chart_spec(ratings: Iterable[ProductRating]) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("product:N", title=None, sort=order),
-            x=alt.X("reviews:Q", title=reviews, stack="zero"),
+            x=alt.X("reviews:Q", title=reviews, stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color(
                 "stars:O",
                 title=gettext("Stars"),
