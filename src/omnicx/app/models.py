@@ -10,6 +10,7 @@ from omnicx.identity import models as identity_models
 from omnicx.inbox import models as inbox_models
 from omnicx.journeys import models as journeys_models
 from omnicx.kernel.jobs import models as jobs_models
+from omnicx.overview import models as overview_models
 from omnicx.ownership import models as ownership_models
 from omnicx.tracking import models as tracking_models
 
@@ -26,4 +27,5 @@ DOMAIN_MODELS = (
     inbox_models,
     channels_models,
     journeys_models,
+    overview_models,
 )

@@ -375,6 +375,9 @@ class SalesRow(BaseModel):
     cancelled: int
     returned: int
     returned_minor: int = Field(description="Totals of the returned orders, in minor units.")
+    customers: int = Field(
+        default=0, description="Distinct buyers of the sales orders (merged profiles once)."
+    )
 
 
 class SalesDay(BaseModel):

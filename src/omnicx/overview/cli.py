@@ -13,10 +13,18 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.kernel.access.permissions import Role
-from omnicx.kernel.cli_support import FromDayOpt, ToDayOpt, open_runtime, report_console
+from omnicx.kernel.cli_support import (
+    FormatOpt,
+    FromDayOpt,
+    ReportFormat,
+    ToDayOpt,
+    fail_on_domain_error,
+    open_runtime,
+    report_console,
+)
 from omnicx.kernel.errors import DomainError
 from omnicx.overview import service
-from omnicx.overview.schemas import OverviewPublic, OverviewQuery
+from omnicx.overview.schemas import BenchmarkUpdate, OverviewPublic, OverviewQuery, Scorecard, ScoreMetric
 
 app = typer.Typer(help="The Overview: channels by first and last touch, inbox and stock status.")
 
@@ -99,3 +107,67 @@ def _print(data: OverviewPublic) -> None:
             "Stock alerts: "
             + "; ".join(f"{a.sku} @ {a.location_name}: {a.available}" for a in data.stock_alerts)
         )
+
+
+scorecard_app = typer.Typer(
+    help="The CX scorecard: each touchpoint against its benchmarks.", no_args_is_help=True
+)
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
+
+
+@scorecard_app.command("show")
+@fail_on_domain_error
+def scorecard_show(
+    workspace: WorkspaceOpt, date_from: FromDayOpt, date_to: ToDayOpt, output: FormatOpt = ReportFormat.TABLE
+) -> None:
+    """Per touchpoint (website, app, each inbox channel, each store): volume, customers, CSAT, first response,
+    resolution, SLA, conversions and revenue, with the period before and a flag against each benchmark."""
+    try:
+        query = OverviewQuery.model_validate({"date_from": date_from, "date_to": date_to})
+    except ValidationError as error:
+        Console(stderr=True).print(f"error: {escape(str(error.errors()[0]['msg']))}")
+        raise typer.Exit(1) from None
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        card = service.scorecard(session, workspace_id=ws.id, start=query.date_from, end=query.date_to)
+    if output is ReportFormat.JSON:
+        print(card.model_dump_json(indent=2))
+    elif output is ReportFormat.CSV:
+        sys.stdout.write(service.scorecard_csv(card))
+    else:
+        _print_scorecard(card)
+
+
+def _print_scorecard(card: Scorecard) -> None:
+    table = Table(title=f"{card.start} → {card.end} (before: {card.previous_start} → {card.previous_end})")
+    table.add_column("touchpoint")
+    for metric in ScoreMetric:
+        table.add_column(metric.value, justify="right")
+    marks = {"strength": "[green]✓[/]", "weakness": "[red]✗[/]"}
+    for row in card.rows:
+        cells = []
+        for metric in ScoreMetric:
+            cell = row.cells[metric]
+            text = "—" if cell.value is None else f"{cell.value:.4g}"
+            cells.append(f"{text} {marks[cell.flag.value]}" if cell.flag else text)
+        table.add_row(escape(row.label), *cells)
+    report_console().print(table)
+
+
+@scorecard_app.command("benchmark")
+@fail_on_domain_error
+def scorecard_benchmark(
+    workspace: WorkspaceOpt,
+    metric: Annotated[ScoreMetric, typer.Argument(help="The metric.")],
+    value: Annotated[
+        float | None, typer.Argument(help="Rates 0-1, times in seconds; leave out to restore the default.")
+    ] = None,
+) -> None:
+    """Set one metric's benchmark, or restore its default."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        marks = service.set_benchmark(
+            session, workspace_id=ws.id, metric=metric, data=BenchmarkUpdate(value=value)
+        )
+    mark = next(b for b in marks if b.metric is metric)
+    print(f"{metric.value}: {'—' if mark.value is None else f'{mark.value:g}'} ({mark.source})")

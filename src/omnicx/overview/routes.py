@@ -18,7 +18,16 @@ from omnicx.kernel.web.downloads import (
 )
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
 from omnicx.overview import service
-from omnicx.overview.schemas import OverviewPublic, OverviewQuery, Section, TrendPoint
+from omnicx.overview.schemas import (
+    BenchmarkPublic,
+    BenchmarkUpdate,
+    OverviewPublic,
+    OverviewQuery,
+    Scorecard,
+    ScoreMetric,
+    Section,
+    TrendPoint,
+)
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"], responses=ERROR_RESPONSES)
 
@@ -80,3 +89,61 @@ def chart(
     data = _overview(session, principal, query, only={Section.CHANNELS})
     spec = service.chart_spec(data, chart, metric=metric)
     return chart_response(spec, fmt)
+
+
+# --- The CX scorecard -------------------------------------------------------------------------------------------
+
+ScoreReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
+BenchmarkManager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
+
+
+@router.get("/scorecard", response_model=Scorecard)
+def scorecard(session: SessionDep, principal: ScoreReader, query: Query_) -> Scorecard:
+    """One row per touchpoint (website, app, each inbox channel, each store): volume, customers, CSAT, median
+    first response and resolution (seconds), SLA hit rate, conversions and revenue, each with the period before
+    (as long) and a flag against the workspace's benchmark. Each number is the owning report's own: the sales
+    report (website, app, stores), the inbox and satisfaction reports and the attribution report's linear credit
+    for sales (inbox channels)."""
+    return service.scorecard(
+        session, workspace_id=principal.workspace_id, start=query.date_from, end=query.date_to
+    )
+
+
+@router.get("/scorecard.csv", response_class=Response, responses=CSV_RESPONSES)
+def scorecard_csv(session: SessionDep, principal: ScoreReader, query: Query_) -> Response:
+    """The scorecard as CSV: per touchpoint, each metric, its previous value and its flag."""
+    card = service.scorecard(
+        session, workspace_id=principal.workspace_id, start=query.date_from, end=query.date_to
+    )
+    return csv_attachment(service.scorecard_csv(card), f"scorecard-{query.date_from}-{query.date_to}.csv")
+
+
+@router.get("/scorecard/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def scorecard_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: ScoreReader,
+    query: Query_,
+    metric: ScoreMetric = ScoreMetric.VOLUME,
+) -> Response:
+    """One metric per touchpoint, this period beside the one before, the benchmark as a dashed rule: its
+    Vega-Lite spec (json) or rendered (png, svg)."""
+    card = service.scorecard(
+        session, workspace_id=principal.workspace_id, start=query.date_from, end=query.date_to
+    )
+    return chart_response(service.scorecard_chart_spec(card, metric), fmt)
+
+
+@router.get("/benchmarks", response_model=list[BenchmarkPublic])
+def benchmarks(session: SessionDep, principal: ScoreReader) -> list[BenchmarkPublic]:
+    """Each scorecard metric's benchmark: the workspace's own, or the default and where it comes from."""
+    return service.benchmarks(session, workspace_id=principal.workspace_id)
+
+
+@router.put("/benchmarks/{metric}", response_model=list[BenchmarkPublic])
+def set_benchmark(
+    metric: ScoreMetric, data: BenchmarkUpdate, session: SessionDep, principal: BenchmarkManager
+) -> list[BenchmarkPublic]:
+    """Set one metric's benchmark (rates 0-1, times in seconds, revenue in major units); null restores the
+    default."""
+    return service.set_benchmark(session, workspace_id=principal.workspace_id, metric=metric, data=data)

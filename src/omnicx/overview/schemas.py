@@ -102,3 +102,75 @@ class OverviewPublic(BaseModel):
     processing: ProcessingBacklog | None = Field(
         default=None, description="Events collected but not processed yet: the processing backlog, right now."
     )
+
+
+# --- The CX scorecard -------------------------------------------------------------------------------------------
+
+
+class ScoreMetric(StrEnum):
+    """What the scorecard measures per touchpoint (times in seconds, rates 0-1, revenue in major units)."""
+
+    VOLUME = "volume"
+    CUSTOMERS = "customers"
+    CSAT = "csat"
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+    SLA = "sla"
+    CONVERSIONS = "conversions"
+    REVENUE = "revenue"
+
+
+class TouchpointKind(StrEnum):
+    WEB = "web"
+    APP = "app"
+    INBOX = "inbox"
+    STORE = "store"
+
+
+class Flag(StrEnum):
+    STRENGTH = "strength"
+    WEAKNESS = "weakness"
+
+
+class BenchmarkPublic(BaseModel):
+    metric: ScoreMetric
+    value: float | None = Field(description="The target; null: none (the metric is shown, never flagged).")
+    higher_is_better: bool
+    source: str = Field(description="Where the default comes from, or that the workspace set it.")
+    custom: bool = Field(description="Set by the workspace (else the default).")
+
+
+class BenchmarkUpdate(BaseModel):
+    value: float | None = Field(default=None, ge=0, le=10**12, description="Null: back to the default.")
+
+
+class ScoreCell(BaseModel):
+    value: float | None
+    previous: float | None = Field(description="The same metric over the period before, as long.")
+    change: float | None = Field(description="value - previous; null when either is missing.")
+    flag: Flag | None = Field(
+        description="Against the benchmark: a strength when it meets it, else a weakness."
+    )
+
+
+class ScoreRow(BaseModel):
+    """One touchpoint: the website, the app, an inbox channel or a store."""
+
+    key: str = Field(description="`web`, `app`, `inbox:<channel>` or `store:<location id>`.")
+    kind: TouchpointKind
+    label: str
+    volume_unit: str = Field(description="What the volume counts: `orders` or `conversations`.")
+    conversions_basis: str = Field(
+        description="`orders` (placed at this touchpoint) or `attributed` (linear credit for sales)."
+    )
+    cells: dict[ScoreMetric, ScoreCell]
+
+
+class Scorecard(BaseModel):
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    currency: str | None = Field(description="Revenue is in this currency (the one with the most orders).")
+    rows: list[ScoreRow]
+    benchmarks: list[BenchmarkPublic]

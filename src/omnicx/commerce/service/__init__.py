@@ -4,6 +4,7 @@ Write functions commit (they are complete actions) unless called with `commit=Fa
 transaction, such as a job handler.
 """
 
+from omnicx.commerce.money import to_decimal as major_units
 from omnicx.commerce.service.carts import (
     ABANDON_AFTER,
     CART_CHECK_JOB,
@@ -138,6 +139,7 @@ __all__ = [
     "list_reviews",
     "list_stock",
     "main_currency",
+    "major_units",
     "minor_units",
     "moderate",
     "notify_ready",

@@ -45,7 +45,8 @@ REVENUE_STATUSES = [s for s in OrderStatus if s not in NOT_SALES]
 #: The grouping flags say which; every group is within one currency.
 REPORT = """
 WITH ranged AS (
-    SELECT id, currency, channel, fulfilment, CAST(location_id AS VARCHAR) AS location, status, total_minor,
+    SELECT id, person_id, currency, channel, fulfilment, CAST(location_id AS VARCHAR) AS location, status,
+        total_minor,
         CAST(timezone($tz, created_at) AS DATE) AS day,
         NOT list_contains($not_sales, status) AS sale
     FROM orders
@@ -65,7 +66,8 @@ SELECT
     count(*) FILTER (WHERE sale AND fulfilment = 'pickup'),
     count(*) FILTER (WHERE status = 'cancelled'),
     count(*) FILTER (WHERE status = 'returned'),
-    coalesce(sum(total_minor) FILTER (WHERE status = 'returned'), 0)
+    coalesce(sum(total_minor) FILTER (WHERE status = 'returned'), 0),
+    count(DISTINCT person_id) FILTER (WHERE sale)
 FROM ranged LEFT JOIN units ON units.order_id = ranged.id
 GROUP BY GROUPING SETS (
     (currency), (currency, channel), (currency, fulfilment), (currency, location), (currency, day, channel)
@@ -101,6 +103,7 @@ class _Group:
     cancelled: int
     returned: int
     returned_value: int
+    customers: int
 
     def row(self, key: str, label: str, currency: str) -> SalesRow:
         return SalesRow(
@@ -116,6 +119,7 @@ class _Group:
             cancelled=self.cancelled,
             returned=self.returned,
             returned_minor=self.returned_value,
+            customers=self.customers,
         )
 
 

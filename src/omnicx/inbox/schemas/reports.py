@@ -24,6 +24,7 @@ class ReportRow(BaseModel):
         description="First responses on time among conversations answered or already past due; null if none."
     )
     sla_breached: int
+    customers: int = Field(default=0, description="Distinct customers (merged profiles counted once).")
 
 
 class ReportDay(BaseModel):

@@ -51,6 +51,7 @@ WITH facts AS (
         channel,
         coalesce(CAST(assignee_id AS VARCHAR), 'none') AS agent,
         coalesce(CAST(team_id AS VARCHAR), 'none') AS team,
+        person_id,
         CASE WHEN status = 'resolved' THEN 1 ELSE 0 END AS resolved,
         date_diff('microsecond', created_at, first_reply_at) / 1000000.0 AS first_response,
         CASE
@@ -70,7 +71,7 @@ SELECT
     count(*), sum(resolved),
     quantile_cont(first_response, 0.5), quantile_cont(first_response, 0.9),
     quantile_cont(resolution, 0.5), quantile_cont(resolution, 0.9),
-    count(on_time), sum(on_time)
+    count(on_time), sum(on_time), count(DISTINCT person_id)
 FROM facts
 GROUP BY GROUPING SETS ((), (channel), (agent), (team), (day))
 """
@@ -86,6 +87,7 @@ class _Group:
     resolution: tuple[float | None, float | None]
     graded: int
     on_time: int
+    customers: int = 0
 
     @property
     def hit_rate(self) -> float | None:
@@ -104,6 +106,7 @@ class _Group:
             resolution_p90_seconds=self.resolution[1],
             sla_hit_rate=self.hit_rate,
             sla_breached=self.graded - self.on_time,
+            customers=self.customers,
         )
 
 
@@ -134,7 +137,7 @@ def _groups(
         flags, keys, measures = row[:4], row[4:8], row[8:]
         dimension = next((name for name, flag in zip(DIMENSIONS, flags, strict=True) if not flag), "total")
         key = keys[DIMENSIONS.index(dimension)] if dimension != "total" else None
-        count, resolved, fr_median, fr_p90, res_median, res_p90, graded, on_time = measures
+        count, resolved, fr_median, fr_p90, res_median, res_p90, graded, on_time, customers = measures
         groups[(dimension, key)] = _Group(
             conversations=int(count),
             resolved=int(resolved or 0),
@@ -142,6 +145,7 @@ def _groups(
             resolution=(_float(res_median), _float(res_p90)),
             graded=int(graded or 0),
             on_time=int(on_time or 0),
+            customers=int(customers or 0),
         )
     return groups
 
