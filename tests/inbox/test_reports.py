@@ -127,6 +127,7 @@ def test_report_by_channel_agent_and_team_with_sla_hit_rate(
     channels = {row.key: row for row in report.by_channel}
     assert channels["email"].conversations == 5 and channels["email"].sla_hit_rate == 4 / 5
     assert channels["chat"].conversations == 3 and channels["chat"].sla_hit_rate == 1 / 2
+    # Each a sender not (yet) known as a customer (an unverified address): one person per conversation.
     assert (totals.customers, channels["email"].customers, channels["chat"].customers) == (8, 5, 3)
     agents = {row.key: row for row in report.by_agent}
     assert agents[str(agent)].conversations == 3 and agents[str(agent)].label

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from omnicx.feedback.enums import CsatGroup
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.access.permissions import Role
+from omnicx.kernel.printing import PrintingUnavailable, html_to_pdf
 from omnicx.kernel.runtime import Runtime
 from omnicx.overview import service
 from omnicx.overview.schemas import BenchmarkUpdate, Flag, ScoreMetric, TouchpointKind
@@ -134,6 +137,11 @@ def test_the_api_page_csv_and_cli_by_role(
         headers=world.token(Role.ANALYST),
     )
     assert bad.status_code == 422 and "code" in bad.json()
+    too_early = client.get(
+        "/api/v1/overview/scorecard?date_from=2000-01-01&date_to=2000-01-05",
+        headers=world.token(Role.ANALYST),
+    )
+    assert too_early.status_code == 422 and "period before" in too_early.json()["message"]
     exported = client.get(f"/api/v1/overview/scorecard.csv?{query}", headers=world.token(Role.ANALYST))
     header, *lines = list(csv.reader(io.StringIO(exported.text)))
     assert header[:4] == ["touchpoint", "kind", "label", "volume"] and lines[0][0] == "web"
@@ -169,3 +177,29 @@ def test_the_api_page_csv_and_cli_by_role(
     )
     assert printed.exit_code == 0, printed.output
     assert printed.output.splitlines()[0].startswith("touchpoint,kind,label,volume")
+
+
+def test_the_pdf_report_opens_and_its_pages_render(client: TestClient, world: World, tmp_path: Path) -> None:
+    query = "date_from=2026-11-01&date_to=2026-11-30"
+    response = client.get(f"/api/v1/overview/scorecard.pdf?{query}", headers=world.token(Role.ANALYST))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    document = pdfium.PdfDocument(response.content)
+    assert len(document) >= 2  # the table and benchmarks, then the charts
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    for expected in ("CX scorecard", world.workspace.name, "Website", "Benchmarks", "two hours"):
+        assert expected in text, expected
+    for number in range(len(document)):
+        image = document[number].render(scale=1).to_pil().convert("L")
+        image.save(tmp_path / f"scorecard-{number}.png")
+        dark = sum(1 for value in image.getdata() if value < 128)
+        assert dark > 500, f"page {number} is blank"  # it drew text and lines, not an empty sheet
+    assert (
+        client.get(f"/api/v1/overview/scorecard.pdf?{query}", headers=world.token(Role.VIEWER)).status_code
+        == 403
+    )
+
+
+def test_without_a_browser_the_pdf_says_so() -> None:
+    with pytest.raises(PrintingUnavailable, match="no Chromium"):
+        html_to_pdf("<p>report</p>", chromium="/nowhere/chromium")

@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     # The sender of the mail omnicx writes itself (ownership codes), not on behalf of an inbox.
     smtp_system_from: str = "omnicx <no-reply@localhost>"
 
+    # The browser that prints PDF reports (path or name; empty: the first Chromium on the PATH).
+    chromium_path: str | None = None
+
     # Relays whose Authentication-Results headers are believed (JSON list of {"authserv_id", "networks"});
     # every other such header is ignored and omnicx checks SPF, DKIM and DMARC itself.
     mail_trusted_relays: list[TrustedRelay] = Field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -152,6 +153,24 @@ def _print_scorecard(card: Scorecard) -> None:
             cells.append(f"{text} {marks[cell.flag.value]}" if cell.flag else text)
         table.add_row(escape(row.label), *cells)
     report_console().print(table)
+
+
+@scorecard_app.command("pdf")
+@fail_on_domain_error
+def scorecard_pdf(
+    workspace: WorkspaceOpt,
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the PDF.")] = Path("scorecard.pdf"),
+) -> None:
+    """Write the scorecard as a PDF report (the table, the benchmarks, four charts), printed by Chromium."""
+    query = OverviewQuery.model_validate({"date_from": date_from, "date_to": date_to})
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        card = service.scorecard(session, workspace_id=ws.id, start=query.date_from, end=query.date_to)
+        pdf = service.scorecard_pdf(card, workspace=ws.name, chromium=runtime.settings.chromium_path)
+    out.write_bytes(pdf)
+    print(f"Wrote {out} ({len(pdf):,} bytes)")
 
 
 @scorecard_app.command("benchmark")

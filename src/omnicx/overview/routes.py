@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from omnicx.auth import service as auth_service
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
 from omnicx.kernel.web.downloads import (
     CHART_RESPONSES,
     CSV_RESPONSES,
@@ -116,6 +117,30 @@ def scorecard_csv(session: SessionDep, principal: ScoreReader, query: Query_) ->
         session, workspace_id=principal.workspace_id, start=query.date_from, end=query.date_to
     )
     return csv_attachment(service.scorecard_csv(card), f"scorecard-{query.date_from}-{query.date_to}.csv")
+
+
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The report as PDF."},
+    503: {"description": "No Chromium to print with (`pdf_unavailable`)."},
+}
+
+
+@router.get("/scorecard.pdf", response_class=Response, responses=PDF_RESPONSES)
+def scorecard_pdf(
+    session: SessionDep, runtime: RuntimeDep, principal: ScoreReader, query: Query_
+) -> Response:
+    """The scorecard as a PDF report (A4 landscape): the table with the period before and the flags, the
+    benchmarks and their sources, and charts of volume, CSAT, first response and revenue per touchpoint."""
+    ws = principal.workspace_id
+    card = service.scorecard(session, workspace_id=ws, start=query.date_from, end=query.date_to)
+    name = auth_service.get_workspace(session, workspace_id=ws).name
+    pdf = service.scorecard_pdf(card, workspace=name, chromium=runtime.settings.chromium_path)
+    filename = f"scorecard-{query.date_from}-{query.date_to}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/scorecard/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)

@@ -118,8 +118,7 @@ def _team_cards(session: SessionDep, principal: Principal) -> dict[str, object]:
 ScoreReader = Annotated[Principal, require(Action.INBOX_REPORTS_READ)]
 BenchmarkManager = Annotated[Principal, require(Action.FEEDBACK_MANAGE)]
 #: How a benchmark is typed on the page: rates as percentages, times in hours, the rest as they are.
-PERCENT = (ScoreMetric.CSAT, ScoreMetric.SLA)
-HOURS = (ScoreMetric.FIRST_RESPONSE, ScoreMetric.RESOLUTION)
+PERCENT, HOURS = service.PERCENT_METRICS, service.HOUR_METRICS
 
 
 def _scorecard_page(

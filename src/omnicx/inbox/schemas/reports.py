@@ -24,7 +24,11 @@ class ReportRow(BaseModel):
         description="First responses on time among conversations answered or already past due; null if none."
     )
     sla_breached: int
-    customers: int = Field(default=0, description="Distinct customers (merged profiles counted once).")
+    customers: int = Field(
+        default=0,
+        description="Distinct customers (merged profiles once; a sender not known as a customer yet, such as an "
+        "unverified address, counts once per conversation).",
+    )
 
 
 class ReportDay(BaseModel):

@@ -51,7 +51,7 @@ WITH facts AS (
         channel,
         coalesce(CAST(assignee_id AS VARCHAR), 'none') AS agent,
         coalesce(CAST(team_id AS VARCHAR), 'none') AS team,
-        person_id,
+        coalesce(person_id, id) AS person,
         CASE WHEN status = 'resolved' THEN 1 ELSE 0 END AS resolved,
         date_diff('microsecond', created_at, first_reply_at) / 1000000.0 AS first_response,
         CASE
@@ -71,7 +71,7 @@ SELECT
     count(*), sum(resolved),
     quantile_cont(first_response, 0.5), quantile_cont(first_response, 0.9),
     quantile_cont(resolution, 0.5), quantile_cont(resolution, 0.9),
-    count(on_time), sum(on_time), count(DISTINCT person_id)
+    count(on_time), sum(on_time), count(DISTINCT person)
 FROM facts
 GROUP BY GROUPING SETS ((), (channel), (agent), (team), (day))
 """

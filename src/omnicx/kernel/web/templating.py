@@ -221,5 +221,10 @@ def render(
     return response
 
 
+def render_document(template: str, context: dict[str, Any]) -> str:
+    """A standalone document (a report to print) in the current language: no page frame, no request."""
+    return environment().get_template(template).render({"lang": current_language(), **context})
+
+
 def render_error(request: Request, *, status: int, code: str, message: str) -> HTMLResponse:
     return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status)

@@ -9,10 +9,15 @@ from omnicx.overview.service.scorecard import (
     scorecard_csv,
     set_benchmark,
 )
+from omnicx.overview.service.scorecard_print import HOURS as HOUR_METRICS
+from omnicx.overview.service.scorecard_print import PERCENT as PERCENT_METRICS
+from omnicx.overview.service.scorecard_print import scorecard_html, scorecard_pdf
 from omnicx.overview.service.summary import overview, sections_for, sessions_per_day
 
 __all__ = [
+    "HOUR_METRICS",
     "METRIC_NAMES",
+    "PERCENT_METRICS",
     "Chart",
     "benchmarks",
     "channels_csv",
@@ -21,6 +26,8 @@ __all__ = [
     "scorecard",
     "scorecard_chart_spec",
     "scorecard_csv",
+    "scorecard_html",
+    "scorecard_pdf",
     "sections_for",
     "sessions_per_day",
     "set_benchmark",

@@ -35,6 +35,7 @@ from omnicx.feedback.enums import CsatGroup
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import gettext
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.overview.models import Benchmark
@@ -50,6 +51,7 @@ from omnicx.overview.schemas import (
 )
 
 M = ScoreMetric
+EARLIEST = date(2000, 1, 1)  # the reports' own earliest day
 Values = dict[ScoreMetric, float | None]
 
 
@@ -133,6 +135,8 @@ def scorecard(session: Session, *, workspace_id: uuid.UUID, start: date, end: da
     """The scorecard for `start`..`end` (inclusive, the workspace's days) against the period just before."""
     length = (end - start).days + 1
     previous_start, previous_end = start - timedelta(days=length), start - timedelta(days=1)
+    if previous_start < EARLIEST:
+        raise Invalid(f"the period before the scorecard's starts before {EARLIEST}: choose a later range")
     current, touchpoints, currency = _period(session, workspace_id, start, end, None)
     previous, _, _ = _period(session, workspace_id, previous_start, previous_end, currency)
     marks = benchmarks(session, workspace_id=workspace_id)
@@ -298,8 +302,9 @@ METRIC_NAMES: dict[ScoreMetric, str] = {
 def scorecard_chart_spec(card: Scorecard, metric: ScoreMetric) -> dict[str, Any]:
     """One metric per touchpoint, this period beside the one before (grouped bars), the benchmark as a rule."""
     this, before = gettext("This period"), gettext("Period before")
+    scale = 1 / 3600 if metric in (M.FIRST_RESPONSE, M.RESOLUTION) else 1.0  # times read in hours
     values = [
-        {"touchpoint": row.label, "period": period, "value": value}
+        {"touchpoint": row.label, "period": period, "value": value * scale}
         for row in card.rows
         for period, value in ((this, row.cells[metric].value), (before, row.cells[metric].previous))
         if value is not None
@@ -307,13 +312,16 @@ def scorecard_chart_spec(card: Scorecard, metric: ScoreMetric) -> dict[str, Any]
     if not values:
         return empty_chart(gettext("No data in this range."))
     title = gettext(METRIC_NAMES[metric])
+    if scale != 1.0:
+        title = f"{title} ({gettext('hours')})"
+    axis = alt.Axis(format="%") if metric in (M.CSAT, M.SLA) else alt.Axis()
     bars = (
         alt.Chart(alt.InlineData(values=values))
         .mark_bar()
         .encode(
             y=alt.Y("touchpoint:N", title=None, sort=[r.label for r in card.rows]),
             yOffset=alt.YOffset("period:N", sort=[this, before]),
-            x=alt.X("value:Q", title=title),
+            x=alt.X("value:Q", title=title, axis=axis),
             color=alt.Color("period:N", title=None, sort=[this, before]),
             tooltip=[
                 alt.Tooltip("touchpoint:N", title=gettext("Touchpoint")),
@@ -326,7 +334,7 @@ def scorecard_chart_spec(card: Scorecard, metric: ScoreMetric) -> dict[str, Any]
     chart: alt.Chart | alt.LayerChart | alt.FacetChart = bars
     if target is not None:
         rule = (
-            alt.Chart(alt.InlineData(values=[{"target": target}]))
+            alt.Chart(alt.InlineData(values=[{"target": target * scale}]))
             .mark_rule(strokeDash=[4, 3])
             .encode(
                 x="target:Q", tooltip=[alt.Tooltip("target:Q", title=gettext("Benchmark"), format=",.4~g")]
