@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -157,6 +159,13 @@ def test_the_nps_and_its_interval_by_hand(db: Session, world: World, email_inbox
         and sum(results.distribution.values()) == 3
     )
     assert [g.key for g in results.by_channel] == ["email"] and results.by_channel[0].answered == 3
+    today = datetime.now(ZoneInfo(world.workspace.timezone)).date()  # the workspace's day, as reports count
+    ws, before = world.workspace.id, today - timedelta(days=1)
+    by_channel = service.nps_by_channel(db, workspace_id=ws, start=today, end=today)
+    yesterday = service.nps_by_channel(db, workspace_id=ws, start=before, end=before)
+    db.rollback()
+    assert by_channel.keys() == {"email"} and by_channel["email"][1] == 3
+    assert by_channel["email"][0] == pytest.approx(100 / 3) and yesterday == {}  # answered today, not before
 
 
 def test_a_csat_survey_refuses_an_nps_score(db: Session, world: World, email_inbox: InboxPublic) -> None:

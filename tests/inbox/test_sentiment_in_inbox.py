@@ -4,14 +4,17 @@ conversation to high priority (in its history), and the agent sees each message'
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.inbox import service
 from omnicx.inbox.enums import ConversationEventKind, MessageKind, Priority
-from omnicx.inbox.models import ConversationEvent
+from omnicx.inbox.models import ConversationEvent, Message
 from omnicx.inbox.schemas import ConversationUpdate, InboxPublic
 from omnicx.kernel.access.permissions import Role
 from tests.conftest import World
@@ -87,3 +90,27 @@ def test_the_agent_sees_each_messages_sentiment_and_the_trend(
         and page.text.count('data-sentiment="positive"') == 1
     )
     assert 'id="sentiment-trend"' in page.text and "improving" in page.text
+
+
+def test_the_mean_sentiment_per_channel_of_the_days_messages(
+    db: Session, world: World, email_inbox: InboxPublic, chat_inbox: InboxPublic
+) -> None:
+    _receive(db, email_inbox, "Thank you so much, the dress is perfect, I love it!", sender="a@example.com")
+    _receive(db, email_inbox, ANGRY, sender="b@example.com")
+    scores = [
+        m.sentiment
+        for m in db.scalars(select(Message).where(Message.workspace_id == world.workspace.id))
+        if m.kind is MessageKind.INCOMING
+    ]
+    db.rollback()
+    today = datetime.now(ZoneInfo(world.workspace.timezone)).date()
+    by_channel = service.sentiment_by_channel(db, workspace_id=world.workspace.id, start=today, end=today)
+    earlier = service.sentiment_by_channel(
+        db, workspace_id=world.workspace.id, start=today - timedelta(days=3), end=today - timedelta(days=1)
+    )
+    db.rollback()
+    assert len(scores) == 2 and all(s is not None for s in scores)
+    assert by_channel.keys() == {"email"}  # the chat inbox heard nothing
+    mean, count = by_channel["email"]
+    assert count == 2 and mean == pytest.approx(sum(s for s in scores if s is not None) / 2)
+    assert earlier == {}

@@ -71,6 +71,9 @@ def test_the_scorecard_equals_the_reports_it_reads_on_the_demo(
     assert {k for k in rows if k.startswith("inbox:")} == {f"inbox:{r.key}" for r in inbox.by_channel}
     assert len(inbox.by_channel) >= 3
     satisfaction = {r.key: r.csat for r in csat.rows}
+    promoting = feedback_service.nps_by_channel(db, workspace_id=ws, start=START, end=END)  # type: ignore[arg-type]
+    feeling = inbox_service.sentiment_by_channel(db, workspace_id=ws, start=START, end=END)  # type: ignore[arg-type]
+    db.rollback()
     credit = {r.channel: r.stages[StageKey.SALE] for r in credited.channels}
     for report_row in inbox.by_channel:
         cells = rows[f"inbox:{report_row.key}"].cells
@@ -81,10 +84,17 @@ def test_the_scorecard_equals_the_reports_it_reads_on_the_demo(
         assert cells[M.RESOLUTION].value == approx(report_row.resolution_median_seconds)
         assert cells[M.SLA].value == approx(report_row.sla_hit_rate)
         assert cells[M.CSAT].value == approx(satisfaction.get(report_row.key))
+        assert cells[M.NPS].value == approx(
+            promoting[report_row.key][0] if report_row.key in promoting else None
+        )
+        assert cells[M.SENTIMENT].value == approx(
+            feeling[report_row.key][0] if report_row.key in feeling else None
+        )
         name = str(inbox_service.CHANNEL_LABELS[MessagingChannel(report_row.key)])
         assert cells[M.CONVERSIONS].value == approx(credit[name].model if name in credit else 0.0)
         assert cells[M.REVENUE].value == approx(credit[name].value_model if name in credit else 0.0)
     assert any(rows[f"inbox:{r.key}"].cells[M.CSAT].value is not None for r in inbox.by_channel)
+    assert any(rows[f"inbox:{r.key}"].cells[M.SENTIMENT].value is not None for r in inbox.by_channel)
     # Website, app and stores: the sales report's orders there, in the main currency.
     for key, rows_of, report_key in [
         ("web", sales.by_channel, "web"),

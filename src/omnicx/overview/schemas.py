@@ -113,6 +113,8 @@ class ScoreMetric(StrEnum):
     VOLUME = "volume"
     CUSTOMERS = "customers"
     CSAT = "csat"
+    NPS = "nps"
+    SENTIMENT = "sentiment"
     FIRST_RESPONSE = "first_response"
     RESOLUTION = "resolution"
     SLA = "sla"

@@ -40,6 +40,7 @@ from omnicx.feedback.scores import nps, nps_group
 from omnicx.feedback.service.links import survey_link
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.dates import report_bounds
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
@@ -331,3 +332,33 @@ def survey_csv(results: SurveyResults) -> str:
     for group in [*results.by_channel, results.total.model_copy(update={"key": "total"})]:
         writer.writerow([group.key, group.invited, group.answered, group.score, group.low, group.high])
     return buffer.getvalue()
+
+
+def nps_by_channel(
+    session: Session, *, workspace_id: uuid.UUID, start: date, end: date
+) -> dict[str, tuple[float, int]]:
+    """Per channel the invitation went out on: the NPS (-100 to 100) of the NPS answers given from `start` to
+    `end` (inclusive, the workspace's days) across the workspace's NPS surveys, and how many answers."""
+    tz = auth_service.get_workspace(session, workspace_id=workspace_id).timezone
+    lower, upper = report_bounds(start, end, tz, max_days=731, refuse=Invalid)
+    rows = session.execute(
+        select(SurveyInvitation.channel, SurveyInvitation.score)
+        .join(Survey, Survey.id == SurveyInvitation.survey_id)
+        .where(
+            SurveyInvitation.workspace_id == workspace_id,
+            Survey.kind == SurveyKind.NPS,
+            SurveyInvitation.score.is_not(None),
+            SurveyInvitation.answered_at >= lower,
+            SurveyInvitation.answered_at < upper,
+        )
+    ).all()
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    for channel, score in rows:
+        if score is not None:
+            groups[channel][nps_group(score)] += 1
+    result = {}
+    for channel, counts in groups.items():
+        interval = nps(counts["promoter"], counts["passive"], counts["detractor"])
+        if interval is not None:
+            result[channel] = (interval.estimate, interval.n)
+    return result

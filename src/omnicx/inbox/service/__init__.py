@@ -99,6 +99,7 @@ from omnicx.inbox.service.reports import (
     open_conversations_by_channel,
     report,
     report_csv,
+    sentiment_by_channel,
     sla_status,
 )
 from omnicx.inbox.service.resolutions import register_resolved_listener
@@ -230,6 +231,7 @@ __all__ = [
     "scan_conversations",
     "scan_messages",
     "score_sentiment",
+    "sentiment_by_channel",
     "set_availability",
     "sla_status",
     "timeline_items",

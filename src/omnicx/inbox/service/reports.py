@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.inbox import sla
-from omnicx.inbox.enums import ConversationStatus, MessagingChannel
+from omnicx.inbox.enums import ConversationStatus, MessageKind, MessagingChannel
 from omnicx.inbox.errors import InvalidReportRange
 from omnicx.inbox.labels import CHANNEL_LABELS
-from omnicx.inbox.models import Conversation, Inbox
+from omnicx.inbox.models import Conversation, Inbox, Message
 from omnicx.inbox.schemas import ConversationSummary, InboxReport, ReportDay, ReportRow, SlaStatusCounts
 from omnicx.inbox.service.copy import sla_clocks
 from omnicx.kernel.dates import days, report_bounds
@@ -301,3 +301,26 @@ def sla_status(session: Session, *, workspace_id: uuid.UUID, now: datetime | Non
         warning=counts[sla.SlaState.WARNING],
         breached=counts[sla.SlaState.BREACHED],
     )
+
+
+def sentiment_by_channel(
+    session: Session, *, workspace_id: uuid.UUID, start: date, end: date
+) -> dict[str, tuple[float, int]]:
+    """Per channel: the mean sentiment (-1 to 1) of the customers' messages received from `start` to `end`
+    (inclusive, the workspace's days) and how many were scored. Read from the store of record: the analytics
+    copy keeps no message text nor its score."""
+    workspace = auth_service.get_workspace(session, workspace_id=workspace_id)
+    since, until = _bounds(start, end, workspace.timezone)
+    rows = session.execute(
+        select(Inbox.channel, func.avg(Message.sentiment), func.count(Message.sentiment))
+        .join(Inbox, Inbox.id == Message.inbox_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.kind == MessageKind.INCOMING,
+            Message.sentiment.is_not(None),
+            Message.created_at >= since,
+            Message.created_at < until,
+        )
+        .group_by(Inbox.channel)
+    ).all()
+    return {MessagingChannel(channel).value: (float(mean), int(count)) for channel, mean, count in rows}

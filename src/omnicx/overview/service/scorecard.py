@@ -5,7 +5,8 @@ with the period before.
 Every number is taken from the report that owns it, so the scorecard equals those reports by construction:
 - website and app: the sales report's orders placed there (volume, buyers, orders, revenue);
 - each inbox channel: the inbox report (conversations, customers, median first response and resolution, SLA hit
-  rate), the satisfaction report by channel (CSAT), and the attribution report's linear credit for sales to the
+  rate), the satisfaction report by channel (CSAT), the NPS of survey answers by the channel they were asked on,
+  the mean sentiment of the customers' messages, and the attribution report's linear credit for sales to the
   channel the inbox credits (conversions and revenue);
 - each store: the sales report's orders at that location.
 Revenue is in the currency with the most orders; the attribution value is in the currency the sales carried.
@@ -67,6 +68,12 @@ DEFAULTS: dict[ScoreMetric, _Default] = {
     M.VOLUME: _Default(None, True, N_("No default: set your own target")),
     M.CUSTOMERS: _Default(None, True, N_("No default: set your own target")),
     M.CSAT: _Default(0.8, True, N_("A common CSAT target: four answers in five rate 4 or 5")),
+    M.NPS: _Default(
+        30.0, True, N_("Above 30 is commonly read as good: promoters outnumber detractors widely")
+    ),
+    M.SENTIMENT: _Default(
+        0.05, True, N_("Positive on average (from 0.05, the sentiment scale's own threshold)")
+    ),
     M.FIRST_RESPONSE: _Default(
         2 * 3600.0, False, N_("Nearly six customers in ten expect an answer within two hours")
     ),
@@ -227,6 +234,8 @@ def _inbox(
         session, workspace_id=workspace_id, start=start, end=end, group=CsatGroup.CHANNEL
     )
     satisfaction = {row.key: row.csat for row in csat.rows}
+    promoting = feedback_service.nps_by_channel(session, workspace_id=workspace_id, start=start, end=end)
+    feeling = inbox_service.sentiment_by_channel(session, workspace_id=workspace_id, start=start, end=end)
     numbers = {
         f"inbox:{row.key}": (
             row.label,
@@ -234,6 +243,8 @@ def _inbox(
                 M.VOLUME: float(row.conversations),
                 M.CUSTOMERS: float(row.customers),
                 M.CSAT: satisfaction.get(row.key),
+                M.NPS: promoting[row.key][0] if row.key in promoting else None,
+                M.SENTIMENT: feeling[row.key][0] if row.key in feeling else None,
                 M.FIRST_RESPONSE: row.first_response_median_seconds,
                 M.RESOLUTION: row.resolution_median_seconds,
                 M.SLA: row.sla_hit_rate,
@@ -291,6 +302,8 @@ METRIC_NAMES: dict[ScoreMetric, str] = {
     M.VOLUME: N_("Volume"),
     M.CUSTOMERS: N_("Customers reached"),
     M.CSAT: N_("CSAT"),
+    M.NPS: N_("NPS"),
+    M.SENTIMENT: N_("Sentiment"),
     M.FIRST_RESPONSE: N_("First response (median)"),
     M.RESOLUTION: N_("Resolution (median)"),
     M.SLA: N_("SLA hit rate"),
