@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from omnicx.analytics import service as analytics_service
 from omnicx.app.cli import app as cli_app
 from omnicx.feedback import service
 from omnicx.feedback.enums import SurveyKind
@@ -28,6 +29,7 @@ from omnicx.inbox.schemas import InboxPublic
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.runtime import Runtime
+from omnicx.tracking import service as tracking_service
 from tests.conftest import SECRET_KEY, World
 from tests.helpers import sign_in
 from tests.inbox.conftest import drain
@@ -239,7 +241,7 @@ def test_rest_pages_and_cli(
     results = client.get(f"/api/v1/feedback/surveys/{survey_id}/results", headers=world.token(Role.VIEWER))
     assert results.status_code == 200 and results.json()["total"]["invited"] == 1
     csv = client.get(f"/api/v1/feedback/surveys/{survey_id}/results.csv", headers=world.token(Role.VIEWER))
-    assert csv.status_code == 200 and csv.text.splitlines()[1].startswith("email,1,0")
+    assert csv.status_code == 200 and csv.text.splitlines()[1].startswith("channel,email,1,0")
     png = client.get(f"/api/v1/feedback/surveys/{survey_id}/chart.png", headers=world.token(Role.VIEWER))
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     owner = world.members[Role.OWNER]
@@ -250,6 +252,55 @@ def test_rest_pages_and_cli(
     )
     page = client.get(f"/feedback/surveys/{survey_id}")
     assert page.status_code == 200 and 'data-channel="email"' in page.text and 'id="send-form"' in page.text
+    assert 'data-first-touch="unknown"' in page.text  # Alice never touched a channel: how she came is unknown
     result = CliRunner().invoke(cli_app, ["feedback", "surveys", "-w", world.workspace.slug], env=cli_env)
     assert result.exit_code == 0, result.output
     assert "Quarterly NPS" in result.output and "0/1 answered" in result.output
+
+
+def test_results_by_how_each_customer_first_came(
+    runtime: Runtime, db: Session, world: World, email_inbox: InboxPublic
+) -> None:
+    """Alice and Bob first came from paid search, Carol from a store visit, Dan never touched: 10 and 9 from
+    paid search (NPS 100), 3 from the store (NPS -100), Dan asked and silent."""
+    alice, bob, carol, dan = _customers(db, world, "alice", "bob", "carol", "dan")
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("UTC"))
+    for customer, channel, days in ((alice, "Paid Search", 0), (bob, "Paid Search", 1), (carol, "Store", 0)):
+        tracking_service.record_touchpoint(
+            db,
+            workspace_id=world.workspace.id,
+            customer_id=customer,
+            channel=channel,
+            kind="visit",
+            at=start + timedelta(days=days),
+        )
+        # A later touch on another channel does not change how they first came.
+        tracking_service.record_touchpoint(
+            db,
+            workspace_id=world.workspace.id,
+            customer_id=customer,
+            channel="Email",
+            kind="visit",
+            at=start + timedelta(days=10),
+        )
+    db.commit()
+    analytics_service.sync(runtime)
+    survey_id = _survey(db, world)
+    assert _send(db, survey_id, [alice, bob, carol, dan]) == 4
+    invitations = dict(
+        db.execute(
+            select(SurveyInvitation.customer_id, SurveyInvitation.id).where(
+                SurveyInvitation.survey_id == survey_id
+            )
+        ).all()
+    )
+    db.rollback()
+    for customer, score in ((alice, 10), (bob, 9), (carol, 3)):
+        service.answer_invitation(db, invitation_id=invitations[customer], data=SurveyAnswer(score=score))
+    results = service.survey_results(db, workspace_id=world.workspace.id, survey_id=survey_id)
+    db.rollback()
+    groups = {g.key: (g.invited, g.answered, g.score) for g in results.by_first_touch}
+    assert groups == {"Paid Search": (2, 2, 100.0), "Store": (1, 1, -100.0), "unknown": (1, 0, None)}
+    assert [g.key for g in results.by_first_touch] == ["Paid Search", "Store", "unknown"]
+    lines = service.survey_csv(results).splitlines()
+    assert "first_touch,Paid Search,2,2,100.0" in "\n".join(lines)

@@ -194,5 +194,9 @@ class SurveyResults(BaseModel):
     detractors: int = 0
     distribution: dict[int, int]
     by_channel: list[SurveyGroup]
+    by_first_touch: list[SurveyGroup] = Field(
+        default_factory=list,
+        description="By the customer's first-touch channel (how they first came): `unknown` without a touchpoint.",
+    )
     weekly: list[SurveyWeek]
     verbatims: list[SurveyVerbatim]

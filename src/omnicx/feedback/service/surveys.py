@@ -46,6 +46,7 @@ from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.kernel.i18n import translations
 from omnicx.kernel.jobs import service as jobs_service
+from omnicx.tracking import service as tracking_service
 
 SEND_JOB = "feedback.send_survey"
 QUESTIONS = {
@@ -57,6 +58,7 @@ QUESTIONS = {
 }
 ANSWER_HERE = N_("Answer here (one minute):")
 VERBATIMS = 30
+UNKNOWN = "unknown"  # a customer with no touchpoint: how they first came is not known
 
 
 def create_survey(session: Session, *, principal: Principal, data: SurveyCreate) -> SurveyPublic:
@@ -251,10 +253,15 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
             .group_by(SurveyInvitation.channel)
         ).all()
     )
-    answers: list[tuple[str, int, datetime]] = [
-        (channel, score, answered_at)
-        for channel, score, answered_at in session.execute(
-            select(SurveyInvitation.channel, SurveyInvitation.score, SurveyInvitation.answered_at).where(
+    answers: list[tuple[str, int, datetime, uuid.UUID | None]] = [
+        (channel, score, answered_at, customer_id)
+        for channel, score, answered_at, customer_id in session.execute(
+            select(
+                SurveyInvitation.channel,
+                SurveyInvitation.score,
+                SurveyInvitation.answered_at,
+                SurveyInvitation.customer_id,
+            ).where(
                 SurveyInvitation.survey_id == survey.id,
                 SurveyInvitation.answered_at.is_not(None),
                 SurveyInvitation.score.is_not(None),
@@ -264,11 +271,11 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
     ]
     scores_by_channel: dict[str, list[int]] = defaultdict(list)
     weekly: dict[date, list[int]] = defaultdict(list)
-    for channel, score, answered_at in answers:
+    for channel, score, answered_at, _ in answers:
         scores_by_channel[channel].append(score)
         day = answered_at.date()
         weekly[day - timedelta(days=day.weekday())].append(score)
-    every = [score for _, score, _ in answers]
+    every = [score for _, score, _, _ in answers]
     groups = Counter(nps_group(s) for s in every) if kind is SurveyKind.NPS else Counter[str]()
     verbatims = session.execute(
         select(SurveyInvitation)
@@ -287,6 +294,7 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
             _group(kind, channel, invited, scores_by_channel.get(channel, []))
             for channel, invited in sorted(invited_by_channel.items())
         ],
+        by_first_touch=_by_first_touch(session, survey, kind, [(s, c) for _, s, _, c in answers]),
         weekly=[
             SurveyWeek(week=week, answered=len(s), score=_group(kind, "", len(s), s).score)
             for week, s in sorted(weekly.items())
@@ -302,6 +310,24 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
             for v in verbatims
         ],
     )
+
+
+def _by_first_touch(
+    session: Session, survey: Survey, kind: SurveyKind, answers: list[tuple[int, uuid.UUID | None]]
+) -> list[SurveyGroup]:
+    """The answers grouped by how each customer first came (their first-touch channel), largest group first;
+    `invited` counts every invitation of the group's customers."""
+    invited = list(
+        session.scalars(select(SurveyInvitation.customer_id).where(SurveyInvitation.survey_id == survey.id))
+    )
+    known = {c for c in invited if c is not None}
+    first = tracking_service.first_touch_channels(session, survey.workspace_id, known)
+    asked = Counter(first.get(c, UNKNOWN) if c else UNKNOWN for c in invited)
+    scores: dict[str, list[int]] = defaultdict(list)
+    for score, customer_id in answers:
+        scores[first.get(customer_id, UNKNOWN) if customer_id else UNKNOWN].append(score)
+    groups = [_group(kind, key, count, scores.get(key, [])) for key, count in asked.items()]
+    return sorted(groups, key=lambda g: (-g.answered, -g.invited, g.key))
 
 
 def _group(kind: SurveyKind, key: str, invited: int, scores: list[int]) -> SurveyGroup:
@@ -325,12 +351,20 @@ def _group(kind: SurveyKind, key: str, invited: int, scores: list[int]) -> Surve
 
 
 def survey_csv(results: SurveyResults) -> str:
-    """One line per channel, then the total: asked, answers, score and its interval."""
+    """One line per channel asked on, per first-touch channel, then the total: asked, answers, score and its
+    interval."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["channel", "asked", "answered", "score", "low", "high"])
-    for group in [*results.by_channel, results.total.model_copy(update={"key": "total"})]:
-        writer.writerow([group.key, group.invited, group.answered, group.score, group.low, group.high])
+    writer.writerow(["breakdown", "key", "asked", "answered", "score", "low", "high"])
+    lines = [
+        *(("channel", group) for group in results.by_channel),
+        *(("first_touch", group) for group in results.by_first_touch),
+        ("total", results.total.model_copy(update={"key": "total"})),
+    ]
+    for breakdown, group in lines:
+        writer.writerow(
+            [breakdown, group.key, group.invited, group.answered, group.score, group.low, group.high]
+        )
     return buffer.getvalue()
 
 

@@ -17,6 +17,7 @@ from omnicx.tracking.service.copy import (
 )
 from omnicx.tracking.service.customer_view import (
     customers_by_first_touch_channel,
+    first_touch_channels,
     profile_facts,
     timeline_items,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "erase_customer_data",
     "export_customer_data",
     "find_source",
+    "first_touch_channels",
     "get_event",
     "get_source",
     "hash_write_key",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from omnicx.analytics import service as analytics_service
 from omnicx.customers.schemas import DeviceFact, ProfileFacts, TimelineItem
 from omnicx.customers.service import device_label
+from omnicx.identity import service as identity_service
 from omnicx.kernel.i18n import gettext as _
 from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking.context import as_dict, device_category
@@ -272,3 +273,32 @@ def customers_by_first_touch_channel(
         session, workspace_id=workspace_id, sql=FIRST_TOUCH_IN, params={"channel": channel}
     )
     return [row[0] for row in rows]
+
+
+#: The first touch of each of some customers (by their current id), as the profile's first-touch channel.
+FIRST_TOUCHES = """
+SELECT person_id, channel FROM (
+    SELECT person_id, channel, row_number() OVER (PARTITION BY person_id ORDER BY touched_at, id) AS n
+    FROM touchpoints
+    WHERE list_contains($people, CAST(person_id AS VARCHAR))
+) first
+WHERE n = 1
+"""
+
+
+def first_touch_channels(
+    session: Session, workspace_id: uuid.UUID, customer_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each given customer's first-touch channel (ids merged away answer for their survivor's history), found in
+    the analytics copy; customers without a touchpoint are absent."""
+    if not customer_ids:
+        return {}
+    current = identity_service.current_customer_ids(
+        session, workspace_id=workspace_id, customer_ids=customer_ids
+    )
+    people = sorted({str(survivor) for survivor in current.values()})
+    rows = analytics_service.query(
+        session, workspace_id=workspace_id, sql=FIRST_TOUCHES, params={"people": people}
+    )
+    channels = {uuid.UUID(str(person)): str(channel) for person, channel in rows}
+    return {old: channels[new] for old, new in current.items() if new in channels}
