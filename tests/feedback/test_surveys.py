@@ -24,7 +24,8 @@ from omnicx.feedback.models import SurveyInvitation
 from omnicx.feedback.schemas import SurveyAnswer, SurveyAudience, SurveyCreate
 from omnicx.identity import service as identity_service
 from omnicx.identity.schemas import Identifier, IdentifierKind
-from omnicx.inbox.models import Message
+from omnicx.inbox import service as inbox_service
+from omnicx.inbox.models import Conversation, Message
 from omnicx.inbox.schemas import InboxPublic
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.errors import Invalid
@@ -32,7 +33,7 @@ from omnicx.kernel.runtime import Runtime
 from omnicx.tracking import service as tracking_service
 from tests.conftest import SECRET_KEY, World
 from tests.helpers import sign_in
-from tests.inbox.conftest import drain
+from tests.inbox.conftest import drain, inbound
 
 BASE = "https://cx.example.com"
 LINK = re.compile(r"https://cx\.example\.com/feedback/s/([0-9a-f]{32}\.[A-Za-z0-9_-]+)")
@@ -304,3 +305,31 @@ def test_results_by_how_each_customer_first_came(
     assert [g.key for g in results.by_first_touch] == ["Paid Search", "Store", "unknown"]
     lines = service.survey_csv(results).splitlines()
     assert "first_touch,Paid Search,2,2,100.0" in "\n".join(lines)
+
+
+def test_each_customer_is_asked_in_the_language_they_write_in(
+    db: Session, world: World, email_inbox: InboxPublic
+) -> None:
+    alice, bob = _customers(db, world, "alice", "bob")
+    got = inbox_service.receive(
+        db,
+        inbox_id=email_inbox.id,
+        message=inbound("alice@example.com", "Bonjour, je n'ai pas reçu ma commande."),
+    )
+    conversation = db.get(Conversation, got.conversation_id)
+    assert conversation is not None
+    conversation.customer_id = alice  # her address, as a verified sender's conversation carries it
+    db.commit()
+    survey_id = _survey(db, world)
+    assert _send(db, survey_id, [alice, bob]) == 2
+    languages = dict(
+        db.execute(
+            select(SurveyInvitation.customer_id, SurveyInvitation.language).where(
+                SurveyInvitation.survey_id == survey_id
+            )
+        ).all()
+    )
+    asked = db.scalars(select(Message.text).where(Message.text.contains("/feedback/s/"))).all()
+    db.rollback()
+    assert languages == {alice: "fr", bob: world.workspace.default_language}
+    assert any("recommandiez" in text for text in asked) and any("recommend" in text for text in asked)

@@ -161,7 +161,10 @@ def send_request(
     if request is None or request.sent_at is not None or request.customer_id is None:
         return False
     now = now or utcnow()
-    language = auth_service.get_workspace(session, workspace_id=workspace_id).default_language
+    default = auth_service.get_workspace(session, workspace_id=workspace_id).default_language
+    language = inbox_service.customer_language(
+        session, workspace_id=workspace_id, customer_id=request.customer_id, default=default
+    )
     words = translations(language)
     titles = ", ".join(product.title for product in _order_products(session, order_id))
     text = words.gettext(ASK) % {"products": titles}

@@ -1,5 +1,6 @@
 """Surveys sent to chosen customers on the channel they last used: one scored question (NPS, CSAT or CES) in
-the customer's language, answered once through a signed link, with an optional comment.
+the language the customer writes in (else the workspace's), answered once through a signed link, with an
+optional comment.
 
 Sending is a job (`feedback.send_survey`): the audience is chosen when the job is queued, and each customer is
 asked through the inbox's notices (`notify_customer`, exactly once per survey and customer, keyed), unless they
@@ -180,7 +181,10 @@ def _invite(
             session.add(invitation)
     except IntegrityError:
         return 0  # asked by a concurrent run of the job
-    language = auth_service.get_workspace(session, workspace_id=survey.workspace_id).default_language
+    default = auth_service.get_workspace(session, workspace_id=survey.workspace_id).default_language
+    language = inbox_service.customer_language(
+        session, workspace_id=survey.workspace_id, customer_id=customer_id, default=default
+    )
     text = _question(survey, language) + "\n\n" + translations(language).gettext(ANSWER_HERE) + "\n"
     text += survey_link(base_url, secret, invitation.id)
     notice = inbox_service.notify_customer(

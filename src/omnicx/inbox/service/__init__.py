@@ -61,7 +61,12 @@ from omnicx.inbox.service.inboxes import (
 from omnicx.inbox.service.ingest import ingest, receive
 from omnicx.inbox.service.insights import conversation_insights
 from omnicx.inbox.service.merge import merge_conversations
-from omnicx.inbox.service.notices import notify_customer, notify_in_conversation, record_rating
+from omnicx.inbox.service.notices import (
+    customer_language,
+    notify_customer,
+    notify_in_conversation,
+    record_rating,
+)
 from omnicx.inbox.service.notifications import list_notifications, mark_read, unread_count
 from omnicx.inbox.service.privacy import erase_customer_data, export_customer_data
 from omnicx.inbox.service.profiles import (
@@ -166,6 +171,7 @@ __all__ = [
     "create_inbox",
     "create_sla_policy",
     "customer_conversations",
+    "customer_language",
     "delete_canned",
     "detect_language",
     "earlier_reply_pending",

@@ -32,6 +32,7 @@ from omnicx.inbox.enums import (
 )
 from omnicx.inbox.models import Contact, Conversation, Inbox, Message
 from omnicx.inbox.schemas import InboundMessage, NoticeResult
+from omnicx.inbox.sentiment import detect_language
 from omnicx.inbox.service.claims import Proof
 from omnicx.inbox.service.history import record_event
 from omnicx.inbox.service.inboxes import receives
@@ -89,6 +90,32 @@ def notify_customer(
     if conversation is None:
         return None
     return _post(session, conversation, message_id, subject, text, now, new_conversation=created)
+
+
+def customer_language(
+    session: Session, *, workspace_id: uuid.UUID, customer_id: uuid.UUID, default: str
+) -> str:
+    """The language to tell a customer something in: the one they wrote their latest messages in, in any of
+    their conversations (merged profiles included), else `default` (the workspace's)."""
+    try:
+        lineage = identity_service.customer_lineage(
+            session, workspace_id=workspace_id, customer_id=customer_id
+        )
+    except CustomerNotFound:
+        return default
+    latest = session.scalars(
+        select(Message.text)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.customer_id.in_(lineage),
+            Message.kind == MessageKind.INCOMING,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(5)
+    ).all()
+    written = " ".join(latest)[-2000:]
+    return detect_language(written) if written.strip() else default
 
 
 def notify_in_conversation(
