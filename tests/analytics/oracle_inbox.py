@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
+from omnicx.identity import service as identity_service
 from omnicx.inbox import sla
 from omnicx.inbox.enums import ConversationStatus, MessageKind, MessagingChannel
 from omnicx.inbox.models import Conversation, Inbox, Message
@@ -38,6 +39,7 @@ class _Fact:
     first_response_seconds: float | None
     resolution_seconds: float | None
     on_time: bool | None  # None: not answered yet and not past due (not counted in the hit rate)
+    person: uuid.UUID  # the customer today (merged ids followed), or the conversation itself without one
 
 
 def median(values: list[float]) -> float | None:
@@ -68,6 +70,8 @@ def _facts(
             Conversation.team_id,
             Conversation.inbox_id,
             Inbox.channel,
+            Conversation.customer_id,
+            Conversation.id,
         )
         .join(Inbox, Inbox.id == Conversation.inbox_id)
         .where(
@@ -78,8 +82,21 @@ def _facts(
             Conversation.id.in_(select(Message.conversation_id).where(Message.kind == MessageKind.INCOMING)),
         )
     ).all()
+    known = {row.customer_id for row in rows if row.customer_id is not None}
+    current = identity_service.current_customer_ids(session, workspace_id=workspace_id, customer_ids=known)
     facts: list[_Fact] = []
-    for created, replied, resolved_at, status, assignee, team, inbox_id, channel in rows:
+    for (
+        created,
+        replied,
+        resolved_at,
+        status,
+        assignee,
+        team,
+        inbox_id,
+        channel,
+        customer,
+        conversation,
+    ) in rows:
         targets, hours = clocks[inbox_id]
         due = None
         if targets.first_response is not None:
@@ -101,6 +118,7 @@ def _facts(
                 if resolved and resolved_at
                 else None,
                 on_time=on_time,
+                person=current.get(customer, customer) if customer else conversation,
             )
         )
     return facts
@@ -131,6 +149,7 @@ def _row(key: str, label: str, facts: list[_Fact]) -> ReportRow:
         resolution_p90_seconds=p90(resolution),
         sla_hit_rate=rate,
         sla_breached=breached,
+        customers=len({f.person for f in facts}),
     )
 
 

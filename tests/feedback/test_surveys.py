@@ -333,3 +333,91 @@ def test_each_customer_is_asked_in_the_language_they_write_in(
     db.rollback()
     assert languages == {alice: "fr", bob: world.workspace.default_language}
     assert any("recommandiez" in text for text in asked) and any("recommend" in text for text in asked)
+
+
+def test_follow_up_questions_are_asked_answered_and_counted(
+    client: TestClient, db: Session, world: World, email_inbox: InboxPublic, cli_env: dict[str, str]
+) -> None:
+    made = CliRunner().invoke(
+        cli_app,
+        [
+            "feedback",
+            "survey-create",
+            "-w",
+            world.workspace.slug,
+            "After your visit",
+            "--follow-up",
+            "choice:What brought you?|Price|Choice|Advice",
+            "--follow-up",
+            "text:Anything we should change?",
+        ],
+        env=cli_env,
+    )
+    assert made.exit_code == 0, made.output
+    survey_id = uuid.UUID(made.output.split()[0])
+    refused = CliRunner().invoke(
+        cli_app,
+        ["feedback", "survey-create", "-w", world.workspace.slug, "Bad", "--follow-up", "choice:Only one|A"],
+        env=cli_env,
+    )
+    assert refused.exit_code == 1 and "2 to 10 different options" in refused.output
+    alice, bob = _customers(db, world, "alice", "bob")
+    assert _send(db, survey_id, [alice, bob]) == 2
+    invitations = dict(
+        db.execute(
+            select(SurveyInvitation.customer_id, SurveyInvitation.id).where(
+                SurveyInvitation.survey_id == survey_id
+            )
+        ).all()
+    )
+    db.rollback()
+    token = service.survey_link("", SECRET_KEY, invitations[alice]).rpartition("/")[2]
+    page = client.get(f"/feedback/s/{token}")
+    assert 'name="follow_up_0" value="Advice"' in page.text and 'name="follow_up_1"' in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    not_an_option = client.post(
+        f"/feedback/s/{token}", data={"csrf_token": csrf.group(1), "score": "9", "follow_up_0": "Luck"}
+    )
+    assert not_an_option.status_code == 422 and "not an option" in not_an_option.text
+    sent = client.post(
+        f"/feedback/s/{token}",
+        data={
+            "csrf_token": csrf.group(1),
+            "score": "9",
+            "follow_up_0": "Advice",
+            "follow_up_1": "Open on Sundays",
+        },
+    )
+    assert sent.status_code == 200
+    service.answer_invitation(
+        db,
+        invitation_id=invitations[bob],
+        data=SurveyAnswer(score=4, follow_ups=["Price"]),  # no text: skipped
+    )
+    results = service.survey_results(db, workspace_id=world.workspace.id, survey_id=survey_id)
+    db.rollback()
+    choice, text = results.follow_ups
+    assert (choice.answered, choice.options) == (2, {"Price": 1, "Choice": 0, "Advice": 1})
+    assert (text.answered, text.texts) == (1, ["Open on Sundays"])
+    owner = world.members[Role.OWNER]
+    sign_in(client, owner.email, owner.password)
+    shown = client.get(f"/feedback/surveys/{survey_id}")
+    assert 'data-option="Advice"' in shown.text and "Open on Sundays" in shown.text
+    form = client.get("/feedback/surveys")
+    csrf_form = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf_form
+    created = client.post(
+        "/feedback/surveys",
+        data={
+            "csrf_token": csrf_form.group(1),
+            "name": "Store visit",
+            "follow_up_kind": "choice",
+            "follow_up_prompt": "Which store?",
+            "follow_up_options": "Paris\nLyon\n\n",
+        },
+        follow_redirects=True,
+    )
+    assert (
+        created.status_code == 200 and "Which store?" in created.text and 'data-option="Lyon"' in created.text
+    )

@@ -12,12 +12,13 @@ from rich.table import Table
 
 from omnicx.auth import service as auth_service
 from omnicx.feedback import service
-from omnicx.feedback.enums import CsatGroup, SurveyKind
-from omnicx.feedback.schemas import CsatSettingUpdate, SurveyAudience, SurveyCreate
+from omnicx.feedback.enums import CsatGroup, FollowUpKind, SurveyKind
+from omnicx.feedback.schemas import CsatSettingUpdate, FollowUp, SurveyAudience, SurveyCreate
 from omnicx.kernel.access.permissions import Role
 from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.cli_support import fail_on_domain_error, open_runtime
 from omnicx.kernel.db import utcnow
+from omnicx.kernel.errors import Invalid
 
 console = Console()
 app = typer.Typer(
@@ -105,15 +106,31 @@ def survey_create(
     throttle_days: Annotated[
         int, typer.Option(help="Skip customers asked any survey within these days.")
     ] = 30,
+    follow_up: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--follow-up",
+            help='A question after the score, in order: "choice:Prompt|option|option…" or "text:Prompt".',
+        ),
+    ] = None,
 ) -> None:
     """Create a survey (as the workspace's owner); prints its id."""
+    questions = [_follow_up(text) for text in follow_up or []]
+    data = SurveyCreate(name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions)
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
-        survey = service.create_survey(
-            session, principal=principal, data=SurveyCreate(name=name, kind=kind, throttle_days=throttle_days)
-        )
+        survey = service.create_survey(session, principal=principal, data=data)
     console.print(f"{survey.id}  {survey.kind.value}  {survey.name}")
+
+
+def _follow_up(text: str) -> FollowUp:
+    """`choice:Prompt|a|b` or `text:Prompt` as a follow-up question (refused with a clear error otherwise)."""
+    kind, _, rest = text.partition(":")
+    prompt, *options = rest.split("|")
+    if kind not in {k.value for k in FollowUpKind}:
+        raise Invalid(f"{text!r}: a follow-up starts with choice: or text:")
+    return FollowUp(kind=FollowUpKind(kind), prompt=prompt.strip(), options=[o.strip() for o in options])
 
 
 @app.command("survey-send")

@@ -28,3 +28,10 @@ class SurveyKind(StrEnum):
     NPS = "nps"
     CSAT = "csat"
     CES = "ces"
+
+
+class FollowUpKind(StrEnum):
+    """A survey's question after the score: one option among a few, or a free text."""
+
+    CHOICE = "choice"
+    TEXT = "text"

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.kernel.db import Base, IdMixin, TimestampMixin
@@ -70,6 +70,8 @@ class Survey(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(8))  # nps, csat, ces
     question: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"en": "...", "fr": "..."}
+    # Questions after the score: [{"kind": "choice" | "text", "prompt": "...", "options": ["..."]}]
+    follow_ups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # A customer asked any survey within this many days is not asked again (none: 0).
     throttle_days: Mapped[int] = mapped_column(default=30)
 
@@ -92,5 +94,7 @@ class SurveyInvitation(IdMixin, TimestampMixin, Base):
     sent_at: Mapped[datetime]
     score: Mapped[int | None] = mapped_column(default=None)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # One answer per follow-up question, in order: the option chosen or the text written ("" when skipped).
+    follow_up_answers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     sentiment: Mapped[float | None] = mapped_column(default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from omnicx.feedback.enums import CsatGroup, SurveyKind
+from omnicx.feedback.enums import CsatGroup, FollowUpKind, SurveyKind
 from omnicx.kernel.i18n import LANGUAGES
 from omnicx.kernel.text import PlainText
 
@@ -115,6 +116,24 @@ SCALES: dict[SurveyKind, tuple[int, int]] = {
 }
 
 
+class FollowUp(BaseModel):
+    """A question after the score: one option among a few (`choice`), or a free text (`text`)."""
+
+    kind: FollowUpKind
+    prompt: PlainText = Field(min_length=1, max_length=300)
+    options: list[Annotated[PlainText, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10, description="The options of a choice (2 to 10); none for a text."
+    )
+
+    @model_validator(mode="after")
+    def _options_fit_the_kind(self) -> FollowUp:
+        if self.kind is FollowUpKind.CHOICE and not 2 <= len(set(self.options)) == len(self.options):
+            raise ValueError("a choice has 2 to 10 different options")
+        if self.kind is FollowUpKind.TEXT and self.options:
+            raise ValueError("a text question has no options")
+        return self
+
+
 class SurveyCreate(BaseModel):
     name: PlainText = Field(min_length=1, max_length=200)
     kind: SurveyKind = SurveyKind.NPS
@@ -123,6 +142,9 @@ class SurveyCreate(BaseModel):
     )
     throttle_days: int = Field(
         default=30, ge=0, le=365, description="A customer asked any survey within these days is skipped."
+    )
+    follow_ups: list[FollowUp] = Field(
+        default_factory=list, max_length=5, description="Questions after the score."
     )
 
     @field_validator("question")
@@ -137,6 +159,7 @@ class SurveyPublic(_Public):
     kind: SurveyKind
     question: dict[str, str]
     throttle_days: int
+    follow_ups: list[FollowUp] = []
     created_at: datetime
 
 
@@ -161,6 +184,23 @@ class SurveySending(BaseModel):
 class SurveyAnswer(BaseModel):
     score: int = Field(ge=0, le=10)
     comment: PlainText = Field(default="", max_length=2000)
+    follow_ups: list[Annotated[PlainText, Field(max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Per follow-up question: the option chosen or the text.",
+    )
+
+
+class FollowUpResult(BaseModel):
+    """A follow-up question's answers: per option for a choice, the latest texts for a text."""
+
+    kind: FollowUpKind
+    prompt: str
+    answered: int
+    options: dict[str, int] = Field(
+        default_factory=dict, description="Answers per option, in the options' order."
+    )
+    texts: list[str] = Field(default_factory=list, description="The latest texts (at most 30).")
 
 
 class SurveyGroup(BaseModel):
@@ -194,6 +234,7 @@ class SurveyResults(BaseModel):
     detractors: int = 0
     distribution: dict[int, int]
     by_channel: list[SurveyGroup]
+    follow_ups: list[FollowUpResult] = Field(default_factory=list)
     by_first_touch: list[SurveyGroup] = Field(
         default_factory=list,
         description="By the customer's first-touch channel (how they first came): `unknown` without a touchpoint.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -15,13 +15,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from omnicx.feedback import service
-from omnicx.feedback.enums import AnsweredVia, CsatGroup, SurveyKind
+from omnicx.feedback.enums import AnsweredVia, CsatGroup, FollowUpKind, SurveyKind
 from omnicx.feedback.errors import SurveyNotFound
 from omnicx.feedback.schemas import (
     SCALE,
     SCALES,
     CsatAnswer,
     CsatSettingUpdate,
+    FollowUp,
     SurveyAnswer,
     SurveyAudience,
     SurveyCreate,
@@ -223,6 +224,7 @@ def send_answer(
 
 # Surveys: the list with a form to create one, each survey's results with a form to send it, and the public
 # answer page its signed links open.
+FollowUpField = Annotated[str, Form(max_length=2000)]
 SURVEY_KINDS = [
     (SurveyKind.NPS, N_("NPS: how likely to recommend us (0-10)")),
     (SurveyKind.CSAT, N_("CSAT: how satisfied (1-5)")),
@@ -255,12 +257,19 @@ def create_survey(
     name: Annotated[str, Form(max_length=200)],
     kind: Annotated[SurveyKind, Form()] = SurveyKind.NPS,
     throttle_days: Annotated[int, Form(ge=0, le=365)] = 30,
+    follow_up_kind: Annotated[FollowUpKind | Literal[""], Form()] = "",
+    follow_up_prompt: Annotated[str, Form(max_length=300)] = "",
+    follow_up_options: Annotated[str, Form(max_length=2000)] = "",
 ) -> Any:
-    """Create a survey; its page then sends it."""
+    """Create a survey (with one follow-up question when given: its options one per line); its page then
+    sends it."""
     try:
-        survey = service.create_survey(
-            session, principal=principal, data=SurveyCreate(name=name, kind=kind, throttle_days=throttle_days)
-        )
+        questions = []
+        if follow_up_kind:
+            options = [line.strip() for line in follow_up_options.splitlines() if line.strip()]
+            questions.append(FollowUp(kind=follow_up_kind, prompt=follow_up_prompt, options=options))
+        data = SurveyCreate(name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions)
+        survey = service.create_survey(session, principal=principal, data=data)
     except (DomainError, ValidationError) as error:
         session.rollback()
         message = error.message if isinstance(error, DomainError) else validation_message(error)
@@ -361,16 +370,23 @@ def answer_invitation(
     token: Token,
     score: Annotated[int, Form(ge=0, le=10)],
     comment: Annotated[str, Form(max_length=2000)] = "",
+    follow_up_0: FollowUpField = "",
+    follow_up_1: FollowUpField = "",
+    follow_up_2: FollowUpField = "",
+    follow_up_3: FollowUpField = "",
+    follow_up_4: FollowUpField = "",
 ) -> HTMLResponse:
-    """Store the answer once; a forged link is not found, a used one is told it was used."""
+    """Store the answer once (with the follow-up questions' answers, fields `follow_up_0` to `follow_up_4`); a
+    forged link is not found, a used one is told it was used."""
     secret = runtime.settings.resolved_secret_key
     invitation_id = service.invitation_of(secret, token)
     if invitation_id is None:
         return _invitation_page(request, session, secret, token)
+    follow_ups = [follow_up_0, follow_up_1, follow_up_2, follow_up_3, follow_up_4]
     try:
-        service.answer_invitation(
-            session, invitation_id=invitation_id, data=SurveyAnswer(score=score, comment=comment)
-        )
+        survey, _, _ = service.invitation_page(session, invitation_id=invitation_id)
+        answer = SurveyAnswer(score=score, comment=comment, follow_ups=follow_ups[: len(survey.follow_ups)])
+        service.answer_invitation(session, invitation_id=invitation_id, data=answer)
     except DomainError as error:
         session.rollback()
         return _invitation_page(request, session, secret, token, error=error.message, status=error.status)

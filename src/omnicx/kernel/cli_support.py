@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from omnicx.kernel.errors import DomainError
@@ -39,7 +40,8 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
 
 
 def fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a domain error into `error: <message>` and exit code 1, never a traceback."""
+    """Turn a domain error, or input its contracts refuse, into `error: <message>` and exit code 1, never a
+    traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -47,6 +49,10 @@ def fail_on_domain_error(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except DomainError as error:
             err_console.print(f"[red]error[/] ({error.code}): {error.message}")
+            raise typer.Exit(1) from None
+        except ValidationError as error:
+            reasons = "; ".join(str(item["msg"]) for item in error.errors())
+            err_console.print(f"[red]error[/] (invalid): {reasons}")
             raise typer.Exit(1) from None
 
     return wrapper

@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.customers import service as customers_service
-from omnicx.feedback.enums import SurveyKind
+from omnicx.feedback.enums import FollowUpKind, SurveyKind
 from omnicx.feedback.errors import AlreadyAnswered, SurveyNotFound
 from omnicx.feedback.models import Survey, SurveyInvitation
 from omnicx.feedback.schemas import (
     SCALES,
+    FollowUp,
+    FollowUpResult,
     SurveyAnswer,
     SurveyAudience,
     SurveyCreate,
@@ -69,6 +71,7 @@ def create_survey(session: Session, *, principal: Principal, data: SurveyCreate)
         kind=data.kind.value,
         question=dict(data.question),
         throttle_days=data.throttle_days,
+        follow_ups=[question.model_dump(mode="json") for question in data.follow_ups],
     )
     session.add(survey)
     session.flush()
@@ -237,12 +240,54 @@ def answer_invitation(
         raise Invalid(f"the answer is a number from {low} to {high}")
     invitation.score = data.score
     invitation.comment = data.comment.strip()
+    invitation.follow_up_answers = _follow_up_answers(survey, data.follow_ups)
     if invitation.comment:
         invitation.sentiment = round(
             inbox_service.score_sentiment(invitation.comment, language=invitation.language).compound, 3
         )
     invitation.answered_at = now or utcnow()
     session.commit()
+
+
+def _follow_up_answers(survey: Survey, answers: list[str]) -> list[str]:
+    """The answers to the survey's follow-up questions, in order ("" when skipped); a choice must be one of its
+    options, as written."""
+    questions = [FollowUp.model_validate(q) for q in survey.follow_ups]
+    if len(answers) > len(questions):
+        raise Invalid("more answers than the survey has questions")
+    given = [a.strip() for a in answers] + [""] * (len(questions) - len(answers))
+    for question, answer in zip(questions, given, strict=True):
+        if question.kind is FollowUpKind.CHOICE and answer and answer not in question.options:
+            raise Invalid(f"{answer!r} is not an option of {question.prompt!r}")
+    return given
+
+
+def _follow_up_results(session: Session, survey: Survey) -> list[FollowUpResult]:
+    """Per follow-up question: answers per option, or the latest texts."""
+    rows = session.scalars(
+        select(SurveyInvitation.follow_up_answers)
+        .where(SurveyInvitation.survey_id == survey.id, SurveyInvitation.answered_at.is_not(None))
+        .order_by(SurveyInvitation.answered_at.desc())
+    ).all()
+    results = []
+    for number, raw in enumerate(survey.follow_ups):
+        question = FollowUp.model_validate(raw)
+        given = [str(row[number]) for row in rows if len(row) > number and row[number]]
+        if question.kind is FollowUpKind.CHOICE:
+            counts = Counter(given)
+            options = {option: counts[option] for option in question.options}
+            results.append(
+                FollowUpResult(
+                    kind=question.kind, prompt=question.prompt, answered=len(given), options=options
+                )
+            )
+        else:
+            results.append(
+                FollowUpResult(
+                    kind=question.kind, prompt=question.prompt, answered=len(given), texts=given[:VERBATIMS]
+                )
+            )
+    return results
 
 
 def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> SurveyResults:
@@ -298,6 +343,7 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
             _group(kind, channel, invited, scores_by_channel.get(channel, []))
             for channel, invited in sorted(invited_by_channel.items())
         ],
+        follow_ups=_follow_up_results(session, survey),
         by_first_touch=_by_first_touch(session, survey, kind, [(s, c) for _, s, _, c in answers]),
         weekly=[
             SurveyWeek(week=week, answered=len(s), score=_group(kind, "", len(s), s).score)
