@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from omnicx.auth import service
@@ -22,11 +22,10 @@ from omnicx.kernel.web.deps import (
     client_ip,
     credentials_of,
     identify,
-    public_form_csrf,
     require,
 )
 from omnicx.kernel.web.forms import see_other
-from omnicx.kernel.web.limits import per_address_limit
+from omnicx.kernel.web.limits import public_form
 from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +35,7 @@ Self = Annotated[Principal, require(Action.OWN_ACCOUNT)]
 Token = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-PublicForm = [per_address_limit("account_links"), Depends(public_form_csrf)]
+PublicForm = public_form("account_links")
 
 
 def _set_session(response: Response, token: Token, settings: SettingsDep) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -35,9 +35,9 @@ from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.web.deps import RuntimeDep, SessionDep, public_form_csrf, require
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
 from omnicx.kernel.web.forms import in_range, redirect_or_page, see_other, validation_message
-from omnicx.kernel.web.limits import per_address_limit
+from omnicx.kernel.web.limits import public_form
 from omnicx.kernel.web.nav import NavItem
 from omnicx.kernel.web.templating import render
 
@@ -154,7 +154,7 @@ async def save_settings(
 Token = Annotated[str, Path(min_length=10, max_length=100)]
 
 
-PublicForm = [per_address_limit("feedback_links"), Depends(public_form_csrf)]
+PublicForm = public_form("feedback_links")
 
 
 def _answer_page(

@@ -22,9 +22,9 @@ from omnicx.kernel.access.principal import Principal
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
-from omnicx.kernel.web.deps import RuntimeDep, SessionDep, public_form_csrf, require
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
 from omnicx.kernel.web.forms import redirect_or_page, validation_message
-from omnicx.kernel.web.limits import per_address_limit
+from omnicx.kernel.web.limits import public_form
 from omnicx.kernel.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -127,7 +127,7 @@ def update_settings(
 # The public page a review link opens: the order's products, each with stars, a title and a text. Like the
 # satisfaction links, it records nothing until the customer sends the form.
 Token = Annotated[str, Path(min_length=10, max_length=100)]
-PublicForm = [per_address_limit("feedback_links"), Depends(public_form_csrf)]
+PublicForm = public_form("feedback_links")
 
 
 async def _posted(request: Request) -> dict[str, str]:

@@ -23,7 +23,7 @@ from omnicx.kernel.errors import RateLimited
 from omnicx.kernel.limits import Limiter, retry_after_seconds
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.settings import Rate
-from omnicx.kernel.web.deps import client_ip
+from omnicx.kernel.web.deps import client_ip, public_form_csrf
 
 UNCOUNTED_METHODS = frozenset({"OPTIONS"})  # CORS preflights: browsers send them on their own
 
@@ -124,3 +124,9 @@ def per_address_limit(name: str) -> Any:
             raise too_many(wait, "from this address")
 
     return Depends(check)
+
+
+def public_form(name: str) -> list[Any]:
+    """Route dependencies of a form anyone may post (a rating, a review, an account link): at most
+    `rate_limit_<name>_per_address` posts per client address, and the page's CSRF token."""
+    return [per_address_limit(name), Depends(public_form_csrf)]
