@@ -41,6 +41,7 @@ from tests.commerce.conftest import Shop, drain
 from tests.commerce.test_privacy import _subject
 from tests.conftest import SECRET_KEY, World
 from tests.inbox.conftest import email_inbox
+from tests.tracking.conftest import make_source
 
 __all__ = ["email_inbox"]  # the inbox fixture used here
 
@@ -397,3 +398,46 @@ def test_the_cli_lists_moderates_and_sets(
     assert settings.exit_code == 0 and "not asked" in settings.output
     assert service.review_settings(db, workspace_id=world.workspace.id).days_after == 10
     db.rollback()
+
+
+def test_a_shop_page_reads_a_products_approved_reviews_with_its_write_key(
+    client: TestClient, db: Session, world: World, other_world: World, shop: Shop
+) -> None:
+    order = delivered(db, shop)
+    request_id = request_of(db, order).id
+    db.rollback()
+    ids = products(db, shop)
+    kept, hidden = service.submit_reviews(
+        db,
+        request_id=request_id,
+        data=ReviewSubmission(
+            reviews=[
+                ReviewInput(product_id=ids["Mug"], rating=5, title="Lovely", body="Keeps tea warm."),
+                ReviewInput(product_id=ids["T-shirt"], rating=1, body="Waiting for a moderator."),
+            ]
+        ),
+    )
+    service.moderate(db, principal=principal(world), review_id=kept.id, status=ReviewStatus.APPROVED)
+    key = make_source(db, world).write_key
+    others = make_source(db, other_world).write_key
+    db.rollback()
+    read = client.get(f"/v1/reviews/{key}?sku=MUG")
+    assert read.status_code == 200 and read.headers["access-control-allow-origin"] == "*"
+    body = read.json()
+    assert (body["product"], body["count"], body["average"], body["spread"]) == (
+        "Mug",
+        1,
+        5.0,
+        [0, 0, 0, 0, 1],
+    )
+    [review] = body["reviews"]
+    assert (review["rating"], review["title"], review["author"]) == (5, "Lovely", "")
+    assert "customer_id" not in review and str(kept.customer_id) not in read.text
+    pending = client.get(f"/v1/reviews/{key}?sku=TEE-S").json()
+    assert (pending["count"], pending["reviews"]) == (0, [])  # the T-shirt's review waits: not shown
+    assert hidden.status is ReviewStatus.PENDING
+    refused = client.get("/v1/reviews/wk_unknown?sku=MUG")
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_write_key"
+    assert refused.headers["access-control-allow-origin"] == "*"
+    elsewhere = client.get(f"/v1/reviews/{others}?sku=MUG")  # another workspace has no such SKU
+    assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "sku_not_found"

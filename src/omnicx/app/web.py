@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ownership_views.router,
         commerce_routes.router,
         commerce_routes.webhooks,
+        commerce_routes.shop,
         commerce_views.router,
         commerce_reviews.router,
         inbox_routes.router,

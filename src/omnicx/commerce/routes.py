@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from omnicx.commerce import service
@@ -39,6 +40,7 @@ from omnicx.commerce.schemas import (
     ReviewSettingsUpdate,
     SalesReport,
     ShopifyReceipt,
+    ShopProductReviews,
     Sku,
     StatusChange,
     StockPublic,
@@ -50,6 +52,7 @@ from omnicx.commerce.schemas import (
 )
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
+from omnicx.kernel.errors import DomainError
 from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import SessionDep, require
 from omnicx.kernel.web.downloads import (
@@ -59,11 +62,17 @@ from omnicx.kernel.web.downloads import (
     chart_response,
     csv_attachment,
 )
+from omnicx.kernel.web.errors import error_body
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
+from omnicx.tracking import service as tracking_service
 
 router = APIRouter(prefix="/api/v1/commerce", tags=["commerce"], responses=ERROR_RESPONSES)
 # Not in the OpenAPI document: senders follow the Shopify wire contract, not omnicx's error body.
 webhooks = APIRouter(include_in_schema=False)
+# Read by shops' own pages in visitors' browsers: keyed by the site's tracking write key, no sign-in, any origin.
+shop = APIRouter(tags=["commerce"], responses=ERROR_RESPONSES)
+SHOP_CORS = {"Access-Control-Allow-Origin": "*"}
+SHOP_CACHE = "public, max-age=60"
 
 Reader = Annotated[Principal, require(Action.COMMERCE_READ)]
 Manager = Annotated[Principal, require(Action.COMMERCE_MANAGE)]
@@ -425,3 +434,19 @@ def update_review_settings(
 ) -> ReviewSettingsPublic:
     """Change them; requests already planned keep their date."""
     return service.update_review_settings(session, workspace_id=principal.workspace_id, data=data)
+
+
+@shop.get("/v1/reviews/{write_key}", response_model=ShopProductReviews)
+def shop_reviews(write_key: str, sku: SkuQuery, session: SessionDep) -> Response:
+    """A product's approved reviews for the shop's own product page, found by one of its SKUs and the site's
+    tracking write key (public in the site's pages anyway): average, spread of stars and the latest reviews,
+    each signed with a first name. Pending and rejected reviews and customer ids are never shown. Any origin may
+    read it; errors are `{"code", "message"}` with the same CORS header."""
+    try:
+        source = tracking_service.authenticate_write_key(session, write_key=write_key)
+        data = service.shop_reviews(session, workspace_id=source.workspace_id, sku=sku)
+    except DomainError as error:
+        body = orjson.dumps(error_body(error.code, error.message))
+        return Response(body, status_code=error.status, media_type="application/json", headers=SHOP_CORS)
+    headers = {**SHOP_CORS, "Cache-Control": SHOP_CACHE}
+    return Response(data.model_dump_json(), media_type="application/json", headers=headers)

@@ -566,3 +566,25 @@ class ReviewForm(BaseModel):
     order_id: uuid.UUID
     language: str
     products: list[ReviewedProduct]
+
+
+class ShopReview(BaseModel):
+    """An approved review as a shop's product page shows it: no customer id, signed with a first name."""
+
+    rating: int
+    title: str
+    body: str
+    author: str
+    language: str
+    created_at: datetime
+
+
+class ShopProductReviews(BaseModel):
+    """A product's approved reviews for the shop's own pages (`GET /v1/reviews/{write_key}?sku=`)."""
+
+    product: str
+    sku: str
+    count: int
+    average: float | None
+    spread: list[int] = Field(description="Approved reviews with 1, 2, 3, 4 and 5 stars.")
+    reviews: list[ShopReview] = Field(description="The latest approved reviews, newest first.")

@@ -71,6 +71,7 @@ from omnicx.commerce.service.reviews import (
     review_timeline,
     reviews_csv,
     send_request,
+    shop_reviews,
     submit_reviews,
     update_review_settings,
 )
@@ -177,6 +178,7 @@ __all__ = [
     "set_shopify_secret",
     "set_stock",
     "set_storefront",
+    "shop_reviews",
     "sign",
     "stock_alerts",
     "stores_with_stock",

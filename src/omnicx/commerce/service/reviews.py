@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from omnicx.auth import service as auth_service
 from omnicx.commerce.enums import OrderStatus, ReviewStatus
-from omnicx.commerce.errors import AlreadyReviewed, ReviewNotFound
+from omnicx.commerce.errors import AlreadyReviewed, ReviewNotFound, VariantNotFound
 from omnicx.commerce.models import Order, OrderLine, Product, Review, ReviewRequest, ReviewSettings, Variant
 from omnicx.commerce.schemas import (
     RATING_MAX,
@@ -37,6 +37,8 @@ from omnicx.commerce.schemas import (
     ReviewSettingsPublic,
     ReviewSettingsUpdate,
     ReviewSubmission,
+    ShopProductReviews,
+    ShopReview,
 )
 from omnicx.customers.schemas import TimelineItem
 from omnicx.identity import service as identity_service
@@ -424,6 +426,48 @@ def _author(session: Session, review: Review, names: dict[uuid.UUID, str]) -> st
         except CustomerNotFound:
             names[review.customer_id] = ""
     return names[review.customer_id]
+
+
+def shop_reviews(
+    session: Session, *, workspace_id: uuid.UUID, sku: str, limit: int = 20
+) -> ShopProductReviews:
+    """The approved reviews of the product a SKU belongs to, for the shop's product page (nothing a visitor
+    should not read: no customer ids, no pending or rejected reviews)."""
+    variant = session.scalar(select(Variant).where(Variant.workspace_id == workspace_id, Variant.sku == sku))
+    if variant is None:
+        raise VariantNotFound(f"no product has the SKU {sku!r}")
+    product = session.get(Product, variant.product_id)
+    assert product is not None
+    rating = product_ratings(session, workspace_id=workspace_id, product_ids=[product.id]).get(product.id)
+    rows = session.scalars(
+        select(Review)
+        .where(
+            Review.workspace_id == workspace_id,
+            Review.product_id == product.id,
+            Review.status == ReviewStatus.APPROVED,
+        )
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(limit)
+    )
+    names: dict[uuid.UUID, str] = {}
+    return ShopProductReviews(
+        product=product.title,
+        sku=sku,
+        count=rating.count if rating else 0,
+        average=rating.average if rating else None,
+        spread=rating.spread if rating else [0] * RATING_MAX,
+        reviews=[
+            ShopReview(
+                rating=review.rating,
+                title=review.title,
+                body=review.body,
+                author=_author(session, review, names),
+                language=review.language,
+                created_at=review.created_at,
+            )
+            for review in rows
+        ],
+    )
 
 
 # --- The customer's timeline ------------------------------------------------------------------------------------
