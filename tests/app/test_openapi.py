@@ -59,7 +59,10 @@ def test_every_documented_collection_path_is_served_and_every_call_documented(ap
     served = {
         route.path for route in api_routes(app) if route.path.startswith("/v1/") and "POST" in route.methods
     }
-    documented = {path for path in app.openapi()["paths"] if path.startswith("/v1/")}
+    # The collection calls (POST); `/v1/` also serves reads for sites (a product's reviews), documented apart.
+    documented = {
+        path for path, calls in app.openapi()["paths"].items() if path.startswith("/v1/") and "post" in calls
+    }
 
     assert documented <= served
     long_names = {path for path in served if len(path.removeprefix("/v1/")) > 1}  # not analytics.js's letters

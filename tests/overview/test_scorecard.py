@@ -202,7 +202,7 @@ def test_the_pdf_report_opens_and_its_pages_render(client: TestClient, world: Wo
     for number in range(len(document)):
         image = document[number].render(scale=1).to_pil().convert("L")
         image.save(tmp_path / f"scorecard-{number}.png")
-        dark = sum(1 for value in image.getdata() if value < 128)
+        dark = sum(1 for value in image.tobytes() if value < 128)
         assert dark > 500, f"page {number} is blank"  # it drew text and lines, not an empty sheet
     assert (
         client.get(f"/api/v1/overview/scorecard.pdf?{query}", headers=world.token(Role.VIEWER)).status_code
