@@ -82,6 +82,13 @@ def products(db: Session, shop: Shop) -> dict[str, uuid.UUID]:
     return found
 
 
+def asked(db: Session, shop: Shop) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+    """The review request of a delivered order, and the shop's product ids by title."""
+    request_id = request_of(db, delivered(db, shop)).id
+    db.rollback()
+    return request_id, products(db, shop)
+
+
 def principal(world: World) -> Principal:
     return Principal(workspace_id=world.workspace.id, role=Role.OWNER, label="moderator@acme")
 
@@ -179,10 +186,7 @@ def test_a_customer_nobody_can_reach_is_not_asked(db: Session, runtime: Runtime,
 def test_reviews_wait_for_moderation_and_only_approved_ones_count(
     db: Session, world: World, shop: Shop
 ) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     written = service.submit_reviews(
         db,
         request_id=request_id,
@@ -221,10 +225,7 @@ def test_reviews_wait_for_moderation_and_only_approved_ones_count(
 
 
 def test_one_review_per_product_and_order_and_none_for_a_product_not_in_it(db: Session, shop: Shop) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     first = ReviewSubmission(reviews=[ReviewInput(product_id=ids["Mug"], rating=4)])
     service.submit_reviews(db, request_id=request_id, data=first)
     with pytest.raises(AlreadyReviewed):
@@ -257,10 +258,7 @@ def test_one_review_per_product_and_order_and_none_for_a_product_not_in_it(db: S
 def test_the_review_page_stores_once_and_refuses_forged_links(
     client: TestClient, db: Session, world: World, shop: Shop
 ) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     token = service.review_link("", SECRET_KEY, request_id).removeprefix("/reviews/")
     page = client.get(f"/reviews/{token}")
     assert page.status_code == 200 and f'name="rating-{ids["Mug"]}"' in page.text
@@ -295,10 +293,7 @@ def test_the_review_page_stores_once_and_refuses_forged_links(
 def test_moderation_from_the_page_and_the_api_by_role(
     client: TestClient, db: Session, world: World, shop: Shop
 ) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     [review] = service.submit_reviews(
         db,
         request_id=request_id,
@@ -371,10 +366,7 @@ def test_a_review_and_its_request_join_the_timeline_and_go_with_erasure(
 def test_the_cli_lists_moderates_and_sets(
     db: Session, world: World, shop: Shop, cli_env: dict[str, str]
 ) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     [review] = service.submit_reviews(
         db,
         request_id=request_id,
@@ -403,10 +395,7 @@ def test_the_cli_lists_moderates_and_sets(
 def test_a_shop_page_reads_a_products_approved_reviews_with_its_write_key(
     client: TestClient, db: Session, world: World, other_world: World, shop: Shop
 ) -> None:
-    order = delivered(db, shop)
-    request_id = request_of(db, order).id
-    db.rollback()
-    ids = products(db, shop)
+    request_id, ids = asked(db, shop)
     kept, hidden = service.submit_reviews(
         db,
         request_id=request_id,
