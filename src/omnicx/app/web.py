@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_views.router,
         identity_routes.router,
         feedback_routes.router,
+        feedback_routes.site,
         feedback_views.router,
         ownership_routes.router,
         ownership_views.router,

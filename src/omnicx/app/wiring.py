@@ -118,6 +118,9 @@ def _customer_view() -> None:
     customers_service.register_profile_facts_provider("tracking", tracking_service.profile_facts)
     customers_service.register_customer_filter("channel", tracking_service.customers_by_first_touch_channel)
     customers_service.register_timeline_provider("commerce", commerce_service.order_timeline)
+    customers_service.register_customer_grouping(
+        "orders", commerce_service.buyer_groups, commerce_service.BUYER_GROUP_LABELS
+    )
     customers_service.register_timeline_provider("reviews", commerce_service.review_timeline)
     customers_service.register_timeline_provider("inbox", inbox_service.timeline_items)
 

@@ -17,8 +17,16 @@ from omnicx.customers import service as customers_service
 from omnicx.feedback import service as feedback_service
 from omnicx.feedback.enums import AnsweredVia, SurveyKind
 from omnicx.feedback.errors import SurveyNotFound
-from omnicx.feedback.schemas import CsatAnswer, CsatSettingUpdate, SurveyAnswer, SurveyCreate
+from omnicx.feedback.schemas import (
+    CsatAnswer,
+    CsatSettingUpdate,
+    SiteSurveyAnswer,
+    SiteVisitor,
+    SurveyAnswer,
+    SurveyCreate,
+)
 from omnicx.kernel.access.principal import Principal
+from omnicx.tracking import service as tracking_service
 
 ASK_AFTER = timedelta(minutes=10)
 ANSWERED = 0.45  # share of customers who answer the question
@@ -171,4 +179,56 @@ def seed_survey(
             session.rollback()  # not reached (no channel): never asked
             continue
         answered += 1
+    return answered
+
+
+SITE_VISITORS = 400  # devices sampled from the site's traffic; identified customers' are not asked there
+SITE_ASKED = 60
+CES_WEIGHTS = (1, 1, 2, 4, 8, 10, 8)  # scores 1..7: checkout is mostly easy
+CES_COMMENTS = {
+    "good": ["Quick checkout.", "Found my size easily."],
+    "bad": ["The delivery options were confusing.", "Could not apply my voucher."],
+}
+
+
+def seed_site_survey(
+    session: Session, *, owner: Principal, now: datetime, secret: str, rng: random.Random
+) -> int:
+    """A checkout-ease (CES) survey shown on the site for the last 30 days: the recent anonymous visitors it was
+    shown to, half of whom answered; returns the answers."""
+    feedback_service.create_survey(
+        session,
+        principal=owner,
+        data=SurveyCreate(name="Checkout ease (site)", kind=SurveyKind.CES, on_site=True),
+    )
+    devices = tracking_service.recent_anonymous_ids(
+        session, workspace_id=owner.workspace_id, since=now - timedelta(days=30), limit=SITE_VISITORS
+    )
+    answered = asked = 0
+    for device in devices:
+        shown_at = now - timedelta(days=rng.uniform(0, 30))
+        question = feedback_service.ask_visitor(
+            session,
+            workspace_id=owner.workspace_id,
+            visitor=SiteVisitor(anonymous_id=device, language=rng.choice(("en", "fr", "ca"))),
+            secret=secret,
+            now=shown_at,
+        )
+        if question is None:
+            continue
+        asked += 1
+        if rng.random() < 0.5:
+            score = rng.choices(range(1, 8), weights=CES_WEIGHTS)[0]
+            comment = rng.choice(CES_COMMENTS["good" if score >= 5 else "bad"]) if rng.random() < 0.3 else ""
+            answer = SiteSurveyAnswer(token=question.token, score=score, comment=comment)
+            feedback_service.answer_on_site(
+                session,
+                workspace_id=owner.workspace_id,
+                data=answer,
+                secret=secret,
+                now=shown_at + timedelta(seconds=rng.uniform(10, 90)),
+            )
+            answered += 1
+        if asked >= SITE_ASKED:
+            break
     return answered

@@ -346,6 +346,13 @@ def seed_world(
             secret=runtime.settings.resolved_secret_key,
             rng=random.Random(seed + 11),
         )
+        ratings.seed_site_survey(
+            session,
+            owner=owner,
+            now=now,
+            secret=runtime.settings.resolved_secret_key,
+            rng=random.Random(seed + 12),
+        )
     lap("survey")
     with runtime.sessions() as session:
         summary.reviews = reviews.seed_reviews(

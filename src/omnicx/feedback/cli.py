@@ -113,10 +113,15 @@ def survey_create(
             help='A question after the score, in order: "choice:Prompt|option|option…" or "text:Prompt".',
         ),
     ] = None,
+    on_site: Annotated[
+        bool, typer.Option("--on-site", help="Also show it to the visitors of the workspace's sites.")
+    ] = False,
 ) -> None:
     """Create a survey (as the workspace's owner); prints its id."""
     questions = [_follow_up(text) for text in follow_up or []]
-    data = SurveyCreate(name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions)
+    data = SurveyCreate(
+        name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions, on_site=on_site
+    )
     with open_runtime() as runtime, runtime.sessions() as session:
         ws = auth_service.get_workspace_by_slug(session, slug=workspace)
         principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
@@ -152,6 +157,21 @@ def survey_send(
             audience=SurveyAudience(seen_within_days=seen_within_days, limit=limit),
         )
     console.print(f"queued for {sending.queued} customers")
+
+
+@app.command("survey-site")
+@fail_on_domain_error
+def survey_site(
+    workspace: WorkspaceOpt,
+    survey_id: Annotated[uuid.UUID, typer.Argument(help="The survey (see `omnicx feedback surveys`).")],
+    on_site: Annotated[bool, typer.Option("--on/--off", help="Show it on the sites, or stop.")] = True,
+) -> None:
+    """Show a survey to the visitors of the workspace's sites (`feedback/site/survey.js`), or stop."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        principal = Principal(workspace_id=ws.id, role=Role.OWNER, label="cli")
+        survey = service.show_on_site(session, principal=principal, survey_id=survey_id, on_site=on_site)
+    console.print(f"{survey.name}: {'shown' if survey.on_site else 'not shown'} on the sites")
 
 
 @app.command("surveys")

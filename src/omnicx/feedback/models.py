@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.kernel.db import Base, IdMixin, TimestampMixin
@@ -59,8 +59,8 @@ class CsatSurvey(IdMixin, TimestampMixin, Base):
 
 
 class Survey(IdMixin, TimestampMixin, Base):
-    """A survey the workspace sends to chosen customers on their own channel: one scored question (NPS 0-10,
-    CSAT 1-5, CES 1-7) in the customer's language, then an optional comment."""
+    """A survey the workspace sends to chosen customers on their own channel, or shows on its sites: one scored
+    question (NPS 0-10, CSAT 1-5, CES 1-7) in the customer's language, then an optional comment."""
 
     __tablename__ = "feedback_survey"
 
@@ -74,6 +74,8 @@ class Survey(IdMixin, TimestampMixin, Base):
     follow_ups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # A customer asked any survey within this many days is not asked again (none: 0).
     throttle_days: Mapped[int] = mapped_column(default=30)
+    # Shown to the visitors of the workspace's sites by `feedback/site.js` beside the tracking snippet.
+    on_site: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class SurveyInvitation(IdMixin, TimestampMixin, Base):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Response
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from omnicx.feedback import service
 from omnicx.feedback.enums import CsatGroup
@@ -16,15 +22,20 @@ from omnicx.feedback.schemas import (
     CsatSettingPublic,
     CsatSettingUpdate,
     CsatSurveyPublic,
+    SiteSurveyAnswer,
+    SiteSurveyQuestion,
+    SiteVisitor,
     SurveyAudience,
     SurveyCreate,
+    SurveyOnSite,
     SurveyPublic,
     SurveyResults,
     SurveySending,
 )
 from omnicx.kernel.access.permissions import Action
 from omnicx.kernel.access.principal import Principal
-from omnicx.kernel.web.deps import SessionDep, require
+from omnicx.kernel.errors import DomainError
+from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
 from omnicx.kernel.web.downloads import (
     CHART_RESPONSES,
     CSV_RESPONSES,
@@ -32,7 +43,12 @@ from omnicx.kernel.web.downloads import (
     chart_response,
     csv_attachment,
 )
+from omnicx.kernel.web.errors import error_body
+from omnicx.kernel.web.limits import per_address_limit
 from omnicx.kernel.web.schemas import ERROR_RESPONSES
+from omnicx.tracking import service as tracking_service
+
+Body = TypeVar("Body", bound=BaseModel)
 
 router = APIRouter(prefix="/api/v1/feedback", tags=["feedback"], responses=ERROR_RESPONSES)
 
@@ -128,6 +144,14 @@ def create_survey(data: SurveyCreate, session: SessionDep, principal: Manager) -
     return service.create_survey(session, principal=principal, data=data)
 
 
+@router.put("/surveys/{survey_id}/site", response_model=SurveyPublic)
+def show_on_site(
+    survey_id: uuid.UUID, data: SurveyOnSite, session: SessionDep, principal: Manager
+) -> SurveyPublic:
+    """Show the survey to the visitors of the workspace's sites (`feedback/site.js`), or stop showing it."""
+    return service.show_on_site(session, principal=principal, survey_id=survey_id, on_site=data.on_site)
+
+
 @router.post("/surveys/{survey_id}/send", response_model=SurveySending, status_code=202)
 def send_survey(
     survey_id: uuid.UUID, audience: SurveyAudience, session: SessionDep, principal: Manager
@@ -166,3 +190,92 @@ def survey_chart(
         else service.survey_trend_spec(results)
     )
     return chart_response(spec, fmt)
+
+
+# Called by the workspace's own sites in visitors' browsers (`feedback/site.js`): keyed by the site's tracking
+# write key (public in its pages anyway), no sign-in, any origin. Bodies are JSON sent as text/plain, a "simple"
+# cross-origin request (no preflight); errors are `{"code", "message"}` with the same CORS header.
+site = APIRouter(
+    prefix="/feedback/site",
+    tags=["feedback"],
+    responses=ERROR_RESPONSES,
+    dependencies=[per_address_limit("survey_site")],
+)
+SITE_CORS = {"Access-Control-Allow-Origin": "*"}
+SITE_SCRIPT = Path(__file__).parent / "static" / "site.js"
+TEXT_BODY = {"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+
+def _site_error(status: int, code: str, message: str) -> Response:
+    body = orjson.dumps(error_body(code, message))
+    return Response(body, status_code=status, media_type="application/json", headers=SITE_CORS)
+
+
+async def _site_call(request: Request, model: type[Body], call: Callable[[Body], Response]) -> Response:
+    """Parse the text/plain JSON body as `model` and run `call` in the thread pool, every failure answered with
+    CORS so the page's script can read it."""
+    try:
+        data = model.model_validate_json(await request.body())
+    except ValidationError as error:
+        return _site_error(422, "invalid_request", "; ".join(str(e["msg"]) for e in error.errors()[:3]))
+    try:
+        return await run_in_threadpool(call, data)
+    except DomainError as error:
+        return _site_error(error.status, error.code, error.message)
+
+
+@site.post(
+    "/{write_key}/ask",
+    response_model=SiteSurveyQuestion,
+    responses={204: {"description": "Nothing to ask this visitor now."}},
+    openapi_extra={**TEXT_BODY, "description": "A `SiteVisitor` as JSON, sent as text/plain."},
+)
+async def ask_visitor(write_key: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """The survey to show this visitor now, worded in their language, with the token that answers it; 204 when
+    none is on, the visitor was asked lately, or their device belongs to an identified customer. Showing it
+    counts as asking."""
+
+    def ask(visitor: SiteVisitor) -> Response:
+        source = tracking_service.authenticate_write_key(session, write_key=write_key)
+        question = service.ask_visitor(
+            session,
+            workspace_id=source.workspace_id,
+            visitor=visitor,
+            secret=runtime.settings.resolved_secret_key,
+        )
+        if question is None:
+            return Response(status_code=204, headers=SITE_CORS)
+        return Response(question.model_dump_json(), media_type="application/json", headers=SITE_CORS)
+
+    return await _site_call(request, SiteVisitor, ask)
+
+
+@site.post(
+    "/{write_key}/answer",
+    status_code=204,
+    response_class=Response,
+    openapi_extra={**TEXT_BODY, "description": "A `SiteSurveyAnswer` as JSON, sent as text/plain."},
+)
+async def answer_on_site(
+    write_key: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Answer the survey shown, once: a forged token is refused as unknown, a second answer with 409."""
+
+    def answer(data: SiteSurveyAnswer) -> Response:
+        source = tracking_service.authenticate_write_key(session, write_key=write_key)
+        service.answer_on_site(
+            session, workspace_id=source.workspace_id, data=data, secret=runtime.settings.resolved_secret_key
+        )
+        return Response(status_code=204, headers=SITE_CORS)
+
+    return await _site_call(request, SiteSurveyAnswer, answer)
+
+
+@site.get("/survey.js", include_in_schema=False)
+def site_script() -> FileResponse:
+    """The script a site adds beside its tracking snippet to show the workspace's surveys."""
+    return FileResponse(
+        SITE_SCRIPT,
+        media_type="text/javascript",
+        headers={**SITE_CORS, "Cache-Control": "public, max-age=300"},
+    )

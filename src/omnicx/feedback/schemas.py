@@ -146,6 +146,9 @@ class SurveyCreate(BaseModel):
     follow_ups: list[FollowUp] = Field(
         default_factory=list, max_length=5, description="Questions after the score."
     )
+    on_site: bool = Field(
+        default=False, description="Show it to the visitors of the workspace's sites (`feedback/site.js`)."
+    )
 
     @field_validator("question")
     @classmethod
@@ -160,7 +163,43 @@ class SurveyPublic(_Public):
     question: dict[str, str]
     throttle_days: int
     follow_ups: list[FollowUp] = []
+    on_site: bool = False
     created_at: datetime
+
+
+class SurveyOnSite(BaseModel):
+    on_site: bool = Field(description="Whether the workspace's sites show this survey to their visitors.")
+
+
+class SiteVisitor(BaseModel):
+    """What `feedback/site.js` sends to ask for a survey: the visitor's tracking anonymous id (the device) and
+    the page's language."""
+
+    anonymous_id: str = Field(min_length=1, max_length=200)
+    language: str = Field(default="", max_length=35, description="The page's language tag, e.g. fr-FR.")
+
+
+class SiteSurveyQuestion(BaseModel):
+    """The survey to show a visitor, worded in their language, with the signed token that answers it once."""
+
+    token: str
+    kind: SurveyKind
+    language: str
+    question: str
+    low: int
+    high: int
+    low_label: str
+    high_label: str
+    comment_prompt: str
+    send: str
+    dismiss: str
+    thanks: str
+
+
+class SiteSurveyAnswer(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    score: int = Field(ge=0, le=10)
+    comment: PlainText = Field(default="", max_length=2000)
 
 
 class SurveyAudience(BaseModel):
@@ -205,6 +244,7 @@ class FollowUpResult(BaseModel):
 
 class SurveyGroup(BaseModel):
     key: str
+    label: str = Field(default="", description="What the key means, where it is a customer group.")
     invited: int
     answered: int
     score: float | None = Field(description="NPS (-100..100), or the average score for CSAT and CES.")
@@ -238,6 +278,10 @@ class SurveyResults(BaseModel):
     by_first_touch: list[SurveyGroup] = Field(
         default_factory=list,
         description="By the customer's first-touch channel (how they first came): `unknown` without a touchpoint.",
+    )
+    by_customer_group: list[SurveyGroup] = Field(
+        default_factory=list,
+        description="By customer group (what they bought: repeat buyers, one order, none yet), largest first.",
     )
     weekly: list[SurveyWeek]
     verbatims: list[SurveyVerbatim]

@@ -35,6 +35,7 @@ from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import DomainError
 from omnicx.kernel.i18n import LANGUAGES, gettext, set_language
 from omnicx.kernel.i18n import lazy as N_
+from omnicx.kernel.runtime import Runtime
 from omnicx.kernel.web.deps import RuntimeDep, SessionDep, require
 from omnicx.kernel.web.forms import in_range, redirect_or_page, see_other, validation_message
 from omnicx.kernel.web.limits import public_form
@@ -232,6 +233,13 @@ SURVEY_KINDS = [
 ]
 
 
+# Where survey invitations went: the inbox's channels, and the sites (`feedback/site.js`).
+SURVEY_CHANNEL_LABELS: dict[str, str] = {
+    **{c.value: label for c, label in CHANNEL_LABELS.items()},
+    "web": N_("On the site"),
+}
+
+
 def _surveys_page(
     request: Request, session: Session, principal: Principal, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -260,6 +268,7 @@ def create_survey(
     follow_up_kind: Annotated[FollowUpKind | Literal[""], Form()] = "",
     follow_up_prompt: Annotated[str, Form(max_length=300)] = "",
     follow_up_options: Annotated[str, Form(max_length=2000)] = "",
+    on_site: Annotated[bool, Form()] = False,
 ) -> Any:
     """Create a survey (with one follow-up question when given: its options one per line); its page then
     sends it."""
@@ -268,7 +277,9 @@ def create_survey(
         if follow_up_kind:
             options = [line.strip() for line in follow_up_options.splitlines() if line.strip()]
             questions.append(FollowUp(kind=follow_up_kind, prompt=follow_up_prompt, options=options))
-        data = SurveyCreate(name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions)
+        data = SurveyCreate(
+            name=name, kind=kind, throttle_days=throttle_days, follow_ups=questions, on_site=on_site
+        )
         survey = service.create_survey(session, principal=principal, data=data)
     except (DomainError, ValidationError) as error:
         session.rollback()
@@ -288,11 +299,13 @@ def _survey_page(
     status: int = 200,
 ) -> HTMLResponse:
     results = service.survey_results(session, workspace_id=principal.workspace_id, survey_id=survey_id)
+    runtime: Runtime = request.app.state.runtime
     context = {
         "results": results,
         "distribution_json": json.dumps(service.survey_distribution_spec(results)),
         "trend_json": json.dumps(service.survey_trend_spec(results)),
-        "channel_labels": CHANNEL_LABELS,
+        "channel_labels": SURVEY_CHANNEL_LABELS,
+        "site_script": runtime.settings.base_url.rstrip("/") + "/feedback/site/survey.js",
         "can_manage": allows(principal.role, Action.FEEDBACK_MANAGE),
         "error": error,
         "sent": sent,
@@ -305,6 +318,18 @@ def survey_page(
     request: Request, survey_id: uuid.UUID, session: SessionDep, principal: Reader, sent: int | None = None
 ) -> HTMLResponse:
     return _survey_page(request, session, principal, survey_id, sent=sent)
+
+
+@router.post("/feedback/surveys/{survey_id}/site", response_class=HTMLResponse)
+def show_on_site(
+    survey_id: uuid.UUID,
+    session: SessionDep,
+    principal: Manager,
+    on_site: Annotated[bool, Form()] = False,
+) -> Any:
+    """Show the survey on the workspace's sites, or stop."""
+    service.show_on_site(session, principal=principal, survey_id=survey_id, on_site=on_site)
+    return see_other(f"/feedback/surveys/{survey_id}")
 
 
 @router.post("/feedback/surveys/{survey_id}/send", response_class=HTMLResponse)

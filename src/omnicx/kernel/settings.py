@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     rate_limit_feedback_links_per_address: str = "20/minute"
     # The web push endpoints a site's pages call (subscribe, unsubscribe, the public key).
     rate_limit_webpush_per_address: str = "60/minute"
+    # The survey a site's pages show (`feedback/site.js`): asking whether there is one, and answering it.
+    rate_limit_survey_site_per_address: str = "60/minute"
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
     trusted_proxies: str = ""
     # An identical unexpected error (same kind, same place, same route) is logged with its traceback once per
@@ -206,6 +208,7 @@ class Settings(BaseSettings):
         "rate_limit_account_links_per_address",
         "rate_limit_feedback_links_per_address",
         "rate_limit_webpush_per_address",
+        "rate_limit_survey_site_per_address",
     )
     @classmethod
     def _is_rate(cls, value: str) -> str:

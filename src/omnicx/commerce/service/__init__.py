@@ -46,6 +46,8 @@ from omnicx.commerce.service.notices import (
 from omnicx.commerce.service.offers import get_storefront, send_offer, set_storefront
 from omnicx.commerce.service.order_status import change_status
 from omnicx.commerce.service.orders import (
+    BUYER_GROUP_LABELS,
+    buyer_groups,
     get_order,
     list_orders,
     order_by_token,
@@ -102,6 +104,7 @@ from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
     "ABANDON_AFTER",
+    "BUYER_GROUP_LABELS",
     "CART_CHECK_JOB",
     "COPY_FOLLOWERS",
     "LOW_STOCK_THRESHOLD",
@@ -112,6 +115,7 @@ __all__ = [
     "SHOPIFY_JOB",
     "SWEEP_JOB",
     "availability",
+    "buyer_groups",
     "change_status",
     "chart_png",
     "chart_svg",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -38,6 +39,7 @@ from omnicx.identity.schemas import Identifier, IdentifierKind
 from omnicx.kernel.db import utcnow
 from omnicx.kernel.errors import Invalid
 from omnicx.kernel.i18n import gettext
+from omnicx.kernel.i18n import lazy as N_
 from omnicx.tracking import service as tracking_service
 
 PICKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
@@ -346,3 +348,39 @@ def order_timeline(
         )
         for event, order in rows
     ]
+
+
+#: The groups `buyer_groups` puts customers in, for reports that break their numbers down by customer group.
+BUYER_GROUP_LABELS = {
+    "repeat": N_("Repeat buyers"),
+    "one": N_("One order"),
+    "none": N_("No order yet"),
+}
+
+
+def buyer_groups(
+    session: Session, workspace_id: uuid.UUID, customer_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each customer's group by the orders they placed (cancelled ones aside), counting the orders of every
+    customer merged into them: repeat buyers, one order, none yet."""
+    current = identity_service.current_customer_ids(
+        session, workspace_id=workspace_id, customer_ids=customer_ids
+    )
+    survivors = set(current.values())
+    owners = {**identity_service.absorbed_into(session, workspace_id=workspace_id, survivors=survivors)}
+    owners.update({survivor: survivor for survivor in survivors})
+    counts = session.execute(
+        select(Order.customer_id, func.count())
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(list(owners)),
+            Order.status != OrderStatus.CANCELLED,
+        )
+        .group_by(Order.customer_id)
+    ).all()
+    orders: Counter[uuid.UUID] = Counter()
+    for customer_id, count in counts:
+        if customer_id is not None:
+            orders[owners[customer_id]] += count
+    groups = {0: "none", 1: "one"}
+    return {asked: groups.get(orders[survivor], "repeat") for asked, survivor in current.items()}

@@ -12,10 +12,14 @@ from omnicx.customers.service.profiles import (
 )
 from omnicx.customers.service.registry import (
     CustomerFilter,
+    CustomerGrouping,
+    Grouping,
     ProfileFactsProvider,
     TimelineProvider,
     available_filters,
+    customer_groupings,
     register_customer_filter,
+    register_customer_grouping,
     register_profile_facts_provider,
     register_timeline_provider,
     unregister_provider,
@@ -23,9 +27,12 @@ from omnicx.customers.service.registry import (
 
 __all__ = [
     "CustomerFilter",
+    "CustomerGrouping",
+    "Grouping",
     "ProfileFactsProvider",
     "TimelineProvider",
     "available_filters",
+    "customer_groupings",
     "device_label",
     "get_customer_360",
     "identifiers",
@@ -33,6 +40,7 @@ __all__ = [
     "merge",
     "merge_timeline",
     "register_customer_filter",
+    "register_customer_grouping",
     "register_profile_facts_provider",
     "register_timeline_provider",
     "timeline",

@@ -8,6 +8,7 @@ The composition root registers each providing domain's functions before anything
     customers_service.register_timeline_provider("tracking", events_timeline)
     customers_service.register_profile_facts_provider("tracking", devices_and_first_touch)
     customers_service.register_customer_filter("channel", customers_by_first_touch_channel)
+    customers_service.register_customer_grouping("orders", buyer_groups, BUYER_GROUP_LABELS)
 
 Providers receive every id the customer ever had (the survivor first, then the ids merged into it), since
 records keep the id they were resolved to.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +32,22 @@ ProfileFactsProvider = Callable[[Session, uuid.UUID, Sequence[uuid.UUID]], Profi
 # (session, workspace_id, value) -> the customer ids matching (merged ids count for survivors).
 CustomerFilter = Callable[[Session, uuid.UUID, str], Collection[uuid.UUID]]
 
+# (session, workspace_id, customer ids) -> each customer's group, a key of the grouping's labels (absent: none).
+CustomerGrouping = Callable[[Session, uuid.UUID, Collection[uuid.UUID]], Mapping[uuid.UUID, str]]
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """A way to split customers that another domain knows (by what they bought, for example), with a label
+    (a message id, translated where shown) per group key."""
+
+    name: str
+    groups_of: CustomerGrouping
+    labels: Mapping[str, str]
+
+
 _TIMELINES: dict[str, TimelineProvider] = {}
+_GROUPINGS: dict[str, Grouping] = {}
 _FACTS: dict[str, ProfileFactsProvider] = {}
 _FILTERS: dict[str, CustomerFilter] = {}
 
@@ -50,11 +67,17 @@ def register_customer_filter(name: str, customer_filter: CustomerFilter) -> None
     _FILTERS[name] = customer_filter
 
 
+def register_customer_grouping(name: str, groups_of: CustomerGrouping, labels: Mapping[str, str]) -> None:
+    """Offer a way to split customers into groups (reports break their numbers down by it)."""
+    _GROUPINGS[name] = Grouping(name=name, groups_of=groups_of, labels=dict(labels))
+
+
 def unregister_provider(name: str) -> None:
     """Remove every provider and filter registered under `name` (tests, unloaded plug-ins)."""
     _TIMELINES.pop(name, None)
     _FACTS.pop(name, None)
     _FILTERS.pop(name, None)
+    _GROUPINGS.pop(name, None)
 
 
 def timeline_providers() -> dict[str, TimelineProvider]:
@@ -71,3 +94,7 @@ def customer_filter(name: str) -> CustomerFilter | None:
 
 def available_filters() -> list[str]:
     return sorted(_FILTERS)
+
+
+def customer_groupings() -> list[Grouping]:
+    return [_GROUPINGS[name] for name in sorted(_GROUPINGS)]

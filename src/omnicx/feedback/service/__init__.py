@@ -23,6 +23,7 @@ from omnicx.feedback.service.links import invitation_of, link_token, response_li
 from omnicx.feedback.service.privacy import erase_customer_data, export_customer_data
 from omnicx.feedback.service.reports import csat_report, report_csv
 from omnicx.feedback.service.settings import list_settings, update_setting
+from omnicx.feedback.service.site import answer_on_site, ask_visitor
 from omnicx.feedback.service.surveys import (
     SEND_JOB,
     answer_invitation,
@@ -33,6 +34,7 @@ from omnicx.feedback.service.surveys import (
     nps_by_channel,
     send_survey,
     send_to,
+    show_on_site,
     survey_csv,
     survey_results,
 )
@@ -45,7 +47,9 @@ __all__ = [
     "answer",
     "answer_as_visitor",
     "answer_invitation",
+    "answer_on_site",
     "ask",
+    "ask_visitor",
     "conversation_survey",
     "create_survey",
     "csat_by_group_spec",
@@ -66,6 +70,7 @@ __all__ = [
     "response_link",
     "send_survey",
     "send_to",
+    "show_on_site",
     "survey_csv",
     "survey_distribution_spec",
     "survey_link",

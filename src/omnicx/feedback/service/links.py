@@ -33,9 +33,14 @@ def survey_of(secret: str, token: str) -> uuid.UUID | None:
     return signed_id(secret, _PURPOSE, token)
 
 
+def invitation_token(secret: str, invitation_id: uuid.UUID) -> str:
+    """What answers one survey invitation: in its link, or held by the site's survey script."""
+    return sign_id(secret, _SURVEY_PURPOSE, invitation_id)
+
+
 def survey_link(base_url: str, secret: str, invitation_id: uuid.UUID) -> str:
     """The answer page of one survey invitation."""
-    return f"{base_url.rstrip('/')}{SURVEY_PATH}/{sign_id(secret, _SURVEY_PURPOSE, invitation_id)}"
+    return f"{base_url.rstrip('/')}{SURVEY_PATH}/{invitation_token(secret, invitation_id)}"
 
 
 def invitation_of(secret: str, token: str) -> uuid.UUID | None:

@@ -14,6 +14,7 @@ import csv
 import io
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -71,6 +72,7 @@ def create_survey(session: Session, *, principal: Principal, data: SurveyCreate)
         kind=data.kind.value,
         question=dict(data.question),
         throttle_days=data.throttle_days,
+        on_site=data.on_site,
         follow_ups=[question.model_dump(mode="json") for question in data.follow_ups],
     )
     session.add(survey)
@@ -96,6 +98,19 @@ def _load(session: Session, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> Su
 
 def get_survey(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid.UUID) -> SurveyPublic:
     return SurveyPublic.model_validate(_load(session, workspace_id, survey_id))
+
+
+def show_on_site(
+    session: Session, *, principal: Principal, survey_id: uuid.UUID, on_site: bool
+) -> SurveyPublic:
+    """Show the survey to the visitors of the workspace's sites, or stop; commits. Several may be on at once:
+    each visitor is shown the newest they were not asked yet, within the throttle."""
+    survey = _load(session, principal.workspace_id, survey_id)
+    survey.on_site = on_site
+    session.flush()
+    result = SurveyPublic.model_validate(survey)
+    session.commit()
+    return result
 
 
 def send_survey(
@@ -148,13 +163,14 @@ def send_to(
     now = now or utcnow()
     asked = 0
     for customer_id in customer_ids:
-        if _recently_asked(session, survey, customer_id, now):
+        if recently_asked(session, survey, customer_id, now):
             continue
         asked += _invite(session, survey, customer_id, base_url, secret, now)
     return asked
 
 
-def _recently_asked(session: Session, survey: Survey, customer_id: uuid.UUID, now: datetime) -> bool:
+def recently_asked(session: Session, survey: Survey, customer_id: uuid.UUID, now: datetime) -> bool:
+    """Whether the customer was ever asked this survey, or any survey within its throttle."""
     since = now - timedelta(days=survey.throttle_days)
     conditions = [
         SurveyInvitation.workspace_id == survey.workspace_id,
@@ -188,7 +204,7 @@ def _invite(
     language = inbox_service.customer_language(
         session, workspace_id=survey.workspace_id, customer_id=customer_id, default=default
     )
-    text = _question(survey, language) + "\n\n" + translations(language).gettext(ANSWER_HERE) + "\n"
+    text = question_of(survey, language) + "\n\n" + translations(language).gettext(ANSWER_HERE) + "\n"
     text += survey_link(base_url, secret, invitation.id)
     notice = inbox_service.notify_customer(
         session,
@@ -208,7 +224,8 @@ def _invite(
     return 1
 
 
-def _question(survey: Survey, language: str) -> str:
+def question_of(survey: Survey, language: str) -> str:
+    """The survey's question in `language`: the workspace's wording, else omnicx's."""
     return survey.question.get(language) or translations(language).gettext(QUESTIONS[SurveyKind(survey.kind)])
 
 
@@ -345,6 +362,7 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
         ],
         follow_ups=_follow_up_results(session, survey),
         by_first_touch=_by_first_touch(session, survey, kind, [(s, c) for _, s, _, c in answers]),
+        by_customer_group=_by_customer_group(session, survey, kind, [(s, c) for _, s, _, c in answers]),
         weekly=[
             SurveyWeek(week=week, answered=len(s), score=_group(kind, "", len(s), s).score)
             for week, s in sorted(weekly.items())
@@ -362,20 +380,50 @@ def survey_results(session: Session, *, workspace_id: uuid.UUID, survey_id: uuid
     )
 
 
+def _invited(session: Session, survey: Survey) -> list[uuid.UUID | None]:
+    return list(
+        session.scalars(select(SurveyInvitation.customer_id).where(SurveyInvitation.survey_id == survey.id))
+    )
+
+
 def _by_first_touch(
     session: Session, survey: Survey, kind: SurveyKind, answers: list[tuple[int, uuid.UUID | None]]
 ) -> list[SurveyGroup]:
-    """The answers grouped by how each customer first came (their first-touch channel), largest group first;
-    `invited` counts every invitation of the group's customers."""
-    invited = list(
-        session.scalars(select(SurveyInvitation.customer_id).where(SurveyInvitation.survey_id == survey.id))
-    )
+    """The answers grouped by how each customer first came (their first-touch channel)."""
+    invited = _invited(session, survey)
     known = {c for c in invited if c is not None}
     first = tracking_service.first_touch_channels(session, survey.workspace_id, known)
-    asked = Counter(first.get(c, UNKNOWN) if c else UNKNOWN for c in invited)
+    return _breakdown(kind, invited, answers, first)
+
+
+def _by_customer_group(
+    session: Session, survey: Survey, kind: SurveyKind, answers: list[tuple[int, uuid.UUID | None]]
+) -> list[SurveyGroup]:
+    """The answers grouped by customer group, as the first grouping another domain offers splits them (what
+    they bought, with commerce); none without one."""
+    groupings = customers_service.customer_groupings()
+    if not groupings:
+        return []
+    grouping = groupings[0]
+    invited = _invited(session, survey)
+    known = {c for c in invited if c is not None}
+    groups = grouping.groups_of(session, survey.workspace_id, known)
+    found = _breakdown(kind, invited, answers, groups)
+    return [g.model_copy(update={"label": grouping.labels.get(g.key, "")}) for g in found]
+
+
+def _breakdown(
+    kind: SurveyKind,
+    invited: list[uuid.UUID | None],
+    answers: list[tuple[int, uuid.UUID | None]],
+    key_of: Mapping[uuid.UUID, str],
+) -> list[SurveyGroup]:
+    """The answers grouped by each customer's key (`unknown` without one), largest group first; `invited`
+    counts every invitation of the group's customers."""
+    asked = Counter(key_of.get(c, UNKNOWN) if c else UNKNOWN for c in invited)
     scores: dict[str, list[int]] = defaultdict(list)
     for score, customer_id in answers:
-        scores[first.get(customer_id, UNKNOWN) if customer_id else UNKNOWN].append(score)
+        scores[key_of.get(customer_id, UNKNOWN) if customer_id else UNKNOWN].append(score)
     groups = [_group(kind, key, count, scores.get(key, [])) for key, count in asked.items()]
     return sorted(groups, key=lambda g: (-g.answered, -g.invited, g.key))
 
@@ -401,14 +449,15 @@ def _group(kind: SurveyKind, key: str, invited: int, scores: list[int]) -> Surve
 
 
 def survey_csv(results: SurveyResults) -> str:
-    """One line per channel asked on, per first-touch channel, then the total: asked, answers, score and its
-    interval."""
+    """One line per channel asked on, per first-touch channel, per customer group, then the total: asked,
+    answers, score and its interval."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["breakdown", "key", "asked", "answered", "score", "low", "high"])
     lines = [
         *(("channel", group) for group in results.by_channel),
         *(("first_touch", group) for group in results.by_first_touch),
+        *(("customer_group", group) for group in results.by_customer_group),
         ("total", results.total.model_copy(update={"key": "total"})),
     ]
     for breakdown, group in lines:

@@ -34,7 +34,7 @@ from omnicx.tracking.service.imports import import_file
 from omnicx.tracking.service.ingest import PROCESS_JOB, collect, queue_collect, split_valid, store
 from omnicx.tracking.service.privacy import erase_customer_data, export_customer_data
 from omnicx.tracking.service.processing import process_events, resolve_events
-from omnicx.tracking.service.reads import customer_events_between
+from omnicx.tracking.service.reads import customer_events_between, recent_anonymous_ids
 from omnicx.tracking.service.server_events import record_server_event
 from omnicx.tracking.service.sessions import list_sessions, rebuild_sessions, rebuild_sessions_many
 from omnicx.tracking.service.sources import (
@@ -96,6 +96,7 @@ __all__ = [
     "queue_collect",
     "rebuild_sessions",
     "rebuild_sessions_many",
+    "recent_anonymous_ids",
     "record_server_event",
     "record_touchpoint",
     "resolve_events",

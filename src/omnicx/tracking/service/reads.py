@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicx.tracking.models import Event
@@ -40,3 +40,17 @@ def customer_events_between(
         .limit(limit)
     )
     return [EventPublic.model_validate(row) for row in reversed(list(session.scalars(stmt)))]
+
+
+def recent_anonymous_ids(
+    session: Session, *, workspace_id: uuid.UUID, since: datetime, limit: int
+) -> list[str]:
+    """Devices (tracking anonymous ids) seen since `since`, the latest first, each once."""
+    rows = session.execute(
+        select(Event.anonymous_id, func.max(Event.timestamp).label("last"))
+        .where(Event.workspace_id == workspace_id, Event.timestamp >= since, Event.anonymous_id.is_not(None))
+        .group_by(Event.anonymous_id)
+        .order_by(func.max(Event.timestamp).desc(), Event.anonymous_id)
+        .limit(limit)
+    )
+    return [str(row.anonymous_id) for row in rows]
