@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -22,6 +22,7 @@ from omnicx.commerce.enums import LocationKind
 from omnicx.demo.providers import RunningProviders
 from omnicx.feedback import service as feedback_service
 from omnicx.feedback.enums import CsatGroup
+from omnicx.feedback.schemas import SiteSurveyAnswer, SiteVisitor, SurveyCreate
 from omnicx.inbox import service as inbox_service
 from omnicx.inbox.enums import MessagingChannel
 from omnicx.kernel.access.permissions import Role
@@ -29,7 +30,7 @@ from omnicx.kernel.printing import PrintingUnavailable, html_to_pdf
 from omnicx.kernel.runtime import Runtime
 from omnicx.overview import service
 from omnicx.overview.schemas import BenchmarkUpdate, Flag, ScoreMetric, TouchpointKind
-from tests.conftest import World
+from tests.conftest import SECRET_KEY, World
 from tests.demo.conftest import demo_providers
 from tests.demo.test_world import MICRO, NOW, seed
 
@@ -110,6 +111,8 @@ def test_the_scorecard_equals_the_reports_it_reads_on_the_demo(
         assert cells[M.REVENUE].value == pytest.approx(revenue)
     assert sum(rows[f"store:{s.id}"].cells[M.VOLUME].value or 0 for s in stores) > 0
     assert (rows["web"].cells[M.VOLUME].value or 0) > 0
+    # The website's NPS is that of the surveys shown on the site (the demo shows a CES there: none in the NPS).
+    assert rows["web"].cells[M.NPS].value == approx(promoting["web"][0] if "web" in promoting else None)
 
 
 def test_flags_follow_the_benchmark_and_the_trend_the_period_before(db: Session, world: World) -> None:
@@ -131,6 +134,26 @@ def test_flags_follow_the_benchmark_and_the_trend_the_period_before(db: Session,
     restored = service.set_benchmark(db, workspace_id=ws, metric=M.VOLUME, data=BenchmarkUpdate(value=None))
     assert next(b for b in restored if b.metric is M.VOLUME).value is None
     db.rollback()
+
+
+def test_the_websites_nps_is_that_of_the_surveys_shown_on_the_site(db: Session, world: World) -> None:
+    """Three visitors answer the NPS shown on the site: 10, 9 and 2 (two promoters, one detractor: NPS 33.3)."""
+    ws = world.workspace.id
+    owner = world.members[Role.OWNER].principal
+    feedback_service.create_survey(db, principal=owner, data=SurveyCreate(name="Site NPS", on_site=True))
+    at = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+    for device, score in (("d-1", 10), ("d-2", 9), ("d-3", 2)):
+        visitor = SiteVisitor(anonymous_id=device)
+        question = feedback_service.ask_visitor(
+            db, workspace_id=ws, visitor=visitor, secret=SECRET_KEY, now=at
+        )
+        assert question is not None
+        answer = SiteSurveyAnswer(token=question.token, score=score)
+        feedback_service.answer_on_site(db, workspace_id=ws, data=answer, secret=SECRET_KEY, now=at)
+    card = service.scorecard(db, workspace_id=ws, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    db.rollback()
+    web = next(r for r in card.rows if r.key == "web").cells[M.NPS]
+    assert web.value == pytest.approx(100 * (2 - 1) / 3, abs=0.1) and web.previous is None
 
 
 def test_the_api_page_csv_and_cli_by_role(

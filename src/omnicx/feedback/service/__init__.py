@@ -23,7 +23,7 @@ from omnicx.feedback.service.links import invitation_of, link_token, response_li
 from omnicx.feedback.service.privacy import erase_customer_data, export_customer_data
 from omnicx.feedback.service.reports import csat_report, report_csv
 from omnicx.feedback.service.settings import list_settings, update_setting
-from omnicx.feedback.service.site import answer_on_site, ask_visitor
+from omnicx.feedback.service.site import SITE_CHANNEL, answer_on_site, ask_visitor
 from omnicx.feedback.service.surveys import (
     SEND_JOB,
     answer_invitation,
@@ -44,6 +44,7 @@ __all__ = [
     "ASK_JOB",
     "RATING_NAMES",
     "SEND_JOB",
+    "SITE_CHANNEL",
     "answer",
     "answer_as_visitor",
     "answer_invitation",

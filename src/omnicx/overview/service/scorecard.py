@@ -3,7 +3,8 @@ customers, satisfaction, service times, SLA and sales, each compared with a benc
 with the period before.
 
 Every number is taken from the report that owns it, so the scorecard equals those reports by construction:
-- website and app: the sales report's orders placed there (volume, buyers, orders, revenue);
+- website and app: the sales report's orders placed there (volume, buyers, orders, revenue); the website's NPS is
+  that of the surveys shown on the site;
 - each inbox channel: the inbox report (conversations, customers, median first response and resolution, SLA hit
   rate), the satisfaction report by channel (CSAT), the NPS of survey answers by the channel they were asked on,
   the mean sentiment of the customers' messages, and the attribution report's linear credit for sales to the
@@ -33,6 +34,7 @@ from omnicx.commerce.enums import LocationKind, SalesChannel
 from omnicx.commerce.schemas import SalesRow
 from omnicx.feedback import service as feedback_service
 from omnicx.feedback.enums import CsatGroup
+from omnicx.feedback.service import SITE_CHANNEL as SITE
 from omnicx.inbox import service as inbox_service
 from omnicx.kernel.charts import empty_chart
 from omnicx.kernel.db import utcnow
@@ -189,13 +191,16 @@ def _period(
     currency = currency or commerce_service.main_currency(sales)
     values: dict[str, Values] = {}
     points: list[_Touchpoint] = []
+    promoting = feedback_service.nps_by_channel(session, workspace_id=workspace_id, start=start, end=end)
     for channel, kind, label in (
         (SalesChannel.WEB, TouchpointKind.WEB, gettext("Website")),
         (SalesChannel.APP, TouchpointKind.APP, gettext("App")),
     ):
         points.append(_Touchpoint(kind.value, kind, label, "orders", "orders"))
         values[kind.value] = _sales(_row(sales.by_channel, channel.value, currency), currency)
-    inbox, attributed = _inbox(session, workspace_id, start, end)
+    # Surveys shown on the site (`feedback/site.js`) are the website's NPS.
+    values[TouchpointKind.WEB.value][M.NPS] = promoting[SITE][0] if SITE in promoting else None
+    inbox, attributed = _inbox(session, workspace_id, start, end, promoting)
     for key, (label, numbers) in inbox.items():
         points.append(_Touchpoint(key, TouchpointKind.INBOX, label, "conversations", "attributed"))
         values[key] = {**numbers, **attributed.get(key, {M.CONVERSIONS: 0.0, M.REVENUE: 0.0})}
@@ -226,7 +231,11 @@ def _sales(row: SalesRow | None, currency: str | None) -> Values:
 
 
 def _inbox(
-    session: Session, workspace_id: uuid.UUID, start: date, end: date
+    session: Session,
+    workspace_id: uuid.UUID,
+    start: date,
+    end: date,
+    promoting: Mapping[str, tuple[float, int]],
 ) -> tuple[dict[str, tuple[str, Values]], dict[str, Values]]:
     """Each inbox channel's service numbers, and the sales the attribution report credits to it."""
     report = inbox_service.report(session, workspace_id=workspace_id, start=start, end=end)
@@ -234,7 +243,6 @@ def _inbox(
         session, workspace_id=workspace_id, start=start, end=end, group=CsatGroup.CHANNEL
     )
     satisfaction = {row.key: row.csat for row in csat.rows}
-    promoting = feedback_service.nps_by_channel(session, workspace_id=workspace_id, start=start, end=end)
     feeling = inbox_service.sentiment_by_channel(session, workspace_id=workspace_id, start=start, end=end)
     numbers = {
         f"inbox:{row.key}": (
