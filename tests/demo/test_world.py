@@ -84,6 +84,17 @@ def test_the_seeded_world_is_whole_and_covers_what_the_demo_promises(
     _pickup_notices_went_out_when_each_order_was_ready(db, workspace_id)
     _every_customer_was_last_seen_at_their_latest_activity(db, workspace_id)
     _orders_that_reached_their_customer_a_week_ago_were_asked_for_reviews(db, workspace_id, summary)
+    _store_purchases_follow_web_research(db, workspace_id)
+
+
+def _store_purchases_follow_web_research(db: Session, workspace_id: object) -> None:
+    """The online-to-store report has something to show: store purchases after website visits, credited to
+    several channels, and online purchases after store visits."""
+    start, end = (NOW - timedelta(days=TINY.days)).date(), NOW.date()
+    report = commerce_service.ropo_report(db, workspace_id=workspace_id, start=start, end=end)  # type: ignore[arg-type]
+    db.rollback()
+    assert report.store.purchases >= report.store.researched > 0 and report.online.researched > 0
+    assert len(report.channels) >= 2
 
 
 def _orders_that_reached_their_customer_a_week_ago_were_asked_for_reviews(

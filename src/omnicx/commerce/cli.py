@@ -375,6 +375,47 @@ def sales(
         console.print(_sales_table(data))
 
 
+@app.command("ropo")
+@fail_on_domain_error
+def ropo(
+    workspace: WorkspaceOpt,
+    date_from: FromDayOpt,
+    date_to: ToDayOpt,
+    lookback_days: Annotated[
+        int, typer.Option("--lookback", min=1, max=365, help="Days before a purchase a visit counts.")
+    ] = 30,
+    output: FormatOpt = ReportFormat.TABLE,
+) -> None:
+    """Research online, purchase offline: store purchases after a website or app visit, the online channels
+    credited per model, per store and product, and online purchases after a store visit."""
+    start, end = parse_day(date_from), parse_day(date_to)
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        data = service.ropo_report(
+            session, workspace_id=ws.id, start=start, end=end, lookback_days=lookback_days
+        )
+    if output is ReportFormat.JSON:
+        print(data.model_dump_json(indent=2))
+        return
+    if output is ReportFormat.CSV:
+        print(service.ropo_csv(data), end="")
+        return
+    store, online = data.store, data.online
+    console.print(
+        f"{store.researched} of {store.purchases} store purchases ({_percent(store.share)}) followed a website or "
+        f"app visit within {data.lookback_days} days; {online.researched} of {online.purchases} online purchases "
+        f"({_percent(online.share)}) followed a store visit."
+    )
+    table = Table("channel", "purchases touched", *(m.value for m in data.models))
+    for row in data.channels:
+        table.add_row(row.channel, str(row.purchases), *(f"{row.credit[m]:.2f}" for m in data.models))
+    console.print(table)
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.1%}"
+
+
 @app.command("reviews")
 @fail_on_domain_error
 def reviews(

@@ -38,6 +38,7 @@ from omnicx.commerce.schemas import (
     ReviewPublic,
     ReviewSettingsPublic,
     ReviewSettingsUpdate,
+    RopoReport,
     SalesReport,
     ShopifyReceipt,
     ShopProductReviews,
@@ -357,6 +358,64 @@ def sales_report_chart(
     data = service.sales_report(session, workspace_id=principal.workspace_id, start=date_from, end=date_to)
     spec = service.sales_chart_spec(data, chart, dimension, currency)
     return chart_response(spec, fmt)
+
+
+# --- Research online, purchase offline ---------------------------------------------------------------------------
+
+Lookback = Annotated[
+    int, Query(ge=1, le=365, description="Days before a purchase in which a visit of the other side counts.")
+]
+
+
+@router.get("/ropo", response_model=RopoReport)
+def ropo_report(
+    session: SessionDep, principal: Reader, date_from: DateFrom, date_to: DateTo, lookback_days: Lookback = 30
+) -> RopoReport:
+    """Research online, purchase offline: the store purchases placed in the range preceded by a website or app
+    visit within the lookback, the online channels credited by each attribution model, per store and product,
+    and the reverse (online purchases after a store visit)."""
+    return service.ropo_report(
+        session,
+        workspace_id=principal.workspace_id,
+        start=date_from,
+        end=date_to,
+        lookback_days=lookback_days,
+    )
+
+
+@router.get("/ropo.csv", response_class=Response, responses=CSV_RESPONSES)
+def ropo_report_csv(
+    session: SessionDep, principal: Reader, date_from: DateFrom, date_to: DateTo, lookback_days: Lookback = 30
+) -> Response:
+    """The ROPO report as CSV: the two directions' totals, then per online channel, store and product."""
+    data = service.ropo_report(
+        session,
+        workspace_id=principal.workspace_id,
+        start=date_from,
+        end=date_to,
+        lookback_days=lookback_days,
+    )
+    return csv_attachment(service.ropo_csv(data), f"ropo-{date_from}-{date_to}.csv")
+
+
+@router.get("/ropo/chart.{fmt}", response_class=Response, responses=CHART_RESPONSES)
+def ropo_report_chart(
+    fmt: ChartFormat,
+    session: SessionDep,
+    principal: Reader,
+    date_from: DateFrom,
+    date_to: DateTo,
+    lookback_days: Lookback = 30,
+) -> Response:
+    """The store purchases each online channel is credited with, per model: Vega-Lite (json), png or svg."""
+    data = service.ropo_report(
+        session,
+        workspace_id=principal.workspace_id,
+        start=date_from,
+        end=date_to,
+        lookback_days=lookback_days,
+    )
+    return chart_response(service.ropo_chart_spec(data), fmt)
 
 
 # --- Product reviews ----------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from omnicx.attribution.schemas import Model as AttributionModel
 from omnicx.commerce.enums import (
     Fulfilment,
     LineStock,
@@ -412,6 +413,53 @@ class SalesReport(BaseModel):
     by_location: list[SalesRow]
     daily: list[SalesDay]
     top_products: list[TopProduct] = Field(description="Per currency, the SKUs with the most revenue.")
+
+
+class RopoDirection(BaseModel):
+    """Purchases of one side (store, or online) and how many the other side touched first."""
+
+    purchases: int
+    researched: int = Field(
+        description="Purchases preceded by a touch of the other side within the lookback."
+    )
+    share: float | None = Field(description="researched / purchases (none without purchases).")
+    revenue: float = Field(description="The purchases' value in the report's currency (major units).")
+    researched_revenue: float
+    median_days: float | None = Field(description="Median days from the last touch to the purchase.")
+
+
+class RopoChannel(BaseModel):
+    """An online channel before store purchases: the researched purchases it touched, and its credit."""
+
+    channel: str
+    purchases: int = Field(description="Researched store purchases with a visit from this channel.")
+    share: float = Field(description="Of the researched store purchases.")
+    credit: dict[AttributionModel, float] = Field(description="Purchases credited, per attribution model.")
+    value: dict[AttributionModel, float] = Field(description="Value credited (major units), per model.")
+
+
+class RopoGroup(BaseModel):
+    key: str
+    label: str
+    purchases: int
+    researched: int
+    share: float
+
+
+class RopoReport(BaseModel):
+    """Research online, purchase offline: store purchases after website or app visits, by channel, store and
+    product, and the reverse (online purchases after a store visit)."""
+
+    start: date
+    end: date
+    lookback_days: int
+    currency: str | None = Field(description="The store purchases' main currency, in which value is counted.")
+    models: list[AttributionModel]
+    store: RopoDirection = Field(description="Store purchases, and those researched online first.")
+    channels: list[RopoChannel]
+    by_store: list[RopoGroup]
+    by_product: list[RopoGroup]
+    online: RopoDirection = Field(description="Online purchases, and those preceded by a store visit.")
 
 
 URL_PATTERN = r"^https?://[^\s]{1,1990}$"

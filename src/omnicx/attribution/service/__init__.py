@@ -1,6 +1,8 @@
-"""Public face of the attribution domain: stage definitions, channel reports, model comparisons, charts."""
+"""Public face of the attribution domain: stage definitions, channel reports, model comparisons, charts, and
+the models themselves for other domains' own paths (`Path`, `PathSet`, `run_model`)."""
 
-from omnicx.attribution.service.charts import chart_spec, report_csv
+from omnicx.attribution.engine import Path, PathSet, run_model
+from omnicx.attribution.service.charts import MODEL_LABELS, chart_spec, report_csv
 from omnicx.attribution.service.reports import (
     compare_models_for_stage,
     daily_conversions,
@@ -11,6 +13,9 @@ from omnicx.attribution.service.stages import list_stages, update_stage
 from omnicx.kernel.charts import chart_png, chart_svg
 
 __all__ = [
+    "MODEL_LABELS",
+    "Path",
+    "PathSet",
     "chart_png",
     "chart_spec",
     "chart_svg",
@@ -20,5 +25,6 @@ __all__ = [
     "list_stages",
     "report",
     "report_csv",
+    "run_model",
     "update_stage",
 ]

@@ -77,6 +77,8 @@ from omnicx.commerce.service.reviews import (
     submit_reviews,
     update_review_settings,
 )
+from omnicx.commerce.service.ropo import ropo_csv, ropo_report
+from omnicx.commerce.service.ropo_charts import ropo_chart_spec
 from omnicx.commerce.service.sales import MAX_REPORT_DAYS, REVENUE_STATUSES, sales_csv, sales_report
 from omnicx.commerce.service.sales_charts import main_currency, sales_chart_spec
 from omnicx.commerce.service.shopify import (
@@ -171,6 +173,9 @@ __all__ = [
     "review_settings",
     "review_timeline",
     "reviews_csv",
+    "ropo_chart_spec",
+    "ropo_csv",
+    "ropo_report",
     "sales_chart_spec",
     "sales_csv",
     "sales_report",

@@ -187,7 +187,7 @@ def _title(product: str, variant: str) -> str:
     return f"{product} · {variant}"
 
 
-def _titles(session: Session, workspace_id: uuid.UUID, skus: list[str]) -> dict[str, str]:
+def sku_titles(session: Session, workspace_id: uuid.UUID, skus: list[str]) -> dict[str, str]:
     """Catalogue titles of a few SKUs, read from the store of record."""
     rows = session.execute(
         select(Variant.sku, Product.title, Variant.title)
@@ -204,7 +204,7 @@ def _top_products(session: Session, workspace_id: uuid.UUID, params: dict[str, A
         sql=PRODUCTS,
         params={**{k: v for k, v in params.items() if k != "tz"}, "limit": TOP_PRODUCTS},
     )
-    titles = _titles(session, workspace_id, sorted({row[1] for row in rows}))
+    titles = sku_titles(session, workspace_id, sorted({row[1] for row in rows}))
     return [
         TopProduct(
             sku=sku,

@@ -15,6 +15,7 @@ from babel.numbers import format_currency, format_percent
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from omnicx.attribution import service as attribution_service
 from omnicx.commerce import service
 from omnicx.commerce.enums import (
     CommerceTopic,
@@ -515,3 +516,42 @@ def sales_page(
         error = exc.message
         context = _sales_context(session, principal, *default, dimension)
     return render(request, "commerce/sales.html", {**context, "error": error, "compare_by": COMPARE_BY})
+
+
+def _ropo_context(
+    session: SessionDep, principal: Principal, start: date, end: date, lookback_days: int
+) -> dict[str, Any]:
+    report = service.ropo_report(
+        session, workspace_id=principal.workspace_id, start=start, end=end, lookback_days=lookback_days
+    )
+    query = urlencode({"from": start.isoformat(), "to": end.isoformat(), "lookback_days": lookback_days})
+    return {
+        "report": report,
+        "chart_json": json.dumps(service.ropo_chart_spec(report)),
+        "export_query": query,
+        "share": _local_share,
+        "model_labels": attribution_service.MODEL_LABELS,
+    }
+
+
+@router.get("/commerce/ropo", response_class=HTMLResponse)
+def ropo_page(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    lookback_days: Annotated[int, Query(ge=1, le=365)] = 30,
+) -> HTMLResponse:
+    """Research online, purchase offline: how many store purchases followed a website or app visit, which
+    online channels get the credit (per model), per store and product, and the reverse."""
+    today = utcnow().date()
+    default = (today - timedelta(days=SALES_DAYS - 1), today)
+    start, end = date_from or default[0], date_to or default[1]
+    error = None
+    try:
+        context = _ropo_context(session, principal, start, end, lookback_days)
+    except DomainError as exc:
+        error = exc.message
+        context = _ropo_context(session, principal, *default, lookback_days)
+    return render(request, "commerce/ropo.html", {**context, "error": error})
