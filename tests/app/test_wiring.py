@@ -124,7 +124,7 @@ def test_wiring_registers_every_domains_job_kinds_providers_and_erasers(wired: d
         if name.endswith("_JOB")
     }
     assert declared and declared <= set(wired["jobs"]), declared - set(wired["jobs"])
-    assert set(wired["timelines"]) == {"identity", "tracking", "commerce", "reviews", "inbox"}
+    assert set(wired["timelines"]) == {"identity", "tracking", "commerce", "reviews", "appointments", "inbox"}
     assert wired["facts"] == ["tracking"] and wired["filters"] == ["channel"]
     assert wired["erasers"] == ["channels", "commerce", "feedback", "inbox", "tracking"]
     assert wired["exporters"] == ["channels", "commerce", "feedback", "inbox", "timeline", "tracking"]

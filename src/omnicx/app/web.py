@@ -37,6 +37,7 @@ from omnicx.channels.webpush import views as webpush_views
 from omnicx.channels.whatsapp import routes as whatsapp_routes
 from omnicx.commerce import routes as commerce_routes
 from omnicx.commerce import views as commerce_views
+from omnicx.commerce.views import appointments as commerce_appointments
 from omnicx.commerce.views import reviews as commerce_reviews
 from omnicx.customers import routes as customers_routes
 from omnicx.customers import views as customers_views
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         commerce_routes.shop,
         commerce_views.router,
         commerce_reviews.router,
+        commerce_appointments.router,
         inbox_routes.router,
         inbox_listing.router,
         inbox_conversation.router,

@@ -122,6 +122,7 @@ def _customer_view() -> None:
         "orders", commerce_service.buyer_groups, commerce_service.BUYER_GROUP_LABELS
     )
     customers_service.register_timeline_provider("reviews", commerce_service.review_timeline)
+    customers_service.register_timeline_provider("appointments", commerce_service.appointment_timeline)
     customers_service.register_timeline_provider("inbox", inbox_service.timeline_items)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 
@@ -26,11 +27,14 @@ from omnicx.commerce.schemas import (
     LocationCreate,
     LocationUpdate,
     OfferCreate,
+    OpeningDay,
+    OpeningHoursUpdate,
     ProductUpdate,
     ReservationCreate,
     ReviewSettingsUpdate,
     SalesReport,
     StorefrontUpdate,
+    StoreServiceCreate,
     VariantUpdate,
 )
 from omnicx.kernel.access.permissions import Role
@@ -44,6 +48,7 @@ from omnicx.kernel.cli_support import (
     open_runtime,
     parse_day,
 )
+from omnicx.kernel.errors import Invalid
 
 console = Console()
 app = typer.Typer(help="Products, locations, stock and orders.", no_args_is_help=True)
@@ -414,6 +419,78 @@ def ropo(
 
 def _percent(share: float | None) -> str:
     return "—" if share is None else f"{share:.1%}"
+
+
+@app.command("appointments")
+@fail_on_domain_error
+def appointments(
+    workspace: WorkspaceOpt,
+    location: Annotated[str | None, typer.Option(help="Only this store (its code).")] = None,
+    output: FormatOpt = ReportFormat.TABLE,
+) -> None:
+    """Appointments booked from now on at every store (or one), soonest first."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        stores = {loc.id: loc for loc in service.list_locations(session, workspace_id=ws.id)}
+        chosen = next((loc.id for loc in stores.values() if loc.code == location), None) if location else None
+        if location and chosen is None:
+            raise Invalid(f"no location with code {location!r}")
+        rows = service.list_appointments(session, workspace_id=ws.id, location_id=chosen)
+        names = {s.id: s.name for s in service.list_services(session, workspace_id=ws.id)}
+    if output is ReportFormat.JSON:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    table = Table("id", "starts", "store", "service", "customer", "note")
+    for row in rows:
+        store = stores.get(row.location_id)
+        table.add_row(
+            str(row.id),
+            f"{row.starts_at:%Y-%m-%d %H:%M}",
+            store.name if store else "",
+            names.get(row.service_id, ""),
+            row.name,
+            row.note,
+        )
+    console.print(table)
+
+
+@app.command("store-service")
+@fail_on_domain_error
+def store_service(
+    workspace: WorkspaceOpt,
+    location: Annotated[str, typer.Argument(help="The store's code.")],
+    name: Annotated[str, typer.Argument(help="What the store does by appointment (Fitting, Repair...).")],
+    minutes: Annotated[int, typer.Option(help="How long it takes (quarter-hours).")] = 30,
+    seats: Annotated[int, typer.Option(help="Customers the store serves at once for it.")] = 1,
+    opens: Annotated[str | None, typer.Option(help="Set the store's hours too: opening time, HH:MM.")] = None,
+    closes: Annotated[
+        str | None, typer.Option(help="... and closing time, HH:MM (Monday to Saturday).")
+    ] = None,
+) -> None:
+    """Offer a service by appointment at a store (and, with --opens/--closes, set its hours Monday-Saturday)."""
+    with open_runtime() as runtime, runtime.sessions() as session:
+        ws = auth_service.get_workspace_by_slug(session, slug=workspace)
+        store = next(
+            (loc for loc in service.list_locations(session, workspace_id=ws.id) if loc.code == location), None
+        )
+        if store is None:
+            raise Invalid(f"no location with code {location!r}")
+        if opens and closes:
+            days = [
+                OpeningDay(weekday=d, opens=time.fromisoformat(opens), closes=time.fromisoformat(closes))
+                for d in range(6)
+            ]
+            service.set_opening_hours(
+                session, workspace_id=ws.id, location_id=store.id, data=OpeningHoursUpdate(days=days)
+            )
+        created = service.create_service(
+            session,
+            workspace_id=ws.id,
+            data=StoreServiceCreate(location_id=store.id, name=name, duration_minutes=minutes, seats=seats),
+        )
+    console.print(
+        f"{created.id}  {created.name} at {store.name}: {created.duration_minutes} min, {created.seats} at once"
+    )
 
 
 @app.command("reviews")

@@ -84,3 +84,16 @@ class CommerceTopic(StrEnum):
     """A location's stock of one SKU changed: `sku`, `location_id`, `available`, `on_hand`."""
     ORDER = "commerce.order"
     """An order moved, or a notice about it was recorded: `order_id`, `status`."""
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class BookedVia(StrEnum):
+    """Who booked an appointment: staff (an agent in a conversation, the store), or the customer's own link."""
+
+    STAFF = "staff"
+    LINK = "link"
+    SITE = "site"

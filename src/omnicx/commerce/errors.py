@@ -83,3 +83,23 @@ class AlreadyReviewed(Conflict):
     """Every product sent was reviewed already through this link: one review per product and order."""
 
     code = "already_reviewed"
+
+
+class ServiceNotFound(NotFound):
+    code = "store_service_not_found"
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+
+
+class SlotTaken(Conflict):
+    """Every seat of the service is booked at that time (perhaps a moment ago, by someone else)."""
+
+    code = "slot_taken"
+
+
+class StoreClosed(Invalid):
+    """The appointment would fall outside the store's opening hours, on a closure day, or in the past."""
+
+    code = "store_closed"

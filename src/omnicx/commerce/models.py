@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +11,8 @@ from sqlalchemy import Enum, ForeignKey, Index, SmallInteger, String, Text, Uniq
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omnicx.commerce.enums import (
+    AppointmentStatus,
+    BookedVia,
     Fulfilment,
     LineStock,
     LocationKind,
@@ -309,3 +311,95 @@ class Review(IdMixin, Base):
     moderated_by: Mapped[str] = mapped_column(String(320), default="")
     moderated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class StoreService(IdMixin, TimestampMixin, Base):
+    """Something a store does by appointment (a fitting, a repair, a consultation): how long it takes and how
+    many customers the store can serve at once (its staff or chairs for it)."""
+
+    __tablename__ = "commerce_store_service"
+    __table_args__ = (UniqueConstraint("location_id", "name"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_location.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int]
+    seats: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class OpeningHours(Base):
+    """When a store is open on one weekday (0 Monday .. 6 Sunday), in the workspace's time zone; a weekday
+    without a row is closed."""
+
+    __tablename__ = "commerce_opening_hours"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_location.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(primary_key=True)
+    opens: Mapped[time]
+    closes: Mapped[time]
+
+
+class StoreClosure(Base):
+    """A day a store is closed (a holiday), whatever its opening hours say."""
+
+    __tablename__ = "commerce_store_closure"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_location.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Appointment(IdMixin, TimestampMixin, Base):
+    """A customer's booking of a store service, on one of its seats."""
+
+    __tablename__ = "commerce_appointment"
+    __table_args__ = (Index("ix_commerce_appointment_location_starts", "location_id", "starts_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_location.id", ondelete="CASCADE"))
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_store_service.id", ondelete="CASCADE"))
+    seat: Mapped[int]
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus, "commerce_appointment_status"))
+    booked_via: Mapped[BookedVia] = mapped_column(_enum(BookedVia, "commerce_booked_via"))
+    booked_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AppointmentCell(Base):
+    """One quarter-hour of a seat an appointment occupies. The primary key makes double booking impossible:
+    two bookings that overlap on a seat would insert the same cell, and the database refuses the second, on
+    SQLite and PostgreSQL alike, however the requests interleave."""
+
+    __tablename__ = "commerce_appointment_cell"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_workspace.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_store_service.id", ondelete="CASCADE"), primary_key=True
+    )
+    seat: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_appointment.id", ondelete="CASCADE"), index=True
+    )

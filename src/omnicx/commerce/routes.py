@@ -11,13 +11,17 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from omnicx.commerce import service
-from omnicx.commerce.enums import Fulfilment, OrderStatus, ReviewStatus
+from omnicx.commerce.enums import BookedVia, Fulfilment, OrderStatus, ReviewStatus
 from omnicx.commerce.schemas import (
     SKU_PATTERN,
+    AppointmentCreate,
+    AppointmentPublic,
     Availability,
+    AvailableSlot,
     CartCheckout,
     CartItemChange,
     CartPublic,
+    ClosureCreate,
     CustomerRef,
     LineRequest,
     LocationCreate,
@@ -25,6 +29,7 @@ from omnicx.commerce.schemas import (
     LocationUpdate,
     OfferCreate,
     OfferResult,
+    OpeningHoursUpdate,
     OrderCreate,
     OrderPublic,
     OrderSummary,
@@ -46,8 +51,11 @@ from omnicx.commerce.schemas import (
     StatusChange,
     StockPublic,
     StockSet,
+    StoreCalendar,
     StorefrontPublic,
     StorefrontUpdate,
+    StoreServiceCreate,
+    StoreServicePublic,
     VariantPublic,
     VariantUpdate,
 )
@@ -416,6 +424,101 @@ def ropo_report_chart(
         lookback_days=lookback_days,
     )
     return chart_response(service.ropo_chart_spec(data), fmt)
+
+
+# --- Store appointments -------------------------------------------------------------------------------------------
+
+
+@router.get("/locations/{location_id}/calendar", response_model=StoreCalendar)
+def store_calendar(location_id: uuid.UUID, session: SessionDep, principal: Reader) -> StoreCalendar:
+    """A store's weekly opening hours (the workspace's time zone), closures to come and appointment services."""
+    return service.store_calendar(session, workspace_id=principal.workspace_id, location_id=location_id)
+
+
+@router.put("/locations/{location_id}/calendar/hours", response_model=StoreCalendar)
+def set_opening_hours(
+    location_id: uuid.UUID, data: OpeningHoursUpdate, session: SessionDep, principal: Manager
+) -> StoreCalendar:
+    """Replace the store's weekly opening hours (a weekday left out is closed)."""
+    return service.set_opening_hours(
+        session, workspace_id=principal.workspace_id, location_id=location_id, data=data
+    )
+
+
+@router.post("/locations/{location_id}/calendar/closures", response_model=StoreCalendar, status_code=201)
+def add_closure(
+    location_id: uuid.UUID, data: ClosureCreate, session: SessionDep, principal: Manager
+) -> StoreCalendar:
+    """Close the store for a day (a holiday): nothing can be booked that day."""
+    return service.add_closure(
+        session, workspace_id=principal.workspace_id, location_id=location_id, data=data
+    )
+
+
+@router.get("/store-services", response_model=list[StoreServicePublic])
+def list_store_services(session: SessionDep, principal: Reader) -> list[StoreServicePublic]:
+    """Every store's appointment services."""
+    return service.list_services(session, workspace_id=principal.workspace_id)
+
+
+@router.post("/store-services", response_model=StoreServicePublic, status_code=201)
+def create_store_service(
+    data: StoreServiceCreate, session: SessionDep, principal: Manager
+) -> StoreServicePublic:
+    """A service a store does by appointment: its duration (quarter-hours) and how many customers at once."""
+    return service.create_service(session, workspace_id=principal.workspace_id, data=data)
+
+
+@router.get("/store-services/{service_id}/slots", response_model=list[AvailableSlot])
+def available_slots(
+    service_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    day: Annotated[date, Query(description="The day, in the workspace's time zone.")],
+) -> list[AvailableSlot]:
+    """The times of the day the service can still be booked, with the seats left at each."""
+    return service.available_slots(
+        session, workspace_id=principal.workspace_id, service_id=service_id, day=day
+    )
+
+
+@router.get("/appointments", response_model=list[AppointmentPublic])
+def list_appointments(
+    session: SessionDep, principal: Reader, location_id: uuid.UUID | None = None
+) -> list[AppointmentPublic]:
+    """Booked appointments from now on, soonest first, at one store or all."""
+    return service.list_appointments(session, workspace_id=principal.workspace_id, location_id=location_id)
+
+
+@router.post("/appointments", response_model=AppointmentPublic, status_code=201)
+def book_appointment(data: AppointmentCreate, session: SessionDep, principal: Manager) -> AppointmentPublic:
+    """Book a service for a customer on its first free seat: 409 `slot_taken` when that time is fully booked
+    (by anyone, even a moment before), 422 `store_closed` outside opening hours, on a closure or in the past."""
+    return service.book(
+        session, workspace_id=principal.workspace_id, data=data, via=BookedVia.STAFF, actor=principal.label
+    )
+
+
+@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentPublic)
+def cancel_appointment(
+    appointment_id: uuid.UUID, session: SessionDep, principal: Manager
+) -> AppointmentPublic:
+    """Cancel an appointment and free its seat (again: no change)."""
+    return service.cancel(session, workspace_id=principal.workspace_id, appointment_id=appointment_id)
+
+
+@router.get(
+    "/appointments/{appointment_id}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}, "description": "An iCalendar invitation."}},
+)
+def appointment_invitation(appointment_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
+    """The appointment as an iCalendar invitation (RFC 5545), for the customer's or the store's calendar."""
+    body = service.appointment_ics(
+        session, workspace_id=principal.workspace_id, appointment_id=appointment_id
+    )
+    headers = {"Content-Disposition": f'attachment; filename="appointment-{appointment_id}.ics"'}
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 # --- Product reviews ----------------------------------------------------------------------------------------------

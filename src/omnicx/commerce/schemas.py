@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from omnicx.attribution.schemas import Model as AttributionModel
 from omnicx.commerce.enums import (
+    AppointmentStatus,
+    BookedVia,
     Fulfilment,
     LineStock,
     LocationKind,
@@ -636,3 +638,111 @@ class ShopProductReviews(BaseModel):
     average: float | None
     spread: list[int] = Field(description="Approved reviews with 1, 2, 3, 4 and 5 stars.")
     reviews: list[ShopReview] = Field(description="The latest approved reviews, newest first.")
+
+
+# --- Store appointments ---------------------------------------------------------------------------------------
+
+QUARTER = 15  # minutes: appointments start and last in quarter-hours
+
+
+class StoreServiceCreate(BaseModel):
+    location_id: uuid.UUID = Field(description="The store offering it.")
+    name: PlainText = Field(min_length=1, max_length=200)
+    duration_minutes: int = Field(ge=QUARTER, le=8 * 60, multiple_of=QUARTER)
+    seats: int = Field(default=1, ge=1, le=50, description="Customers the store can serve at once for it.")
+
+
+class StoreServicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    location_id: uuid.UUID
+    name: str
+    duration_minutes: int
+    seats: int
+    active: bool
+
+
+class OpeningDay(BaseModel):
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday.")
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> OpeningDay:
+        if self.opens >= self.closes:
+            raise ValueError("a store opens before it closes")
+        if (
+            self.opens.minute % QUARTER
+            or self.closes.minute % QUARTER
+            or self.opens.second
+            or self.closes.second
+        ):
+            raise ValueError("opening hours are on the quarter-hour")
+        return self
+
+
+class OpeningHoursUpdate(BaseModel):
+    days: list[OpeningDay] = Field(
+        max_length=7, description="The open weekdays; a missing weekday is closed."
+    )
+
+    @model_validator(mode="after")
+    def _each_weekday_once(self) -> OpeningHoursUpdate:
+        if len({d.weekday for d in self.days}) != len(self.days):
+            raise ValueError("each weekday at most once")
+        return self
+
+
+class ClosureCreate(BaseModel):
+    day: date
+    reason: PlainText = Field(default="", max_length=200)
+
+
+class StoreCalendar(BaseModel):
+    """A store's opening hours, closures to come and services."""
+
+    location_id: uuid.UUID
+    timezone: str
+    days: list[OpeningDay]
+    closures: list[ClosureCreate]
+    services: list[StoreServicePublic]
+
+
+class AvailableSlot(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    free_seats: int
+
+
+class AppointmentCreate(BaseModel):
+    service_id: uuid.UUID
+    starts_at: datetime = Field(description="On the quarter-hour, within opening hours, in the future.")
+    customer: CustomerRef
+    note: PlainText = Field(default="", max_length=1000)
+
+    @model_validator(mode="after")
+    def _aware_quarter_hour(self) -> AppointmentCreate:
+        if self.starts_at.tzinfo is None:
+            raise ValueError("starts_at needs a time zone (e.g. 2026-12-10T10:00:00+01:00)")
+        if self.starts_at.minute % QUARTER or self.starts_at.second or self.starts_at.microsecond:
+            raise ValueError("appointments start on the quarter-hour")
+        return self
+
+
+class AppointmentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    location_id: uuid.UUID
+    service_id: uuid.UUID
+    seat: int
+    customer_id: uuid.UUID | None
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatus
+    booked_via: BookedVia
+    booked_by: str
+    note: str
+    created_at: datetime

@@ -21,7 +21,7 @@ from omnicx.analytics import service as analytics_service
 from omnicx.auth import service as auth_service
 from omnicx.auth.errors import WorkspaceNotFound
 from omnicx.auth.schemas import MemberPublic, TeamCreate, WorkspaceCreate, WorkspacePublic
-from omnicx.demo import desk, offline, ratings, reviews, shop, world
+from omnicx.demo import appointments, desk, offline, ratings, reviews, shop, world
 from omnicx.demo.sizes import Size
 from omnicx.demo.world import write_events
 from omnicx.inbox.enums import MessagingChannel
@@ -364,6 +364,11 @@ def seed_world(
             rng=random.Random(seed + 13),
         )
     lap("reviews")
+    with runtime.sessions() as session:
+        appointments.seed_appointments(
+            session, workspace_id=workspace_id, people=people, now=now, rng=random.Random(seed + 17)
+        )
+    lap("appointments")
     # Reports read the analytics copy: bring it up to date before anyone opens them.
     analytics_service.sync(runtime)
     lap("analytics")
