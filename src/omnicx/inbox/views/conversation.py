@@ -63,6 +63,8 @@ EVENT_LABELS = {
     ConversationEventKind.CUSTOMER_LINKED: N_("linked the sender to a customer"),
     ConversationEventKind.QUALIFIED: N_("qualified the customer as a lead"),
     ConversationEventKind.RATED: N_("rated the conversation"),
+    ConversationEventKind.SLA_WARNING: N_("warned that the first response is due soon"),
+    ConversationEventKind.SLA_BREACHED: N_("marked the first response as overdue"),
 }
 
 
