@@ -95,9 +95,11 @@ def _purchases(
     )
     found: dict[str, _Purchase] = {}
     for order_id, at, total, currency, location, channel, touched_at in rows:
-        purchase = found.setdefault(
-            str(order_id), _Purchase(str(order_id), at, int(total or 0), str(currency), location)
-        )
+        purchase = found.get(str(order_id))
+        if purchase is None:  # one row per touch: the purchase is built from its first
+            purchase = found[str(order_id)] = _Purchase(
+                str(order_id), at, int(total or 0), str(currency), location
+            )
         if channel is not None:
             purchase.touches.append((str(channel), touched_at))
     return list(found.values())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -472,6 +473,19 @@ def _local_share(value: float | None) -> str:
     return "—" if value is None else format_percent(value, locale=format_locale(current_language()))
 
 
+def _in_range(
+    date_from: date | None, date_to: date | None, build: Callable[[date, date], dict[str, Any]]
+) -> dict[str, Any]:
+    """A report page's context for the range asked (the last `SALES_DAYS` days where a bound is missing), with
+    `error` set; a range the report refuses shows the default range and says why."""
+    today = utcnow().date()
+    default = (today - timedelta(days=SALES_DAYS - 1), today)
+    try:
+        return {**build(date_from or default[0], date_to or default[1]), "error": None}
+    except DomainError as exc:
+        return {**build(*default), "error": exc.message}
+
+
 def _sales_context(
     session: SessionDep, principal: Principal, start: date, end: date, compare: str
 ) -> dict[str, Any]:
@@ -505,17 +519,11 @@ def sales_page(
 ) -> HTMLResponse:
     """Sales figures for a date range: KPI tiles, revenue per day and channel, a comparison by fulfilment,
     location or channel, the top products, and exports."""
-    today = utcnow().date()
-    default = (today - timedelta(days=SALES_DAYS - 1), today)
-    start, end = date_from or default[0], date_to or default[1]
     dimension = compare if compare in COMPARE_BY else COMPARE_BY[0]
-    error = None
-    try:
-        context = _sales_context(session, principal, start, end, dimension)
-    except DomainError as exc:
-        error = exc.message
-        context = _sales_context(session, principal, *default, dimension)
-    return render(request, "commerce/sales.html", {**context, "error": error, "compare_by": COMPARE_BY})
+    context = _in_range(
+        date_from, date_to, lambda start, end: _sales_context(session, principal, start, end, dimension)
+    )
+    return render(request, "commerce/sales.html", {**context, "compare_by": COMPARE_BY})
 
 
 def _ropo_context(
@@ -545,13 +553,7 @@ def ropo_page(
 ) -> HTMLResponse:
     """Research online, purchase offline: how many store purchases followed a website or app visit, which
     online channels get the credit (per model), per store and product, and the reverse."""
-    today = utcnow().date()
-    default = (today - timedelta(days=SALES_DAYS - 1), today)
-    start, end = date_from or default[0], date_to or default[1]
-    error = None
-    try:
-        context = _ropo_context(session, principal, start, end, lookback_days)
-    except DomainError as exc:
-        error = exc.message
-        context = _ropo_context(session, principal, *default, lookback_days)
-    return render(request, "commerce/ropo.html", {**context, "error": error})
+    context = _in_range(
+        date_from, date_to, lambda start, end: _ropo_context(session, principal, start, end, lookback_days)
+    )
+    return render(request, "commerce/ropo.html", context)
